@@ -1,0 +1,104 @@
+# Dakiya: `make run` starts everything, `make test` tests everything. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT        := $(abspath .)
+DATA_DIR    ?= $(ROOT)/.data
+PGDATA      := $(DATA_DIR)/pg
+PGSOCK      := $(DATA_DIR)/run
+PGPORT      ?= 55432
+DB_NAME     ?= dakiya
+DATABASE_URL ?= postgresql:///$(DB_NAME)?host=$(PGSOCK)&port=$(PGPORT)&user=postgres
+ADMIN_URL   := postgresql:///postgres?host=$(PGSOCK)&port=$(PGPORT)&user=postgres
+CONFIG      ?= debug
+SWIFT_FLAGS ?=
+
+IS_ROOT     := $(shell [ "$$(id -u)" = 0 ] && echo yes)
+SUDO        := $(if $(IS_ROOT),,sudo)
+# PostgreSQL refuses to run as root: as root the cluster belongs to the postgres user.
+AS_PG       := $(if $(IS_ROOT),runuser -u postgres --,)
+PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+
+APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libqrencode-dev pkg-config \
+                postgresql postgresql-contrib python3-aiosmtpd
+SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
+
+.PHONY: help deps build db-start db-stop db-reset migrate run test bench clean fmt lint
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+deps: ## Install the missing system packages (apt) and check the Swift toolchain
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain (swift.org) first"; exit 1; }
+
+build: deps ## Build every target
+	swift build -c $(CONFIG) $(SWIFT_FLAGS)
+
+db-start: deps ## Create (once) and start the private PostgreSQL cluster under .data/
+	@mkdir -p $(DATA_DIR) $(PGSOCK)
+	@if [ ! -f $(PGDATA)/PG_VERSION ]; then \
+	  mkdir -p $(PGDATA); $(if $(IS_ROOT),chown postgres $(PGDATA) $(PGSOCK);) \
+	  $(AS_PG) $(PG_BIN)/initdb -D $(PGDATA) -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null || exit 1; \
+	  printf "%s\n" "listen_addresses = ''" "port = $(PGPORT)" "unix_socket_directories = '$(PGSOCK)'" \
+	    "max_connections = 400" "shared_buffers = 512MB" "work_mem = 16MB" "max_wal_size = 4GB" \
+	    "checkpoint_timeout = 15min" "wal_buffers = 64MB" "autovacuum_naptime = 10s" \
+	    "autovacuum_vacuum_cost_limit = 2000" "fsync = on" "synchronous_commit = on" \
+	    | $(AS_PG) tee -a $(PGDATA)/postgresql.conf >/dev/null; \
+	fi
+	@$(if $(IS_ROOT),chown postgres $(PGSOCK);) true
+	@if ! $(AS_PG) $(PG_BIN)/pg_ctl -D $(PGDATA) status >/dev/null 2>&1; then \
+	  $(AS_PG) $(PG_BIN)/pg_ctl -D $(PGDATA) -l $(PGDATA)/server.log -w -t 60 start >/dev/null || { cat $(PGDATA)/server.log; exit 1; }; \
+	fi
+	@psql "$(ADMIN_URL)" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$(DB_NAME)'" | grep -q 1 \
+	  || psql "$(ADMIN_URL)" -qc "CREATE DATABASE $(DB_NAME)" >/dev/null
+	@echo "PostgreSQL is up: $(DATABASE_URL)"
+
+db-stop: ## Stop the private PostgreSQL cluster
+	@if [ -f $(PGDATA)/PG_VERSION ]; then $(AS_PG) $(PG_BIN)/pg_ctl -D $(PGDATA) -m fast -w stop >/dev/null 2>&1 || true; fi
+
+db-reset: db-stop ## Delete the private cluster and its data
+	rm -rf $(DATA_DIR)
+
+migrate: build db-start ## Apply the database migrations
+	DAKIYA_DATABASE_URL='$(DATABASE_URL)' swift run -c $(CONFIG) --skip-build dakiya-admin migrate
+
+run: ## Install what is missing, start PostgreSQL and all five services (Ctrl-C stops them)
+	@$(MAKE) --no-print-directory migrate CONFIG=release
+	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); \
+	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped' INT TERM; \
+	for s in $(SERVICES); do \
+	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' DAKIYA_HTTP_PORT=$$port $$bin/$$s & pids+=($$!); \
+	  echo "$$s listening on http://127.0.0.1:$$port (healthz, readyz, metrics)"; port=$$((port+1)); \
+	done; \
+	wait
+
+test: deps ## Run every test against the private PostgreSQL (started and stopped here)
+	@$(MAKE) --no-print-directory db-start
+	@psql "$(ADMIN_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'dakiya_t%'" \
+	  | while read -r db; do psql "$(ADMIN_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)" >/dev/null; done
+	@status=0; \
+	DAKIYA_TEST_DATABASE_URL='$(ADMIN_URL)' DAKIYA_TEST_PG_BIN='$(PG_BIN)' swift test $(SWIFT_FLAGS) || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
+
+bench: deps ## Benchmark the job queue against pgbench on the private cluster (figures, not pass/fail)
+	swift build -c release --product dakiya-bench $(SWIFT_FLAGS)
+	@$(MAKE) --no-print-directory db-start
+	@status=0; \
+	DAKIYA_BENCH_DATABASE_URL='$(ADMIN_URL)' DAKIYA_BENCH_PGBENCH='$(dir $(PG_BIN))bin/pgbench' \
+	  $$(swift build -c release --show-bin-path)/dakiya-bench || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
+
+fmt: ## Format the Swift sources (swift-format from the toolchain)
+	swift format --in-place --recursive Package.swift Shared Services Tests
+
+lint: ## Lint the Swift sources
+	swift format lint --recursive Package.swift Shared Services Tests
+
+clean: ## Remove build output (keeps the database)
+	rm -rf .build

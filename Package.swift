@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dakiya: the delivery gateway between department systems and citizens.
+// No package dependencies: C libraries come in through system library targets, each imported
+// by exactly one Swift wrapper module.
+
+let package = Package(
+    name: "dakiya",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portal-adapter", targets: ["PortalAdapter"]),
+        .executable(name: "whatsapp-adapter", targets: ["WhatsAppAdapter"]),
+        .executable(name: "email-adapter", targets: ["EmailAdapter"]),
+        .executable(name: "appeals-service", targets: ["AppealsService"]),
+        .executable(name: "dispatcher", targets: ["Dispatcher"]),
+        .executable(name: "dakiya-admin", targets: ["DakiyaAdmin"]),
+        .executable(name: "dakiya-bench", targets: ["DakiyaBench"]),
+    ],
+    targets: [
+        // C libraries (module map + shim header, found through pkg-config).
+        .systemLibrary(name: "CLibpq", path: "Shared/CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", path: "Shared/CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Shared/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CQREncode", path: "Shared/CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+
+        // Wrappers: the only importers of their C module.
+        .target(name: "Postgres", dependencies: ["CLibpq", "ServiceRuntime"], path: "Shared/Postgres"),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "ServiceRuntime"], path: "Shared/HTTPServer"),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Shared/HTTPClient"),
+        .target(name: "Cryptography", dependencies: ["CCrypto"], path: "Shared/Cryptography"),
+        .target(name: "QRCode", dependencies: ["CQREncode"], path: "Shared/QRCode"),
+
+        // Platform modules.
+        .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
+        .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
+        .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
+        .target(
+            name: "ServiceHost",
+            dependencies: ["Postgres", "HTTPServer", "ServiceRuntime", "JobQueue", "Migrations"],
+            path: "Shared/ServiceHost"
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "JobQueue"],
+            path: "Shared/TestSupport"
+        ),
+
+        // The five services and the admin tool.
+        .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost"], path: "Services/portal-adapter"),
+        .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost"], path: "Services/whatsapp-adapter"),
+        .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost"], path: "Services/email-adapter"),
+        .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service"),
+        .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost"], path: "Services/dispatcher"),
+        .executableTarget(
+            name: "DakiyaAdmin",
+            dependencies: ["Postgres", "Migrations", "ServiceRuntime"],
+            path: "Services/dakiya-admin"
+        ),
+
+        // Test-only executables: a job worker process for the multi-process queue tests, and the benchmark.
+        .executableTarget(name: "QueueWorkerProbe", dependencies: ["JobQueue", "Postgres", "ServiceRuntime"], path: "Tests/QueueWorkerProbe"),
+        .executableTarget(name: "DakiyaBench", dependencies: ["JobQueue", "Postgres", "ServiceRuntime", "TestSupport"], path: "Tests/DakiyaBench"),
+
+        // Tests: one target per module, plus end-to-end tests over the real executables.
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "TestSupport", "QueueWorkerProbe"], path: "Tests/JobQueueTests"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime"], path: "Tests/HTTPServerTests"),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "ServiceRuntime"], path: "Tests/HTTPClientTests"),
+        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], path: "Tests/CryptographyTests"),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
+        .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime"], path: "Tests/ServiceRuntimeTests"),
+        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport", "DakiyaAdmin"], path: "Tests/MigrationsTests"),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: ["TestSupport", "Postgres", "HTTPClient", "JobQueue", "Dispatcher", "PortalAdapter", "WhatsAppAdapter", "EmailAdapter", "AppealsService"],
+            path: "Tests/ServiceTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+// The same strictness for every Swift target.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,14 @@
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+// MHD_start_daemon and MHD_get_daemon_info are variadic, which Swift cannot call: options go in as an MHD_OPTION_ARRAY.
+static inline struct MHD_Daemon *
+cshim_mhd_start(unsigned int flags, uint16_t port, MHD_AccessHandlerCallback dh, void *dh_cls,
+                const struct MHD_OptionItem *options)
+{ return MHD_start_daemon(flags, port, NULL, NULL, dh, dh_cls, MHD_OPTION_ARRAY, options, MHD_OPTION_END); }
+
+static inline uint16_t cshim_mhd_bound_port(struct MHD_Daemon *d)
+{ const union MHD_DaemonInfo *i = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT); return i ? i->port : 0; }

@@ -1,0 +1,2 @@
+// libqrencode imports cleanly.
+#include <qrencode.h>

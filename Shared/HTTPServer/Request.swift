@@ -1,0 +1,122 @@
+import Foundation
+
+/// An HTTP request as a handler sees it: the whole body is already read.
+package struct Request: Sendable {
+    package var method: String
+    /// The path without the query string, percent-decoded by the server.
+    package var path: String
+    /// Query arguments (the last value wins for a repeated name).
+    package var query: [String: String]
+    /// Header names are lowercased.
+    package var headers: [String: String]
+    package var body: [UInt8]
+    /// Values of `{name}` segments of the matched route.
+    package var pathParameters: [String: String] = [:]
+    /// From a well-formed `X-Request-Id` header, or generated; echoed on the response and on log lines.
+    package var requestID: String
+
+    package init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+                 body: [UInt8] = [], requestID: String = "test") {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.requestID = requestID
+    }
+
+    /// The header `name` (any case).
+    package func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// The path parameter `name`; throws 404 when the route has none (a programming error caught early).
+    package func parameter(_ name: String) throws -> String {
+        guard let value = pathParameters[name] else { throw HTTPError.notFound() }
+        return value
+    }
+
+    /// Decodes a JSON body. Throws 415 for another media type, and 400 naming the field for a body that does
+    /// not fit `type` (a missing field, a wrong type, malformed JSON).
+    package func decodeJSON<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+        if let contentType = header("content-type")?.lowercased() {
+            let mediaType = contentType.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+            guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
+                throw HTTPError(status: 415, detail: "send the body as application/json")
+            }
+        }
+        guard !body.isEmpty else { throw HTTPError.badRequest("a JSON body is required") }
+        do {
+            return try decoder.decode(T.self, from: Data(body))
+        } catch let error as DecodingError {
+            throw Self.problem(for: error)
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            throw HTTPError.badRequest("the body could not be read as JSON")
+        }
+    }
+
+    static func problem(for error: DecodingError) -> HTTPError {
+        func path(_ keys: [any CodingKey]) -> String {
+            var out = ""
+            for key in keys {
+                if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return out
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return .badRequest("\(field) is required", field: field)
+        case .typeMismatch(let expected, let context):
+            let field = path(context.codingPath)
+            return .badRequest("\(field.isEmpty ? "the body" : field) must be \(describe(expected))", field: field.isEmpty ? nil : field)
+        case .valueNotFound(let expected, let context):
+            let field = path(context.codingPath)
+            return .badRequest("\(field) must be \(describe(expected)), not null", field: field.isEmpty ? nil : field)
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            if field.isEmpty { return .badRequest("the body is not valid JSON") }
+            return .badRequest("\(field) is not valid: \(context.debugDescription)", field: field)
+        @unknown default:
+            return .badRequest("the body could not be read")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is [Any].Type: "an array"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}
+
+/// An HTTP response.
+package struct Response: Sendable {
+    package var status: Int
+    package var headers: [(String, String)]
+    package var body: [UInt8]
+
+    package init(status: Int = 200, body: [UInt8] = [], contentType: String? = nil, headers: [(String, String)] = []) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+        if let contentType { self.headers.append(("Content-Type", contentType)) }
+    }
+
+    /// `value` as JSON (sorted keys, ISO 8601 dates).
+    package static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [(String, String)] = []) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response(status: status, body: Array(try encoder.encode(value)), contentType: "application/json", headers: headers)
+    }
+
+    /// Plain text.
+    package static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, body: Array(text.utf8), contentType: contentType)
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import Postgres
+
+/// How a claimed job ended, as reported by the worker that ran it.
+package struct JobSettlement: Sendable {
+    package enum Outcome: Sendable {
+        case completed
+        /// Run again after `delay`; the error is kept on the job.
+        case retry(delay: Duration, error: PostgresJSON)
+        /// Never run again: the job moves to history as dead with the error kept.
+        case dead(error: PostgresJSON)
+        /// Run again after `delay` without spending the attempt.
+        case snooze(delay: Duration)
+        /// Put back untouched (the worker is stopping before it started the job).
+        case release
+    }
+
+    package var id: Int64
+    package var attempt: Int16
+    package var outcome: Outcome
+
+    package init(id: Int64, attempt: Int16, outcome: Outcome) {
+        self.id = id
+        self.attempt = attempt
+        self.outcome = outcome
+    }
+}
+
+/// The ids whose settlement was applied: a job missing here was rescued and claimed by another worker
+/// (the fence refused the stale settlement).
+package struct SettleResult: Sendable, Equatable {
+    package var completed: [Int64] = []
+    package var retried: [Int64] = []
+    package var dead: [Int64] = []
+    package var snoozed: [Int64] = []
+    package var released: [Int64] = []
+    package var refused: [Int64] = []
+
+    package var appliedCount: Int { completed.count + retried.count + dead.count + snoozed.count + released.count }
+}
+
+/// What one maintenance pass did.
+package struct MaintenanceReport: Sendable, Equatable {
+    package var rescued = 0
+    package var promoted = 0
+    package var archived = 0
+    package var pruned = 0
+}
+
+/// The job table: enqueue, claim, settle (complete, retry, bury, snooze), heartbeat and maintenance.
+///
+/// Every call takes the connection to run on, so enqueueing joins the caller's transaction: a domain
+/// write and the job it causes commit together or not at all.
+package struct JobQueue: Sendable {
+    package var clock: any JobClock
+    /// Enqueues of at least this many jobs go through COPY into a staging table.
+    package var copyThreshold: Int
+
+    package init(clock: any JobClock = DatabaseClock(), copyThreshold: Int = 1000) {
+        self.clock = clock
+        self.copyThreshold = copyThreshold
+    }
+
+    /// The LISTEN/NOTIFY channel that wakes the workers of `queue`.
+    package static func channel(for queue: String) -> String { JobSQL.channel(queue) }
+
+    // MARK: Enqueue
+
+    /// Enqueues one job on `connection` (inside its transaction, if one is open).
+    /// Returns the new id, or nil when a live job with the same unique key already exists.
+    @discardableResult
+    package func enqueue(_ job: NewJob, on connection: Connection) throws -> Int64? {
+        try enqueue([job], on: connection).first
+    }
+
+    /// Enqueues `jobs` with one statement (or COPY for large fan-outs) and one NOTIFY per queue.
+    /// Returns the ids of the jobs inserted (duplicates by unique key are skipped); empty for the COPY path,
+    /// which returns only a count through `enqueueCount`.
+    @discardableResult
+    package func enqueue(_ jobs: [NewJob], on connection: Connection) throws -> [Int64] {
+        guard !jobs.isEmpty else { return [] }
+        if jobs.count >= copyThreshold {
+            _ = try enqueueByCopy(jobs, on: connection)
+            return []
+        }
+        let result = try connection.query(JobSQL.enqueue, [
+            jobs.map(\.queue), jobs.map(\.kind), jobs.map(\.payload), jobs.map(\.priority), jobs.map(\.runAt),
+            jobs.map(\.maxAttempts), jobs.map(\.uniqueKey), jobs.map(\.rateKey), clock.now(),
+        ])
+        return try result.rows.map { try $0.decode(Int64.self, at: 0) }
+    }
+
+    /// Enqueues a large batch through COPY into a per-session staging table, then one INSERT … SELECT
+    /// (so unique keys still deduplicate). Returns how many jobs were inserted.
+    @discardableResult
+    package func enqueueByCopy(_ jobs: [NewJob], on connection: Connection) throws -> Int {
+        try connection.transaction { tx in
+            try tx.execute(script: JobSQL.createStaging)
+            try tx.copy("COPY dakiya_job_staging (queue, kind, payload, priority, run_at, max_attempts, unique_key, rate_key) FROM STDIN",
+                        rows: jobs.map { job in
+                            [job.queue, job.kind, job.payload.text, String(job.priority), job.runAt.map(PostgresTimestamp.format),
+                             String(job.maxAttempts), job.uniqueKey, job.rateKey]
+                        })
+            let row = try tx.query(JobSQL.enqueueStaged, [clock.now()]).first
+            return try row?.decode(Int.self, at: 0) ?? 0
+        }
+    }
+
+    // MARK: Claim
+
+    /// Claims up to `limit` available jobs of `queue` for `workerID`, in priority then run_at order.
+    /// Each claimed job's attempt is counted now, and it is leased for `lease`.
+    package func claim(queue: String, limit: Int, lease: Duration, workerID: String, on connection: Connection) throws -> [ClaimedJob] {
+        let result = try connection.query(JobSQL.claim, [queue, limit, lease.seconds, workerID, clock.now()])
+        return try result.rows.map { row in
+            ClaimedJob(id: try row.decode(Int64.self, at: 0), queue: queue, kind: try row.decode(String.self, at: 1),
+                       attempt: try row.decode(Int16.self, at: 2), maxAttempts: try row.decode(Int16.self, at: 3),
+                       payload: try row.decode(PostgresJSON.self, at: 4), rateKey: try row.decode(String?.self, at: 5),
+                       uniqueKey: try row.decode(String?.self, at: 6), createdAt: try row.decode(Date.self, at: 7))
+        }
+    }
+
+    /// Extends the lease of jobs `ids` still held by `workerID`. Returns the ids still held.
+    @discardableResult
+    package func heartbeat(ids: [Int64], workerID: String, lease: Duration, on connection: Connection) throws -> [Int64] {
+        guard !ids.isEmpty else { return [] }
+        return try connection.query(JobSQL.heartbeat, [ids, workerID, lease.seconds, clock.now()]).rows.map { try $0.decode(Int64.self, at: 0) }
+    }
+
+    // MARK: Settle
+
+    /// Applies settlements in batches, one statement per outcome kind, in one transaction.
+    /// Each applies only while `workerID` still holds that attempt; the rest come back as `refused`.
+    package func settle(_ settlements: [JobSettlement], workerID: String, on connection: Connection) throws -> SettleResult {
+        var completed: [JobSettlement] = [], retried: [JobSettlement] = [], dead: [JobSettlement] = []
+        var snoozed: [JobSettlement] = [], released: [JobSettlement] = []
+        var retryDelays: [Double] = [], retryErrors: [PostgresJSON] = [], deadErrors: [PostgresJSON] = [], snoozeDelays: [Double] = []
+        for settlement in settlements {
+            switch settlement.outcome {
+            case .completed: completed.append(settlement)
+            case .retry(let delay, let error): retried.append(settlement); retryDelays.append(delay.seconds); retryErrors.append(error)
+            case .dead(let error): dead.append(settlement); deadErrors.append(error)
+            case .snooze(let delay): snoozed.append(settlement); snoozeDelays.append(delay.seconds)
+            case .release: released.append(settlement)
+            }
+        }
+        let now = clock.now()
+        func ids(_ result: QueryResult) throws -> [Int64] { try result.rows.map { try $0.decode(Int64.self, at: 0) } }
+        return try connection.transaction { tx in
+            var result = SettleResult()
+            if !completed.isEmpty {
+                result.completed = try ids(tx.query(JobSQL.complete, [completed.map(\.id), completed.map(\.attempt), workerID, now]))
+            }
+            if !retried.isEmpty {
+                result.retried = try ids(tx.query(JobSQL.retry, [retried.map(\.id), retried.map(\.attempt), retryDelays, retryErrors, workerID, now]))
+            }
+            if !dead.isEmpty {
+                result.dead = try ids(tx.query(JobSQL.bury, [dead.map(\.id), dead.map(\.attempt), deadErrors, workerID, now]))
+            }
+            if !snoozed.isEmpty {
+                result.snoozed = try ids(tx.query(JobSQL.snooze, [snoozed.map(\.id), snoozed.map(\.attempt), snoozeDelays, workerID, now]))
+            }
+            if !released.isEmpty {
+                let rows = try tx.query(JobSQL.release, [released.map(\.id), released.map(\.attempt), workerID])
+                let queues = Set(try rows.rows.map { try $0.decode(String.self, at: 1) })
+                for queue in queues { try tx.query("SELECT pg_notify($1, '')", [JobSQL.channel(queue)]) }
+                result.released = try ids(rows)
+            }
+            let applied = Set(result.completed + result.retried + result.dead + result.snoozed + result.released)
+            result.refused = settlements.map(\.id).filter { !applied.contains($0) }
+            return result
+        }
+    }
+
+    // MARK: Maintenance
+
+    /// One maintenance pass: rescue expired leases, promote due jobs (notifying their queues), move dead and
+    /// cancelled jobs to history, prune history older than `retention`. Run by one process at a time
+    /// (see `JobMaintenance`), but safe to run concurrently.
+    package func maintain(retention: Duration, on connection: Connection) throws -> MaintenanceReport {
+        let now = clock.now()
+        var report = MaintenanceReport()
+        report.rescued = try connection.query(JobSQL.rescue, [now]).count
+        report.promoted = try connection.query(JobSQL.promote, [now]).rows.reduce(0) { $0 + (try $1.decode(Int.self, at: 1)) }
+        report.archived = try connection.query(JobSQL.archive, [now]).count
+        report.pruned = try connection.query(JobSQL.prune, [now, retention.seconds]).affectedRows
+        return report
+    }
+
+    // MARK: Inspection
+
+    /// Counts of live jobs per state for `queue` (for metrics and tests).
+    package func counts(queue: String, on connection: Connection) throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for row in try connection.query("SELECT state::text, count(*) FROM jobs WHERE queue = $1 GROUP BY state", [queue]).rows {
+            out[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        return out
+    }
+
+    /// Dead jobs of `queue`, newest first, with the last error kept.
+    package func deadJobs(queue: String, limit: Int = 100, on connection: Connection) throws -> [(id: Int64, kind: String, attempt: Int16, error: PostgresJSON?)] {
+        try connection.query("""
+            SELECT id, kind, attempt, last_error FROM job_history
+            WHERE queue = $1 AND state = 'dead' ORDER BY finished_at DESC LIMIT $2
+            """, [queue, limit]).rows.map {
+            (try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int16.self, at: 2),
+             try $0.decode(PostgresJSON?.self, at: 3))
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Postgres
+
+/// Every statement the queue runs, prepared once per connection. `$now` parameters are
+/// `coalesce($n::timestamptz, now())` so a test clock can stand in for the database clock.
+enum JobSQL {
+    static func channel(_ queue: String) -> String { "dakiya_jobs_" + queue }
+
+    static let enqueue = Statement("dakiya_job_enqueue", """
+        WITH ins AS (
+            INSERT INTO jobs (queue, kind, payload, priority, run_at, state, max_attempts, unique_key, rate_key)
+            SELECT t.queue, t.kind, t.payload, t.priority, coalesce(t.run_at, n.now),
+                   CASE WHEN t.run_at > n.now THEN 'scheduled'::job_state ELSE 'available'::job_state END,
+                   t.max_attempts, t.unique_key, t.rate_key
+            FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::timestamptz[], $6::smallint[], $7::text[], $8::text[])
+                 AS t(queue, kind, payload, priority, run_at, max_attempts, unique_key, rate_key),
+                 (SELECT coalesce($9::timestamptz, now()) AS now) n
+            ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+            RETURNING id, queue, state)
+        SELECT id,
+               CASE WHEN state = 'available' AND row_number() OVER (PARTITION BY queue, state ORDER BY id) = 1
+                    THEN pg_notify('dakiya_jobs_' || queue, '')::text END
+        FROM ins ORDER BY id
+        """)
+
+    static let createStaging = """
+        CREATE TEMP TABLE IF NOT EXISTS dakiya_job_staging (
+            queue text, kind text, payload jsonb, priority smallint, run_at timestamptz,
+            max_attempts smallint, unique_key text, rate_key text) ON COMMIT DELETE ROWS
+        """
+
+    static let enqueueStaged = Statement("dakiya_job_enqueue_staged", """
+        WITH ins AS (
+            INSERT INTO jobs (queue, kind, payload, priority, run_at, state, max_attempts, unique_key, rate_key)
+            SELECT t.queue, t.kind, t.payload, t.priority, coalesce(t.run_at, n.now),
+                   CASE WHEN t.run_at > n.now THEN 'scheduled'::job_state ELSE 'available'::job_state END,
+                   t.max_attempts, t.unique_key, t.rate_key
+            FROM dakiya_job_staging t, (SELECT coalesce($1::timestamptz, now()) AS now) n
+            ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+            RETURNING id, queue, state),
+        notified AS (
+            SELECT pg_notify('dakiya_jobs_' || queue, '') FROM (SELECT DISTINCT queue FROM ins WHERE state = 'available') q)
+        SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM notified)
+        """)
+
+    static let claim = Statement("dakiya_job_claim", """
+        WITH c AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE state = 'available' AND queue = $1 AND run_at <= coalesce($5::timestamptz, now())
+            ORDER BY priority, run_at, id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED)
+        UPDATE jobs j
+        SET state = 'running', attempt = j.attempt + 1, worker_id = $4,
+            lease_until = coalesce($5::timestamptz, now()) + make_interval(secs => $3::float8),
+            attempted_at = coalesce($5::timestamptz, now())
+        FROM c WHERE j.id = c.id
+        RETURNING j.id, j.kind, j.attempt, j.max_attempts, j.payload, j.rate_key, j.unique_key, j.created_at
+        """)
+
+    static let complete = Statement("dakiya_job_complete", """
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS t(id, attempt)),
+        d AS (
+            DELETE FROM jobs j USING t
+            WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $3
+            RETURNING j.*)
+        INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
+        SELECT id, queue, kind, 'completed', priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at,
+               coalesce($4::timestamptz, now())
+        FROM d
+        RETURNING id
+        """)
+
+    static let retry = Statement("dakiya_job_retry", """
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::float8[], $4::jsonb[]) AS t(id, attempt, delay, error))
+        UPDATE jobs j
+        SET state = 'retryable', run_at = coalesce($6::timestamptz, now()) + make_interval(secs => t.delay),
+            lease_until = NULL, worker_id = NULL, last_error = t.error
+        FROM t
+        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $5
+        RETURNING j.id
+        """)
+
+    static let bury = Statement("dakiya_job_bury", """
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::jsonb[]) AS t(id, attempt, error)),
+        d AS (
+            DELETE FROM jobs j USING t
+            WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $4
+            RETURNING j.*, t.error AS final_error)
+        INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
+        SELECT id, queue, kind, 'dead', priority, attempt, max_attempts, rate_key, unique_key, payload, final_error, created_at,
+               coalesce($5::timestamptz, now())
+        FROM d
+        RETURNING id
+        """)
+
+    static let snooze = Statement("dakiya_job_snooze", """
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::float8[]) AS t(id, attempt, delay))
+        UPDATE jobs j
+        SET state = CASE WHEN t.delay > 0 THEN 'scheduled'::job_state ELSE 'available'::job_state END,
+            attempt = j.attempt - 1,
+            run_at = coalesce($5::timestamptz, now()) + make_interval(secs => t.delay),
+            lease_until = NULL, worker_id = NULL
+        FROM t
+        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $4
+        RETURNING j.id
+        """)
+
+    static let heartbeat = Statement("dakiya_job_heartbeat", """
+        UPDATE jobs SET lease_until = coalesce($4::timestamptz, now()) + make_interval(secs => $3::float8)
+        WHERE id = ANY($1::bigint[]) AND worker_id = $2 AND state = 'running'
+        RETURNING id
+        """)
+
+    static let release = Statement("dakiya_job_release", """
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS t(id, attempt))
+        UPDATE jobs j SET state = 'available', attempt = j.attempt - 1, lease_until = NULL, worker_id = NULL
+        FROM t
+        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $3
+        RETURNING j.id, j.queue
+        """)
+
+    static let rescue = Statement("dakiya_job_rescue", """
+        WITH expired AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE state = 'running' AND lease_until < coalesce($1::timestamptz, now())
+            LIMIT 1000
+            FOR UPDATE SKIP LOCKED)
+        UPDATE jobs j
+        SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead'::job_state ELSE 'retryable'::job_state END,
+            run_at = coalesce($1::timestamptz, now()), lease_until = NULL, worker_id = NULL,
+            last_error = jsonb_build_object('error', 'lease expired', 'kind', 'retryable', 'worker', j.worker_id,
+                                            'attempt', j.attempt, 'at', coalesce($1::timestamptz, now()))
+        FROM expired WHERE j.id = expired.id
+        RETURNING j.id
+        """)
+
+    static let promote = Statement("dakiya_job_promote", """
+        WITH due AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE state IN ('scheduled', 'retryable') AND run_at <= coalesce($1::timestamptz, now())
+            ORDER BY run_at
+            LIMIT 5000
+            FOR UPDATE SKIP LOCKED),
+        promoted AS (
+            UPDATE jobs j SET state = 'available' FROM due WHERE j.id = due.id RETURNING j.queue)
+        SELECT queue, count(*), pg_notify('dakiya_jobs_' || queue, '')::text FROM promoted GROUP BY queue
+        """)
+
+    static let archive = Statement("dakiya_job_archive", """
+        WITH d AS (
+            DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('dead', 'cancelled') LIMIT 5000)
+            RETURNING *)
+        INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
+        SELECT id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at,
+               coalesce($1::timestamptz, now())
+        FROM d
+        RETURNING id
+        """)
+
+    static let prune = Statement("dakiya_job_prune", """
+        DELETE FROM job_history
+        WHERE ctid = ANY (ARRAY(
+            SELECT ctid FROM job_history
+            WHERE finished_at < coalesce($1::timestamptz, now()) - make_interval(secs => $2::float8)
+            LIMIT 10000))
+        """)
+}

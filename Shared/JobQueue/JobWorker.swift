@@ -1,0 +1,375 @@
+import Foundation
+import Postgres
+import ServiceRuntime
+
+/// Runs one job. Throw `JobError` to choose retry, permanent failure or snooze; any other error is retryable.
+/// Handlers run on threads the worker owns, so blocking calls (libpq, libcurl) are fine here.
+package typealias JobHandler = @Sendable (ClaimedJob) throws -> Void
+
+/// How a worker claims, runs and settles jobs.
+package struct WorkerConfiguration: Sendable {
+    package var queue: String
+    /// Jobs run at once (one owned thread each).
+    package var concurrency: Int
+    /// Most jobs claimed per statement.
+    package var batchSize: Int
+    /// How long a claim is held without a heartbeat; heartbeats run every lease/3.
+    package var lease: Duration
+    /// Claim even without a notification this often (NOTIFY is only a hint).
+    package var pollInterval: Duration
+    /// Settlements are written when this many wait, or after `flushInterval`.
+    package var flushSize: Int
+    package var flushInterval: Duration
+    /// After an empty claim, wait this long before claiming again on a wake-up (no thundering herd).
+    package var idleCooldown: Duration
+    package var retryPolicy: RetryPolicy
+    /// On stop, how long running jobs may take to finish.
+    package var shutdownGrace: Duration
+
+    package init(queue: String, concurrency: Int = 8, batchSize: Int = 100, lease: Duration = .seconds(30),
+                 pollInterval: Duration = .seconds(1), flushSize: Int = 100, flushInterval: Duration = .milliseconds(50),
+                 idleCooldown: Duration = .milliseconds(20), retryPolicy: RetryPolicy = RetryPolicy(),
+                 shutdownGrace: Duration = .seconds(20)) {
+        self.queue = queue
+        self.concurrency = concurrency
+        self.batchSize = batchSize
+        self.lease = lease
+        self.pollInterval = pollInterval
+        self.flushSize = flushSize
+        self.flushInterval = flushInterval
+        self.idleCooldown = idleCooldown
+        self.retryPolicy = retryPolicy
+        self.shutdownGrace = shutdownGrace
+    }
+}
+
+/// Claims jobs of one queue in batches, runs them on owned threads, and settles them in batches.
+///
+/// Wake-ups come from LISTEN on the queue's channel (a dedicated connection), with a poll fallback.
+/// On stop it claims nothing more, lets running jobs finish (within the grace period), puts unstarted
+/// claims back, flushes every settlement, and returns.
+package final class JobWorker: Service, @unchecked Sendable {
+    package let name: String
+    package let workerID: String
+    private let pool: ConnectionPool
+    private let configuration: WorkerConfiguration
+    private let handlers: [String: JobHandler]
+    private let queue: JobQueue
+    private let logger: Logger
+    private let metrics: WorkerMetrics
+
+    // Guarded by `lock`.
+    private let lock = ConditionLock()
+    private var pending: [ClaimedJob] = []
+    private var running: [Int64: ClaimedJob] = [:]
+    private var wakeRequested = true
+    private var lastClaimWasFull = false
+    private var stopping = false
+    private var claimingStopped = false
+    private var databaseHealthy = true
+
+    // Guarded by `settleLock`.
+    private let settleLock = ConditionLock()
+    private var settlements: [JobSettlement] = []
+    private var settlerStopping = false
+
+    private var threads: [OwnedThread] = []
+    private var executors: [OwnedThread] = []
+    private var listenerThread: OwnedThread?
+    private var settlerThread: OwnedThread?
+
+    package init(pool: ConnectionPool, configuration: WorkerConfiguration, handlers: [String: JobHandler],
+                 queue: JobQueue = JobQueue(), logger: Logger, metrics: MetricsRegistry, workerID: String? = nil) {
+        self.pool = pool
+        self.configuration = configuration
+        self.handlers = handlers
+        self.queue = queue
+        self.name = "job-worker(\(configuration.queue))"
+        self.workerID = workerID ?? Self.makeWorkerID()
+        self.logger = logger.with(["job.queue": configuration.queue, "worker.id": self.workerID])
+        self.metrics = WorkerMetrics(registry: metrics, queue: configuration.queue)
+    }
+
+    static func makeWorkerID() -> String {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let hostname = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(hostname)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+
+    /// True while the last claim reached the database (the job loop's part of readiness).
+    package var isHealthy: Bool { lock.withLock { databaseHealthy } }
+
+    package func start() throws {
+        listenerThread = OwnedThread(name: "jobs-listen") { [self] in listenLoop() }
+        settlerThread = OwnedThread(name: "jobs-settle") { [self] in settleLoop() }
+        for index in 0..<configuration.concurrency {
+            executors.append(OwnedThread(name: "jobs-run-\(index)") { [self] in executeLoop() })
+        }
+        threads.append(OwnedThread(name: "jobs-claim") { [self] in claimLoop() })
+        logger.info("job worker started", ["worker.concurrency": String(configuration.concurrency)])
+    }
+
+    package func stop() {
+        lock.withLock {
+            stopping = true
+            lock.broadcast()
+        }
+        for thread in threads { thread.join() }
+        // Running jobs may finish within the grace period; unstarted claims go back to the queue.
+        let (unstarted, finishedInTime) = lock.withLock {
+            claimingStopped = true
+            lock.broadcast()
+            let unstarted = pending
+            pending.removeAll()
+            let done = lock.wait(until: { running.isEmpty }, timeout: configuration.shutdownGrace)
+            return (unstarted, done)
+        }
+        if finishedInTime { for executor in executors { executor.join() } } else {
+            logger.warning("jobs still running after the grace period; their leases will expire and they will run again")
+        }
+        record(unstarted.map { JobSettlement(id: $0.id, attempt: $0.attempt, outcome: .release) })
+        settleLock.withLock {
+            settlerStopping = true
+            settleLock.broadcast()
+        }
+        settlerThread?.join()
+        listenerThread?.join()
+        logger.info("job worker stopped", ["jobs.released": String(unstarted.count)])
+    }
+
+    // MARK: Claiming
+
+    private func claimLoop() {
+        var lastEmptyClaim: MonotonicTime?
+        while true {
+            let limit: Int? = lock.withLock {
+                _ = lock.wait(until: { stopping || (freeSlots > 0 && (wakeRequested || lastClaimWasFull)) },
+                              timeout: configuration.pollInterval)
+                if stopping { return nil }
+                wakeRequested = false
+                return min(configuration.batchSize, freeSlots)
+            }
+            guard let limit else { return }
+            guard limit > 0 else { continue }
+            if let lastEmptyClaim {
+                let since = MonotonicTime.now().duration(since: lastEmptyClaim)
+                if since < configuration.idleCooldown { sleepUnlessStopping(configuration.idleCooldown - since) }
+            }
+            do {
+                let claimed = try pool.withConnection { connection in
+                    try queue.claim(queue: configuration.queue, limit: limit, lease: configuration.lease, workerID: workerID, on: connection)
+                }
+                lastEmptyClaim = claimed.isEmpty ? MonotonicTime.now() : nil
+                metrics.claimed.increment(by: Double(claimed.count))
+                lock.withLock {
+                    databaseHealthy = true
+                    lastClaimWasFull = claimed.count == limit
+                    pending.append(contentsOf: claimed)
+                    lock.broadcast()
+                }
+            } catch {
+                lock.withLock { databaseHealthy = false; lastClaimWasFull = false }
+                logger.warning("claim failed", ["error": String(describing: error)])
+                sleepUnlessStopping(.seconds(1))
+            }
+        }
+    }
+
+    /// Slots not taken by claimed or running jobs. Call with `lock` held.
+    private var freeSlots: Int { configuration.concurrency - pending.count - running.count }
+
+    private func sleepUnlessStopping(_ duration: Duration) {
+        lock.withLock { _ = lock.wait(until: { stopping }, timeout: duration) }
+    }
+
+    // MARK: Running
+
+    private func executeLoop() {
+        while true {
+            let next: ClaimedJob? = lock.withLock {
+                _ = lock.wait(until: { claimingStopped || !pending.isEmpty }, timeout: nil)
+                if claimingStopped { return nil }
+                let job = pending.removeFirst()
+                running[job.id] = job
+                return job
+            }
+            guard let job = next else { return }
+            let started = MonotonicTime.now()
+            let outcome = run(job)
+            metrics.duration.observe(MonotonicTime.now().duration(since: started).seconds)
+            record([JobSettlement(id: job.id, attempt: job.attempt, outcome: outcome)])
+            lock.withLock {
+                running[job.id] = nil
+                lock.broadcast()
+            }
+        }
+    }
+
+    private func run(_ job: ClaimedJob) -> JobSettlement.Outcome {
+        let jobLogger = logger.with(["job.id": String(job.id), "job.kind": job.kind, "job.attempt": String(job.attempt)])
+        guard let handler = handlers[job.kind] else {
+            jobLogger.error("no handler for this job kind")
+            metrics.dead.increment()
+            return .dead(error: errorJSON(JobError.permanent("no handler for kind \(job.kind)"), job: job))
+        }
+        do {
+            try handler(job)
+            metrics.completed.increment()
+            return .completed
+        } catch let error as JobError {
+            switch error.kind {
+            case .snooze(let delay):
+                metrics.snoozed.increment()
+                jobLogger.info("job snoozed", ["job.delay_seconds": String(delay.seconds), "error": error.description])
+                return .snooze(delay: delay)
+            case .permanent:
+                metrics.dead.increment()
+                jobLogger.error("job failed permanently", ["error": error.description])
+                return .dead(error: errorJSON(error, job: job))
+            case .retryable:
+                return retryOrBury(job, error, jobLogger)
+            }
+        } catch {
+            return retryOrBury(job, JobError.retryable(String(describing: type(of: error)) + ": " + String(describing: error)), jobLogger)
+        }
+    }
+
+    private func retryOrBury(_ job: ClaimedJob, _ error: JobError, _ jobLogger: Logger) -> JobSettlement.Outcome {
+        if job.attempt >= job.maxAttempts {
+            metrics.dead.increment()
+            jobLogger.error("job failed on its last attempt", ["error": error.description])
+            return .dead(error: errorJSON(error, job: job))
+        }
+        let delay = configuration.retryPolicy.delay(afterAttempt: job.attempt)
+        metrics.retried.increment()
+        jobLogger.warning("job failed; will retry", ["error": error.description, "job.delay_seconds": String(delay.seconds)])
+        return .retry(delay: delay, error: errorJSON(error, job: job))
+    }
+
+    private func errorJSON(_ error: JobError, job: ClaimedJob) -> PostgresJSON {
+        let kind: String
+        switch error.kind {
+        case .retryable: kind = "retryable"
+        case .permanent: kind = "permanent"
+        case .snooze: kind = "snooze"
+        }
+        var text = "{\"error\":\(JSONText.quoted(error.message)),\"kind\":\"\(kind)\",\"attempt\":\(job.attempt),\"worker\":\(JSONText.quoted(workerID))"
+        if let code = error.code { text += ",\"code\":\(JSONText.quoted(code))" }
+        text += ",\"at\":\"\(Timestamp.rfc3339(Timestamp.nowMicroseconds()))\"}"
+        return PostgresJSON(text: text)
+    }
+
+    // MARK: Settling and heartbeats
+
+    private func record(_ new: [JobSettlement]) {
+        guard !new.isEmpty else { return }
+        settleLock.withLock {
+            settlements.append(contentsOf: new)
+            if settlements.count >= configuration.flushSize { settleLock.broadcast() }
+        }
+    }
+
+    private func settleLoop() {
+        var lastHeartbeat = MonotonicTime.now()
+        let heartbeatEvery = configuration.lease / 3
+        while true {
+            let (batch, finalFlush): ([JobSettlement], Bool) = settleLock.withLock {
+                _ = settleLock.wait(until: { settlerStopping || settlements.count >= configuration.flushSize },
+                                    timeout: configuration.flushInterval)
+                let batch = settlements
+                settlements.removeAll()
+                return (batch, settlerStopping)
+            }
+            if !batch.isEmpty { flush(batch, final: finalFlush) }
+            if finalFlush {
+                let leftover = settleLock.withLock { let rest = settlements; settlements.removeAll(); return rest }
+                if !leftover.isEmpty { flush(leftover, final: true) }
+                return
+            }
+            if MonotonicTime.now().duration(since: lastHeartbeat) >= heartbeatEvery {
+                lastHeartbeat = MonotonicTime.now()
+                let held = lock.withLock { Array(running.keys) + pending.map(\.id) }
+                if !held.isEmpty {
+                    do {
+                        _ = try pool.withConnection { try queue.heartbeat(ids: held, workerID: workerID, lease: configuration.lease, on: $0) }
+                    } catch {
+                        logger.warning("heartbeat failed", ["error": String(describing: error)])
+                    }
+                }
+            }
+        }
+    }
+
+    private func flush(_ batch: [JobSettlement], final: Bool) {
+        var attempts = 0
+        while true {
+            do {
+                let result = try pool.withConnection { try queue.settle(batch, workerID: workerID, on: $0) }
+                if !result.refused.isEmpty {
+                    metrics.refused.increment(by: Double(result.refused.count))
+                    logger.warning("settlements refused: those jobs were rescued and claimed again",
+                                   ["job.ids": result.refused.prefix(20).map(String.init).joined(separator: ",")])
+                }
+                return
+            } catch {
+                attempts += 1
+                logger.warning("settling jobs failed; will try again", ["error": String(describing: error), "jobs.count": String(batch.count)])
+                // While running, keep trying; on the final flush give up after a few tries (the leases will expire
+                // and the jobs run again, which at-least-once delivery allows).
+                if final && attempts >= 5 { return }
+                var spec = timespec(tv_sec: 0, tv_nsec: 200_000_000)
+                nanosleep(&spec, nil)
+            }
+        }
+    }
+
+    // MARK: Wake-ups
+
+    private func listenLoop() {
+        var connection: Connection?
+        let channel = JobQueue.channel(for: configuration.queue)
+        while !lock.withLock({ stopping }) {
+            do {
+                if connection == nil {
+                    let fresh = try Connection(url: pool.url, applicationName: "dakiya-listener")
+                    try fresh.listen(channel)
+                    connection = fresh
+                    wake()   // notifications sent while we were not listening are lost: claim once
+                }
+                if let notifications = try connection?.waitForNotifications(timeout: .milliseconds(250)), !notifications.isEmpty {
+                    metrics.wakeups.increment()
+                    wake()
+                }
+            } catch {
+                connection = nil
+                logger.debug("listener reconnecting", ["error": String(describing: error)])
+                sleepUnlessStopping(.milliseconds(500))
+            }
+        }
+    }
+
+    private func wake() {
+        lock.withLock {
+            wakeRequested = true
+            lock.broadcast()
+        }
+    }
+}
+
+struct WorkerMetrics: Sendable {
+    let claimed, completed, retried, dead, snoozed, refused, wakeups: Counter
+    let duration: Histogram
+
+    init(registry: MetricsRegistry, queue: String) {
+        let labels = ["queue": queue]
+        claimed = registry.counter("dakiya_jobs_claimed_total", help: "Jobs claimed.", labels: labels)
+        completed = registry.counter("dakiya_jobs_completed_total", help: "Jobs that succeeded.", labels: labels)
+        retried = registry.counter("dakiya_jobs_retried_total", help: "Job runs that failed and will be retried.", labels: labels)
+        dead = registry.counter("dakiya_jobs_dead_total", help: "Jobs that failed permanently or ran out of attempts.", labels: labels)
+        snoozed = registry.counter("dakiya_jobs_snoozed_total", help: "Job runs put off without spending an attempt.", labels: labels)
+        refused = registry.counter("dakiya_jobs_settlement_refused_total", help: "Settlements refused by the fence (job rescued meanwhile).", labels: labels)
+        wakeups = registry.counter("dakiya_jobs_wakeups_total", help: "Notifications that woke the worker.", labels: labels)
+        duration = registry.histogram("dakiya_job_duration_seconds", help: "Time a handler took.", labels: labels)
+    }
+}

@@ -1,0 +1,113 @@
+import Glibc
+
+/// A setting that is missing or malformed. `description` is the one line a service prints before it exits.
+package struct SettingError: Error, CustomStringConvertible, Sendable {
+    /// The environment variable, e.g. `DAKIYA_HTTP_PORT`.
+    package var name: String
+    /// What is wrong with it, never echoing a secret's value.
+    package var problem: String
+
+    package var description: String { "invalid setting \(name): \(problem)" }
+}
+
+/// Settings read from the environment and validated at start.
+///
+/// Each accessor throws `SettingError` naming the variable, so a service stops with one clear line.
+package struct Settings: Sendable {
+    package var environment: [String: String]
+
+    package init(environment: [String: String] = Settings.processEnvironment()) {
+        self.environment = environment
+    }
+
+    /// The process environment, read through `environ` (no Foundation).
+    package static func processEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    private func raw(_ name: String) -> String? {
+        guard let value = environment[name]?.trimmingSpaces(), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// A required or defaulted string.
+    package func string(_ name: String, default defaultValue: String? = nil) throws(SettingError) -> String {
+        if let value = raw(name) { return value }
+        if let defaultValue { return defaultValue }
+        throw SettingError(name: name, problem: "required but not set")
+    }
+
+    /// An optional string: nil when unset or empty.
+    package func optionalString(_ name: String) -> String? { raw(name) }
+
+    /// An integer within `range`.
+    package func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(SettingError) -> Int {
+        guard let text = raw(name) else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw SettingError(name: name, problem: "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text.prefix(40))\"")
+        }
+        return value
+    }
+
+    /// A duration given in (possibly fractional) seconds within `range`.
+    package func seconds(_ name: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(SettingError) -> Duration {
+        guard let text = raw(name) else { return .milliseconds(Int64(defaultValue * 1000)) }
+        guard let value = Double(text), range.contains(value) else {
+            throw SettingError(name: name, problem: "expected seconds from \(range.lowerBound) to \(range.upperBound), got \"\(text.prefix(40))\"")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    /// A boolean: true/false, yes/no, on/off, 1/0.
+    package func bool(_ name: String, default defaultValue: Bool) throws(SettingError) -> Bool {
+        guard let text = raw(name)?.lowercased() else { return defaultValue }
+        switch text {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw SettingError(name: name, problem: "expected true or false, got \"\(text.prefix(40))\"")
+        }
+    }
+
+    /// One of `choices`.
+    package func choice(_ name: String, default defaultValue: String, from choices: [String]) throws(SettingError) -> String {
+        guard let text = raw(name) else { return defaultValue }
+        guard choices.contains(text) else {
+            throw SettingError(name: name, problem: "expected one of \(choices.joined(separator: ", ")), got \"\(text.prefix(40))\"")
+        }
+        return text
+    }
+
+    /// A PostgreSQL connection URL (`postgres://` or `postgresql://`). Its value is never echoed: it may hold a password.
+    package func databaseURL(_ name: String) throws(SettingError) -> String {
+        let url = try string(name)
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw SettingError(name: name, problem: "expected a postgres:// or postgresql:// URL")
+        }
+        return url
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and line ends.
+    package func trimmingSpaces() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}
+
+/// Prints `error` as one line on standard error, prefixed with the program name, and exits with EX_CONFIG (78).
+package func exitForBadSetting(_ program: String, _ error: SettingError) -> Never {
+    let line = "\(program): \(error.description)\n"
+    _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    exit(78)
+}

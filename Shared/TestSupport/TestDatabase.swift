@@ -1,0 +1,85 @@
+import Foundation
+import Migrations
+import Postgres
+import ServiceRuntime
+import Synchronization
+
+/// Why a test could not get its database.
+package struct TestEnvironmentError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
+}
+
+/// A private database per test, copied from a migrated template, dropped afterwards.
+///
+/// `make test` points `DAKIYA_TEST_DATABASE_URL` at the private cluster's `postgres` database. When it is
+/// missing the test fails (it never skips): a test that needs PostgreSQL and cannot reach it is a failure.
+package final class TestDatabase: Sendable {
+    /// The URL of this test's own database.
+    package let url: String
+    package let name: String
+    private let adminURL: String
+
+    private static let template = Mutex<String?>(nil)
+    private static let templateLock = ConditionLock()
+    private static let counter = Mutex(0)
+
+    /// The admin URL from the environment, or a thrown error that says how to run the tests.
+    package static func adminURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["DAKIYA_TEST_DATABASE_URL"], !url.isEmpty else {
+            throw TestEnvironmentError(message: "DAKIYA_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts PostgreSQL")
+        }
+        return url
+    }
+
+    /// Creates a fresh, migrated database for one test.
+    package init(migrated: Bool = true) throws {
+        adminURL = try Self.adminURL()
+        let number = Self.counter.withLock { $0 += 1; return $0 }
+        name = "dakiya_t\(getpid())_\(number)"
+        let admin = try Connection(url: adminURL, applicationName: "dakiya-tests")
+        if migrated {
+            let template = try Self.migratedTemplate(admin: admin)
+            try admin.execute(script: "CREATE DATABASE \(name) TEMPLATE \(template)")
+        } else {
+            try admin.execute(script: "CREATE DATABASE \(name)")
+        }
+        url = Self.replaceDatabase(in: adminURL, with: name)
+    }
+
+    deinit {
+        if let admin = try? Connection(url: adminURL, applicationName: "dakiya-tests") {
+            try? admin.execute(script: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+    }
+
+    /// A connection to this test's database.
+    package func connect() throws -> Connection { try Connection(url: url, applicationName: "dakiya-tests") }
+
+    /// A pool for this test's database.
+    package func pool(size: Int = 4) -> ConnectionPool { ConnectionPool(url: url, maximumConnections: size) }
+
+    private static func migratedTemplate(admin: Connection) throws -> String {
+        try templateLock.withLock {
+            if let name = template.withLock({ $0 }) { return name }
+            let name = "dakiya_t\(getpid())_template"
+            try admin.execute(script: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            try admin.execute(script: "CREATE DATABASE \(name)")
+            do {
+                let connection = try Connection(url: replaceDatabase(in: try adminURL(), with: name))
+                try Migrator.bundled().migrate(on: connection)
+            }
+            template.withLock { $0 = name }
+            return name
+        }
+    }
+
+    /// `postgresql:///old?host=…` → `postgresql:///new?host=…` (libpq URI form with the database in the path).
+    package static func replaceDatabase(in url: String, with database: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let afterScheme = url[schemeEnd.upperBound...]
+        let pathStart = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
+        let queryStart = afterScheme[pathStart...].firstIndex(of: "?") ?? afterScheme.endIndex
+        return String(url[..<schemeEnd.upperBound]) + afterScheme[..<pathStart] + "/" + database + afterScheme[queryStart...]
+    }
+}
