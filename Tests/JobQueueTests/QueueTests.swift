@@ -1,0 +1,212 @@
+import Foundation
+import JobQueue
+import Postgres
+import ServiceRuntime
+import Testing
+import TestSupport
+
+/// The queue's SQL paths, driven directly with a clock the test moves.
+@Suite("Job queue")
+struct QueueTests {
+    let clock = ManualClock()
+    var queue: JobQueue { JobQueue(clock: clock) }
+
+    @Test("enqueue, claim and complete: the job leaves the hot table and lands in history")
+    func lifecycle() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "email", kind: "send", payload: PostgresJSON(text: #"{"delivery": 7}"#)), on: connection))
+        let claimed = try queue.claim(queue: "email", limit: 10, lease: .seconds(30), workerID: "w1", on: connection)
+        #expect(claimed.map(\.id) == [id])
+        #expect(claimed.first?.attempt == 1)
+        #expect(try claimed.first?.payload.decode([String: Int].self) == ["delivery": 7])
+        #expect(try queue.claim(queue: "email", limit: 10, lease: .seconds(30), workerID: "w2", on: connection).isEmpty)
+        let result = try queue.settle([JobSettlement(id: id, attempt: 1, outcome: .completed)], workerID: "w1", on: connection)
+        #expect(result.completed == [id])
+        #expect(try connection.query("SELECT count(*) FROM jobs").first?.decode(Int.self, at: 0) == 0)
+        let history = try #require(try connection.query("SELECT state::text, attempt FROM job_history WHERE id = $1", [id]).first)
+        #expect(try history.decode(String.self, at: 0) == "completed")
+        #expect(try history.decode(Int.self, at: 1) == 1)
+    }
+
+    @Test("claims come in priority order, then run_at; other queues are untouched")
+    func ordering() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let low = try queue.enqueue(NewJob(queue: "q", kind: "k", priority: 4), on: connection)
+        let high = try queue.enqueue(NewJob(queue: "q", kind: "k", priority: 1), on: connection)
+        let normal = try queue.enqueue(NewJob(queue: "q", kind: "k", priority: 2), on: connection)
+        _ = try queue.enqueue(NewJob(queue: "other", kind: "k", priority: 1), on: connection)
+        let claimed = try queue.claim(queue: "q", limit: 10, lease: .seconds(30), workerID: "w", on: connection)
+        #expect(claimed.map(\.id) == [high, normal, low].compactMap { $0 })
+    }
+
+    @Test("a job scheduled for later is not claimable until it is due and promoted")
+    func scheduled() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        _ = try queue.enqueue(NewJob(queue: "q", kind: "k", runAt: clock.date.addingTimeInterval(60)), on: connection)
+        #expect(try queue.claim(queue: "q", limit: 10, lease: .seconds(30), workerID: "w", on: connection).isEmpty)
+        clock.advance(by: .seconds(61))
+        #expect(try queue.maintain(retention: .seconds(86_400), on: connection).promoted == 1)
+        #expect(try queue.claim(queue: "q", limit: 10, lease: .seconds(30), workerID: "w", on: connection).count == 1)
+    }
+
+    @Test("enqueueing the same unique key twice, concurrently, gives one job")
+    func uniqueKeyConcurrent() throws {
+        let db = try TestDatabase()
+        let first = try db.connect()
+        let second = try db.connect()
+        try first.execute(script: "BEGIN")
+        let firstID = try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "delivery-42"), on: first)
+        #expect(firstID != nil)
+        // The second enqueue blocks on the first transaction's index entry, then finds the key taken.
+        let result = LockedBox<Result<Int64?, any Error>?>(nil)
+        let thread = OwnedThread(name: "second") { [queue] in
+            result.set(Result { try second.transaction { try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "delivery-42"), on: $0) } })
+        }
+        usleep(200_000)
+        #expect(result.get() == nil, "the second enqueue must wait for the first transaction")
+        try first.execute(script: "COMMIT")
+        thread.join()
+        #expect(try result.get()?.get() == .some(nil))
+        #expect(try first.query("SELECT count(*) FROM jobs WHERE unique_key = 'delivery-42'").first?.decode(Int.self, at: 0) == 1)
+        // The same key on another queue is another job.
+        #expect(try queue.enqueue(NewJob(queue: "other", kind: "k", uniqueKey: "delivery-42"), on: first) != nil)
+    }
+
+    @Test("a rolled-back transaction leaves no job, and the domain write and its job commit together")
+    func transactional() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        try connection.execute(script: "CREATE TABLE deliveries (id int)")
+        struct Abort: Error {}
+        #expect(throws: Abort.self) {
+            try connection.transaction { tx in
+                try tx.query("INSERT INTO deliveries VALUES (1)")
+                _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: tx)
+                throw Abort()
+            }
+        }
+        #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM deliveries)").first?.decode(Int.self, at: 0) == 0)
+        try connection.transaction { tx in
+            try tx.query("INSERT INTO deliveries VALUES (2)")
+            _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: tx)
+        }
+        #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM deliveries)").first?.decode(Int.self, at: 0) == 2)
+    }
+
+    @Test("one NOTIFY per queue per enqueueing transaction, none for scheduled jobs")
+    func notifyOncePerTransaction() throws {
+        let db = try TestDatabase()
+        let listener = try db.connect()
+        try listener.listen(JobQueue.channel(for: "q"))
+        try listener.listen(JobQueue.channel(for: "r"))
+        let connection = try db.connect()
+        try connection.transaction { tx in
+            _ = try queue.enqueue((0..<50).map { _ in NewJob(queue: "q", kind: "k") } + [NewJob(queue: "r", kind: "k")], on: tx)
+            _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: tx)
+        }
+        _ = try queue.enqueue(NewJob(queue: "q", kind: "k", runAt: clock.date.addingTimeInterval(3600)), on: connection)
+        var received: [String] = []
+        while true {
+            let batch = try listener.waitForNotifications(timeout: .milliseconds(300))
+            if batch.isEmpty { break }
+            received += batch.map(\.channel)
+        }
+        #expect(received.sorted() == ["dakiya_jobs_q", "dakiya_jobs_r"])
+    }
+
+    @Test("a large fan-out goes through COPY and still deduplicates unique keys")
+    func copyFanOut() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let jobs = (0..<5000).map { NewJob(queue: "alerts", kind: "push", payload: PostgresJSON(text: "{\"n\":\($0)}"), uniqueKey: "k\($0 % 4000)") }
+        #expect(try queue.enqueueByCopy(jobs, on: connection) == 4000)
+        #expect(try queue.counts(queue: "alerts", on: connection) == ["available": 4000])
+    }
+
+    @Test("settling is fenced: a rescued job cannot be completed by its old holder")
+    func fencing() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
+        let stale = try #require(try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w1", on: connection).first)
+        clock.advance(by: .seconds(31))
+        let report = try queue.maintain(retention: .seconds(86_400), on: connection)
+        #expect(report.rescued == 1)
+        #expect(report.promoted == 1)
+        let fresh = try #require(try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w2", on: connection).first)
+        #expect(fresh.attempt == 2)
+        let late = try queue.settle([JobSettlement(id: id, attempt: stale.attempt, outcome: .completed)], workerID: "w1", on: connection)
+        #expect(late.refused == [id])
+        #expect(late.appliedCount == 0)
+        // The stale holder cannot fail it either, nor can another worker settle the right attempt.
+        #expect(try queue.settle([JobSettlement(id: id, attempt: 2, outcome: .dead(error: PostgresJSON(text: "{}")))], workerID: "w1", on: connection).refused == [id])
+        #expect(try queue.settle([JobSettlement(id: id, attempt: 2, outcome: .completed)], workerID: "w2", on: connection).completed == [id])
+        let lastError = try connection.query("SELECT last_error->>'error' FROM job_history WHERE id = $1", [id]).first?.decode(String.self, at: 0)
+        #expect(lastError == "lease expired")
+    }
+
+    @Test("a heartbeat extends the lease, so a long job is not rescued")
+    func heartbeat() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
+        let job = try #require(try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w", on: connection).first)
+        clock.advance(by: .seconds(20))
+        #expect(try queue.heartbeat(ids: [job.id], workerID: "w", lease: .seconds(30), on: connection) == [job.id])
+        #expect(try queue.heartbeat(ids: [job.id], workerID: "intruder", lease: .seconds(30), on: connection).isEmpty)
+        clock.advance(by: .seconds(20))
+        #expect(try queue.maintain(retention: .seconds(86_400), on: connection).rescued == 0)
+        clock.advance(by: .seconds(11))
+        #expect(try queue.maintain(retention: .seconds(86_400), on: connection).rescued == 1)
+    }
+
+    @Test("a lease that expires on the last attempt makes the job dead, kept in history")
+    func rescueOnLastAttempt() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k", maxAttempts: 1), on: connection))
+        _ = try queue.claim(queue: "q", limit: 1, lease: .seconds(5), workerID: "w", on: connection)
+        clock.advance(by: .seconds(6))
+        let report = try queue.maintain(retention: .seconds(86_400), on: connection)
+        #expect(report.rescued == 1)
+        #expect(report.archived == 1)
+        let dead = try queue.deadJobs(queue: "q", on: connection)
+        #expect(dead.map(\.id) == [id])
+    }
+
+    @Test("history older than the retention is pruned")
+    func pruning() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
+        _ = try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w", on: connection)
+        _ = try queue.settle([JobSettlement(id: id, attempt: 1, outcome: .completed)], workerID: "w", on: connection)
+        clock.advance(by: .seconds(3599))
+        #expect(try queue.maintain(retention: .seconds(3600), on: connection).pruned == 0)
+        clock.advance(by: .seconds(2))
+        #expect(try queue.maintain(retention: .seconds(3600), on: connection).pruned == 1)
+    }
+
+    @Test("backoff grows exponentially, is capped, and is spread by jitter")
+    func backoff() {
+        let policy = RetryPolicy(base: .seconds(2), cap: .seconds(60), jitter: 0.25)
+        #expect(policy.delay(afterAttempt: 1, random: 0.5) == .seconds(2))
+        #expect(policy.delay(afterAttempt: 3, random: 0.5) == .seconds(8))
+        #expect(policy.delay(afterAttempt: 30, random: 0.5) == .seconds(60))
+        #expect(policy.delay(afterAttempt: 3, random: 0) == .seconds(6))
+        #expect(policy.delay(afterAttempt: 3, random: 0.999_999) > .milliseconds(9990))
+    }
+}
+
+/// A small thread-safe box for results handed across threads in tests.
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func get() -> Value { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ newValue: Value) { lock.lock(); value = newValue; lock.unlock() }
+    func update(_ body: (inout Value) -> Void) { lock.lock(); body(&value); lock.unlock() }
+}

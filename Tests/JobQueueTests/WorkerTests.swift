@@ -1,0 +1,154 @@
+import Foundation
+import JobQueue
+import Postgres
+import ServiceRuntime
+import Testing
+import TestSupport
+
+/// The worker loop in this process: handlers, retries, wake-ups, shutdown.
+@Suite("Job worker")
+struct WorkerTests {
+    static let logger = Logger(service: "tests", sink: .capturing())
+
+    func makeWorker(_ db: TestDatabase, queue: JobQueue, handlers: [String: JobHandler], pollInterval: Duration = .seconds(60),
+                    retry: RetryPolicy = RetryPolicy()) -> JobWorker {
+        JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 2, pollInterval: pollInterval,
+                                                                      flushInterval: .milliseconds(10), retryPolicy: retry),
+                  handlers: handlers, queue: queue, logger: Self.logger, metrics: MetricsRegistry())
+    }
+
+    func jobRow(_ connection: Connection, _ id: Int64) throws -> (state: String, attempt: Int, runAt: Date?, error: String?) {
+        if let row = try connection.query("SELECT state::text, attempt, run_at, last_error->>'error' FROM jobs WHERE id = $1", [id]).first {
+            return (try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Date?.self, at: 2), try row.decode(String?.self, at: 3))
+        }
+        let row = try #require(try connection.query("SELECT state::text, attempt, NULL::timestamptz, last_error->>'error' FROM job_history WHERE id = $1", [id]).first)
+        return (try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1), nil, try row.decode(String?.self, at: 3))
+    }
+
+    @Test("a retryable failure backs off exponentially, then the job goes dead with its last error kept")
+    func retryThenDead() throws {
+        let db = try TestDatabase()
+        let clock = ManualClock()
+        let queue = JobQueue(clock: clock)
+        let runs = LockedBox(0)
+        let worker = makeWorker(db, queue: queue, handlers: ["flaky": { _ in
+            runs.update { $0 += 1 }
+            throw JobError.retryable("provider timed out", code: "timeout")
+        }], retry: RetryPolicy(base: .seconds(10), cap: .seconds(3600), jitter: 0.25))
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "flaky", maxAttempts: 3), on: connection))
+        try worker.start()
+        defer { worker.stop() }
+        for attempt in 1...2 {
+            #expect(try eventually { try jobRow(connection, id).state == "retryable" && jobRow(connection, id).attempt == attempt })
+            let row = try jobRow(connection, id)
+            let expected = 10.0 * pow(2, Double(attempt - 1))
+            let delay = try #require(row.runAt).timeIntervalSince(clock.date)
+            #expect(delay >= expected * 0.75 - 0.01 && delay <= expected * 1.25 + 0.01, "attempt \(attempt): delay \(delay)")
+            #expect(row.error == "provider timed out")
+            clock.advance(by: .seconds(Int64(expected * 1.25) + 1))
+            _ = try queue.maintain(retention: .seconds(86_400), on: connection)
+        }
+        #expect(try eventually { try jobRow(connection, id).state == "dead" })
+        #expect(try jobRow(connection, id).attempt == 3)
+        #expect(try jobRow(connection, id).error == "provider timed out")
+        #expect(runs.get() == 3)
+        let dead = try #require(try queue.deadJobs(queue: "q", on: connection).first)
+        struct StoredError: Decodable { var error: String; var code: String; var attempt: Int; var kind: String }
+        let stored = try #require(try dead.error?.decode(StoredError.self))
+        #expect(stored.code == "timeout")
+        #expect(stored.attempt == 3)
+        #expect(stored.kind == "retryable")
+    }
+
+    @Test("a permanent failure goes straight to dead on its first attempt")
+    func permanent() throws {
+        let db = try TestDatabase()
+        let queue = JobQueue()
+        let worker = makeWorker(db, queue: queue, handlers: ["bad": { _ in throw JobError.permanent("number is not on WhatsApp", code: "131026") }])
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "bad"), on: connection))
+        try worker.start()
+        defer { worker.stop() }
+        #expect(try eventually { try jobRow(connection, id).state == "dead" })
+        #expect(try jobRow(connection, id).attempt == 1)
+        #expect(try jobRow(connection, id).error == "number is not on WhatsApp")
+    }
+
+    @Test("a snooze puts the job off without spending an attempt")
+    func snooze() throws {
+        let db = try TestDatabase()
+        let clock = ManualClock()
+        let queue = JobQueue(clock: clock)
+        let runs = LockedBox(0)
+        let worker = makeWorker(db, queue: queue, handlers: ["paced": { _ in
+            runs.update { $0 += 1 }
+            if runs.get() < 3 { throw JobError.snooze(.seconds(30), "rate limited (130429)") }
+        }])
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "paced", maxAttempts: 1), on: connection))
+        try worker.start()
+        defer { worker.stop() }
+        for _ in 1...2 {
+            #expect(try eventually { try jobRow(connection, id).state == "scheduled" })
+            let row = try jobRow(connection, id)
+            #expect(row.attempt == 0, "a snooze gives the attempt back")
+            #expect(try #require(row.runAt).timeIntervalSince(clock.date) == 30)
+            clock.advance(by: .seconds(31))
+            _ = try queue.maintain(retention: .seconds(86_400), on: connection)
+        }
+        #expect(try eventually { try jobRow(connection, id).state == "completed" })
+        #expect(try jobRow(connection, id).attempt == 1, "three runs, one attempt spent, with max_attempts 1")
+    }
+
+    @Test("a job of a kind with no handler goes dead with the reason")
+    func unknownKind() throws {
+        let db = try TestDatabase()
+        let queue = JobQueue()
+        let worker = makeWorker(db, queue: queue, handlers: [:])
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "mystery"), on: connection))
+        try worker.start()
+        defer { worker.stop() }
+        #expect(try eventually { try jobRow(connection, id).state == "dead" })
+        #expect(try jobRow(connection, id).error == "no handler for kind mystery")
+    }
+
+    @Test("an idle worker starts a new job on NOTIFY, long before its poll interval")
+    func wakeUp() throws {
+        let db = try TestDatabase()
+        let queue = JobQueue()
+        let started = LockedBox<ContinuousClock.Instant?>(nil)
+        let worker = makeWorker(db, queue: queue, handlers: ["k": { _ in started.set(.now) }], pollInterval: .seconds(60))
+        try worker.start()
+        defer { worker.stop() }
+        let connection = try db.connect()
+        // Let the worker go idle: its first claim finds nothing, and then only a notification (or 60 s) wakes it.
+        usleep(500_000)
+        let enqueued = ContinuousClock.now
+        _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
+        #expect(eventually(timeout: .seconds(10)) { started.get() != nil })
+        let latency = try #require(started.get()) - enqueued
+        #expect(latency < .seconds(5), "woken by NOTIFY, not by the 60 s poll: \(latency)")
+    }
+
+    @Test("stop releases claimed jobs that did not start and waits for running ones")
+    func gracefulStop() throws {
+        let db = try TestDatabase()
+        let queue = JobQueue()
+        let running = LockedBox(0)
+        let worker = JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 2, batchSize: 2, flushInterval: .milliseconds(10)),
+                               handlers: ["slow": { _ in running.update { $0 += 1 }; usleep(300_000) }], queue: queue,
+                               logger: Self.logger, metrics: MetricsRegistry())
+        let connection = try db.connect()
+        _ = try queue.enqueue((0..<6).map { _ in NewJob(queue: "q", kind: "slow") }, on: connection)
+        try worker.start()
+        #expect(eventually { running.get() == 2 })
+        worker.stop()
+        let counts = try queue.counts(queue: "q", on: connection)
+        #expect(counts["running"] == nil, "nothing is left running: \(counts)")
+        #expect(counts["available"] == 6 - running.get())
+        #expect(try connection.query("SELECT count(*) FROM job_history WHERE state = 'completed'").first?.decode(Int.self, at: 0) == running.get())
+        #expect(try connection.query("SELECT max(attempt) FROM jobs").first?.decode(Int.self, at: 0) == 0, "released jobs get their attempt back")
+    }
+}
