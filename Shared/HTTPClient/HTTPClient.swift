@@ -1,0 +1,275 @@
+import CCurl
+import Glibc
+
+/// A request body.
+package enum HTTPClientBody: Sendable {
+    case none
+    case bytes([UInt8], contentType: String)
+    /// multipart/form-data, built by libcurl.
+    case multipart([MultipartPart])
+}
+
+/// One part of a multipart/form-data body.
+package struct MultipartPart: Sendable {
+    package var name: String
+    package var data: [UInt8]
+    package var filename: String?
+    package var contentType: String?
+
+    package init(name: String, data: [UInt8], filename: String? = nil, contentType: String? = nil) {
+        self.name = name
+        self.data = data
+        self.filename = filename
+        self.contentType = contentType
+    }
+
+    package init(name: String, value: String) { self.init(name: name, data: Array(value.utf8)) }
+}
+
+/// An outgoing request.
+package struct HTTPClientRequest: Sendable {
+    package var method: String
+    package var url: String
+    package var headers: [(String, String)]
+    package var body: HTTPClientBody
+    /// Overrides the client's total timeout for this request.
+    package var timeout: Duration?
+
+    package init(method: String = "GET", url: String, headers: [(String, String)] = [], body: HTTPClientBody = .none, timeout: Duration? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+
+    /// A request whose body is `json` text.
+    package static func json(_ method: String, _ url: String, body: String, headers: [(String, String)] = []) -> HTTPClientRequest {
+        HTTPClientRequest(method: method, url: url, headers: headers, body: .bytes(Array(body.utf8), contentType: "application/json"))
+    }
+}
+
+/// A response: status, headers (in order, names as sent) and body.
+package struct HTTPClientResponse: Sendable {
+    package var status: Int
+    package var headers: [(String, String)]
+    package var body: [UInt8]
+
+    /// The first header named `name` (any case).
+    package func header(_ name: String) -> String? {
+        let lowered = name.lowercased()
+        return headers.first { $0.0.lowercased() == lowered }?.1
+    }
+
+    package var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A transport failure (no HTTP status): the caller decides whether to retry.
+package struct HTTPClientError: Error, CustomStringConvertible, Sendable {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
+        package var rawValue: String
+        package var description: String { rawValue }
+        package static let timedOut = Code(rawValue: "timed_out")
+        package static let couldNotConnect = Code(rawValue: "could_not_connect")
+        package static let couldNotResolve = Code(rawValue: "could_not_resolve")
+        package static let tls = Code(rawValue: "tls")
+        package static let invalidRequest = Code(rawValue: "invalid_request")
+        package static let transport = Code(rawValue: "transport")
+    }
+
+    package var code: Code
+    /// libcurl's CURLcode.
+    package var curlCode: Int32
+    /// libcurl's explanation (names hosts, never bodies).
+    package var message: String
+
+    package var description: String { "HTTP client \(code): \(message) (CURLcode \(curlCode))" }
+}
+
+/// Client settings.
+package struct HTTPClientConfiguration: Sendable {
+    package var connectTimeout: Duration
+    package var timeout: Duration
+    /// TLS peer and host verification: on unless a test turns it off.
+    package var verifiesTLS: Bool
+    /// A PEM bundle of trusted CAs instead of the system's.
+    package var caFile: String?
+    package var userAgent: String
+
+    package init(connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30), verifiesTLS: Bool = true,
+                 caFile: String? = nil, userAgent: String = "dakiya/1") {
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        self.verifiesTLS = verifiesTLS
+        self.caFile = caFile
+        self.userAgent = userAgent
+    }
+}
+
+/// An HTTP client over one libcurl easy handle: connections are reused between requests (keep-alive).
+///
+/// Not thread-safe: each thread that sends requests owns its own client. No retries are hidden here.
+package final class HTTPClient {
+    private let handle: UnsafeMutableRawPointer
+    package let configuration: HTTPClientConfiguration
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Initialises libcurl for the process. Call once at start, before threads; later calls do nothing.
+    package static func initializeProcess() { _ = globalInit }
+
+    package init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) throws {
+        Self.initializeProcess()
+        guard let handle = curl_easy_init() else {
+            throw HTTPClientError(code: .transport, curlCode: -1, message: "curl_easy_init failed")
+        }
+        self.handle = handle
+        self.configuration = configuration
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// Sends `request` and returns the response, whatever its status. Throws only for transport failures.
+    package func send(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
+        curl_easy_reset(handle)   // keeps the connection cache
+        let sink = ResponseSink()
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        var mime: OpaquePointer?
+        defer {
+            curl_slist_free_all(headerList)
+            if let mime { curl_mime_free(mime) }
+        }
+        let timeout = request.timeout ?? configuration.timeout
+        try check(cshim_setopt_str(handle, CURLOPT_URL, request.url))
+        try check(cshim_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        try check(cshim_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout.milliseconds))
+        try check(cshim_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.milliseconds))
+        try check(cshim_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, configuration.verifiesTLS ? 1 : 0))
+        try check(cshim_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, configuration.verifiesTLS ? 2 : 0))
+        if let caFile = configuration.caFile { try check(cshim_setopt_str(handle, CURLOPT_CAINFO, caFile)) }
+        try check(cshim_setopt_str(handle, CURLOPT_USERAGENT, configuration.userAgent))
+        try check(cshim_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+        try check(cshim_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
+        try check(cshim_setopt_writefn(handle, CURLOPT_WRITEFUNCTION, { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+            data.withMemoryRebound(to: UInt8.self, capacity: size * count) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size * count)) }
+            return size * count
+        }))
+        try check(cshim_setopt_writefn(handle, CURLOPT_HEADERFUNCTION, { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+            sink.addHeaderLine(line)
+            return size * count
+        }))
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        try check(cshim_setopt_ptr(handle, CURLOPT_WRITEDATA, context))
+        try check(cshim_setopt_ptr(handle, CURLOPT_HEADERDATA, context))
+
+        var headers = request.headers
+        headers.append(("Expect", ""))   // no 100-continue round trip
+        var bodyBytes: [UInt8] = []
+        switch request.body {
+        case .none:
+            break
+        case .bytes(let bytes, let contentType):
+            bodyBytes = bytes
+            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { headers.append(("Content-Type", contentType)) }
+        case .multipart(let parts):
+            mime = curl_mime_init(handle)
+            for part in parts {
+                let mimePart = curl_mime_addpart(mime)
+                curl_mime_name(mimePart, part.name)
+                _ = part.data.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { curl_mime_data(mimePart, $0.baseAddress, $0.count) }   // copies
+                }
+                if let filename = part.filename { curl_mime_filename(mimePart, filename) }
+                if let contentType = part.contentType { curl_mime_type(mimePart, contentType) }
+            }
+            try check(cshim_setopt_mime(handle, mime))
+        }
+        for (name, value) in headers {
+            headerList = curl_slist_append(headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
+        }
+        try check(cshim_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+
+        let method = request.method.uppercased()
+        if method == "HEAD" {
+            try check(cshim_setopt_long(handle, CURLOPT_NOBODY, 1))
+        } else if method != "GET" || !bodyBytes.isEmpty {
+            try check(cshim_setopt_str(handle, CURLOPT_CUSTOMREQUEST, method))
+        }
+
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
+            _ = cshim_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
+            return bodyBytes.withUnsafeBytes { raw -> CURLcode in
+                if case .bytes = request.body {
+                    // libcurl does not copy POSTFIELDS: the bytes stay alive for the whole perform.
+                    _ = cshim_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count))
+                    _ = cshim_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+                }
+                return withExtendedLifetime(sink) { curl_easy_perform(handle) }
+            }
+        }
+        _ = cshim_setopt_ptr(handle, CURLOPT_ERRORBUFFER, nil)
+        guard code == CURLE_OK else {
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw Self.error(code, detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+        }
+        var status = 0
+        _ = cshim_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    /// The one funnel from CURLcode to a thrown error.
+    private func check(_ code: CURLcode) throws {
+        guard code == CURLE_OK else { throw Self.error(code, String(cString: curl_easy_strerror(code))) }
+    }
+
+    private static func error(_ code: CURLcode, _ message: String) -> HTTPClientError {
+        let kind: HTTPClientError.Code
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: kind = .timedOut
+        case CURLE_COULDNT_CONNECT: kind = .couldNotConnect
+        case CURLE_COULDNT_RESOLVE_HOST: kind = .couldNotResolve
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM: kind = .tls
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_UNKNOWN_OPTION: kind = .invalidRequest
+        default: kind = .transport
+        }
+        return HTTPClientError(code: kind, curlCode: Int32(code.rawValue), message: message)
+    }
+}
+
+/// Collects one response's headers and body from libcurl's callbacks.
+private final class ResponseSink {
+    var body: [UInt8] = []
+    var headers: [(String, String)] = []
+
+    func addHeaderLine(_ line: String) {
+        let trimmed = line.trimmingSuffix()
+        if trimmed.hasPrefix("HTTP/") { headers.removeAll(); return }   // a new response (after 100 Continue)
+        guard let colon = trimmed.firstIndex(of: ":") else { return }
+        let name = String(trimmed[..<colon])
+        let value = String(trimmed[trimmed.index(after: colon)...]).trimmingPrefixSpaces()
+        headers.append((name, value))
+    }
+}
+
+private extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+private extension String {
+    func trimmingSuffix() -> String {
+        var copy = self
+        while let last = copy.last, last == "\r" || last == "\n" || last == "\r\n" { copy.removeLast() }
+        return copy
+    }
+
+    func trimmingPrefixSpaces() -> String { String(drop { $0 == " " || $0 == "\t" }) }
+}
