@@ -54,6 +54,8 @@ package struct HTTPClientResponse: Sendable {
     package var status: Int
     package var headers: [(String, String)]
     package var body: [UInt8]
+    /// True when the request went over a kept-alive connection rather than a new one.
+    package var reusedConnection: Bool = false
 
     /// The first header named `name` (any case).
     package func header(_ name: String) -> String? {
@@ -219,8 +221,10 @@ package final class HTTPClient {
             throw Self.error(code, detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
         var status = 0
+        var newConnections = 0
         _ = cshim_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
+        _ = cshim_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &newConnections)
+        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body, reusedConnection: newConnections == 0)
     }
 
     /// The one funnel from CURLcode to a thrown error.

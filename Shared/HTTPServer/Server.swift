@@ -110,7 +110,9 @@ package final class Server: Service, @unchecked Sendable {
     /// Stops accepting connections, lets in-flight requests finish (within the grace period), then closes.
     package func stop() {
         guard let daemon else { return }
-        _ = MHD_quiesce_daemon(daemon)
+        // Quiescing hands the listening socket back to us: close it so new clients are refused at once.
+        let listener = MHD_quiesce_daemon(daemon)
+        if listener >= 0 { close(listener) }
         let drained = lock.withLock { lock.wait(until: { inFlight == 0 }, timeout: configuration.shutdownGrace) }
         if !drained { logger.warning("stopping with requests still in flight", ["http.in_flight": String(requestsInFlight)]) }
         MHD_stop_daemon(daemon)
