@@ -1,0 +1,113 @@
+import Glibc
+import HTTPServer
+import JobQueue
+import Migrations
+import Postgres
+import ServiceRuntime
+
+/// What a service adds to the common shell: its HTTP routes and its job handlers.
+package struct ServiceParts: Sendable {
+    package var router: Router
+    package var handlers: [String: JobHandler]
+
+    package init(router: Router = Router(), handlers: [String: JobHandler] = [:]) {
+        self.router = router
+        self.handlers = handlers
+    }
+}
+
+/// What a service's builder gets to build its parts with.
+package struct ServiceContext: Sendable {
+    package var configuration: ServiceConfiguration
+    package var pool: ConnectionPool
+    package var logger: Logger
+    package var metrics: MetricsRegistry
+    package var queue: JobQueue
+}
+
+/// The common shell of every Dakiya service: settings, JSON logs, the database pool, migrations when
+/// asked, `/healthz`, `/readyz` and `/metrics`, the job worker of its queue, the maintenance loop, and a
+/// clean stop on SIGTERM or SIGINT.
+package enum ServiceHost {
+    /// Every queue answers this kind: a canary that proves the job loop runs end to end.
+    package static let pingKind = "ping"
+
+    /// Runs the service until SIGTERM or SIGINT; exits 78 with one line for a bad setting, 1 for a failed start.
+    package static func main(service: String, queue: String, defaultPort: UInt16, build: (ServiceContext) throws -> ServiceParts) -> Never {
+        ServiceGroup.blockTerminationSignals()
+        let configuration: ServiceConfiguration
+        do {
+            configuration = try ServiceConfiguration.load(service: service, queue: queue, defaultPort: defaultPort, from: Settings())
+        } catch {
+            exitForBadSetting(service, error)
+        }
+        let logger = Logger(service: service, minimumLevel: configuration.logLevel)
+        do {
+            try run(configuration, logger: logger, build: build)
+            exit(0)
+        } catch {
+            logger.error("service failed to start", ["error": String(describing: error)])
+            exit(1)
+        }
+    }
+
+    static func run(_ configuration: ServiceConfiguration, logger: Logger, build: (ServiceContext) throws -> ServiceParts) throws {
+        let metrics = MetricsRegistry()
+        let pool = ConnectionPool(url: configuration.databaseURL, maximumConnections: configuration.databasePoolSize,
+                                  applicationName: configuration.service)
+        if configuration.migrateOnStart { try migrate(configuration, logger: logger) }
+        let queue = JobQueue()
+        let context = ServiceContext(configuration: configuration, pool: pool, logger: logger, metrics: metrics, queue: queue)
+        var parts = try build(context)
+        parts.handlers[pingKind] = parts.handlers[pingKind] ?? { _ in }
+
+        let worker = JobWorker(pool: pool, configuration: configuration.worker, handlers: parts.handlers, queue: queue,
+                               logger: logger, metrics: metrics)
+        let maintenance = JobMaintenance(url: configuration.databaseURL, queue: queue, interval: configuration.maintenanceInterval,
+                                         retention: configuration.historyRetention, logger: logger, metrics: metrics)
+        var router = healthRoutes(pool: pool, worker: worker, metrics: metrics)
+        router.merge(parts.router)
+        let server = Server(configuration: configuration.http, router: router, logger: logger, metrics: metrics)
+        metrics.gauge("dakiya_service_info", help: "Always 1; labels name the service.", labels: ["service": configuration.service]).set(1)
+        logger.info("starting", ["job.queue": configuration.worker.queue])
+        // Started in this order, stopped in reverse: the HTTP server drains first, then the worker, then maintenance.
+        try ServiceGroup(services: [maintenance, worker, server], logger: logger).run()
+        pool.close()
+        logger.info("stopped")
+    }
+
+    /// Applies migrations, waiting up to 30 s for the database to come up.
+    static func migrate(_ configuration: ServiceConfiguration, logger: Logger) throws {
+        let deadline = MonotonicTime.now().advanced(by: .seconds(30))
+        while true {
+            do {
+                let connection = try Connection(url: configuration.databaseURL, applicationName: configuration.service)
+                let applied = try Migrator.bundled().migrate(on: connection)
+                if !applied.isEmpty { logger.info("migrations applied", ["db.migrations": applied.map(String.init).joined(separator: ",")]) }
+                return
+            } catch let error as PostgresError where error.isConnectionFailure && MonotonicTime.now() < deadline {
+                logger.warning("database not reachable yet; retrying migrations", ["error": String(describing: error)])
+                usleep(500_000)
+            }
+        }
+    }
+
+    /// `/healthz` (the process answers), `/readyz` (the database and the job loop work), `/metrics` (Prometheus).
+    static func healthRoutes(pool: ConnectionPool, worker: JobWorker, metrics: MetricsRegistry) -> Router {
+        let databaseUp = metrics.gauge("dakiya_database_up", help: "1 when the last readiness check reached PostgreSQL.")
+        var router = Router()
+        router.get("/healthz") { _ in Response(status: 200, body: Array(#"{"status":"ok"}"#.utf8), contentType: "application/json") }
+        router.get("/readyz") { request in
+            let reachable = pool.isReachable()
+            databaseUp.set(reachable ? 1 : 0)
+            guard reachable else {
+                throw HTTPError(status: 503, detail: "PostgreSQL is not reachable", headers: [("Retry-After", "1")])
+            }
+            return Response(status: 200, body: Array(#"{"status":"ready","database":"up"}"#.utf8), contentType: "application/json")
+        }
+        router.get("/metrics") { _ in
+            Response.text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        return router
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import ServiceRuntime
+import Testing
+
+@Suite("Service runtime")
+struct RuntimeTests {
+    @Test("settings are validated and name the variable; secrets are not echoed")
+    func settings() throws {
+        let settings = Settings(environment: ["PORT": " 8080 ", "BAD": "x", "FLAG": "yes", "URL": "https://user:pw@h", "WAIT": "1.5"])
+        #expect(try settings.int("PORT", default: 1, in: 1...65_535) == 8080)
+        #expect(try settings.int("MISSING", default: 7, in: 1...10) == 7)
+        #expect(try settings.bool("FLAG", default: false))
+        #expect(try settings.seconds("WAIT", default: 1, in: 0...10) == .milliseconds(1500))
+        let bad = #expect(throws: SettingError.self) { _ = try settings.int("BAD", default: 1, in: 1...2) }
+        #expect(bad?.description == "invalid setting BAD: expected an integer from 1 to 2, got \"x\"")
+        let url = #expect(throws: SettingError.self) { _ = try settings.databaseURL("URL") }
+        #expect(url?.description.contains("pw") == false)
+        #expect(throws: SettingError.self) { _ = try settings.string("MISSING") }
+    }
+
+    @Test("log lines are one JSON object each with dotted keys, and escape what they carry")
+    func logging() throws {
+        let sink = LogSink.capturing()
+        let logger = Logger(service: "dispatcher", sink: sink).with(["delivery.id": "42"])
+        logger.info("sent \"it\"\n", ["job.id": "7"])
+        logger.debug("hidden")
+        #expect(sink.lines.count == 1)
+        let object = try JSONSerialization.jsonObject(with: Data(sink.lines[0].utf8)) as? [String: String]
+        #expect(object?["msg"] == "sent \"it\"\n")
+        #expect(object?["delivery.id"] == "42")
+        #expect(object?["job.id"] == "7")
+        #expect(object?["service"] == "dispatcher")
+        #expect(object?["level"] == "info")
+    }
+
+    @Test("metrics render in the Prometheus text format")
+    func metrics() {
+        let registry = MetricsRegistry()
+        registry.counter("jobs_total", help: "Jobs.", labels: ["queue": "email"]).increment(by: 3)
+        registry.gauge("up", help: "Up.").set(1)
+        let histogram = registry.histogram("latency_seconds", help: "Latency.", buckets: [0.1, 1])
+        histogram.observe(0.05)
+        histogram.observe(0.5)
+        histogram.observe(5)
+        let text = registry.exposition()
+        #expect(text.contains("# TYPE jobs_total counter\njobs_total{queue=\"email\"} 3\n"))
+        #expect(text.contains("up 1\n"))
+        #expect(text.contains("latency_seconds_bucket{le=\"0.1\"} 1\nlatency_seconds_bucket{le=\"1\"} 2\nlatency_seconds_bucket{le=\"+Inf\"} 3\n"))
+        #expect(text.contains("latency_seconds_count 3\n"))
+    }
+
+    final class Part: Service, @unchecked Sendable {
+        let name: String
+        let journal: Journal
+        let failsToStart: Bool
+        init(_ name: String, _ journal: Journal, failsToStart: Bool = false) { self.name = name; self.journal = journal; self.failsToStart = failsToStart }
+        func start() throws {
+            struct StartFailure: Error {}
+            if failsToStart { throw StartFailure() }
+            journal.add("start \(name)")
+        }
+        func stop() { journal.add("stop \(name)") }
+    }
+
+    final class Journal: @unchecked Sendable {
+        private let lock = NSLock()
+        private var entries: [String] = []
+        func add(_ entry: String) { lock.lock(); entries.append(entry); lock.unlock() }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return entries }
+    }
+
+    @Test("a service group starts parts in order and stops them in reverse")
+    func serviceGroup() throws {
+        let journal = Journal()
+        let group = ServiceGroup(services: [Part("db", journal), Part("worker", journal), Part("http", journal)],
+                                 logger: Logger(service: "t", sink: .capturing()))
+        let runner = OwnedThread(name: "group") { try? group.run() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while journal.all.count < 3 && ContinuousClock.now < deadline { usleep(1000) }
+        group.requestStop()
+        runner.join()
+        #expect(journal.all == ["start db", "start worker", "start http", "stop http", "stop worker", "stop db"])
+    }
+
+    @Test("when a part fails to start, the parts already started are stopped")
+    func failedStart() {
+        let journal = Journal()
+        let group = ServiceGroup(services: [Part("db", journal), Part("http", journal, failsToStart: true)],
+                                 logger: Logger(service: "t", sink: .capturing()))
+        #expect(throws: (any Error).self) { try group.run() }
+        #expect(journal.all == ["start db", "stop db"])
+    }
+}
