@@ -87,10 +87,10 @@ test: deps ## Run every test against the private PostgreSQL (started and stopped
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 bench: deps ## Benchmark the job queue against pgbench on the private cluster (figures, not pass/fail)
-	swift build -c release --product dakiya-bench $(SWIFT_FLAGS)
+	swift build -c release $(SWIFT_FLAGS)
 	@$(MAKE) --no-print-directory db-start
 	@status=0; \
-	DAKIYA_BENCH_DATABASE_URL='$(ADMIN_URL)' DAKIYA_BENCH_PGBENCH='$(dir $(PG_BIN))bin/pgbench' \
+	DAKIYA_BENCH_DATABASE_URL='$(ADMIN_URL)' DAKIYA_BENCH_PGBENCH='$(PG_BIN)/pgbench' \
 	  $$(swift build -c release --show-bin-path)/dakiya-bench || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 

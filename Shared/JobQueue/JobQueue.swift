@@ -146,7 +146,12 @@ package struct JobQueue: Sendable {
         }
         let now = clock.now()
         func ids(_ result: QueryResult) throws -> [Int64] { try result.rows.map { try $0.decode(Int64.self, at: 0) } }
-        return try connection.transaction { tx in
+        // One statement needs no explicit transaction (saves two round trips on the hot path).
+        let groups = [completed, retried, dead, snoozed, released].filter { !$0.isEmpty }.count
+        let run: ((Connection) throws -> SettleResult) throws -> SettleResult = { body in
+            groups == 1 && released.isEmpty ? try body(connection) : try connection.transaction(body)
+        }
+        return try run { tx in
             var result = SettleResult()
             if !completed.isEmpty {
                 result.completed = try ids(tx.query(JobSQL.complete, [completed.map(\.id), completed.map(\.attempt), workerID, now]))

@@ -6,13 +6,16 @@ package final class QueryResult: @unchecked Sendable {
     private let result: OpaquePointer
     /// Number of rows returned.
     package let count: Int
+    /// The column names, in order (names may repeat: `SELECT now(), now()`).
+    package let columns: [String]
     private let columnIndex: [String: Int]
 
     init(_ result: OpaquePointer) {
         self.result = result
         count = Int(PQntuples(result))
+        columns = (0..<Int(PQnfields(result))).map { Connection.text(PQfname(result, Int32($0))) }
         var index: [String: Int] = [:]
-        for column in 0..<Int(PQnfields(result)) { index[Connection.text(PQfname(result, Int32(column)))] = column }
+        for (position, name) in columns.enumerated() where index[name] == nil { index[name] = position }
         columnIndex = index
     }
 
@@ -20,9 +23,6 @@ package final class QueryResult: @unchecked Sendable {
 
     /// Rows changed by INSERT/UPDATE/DELETE (or returned by SELECT).
     package var affectedRows: Int { Int(Connection.text(PQcmdTuples(result))) ?? count }
-
-    /// The column names, in order.
-    package var columns: [String] { columnIndex.sorted { $0.value < $1.value }.map(\.key) }
 
     /// The rows, each a light view into this result.
     package var rows: [Row] { (0..<count).map { Row(result: self, index: $0) } }
@@ -38,7 +38,7 @@ package final class QueryResult: @unchecked Sendable {
     }
 
     func column(named name: String) -> Int? { columnIndex[name] }
-    var columnCount: Int { columnIndex.count }
+    var columnCount: Int { columns.count }
 }
 
 /// One row of a `QueryResult`, decoded column by column into Swift types.

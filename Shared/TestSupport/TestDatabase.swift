@@ -7,6 +7,7 @@ import Synchronization
 /// Why a test could not get its database.
 package struct TestEnvironmentError: Error, CustomStringConvertible {
     package var message: String
+    package init(message: String) { self.message = message }
     package var description: String { message }
 }
 

@@ -1,1 +1,19 @@
-print("x")
+// make bench: the job lifecycle through our JobQueue API against the same SQL through pgbench, on the
+// private cluster, in one run; then enqueue → start latency of an idle worker, and a real service's peak RSS.
+import Glibc
+import ServiceRuntime
+
+ServiceGroup.blockTerminationSignals()
+let settings = Settings()
+do {
+    let bench = Bench(
+        adminURL: try settings.databaseURL("DAKIYA_BENCH_DATABASE_URL"),
+        pgbench: try settings.string("DAKIYA_BENCH_PGBENCH", default: "pgbench"),
+        seconds: try settings.int("DAKIYA_BENCH_SECONDS", default: 5, in: 1...600))
+    try bench.run()
+} catch let error as SettingError {
+    exitForBadSetting("dakiya-bench", error)
+} catch {
+    print("dakiya-bench: \(error)")
+    exit(1)
+}

@@ -34,6 +34,16 @@ struct ConnectionTests {
         #expect(try connection.query("SELECT count(*) FROM t").first?.decode(Int.self, at: 0) == 2)
     }
 
+    @Test("columns with the same name are all readable by position; by name the first wins")
+    func repeatedColumnNames() throws {
+        let db = try TestDatabase(migrated: false)
+        let row = try #require(try db.connect().query("SELECT 1 AS x, 2 AS x, 3 AS y").first)
+        #expect(try row.decode(Int.self, at: 1) == 2)
+        #expect(try row.decode(Int.self, at: 2) == 3)
+        #expect(try row.decode(Int.self, "x") == 1)
+        #expect(row.text(at: 0) == "1")
+    }
+
     @Test("errors carry the SQLSTATE and constraint, and their description leaks no values")
     func errorsLeakNoValues() throws {
         let db = try TestDatabase(migrated: false)

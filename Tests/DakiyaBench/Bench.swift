@@ -1,0 +1,200 @@
+import Foundation
+import JobQueue
+import Migrations
+import Postgres
+import ServiceRuntime
+import TestSupport
+
+struct Bench {
+    let adminURL: String
+    let pgbench: String
+    let seconds: Int
+    let database = "dakiya_bench"
+    var url: String { TestDatabase.replaceDatabase(in: adminURL, with: database) }
+
+    func run() throws {
+        let admin = try Connection(url: adminURL)
+        try admin.execute(script: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+        try admin.execute(script: "CREATE DATABASE \(database)")
+        try Migrator.bundled().migrate(on: try Connection(url: url))
+        let server = try admin.query("SELECT current_setting('server_version'), current_setting('synchronous_commit'), current_setting('fsync')").first!
+        print("Dakiya job queue benchmark: \(seconds) s per cell, PostgreSQL \(try server.decode(String.self, at: 0)), "
+              + "synchronous_commit=\(try server.decode(String.self, at: 1)), fsync=\(try server.decode(String.self, at: 2)), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("Lifecycle per cell: enqueue a batch (one statement + NOTIFY) → claim a batch (SKIP LOCKED) → complete the batch (move to history).")
+        print("")
+        print("batch  workers   dakiya jobs/s   pgbench jobs/s   ratio")
+        var ratios: [Int: [Double]] = [:]
+        for batch in [1, 10, 100] {
+            for workers in [1, 2, 4] {
+                let ours = try lifecycle(batch: batch, workers: workers)
+                let ceiling = try rawLifecycle(batch: batch, workers: workers)
+                let ratio = ceiling > 0 ? ours / ceiling : 0
+                ratios[batch, default: []].append(ratio)
+                print(String(format: "%5d  %7d   %13.0f   %14.0f   %5.2f", batch, workers, ours, ceiling, ratio))
+            }
+        }
+        for batch in [1, 10, 100] {
+            let values = ratios[batch] ?? []
+            print(String(format: "mean ratio at batch %d: %.2f", batch, values.reduce(0, +) / Double(max(1, values.count))))
+        }
+        print("")
+        try latency()
+        print("")
+        try serviceFootprint()
+    }
+
+    func reset() throws {
+        let connection = try Connection(url: url)
+        // Separate calls: VACUUM cannot run inside the implicit transaction of a multi-statement string.
+        for statement in ["TRUNCATE jobs, job_history", "VACUUM ANALYZE jobs", "CHECKPOINT"] { try connection.execute(script: statement) }
+    }
+
+    /// Our API: each worker thread has its own connection and loops enqueue → claim → complete.
+    func lifecycle(batch: Int, workers: Int) throws -> Double {
+        try reset()
+        let queue = JobQueue()
+        let deadline = MonotonicTime.now().advanced(by: .seconds(Int64(seconds)))
+        let failures = LockedCounter()
+        let started = MonotonicTime.now()
+        let threads = try (0..<workers).map { index -> OwnedThread in
+            let connection = try Connection(url: url, applicationName: "bench")
+            return OwnedThread(name: "bench-\(index)") {
+                let workerID = "bench-\(index)"
+                let jobs = (0..<batch).map { NewJob(queue: "bench", kind: "noop", payload: PostgresJSON(text: "{\"n\":\($0)}")) }
+                while MonotonicTime.now() < deadline {
+                    do {
+                        try queue.enqueue(jobs, on: connection)
+                        let claimed = try queue.claim(queue: "bench", limit: batch, lease: .seconds(30), workerID: workerID, on: connection)
+                        _ = try queue.settle(claimed.map { JobSettlement(id: $0.id, attempt: $0.attempt, outcome: .completed) },
+                                             workerID: workerID, on: connection)
+                    } catch {
+                        failures.add()
+                    }
+                }
+            }
+        }
+        for thread in threads { thread.join() }
+        let elapsed = MonotonicTime.now().duration(since: started).seconds
+        if failures.value > 0 { print("  (\(failures.value) failed iterations)") }
+        return Double(try completed()) / elapsed
+    }
+
+    /// The same three statements as raw SQL through pgbench (-M prepared), the ceiling on this cluster.
+    func rawLifecycle(batch: Int, workers: Int) throws -> Double {
+        try reset()
+        let script = """
+            WITH ins AS (INSERT INTO jobs (queue, kind, payload) SELECT 'bench', 'noop', jsonb_build_object('n', g) FROM generate_series(1, :B) g RETURNING id) SELECT pg_notify('dakiya_jobs_bench', '') FROM (SELECT 1 FROM ins LIMIT 1) x;
+            WITH c AS MATERIALIZED (SELECT id FROM jobs WHERE state = 'available' AND queue = 'bench' AND run_at <= now() ORDER BY priority, run_at, id LIMIT :B FOR UPDATE SKIP LOCKED), u AS (UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, worker_id = 'pgbench', lease_until = now() + interval '30 seconds', attempted_at = now() FROM c WHERE j.id = c.id RETURNING j.id, j.attempt) SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(attempt), '{}') AS attempts FROM u
+            \\gset
+            WITH t AS (SELECT * FROM unnest(:ids::bigint[], :attempts::smallint[]) AS t(id, attempt)), d AS (DELETE FROM jobs j USING t WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = 'pgbench' RETURNING j.*) INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at) SELECT id, queue, kind, 'completed', priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, now() FROM d;
+
+            """
+        let scriptPath = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-bench-lifecycle.sql").path
+        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        let (host, port) = try socketAndPort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: pgbench)
+        process.arguments = ["-n", "-M", "prepared", "-h", host, "-p", port, "-U", "postgres", "-D", "B=\(batch)",
+                             "-f", scriptPath, "-c", String(workers), "-j", String(min(workers, 2)), "-T", String(seconds), database]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        let started = MonotonicTime.now()
+        try process.run()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let elapsed = MonotonicTime.now().duration(since: started).seconds
+        guard process.terminationStatus == 0 else { throw TestEnvironmentError(message: "pgbench failed: \(errorText.suffix(400))") }
+        return Double(try completed()) / elapsed
+    }
+
+    func completed() throws -> Int {
+        try Connection(url: url).query("SELECT count(*) FROM job_history WHERE state = 'completed'").first!.decode(Int.self, at: 0)
+    }
+
+    func socketAndPort() throws -> (String, String) {
+        let row = try Connection(url: url).query("SELECT current_setting('unix_socket_directories'), current_setting('port')").first!
+        return (try row.decode(String.self, at: 0).split(separator: ",").first.map(String.init) ?? "/tmp", try row.decode(String.self, at: 1))
+    }
+
+    /// Enqueue → handler start for an idle worker woken by NOTIFY (poll interval 30 s, so only NOTIFY counts).
+    func latency() throws {
+        try reset()
+        let started = StartTimes()
+        let pool = ConnectionPool(url: url, maximumConnections: 4)
+        let worker = JobWorker(pool: pool, configuration: WorkerConfiguration(queue: "latency", concurrency: 4, pollInterval: .seconds(30)),
+                               handlers: ["noop": { job in started.record(job.id) }],
+                               logger: Logger(service: "bench", minimumLevel: .error), metrics: MetricsRegistry())
+        try worker.start()
+        defer { worker.stop() }
+        let connection = try Connection(url: url)
+        let queue = JobQueue()
+        usleep(300_000)
+        var samples: [Double] = []
+        for _ in 0..<300 {
+            let before = MonotonicTime.now()
+            guard let id = try queue.enqueue(NewJob(queue: "latency", kind: "noop"), on: connection) else { continue }
+            // The enqueue's commit returns after the NOTIFY is sent: time from the call, a client's view.
+            let deadline = MonotonicTime.now().advanced(by: .seconds(5))
+            while started.time(of: id) == nil && MonotonicTime.now() < deadline { usleep(50) }
+            if let at = started.time(of: id) { samples.append(at.duration(since: before).seconds * 1000) }
+            usleep(20_000)   // let the worker go idle again
+        }
+        samples.sort()
+        func percentile(_ p: Double) -> Double { samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
+        print(String(format: "enqueue → start latency, idle worker woken by NOTIFY (%d samples): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                     samples.count, percentile(0.5), percentile(0.99), samples.last ?? .nan))
+    }
+
+    /// A real service (the dispatcher) draining 50,000 ping jobs: its throughput and peak RSS (VmHWM).
+    func serviceFootprint() throws {
+        try reset()
+        let connection = try Connection(url: url)
+        let total = 50_000
+        try JobQueue().enqueueByCopy((0..<total).map { _ in NewJob(queue: "dispatcher", kind: "ping") }, on: connection)
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dispatcher").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            print("peak RSS: dispatcher not built next to dakiya-bench (run `swift build -c release`)")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.environment = ["DAKIYA_DATABASE_URL": url, "DAKIYA_HTTP_PORT": "0", "DAKIYA_LOG_LEVEL": "error"]
+        process.standardOutput = FileHandle.nullDevice
+        let started = MonotonicTime.now()
+        try process.run()
+        var peak = 0
+        while try completed() < total && MonotonicTime.now().duration(since: started) < .seconds(120) {
+            peak = max(peak, Self.peakRSS(pid: process.processIdentifier))
+            usleep(50_000)
+        }
+        let elapsed = MonotonicTime.now().duration(since: started).seconds
+        peak = max(peak, Self.peakRSS(pid: process.processIdentifier))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        print(String(format: "dispatcher service draining %d ping jobs (8 handler threads, batch 100): %.0f jobs/s including start-up; peak RSS %.1f MiB",
+                     total, Double(try completed()) / elapsed, Double(peak) / 1024))
+    }
+
+    static func peakRSS(pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+}
+
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+final class StartTimes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var times: [Int64: MonotonicTime] = [:]
+    func record(_ id: Int64) { let now = MonotonicTime.now(); lock.lock(); times[id] = now; lock.unlock() }
+    func time(of id: Int64) -> MonotonicTime? { lock.lock(); defer { lock.unlock() }; return times[id] }
+}
