@@ -71,7 +71,7 @@ migrate: build db-start ## Apply the database migrations
 run: ## Install what is missing, start PostgreSQL and all five services (Ctrl-C stops them)
 	@$(MAKE) --no-print-directory migrate CONFIG=release
 	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); \
-	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped' INT TERM; \
+	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped; exit 0' INT TERM; \
 	for s in $(SERVICES); do \
 	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' DAKIYA_HTTP_PORT=$$port $$bin/$$s & pids+=($$!); \
 	  echo "$$s listening on http://127.0.0.1:$$port (healthz, readyz, metrics)"; port=$$((port+1)); \

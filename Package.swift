@@ -48,11 +48,11 @@ let package = Package(
         ),
 
         // The five services and the admin tool.
-        .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost"], path: "Services/portal-adapter"),
-        .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost"], path: "Services/whatsapp-adapter"),
-        .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost"], path: "Services/email-adapter"),
-        .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service"),
-        .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost"], path: "Services/dispatcher"),
+        .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost"], path: "Services/portal-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost"], path: "Services/email-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),
+        .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
             name: "DakiyaAdmin",
             dependencies: ["Postgres", "Migrations", "ServiceRuntime"],

@@ -219,3 +219,34 @@ final class StatusBox: @unchecked Sendable {
     func add(_ value: String) { lock.lock(); stored.append(value); lock.unlock() }
     var values: [String] { lock.lock(); defer { lock.unlock() }; return stored }
 }
+
+@Suite("HTTP server timeouts")
+struct ServerTimeoutTests {
+    @Test("an idle connection is closed after the connection timeout")
+    func idleTimeout() throws {
+        var router = Router()
+        router.get("/x") { _ in Response.text("x") }
+        let server = Server(configuration: ServerConfiguration(port: 0, threads: 1, connectionTimeout: .seconds(1)),
+                            router: router, logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
+        try server.start()
+        defer { server.stop() }
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = server.port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let started = ContinuousClock.now
+        var byte: UInt8 = 0
+        let received = read(descriptor, &byte, 1)   // blocks until the server closes the idle connection
+        let waited = ContinuousClock.now - started
+        #expect(received == 0, "the server closed the connection")
+        #expect(waited >= .milliseconds(900) && waited < .seconds(4), "\(waited)")
+    }
+}

@@ -152,3 +152,58 @@ struct WorkerTests {
         #expect(try connection.query("SELECT max(attempt) FROM jobs").first?.decode(Int.self, at: 0) == 0, "released jobs get their attempt back")
     }
 }
+
+@Suite("Job worker fallbacks and maintenance")
+struct WorkerFallbackTests {
+    static let logger = Logger(service: "tests", sink: .capturing())
+
+    @Test("without a NOTIFY the worker still finds the job at its poll interval")
+    func pollFallback() throws {
+        let db = try TestDatabase()
+        let done = LockedBox(false)
+        let worker = JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 1, pollInterval: .milliseconds(200)),
+                               handlers: ["k": { _ in done.set(true) }], logger: Self.logger, metrics: MetricsRegistry())
+        try worker.start()
+        defer { worker.stop() }
+        usleep(300_000)
+        // A plain INSERT sends no notification: only the poll can find this job.
+        try db.connect().query("INSERT INTO jobs (queue, kind) VALUES ('q', 'k')")
+        #expect(eventually(timeout: .seconds(5)) { done.get() })
+    }
+
+    @Test("one maintenance leader at a time; another takes over when it stops")
+    func leaderElection() throws {
+        let db = try TestDatabase()
+        let first = JobMaintenance(url: db.url, interval: .milliseconds(50), logger: Self.logger, metrics: MetricsRegistry())
+        let second = JobMaintenance(url: db.url, interval: .milliseconds(50), logger: Self.logger, metrics: MetricsRegistry())
+        try first.start()
+        try second.start()
+        #expect(eventually { first.isLeader || second.isLeader })
+        usleep(300_000)
+        #expect(first.isLeader != second.isLeader, "exactly one leader")
+        let (leader, follower) = first.isLeader ? (first, second) : (second, first)
+        leader.stop()
+        #expect(eventually { follower.isLeader }, "the follower takes over once the leader's session is gone")
+        follower.stop()
+    }
+
+    @Test("the claim reads only the partial index of claimable rows, however much else the table holds")
+    func claimUsesPartialIndex() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        try connection.execute(script: """
+            INSERT INTO jobs (queue, kind, state, run_at) SELECT 'q', 'k', 'scheduled', now() + interval '1 day' FROM generate_series(1, 20000);
+            INSERT INTO jobs (queue, kind) SELECT 'other', 'k' FROM generate_series(1, 20000);
+            INSERT INTO jobs (queue, kind) SELECT 'q', 'k' FROM generate_series(1, 10);
+            ANALYZE jobs
+            """)
+        let plan = try connection.query("""
+            EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT)
+            SELECT id FROM jobs WHERE state = 'available' AND queue = 'q' AND run_at <= now()
+            ORDER BY priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED
+            """).rows.compactMap { $0.text(at: 0) }.joined(separator: "\n")
+        #expect(plan.contains("Index Scan using jobs_fetch_idx"), "\(plan)")
+        #expect(!plan.contains("Seq Scan"), "\(plan)")
+        #expect(try JobQueue().claim(queue: "q", limit: 100, lease: .seconds(30), workerID: "w", on: connection).count == 10)
+    }
+}
