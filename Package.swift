@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibpq", "ServiceRuntime"], path: "Shared/Postgres"),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "ServiceRuntime"], path: "Shared/HTTPServer"),
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Shared/HTTPClient"),
-        .target(name: "Cryptography", dependencies: ["CCrypto"], path: "Shared/Cryptography"),
+        .target(name: "Cryptography", dependencies: ["CCrypto", "ServiceRuntime"], path: "Shared/Cryptography"),
         .target(name: "QRCode", dependencies: ["CQREncode"], path: "Shared/QRCode"),
 
         // Platform modules.
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "TestSupport", "QueueWorkerProbe"], path: "Tests/JobQueueTests"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime"], path: "Tests/HTTPServerTests"),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "ServiceRuntime"], path: "Tests/HTTPClientTests"),
-        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], path: "Tests/CryptographyTests"),
+        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ServiceRuntime"], path: "Tests/CryptographyTests"),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime"], path: "Tests/ServiceRuntimeTests"),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport", "DakiyaAdmin"], path: "Tests/MigrationsTests"),

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceRuntime
 
 /// How one parameter is sent: as text (PostgreSQL parses it), as binary bytes (bytea), or as NULL.
 package enum PostgresBind: Sendable, Equatable {
@@ -85,27 +86,8 @@ package struct PostgresBytes: PostgresEncodable, PostgresDecodable, Equatable {
     package var postgresBind: PostgresBind { .binary(bytes) }
 
     package static func decode(postgresText text: String?) -> PostgresBytes? {
-        guard let text, text.hasPrefix("\\x") else { return nil }
-        let hex = Array(text.utf8.dropFirst(2))
-        guard hex.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(hex.count / 2)
-        var index = 0
-        while index < hex.count {
-            guard let high = hexValue(hex[index]), let low = hexValue(hex[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return PostgresBytes(out)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
+        guard let text, text.hasPrefix("\\x"), let bytes = Hex.decode(String(text.dropFirst(2))) else { return nil }
+        return PostgresBytes(bytes)
     }
 }
 
@@ -151,7 +133,7 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
             switch element.postgresBind {
             case .null: literal += "NULL"
             case .text(let text): literal += PostgresArrayLiteral.quote(text)
-            case .binary(let bytes): literal += PostgresArrayLiteral.quote("\\x" + bytes.map { String(format: "%02x", $0) }.joined())
+            case .binary(let bytes): literal += PostgresArrayLiteral.quote("\\x" + Hex.encode(bytes))
             }
         }
         return .text(literal + "}")

@@ -1,4 +1,5 @@
 import Cryptography
+import ServiceRuntime
 import Testing
 
 @Suite("Cryptography")
