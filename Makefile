@@ -83,7 +83,7 @@ test: deps ## Run every test against the private PostgreSQL (started and stopped
 	@psql "$(ADMIN_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'dakiya_t%'" \
 	  | while read -r db; do psql "$(ADMIN_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)" >/dev/null; done
 	@status=0; \
-	DAKIYA_TEST_DATABASE_URL='$(ADMIN_URL)' DAKIYA_TEST_PG_BIN='$(PG_BIN)' swift test $(SWIFT_FLAGS) || status=$$?; \
+	DAKIYA_TEST_DATABASE_URL='$(ADMIN_URL)' DAKIYA_TEST_PG_BIN='$(PG_BIN)' swift test --disable-xctest $(SWIFT_FLAGS) || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 bench: deps ## Benchmark the job queue against pgbench on the private cluster (figures, not pass/fail)

@@ -53,12 +53,9 @@ package struct MaintenanceReport: Sendable, Equatable {
 /// write and the job it causes commit together or not at all.
 package struct JobQueue: Sendable {
     package var clock: any JobClock
-    /// Enqueues of at least this many jobs go through COPY into a staging table.
-    package var copyThreshold: Int
 
-    package init(clock: any JobClock = DatabaseClock(), copyThreshold: Int = 1000) {
+    package init(clock: any JobClock = DatabaseClock()) {
         self.clock = clock
-        self.copyThreshold = copyThreshold
     }
 
     /// The LISTEN/NOTIFY channel that wakes the workers of `queue`.
@@ -73,16 +70,11 @@ package struct JobQueue: Sendable {
         try enqueue([job], on: connection).first
     }
 
-    /// Enqueues `jobs` with one statement (or COPY for large fan-outs) and one NOTIFY per queue.
-    /// Returns the ids of the jobs inserted (duplicates by unique key are skipped); empty for the COPY path,
-    /// which returns only a count through `enqueueCount`.
+    /// Enqueues `jobs` with one multi-row statement and one NOTIFY per queue. Returns the ids of the jobs
+    /// inserted, in order (duplicates by unique key are skipped). For fan-outs of thousands, `enqueueByCopy`.
     @discardableResult
     package func enqueue(_ jobs: [NewJob], on connection: Connection) throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
-        if jobs.count >= copyThreshold {
-            _ = try enqueueByCopy(jobs, on: connection)
-            return []
-        }
         let result = try connection.query(JobSQL.enqueue, [
             jobs.map(\.queue), jobs.map(\.kind), jobs.map(\.payload), jobs.map(\.priority), jobs.map(\.runAt),
             jobs.map(\.maxAttempts), jobs.map(\.uniqueKey), jobs.map(\.rateKey), clock.now(),
