@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
+        .target(name: "Delivery", dependencies: ["Postgres", "JobQueue", "Cryptography", "ServiceRuntime"], path: "Shared/Delivery"),
         .target(
             name: "ServiceHost",
             dependencies: ["Postgres", "HTTPServer", "ServiceRuntime", "JobQueue", "Migrations"],
@@ -48,14 +49,14 @@ let package = Package(
         ),
 
         // The five services and the admin tool.
-        .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost"], path: "Services/portal-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost", "Delivery", "Cryptography"], path: "Services/portal-adapter", exclude: ["README.md"]),
         .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
         .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost"], path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),
-        .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost"], path: "Services/dispatcher", exclude: ["README.md"]),
+        .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
             name: "DakiyaAdmin",
-            dependencies: ["Postgres", "Migrations", "ServiceRuntime"],
+            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "Delivery"],
             path: "Services/dakiya-admin"
         ),
 
@@ -71,6 +72,12 @@ let package = Package(
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ServiceRuntime"], path: "Tests/CryptographyTests"),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime"], path: "Tests/ServiceRuntimeTests"),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JobQueue", "Postgres", "TestSupport"], path: "Tests/DeliveryTests"),
+        .testTarget(
+            name: "PortalAdapterTests",
+            dependencies: ["PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            path: "Tests/PortalAdapterTests"
+        ),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport", "DakiyaAdmin"], path: "Tests/MigrationsTests"),
         .testTarget(
             name: "ServiceTests",

@@ -2,11 +2,17 @@ import Foundation
 import Migrations
 import Postgres
 import ServiceRuntime
+import Delivery
 
 /// The operators' command-line tool.
 ///
 ///     dakiya-admin migrate [--folder DIR]     apply the database migrations (DAKIYA_DATABASE_URL)
 ///     dakiya-admin dead-jobs QUEUE [LIMIT]    list the dead jobs of a queue with their last error
+///     dakiya-admin department add CODE NAME   create (or rename) a department
+///     dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]…
+///                                             create an API key; the secret is printed once, only its hash is kept
+///     dakiya-admin key list                   list keys (prefix, kind, department, offices, state)
+///     dakiya-admin key revoke PREFIX          revoke a key at once
 @main
 struct DakiyaAdmin {
     static func main() {
@@ -35,13 +41,64 @@ struct DakiyaAdmin {
                 for row in rows {
                     print("\(try row.decode(Int64.self, at: 0))\t\(try row.decode(String.self, at: 1))\tattempt \(try row.decode(Int.self, at: 2))\t\(try row.decode(String.self, at: 4))")
                 }
+            case "department" where arguments.count == 4 && arguments[1] == "add":
+                try Departments.upsert(code: arguments[2], name: arguments[3], on: try Connection(url: url, applicationName: "dakiya-admin"))
+                print("department \(arguments[2]) saved")
+            case "key" where arguments.count >= 2:
+                try keyCommand(Array(arguments.dropFirst()), connection: try Connection(url: url, applicationName: "dakiya-admin"))
             default:
-                print("usage: dakiya-admin migrate [--folder DIR] | dead-jobs QUEUE [LIMIT]")
-                exit(64)
+                usage()
             }
+        } catch let error as UsageError {
+            FileHandle.standardError.write(Data("dakiya-admin: \(error.message)\n".utf8))
+            exit(64)
         } catch {
             FileHandle.standardError.write(Data("dakiya-admin: \(error)\n".utf8))
             exit(1)
+        }
+    }
+
+    struct UsageError: Error { var message: String }
+
+    static func usage() -> Never {
+        print("usage: dakiya-admin migrate [--folder DIR] | dead-jobs QUEUE [LIMIT] | department add CODE NAME")
+        print("       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... | key list | key revoke PREFIX")
+        exit(64)
+    }
+
+    static func keyCommand(_ arguments: [String], connection: Connection) throws {
+        switch arguments.first {
+        case "create":
+            var department: String?, label: String?, kind = APIKey.Kind.test, offices: [String] = []
+            var index = 1
+            while index < arguments.count {
+                guard index + 1 < arguments.count else { throw UsageError(message: "\(arguments[index]) needs a value") }
+                let value = arguments[index + 1]
+                switch arguments[index] {
+                case "--department": department = value
+                case "--label": label = value
+                case "--office": offices.append(value)
+                case "--kind":
+                    guard let parsed = APIKey.Kind(rawValue: value) else { throw UsageError(message: "--kind must be test or live") }
+                    kind = parsed
+                default: throw UsageError(message: "unknown option \(arguments[index])")
+                }
+                index += 2
+            }
+            guard let department, let label else { throw UsageError(message: "key create needs --department and --label") }
+            let (secret, key) = try APIKeys.create(department: department, offices: offices, kind: kind, label: label, on: connection)
+            print("created \(key.kind.rawValue) key \(key.prefix) for \(department)\(offices.isEmpty ? "" : " offices " + offices.joined(separator: ","))")
+            print("secret (shown once, store it now): \(secret)")
+        case "list":
+            for key in try APIKeys.list(on: connection) {
+                let offices = key.offices.isEmpty ? "all offices" : key.offices.joined(separator: ",")
+                print("\(key.prefix)\t\(key.kind.rawValue)\t\(key.department)\t\(offices)\t\(key.revokedAt == nil ? "active" : "revoked")\t\(key.label)")
+            }
+        case "revoke" where arguments.count == 2:
+            guard try APIKeys.revoke(prefix: arguments[1], on: connection) else { throw UsageError(message: "no active key \(arguments[1])") }
+            print("revoked \(arguments[1])")
+        default:
+            usage()
         }
     }
 }

@@ -1,14 +1,22 @@
+import Delivery
 import ServiceHost
 
 /// dispatcher: routing, fallback, aggregate status and portal callbacks (issue 3).
 ///
-/// Consumes the `dispatcher` job queue. Its routes and job handlers arrive with that issue; until then it
-/// runs the common shell (health, readiness, metrics, the job loop with its `ping` canary, maintenance).
+/// Consumes the `dispatcher` job queue: `delivery.requested` routes a new delivery to its channels
+/// (channel attempts and one job per channel, in one transaction).
 @main
 struct Dispatcher {
     static func main() {
-        ServiceHost.main(service: "dispatcher", queue: "dispatcher", defaultPort: 8084) { _ in
-            ServiceParts()
+        ServiceHost.main(service: "dispatcher", queue: "dispatcher", defaultPort: 8084) { context in
+            ServiceParts(handlers: [
+                DeliveryJobs.requested: { job in
+                    let request = try job.decodePayload(DeliveryJobs.Requested.self)
+                    try context.pool.withConnection { connection in
+                        _ = try DeliveryRouter.route(deliveryID: request.deliveryID, queue: context.queue, on: connection)
+                    }
+                },
+            ])
         }
     }
 }

@@ -79,21 +79,21 @@ struct QueueTests {
     func transactional() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        try connection.execute(script: "CREATE TABLE deliveries (id int)")
+        try connection.execute(script: "CREATE TABLE domain_writes (id int)")
         struct Abort: Error {}
         #expect(throws: Abort.self) {
             try connection.transaction { tx in
-                try tx.query("INSERT INTO deliveries VALUES (1)")
+                try tx.query("INSERT INTO domain_writes VALUES (1)")
                 _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: tx)
                 throw Abort()
             }
         }
-        #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM deliveries)").first?.decode(Int.self, at: 0) == 0)
+        #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM domain_writes)").first?.decode(Int.self, at: 0) == 0)
         try connection.transaction { tx in
-            try tx.query("INSERT INTO deliveries VALUES (2)")
+            try tx.query("INSERT INTO domain_writes VALUES (2)")
             _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: tx)
         }
-        #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM deliveries)").first?.decode(Int.self, at: 0) == 2)
+        #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM domain_writes)").first?.decode(Int.self, at: 0) == 2)
     }
 
     @Test("one NOTIFY per queue per enqueueing transaction, none for scheduled jobs")

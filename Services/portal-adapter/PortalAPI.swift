@@ -1,0 +1,329 @@
+import Cryptography
+import Delivery
+import Foundation
+import HTTPServer
+import JobQueue
+import Postgres
+import ServiceHost
+import ServiceRuntime
+
+/// The portal's API under /v1: citizens, outcomes, deliveries.
+struct PortalAPI: Sendable {
+    let pool: ConnectionPool
+    let queue: JobQueue
+    let logger: Logger
+    /// Certificates larger than this (decoded) get 413.
+    let maximumCertificateBytes: Int
+
+    func makeRouter() -> Router {
+        var router = Router()
+        router.put("/v1/citizens/{portalUserId}") { request in try putCitizen(request) }
+        router.post("/v1/applications/{applicationId}/outcome") { request in try postOutcome(request) }
+        router.get("/v1/deliveries/{id}") { request in try getDelivery(request) }
+        router.get("/v1/applications/{applicationId}/deliveries") { request in try getApplicationDeliveries(request) }
+        return router
+    }
+
+    // MARK: Authentication
+
+    func authenticate(_ request: Request, on connection: Connection) throws -> APIKey {
+        switch try APIKeys.authenticate(request.header("authorization"), on: connection) {
+        case .success(let key): return key
+        case .failure(let failure):
+            let detail = switch failure {
+            case .missing: "send the department's API key as Authorization: Bearer <key>"
+            case .malformed: "the Authorization header is not a Dakiya API key"
+            case .unknown: "the API key is not valid"
+            case .revoked: "the API key has been revoked"
+            }
+            throw HTTPError(status: 401, detail: detail, type: "urn:dakiya:problem:unauthorized", headers: [("WWW-Authenticate", "Bearer")])
+        }
+    }
+
+    // MARK: Citizens
+
+    struct CitizenBody: Decodable {
+        var mobile: String?
+        var email: String?
+        var language: String?
+        var consents: [ConsentBody]?
+    }
+
+    struct ConsentBody: Decodable {
+        var channel: String
+        var granted: Bool
+        var source: String
+        var recordedAt: Date?
+        enum CodingKeys: String, CodingKey { case channel, granted, source, recordedAt = "recorded_at" }
+    }
+
+    struct CitizenResponse: Encodable {
+        var portalUserID: String
+        var mobile: String?
+        var email: String?
+        var language: String
+        var consents: [Consent]
+        enum CodingKeys: String, CodingKey { case portalUserID = "portal_user_id", mobile, email, language, consents }
+    }
+
+    func putCitizen(_ request: Request) throws -> Response {
+        try pool.withConnection { connection in
+            _ = try authenticate(request, on: connection)
+            let portalUserID = try request.parameter("portalUserId").trimmingCharacters(in: .whitespaces)
+            guard (1...128).contains(portalUserID.count) else { throw HTTPError.badRequest("portalUserId must be 1 to 128 characters", field: "portalUserId") }
+            let body = try request.decodeJSON(CitizenBody.self, decoder: Self.decoder)
+            var problems: [FieldProblem] = []
+            var mobile: String?
+            if let raw = body.mobile {
+                mobile = Normalization.mobile(raw)
+                if mobile == nil { problems.append(FieldProblem(field: "mobile", detail: "mobile must be a phone number in E.164 form, e.g. +919876543210")) }
+            }
+            var email: String?
+            if let raw = body.email {
+                email = Normalization.email(raw)
+                if email == nil { problems.append(FieldProblem(field: "email", detail: "email is not a valid address")) }
+            }
+            let language = Language(rawValue: body.language ?? "mr")
+            if language == nil { problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te")) }
+            var consents: [Consent] = []
+            for (index, consent) in (body.consents ?? []).enumerated() {
+                guard let channel = Channel(rawValue: consent.channel) else {
+                    problems.append(FieldProblem(field: "consents[\(index)].channel", detail: "channel must be one of portal, whatsapp, email"))
+                    continue
+                }
+                let source = consent.source.trimmingCharacters(in: .whitespaces)
+                guard (1...64).contains(source.count) else {
+                    problems.append(FieldProblem(field: "consents[\(index)].source", detail: "source must be 1 to 64 characters"))
+                    continue
+                }
+                consents.append(Consent(channel: channel, granted: consent.granted, source: source, recordedAt: consent.recordedAt ?? Date()))
+            }
+            if !problems.isEmpty {
+                throw HTTPError(status: 422, detail: problems.map(\.detail).joined(separator: "; "), type: "urn:dakiya:problem:invalid-field", errors: problems)
+            }
+            let citizen = try Citizens.put(portalUserID: portalUserID, mobile: mobile, email: email, language: language ?? .mr,
+                                           consents: consents, on: connection)
+            return try Response.json(CitizenResponse(portalUserID: citizen.portalUserID, mobile: citizen.mobile, email: citizen.email,
+                                                     language: citizen.language.rawValue, consents: citizen.consents))
+        }
+    }
+
+    // MARK: Outcomes
+
+    struct OutcomeBody: Decodable {
+        var citizen: String
+        var decision: String
+        var reasons: [String]?
+        var service: String
+        var office: String
+        var language: String?
+        var channels: [String]?
+        var certificate: CertificateBody?
+    }
+
+    struct CertificateBody: Decodable {
+        var fileName: String
+        var contentBase64: String
+        enum CodingKeys: String, CodingKey { case fileName = "file_name", contentBase64 = "content_base64" }
+    }
+
+    struct OutcomeAccepted: Codable {
+        var deliveryID: UUID
+        var applicationID: String
+        var status: String
+        var location: String
+        enum CodingKeys: String, CodingKey { case deliveryID = "delivery_id", applicationID = "application_id", status, location }
+    }
+
+    func postOutcome(_ request: Request) throws -> Response {
+        guard let idempotencyKey = request.header("idempotency-key")?.trimmingCharacters(in: .whitespaces), (1...255).contains(idempotencyKey.count) else {
+            throw HTTPError(status: 400, detail: "the Idempotency-Key header is required (1 to 255 characters)",
+                            type: "urn:dakiya:problem:invalid-request", errors: [FieldProblem(field: "Idempotency-Key", detail: "required header")])
+        }
+        let applicationID = Normalization.applicationID(try request.parameter("applicationId"))
+        guard (1...128).contains(applicationID.count) else { throw HTTPError.badRequest("applicationId must be 1 to 128 characters", field: "applicationId") }
+        return try pool.withConnection { connection in
+            let key = try authenticate(request, on: connection)
+            let body = try request.decodeJSON(OutcomeBody.self, decoder: Self.decoder)
+            let outcome = try validate(body)
+            let requestHash = SHA256.hash(request.body)
+            return try connection.transaction { tx -> Response in
+                // A concurrent request with the same key waits here for this one to commit, then replays it.
+                let claimed = try tx.query("""
+                    INSERT INTO idempotency_keys (department, key, request_hash, response_status, response_body)
+                    VALUES ($1, $2, $3, 0, '') ON CONFLICT DO NOTHING RETURNING 1
+                    """, [key.department, idempotencyKey, PostgresBytes(requestHash)]).count == 1
+                if !claimed {
+                    let stored = try required(try tx.query("SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE department = $1 AND key = $2",
+                                                           [key.department, idempotencyKey]).first)
+                    guard try stored.decode(PostgresBytes.self, at: 0).bytes == requestHash else {
+                        throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request body",
+                                        type: "urn:dakiya:problem:idempotency-conflict")
+                    }
+                    return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
+                                    contentType: "application/json", headers: [("Idempotent-Replayed", "true")])
+                }
+                let response = try accept(outcome, applicationID: applicationID, key: key, on: tx)
+                try tx.query("UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE department = $1 AND key = $2",
+                             [key.department, idempotencyKey, response.status, String(decoding: response.body, as: UTF8.self)])
+                return response
+            }
+        }
+    }
+
+    struct ValidOutcome {
+        var citizen: String
+        var decision: String
+        var reasons: [String]
+        var service: String
+        var office: String
+        var language: Language?
+        var channels: [Channel]?
+        var certificate: (fileName: String, bytes: [UInt8])?
+    }
+
+    func validate(_ body: OutcomeBody) throws -> ValidOutcome {
+        var problems: [FieldProblem] = []
+        let decision = body.decision.lowercased()
+        if !["approved", "rejected", "other"].contains(decision) {
+            problems.append(FieldProblem(field: "decision", detail: "decision must be approved, rejected or other"))
+        }
+        let reasons = (body.reasons ?? []).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        if decision == "rejected" && reasons.isEmpty {
+            problems.append(FieldProblem(field: "reasons", detail: "a rejection needs at least one reason: the citizen is owed them, and an appeal rests on them"))
+        }
+        if reasons.contains(where: { $0.count > 1000 }) { problems.append(FieldProblem(field: "reasons", detail: "each reason is at most 1000 characters")) }
+        for (field, value) in [("citizen", body.citizen), ("service", body.service), ("office", body.office)]
+        where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 128 {
+            problems.append(FieldProblem(field: field, detail: "\(field) must be 1 to 128 characters"))
+        }
+        var language: Language?
+        if let raw = body.language {
+            language = Language(rawValue: raw)
+            if language == nil { problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te")) }
+        }
+        var channels: [Channel]?
+        if let raw = body.channels {
+            channels = []
+            for (index, name) in raw.enumerated() {
+                if let channel = Channel(rawValue: name) { channels?.append(channel) } else {
+                    problems.append(FieldProblem(field: "channels[\(index)]", detail: "channel must be one of portal, whatsapp, email"))
+                }
+            }
+        }
+        if !problems.isEmpty {
+            throw HTTPError(status: 422, detail: problems.map(\.detail).joined(separator: "; "), type: "urn:dakiya:problem:invalid-field", errors: problems)
+        }
+        var certificate: (String, [UInt8])?
+        if let document = body.certificate {
+            guard let bytes = Data(base64Encoded: document.contentBase64, options: .ignoreUnknownCharacters).map(Array.init) else {
+                throw HTTPError.badRequest("certificate.content_base64 is not valid base64", field: "certificate.content_base64")
+            }
+            guard bytes.count <= maximumCertificateBytes else {
+                throw HTTPError(status: 413, detail: "the certificate is larger than \(maximumCertificateBytes) bytes",
+                                errors: [FieldProblem(field: "certificate.content_base64", detail: "too large")])
+            }
+            guard bytes.starts(with: Array("%PDF-".utf8)) else {
+                throw HTTPError(status: 415, detail: "the certificate must be a PDF", type: "urn:dakiya:problem:unsupported-document",
+                                errors: [FieldProblem(field: "certificate.content_base64", detail: "not a PDF (no %PDF- header)")])
+            }
+            let fileName = document.fileName.trimmingCharacters(in: .whitespaces)
+            guard (1...200).contains(fileName.count), !fileName.contains("/"), !fileName.contains("\\") else {
+                throw HTTPError.unprocessable("certificate.file_name must be 1 to 200 characters with no path", field: "certificate.file_name")
+            }
+            certificate = (fileName, bytes)
+        }
+        return ValidOutcome(citizen: body.citizen.trimmingCharacters(in: .whitespaces), decision: decision, reasons: reasons,
+                            service: body.service.trimmingCharacters(in: .whitespaces), office: body.office.trimmingCharacters(in: .whitespaces),
+                            language: language, channels: channels, certificate: certificate)
+    }
+
+    /// Records the application (first time), the document (once per content), the delivery and its job.
+    func accept(_ outcome: ValidOutcome, applicationID: String, key: APIKey, on tx: Connection) throws -> Response {
+        guard key.covers(office: outcome.office) else {
+            throw HTTPError(status: 403, detail: "this API key does not cover office \(outcome.office)", type: "urn:dakiya:problem:forbidden")
+        }
+        guard let citizen = try Citizens.find(portalUserID: outcome.citizen, on: tx) else {
+            throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
+                                          type: "urn:dakiya:problem:unknown-citizen")
+        }
+        let applicationRow: Int64
+        if let existing = try tx.query("SELECT id, department, citizen_id FROM applications WHERE portal_application_id = $1 FOR UPDATE", [applicationID]).first {
+            guard try existing.decode(String.self, at: 1) == key.department else {
+                throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
+            }
+            guard try existing.decode(Int64.self, at: 2) == citizen.id else {
+                throw HTTPError.unprocessable("application \(applicationID) belongs to another citizen", field: "citizen")
+            }
+            applicationRow = try existing.decode(Int64.self, at: 0)
+            try tx.query("UPDATE applications SET service_code = $2, office_code = $3, updated_at = now() WHERE id = $1",
+                         [applicationRow, outcome.service, outcome.office])
+        } else {
+            applicationRow = try required(try tx.query("""
+                INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
+                VALUES ($1, $2, $3, $4, $5) RETURNING id
+                """, [applicationID, key.department, outcome.service, outcome.office, citizen.id]).first).decode(Int64.self, at: 0)
+        }
+        var documentID: Int64?
+        if let certificate = outcome.certificate {
+            documentID = try required(try tx.query("""
+                INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', $2, $3, $4)
+                ON CONFLICT (sha256) DO UPDATE SET sha256 = excluded.sha256 RETURNING id
+                """, [PostgresBytes(SHA256.hash(certificate.bytes)), certificate.fileName, certificate.bytes.count,
+                      PostgresBytes(certificate.bytes)]).first).decode(Int64.self, at: 0)
+        }
+        let deliveryID = UUID()
+        try tx.query("""
+            INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id, requested_channels)
+            VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9::text[])
+            """, [deliveryID, applicationRow, key.id, key.kind == .test, outcome.decision, outcome.reasons,
+                  (outcome.language ?? citizen.language).rawValue, documentID, outcome.channels?.map(\.rawValue)])
+        try queue.enqueue(try NewJob(queue: "dispatcher", kind: DeliveryJobs.requested, encoding: DeliveryJobs.Requested(deliveryID: deliveryID),
+                                     priority: 1, uniqueKey: "delivery:\(deliveryID.uuidString.lowercased())"), on: tx)
+        logger.info("outcome accepted", ["delivery.id": deliveryID.uuidString.lowercased(), "api_key.prefix": key.prefix])
+        let location = "/v1/deliveries/\(deliveryID.uuidString.lowercased())"
+        return try Response.json(OutcomeAccepted(deliveryID: deliveryID, applicationID: applicationID, status: "pending", location: location),
+                                 status: 202, headers: [("Location", location)])
+    }
+
+    // MARK: Deliveries
+
+    func getDelivery(_ request: Request) throws -> Response {
+        try pool.withConnection { connection in
+            let key = try authenticate(request, on: connection)
+            guard let id = UUID(uuidString: try request.parameter("id")),
+                  let view = try DeliveryStatus.find(id: id, department: key.department, on: connection) else {
+                throw HTTPError.notFound("no delivery with this id for your department")
+            }
+            return try Response.json(view)
+        }
+    }
+
+    func getApplicationDeliveries(_ request: Request) throws -> Response {
+        try pool.withConnection { connection in
+            let key = try authenticate(request, on: connection)
+            let applicationID = Normalization.applicationID(try request.parameter("applicationId"))
+            guard let row = try connection.query("SELECT id, department FROM applications WHERE portal_application_id = $1", [applicationID]).first else {
+                throw HTTPError.notFound("no application \(applicationID)")
+            }
+            guard try row.decode(String.self, at: 1) == key.department else {
+                throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
+            }
+            struct Listing: Encodable { var applicationID: String; var deliveries: [DeliveryView]
+                enum CodingKeys: String, CodingKey { case applicationID = "application_id", deliveries } }
+            return try Response.json(Listing(applicationID: applicationID, deliveries: try DeliveryStatus.forApplication(try row.decode(Int64.self, at: 0), on: connection)))
+        }
+    }
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+/// Unwraps a row the database must have returned (INSERT … RETURNING), or fails as a 500.
+func required<T>(_ value: T?) throws -> T {
+    guard let value else { throw PostgresError(.protocolViolation, "the statement returned no row") }
+    return value
+}

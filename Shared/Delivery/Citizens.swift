@@ -1,0 +1,103 @@
+import Foundation
+import Postgres
+
+/// The channels Dakiya delivers on.
+package enum Channel: String, Sendable, Codable, CaseIterable, Comparable {
+    case portal, whatsapp, email
+
+    package static func < (lhs: Channel, rhs: Channel) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// The languages citizens can choose.
+package enum Language: String, Sendable, Codable, CaseIterable { case en, mr, hi, te }
+
+/// One consent or opt-out, as recorded.
+package struct Consent: Sendable, Equatable, Codable {
+    package var channel: Channel
+    package var granted: Bool
+    package var source: String
+    package var recordedAt: Date
+
+    package init(channel: Channel, granted: Bool, source: String, recordedAt: Date) {
+        self.channel = channel
+        self.granted = granted
+        self.source = source
+        self.recordedAt = recordedAt
+    }
+
+    enum CodingKeys: String, CodingKey { case channel, granted, source, recordedAt = "recorded_at" }
+}
+
+/// A citizen as the portal knows them.
+package struct Citizen: Sendable, Equatable {
+    package var id: Int64
+    package var portalUserID: String
+    package var mobile: String?
+    package var email: String?
+    package var language: Language
+    /// The latest choice per channel.
+    package var consents: [Consent]
+
+    package init(id: Int64, portalUserID: String, mobile: String?, email: String?, language: Language, consents: [Consent]) {
+        self.id = id
+        self.portalUserID = portalUserID
+        self.mobile = mobile
+        self.email = email
+        self.language = language
+        self.consents = consents
+    }
+
+    /// The current choice for `channel`, if the citizen ever made one.
+    package func consent(for channel: Channel) -> Consent? { consents.first { $0.channel == channel } }
+}
+
+/// Reading and writing citizens and their consent history.
+package enum Citizens {
+    /// Creates or replaces a citizen's contact details and language, and appends `consents` to the history.
+    package static func put(portalUserID: String, mobile: String?, email: String?, language: Language, consents: [Consent],
+                            on connection: Connection) throws -> Citizen {
+        try connection.transaction { tx in
+            let row = try tx.query("""
+                INSERT INTO citizens (portal_user_id, mobile, email, language) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (portal_user_id) DO UPDATE
+                SET mobile = excluded.mobile, email = excluded.email, language = excluded.language, updated_at = now()
+                RETURNING id
+                """, [portalUserID, mobile, email, language.rawValue]).first
+            let id = try row?.decode(Int64.self, at: 0) ?? 0
+            if !consents.isEmpty {
+                try tx.query("""
+                    INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at)
+                    SELECT $1, * FROM unnest($2::text[], $3::boolean[], $4::text[], $5::timestamptz[])
+                    """, [id, consents.map(\.channel.rawValue), consents.map(\.granted), consents.map(\.source), consents.map(\.recordedAt)])
+            }
+            guard let citizen = try find(portalUserID: portalUserID, on: tx) else {
+                throw PostgresError(.protocolViolation, "the citizen just written is missing")
+            }
+            return citizen
+        }
+    }
+
+    /// The citizen with `portalUserID`, with their latest consent per channel.
+    package static func find(portalUserID: String, on connection: Connection) throws -> Citizen? {
+        guard let row = try connection.query("SELECT id, mobile, email, language FROM citizens WHERE portal_user_id = $1", [portalUserID]).first else {
+            return nil
+        }
+        let id = try row.decode(Int64.self, at: 0)
+        return Citizen(id: id, portalUserID: portalUserID, mobile: try row.decode(String?.self, at: 1), email: try row.decode(String?.self, at: 2),
+                       language: Language(rawValue: try row.decode(String.self, at: 3)) ?? .mr,
+                       consents: try currentConsents(citizenID: id, on: connection))
+    }
+
+    static func currentConsents(citizenID: Int64, on connection: Connection) throws -> [Consent] {
+        try connection.query("""
+            SELECT DISTINCT ON (channel) channel, granted, source, recorded_at FROM citizen_consents
+            WHERE citizen_id = $1 ORDER BY channel, recorded_at DESC, id DESC
+            """, [citizenID]).rows.compactMap { row in
+            guard let channel = Channel(rawValue: try row.decode(String.self, at: 0)) else { return nil }
+            return Consent(channel: channel, granted: try row.decode(Bool.self, at: 1), source: try row.decode(String.self, at: 2),
+                           recordedAt: try row.decode(Date.self, at: 3))
+        }.sorted { $0.channel < $1.channel }
+    }
+}

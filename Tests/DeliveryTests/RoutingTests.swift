@@ -1,0 +1,106 @@
+import Delivery
+import Foundation
+import JobQueue
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Delivery routing")
+struct RoutingTests {
+    func citizen(mobile: String? = "+919800000001", email: String? = "a@example.in", consents: [Consent] = []) -> Citizen {
+        Citizen(id: 1, portalUserID: "u1", mobile: mobile, email: email, language: .mr, consents: consents)
+    }
+
+    let now = Date()
+
+    @Test("by default: the inbox always, email with an address, WhatsApp only after an opt-in")
+    func defaults() {
+        #expect(DeliveryRouter.plan(requested: nil, citizen: citizen()) == [
+            ChannelPlan(channel: .portal, decision: .deliveredNow),
+            ChannelPlan(channel: .whatsapp, decision: .skipped("no_whatsapp_opt_in")),
+            ChannelPlan(channel: .email, decision: .queued),
+        ])
+        let optedIn = citizen(consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: now)])
+        #expect(DeliveryRouter.plan(requested: nil, citizen: optedIn).map(\.decision) == [.deliveredNow, .queued, .queued])
+    }
+
+    @Test("opt-outs are respected and recorded as the reason")
+    func optOuts() {
+        let stopped = citizen(consents: [Consent(channel: .whatsapp, granted: false, source: "whatsapp STOP", recordedAt: now),
+                                         Consent(channel: .email, granted: false, source: "unsubscribe", recordedAt: now)])
+        #expect(DeliveryRouter.plan(requested: nil, citizen: stopped).map(\.decision) == [.deliveredNow, .skipped("opted_out"), .skipped("opted_out")])
+    }
+
+    @Test("requested channels narrow the plan, the inbox stays, and missing contact details are reasons")
+    func requested() {
+        let noContacts = citizen(mobile: nil, email: nil)
+        #expect(DeliveryRouter.plan(requested: [.email], citizen: citizen()) == [
+            ChannelPlan(channel: .portal, decision: .deliveredNow), ChannelPlan(channel: .email, decision: .queued),
+        ])
+        #expect(DeliveryRouter.plan(requested: [.whatsapp, .email], citizen: noContacts).map(\.decision) == [
+            .deliveredNow, .skipped("no_mobile"), .skipped("no_email"),
+        ])
+        #expect(DeliveryRouter.plan(requested: nil, citizen: noContacts).map(\.decision) == [.deliveredNow])
+    }
+
+    @Test("routing writes attempts and channel jobs in one transaction, starts the legal clock, and runs once")
+    func routeWritesOnce() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
+        let key = try APIKeys.create(department: "REV", kind: .test, label: "t", on: connection).key
+        _ = try Citizens.put(portalUserID: "u1", mobile: "+919800000001", email: "a@example.in", language: .mr,
+                             consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: now)], on: connection)
+        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A1', 'REV', 'INCOME', 'HAVELI', id FROM citizens")
+        let id = UUID()
+        try connection.query("INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language) SELECT $1, id, $2, true, 'approved', 'mr' FROM applications", [id, key.id])
+        let plans = try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
+        #expect(plans.map(\.decision) == [.deliveredNow, .queued, .queued])
+        #expect(try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).isEmpty, "a repeated job routes nothing")
+        let view = try #require(try DeliveryStatus.find(id: id, department: "REV", on: connection))
+        #expect(view.status == "in_progress")
+        #expect(view.firstDeliveredAt != nil)
+        #expect(view.channels.map(\.channel) == ["portal", "whatsapp", "email"])
+        #expect(view.channels.map(\.state) == ["delivered", "queued", "queued"])
+        let jobs = try connection.query("SELECT queue, kind, payload->>'is_test' FROM jobs ORDER BY queue").rows.map {
+            "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1)) \(try $0.decode(String.self, at: 2))"
+        }
+        #expect(jobs == ["email channel.send true", "whatsapp channel.send true"])
+        #expect(try DeliveryStatus.find(id: id, department: "OTHER", on: connection) == nil, "another department cannot see it")
+    }
+
+    @Test("application ids are trimmed and Devanagari and Telugu digits folded; mobiles and emails normalised")
+    func normalization() {
+        #expect(Normalization.applicationID("  MH-२०२५-०४२ ") == "MH-2025-042")
+        #expect(Normalization.applicationID("AP౧౨౩") == "AP123")
+        #expect(Normalization.mobile("98765 43210") == "+919876543210")
+        #expect(Normalization.mobile("+91-98765-43210") == "+919876543210")
+        #expect(Normalization.mobile("0091 9876543210") == "+919876543210")
+        #expect(Normalization.mobile("12345") == nil)
+        #expect(Normalization.mobile("+0123456789") == nil)
+        #expect(Normalization.email(" Citizen@Example.IN ") == "Citizen@example.in")
+        #expect(Normalization.email("no-at-sign") == nil)
+        #expect(Normalization.email("a@b") == nil)
+    }
+}
+
+@Suite("API keys")
+struct APIKeyTests {
+    @Test("a key authenticates by prefix and constant-time hash, whatever its secret contains; only the hash is stored")
+    func keys() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
+        for _ in 0..<50 {
+            let (secret, key) = try APIKeys.create(department: "REV", kind: .live, label: "k", on: connection)
+            #expect(secret.hasPrefix(key.prefix + "_"))
+            #expect(key.prefix.hasPrefix("dk_live_"))
+            #expect(try APIKeys.authenticate("Bearer " + secret, on: connection) == .success(key))
+            #expect(try APIKeys.authenticate("Bearer " + secret.dropLast() + "x", on: connection) == .failure(.unknown) || secret.hasSuffix("x"))
+        }
+        #expect(try connection.query("SELECT count(*) FROM api_keys WHERE position(convert_to('dk_', 'UTF8') in secret_hash) > 0").first?.decode(Int.self, at: 0) == 0)
+        #expect(try APIKeys.authenticate(nil, on: connection) == .failure(.missing))
+        #expect(try APIKeys.authenticate("Basic abc", on: connection) == .failure(.malformed))
+        #expect(try APIKeys.authenticate("Bearer dk_test_nosuch_secret", on: connection) == .failure(.unknown))
+    }
+}

@@ -1,0 +1,266 @@
+import Cryptography
+import Delivery
+import Foundation
+import HTTPClient
+import HTTPServer
+import JobQueue
+import Postgres
+@testable import PortalAdapter
+import ServiceRuntime
+import Testing
+import TestSupport
+
+/// The portal API over a real server and a real database.
+final class PortalFixture: @unchecked Sendable {
+    let db: TestDatabase
+    let server: Server
+    let key: String
+    let otherKey: String
+    let havelieOnlyKey: String
+    let client: HTTPClient
+    var base: String { "http://127.0.0.1:\(server.port)" }
+
+    init(maximumCertificateBytes: Int = 64 * 1024) throws {
+        db = try TestDatabase()
+        let connection = try db.connect()
+        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
+        try Departments.upsert(code: "RDD", name: "Rural Development", on: connection)
+        key = try APIKeys.create(department: "REV", kind: .test, label: "portal", on: connection).secret
+        otherKey = try APIKeys.create(department: "RDD", kind: .test, label: "other", on: connection).secret
+        havelieOnlyKey = try APIKeys.create(department: "REV", offices: ["HAVELI"], kind: .live, label: "haveli", on: connection).secret
+        let api = PortalAPI(pool: db.pool(size: 8), queue: JobQueue(), logger: Logger(service: "portal-adapter", sink: .capturing()),
+                            maximumCertificateBytes: maximumCertificateBytes)
+        server = Server(configuration: ServerConfiguration(port: 0, threads: 4, maximumBodyBytes: 1 << 20), router: api.makeRouter(),
+                        logger: Logger(service: "portal-adapter", sink: .capturing()), metrics: MetricsRegistry())
+        try server.start()
+        client = try HTTPClient()
+    }
+
+    deinit { server.stop() }
+
+    func send(_ method: String, _ path: String, json: String? = nil, key: String? = nil, idempotencyKey: String? = nil) throws -> HTTPClientResponse {
+        var headers: [(String, String)] = []
+        if let key = key ?? Optional(self.key), !key.isEmpty { headers.append(("Authorization", "Bearer \(key)")) }
+        if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
+        if let json { return try client.send(.json(method, base + path, body: json, headers: headers)) }
+        return try client.send(HTTPClientRequest(method: method, url: base + path, headers: headers))
+    }
+
+    func registerCitizen(_ id: String = "u-1001") throws {
+        let response = try send("PUT", "/v1/citizens/\(id)", json: """
+            {"mobile": "98765 43210", "email": "Citizen@Example.IN", "language": "mr",
+             "consents": [{"channel": "whatsapp", "granted": true, "source": "portal-profile", "recorded_at": "2026-11-01T10:00:00Z"}]}
+            """)
+        #expect(response.status == 200, "\(response.text)")
+    }
+
+    func count(_ table: String) throws -> Int {
+        try db.connect().query("SELECT count(*) FROM \(table)").first!.decode(Int.self, at: 0)
+    }
+
+    /// Rows in every table a rejected request must not touch.
+    func writes() throws -> [Int] {
+        try ["applications", "documents", "deliveries", "idempotency_keys", "jobs"].map(count)
+    }
+}
+
+struct Problem: Decodable {
+    struct Field: Decodable { var field: String; var detail: String }
+    var status: Int
+    var detail: String?
+    var errors: [Field]?
+}
+
+func problem(_ response: HTTPClientResponse) throws -> Problem {
+    #expect(response.header("content-type") == "application/problem+json")
+    return try JSONDecoder().decode(Problem.self, from: Data(response.body))
+}
+
+@Suite("Portal API")
+struct PortalAPITests {
+    static let pdf = Array("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n".utf8) + (0..<2000).map { UInt8($0 % 251) } + Array("\n%%EOF\n".utf8)
+
+    static func outcome(decision: String = "approved", reasons: String = "[]", certificate: [UInt8]? = pdf, citizen: String = "u-1001",
+                        office: String = "HAVELI") -> String {
+        var body = #"{"citizen": "\#(citizen)", "decision": "\#(decision)", "reasons": \#(reasons), "service": "INCOME_CERT", "office": "\#(office)""#
+        if let certificate { body += #", "certificate": {"file_name": "income-certificate.pdf", "content_base64": "\#(Data(certificate).base64EncodedString())"}"# }
+        return body + "}"
+    }
+
+    @Test("PUT citizen normalises contact details and records consents")
+    func putCitizen() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let citizen = try #require(try Citizens.find(portalUserID: "u-1001", on: fixture.db.connect()))
+        #expect(citizen.mobile == "+919876543210")
+        #expect(citizen.email == "Citizen@example.in")
+        #expect(citizen.consent(for: .whatsapp)?.granted == true)
+        #expect(citizen.consent(for: .whatsapp)?.source == "portal-profile")
+    }
+
+    @Test("PUT citizen with bad fields is 422 naming each field, and writes nothing")
+    func putCitizenInvalid() throws {
+        let fixture = try PortalFixture()
+        let response = try fixture.send("PUT", "/v1/citizens/u-9", json: #"{"mobile": "12", "email": "nope", "language": "fr", "consents": [{"channel": "sms", "granted": true, "source": "x"}]}"#)
+        #expect(response.status == 422)
+        #expect(try problem(response).errors?.map(\.field) == ["mobile", "email", "language", "consents[0].channel"])
+        #expect(try fixture.count("citizens") == 0)
+    }
+
+    @Test("an outcome with a certificate is accepted once: 202, a delivery, the PDF stored by hash, one dispatcher job")
+    func acceptOutcome() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let response = try fixture.send("POST", "/v1/applications/MH-२०२५-42/outcome", json: Self.outcome(), idempotencyKey: "req-1")
+        #expect(response.status == 202, "\(response.text)")
+        struct Accepted: Decodable { var delivery_id: UUID; var application_id: String; var status: String; var location: String }
+        let accepted = try JSONDecoder().decode(Accepted.self, from: Data(response.body))
+        #expect(accepted.application_id == "MH-2025-42")
+        #expect(response.header("location") == accepted.location)
+        let connection = try fixture.db.connect()
+        let stored = try #require(try connection.query("SELECT content, sha256, size FROM documents").first)
+        #expect(try stored.decode(PostgresBytes.self, at: 0).bytes == Self.pdf)
+        #expect(try stored.decode(PostgresBytes.self, at: 1).bytes == SHA256.hash(Self.pdf))
+        let job = try #require(try connection.query("SELECT queue, kind, payload->>'delivery_id' FROM jobs").first)
+        #expect(try job.decode(String.self, at: 0) == "dispatcher")
+        #expect(try job.decode(String.self, at: 1) == "delivery.requested")
+        #expect(UUID(uuidString: try job.decode(String.self, at: 2)) == accepted.delivery_id)
+        // The same certificate on a second outcome is stored once.
+        _ = try fixture.send("POST", "/v1/applications/MH-2025-43/outcome", json: Self.outcome(), idempotencyKey: "req-2")
+        #expect(try fixture.count("documents") == 1)
+        #expect(try fixture.count("deliveries") == 2)
+    }
+
+    @Test("the same Idempotency-Key and body replay the first response and send nothing again; another body is 409")
+    func idempotency() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let first = try fixture.send("POST", "/v1/applications/A-1/outcome", json: Self.outcome(), idempotencyKey: "same")
+        let again = try fixture.send("POST", "/v1/applications/A-1/outcome", json: Self.outcome(), idempotencyKey: "same")
+        #expect(first.status == 202)
+        #expect(again.status == 202)
+        #expect(again.body == first.body)
+        #expect(again.header("idempotent-replayed") == "true")
+        #expect(try fixture.count("deliveries") == 1)
+        #expect(try fixture.count("jobs") == 1)
+        let different = try fixture.send("POST", "/v1/applications/A-1/outcome", json: Self.outcome(decision: "other"), idempotencyKey: "same")
+        #expect(different.status == 409)
+        #expect(try fixture.count("deliveries") == 1)
+        let missing = try fixture.send("POST", "/v1/applications/A-1/outcome", json: Self.outcome())
+        #expect(missing.status == 400)
+        #expect(try problem(missing).errors?.first?.field == "Idempotency-Key")
+    }
+
+    @Test("concurrent requests with one Idempotency-Key create one delivery")
+    func concurrentIdempotency() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let statuses = LockedList()
+        let threads = (0..<8).map { index in
+            OwnedThread(name: "post-\(index)") {
+                let status = (try? HTTPClient().send(.json("POST", fixture.base + "/v1/applications/A-7/outcome", body: Self.outcome(),
+                                                           headers: [("Authorization", "Bearer \(fixture.key)"), ("Idempotency-Key", "race")])))?.status ?? -1
+                statuses.add(status)
+            }
+        }
+        for thread in threads { thread.join() }
+        #expect(statuses.values == Array(repeating: 202, count: 8))
+        #expect(try fixture.count("deliveries") == 1)
+    }
+
+    @Test("bad outcomes are refused with the right status and write nothing", arguments: [
+        ("rejected without reasons", 422, "reasons"),
+        ("not a PDF", 415, "certificate.content_base64"),
+        ("oversize", 413, "certificate.content_base64"),
+        ("unknown citizen", 422, "citizen"),
+        ("bad decision", 422, "decision"),
+    ])
+    func refusedOutcomes(name: String, status: Int, field: String) throws {
+        let fixture = try PortalFixture(maximumCertificateBytes: 4096)
+        try fixture.registerCitizen()
+        let before = try fixture.writes()
+        let body = switch name {
+        case "rejected without reasons": Self.outcome(decision: "rejected", reasons: "[\"  \"]")
+        case "not a PDF": Self.outcome(certificate: Array("GIF89a not a pdf".utf8))
+        case "oversize": Self.outcome(certificate: Self.pdf + [UInt8](repeating: 0x20, count: 5000))
+        case "unknown citizen": Self.outcome(citizen: "nobody")
+        default: Self.outcome(decision: "maybe")
+        }
+        let response = try fixture.send("POST", "/v1/applications/B-1/outcome", json: body, idempotencyKey: "k-\(name)")
+        #expect(response.status == status, "\(response.text)")
+        #expect(try problem(response).errors?.first?.field == field)
+        #expect(try fixture.writes() == before)
+    }
+
+    @Test("missing, malformed and revoked keys are 401; another department's application is 403; an office outside the key is 403")
+    func authentication() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        #expect(try fixture.send("GET", "/v1/deliveries/\(UUID())", key: "").status == 401)
+        #expect(try fixture.send("GET", "/v1/deliveries/\(UUID())", key: "not-a-key").status == 401)
+        let wrongSecret = fixture.key.dropLast(3) + "abc"
+        #expect(try fixture.send("GET", "/v1/deliveries/\(UUID())", key: String(wrongSecret)).status == 401)
+        let unauthenticated = try fixture.send("POST", "/v1/applications/C-1/outcome", json: Self.outcome(), key: "", idempotencyKey: "x")
+        #expect(unauthenticated.status == 401)
+        #expect(unauthenticated.header("www-authenticate") == "Bearer")
+        #expect(try problem(unauthenticated).status == 401)
+
+        #expect(try fixture.send("POST", "/v1/applications/C-1/outcome", json: Self.outcome(), idempotencyKey: "a").status == 202)
+        let before = try fixture.writes()
+        let foreign = try fixture.send("POST", "/v1/applications/C-1/outcome", json: Self.outcome(), key: fixture.otherKey, idempotencyKey: "b")
+        #expect(foreign.status == 403)
+        #expect(try fixture.send("GET", "/v1/applications/C-1/deliveries", key: fixture.otherKey).status == 403)
+        #expect(try fixture.send("GET", "/v1/applications/NOPE/deliveries").status == 404)
+        let outsideOffice = try fixture.send("POST", "/v1/applications/C-2/outcome", json: Self.outcome(office: "PUNE_CITY"),
+                                             key: fixture.havelieOnlyKey, idempotencyKey: "c")
+        #expect(outsideOffice.status == 403)
+        #expect(try fixture.writes() == before, "refused requests write nothing")
+
+        let prefix = fixture.key.split(separator: "_", maxSplits: 3).prefix(3).joined(separator: "_")
+        #expect(try APIKeys.revoke(prefix: prefix, on: fixture.db.connect()))
+        let revoked = try fixture.send("GET", "/v1/applications/C-1/deliveries")
+        #expect(revoked.status == 401)
+        #expect(try problem(revoked).detail == "the API key has been revoked")
+    }
+
+    @Test("delivery status shows the aggregate and each channel once the dispatcher has routed it")
+    func deliveryStatus() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let accepted = try fixture.send("POST", "/v1/applications/D-1/outcome", json: Self.outcome(decision: "rejected", reasons: #"["income proof missing"]"#),
+                                        idempotencyKey: "d")
+        struct Accepted: Decodable { var delivery_id: UUID }
+        let id = try JSONDecoder().decode(Accepted.self, from: Data(accepted.body)).delivery_id
+        let pending = try JSONDecoder.iso.decode(DeliveryView.self, from: Data(try fixture.send("GET", "/v1/deliveries/\(id)").body))
+        #expect(pending.status == "pending")
+        #expect(pending.reasons == ["income proof missing"])
+        #expect(pending.channels.isEmpty)
+        try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: fixture.db.connect())
+        let routed = try JSONDecoder.iso.decode(DeliveryView.self, from: Data(try fixture.send("GET", "/v1/deliveries/\(id)").body))
+        #expect(routed.status == "in_progress")
+        #expect(routed.channels.map(\.state) == ["delivered", "queued", "queued"])
+        #expect(routed.isTest)
+        #expect(try fixture.send("GET", "/v1/deliveries/\(id)", key: fixture.otherKey).status == 404, "invisible to other departments")
+        let listing = try fixture.send("GET", "/v1/applications/D-1/deliveries")
+        #expect(listing.status == 200)
+        struct Listing: Decodable { var application_id: String; var deliveries: [DeliveryView] }
+        let decoded = try JSONDecoder.iso.decode(Listing.self, from: Data(listing.body))
+        #expect(decoded.application_id == "D-1")
+        #expect(decoded.deliveries.map(\.id) == [id])
+    }
+}
+
+extension JSONDecoder {
+    static let iso: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+final class LockedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Int] = []
+    func add(_ value: Int) { lock.lock(); stored.append(value); lock.unlock() }
+    var values: [Int] { lock.lock(); defer { lock.unlock() }; return stored }
+}
