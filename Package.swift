@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
+        .target(name: "Email", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/Email"),
         .target(name: "Delivery", dependencies: ["Postgres", "JobQueue", "Cryptography", "ServiceRuntime"], path: "Shared/Delivery"),
         .target(
             name: "ServiceHost",
@@ -51,7 +52,7 @@ let package = Package(
         // The five services and the admin tool.
         .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost", "Delivery", "Cryptography"], path: "Services/portal-adapter", exclude: ["README.md"]),
         .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
-        .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost"], path: "Services/email-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"], path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),
         .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
@@ -72,6 +73,11 @@ let package = Package(
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ServiceRuntime"], path: "Tests/CryptographyTests"),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime"], path: "Tests/ServiceRuntimeTests"),
+        .testTarget(
+            name: "EmailAdapterTests",
+            dependencies: ["EmailAdapter", "Email", "Delivery", "JobQueue", "Postgres", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            path: "Tests/EmailAdapterTests"
+        ),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JobQueue", "Postgres", "TestSupport"], path: "Tests/DeliveryTests"),
         .testTarget(
             name: "PortalAdapterTests",

@@ -1,14 +1,18 @@
+import Delivery
 import ServiceHost
+import ServiceRuntime
 
 /// email-adapter: email over SMTP (issue 3).
 ///
-/// Consumes the `email` job queue. Its routes and job handlers arrive with that issue; until then it
-/// runs the common shell (health, readiness, metrics, the job loop with its `ping` canary, maintenance).
+/// Consumes the `email` job queue: `channel.send` renders the department's template in the citizen's
+/// language, attaches the certificate, and sends it over SMTP (STARTTLS required by default).
 @main
 struct EmailAdapter {
     static func main() {
-        ServiceHost.main(service: "email-adapter", queue: "email", defaultPort: 8082) { _ in
-            ServiceParts()
+        ServiceHost.main(service: "email-adapter", queue: "email", defaultPort: 8082) { context in
+            let settings = try EmailSettings.load(Settings())
+            let sender = EmailSender(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger, metrics: context.metrics)
+            return ServiceParts(handlers: [DeliveryJobs.send: { job in try sender.handle(job) }])
         }
     }
 }

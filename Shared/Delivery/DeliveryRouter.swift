@@ -117,3 +117,70 @@ package enum DeliveryRouter {
         }
     }
 }
+
+extension DeliveryJobs {
+    /// On the dispatcher's queue: a channel attempt reached a final state (sent, delivered, failed).
+    package static let attemptSettled = "attempt.settled"
+
+    package struct Settled: Codable, Sendable {
+        package var attemptID: Int64
+        package var deliveryID: UUID
+        package init(attemptID: Int64, deliveryID: UUID) {
+            self.attemptID = attemptID
+            self.deliveryID = deliveryID
+        }
+        enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id" }
+    }
+
+    /// Tells the dispatcher about a settled attempt, inside the caller's transaction.
+    package static func announceSettled(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
+        try queue.enqueue(try NewJob(queue: "dispatcher", kind: attemptSettled, encoding: Settled(attemptID: attemptID, deliveryID: deliveryID),
+                                     priority: 1, uniqueKey: "settled:\(attemptID)"), on: connection)
+    }
+}
+
+extension DeliveryRouter {
+    /// After an attempt settles: on a permanent failure, add a channel the citizen can still be reached on
+    /// and that this delivery has not used; then recompute the aggregate status. Returns the new status.
+    @discardableResult
+    package static func settle(attemptID: Int64, queue: JobQueue, on connection: Connection) throws -> String? {
+        try connection.transaction { tx in
+            guard let row = try tx.query("""
+                SELECT ca.delivery_id, ca.channel, ca.state, ca.failure_kind, d.is_test, c.portal_user_id
+                FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id
+                JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
+                WHERE ca.id = $1 FOR UPDATE OF d
+                """, [attemptID]).first else { return nil }
+            let deliveryID = try row.decode(UUID.self, at: 0)
+            if try row.decode(String.self, at: 2) == "failed", try row.decode(String?.self, at: 3) == "permanent",
+               let citizen = try Citizens.find(portalUserID: try row.decode(String.self, at: 5), on: tx) {
+                let used = Set(try tx.query("SELECT channel FROM channel_attempts WHERE delivery_id = $1 AND state <> 'skipped'", [deliveryID])
+                    .rows.compactMap { Channel(rawValue: try $0.decode(String.self, at: 0)) })
+                let fallback = plan(requested: nil, citizen: citizen).first { $0.decision == .queued && !used.contains($0.channel) }
+                if let fallback {
+                    let created = try tx.query("""
+                        INSERT INTO channel_attempts (delivery_id, channel, state, queued_at) VALUES ($1, $2, 'queued', now())
+                        ON CONFLICT (delivery_id, channel) DO UPDATE SET state = 'queued', skip_reason = NULL, queued_at = now(), updated_at = now()
+                        WHERE channel_attempts.state = 'skipped'
+                        RETURNING id
+                        """, [deliveryID, fallback.channel.rawValue]).first
+                    if let newID = try created?.decode(Int64.self, at: 0) {
+                        try queue.enqueue(try NewJob(queue: fallback.channel.rawValue, kind: DeliveryJobs.send,
+                                                     encoding: DeliveryJobs.Send(attemptID: newID, deliveryID: deliveryID, isTest: try row.decode(Bool.self, at: 4)),
+                                                     uniqueKey: "attempt:\(newID)"), on: tx)
+                    }
+                }
+            }
+            return try tx.query("""
+                WITH a AS (SELECT channel, state FROM channel_attempts WHERE delivery_id = $1)
+                UPDATE deliveries SET updated_at = now(), status = CASE
+                    WHEN EXISTS (SELECT 1 FROM a WHERE state IN ('queued', 'sending')) THEN 'in_progress'
+                    WHEN EXISTS (SELECT 1 FROM a WHERE channel <> 'portal' AND state IN ('sent', 'delivered', 'read')) THEN 'delivered'
+                    WHEN EXISTS (SELECT 1 FROM a WHERE channel <> 'portal' AND state = 'failed') THEN 'needs_attention'
+                    ELSE 'delivered' END
+                WHERE id = $1
+                RETURNING status
+                """, [deliveryID]).first?.decode(String.self, at: 0)
+        }
+    }
+}

@@ -49,6 +49,19 @@ package struct ClaimedJob: Sendable, Equatable {
     package var uniqueKey: String?
     package var createdAt: Date
 
+    package init(id: Int64, queue: String, kind: String, attempt: Int16, maxAttempts: Int16, payload: PostgresJSON,
+                 rateKey: String? = nil, uniqueKey: String? = nil, createdAt: Date = Date()) {
+        self.id = id
+        self.queue = queue
+        self.kind = kind
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.payload = payload
+        self.rateKey = rateKey
+        self.uniqueKey = uniqueKey
+        self.createdAt = createdAt
+    }
+
     /// Decodes the payload into `type`. Throws a permanent `JobError` when it does not fit.
     package func decodePayload<T: Decodable>(_ type: T.Type) throws -> T {
         do { return try payload.decode(type) } catch {

@@ -7,6 +7,11 @@ package struct SettingError: Error, CustomStringConvertible, Sendable {
     /// What is wrong with it, never echoing a secret's value.
     package var problem: String
 
+    package init(name: String, problem: String) {
+        self.name = name
+        self.problem = problem
+    }
+
     package var description: String { "invalid setting \(name): \(problem)" }
 }
 

@@ -1,0 +1,199 @@
+import Delivery
+import Email
+import Foundation
+import HTTPClient
+import JobQueue
+import Postgres
+import ServiceRuntime
+import Synchronization
+
+/// Email settings, validated at start.
+struct EmailSettings: Sendable {
+    var smtp: SMTPConfiguration
+    /// Where deliveries made with test API keys go; nil: they are not sent at all (recorded as sent to the test sink).
+    var testSMTP: SMTPConfiguration?
+    var defaultFrom: String
+    /// `{application_id}` is replaced; the rejection email links here for the appeal.
+    var appealURL: String
+
+    static func load(_ settings: Settings) throws(SettingError) -> EmailSettings {
+        let mode = SMTPTLSMode(rawValue: try settings.choice("DAKIYA_SMTP_TLS", default: "required", from: SMTPTLSMode.allCases.map(\.rawValue))) ?? .required
+        let timeout = try settings.seconds("DAKIYA_SMTP_TIMEOUT_SECONDS", default: 30, in: 1...600)
+        func url(_ name: String, default value: String?) throws(SettingError) -> String? {
+            guard let url = settings.optionalString(name) ?? value else { return nil }
+            guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
+                throw SettingError(name: name, problem: "expected an smtp:// or smtps:// URL")
+            }
+            return url
+        }
+        let main = try url("DAKIYA_SMTP_URL", default: "smtp://127.0.0.1:8025") ?? ""
+        let smtp = SMTPConfiguration(url: main, tlsMode: mode, username: settings.optionalString("DAKIYA_SMTP_USERNAME"),
+                                     password: settings.optionalString("DAKIYA_SMTP_PASSWORD"), caFile: settings.optionalString("DAKIYA_SMTP_CA_FILE"),
+                                     timeout: timeout)
+        var test: SMTPConfiguration?
+        if let testURL = try url("DAKIYA_SMTP_TEST_URL", default: nil) {
+            test = SMTPConfiguration(url: testURL, tlsMode: mode, caFile: smtp.caFile, timeout: timeout)
+        }
+        let from = try settings.string("DAKIYA_EMAIL_FROM", default: "no-reply@dakiya.local")
+        guard Normalization.email(from) != nil else { throw SettingError(name: "DAKIYA_EMAIL_FROM", problem: "expected an email address") }
+        return EmailSettings(smtp: smtp, testSMTP: test, defaultFrom: from,
+                             appealURL: try settings.string("DAKIYA_APPEAL_URL", default: "https://aaplesarkar.example.gov.in/appeal?application={application_id}"))
+    }
+}
+
+/// Sends one email channel attempt. At-least-once jobs, at-most-once email per attempt: an attempt already
+/// sent (or failed, or skipped) is never sent again; the Message-ID is derived from the attempt, so even a
+/// crash between the SMTP acceptance and our commit gives the receiving server the same id twice.
+final class EmailSender: Sendable {
+    let pool: ConnectionPool
+    let queue: JobQueue
+    let settings: EmailSettings
+    let templates: TemplateStore
+    let logger: Logger
+    private let clients = Mutex<[ClientBox]>([])
+    private let sent, failed, paused: Counter
+
+    final class ClientBox: @unchecked Sendable {   // used by one thread at a time: taken from and returned to `clients`
+        let client: SMTPClient
+        let url: String
+        init(_ client: SMTPClient, url: String) { self.client = client; self.url = url }
+    }
+
+    init(pool: ConnectionPool, queue: JobQueue, settings: EmailSettings, logger: Logger, metrics: MetricsRegistry) {
+        self.pool = pool
+        self.queue = queue
+        self.settings = settings
+        self.templates = TemplateStore(logger: logger)
+        self.logger = logger
+        sent = metrics.counter("dakiya_email_sent_total", help: "Emails accepted by the SMTP server.")
+        failed = metrics.counter("dakiya_email_failed_total", help: "Emails refused for good (SMTP 5xx).")
+        paused = metrics.counter("dakiya_email_configuration_errors_total", help: "Sends put off because of an SMTP setting (auth, TLS).")
+    }
+
+    struct Context {
+        var attemptID: Int64
+        var deliveryID: UUID
+        var state: String
+        var decision: String
+        var reasons: [String]
+        var language: String
+        var isTest: Bool
+        var documentID: Int64?
+        var applicationID: String
+        var service: String
+        var office: String
+        var department: String
+        var departmentName: String
+        var emailFrom: String?
+        var replyTo: String?
+        var recipient: String?
+    }
+
+    func handle(_ job: ClaimedJob) throws {
+        let request = try job.decodePayload(DeliveryJobs.Send.self)
+        try pool.withConnection { connection in
+            guard let context = try load(request.attemptID, on: connection) else {
+                throw JobError.permanent("channel attempt \(request.attemptID) not found")
+            }
+            guard ["queued", "sending"].contains(context.state) else { return }   // already settled: never send twice
+            guard let recipient = context.recipient else {
+                try settle(context, state: "failed", failureKind: "permanent", code: "no_email", text: "the citizen has no email address", on: connection)
+                return
+            }
+            try connection.query("UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
+                                 [context.attemptID])
+            let message = try compose(context, recipient: recipient, on: connection)
+            let messageID = message.messageID
+            do {
+                let target = context.isTest ? settings.testSMTP : settings.smtp
+                if let target {
+                    try withClient(target) { try $0.send(from: message.from.email, to: [recipient], message: MailComposer.compose(message)) }
+                }
+                try settle(context, state: "sent", providerID: target == nil ? "test-sink:" + messageID : messageID, on: connection)
+                sent.increment()
+            } catch let error as SMTPError {
+                let attemptLogger = logger.with(["delivery.id": context.deliveryID.uuidString.lowercased(), "attempt.id": String(context.attemptID),
+                                                 "smtp.reply": String(error.replyCode)])
+                switch error.kind {
+                case .permanent:
+                    failed.increment()
+                    attemptLogger.warning("email refused for good", ["error": error.message])
+                    try settle(context, state: "failed", failureKind: "permanent", code: "smtp_\(error.replyCode)", text: error.message, on: connection)
+                case .temporary:
+                    if job.attempt >= job.maxAttempts {
+                        try settle(context, state: "failed", failureKind: "temporary", code: "smtp_\(error.replyCode)", text: error.message, on: connection)
+                        return
+                    }
+                    throw JobError.retryable("SMTP temporary failure: \(error.message)", code: "smtp_\(error.replyCode)")
+                case .configuration:
+                    paused.increment()
+                    attemptLogger.error("SMTP setting problem: emails wait until it is fixed", ["error": error.message])
+                    throw JobError.snooze(.seconds(60), "SMTP configuration: \(error.message)")
+                }
+            }
+        }
+    }
+
+    func load(_ attemptID: Int64, on connection: Connection) throws -> Context? {
+        guard let row = try connection.query("""
+            SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
+                   a.portal_application_id, a.service_code, a.office_code, a.department, dp.name, dp.email_from, dp.email_reply_to, c.email
+            FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
+            JOIN departments dp ON dp.code = a.department JOIN citizens c ON c.id = a.citizen_id
+            WHERE ca.id = $1 AND ca.channel = 'email'
+            """, [attemptID]).first else { return nil }
+        return Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
+                       decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
+                       isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
+                       service: try row.decode(String.self, at: 9), office: try row.decode(String.self, at: 10), department: try row.decode(String.self, at: 11),
+                       departmentName: try row.decode(String.self, at: 12), emailFrom: try row.decode(String?.self, at: 13),
+                       replyTo: try row.decode(String?.self, at: 14), recipient: try row.decode(String?.self, at: 15))
+    }
+
+    func compose(_ context: Context, recipient: String, on connection: Connection) throws -> MailMessage {
+        var attachment: MailMessage.Attachment?
+        if let documentID = context.documentID, let document = try connection.query("SELECT file_name, media_type, content FROM documents WHERE id = $1", [documentID]).first {
+            attachment = MailMessage.Attachment(fileName: try document.decode(String.self, at: 0), mediaType: try document.decode(String.self, at: 1),
+                                                bytes: try document.decode(PostgresBytes.self, at: 2).bytes)
+        }
+        let kind = context.decision == "rejected" ? "rejected" : context.decision == "other" ? "other" : attachment != nil ? "certificate_issued" : "approved"
+        let values = TemplateValues(applicationID: context.applicationID, service: context.service, office: context.office,
+                                    department: context.departmentName, reasons: context.reasons,
+                                    appealURL: settings.appealURL.replacingOccurrences(of: "{application_id}",
+                                                                                     with: context.applicationID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? context.applicationID))
+        let rendered: RenderedMessage
+        do {
+            rendered = try templates.render(kind: kind, channel: "email", language: context.language, department: context.department, values: values, on: connection)
+        } catch let missing as TemplateMissing {
+            throw JobError.permanent(missing.description)
+        }
+        let messageID = "attempt-\(context.attemptID).\(context.deliveryID.uuidString.lowercased().prefix(8))@dakiya.local"
+        return MailMessage(from: MailMessage.Address(context.emailFrom ?? settings.defaultFrom, name: context.departmentName),
+                           to: MailMessage.Address(recipient), replyTo: context.replyTo.map { MailMessage.Address($0) },
+                           subject: rendered.subject, text: rendered.text, html: rendered.html, attachment: attachment, messageID: messageID)
+    }
+
+    /// Records the final state and tells the dispatcher, in one transaction.
+    func settle(_ context: Context, state: String, providerID: String? = nil, failureKind: String? = nil, code: String? = nil, text: String? = nil,
+                on connection: Connection) throws {
+        try connection.transaction { tx in
+            try tx.query("""
+                UPDATE channel_attempts SET state = $2, provider_message_id = coalesce($3, provider_message_id), failure_kind = $4,
+                       error_code = $5, error_text = $6, updated_at = now(),
+                       sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
+                       failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END
+                WHERE id = $1 AND channel_state_rank(state) < channel_state_rank($2)
+                """, [context.attemptID, state, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
+            try DeliveryJobs.announceSettled(attemptID: context.attemptID, deliveryID: context.deliveryID, queue: queue, on: tx)
+        }
+    }
+
+    private func withClient<T>(_ configuration: SMTPConfiguration, _ body: (SMTPClient) throws -> T) throws -> T {
+        let box = try clients.withLock { boxes -> ClientBox? in
+            guard let index = boxes.firstIndex(where: { $0.url == configuration.url }) else { return nil }
+            return boxes.remove(at: index)
+        } ?? ClientBox(try SMTPClient(configuration: configuration), url: configuration.url)
+        defer { clients.withLock { $0.append(box) } }
+        return try body(box.client)
+    }
+}
