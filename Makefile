@@ -11,6 +11,7 @@ DB_NAME     ?= dakiya
 DATABASE_URL ?= postgresql:///$(DB_NAME)?host=$(PGSOCK)&port=$(PGPORT)&user=postgres
 ADMIN_URL   := postgresql:///postgres?host=$(PGSOCK)&port=$(PGPORT)&user=postgres
 CONFIG      ?= debug
+SMTP_PORT   ?= 8025
 SWIFT_FLAGS ?=
 
 IS_ROOT     := $(shell [ "$$(id -u)" = 0 ] && echo yes)
@@ -23,7 +24,7 @@ APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libq
                 postgresql postgresql-contrib python3 python3-aiosmtpd openssl util-linux
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run test bench clean fmt lint
+.PHONY: help deps build db-start db-stop db-reset migrate run api-key test bench clean fmt lint
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,15 +69,24 @@ db-reset: db-stop ## Delete the private cluster and its data
 migrate: build db-start ## Apply the database migrations
 	DAKIYA_DATABASE_URL='$(DATABASE_URL)' swift run -c $(CONFIG) --skip-build dakiya-admin migrate
 
-run: ## Install what is missing, start PostgreSQL and all five services (Ctrl-C stops them)
+run: ## Install what is missing, start PostgreSQL, a local mail sink and all five services (Ctrl-C stops them)
 	@$(MAKE) --no-print-directory migrate CONFIG=release
-	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); \
+	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); mkdir -p $(DATA_DIR)/mail/tmp $(DATA_DIR)/mail/new $(DATA_DIR)/mail/cur; \
+	/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:$(SMTP_PORT) -c aiosmtpd.handlers.Mailbox $(DATA_DIR)/mail & pids+=($$!); \
+	echo "mail sink (SMTP) on 127.0.0.1:$(SMTP_PORT): messages land in $(DATA_DIR)/mail/new"; \
 	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped; exit 0' INT TERM; \
 	for s in $(SERVICES); do \
-	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' DAKIYA_HTTP_PORT=$$port $$bin/$$s & pids+=($$!); \
+	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' DAKIYA_HTTP_PORT=$$port \
+	  DAKIYA_SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TEST_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TLS=off \
+	  $$bin/$$s & pids+=($$!); \
 	  echo "$$s listening on http://127.0.0.1:$$port (healthz, readyz, metrics)"; port=$$((port+1)); \
 	done; \
 	wait
+
+api-key: ## Create department DEMO (if missing) and print a new test API key for it (needs `make run` or `make db-start`)
+	@swift build -c release --product dakiya-admin >/dev/null
+	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin department add DEMO "Demo Department" >/dev/null
+	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin key create --department DEMO --label demo --kind test
 
 test: deps ## Run every test against the private PostgreSQL (started and stopped here)
 	@$(MAKE) --no-print-directory db-start

@@ -128,7 +128,7 @@ struct PortalAPI: Sendable {
     }
 
     struct OutcomeAccepted: Codable {
-        var deliveryID: UUID
+        var deliveryID: PublicID
         var applicationID: String
         var status: String
         var location: String
@@ -282,7 +282,7 @@ struct PortalAPI: Sendable {
                                      priority: 1, uniqueKey: "delivery:\(deliveryID.uuidString.lowercased())"), on: tx)
         logger.info("outcome accepted", ["delivery.id": deliveryID.uuidString.lowercased(), "api_key.prefix": key.prefix])
         let location = "/v1/deliveries/\(deliveryID.uuidString.lowercased())"
-        return try Response.json(OutcomeAccepted(deliveryID: deliveryID, applicationID: applicationID, status: "pending", location: location),
+        return try Response.json(OutcomeAccepted(deliveryID: PublicID(deliveryID), applicationID: applicationID, status: "pending", location: location),
                                  status: 202, headers: [("Location", location)])
     }
 

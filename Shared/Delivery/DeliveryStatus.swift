@@ -1,6 +1,26 @@
 import Foundation
 import Postgres
 
+/// A UUID written in lowercase (RFC 9562 canonical form), as in URLs; read in either case.
+package struct PublicID: Codable, Sendable, Hashable, CustomStringConvertible {
+    package var uuid: UUID
+    package init(_ uuid: UUID) { self.uuid = uuid }
+    package var description: String { uuid.uuidString.lowercased() }
+
+    package init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let uuid = UUID(uuidString: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a UUID"))
+        }
+        self.uuid = uuid
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
 /// A delivery's aggregate and per-channel status, as the portal reads it.
 package struct DeliveryView: Codable, Sendable, Equatable {
     package struct Attempt: Codable, Sendable, Equatable {
@@ -24,7 +44,7 @@ package struct DeliveryView: Codable, Sendable, Equatable {
         }
     }
 
-    package var id: UUID
+    package var id: PublicID
     package var applicationID: String
     package var decision: String
     package var reasons: [String]
@@ -75,7 +95,7 @@ package enum DeliveryStatus {
                                      sentAt: try a.decode(Date?.self, at: 8), deliveredAt: try a.decode(Date?.self, at: 9),
                                      readAt: try a.decode(Date?.self, at: 10), failedAt: try a.decode(Date?.self, at: 11))
             }
-            return DeliveryView(id: id, applicationID: try row.decode(String.self, at: 1), decision: try row.decode(String.self, at: 2),
+            return DeliveryView(id: PublicID(id), applicationID: try row.decode(String.self, at: 1), decision: try row.decode(String.self, at: 2),
                                 reasons: try row.decode([String].self, at: 3), language: try row.decode(String.self, at: 4),
                                 status: try row.decode(String.self, at: 5), isTest: try row.decode(Bool.self, at: 6),
                                 hasCertificate: try row.decode(Bool.self, at: 7), firstDeliveredAt: try row.decode(Date?.self, at: 8),

@@ -246,7 +246,8 @@ struct PortalAPITests {
         struct Listing: Decodable { var application_id: String; var deliveries: [DeliveryView] }
         let decoded = try JSONDecoder.iso.decode(Listing.self, from: Data(listing.body))
         #expect(decoded.application_id == "D-1")
-        #expect(decoded.deliveries.map(\.id) == [id])
+        #expect(decoded.deliveries.map(\.id.uuid) == [id])
+        #expect(listing.text.contains("\"id\":\"\(id.uuidString.lowercased())\""), "ids are lowercase, as in URLs")
     }
 }
 
