@@ -50,14 +50,14 @@ let package = Package(
         ),
 
         // The five services and the admin tool.
-        .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost", "Delivery", "Cryptography"], path: "Services/portal-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost", "Delivery", "Cryptography", "HTTPClient"], path: "Services/portal-adapter", exclude: ["README.md"]),
         .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
         .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"], path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),
         .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
             name: "DakiyaAdmin",
-            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "Delivery"],
+            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography"],
             path: "Services/dakiya-admin"
         ),
 

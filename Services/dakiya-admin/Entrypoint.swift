@@ -3,12 +3,15 @@ import Migrations
 import Postgres
 import ServiceRuntime
 import Delivery
+import Cryptography
 
 /// The operators' command-line tool.
 ///
 ///     dakiya-admin migrate [--folder DIR]     apply the database migrations (DAKIYA_DATABASE_URL)
 ///     dakiya-admin dead-jobs QUEUE [LIMIT]    list the dead jobs of a queue with their last error
 ///     dakiya-admin department add CODE NAME   create (or rename) a department
+///     dakiya-admin department callback CODE URL
+///                                             set the status-callback URL; prints a new signing secret once
 ///     dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]…
 ///                                             create an API key; the secret is printed once, only its hash is kept
 ///     dakiya-admin key list                   list keys (prefix, kind, department, offices, state)
@@ -44,6 +47,18 @@ struct DakiyaAdmin {
             case "department" where arguments.count == 4 && arguments[1] == "add":
                 try Departments.upsert(code: arguments[2], name: arguments[3], on: try Connection(url: url, applicationName: "dakiya-admin"))
                 print("department \(arguments[2]) saved")
+            case "department" where arguments.count == 4 && arguments[1] == "callback":
+                guard arguments[3].hasPrefix("https://") || arguments[3].hasPrefix("http://") else {
+                    throw UsageError(message: "the callback URL must start with https:// (or http:// for local tests)")
+                }
+                let secret = "dkcb_" + (try SecureRandom.token())
+                let connection = try Connection(url: url, applicationName: "dakiya-admin")
+                guard try connection.query("UPDATE departments SET callback_url = $2, callback_secret = $3 WHERE code = $1",
+                                           [arguments[2], arguments[3], secret]).affectedRows == 1 else {
+                    throw UsageError(message: "no department \(arguments[2])")
+                }
+                print("callbacks for \(arguments[2]) go to \(arguments[3])")
+                print("signing secret (shown once, give it to the portal): \(secret)")
             case "key" where arguments.count >= 2:
                 try keyCommand(Array(arguments.dropFirst()), connection: try Connection(url: url, applicationName: "dakiya-admin"))
             default:

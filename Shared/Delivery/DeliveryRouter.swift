@@ -113,6 +113,7 @@ package enum DeliveryRouter {
                        first_delivered_at = coalesce(first_delivered_at, now()), updated_at = now()
                 WHERE id = $1
                 """, [deliveryID, !jobs.isEmpty])
+            try PortalEvents.statusChanged(deliveryID: deliveryID, queue: queue, on: tx)
             return plans
         }
     }
@@ -171,7 +172,8 @@ extension DeliveryRouter {
                     }
                 }
             }
-            return try tx.query("""
+            let previous = try tx.query("SELECT status FROM deliveries WHERE id = $1", [deliveryID]).first?.decode(String.self, at: 0)
+            let status = try tx.query("""
                 WITH a AS (SELECT channel, state FROM channel_attempts WHERE delivery_id = $1)
                 UPDATE deliveries SET updated_at = now(), status = CASE
                     WHEN EXISTS (SELECT 1 FROM a WHERE state IN ('queued', 'sending')) THEN 'in_progress'
@@ -181,6 +183,8 @@ extension DeliveryRouter {
                 WHERE id = $1
                 RETURNING status
                 """, [deliveryID]).first?.decode(String.self, at: 0)
+            if status != previous { try PortalEvents.statusChanged(deliveryID: deliveryID, queue: queue, on: tx) }
+            return status
         }
     }
 }

@@ -1,0 +1,47 @@
+import Foundation
+import JobQueue
+import Postgres
+import ServiceRuntime
+
+/// Status events for the portal, created in the same transaction as the status change they report.
+package enum PortalEvents {
+    /// On the portal-adapter's queue: POST one stored event to the department's callback URL.
+    package static let deliverKind = "callback.deliver"
+    /// Enough attempts that, with the default backoff (2 s doubling to a 1 h cap, ±25 %), retries span more
+    /// than 24 hours even when every delay draws its shortest jitter (about 26 h).
+    package static let maximumAttempts: Int16 = 45
+
+    package struct Deliver: Codable, Sendable {
+        package var eventID: UUID
+        enum CodingKeys: String, CodingKey { case eventID = "event_id" }
+    }
+
+    /// Records a `delivery.status_changed` event with the delivery's current view and enqueues its callback,
+    /// when the department has a callback URL. Call inside the transaction that changed the status.
+    package static func statusChanged(deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
+        guard let row = try connection.query("""
+            SELECT a.department FROM deliveries d JOIN applications a ON a.id = d.application_id
+            JOIN departments dp ON dp.code = a.department
+            WHERE d.id = $1 AND dp.callback_url IS NOT NULL
+            """, [deliveryID]).first else { return }
+        let department = try row.decode(String.self, at: 0)
+        guard let view = try DeliveryStatus.find(id: deliveryID, department: department, on: connection) else { return }
+        let eventID = UUID()
+        struct Event: Encodable {
+            var id: String
+            var type: String
+            var createdAt: String
+            var data: DeliveryView
+            enum CodingKeys: String, CodingKey { case id, type, createdAt = "created_at", data }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let body = String(decoding: try encoder.encode(Event(id: eventID.uuidString.lowercased(), type: "delivery.status_changed",
+                                                             createdAt: Timestamp.rfc3339(Timestamp.nowMicroseconds()), data: view)), as: UTF8.self)
+        try connection.query("INSERT INTO portal_events (id, department, delivery_id, type, body) VALUES ($1, $2, $3, 'delivery.status_changed', $4)",
+                             [eventID, department, deliveryID, body])
+        try queue.enqueue(try NewJob(queue: "portal", kind: deliverKind, encoding: Deliver(eventID: eventID), priority: 2,
+                                     maxAttempts: maximumAttempts, uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: connection)
+    }
+}
