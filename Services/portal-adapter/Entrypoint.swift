@@ -1,3 +1,4 @@
+import Cryptography
 import Delivery
 import ServiceHost
 import ServiceRuntime
@@ -6,13 +7,24 @@ import ServiceRuntime
 ///
 /// Consumes the `portal` job queue: `callback.deliver` posts signed status events to the department. Routes: PUT /v1/citizens/{portalUserId},
 /// POST /v1/applications/{applicationId}/outcome, GET /v1/deliveries/{id},
-/// GET /v1/applications/{applicationId}/deliveries.
+/// GET /v1/applications/{applicationId}/deliveries, GET /v1/citizens/{portalUserId}/inbox,
+/// GET /v1/documents/{deliveryId} (signed, expiring certificate links).
 @main
 struct PortalAdapter {
     static func main() {
         ServiceHost.main(service: "portal-adapter", queue: "portal", defaultPort: 8080) { context in
             let maximumCertificate = try Settings().int("DAKIYA_CERTIFICATE_MAX_BYTES", default: 5 << 20, in: 1024...(64 << 20))
-            let api = PortalAPI(pool: context.pool, queue: context.queue, logger: context.logger, maximumCertificateBytes: maximumCertificate)
+            var api = PortalAPI(pool: context.pool, queue: context.queue, logger: context.logger, maximumCertificateBytes: maximumCertificate)
+            api.linkLifetime = try Settings().int("DAKIYA_LINK_TTL_SECONDS", default: 900, in: 10...86_400)
+            if let configured = Settings().optionalString("DAKIYA_LINK_SIGNING_KEY") {
+                guard let key = Base64URL.decode(configured), key.count >= 32 else {
+                    throw SettingError(name: "DAKIYA_LINK_SIGNING_KEY", problem: "expected at least 32 bytes in base64url")
+                }
+                api.linkKey = key
+            } else {
+                api.linkKey = try SecureRandom.bytes(32)
+                context.logger.warning("DAKIYA_LINK_SIGNING_KEY is not set: certificate links last only until this process restarts")
+            }
             let callbacks = CallbackSender(pool: context.pool, logger: context.logger, metrics: context.metrics)
             return ServiceParts(router: api.makeRouter(), handlers: [PortalEvents.deliverKind: { job in try callbacks.handle(job) }])
         }

@@ -14,6 +14,12 @@ struct PortalAPI: Sendable {
     let logger: Logger
     /// Certificates larger than this (decoded) get 413.
     let maximumCertificateBytes: Int
+    /// Signs certificate links (HMAC-SHA256).
+    var linkKey: [UInt8] = []
+    /// How long a certificate link works.
+    var linkLifetime = 900
+    /// Unix seconds now (tests move it).
+    var now: @Sendable () -> Int = { Int(Timestamp.nowMicroseconds() / 1_000_000) }
 
     func makeRouter() -> Router {
         var router = Router()
@@ -21,6 +27,8 @@ struct PortalAPI: Sendable {
         router.post("/v1/applications/{applicationId}/outcome") { request in try postOutcome(request) }
         router.get("/v1/deliveries/{id}") { request in try getDelivery(request) }
         router.get("/v1/applications/{applicationId}/deliveries") { request in try getApplicationDeliveries(request) }
+        router.get("/v1/citizens/{portalUserId}/inbox") { request in try getInbox(request) }
+        router.get("/v1/documents/{deliveryId}") { request in try getDocument(request) }
         return router
     }
 
@@ -312,6 +320,101 @@ struct PortalAPI: Sendable {
             struct Listing: Encodable { var applicationID: String; var deliveries: [DeliveryView]
                 enum CodingKeys: String, CodingKey { case applicationID = "application_id", deliveries } }
             return try Response.json(Listing(applicationID: applicationID, deliveries: try DeliveryStatus.forApplication(try row.decode(Int64.self, at: 0), on: connection)))
+        }
+    }
+
+    // MARK: The portal inbox
+
+    struct InboxItem: Encodable {
+        struct Certificate: Encodable {
+            var fileName: String
+            var size: Int
+            var url: String
+            var expiresAt: Date
+            enum CodingKeys: String, CodingKey { case fileName = "file_name", size, url, expiresAt = "expires_at" }
+        }
+        var deliveryID: PublicID
+        var applicationID: String
+        var service: String
+        var office: String
+        var decision: String
+        var reasons: [String]
+        var deliveredAt: Date?
+        var readAt: Date?
+        var certificate: Certificate?
+        enum CodingKeys: String, CodingKey {
+            case deliveryID = "delivery_id", applicationID = "application_id", service, office, decision, reasons
+            case deliveredAt = "delivered_at", readAt = "read_at", certificate
+        }
+    }
+
+    /// The citizen's outcomes from this department, newest first, each certificate behind a fresh signed link.
+    func getInbox(_ request: Request) throws -> Response {
+        try pool.withConnection { connection in
+            let key = try authenticate(request, on: connection)
+            let portalUserID = try request.parameter("portalUserId")
+            guard try connection.query("SELECT 1 FROM citizens WHERE portal_user_id = $1", [portalUserID]).count == 1 else {
+                throw HTTPError.notFound("no citizen \(portalUserID)")
+            }
+            let expires = now() + linkLifetime
+            let items = try connection.query("""
+                SELECT d.id, a.portal_application_id, a.service_code, a.office_code, d.decision, d.reasons, ca.delivered_at, ca.read_at,
+                       doc.file_name, doc.size
+                FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
+                JOIN channel_attempts ca ON ca.delivery_id = d.id AND ca.channel = 'portal' AND ca.state IN ('delivered', 'read')
+                LEFT JOIN documents doc ON doc.id = d.document_id
+                WHERE c.portal_user_id = $1 AND a.department = $2
+                ORDER BY ca.delivered_at DESC, d.id
+                LIMIT 200
+                """, [portalUserID, key.department]).rows.map { row -> InboxItem in
+                let id = try row.decode(UUID.self, at: 0)
+                var certificate: InboxItem.Certificate?
+                if let fileName = try row.decode(String?.self, at: 8) {
+                    certificate = InboxItem.Certificate(fileName: fileName, size: try row.decode(Int.self, at: 9),
+                                                        url: documentLink(id, expires: expires), expiresAt: Date(timeIntervalSince1970: Double(expires)))
+                }
+                return InboxItem(deliveryID: PublicID(id), applicationID: try row.decode(String.self, at: 1), service: try row.decode(String.self, at: 2),
+                                 office: try row.decode(String.self, at: 3), decision: try row.decode(String.self, at: 4),
+                                 reasons: try row.decode([String].self, at: 5), deliveredAt: try row.decode(Date?.self, at: 6),
+                                 readAt: try row.decode(Date?.self, at: 7), certificate: certificate)
+            }
+            struct Inbox: Encodable { var portalUserID: String; var items: [InboxItem]
+                enum CodingKeys: String, CodingKey { case portalUserID = "portal_user_id", items } }
+            return try Response.json(Inbox(portalUserID: portalUserID, items: items))
+        }
+    }
+
+    /// `/v1/documents/{id}?expires=…&sig=…`: the link itself is the permission, so it is unguessable and short-lived.
+    func documentLink(_ deliveryID: UUID, expires: Int) -> String {
+        let id = deliveryID.uuidString.lowercased()
+        return "/v1/documents/\(id)?expires=\(expires)&sig=\(Base64URL.encode(HMAC.sha256(key: linkKey, message: Array("\(id).\(expires)".utf8))))"
+    }
+
+    /// Serves a certificate through a signed link: 404 for a wrong signature (or no such document), 410 after expiry.
+    func getDocument(_ request: Request) throws -> Response {
+        let rawID = try request.parameter("deliveryId").lowercased()
+        guard let deliveryID = UUID(uuidString: rawID), let expires = request.query["expires"].flatMap(Int.init),
+              let signature = request.query["sig"].flatMap(Base64URL.decode),
+              HMAC.isValid(signature, key: linkKey, message: Array("\(deliveryID.uuidString.lowercased()).\(expires)".utf8)) else {
+            throw HTTPError.notFound("no such document")
+        }
+        guard now() <= expires else {
+            throw HTTPError(status: 410, detail: "this link has expired; open the inbox again for a fresh one")
+        }
+        return try pool.withConnection { connection in
+            guard let row = try connection.query("""
+                SELECT doc.file_name, doc.media_type, doc.content FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+                """, [deliveryID]).first else { throw HTTPError.notFound("no such document") }
+            try connection.query("""
+                UPDATE channel_attempts SET state = 'read', read_at = now(), updated_at = now()
+                WHERE delivery_id = $1 AND channel = 'portal' AND state = 'delivered'
+                """, [deliveryID])
+            let fileName = try row.decode(String.self, at: 0)
+            let ascii = fileName.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0.value >= 0x20 } ? fileName : "certificate.pdf"
+            let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "certificate.pdf"
+            return Response(status: 200, body: try row.decode(PostgresBytes.self, at: 2).bytes, contentType: try row.decode(String.self, at: 1),
+                            headers: [("Content-Disposition", "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"),
+                                      ("Cache-Control", "private, no-store")])
         }
     }
 

@@ -18,6 +18,7 @@ final class PortalFixture: @unchecked Sendable {
     let otherKey: String
     let havelieOnlyKey: String
     let client: HTTPClient
+    let clock = ManualClock(Date())
     var base: String { "http://127.0.0.1:\(server.port)" }
 
     init(maximumCertificateBytes: Int = 64 * 1024) throws {
@@ -28,8 +29,12 @@ final class PortalFixture: @unchecked Sendable {
         key = try APIKeys.create(department: "REV", kind: .test, label: "portal", on: connection).secret
         otherKey = try APIKeys.create(department: "RDD", kind: .test, label: "other", on: connection).secret
         havelieOnlyKey = try APIKeys.create(department: "REV", offices: ["HAVELI"], kind: .live, label: "haveli", on: connection).secret
-        let api = PortalAPI(pool: db.pool(size: 8), queue: JobQueue(), logger: Logger(service: "portal-adapter", sink: .capturing()),
+        var api = PortalAPI(pool: db.pool(size: 8), queue: JobQueue(), logger: Logger(service: "portal-adapter", sink: .capturing()),
                             maximumCertificateBytes: maximumCertificateBytes)
+        let clock = self.clock
+        api.linkKey = Array(repeating: 7, count: 32)
+        api.linkLifetime = 900
+        api.now = { Int(clock.date.timeIntervalSince1970) }
         server = Server(configuration: ServerConfiguration(port: 0, threads: 4, maximumBodyBytes: 1 << 20), router: api.makeRouter(),
                         logger: Logger(service: "portal-adapter", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
@@ -264,4 +269,74 @@ final class LockedList: @unchecked Sendable {
     private var stored: [Int] = []
     func add(_ value: Int) { lock.lock(); stored.append(value); lock.unlock() }
     var values: [Int] { lock.lock(); defer { lock.unlock() }; return stored }
+}
+
+@Suite("Portal inbox")
+struct InboxTests {
+    struct Inbox: Decodable {
+        struct Item: Decodable {
+            struct Certificate: Decodable { var file_name: String; var size: Int; var url: String }
+            var delivery_id: String
+            var application_id: String
+            var decision: String
+            var read_at: Date?
+            var certificate: Certificate?
+        }
+        var items: [Item]
+    }
+
+    func inbox(_ fixture: PortalFixture, key: String? = nil) throws -> Inbox {
+        let response = try fixture.send("GET", "/v1/citizens/u-1001/inbox", key: key)
+        #expect(response.status == 200, "\(response.text)")
+        return try JSONDecoder.iso.decode(Inbox.self, from: Data(response.body))
+    }
+
+    @Test("the inbox lists routed outcomes; a certificate link works before expiry, is 410 after, and 404 when tampered with")
+    func signedLinks() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let accepted = try fixture.send("POST", "/v1/applications/IN-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "i1")
+        struct Accepted: Decodable { var delivery_id: UUID }
+        let id = try JSONDecoder().decode(Accepted.self, from: Data(accepted.body)).delivery_id
+        #expect(try inbox(fixture).items.isEmpty, "not in the inbox before the dispatcher routes it")
+        try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: fixture.db.connect())
+
+        let item = try #require(try inbox(fixture).items.first)
+        #expect(item.application_id == "IN-1")
+        #expect(item.read_at == nil)
+        let certificate = try #require(item.certificate)
+        #expect(certificate.file_name == "income-certificate.pdf")
+        #expect(certificate.size == PortalAPITests.pdf.count)
+        let download = try fixture.client.send(HTTPClientRequest(url: fixture.base + certificate.url))
+        #expect(download.status == 200)
+        #expect(download.body == PortalAPITests.pdf)
+        #expect(download.header("content-type") == "application/pdf")
+        #expect(download.header("content-disposition")?.hasPrefix("attachment; filename=\"income-certificate.pdf\"") == true)
+        #expect(try inbox(fixture).items.first?.read_at != nil, "opening the certificate marks the inbox item read")
+
+        var tampered = certificate.url
+        tampered.replaceSubrange(tampered.index(before: tampered.endIndex)..., with: tampered.hasSuffix("A") ? "B" : "A")
+        #expect(try fixture.client.send(HTTPClientRequest(url: fixture.base + tampered)).status == 404)
+        let longer = certificate.url.replacingOccurrences(of: "expires=", with: "expires=9")
+        #expect(try fixture.client.send(HTTPClientRequest(url: fixture.base + longer)).status == 404, "the expiry is signed too")
+        #expect(try fixture.client.send(HTTPClientRequest(url: fixture.base + "/v1/documents/\(UUID())")).status == 404)
+
+        fixture.clock.advance(by: .seconds(901))
+        let expired = try fixture.client.send(HTTPClientRequest(url: fixture.base + certificate.url))
+        #expect(expired.status == 410)
+        #expect(try inbox(fixture).items.first?.certificate.map { $0.url != certificate.url } == true, "a fresh link each time")
+    }
+
+    @Test("another department's key sees none of this citizen's outcomes; an unknown citizen is 404")
+    func scoping() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let accepted = try fixture.send("POST", "/v1/applications/IN-2/outcome", json: PortalAPITests.outcome(), idempotencyKey: "i2")
+        struct Accepted: Decodable { var delivery_id: UUID }
+        try DeliveryRouter.route(deliveryID: try JSONDecoder().decode(Accepted.self, from: Data(accepted.body)).delivery_id, queue: JobQueue(),
+                                 on: fixture.db.connect())
+        #expect(try inbox(fixture).items.count == 1)
+        #expect(try inbox(fixture, key: fixture.otherKey).items.isEmpty)
+        #expect(try fixture.send("GET", "/v1/citizens/nobody/inbox").status == 404)
+    }
 }
