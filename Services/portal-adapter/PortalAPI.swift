@@ -152,9 +152,7 @@ struct PortalAPI: Sendable {
         guard (1...128).contains(applicationID.count) else { throw HTTPError.badRequest("applicationId must be 1 to 128 characters", field: "applicationId") }
         return try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
-            let body = try request.decodeJSON(OutcomeBody.self, decoder: Self.decoder)
-            let outcome = try validate(body)
-            let requestHash = SHA256.hash(request.body)
+            let (outcome, requestHash) = try readOutcome(request)
             return try connection.transaction { tx -> Response in
                 // A concurrent request with the same key waits here for this one to commit, then replays it.
                 let claimed = try tx.query("""
@@ -190,6 +188,49 @@ struct PortalAPI: Sendable {
         var certificate: (fileName: String, bytes: [UInt8])?
     }
 
+    /// The outcome from a JSON body (certificate in base64) or a multipart/form-data body (an `outcome` JSON
+    /// part and a `certificate` file part), with the hash that identifies the request for idempotency. The
+    /// multipart hash covers the parts, not the boundary, so a retry with a new boundary is the same request.
+    func readOutcome(_ request: Request) throws -> (ValidOutcome, [UInt8]) {
+        let contentType = request.header("content-type") ?? ""
+        guard contentType.lowercased().hasPrefix("multipart/form-data") else {
+            return (try validate(try request.decodeJSON(OutcomeBody.self, decoder: Self.decoder)), SHA256.hash(request.body))
+        }
+        let parts = try MultipartForm.parse(request.body, contentType: contentType)
+        guard let outcomePart = parts.first(where: { $0.name == "outcome" }) else {
+            throw HTTPError.badRequest("the multipart body needs an `outcome` part holding the JSON", field: "outcome")
+        }
+        let body = try Request.decodeJSON(OutcomeBody.self, from: outcomePart.body, decoder: Self.decoder)
+        let file = parts.first { $0.name == "certificate" }
+        if file != nil && body.certificate != nil {
+            throw HTTPError.unprocessable("send the certificate once: as the `certificate` part or in the JSON, not both", field: "certificate")
+        }
+        var outcome = try validate(body)
+        var identity = Array("multipart\u{0}".utf8) + outcomePart.body
+        if let file {
+            let fileName = file.fileName ?? "certificate.pdf"
+            outcome.certificate = try checkCertificate(file.body, fileName: fileName, field: "certificate")
+            identity += [0] + Array(fileName.utf8) + [0] + file.body
+        }
+        return (outcome, SHA256.hash(identity))
+    }
+
+    func checkCertificate(_ bytes: [UInt8], fileName rawName: String, field: String, nameField: String? = nil) throws -> (fileName: String, bytes: [UInt8]) {
+        guard bytes.count <= maximumCertificateBytes else {
+            throw HTTPError(status: 413, detail: "the certificate is larger than \(maximumCertificateBytes) bytes",
+                            errors: [FieldProblem(field: field, detail: "too large")])
+        }
+        guard bytes.starts(with: Array("%PDF-".utf8)) else {
+            throw HTTPError(status: 415, detail: "the certificate must be a PDF", type: "urn:dakiya:problem:unsupported-document",
+                            errors: [FieldProblem(field: field, detail: "not a PDF (no %PDF- header)")])
+        }
+        let fileName = rawName.trimmingCharacters(in: .whitespaces)
+        guard (1...200).contains(fileName.count), !fileName.contains("/"), !fileName.contains("\\") else {
+            throw HTTPError.unprocessable("the certificate's file name must be 1 to 200 characters with no path", field: nameField ?? field)
+        }
+        return (fileName, bytes)
+    }
+
     func validate(_ body: OutcomeBody) throws -> ValidOutcome {
         var problems: [FieldProblem] = []
         let decision = body.decision.lowercased()
@@ -222,24 +263,12 @@ struct PortalAPI: Sendable {
         if !problems.isEmpty {
             throw HTTPError(status: 422, detail: problems.map(\.detail).joined(separator: "; "), type: "urn:dakiya:problem:invalid-field", errors: problems)
         }
-        var certificate: (String, [UInt8])?
+        var certificate: (fileName: String, bytes: [UInt8])?
         if let document = body.certificate {
             guard let bytes = Data(base64Encoded: document.contentBase64, options: .ignoreUnknownCharacters).map(Array.init) else {
                 throw HTTPError.badRequest("certificate.content_base64 is not valid base64", field: "certificate.content_base64")
             }
-            guard bytes.count <= maximumCertificateBytes else {
-                throw HTTPError(status: 413, detail: "the certificate is larger than \(maximumCertificateBytes) bytes",
-                                errors: [FieldProblem(field: "certificate.content_base64", detail: "too large")])
-            }
-            guard bytes.starts(with: Array("%PDF-".utf8)) else {
-                throw HTTPError(status: 415, detail: "the certificate must be a PDF", type: "urn:dakiya:problem:unsupported-document",
-                                errors: [FieldProblem(field: "certificate.content_base64", detail: "not a PDF (no %PDF- header)")])
-            }
-            let fileName = document.fileName.trimmingCharacters(in: .whitespaces)
-            guard (1...200).contains(fileName.count), !fileName.contains("/"), !fileName.contains("\\") else {
-                throw HTTPError.unprocessable("certificate.file_name must be 1 to 200 characters with no path", field: "certificate.file_name")
-            }
-            certificate = (fileName, bytes)
+            certificate = try checkCertificate(bytes, fileName: document.fileName, field: "certificate.content_base64", nameField: "certificate.file_name")
         }
         return ValidOutcome(citizen: body.citizen.trimmingCharacters(in: .whitespaces), decision: decision, reasons: reasons,
                             service: body.service.trimmingCharacters(in: .whitespaces), office: body.office.trimmingCharacters(in: .whitespaces),

@@ -43,9 +43,14 @@ package struct Request: Sendable {
                 throw HTTPError(status: 415, detail: "send the body as application/json")
             }
         }
-        guard !body.isEmpty else { throw HTTPError.badRequest("a JSON body is required") }
+        return try Self.decodeJSON(type, from: body, decoder: decoder)
+    }
+
+    /// Decodes JSON `bytes` (a body or a multipart part), with the same 400 problems naming the field.
+    package static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: [UInt8], decoder: JSONDecoder = JSONDecoder()) throws -> T {
+        guard !bytes.isEmpty else { throw HTTPError.badRequest("a JSON body is required") }
         do {
-            return try decoder.decode(T.self, from: Data(body))
+            return try decoder.decode(T.self, from: Data(bytes))
         } catch let error as DecodingError {
             throw Self.problem(for: error)
         } catch let error as HTTPError {

@@ -271,6 +271,52 @@ final class LockedList: @unchecked Sendable {
     var values: [Int] { lock.lock(); defer { lock.unlock() }; return stored }
 }
 
+@Suite("Outcome upload as multipart/form-data")
+struct MultipartOutcomeTests {
+    func post(_ fixture: PortalFixture, parts: [MultipartPart], key: String = "m1") throws -> HTTPClientResponse {
+        try fixture.client.send(HTTPClientRequest(method: "POST", url: fixture.base + "/v1/applications/MP-1/outcome",
+                                                  headers: [("Authorization", "Bearer \(fixture.key)"), ("Idempotency-Key", key)],
+                                                  body: .multipart(parts)))
+    }
+
+    static let outcome = MultipartPart(name: "outcome", data: Array(#"{"citizen": "u-1001", "decision": "approved", "service": "INCOME_CERT", "office": "HAVELI"}"#.utf8),
+                                       contentType: "application/json")
+
+    @Test("an outcome JSON part and a certificate file part are accepted; a retry with a new boundary replays")
+    func accepted() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let certificate = MultipartPart(name: "certificate", data: PortalAPITests.pdf, filename: "उत्पन्न प्रमाणपत्र.pdf", contentType: "application/pdf")
+        let first = try post(fixture, parts: [Self.outcome, certificate])
+        #expect(first.status == 202, "\(first.text)")
+        let stored = try #require(try fixture.db.connect().query("SELECT file_name, content FROM documents").first)
+        #expect(try stored.decode(String.self, at: 0) == "उत्पन्न प्रमाणपत्र.pdf")
+        #expect(try stored.decode(PostgresBytes.self, at: 1).bytes == PortalAPITests.pdf)
+        let retry = try post(fixture, parts: [Self.outcome, certificate])   // libcurl draws a new boundary
+        #expect(retry.status == 202)
+        #expect(retry.header("idempotent-replayed") == "true")
+        #expect(retry.body == first.body)
+        #expect(try fixture.count("deliveries") == 1)
+    }
+
+    @Test("a non-PDF part is 415, a missing outcome part is 400, both certificate forms at once is 422; nothing is written")
+    func refused() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let before = try fixture.writes()
+        let gif = try post(fixture, parts: [Self.outcome, MultipartPart(name: "certificate", data: Array("GIF89a".utf8), filename: "x.gif")], key: "a")
+        #expect(gif.status == 415)
+        #expect(try problem(gif).errors?.first?.field == "certificate")
+        let noOutcome = try post(fixture, parts: [MultipartPart(name: "certificate", data: PortalAPITests.pdf, filename: "c.pdf")], key: "b")
+        #expect(noOutcome.status == 400)
+        #expect(try problem(noOutcome).errors?.first?.field == "outcome")
+        let both = MultipartPart(name: "outcome", data: Array(PortalAPITests.outcome().utf8), contentType: "application/json")
+        let twice = try post(fixture, parts: [both, MultipartPart(name: "certificate", data: PortalAPITests.pdf, filename: "c.pdf")], key: "c")
+        #expect(twice.status == 422)
+        #expect(try fixture.writes() == before)
+    }
+}
+
 @Suite("Portal inbox")
 struct InboxTests {
     struct Inbox: Decodable {
