@@ -190,7 +190,8 @@ package enum Base64URL {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes base64url without padding; nil for a character outside the alphabet or an impossible length.
+    /// Decodes base64url without padding; nil for a character outside the alphabet, an impossible length, or
+    /// unused trailing bits that are not zero (so each byte string has exactly one accepted spelling).
     package static func decode(_ text: String) -> [UInt8]? {
         var lookup = [Int8](repeating: -1, count: 256)
         for (index, c) in alphabet.enumerated() { lookup[Int(c)] = Int8(index) }
@@ -209,6 +210,7 @@ package enum Base64URL {
                 out.append(UInt8(buffer >> UInt32(bits) & 0xFF))
             }
         }
+        guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
         return out
     }
 }

@@ -72,6 +72,8 @@ struct CryptographyTests {
         }
         #expect(Base64URL.encode(Array("hello?>".utf8)) == "aGVsbG8_Pg")
         #expect(Base64URL.decode("a+b/") == nil)
+        #expect(Base64URL.decode("aGk") != nil)
+        #expect(Base64URL.decode("aGl") == nil, "non-zero unused bits: not the canonical spelling")
         #expect(Hex.decode("abc") == nil)
         #expect(Hex.decode("zz") == nil)
     }

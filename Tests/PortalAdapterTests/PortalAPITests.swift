@@ -360,9 +360,12 @@ struct InboxTests {
         #expect(download.header("content-disposition")?.hasPrefix("attachment; filename=\"income-certificate.pdf\"") == true)
         #expect(try inbox(fixture).items.first?.read_at != nil, "opening the certificate marks the inbox item read")
 
-        var tampered = certificate.url
-        tampered.replaceSubrange(tampered.index(before: tampered.endIndex)..., with: tampered.hasSuffix("A") ? "B" : "A")
-        #expect(try fixture.client.send(HTTPClientRequest(url: fixture.base + tampered)).status == 404)
+        for offset in [1, 10] {   // the last character (whose spare bits must be zero) and one in the middle
+            var tampered = Array(certificate.url)
+            let index = tampered.count - offset
+            tampered[index] = tampered[index] == "A" ? "B" : "A"
+            #expect(try fixture.client.send(HTTPClientRequest(url: fixture.base + String(tampered))).status == 404)
+        }
         let longer = certificate.url.replacingOccurrences(of: "expires=", with: "expires=9")
         #expect(try fixture.client.send(HTTPClientRequest(url: fixture.base + longer)).status == 404, "the expiry is signed too")
         #expect(try fixture.client.send(HTTPClientRequest(url: fixture.base + "/v1/documents/\(UUID())")).status == 404)
