@@ -50,7 +50,10 @@ let package = Package(
         ),
 
         // The five services and the admin tool.
-        .executableTarget(name: "PortalAdapter", dependencies: ["ServiceHost", "Delivery", "Cryptography", "HTTPClient"], path: "Services/portal-adapter", exclude: ["README.md"]),
+        .executableTarget(
+            name: "PortalAdapter", dependencies: ["ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
+            path: "Services/portal-adapter", exclude: ["README.md"], resources: [.copy("openapi.json")]
+        ),
         .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
         .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"], path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),

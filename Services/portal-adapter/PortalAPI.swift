@@ -29,6 +29,7 @@ struct PortalAPI: Sendable {
         router.get("/v1/applications/{applicationId}/deliveries") { request in try getApplicationDeliveries(request) }
         router.get("/v1/citizens/{portalUserId}/inbox") { request in try getInbox(request) }
         router.get("/v1/documents/{deliveryId}") { request in try getDocument(request) }
+        router.get("/openapi.json") { _ in try openAPIDocument() }
         return router
     }
 
@@ -350,6 +351,16 @@ struct PortalAPI: Sendable {
                 enum CodingKeys: String, CodingKey { case applicationID = "application_id", deliveries } }
             return try Response.json(Listing(applicationID: applicationID, deliveries: try DeliveryStatus.forApplication(try row.decode(Int64.self, at: 0), on: connection)))
         }
+    }
+
+    // MARK: The API description
+
+    /// The OpenAPI 3.1 document shipped with this build.
+    func openAPIDocument() throws -> Response {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = FileManager.default.contents(atPath: url.path) else {
+            throw HTTPError(status: 500, detail: "the OpenAPI document is missing from this build")
+        }
+        return Response(status: 200, body: Array(data), contentType: "application/json")
     }
 
     // MARK: The portal inbox
