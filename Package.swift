@@ -66,7 +66,10 @@ let package = Package(
 
         // Test-only executables: a job worker process for the multi-process queue tests, and the benchmark.
         .executableTarget(name: "QueueWorkerProbe", dependencies: ["JobQueue", "Postgres", "ServiceRuntime"], path: "Tests/QueueWorkerProbe"),
-        .executableTarget(name: "DakiyaBench", dependencies: ["JobQueue", "Postgres", "ServiceRuntime", "TestSupport", "Migrations"], path: "Tests/DakiyaBench"),
+        .executableTarget(
+            name: "DakiyaBench", dependencies: ["JobQueue", "Postgres", "ServiceRuntime", "TestSupport", "Migrations", "Delivery", "HTTPClient", "Cryptography"],
+            path: "Tests/DakiyaBench"
+        ),
 
         // Tests: one target per module, plus end-to-end tests over the real executables.
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),

@@ -281,7 +281,9 @@ struct PortalAPI: Sendable {
         guard key.covers(office: outcome.office) else {
             throw HTTPError(status: 403, detail: "this API key does not cover office \(outcome.office)", type: "urn:dakiya:problem:forbidden")
         }
-        guard let citizen = try Citizens.find(portalUserID: outcome.citizen, on: tx) else {
+        guard let citizen = try tx.query("SELECT id, language FROM citizens WHERE portal_user_id = $1", [outcome.citizen]).first.map({
+            (id: try $0.decode(Int64.self, at: 0), language: Language(rawValue: try $0.decode(String.self, at: 1)) ?? .mr)
+        }) else {
             throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
                                           type: "urn:dakiya:problem:unknown-citizen")
         }

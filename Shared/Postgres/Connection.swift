@@ -26,6 +26,9 @@ package struct PostgresNotification: Sendable, Equatable {
 package final class Connection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var prepared: Set<String> = []
+    /// SQL text → name of its automatically prepared statement (bounded; cleared when full).
+    private var autoPrepared: [String: String] = [:]
+    private static let autoPreparedLimit = 256
     private let url: String
     /// Session settings applied after every (re)connect.
     private let sessionSetup: String
@@ -50,6 +53,7 @@ package final class Connection: @unchecked Sendable {
     private func connect() throws {
         if let handle { PQfinish(handle) }
         prepared.removeAll()
+        autoPrepared.removeAll()
         isInTransaction = false
         handle = PQconnectdb(url)
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
@@ -77,15 +81,31 @@ package final class Connection: @unchecked Sendable {
 
     // MARK: Queries
 
-    /// Runs `sql` with `parameters` bound as `$1…$n` and returns the rows.
+    /// Runs `sql` with `parameters` bound as `$1…$n` and returns the rows. The statement is prepared on this
+    /// connection the first time its text is seen and executed by name afterwards (parse and plan once).
     @discardableResult
     package func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let handle = try liveHandle()
+        let name: String
+        if let known = autoPrepared[sql] {
+            name = known
+        } else {
+            if autoPrepared.count >= Self.autoPreparedLimit {
+                for stale in autoPrepared.values { _ = try? check(PQexec(handle, "DEALLOCATE \(stale)")) }
+                autoPrepared.removeAll()
+            }
+            name = "dakiya_q\(autoPreparedCounter)"
+            autoPreparedCounter += 1
+            _ = try check(PQprepare(handle, name, sql, 0, nil))
+            autoPrepared[sql] = name
+        }
         let result = withBoundParameters(parameters) { count, values, lengths, formats in
-            PQexecParams(handle, sql, count, nil, values, lengths, formats, 0)
+            PQexecPrepared(handle, name, count, values, lengths, formats, 0)
         }
         return try check(result)
     }
+
+    private var autoPreparedCounter = 0
 
     /// Runs a prepared statement, preparing it on this connection first if needed.
     @discardableResult

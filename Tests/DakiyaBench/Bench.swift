@@ -41,6 +41,9 @@ struct Bench {
         try latency()
         print("")
         try serviceFootprint()
+        print("")
+        try reset()
+        try OutcomeBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: seconds).run()
     }
 
     func reset() throws {
