@@ -287,23 +287,24 @@ struct PortalAPI: Sendable {
             throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
                                           type: "urn:dakiya:problem:unknown-citizen")
         }
-        let applicationRow: Int64
-        if let existing = try tx.query("SELECT id, department, citizen_id FROM applications WHERE portal_application_id = $1 FOR UPDATE", [applicationID]).first {
-            guard try existing.decode(String.self, at: 1) == key.department else {
-                throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
-            }
-            guard try existing.decode(Int64.self, at: 2) == citizen.id else {
-                throw HTTPError.unprocessable("application \(applicationID) belongs to another citizen", field: "citizen")
-            }
-            applicationRow = try existing.decode(Int64.self, at: 0)
-            try tx.query("UPDATE applications SET service_code = $2, office_code = $3, updated_at = now() WHERE id = $1",
-                         [applicationRow, outcome.service, outcome.office])
-        } else {
-            applicationRow = try required(try tx.query("""
-                INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
-                VALUES ($1, $2, $3, $4, $5) RETURNING id
-                """, [applicationID, key.department, outcome.service, outcome.office, citizen.id]).first).decode(Int64.self, at: 0)
+        // One statement finds or creates the application and locks it; a refusal below rolls the transaction
+        // back, so another department's request leaves nothing behind.
+        let application = try required(try tx.query("""
+            INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (portal_application_id) DO UPDATE
+            SET service_code = CASE WHEN applications.department = excluded.department THEN excluded.service_code ELSE applications.service_code END,
+                office_code = CASE WHEN applications.department = excluded.department THEN excluded.office_code ELSE applications.office_code END,
+                updated_at = now()
+            RETURNING id, department, citizen_id
+            """, [applicationID, key.department, outcome.service, outcome.office, citizen.id]).first)
+        guard try application.decode(String.self, at: 1) == key.department else {
+            throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
         }
+        guard try application.decode(Int64.self, at: 2) == citizen.id else {
+            throw HTTPError.unprocessable("application \(applicationID) belongs to another citizen", field: "citizen")
+        }
+        let applicationRow = try application.decode(Int64.self, at: 0)
         var documentID: Int64?
         if let certificate = outcome.certificate {
             documentID = try required(try tx.query("""

@@ -74,6 +74,10 @@ package final class ChildProcess: @unchecked Sendable {
         while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
         if process.isRunning { return nil }
         process.waitUntilExit()
+        // The readability handler runs asynchronously: drain what is left so the last lines are not lost.
+        output.fileHandleForReading.readabilityHandler = nil
+        let rest = output.fileHandleForReading.readDataToEndOfFile()
+        if !rest.isEmpty { collected.append(rest) }
         return process.terminationStatus
     }
 }
