@@ -10,6 +10,8 @@ import Cryptography
 ///     dakiya-admin migrate [--folder DIR]     apply the database migrations (DAKIYA_DATABASE_URL)
 ///     dakiya-admin dead-jobs QUEUE [LIMIT]    list the dead jobs of a queue with their last error
 ///     dakiya-admin department add CODE NAME   create (or rename) a department
+///     dakiya-admin department email CODE FROM [REPLY_TO]
+///                                             set the department's sender (and reply-to) address for emails
 ///     dakiya-admin department callback CODE URL
 ///                                             set the status-callback URL; prints a new signing secret once
 ///     dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]…
@@ -47,6 +49,16 @@ struct DakiyaAdmin {
             case "department" where arguments.count == 4 && arguments[1] == "add":
                 try Departments.upsert(code: arguments[2], name: arguments[3], on: try Connection(url: url, applicationName: "dakiya-admin"))
                 print("department \(arguments[2]) saved")
+            case "department" where (4...5).contains(arguments.count) && arguments[1] == "email":
+                guard Normalization.email(arguments[3]) != nil, arguments.count == 4 || Normalization.email(arguments[4]) != nil else {
+                    throw UsageError(message: "FROM and REPLY_TO must be email addresses")
+                }
+                let connection = try Connection(url: url, applicationName: "dakiya-admin")
+                guard try connection.query("UPDATE departments SET email_from = $2, email_reply_to = $3 WHERE code = $1",
+                                           [arguments[2], arguments[3], arguments.count == 5 ? arguments[4] : nil]).affectedRows == 1 else {
+                    throw UsageError(message: "no department \(arguments[2])")
+                }
+                print("emails for \(arguments[2]) come from \(arguments[3])")
             case "department" where arguments.count == 4 && arguments[1] == "callback":
                 guard arguments[3].hasPrefix("https://") || arguments[3].hasPrefix("http://") else {
                     throw UsageError(message: "the callback URL must start with https:// (or http:// for local tests)")

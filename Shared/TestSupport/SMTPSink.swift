@@ -5,12 +5,19 @@ package final class SMTPSink: @unchecked Sendable {
     package let port: UInt16
     package let folder: URL
     private var process: Process?
+    /// CERT KEY [USER PASSWORD] for STARTTLS (and AUTH).
+    private let tlsArguments: [String]
 
     package var url: String { "smtp://127.0.0.1:\(port)" }
 
-    /// Starts the server (on a fixed port when restarting one that was stopped).
-    package init(port: UInt16? = nil) throws {
+    /// Starts the server. With `tls` it offers and requires STARTTLS with that PEM certificate and key; with
+    /// `credentials` it also requires AUTH.
+    package init(port: UInt16? = nil, tls: (certificate: String, key: String)? = nil, credentials: (user: String, password: String)? = nil) throws {
         self.port = port ?? freePort()
+        var extra: [String] = []
+        if let tls { extra += [tls.certificate, tls.key] }
+        if let credentials, tls != nil { extra += [credentials.user, credentials.password] }
+        tlsArguments = extra
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try start()
@@ -31,7 +38,7 @@ package final class SMTPSink: @unchecked Sendable {
         let script = Self.supportFolder.appendingPathComponent("smtp_sink.py").path
         let process = Process()
         process.executableURL = python
-        process.arguments = [script, String(port), folder.path]
+        process.arguments = [script, String(port), folder.path] + tlsArguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -214,3 +214,57 @@ struct MailComposerTests {
         #expect(MailComposer.asciiFileName("प्रमाणपत्र 2026.pdf") == "_ 2026.pdf")
     }
 }
+
+@Suite("SMTP transport security")
+struct SMTPSecurityTests {
+    /// A self-signed certificate for 127.0.0.1, made with the openssl tool.
+    static func certificate() throws -> (certificate: String, key: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-smtp-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let certificate = folder.appendingPathComponent("cert.pem").path, key = folder.appendingPathComponent("key.pem").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return (certificate, key)
+    }
+
+    static let message = MailComposer.compose(MailMessage(from: .init("a@example.in"), to: .init("b@example.in"), subject: "TLS", text: "t", html: "<p>t</p>",
+                                                          messageID: "tls-test@dakiya.local"))
+
+    @Test("STARTTLS required and AUTH: the message goes through with the CA and the right password")
+    func startTLSAndAuth() throws {
+        let tls = try Self.certificate()
+        let sink = try SMTPSink(tls: tls, credentials: ("dakiya", "s3cret"))
+        let client = try SMTPClient(configuration: SMTPConfiguration(url: sink.url, tlsMode: .required, username: "dakiya", password: "s3cret",
+                                                                      caFile: tls.certificate, timeout: .seconds(10)))
+        try client.send(from: "a@example.in", to: ["b@example.in"], message: Self.message)
+        #expect(try sink.messages().count == 1)
+        let wrongPassword = try SMTPClient(configuration: SMTPConfiguration(url: sink.url, tlsMode: .required, username: "dakiya", password: "nope",
+                                                                             caFile: tls.certificate, timeout: .seconds(2)))
+        // aiosmtpd answers a wrong password by leaving the client waiting after its 334 (a real server sends 535,
+        // which maps to .configuration); either way nothing is delivered and the send fails.
+        #expect(throws: SMTPError.self) { try wrongPassword.send(from: "a@example.in", to: ["b@example.in"], message: Self.message) }
+        let untrusted = try SMTPClient(configuration: SMTPConfiguration(url: sink.url, tlsMode: .required, username: "dakiya", password: "s3cret", timeout: .seconds(10)))
+        let unverified = #expect(throws: SMTPError.self) { try untrusted.send(from: "a@example.in", to: ["b@example.in"], message: Self.message) }
+        #expect(unverified?.kind == .configuration, "an unknown CA is a setting to fix, not a message to drop")
+        #expect(try sink.messages().count == 1)
+    }
+
+    @Test("with STARTTLS required, a server that cannot upgrade gets nothing in clear text")
+    func requiredRefusesPlainServers() throws {
+        let plain = try SMTPSink()
+        let client = try SMTPClient(configuration: SMTPConfiguration(url: plain.url, tlsMode: .required, timeout: .seconds(10)))
+        let error = #expect(throws: SMTPError.self) { try client.send(from: "a@example.in", to: ["b@example.in"], message: Self.message) }
+        #expect(error?.kind == .configuration)
+        #expect(try plain.messages().isEmpty)
+        let opportunistic = try SMTPClient(configuration: SMTPConfiguration(url: plain.url, tlsMode: .opportunistic, timeout: .seconds(10)))
+        try opportunistic.send(from: "a@example.in", to: ["b@example.in"], message: Self.message)
+        #expect(try plain.messages().count == 1)
+    }
+}
