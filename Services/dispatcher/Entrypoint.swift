@@ -5,7 +5,7 @@ import ServiceHost
 ///
 /// Consumes the `dispatcher` job queue: `delivery.requested` routes a new delivery to its channels
 /// (channel attempts and one job per channel, in one transaction); `attempt.settled` applies the fallback
-/// after a permanent failure and keeps the aggregate status.
+/// after a permanent failure and keeps the aggregate status. It also purges certificates past their retention.
 @main
 struct Dispatcher {
     static func main() {
@@ -23,6 +23,8 @@ struct Dispatcher {
                         _ = try DeliveryRouter.settle(attemptID: settled.attemptID, queue: context.queue, on: connection)
                     }
                 },
+            ], services: [
+                DocumentRetention(pool: context.pool, logger: context.logger, metrics: context.metrics),
             ])
         }
     }

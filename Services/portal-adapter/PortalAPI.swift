@@ -18,6 +18,8 @@ struct PortalAPI: Sendable {
     var linkKey: [UInt8] = []
     /// How long a certificate link works.
     var linkLifetime = 900
+    /// How long certificate bytes are kept.
+    var documentRetentionDays = 365
     /// Unix seconds now (tests move it).
     var now: @Sendable () -> Int = { Int(Timestamp.nowMicroseconds() / 1_000_000) }
 
@@ -308,10 +310,15 @@ struct PortalAPI: Sendable {
         var documentID: Int64?
         if let certificate = outcome.certificate {
             documentID = try required(try tx.query("""
-                INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', $2, $3, $4)
-                ON CONFLICT (sha256) DO UPDATE SET sha256 = excluded.sha256 RETURNING id
+                INSERT INTO documents (sha256, media_type, file_name, size, content, expires_at)
+                VALUES ($1, 'application/pdf', $2, $3, $4, now() + make_interval(days => $5))
+                ON CONFLICT (sha256) DO UPDATE
+                SET expires_at = greatest(documents.expires_at, excluded.expires_at),
+                    content = CASE WHEN documents.purged_at IS NULL THEN documents.content ELSE excluded.content END,
+                    purged_at = NULL
+                RETURNING id
                 """, [PostgresBytes(SHA256.hash(certificate.bytes)), certificate.fileName, certificate.bytes.count,
-                      PostgresBytes(certificate.bytes)]).first).decode(Int64.self, at: 0)
+                      PostgresBytes(certificate.bytes), documentRetentionDays]).first).decode(Int64.self, at: 0)
         }
         let deliveryID = UUID()
         try tx.query("""
@@ -446,8 +453,12 @@ struct PortalAPI: Sendable {
         }
         return try pool.withConnection { connection in
             guard let row = try connection.query("""
-                SELECT doc.file_name, doc.media_type, doc.content FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+                SELECT doc.file_name, doc.media_type, doc.content, doc.purged_at IS NOT NULL
+                FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
                 """, [deliveryID]).first else { throw HTTPError.notFound("no such document") }
+            guard try !row.decode(Bool.self, at: 3) else {
+                throw HTTPError(status: 410, detail: "this certificate is past its retention period and is no longer kept; ask the office for a copy")
+            }
             try connection.query("""
                 UPDATE channel_attempts SET state = 'read', read_at = now(), updated_at = now()
                 WHERE delivery_id = $1 AND channel = 'portal' AND state = 'delivered'

@@ -9,10 +9,13 @@ import ServiceRuntime
 package struct ServiceParts: Sendable {
     package var router: Router
     package var handlers: [String: JobHandler]
+    /// Extra long-lived parts (periodic work), started after the worker and stopped before it.
+    package var services: [any Service]
 
-    package init(router: Router = Router(), handlers: [String: JobHandler] = [:]) {
+    package init(router: Router = Router(), handlers: [String: JobHandler] = [:], services: [any Service] = []) {
         self.router = router
         self.handlers = handlers
+        self.services = services
     }
 }
 
@@ -71,7 +74,7 @@ package enum ServiceHost {
         metrics.gauge("dakiya_service_info", help: "Always 1; labels name the service.", labels: ["service": configuration.service]).set(1)
         logger.info("starting", ["job.queue": configuration.worker.queue])
         // Started in this order, stopped in reverse: the HTTP server drains first, then the worker, then maintenance.
-        try ServiceGroup(services: [maintenance, worker, server], logger: logger).run()
+        try ServiceGroup(services: [maintenance, worker] + parts.services + [server], logger: logger).run()
         pool.close()
         logger.info("stopped")
     }

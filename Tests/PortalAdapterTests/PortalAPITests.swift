@@ -376,6 +376,26 @@ struct InboxTests {
         #expect(try inbox(fixture).items.first?.certificate.map { $0.url != certificate.url } == true, "a fresh link each time")
     }
 
+    @Test("a certificate past its retention is purged (the record stays) and its link answers 410")
+    func retention() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let accepted = try fixture.send("POST", "/v1/applications/RT-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "rt")
+        struct Accepted: Decodable { var delivery_id: UUID }
+        let connection = try fixture.db.connect()
+        try DeliveryRouter.route(deliveryID: try JSONDecoder().decode(Accepted.self, from: Data(accepted.body)).delivery_id, queue: JobQueue(), on: connection)
+        let expiry = try #require(try connection.query("SELECT expires_at FROM documents").first).decode(Date.self, at: 0)
+        #expect(abs(expiry.timeIntervalSinceNow - 365 * 86_400) < 3600, "retention is set at upload")
+        #expect(try DocumentRetention.purge(on: connection) == 0, "nothing is due yet")
+        try connection.query("UPDATE documents SET expires_at = now() - interval '1 second'")
+        #expect(try DocumentRetention.purge(on: connection) == 1)
+        let row = try #require(try connection.query("SELECT octet_length(content), size, purged_at IS NOT NULL FROM documents").first)
+        #expect(try row.decode(Int.self, at: 0) == 0)
+        #expect(try row.decode(Int.self, at: 1) == PortalAPITests.pdf.count, "the record of what was sent stays")
+        let link = try #require(try inbox(fixture).items.first?.certificate?.url)
+        #expect(try fixture.client.send(HTTPClientRequest(url: fixture.base + link)).status == 410)
+    }
+
     @Test("another department's key sees none of this citizen's outcomes; an unknown citizen is 404")
     func scoping() throws {
         let fixture = try PortalFixture()
