@@ -172,7 +172,7 @@ struct PortalAPI: Sendable {
                     return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
                                     contentType: "application/json", headers: [("Idempotent-Replayed", "true")])
                 }
-                let response = try accept(outcome, applicationID: applicationID, key: key, on: tx)
+                let response = try accept(outcome, applicationID: applicationID, key: key, idempotencyKey: idempotencyKey, on: tx)
                 try tx.query("UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE department = $1 AND key = $2",
                              [key.department, idempotencyKey, response.status, String(decoding: response.body, as: UTF8.self)])
                 return response
@@ -279,7 +279,7 @@ struct PortalAPI: Sendable {
     }
 
     /// Records the application (first time), the document (once per content), the delivery and its job.
-    func accept(_ outcome: ValidOutcome, applicationID: String, key: APIKey, on tx: Connection) throws -> Response {
+    func accept(_ outcome: ValidOutcome, applicationID: String, key: APIKey, idempotencyKey: String, on tx: Connection) throws -> Response {
         guard key.covers(office: outcome.office) else {
             throw HTTPError(status: 403, detail: "this API key does not cover office \(outcome.office)", type: "urn:dakiya:problem:forbidden")
         }
@@ -322,10 +322,10 @@ struct PortalAPI: Sendable {
         }
         let deliveryID = UUID()
         try tx.query("""
-            INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id, requested_channels)
-            VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9::text[])
+            INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id, requested_channels, idempotency_key)
+            VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9::text[], $10)
             """, [deliveryID, applicationRow, key.id, key.kind == .test, outcome.decision, outcome.reasons,
-                  (outcome.language ?? citizen.language).rawValue, documentID, outcome.channels?.map(\.rawValue)])
+                  (outcome.language ?? citizen.language).rawValue, documentID, outcome.channels?.map(\.rawValue), idempotencyKey])
         try queue.enqueue(try NewJob(queue: "dispatcher", kind: DeliveryJobs.requested, encoding: DeliveryJobs.Requested(deliveryID: deliveryID),
                                      priority: 1, uniqueKey: "delivery:\(deliveryID.uuidString.lowercased())"), on: tx)
         logger.info("outcome accepted", ["delivery.id": deliveryID.uuidString.lowercased(), "api_key.prefix": key.prefix])

@@ -69,6 +69,29 @@ struct RoutingTests {
         #expect(try DeliveryStatus.find(id: id, department: "OTHER", on: connection) == nil, "another department cannot see it")
     }
 
+    @Test("after a permanent failure the dispatcher adds a channel the citizen can still be reached on, once")
+    func fallback() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
+        let key = try APIKeys.create(department: "REV", kind: .test, label: "t", on: connection).key
+        _ = try Citizens.put(portalUserID: "u1", mobile: "+919800000001", email: "a@example.in", language: .mr,
+                             consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: now)], on: connection)
+        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A1', 'REV', 'S', 'O', id FROM citizens")
+        let id = UUID()
+        try connection.query("INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language, requested_channels) SELECT $1, id, $2, true, 'approved', 'mr', '{whatsapp}' FROM applications", [id, key.id])
+        #expect(try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).map(\.channel) == [.portal, .whatsapp])
+        let whatsapp = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'whatsapp'").first).decode(Int64.self, at: 0)
+        try connection.query("UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent', error_code = '131026' WHERE id = $1", [whatsapp])
+        #expect(try DeliveryRouter.settle(attemptID: whatsapp, queue: JobQueue(), on: connection) == "in_progress", "email was added")
+        #expect(try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(String.self, at: 0) == "queued")
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email' AND kind = 'channel.send'").first?.decode(Int.self, at: 0) == 1)
+        // Settling the same failure again adds nothing more.
+        _ = try DeliveryRouter.settle(attemptID: whatsapp, queue: JobQueue(), on: connection)
+        #expect(try connection.query("SELECT count(*) FROM channel_attempts").first?.decode(Int.self, at: 0) == 3)
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email'").first?.decode(Int.self, at: 0) == 1)
+    }
+
     @Test("application ids are trimmed and Devanagari and Telugu digits folded; mobiles and emails normalised")
     func normalization() {
         #expect(Normalization.applicationID("  MH-२०२५-०४२ ") == "MH-2025-042")

@@ -147,6 +147,7 @@ struct PortalAPITests {
         #expect(again.body == first.body)
         #expect(again.header("idempotent-replayed") == "true")
         #expect(try fixture.count("deliveries") == 1)
+        #expect(try fixture.db.connect().query("SELECT idempotency_key FROM deliveries").first?.decode(String.self, at: 0) == "same")
         #expect(try fixture.count("jobs") == 1)
         let different = try fixture.send("POST", "/v1/applications/A-1/outcome", json: Self.outcome(decision: "other"), idempotencyKey: "same")
         #expect(different.status == 409)
