@@ -45,7 +45,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "JobQueue"],
+            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "JobQueue", "Delivery"],
             path: "Shared/TestSupport"
         ),
 

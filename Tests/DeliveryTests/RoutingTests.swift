@@ -47,13 +47,7 @@ struct RoutingTests {
     func routeWritesOnce() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
-        let key = try APIKeys.create(department: "REV", kind: .test, label: "t", on: connection).key
-        _ = try Citizens.put(portalUserID: "u1", mobile: "+919800000001", email: "a@example.in", language: .mr,
-                             consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: now)], on: connection)
-        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A1', 'REV', 'INCOME', 'HAVELI', id FROM citizens")
-        let id = UUID()
-        try connection.query("INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language) SELECT $1, id, $2, true, 'approved', 'mr' FROM applications", [id, key.id])
+        let id = try seedDelivery(on: connection)
         let plans = try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
         #expect(plans.map(\.decision) == [.deliveredNow, .queued, .queued])
         #expect(try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).isEmpty, "a repeated job routes nothing")
@@ -73,13 +67,7 @@ struct RoutingTests {
     func fallback() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
-        let key = try APIKeys.create(department: "REV", kind: .test, label: "t", on: connection).key
-        _ = try Citizens.put(portalUserID: "u1", mobile: "+919800000001", email: "a@example.in", language: .mr,
-                             consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: now)], on: connection)
-        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A1', 'REV', 'S', 'O', id FROM citizens")
-        let id = UUID()
-        try connection.query("INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language, requested_channels) SELECT $1, id, $2, true, 'approved', 'mr', '{whatsapp}' FROM applications", [id, key.id])
+        let id = try seedDelivery(on: connection, requested: [.whatsapp])
         #expect(try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).map(\.channel) == [.portal, .whatsapp])
         let whatsapp = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'whatsapp'").first).decode(Int64.self, at: 0)
         try connection.query("UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent', error_code = '131026' WHERE id = $1", [whatsapp])

@@ -61,13 +61,8 @@ struct CallbackTests {
     func setUp(receiver: CallbackReceiver) throws -> (TestDatabase, UUID) {
         let db = try TestDatabase()
         let connection = try db.connect()
-        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
-        try connection.query("UPDATE departments SET callback_url = $1, callback_secret = $2", [receiver.url, receiver.secret])
-        let key = try APIKeys.create(department: "REV", kind: .test, label: "t", on: connection).key
-        _ = try Citizens.put(portalUserID: "u1", mobile: nil, email: "c@example.in", language: .en, consents: [], on: connection)
-        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A1', 'REV', 'S', 'O', id FROM citizens")
-        let id = UUID()
-        try connection.query("INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language) SELECT $1, id, $2, true, 'approved', 'en' FROM applications", [id, key.id])
+        let id = try seedDelivery(on: connection, mobile: nil, email: "c@example.in", whatsappOptIn: false, language: .en,
+                                  callbackURL: receiver.url, callbackSecret: receiver.secret)
         try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
         return (db, id)
     }
