@@ -12,6 +12,7 @@ DATABASE_URL ?= postgresql:///$(DB_NAME)?host=$(PGSOCK)&port=$(PGPORT)&user=post
 ADMIN_URL   := postgresql:///postgres?host=$(PGSOCK)&port=$(PGPORT)&user=postgres
 CONFIG      ?= debug
 SMTP_PORT   ?= 8025
+SIM_PORT    ?= 8090
 SWIFT_FLAGS ?=
 
 IS_ROOT     := $(shell [ "$$(id -u)" = 0 ] && echo yes)
@@ -69,11 +70,13 @@ db-reset: db-stop ## Delete the private cluster and its data
 migrate: build db-start ## Apply the database migrations
 	DAKIYA_DATABASE_URL='$(DATABASE_URL)' swift run -c $(CONFIG) --skip-build dakiya-admin migrate
 
-run: ## Install what is missing, start PostgreSQL, a local mail sink and all five services (Ctrl-C stops them)
+run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp simulator and all five services (Ctrl-C stops them)
 	@$(MAKE) --no-print-directory migrate CONFIG=release
 	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); mkdir -p $(DATA_DIR)/mail/tmp $(DATA_DIR)/mail/new $(DATA_DIR)/mail/cur; \
 	/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:$(SMTP_PORT) -c aiosmtpd.handlers.Mailbox $(DATA_DIR)/mail & pids+=($$!); \
 	echo "mail sink (SMTP) on 127.0.0.1:$(SMTP_PORT): messages land in $(DATA_DIR)/mail/new"; \
+	DAKIYA_SIM_PORT=$(SIM_PORT) $$bin/whatsapp-cloud-simulator & pids+=($$!); \
+	echo "whatsapp-cloud-simulator (Graph API stand-in) on http://127.0.0.1:$(SIM_PORT)"; \
 	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped; exit 0' INT TERM; \
 	for s in $(SERVICES); do \
 	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' DAKIYA_HTTP_PORT=$$port \

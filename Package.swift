@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "appeals-service", targets: ["AppealsService"]),
         .executable(name: "dispatcher", targets: ["Dispatcher"]),
         .executable(name: "dakiya-admin", targets: ["DakiyaAdmin"]),
+        .executable(name: "whatsapp-cloud-simulator", targets: ["WhatsAppCloudSimulator"]),
         .executable(name: "dakiya-bench", targets: ["DakiyaBench"]),
     ],
     targets: [
@@ -59,6 +60,10 @@ let package = Package(
         .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),
         .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
+            name: "WhatsAppCloudSimulator", dependencies: ["HTTPServer", "ServiceRuntime", "Cryptography"],
+            path: "Services/whatsapp-cloud-simulator", exclude: ["README.md"]
+        ),
+        .executableTarget(
             name: "DakiyaAdmin",
             dependencies: ["Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography"],
             path: "Services/dakiya-admin"
@@ -83,6 +88,11 @@ let package = Package(
             name: "EmailAdapterTests",
             dependencies: ["EmailAdapter", "Email", "Delivery", "JobQueue", "Postgres", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
             path: "Tests/EmailAdapterTests"
+        ),
+        .testTarget(
+            name: "WhatsAppSimulatorTests",
+            dependencies: ["WhatsAppCloudSimulator", "HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
+            path: "Tests/WhatsAppSimulatorTests"
         ),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JobQueue", "Postgres", "TestSupport"], path: "Tests/DeliveryTests"),
         .testTarget(

@@ -1,0 +1,38 @@
+import Foundation
+import HTTPServer
+import ServiceRuntime
+
+/// whatsapp-cloud-simulator: a faithful stand-in for Meta's WhatsApp Cloud API (Graph API subset), for
+/// `make run` and the tests. It keeps no database: state lives in memory for the life of the process.
+@main
+struct WhatsAppCloudSimulator {
+    static func main() {
+        ServiceGroup.blockTerminationSignals()
+        let settings = Settings()
+        var configuration = SimulatorConfiguration()
+        let port: Int
+        let host: String
+        do {
+            host = try settings.string("DAKIYA_SIM_HOST", default: "127.0.0.1")
+            port = try settings.int("DAKIYA_SIM_PORT", default: 8090, in: 0...65_535)
+            configuration.accessToken = try settings.string("DAKIYA_SIM_ACCESS_TOKEN", default: configuration.accessToken)
+            if let ids = settings.optionalString("DAKIYA_SIM_PHONE_NUMBER_IDS") { configuration.phoneNumberIDs = Set(ids.split(separator: ",").map(String.init)) }
+            configuration.messagesPerSecond = Double(try settings.int("DAKIYA_SIM_MPS", default: 80, in: 1...10_000))
+            configuration.pairBurst = Double(try settings.int("DAKIYA_SIM_PAIR_BURST", default: 5, in: 1...1000))
+            configuration.pairInterval = try settings.seconds("DAKIYA_SIM_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600).seconds
+            if let numbers = settings.optionalString("DAKIYA_SIM_NOT_ON_WHATSAPP") {
+                configuration.notOnWhatsApp = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
+            }
+            configuration.publicBaseURL = try settings.string("DAKIYA_SIM_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
+        } catch {
+            exitForBadSetting("whatsapp-cloud-simulator", error)
+        }
+        let logger = Logger(service: "whatsapp-cloud-simulator")
+        let server = Server(configuration: ServerConfiguration(host: host, port: UInt16(port), threads: 8), router: SimulatorAPI(simulator: Simulator(configuration: configuration)).makeRouter(),
+                            logger: logger, metrics: MetricsRegistry())
+        do { try ServiceGroup(services: [server], logger: logger).run() } catch {
+            logger.error("simulator failed to start", ["error": String(describing: error)])
+            exit(1)
+        }
+    }
+}

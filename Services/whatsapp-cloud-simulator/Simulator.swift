@@ -1,0 +1,238 @@
+import Cryptography
+import Foundation
+import HTTPServer
+import ServiceRuntime
+import Synchronization
+
+/// A template as registered with Meta: its languages, body parameter count and whether it has a document header.
+struct TemplateSpec: Codable, Sendable {
+    var languages: [String]
+    var bodyParameters: Int
+    var documentHeader: Bool
+    enum CodingKeys: String, CodingKey { case languages, bodyParameters = "body_parameters", documentHeader = "document_header" }
+}
+
+/// How the simulator behaves; every rule Meta enforces that our adapter must cope with is a setting here.
+struct SimulatorConfiguration: Sendable {
+    var accessToken = "dev-token"
+    var phoneNumberIDs: Set<String> = ["100000000000001"]
+    /// Messages per second per sender number (130429 above it).
+    var messagesPerSecond = 80.0
+    /// Pair limit: a burst of this many messages to one recipient, then one per `pairInterval` seconds (131056).
+    var pairBurst = 5.0
+    var pairInterval = 6.0
+    /// Recipients (digits) that are not on WhatsApp (131026).
+    var notOnWhatsApp: Set<String> = []
+    /// Where download URLs point (this server's own address).
+    var publicBaseURL = "http://127.0.0.1:8090"
+    var templates: [String: TemplateSpec] = SimulatorConfiguration.defaultTemplates
+
+    static let defaultTemplates: [String: TemplateSpec] = [
+        "dakiya_certificate_issued": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: true),
+        "dakiya_outcome_approved": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: false),
+        "dakiya_outcome_rejected": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+    ]
+}
+
+/// A Graph API error, in Meta's shape.
+struct GraphError: Error {
+    var httpStatus: Int
+    var code: Int
+    var message: String
+    var details: String
+
+    var response: Response {
+        let fbtrace = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+        let body = "{\"error\":{\"message\":\(JSONText.quoted("(#\(code)) \(message)")),\"type\":\"OAuthException\",\"code\":\(code),"
+            + "\"error_data\":{\"messaging_product\":\"whatsapp\",\"details\":\(JSONText.quoted(details))},\"fbtrace_id\":\"A\(fbtrace)\"}}"
+        return Response(status: httpStatus, body: Array(body.utf8), contentType: "application/json")
+    }
+
+    static func invalidParameter(_ details: String) -> GraphError { GraphError(httpStatus: 400, code: 100, message: "Invalid parameter", details: details) }
+}
+
+/// One message the simulator accepted, as a test or the control endpoint sees it.
+struct AcceptedMessage: Codable, Sendable {
+    var id: String
+    var phoneNumberID: String
+    var to: String
+    var type: String
+    var body: String
+    enum CodingKeys: String, CodingKey { case id, phoneNumberID = "phone_number_id", to, type, body }
+}
+
+/// The simulator's state: media, customer-service windows, rate buckets and what was sent.
+final class Simulator: Sendable {
+    struct Media: Sendable { var mimeType: String; var bytes: [UInt8]; var sha256: String; var phoneNumberID: String }
+    struct Bucket: Sendable { var tokens: Double; var updated: Double }
+    struct State: Sendable {
+        var media: [String: Media] = [:]
+        var lastInbound: [String: Double] = [:]
+        var senderBuckets: [String: Bucket] = [:]
+        var pairBuckets: [String: Bucket] = [:]
+        var accepted: [AcceptedMessage] = []
+    }
+
+    let configuration: SimulatorConfiguration
+    /// Seconds on a clock tests can move.
+    let now: @Sendable () -> Double
+    private let state = Mutex(State())
+
+    static let documentTypes: Set<String> = [
+        "application/pdf", "text/plain", "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/jpeg", "image/png",
+    ]
+
+    init(configuration: SimulatorConfiguration, now: @escaping @Sendable () -> Double = { Double(Timestamp.nowMicroseconds()) / 1e6 }) {
+        self.configuration = configuration
+        self.now = now
+    }
+
+    var acceptedMessages: [AcceptedMessage] { state.withLock { $0.accepted } }
+
+    /// A citizen wrote to us: their 24-hour customer-service window opens.
+    func recordInbound(from: String) { state.withLock { $0.lastInbound[Self.digits(from)] = now() } }
+
+    func authorize(_ request: Request) throws {
+        guard request.header("authorization") == "Bearer \(configuration.accessToken)" else {
+            throw GraphError(httpStatus: 401, code: 190, message: "Invalid OAuth access token - Cannot parse access token",
+                             details: "the access token is missing, malformed or expired")
+        }
+    }
+
+    func senderExists(_ phoneNumberID: String) throws {
+        guard configuration.phoneNumberIDs.contains(phoneNumberID) else {
+            throw GraphError(httpStatus: 400, code: 100, message: "Unsupported post request",
+                             details: "Object with ID '\(phoneNumberID)' does not exist, cannot be loaded due to missing permissions, or does not support this operation")
+        }
+    }
+
+    // MARK: Media
+
+    func upload(phoneNumberID: String, mimeType: String, bytes: [UInt8]) throws -> String {
+        guard Self.documentTypes.contains(mimeType) else {
+            throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "Unsupported file type \(mimeType)")
+        }
+        if mimeType == "application/pdf" && !bytes.starts(with: Array("%PDF-".utf8)) {
+            throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "The file's content does not match its type application/pdf")
+        }
+        let id = String(UInt64.random(in: 100_000_000_000_000...999_999_999_999_999))
+        let media = Media(mimeType: mimeType, bytes: bytes, sha256: SHA256.hexDigest(bytes), phoneNumberID: phoneNumberID)
+        state.withLock { $0.media[id] = media }
+        return id
+    }
+
+    func media(_ id: String) -> Media? { state.withLock { $0.media[id] } }
+
+    // MARK: Messages
+
+    /// Applies Meta's rules to a send request and returns the wamid, or throws Meta's error.
+    func send(phoneNumberID: String, body: [UInt8]) throws -> (wamid: String, to: String, waID: String) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw GraphError.invalidParameter("The request body is not a JSON object")
+        }
+        guard object["messaging_product"] as? String == "whatsapp" else { throw GraphError.invalidParameter("messaging_product must be whatsapp") }
+        guard let to = object["to"] as? String, !Self.digits(to).isEmpty else { throw GraphError.invalidParameter("The parameter to is required.") }
+        // Meta's documented pitfall: without "+" the business number's country code (91 here) is prepended.
+        let waID = to.hasPrefix("+") ? Self.digits(to) : "91" + Self.digits(to)
+        let type = object["type"] as? String ?? "text"
+        guard let payload = object[type] as? [String: Any] else { throw GraphError.invalidParameter("The parameter \(type) is required.") }
+
+        try takeToken(phoneNumberID: phoneNumberID, recipient: waID)
+        if configuration.notOnWhatsApp.contains(waID) {
+            throw GraphError(httpStatus: 400, code: 131026, message: "Message Undeliverable",
+                             details: "Unable to deliver message: the recipient is not a WhatsApp user or has not accepted the terms")
+        }
+        switch type {
+        case "template":
+            try checkTemplate(payload)
+        case "text", "document", "interactive", "image":
+            let opened = state.withLock { $0.lastInbound[waID] }
+            guard let opened, now() - opened < 24 * 3600 else {
+                throw GraphError(httpStatus: 400, code: 131047, message: "Re-engagement message",
+                                 details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.")
+            }
+            if type == "document", let id = payload["id"] as? String, media(id) == nil {
+                throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "Media id \(id) not found")
+            }
+        default:
+            throw GraphError.invalidParameter("Unsupported message type \(type)")
+        }
+        let wamid = "wamid." + Base64URL.encode(try SecureRandom.bytes(18))
+        let accepted = AcceptedMessage(id: wamid, phoneNumberID: phoneNumberID, to: waID, type: type, body: String(decoding: body, as: UTF8.self))
+        state.withLock { $0.accepted.append(accepted) }
+        return (wamid, to, waID)
+    }
+
+    private func checkTemplate(_ template: [String: Any]) throws {
+        let name = template["name"] as? String ?? ""
+        let language = (template["language"] as? [String: Any])?["code"] as? String ?? ""
+        guard let spec = configuration.templates[name], spec.languages.contains(language) else {
+            throw GraphError(httpStatus: 404, code: 132001, message: "Template name does not exist in the translation",
+                             details: "template name (\(name)) does not exist in \(language)")
+        }
+        let components = template["components"] as? [[String: Any]] ?? []
+        let body = components.first { $0["type"] as? String == "body" }?["parameters"] as? [[String: Any]] ?? []
+        guard body.count == spec.bodyParameters else {
+            throw GraphError(httpStatus: 400, code: 132000, message: "Number of parameters does not match the expected number of params",
+                             details: "body: number of localizable_params (\(body.count)) does not match the expected number of params (\(spec.bodyParameters))")
+        }
+        for parameter in body {
+            let text = parameter["text"] as? String ?? ""
+            if text.isEmpty || text.contains("\n") || text.contains("\t") || text.contains("     ") {
+                throw GraphError.invalidParameter("Param text cannot have new-line/tab characters or more than 4 consecutive spaces, and cannot be empty")
+            }
+        }
+        let header = components.first { $0["type"] as? String == "header" }?["parameters"] as? [[String: Any]] ?? []
+        if spec.documentHeader {
+            guard header.count == 1, header[0]["type"] as? String == "document", let document = header[0]["document"] as? [String: Any] else {
+                throw GraphError(httpStatus: 400, code: 132000, message: "Number of parameters does not match the expected number of params",
+                                 details: "header: expected one document parameter")
+            }
+            if let id = document["id"] as? String {
+                guard let media = media(id) else {
+                    throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "Media id \(id) not found")
+                }
+                guard media.mimeType == "application/pdf" else {
+                    throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "Template document headers must be PDF")
+                }
+            } else if document["link"] == nil {
+                throw GraphError.invalidParameter("document needs an id or a link")
+            }
+        } else if !header.isEmpty {
+            throw GraphError(httpStatus: 400, code: 132000, message: "Number of parameters does not match the expected number of params",
+                             details: "header: the template has no header parameters")
+        }
+    }
+
+    /// Throughput per sender (130429) and the pair limit per recipient (131056), as token buckets.
+    private func takeToken(phoneNumberID: String, recipient: String) throws {
+        let time = now()
+        let configuration = self.configuration
+        let failure: GraphError? = state.withLock { state in
+            func refill(_ bucket: Bucket?, capacity: Double, perSecond: Double) -> Bucket {
+                guard var bucket else { return Bucket(tokens: capacity, updated: time) }
+                bucket.tokens = min(capacity, bucket.tokens + (time - bucket.updated) * perSecond)
+                bucket.updated = time
+                return bucket
+            }
+            var sender = refill(state.senderBuckets[phoneNumberID], capacity: configuration.messagesPerSecond, perSecond: configuration.messagesPerSecond)
+            let pairKey = phoneNumberID + ":" + recipient
+            var pair = refill(state.pairBuckets[pairKey], capacity: configuration.pairBurst, perSecond: 1 / configuration.pairInterval)
+            defer { state.senderBuckets[phoneNumberID] = sender; state.pairBuckets[pairKey] = pair }
+            guard sender.tokens >= 1 else {
+                return GraphError(httpStatus: 400, code: 130429, message: "Rate limit hit", details: "Cloud API message throughput has been reached.")
+            }
+            guard pair.tokens >= 1 else {
+                return GraphError(httpStatus: 400, code: 131056, message: "(Business Account, Consumer Account) pair rate limit hit",
+                                  details: "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.")
+            }
+            sender.tokens -= 1
+            pair.tokens -= 1
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    static func digits(_ text: String) -> String { text.filter { $0.isASCII && $0.isNumber } }
+}

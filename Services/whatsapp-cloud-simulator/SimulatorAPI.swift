@@ -1,0 +1,77 @@
+import Foundation
+import HTTPServer
+import ServiceRuntime
+
+/// The Graph API subset Dakiya uses, plus `/_sim/…` control routes for tests and demos.
+struct SimulatorAPI: Sendable {
+    let simulator: Simulator
+
+    func makeRouter() -> Router {
+        var router = Router()
+        router.get("/_sim/messages") { _ in try Response.json(simulator.acceptedMessages) }
+        router.post("/_sim/inbound") { request in
+            struct Inbound: Decodable { var from: String }
+            simulator.recordInbound(from: try request.decodeJSON(Inbound.self).from)
+            return Response(status: 204)
+        }
+        router.get("/_sim/media/{mediaId}/download") { request in
+            graph {
+                try simulator.authorize(request)
+                guard let media = simulator.media(try request.parameter("mediaId")) else {
+                    throw GraphError(httpStatus: 404, code: 100, message: "Invalid parameter", details: "media not found")
+                }
+                return Response(status: 200, body: media.bytes, contentType: media.mimeType)
+            }
+        }
+        router.post("/{version}/{phoneNumberId}/messages") { request in
+            graph {
+                try simulator.authorize(request)
+                let sender = try request.parameter("phoneNumberId")
+                try simulator.senderExists(sender)
+                let sent = try simulator.send(phoneNumberID: sender, body: request.body)
+                let body = "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\(JSONText.quoted(sent.to)),\"wa_id\":\(JSONText.quoted(sent.waID))}],"
+                    + "\"messages\":[{\"id\":\(JSONText.quoted(sent.wamid)),\"message_status\":\"accepted\"}]}"
+                return Response(status: 200, body: Array(body.utf8), contentType: "application/json")
+            }
+        }
+        router.post("/{version}/{phoneNumberId}/media") { request in
+            graph {
+                try simulator.authorize(request)
+                let sender = try request.parameter("phoneNumberId")
+                try simulator.senderExists(sender)
+                let parts = try MultipartForm.parse(request.body, contentType: request.header("content-type") ?? "")
+                guard parts.first(where: { $0.name == "messaging_product" }).map({ String(decoding: $0.body, as: UTF8.self) }) == "whatsapp" else {
+                    throw GraphError.invalidParameter("messaging_product must be whatsapp")
+                }
+                guard let file = parts.first(where: { $0.name == "file" }) else { throw GraphError.invalidParameter("The parameter file is required.") }
+                let declared = parts.first { $0.name == "type" }.map { String(decoding: $0.body, as: UTF8.self) }
+                let mimeType = declared ?? file.contentType ?? "application/octet-stream"
+                let id = try simulator.upload(phoneNumberID: sender, mimeType: mimeType, bytes: file.body)
+                return Response(status: 200, body: Array("{\"id\":\(JSONText.quoted(id))}".utf8), contentType: "application/json")
+            }
+        }
+        router.get("/{version}/{mediaId}") { request in
+            graph {
+                try simulator.authorize(request)
+                let id = try request.parameter("mediaId")
+                guard let media = simulator.media(id) else {
+                    throw GraphError(httpStatus: 404, code: 100, message: "Invalid parameter", details: "Unsupported get request. Object with ID '\(id)' does not exist")
+                }
+                let url = simulator.configuration.publicBaseURL + "/_sim/media/\(id)/download"
+                let body = "{\"messaging_product\":\"whatsapp\",\"url\":\(JSONText.quoted(url)),\"mime_type\":\(JSONText.quoted(media.mimeType)),"
+                    + "\"sha256\":\"\(media.sha256)\",\"file_size\":\(media.bytes.count),\"id\":\(JSONText.quoted(id))}"
+                return Response(status: 200, body: Array(body.utf8), contentType: "application/json")
+            }
+        }
+        return router
+    }
+
+    /// Runs a Graph handler; Meta's errors become Meta's error objects (not problem+json).
+    private func graph(_ body: () throws -> Response) -> Response {
+        do { return try body() } catch let error as GraphError { return error.response } catch let error as HTTPError {
+            return GraphError.invalidParameter(error.detail ?? error.title).response
+        } catch {
+            return GraphError(httpStatus: 500, code: 131000, message: "Something went wrong", details: "simulator error").response
+        }
+    }
+}
