@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),
         .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
-            name: "WhatsAppCloudSimulator", dependencies: ["HTTPServer", "ServiceRuntime", "Cryptography"],
+            name: "WhatsAppCloudSimulator", dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
             path: "Services/whatsapp-cloud-simulator", exclude: ["README.md"]
         ),
         .executableTarget(

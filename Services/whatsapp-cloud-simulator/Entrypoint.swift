@@ -10,6 +10,7 @@ struct WhatsAppCloudSimulator {
         ServiceGroup.blockTerminationSignals()
         let settings = Settings()
         var configuration = SimulatorConfiguration()
+        var webhooks = WebhookConfiguration()
         let port: Int
         let host: String
         do {
@@ -24,12 +25,26 @@ struct WhatsAppCloudSimulator {
                 configuration.notOnWhatsApp = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
             }
             configuration.publicBaseURL = try settings.string("DAKIYA_SIM_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
+            webhooks.url = settings.optionalString("DAKIYA_SIM_WEBHOOK_URL")
+            webhooks.appSecret = try settings.string("DAKIYA_SIM_APP_SECRET", default: webhooks.appSecret)
+            webhooks.sentDelay = try settings.seconds("DAKIYA_SIM_SENT_DELAY_SECONDS", default: 0.05, in: 0...3600).seconds
+            webhooks.deliveredDelay = try settings.seconds("DAKIYA_SIM_DELIVERED_DELAY_SECONDS", default: 0.1, in: 0...3600).seconds
+            webhooks.readDelay = try settings.seconds("DAKIYA_SIM_READ_DELAY_SECONDS", default: 0, in: 0...3600).seconds
+            webhooks.skipDelivered = try settings.bool("DAKIYA_SIM_SKIP_DELIVERED", default: false)
+            webhooks.duplicate = try settings.bool("DAKIYA_SIM_DUPLICATE_WEBHOOKS", default: false)
+            webhooks.reorder = try settings.bool("DAKIYA_SIM_REORDER_WEBHOOKS", default: false)
+            if let numbers = settings.optionalString("DAKIYA_SIM_FAIL_ASYNC") {
+                webhooks.failAsynchronously = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
+            }
         } catch {
             exitForBadSetting("whatsapp-cloud-simulator", error)
         }
         let logger = Logger(service: "whatsapp-cloud-simulator")
-        let server = Server(configuration: ServerConfiguration(host: host, port: UInt16(port), threads: 8), router: SimulatorAPI(simulator: Simulator(configuration: configuration)).makeRouter(),
+        let simulator = Simulator(configuration: configuration, webhooks: webhooks)
+        let server = Server(configuration: ServerConfiguration(host: host, port: UInt16(port), threads: 8), router: SimulatorAPI(simulator: simulator).makeRouter(),
                             logger: logger, metrics: MetricsRegistry())
+        simulator.webhooks.start()
+        defer { simulator.webhooks.stop() }
         do { try ServiceGroup(services: [server], logger: logger).run() } catch {
             logger.error("simulator failed to start", ["error": String(describing: error)])
             exit(1)

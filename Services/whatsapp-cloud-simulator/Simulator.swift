@@ -74,6 +74,7 @@ final class Simulator: Sendable {
     }
 
     let configuration: SimulatorConfiguration
+    let webhooks: WebhookSender
     /// Seconds on a clock tests can move.
     let now: @Sendable () -> Double
     private let state = Mutex(State())
@@ -83,8 +84,10 @@ final class Simulator: Sendable {
         "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/jpeg", "image/png",
     ]
 
-    init(configuration: SimulatorConfiguration, now: @escaping @Sendable () -> Double = { Double(Timestamp.nowMicroseconds()) / 1e6 }) {
+    init(configuration: SimulatorConfiguration, webhooks: WebhookConfiguration = WebhookConfiguration(),
+         now: @escaping @Sendable () -> Double = { Double(Timestamp.nowMicroseconds()) / 1e6 }) {
         self.configuration = configuration
+        self.webhooks = WebhookSender(configuration: webhooks)
         self.now = now
     }
 
@@ -161,6 +164,7 @@ final class Simulator: Sendable {
         let wamid = "wamid." + Base64URL.encode(try SecureRandom.bytes(18))
         let accepted = AcceptedMessage(id: wamid, phoneNumberID: phoneNumberID, to: waID, type: type, body: String(decoding: body, as: UTF8.self))
         state.withLock { $0.accepted.append(accepted) }
+        webhooks.scheduleStatuses(wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID, callbackData: object["biz_opaque_callback_data"] as? String)
         return (wamid, to, waID)
     }
 

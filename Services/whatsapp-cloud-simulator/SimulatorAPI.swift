@@ -10,9 +10,14 @@ struct SimulatorAPI: Sendable {
         var router = Router()
         router.get("/_sim/messages") { _ in try Response.json(simulator.acceptedMessages) }
         router.post("/_sim/inbound") { request in
-            struct Inbound: Decodable { var from: String }
-            simulator.recordInbound(from: try request.decodeJSON(Inbound.self).from)
-            return Response(status: 204)
+            // A citizen writes: their window opens, and (with a webhook URL) the message is delivered to it.
+            struct Inbound: Decodable { var from: String; var text: String?; var name: String?; var phone_number_id: String? }
+            let inbound = try request.decodeJSON(Inbound.self)
+            simulator.recordInbound(from: inbound.from)
+            guard let text = inbound.text else { return Response(status: 204) }
+            let wamid = simulator.webhooks.scheduleInbound(from: Simulator.digits(inbound.from), name: inbound.name ?? "Citizen", text: text,
+                                                           phoneNumberID: inbound.phone_number_id ?? simulator.configuration.phoneNumberIDs.sorted().first ?? "")
+            return Response(status: 202, body: Array("{\"id\":\(JSONText.quoted(wamid))}".utf8), contentType: "application/json")
         }
         router.get("/_sim/media/{mediaId}/download") { request in
             graph {
