@@ -55,7 +55,7 @@ let package = Package(
             name: "PortalAdapter", dependencies: ["ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
             path: "Services/portal-adapter", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
-        .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
         .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"], path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),
         .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
@@ -93,6 +93,12 @@ let package = Package(
             name: "WhatsAppSimulatorTests",
             dependencies: ["WhatsAppCloudSimulator", "HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
             path: "Tests/WhatsAppSimulatorTests"
+        ),
+        .testTarget(
+            name: "WhatsAppAdapterTests",
+            dependencies: ["WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
+                           "ServiceRuntime", "TestSupport", "Cryptography"],
+            path: "Tests/WhatsAppAdapterTests"
         ),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JobQueue", "Postgres", "TestSupport"], path: "Tests/DeliveryTests"),
         .testTarget(

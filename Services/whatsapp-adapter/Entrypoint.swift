@@ -1,14 +1,18 @@
+import Delivery
 import ServiceHost
+import ServiceRuntime
 
-/// whatsapp-adapter: the WhatsApp Cloud API channel and its webhooks (issue 4).
+/// whatsapp-adapter: the WhatsApp Cloud API channel (issue 4).
 ///
-/// Consumes the `whatsapp` job queue. Its routes and job handlers arrive with that issue; until then it
-/// runs the common shell (health, readiness, metrics, the job loop with its `ping` canary, maintenance).
+/// Consumes the `whatsapp` job queue: `channel.send` sends an outcome as an approved template, the certificate
+/// as its document header. Webhooks, pacing and the citizen conversation follow in issue 4's next steps.
 @main
 struct WhatsAppAdapter {
     static func main() {
-        ServiceHost.main(service: "whatsapp-adapter", queue: "whatsapp", defaultPort: 8081) { _ in
-            ServiceParts()
+        ServiceHost.main(service: "whatsapp-adapter", queue: "whatsapp", defaultPort: 8081) { context in
+            let settings = try WhatsAppSettings.load(Settings())
+            let sender = WhatsAppSender(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger, metrics: context.metrics)
+            return ServiceParts(handlers: [DeliveryJobs.send: { job in try sender.handle(job) }])
         }
     }
 }

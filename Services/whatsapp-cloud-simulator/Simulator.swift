@@ -31,6 +31,7 @@ struct SimulatorConfiguration: Sendable {
         "dakiya_certificate_issued": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: true),
         "dakiya_outcome_approved": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: false),
         "dakiya_outcome_rejected": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+        "dakiya_outcome_update": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
     ]
 }
 

@@ -1,0 +1,273 @@
+import Delivery
+import Foundation
+import HTTPClient
+import JobQueue
+import Postgres
+import ServiceRuntime
+import Synchronization
+
+/// Graph API settings, validated at start. The defaults point at the local simulator that `make run` starts.
+struct WhatsAppSettings: Sendable {
+    var graphURL: String
+    var version: String
+    var phoneNumberID: String
+    var accessToken: String
+    var appSecret: String
+    var verifyToken: String
+    /// Where deliveries made with test keys go; nil: they are not sent (recorded as sent to the test sink).
+    var testGraphURL: String?
+
+    static func load(_ settings: Settings) throws(SettingError) -> WhatsAppSettings {
+        let graph = try settings.string("DAKIYA_WHATSAPP_GRAPH_URL", default: "http://127.0.0.1:8090")
+        guard graph.hasPrefix("https://") || graph.hasPrefix("http://") else {
+            throw SettingError(name: "DAKIYA_WHATSAPP_GRAPH_URL", problem: "expected an https:// URL")
+        }
+        let version = try settings.string("DAKIYA_WHATSAPP_API_VERSION", default: "v23.0")
+        guard version.hasPrefix("v"), let major = Int(version.dropFirst().split(separator: ".").first ?? ""), major >= 23 else {
+            throw SettingError(name: "DAKIYA_WHATSAPP_API_VERSION", problem: "expected v23.0 or later")
+        }
+        return WhatsAppSettings(graphURL: graph, version: version,
+                                phoneNumberID: try settings.string("DAKIYA_WHATSAPP_PHONE_NUMBER_ID", default: "100000000000001"),
+                                accessToken: try settings.string("DAKIYA_WHATSAPP_ACCESS_TOKEN", default: "dev-token"),
+                                appSecret: try settings.string("DAKIYA_WHATSAPP_APP_SECRET", default: "dev-app-secret"),
+                                verifyToken: try settings.string("DAKIYA_WHATSAPP_VERIFY_TOKEN", default: "dev-verify-token"),
+                                testGraphURL: settings.optionalString("DAKIYA_WHATSAPP_TEST_GRAPH_URL"))
+    }
+}
+
+/// A Graph API error object: `error.code` decides, never the HTTP status (Meta answers rate limits with 400).
+struct GraphAPIError: Error, CustomStringConvertible {
+    var code: Int
+    var message: String
+    var httpStatus: Int
+    var description: String { "Graph API error \(code) (HTTP \(httpStatus)): \(message)" }
+
+    enum Handling: Equatable {
+        case snoozeSender(Duration)   // the whole number slows down
+        case snoozeRecipient          // pair limit: back off this citizen only
+        case permanent                // the dispatcher falls back to another channel
+        case configuration            // pause and alert; nothing is lost
+        case retryable
+    }
+
+    var handling: Handling {
+        switch code {
+        case 130429, 80007, 4: .snoozeSender(.seconds(2))
+        case 131056: .snoozeRecipient
+        case 131026, 131047, 131050, 131051, 131021, 131030, 131053, 132000, 132005, 132007, 132008, 132012, 100, 131008, 131009: .permanent
+        case 190, 0, 132001, 10, 200, 131031, 368, 133010, 132015, 132016: .configuration
+        default: .retryable
+        }
+    }
+}
+
+/// Sends WhatsApp channel attempts as approved utility templates (the only kind allowed outside the
+/// customer-service window), the certificate as the template's document header.
+final class WhatsAppSender: Sendable {
+    let pool: ConnectionPool
+    let queue: JobQueue
+    let settings: WhatsAppSettings
+    let logger: Logger
+    private let clients = Mutex<[ClientBox]>([])
+    private let accepted, failed, paused: Counter
+
+    final class ClientBox: @unchecked Sendable {   // one thread at a time: taken from and returned to `clients`
+        let client: HTTPClient
+        init(_ client: HTTPClient) { self.client = client }
+    }
+
+    init(pool: ConnectionPool, queue: JobQueue, settings: WhatsAppSettings, logger: Logger, metrics: MetricsRegistry) {
+        self.pool = pool
+        self.queue = queue
+        self.settings = settings
+        self.logger = logger
+        accepted = metrics.counter("dakiya_whatsapp_accepted_total", help: "Messages the Cloud API accepted.")
+        failed = metrics.counter("dakiya_whatsapp_failed_total", help: "Messages refused for good.")
+        paused = metrics.counter("dakiya_whatsapp_configuration_errors_total", help: "Sends put off because of a token, template or account problem.")
+    }
+
+    struct Context {
+        var attemptID: Int64, deliveryID: UUID, state: String, decision: String, reasons: [String], language: String, isTest: Bool
+        var documentID: Int64?, applicationID: String, service: String, mobile: String?
+    }
+
+    func handle(_ job: ClaimedJob) throws {
+        let request = try job.decodePayload(DeliveryJobs.Send.self)
+        try pool.withConnection { connection in
+            guard let context = try load(request.attemptID, on: connection) else { throw JobError.permanent("channel attempt \(request.attemptID) not found") }
+            // Already handed to Meta (a wamid is kept) or settled: never send twice.
+            let handedOver = try hasProviderID(context.attemptID, on: connection)
+            guard context.state == "queued" || (context.state == "sending" && !handedOver) else { return }
+            guard let mobile = context.mobile else {
+                try settle(context, state: "failed", failureKind: "permanent", code: "no_mobile", text: "the citizen has no mobile number", on: connection)
+                return
+            }
+            // Recorded as sending before the call, so a status webhook that beats the response still finds the attempt.
+            try connection.query("UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
+                                 [context.attemptID])
+            let base = context.isTest ? settings.testGraphURL : settings.graphURL
+            guard let base else {
+                try record(context, wamid: "test-sink:attempt-\(context.attemptID)", on: connection)
+                return
+            }
+            do {
+                let message = try templateMessage(context, to: mobile, base: base, on: connection)
+                let wamid = try post(base + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: message)
+                try record(context, wamid: wamid, on: connection)
+                accepted.increment()
+            } catch let error as GraphAPIError {
+                try handleGraphError(error, context: context, job: job, on: connection)
+            } catch let error as HTTPClientError {
+                throw JobError.retryable("Graph API not reachable: \(error.code)", code: error.code.rawValue)
+            }
+        }
+    }
+
+    func handleGraphError(_ error: GraphAPIError, context: Context, job: ClaimedJob, on connection: Connection) throws {
+        let attemptLogger = logger.with(["attempt.id": String(context.attemptID), "whatsapp.error_code": String(error.code)])
+        switch error.handling {
+        case .snoozeSender(let delay):
+            throw JobError.snooze(delay, "throughput limit (\(error.code))")
+        case .snoozeRecipient:
+            throw JobError.snooze(.seconds(Int64(min(4096, pow(4, Double(max(1, Int(job.attempt))))))), "pair rate limit (131056)")
+        case .permanent:
+            failed.increment()
+            attemptLogger.warning("WhatsApp refused the message for good", ["error": error.message])
+            try settle(context, state: "failed", failureKind: "permanent", code: String(error.code), text: error.message, on: connection)
+        case .configuration:
+            paused.increment()
+            attemptLogger.error("WhatsApp configuration problem: sending waits until it is fixed", ["error": error.message])
+            throw JobError.snooze(.seconds(60), "configuration (\(error.code))")
+        case .retryable:
+            throw JobError.retryable("Graph API error \(error.code)", code: String(error.code))
+        }
+    }
+
+    func load(_ attemptID: Int64, on connection: Connection) throws -> Context? {
+        guard let row = try connection.query("""
+            SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
+                   a.portal_application_id, a.service_code, c.mobile
+            FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
+            JOIN citizens c ON c.id = a.citizen_id
+            WHERE ca.id = $1 AND ca.channel = 'whatsapp'
+            """, [attemptID]).first else { return nil }
+        return Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
+                       decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
+                       isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
+                       service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10))
+    }
+
+    func hasProviderID(_ attemptID: Int64, on connection: Connection) throws -> Bool {
+        try connection.query("SELECT provider_message_id IS NOT NULL FROM channel_attempts WHERE id = $1", [attemptID]).first?.decode(Bool.self, at: 0) ?? false
+    }
+
+    /// The template message for this outcome; uploads the certificate once per number and reuses the media id for 29 days.
+    func templateMessage(_ context: Context, to mobile: String, base: String, on connection: Connection) throws -> String {
+        let kind = context.decision == "rejected" ? "rejected" : context.decision == "other" ? "other" : context.documentID != nil ? "certificate_issued" : "approved"
+        guard let template = try connection.query("SELECT name, body_parameters, document_header FROM whatsapp_templates WHERE kind = $1 AND language = $2",
+                                                  [kind, context.language]).first else {
+            throw GraphAPIError(code: 132001, message: "no WhatsApp template registered for \(kind) in \(context.language)", httpStatus: 0)
+        }
+        var values = [context.applicationID, context.service]
+        if kind == "rejected" || kind == "other" { values.append(context.reasons.joined(separator: "; ")) }
+        let count = try template.decode(Int.self, at: 1)
+        guard values.count == count else {
+            throw GraphAPIError(code: 132000, message: "template \(try template.decode(String.self, at: 0)) expects \(count) parameters", httpStatus: 0)
+        }
+        var components: [String] = []
+        if try template.decode(Bool.self, at: 2), let documentID = context.documentID {
+            let mediaID = try mediaID(for: documentID, base: base, on: connection)
+            let fileName = try connection.query("SELECT file_name FROM documents WHERE id = $1", [documentID]).first?.decode(String.self, at: 0) ?? "certificate.pdf"
+            components.append("{\"type\":\"header\",\"parameters\":[{\"type\":\"document\",\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(fileName))}}]}")
+        }
+        components.append("{\"type\":\"body\",\"parameters\":[" + values.map { "{\"type\":\"text\",\"text\":\(JSONText.quoted(Self.cleanParameter($0)))}" }.joined(separator: ",") + "]}")
+        return "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(mobile)),\"type\":\"template\","
+            + "\"biz_opaque_callback_data\":\"attempt:\(context.attemptID)\","
+            + "\"template\":{\"name\":\(JSONText.quoted(try template.decode(String.self, at: 0))),\"language\":{\"code\":\"\(context.language)\"},"
+            + "\"components\":[" + components.joined(separator: ",") + "]}}"
+    }
+
+    /// Meta refuses parameters with line breaks, tabs, runs of more than four spaces, or nothing in them.
+    static func cleanParameter(_ text: String) -> String {
+        var out = ""
+        var spaces = 0
+        for character in text {
+            let mapped: Character = character.isNewline || character == "\t" ? " " : character
+            if mapped == " " {
+                spaces += 1
+                if spaces > 4 { continue }
+            } else {
+                spaces = 0
+            }
+            out.append(mapped)
+        }
+        let trimmed = out.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? "-" : String(trimmed.prefix(1000))
+    }
+
+    func mediaID(for documentID: Int64, base: String, on connection: Connection) throws -> String {
+        if let cached = try connection.query("""
+            SELECT media_id FROM whatsapp_media WHERE document_id = $1 AND phone_number_id = $2 AND uploaded_at > now() - interval '29 days'
+            """, [documentID, settings.phoneNumberID]).first {
+            return try cached.decode(String.self, at: 0)
+        }
+        guard let document = try connection.query("SELECT file_name, media_type, content FROM documents WHERE id = $1 AND purged_at IS NULL", [documentID]).first else {
+            throw GraphAPIError(code: 131053, message: "the certificate is no longer kept", httpStatus: 0)
+        }
+        let response = try withClient { client in
+            try client.send(HTTPClientRequest(method: "POST", url: base + "/\(settings.version)/\(settings.phoneNumberID)/media",
+                                              headers: [("Authorization", "Bearer \(settings.accessToken)")],
+                                              body: .multipart([MultipartPart(name: "messaging_product", value: "whatsapp"),
+                                                                MultipartPart(name: "type", value: try document.decode(String.self, at: 1)),
+                                                                MultipartPart(name: "file", data: try document.decode(PostgresBytes.self, at: 2).bytes,
+                                                                              filename: try document.decode(String.self, at: 0),
+                                                                              contentType: try document.decode(String.self, at: 1))])))
+        }
+        struct Uploaded: Decodable { var id: String }
+        guard response.status == 200, let uploaded = try? JSONDecoder().decode(Uploaded.self, from: Data(response.body)) else { throw Self.graphError(response) }
+        try connection.query("""
+            INSERT INTO whatsapp_media (document_id, phone_number_id, media_id) VALUES ($1, $2, $3)
+            ON CONFLICT (document_id, phone_number_id) DO UPDATE SET media_id = excluded.media_id, uploaded_at = now()
+            """, [documentID, settings.phoneNumberID, uploaded.id])
+        return uploaded.id
+    }
+
+    func post(_ url: String, json: String) throws -> String {
+        let response = try withClient { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(settings.accessToken)")])) }
+        struct Accepted: Decodable { struct Message: Decodable { var id: String }; var messages: [Message] }
+        guard response.status == 200, let wamid = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first?.id else {
+            throw Self.graphError(response)
+        }
+        return wamid
+    }
+
+    static func graphError(_ response: HTTPClientResponse) -> GraphAPIError {
+        struct Body: Decodable { struct Inner: Decodable { var code: Int; var message: String }; var error: Inner }
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(response.body)) else {
+            return GraphAPIError(code: response.status >= 500 ? 131000 : -1, message: "HTTP \(response.status) without an error object", httpStatus: response.status)
+        }
+        return GraphAPIError(code: body.error.code, message: body.error.message, httpStatus: response.status)
+    }
+
+    /// The Cloud API accepted the message: keep its wamid; statuses arrive by webhook.
+    func record(_ context: Context, wamid: String, on connection: Connection) throws {
+        try connection.query("UPDATE channel_attempts SET provider_message_id = $2, updated_at = now() WHERE id = $1", [context.attemptID, wamid])
+    }
+
+    func settle(_ context: Context, state: String, failureKind: String? = nil, code: String? = nil, text: String? = nil, on connection: Connection) throws {
+        try connection.transaction { tx in
+            try tx.query("""
+                UPDATE channel_attempts SET state = $2, failure_kind = $3, error_code = $4, error_text = $5, updated_at = now(),
+                       failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END
+                WHERE id = $1 AND channel_state_rank(state) < channel_state_rank($2)
+                """, [context.attemptID, state, failureKind, code, text.map { String($0.prefix(500)) }])
+            try DeliveryJobs.announceSettled(attemptID: context.attemptID, deliveryID: context.deliveryID, queue: queue, on: tx)
+        }
+    }
+
+    private func withClient<T>(_ body: (HTTPClient) throws -> T) throws -> T {
+        let box = try clients.withLock { $0.popLast() } ?? ClientBox(try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))))
+        defer { clients.withLock { $0.append(box) } }
+        return try body(box.client)
+    }
+}

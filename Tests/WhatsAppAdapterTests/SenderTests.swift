@@ -1,0 +1,138 @@
+import Cryptography
+import Delivery
+import Foundation
+import HTTPServer
+import JobQueue
+import Postgres
+import ServiceRuntime
+import Testing
+import TestSupport
+@testable import WhatsAppAdapter
+@testable import WhatsAppCloudSimulator
+
+/// A pending WhatsApp attempt, the simulator on a real socket, and the adapter's sender.
+final class WhatsAppFixture: @unchecked Sendable {
+    let db: TestDatabase
+    let simulator: Simulator
+    let server: Server
+    let deliveryID: UUID
+    static let pdf = Array("%PDF-1.5\n".utf8) + (0..<20_000).map { UInt8(($0 * 13) % 256) }
+
+    init(mobile: String = "+919800000001", notOnWhatsApp: Set<String> = [], withPDF: Bool = true, mps: Double = 80) throws {
+        db = try TestDatabase()
+        var configuration = SimulatorConfiguration()
+        configuration.notOnWhatsApp = notOnWhatsApp
+        configuration.messagesPerSecond = mps
+        simulator = Simulator(configuration: configuration)
+        server = Server(configuration: ServerConfiguration(port: 0, threads: 4), router: SimulatorAPI(simulator: simulator).makeRouter(),
+                        logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
+        try server.start()
+        let connection = try db.connect()
+        deliveryID = try seedDelivery(on: connection, mobile: mobile, requested: [.whatsapp])
+        if withPDF {
+            try connection.query("""
+                WITH d AS (INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', 'income-certificate.pdf', $2, $3) RETURNING id)
+                UPDATE deliveries SET document_id = (SELECT id FROM d)
+                """, [PostgresBytes(SHA256.hash(Self.pdf)), Self.pdf.count, PostgresBytes(Self.pdf)])
+        }
+        try DeliveryRouter.route(deliveryID: deliveryID, queue: JobQueue(), on: connection)
+    }
+
+    deinit { server.stop() }
+
+    func sender(token: String = "dev-token") -> WhatsAppSender {
+        let base = "http://127.0.0.1:\(server.port)"
+        let settings = WhatsAppSettings(graphURL: base, version: "v23.0", phoneNumberID: "100000000000001", accessToken: token,
+                                        appSecret: "dev-app-secret", verifyToken: "v", testGraphURL: base)
+        return WhatsAppSender(pool: db.pool(), queue: JobQueue(), settings: settings, logger: Logger(service: "whatsapp-adapter", sink: .capturing()),
+                              metrics: MetricsRegistry())
+    }
+
+    func job(attempt: Int16 = 1) throws -> ClaimedJob {
+        let row = try #require(try db.connect().query("SELECT id, payload FROM jobs WHERE queue = 'whatsapp' AND kind = 'channel.send' ORDER BY id LIMIT 1").first)
+        return ClaimedJob(id: try row.decode(Int64.self, at: 0), queue: "whatsapp", kind: "channel.send", attempt: attempt, maxAttempts: 20,
+                          payload: try row.decode(PostgresJSON.self, at: 1))
+    }
+
+    func attempt() throws -> (id: Int64, state: String, provider: String?, code: String?) {
+        let row = try #require(try db.connect().query("SELECT id, state, provider_message_id, error_code FROM channel_attempts WHERE channel = 'whatsapp'").first)
+        return (try row.decode(Int64.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String?.self, at: 2), try row.decode(String?.self, at: 3))
+    }
+}
+
+@Suite("WhatsApp adapter sending", .serialized)
+struct SenderTests {
+    @Test("a certificate goes out as the certificate template with the uploaded PDF as its document header, once")
+    func certificateTemplate() throws {
+        let fixture = try WhatsAppFixture()
+        let sender = fixture.sender()
+        try sender.handle(try fixture.job())
+        try sender.handle(try fixture.job())   // a repeated run sends nothing more
+        let sent = fixture.simulator.acceptedMessages
+        #expect(sent.count == 1)
+        let message = try #require(sent.first)
+        #expect(message.type == "template")
+        #expect(message.to == "919800000001")
+        struct Body: Decodable {
+            struct Template: Decodable {
+                struct Language: Decodable { var code: String }
+                struct Component: Decodable {
+                    struct Parameter: Decodable { struct Document: Decodable { var id: String; var filename: String }; var type: String; var text: String?; var document: Document? }
+                    var type: String; var parameters: [Parameter]
+                }
+                var name: String; var language: Language; var components: [Component]
+            }
+            var to: String; var biz_opaque_callback_data: String; var template: Template
+        }
+        let body = try JSONDecoder().decode(Body.self, from: Data(message.body.utf8))
+        #expect(body.to == "+919800000001", "always +E.164")
+        #expect(body.template.name == "dakiya_certificate_issued")
+        #expect(body.template.language.code == "mr")
+        let attempt = try fixture.attempt()
+        #expect(body.biz_opaque_callback_data == "attempt:\(attempt.id)")
+        let header = try #require(body.template.components.first { $0.type == "header" }?.parameters.first?.document)
+        #expect(header.filename == "income-certificate.pdf")
+        #expect(fixture.simulator.media(header.id)?.bytes == WhatsAppFixture.pdf, "the media bytes equal the PDF")
+        #expect(body.template.components.first { $0.type == "body" }?.parameters.compactMap(\.text) == ["A1", "INCOME"])
+        #expect(attempt.state == "sending")
+        #expect(attempt.provider == message.id, "the wamid is kept to match status webhooks")
+    }
+
+    @Test("a number not on WhatsApp (131026) fails the attempt for good, and the dispatcher falls back to email")
+    func notOnWhatsApp() throws {
+        let fixture = try WhatsAppFixture(notOnWhatsApp: ["919800000001"])
+        try fixture.sender().handle(try fixture.job())
+        let attempt = try fixture.attempt()
+        #expect(attempt.state == "failed")
+        #expect(attempt.code == "131026")
+        let connection = try fixture.db.connect()
+        #expect(try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: connection) == "in_progress")
+        #expect(try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(String.self, at: 0) == "queued")
+    }
+
+    @Test("an expired token (190) pauses sending without losing the message; it goes out once the token is fixed")
+    func expiredToken() throws {
+        let fixture = try WhatsAppFixture()
+        let paused = #expect(throws: JobError.self) { try fixture.sender(token: "expired").handle(try fixture.job()) }
+        #expect(paused?.kind == .snooze(.seconds(60)))
+        #expect(fixture.simulator.acceptedMessages.isEmpty)
+        #expect(try fixture.attempt().state == "sending")
+        try fixture.sender().handle(try fixture.job(attempt: 1))
+        #expect(fixture.simulator.acceptedMessages.count == 1)
+    }
+
+    @Test("throughput limits (130429) snooze the job without spending an attempt")
+    func throughput() throws {
+        let fixture = try WhatsAppFixture(withPDF: false, mps: 1)
+        _ = try fixture.simulator.send(phoneNumberID: "100000000000001", body: Array(#"{"messaging_product": "whatsapp", "to": "+919811111111", "type": "template", "template": {"name": "dakiya_outcome_approved", "language": {"code": "en"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]}}"#.utf8))
+        let limited = #expect(throws: JobError.self) { try fixture.sender().handle(try fixture.job()) }
+        #expect(limited?.kind == .snooze(.seconds(2)))
+    }
+
+    @Test("template parameters are cleaned of line breaks, tabs, long space runs and emptiness")
+    func cleaning() {
+        #expect(WhatsAppSender.cleanParameter("Income\nproof\tmissing") == "Income proof missing")
+        #expect(WhatsAppSender.cleanParameter("a          b") == "a    b")
+        #expect(WhatsAppSender.cleanParameter("  \n ") == "-")
+    }
+}
