@@ -5,14 +5,19 @@ import ServiceRuntime
 /// whatsapp-adapter: the WhatsApp Cloud API channel (issue 4).
 ///
 /// Consumes the `whatsapp` job queue: `channel.send` sends an outcome as an approved template, the certificate
-/// as its document header. Webhooks, pacing and the citizen conversation follow in issue 4's next steps.
+/// as its document header; `webhook.process` applies a stored webhook batch. Routes: GET and POST
+/// /webhooks/whatsapp (handshake; signed events). Pacing and the citizen conversation follow in issue 4's next steps.
 @main
 struct WhatsAppAdapter {
     static func main() {
         ServiceHost.main(service: "whatsapp-adapter", queue: "whatsapp", defaultPort: 8081) { context in
             let settings = try WhatsAppSettings.load(Settings())
             let sender = WhatsAppSender(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger, metrics: context.metrics)
-            return ServiceParts(handlers: [DeliveryJobs.send: { job in try sender.handle(job) }])
+            let webhooks = WhatsAppWebhooks(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger)
+            return ServiceParts(router: webhooks.routes(), handlers: [
+                DeliveryJobs.send: { job in try sender.handle(job) },
+                WhatsAppWebhooks.processKind: { job in try webhooks.process(job) },
+            ])
         }
     }
 }

@@ -135,8 +135,9 @@ extension DeliveryJobs {
 
     /// Tells the dispatcher about a settled attempt, inside the caller's transaction.
     package static func announceSettled(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
+        // No unique key: each state change (sent, then delivered, then read) is its own settle; settling is idempotent.
         try queue.enqueue(try NewJob(queue: "dispatcher", kind: attemptSettled, encoding: Settled(attemptID: attemptID, deliveryID: deliveryID),
-                                     priority: 1, uniqueKey: "settled:\(attemptID)"), on: connection)
+                                     priority: 1), on: connection)
     }
 }
 

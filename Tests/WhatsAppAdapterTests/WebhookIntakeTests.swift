@@ -1,0 +1,131 @@
+import Cryptography
+import Delivery
+import Foundation
+import HTTPClient
+import HTTPServer
+import JobQueue
+import Postgres
+import ServiceRuntime
+import Testing
+import TestSupport
+@testable import WhatsAppAdapter
+
+@Suite("WhatsApp webhook intake", .serialized)
+struct WebhookIntakeTests {
+    final class Intake: @unchecked Sendable {
+        let fixture: WhatsAppFixture
+        let webhooks: WhatsAppWebhooks
+        let server: Server
+        var url: String { "http://127.0.0.1:\(server.port)/webhooks/whatsapp" }
+
+        init() throws {
+            fixture = try WhatsAppFixture(withPDF: false)
+            let sender = fixture.sender()
+            webhooks = WhatsAppWebhooks(pool: fixture.db.pool(), queue: JobQueue(), settings: sender.settings, logger: Logger(service: "t", sink: .capturing()))
+            server = Server(configuration: ServerConfiguration(port: 0, threads: 2), router: webhooks.routes(), logger: Logger(service: "t", sink: .capturing()),
+                            metrics: MetricsRegistry())
+            try server.start()
+        }
+
+        deinit { server.stop() }
+
+        func post(_ body: String, secret: String? = "dev-app-secret") throws -> Int {
+            var headers: [(String, String)] = []
+            if let secret { headers.append(("X-Hub-Signature-256", "sha256=" + Hex.encode(HMAC.sha256(key: Array(secret.utf8), message: Array(body.utf8))))) }
+            return try HTTPClient().send(.json("POST", url, body: body, headers: headers)).status
+        }
+
+        /// Runs every pending webhook.process job, as the worker would.
+        func processAll() throws {
+            let connection = try fixture.db.connect()
+            for row in try connection.query("SELECT id, payload FROM jobs WHERE kind = 'webhook.process' ORDER BY id").rows {
+                try webhooks.process(ClaimedJob(id: try row.decode(Int64.self, at: 0), queue: "whatsapp", kind: "webhook.process", attempt: 1, maxAttempts: 20,
+                                                payload: try row.decode(PostgresJSON.self, at: 1)))
+                try connection.query("DELETE FROM jobs WHERE id = $1", [try row.decode(Int64.self, at: 0)])
+            }
+        }
+    }
+
+    static func statuses(_ items: [(String, String)], attempt: Int64?, code: Int? = nil) -> String {
+        let objects = items.map { wamid, status in
+            var object = #"{"id": "\#(wamid)", "status": "\#(status)", "timestamp": "1800000000", "recipient_id": "919800000001""#
+            if let attempt { object += #", "biz_opaque_callback_data": "attempt:\#(attempt)""# }
+            if status == "failed", let code { object += #", "errors": [{"code": \#(code), "title": "x", "message": "x"}]"# }
+            return object + ", \"unknown_future_field\": {\"x\": 1}}"
+        }
+        return #"{"object": "whatsapp_business_account", "entry": [{"id": "200000000000001", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "100000000000001"}, "statuses": [\#(objects.joined(separator: ","))]}}, {"field": "account_alerts", "value": {}}]}]}"#
+    }
+
+    @Test("the handshake answers the challenge for the right verify token only")
+    func handshake() throws {
+        let intake = try Intake()
+        let ok = try HTTPClient().send(HTTPClientRequest(url: intake.url + "?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=v"))
+        #expect(ok.status == 200)
+        #expect(ok.text == "1158201444")
+        #expect(try HTTPClient().send(HTTPClientRequest(url: intake.url + "?hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong")).status == 403)
+    }
+
+    @Test("forged, missing and wrong-secret signatures are 401 and store nothing; a valid batch is stored with its job before the 200")
+    func signatures() throws {
+        let intake = try Intake()
+        let body = Self.statuses([("wamid.A", "sent")], attempt: nil)
+        #expect(try intake.post(body, secret: nil) == 401)
+        #expect(try intake.post(body, secret: "not-the-app-secret") == 401)
+        var headers = [("X-Hub-Signature-256", "sha256=" + Hex.encode(HMAC.sha256(key: Array("dev-app-secret".utf8), message: Array(body.utf8))))]
+        let tampered = try HTTPClient().send(.json("POST", intake.url, body: body + " ", headers: headers))
+        #expect(tampered.status == 401, "the signature covers the exact bytes")
+        headers[0].1 = "sha256=zz"
+        #expect(try HTTPClient().send(.json("POST", intake.url, body: body, headers: headers)).status == 401)
+        let connection = try intake.fixture.db.connect()
+        #expect(try connection.query("SELECT count(*) FROM whatsapp_webhook_batches").first?.decode(Int.self, at: 0) == 0)
+        #expect(try intake.post(body) == 200)
+        #expect(try connection.query("SELECT count(*) FROM whatsapp_webhook_batches").first?.decode(Int.self, at: 0) == 1)
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'webhook.process'").first?.decode(Int.self, at: 0) == 1)
+    }
+
+    @Test("duplicates and reordering leave the right final state; a status that beats the send response is matched")
+    func statusMerging() throws {
+        let intake = try Intake()
+        let attempt = try intake.fixture.attempt()
+        #expect(attempt.provider == nil, "the send has not returned yet")
+        // read arrives first, then delivered and sent, each twice, and a stray failed after read.
+        #expect(try intake.post(Self.statuses([("wamid.X", "read")], attempt: attempt.id)) == 200)
+        #expect(try intake.post(Self.statuses([("wamid.X", "delivered"), ("wamid.X", "sent"), ("wamid.X", "read")], attempt: attempt.id)) == 200)
+        #expect(try intake.post(Self.statuses([("wamid.X", "sent"), ("wamid.X", "failed")], attempt: attempt.id, code: 131026)) == 200)
+        try intake.processAll()
+        let final = try intake.fixture.attempt()
+        #expect(final.state == "read")
+        #expect(final.provider == "wamid.X", "matched by the callback data, the wamid kept")
+        let connection = try intake.fixture.db.connect()
+        #expect(try connection.query("SELECT count(*) FROM whatsapp_status_events").first?.decode(Int.self, at: 0) == 4, "(wamid, status) once each")
+        let times = try #require(try connection.query("SELECT sent_at IS NOT NULL, delivered_at IS NOT NULL, read_at IS NOT NULL FROM channel_attempts WHERE id = $1", [attempt.id]).first)
+        #expect(try times.decode(Bool.self, at: 0) && times.decode(Bool.self, at: 1) && times.decode(Bool.self, at: 2))
+        #expect(try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: connection) == "delivered")
+    }
+
+    @Test("an asynchronous failure (131026) fails the attempt permanently and tells the dispatcher")
+    func asynchronousFailure() throws {
+        let intake = try Intake()
+        let attempt = try intake.fixture.attempt()
+        #expect(try intake.post(Self.statuses([("wamid.F", "sent"), ("wamid.F", "failed")], attempt: attempt.id, code: 131026)) == 200)
+        try intake.processAll()
+        let failed = try intake.fixture.attempt()
+        #expect(failed.state == "failed")
+        #expect(failed.code == "131026")
+        let connection = try intake.fixture.db.connect()
+        #expect(try connection.query("SELECT failure_kind FROM channel_attempts WHERE id = $1", [attempt.id]).first?.decode(String.self, at: 0) == "permanent")
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'attempt.settled'").first?.decode(Int.self, at: 0) == 2)
+    }
+
+    @Test("inbound messages are kept once by wamid")
+    func inboundDedupe() throws {
+        let intake = try Intake()
+        let body = #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919800000001"}], "messages": [{"from": "919800000001", "id": "wamid.IN1", "timestamp": "1800000000", "type": "text", "text": {"body": "STOP"}}]}}]}]}"#
+        #expect(try intake.post(body) == 200)
+        #expect(try intake.post(body) == 200)
+        try intake.processAll()
+        let rows = try intake.fixture.db.connect().query("SELECT from_number, type, message->'text'->>'body' FROM whatsapp_inbound_messages").rows
+        #expect(rows.count == 1)
+        #expect(try rows.first?.decode(String.self, at: 2) == "STOP")
+    }
+}
