@@ -75,7 +75,8 @@ run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp sim
 	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); mkdir -p $(DATA_DIR)/mail/tmp $(DATA_DIR)/mail/new $(DATA_DIR)/mail/cur; \
 	/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:$(SMTP_PORT) -c aiosmtpd.handlers.Mailbox $(DATA_DIR)/mail & pids+=($$!); \
 	echo "mail sink (SMTP) on 127.0.0.1:$(SMTP_PORT): messages land in $(DATA_DIR)/mail/new"; \
-	DAKIYA_SIM_PORT=$(SIM_PORT) $$bin/whatsapp-cloud-simulator & pids+=($$!); \
+	DAKIYA_SIM_PORT=$(SIM_PORT) DAKIYA_SIM_WEBHOOK_URL=http://127.0.0.1:8081/webhooks/whatsapp DAKIYA_SIM_READ_DELAY_SECONDS=2 \
+	  $$bin/whatsapp-cloud-simulator & pids+=($$!); \
 	echo "whatsapp-cloud-simulator (Graph API stand-in) on http://127.0.0.1:$(SIM_PORT)"; \
 	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped; exit 0' INT TERM; \
 	for s in $(SERVICES); do \

@@ -51,3 +51,60 @@ struct OutcomeFlowTests {
         #expect(dispatcher.waitForExit(timeout: .seconds(20)) == 0)
     }
 }
+
+@Suite("WhatsApp flow across services")
+struct WhatsAppFlowTests {
+    @Test("a certificate travels portal → dispatcher → whatsapp-adapter → simulator, and its webhooks bring the attempt to read")
+    func certificateOverWhatsApp() throws {
+        let db = try TestDatabase()
+        for arguments in [["department", "add", "REV", "Revenue"]] {
+            let admin = try ChildProcess("dakiya-admin", arguments: arguments, environment: ["DAKIYA_DATABASE_URL": db.url])
+            #expect(admin.waitForExit(timeout: .seconds(20)) == 0)
+        }
+        let created = try ChildProcess("dakiya-admin", arguments: ["key", "create", "--department", "REV", "--label", "p", "--kind", "live"],
+                                       environment: ["DAKIYA_DATABASE_URL": db.url])
+        #expect(created.waitForExit(timeout: .seconds(20)) == 0)
+        let secret = try #require(created.outputText.split(separator: "\n").first { $0.hasPrefix("secret") }?.split(separator: " ").last.map(String.init))
+
+        let portalPort = freePort(), whatsappPort = freePort(), simulatorPort = freePort()
+        let simulator = try ChildProcess("whatsapp-cloud-simulator", environment: [
+            "DAKIYA_SIM_PORT": String(simulatorPort), "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
+            "DAKIYA_SIM_READ_DELAY_SECONDS": "0.2",
+        ])
+        let common = ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_JOB_POLL_SECONDS": "0.5"]
+        let portal = try ChildProcess("portal-adapter", environment: common.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 })
+        let dispatcher = try ChildProcess("dispatcher", environment: common.merging(["DAKIYA_HTTP_PORT": String(freePort())]) { $1 })
+        let whatsapp = try ChildProcess("whatsapp-adapter", environment: common.merging([
+            "DAKIYA_HTTP_PORT": String(whatsappPort), "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)",
+        ]) { $1 })
+        let client = try HTTPClient()
+        let base = "http://127.0.0.1:\(portalPort)"
+        #expect(eventually { (try? client.send(HTTPClientRequest(url: base + "/readyz")))?.status == 200 })
+        #expect(eventually { (try? client.send(HTTPClientRequest(url: "http://127.0.0.1:\(whatsappPort)/readyz")))?.status == 200 })
+
+        let auth = ("Authorization", "Bearer \(secret)")
+        let citizen = try client.send(.json("PUT", base + "/v1/citizens/u-5", body: #"{"mobile": "9812345678", "language": "te", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal-profile"}]}"#, headers: [auth]))
+        #expect(citizen.status == 200)
+        let pdf = Array("%PDF-1.7\n".utf8) + (0..<30_000).map { UInt8(($0 * 17) % 256) }
+        let outcome = try client.send(.json("POST", base + "/v1/applications/AP-77/outcome", body: #"{"citizen": "u-5", "decision": "approved", "service": "Income", "office": "Guntur", "channels": ["whatsapp"], "certificate": {"file_name": "income.pdf", "content_base64": "\#(Data(pdf).base64EncodedString())"}}"#,
+                                          headers: [auth, ("Idempotency-Key", "wa-1")]))
+        #expect(outcome.status == 202, "\(outcome.text)")
+        let location = try #require(outcome.header("location"))
+        var view = ""
+        #expect(eventually(timeout: .seconds(20)) {
+            view = (try? client.send(HTTPClientRequest(url: base + location, headers: [auth])))?.text ?? ""
+            return view.contains("\"state\":\"read\"") && view.contains("\"status\":\"delivered\"")
+        }, "\(view)\n\(whatsapp.outputText.suffix(1500))")
+
+        let accepted = try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/_sim/messages"))
+        struct Accepted: Decodable { var body: String }
+        let message = try #require(try JSONDecoder().decode([Accepted].self, from: Data(accepted.body)).first)
+        #expect(message.body.contains("\"name\":\"dakiya_certificate_issued\""))
+        #expect(message.body.contains("\"code\":\"te\""))
+        let mediaID = try #require(message.body.range(of: #""document":{"id":""#).map { String(message.body[$0.upperBound...].prefix { $0 != "\"" }) })
+        let download = try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/_sim/media/\(mediaID)/download", headers: [("Authorization", "Bearer dev-token")]))
+        #expect(download.body == pdf, "the media bytes the citizen gets equal the PDF the portal sent")
+        for process in [portal, dispatcher, whatsapp, simulator] { process.send(SIGTERM) }
+        for process in [portal, dispatcher, whatsapp, simulator] { #expect(process.waitForExit(timeout: .seconds(20)) == 0) }
+    }
+}
