@@ -17,6 +17,7 @@ struct WhatsAppAdapter {
             return ServiceParts(router: webhooks.routes(), handlers: [
                 DeliveryJobs.send: { job in try sender.handle(job) },
                 WhatsAppWebhooks.processKind: { job in try webhooks.process(job) },
+                OptOut.replyKind: { job in try sender.reply(job) },
             ])
         }
     }

@@ -96,12 +96,15 @@ struct WhatsAppWebhooks: Sendable {
         }
     }
 
-    /// One inbound message, kept once by wamid (the conversation reads them; it arrives with issue 4's next step).
+    /// One inbound message, kept once by wamid; STOP and START act at once (the rest of the conversation
+    /// arrives with issue 4's next step).
     func keep(inbound message: [String: Any], on tx: Connection) throws {
         guard let wamid = message["id"] as? String else { return }
         let json = (try? JSONSerialization.data(withJSONObject: message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        try tx.query("""
-            INSERT INTO whatsapp_inbound_messages (wamid, from_number, type, message) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (wamid) DO NOTHING
-            """, [wamid, message["from"] as? String, message["type"] as? String ?? "unknown", PostgresJSON(text: json)])
+        let isNew = try tx.query("""
+            INSERT INTO whatsapp_inbound_messages (wamid, from_number, type, message) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (wamid) DO NOTHING RETURNING 1
+            """, [wamid, message["from"] as? String, message["type"] as? String ?? "unknown", PostgresJSON(text: json)]).count == 1
+        guard isNew, let from = message["from"] as? String, let text = (message["text"] as? [String: Any])?["body"] as? String else { return }
+        try OptOut.handle(text: text, from: from, wamid: wamid, queue: queue, on: tx)
     }
 }

@@ -123,6 +123,26 @@ final class WhatsAppSender: Sendable {
         }
     }
 
+    /// A free-form text inside the citizen's open window (confirmations and conversation replies).
+    func reply(_ job: ClaimedJob) throws {
+        let reply = try job.decodePayload(OptOut.Reply.self)
+        let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(reply.to)),\"type\":\"text\","
+            + "\"text\":{\"preview_url\":false,\"body\":\(JSONText.quoted(String(reply.text.prefix(4096))))}}"
+        do {
+            _ = try post(settings.graphURL + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: body)
+        } catch let error as GraphAPIError {
+            switch error.handling {
+            case .snoozeSender(let delay): throw JobError.snooze(delay, "throughput limit (\(error.code))")
+            case .snoozeRecipient: throw JobError.snooze(.seconds(6), "pair rate limit (131056)")
+            case .configuration: throw JobError.snooze(.seconds(60), "configuration (\(error.code))")
+            case .permanent: throw JobError.permanent("reply refused (\(error.code))", code: String(error.code))
+            case .retryable: throw JobError.retryable("Graph API error \(error.code)", code: String(error.code))
+            }
+        } catch let error as HTTPClientError {
+            throw JobError.retryable("Graph API not reachable: \(error.code)", code: error.code.rawValue)
+        }
+    }
+
     func handleGraphError(_ error: GraphAPIError, context: Context, job: ClaimedJob, on connection: Connection) throws {
         let attemptLogger = logger.with(["attempt.id": String(context.attemptID), "whatsapp.error_code": String(error.code)])
         switch error.handling {

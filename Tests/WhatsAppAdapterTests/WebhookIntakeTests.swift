@@ -9,6 +9,7 @@ import ServiceRuntime
 import Testing
 import TestSupport
 @testable import WhatsAppAdapter
+@testable import WhatsAppCloudSimulator
 
 @Suite("WhatsApp webhook intake", .serialized)
 struct WebhookIntakeTests {
@@ -127,5 +128,48 @@ struct WebhookIntakeTests {
         let rows = try intake.fixture.db.connect().query("SELECT from_number, type, message->'text'->>'body' FROM whatsapp_inbound_messages").rows
         #expect(rows.count == 1)
         #expect(try rows.first?.decode(String.self, at: 2) == "STOP")
+    }
+}
+
+@Suite("WhatsApp STOP and START", .serialized)
+struct OptOutTests {
+    static func inbound(_ text: String, id: String) -> String {
+        #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919800000001"}], "messages": [{"from": "919800000001", "id": "\#(id)", "timestamp": "1800000000", "type": "text", "text": {"body": "\#(text)"}}]}}]}]}"#
+    }
+
+    @Test("STOP in Marathi records the opt-out, the dispatcher skips WhatsApp at once, the citizen gets a confirmation; START restores it")
+    func stopAndStart() throws {
+        let intake = try WebhookIntakeTests.Intake()
+        let connection = try intake.fixture.db.connect()
+        #expect(try intake.post(Self.inbound(" थांबवा ", id: "wamid.S1")) == 200)
+        #expect(try intake.post(Self.inbound(" थांबवा ", id: "wamid.S1")) == 200)   // a duplicate webhook changes nothing more
+        try intake.processAll()
+        let citizen = try #require(try Citizens.find(portalUserID: "u1", on: connection))
+        #expect(citizen.consent(for: .whatsapp)?.granted == false)
+        #expect(citizen.consent(for: .whatsapp)?.source == "whatsapp:STOP")
+        #expect(DeliveryRouter.plan(requested: nil, citizen: citizen).first { $0.channel == .whatsapp }?.decision == .skipped("opted_out"))
+        #expect(DeliveryRouter.plan(requested: nil, citizen: citizen).first { $0.channel == .email }?.decision == .queued, "email still works")
+
+        let replies = try connection.query("SELECT id, payload FROM jobs WHERE kind = 'conversation.reply'").rows
+        #expect(replies.count == 1)
+        intake.fixture.simulator.recordInbound(from: "+919800000001")   // the citizen's message opened the window
+        let reply = try #require(replies.first)
+        try intake.fixture.sender().reply(ClaimedJob(id: try reply.decode(Int64.self, at: 0), queue: "whatsapp", kind: "conversation.reply", attempt: 1,
+                                                     maxAttempts: 20, payload: try reply.decode(PostgresJSON.self, at: 1)))
+        let sent = try #require(intake.fixture.simulator.acceptedMessages.last)
+        #expect(sent.type == "text")
+        #expect(sent.body.contains("START पाठवा"), "confirmed in the citizen's language")
+
+        #expect(try intake.post(Self.inbound("START", id: "wamid.S2")) == 200)
+        try intake.processAll()
+        #expect(try Citizens.find(portalUserID: "u1", on: connection)?.consent(for: .whatsapp)?.granted == true)
+    }
+
+    @Test("the commands are recognised in every language, and other text is not a command")
+    func words() {
+        for stop in ["STOP", "stop.", "थांबवा", "रोकें", "ఆపు"] { #expect(OptOut.command(in: stop) == .stop, "\(stop)") }
+        for start in ["Start", "सुरू करा", "शुरू", "ప్రారంభించు"] { #expect(OptOut.command(in: start) == .start, "\(start)") }
+        #expect(OptOut.command(in: "please stop sending") == nil)
+        #expect(OptOut.command(in: "status MH-1") == nil)
     }
 }
