@@ -16,6 +16,10 @@ struct WhatsAppSettings: Sendable {
     var verifyToken: String
     /// Where deliveries made with test keys go; nil: they are not sent (recorded as sent to the test sink).
     var testGraphURL: String?
+    /// Messages per second for this sender number (Meta's default tier is 80, up to 1,000).
+    var messagesPerSecond = 80.0
+    var pairBurst = 3.0
+    var pairInterval = 6.0
 
     static func load(_ settings: Settings) throws(SettingError) -> WhatsAppSettings {
         let graph = try settings.string("DAKIYA_WHATSAPP_GRAPH_URL", default: "http://127.0.0.1:8090")
@@ -26,12 +30,16 @@ struct WhatsAppSettings: Sendable {
         guard version.hasPrefix("v"), let major = Int(version.dropFirst().split(separator: ".").first ?? ""), major >= 23 else {
             throw SettingError(name: "DAKIYA_WHATSAPP_API_VERSION", problem: "expected v23.0 or later")
         }
-        return WhatsAppSettings(graphURL: graph, version: version,
+        var loaded = WhatsAppSettings(graphURL: graph, version: version,
                                 phoneNumberID: try settings.string("DAKIYA_WHATSAPP_PHONE_NUMBER_ID", default: "100000000000001"),
                                 accessToken: try settings.string("DAKIYA_WHATSAPP_ACCESS_TOKEN", default: "dev-token"),
                                 appSecret: try settings.string("DAKIYA_WHATSAPP_APP_SECRET", default: "dev-app-secret"),
                                 verifyToken: try settings.string("DAKIYA_WHATSAPP_VERIFY_TOKEN", default: "dev-verify-token"),
                                 testGraphURL: settings.optionalString("DAKIYA_WHATSAPP_TEST_GRAPH_URL"))
+        loaded.messagesPerSecond = Double(try settings.int("DAKIYA_WHATSAPP_MPS", default: 80, in: 1...1000))
+        loaded.pairBurst = Double(try settings.int("DAKIYA_WHATSAPP_PAIR_BURST", default: 3, in: 1...100))
+        loaded.pairInterval = try settings.seconds("DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600).seconds
+        return loaded
     }
 }
 
@@ -68,6 +76,7 @@ final class WhatsAppSender: Sendable {
     let queue: JobQueue
     let settings: WhatsAppSettings
     let logger: Logger
+    let pacer: Pacer
     private let clients = Mutex<[ClientBox]>([])
     private let accepted, failed, paused: Counter
 
@@ -81,6 +90,7 @@ final class WhatsAppSender: Sendable {
         self.queue = queue
         self.settings = settings
         self.logger = logger
+        pacer = Pacer(messagesPerSecond: settings.messagesPerSecond, pairBurst: settings.pairBurst, pairInterval: settings.pairInterval)
         accepted = metrics.counter("dakiya_whatsapp_accepted_total", help: "Messages the Cloud API accepted.")
         failed = metrics.counter("dakiya_whatsapp_failed_total", help: "Messages refused for good.")
         paused = metrics.counter("dakiya_whatsapp_configuration_errors_total", help: "Sends put off because of a token, template or account problem.")
@@ -110,6 +120,7 @@ final class WhatsAppSender: Sendable {
                 try record(context, wamid: "test-sink:attempt-\(context.attemptID)", on: connection)
                 return
             }
+            if let wait = pacer.takePair(mobile) { throw JobError.snooze(wait, "pair limit for this citizen") }
             do {
                 let message = try templateMessage(context, to: mobile, base: base, on: connection)
                 let wamid = try post(base + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: message)
@@ -132,7 +143,9 @@ final class WhatsAppSender: Sendable {
             _ = try post(settings.graphURL + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: body)
         } catch let error as GraphAPIError {
             switch error.handling {
-            case .snoozeSender(let delay): throw JobError.snooze(delay, "throughput limit (\(error.code))")
+            case .snoozeSender(let delay):
+                pacer.sender.drain(seconds: delay.seconds)
+                throw JobError.snooze(delay, "throughput limit (\(error.code))")
             case .snoozeRecipient: throw JobError.snooze(.seconds(6), "pair rate limit (131056)")
             case .configuration: throw JobError.snooze(.seconds(60), "configuration (\(error.code))")
             case .permanent: throw JobError.permanent("reply refused (\(error.code))", code: String(error.code))
@@ -147,6 +160,7 @@ final class WhatsAppSender: Sendable {
         let attemptLogger = logger.with(["attempt.id": String(context.attemptID), "whatsapp.error_code": String(error.code)])
         switch error.handling {
         case .snoozeSender(let delay):
+            pacer.sender.drain(seconds: delay.seconds)   // the whole number slows down, not just this message
             throw JobError.snooze(delay, "throughput limit (\(error.code))")
         case .snoozeRecipient:
             throw JobError.snooze(.seconds(Int64(min(4096, pow(4, Double(max(1, Int(job.attempt))))))), "pair rate limit (131056)")
@@ -253,6 +267,7 @@ final class WhatsAppSender: Sendable {
     }
 
     func post(_ url: String, json: String) throws -> String {
+        guard pacer.waitForSender() else { throw JobError.snooze(.milliseconds(500), "sender throughput") }
         let response = try withClient { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(settings.accessToken)")])) }
         struct Accepted: Decodable { struct Message: Decodable { var id: String }; var messages: [Message] }
         guard response.status == 200, let wamid = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first?.id else {
