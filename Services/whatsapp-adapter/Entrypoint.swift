@@ -18,6 +18,7 @@ struct WhatsAppAdapter {
                 DeliveryJobs.send: { job in try sender.handle(job) },
                 WhatsAppWebhooks.processKind: { job in try webhooks.process(job) },
                 OptOut.replyKind: { job in try sender.reply(job) },
+                Conversation.resendKind: { job in try sender.resend(job) },
             ])
         }
     }

@@ -34,7 +34,17 @@ enum OptOut {
         ],
     ]
 
-    struct Reply: Codable { var to: String; var text: String }
+    /// A free-form reply: text, or an interactive message (raw Cloud API JSON) with `text` as its fallback.
+    struct Reply: Codable {
+        var to: String
+        var text: String
+        var interactive: String?
+        init(to: String, text: String, interactive: String? = nil) {
+            self.to = to
+            self.text = text
+            self.interactive = interactive
+        }
+    }
 
     /// Records the opt-out or opt-in for the citizen with this number (time and source kept) and queues the
     /// confirmation, in the caller's transaction. Returns false when `text` is neither STOP nor START.

@@ -104,7 +104,10 @@ struct WhatsAppWebhooks: Sendable {
         let isNew = try tx.query("""
             INSERT INTO whatsapp_inbound_messages (wamid, from_number, type, message) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (wamid) DO NOTHING RETURNING 1
             """, [wamid, message["from"] as? String, message["type"] as? String ?? "unknown", PostgresJSON(text: json)]).count == 1
-        guard isNew, let from = message["from"] as? String, let text = (message["text"] as? [String: Any])?["body"] as? String else { return }
-        try OptOut.handle(text: text, from: from, wamid: wamid, queue: queue, on: tx)
+        guard isNew, let from = message["from"] as? String else { return }
+        if let text = (message["text"] as? [String: Any])?["body"] as? String, try OptOut.handle(text: text, from: from, wamid: wamid, queue: queue, on: tx) {
+            return
+        }
+        try Conversation(queue: queue).handle(message, from: from, wamid: wamid, on: tx)
     }
 }

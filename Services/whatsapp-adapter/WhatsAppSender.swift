@@ -137,8 +137,9 @@ final class WhatsAppSender: Sendable {
     /// A free-form text inside the citizen's open window (confirmations and conversation replies).
     func reply(_ job: ClaimedJob) throws {
         let reply = try job.decodePayload(OptOut.Reply.self)
-        let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(reply.to)),\"type\":\"text\","
-            + "\"text\":{\"preview_url\":false,\"body\":\(JSONText.quoted(String(reply.text.prefix(4096))))}}"
+        let envelope = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(reply.to)),"
+        let body = reply.interactive.map { envelope + "\"type\":\"interactive\",\"interactive\":\($0)}" }
+            ?? envelope + "\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\(JSONText.quoted(String(reply.text.prefix(4096))))}}"
         do {
             _ = try post(settings.graphURL + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: body)
         } catch let error as GraphAPIError {
@@ -153,6 +154,23 @@ final class WhatsAppSender: Sendable {
             }
         } catch let error as HTTPClientError {
             throw JobError.retryable("Graph API not reachable: \(error.code)", code: error.code.rawValue)
+        }
+    }
+
+    /// Sends a certificate already delivered to this number again, as a document message inside the open window.
+    func resend(_ job: ClaimedJob) throws {
+        let request = try job.decodePayload(Conversation.Resend.self)
+        try pool.withConnection { connection in
+            guard let row = try connection.query("SELECT d.document_id, doc.file_name FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1",
+                                                 [request.deliveryID]).first else { throw JobError.permanent("delivery not found") }
+            let mediaID = try mediaID(for: try row.decode(Int64.self, at: 0), base: settings.graphURL, on: connection)
+            let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(request.to)),\"type\":\"document\","
+                + "\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(try row.decode(String.self, at: 1)))}}"
+            do {
+                _ = try post(settings.graphURL + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: body)
+            } catch let error as GraphAPIError {
+                throw error.handling == .permanent ? JobError.permanent("re-send refused (\(error.code))") : JobError.retryable("Graph API error \(error.code)")
+            }
         }
     }
 

@@ -173,3 +173,83 @@ struct OptOutTests {
         #expect(OptOut.command(in: "status MH-1") == nil)
     }
 }
+
+@Suite("WhatsApp conversation", .serialized)
+struct ConversationTests {
+    static func text(_ body: String, id: String) -> String {
+        #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919800000001"}], "messages": [{"from": "919800000001", "id": "\#(id)", "timestamp": "1800000000", "type": "text", "text": {"body": "\#(body)"}}]}}]}]}"#
+    }
+
+    static func listReply(_ choice: String, id: String) -> String {
+        #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "messages": [{"from": "919800000001", "id": "\#(id)", "timestamp": "1800000000", "type": "interactive", "context": {"id": "wamid.menu"}, "interactive": {"type": "list_reply", "list_reply": {"id": "\#(choice)", "title": "x"}}}]}}]}]}"#
+    }
+
+    /// The replies queued since the last call (and clears them), as (text, interactive).
+    func replies(_ intake: WebhookIntakeTests.Intake) throws -> [OptOut.Reply] {
+        let connection = try intake.fixture.db.connect()
+        let rows = try connection.query("SELECT payload FROM jobs WHERE kind = 'conversation.reply' ORDER BY id").rows
+        try connection.query("DELETE FROM jobs WHERE kind = 'conversation.reply'")
+        return try rows.map { try $0.decode(PostgresJSON.self, at: 0).decode(OptOut.Reply.self) }
+    }
+
+    func say(_ intake: WebhookIntakeTests.Intake, _ body: String) throws -> [OptOut.Reply] {
+        #expect(try intake.post(body) == 200)
+        try intake.processAll()
+        return try replies(intake)
+    }
+
+    @Test("language once, then the menu; status lookup for this number's applications only; unknown input gets the menu, never an echo")
+    func conversation() throws {
+        let intake = try WebhookIntakeTests.Intake()
+        let first = try say(intake, Self.text("hello", id: "w1"))
+        #expect(first.count == 1)
+        #expect(first[0].interactive?.contains("\"id\":\"lang:te\"") == true, "asked for a language")
+
+        let menu = try say(intake, Self.listReply("lang:mr", id: "w2"))
+        #expect(menu.first?.interactive?.contains("menu:track") == true)
+        #expect(menu.first?.text == "आम्ही तुमची कशी मदत करू?")
+
+        #expect(try say(intake, Self.text("1", id: "w3")).first?.text == "कृपया तुमचा अर्ज क्रमांक पाठवा.")
+        let status = try say(intake, Self.text(" A1 ", id: "w4"))
+        #expect(status.first?.text.hasPrefix("अर्ज A1: मंजूर, दिनांक ") == true, "\(status.first?.text ?? "")")
+        #expect(status.last?.interactive?.contains("menu:track") == true, "back to the menu")
+
+        _ = try say(intake, Self.listReply("menu:track", id: "w5"))
+        #expect(try say(intake, Self.text("OTHER-CITIZENS-APP", id: "w6")).first?.text == "या मोबाईल क्रमांकासाठी त्या क्रमांकाचा अर्ज आढळला नाही.")
+
+        let hostile = try say(intake, Self.text("<script>alert(1)</script>", id: "w7"))
+        #expect(hostile.count == 1)
+        #expect(hostile.allSatisfy { !$0.text.contains("<script>") && !($0.interactive ?? "").contains("<script>") })
+        #expect(hostile.first?.interactive?.contains("menu:help") == true)
+        #expect(try say(intake, Self.text("4", id: "w8")).first?.text.contains("STOP") == true)
+        #expect(try say(intake, Self.text("4", id: "w8")).isEmpty, "a duplicate webhook gets no second answer")
+    }
+
+    @Test("my certificates lists what was delivered to this number, and re-sends the chosen one as a document")
+    func certificateResend() throws {
+        let intake = try WebhookIntakeTests.Intake()
+        let connection = try intake.fixture.db.connect()
+        let pdf = WhatsAppFixture.pdf
+        try connection.query("""
+            WITH d AS (INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', 'cert.pdf', $2, $3) RETURNING id)
+            UPDATE deliveries SET document_id = (SELECT id FROM d)
+            """, [PostgresBytes(SHA256.hash(pdf)), pdf.count, PostgresBytes(pdf)])
+        try connection.query("UPDATE channel_attempts SET state = 'delivered' WHERE channel = 'whatsapp'")
+        _ = try say(intake, Self.listReply("lang:en", id: "c1"))
+        let list = try say(intake, Self.text("2", id: "c2"))
+        let deliveryID = intake.fixture.deliveryID.uuidString.lowercased()
+        #expect(list.first?.interactive?.contains("\"id\":\"cert:\(deliveryID)\"") == true)
+        #expect(try say(intake, Self.listReply("cert:\(deliveryID)", id: "c3")).isEmpty)
+        let job = try #require(try connection.query("SELECT id, payload FROM jobs WHERE kind = 'conversation.resend_certificate'").first)
+        intake.fixture.simulator.recordInbound(from: "+919800000001")
+        try intake.fixture.sender().resend(ClaimedJob(id: try job.decode(Int64.self, at: 0), queue: "whatsapp", kind: "conversation.resend_certificate",
+                                                      attempt: 1, maxAttempts: 20, payload: try job.decode(PostgresJSON.self, at: 1)))
+        let sent = try #require(intake.fixture.simulator.acceptedMessages.last)
+        #expect(sent.type == "document")
+        let mediaID = try #require(sent.body.range(of: #""document":{"id":""#).map { String(sent.body[$0.upperBound...].prefix { $0 != "\"" }) })
+        #expect(intake.fixture.simulator.media(mediaID)?.bytes == pdf)
+        // Another citizen's certificate cannot be requested by guessing its id.
+        _ = try say(intake, Self.listReply("cert:\(UUID().uuidString.lowercased())", id: "c4"))
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'conversation.resend_certificate'").first?.decode(Int.self, at: 0) == 1)
+    }
+}
