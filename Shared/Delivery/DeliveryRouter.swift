@@ -173,7 +173,6 @@ extension DeliveryRouter {
                     }
                 }
             }
-            let previous = try tx.query("SELECT status FROM deliveries WHERE id = $1", [deliveryID]).first?.decode(String.self, at: 0)
             let status = try tx.query("""
                 WITH a AS (SELECT channel, state FROM channel_attempts WHERE delivery_id = $1)
                 UPDATE deliveries SET updated_at = now(), status = CASE
@@ -184,7 +183,7 @@ extension DeliveryRouter {
                 WHERE id = $1
                 RETURNING status
                 """, [deliveryID]).first?.decode(String.self, at: 0)
-            if status != previous { try PortalEvents.statusChanged(deliveryID: deliveryID, queue: queue, on: tx) }
+            try PortalEvents.statusChanged(deliveryID: deliveryID, queue: queue, on: tx)   // records only what changed
             return status
         }
     }

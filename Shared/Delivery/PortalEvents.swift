@@ -17,7 +17,9 @@ package enum PortalEvents {
     }
 
     /// Records a `delivery.status_changed` event with the delivery's current view and enqueues its callback,
-    /// when the department has a callback URL. Call inside the transaction that changed the status.
+    /// when the department has a callback URL and the view differs from the last event sent (so a channel moving
+    /// from sent to delivered to read is reported, and a repeated settle is not). Call inside the transaction
+    /// that changed the status.
     package static func statusChanged(deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
         guard let row = try connection.query("""
             SELECT a.department FROM deliveries d JOIN applications a ON a.id = d.application_id
@@ -39,6 +41,10 @@ package enum PortalEvents {
         encoder.dateEncodingStrategy = .iso8601
         let body = String(decoding: try encoder.encode(Event(id: eventID.uuidString.lowercased(), type: "delivery.status_changed",
                                                              createdAt: Timestamp.rfc3339(Timestamp.nowMicroseconds()), data: view)), as: UTF8.self)
+        let unchanged = try connection.query("""
+            SELECT (SELECT body::jsonb -> 'data' FROM portal_events WHERE delivery_id = $1 ORDER BY created_at DESC, id LIMIT 1) = ($2::jsonb -> 'data')
+            """, [deliveryID, PostgresJSON(text: body)]).first?.decode(Bool?.self, at: 0) ?? nil
+        if unchanged == true { return }
         try connection.query("INSERT INTO portal_events (id, department, delivery_id, type, body) VALUES ($1, $2, $3, 'delivery.status_changed', $4)",
                              [eventID, department, deliveryID, body])
         try queue.enqueue(try NewJob(queue: "portal", kind: deliverKind, encoding: Deliver(eventID: eventID), priority: 2,

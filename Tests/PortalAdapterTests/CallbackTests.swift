@@ -125,5 +125,27 @@ struct CallbackTests {
         let types = try connection.query("SELECT body::jsonb->'data'->>'status' FROM portal_events ORDER BY created_at").rows.map { try $0.decode(String.self, at: 0) }
         #expect(types == ["in_progress", "needs_attention"])
         #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'portal'").first?.decode(Int.self, at: 0) == 2)
+        // Settling again with nothing new records no event.
+        _ = try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection)
+        #expect(try connection.query("SELECT count(*) FROM portal_events").first?.decode(Int.self, at: 0) == 2)
+    }
+
+    @Test("channel progress reaches the portal: sent, then delivered, then read are each an event")
+    func channelProgressEvents() throws {
+        let receiver = try CallbackReceiver(secret: "k", failFirst: 0)
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try seedDelivery(on: connection, requested: [.whatsapp], callbackURL: receiver.url, callbackSecret: "k")
+        try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
+        let attemptID = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'whatsapp'").first).decode(Int64.self, at: 0)
+        for state in ["sent", "delivered", "read"] {
+            try connection.query("UPDATE channel_attempts SET state = $2 WHERE id = $1", [attemptID, state])
+            _ = try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection)
+        }
+        let states = try connection.query("""
+            SELECT (SELECT c->>'state' FROM jsonb_array_elements(body::jsonb->'data'->'channels') c WHERE c->>'channel' = 'whatsapp')
+            FROM portal_events ORDER BY created_at, id
+            """).rows.map { try $0.decode(String.self, at: 0) }
+        #expect(states == ["queued", "sent", "delivered", "read"])
     }
 }
