@@ -44,6 +44,9 @@ struct Bench {
         print("")
         try reset()
         try OutcomeBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: seconds).run()
+        print("")
+        try reset()
+        try WhatsAppBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: seconds).run()
     }
 
     func reset() throws {
@@ -192,6 +195,8 @@ final class LockedCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     func add() { lock.lock(); count += 1; lock.unlock() }
+    /// Increments and returns the new value, atomically.
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
 
