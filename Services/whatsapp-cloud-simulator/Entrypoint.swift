@@ -25,6 +25,10 @@ struct WhatsAppCloudSimulator {
                 configuration.notOnWhatsApp = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
             }
             configuration.publicBaseURL = try settings.string("DAKIYA_SIM_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
+            configuration.latency = try settings.seconds("DAKIYA_SIM_LATENCY_SECONDS", default: 0, in: 0...60).seconds
+            configuration.errorRate = Double(try settings.int("DAKIYA_SIM_ERROR_PERCENT", default: 0, in: 0...100)) / 100
+            configuration.timeoutRate = Double(try settings.int("DAKIYA_SIM_TIMEOUT_PERCENT", default: 0, in: 0...100)) / 100
+            configuration.dropRate = Double(try settings.int("DAKIYA_SIM_DROP_PERCENT", default: 0, in: 0...100)) / 100
             webhooks.url = settings.optionalString("DAKIYA_SIM_WEBHOOK_URL")
             webhooks.appSecret = try settings.string("DAKIYA_SIM_APP_SECRET", default: webhooks.appSecret)
             webhooks.sentDelay = try settings.seconds("DAKIYA_SIM_SENT_DELAY_SECONDS", default: 0.05, in: 0...3600).seconds

@@ -26,6 +26,12 @@ struct SimulatorConfiguration: Sendable {
     /// Where download URLs point (this server's own address).
     var publicBaseURL = "http://127.0.0.1:8090"
     var templates: [String: TemplateSpec] = SimulatorConfiguration.defaultTemplates
+    /// Faults on sends, by fraction of requests (0…1): added latency, 500 answers (131000), timeouts (no answer
+    /// for 30 s) and connections dropped without an answer.
+    var latency = 0.0
+    var errorRate = 0.0
+    var timeoutRate = 0.0
+    var dropRate = 0.0
 
     static let defaultTemplates: [String: TemplateSpec] = [
         "dakiya_certificate_issued": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: true),

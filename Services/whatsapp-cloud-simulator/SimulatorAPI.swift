@@ -29,7 +29,8 @@ struct SimulatorAPI: Sendable {
             }
         }
         router.post("/{version}/{phoneNumberId}/messages") { request in
-            graph {
+            if let fault = fault() { return fault }
+            return graph {
                 try simulator.authorize(request)
                 let sender = try request.parameter("phoneNumberId")
                 try simulator.senderExists(sender)
@@ -69,6 +70,22 @@ struct SimulatorAPI: Sendable {
             }
         }
         return router
+    }
+
+    /// A configured fault for this request, if one is drawn.
+    private func fault() -> Response? {
+        let configuration = simulator.configuration
+        if configuration.latency > 0 { usleep(UInt32(configuration.latency * 1_000_000)) }
+        let draw = Double.random(in: 0..<1)
+        if draw < configuration.dropRate { return .dropConnection }
+        if draw < configuration.dropRate + configuration.errorRate {
+            return GraphError(httpStatus: 500, code: 131000, message: "Something went wrong", details: "injected fault").response
+        }
+        if draw < configuration.dropRate + configuration.errorRate + configuration.timeoutRate {
+            usleep(30_000_000)
+            return GraphError(httpStatus: 504, code: 131000, message: "Something went wrong", details: "injected timeout").response
+        }
+        return nil
     }
 
     /// Runs a Graph handler; Meta's errors become Meta's error objects (not problem+json).

@@ -120,6 +120,9 @@ package struct Response: Sendable {
         return Response(status: status, body: Array(try encoder.encode(value)), contentType: "application/json", headers: headers)
     }
 
+    /// Closes the connection without any answer (for simulators that must reproduce a peer dropping it).
+    package static let dropConnection = Response(status: 0)
+
     /// Plain text.
     package static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
         Response(status: status, body: Array(text.utf8), contentType: contentType)

@@ -200,6 +200,7 @@ package final class Server: Service, @unchecked Sendable {
 
     private func respond(_ connection: OpaquePointer, _ state: RequestState, _ response: Response) -> MHD_Result {
         state.hasResponded = true
+        if response.status == 0 { return .NO }   // Response.dropConnection: libmicrohttpd closes the connection
         let mhdResponse = response.body.withUnsafeBytes { bytes in
             MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
         }

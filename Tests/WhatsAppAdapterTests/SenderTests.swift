@@ -18,9 +18,11 @@ final class WhatsAppFixture: @unchecked Sendable {
     let deliveryID: UUID
     static let pdf = Array("%PDF-1.5\n".utf8) + (0..<20_000).map { UInt8(($0 * 13) % 256) }
 
-    init(mobile: String = "+919800000001", notOnWhatsApp: Set<String> = [], withPDF: Bool = true, mps: Double = 80) throws {
+    init(mobile: String = "+919800000001", notOnWhatsApp: Set<String> = [], withPDF: Bool = true, mps: Double = 80,
+         faults: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
         db = try TestDatabase()
         var configuration = SimulatorConfiguration()
+        faults(&configuration)
         configuration.notOnWhatsApp = notOnWhatsApp
         configuration.messagesPerSecond = mps
         simulator = Simulator(configuration: configuration)
@@ -127,6 +129,26 @@ struct SenderTests {
         _ = try fixture.simulator.send(phoneNumberID: "100000000000001", body: Array(#"{"messaging_product": "whatsapp", "to": "+919811111111", "type": "template", "template": {"name": "dakiya_outcome_approved", "language": {"code": "en"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]}}"#.utf8))
         let limited = #expect(throws: JobError.self) { try fixture.sender().handle(try fixture.job()) }
         #expect(limited?.kind == .snooze(.seconds(2)))
+    }
+
+    @Test("transport faults are retryable and lose nothing: a 500, a dropped connection, a slow answer")
+    func faults() throws {
+        let failing = try WhatsAppFixture(withPDF: false) { $0.errorRate = 1 }
+        let error = #expect(throws: JobError.self) { try failing.sender().handle(try failing.job()) }
+        #expect(error?.kind == .retryable)
+        #expect(error?.code == "131000")
+        #expect(try failing.attempt().state == "sending")
+
+        let dropping = try WhatsAppFixture(withPDF: false) { $0.dropRate = 1 }
+        let dropped = #expect(throws: JobError.self) { try dropping.sender().handle(try dropping.job()) }
+        #expect(dropped?.kind == .retryable)
+        #expect(dropping.simulator.acceptedMessages.isEmpty)
+
+        let slow = try WhatsAppFixture(withPDF: false) { $0.latency = 0.3 }
+        let started = ContinuousClock.now
+        try slow.sender().handle(try slow.job())
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        #expect(slow.simulator.acceptedMessages.count == 1)
     }
 
     @Test("template parameters are cleaned of line breaks, tabs, long space runs and emptiness")
