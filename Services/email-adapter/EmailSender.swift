@@ -5,7 +5,6 @@ import HTTPClient
 import JobQueue
 import Postgres
 import ServiceRuntime
-import Synchronization
 
 /// Email settings, validated at start.
 struct EmailSettings: Sendable {
@@ -50,14 +49,10 @@ final class EmailSender: Sendable {
     let settings: EmailSettings
     let templates: TemplateStore
     let logger: Logger
-    private let clients = Mutex<[ClientBox]>([])
+    /// One pool per SMTP server (the real one, and the test sink for test-key deliveries).
+    private let clients: ReusePool<SMTPClient>
+    private let testClients: ReusePool<SMTPClient>?
     private let sent, failed, paused: Counter
-
-    final class ClientBox: @unchecked Sendable {   // used by one thread at a time: taken from and returned to `clients`
-        let client: SMTPClient
-        let url: String
-        init(_ client: SMTPClient, url: String) { self.client = client; self.url = url }
-    }
 
     init(pool: ConnectionPool, queue: JobQueue, settings: EmailSettings, logger: Logger, metrics: MetricsRegistry) {
         self.pool = pool
@@ -65,6 +60,8 @@ final class EmailSender: Sendable {
         self.settings = settings
         self.templates = TemplateStore(logger: logger)
         self.logger = logger
+        clients = ReusePool { try SMTPClient(configuration: settings.smtp) }
+        testClients = settings.testSMTP.map { test in ReusePool { try SMTPClient(configuration: test) } }
         sent = metrics.counter("dakiya_email_sent_total", help: "Emails accepted by the SMTP server.")
         failed = metrics.counter("dakiya_email_failed_total", help: "Emails refused for good (SMTP 5xx).")
         paused = metrics.counter("dakiya_email_configuration_errors_total", help: "Sends put off because of an SMTP setting (auth, TLS).")
@@ -105,11 +102,11 @@ final class EmailSender: Sendable {
             let message = try compose(context, recipient: recipient, on: connection)
             let messageID = message.messageID
             do {
-                let target = context.isTest ? settings.testSMTP : settings.smtp
-                if let target {
-                    try withClient(target) { try $0.send(from: message.from.email, to: [recipient], message: MailComposer.compose(message)) }
+                let pool = context.isTest ? testClients : clients
+                if let pool {
+                    try pool.with { try $0.send(from: message.from.email, to: [recipient], message: MailComposer.compose(message)) }
                 }
-                try settle(context, state: "sent", providerID: target == nil ? "test-sink:" + messageID : messageID, on: connection)
+                try settle(context, state: "sent", providerID: pool == nil ? "test-sink:" + messageID : messageID, on: connection)
                 sent.increment()
             } catch let error as SMTPError {
                 let attemptLogger = logger.with(["delivery.id": context.deliveryID.uuidString.lowercased(), "attempt.id": String(context.attemptID),
@@ -186,14 +183,5 @@ final class EmailSender: Sendable {
                 """, [context.attemptID, state, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
             try DeliveryJobs.announceSettled(attemptID: context.attemptID, deliveryID: context.deliveryID, queue: queue, on: tx)
         }
-    }
-
-    private func withClient<T>(_ configuration: SMTPConfiguration, _ body: (SMTPClient) throws -> T) throws -> T {
-        let box = try clients.withLock { boxes -> ClientBox? in
-            guard let index = boxes.firstIndex(where: { $0.url == configuration.url }) else { return nil }
-            return boxes.remove(at: index)
-        } ?? ClientBox(try SMTPClient(configuration: configuration), url: configuration.url)
-        defer { clients.withLock { $0.append(box) } }
-        return try body(box.client)
     }
 }

@@ -4,25 +4,20 @@ import HTTPClient
 import JobQueue
 import Postgres
 import ServiceRuntime
-import Synchronization
 
 /// Sends stored portal events to the department's callback URL, signed; retried through the job table.
 final class CallbackSender: Sendable {
     let pool: ConnectionPool
     let logger: Logger
     let configuration: HTTPClientConfiguration
-    private let clients = Mutex<[ClientBox]>([])
+    private let clients: ReusePool<HTTPClient>
     private let delivered, refused: Counter
-
-    final class ClientBox: @unchecked Sendable {   // one thread at a time: taken from and returned to `clients`
-        let client: HTTPClient
-        init(_ client: HTTPClient) { self.client = client }
-    }
 
     init(pool: ConnectionPool, logger: Logger, metrics: MetricsRegistry, configuration: HTTPClientConfiguration = HTTPClientConfiguration(timeout: .seconds(10))) {
         self.pool = pool
         self.logger = logger
         self.configuration = configuration
+        clients = ReusePool { try HTTPClient(configuration: configuration) }
         delivered = metrics.counter("dakiya_callbacks_delivered_total", help: "Status events the portal accepted (2xx).")
         refused = metrics.counter("dakiya_callbacks_failed_attempts_total", help: "Callback attempts answered with an error or not answered.")
     }
@@ -46,7 +41,7 @@ final class CallbackSender: Sendable {
         let eventID = request.eventID.uuidString.lowercased()
         var status = 0
         do {
-            status = try withClient { client in
+            status = try clients.with { client in
                 try client.send(HTTPClientRequest(method: "POST", url: url, headers: [
                     ("Dakiya-Event-Id", eventID),
                     (CallbackSignature.header, CallbackSignature.sign(body: body, secret: secret, timestamp: timestamp)),
@@ -77,11 +72,5 @@ final class CallbackSender: Sendable {
                 WHERE id = $1
                 """, [eventID, status, delivered])
         }
-    }
-
-    private func withClient<T>(_ body: (HTTPClient) throws -> T) throws -> T {
-        let box = try clients.withLock { $0.popLast() } ?? ClientBox(try HTTPClient(configuration: configuration))
-        defer { clients.withLock { $0.append(box) } }
-        return try body(box.client)
     }
 }

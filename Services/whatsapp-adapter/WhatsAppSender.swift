@@ -4,7 +4,6 @@ import HTTPClient
 import JobQueue
 import Postgres
 import ServiceRuntime
-import Synchronization
 
 /// Graph API settings, validated at start. The defaults point at the local simulator that `make run` starts.
 struct WhatsAppSettings: Sendable {
@@ -77,13 +76,8 @@ final class WhatsAppSender: Sendable {
     let settings: WhatsAppSettings
     let logger: Logger
     let pacer: Pacer
-    private let clients = Mutex<[ClientBox]>([])
+    private let clients = ReusePool { try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
     private let accepted, failed, paused: Counter
-
-    final class ClientBox: @unchecked Sendable {   // one thread at a time: taken from and returned to `clients`
-        let client: HTTPClient
-        init(_ client: HTTPClient) { self.client = client }
-    }
 
     init(pool: ConnectionPool, queue: JobQueue, settings: WhatsAppSettings, logger: Logger, metrics: MetricsRegistry) {
         self.pool = pool
@@ -266,7 +260,7 @@ final class WhatsAppSender: Sendable {
         guard let document = try connection.query("SELECT file_name, media_type, content FROM documents WHERE id = $1 AND purged_at IS NULL", [documentID]).first else {
             throw GraphAPIError(code: 131053, message: "the certificate is no longer kept", httpStatus: 0)
         }
-        let response = try withClient { client in
+        let response = try clients.with { client in
             try client.send(HTTPClientRequest(method: "POST", url: base + "/\(settings.version)/\(settings.phoneNumberID)/media",
                                               headers: [("Authorization", "Bearer \(settings.accessToken)")],
                                               body: .multipart([MultipartPart(name: "messaging_product", value: "whatsapp"),
@@ -286,7 +280,7 @@ final class WhatsAppSender: Sendable {
 
     func post(_ url: String, json: String) throws -> String {
         guard pacer.waitForSender() else { throw JobError.snooze(.milliseconds(500), "sender throughput") }
-        let response = try withClient { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(settings.accessToken)")])) }
+        let response = try clients.with { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(settings.accessToken)")])) }
         struct Accepted: Decodable { struct Message: Decodable { var id: String }; var messages: [Message] }
         guard response.status == 200, let wamid = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first?.id else {
             throw Self.graphError(response)
@@ -316,11 +310,5 @@ final class WhatsAppSender: Sendable {
                 """, [context.attemptID, state, failureKind, code, text.map { String($0.prefix(500)) }])
             try DeliveryJobs.announceSettled(attemptID: context.attemptID, deliveryID: context.deliveryID, queue: queue, on: tx)
         }
-    }
-
-    private func withClient<T>(_ body: (HTTPClient) throws -> T) throws -> T {
-        let box = try clients.withLock { $0.popLast() } ?? ClientBox(try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))))
-        defer { clients.withLock { $0.append(box) } }
-        return try body(box.client)
     }
 }

@@ -206,3 +206,13 @@ final class StartTimes: @unchecked Sendable {
     func record(_ id: Int64) { let now = MonotonicTime.now(); lock.lock(); times[id] = now; lock.unlock() }
     func time(of id: Int64) -> MonotonicTime? { lock.lock(); defer { lock.unlock() }; return times[id] }
 }
+
+/// Starts one of the package's executables from `binaries` with `environment` (its output discarded).
+func startExecutable(_ name: String, in binaries: URL, environment: [String: String]) throws -> Process {
+    let process = Process()
+    process.executableURL = binaries.appendingPathComponent(name)
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    return process
+}

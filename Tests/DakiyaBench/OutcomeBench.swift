@@ -45,12 +45,7 @@ struct OutcomeBench {
     }
 
     func start(_ name: String, _ environment: [String: String]) throws -> Process {
-        let process = Process()
-        process.executableURL = binaries.appendingPathComponent(name)
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+        try startExecutable(name, in: binaries, environment: environment)
     }
 
     func body(application: String, certificate: [UInt8]?) -> String {

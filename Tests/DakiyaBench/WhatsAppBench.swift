@@ -109,12 +109,7 @@ struct WhatsAppBench {
     }
 
     func start(_ name: String, _ environment: [String: String]) throws -> Process {
-        let process = Process()
-        process.executableURL = binaries.appendingPathComponent(name)
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+        try startExecutable(name, in: binaries, environment: environment)
     }
 
     /// User plus system CPU seconds of a process, from /proc.
