@@ -173,15 +173,7 @@ final class EmailSender: Sendable {
     /// Records the final state and tells the dispatcher, in one transaction.
     func settle(_ context: Context, state: String, providerID: String? = nil, failureKind: String? = nil, code: String? = nil, text: String? = nil,
                 on connection: Connection) throws {
-        try connection.transaction { tx in
-            try tx.query("""
-                UPDATE channel_attempts SET state = $2, provider_message_id = coalesce($3, provider_message_id), failure_kind = $4,
-                       error_code = $5, error_text = $6, updated_at = now(),
-                       sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
-                       failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END
-                WHERE id = $1 AND channel_state_rank(state) < channel_state_rank($2)
-                """, [context.attemptID, state, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
-            try DeliveryJobs.announceSettled(attemptID: context.attemptID, deliveryID: context.deliveryID, queue: queue, on: tx)
-        }
+        try ChannelAttempts.finish(attemptID: context.attemptID, deliveryID: context.deliveryID, state: state, providerID: providerID,
+                                   failureKind: failureKind, code: code, text: text, queue: queue, on: connection)
     }
 }

@@ -120,10 +120,13 @@ final class WhatsAppSender: Sendable {
                 let wamid = try post(base + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: message)
                 try record(context, wamid: wamid, on: connection)
                 accepted.increment()
-            } catch let error as GraphAPIError {
-                try handleGraphError(error, context: context, job: job, on: connection)
-            } catch let error as HTTPClientError {
-                throw JobError.retryable("Graph API not reachable: \(error.code)", code: error.code.rawValue)
+            } catch let error as GraphAPIError where error.handling == .permanent {
+                failed.increment()
+                logger.warning("WhatsApp refused the message for good", ["attempt.id": String(context.attemptID),
+                                                                          "whatsapp.error_code": String(error.code), "error": error.message])
+                try settle(context, state: "failed", failureKind: "permanent", code: String(error.code), text: error.message, on: connection)
+            } catch {
+                throw jobError(for: error, attempt: job.attempt)
             }
         }
     }
@@ -136,18 +139,8 @@ final class WhatsAppSender: Sendable {
             ?? envelope + "\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\(JSONText.quoted(String(reply.text.prefix(4096))))}}"
         do {
             _ = try post(settings.graphURL + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: body)
-        } catch let error as GraphAPIError {
-            switch error.handling {
-            case .snoozeSender(let delay):
-                pacer.sender.drain(seconds: delay.seconds)
-                throw JobError.snooze(delay, "throughput limit (\(error.code))")
-            case .snoozeRecipient: throw JobError.snooze(.seconds(6), "pair rate limit (131056)")
-            case .configuration: throw JobError.snooze(.seconds(60), "configuration (\(error.code))")
-            case .permanent: throw JobError.permanent("reply refused (\(error.code))", code: String(error.code))
-            case .retryable: throw JobError.retryable("Graph API error \(error.code)", code: String(error.code))
-            }
-        } catch let error as HTTPClientError {
-            throw JobError.retryable("Graph API not reachable: \(error.code)", code: error.code.rawValue)
+        } catch {
+            throw jobError(for: error, attempt: job.attempt)
         }
     }
 
@@ -162,30 +155,36 @@ final class WhatsAppSender: Sendable {
                 + "\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(try row.decode(String.self, at: 1)))}}"
             do {
                 _ = try post(settings.graphURL + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: body)
-            } catch let error as GraphAPIError {
-                throw error.handling == .permanent ? JobError.permanent("re-send refused (\(error.code))") : JobError.retryable("Graph API error \(error.code)")
+            } catch {
+                throw jobError(for: error, attempt: job.attempt)
             }
         }
     }
 
-    func handleGraphError(_ error: GraphAPIError, context: Context, job: ClaimedJob, on connection: Connection) throws {
-        let attemptLogger = logger.with(["attempt.id": String(context.attemptID), "whatsapp.error_code": String(error.code)])
+    /// What the queue should do after a Graph API or transport failure: the one place that maps Meta's
+    /// `error.code` classes to snooze, back-off, pause or retry (a permanent refusal of an outcome is settled by the caller).
+    func jobError(for error: any Error, attempt: Int16) -> any Error {
+        if let error = error as? JobError { return error }
+        if let error = error as? HTTPClientError {
+            return JobError.retryable("Graph API not reachable: \(error.code)", code: error.code.rawValue)
+        }
+        guard let error = error as? GraphAPIError else { return error }
+        let code = String(error.code)
         switch error.handling {
         case .snoozeSender(let delay):
             pacer.sender.drain(seconds: delay.seconds)   // the whole number slows down, not just this message
-            throw JobError.snooze(delay, "throughput limit (\(error.code))")
+            return JobError.snooze(delay, "throughput limit (\(code))")
         case .snoozeRecipient:
-            throw JobError.snooze(.seconds(Int64(min(4096, pow(4, Double(max(1, Int(job.attempt))))))), "pair rate limit (131056)")
+            return JobError.snooze(.seconds(Int64(min(4096, pow(4, Double(max(1, Int(attempt))))))), "pair rate limit (131056)")
         case .permanent:
             failed.increment()
-            attemptLogger.warning("WhatsApp refused the message for good", ["error": error.message])
-            try settle(context, state: "failed", failureKind: "permanent", code: String(error.code), text: error.message, on: connection)
+            return JobError.permanent("WhatsApp refused the message (\(code))", code: code)
         case .configuration:
             paused.increment()
-            attemptLogger.error("WhatsApp configuration problem: sending waits until it is fixed", ["error": error.message])
-            throw JobError.snooze(.seconds(60), "configuration (\(error.code))")
+            logger.error("WhatsApp configuration problem: sending waits until it is fixed", ["whatsapp.error_code": code, "error": error.message])
+            return JobError.snooze(.seconds(60), "configuration (\(code))")
         case .retryable:
-            throw JobError.retryable("Graph API error \(error.code)", code: String(error.code))
+            return JobError.retryable("Graph API error \(code)", code: code)
         }
     }
 
@@ -302,13 +301,7 @@ final class WhatsAppSender: Sendable {
     }
 
     func settle(_ context: Context, state: String, failureKind: String? = nil, code: String? = nil, text: String? = nil, on connection: Connection) throws {
-        try connection.transaction { tx in
-            try tx.query("""
-                UPDATE channel_attempts SET state = $2, failure_kind = $3, error_code = $4, error_text = $5, updated_at = now(),
-                       failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END
-                WHERE id = $1 AND channel_state_rank(state) < channel_state_rank($2)
-                """, [context.attemptID, state, failureKind, code, text.map { String($0.prefix(500)) }])
-            try DeliveryJobs.announceSettled(attemptID: context.attemptID, deliveryID: context.deliveryID, queue: queue, on: tx)
-        }
+        try ChannelAttempts.finish(attemptID: context.attemptID, deliveryID: context.deliveryID, state: state, failureKind: failureKind,
+                                   code: code, text: text, queue: queue, on: connection)
     }
 }

@@ -85,6 +85,12 @@ package struct HTTPClientError: Error, CustomStringConvertible, Sendable {
     /// libcurl's explanation (names hosts, never bodies).
     package var message: String
 
+    package init(code: Code, curlCode: Int32, message: String) {
+        self.code = code
+        self.curlCode = curlCode
+        self.message = message
+    }
+
     package var description: String { "HTTP client \(code): \(message) (CURLcode \(curlCode))" }
 }
 

@@ -1,6 +1,7 @@
 import Cryptography
 import Delivery
 import Foundation
+import HTTPClient
 import HTTPServer
 import JobQueue
 import Postgres
@@ -149,6 +150,20 @@ struct SenderTests {
         try slow.sender().handle(try slow.job())
         #expect(ContinuousClock.now - started >= .milliseconds(300))
         #expect(slow.simulator.acceptedMessages.count == 1)
+    }
+
+    @Test("one mapping from Graph and transport errors to job outcomes serves sends, replies and re-sends")
+    func errorMapping() throws {
+        let fixture = try WhatsAppFixture(withPDF: false)
+        let sender = fixture.sender()
+        func kind(_ error: any Error) -> JobError.Kind? { (sender.jobError(for: error, attempt: 2) as? JobError)?.kind }
+        #expect(kind(GraphAPIError(code: 130429, message: "", httpStatus: 400)) == .snooze(.seconds(2)))
+        #expect(sender.pacer.sender.take() != nil, "a throughput answer drains the sender's bucket")
+        #expect(kind(GraphAPIError(code: 131056, message: "", httpStatus: 400)) == .snooze(.seconds(16)), "4^attempt seconds for the pair limit")
+        #expect(kind(GraphAPIError(code: 190, message: "", httpStatus: 401)) == .snooze(.seconds(60)))
+        #expect(kind(GraphAPIError(code: 131026, message: "", httpStatus: 400)) == .permanent)
+        #expect(kind(GraphAPIError(code: 131000, message: "", httpStatus: 500)) == .retryable)
+        #expect(kind(HTTPClientError(code: .couldNotConnect, curlCode: 7, message: "")) == .retryable)
     }
 
     @Test("template parameters are cleaned of line breaks, tabs, long space runs and emptiness")
