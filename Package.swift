@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "Email", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/Email"),
         .target(name: "Delivery", dependencies: ["Postgres", "JobQueue", "Cryptography", "ServiceRuntime"], path: "Shared/Delivery"),
+        .target(name: "Appeals", dependencies: ["Postgres", "JobQueue", "Delivery", "Cryptography"], path: "Shared/Appeals",
+                resources: [.copy("catalogue")]),
         .target(
             name: "ServiceHost",
             dependencies: ["Postgres", "HTTPServer", "ServiceRuntime", "JobQueue", "Migrations"],
@@ -57,7 +59,10 @@ let package = Package(
         ),
         .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
         .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"], path: "Services/email-adapter", exclude: ["README.md"]),
-        .executableTarget(name: "AppealsService", dependencies: ["ServiceHost"], path: "Services/appeals-service", exclude: ["README.md"]),
+        .executableTarget(
+            name: "AppealsService", dependencies: ["ServiceHost", "Appeals", "Delivery", "Cryptography"],
+            path: "Services/appeals-service", exclude: ["README.md"], resources: [.copy("openapi.json")]
+        ),
         .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
             name: "WhatsAppCloudSimulator", dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
@@ -65,7 +70,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "DakiyaAdmin",
-            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography"],
+            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography", "Appeals"],
             path: "Services/dakiya-admin"
         ),
 
@@ -99,6 +104,11 @@ let package = Package(
             dependencies: ["WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
                            "ServiceRuntime", "TestSupport", "Cryptography"],
             path: "Tests/WhatsAppAdapterTests"
+        ),
+        .testTarget(
+            name: "AppealsTests",
+            dependencies: ["Appeals", "AppealsService", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            path: "Tests/AppealsTests"
         ),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JobQueue", "Postgres", "TestSupport"], path: "Tests/DeliveryTests"),
         .testTarget(

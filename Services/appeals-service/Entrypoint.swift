@@ -1,14 +1,23 @@
+import Appeals
+import Delivery
 import ServiceHost
+import ServiceRuntime
 
 /// appeals-service: appeals under the Right to Public Services Act (issue 5).
 ///
-/// Consumes the `appeals` job queue. Its routes and job handlers arrive with that issue; until then it
-/// runs the common shell (health, readiness, metrics, the job loop with its `ping` canary, maintenance).
+/// Serves the appeals API (portal and officers), consumes the `appeals` queue (`appeal.file`: an appeal a
+/// citizen confirmed on WhatsApp) and sweeps deadlines: lapsed time limits, overdue appeals.
 @main
 struct AppealsService {
     static func main() {
-        ServiceHost.main(service: "appeals-service", queue: "appeals", defaultPort: 8083) { _ in
-            ServiceParts()
+        ServiceHost.main(service: "appeals-service", queue: "appeals", defaultPort: 8083) { context in
+            let interval = try Settings().seconds("DAKIYA_APPEALS_SWEEP_INTERVAL_SECONDS", default: 300, in: 1...86_400)
+            let desk = AppealsDesk(queue: context.queue)
+            let api = AppealsAPI(pool: context.pool, desk: desk, logger: context.logger)
+            let intake = WhatsAppFiling(pool: context.pool, desk: desk, queue: context.queue, logger: context.logger)
+            return ServiceParts(router: api.makeRouter(), handlers: [AppealHandOver.fileKind: { job in try intake.handle(job) }], services: [
+                DeadlineSweep.service(pool: context.pool, desk: desk, interval: interval, logger: context.logger, metrics: context.metrics),
+            ])
         }
     }
 }

@@ -4,6 +4,7 @@ import Postgres
 import ServiceRuntime
 import Delivery
 import Cryptography
+import Appeals
 
 /// The operators' command-line tool.
 ///
@@ -18,6 +19,17 @@ import Cryptography
 ///                                             create an API key; the secret is printed once, only its hash is kept
 ///     dakiya-admin key list                   list keys (prefix, kind, department, offices, state)
 ///     dakiya-admin key revoke PREFIX          revoke a key at once
+///     dakiya-admin catalogue import FILE|--sample
+///                                             import a service catalogue CSV (or the Maharashtra sample)
+///     dakiya-admin officer-key create --role ROLE --office CODE --name TEXT
+///                                             create an officer key (acts for that role at that office); printed once
+///     dakiya-admin officer-key revoke PREFIX  revoke an officer key
+///     dakiya-admin holiday add CALENDAR YYYY-MM-DD NAME
+///                                             add a holiday to a calendar (MH by default for every office)
+///     dakiya-admin extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]
+///                                             declare a time-limit extension (election, calamity)
+///     dakiya-admin auto-appeal STATE on|off   file first appeals automatically when a time limit lapses
+///     dakiya-admin overdue                    overdue appeals per authority and office
 @main
 struct DakiyaAdmin {
     static func main() {
@@ -71,6 +83,8 @@ struct DakiyaAdmin {
                 }
                 print("callbacks for \(arguments[2]) go to \(arguments[3])")
                 print("signing secret (shown once, give it to the portal): \(secret)")
+            case "catalogue", "officer-key", "holiday", "extension", "auto-appeal", "overdue":
+                try appealsCommand(arguments, connection: try Connection(url: url, applicationName: "dakiya-admin"))
             case "key" where arguments.count >= 2:
                 try keyCommand(Array(arguments.dropFirst()), connection: try Connection(url: url, applicationName: "dakiya-admin"))
             default:
@@ -90,6 +104,9 @@ struct DakiyaAdmin {
     static func usage() -> Never {
         print("usage: dakiya-admin migrate [--folder DIR] | dead-jobs QUEUE [LIMIT] | department add CODE NAME")
         print("       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... | key list | key revoke PREFIX")
+        print("       dakiya-admin catalogue import FILE|--sample | officer-key create --role ROLE --office CODE --name TEXT | officer-key revoke PREFIX")
+        print("       dakiya-admin holiday add CALENDAR DATE NAME | extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]")
+        print("       dakiya-admin auto-appeal STATE on|off | overdue")
         exit(64)
     }
 
@@ -124,6 +141,70 @@ struct DakiyaAdmin {
         case "revoke" where arguments.count == 2:
             guard try APIKeys.revoke(prefix: arguments[1], on: connection) else { throw UsageError(message: "no active key \(arguments[1])") }
             print("revoked \(arguments[1])")
+        default:
+            usage()
+        }
+    }
+
+    static func options(_ arguments: ArraySlice<String>) throws -> [String: String] {
+        var values: [String: String] = [:]
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            guard arguments[index].hasPrefix("--"), index + 1 < arguments.endIndex else { throw UsageError(message: "expected --option VALUE at \(arguments[index])") }
+            values[String(arguments[index].dropFirst(2))] = arguments[index + 1]
+            index += 2
+        }
+        return values
+    }
+
+    static func appealsCommand(_ arguments: [String], connection: Connection) throws {
+        switch (arguments[0], arguments.count > 1 ? arguments[1] : "") {
+        case ("catalogue", "import") where arguments.count == 3:
+            let text = arguments[2] == "--sample" ? try Catalogue.maharashtraSample() : try String(contentsOfFile: arguments[2], encoding: .utf8)
+            do {
+                print("imported \(try Catalogue.importCSV(text, on: connection)) catalogue rules")
+            } catch let error as CatalogueError {
+                throw UsageError(message: "catalogue not imported: \(error)")
+            }
+        case ("officer-key", "create"):
+            let values = try options(arguments[2...])
+            guard let role = values["role"], let office = values["office"], let name = values["name"] else {
+                throw UsageError(message: "officer-key create needs --role, --office and --name")
+            }
+            let (secret, key) = try OfficerKeys.create(role: role, office: office, officerName: name, on: connection)
+            print("created officer key \(key.prefix) for \(role) at \(office)")
+            print("secret (shown once, store it now): \(secret)")
+        case ("officer-key", "revoke") where arguments.count == 3:
+            guard try OfficerKeys.revoke(prefix: arguments[2], on: connection) else { throw UsageError(message: "no active officer key \(arguments[2])") }
+            print("revoked \(arguments[2])")
+        case ("holiday", "add") where arguments.count == 5:
+            guard let day = CivilDate(arguments[3]) else { throw UsageError(message: "the date must be YYYY-MM-DD") }
+            try connection.query("INSERT INTO calendars (code) VALUES ($1) ON CONFLICT DO NOTHING", [arguments[2]])
+            try connection.query("INSERT INTO holidays (calendar, day, name) VALUES ($1, $2::date, $3) ON CONFLICT (calendar, day) DO UPDATE SET name = excluded.name",
+                                 [arguments[2], day, arguments[4]])
+            print("holiday \(day) added to calendar \(arguments[2])")
+        case ("extension", "add") where arguments.count >= 8:
+            guard ["pause", "extend"].contains(arguments[3]), let from = CivilDate(arguments[4]), let to = CivilDate(arguments[5]), from <= to,
+                  let days = Int(arguments[6]), days >= 0, arguments[3] == "pause" || days > 0 else {
+                throw UsageError(message: "extension add STATE pause|extend FROM TO DAYS REASON: dates as YYYY-MM-DD (FROM <= TO), DAYS > 0 for extend")
+            }
+            let values = try options(arguments[8...])
+            try connection.query("""
+                INSERT INTO time_limit_extensions (state, office_code, service_code, kind, starts_on, ends_on, extra_days, reason)
+                VALUES ($1, $2, $3, $4, $5::date, $6::date, $7, $8)
+                """, [arguments[2], values["office"], values["service"], arguments[3], from, to, days, arguments[7]])
+            print("\(arguments[3]) from \(from) to \(to) recorded for \(arguments[2]); running clocks move at the next deadline sweep")
+        case ("auto-appeal", "on"), ("auto-appeal", "off"):
+            throw UsageError(message: "auto-appeal STATE on|off")
+        case ("auto-appeal", _) where arguments.count == 3 && ["on", "off"].contains(arguments[2]):
+            try connection.query("""
+                INSERT INTO appeal_state_settings (state, auto_first_appeal) VALUES ($1, $2) ON CONFLICT (state) DO UPDATE SET auto_first_appeal = excluded.auto_first_appeal
+                """, [arguments[1], arguments[2] == "on"])
+            print("automatic first appeals for \(arguments[1]): \(arguments[2])")
+        case ("overdue", _):
+            for group in try AppealsDesk.overdue(office: nil, today: CivilDate(Date()), on: connection) {
+                print("\(group.authority.office)\t\(group.authority.role)\t\(group.numbers.count) overdue\toldest due \(group.oldest)\t\(group.numbers.joined(separator: ","))")
+            }
         default:
             usage()
         }

@@ -24,7 +24,7 @@ struct Dispatcher {
                     }
                 },
             ], services: [
-                DocumentRetention(pool: context.pool, logger: context.logger, metrics: context.metrics),
+                DocumentRetention.service(pool: context.pool, logger: context.logger, metrics: context.metrics),
             ])
         }
     }

@@ -153,7 +153,7 @@ final class EmailSender: Sendable {
             attachment = MailMessage.Attachment(fileName: try document.decode(String.self, at: 0), mediaType: try document.decode(String.self, at: 1),
                                                 bytes: try document.decode(PostgresBytes.self, at: 2).bytes)
         }
-        let kind = context.decision == "rejected" ? "rejected" : context.decision == "other" ? "other" : attachment != nil ? "certificate_issued" : "approved"
+        let kind = ["rejected", "other", "appeal"].contains(context.decision) ? context.decision : attachment != nil ? "certificate_issued" : "approved"
         let values = TemplateValues(applicationID: context.applicationID, service: context.service, office: context.office,
                                     department: context.departmentName, reasons: context.reasons,
                                     appealURL: settings.appealURL.replacingOccurrences(of: "{application_id}",

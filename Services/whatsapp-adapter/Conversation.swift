@@ -12,7 +12,7 @@ struct Conversation {
     static let languages: [(id: String, title: String)] = [("en", "English"), ("mr", "मराठी"), ("hi", "हिन्दी"), ("te", "తెలుగు")]
 
     struct Texts: Sendable {
-        var menuBody, menuButton, track, certificates, appeal, help, askApplication, notFound, noCertificates, certificatesBody, helpText, appealText: String
+        var menuBody, menuButton, track, certificates, appeal, help, askApplication, notFound, noCertificates, certificatesBody, helpText: String
         var statusLine: @Sendable (String, String, String) -> String   // application, decision, date
     }
 
@@ -21,25 +21,21 @@ struct Conversation {
                     appeal: "File an appeal", help: "Help", askApplication: "Please send your application number.",
                     notFound: "We found no application with that number for this mobile number.", noCertificates: "No certificates have been sent to this number yet.",
                     certificatesBody: "Choose a certificate to receive it again.", helpText: "Choose an option from the menu. Reply STOP to stop WhatsApp messages.",
-                    appealText: "You can file an appeal on the portal's appeal page; filing here on WhatsApp is coming soon.",
                     statusLine: { "Application \($0): \($1) on \($2)." }),
         "mr": Texts(menuBody: "आम्ही तुमची कशी मदत करू?", menuButton: "मेनू", track: "अर्जाची स्थिती", certificates: "माझी प्रमाणपत्रे",
                     appeal: "अपील दाखल करा", help: "मदत", askApplication: "कृपया तुमचा अर्ज क्रमांक पाठवा.",
                     notFound: "या मोबाईल क्रमांकासाठी त्या क्रमांकाचा अर्ज आढळला नाही.", noCertificates: "या क्रमांकावर अद्याप कोणतेही प्रमाणपत्र पाठवलेले नाही.",
                     certificatesBody: "पुन्हा मिळवण्यासाठी प्रमाणपत्र निवडा.", helpText: "मेनूमधून पर्याय निवडा. WhatsApp संदेश थांबवण्यासाठी STOP पाठवा.",
-                    appealText: "तुम्ही पोर्टलच्या अपील पानावर अपील दाखल करू शकता; येथे WhatsApp वर अपील लवकरच उपलब्ध होईल.",
                     statusLine: { "अर्ज \($0): \($1), दिनांक \($2)." }),
         "hi": Texts(menuBody: "हम आपकी कैसे मदद करें?", menuButton: "मेनू", track: "आवेदन की स्थिति", certificates: "मेरे प्रमाणपत्र",
                     appeal: "अपील दायर करें", help: "सहायता", askApplication: "कृपया अपना आवेदन क्रमांक भेजें।",
                     notFound: "इस मोबाइल नंबर के लिए उस क्रमांक का कोई आवेदन नहीं मिला।", noCertificates: "इस नंबर पर अभी तक कोई प्रमाणपत्र नहीं भेजा गया है।",
                     certificatesBody: "दोबारा पाने के लिए प्रमाणपत्र चुनें।", helpText: "मेनू से विकल्प चुनें। WhatsApp संदेश रोकने के लिए STOP भेजें।",
-                    appealText: "आप पोर्टल के अपील पृष्ठ पर अपील दायर कर सकते हैं; यहाँ WhatsApp पर अपील जल्द उपलब्ध होगी।",
                     statusLine: { "आवेदन \($0): \($1), दिनांक \($2)।" }),
         "te": Texts(menuBody: "మేము మీకు ఎలా సహాయం చేయగలం?", menuButton: "మెనూ", track: "దరఖాస్తు స్థితి", certificates: "నా ధృవీకరణ పత్రాలు",
                     appeal: "అప్పీల్ దాఖలు", help: "సహాయం", askApplication: "దయచేసి మీ దరఖాస్తు సంఖ్యను పంపండి.",
                     notFound: "ఈ మొబైల్ నంబర్‌కు ఆ సంఖ్యతో దరఖాస్తు కనబడలేదు.", noCertificates: "ఈ నంబర్‌కు ఇంకా ఏ ధృవీకరణ పత్రం పంపలేదు.",
                     certificatesBody: "మళ్లీ పొందడానికి ధృవీకరణ పత్రాన్ని ఎంచుకోండి.", helpText: "మెనూ నుండి ఎంపికను ఎంచుకోండి. WhatsApp సందేశాలు ఆపడానికి STOP పంపండి.",
-                    appealText: "మీరు పోర్టల్ అప్పీల్ పేజీలో అప్పీల్ దాఖలు చేయవచ్చు; ఇక్కడ WhatsApp లో అప్పీల్ త్వరలో అందుబాటులోకి వస్తుంది.",
                     statusLine: { "దరఖాస్తు \($0): \($1), తేదీ \($2)." }),
     ]
 
@@ -54,7 +50,9 @@ struct Conversation {
         let mobile = "+" + number
         let text = ((message["text"] as? [String: Any])?["body"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines)
         let interactive = message["interactive"] as? [String: Any]
+        // A list or button reply carries our id; a template's quick-reply button carries its payload.
         let choice = ((interactive?["list_reply"] ?? interactive?["button_reply"]) as? [String: Any])?["id"] as? String
+            ?? (message["button"] as? [String: Any])?["payload"] as? String
         let row = try tx.query("SELECT language, state FROM whatsapp_conversations WHERE number = $1 FOR UPDATE", [number]).first
         var language = try row?.decode(String?.self, at: 0)
         let state = try row?.decode(String.self, at: 1) ?? "menu"
@@ -76,7 +74,9 @@ struct Conversation {
         let t = Self.texts[lang] ?? Self.texts["en"]!
         // A digit picks a menu entry only at the menu; while we wait for an application number, text is that number.
         let digit = state == "menu" ? text : nil
-        if choice == "menu:track" || digit == "1" {
+        if try appealStep(state: state, choice: choice, text: text, digit: digit, number: number, language: lang, wamid: wamid, replies: &replies, on: tx) {
+            // handled by the appeal steps
+        } else if choice == "menu:track" || digit == "1" {
             try save(number, language: lang, state: "awaiting_application_id", on: tx)
             replies.append(OptOut.Reply(to: mobile, text: t.askApplication))
         } else if state == "awaiting_application_id", choice == nil, let text, !text.isEmpty {
@@ -92,8 +92,6 @@ struct Conversation {
             } else {
                 replies.append(menu(to: mobile, language: lang))
             }
-        } else if choice == "menu:appeal" || digit == "3" {
-            replies.append(OptOut.Reply(to: mobile, text: t.appealText))
         } else if choice == "menu:help" || digit == "4" {
             replies.append(OptOut.Reply(to: mobile, text: t.helpText))
         } else if let id = choice, id.hasPrefix("lang:"), let picked = Self.pickLanguage(choice: id, text: nil) {
@@ -118,7 +116,7 @@ struct Conversation {
     func save(_ number: String, language: String?, state: String, on tx: Connection) throws {
         try tx.query("""
             INSERT INTO whatsapp_conversations (number, language, state) VALUES ($1, $2, $3)
-            ON CONFLICT (number) DO UPDATE SET language = excluded.language, state = excluded.state, updated_at = now()
+            ON CONFLICT (number) DO UPDATE SET language = excluded.language, state = excluded.state, draft = NULL, updated_at = now()
             """, [number, language, state])
     }
 

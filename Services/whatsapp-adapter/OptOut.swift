@@ -5,7 +5,7 @@ import Postgres
 
 /// STOP and START from citizens, in English, Marathi, Hindi and Telugu.
 enum OptOut {
-    static let replyKind = "conversation.reply"
+    static let replyKind = AppealHandOver.replyKind
 
     static let stopWords: Set<String> = ["stop", "unsubscribe", "थांबवा", "बंद करा", "बंद", "रोकें", "रोको", "ఆపు", "ఆపండి"]
     static let startWords: Set<String> = ["start", "subscribe", "सुरू करा", "सुरू", "शुरू", "शुरू करें", "ప్రారంభించు", "ప్రారంభం"]

@@ -96,8 +96,7 @@ struct WhatsAppWebhooks: Sendable {
         }
     }
 
-    /// One inbound message, kept once by wamid; STOP and START act at once (the rest of the conversation
-    /// arrives with issue 4's next step).
+    /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.
     func keep(inbound message: [String: Any], on tx: Connection) throws {
         guard let wamid = message["id"] as? String else { return }
         let json = (try? JSONSerialization.data(withJSONObject: message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

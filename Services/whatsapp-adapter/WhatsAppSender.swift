@@ -208,13 +208,17 @@ final class WhatsAppSender: Sendable {
 
     /// The template message for this outcome; uploads the certificate once per number and reuses the media id for 29 days.
     func templateMessage(_ context: Context, to mobile: String, base: String, on connection: Connection) throws -> String {
-        let kind = context.decision == "rejected" ? "rejected" : context.decision == "other" ? "other" : context.documentID != nil ? "certificate_issued" : "approved"
-        guard let template = try connection.query("SELECT name, body_parameters, document_header FROM whatsapp_templates WHERE kind = $1 AND language = $2",
+        let kind = switch context.decision {
+        case "rejected", "other": context.decision
+        case "appeal": context.documentID != nil ? "appeal_order" : "appeal"
+        default: context.documentID != nil ? "certificate_issued" : "approved"
+        }
+        guard let template = try connection.query("SELECT name, body_parameters, document_header, quick_reply_buttons FROM whatsapp_templates WHERE kind = $1 AND language = $2",
                                                   [kind, context.language]).first else {
             throw GraphAPIError(code: 132001, message: "no WhatsApp template registered for \(kind) in \(context.language)", httpStatus: 0)
         }
         var values = [context.applicationID, context.service]
-        if kind == "rejected" || kind == "other" { values.append(context.reasons.joined(separator: "; ")) }
+        if kind != "approved" && kind != "certificate_issued" { values.append(context.reasons.joined(separator: "; ")) }
         let count = try template.decode(Int.self, at: 1)
         guard values.count == count else {
             throw GraphAPIError(code: 132000, message: "template \(try template.decode(String.self, at: 0)) expects \(count) parameters", httpStatus: 0)
@@ -226,6 +230,11 @@ final class WhatsAppSender: Sendable {
             components.append("{\"type\":\"header\",\"parameters\":[{\"type\":\"document\",\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(fileName))}}]}")
         }
         components.append("{\"type\":\"body\",\"parameters\":[" + values.map { "{\"type\":\"text\",\"text\":\(JSONText.quoted(Self.cleanParameter($0)))}" }.joined(separator: ",") + "]}")
+        if kind == "rejected", try template.decode(Int.self, at: 3) > 0 {
+            // The rejection's "File an appeal" button: its payload brings the citizen straight to the appeal steps.
+            components.append("{\"type\":\"button\",\"sub_type\":\"quick_reply\",\"index\":\"0\",\"parameters\":[{\"type\":\"payload\",\"payload\":"
+                              + JSONText.quoted("appeal:" + context.applicationID) + "}]}")
+        }
         return "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(mobile)),\"type\":\"template\","
             + "\"biz_opaque_callback_data\":\"attempt:\(context.attemptID)\","
             + "\"template\":{\"name\":\(JSONText.quoted(try template.decode(String.self, at: 0))),\"language\":{\"code\":\"\(context.language)\"},"

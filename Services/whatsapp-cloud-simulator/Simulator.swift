@@ -9,7 +9,11 @@ struct TemplateSpec: Codable, Sendable {
     var languages: [String]
     var bodyParameters: Int
     var documentHeader: Bool
-    enum CodingKeys: String, CodingKey { case languages, bodyParameters = "body_parameters", documentHeader = "document_header" }
+    /// Quick-reply buttons the template has (their payloads are set per message).
+    var quickReplyButtons: Int?
+    enum CodingKeys: String, CodingKey {
+        case languages, bodyParameters = "body_parameters", documentHeader = "document_header", quickReplyButtons = "quick_reply_buttons"
+    }
 }
 
 /// How the simulator behaves; every rule Meta enforces that our adapter must cope with is a setting here.
@@ -36,8 +40,10 @@ struct SimulatorConfiguration: Sendable {
     static let defaultTemplates: [String: TemplateSpec] = [
         "dakiya_certificate_issued": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: true),
         "dakiya_outcome_approved": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: false),
-        "dakiya_outcome_rejected": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+        "dakiya_outcome_rejected": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false, quickReplyButtons: 1),
         "dakiya_outcome_update": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+        "dakiya_appeal_update": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+        "dakiya_appeal_order": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: true),
     ]
 }
 
@@ -192,6 +198,14 @@ final class Simulator: Sendable {
             let text = parameter["text"] as? String ?? ""
             if text.isEmpty || text.contains("\n") || text.contains("\t") || text.contains("     ") {
                 throw GraphError.invalidParameter("Param text cannot have new-line/tab characters or more than 4 consecutive spaces, and cannot be empty")
+            }
+        }
+        for button in components where button["type"] as? String == "button" {
+            let parameters = button["parameters"] as? [[String: Any]] ?? []
+            guard button["sub_type"] as? String == "quick_reply", let index = Int(button["index"] as? String ?? ""), index >= 0, index < (spec.quickReplyButtons ?? 0),
+                  parameters.count == 1, parameters[0]["type"] as? String == "payload", !((parameters[0]["payload"] as? String) ?? "").isEmpty else {
+                throw GraphError(httpStatus: 400, code: 132000, message: "Number of parameters does not match the expected number of params",
+                                 details: "button: the template has \(spec.quickReplyButtons ?? 0) quick-reply buttons, each with one payload parameter")
             }
         }
         let header = components.first { $0["type"] as? String == "header" }?["parameters"] as? [[String: Any]] ?? []

@@ -11,11 +11,26 @@ struct SimulatorAPI: Sendable {
         router.get("/_sim/messages") { _ in try Response.json(simulator.acceptedMessages) }
         router.post("/_sim/inbound") { request in
             // A citizen writes: their window opens, and (with a webhook URL) the message is delivered to it.
-            struct Inbound: Decodable { var from: String; var text: String?; var name: String?; var phone_number_id: String? }
+            // text: a typed message; reply_id (+ reply_title, reply_kind button_reply or list_reply): a tap on our interactive
+            // message; button_payload (+ button_text): a tap on a template's quick-reply button.
+            struct Inbound: Decodable {
+                var from: String; var text: String?; var name: String?; var phone_number_id: String?
+                var reply_id: String?; var reply_title: String?; var reply_kind: String?; var button_payload: String?; var button_text: String?
+            }
             let inbound = try request.decodeJSON(Inbound.self)
             simulator.recordInbound(from: inbound.from)
-            guard let text = inbound.text else { return Response(status: 204) }
-            let wamid = simulator.webhooks.scheduleInbound(from: Simulator.digits(inbound.from), name: inbound.name ?? "Citizen", text: text,
+            let content: String
+            if let text = inbound.text {
+                content = "\"type\":\"text\",\"text\":{\"body\":\(JSONText.quoted(text))}"
+            } else if let id = inbound.reply_id {
+                let kind = inbound.reply_kind == "list_reply" ? "list_reply" : "button_reply"
+                content = "\"type\":\"interactive\",\"interactive\":{\"type\":\"\(kind)\",\"\(kind)\":{\"id\":\(JSONText.quoted(id)),\"title\":\(JSONText.quoted(inbound.reply_title ?? id))}}"
+            } else if let payload = inbound.button_payload {
+                content = "\"type\":\"button\",\"button\":{\"payload\":\(JSONText.quoted(payload)),\"text\":\(JSONText.quoted(inbound.button_text ?? payload))}"
+            } else {
+                return Response(status: 204)
+            }
+            let wamid = simulator.webhooks.scheduleInbound(from: Simulator.digits(inbound.from), name: inbound.name ?? "Citizen", content: content,
                                                            phoneNumberID: inbound.phone_number_id ?? simulator.configuration.phoneNumberIDs.sorted().first ?? "")
             return Response(status: 202, body: Array("{\"id\":\(JSONText.quoted(wamid))}".utf8), contentType: "application/json")
         }

@@ -65,12 +65,12 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
         enqueue(bodies)
     }
 
-    /// Schedules an inbound text message from a citizen.
-    func scheduleInbound(from: String, name: String, text: String, phoneNumberID: String) -> String {
+    /// Schedules an inbound message from a citizen; `content` is the message's type and its object, as JSON members.
+    func scheduleInbound(from: String, name: String, content: String, phoneNumberID: String) -> String {
         let wamid = "wamid.IN" + Base64URL.encode((try? SecureRandom.bytes(12)) ?? [])
         let value = "{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"912000000000\",\"phone_number_id\":\(JSONText.quoted(phoneNumberID))},"
             + "\"contacts\":[{\"profile\":{\"name\":\(JSONText.quoted(name))},\"wa_id\":\(JSONText.quoted(from))}],"
-            + "\"messages\":[{\"from\":\(JSONText.quoted(from)),\"id\":\(JSONText.quoted(wamid)),\"timestamp\":\"\(Self.unixNow())\",\"type\":\"text\",\"text\":{\"body\":\(JSONText.quoted(text))}}]}"
+            + "\"messages\":[{\"from\":\(JSONText.quoted(from)),\"id\":\(JSONText.quoted(wamid)),\"timestamp\":\"\(Self.unixNow())\",\(content)}]}"
         enqueue([(0, envelope(value))])
         return wamid
     }

@@ -1,0 +1,170 @@
+import Appeals
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// Every period of the Maharashtra defaults at its boundary days: the last valid day and the first invalid one.
+@Suite("Appeal periods at their boundaries", .serialized)
+struct DeadlineTests {
+    typealias F = AppealsFixture
+
+    @Test("first appeal on a rejection: day 30 on time, day 31 late with a reason, day 90 the last late day, day 91 closed")
+    func firstAppealAfterRejection() throws {
+        let f = try F()
+        let delivered = F.day("2026-01-05")
+        for id in ["R30", "R31", "R90", "R91"] {
+            try f.application(id)
+            try f.outcome(id, "rejected", deliveredOn: delivered)
+        }
+        let onTime = try f.file("R30", level: 1, on: "2026-02-04")
+        #expect(onTime.status == "pending" && !onTime.isLate && onTime.trigger == "rejection")
+        #expect(onTime.windowEndsOn == F.day("2026-02-04"))
+        #expect(onTime.decideBy == F.day("2026-03-06"), "decided within 30 days of filing")
+        #expect(onTime.authority == f.haveliFAA)
+        #expect(onTime.number.hasPrefix("RTS-MH-1-2026-"))
+
+        #expect(f.refusal { try f.file("R31", level: 1, on: "2026-02-05") }?.rule == "late_reason_required")
+        #expect(f.refusal { try f.file("R31", level: 1, on: "2026-02-05") }?.field == "delay_reason")
+        let late = try f.file("R31", level: 1, on: "2026-02-05", delayReason: "I was in hospital.")
+        #expect(late.status == "awaiting_admission" && late.isLate)
+        #expect(try f.file("R90", level: 1, on: "2026-04-05", delayReason: "Flood in the village.").isLate)
+        #expect(f.refusal { try f.file("R91", level: 1, on: "2026-04-06", delayReason: "Any reason.") }?.rule == "filing_window_closed")
+        #expect(try f.notices("R30") == ["appeal_filed"])
+        #expect(try f.notices("R31") == ["appeal_filed_late"])
+        #expect(try f.notices("R91").isEmpty, "a refused filing writes nothing")
+        #expect(try f.history("R30") == ["appeal_filed"])
+    }
+
+    @Test("the time limit lapses the day after the due day; the first appeal runs 30 days from the due day")
+    func lapse() throws {
+        let f = try F()
+        let application = try f.application("L1")
+        let clock = try f.connection.transaction { tx in
+            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+        }
+        #expect(clock.dueOn == F.day("2026-01-20") && clock.timeLimitDays == 15 && clock.dayUnit == "calendar")
+        #expect(f.refusal { try f.file("L1", level: 1, on: "2026-01-20") }?.rule == "time_limit_running")
+        #expect(try f.desk.sweep(now: F.noon("2026-01-20"), on: f.connection).lapsed == 0, "the due day itself is still in time")
+        #expect(try f.desk.sweep(now: F.noon("2026-01-21"), on: f.connection).lapsed == 1)
+        #expect(try f.desk.sweep(now: F.noon("2026-01-22"), on: f.connection).lapsed == 0, "a lapse is recorded once")
+        #expect(try f.notices("L1") == ["time_limit_lapsed"])
+        let text = try #require(try f.connection.query("SELECT reasons[1] FROM deliveries WHERE notice = 'time_limit_lapsed'").first?.decode(String.self, at: 0))
+        #expect(text.contains("20-01-2026") && text.contains("19-02-2026"), "Marathi notice with the due day and the last day to appeal: \(text)")
+        let appeal = try f.file("L1", level: 1, on: "2026-02-19")
+        #expect(appeal.trigger == "lapse" && !appeal.isLate)
+        try f.application("L2")
+        _ = try f.connection.transaction { tx in
+            try f.desk.startClock(application: try AppealableApplication.find(portalID: "L2", on: tx)!, completedAt: F.noon("2026-01-05"),
+                                  bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+        }
+        _ = try f.desk.sweep(now: F.noon("2026-01-21"), on: f.connection)
+        #expect(f.refusal { try f.file("L2", level: 1, on: "2026-02-20") }?.rule == "late_reason_required")
+        #expect(try f.history("L1") == ["clock_started", "time_limit_lapsed", "appeal_filed"])
+    }
+
+    @Test("a clock met by its outcome never lapses")
+    func met() throws {
+        let f = try F()
+        let application = try f.application("M1")
+        _ = try f.connection.transaction { tx in
+            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+        }
+        try f.outcome("M1", "approved", deliveredOn: F.day("2026-01-19"))
+        #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "met")
+        let report = try f.desk.sweep(now: F.noon("2026-01-25"), on: f.connection)
+        #expect(report.met == 1 && report.lapsed == 0)
+        #expect(f.refusal { try f.file("M1", level: 1, on: "2026-01-25") }?.rule == "application_approved")
+    }
+
+    @Test("working days across a holiday and a pause declared while the clock runs")
+    func workingDaysWithHolidayAndExtension() throws {
+        let f = try F()
+        try f.connection.query("INSERT INTO holidays (calendar, day, name) VALUES ('MH', '2026-01-07', 'Test holiday')")
+        let application = try f.application("W1", service: "BIRTH_REG", office: "ZP-YAVATMAL")
+        let clock = try f.connection.transaction { tx in
+            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-02"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-02"), on: tx)
+        }
+        #expect(clock.dueOn == F.day("2026-01-14"), "7 working days from Friday 2 January, skipping the weekend and the holiday")
+        try f.connection.query("""
+            INSERT INTO time_limit_extensions (state, kind, starts_on, ends_on, reason) VALUES ('MH', 'pause', '2026-01-08', '2026-01-09', 'Local body elections')
+            """)
+        let report = try f.desk.sweep(now: F.noon("2026-01-15"), on: f.connection)
+        #expect(report.lapsed == 0 && report.extended == 1)
+        #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.dueOn == F.day("2026-01-16"))
+        #expect(try f.desk.sweep(now: F.noon("2026-01-16"), on: f.connection).lapsed == 0, "last valid day")
+        #expect(try f.desk.sweep(now: F.noon("2026-01-17"), on: f.connection).lapsed == 1, "first day past it")
+    }
+
+    @Test("second appeal: after the first's order (30 days, no late filing) or without one (day 31 to day 45 after filing)")
+    func secondAppeal() throws {
+        let f = try F()
+        for id in ["S1", "S2", "S3", "S4", "S5"] {
+            try f.application(id)
+            try f.outcome(id, "rejected", deliveredOn: F.day("2026-01-05"))
+            _ = try f.file(id, level: 1, on: "2026-01-10")
+        }
+        #expect(f.refusal { try f.file("S1", level: 2, on: "2026-02-09") }?.rule == "previous_appeal_pending", "the first appeal's last decision day")
+        let noOrder = try f.file("S1", level: 2, on: "2026-02-10")
+        #expect(noOrder.trigger == "no_order" && noOrder.windowEndsOn == F.day("2026-02-24") && noOrder.authority == f.haveliSAA)
+        #expect(noOrder.decideBy == F.day("2026-03-27"), "decided within 45 days")
+        #expect(try !f.file("S2", level: 2, on: "2026-02-24").isLate)
+        #expect(f.refusal { try f.file("S3", level: 2, on: "2026-02-25", delayReason: "x") }?.rule == "filing_window_closed")
+
+        for id in ["S4", "S5"] {
+            let application = try #require(try AppealableApplication.find(portalID: id, on: f.connection))
+            let number = try #require(try Appeal.all(applicationID: application.id, on: f.connection).first?.number)
+            _ = try f.desk.decide(number: number, officer: f.haveliFAA, allowed: false, reasons: ["income above the limit"], directedDays: nil, order: nil,
+                                  actor: "test", now: F.noon("2026-01-20"), on: f.connection)
+        }
+        let afterOrder = try f.file("S4", level: 2, on: "2026-02-19")
+        #expect(afterOrder.trigger == "order" && afterOrder.windowEndsOn == F.day("2026-02-19"))
+        #expect(f.refusal { try f.file("S5", level: 2, on: "2026-02-20", delayReason: "x") }?.rule == "filing_window_closed")
+    }
+
+    @Test("third appeal to the Commission: 60 days from the second's order or from its missed deadline")
+    func thirdAppeal() throws {
+        let f = try F()
+        for id in ["T1", "T2", "T3", "T4"] {
+            try f.application(id)
+            try f.outcome(id, "rejected", deliveredOn: F.day("2026-01-05"))
+            let first = try f.file(id, level: 1, on: "2026-01-10")
+            _ = try f.desk.decide(number: first.number, officer: f.haveliFAA, allowed: false, reasons: ["no"], directedDays: nil, order: nil, actor: "t",
+                                  now: F.noon("2026-01-20"), on: f.connection)
+            _ = try f.file(id, level: 2, on: "2026-01-25")
+        }
+        for id in ["T1", "T2"] {
+            let second = try #require(try Appeal.query(where: "a.portal_application_id = $1 AND ap.level = 2", [id], on: f.connection).first)
+            _ = try f.desk.decide(number: second.number, officer: f.haveliSAA, allowed: false, reasons: ["no"], directedDays: nil, order: nil, actor: "t",
+                                  now: F.noon("2026-03-01"), on: f.connection)
+        }
+        let commission = try f.file("T1", level: 3, on: "2026-04-30")
+        #expect(commission.authority == Authority(role: "COMMISSION", office: "MH") && commission.decideBy == F.day("2026-07-29"))
+        #expect(f.refusal { try f.file("T2", level: 3, on: "2026-05-01") }?.rule == "filing_window_closed")
+        // No order: the second appeal filed 25 January is due 11 March; the Commission window runs to 10 May.
+        #expect(f.refusal { try f.file("T3", level: 3, on: "2026-03-11") }?.rule == "previous_appeal_pending")
+        #expect(try f.file("T3", level: 3, on: "2026-05-10").trigger == "no_order")
+        #expect(f.refusal { try f.file("T4", level: 3, on: "2026-05-11") }?.rule == "filing_window_closed")
+    }
+
+    @Test("an authority that misses its day is overdue the day after; the citizen hears about the next level, and the last level says so")
+    func overdue() throws {
+        let f = try F()
+        try f.application("O1")
+        try f.outcome("O1", "rejected", deliveredOn: F.day("2026-01-05"))
+        let first = try f.file("O1", level: 1, on: "2026-01-10")
+        #expect(try f.desk.sweep(now: F.noon("2026-02-09"), on: f.connection).overdue == 0)
+        #expect(try f.desk.sweep(now: F.noon("2026-02-10"), on: f.connection).overdue == 1)
+        #expect(try f.desk.sweep(now: F.noon("2026-02-11"), on: f.connection).overdue == 0, "once")
+        let text = try #require(try f.connection.query("SELECT reasons[1] FROM deliveries WHERE notice = 'appeal_overdue' AND language = 'mr'").first?.decode(String.self, at: 0))
+        #expect(text.contains(first.number) && text.contains("24-02-2026") && text.contains("द्वितीय अपील"), "\(text)")
+        #expect(try AppealsDesk.overdue(office: "HAVELI", today: F.day("2026-02-11"), on: f.connection).first?.numbers == [first.number])
+        let second = try f.file("O1", level: 2, on: "2026-02-12")
+        _ = try f.desk.sweep(now: second.decideBy.adding(days: 1).endOfDay.addingTimeInterval(-3600), on: f.connection)
+        let third = try f.file("O1", level: 3, on: second.decideBy.adding(days: 2).description)
+        _ = try f.desk.sweep(now: F.noon(third.decideBy.adding(days: 1)), on: f.connection)
+        let last = try #require(try f.connection.query("SELECT reasons[1] FROM deliveries WHERE notice = 'appeal_overdue' ORDER BY created_at DESC LIMIT 1").first?.decode(String.self, at: 0))
+        #expect(last.contains("अपिलाचा शेवटचा स्तर"), "\(last)")
+        #expect(try f.notices("O1").filter { $0 == "appeal_overdue" }.count == 3)
+    }
+}
