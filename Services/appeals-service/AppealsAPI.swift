@@ -88,6 +88,7 @@ struct AppealsAPI: Sendable {
 
     func putClock(_ request: Request) throws -> Response {
         let id = try applicationID(request)
+        let key = try pool.withConnection { try department(request, on: $0) }
         let body = try request.decodeJSON(ClockBody.self, decoder: Self.decoder)
         var problems: [FieldProblem] = []
         if body.serviceCode.isEmpty || body.serviceCode.count > 64 { problems.append(FieldProblem(field: "service_code", detail: "1 to 64 characters")) }
@@ -98,7 +99,6 @@ struct AppealsAPI: Sendable {
             throw HTTPError(status: 422, detail: problems.map { "\($0.field): \($0.detail)" }.joined(separator: "; "), type: "urn:dakiya:problem:invalid-fields", errors: problems)
         }
         return try pool.withConnection { connection in
-            let key = try department(request, on: connection)
             guard key.covers(office: body.officeCode) else {
                 throw HTTPError(status: 403, detail: "this API key does not cover office \(body.officeCode)", type: "urn:dakiya:problem:forbidden")
             }
@@ -177,13 +177,13 @@ struct AppealsAPI: Sendable {
 
     func postAppeal(_ request: Request) throws -> Response {
         let id = try applicationID(request)
+        let key = try pool.withConnection { try department(request, on: $0) }
         let body = try request.decodeJSON(AppealBody.self)
         let grounds = body.grounds.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...4000).contains(grounds.count) else { throw HTTPError.unprocessable("the grounds of appeal are 1 to 4000 characters", field: "grounds") }
         if let relief = body.relief, relief.count > 2000 { throw HTTPError.unprocessable("relief is at most 2000 characters", field: "relief") }
         if let reason = body.delayReason, reason.count > 2000 { throw HTTPError.unprocessable("delay_reason is at most 2000 characters", field: "delay_reason") }
         return try pool.withConnection { connection in
-            let key = try department(request, on: connection)
             let appeal = try refusing {
                 try desk.file(portalID: id, AppealsDesk.Filing(level: body.level, grounds: grounds, relief: body.relief, delayReason: body.delayReason, via: "api",
                                                                isTest: key.kind == .test, actor: "api:" + key.prefix),
@@ -288,9 +288,9 @@ struct AppealsAPI: Sendable {
 
     func postAdmission(_ request: Request) throws -> Response {
         let number = try request.parameter("number")
+        let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(AdmissionBody.self)
         return try pool.withConnection { connection in
-            let key = try officer(request, on: connection)
             let appeal = try refusing {
                 try desk.admit(number: number, officer: key.authority, admit: body.admit, reasons: cleaned(body.reasons), actor: "officer:" + key.prefix,
                                now: now(), on: connection)
@@ -306,9 +306,9 @@ struct AppealsAPI: Sendable {
 
     func postHearing(_ request: Request) throws -> Response {
         let number = try request.parameter("number")
+        let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(HearingBody.self, decoder: Self.decoder)
         return try pool.withConnection { connection in
-            let key = try officer(request, on: connection)
             let appeal = try refusing {
                 try desk.scheduleHearing(number: number, officer: key.authority, at: body.hearingAt, actor: "officer:" + key.prefix, now: now(), on: connection)
             }
@@ -332,6 +332,7 @@ struct AppealsAPI: Sendable {
 
     func postDecision(_ request: Request) throws -> Response {
         let number = try request.parameter("number")
+        let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(DecisionBody.self)
         guard ["allowed", "dismissed"].contains(body.decision) else { throw HTTPError.unprocessable("decision is allowed or dismissed", field: "decision") }
         var order: AppealsDesk.OrderDocument?
@@ -353,7 +354,6 @@ struct AppealsAPI: Sendable {
             order = AppealsDesk.OrderDocument(fileName: name, bytes: bytes, sha256: SHA256.hash(bytes))
         }
         return try pool.withConnection { connection in
-            let key = try officer(request, on: connection)
             let appeal = try refusing {
                 try desk.decide(number: number, officer: key.authority, allowed: body.decision == "allowed", reasons: cleaned(body.reasons),
                                 directedDays: body.directedDays, order: order, actor: "officer:" + key.prefix, now: now(), on: connection)
@@ -373,6 +373,7 @@ struct AppealsAPI: Sendable {
 
     func postPenalty(_ request: Request) throws -> Response {
         let number = try request.parameter("number")
+        let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(PenaltyBody.self)
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...2000).contains(reason.count) else { throw HTTPError.unprocessable("the reason is 1 to 2000 characters", field: "reason") }
@@ -380,7 +381,6 @@ struct AppealsAPI: Sendable {
             throw HTTPError.unprocessable("give both officer_role and officer_office, or neither (the designated officer)", field: "officer_office")
         }
         return try pool.withConnection { connection in
-            let key = try officer(request, on: connection)
             let penalized = body.officerRole.flatMap { role in body.officerOffice.map { Authority(role: role, office: $0) } }
             let penalty = try refusing {
                 try desk.imposePenalty(number: number, officer: key.authority, on: penalized, amount: body.amount, reason: reason, actor: "officer:" + key.prefix,

@@ -167,4 +167,36 @@ struct DeadlineTests {
         #expect(last.contains("अपिलाचा शेवटचा स्तर"), "\(last)")
         #expect(try f.notices("O1").filter { $0 == "appeal_overdue" }.count == 3)
     }
+
+    @Test("where the state files first appeals itself, the lapse files one: notice and acknowledgement, once")
+    func automaticFirstAppeal() throws {
+        let f = try F(autoAppeal: true)
+        let application = try f.application("H1")
+        _ = try f.connection.transaction { tx in
+            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+        }
+        #expect(try f.desk.sweep(now: F.noon("2026-01-21"), on: f.connection).autoFiled == 1)
+        #expect(try f.desk.sweep(now: F.noon("2026-01-22"), on: f.connection).autoFiled == 0)
+        let appeal = try #require(try Appeal.all(applicationID: application.id, on: f.connection).first)
+        #expect(appeal.filedVia == "auto" && appeal.trigger == "lapse" && appeal.status == "pending" && appeal.authority == f.haveliFAA)
+        #expect(appeal.decideBy == F.day("2026-02-20"))
+        #expect(try f.notices("H1") == ["appeal_filed", "time_limit_lapsed"])
+        #expect(try f.history("H1") == ["clock_started", "time_limit_lapsed", "appeal_filed"])
+    }
+
+    @Test("an allowed appeal starts a clock; when the officer does not deliver, the citizen may go to the next level")
+    func directedDeliveryLapses() throws {
+        let f = try F()
+        try f.application("N1")
+        try f.outcome("N1", "rejected", deliveredOn: F.day("2026-01-05"))
+        let first = try f.file("N1", level: 1, on: "2026-01-10")
+        _ = try f.desk.decide(number: first.number, officer: f.haveliFAA, allowed: true, reasons: [], directedDays: 10, order: nil, actor: "t",
+                              now: F.noon("2026-01-15"), on: f.connection)
+        #expect(f.refusal { try f.file("N1", level: 2, on: "2026-01-25") }?.rule == "directed_delivery_running")
+        #expect(try f.desk.sweep(now: F.noon("2026-01-26"), on: f.connection).lapsed == 1)
+        #expect(try f.notices("N1").suffix(2) == ["appeal_allowed", "directed_delivery_lapsed"])
+        let second = try f.file("N1", level: 2, on: "2026-02-24")
+        #expect(second.trigger == "non_compliance" && second.windowEndsOn == F.day("2026-02-24"))
+    }
 }
+
