@@ -25,7 +25,7 @@ APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libq
                 postgresql postgresql-contrib python3 python3-aiosmtpd openssl util-linux
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run api-key test bench clean fmt lint
+.PHONY: help deps build db-start db-stop db-reset migrate run api-key officer-key test bench clean fmt lint
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +72,7 @@ migrate: build db-start ## Apply the database migrations
 
 run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp simulator and all five services (Ctrl-C stops them)
 	@$(MAKE) --no-print-directory migrate CONFIG=release
+	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin catalogue import --sample
 	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); mkdir -p $(DATA_DIR)/mail/tmp $(DATA_DIR)/mail/new $(DATA_DIR)/mail/cur; \
 	/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:$(SMTP_PORT) -c aiosmtpd.handlers.Mailbox $(DATA_DIR)/mail & pids+=($$!); \
 	echo "mail sink (SMTP) on 127.0.0.1:$(SMTP_PORT): messages land in $(DATA_DIR)/mail/new"; \
@@ -91,6 +92,11 @@ api-key: ## Create department DEMO (if missing) and print a new test API key for
 	@swift build -c release --product dakiya-admin >/dev/null
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin department add DEMO "Demo Department" >/dev/null
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin key create --department DEMO --label demo --kind test
+
+officer-key: ## Print a new officer key: make officer-key ROLE=TAHSILDAR OFFICE=HAVELI NAME="Tahsildar, Haveli" (needs `make run` or `make db-start`)
+	@swift build -c release --product dakiya-admin >/dev/null
+	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin officer-key create --role '$(or $(ROLE),TAHSILDAR)' \
+	  --office '$(or $(OFFICE),HAVELI)' --name '$(or $(NAME),Demo officer)'
 
 test: deps ## Run every test against the private PostgreSQL (started and stopped here)
 	@$(MAKE) --no-print-directory db-start

@@ -119,7 +119,8 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport", "DakiyaAdmin"], path: "Tests/MigrationsTests"),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["TestSupport", "Postgres", "HTTPClient", "JobQueue", "Dispatcher", "PortalAdapter", "WhatsAppAdapter", "EmailAdapter", "AppealsService"],
+            dependencies: ["TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime", "Appeals", "Delivery", "Dispatcher", "PortalAdapter",
+                           "WhatsAppAdapter", "EmailAdapter", "AppealsService"],
             path: "Tests/ServiceTests"
         ),
     ],

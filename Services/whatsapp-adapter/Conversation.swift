@@ -58,6 +58,12 @@ struct Conversation {
         let state = try row?.decode(String.self, at: 1) ?? "menu"
         var replies: [OptOut.Reply] = []
 
+        if language == nil, let choice, choice.hasPrefix("appeal:"),
+           let known = try tx.query("SELECT language FROM citizens WHERE mobile = $1 ORDER BY updated_at DESC LIMIT 1", [mobile]).first?.decode(String.self, at: 0) {
+            // A tap on a rejection's "File an appeal" button: the citizen is known, so their registered language serves.
+            language = known
+            try save(number, language: known, state: "menu", on: tx)
+        }
         if language == nil {
             if let picked = Self.pickLanguage(choice: choice, text: text) {
                 language = picked
