@@ -225,6 +225,36 @@ struct ConversationTests {
         #expect(try say(intake, Self.text("4", id: "w8")).isEmpty, "a duplicate webhook gets no second answer")
     }
 
+    @Test("file an appeal: the number's own application only, grounds, a summary without formatting marks, cancel or confirm hands over through the job table")
+    func appealSteps() throws {
+        let intake = try WebhookIntakeTests.Intake()
+        let connection = try intake.fixture.db.connect()
+        _ = try say(intake, Self.listReply("lang:en", id: "a1"))
+        #expect(try say(intake, Self.listReply("menu:appeal", id: "a2")).first?.text.contains("Which application") == true)
+        let stranger = try say(intake, Self.text("SOMEONE-ELSES", id: "a3"))
+        #expect(stranger.first?.text == "We found no application with that number for this mobile number.")
+        #expect(stranger.last?.interactive?.contains("menu:appeal") == true)
+        _ = try say(intake, Self.text("3", id: "a4"))
+        #expect(try say(intake, Self.text(" A१ ", id: "a5")).first?.text.contains("grounds of your appeal") == true, "the id is normalised (trimmed, Indian digits folded)")
+        #expect(try say(intake, Self.text(String(repeating: "x", count: 1001), id: "a6")).first?.text.contains("longer than 1,000") == true)
+        let summary = try say(intake, Self.text("*Bold* _claim_ ~struck~ `code`", id: "a7"))
+        #expect(summary.first?.text == "Appeal against the decision on application A1.\nGrounds: «Bold claim struck code»\nShall we file it?")
+        #expect(summary.first?.interactive?.contains("appeal:confirm") == true && summary.first?.interactive?.contains("appeal:cancel") == true)
+        let cancelled = try say(intake, Self.listReply("appeal:cancel", id: "a8"))
+        #expect(cancelled.first?.text == "The appeal was not filed.")
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'appeals'").first?.decode(Int.self, at: 0) == 0)
+
+        _ = try say(intake, Self.listReply("menu:appeal", id: "a9"))
+        _ = try say(intake, Self.text("A1", id: "a10"))
+        _ = try say(intake, Self.text("The certificate was refused without reason.", id: "a11"))
+        #expect(try say(intake, Self.listReply("appeal:confirm", id: "a12")).first?.text.contains("being filed") == true)
+        _ = try say(intake, Self.listReply("appeal:confirm", id: "a12"))
+        let handed = try connection.query("SELECT payload FROM jobs WHERE queue = 'appeals' AND kind = 'appeal.file'").rows
+        #expect(handed.count == 1, "once, even when the webhook repeats")
+        let payload = try #require(try handed.first?.decode(PostgresJSON.self, at: 0).decode(AppealHandOver.File.self))
+        #expect(payload == AppealHandOver.File(applicationID: "A1", mobile: "+919800000001", grounds: "The certificate was refused without reason.", language: "en"))
+    }
+
     @Test("my certificates lists what was delivered to this number, and re-sends the chosen one as a document")
     func certificateResend() throws {
         let intake = try WebhookIntakeTests.Intake()
