@@ -463,6 +463,8 @@ package struct AppealsDesk: Sendable {
             """, [applicationID, kind, try row.decode(Date.self, at: 8)]).first
         if outcome != nil {
             try tx.query("UPDATE application_clocks SET state = 'met' WHERE id = $1", [clockID])
+            try ApplicationHistory.record(applicationID: applicationID, appealID: try row.decode(Int64?.self, at: 6), event: "time_limit_met", actor: "appeals-service",
+                                          detail: ["kind": kind, "due_on": due.description], at: now, on: tx)
             report.met += 1
             return
         }

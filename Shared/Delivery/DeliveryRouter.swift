@@ -113,6 +113,12 @@ package enum DeliveryRouter {
                        first_delivered_at = coalesce(first_delivered_at, now()), updated_at = now()
                 WHERE id = $1
                 """, [deliveryID, !jobs.isEmpty])
+            // The outcome reached the citizen (the inbox, at once): the legally effective time, on the application's history.
+            try tx.query("""
+                INSERT INTO application_history (application_id, event, actor, detail, at)
+                SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
+                FROM deliveries WHERE id = $1 AND decision <> 'appeal'
+                """, [deliveryID])
             try PortalEvents.statusChanged(deliveryID: deliveryID, queue: queue, on: tx)
             return plans
         }

@@ -74,6 +74,7 @@ struct DeadlineTests {
         #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "met")
         let report = try f.desk.sweep(now: F.noon("2026-01-25"), on: f.connection)
         #expect(report.met == 1 && report.lapsed == 0)
+        #expect(try f.history("M1") == ["clock_started", "time_limit_met"])
         #expect(f.refusal { try f.file("M1", level: 1, on: "2026-01-25") }?.rule == "application_approved")
     }
 

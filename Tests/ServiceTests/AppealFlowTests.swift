@@ -144,7 +144,7 @@ struct AppealFlowTests {
         #expect(eventually(timeout: .seconds(20)) { (try? simulatorMessages())?.contains { $0.contains("राज्य सेवा हक्क आयोगाकडे अपील") } == true })
 
         let record = try client.send(HTTPClientRequest(url: appeals + "/v1/applications/RTS-1/appeals", headers: [auth])).text
-        let events = ["clock_started", "appeal_filed", "hearing_scheduled", "appeal_decided", "appeal_filed", "appeal_overdue"]
+        let events = ["clock_started", "outcome_delivered", "appeal_filed", "hearing_scheduled", "appeal_decided", "appeal_filed", "appeal_overdue"]
         var cursor = record.startIndex
         for event in events {
             let found = record.range(of: "\"event\":\"\(event)\"", range: cursor..<record.endIndex)
