@@ -22,7 +22,7 @@ AS_PG       := $(if $(IS_ROOT),runuser -u postgres --,)
 PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libqrencode-dev pkg-config \
-                postgresql postgresql-contrib python3 python3-aiosmtpd openssl util-linux
+                postgresql postgresql-contrib python3 python3-aiosmtpd python3-yaml openssl util-linux
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
 .PHONY: help deps build db-start db-stop db-reset migrate run api-key officer-key test bench clean fmt lint

@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WhatsAppSimulatorTests",
-            dependencies: ["WhatsAppCloudSimulator", "HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
+            dependencies: ["WhatsAppCloudSimulator", "HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography", "TestSupport"],
             path: "Tests/WhatsAppSimulatorTests"
         ),
         .testTarget(

@@ -237,7 +237,7 @@ final class WhatsAppSender: Sendable {
         }
         return "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(mobile)),\"type\":\"template\","
             + "\"biz_opaque_callback_data\":\"attempt:\(context.attemptID)\","
-            + "\"template\":{\"name\":\(JSONText.quoted(try template.decode(String.self, at: 0))),\"language\":{\"code\":\"\(context.language)\"},"
+            + "\"template\":{\"name\":\(JSONText.quoted(try template.decode(String.self, at: 0))),\"language\":{\"policy\":\"deterministic\",\"code\":\"\(context.language)\"},"
             + "\"components\":[" + components.joined(separator: ",") + "]}}"
     }
 

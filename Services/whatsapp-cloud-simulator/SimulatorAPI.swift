@@ -15,7 +15,8 @@ struct SimulatorAPI: Sendable {
             // message; button_payload (+ button_text): a tap on a template's quick-reply button.
             struct Inbound: Decodable {
                 var from: String; var text: String?; var name: String?; var phone_number_id: String?
-                var reply_id: String?; var reply_title: String?; var reply_kind: String?; var button_payload: String?; var button_text: String?
+                var reply_id: String?; var reply_title: String?; var reply_kind: String?; var reply_description: String?
+                var button_payload: String?; var button_text: String?
             }
             let inbound = try request.decodeJSON(Inbound.self)
             simulator.recordInbound(from: inbound.from)
@@ -23,10 +24,14 @@ struct SimulatorAPI: Sendable {
             if let text = inbound.text {
                 content = "\"type\":\"text\",\"text\":{\"body\":\(JSONText.quoted(text))}"
             } else if let id = inbound.reply_id {
+                // A reply names the message it answers (context), as Meta's webhooks do; list replies carry the row's description.
                 let kind = inbound.reply_kind == "list_reply" ? "list_reply" : "button_reply"
-                content = "\"type\":\"interactive\",\"interactive\":{\"type\":\"\(kind)\",\"\(kind)\":{\"id\":\(JSONText.quoted(id)),\"title\":\(JSONText.quoted(inbound.reply_title ?? id))}}"
+                let description = kind == "list_reply" ? ",\"description\":\(JSONText.quoted(inbound.reply_description ?? ""))" : ""
+                content = context(for: inbound.from) + "\"type\":\"interactive\",\"interactive\":{\"type\":\"\(kind)\",\"\(kind)\":{\"id\":\(JSONText.quoted(id)),"
+                    + "\"title\":\(JSONText.quoted(inbound.reply_title ?? id))\(description)}}"
             } else if let payload = inbound.button_payload {
-                content = "\"type\":\"button\",\"button\":{\"payload\":\(JSONText.quoted(payload)),\"text\":\(JSONText.quoted(inbound.button_text ?? payload))}"
+                content = context(for: inbound.from)
+                    + "\"type\":\"button\",\"button\":{\"payload\":\(JSONText.quoted(payload)),\"text\":\(JSONText.quoted(inbound.button_text ?? payload))}"
             } else {
                 return Response(status: 204)
             }
@@ -85,6 +90,13 @@ struct SimulatorAPI: Sendable {
             }
         }
         return router
+    }
+
+    /// The `context` of a reply: the last message sent to this citizen, from our display number.
+    private func context(for citizen: String) -> String {
+        let number = Simulator.digits(citizen)
+        let last = simulator.acceptedMessages.last { Simulator.digits($0.to) == number }?.id ?? "wamid.unknown"
+        return "\"context\":{\"from\":\"912000000000\",\"id\":\(JSONText.quoted(last))},"
     }
 
     /// A configured fault for this request, if one is drawn.

@@ -81,6 +81,6 @@ package final class SMTPSink: @unchecked Sendable {
         return object
     }
 
-    static let supportFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    package static let supportFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Tests/Support")
 }

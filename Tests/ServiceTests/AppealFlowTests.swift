@@ -38,7 +38,7 @@ struct AppealFlowTests {
         let portalPort = freePort(), whatsappPort = freePort(), simulatorPort = freePort()
         let simulator = try ChildProcess("whatsapp-cloud-simulator", environment: [
             "DAKIYA_SIM_PORT": String(simulatorPort), "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
-            "DAKIYA_SIM_PAIR_INTERVAL_SECONDS": "0.01",
+            "DAKIYA_SIM_PAIR_INTERVAL_SECONDS": "0.01", "DAKIYA_SIM_READ_DELAY_SECONDS": "0.2",
         ])
         let common = ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_JOB_POLL_SECONDS": "0.5"]
         let services = [
@@ -142,6 +142,22 @@ struct AppealFlowTests {
         #expect(overdue.text.contains("\"overdue\":true"), "\(overdue.text)")
         #expect(eventually(timeout: .seconds(20)) { (try? mails())?.contains { ($0["text"] as? String)?.contains("राज्य सेवा हक्क आयोगाकडे अपील") == true } == true })
         #expect(eventually(timeout: .seconds(20)) { (try? simulatorMessages())?.contains { $0.contains("राज्य सेवा हक्क आयोगाकडे अपील") } == true })
+
+        // Everything our adapter sent and every webhook the simulator sent conform to Meta's OpenAPI document.
+        try inbound(#"{"from": "+919812345678", "text": "नमस्कार"}"#)
+        #expect(eventually(timeout: .seconds(20)) { (try? simulatorMessages())?.contains { $0.contains("menu:track") } == true }, "the menu as an interactive list")
+        let sent = try simulatorMessages()
+        #expect(["template", "text", "interactive"].allSatisfy { kind in sent.contains { $0.contains("\"type\":\"\(kind)\",") } }, "templates, texts and interactive messages were checked")
+        let requestProblems = try GraphOpenAPI.check(sent, schema: "Message")
+        #expect(requestProblems.count == sent.count)
+        for (problem, request) in zip(requestProblems, sent) where problem != "ok" { Issue.record("\(problem)\n\(request)") }
+        let webhooks = try pool.withConnection { try $0.query("SELECT body FROM whatsapp_webhook_batches ORDER BY id").rows.map { try $0.decode(String.self, at: 0) } }
+        for kind in [#""type":"button""#, #""button_reply""#, #""status":"sent""#, #""status":"delivered""#, #""status":"read""#, #""type":"text""#] {
+            #expect(webhooks.contains { $0.contains(kind) }, "a webhook with \(kind) was checked")
+        }
+        let webhookProblems = try GraphOpenAPI.check(webhooks, schema: "WebhookPayload")
+        #expect(webhookProblems.count == webhooks.count)
+        for (problem, webhook) in zip(webhookProblems, webhooks) where problem != "ok" { Issue.record("\(problem)\n\(webhook)") }
 
         let record = try client.send(HTTPClientRequest(url: appeals + "/v1/applications/RTS-1/appeals", headers: [auth])).text
         let events = ["clock_started", "outcome_delivered", "appeal_filed", "hearing_scheduled", "appeal_decided", "appeal_filed", "appeal_overdue"]

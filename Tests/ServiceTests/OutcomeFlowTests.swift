@@ -104,6 +104,7 @@ struct WhatsAppFlowTests {
         let mediaID = try #require(message.body.range(of: #""document":{"id":""#).map { String(message.body[$0.upperBound...].prefix { $0 != "\"" }) })
         let download = try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/_sim/media/\(mediaID)/download", headers: [("Authorization", "Bearer dev-token")]))
         #expect(download.body == pdf, "the media bytes the citizen gets equal the PDF the portal sent")
+        #expect(try GraphOpenAPI.check([message.body], schema: "Message") == ["ok"], "the certificate template with its document header, as Meta's OpenAPI document describes it")
         for process in [portal, dispatcher, whatsapp, simulator] { process.send(SIGTERM) }
         for process in [portal, dispatcher, whatsapp, simulator] { #expect(process.waitForExit(timeout: .seconds(20)) == 0) }
     }

@@ -5,6 +5,7 @@ import HTTPServer
 import ServiceRuntime
 import Synchronization
 import Testing
+import TestSupport
 @testable import WhatsAppCloudSimulator
 
 /// Our side of the webhook: checks X-Hub-Signature-256 over the raw body and records what arrives.
@@ -133,6 +134,10 @@ struct WebhookTests {
         #expect(receiver.statuses.filter { $0.0 == failing }.map(\.1) == ["sent", "failed", "failed"])
         let failedBody = try #require(receiver.deliveries.last { String(decoding: $0.body, as: UTF8.self).contains("\"failed\"") })
         #expect(String(decoding: failedBody.body, as: UTF8.self).contains("\"code\":131026"))
+        // Every status webhook, the failed one included, is a WebhookPayload of Meta's OpenAPI document.
+        let bodies = receiver.deliveries.map { String(decoding: $0.body, as: UTF8.self) }
+        let checked = try GraphOpenAPI.check(bodies, schema: "WebhookPayload")
+        #expect(checked.count == bodies.count && checked.allSatisfy { $0 == "ok" }, "\(checked)")
 
         let reordering = try WebhookReceiver()
         var reversed = WebhookConfiguration()
