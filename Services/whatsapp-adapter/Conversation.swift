@@ -8,6 +8,8 @@ import ServiceRuntime
 /// Replies go out through `conversation.reply` jobs, in the same transaction as the state they follow from.
 struct Conversation {
     let queue: JobQueue
+    /// The sender number the citizen wrote to: replies come from it.
+    var phoneNumberID: String? = nil
 
     static let languages: [(id: String, title: String)] = [("en", "English"), ("mr", "मराठी"), ("hi", "हिन्दी"), ("te", "తెలుగు")]
 
@@ -93,7 +95,7 @@ struct Conversation {
             replies.append(try certificates(for: mobile, language: lang, on: tx))
         } else if let id = choice, id.hasPrefix("cert:") {
             if let delivery = UUID(uuidString: String(id.dropFirst(5))), try ownsCertificate(delivery, mobile: mobile, on: tx) {
-                try queue.enqueue(try NewJob(queue: "whatsapp", kind: Self.resendKind, encoding: Resend(to: mobile, deliveryID: delivery), priority: 1,
+                try queue.enqueue(try NewJob(queue: "whatsapp", kind: Self.resendKind, encoding: Resend(to: mobile, deliveryID: delivery, from: phoneNumberID), priority: 1,
                                              uniqueKey: "resend:\(wamid)"), on: tx)
             } else {
                 replies.append(menu(to: mobile, language: lang))
@@ -110,7 +112,7 @@ struct Conversation {
     }
 
     static let resendKind = "conversation.resend_certificate"
-    struct Resend: Codable { var to: String; var deliveryID: UUID }
+    struct Resend: Codable { var to: String; var deliveryID: UUID; var from: String? = nil }
 
     static func pickLanguage(choice: String?, text: String?) -> String? {
         if let choice, choice.hasPrefix("lang:") { return languages.first { "lang:" + $0.id == choice }?.id }
@@ -127,7 +129,8 @@ struct Conversation {
     }
 
     func send(_ replies: [OptOut.Reply], wamid: String, on tx: Connection) throws {
-        for (index, reply) in replies.enumerated() {
+        for (index, var reply) in replies.enumerated() {
+            reply.from = reply.from ?? phoneNumberID
             try queue.enqueue(try NewJob(queue: "whatsapp", kind: OptOut.replyKind, encoding: reply, priority: 1, uniqueKey: "reply:\(wamid):\(index)"), on: tx)
         }
     }

@@ -39,17 +39,20 @@ enum OptOut {
         var to: String
         var text: String
         var interactive: String?
-        init(to: String, text: String, interactive: String? = nil) {
+        /// The sender number (phone-number id) the citizen wrote to; nil: the default number.
+        var from: String?
+        init(to: String, text: String, interactive: String? = nil, from: String? = nil) {
             self.to = to
             self.text = text
             self.interactive = interactive
+            self.from = from
         }
     }
 
     /// Records the opt-out or opt-in for the citizen with this number (time and source kept) and queues the
     /// confirmation, in the caller's transaction. Returns false when `text` is neither STOP nor START.
     @discardableResult
-    static func handle(text: String, from number: String, wamid: String, queue: JobQueue, on tx: Connection) throws -> Bool {
+    static func handle(text: String, from number: String, wamid: String, to phoneNumberID: String? = nil, queue: JobQueue, on tx: Connection) throws -> Bool {
         guard let command = command(in: text) else { return false }
         let mobile = "+" + number
         let citizens = try tx.query("SELECT id, language FROM citizens WHERE mobile = $1", [mobile]).rows
@@ -59,7 +62,7 @@ enum OptOut {
         }
         let language = try citizens.first?.decode(String.self, at: 1) ?? "en"
         let text = confirmations[command]?[language] ?? confirmations[command]?["en"] ?? ""
-        try queue.enqueue(try NewJob(queue: "whatsapp", kind: replyKind, encoding: Reply(to: mobile, text: text), priority: 1,
+        try queue.enqueue(try NewJob(queue: "whatsapp", kind: replyKind, encoding: Reply(to: mobile, text: text, from: phoneNumberID), priority: 1,
                                      uniqueKey: "reply:\(wamid)"), on: tx)
         return true
     }

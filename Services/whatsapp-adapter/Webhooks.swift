@@ -54,7 +54,8 @@ struct WhatsAppWebhooks: Sendable {
                     for change in entry["changes"] as? [[String: Any]] ?? [] where change["field"] as? String == "messages" {
                         guard let value = change["value"] as? [String: Any] else { continue }
                         for status in value["statuses"] as? [[String: Any]] ?? [] { try apply(status: status, on: tx) }
-                        for message in value["messages"] as? [[String: Any]] ?? [] { try keep(inbound: message, on: tx) }
+                        let number = (value["metadata"] as? [String: Any])?["phone_number_id"] as? String
+                        for message in value["messages"] as? [[String: Any]] ?? [] { try keep(inbound: message, to: number, on: tx) }
                     }   // other fields (template updates, account alerts, …) are not ours to act on: ignored
                 }
                 try tx.query("UPDATE whatsapp_webhook_batches SET processed_at = now() WHERE id = $1", [batchID])
@@ -97,16 +98,16 @@ struct WhatsAppWebhooks: Sendable {
     }
 
     /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.
-    func keep(inbound message: [String: Any], on tx: Connection) throws {
+    func keep(inbound message: [String: Any], to phoneNumberID: String? = nil, on tx: Connection) throws {
         guard let wamid = message["id"] as? String else { return }
         let json = (try? JSONSerialization.data(withJSONObject: message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let isNew = try tx.query("""
             INSERT INTO whatsapp_inbound_messages (wamid, from_number, type, message) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (wamid) DO NOTHING RETURNING 1
             """, [wamid, message["from"] as? String, message["type"] as? String ?? "unknown", PostgresJSON(text: json)]).count == 1
         guard isNew, let from = message["from"] as? String else { return }
-        if let text = (message["text"] as? [String: Any])?["body"] as? String, try OptOut.handle(text: text, from: from, wamid: wamid, queue: queue, on: tx) {
+        if let text = (message["text"] as? [String: Any])?["body"] as? String, try OptOut.handle(text: text, from: from, wamid: wamid, to: phoneNumberID, queue: queue, on: tx) {
             return
         }
-        try Conversation(queue: queue).handle(message, from: from, wamid: wamid, on: tx)
+        try Conversation(queue: queue, phoneNumberID: phoneNumberID).handle(message, from: from, wamid: wamid, on: tx)
     }
 }

@@ -19,6 +19,14 @@ struct WhatsAppSettings: Sendable {
     var messagesPerSecond = 80.0
     var pairBurst = 3.0
     var pairInterval = 6.0
+    /// Departments with their own sender number (phone-number id); the others use `phoneNumberID`.
+    var departmentNumbers: [String: String] = [:]
+    /// Per-number access tokens and throughput, where they differ from the defaults.
+    var numberTokens: [String: String] = [:]
+    var numberRates: [String: Double] = [:]
+
+    /// Every sender number configured, the default first.
+    var phoneNumberIDs: [String] { [phoneNumberID] + Set(departmentNumbers.values).subtracting([phoneNumberID]).sorted() }
 
     static func load(_ settings: Settings) throws(SettingError) -> WhatsAppSettings {
         let graph = try settings.string("DAKIYA_WHATSAPP_GRAPH_URL", default: "http://127.0.0.1:8090")
@@ -38,6 +46,19 @@ struct WhatsAppSettings: Sendable {
         loaded.messagesPerSecond = Double(try settings.int("DAKIYA_WHATSAPP_MPS", default: 80, in: 1...1000))
         loaded.pairBurst = Double(try settings.int("DAKIYA_WHATSAPP_PAIR_BURST", default: 3, in: 1...100))
         loaded.pairInterval = try settings.seconds("DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600).seconds
+        // DAKIYA_WHATSAPP_SENDERS=REVENUE=100000000000002,RDD=100000000000003: a department's own number; each number
+        // may have its own token (DAKIYA_WHATSAPP_ACCESS_TOKEN_<id>) and throughput (DAKIYA_WHATSAPP_MPS_<id>).
+        for entry in (settings.optionalString("DAKIYA_WHATSAPP_SENDERS") ?? "").split(separator: ",") {
+            let parts = entry.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].range(of: "^[0-9]{5,32}$", options: .regularExpression) != nil else {
+                throw SettingError(name: "DAKIYA_WHATSAPP_SENDERS", problem: "expected DEPARTMENT=PHONE_NUMBER_ID pairs separated by commas")
+            }
+            loaded.departmentNumbers[parts[0]] = parts[1]
+        }
+        for number in loaded.phoneNumberIDs {
+            if let token = settings.optionalString("DAKIYA_WHATSAPP_ACCESS_TOKEN_\(number)") { loaded.numberTokens[number] = token }
+            loaded.numberRates[number] = Double(try settings.int("DAKIYA_WHATSAPP_MPS_\(number)", default: Int(loaded.messagesPerSecond), in: 1...1000))
+        }
         return loaded
     }
 }
@@ -75,7 +96,9 @@ final class WhatsAppSender: Sendable {
     let queue: JobQueue
     let settings: WhatsAppSettings
     let logger: Logger
-    let pacer: Pacer
+    /// Pacing per sender number (throughput, and the pair limit between that number and each citizen).
+    let pacers: [String: Pacer]
+    var pacer: Pacer { pacers[settings.phoneNumberID]! }
     private let clients = ReusePool { try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
     private let accepted, failed, paused: Counter
 
@@ -84,7 +107,9 @@ final class WhatsAppSender: Sendable {
         self.queue = queue
         self.settings = settings
         self.logger = logger
-        pacer = Pacer(messagesPerSecond: settings.messagesPerSecond, pairBurst: settings.pairBurst, pairInterval: settings.pairInterval)
+        pacers = Dictionary(uniqueKeysWithValues: settings.phoneNumberIDs.map {
+            ($0, Pacer(messagesPerSecond: settings.numberRates[$0] ?? settings.messagesPerSecond, pairBurst: settings.pairBurst, pairInterval: settings.pairInterval))
+        })
         accepted = metrics.counter("dakiya_whatsapp_accepted_total", help: "Messages the Cloud API accepted.")
         failed = metrics.counter("dakiya_whatsapp_failed_total", help: "Messages refused for good.")
         paused = metrics.counter("dakiya_whatsapp_configuration_errors_total", help: "Sends put off because of a token, template or account problem.")
@@ -92,8 +117,12 @@ final class WhatsAppSender: Sendable {
 
     struct Context {
         var attemptID: Int64, deliveryID: UUID, state: String, decision: String, reasons: [String], language: String, isTest: Bool
-        var documentID: Int64?, applicationID: String, service: String, mobile: String?
+        var documentID: Int64?, applicationID: String, service: String, mobile: String?, department: String
     }
+
+    /// The number a department sends from, and its pacing.
+    func number(for department: String?) -> String { department.flatMap { settings.departmentNumbers[$0] } ?? settings.phoneNumberID }
+    func pacer(for number: String) -> Pacer { pacers[number] ?? pacer }
 
     func handle(_ job: ClaimedJob) throws {
         let request = try job.decodePayload(DeliveryJobs.Send.self)
@@ -114,10 +143,11 @@ final class WhatsAppSender: Sendable {
                 try record(context, wamid: "test-sink:attempt-\(context.attemptID)", on: connection)
                 return
             }
-            if let wait = pacer.takePair(mobile) { throw JobError.snooze(wait, "pair limit for this citizen") }
+            let from = number(for: context.department)
+            if let wait = pacer(for: from).takePair(mobile) { throw JobError.snooze(wait, "pair limit for this citizen") }
             do {
-                let message = try templateMessage(context, to: mobile, base: base, on: connection)
-                let wamid = try post(base + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: message)
+                let message = try templateMessage(context, to: mobile, from: from, base: base, on: connection)
+                let wamid = try post(base + "/\(settings.version)/\(from)/messages", json: message, from: from)
                 try record(context, wamid: wamid, on: connection)
                 accepted.increment()
             } catch let error as GraphAPIError where error.handling == .permanent {
@@ -126,7 +156,7 @@ final class WhatsAppSender: Sendable {
                                                                           "whatsapp.error_code": String(error.code), "error": error.message])
                 try settle(context, state: "failed", failureKind: "permanent", code: String(error.code), text: error.message, on: connection)
             } catch {
-                throw jobError(for: error, attempt: job.attempt)
+                throw jobError(for: error, attempt: job.attempt, from: from)
             }
         }
     }
@@ -134,36 +164,38 @@ final class WhatsAppSender: Sendable {
     /// A free-form text inside the citizen's open window (confirmations and conversation replies).
     func reply(_ job: ClaimedJob) throws {
         let reply = try job.decodePayload(OptOut.Reply.self)
+        let from = reply.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID   // the number the citizen wrote to
         let envelope = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(reply.to)),"
         let body = reply.interactive.map { envelope + "\"type\":\"interactive\",\"interactive\":\($0)}" }
             ?? envelope + "\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\(JSONText.quoted(String(reply.text.prefix(4096))))}}"
         do {
-            _ = try post(settings.graphURL + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: body)
+            _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
         } catch {
-            throw jobError(for: error, attempt: job.attempt)
+            throw jobError(for: error, attempt: job.attempt, from: from)
         }
     }
 
     /// Sends a certificate already delivered to this number again, as a document message inside the open window.
     func resend(_ job: ClaimedJob) throws {
         let request = try job.decodePayload(Conversation.Resend.self)
+        let from = request.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
         try pool.withConnection { connection in
             guard let row = try connection.query("SELECT d.document_id, doc.file_name FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1",
                                                  [request.deliveryID]).first else { throw JobError.permanent("delivery not found") }
-            let mediaID = try mediaID(for: try row.decode(Int64.self, at: 0), base: settings.graphURL, on: connection)
+            let mediaID = try mediaID(for: try row.decode(Int64.self, at: 0), from: from, base: settings.graphURL, on: connection)
             let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(request.to)),\"type\":\"document\","
                 + "\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(try row.decode(String.self, at: 1)))}}"
             do {
-                _ = try post(settings.graphURL + "/\(settings.version)/\(settings.phoneNumberID)/messages", json: body)
+                _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
             } catch {
-                throw jobError(for: error, attempt: job.attempt)
+                throw jobError(for: error, attempt: job.attempt, from: from)
             }
         }
     }
 
     /// What the queue should do after a Graph API or transport failure: the one place that maps Meta's
     /// `error.code` classes to snooze, back-off, pause or retry (a permanent refusal of an outcome is settled by the caller).
-    func jobError(for error: any Error, attempt: Int16) -> any Error {
+    func jobError(for error: any Error, attempt: Int16, from number: String? = nil) -> any Error {
         if let error = error as? JobError { return error }
         if let error = error as? HTTPClientError {
             return JobError.retryable("Graph API not reachable: \(error.code)", code: error.code.rawValue)
@@ -172,7 +204,7 @@ final class WhatsAppSender: Sendable {
         let code = String(error.code)
         switch error.handling {
         case .snoozeSender(let delay):
-            pacer.sender.drain(seconds: delay.seconds)   // the whole number slows down, not just this message
+            pacer(for: number ?? settings.phoneNumberID).sender.drain(seconds: delay.seconds)   // the whole number slows down, not just this message
             return JobError.snooze(delay, "throughput limit (\(code))")
         case .snoozeRecipient:
             return JobError.snooze(.seconds(Int64(min(4096, pow(4, Double(max(1, Int(attempt))))))), "pair rate limit (131056)")
@@ -181,7 +213,8 @@ final class WhatsAppSender: Sendable {
             return JobError.permanent("WhatsApp refused the message (\(code))", code: code)
         case .configuration:
             paused.increment()
-            logger.error("WhatsApp configuration problem: sending waits until it is fixed", ["whatsapp.error_code": code, "error": error.message])
+            logger.error("WhatsApp configuration problem: sending waits until it is fixed",
+                         ["whatsapp.error_code": code, "whatsapp.phone_number_id": number ?? settings.phoneNumberID, "error": error.message])
             return JobError.snooze(.seconds(60), "configuration (\(code))")
         case .retryable:
             return JobError.retryable("Graph API error \(code)", code: code)
@@ -191,7 +224,7 @@ final class WhatsAppSender: Sendable {
     func load(_ attemptID: Int64, on connection: Connection) throws -> Context? {
         guard let row = try connection.query("""
             SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
-                   a.portal_application_id, a.service_code, c.mobile
+                   a.portal_application_id, a.service_code, c.mobile, a.department
             FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
             JOIN citizens c ON c.id = a.citizen_id
             WHERE ca.id = $1 AND ca.channel = 'whatsapp'
@@ -199,7 +232,8 @@ final class WhatsAppSender: Sendable {
         return Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
                        decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
                        isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
-                       service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10))
+                       service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10),
+                       department: try row.decode(String.self, at: 11))
     }
 
     func hasProviderID(_ attemptID: Int64, on connection: Connection) throws -> Bool {
@@ -207,7 +241,7 @@ final class WhatsAppSender: Sendable {
     }
 
     /// The template message for this outcome; uploads the certificate once per number and reuses the media id for 29 days.
-    func templateMessage(_ context: Context, to mobile: String, base: String, on connection: Connection) throws -> String {
+    func templateMessage(_ context: Context, to mobile: String, from: String? = nil, base: String, on connection: Connection) throws -> String {
         let kind = switch context.decision {
         case "rejected", "other": context.decision
         case "appeal": context.documentID != nil ? "appeal_order" : "appeal"
@@ -225,7 +259,7 @@ final class WhatsAppSender: Sendable {
         }
         var components: [String] = []
         if try template.decode(Bool.self, at: 2), let documentID = context.documentID {
-            let mediaID = try mediaID(for: documentID, base: base, on: connection)
+            let mediaID = try mediaID(for: documentID, from: from ?? settings.phoneNumberID, base: base, on: connection)
             let fileName = try connection.query("SELECT file_name FROM documents WHERE id = $1", [documentID]).first?.decode(String.self, at: 0) ?? "certificate.pdf"
             components.append("{\"type\":\"header\",\"parameters\":[{\"type\":\"document\",\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(fileName))}}]}")
         }
@@ -259,18 +293,19 @@ final class WhatsAppSender: Sendable {
         return trimmed.isEmpty ? "-" : String(trimmed.prefix(1000))
     }
 
-    func mediaID(for documentID: Int64, base: String, on connection: Connection) throws -> String {
+    /// The media id of a document uploaded from `from` (media ids belong to the number that uploaded them).
+    func mediaID(for documentID: Int64, from: String, base: String, on connection: Connection) throws -> String {
         if let cached = try connection.query("""
             SELECT media_id FROM whatsapp_media WHERE document_id = $1 AND phone_number_id = $2 AND uploaded_at > now() - interval '29 days'
-            """, [documentID, settings.phoneNumberID]).first {
+            """, [documentID, from]).first {
             return try cached.decode(String.self, at: 0)
         }
         guard let document = try connection.query("SELECT file_name, media_type, content FROM documents WHERE id = $1 AND purged_at IS NULL", [documentID]).first else {
             throw GraphAPIError(code: 131053, message: "the certificate is no longer kept", httpStatus: 0)
         }
         let response = try clients.with { client in
-            try client.send(HTTPClientRequest(method: "POST", url: base + "/\(settings.version)/\(settings.phoneNumberID)/media",
-                                              headers: [("Authorization", "Bearer \(settings.accessToken)")],
+            try client.send(HTTPClientRequest(method: "POST", url: base + "/\(settings.version)/\(from)/media",
+                                              headers: [("Authorization", "Bearer \(token(for: from))")],
                                               body: .multipart([MultipartPart(name: "messaging_product", value: "whatsapp"),
                                                                 MultipartPart(name: "type", value: try document.decode(String.self, at: 1)),
                                                                 MultipartPart(name: "file", data: try document.decode(PostgresBytes.self, at: 2).bytes,
@@ -282,13 +317,15 @@ final class WhatsAppSender: Sendable {
         try connection.query("""
             INSERT INTO whatsapp_media (document_id, phone_number_id, media_id) VALUES ($1, $2, $3)
             ON CONFLICT (document_id, phone_number_id) DO UPDATE SET media_id = excluded.media_id, uploaded_at = now()
-            """, [documentID, settings.phoneNumberID, uploaded.id])
+            """, [documentID, from, uploaded.id])
         return uploaded.id
     }
 
-    func post(_ url: String, json: String) throws -> String {
-        guard pacer.waitForSender() else { throw JobError.snooze(.milliseconds(500), "sender throughput") }
-        let response = try clients.with { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(settings.accessToken)")])) }
+    func token(for number: String) -> String { settings.numberTokens[number] ?? settings.accessToken }
+
+    func post(_ url: String, json: String, from number: String) throws -> String {
+        guard pacer(for: number).waitForSender() else { throw JobError.snooze(.milliseconds(500), "sender throughput") }
+        let response = try clients.with { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(token(for: number))")])) }
         struct Accepted: Decodable { struct Message: Decodable { var id: String }; var messages: [Message] }
         guard response.status == 200, let wamid = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first?.id else {
             throw Self.graphError(response)

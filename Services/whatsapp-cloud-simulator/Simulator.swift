@@ -84,6 +84,8 @@ final class Simulator: Sendable {
         var senderBuckets: [String: Bucket] = [:]
         var pairBuckets: [String: Bucket] = [:]
         var accepted: [AcceptedMessage] = []
+        /// Rate-limit answers given, by error code (130429, 131056).
+        var rateLimited: [Int: Int] = [:]
     }
 
     let configuration: SimulatorConfiguration
@@ -105,6 +107,9 @@ final class Simulator: Sendable {
     }
 
     var acceptedMessages: [AcceptedMessage] { state.withLock { $0.accepted } }
+
+    /// How many times the simulator answered a rate limit with `code` (130429 throughput, 131056 pair limit).
+    func rateLimited(_ code: Int) -> Int { state.withLock { $0.rateLimited[code] ?? 0 } }
 
     /// A citizen wrote to us: their 24-hour customer-service window opens.
     func recordInbound(from: String) { state.withLock { $0.lastInbound[Self.digits(from)] = now() } }
@@ -246,9 +251,11 @@ final class Simulator: Sendable {
             var pair = refill(state.pairBuckets[pairKey], capacity: configuration.pairBurst, perSecond: 1 / configuration.pairInterval)
             defer { state.senderBuckets[phoneNumberID] = sender; state.pairBuckets[pairKey] = pair }
             guard sender.tokens >= 1 else {
+                state.rateLimited[130429, default: 0] += 1
                 return GraphError(httpStatus: 400, code: 130429, message: "Rate limit hit", details: "Cloud API message throughput has been reached.")
             }
             guard pair.tokens >= 1 else {
+                state.rateLimited[131056, default: 0] += 1
                 return GraphError(httpStatus: 400, code: 131056, message: "(Business Account, Consumer Account) pair rate limit hit",
                                   details: "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.")
             }

@@ -101,6 +101,29 @@ struct SenderTests {
         #expect(attempt.provider == message.id, "the wamid is kept to match status webhooks")
     }
 
+    @Test("a department with its own sender number sends from it (media uploaded there too); replies leave from the number the citizen wrote to")
+    func senderNumbers() throws {
+        let fixture = try WhatsAppFixture { $0.phoneNumberIDs = ["100000000000001", "100000000000002"] }
+        let base = "http://127.0.0.1:\(fixture.server.port)"
+        var settings = try WhatsAppSettings.load(Settings(environment: [
+            "DAKIYA_WHATSAPP_GRAPH_URL": base, "DAKIYA_WHATSAPP_SENDERS": "REV=100000000000002, RDD=100000000000003", "DAKIYA_WHATSAPP_MPS_100000000000002": "200",
+        ]))
+        settings.testGraphURL = base
+        #expect(settings.phoneNumberIDs == ["100000000000001", "100000000000002", "100000000000003"])
+        #expect(settings.numberRates["100000000000002"] == 200 && settings.numberRates["100000000000003"] == 80)
+        let sender = WhatsAppSender(pool: fixture.db.pool(), queue: JobQueue(), settings: settings, logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
+        try sender.handle(try fixture.job())
+        let message = try #require(fixture.simulator.acceptedMessages.first)
+        #expect(message.phoneNumberID == "100000000000002", "REV's own number")
+        let mediaOwner = try fixture.db.connect().query("SELECT phone_number_id FROM whatsapp_media").first?.decode(String.self, at: 0)
+        #expect(mediaOwner == "100000000000002", "media ids belong to the number that uploaded them")
+        fixture.simulator.recordInbound(from: "+919800000001")
+        let reply = try PostgresJSON(encoding: OptOut.Reply(to: "+919800000001", text: "hello", from: "100000000000002"))
+        try sender.reply(ClaimedJob(id: 1, queue: "whatsapp", kind: OptOut.replyKind, attempt: 1, maxAttempts: 5, payload: reply))
+        #expect(fixture.simulator.acceptedMessages.last?.phoneNumberID == "100000000000002")
+        #expect(throws: SettingError.self) { try WhatsAppSettings.load(Settings(environment: ["DAKIYA_WHATSAPP_SENDERS": "REV:100"])) }
+    }
+
     @Test("a number not on WhatsApp (131026) fails the attempt for good, and the dispatcher falls back to email")
     func notOnWhatsApp() throws {
         let fixture = try WhatsAppFixture(notOnWhatsApp: ["919800000001"])

@@ -14,6 +14,7 @@ final class RunningSimulator: @unchecked Sendable {
     }
 
     let server: Server
+    let simulator: Simulator
     let clock = Clock()
     let client: HTTPClient
     var base: String { "http://127.0.0.1:\(server.port)" }
@@ -25,6 +26,7 @@ final class RunningSimulator: @unchecked Sendable {
         configuration.notOnWhatsApp = notOnWhatsApp
         let clock = self.clock
         let simulator = Simulator(configuration: configuration, now: { clock.seconds.withLock { $0 } })
+        self.simulator = simulator
         server = Server(configuration: ServerConfiguration(port: 0, threads: 4), router: SimulatorAPI(simulator: simulator).makeRouter(),
                         logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
@@ -158,6 +160,7 @@ struct SimulatorTests {
         #expect(try graphError(try sim.send(RunningSimulator.template(to: "+919800000100"))) == 131056, "a burst of 5 to one citizen, then the pair limit")
         sim.advance(6)
         #expect(try sim.send(RunningSimulator.template(to: "+919800000100")).status == 200)
+        #expect(sim.simulator.rateLimited(130429) == 1 && sim.simulator.rateLimited(131056) == 1, "each refusal counted")
     }
 
     @Test("media of an unsupported type, or a 'PDF' that is not one, is 131053")
