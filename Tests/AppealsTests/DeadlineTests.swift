@@ -199,5 +199,25 @@ struct DeadlineTests {
         let second = try f.file("N1", level: 2, on: "2026-02-24")
         #expect(second.trigger == "non_compliance" && second.windowEndsOn == F.day("2026-02-24"))
     }
+
+    @Test("decision periods in working days (a state setting) skip weekends, holidays and a pause; overdue the first working day after")
+    func workingDayDecisionPeriod() throws {
+        let f = try F()
+        try f.connection.query("UPDATE appeal_rules SET day_unit = 'working', decide_days = 10 WHERE state = 'MH' AND level = 1")
+        try f.connection.query("INSERT INTO holidays (calendar, day, name) VALUES ('MH', '2026-01-26', 'Republic Day')")
+        try f.application("K1")
+        try f.outcome("K1", "rejected", deliveredOn: F.day("2026-01-05"))
+        // Filed Friday 16 January: 10 working days are 19–23, 27–30 January (26th a holiday) and 2 February.
+        let appeal = try f.file("K1", level: 1, on: "2026-01-16")
+        #expect(appeal.decideBy == F.day("2026-02-02"))
+        try f.connection.query("""
+            INSERT INTO time_limit_extensions (state, kind, starts_on, ends_on, reason) VALUES ('MH', 'pause', '2026-01-29', '2026-01-30', 'Cyclone warning')
+            """)
+        #expect(try f.desk.sweep(now: F.noon("2026-02-03"), on: f.connection).overdue == 0, "the pause moved the day to 4 February")
+        #expect(try Appeal.all(applicationID: try #require(try AppealableApplication.find(portalID: "K1", on: f.connection)).id, on: f.connection).first?.decideBy
+                == F.day("2026-02-04"))
+        #expect(try f.desk.sweep(now: F.noon("2026-02-04"), on: f.connection).overdue == 0, "last valid day")
+        #expect(try f.desk.sweep(now: F.noon("2026-02-05"), on: f.connection).overdue == 1, "first day past it")
+    }
 }
 

@@ -44,6 +44,8 @@ struct WhatsAppBench {
 
         // Throughput: as fast as the API accepts, for the run time; then until every message is sent and its statuses processed.
         let cpuBefore = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }.reduce(0, +)
+        let perProcessBefore = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }
+        let postgresBefore = Self.postgresCPU()
         let started = MonotonicTime.now()
         let submitted = try submit(base: base, key: key, perSecond: nil, first: 1, duration: seconds)
         let deadline = MonotonicTime.now().advanced(by: .seconds(120))
@@ -56,8 +58,13 @@ struct WhatsAppBench {
         }
         let elapsed = MonotonicTime.now().duration(since: started).seconds
         let cpu = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }.reduce(0, +) - cpuBefore
+        let perProcess = zip(processes, perProcessBefore).map { Self.cpuSeconds(pid: $0.0.processIdentifier) - $0.1 }
+        let postgres = Self.postgresCPU() - postgresBefore
         print(String(format: "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed: %d of %d in %.1f s = %.0f msg/s (target ≥ 950 msg/s); CPU %.2f ms per message across the services",
                      sent, submitted.count, elapsed, Double(sent) / elapsed, sent > 0 ? cpu / Double(sent) * 1000 : .nan))
+        let names = ["simulator", "portal-adapter", "dispatcher", "whatsapp-adapter"]
+        print("  CPU ms per message: " + zip(names, perProcess).map { String(format: "%@ %.2f", $0.0, $0.1 / Double(max(sent, 1)) * 1000) }.joined(separator: ", ")
+              + String(format: ", PostgreSQL %.2f", postgres / Double(max(sent, 1)) * 1000))
 
         // Latency: 100 outcomes a second; from the 202 to the attempt recorded as sent (the "sent" webhook processed).
         let steady = try submit(base: base, key: key, perSecond: 100, first: submitted.count + 1, duration: min(seconds, 5))
@@ -110,6 +117,14 @@ struct WhatsAppBench {
 
     func start(_ name: String, _ environment: [String: String]) throws -> Process {
         try startExecutable(name, in: binaries, environment: environment)
+    }
+
+    /// CPU seconds of every postgres process (the server's share of the work), from /proc.
+    static func postgresCPU() -> Double {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").hasPrefix("postgres")
+        }.map(cpuSeconds).reduce(0, +)
     }
 
     /// User plus system CPU seconds of a process, from /proc.
