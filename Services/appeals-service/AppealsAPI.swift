@@ -109,7 +109,10 @@ struct AppealsAPI: Sendable {
                     }
                     let row = try tx.query("""
                         INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) VALUES ($1, $2, $3, $4, $5)
-                        ON CONFLICT (portal_application_id) DO UPDATE SET updated_at = now()
+                        ON CONFLICT (portal_application_id) DO UPDATE
+                        SET service_code = CASE WHEN applications.department = excluded.department THEN excluded.service_code ELSE applications.service_code END,
+                            office_code = CASE WHEN applications.department = excluded.department THEN excluded.office_code ELSE applications.office_code END,
+                            updated_at = now()
                         RETURNING department, citizen_id
                         """, [id, key.department, body.serviceCode, body.officeCode, citizen]).first
                     guard try row?.decode(String.self, at: 0) == key.department else {

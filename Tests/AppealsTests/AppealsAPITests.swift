@@ -153,6 +153,17 @@ struct AppealsAPITests {
         #expect(try counts() == before, "nothing written")
     }
 
+    @Test("a clock for an application the portal already sent an outcome for takes the catalogue code and office of the request")
+    func clockOnKnownApplication() throws {
+        let s = try AppealsServer()
+        try s.f.application("E1", service: "Income certificate", office: "Tahsil office")
+        let response = try s.send("PUT", "/v1/applications/E1/clock", json: #"{"portal_user_id": "u1", "service_code": "CASTE", "office_code": "HAVELI", "completed_at": "2026-01-05T06:30:00Z"}"#, key: s.departmentKey)
+        #expect(response.status == 200, "\(response.text)")
+        #expect(s.field(response, "due_on") == "2026-02-19", "caste certificate: 45 days")
+        #expect(try s.f.connection.query("SELECT service_code, office_code FROM applications WHERE portal_application_id = 'E1'").first.map {
+            [try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)] } == ["CASTE", "HAVELI"])
+    }
+
     @Test("two filings of the same appeal at once give one appeal and one 409")
     func concurrentFilings() throws {
         let s = try AppealsServer()

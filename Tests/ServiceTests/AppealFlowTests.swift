@@ -115,6 +115,7 @@ struct AppealFlowTests {
         #expect(eventually(timeout: .seconds(20)) { (try? mails())?.contains { ($0["text"] as? String)?.contains(number) == true } == true })
         let acknowledgement = try #require(try mails().first { ($0["text"] as? String)?.contains(number) == true })
         #expect((acknowledgement["subject"] as? String) == "लोकसेवा हक्क: अर्ज RTS-1")
+        #expect((acknowledgement["text"] as? String)?.contains("उत्पन्नाचा दाखला साठीचा अर्ज RTS-1") == true, "the service by its catalogue name in Marathi")
         #expect((acknowledgement["defects"] as? [Any])?.isEmpty == true)
         #expect(try pool.withConnection { try $0.query("SELECT filed_via FROM appeals WHERE appeal_number = $1", [number]).first?.decode(String.self, at: 0) } == "whatsapp")
 
