@@ -105,11 +105,7 @@ package enum Catalogue {
             ORDER BY (office_code IS NOT NULL) DESC, effective_from DESC, (band_min IS NOT NULL OR band_max IS NOT NULL) DESC
             LIMIT 1
             """, [service, office, date, bandValue.map { "\($0)" }]).first else { return nil }
-        return ServiceRule(id: try row.decode(Int64.self, at: 0), serviceCode: try row.decode(String.self, at: 1),
-                           timeLimitDays: try row.decode(Int.self, at: 2), unit: DayUnit(rawValue: try row.decode(String.self, at: 3)) ?? .calendar,
-                           designatedOfficer: Authority(role: try row.decode(String.self, at: 4), office: try row.decode(String.self, at: 5)),
-                           firstAppellate: Authority(role: try row.decode(String.self, at: 6), office: try row.decode(String.self, at: 7)),
-                           secondAppellate: Authority(role: try row.decode(String.self, at: 8), office: try row.decode(String.self, at: 9)))
+        return try decodeRule(row)
     }
 
     /// The rule by id (an application's clock keeps the rule it started under).
@@ -119,11 +115,16 @@ package enum Catalogue {
                    saa_role, coalesce(saa_office, $2)
             FROM service_rules WHERE id = $1
             """, [id, office]).first else { return nil }
-        return ServiceRule(id: try row.decode(Int64.self, at: 0), serviceCode: try row.decode(String.self, at: 1),
-                           timeLimitDays: try row.decode(Int.self, at: 2), unit: DayUnit(rawValue: try row.decode(String.self, at: 3)) ?? .calendar,
-                           designatedOfficer: Authority(role: try row.decode(String.self, at: 4), office: try row.decode(String.self, at: 5)),
-                           firstAppellate: Authority(role: try row.decode(String.self, at: 6), office: try row.decode(String.self, at: 7)),
-                           secondAppellate: Authority(role: try row.decode(String.self, at: 8), office: try row.decode(String.self, at: 9)))
+        return try decodeRule(row)
+    }
+
+    /// A rule from the ten columns both lookups select, authorities' offices already defaulted to the application's.
+    static func decodeRule(_ row: Row) throws -> ServiceRule {
+        ServiceRule(id: try row.decode(Int64.self, at: 0), serviceCode: try row.decode(String.self, at: 1),
+                    timeLimitDays: try row.decode(Int.self, at: 2), unit: DayUnit(rawValue: try row.decode(String.self, at: 3)) ?? .calendar,
+                    designatedOfficer: Authority(role: try row.decode(String.self, at: 4), office: try row.decode(String.self, at: 5)),
+                    firstAppellate: Authority(role: try row.decode(String.self, at: 6), office: try row.decode(String.self, at: 7)),
+                    secondAppellate: Authority(role: try row.decode(String.self, at: 8), office: try row.decode(String.self, at: 9)))
     }
 
     /// The service's name in `language` (the code when the service is not in the catalogue).

@@ -18,9 +18,15 @@ struct Bench {
         try admin.execute(script: "CREATE DATABASE \(database)")
         try Migrator.bundled().migrate(on: try Connection(url: url))
         let server = try admin.query("SELECT current_setting('server_version'), current_setting('synchronous_commit'), current_setting('fsync')").first!
-        if ProcessInfo.processInfo.environment["DAKIYA_BENCH_ONLY"] == "whatsapp" {   // a quicker loop while working on that path
+        // DAKIYA_BENCH_ONLY=outcome or whatsapp: that part alone, a quicker loop while working on one path.
+        switch ProcessInfo.processInfo.environment["DAKIYA_BENCH_ONLY"] {
+        case "whatsapp"?:
             try WhatsAppBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: seconds).run()
             return
+        case "outcome"?:
+            try OutcomeBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: seconds).run()
+            return
+        default: break
         }
         print("Dakiya job queue benchmark: \(seconds) s per cell, PostgreSQL \(try server.decode(String.self, at: 0)), "
               + "synchronous_commit=\(try server.decode(String.self, at: 1)), fsync=\(try server.decode(String.self, at: 2)), \(ProcessInfo.processInfo.activeProcessorCount) cores")
