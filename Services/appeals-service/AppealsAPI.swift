@@ -46,8 +46,7 @@ struct AppealsAPI: Sendable {
         switch try APIKeys.authenticate(request.header("authorization"), on: connection) {
         case .success(let key): return key
         case .failure(let failure):
-            throw HTTPError(status: 401, detail: failure == .revoked ? "the API key has been revoked" : "send the department's API key as Authorization: Bearer <key>",
-                            type: "urn:dakiya:problem:unauthorized", headers: [("WWW-Authenticate", "Bearer")])
+            throw HTTPError(status: 401, detail: failure.detail, type: "urn:dakiya:problem:unauthorized", headers: [("WWW-Authenticate", "Bearer")])
         }
     }
 
@@ -343,18 +342,9 @@ struct AppealsAPI: Sendable {
             guard let bytes = Data(base64Encoded: document.contentBase64, options: .ignoreUnknownCharacters).map(Array.init) else {
                 throw HTTPError.badRequest("order.content_base64 is not valid base64", field: "order.content_base64")
             }
-            guard bytes.count <= maximumOrderBytes else {
-                throw HTTPError(status: 413, detail: "the order is larger than \(maximumOrderBytes) bytes", errors: [FieldProblem(field: "order.content_base64", detail: "too large")])
-            }
-            guard bytes.starts(with: Array("%PDF-".utf8)) else {
-                throw HTTPError(status: 415, detail: "the order must be a PDF", type: "urn:dakiya:problem:unsupported-document",
-                                errors: [FieldProblem(field: "order.content_base64", detail: "not a PDF (no %PDF- header)")])
-            }
-            let name = document.fileName.trimmingCharacters(in: .whitespaces)
-            guard (1...200).contains(name.count), !name.contains("/"), !name.contains("\\") else {
-                throw HTTPError.unprocessable("the order's file name must be 1 to 200 characters with no path", field: "order.file_name")
-            }
-            order = AppealsDesk.OrderDocument(fileName: name, bytes: bytes, sha256: SHA256.hash(bytes))
+            let checked = try UploadedPDF.check(bytes, fileName: document.fileName, maximumBytes: maximumOrderBytes, what: "order",
+                                                field: "order.content_base64", nameField: "order.file_name")
+            order = AppealsDesk.OrderDocument(fileName: checked.fileName, bytes: checked.bytes)
         }
         return try pool.withConnection { connection in
             let appeal = try refusing {

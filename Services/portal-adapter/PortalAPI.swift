@@ -41,12 +41,7 @@ struct PortalAPI: Sendable {
         switch try APIKeys.authenticate(request.header("authorization"), on: connection) {
         case .success(let key): return key
         case .failure(let failure):
-            let detail = switch failure {
-            case .missing: "send the department's API key as Authorization: Bearer <key>"
-            case .malformed: "the Authorization header is not a Dakiya API key"
-            case .unknown: "the API key is not valid"
-            case .revoked: "the API key has been revoked"
-            }
+            let detail = failure.detail
             throw HTTPError(status: 401, detail: detail, type: "urn:dakiya:problem:unauthorized", headers: [("WWW-Authenticate", "Bearer")])
         }
     }
@@ -218,20 +213,8 @@ struct PortalAPI: Sendable {
         return (outcome, SHA256.hash(identity))
     }
 
-    func checkCertificate(_ bytes: [UInt8], fileName rawName: String, field: String, nameField: String? = nil) throws -> (fileName: String, bytes: [UInt8]) {
-        guard bytes.count <= maximumCertificateBytes else {
-            throw HTTPError(status: 413, detail: "the certificate is larger than \(maximumCertificateBytes) bytes",
-                            errors: [FieldProblem(field: field, detail: "too large")])
-        }
-        guard bytes.starts(with: Array("%PDF-".utf8)) else {
-            throw HTTPError(status: 415, detail: "the certificate must be a PDF", type: "urn:dakiya:problem:unsupported-document",
-                            errors: [FieldProblem(field: field, detail: "not a PDF (no %PDF- header)")])
-        }
-        let fileName = rawName.trimmingCharacters(in: .whitespaces)
-        guard (1...200).contains(fileName.count), !fileName.contains("/"), !fileName.contains("\\") else {
-            throw HTTPError.unprocessable("the certificate's file name must be 1 to 200 characters with no path", field: nameField ?? field)
-        }
-        return (fileName, bytes)
+    func checkCertificate(_ bytes: [UInt8], fileName: String, field: String, nameField: String? = nil) throws -> (fileName: String, bytes: [UInt8]) {
+        try UploadedPDF.check(bytes, fileName: fileName, maximumBytes: maximumCertificateBytes, what: "certificate", field: field, nameField: nameField)
     }
 
     func validate(_ body: OutcomeBody) throws -> ValidOutcome {
@@ -309,16 +292,7 @@ struct PortalAPI: Sendable {
         let applicationRow = try application.decode(Int64.self, at: 0)
         var documentID: Int64?
         if let certificate = outcome.certificate {
-            documentID = try required(try tx.query("""
-                INSERT INTO documents (sha256, media_type, file_name, size, content, expires_at)
-                VALUES ($1, 'application/pdf', $2, $3, $4, now() + make_interval(days => $5))
-                ON CONFLICT (sha256) DO UPDATE
-                SET expires_at = greatest(documents.expires_at, excluded.expires_at),
-                    content = CASE WHEN documents.purged_at IS NULL THEN documents.content ELSE excluded.content END,
-                    purged_at = NULL
-                RETURNING id
-                """, [PostgresBytes(SHA256.hash(certificate.bytes)), certificate.fileName, certificate.bytes.count,
-                      PostgresBytes(certificate.bytes), documentRetentionDays]).first).decode(Int64.self, at: 0)
+            documentID = try Documents.store(certificate.bytes, fileName: certificate.fileName, retentionDays: documentRetentionDays, on: tx)
         }
         let deliveryID = UUID()
         try tx.query("""

@@ -98,7 +98,8 @@ final class WhatsAppSender: Sendable {
     let logger: Logger
     /// Pacing per sender number (throughput, and the pair limit between that number and each citizen).
     let pacers: [String: Pacer]
-    var pacer: Pacer { pacers[settings.phoneNumberID]! }
+    /// The default number's pacing.
+    let pacer: Pacer
     private let clients = ReusePool { try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
     private let accepted, failed, paused: Counter
 
@@ -107,9 +108,12 @@ final class WhatsAppSender: Sendable {
         self.queue = queue
         self.settings = settings
         self.logger = logger
-        pacers = Dictionary(uniqueKeysWithValues: settings.phoneNumberIDs.map {
+        let pacers = Dictionary(uniqueKeysWithValues: settings.phoneNumberIDs.map {
             ($0, Pacer(messagesPerSecond: settings.numberRates[$0] ?? settings.messagesPerSecond, pairBurst: settings.pairBurst, pairInterval: settings.pairInterval))
         })
+        self.pacers = pacers
+        pacer = pacers[settings.phoneNumberID] ?? Pacer(messagesPerSecond: settings.messagesPerSecond, pairBurst: settings.pairBurst,
+                                                        pairInterval: settings.pairInterval)
         accepted = metrics.counter("dakiya_whatsapp_accepted_total", help: "Messages the Cloud API accepted.")
         failed = metrics.counter("dakiya_whatsapp_failed_total", help: "Messages refused for good.")
         paused = metrics.counter("dakiya_whatsapp_configuration_errors_total", help: "Sends put off because of a token, template or account problem.")

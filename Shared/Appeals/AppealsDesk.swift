@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import JobQueue
 import Postgres
@@ -149,7 +150,7 @@ package struct AppealsDesk: Sendable {
                     throw AppealRefusal(422, "previous_appeal_pending", "appeal \(previous.number) is to be decided by \(previous.decideBy); a level \(level) appeal is possible after its order or after that day")
                 }
                 trigger = "no_order"
-                end = rule.noOrderFileDays.map { previous.filedOn.adding(days: $0) } ?? previous.decideBy.adding(days: rule.fileDays)
+                end = Self.noOrderWindowEnd(after: previous, rule: rule)
                 base = end.adding(days: -rule.fileDays)
             }
         }
@@ -304,11 +305,9 @@ package struct AppealsDesk: Sendable {
     package struct OrderDocument: Sendable {
         package var fileName: String
         package var bytes: [UInt8]
-        package var sha256: [UInt8]
-        package init(fileName: String, bytes: [UInt8], sha256: [UInt8]) {
+        package init(fileName: String, bytes: [UInt8]) {
             self.fileName = fileName
             self.bytes = bytes
-            self.sha256 = sha256
         }
     }
 
@@ -327,12 +326,8 @@ package struct AppealsDesk: Sendable {
             }
             var documentID: Int64?
             if let order {
-                documentID = try tx.query("""
-                    INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', $2, $3, $4)
-                    ON CONFLICT (sha256) DO UPDATE SET expires_at = NULL, purged_at = NULL,
-                        content = CASE WHEN documents.purged_at IS NULL THEN documents.content ELSE excluded.content END
-                    RETURNING id
-                    """, [PostgresBytes(order.sha256), order.fileName, order.bytes.count, PostgresBytes(order.bytes)]).first?.decode(Int64.self, at: 0)
+                // Orders are kept for good: they are part of the appeal's record.
+                documentID = try Documents.store(order.bytes, fileName: order.fileName, retentionDays: nil, on: tx)
             }
             let today = CivilDate(now)
             try tx.query("""
@@ -368,8 +363,13 @@ package struct AppealsDesk: Sendable {
         guard appeal.level < 3, let state = try connection.query("SELECT d.state FROM applications a JOIN departments d ON d.code = a.department WHERE a.id = $1",
                                                                  [appeal.applicationID]).first?.decode(String.self, at: 0),
               let rule = try AppealRule.load(state: state, level: appeal.level + 1, on: connection) else { return nil }
-        if noOrder, let days = rule.noOrderFileDays { return (appeal.level + 1, appeal.filedOn.adding(days: days)) }
-        return (appeal.level + 1, base.adding(days: rule.fileDays))
+        return (appeal.level + 1, noOrder ? Self.noOrderWindowEnd(after: appeal, rule: rule) : base.adding(days: rule.fileDays))
+    }
+
+    /// The last day to file at `rule`'s level when the level below gave no order: a set number of days after
+    /// that appeal was filed (Maharashtra's second appeal: 45), or else `file_days` after its decision day.
+    static func noOrderWindowEnd(after previous: Appeal, rule: AppealRule) -> CivilDate {
+        rule.noOrderFileDays.map { previous.filedOn.adding(days: $0) } ?? previous.decideBy.adding(days: rule.fileDays)
     }
 
     /// A penalty the authority imposes on an officer, within the state's range.
@@ -501,9 +501,12 @@ package struct AppealsDesk: Sendable {
     }
 
     func markOverdue(_ appealID: Int64, now: Date, report: inout SweepReport, on tx: Connection) throws {
-        guard let appeal = try Appeal.query(where: "ap.id = $1 AND ap.overdue_at IS NULL AND ap.status IN ('awaiting_admission', 'pending', 'hearing_scheduled')",
-                                            [appealID], on: tx).first,
-              try tx.query("SELECT 1 FROM appeals WHERE id = $1 FOR UPDATE SKIP LOCKED", [appealID]).first != nil,
+        // Locked first and re-checked under the lock, so two sweeps never mark one appeal overdue (or notify) twice.
+        guard try tx.query("""
+                SELECT 1 FROM appeals WHERE id = $1 AND overdue_at IS NULL AND status IN ('awaiting_admission', 'pending', 'hearing_scheduled')
+                FOR UPDATE SKIP LOCKED
+                """, [appealID]).first != nil,
+              let appeal = try Appeal.query(where: "ap.id = $1", [appealID], on: tx).first,
               let application = try AppealableApplication.find(portalID: appeal.portalApplicationID, on: tx),
               let rule = try AppealRule.load(state: application.state, level: appeal.level, on: tx) else { return }
         let calendar = try DeadlineCalendar.load(state: application.state, office: application.office, service: application.service, on: tx)

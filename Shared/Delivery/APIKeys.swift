@@ -27,6 +27,16 @@ package enum APIKeyFailure: Error, Equatable, Sendable {
     case malformed
     case unknown
     case revoked
+
+    /// What the caller is told (401).
+    package var detail: String {
+        switch self {
+        case .missing: "send the department's API key as Authorization: Bearer <key>"
+        case .malformed: "the Authorization header is not a Dakiya API key"
+        case .unknown: "the API key is not valid"
+        case .revoked: "the API key has been revoked"
+        }
+    }
 }
 
 /// Creating, checking, listing and revoking API keys.
