@@ -4,23 +4,30 @@ import ServiceHost
 /// dispatcher: routing, fallback, aggregate status and portal callbacks (issue 3).
 ///
 /// Consumes the `dispatcher` job queue: `delivery.requested` routes a new delivery to its channels
-/// (channel attempts and one job per channel, in one transaction); `attempt.settled` applies the fallback
+/// (channel attempts and one job per channel, in one transaction); `attempt.settled` (and `attempts.settled`, one per webhook batch) applies the fallback
 /// after a permanent failure and keeps the aggregate status. It also purges certificates past their retention.
 @main
 struct Dispatcher {
     static func main() {
         ServiceHost.main(service: "dispatcher", queue: "dispatcher", defaultPort: 8084) { context in
-            ServiceParts(handlers: [
-                DeliveryJobs.requested: { job in
-                    let request = try job.decodePayload(DeliveryJobs.Requested.self)
+            // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
+            ServiceParts(batchHandlers: [
+                DeliveryJobs.requested: { jobs in
+                    let ids = try jobs.map { try $0.decodePayload(DeliveryJobs.Requested.self).deliveryID }
                     try context.pool.withConnection { connection in
-                        _ = try DeliveryRouter.route(deliveryID: request.deliveryID, queue: context.queue, on: connection)
+                        _ = try DeliveryRouter.route(deliveryIDs: ids, queue: context.queue, on: connection)
                     }
                 },
-                DeliveryJobs.attemptSettled: { job in
-                    let settled = try job.decodePayload(DeliveryJobs.Settled.self)
+                DeliveryJobs.attemptSettled: { jobs in
+                    let ids = try jobs.map { try $0.decodePayload(DeliveryJobs.Settled.self).attemptID }
                     try context.pool.withConnection { connection in
-                        _ = try DeliveryRouter.settle(attemptID: settled.attemptID, queue: context.queue, on: connection)
+                        _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
+                    }
+                },
+                DeliveryJobs.attemptsSettled: { jobs in
+                    let ids = try jobs.flatMap { try $0.decodePayload(DeliveryJobs.SettledBatch.self).attemptIDs }
+                    try context.pool.withConnection { connection in
+                        _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
                     }
                 },
             ], services: [

@@ -50,51 +50,97 @@ struct WhatsAppWebhooks: Sendable {
                 guard let body = try tx.query("SELECT body FROM whatsapp_webhook_batches WHERE id = $1 AND processed_at IS NULL FOR UPDATE", [batchID])
                     .first?.decode(String.self, at: 0) else { return }
                 let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+                var statuses: [StatusUpdate] = []
                 for entry in object["entry"] as? [[String: Any]] ?? [] {
                     for change in entry["changes"] as? [[String: Any]] ?? [] where change["field"] as? String == "messages" {
                         guard let value = change["value"] as? [String: Any] else { continue }
-                        for status in value["statuses"] as? [[String: Any]] ?? [] { try apply(status: status, on: tx) }
+                        statuses += (value["statuses"] as? [[String: Any]] ?? []).compactMap(StatusUpdate.init)
                         let number = (value["metadata"] as? [String: Any])?["phone_number_id"] as? String
                         for message in value["messages"] as? [[String: Any]] ?? [] { try keep(inbound: message, to: number, on: tx) }
                     }   // other fields (template updates, account alerts, …) are not ours to act on: ignored
                 }
+                try apply(statuses, on: tx)
                 try tx.query("UPDATE whatsapp_webhook_batches SET processed_at = now() WHERE id = $1", [batchID])
             }
         }
     }
 
-    /// One status: deduplicated by (wamid, status), matched by our callback data (or the wamid), merged forward only.
-    func apply(status: [String: Any], on tx: Connection) throws {
-        guard let wamid = status["id"] as? String, let name = status["status"] as? String, ["sent", "delivered", "read", "failed"].contains(name) else { return }
-        let errorCode = ((status["errors"] as? [[String: Any]])?.first?["code"] as? Int).map(String.init)
+    /// One status object of a webhook.
+    struct StatusUpdate {
+        var wamid: String
+        var status: String
+        var errorCode: String?
         var attemptID: Int64?
-        if let data = status["biz_opaque_callback_data"] as? String, data.hasPrefix("attempt:") { attemptID = Int64(data.dropFirst(8)) }
-        if attemptID == nil {
-            attemptID = try tx.query("SELECT id FROM channel_attempts WHERE provider_message_id = $1", [wamid]).first?.decode(Int64.self, at: 0)
+
+        init?(_ object: [String: Any]) {
+            guard let wamid = object["id"] as? String, let status = object["status"] as? String,
+                  ["sent", "delivered", "read", "failed"].contains(status) else { return nil }
+            self.wamid = wamid
+            self.status = status
+            errorCode = ((object["errors"] as? [[String: Any]])?.first?["code"] as? Int).map(String.init)
+            if let data = object["biz_opaque_callback_data"] as? String, data.hasPrefix("attempt:") { attemptID = Int64(data.dropFirst(8)) }
         }
-        let isNew = try tx.query("""
-            INSERT INTO whatsapp_status_events (wamid, status, attempt_id, error_code) VALUES ($1, $2, $3, $4)
-            ON CONFLICT DO NOTHING RETURNING 1
-            """, [wamid, name, attemptID, errorCode]).count == 1
-        guard isNew, let attemptID else { return }
-        let failureKind = errorCode.map { GraphAPIError(code: Int($0) ?? -1, message: "", httpStatus: 0).handling == .permanent ? "permanent" : "temporary" }
-        let moved = try tx.query("""
-            UPDATE channel_attempts SET
-                state = $2, provider_message_id = coalesce(provider_message_id, $3), updated_at = now(),
-                sent_at = CASE WHEN $2 = 'sent' THEN coalesce(sent_at, now()) ELSE coalesce(sent_at, CASE WHEN $2 IN ('delivered', 'read') THEN now() END) END,
-                delivered_at = CASE WHEN $2 IN ('delivered', 'read') THEN coalesce(delivered_at, now()) ELSE delivered_at END,
-                read_at = CASE WHEN $2 = 'read' THEN now() ELSE read_at END,
-                failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
-                failure_kind = CASE WHEN $2 = 'failed' THEN $4 ELSE failure_kind END,
-                error_code = CASE WHEN $2 = 'failed' THEN $5 ELSE error_code END
-            WHERE id = $1 AND channel = 'whatsapp' AND CASE
-                WHEN $2 = 'failed' THEN state IN ('queued', 'sending', 'sent')
-                ELSE state NOT IN ('failed', 'skipped') AND channel_state_rank(state) < channel_state_rank($2) END
-            RETURNING delivery_id
-            """, [attemptID, name, wamid, failureKind, errorCode]).first
-        if let deliveryID = try moved?.decode(UUID.self, at: 0) {
-            try DeliveryJobs.announceSettled(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
+
+        static let rank = ["sent": 1, "delivered": 2, "read": 3]
+    }
+
+    /// A batch of statuses: each deduplicated by (wamid, status) and matched by our callback data (or the wamid);
+    /// each attempt moves forward only, to the highest new status of the batch (and then to failed, if one came
+    /// and the attempt was not delivered). The attempts that moved go to the dispatcher in one job.
+    func apply(_ statuses: [StatusUpdate], on tx: Connection) throws {
+        guard !statuses.isEmpty else { return }
+        var updates: [StatusUpdate] = []
+        var seen = Set<String>()
+        for update in statuses where seen.insert(update.wamid + " " + update.status).inserted { updates.append(update) }
+        let unmatched = updates.filter { $0.attemptID == nil }.map(\.wamid)
+        if !unmatched.isEmpty {
+            var byWamid: [String: Int64] = [:]
+            for row in try tx.query("SELECT provider_message_id, id FROM channel_attempts WHERE provider_message_id = ANY($1)", [unmatched]).rows {
+                byWamid[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
+            }
+            for index in updates.indices where updates[index].attemptID == nil { updates[index].attemptID = byWamid[updates[index].wamid] }
         }
+        let inserted = try tx.query("""
+            INSERT INTO whatsapp_status_events (wamid, status, attempt_id, error_code)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])
+            ON CONFLICT DO NOTHING RETURNING wamid, status
+            """, [updates.map(\.wamid), updates.map(\.status), updates.map(\.attemptID), updates.map(\.errorCode)]).rows
+        let new = Set(try inserted.map { row in try row.decode(String.self, at: 0) + " " + row.decode(String.self, at: 1) })
+        // Per attempt: the highest new status, then a new failure.
+        var highest: [Int64: StatusUpdate] = [:], failures: [Int64: StatusUpdate] = [:]
+        for update in updates where new.contains(update.wamid + " " + update.status) {
+            guard let attemptID = update.attemptID else { continue }
+            if update.status == "failed" {
+                if failures[attemptID] == nil { failures[attemptID] = update }
+            } else if (StatusUpdate.rank[update.status] ?? 0) > (highest[attemptID].flatMap { StatusUpdate.rank[$0.status] } ?? 0) {
+                highest[attemptID] = update
+            }
+        }
+        var moved: [Int64] = []
+        for round in [highest, failures] where !round.isEmpty {
+            let ordered = round.sorted { $0.key < $1.key }.map(\.value)
+            let codes = ordered.map(\.errorCode)
+            let kinds = codes.map { code in
+                code.map { GraphAPIError(code: Int($0) ?? -1, message: "", httpStatus: 0).handling == .permanent ? "permanent" : "temporary" }
+            }
+            moved += try tx.query("""
+                WITH t AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, status, wamid, failure_kind, error_code))
+                UPDATE channel_attempts ca SET
+                    state = t.status, provider_message_id = coalesce(ca.provider_message_id, t.wamid), updated_at = now(),
+                    sent_at = CASE WHEN t.status IN ('sent', 'delivered', 'read') THEN coalesce(ca.sent_at, now()) ELSE ca.sent_at END,
+                    delivered_at = CASE WHEN t.status IN ('delivered', 'read') THEN coalesce(ca.delivered_at, now()) ELSE ca.delivered_at END,
+                    read_at = CASE WHEN t.status = 'read' THEN now() ELSE ca.read_at END,
+                    failed_at = CASE WHEN t.status = 'failed' THEN now() ELSE ca.failed_at END,
+                    failure_kind = CASE WHEN t.status = 'failed' THEN t.failure_kind ELSE ca.failure_kind END,
+                    error_code = CASE WHEN t.status = 'failed' THEN t.error_code ELSE ca.error_code END
+                FROM t
+                WHERE ca.id = t.id AND ca.channel = 'whatsapp' AND CASE
+                    WHEN t.status = 'failed' THEN ca.state IN ('queued', 'sending', 'sent')
+                    ELSE ca.state NOT IN ('failed', 'skipped') AND channel_state_rank(ca.state) < channel_state_rank(t.status) END
+                RETURNING ca.id
+                """, [ordered.map(\.attemptID), ordered.map(\.status), ordered.map(\.wamid), kinds, codes]).rows.map { try $0.decode(Int64.self, at: 0) }
+        }
+        if !moved.isEmpty { try DeliveryJobs.announceSettled(attemptIDs: moved, queue: queue, on: tx) }
     }
 
     /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.

@@ -131,17 +131,16 @@ final class WhatsAppSender: Sendable {
     func handle(_ job: ClaimedJob) throws {
         let request = try job.decodePayload(DeliveryJobs.Send.self)
         try pool.withConnection { connection in
-            guard let context = try load(request.attemptID, on: connection) else { throw JobError.permanent("channel attempt \(request.attemptID) not found") }
-            // Already handed to Meta (a wamid is kept) or settled: never send twice.
-            let handedOver = try hasProviderID(context.attemptID, on: connection)
-            guard context.state == "queued" || (context.state == "sending" && !handedOver) else { return }
+            // Recorded as sending before the call (so a status webhook that beats the response still finds the attempt),
+            // unless already handed to Meta (a wamid is kept) or settled: never send twice.
+            guard let (context, claimed) = try claim(request.attemptID, on: connection) else {
+                throw JobError.permanent("channel attempt \(request.attemptID) not found")
+            }
+            guard claimed else { return }
             guard let mobile = context.mobile else {
                 try settle(context, state: "failed", failureKind: "permanent", code: "no_mobile", text: "the citizen has no mobile number", on: connection)
                 return
             }
-            // Recorded as sending before the call, so a status webhook that beats the response still finds the attempt.
-            try connection.query("UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
-                                 [context.attemptID])
             let base = context.isTest ? settings.testGraphURL : settings.graphURL
             guard let base else {
                 try record(context, wamid: "test-sink:attempt-\(context.attemptID)", on: connection)
@@ -225,24 +224,29 @@ final class WhatsAppSender: Sendable {
         }
     }
 
-    func load(_ attemptID: Int64, on connection: Connection) throws -> Context? {
+    /// Marks the attempt as sending when it is queued, or sending without a wamid (a run cut short before Meta
+    /// answered), and loads what the message needs. Nil when there is no such attempt; `claimed` false when it
+    /// was already handed over or settled.
+    func claim(_ attemptID: Int64, on connection: Connection) throws -> (Context, claimed: Bool)? {
         guard let row = try connection.query("""
+            WITH marked AS (
+                UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now()
+                WHERE id = $1 AND channel = 'whatsapp' AND (state = 'queued' OR (state = 'sending' AND provider_message_id IS NULL))
+                RETURNING id)
             SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
                    a.portal_application_id, coalesce((SELECT CASE d.language WHEN 'mr' THEN s.name_mr WHEN 'hi' THEN s.name_hi WHEN 'te' THEN s.name_te ELSE s.name_en END
-                                FROM services s WHERE s.code = a.service_code), a.service_code), c.mobile, a.department
+                                FROM services s WHERE s.code = a.service_code), a.service_code), c.mobile, a.department,
+                   EXISTS (SELECT 1 FROM marked)
             FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
             JOIN citizens c ON c.id = a.citizen_id
             WHERE ca.id = $1 AND ca.channel = 'whatsapp'
             """, [attemptID]).first else { return nil }
-        return Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
-                       decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
-                       isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
-                       service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10),
-                       department: try row.decode(String.self, at: 11))
-    }
-
-    func hasProviderID(_ attemptID: Int64, on connection: Connection) throws -> Bool {
-        try connection.query("SELECT provider_message_id IS NOT NULL FROM channel_attempts WHERE id = $1", [attemptID]).first?.decode(Bool.self, at: 0) ?? false
+        let context = Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
+                              decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
+                              isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
+                              service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10),
+                              department: try row.decode(String.self, at: 11))
+        return (context, try row.decode(Bool.self, at: 12))
     }
 
     /// The template message for this outcome; uploads the certificate once per number and reuses the media id for 29 days.

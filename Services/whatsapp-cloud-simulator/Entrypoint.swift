@@ -37,6 +37,7 @@ struct WhatsAppCloudSimulator {
             webhooks.skipDelivered = try settings.bool("DAKIYA_SIM_SKIP_DELIVERED", default: false)
             webhooks.duplicate = try settings.bool("DAKIYA_SIM_DUPLICATE_WEBHOOKS", default: false)
             webhooks.reorder = try settings.bool("DAKIYA_SIM_REORDER_WEBHOOKS", default: false)
+            webhooks.batchLimit = try settings.int("DAKIYA_SIM_WEBHOOK_BATCH", default: 100, in: 1...1000)
             if let numbers = settings.optionalString("DAKIYA_SIM_FAIL_ASYNC") {
                 webhooks.failAsynchronously = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
             }

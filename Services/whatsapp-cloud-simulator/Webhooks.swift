@@ -18,11 +18,24 @@ struct WebhookConfiguration: Sendable {
     /// Retries after a non-200 answer, with doubling delays from this one.
     var retryBase = 0.2
     var maximumAttempts = 8
+    /// Most statuses in one POST. Like Meta, statuses due together go in one webhook (Meta: up to 1,000,
+    /// batching not guaranteed); at a low rate each status goes alone, so batching adds no delay.
+    var batchLimit = 100
 }
 
 /// Delivers webhook payloads in due-time order on a thread it owns, retrying with backoff.
 final class WebhookSender: @unchecked Sendable {   // mutable state is guarded by `lock`
-    struct Pending { var due: MonotonicTime; var body: [UInt8]; var attempt: Int }
+    struct Pending {
+        enum Content {
+            /// One status object, batched with the other statuses of its sender number that are due.
+            case status(phoneNumberID: String, object: String)
+            /// A whole payload (an inbound message, or a batch being retried).
+            case body([UInt8])
+        }
+        var due: MonotonicTime
+        var content: Content
+        var attempt: Int
+    }
 
     let configuration: WebhookConfiguration
     private let lock = ConditionLock()
@@ -58,11 +71,11 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
             if configuration.readDelay > 0 { statuses.append(("read", configuration.readDelay)) }
         }
         if configuration.reorder { statuses = statuses.reversed().enumerated().map { ($0.element.0, statuses[$0.offset].1) } }
-        var bodies: [(Double, [UInt8])] = statuses.map { status, delay in
-            (delay, statusPayload(wamid: wamid, status: status, phoneNumberID: phoneNumberID, recipient: recipient, callbackData: callbackData))
+        var items: [(Double, Pending.Content)] = statuses.map { status, delay in
+            (delay, .status(phoneNumberID: phoneNumberID, object: statusObject(wamid: wamid, status: status, recipient: recipient, callbackData: callbackData)))
         }
-        if configuration.duplicate, let last = bodies.last { bodies.append((last.0 + 0.01, last.1)) }
-        enqueue(bodies)
+        if configuration.duplicate, let last = items.last { items.append((last.0 + 0.01, last.1)) }
+        enqueue(items)
     }
 
     /// Schedules an inbound message from a citizen; `content` is the message's type and its object, as JSON members.
@@ -71,20 +84,24 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
         let value = "{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"912000000000\",\"phone_number_id\":\(JSONText.quoted(phoneNumberID))},"
             + "\"contacts\":[{\"profile\":{\"name\":\(JSONText.quoted(name))},\"wa_id\":\(JSONText.quoted(from))}],"
             + "\"messages\":[{\"from\":\(JSONText.quoted(from)),\"id\":\(JSONText.quoted(wamid)),\"timestamp\":\"\(Self.unixNow())\",\(content)}]}"
-        enqueue([(0, envelope(value))])
+        enqueue([(0, .body(envelope(value)))])
         return wamid
     }
 
-    private func statusPayload(wamid: String, status: String, phoneNumberID: String, recipient: String, callbackData: String?) -> [UInt8] {
+    private func statusObject(wamid: String, status: String, recipient: String, callbackData: String?) -> String {
         var object = "{\"id\":\(JSONText.quoted(wamid)),\"status\":\"\(status)\",\"timestamp\":\"\(Self.unixNow())\",\"recipient_id\":\(JSONText.quoted(recipient))"
         if let callbackData { object += ",\"biz_opaque_callback_data\":\(JSONText.quoted(callbackData))" }
         if status == "sent" { object += ",\"pricing\":{\"billable\":true,\"pricing_model\":\"PMP\",\"category\":\"utility\",\"type\":\"regular\"}" }
         if status == "failed" {
             object += ",\"errors\":[{\"code\":131026,\"title\":\"Message undeliverable\",\"message\":\"Message undeliverable\",\"error_data\":{\"details\":\"The recipient is not a WhatsApp user\"}}]"
         }
-        object += "}"
-        let value = "{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"912000000000\",\"phone_number_id\":\(JSONText.quoted(phoneNumberID))},\"statuses\":[\(object)]}"
-        return envelope(value)
+        return object + "}"
+    }
+
+    /// One webhook carrying several statuses of one sender number.
+    private func statusesPayload(_ objects: [String], phoneNumberID: String) -> [UInt8] {
+        envelope("{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"912000000000\",\"phone_number_id\":\(JSONText.quoted(phoneNumberID))},"
+                 + "\"statuses\":[" + objects.joined(separator: ",") + "]}")
     }
 
     private func envelope(_ value: String) -> [UInt8] {
@@ -92,37 +109,58 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
             + "\"changes\":[{\"value\":\(value),\"field\":\"messages\"}]}]}").utf8)
     }
 
-    private func enqueue(_ bodies: [(Double, [UInt8])]) {
+    private func enqueue(_ items: [(Double, Pending.Content)]) {
         let now = MonotonicTime.now()
         lock.withLock {
-            for (delay, body) in bodies { pending.append(Pending(due: now.advanced(by: .milliseconds(Int64(delay * 1000))), body: body, attempt: 0)) }
+            for (delay, content) in items { pending.append(Pending(due: now.advanced(by: .milliseconds(Int64(delay * 1000))), content: content, attempt: 0)) }
             lock.broadcast()
         }
+    }
+
+    /// The next payload to POST: a whole body that is due, or every due status of one sender number (up to the
+    /// batch limit), in due order. Waits until something is due; nil when stopping. Call with `lock` held.
+    private func nextDue() -> (body: [UInt8], attempt: Int)? {
+        while !stopping {
+            guard let first = pending.indices.min(by: { pending[$0].due < pending[$1].due }) else {
+                _ = lock.wait(until: { stopping || !pending.isEmpty }, timeout: nil)
+                continue
+            }
+            let wait = pending[first].due.duration(since: MonotonicTime.now())
+            guard wait == .zero else {
+                _ = lock.wait(until: { stopping }, timeout: wait)
+                continue
+            }
+            guard case .status(let number, _) = pending[first].content else {
+                let item = pending.remove(at: first)
+                guard case .body(let body) = item.content else { continue }
+                return (body, item.attempt)
+            }
+            let now = MonotonicTime.now()
+            let due = pending.indices.filter { index in
+                if pending[index].due > now { return false }
+                if case .status(let other, _) = pending[index].content { return other == number }
+                return false
+            }.sorted { (pending[$0].due, $0) < (pending[$1].due, $1) }.prefix(configuration.batchLimit)
+            let objects = due.map { index -> String in
+                if case .status(_, let object) = pending[index].content { return object }
+                return ""
+            }
+            for index in due.sorted(by: >) { pending.remove(at: index) }
+            return (statusesPayload(objects, phoneNumberID: number), 0)
+        }
+        return nil
     }
 
     private func loop() {
         guard let url = configuration.url, let client = try? HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(10))) else { return }
         while true {
-            let next: Pending? = lock.withLock {
-                while !stopping {
-                    if let index = pending.indices.min(by: { pending[$0].due < pending[$1].due }) {
-                        let wait = pending[index].due.duration(since: MonotonicTime.now())
-                        if wait == .zero { return pending.remove(at: index) }
-                        _ = lock.wait(until: { stopping }, timeout: wait)
-                    } else {
-                        _ = lock.wait(until: { stopping || !pending.isEmpty }, timeout: nil)
-                    }
-                }
-                return nil
-            }
-            guard var item = next else { return }
-            let status = (try? client.send(HTTPClientRequest(method: "POST", url: url, headers: [("X-Hub-Signature-256", Self.signature(item.body, secret: configuration.appSecret))],
-                                                             body: .bytes(item.body, contentType: "application/json"))))?.status ?? 0
+            guard let (body, attempt) = lock.withLock({ nextDue() }) else { return }
+            let status = (try? client.send(HTTPClientRequest(method: "POST", url: url, headers: [("X-Hub-Signature-256", Self.signature(body, secret: configuration.appSecret))],
+                                                             body: .bytes(body, contentType: "application/json"))))?.status ?? 0
             if status != 200 {
-                item.attempt += 1
-                guard item.attempt < configuration.maximumAttempts else { continue }   // Meta gives up too (after 7 days)
-                item.due = MonotonicTime.now().advanced(by: .milliseconds(Int64(configuration.retryBase * 1000 * pow(2, Double(item.attempt - 1)))))
-                lock.withLock { pending.append(item) }
+                guard attempt + 1 < configuration.maximumAttempts else { continue }   // Meta gives up too (after 7 days)
+                let due = MonotonicTime.now().advanced(by: .milliseconds(Int64(configuration.retryBase * 1000 * pow(2, Double(attempt)))))
+                lock.withLock { pending.append(Pending(due: due, content: .body(body), attempt: attempt + 1)) }
             }
         }
     }

@@ -77,50 +77,77 @@ package enum DeliveryRouter {
     /// routed is left alone, so a repeated job does nothing twice.
     @discardableResult
     package static func route(deliveryID: UUID, queue: JobQueue, on connection: Connection) throws -> [ChannelPlan] {
+        try route(deliveryIDs: [deliveryID], queue: queue, on: connection)[deliveryID] ?? []
+    }
+
+    /// Routes several deliveries in one transaction, as `route(deliveryID:)` does each. They are locked in id
+    /// order, so batches running side by side cannot deadlock.
+    @discardableResult
+    package static func route(deliveryIDs: [UUID], queue: JobQueue, on connection: Connection) throws -> [UUID: [ChannelPlan]] {
         try connection.transaction { tx in
-            guard let row = try tx.query("""
-                SELECT d.status, d.requested_channels, d.is_test, c.portal_user_id
+            let rows = try tx.query("""
+                SELECT d.id, d.status, d.requested_channels, d.is_test, c.portal_user_id
                 FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
-                WHERE d.id = $1 FOR UPDATE OF d
-                """, [deliveryID]).first else { return [] }
-            guard try row.decode(String.self, at: 0) == "pending" else { return [] }
-            let requested = try row.decode([String]?.self, at: 1)?.compactMap(Channel.init(rawValue:))
-            let isTest = try row.decode(Bool.self, at: 2)
-            guard let citizen = try Citizens.find(portalUserID: try row.decode(String.self, at: 3), on: tx) else { return [] }
-            let plans = plan(requested: requested, citizen: citizen)
-            var jobs: [NewJob] = []
-            for plan in plans {
-                let state: String, skipReason: String?
-                switch plan.decision {
-                case .deliveredNow: (state, skipReason) = ("delivered", nil)
-                case .queued: (state, skipReason) = ("queued", nil)
-                case .skipped(let reason): (state, skipReason) = ("skipped", reason)
-                }
-                let attempt = try tx.query("""
-                    INSERT INTO channel_attempts (delivery_id, channel, state, skip_reason, queued_at, delivered_at)
-                    VALUES ($1, $2, $3, $4, CASE WHEN $3 = 'queued' THEN now() END, CASE WHEN $3 = 'delivered' THEN now() END)
-                    RETURNING id
-                    """, [deliveryID, plan.channel.rawValue, state, skipReason]).first
-                if plan.decision == .queued, let attemptID = try attempt?.decode(Int64.self, at: 0) {
-                    jobs.append(try NewJob(queue: plan.channel.rawValue, kind: DeliveryJobs.send,
-                                           encoding: DeliveryJobs.Send(attemptID: attemptID, deliveryID: deliveryID, isTest: isTest),
-                                           priority: 2, uniqueKey: "attempt:\(attemptID)"))
-                }
+                WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d
+                """, [deliveryIDs]).rows
+            var pending: [(id: UUID, requested: [Channel]?, isTest: Bool, citizen: String)] = []
+            for row in rows where try row.decode(String.self, at: 1) == "pending" {
+                pending.append((try row.decode(UUID.self, at: 0), try row.decode([String]?.self, at: 2)?.compactMap(Channel.init(rawValue:)),
+                                try row.decode(Bool.self, at: 3), try row.decode(String.self, at: 4)))
             }
-            try queue.enqueue(jobs, on: tx)
-            try tx.query("""
-                UPDATE deliveries SET status = CASE WHEN $2 THEN 'in_progress' ELSE 'delivered' END,
-                       first_delivered_at = coalesce(first_delivered_at, now()), updated_at = now()
-                WHERE id = $1
-                """, [deliveryID, !jobs.isEmpty])
+            let citizens = try Citizens.find(portalUserIDs: pending.map(\.citizen), on: tx)
+            var routed: [UUID: [ChannelPlan]] = [:]
+            var attempts: (delivery: [UUID], channel: [String], state: [String], skipReason: [String?]) = ([], [], [], [])
+            for delivery in pending {
+                guard let citizen = citizens[delivery.citizen] else { continue }
+                let plans = plan(requested: delivery.requested, citizen: citizen)
+                for plan in plans {
+                    let state: String, skipReason: String?
+                    switch plan.decision {
+                    case .deliveredNow: (state, skipReason) = ("delivered", nil)
+                    case .queued: (state, skipReason) = ("queued", nil)
+                    case .skipped(let reason): (state, skipReason) = ("skipped", reason)
+                    }
+                    attempts.delivery.append(delivery.id)
+                    attempts.channel.append(plan.channel.rawValue)
+                    attempts.state.append(state)
+                    attempts.skipReason.append(skipReason)
+                }
+                routed[delivery.id] = plans
+            }
+            guard !routed.isEmpty else { return routed }
+            let isTest = Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0.isTest) })
+            let queued = try tx.query("""
+                INSERT INTO channel_attempts (delivery_id, channel, state, skip_reason, queued_at, delivered_at)
+                SELECT t.delivery_id, t.channel, t.state, t.skip_reason, CASE WHEN t.state = 'queued' THEN now() END, CASE WHEN t.state = 'delivered' THEN now() END
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t(delivery_id, channel, state, skip_reason)
+                RETURNING id, delivery_id, channel, state
+                """, [attempts.delivery, attempts.channel, attempts.state, attempts.skipReason]).rows.filter { try $0.decode(String.self, at: 3) == "queued" }
+            var jobs: [NewJob] = []
+            var inProgress = Set<UUID>()
+            for row in queued {
+                let attemptID = try row.decode(Int64.self, at: 0), deliveryID = try row.decode(UUID.self, at: 1)
+                inProgress.insert(deliveryID)
+                jobs.append(try NewJob(queue: try row.decode(String.self, at: 2), kind: DeliveryJobs.send,
+                                       encoding: DeliveryJobs.Send(attemptID: attemptID, deliveryID: deliveryID, isTest: isTest[deliveryID] ?? false),
+                                       priority: 2, uniqueKey: "attempt:\(attemptID)"))
+            }
+            let ids = Array(routed.keys)
             // The outcome reached the citizen (the inbox, at once): the legally effective time, on the application's history.
             try tx.query("""
+                WITH t AS (SELECT * FROM unnest($1::uuid[], $2::bool[]) AS t(id, in_progress)),
+                updated AS (
+                    UPDATE deliveries d SET status = CASE WHEN t.in_progress THEN 'in_progress' ELSE 'delivered' END,
+                           first_delivered_at = coalesce(d.first_delivered_at, now()), updated_at = now()
+                    FROM t WHERE d.id = t.id
+                    RETURNING d.id, d.application_id, d.decision, d.first_delivered_at)
                 INSERT INTO application_history (application_id, event, actor, detail, at)
                 SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
-                FROM deliveries WHERE id = $1 AND decision <> 'appeal'
-                """, [deliveryID])
-            try PortalEvents.statusChanged(deliveryID: deliveryID, queue: queue, on: tx)
-            return plans
+                FROM updated WHERE decision <> 'appeal'
+                """, [ids, ids.map { inProgress.contains($0) }])
+            try PortalEvents.statusChanged(deliveryIDs: ids, queue: queue, on: tx)
+            try queue.enqueue(jobs, on: tx)
+            return routed
         }
     }
 }
@@ -139,6 +166,24 @@ extension DeliveryJobs {
         enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id" }
     }
 
+    /// On the dispatcher's queue: several attempts moved at once (one webhook batch of statuses).
+    package static let attemptsSettled = "attempts.settled"
+
+    package struct SettledBatch: Codable, Sendable {
+        package var attemptIDs: [Int64]
+        package init(attemptIDs: [Int64]) { self.attemptIDs = attemptIDs }
+        enum CodingKeys: String, CodingKey { case attemptIDs = "attempt_ids" }
+    }
+
+    /// Tells the dispatcher about attempts that moved, inside the caller's transaction: one job per 500.
+    package static func announceSettled(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws {
+        let ids = Array(Set(attemptIDs)).sorted()
+        let jobs = try stride(from: 0, to: ids.count, by: 500).map { start in
+            try NewJob(queue: "dispatcher", kind: attemptsSettled, encoding: SettledBatch(attemptIDs: Array(ids[start..<min(ids.count, start + 500)])), priority: 1)
+        }
+        try queue.enqueue(jobs, on: connection)
+    }
+
     /// Tells the dispatcher about a settled attempt, inside the caller's transaction.
     package static func announceSettled(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
         // No unique key: each state change (sent, then delivered, then read) is its own settle; settling is idempotent.
@@ -152,45 +197,75 @@ extension DeliveryRouter {
     /// and that this delivery has not used; then recompute the aggregate status. Returns the new status.
     @discardableResult
     package static func settle(attemptID: Int64, queue: JobQueue, on connection: Connection) throws -> String? {
+        try settle(attemptIDs: [attemptID], queue: queue, on: connection)[attemptID] ?? nil
+    }
+
+    /// Settles several attempts in one transaction, as `settle(attemptID:)` does each; their deliveries are
+    /// locked first, in id order, so batches running side by side cannot deadlock. Returns each attempt's
+    /// delivery status.
+    @discardableResult
+    package static func settle(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws -> [Int64: String?] {
         try connection.transaction { tx in
-            guard let row = try tx.query("""
-                SELECT ca.delivery_id, ca.channel, ca.state, ca.failure_kind, d.is_test, c.portal_user_id
-                FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id
+            let rows = try tx.query("""
+                WITH locked AS MATERIALIZED (
+                    SELECT d.id FROM deliveries d WHERE d.id IN (SELECT delivery_id FROM channel_attempts WHERE id = ANY($1))
+                    ORDER BY d.id FOR UPDATE)
+                SELECT ca.id, ca.delivery_id, ca.channel, ca.state, ca.failure_kind, d.is_test, c.portal_user_id
+                FROM channel_attempts ca JOIN locked l ON l.id = ca.delivery_id JOIN deliveries d ON d.id = ca.delivery_id
                 JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
-                WHERE ca.id = $1 FOR UPDATE OF d
-                """, [attemptID]).first else { return nil }
-            let deliveryID = try row.decode(UUID.self, at: 0)
-            if try row.decode(String.self, at: 2) == "failed", try row.decode(String?.self, at: 3) == "permanent",
-               let citizen = try Citizens.find(portalUserID: try row.decode(String.self, at: 5), on: tx) {
-                let used = Set(try tx.query("SELECT channel FROM channel_attempts WHERE delivery_id = $1 AND state <> 'skipped'", [deliveryID])
-                    .rows.compactMap { Channel(rawValue: try $0.decode(String.self, at: 0)) })
-                let fallback = plan(requested: nil, citizen: citizen).first { $0.decision == .queued && !used.contains($0.channel) }
-                if let fallback {
-                    let created = try tx.query("""
-                        INSERT INTO channel_attempts (delivery_id, channel, state, queued_at) VALUES ($1, $2, 'queued', now())
-                        ON CONFLICT (delivery_id, channel) DO UPDATE SET state = 'queued', skip_reason = NULL, queued_at = now(), updated_at = now()
-                        WHERE channel_attempts.state = 'skipped'
-                        RETURNING id
-                        """, [deliveryID, fallback.channel.rawValue]).first
-                    if let newID = try created?.decode(Int64.self, at: 0) {
-                        try queue.enqueue(try NewJob(queue: fallback.channel.rawValue, kind: DeliveryJobs.send,
-                                                     encoding: DeliveryJobs.Send(attemptID: newID, deliveryID: deliveryID, isTest: try row.decode(Bool.self, at: 4)),
-                                                     uniqueKey: "attempt:\(newID)"), on: tx)
-                    }
+                WHERE ca.id = ANY($1)
+                ORDER BY ca.delivery_id, ca.id
+                """, [Array(Set(attemptIDs)).sorted()]).rows
+            var deliveryOf: [Int64: UUID] = [:]
+            var failed: [(attempt: Int64, delivery: UUID, isTest: Bool, citizen: String)] = []
+            for row in rows {
+                let attemptID = try row.decode(Int64.self, at: 0), deliveryID = try row.decode(UUID.self, at: 1)
+                deliveryOf[attemptID] = deliveryID
+                if try row.decode(String.self, at: 3) == "failed", try row.decode(String?.self, at: 4) == "permanent" {
+                    failed.append((attemptID, deliveryID, try row.decode(Bool.self, at: 5), try row.decode(String.self, at: 6)))
                 }
             }
-            let status = try tx.query("""
-                WITH a AS (SELECT channel, state FROM channel_attempts WHERE delivery_id = $1)
-                UPDATE deliveries SET updated_at = now(), status = CASE
-                    WHEN EXISTS (SELECT 1 FROM a WHERE state IN ('queued', 'sending')) THEN 'in_progress'
-                    WHEN EXISTS (SELECT 1 FROM a WHERE channel <> 'portal' AND state IN ('sent', 'delivered', 'read')) THEN 'delivered'
-                    WHEN EXISTS (SELECT 1 FROM a WHERE channel <> 'portal' AND state = 'failed') THEN 'needs_attention'
+            if !failed.isEmpty {
+                let citizens = try Citizens.find(portalUserIDs: failed.map(\.citizen), on: tx)
+                for failure in failed {
+                    guard let citizen = citizens[failure.citizen] else { continue }
+                    try fallBack(deliveryID: failure.delivery, citizen: citizen, isTest: failure.isTest, queue: queue, on: tx)
+                }
+            }
+            let deliveries = Array(Set(deliveryOf.values)).sorted { $0.uuidString < $1.uuidString }
+            guard !deliveries.isEmpty else { return [:] }
+            var status: [UUID: String] = [:]
+            for row in try tx.query("""
+                UPDATE deliveries d SET updated_at = now(), status = CASE
+                    WHEN EXISTS (SELECT 1 FROM channel_attempts a WHERE a.delivery_id = d.id AND a.state IN ('queued', 'sending')) THEN 'in_progress'
+                    WHEN EXISTS (SELECT 1 FROM channel_attempts a WHERE a.delivery_id = d.id AND a.channel <> 'portal' AND a.state IN ('sent', 'delivered', 'read')) THEN 'delivered'
+                    WHEN EXISTS (SELECT 1 FROM channel_attempts a WHERE a.delivery_id = d.id AND a.channel <> 'portal' AND a.state = 'failed') THEN 'needs_attention'
                     ELSE 'delivered' END
-                WHERE id = $1
-                RETURNING status
-                """, [deliveryID]).first?.decode(String.self, at: 0)
-            try PortalEvents.statusChanged(deliveryID: deliveryID, queue: queue, on: tx)   // records only what changed
-            return status
+                WHERE d.id = ANY($1)
+                RETURNING d.id, d.status
+                """, [deliveries]).rows {
+                status[try row.decode(UUID.self, at: 0)] = try row.decode(String.self, at: 1)
+            }
+            try PortalEvents.statusChanged(deliveryIDs: deliveries, queue: queue, on: tx)   // records only what changed
+            return deliveryOf.mapValues { status[$0] }
+        }
+    }
+
+    /// Adds the first channel the citizen can still be reached on that the delivery has not used, with its job.
+    static func fallBack(deliveryID: UUID, citizen: Citizen, isTest: Bool, queue: JobQueue, on tx: Connection) throws {
+        let used = Set(try tx.query("SELECT channel FROM channel_attempts WHERE delivery_id = $1 AND state <> 'skipped'", [deliveryID])
+            .rows.compactMap { Channel(rawValue: try $0.decode(String.self, at: 0)) })
+        guard let fallback = plan(requested: nil, citizen: citizen).first(where: { $0.decision == .queued && !used.contains($0.channel) }) else { return }
+        let created = try tx.query("""
+            INSERT INTO channel_attempts (delivery_id, channel, state, queued_at) VALUES ($1, $2, 'queued', now())
+            ON CONFLICT (delivery_id, channel) DO UPDATE SET state = 'queued', skip_reason = NULL, queued_at = now(), updated_at = now()
+            WHERE channel_attempts.state = 'skipped'
+            RETURNING id
+            """, [deliveryID, fallback.channel.rawValue]).first
+        if let newID = try created?.decode(Int64.self, at: 0) {
+            try queue.enqueue(try NewJob(queue: fallback.channel.rawValue, kind: DeliveryJobs.send,
+                                         encoding: DeliveryJobs.Send(attemptID: newID, deliveryID: deliveryID, isTest: isTest),
+                                         uniqueKey: "attempt:\(newID)"), on: tx)
         }
     }
 }

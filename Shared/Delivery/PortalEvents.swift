@@ -16,6 +16,16 @@ package enum PortalEvents {
         enum CodingKeys: String, CodingKey { case eventID = "event_id" }
     }
 
+    /// `statusChanged` for several deliveries; one statement finds those whose department takes callbacks.
+    package static func statusChanged(deliveryIDs: [UUID], queue: JobQueue, on connection: Connection) throws {
+        guard !deliveryIDs.isEmpty else { return }
+        let rows = try connection.query("""
+            SELECT d.id FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN departments dp ON dp.code = a.department
+            WHERE d.id = ANY($1) AND dp.callback_url IS NOT NULL ORDER BY d.id
+            """, [Array(Set(deliveryIDs))]).rows
+        for row in rows { try statusChanged(deliveryID: try row.decode(UUID.self, at: 0), queue: queue, on: connection) }
+    }
+
     /// Records a `delivery.status_changed` event with the delivery's current view and enqueues its callback,
     /// when the department has a callback URL and the view differs from the last event sent (so a channel moving
     /// from sent to delivered to read is reported, and a repeated settle is not). Call inside the transaction

@@ -6,6 +6,10 @@ import ServiceRuntime
 /// Handlers run on threads the worker owns, so blocking calls (libpq, libcurl) are fine here.
 package typealias JobHandler = @Sendable (ClaimedJob) throws -> Void
 
+/// Runs several claimed jobs of one kind together (one transaction for all of them, say). If it throws, each job
+/// is run again alone through the same handler, so one bad job gets its own retry and the others complete.
+package typealias BatchJobHandler = @Sendable ([ClaimedJob]) throws -> Void
+
 /// How a worker claims, runs and settles jobs.
 package struct WorkerConfiguration: Sendable {
     package var queue: String
@@ -54,6 +58,7 @@ package final class JobWorker: Service, @unchecked Sendable {
     private let pool: ConnectionPool
     private let configuration: WorkerConfiguration
     private let handlers: [String: JobHandler]
+    private let batchHandlers: [String: BatchJobHandler]
     private let queue: JobQueue
     private let logger: Logger
     private let metrics: WorkerMetrics
@@ -79,10 +84,12 @@ package final class JobWorker: Service, @unchecked Sendable {
     private var settlerThread: OwnedThread?
 
     package init(pool: ConnectionPool, configuration: WorkerConfiguration, handlers: [String: JobHandler],
-                 queue: JobQueue = JobQueue(), logger: Logger, metrics: MetricsRegistry, workerID: String? = nil) {
+                 batchHandlers: [String: BatchJobHandler] = [:], queue: JobQueue = JobQueue(), logger: Logger, metrics: MetricsRegistry,
+                 workerID: String? = nil) {
         self.pool = pool
         self.configuration = configuration
         self.handlers = handlers
+        self.batchHandlers = batchHandlers
         self.queue = queue
         self.name = "job-worker(\(configuration.queue))"
         self.workerID = workerID ?? Self.makeWorkerID()
@@ -187,34 +194,60 @@ package final class JobWorker: Service, @unchecked Sendable {
 
     private func executeLoop() {
         while true {
-            let next: ClaimedJob? = lock.withLock {
+            let next: [ClaimedJob]? = lock.withLock {
                 _ = lock.wait(until: { claimingStopped || !pending.isEmpty }, timeout: nil)
                 if claimingStopped { return nil }
                 let job = pending.removeFirst()
-                running[job.id] = job
-                return job
+                var batch = [job]
+                if batchHandlers[job.kind] != nil {
+                    // Every claimed job of that kind goes with it.
+                    var rest: [ClaimedJob] = []
+                    for other in pending {
+                        if other.kind == job.kind && batch.count < configuration.batchSize { batch.append(other) } else { rest.append(other) }
+                    }
+                    pending = rest
+                }
+                for claimed in batch { running[claimed.id] = claimed }
+                return batch
             }
-            guard let job = next else { return }
+            guard let batch = next else { return }
             let started = MonotonicTime.now()
-            let outcome = run(job)
+            let settlements = run(batch)
             metrics.duration.observe(MonotonicTime.now().duration(since: started).seconds)
-            record([JobSettlement(id: job.id, attempt: job.attempt, outcome: outcome)])
+            record(settlements)
             lock.withLock {
-                running[job.id] = nil
+                for job in batch { running[job.id] = nil }
                 lock.broadcast()
             }
         }
     }
 
-    private func run(_ job: ClaimedJob) -> JobSettlement.Outcome {
+    private func run(_ batch: [ClaimedJob]) -> [JobSettlement] {
+        guard let first = batch.first else { return [] }
+        guard let handler = batchHandlers[first.kind] else {
+            return batch.map { job in JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { try handlers[job.kind]?(job) }) }
+        }
+        if batch.count > 1 {
+            do {
+                try handler(batch)
+                metrics.completed.increment(by: Double(batch.count))
+                return batch.map { JobSettlement(id: $0.id, attempt: $0.attempt, outcome: .completed) }
+            } catch {
+                logger.info("a batch failed; running its jobs one at a time", ["jobs.count": String(batch.count), "error": String(describing: error)])
+            }
+        }
+        return batch.map { job in JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { try handler([job]) }) }
+    }
+
+    private func run(_ job: ClaimedJob, _ body: () throws -> Void) -> JobSettlement.Outcome {
         let jobLogger = logger.with(["job.id": String(job.id), "job.kind": job.kind, "job.attempt": String(job.attempt)])
-        guard let handler = handlers[job.kind] else {
+        guard handlers[job.kind] != nil || batchHandlers[job.kind] != nil else {
             jobLogger.error("no handler for this job kind")
             metrics.dead.increment()
             return .dead(error: errorJSON(JobError.permanent("no handler for kind \(job.kind)"), job: job))
         }
         do {
-            try handler(job)
+            try body()
             metrics.completed.increment()
             return .completed
         } catch let error as JobError {

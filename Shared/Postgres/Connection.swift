@@ -42,7 +42,7 @@ package final class Connection: @unchecked Sendable {
             throw PostgresError(.invalidURL, "the connection URL must start with postgres:// or postgresql://")
         }
         self.url = url
-        var setup = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET application_name = '\(applicationName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })'; SET idle_in_transaction_session_timeout = '60s'"
+        var setup = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET application_name = '\(applicationName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })'; SET idle_in_transaction_session_timeout = '60s'; SET plan_cache_mode = force_generic_plan"
         if let statementTimeout { setup += "; SET statement_timeout = \(Int(statementTimeout.seconds * 1000))" }
         self.sessionSetup = setup
         try connect()

@@ -9,12 +9,16 @@ import ServiceRuntime
 package struct ServiceParts: Sendable {
     package var router: Router
     package var handlers: [String: JobHandler]
+    /// Kinds whose claimed jobs run together (see `BatchJobHandler`).
+    package var batchHandlers: [String: BatchJobHandler]
     /// Extra long-lived parts (periodic work), started after the worker and stopped before it.
     package var services: [any Service]
 
-    package init(router: Router = Router(), handlers: [String: JobHandler] = [:], services: [any Service] = []) {
+    package init(router: Router = Router(), handlers: [String: JobHandler] = [:], batchHandlers: [String: BatchJobHandler] = [:],
+                 services: [any Service] = []) {
         self.router = router
         self.handlers = handlers
+        self.batchHandlers = batchHandlers
         self.services = services
     }
 }
@@ -64,7 +68,7 @@ package enum ServiceHost {
         var parts = try build(context)
         parts.handlers[pingKind] = parts.handlers[pingKind] ?? { _ in }
 
-        let worker = JobWorker(pool: pool, configuration: configuration.worker, handlers: parts.handlers, queue: queue,
+        let worker = JobWorker(pool: pool, configuration: configuration.worker, handlers: parts.handlers, batchHandlers: parts.batchHandlers, queue: queue,
                                logger: logger, metrics: metrics)
         let maintenance = JobMaintenance(url: configuration.databaseURL, queue: queue, interval: configuration.maintenanceInterval,
                                          retention: configuration.historyRetention, logger: logger, metrics: metrics)
