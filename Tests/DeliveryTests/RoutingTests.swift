@@ -80,6 +80,43 @@ struct RoutingTests {
         #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email'").first?.decode(Int.self, at: 0) == 1)
     }
 
+    @Test("a batch of deliveries is routed in one call as each alone would be; a batch of settled attempts falls back and recomputes each delivery once")
+    func batches() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let first = try seedDelivery(on: connection, requested: [.whatsapp])
+        _ = try Citizens.put(portalUserID: "u2", mobile: nil, email: "b@example.in", language: .hi, consents: [], on: connection)
+        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A2', 'REV', 'INCOME', 'HAVELI', id FROM citizens WHERE portal_user_id = 'u2'")
+        let second = UUID(), third = UUID()
+        try connection.query("""
+            INSERT INTO deliveries (id, application_id, is_test, decision, language)
+            SELECT $1::uuid, id, true, 'approved', 'hi' FROM applications WHERE portal_application_id = 'A2'
+            UNION ALL SELECT $2::uuid, id, true, 'other', 'mr' FROM applications WHERE portal_application_id = 'A1'
+            """, [second, third])
+        let routed = try DeliveryRouter.route(deliveryIDs: [third, first, second, first], queue: JobQueue(), on: connection)
+        #expect(routed[first]?.map(\.channel) == [.portal, .whatsapp])
+        #expect(routed[second]?.map(\.decision) == [.deliveredNow, .queued], "no mobile: WhatsApp not planned when not asked for")
+        #expect(routed[third]?.map(\.decision) == [.deliveredNow, .queued, .queued])
+        #expect(try DeliveryRouter.route(deliveryIDs: [first, second, third], queue: JobQueue(), on: connection).isEmpty, "routed once")
+        func attempt(_ delivery: UUID, _ channel: String) throws -> Int64 {
+            try #require(try connection.query("SELECT id FROM channel_attempts WHERE delivery_id = $1 AND channel = $2", [delivery, channel]).first).decode(Int64.self, at: 0)
+        }
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send'").first?.decode(Int.self, at: 0) == 4)
+        #expect(try connection.query("SELECT count(*) FROM application_history WHERE event = 'outcome_delivered'").first?.decode(Int.self, at: 0) == 3)
+        #expect(try connection.query("SELECT count(*) FROM deliveries WHERE status = 'in_progress' AND first_delivered_at IS NOT NULL").first?.decode(Int.self, at: 0) == 3)
+
+        try connection.query("UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent' WHERE id = $1", [try attempt(first, "whatsapp")])
+        try connection.query("UPDATE channel_attempts SET state = 'sent' WHERE id = ANY($1)", [[try attempt(second, "email"), try attempt(third, "whatsapp"), try attempt(third, "email")]])
+        let statuses = try DeliveryRouter.settle(attemptIDs: [try attempt(third, "email"), try attempt(first, "whatsapp"), try attempt(second, "email"), try attempt(third, "whatsapp")],
+                                                 queue: JobQueue(), on: connection)
+        #expect(statuses[try attempt(first, "whatsapp")] == "in_progress", "email added as the fallback")
+        #expect(try connection.query("SELECT state FROM channel_attempts WHERE delivery_id = $1 AND channel = 'email'", [first]).first?.decode(String.self, at: 0) == "queued")
+        #expect(statuses[try attempt(second, "email")] == "delivered")
+        let thirdEmail = try attempt(third, "email"), thirdWhatsApp = try attempt(third, "whatsapp")
+        #expect(statuses[thirdEmail] == "delivered" && statuses[thirdWhatsApp] == "delivered")
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send' AND queue = 'email'").first?.decode(Int.self, at: 0) == 3)
+    }
+
     @Test("application ids are trimmed and Devanagari and Telugu digits folded; mobiles and emails normalised")
     func normalization() {
         #expect(Normalization.applicationID("  MH-२०२५-०४२ ") == "MH-2025-042")

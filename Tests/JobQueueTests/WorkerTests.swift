@@ -61,6 +61,31 @@ struct WorkerTests {
         #expect(stored.kind == "retryable")
     }
 
+    @Test("a batch handler gets the claimed jobs of its kind together; when the batch fails, each job runs alone and only the bad one retries")
+    func batches() throws {
+        let db = try TestDatabase()
+        let queue = JobQueue()
+        let calls = LockedBox<[[Int]]>([])
+        struct Item: Codable { var n: Int }
+        let worker = JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 10, batchSize: 10, flushInterval: .milliseconds(10)),
+                               handlers: [:], batchHandlers: ["item": { jobs in
+                                   let items = try jobs.map { try $0.decodePayload(Item.self).n }
+                                   calls.update { $0.append(items.sorted()) }
+                                   if items.contains(7) { throw JobError.retryable("item 7 is bad") }
+                               }], queue: queue, logger: Self.logger, metrics: MetricsRegistry())
+        let connection = try db.connect()
+        let ids = try queue.enqueue(try (1...10).map { try NewJob(queue: "q", kind: "item", encoding: Item(n: $0)) }, on: connection)
+        #expect(ids.count == 10)
+        try worker.start()
+        defer { worker.stop() }
+        #expect(try eventually { try connection.query("SELECT count(*) FROM job_history WHERE state = 'completed'").first?.decode(Int.self, at: 0) == 9 })
+        let seen = calls.get()
+        #expect(seen.first == Array(1...10), "one call with all ten")
+        #expect(seen.dropFirst().map(\.count) == Array(repeating: 1, count: 10), "then each alone")
+        let bad = try jobRow(connection, ids[6])
+        #expect(bad.state == "retryable" && bad.attempt == 1 && bad.error == "item 7 is bad")
+    }
+
     @Test("a permanent failure goes straight to dead on its first attempt")
     func permanent() throws {
         let db = try TestDatabase()

@@ -18,14 +18,17 @@ final class WebhookReceiver: Sendable {
         let secret: String
         let deliveries = Mutex<[Delivery]>([])
         let failuresLeft: Mutex<Int>
-        init(secret: String, failFirst: Int) { self.secret = secret; failuresLeft = Mutex(failFirst) }
+        let slowFirst: Mutex<Duration?>
+        init(secret: String, failFirst: Int, slowFirst: Duration?) { self.secret = secret; failuresLeft = Mutex(failFirst); self.slowFirst = Mutex(slowFirst) }
     }
 
-    init(secret: String = "dev-app-secret", failFirst: Int = 0) throws {
-        let log = Log(secret: secret, failFirst: failFirst)
+    /// `slowFirst`: the first POST is answered only after that long (what is due meanwhile piles up).
+    init(secret: String = "dev-app-secret", failFirst: Int = 0, slowFirst: Duration? = nil) throws {
+        let log = Log(secret: secret, failFirst: failFirst, slowFirst: slowFirst)
         self.log = log
         var router = Router()
         router.post("/webhook") { request in
+            if let pause = log.slowFirst.withLock({ value -> Duration? in defer { value = nil }; return value }) { Thread.sleep(forTimeInterval: pause.seconds) }
             let header = request.header("x-hub-signature-256") ?? ""
             let valid = header.hasPrefix("sha256=") && Hex.decode(String(header.dropFirst(7))).map {
                 HMAC.isValid($0, key: Array(log.secret.utf8), message: request.body)
@@ -47,6 +50,14 @@ final class WebhookReceiver: Sendable {
 
     var url: String { "http://127.0.0.1:\(server.port)/webhook" }
     var deliveries: [Delivery] { log.deliveries.withLock { $0 } }
+
+    /// How many statuses each accepted POST carried.
+    var statusesPerPost: [Int] {
+        deliveries.filter { $0.answered == 200 }.map { delivery in
+            let value = ((((try? JSONSerialization.jsonObject(with: Data(delivery.body))) as? [String: Any])?["entry"] as? [[String: Any]])?.first?["changes"] as? [[String: Any]])?.first?["value"] as? [String: Any]
+            return (value?["statuses"] as? [[String: Any]])?.count ?? 0
+        }
+    }
 
     /// The statuses accepted (200), in arrival order, as (wamid, status, callback data).
     var statuses: [(String, String, String?)] {
@@ -148,6 +159,29 @@ struct WebhookTests {
         _ = try send(server2)
         #expect(wait { reordering.statuses.count == 2 })
         #expect(reordering.statuses.map(\.1) == ["delivered", "sent"])
+    }
+
+    @Test("statuses due together go in one webhook, up to the batch limit, in Meta's WebhookPayload shape")
+    func batching() throws {
+        let receiver = try WebhookReceiver(slowFirst: .milliseconds(400))
+        var configuration = WebhookConfiguration()
+        configuration.url = receiver.url
+        configuration.sentDelay = 0.1
+        configuration.deliveredDelay = 0.2
+        configuration.batchLimit = 5
+        let (server, sim) = try simulator(configuration)
+        defer { sim.webhooks.stop(); server.stop() }
+        let wamids = try (0..<12).map { try send(server, to: "+9198000001\(10 + $0)", callbackData: "attempt:\($0)") }
+        #expect(wait { receiver.statuses.count == 24 })
+        usleep(200_000)
+        #expect(receiver.statuses.count == 24, "each status once")
+        for wamid in wamids { #expect(receiver.statuses.filter { $0.0 == wamid }.map(\.1) == ["sent", "delivered"]) }
+        let sizes = receiver.statusesPerPost
+        #expect(sizes.allSatisfy { $0 >= 1 && $0 <= 5 }, "\(sizes)")
+        #expect(sizes.contains(5) && sizes.count < 24, "statuses that were due together were batched: \(sizes)")
+        let bodies = receiver.deliveries.map { String(decoding: $0.body, as: UTF8.self) }
+        let checked = try GraphOpenAPI.check(bodies, schema: "WebhookPayload")
+        #expect(checked.count == bodies.count && checked.allSatisfy { $0 == "ok" }, "\(checked)")
     }
 
     @Test("an inbound citizen message is delivered as a signed messages webhook and opens the window")
