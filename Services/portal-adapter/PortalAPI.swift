@@ -266,23 +266,22 @@ struct PortalAPI: Sendable {
         guard key.covers(office: outcome.office) else {
             throw HTTPError(status: 403, detail: "this API key does not cover office \(outcome.office)", type: "urn:dakiya:problem:forbidden")
         }
-        guard let citizen = try tx.query("SELECT id, language FROM citizens WHERE portal_user_id = $1", [outcome.citizen]).first.map({
-            (id: try $0.decode(Int64.self, at: 0), language: Language(rawValue: try $0.decode(String.self, at: 1)) ?? .mr)
-        }) else {
-            throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
-                                          type: "urn:dakiya:problem:unknown-citizen")
-        }
-        // One statement finds or creates the application and locks it; a refusal below rolls the transaction
-        // back, so another department's request leaves nothing behind.
-        let application = try required(try tx.query("""
+        // One statement finds the citizen, then finds or creates the application and locks it; a refusal below rolls
+        // the transaction back, so another department's request leaves nothing behind.
+        guard let application = try tx.query("""
+            WITH c AS (SELECT id, language FROM citizens WHERE portal_user_id = $5)
             INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
-            VALUES ($1, $2, $3, $4, $5)
+            SELECT $1, $2, $3, $4, c.id FROM c
             ON CONFLICT (portal_application_id) DO UPDATE
             SET service_code = CASE WHEN applications.department = excluded.department THEN excluded.service_code ELSE applications.service_code END,
                 office_code = CASE WHEN applications.department = excluded.department THEN excluded.office_code ELSE applications.office_code END,
                 updated_at = now()
-            RETURNING id, department, citizen_id
-            """, [applicationID, key.department, outcome.service, outcome.office, citizen.id]).first)
+            RETURNING id, department, citizen_id, (SELECT id FROM c), (SELECT language FROM c)
+            """, [applicationID, key.department, outcome.service, outcome.office, outcome.citizen]).first else {
+            throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
+                                          type: "urn:dakiya:problem:unknown-citizen")
+        }
+        let citizen = (id: try application.decode(Int64.self, at: 3), language: Language(rawValue: try application.decode(String.self, at: 4)) ?? .mr)
         guard try application.decode(String.self, at: 1) == key.department else {
             throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
         }

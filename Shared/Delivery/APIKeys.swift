@@ -73,7 +73,10 @@ package enum APIKeys {
         guard constantTimeEquals(stored, SHA256.hash(Array(secret.utf8))) else { return .failure(.unknown) }
         let key = try decode(row)
         if key.revokedAt != nil { return .failure(.revoked) }
-        try connection.query("UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", [key.id])
+        // Kept to the minute: a busy key is written once a minute, not on every request.
+        if try row.decode(Bool.self, "stale_use") {
+            try connection.query("UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", [key.id])
+        }
         return .success(key)
     }
 
@@ -89,7 +92,9 @@ package enum APIKeys {
     }
 
     static let lookup = Statement("dakiya_api_key_lookup", """
-        SELECT id, prefix, kind, department, offices, label, created_at, revoked_at, secret_hash FROM api_keys WHERE prefix = $1
+        SELECT id, prefix, kind, department, offices, label, created_at, revoked_at, secret_hash,
+               coalesce(last_used_at < now() - interval '1 minute', true) AS stale_use
+        FROM api_keys WHERE prefix = $1
         """)
 
     static func decode(_ row: Row) throws -> APIKey {
