@@ -6,10 +6,11 @@ import ServiceRuntime
 ServiceGroup.blockTerminationSignals()
 let settings = Settings()
 do {
-    let bench = Bench(
+    var bench = Bench(
         adminURL: try settings.databaseURL("DAKIYA_BENCH_DATABASE_URL"),
         pgbench: try settings.string("DAKIYA_BENCH_PGBENCH", default: "pgbench"),
         seconds: try settings.int("DAKIYA_BENCH_SECONDS", default: 5, in: 1...600))
+    bench.whatsappSeconds = try settings.int("DAKIYA_BENCH_WHATSAPP_SECONDS", default: 60, in: 1...600)
     try bench.run()
 } catch let error as SettingError {
     exitForBadSetting("dakiya-bench", error)
