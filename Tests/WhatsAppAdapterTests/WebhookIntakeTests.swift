@@ -104,6 +104,41 @@ struct WebhookIntakeTests {
         #expect(try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: connection) == "delivered")
     }
 
+    @Test("one webhook with statuses of several messages: matched by callback data or by wamid, an unknown wamid kept unmatched, one job for the dispatcher")
+    func batchOfStatuses() throws {
+        let intake = try Intake()
+        let first = try intake.fixture.attempt()
+        let connection = try intake.fixture.db.connect()
+        let second = UUID()
+        try connection.query("""
+            INSERT INTO deliveries (id, application_id, is_test, decision, language, requested_channels)
+            SELECT $1, application_id, true, 'approved', 'mr', ARRAY['whatsapp'] FROM deliveries WHERE id = $2
+            """, [second, intake.fixture.deliveryID])
+        try DeliveryRouter.route(deliveryID: second, queue: JobQueue(), on: connection)
+        let secondAttempt = try #require(try connection.query("SELECT id FROM channel_attempts WHERE delivery_id = $1 AND channel = 'whatsapp'", [second]).first)
+            .decode(Int64.self, at: 0)
+        try connection.query("UPDATE channel_attempts SET state = 'sending', provider_message_id = 'wamid.B' WHERE id = $1", [secondAttempt])
+        let withData = Self.statuses([("wamid.A", "sent"), ("wamid.A", "delivered")], attempt: first.id)
+        let withoutData = Self.statuses([("wamid.B", "read"), ("wamid.Z", "sent")], attempt: nil)
+        // Both status lists in one change, as Meta batches them.
+        func statusList(_ body: String) -> String {
+            String(body[body.range(of: "\"statuses\": [")!.upperBound..<body.range(of: "]}}, {\"field\": \"account_alerts\"")!.lowerBound])
+        }
+        let combined = withData.replacingOccurrences(of: statusList(withData), with: statusList(withData) + "," + statusList(withoutData))
+        #expect(try intake.post(combined) == 200)
+        try intake.processAll()
+        #expect(try intake.fixture.attempt().state == "delivered")
+        let b = try #require(try connection.query("SELECT state, sent_at IS NOT NULL AND delivered_at IS NOT NULL AND read_at IS NOT NULL FROM channel_attempts WHERE id = $1",
+                                                   [secondAttempt]).first)
+        #expect(try b.decode(String.self, at: 0) == "read" && b.decode(Bool.self, at: 1), "matched by its wamid; a read implies sent and delivered")
+        let events = try connection.query("SELECT wamid, status, attempt_id FROM whatsapp_status_events ORDER BY wamid, status").rows.map {
+            "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1)) \(try $0.decode(Int64?.self, at: 2).map(String.init) ?? "-")"
+        }
+        #expect(events == ["wamid.A delivered \(first.id)", "wamid.A sent \(first.id)", "wamid.B read \(secondAttempt)", "wamid.Z sent -"])
+        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.settled'").rows
+        #expect(try settled.map { try $0.decode(String.self, at: 0) } == ["[\(min(first.id, secondAttempt)), \(max(first.id, secondAttempt))]"])
+    }
+
     @Test("an asynchronous failure (131026) fails the attempt permanently and tells the dispatcher")
     func asynchronousFailure() throws {
         let intake = try Intake()
