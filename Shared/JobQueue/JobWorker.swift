@@ -63,8 +63,10 @@ package final class JobWorker: Service, @unchecked Sendable {
     private let logger: Logger
     private let metrics: WorkerMetrics
 
-    // Guarded by `lock`.
-    private let lock = ConditionLock()
+    // Guarded by `lock`. Idle handler threads wait on `jobsReady`, so a finished job or a claim wakes only the
+    // threads that can act on it (the claim loop and `stop` wait on `lock` itself).
+    private let lock: ConditionLock
+    private let jobsReady: LockCondition
     private var pending: [ClaimedJob] = []
     private var running: [Int64: ClaimedJob] = [:]
     private var wakeRequested = true
@@ -86,6 +88,9 @@ package final class JobWorker: Service, @unchecked Sendable {
     package init(pool: ConnectionPool, configuration: WorkerConfiguration, handlers: [String: JobHandler],
                  batchHandlers: [String: BatchJobHandler] = [:], queue: JobQueue = JobQueue(), logger: Logger, metrics: MetricsRegistry,
                  workerID: String? = nil) {
+        let lock = ConditionLock()
+        self.lock = lock
+        jobsReady = LockCondition(on: lock)
         self.pool = pool
         self.configuration = configuration
         self.handlers = handlers
@@ -127,6 +132,7 @@ package final class JobWorker: Service, @unchecked Sendable {
         let (unstarted, finishedInTime) = lock.withLock {
             claimingStopped = true
             lock.broadcast()
+            jobsReady.broadcast()
             let unstarted = pending
             pending.removeAll()
             let done = lock.wait(until: { running.isEmpty }, timeout: configuration.shutdownGrace)
@@ -173,7 +179,7 @@ package final class JobWorker: Service, @unchecked Sendable {
                     databaseHealthy = true
                     lastClaimWasFull = claimed.count == limit
                     pending.append(contentsOf: claimed)
-                    lock.broadcast()
+                    for _ in claimed { jobsReady.signal() }
                 }
             } catch {
                 lock.withLock { databaseHealthy = false; lastClaimWasFull = false }
@@ -195,7 +201,7 @@ package final class JobWorker: Service, @unchecked Sendable {
     private func executeLoop() {
         while true {
             let next: [ClaimedJob]? = lock.withLock {
-                _ = lock.wait(until: { claimingStopped || !pending.isEmpty }, timeout: nil)
+                jobsReady.wait(until: { claimingStopped || !pending.isEmpty })
                 if claimingStopped { return nil }
                 let job = pending.removeFirst()
                 var batch = [job]

@@ -5,7 +5,7 @@ import Glibc
 /// Used where a thread we own must sleep until another thread signals it (a pool waiting for a free
 /// connection, a worker waiting for a wake-up). Sendable because every access goes through the mutex.
 package final class ConditionLock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    fileprivate let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     package init() {
@@ -51,6 +51,35 @@ package final class ConditionLock: @unchecked Sendable {
 
     /// Wakes one waiter.
     package func signal() { pthread_cond_signal(condition) }
+}
+
+/// A second condition variable on a `ConditionLock`'s mutex, so that one kind of waiter (idle handler threads,
+/// say) can be woken without waking the others.
+package final class LockCondition: @unchecked Sendable {
+    private let lock: ConditionLock
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    package init(on lock: ConditionLock) {
+        self.lock = lock
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        condition.deallocate()
+    }
+
+    /// Waits until `predicate` is true (no timeout). Call only from inside the lock's `withLock`.
+    package func wait(until predicate: () -> Bool) {
+        while !predicate() { pthread_cond_wait(condition, lock.mutex) }
+    }
+
+    package func signal() { pthread_cond_signal(condition) }
+    package func broadcast() { pthread_cond_broadcast(condition) }
 }
 
 /// A point on the monotonic clock, for deadlines that must not jump with the wall clock.
