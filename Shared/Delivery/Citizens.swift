@@ -81,13 +81,7 @@ package enum Citizens {
 
     /// The citizen with `portalUserID`, with their latest consent per channel.
     package static func find(portalUserID: String, on connection: Connection) throws -> Citizen? {
-        guard let row = try connection.query("SELECT id, mobile, email, language FROM citizens WHERE portal_user_id = $1", [portalUserID]).first else {
-            return nil
-        }
-        let id = try row.decode(Int64.self, at: 0)
-        return Citizen(id: id, portalUserID: portalUserID, mobile: try row.decode(String?.self, at: 1), email: try row.decode(String?.self, at: 2),
-                       language: Language(rawValue: try row.decode(String.self, at: 3)) ?? .mr,
-                       consents: try currentConsents(citizenID: id, on: connection))
+        try find(portalUserIDs: [portalUserID], on: connection)[portalUserID]
     }
 
     /// Several citizens by portal user id, with their latest consent per channel (two statements for any number).
@@ -116,16 +110,5 @@ package enum Citizens {
             sorted.consents.sort { $0.channel < $1.channel }
             return (citizen.portalUserID, sorted)
         })
-    }
-
-    static func currentConsents(citizenID: Int64, on connection: Connection) throws -> [Consent] {
-        try connection.query("""
-            SELECT DISTINCT ON (channel) channel, granted, source, recorded_at FROM citizen_consents
-            WHERE citizen_id = $1 ORDER BY channel, recorded_at DESC, id DESC
-            """, [citizenID]).rows.compactMap { row in
-            guard let channel = Channel(rawValue: try row.decode(String.self, at: 0)) else { return nil }
-            return Consent(channel: channel, granted: try row.decode(Bool.self, at: 1), source: try row.decode(String.self, at: 2),
-                           recordedAt: try row.decode(Date.self, at: 3))
-        }.sorted { $0.channel < $1.channel }
     }
 }
