@@ -80,8 +80,6 @@ struct WhatsAppWebhooks: Sendable {
             errorCode = ((object["errors"] as? [[String: Any]])?.first?["code"] as? Int).map(String.init)
             if let data = object["biz_opaque_callback_data"] as? String, data.hasPrefix("attempt:") { attemptID = Int64(data.dropFirst(8)) }
         }
-
-        static let rank = ["sent": 1, "delivered": 2, "read": 3]
     }
 
     /// A batch of statuses: each deduplicated by (wamid, status) and matched by our callback data (or the wamid);
@@ -106,25 +104,18 @@ struct WhatsAppWebhooks: Sendable {
             ON CONFLICT DO NOTHING RETURNING wamid, status
             """, [updates.map(\.wamid), updates.map(\.status), updates.map(\.attemptID), updates.map(\.errorCode)]).rows
         let new = Set(try inserted.map { row in try row.decode(String.self, at: 0) + " " + row.decode(String.self, at: 1) })
-        // Per attempt: the highest new status, then a new failure.
-        var highest: [Int64: StatusUpdate] = [:], failures: [Int64: StatusUpdate] = [:]
-        for update in updates where new.contains(update.wamid + " " + update.status) {
-            guard let attemptID = update.attemptID else { continue }
-            if update.status == "failed" {
-                if failures[attemptID] == nil { failures[attemptID] = update }
-            } else if (StatusUpdate.rank[update.status] ?? 0) > (highest[attemptID].flatMap { StatusUpdate.rank[$0.status] } ?? 0) {
-                highest[attemptID] = update
-            }
-        }
+        // Per attempt: the highest new status (channel_state_rank, the same order the merge uses), then a new failure.
+        let fresh = updates.filter { $0.attemptID != nil && new.contains($0.wamid + " " + $0.status) }
         var moved: [Int64] = []
-        for round in [highest, failures] where !round.isEmpty {
-            let ordered = round.sorted { $0.key < $1.key }.map(\.value)
-            let codes = ordered.map(\.errorCode)
+        for round in [fresh.filter { $0.status != "failed" }, fresh.filter { $0.status == "failed" }] where !round.isEmpty {
+            let codes = round.map(\.errorCode)
             let kinds = codes.map { code in
                 code.map { GraphAPIError(code: Int($0) ?? -1, message: "", httpStatus: 0).handling == .permanent ? "permanent" : "temporary" }
             }
             moved += try tx.query("""
-                WITH t AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, status, wamid, failure_kind, error_code))
+                WITH t AS (
+                    SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, status, wamid, failure_kind, error_code)
+                    ORDER BY id, channel_state_rank(status) DESC)
                 UPDATE channel_attempts ca SET
                     state = t.status, provider_message_id = coalesce(ca.provider_message_id, t.wamid), updated_at = now(),
                     sent_at = CASE WHEN t.status IN ('sent', 'delivered', 'read') THEN coalesce(ca.sent_at, now()) ELSE ca.sent_at END,
@@ -138,7 +129,7 @@ struct WhatsAppWebhooks: Sendable {
                     WHEN t.status = 'failed' THEN ca.state IN ('queued', 'sending', 'sent')
                     ELSE ca.state NOT IN ('failed', 'skipped') AND channel_state_rank(ca.state) < channel_state_rank(t.status) END
                 RETURNING ca.id
-                """, [ordered.map(\.attemptID), ordered.map(\.status), ordered.map(\.wamid), kinds, codes]).rows.map { try $0.decode(Int64.self, at: 0) }
+                """, [round.map(\.attemptID), round.map(\.status), round.map(\.wamid), kinds, codes]).rows.map { try $0.decode(Int64.self, at: 0) }
         }
         if !moved.isEmpty { try DeliveryJobs.announceSettled(attemptIDs: moved, queue: queue, on: tx) }
     }

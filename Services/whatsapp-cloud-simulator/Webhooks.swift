@@ -31,6 +31,11 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
             case status(phoneNumberID: String, object: String)
             /// A whole payload (an inbound message, or a batch being retried).
             case body([UInt8])
+
+            var status: (number: String, object: String)? {
+                if case .status(let number, let object) = self { return (number, object) }
+                return nil
+            }
         }
         var due: MonotonicTime
         var content: Content
@@ -130,21 +135,15 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
                 _ = lock.wait(until: { stopping }, timeout: wait)
                 continue
             }
-            guard case .status(let number, _) = pending[first].content else {
+            guard let number = pending[first].content.status?.number else {
                 let item = pending.remove(at: first)
                 guard case .body(let body) = item.content else { continue }
                 return (body, item.attempt)
             }
             let now = MonotonicTime.now()
-            let due = pending.indices.filter { index in
-                if pending[index].due > now { return false }
-                if case .status(let other, _) = pending[index].content { return other == number }
-                return false
-            }.sorted { (pending[$0].due, $0) < (pending[$1].due, $1) }.prefix(configuration.batchLimit)
-            let objects = due.map { index -> String in
-                if case .status(_, let object) = pending[index].content { return object }
-                return ""
-            }
+            let due = pending.indices.filter { pending[$0].due <= now && pending[$0].content.status?.number == number }
+                .sorted { (pending[$0].due, $0) < (pending[$1].due, $1) }.prefix(configuration.batchLimit)
+            let objects = due.compactMap { pending[$0].content.status?.object }
             for index in due.sorted(by: >) { pending.remove(at: index) }
             return (statusesPayload(objects, phoneNumberID: number), 0)
         }

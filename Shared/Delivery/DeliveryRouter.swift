@@ -232,7 +232,7 @@ extension DeliveryRouter {
                     try fallBack(deliveryID: failure.delivery, citizen: citizen, isTest: failure.isTest, queue: queue, on: tx)
                 }
             }
-            let deliveries = Array(Set(deliveryOf.values)).sorted { $0.uuidString < $1.uuidString }
+            let deliveries = Array(Set(deliveryOf.values))
             guard !deliveries.isEmpty else { return [:] }
             var status: [UUID: String] = [:]
             for row in try tx.query("""

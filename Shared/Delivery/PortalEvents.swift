@@ -16,27 +16,23 @@ package enum PortalEvents {
         enum CodingKeys: String, CodingKey { case eventID = "event_id" }
     }
 
-    /// `statusChanged` for several deliveries; one statement finds those whose department takes callbacks.
+    /// Records a `delivery.status_changed` event with each delivery's current view and enqueues its callback,
+    /// when the department has a callback URL and the view differs from the last event sent (so a channel moving
+    /// from sent to delivered to read is reported, and a repeated settle is not). Call inside the transaction
+    /// that changed the status; one statement finds the deliveries whose department takes callbacks.
     package static func statusChanged(deliveryIDs: [UUID], queue: JobQueue, on connection: Connection) throws {
         guard !deliveryIDs.isEmpty else { return }
         let rows = try connection.query("""
-            SELECT d.id FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN departments dp ON dp.code = a.department
+            SELECT d.id, a.department FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN departments dp ON dp.code = a.department
             WHERE d.id = ANY($1) AND dp.callback_url IS NOT NULL ORDER BY d.id
             """, [Array(Set(deliveryIDs))]).rows
-        for row in rows { try statusChanged(deliveryID: try row.decode(UUID.self, at: 0), queue: queue, on: connection) }
+        for row in rows {
+            try record(deliveryID: try row.decode(UUID.self, at: 0), department: try row.decode(String.self, at: 1), queue: queue, on: connection)
+        }
     }
 
-    /// Records a `delivery.status_changed` event with the delivery's current view and enqueues its callback,
-    /// when the department has a callback URL and the view differs from the last event sent (so a channel moving
-    /// from sent to delivered to read is reported, and a repeated settle is not). Call inside the transaction
-    /// that changed the status.
-    package static func statusChanged(deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
-        guard let row = try connection.query("""
-            SELECT a.department FROM deliveries d JOIN applications a ON a.id = d.application_id
-            JOIN departments dp ON dp.code = a.department
-            WHERE d.id = $1 AND dp.callback_url IS NOT NULL
-            """, [deliveryID]).first else { return }
-        let department = try row.decode(String.self, at: 0)
+    /// The event and its callback job for a delivery of a department that takes callbacks, unless nothing changed.
+    static func record(deliveryID: UUID, department: String, queue: JobQueue, on connection: Connection) throws {
         guard let view = try DeliveryStatus.find(id: deliveryID, department: department, on: connection) else { return }
         let eventID = UUID()
         struct Event: Encodable {
