@@ -118,7 +118,7 @@ package struct HTTPClientConfiguration: Sendable {
 ///
 /// Not thread-safe: each thread that sends requests owns its own client. No retries are hidden here.
 package final class HTTPClient {
-    private let handle: UnsafeMutableRawPointer
+    fileprivate let handle: UnsafeMutableRawPointer
     package let configuration: HTTPClientConfiguration
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -139,15 +139,14 @@ package final class HTTPClient {
 
     /// Sends `request` and returns the response, whatever its status. Throws only for transport failures.
     package func send(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
+        let transfer = try prepare(request)
+        return try finish(transfer, withExtendedLifetime(transfer) { curl_easy_perform(handle) })
+    }
+
+    /// Sets the handle up for `request`; the transfer keeps alive what libcurl reads and writes until `finish`.
+    fileprivate func prepare(_ request: HTTPClientRequest) throws -> Transfer {
         curl_easy_reset(handle)   // keeps the connection cache
-        let sink = ResponseSink()
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        var headerList: UnsafeMutablePointer<curl_slist>?
-        var mime: OpaquePointer?
-        defer {
-            curl_slist_free_all(headerList)
-            if let mime { curl_mime_free(mime) }
-        }
+        let transfer = Transfer()
         let timeout = request.timeout ?? configuration.timeout
         try check(cshim_setopt_str(handle, CURLOPT_URL, request.url))
         try check(cshim_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
@@ -172,21 +171,26 @@ package final class HTTPClient {
             sink.addHeaderLine(line)
             return size * count
         }))
-        let context = Unmanaged.passUnretained(sink).toOpaque()
+        let context = Unmanaged.passUnretained(transfer.sink).toOpaque()
         try check(cshim_setopt_ptr(handle, CURLOPT_WRITEDATA, context))
         try check(cshim_setopt_ptr(handle, CURLOPT_HEADERDATA, context))
 
         var headers = request.headers
         headers.append(("Expect", ""))   // no 100-continue round trip
-        var bodyBytes: [UInt8] = []
         switch request.body {
         case .none:
             break
         case .bytes(let bytes, let contentType):
-            bodyBytes = bytes
+            // libcurl does not copy POSTFIELDS: the transfer owns a copy until it is finished.
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+            copy.copyBytes(from: bytes)
+            transfer.body = copy
+            try check(cshim_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
+            try check(cshim_setopt_ptr(handle, CURLOPT_POSTFIELDS, copy.baseAddress))
             if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { headers.append(("Content-Type", contentType)) }
         case .multipart(let parts):
-            mime = curl_mime_init(handle)
+            let mime = curl_mime_init(handle)
+            transfer.mime = mime
             for part in parts {
                 let mimePart = curl_mime_addpart(mime)
                 curl_mime_name(mimePart, part.name)
@@ -199,46 +203,40 @@ package final class HTTPClient {
             try check(cshim_setopt_mime(handle, mime))
         }
         for (name, value) in headers {
-            headerList = curl_slist_append(headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
+            transfer.headerList = curl_slist_append(transfer.headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
         }
-        try check(cshim_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        try check(cshim_setopt_slist(handle, CURLOPT_HTTPHEADER, transfer.headerList))
 
         let method = request.method.uppercased()
         if method == "HEAD" {
             try check(cshim_setopt_long(handle, CURLOPT_NOBODY, 1))
-        } else if method != "GET" || !bodyBytes.isEmpty {
+        } else if method != "GET" || transfer.body != nil {
             try check(cshim_setopt_str(handle, CURLOPT_CUSTOMREQUEST, method))
         }
+        try check(cshim_setopt_ptr(handle, CURLOPT_ERRORBUFFER, transfer.errorBuffer))
+        return transfer
+    }
 
-        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
-            _ = cshim_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
-            return bodyBytes.withUnsafeBytes { raw -> CURLcode in
-                if case .bytes = request.body {
-                    // libcurl does not copy POSTFIELDS: the bytes stay alive for the whole perform.
-                    _ = cshim_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count))
-                    _ = cshim_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
-                }
-                return withExtendedLifetime(sink) { curl_easy_perform(handle) }
-            }
-        }
+    /// The response of a transfer libcurl ended with `code`.
+    fileprivate func finish(_ transfer: Transfer, _ code: CURLcode) throws -> HTTPClientResponse {
         _ = cshim_setopt_ptr(handle, CURLOPT_ERRORBUFFER, nil)
         guard code == CURLE_OK else {
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let detail = String(cString: transfer.errorBuffer)
             throw Self.error(code, detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
         var status = 0
         var newConnections = 0
         _ = cshim_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         _ = cshim_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &newConnections)
-        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body, reusedConnection: newConnections == 0)
+        return HTTPClientResponse(status: status, headers: transfer.sink.headers, body: transfer.sink.body, reusedConnection: newConnections == 0)
     }
 
     /// The one funnel from CURLcode to a thrown error.
-    private func check(_ code: CURLcode) throws {
+    fileprivate func check(_ code: CURLcode) throws {
         guard code == CURLE_OK else { throw Self.error(code, String(cString: curl_easy_strerror(code))) }
     }
 
-    private static func error(_ code: CURLcode, _ message: String) -> HTTPClientError {
+    fileprivate static func error(_ code: CURLcode, _ message: String) -> HTTPClientError {
         let kind: HTTPClientError.Code
         switch code {
         case CURLE_OPERATION_TIMEDOUT: kind = .timedOut
@@ -249,6 +247,94 @@ package final class HTTPClient {
         default: kind = .transport
         }
         return HTTPClientError(code: kind, curlCode: Int32(code.rawValue), message: message)
+    }
+}
+
+/// Sends several requests at once from one thread (libcurl's multi interface), each on its own easy handle.
+/// Connections stay open between calls, in the multi handle's cache. Not thread-safe, like `HTTPClient`.
+package final class HTTPMultiClient {
+    private let multi: UnsafeMutableRawPointer
+    private var clients: [HTTPClient] = []
+    package let configuration: HTTPClientConfiguration
+
+    package init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) throws {
+        HTTPClient.initializeProcess()
+        guard let multi = curl_multi_init() else {
+            throw HTTPClientError(code: .transport, curlCode: -1, message: "curl_multi_init failed")
+        }
+        self.multi = multi
+        self.configuration = configuration
+    }
+
+    deinit {
+        clients.removeAll()
+        curl_multi_cleanup(multi)
+    }
+
+    /// Sends every request at once and returns each one's response or transport failure, in the requests' order.
+    package func send(_ requests: [HTTPClientRequest]) -> [Result<HTTPClientResponse, HTTPClientError>] {
+        while clients.count < requests.count {
+            guard let client = try? HTTPClient(configuration: configuration) else { break }
+            clients.append(client)
+        }
+        var results = [Result<HTTPClientResponse, HTTPClientError>?](repeating: nil, count: requests.count)
+        var transfers: [Int: Transfer] = [:]
+        for (index, request) in requests.enumerated() {
+            guard index < clients.count else {
+                results[index] = .failure(HTTPClientError(code: .transport, curlCode: -1, message: "curl_easy_init failed"))
+                continue
+            }
+            do {
+                transfers[index] = try clients[index].prepare(request)
+                let added = curl_multi_add_handle(multi, clients[index].handle)
+                guard added == CURLM_OK else {
+                    transfers[index] = nil
+                    throw HTTPClientError(code: .transport, curlCode: Int32(added.rawValue), message: String(cString: curl_multi_strerror(added)))
+                }
+            } catch {
+                results[index] = .failure(error as? HTTPClientError ?? HTTPClientError(code: .invalidRequest, curlCode: -1, message: String(describing: error)))
+            }
+        }
+        var running: Int32 = 0
+        repeat {
+            let performed = curl_multi_perform(multi, &running)
+            if performed != CURLM_OK { break }
+            if running > 0 { _ = curl_multi_poll(multi, nil, 0, 1000, nil) }
+        } while running > 0
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE,
+                  let index = clients.indices.first(where: { clients[$0].handle == message.pointee.easy_handle }),
+                  let transfer = transfers[index] else { continue }
+            let code = message.pointee.data.result
+            results[index] = Result { try clients[index].finish(transfer, code) }.mapError {
+                $0 as? HTTPClientError ?? HTTPClientError(code: .transport, curlCode: Int32(code.rawValue), message: String(describing: $0))
+            }
+        }
+        for index in transfers.keys { curl_multi_remove_handle(multi, clients[index].handle) }
+        return results.map { $0 ?? .failure(HTTPClientError(code: .transport, curlCode: -1, message: "the transfer did not finish")) }
+    }
+}
+
+/// What libcurl reads and writes while a transfer runs: the response sink, header list, MIME body, a copy of the
+/// body bytes and the error buffer. Freed when the transfer is finished.
+private final class Transfer {
+    let sink = ResponseSink()
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var mime: OpaquePointer?
+    var body: UnsafeMutableRawBufferPointer?
+    let errorBuffer: UnsafeMutablePointer<CChar>
+
+    init() {
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        curl_slist_free_all(headerList)
+        if let mime { curl_mime_free(mime) }
+        body?.deallocate()
+        errorBuffer.deallocate()
     }
 }
 

@@ -73,6 +73,52 @@ struct ClientTests {
         #expect(closed?.code == .couldNotConnect)
     }
 
+    @Test("the multi client sends requests at once: each response belongs to its request, a refused one fails alone, connections are reused")
+    func multiClient() throws {
+        // Python's threading server answers /gather only when three requests are inside it together (a barrier):
+        // sent one after another, they would time out.
+        let port = Int.random(in: 40_000...49_000)
+        let script = """
+            import http.server, threading
+            barrier = threading.Barrier(3, timeout=5)
+            class H(http.server.BaseHTTPRequestHandler):
+                protocol_version = 'HTTP/1.1'
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers['Content-Length']))
+                    try:
+                        barrier.wait(); status = 200
+                    except threading.BrokenBarrierError:
+                        status = 504
+                    if barrier.broken: barrier.reset()
+                    self.send_response(status); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
+                def log_message(self, *a): pass
+            http.server.ThreadingHTTPServer(('127.0.0.1', \(port)), H).serve_forever()
+            """
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", script]
+        try python.run()
+        defer { kill(python.processIdentifier, SIGKILL); python.waitUntilExit() }
+        for _ in 0..<100 where (try? HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))) == nil { usleep(50_000) }
+        let client = try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(10)))
+        let requests = (0..<3).map { HTTPClientRequest.json("POST", "http://127.0.0.1:\(port)/gather", body: "{\"n\":\($0)}") }
+            + [HTTPClientRequest(url: "http://127.0.0.1:1/")]
+        let results = client.send(requests)
+        #expect(results.count == 4)
+        for index in 0..<3 {
+            let response = try results[index].get()
+            #expect(response.status == 200)
+            #expect(response.text == "{\"n\":\(index)}")
+        }
+        guard case .failure(let refused) = results[3] else { Issue.record("a closed port gave a response"); return }
+        #expect(refused.code == .couldNotConnect)
+
+        let again = client.send(Array(requests.prefix(3)))
+        #expect(try again.map { try $0.get().status } == [200, 200, 200])
+        #expect(try again.allSatisfy { try $0.get().reusedConnection })
+        #expect(client.send([]).isEmpty)
+    }
+
     @Test("TLS is verified by default: an unknown CA is refused, the same server is trusted with its CA file")
     func tlsVerification() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-tls-\(UUID().uuidString)")
