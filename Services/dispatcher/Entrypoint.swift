@@ -17,18 +17,21 @@ struct Dispatcher {
                     try context.pool.withConnection { connection in
                         _ = try DeliveryRouter.route(deliveryIDs: ids, queue: context.queue, on: connection)
                     }
+                    return [:]
                 },
                 DeliveryJobs.attemptSettled: { jobs in
                     let ids = try jobs.map { try $0.decodePayload(DeliveryJobs.Settled.self).attemptID }
                     try context.pool.withConnection { connection in
                         _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
                     }
+                    return [:]
                 },
                 DeliveryJobs.attemptsSettled: { jobs in
                     let ids = try jobs.flatMap { try $0.decodePayload(DeliveryJobs.SettledBatch.self).attemptIDs }
                     try context.pool.withConnection { connection in
                         _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
                     }
+                    return [:]
                 },
             ], services: [
                 DocumentRetention.service(pool: context.pool, logger: context.logger, metrics: context.metrics),

@@ -6,9 +6,11 @@ import ServiceRuntime
 /// Handlers run on threads the worker owns, so blocking calls (libpq, libcurl) are fine here.
 package typealias JobHandler = @Sendable (ClaimedJob) throws -> Void
 
-/// Runs several claimed jobs of one kind together (one transaction for all of them, say). If it throws, each job
-/// is run again alone through the same handler, so one bad job gets its own retry and the others complete.
-package typealias BatchJobHandler = @Sendable ([ClaimedJob]) throws -> Void
+/// Runs several claimed jobs of one kind together (one transaction for all of them, say). It returns the jobs that
+/// did not complete, by job id, each with the error that decides its retry, snooze or burial as a `JobHandler`'s
+/// error would; the others completed. If it throws, each job is run again alone through the same handler, so one
+/// bad job gets its own retry and the others complete.
+package typealias BatchJobHandler = @Sendable ([ClaimedJob]) throws -> [Int64: any Error]
 
 /// How a worker claims, runs and settles jobs.
 package struct WorkerConfiguration: Sendable {
@@ -235,14 +237,13 @@ package final class JobWorker: Service, @unchecked Sendable {
         }
         if batch.count > 1 {
             do {
-                try handler(batch)
-                metrics.completed.increment(by: Double(batch.count))
-                return batch.map { JobSettlement(id: $0.id, attempt: $0.attempt, outcome: .completed) }
+                let failures = try handler(batch)
+                return batch.map { job in JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { if let error = failures[job.id] { throw error } }) }
             } catch {
                 logger.info("a batch failed; running its jobs one at a time", ["jobs.count": String(batch.count), "error": String(describing: error)])
             }
         }
-        return batch.map { job in JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { try handler([job]) }) }
+        return batch.map { job in JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { if let error = try handler([job])[job.id] { throw error } }) }
     }
 
     private func run(_ job: ClaimedJob, _ body: () throws -> Void) -> JobSettlement.Outcome {

@@ -72,6 +72,7 @@ struct WorkerTests {
                                    let items = try jobs.map { try $0.decodePayload(Item.self).n }
                                    calls.update { $0.append(items.sorted()) }
                                    if items.contains(7) { throw JobError.retryable("item 7 is bad") }
+                                   return [:]
                                }], queue: queue, logger: Self.logger, metrics: MetricsRegistry())
         let connection = try db.connect()
         let ids = try queue.enqueue(try (1...10).map { try NewJob(queue: "q", kind: "item", encoding: Item(n: $0)) }, on: connection)
@@ -84,6 +85,42 @@ struct WorkerTests {
         #expect(seen.dropFirst().map(\.count) == Array(repeating: 1, count: 10), "then each alone")
         let bad = try jobRow(connection, ids[6])
         #expect(bad.state == "retryable" && bad.attempt == 1 && bad.error == "item 7 is bad")
+    }
+
+    @Test("a batch handler's failures per job: the named jobs snooze, retry or die, each as a single job's error would; the rest complete")
+    func batchFailuresPerJob() throws {
+        let db = try TestDatabase()
+        let queue = JobQueue()
+        let calls = LockedBox<[[Int]]>([])
+        struct Item: Codable { var n: Int }
+        let worker = JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 6, batchSize: 6, flushInterval: .milliseconds(10)),
+                               handlers: [:], batchHandlers: ["item": { jobs in
+                                   let items = try jobs.map { (id: $0.id, n: try $0.decodePayload(Item.self).n) }
+                                   calls.update { $0.append(items.map(\.n).sorted()) }
+                                   var failures: [Int64: any Error] = [:]
+                                   for item in items {
+                                       switch item.n {
+                                       case 2: failures[item.id] = JobError.snooze(.seconds(600), "pair limit")
+                                       case 4: failures[item.id] = JobError.permanent("not on WhatsApp", code: "131026")
+                                       case 6: failures[item.id] = JobError.retryable("Graph API error 131000")
+                                       default: break
+                                       }
+                                   }
+                                   return failures
+                               }], queue: queue, logger: Self.logger, metrics: MetricsRegistry())
+        let connection = try db.connect()
+        let ids = try queue.enqueue(try (1...6).map { try NewJob(queue: "q", kind: "item", encoding: Item(n: $0)) }, on: connection)
+        try worker.start()
+        defer { worker.stop() }
+        #expect(try eventually { try connection.query("SELECT count(*) FROM job_history").first?.decode(Int.self, at: 0) == 4 })
+        #expect(calls.get() == [Array(1...6)], "one call for all six, none alone")
+        for index in [0, 2, 4] { #expect(try jobRow(connection, ids[index]).state == "completed") }
+        let snoozed = try jobRow(connection, ids[1])
+        #expect(snoozed.state == "scheduled" && snoozed.attempt == 0)
+        let dead = try jobRow(connection, ids[3])
+        #expect(dead.state == "dead" && dead.error == "not on WhatsApp")
+        let retried = try jobRow(connection, ids[5])
+        #expect(retried.state == "retryable" && retried.attempt == 1 && retried.error == "Graph API error 131000")
     }
 
     @Test("a permanent failure goes straight to dead on its first attempt")
