@@ -151,27 +151,34 @@ struct PortalAPI: Sendable {
         return try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             let (outcome, requestHash) = try readOutcome(request)
-            return try connection.transaction { tx -> Response in
-                // A concurrent request with the same key waits here for this one to commit, then replays it.
-                let claimed = try tx.query("""
-                    INSERT INTO idempotency_keys (department, key, request_hash, response_status, response_body)
-                    VALUES ($1, $2, $3, 0, '') ON CONFLICT DO NOTHING RETURNING 1
-                    """, [key.department, idempotencyKey, PostgresBytes(requestHash)]).count == 1
-                if !claimed {
-                    let stored = try required(try tx.query("SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE department = $1 AND key = $2",
-                                                           [key.department, idempotencyKey]).first)
-                    guard try stored.decode(PostgresBytes.self, at: 0).bytes == requestHash else {
-                        throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request body",
-                                        type: "urn:dakiya:problem:idempotency-conflict")
-                    }
-                    return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
-                                    contentType: "application/json", headers: [("Idempotent-Replayed", "true")])
+            guard key.covers(office: outcome.office) else {
+                throw HTTPError(status: 403, detail: "this API key does not cover office \(outcome.office)", type: "urn:dakiya:problem:forbidden")
+            }
+            let deliveryID = UUID()
+            let location = "/v1/deliveries/\(deliveryID.uuidString.lowercased())"
+            let response = try Response.json(OutcomeAccepted(deliveryID: PublicID(deliveryID), applicationID: applicationID, status: "pending", location: location),
+                                             status: 202, headers: [("Location", location)])
+            // Without a certificate the accept is one statement; a certificate is stored first, in the same transaction.
+            let accepted = try outcome.certificate == nil
+                ? accept(outcome, deliveryID: deliveryID, applicationID: applicationID, key: key, idempotencyKey: idempotencyKey,
+                         requestHash: requestHash, response: response, on: connection)
+                : connection.transaction { tx in
+                    try accept(outcome, deliveryID: deliveryID, applicationID: applicationID, key: key, idempotencyKey: idempotencyKey,
+                               requestHash: requestHash, response: response, on: tx)
                 }
-                let response = try accept(outcome, applicationID: applicationID, key: key, idempotencyKey: idempotencyKey, on: tx)
-                try tx.query("UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE department = $1 AND key = $2",
-                             [key.department, idempotencyKey, response.status, String(decoding: response.body, as: UTF8.self)])
+            if accepted {
+                logger.info("outcome accepted", ["delivery.id": deliveryID.uuidString.lowercased(), "api_key.prefix": key.prefix])
                 return response
             }
+            // The key was used before (a concurrent request with it waited for that one to commit): replay its answer.
+            let stored = try required(try connection.query("SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE department = $1 AND key = $2",
+                                                           [key.department, idempotencyKey]).first)
+            guard try stored.decode(PostgresBytes.self, at: 0).bytes == requestHash else {
+                throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request body",
+                                type: "urn:dakiya:problem:idempotency-conflict")
+            }
+            return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
+                            contentType: "application/json", headers: [("Idempotent-Replayed", "true")])
         }
     }
 
@@ -261,51 +268,62 @@ struct PortalAPI: Sendable {
                             language: language, channels: channels, certificate: certificate)
     }
 
-    /// Records the application (first time), the document (once per content), the delivery and its job.
-    func accept(_ outcome: ValidOutcome, applicationID: String, key: APIKey, idempotencyKey: String, on tx: Connection) throws -> Response {
-        guard key.covers(office: outcome.office) else {
-            throw HTTPError(status: 403, detail: "this API key does not cover office \(outcome.office)", type: "urn:dakiya:problem:forbidden")
+    /// The accept in one statement: claims the idempotency key (with the answer a replay gets), finds the citizen,
+    /// finds or creates the application, records the delivery and its job for the dispatcher. A certificate is stored
+    /// first (once per content), inside the caller's transaction. False when the key was already used: nothing
+    /// is written. A refusal (unknown citizen, another department's or another citizen's application) aborts the
+    /// statement, so it leaves nothing behind.
+    func accept(_ outcome: ValidOutcome, deliveryID: UUID, applicationID: String, key: APIKey, idempotencyKey: String, requestHash: [UInt8],
+                response: Response, on connection: Connection) throws -> Bool {
+        var documentID: Int64?
+        if let certificate = outcome.certificate {
+            documentID = try Documents.store(certificate.bytes, fileName: certificate.fileName, retentionDays: documentRetentionDays, on: connection)
         }
-        // One statement finds the citizen, then finds or creates the application and locks it; a refusal below rolls
-        // the transaction back, so another department's request leaves nothing behind.
-        guard let application = try tx.query("""
-            WITH c AS (SELECT id, language FROM citizens WHERE portal_user_id = $5)
+        do {
+            let row = try required(try connection.query(Self.acceptStatement, [
+                applicationID, key.department, outcome.service, outcome.office, outcome.citizen, deliveryID, key.id, key.kind == .test,
+                outcome.decision, outcome.reasons, idempotencyKey, outcome.language?.rawValue, PostgresBytes(requestHash), response.status,
+                String(decoding: response.body, as: UTF8.self), documentID, outcome.channels?.map(\.rawValue),
+            ]).first)
+            return try row.decode(String.self, at: 0) == "accepted"
+        } catch let error as PostgresError where error.sqlState == "DKU01" {
+            throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
+                                          type: "urn:dakiya:problem:unknown-citizen")
+        } catch let error as PostgresError where error.sqlState == "DKD01" {
+            throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
+        } catch let error as PostgresError where error.sqlState == "DKC01" {
+            throw HTTPError.unprocessable("application \(applicationID) belongs to another citizen", field: "citizen")
+        }
+    }
+
+    /// The outcome accept's statement. The application is only touched once the idempotency key is claimed; each
+    /// refusal (dakiya_refuse) aborts the whole statement.
+    static let acceptStatement = """
+        WITH c AS (SELECT id, language FROM citizens WHERE portal_user_id = $5),
+        idem AS (
+            INSERT INTO idempotency_keys (department, key, request_hash, response_status, response_body)
+            VALUES ($2, $11, $13, $14, $15) ON CONFLICT DO NOTHING RETURNING 1),
+        app AS (
             INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
-            SELECT $1, $2, $3, $4, c.id FROM c
+            SELECT $1, $2, $3, $4, c.id FROM c WHERE EXISTS (SELECT 1 FROM idem)
             ON CONFLICT (portal_application_id) DO UPDATE
             SET service_code = CASE WHEN applications.department = excluded.department THEN excluded.service_code ELSE applications.service_code END,
                 office_code = CASE WHEN applications.department = excluded.department THEN excluded.office_code ELSE applications.office_code END,
                 updated_at = now()
-            RETURNING id, department, citizen_id, (SELECT id FROM c), (SELECT language FROM c)
-            """, [applicationID, key.department, outcome.service, outcome.office, outcome.citizen]).first else {
-            throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
-                                          type: "urn:dakiya:problem:unknown-citizen")
-        }
-        let citizen = (id: try application.decode(Int64.self, at: 3), language: Language(rawValue: try application.decode(String.self, at: 4)) ?? .mr)
-        guard try application.decode(String.self, at: 1) == key.department else {
-            throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
-        }
-        guard try application.decode(Int64.self, at: 2) == citizen.id else {
-            throw HTTPError.unprocessable("application \(applicationID) belongs to another citizen", field: "citizen")
-        }
-        let applicationRow = try application.decode(Int64.self, at: 0)
-        var documentID: Int64?
-        if let certificate = outcome.certificate {
-            documentID = try Documents.store(certificate.bytes, fileName: certificate.fileName, retentionDays: documentRetentionDays, on: tx)
-        }
-        let deliveryID = UUID()
-        try tx.query("""
+            RETURNING id, department, citizen_id),
+        d AS (
             INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id, requested_channels, idempotency_key)
-            VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9::text[], $10)
-            """, [deliveryID, applicationRow, key.id, key.kind == .test, outcome.decision, outcome.reasons,
-                  (outcome.language ?? citizen.language).rawValue, documentID, outcome.channels?.map(\.rawValue), idempotencyKey])
-        try queue.enqueue(try NewJob(queue: "dispatcher", kind: DeliveryJobs.requested, encoding: DeliveryJobs.Requested(deliveryID: deliveryID),
-                                     priority: 1, uniqueKey: "delivery:\(deliveryID.uuidString.lowercased())"), on: tx)
-        logger.info("outcome accepted", ["delivery.id": deliveryID.uuidString.lowercased(), "api_key.prefix": key.prefix])
-        let location = "/v1/deliveries/\(deliveryID.uuidString.lowercased())"
-        return try Response.json(OutcomeAccepted(deliveryID: PublicID(deliveryID), applicationID: applicationID, status: "pending", location: location),
-                                 status: 202, headers: [("Location", location)])
-    }
+            SELECT $6, app.id, $7, $8, $9, $10::text[], coalesce($12, c.language), $16, $17::text[], $11
+            FROM app, c WHERE app.department = $2 AND app.citizen_id = c.id
+            RETURNING jsonb_build_object('delivery_id', id) AS payload, 'delivery:' || id AS unique_key),
+        \(JobQueue.enqueueClauses("job", queue: "dispatcher", kind: DeliveryJobs.requested, priority: 1, from: "d"))
+        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'
+                    WHEN NOT EXISTS (SELECT 1 FROM c) THEN dakiya_refuse('DKU01')
+                    WHEN (SELECT department FROM app) <> $2 THEN dakiya_refuse('DKD01')
+                    WHEN NOT EXISTS (SELECT 1 FROM d) THEN dakiya_refuse('DKC01')
+                    ELSE 'accepted' END,
+               (SELECT count(*) FROM job_notified)
+        """
 
     // MARK: Deliveries
 

@@ -5,7 +5,7 @@ import ServiceRuntime
 /// whatsapp-adapter: the WhatsApp Cloud API channel (issue 4).
 ///
 /// Consumes the `whatsapp` job queue: `channel.send` sends an outcome as an approved template, the certificate
-/// as its document header; `webhook.process` applies a stored webhook batch. Routes: GET and POST
+/// as its document header (claimed sends go as one batch); `webhook.process` applies a stored webhook batch. Routes: GET and POST
 /// /webhooks/whatsapp (handshake; signed events). Pacing and the citizen conversation follow in issue 4's next steps.
 @main
 struct WhatsAppAdapter {
@@ -18,10 +18,12 @@ struct WhatsAppAdapter {
             let sender = WhatsAppSender(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger, metrics: context.metrics)
             let webhooks = WhatsAppWebhooks(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger)
             return ServiceParts(router: webhooks.routes(), handlers: [
-                DeliveryJobs.send: { job in try sender.handle(job) },
                 WhatsAppWebhooks.processKind: { job in try webhooks.process(job) },
                 OptOut.replyKind: { job in try sender.reply(job) },
                 Conversation.resendKind: { job in try sender.resend(job) },
+            ], batchHandlers: [
+                // Claimed sends go together: one statement claims their attempts, the messages go out at once.
+                DeliveryJobs.send: { jobs in try sender.handle(jobs) },
             ])
         }
     }

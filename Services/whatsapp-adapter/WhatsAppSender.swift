@@ -101,6 +101,8 @@ final class WhatsAppSender: Sendable {
     /// The default number's pacing.
     let pacer: Pacer
     private let clients = ReusePool { try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
+    /// For a batch of sends: its messages go out at once.
+    private let multiClients = ReusePool { try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
     private let accepted, failed, paused: Counter
 
     init(pool: ConnectionPool, queue: JobQueue, settings: WhatsAppSettings, logger: Logger, metrics: MetricsRegistry) {
@@ -128,39 +130,79 @@ final class WhatsAppSender: Sendable {
     func number(for department: String?) -> String { department.flatMap { settings.departmentNumbers[$0] } ?? settings.phoneNumberID }
     func pacer(for number: String) -> Pacer { pacers[number] ?? pacer }
 
+    /// Sends one `channel.send` job (the batch path with a batch of one).
     func handle(_ job: ClaimedJob) throws {
-        let request = try job.decodePayload(DeliveryJobs.Send.self)
-        try pool.withConnection { connection in
-            // Recorded as sending before the call (so a status webhook that beats the response still finds the attempt),
-            // unless already handed to Meta (a wamid is kept) or settled: never send twice.
-            guard let (context, claimed) = try claim(request.attemptID, on: connection) else {
-                throw JobError.permanent("channel attempt \(request.attemptID) not found")
+        if let error = try handle([job])[job.id] { throw error }
+    }
+
+    /// Sends a batch of `channel.send` jobs. One statement marks every attempt as sending and loads it (so a status
+    /// webhook that beats the response still finds it; an attempt already handed to Meta or settled is skipped:
+    /// never send twice), one statement loads the templates, the messages go to the Cloud API at once, and one
+    /// statement keeps their wamids. Returns the jobs that did not complete, each with its error.
+    func handle(_ jobs: [ClaimedJob]) throws -> [Int64: any Error] {
+        var failures: [Int64: any Error] = [:]
+        var attemptOf: [Int64: Int64] = [:]
+        for job in jobs {
+            do { attemptOf[job.id] = try job.decodePayload(DeliveryJobs.Send.self).attemptID } catch { failures[job.id] = error }
+        }
+        return try pool.withConnection { connection in
+            let claimed = try claim(Array(Set(attemptOf.values)), on: connection)
+            let templates = try loadTemplates(for: claimed.values.filter(\.claimed).map(\.context), on: connection)
+            var outgoing: [(job: ClaimedJob, context: Context, from: String, request: HTTPClientRequest)] = []
+            var handedOver: [(attemptID: Int64, wamid: String)] = []
+            var refused: [(job: ClaimedJob, context: Context, error: GraphAPIError)] = []
+            for job in jobs {
+                guard let attemptID = attemptOf[job.id] else { continue }
+                guard let (context, isClaimed) = claimed[attemptID] else {
+                    failures[job.id] = JobError.permanent("channel attempt \(attemptID) not found")
+                    continue
+                }
+                guard isClaimed else { continue }
+                let from = number(for: context.department)
+                do {
+                    guard let mobile = context.mobile else {
+                        try settle(context, state: "failed", failureKind: "permanent", code: "no_mobile", text: "the citizen has no mobile number", on: connection)
+                        continue
+                    }
+                    guard let base = context.isTest ? settings.testGraphURL : settings.graphURL else {
+                        handedOver.append((context.attemptID, "test-sink:attempt-\(context.attemptID)"))
+                        continue
+                    }
+                    if let wait = pacer(for: from).takePair(mobile) { throw JobError.snooze(wait, "pair limit for this citizen") }
+                    let message = try templateMessage(context, to: mobile, from: from, base: base, templates: templates, on: connection)
+                    guard pacer(for: from).waitForSender() else { throw JobError.snooze(.milliseconds(500), "sender throughput") }
+                    outgoing.append((job, context, from, .json("POST", base + "/\(settings.version)/\(from)/messages", body: message,
+                                                               headers: [("Authorization", "Bearer \(token(for: from))")])))
+                } catch let error as GraphAPIError where error.handling == .permanent {
+                    refused.append((job, context, error))
+                } catch {
+                    failures[job.id] = jobError(for: error, attempt: job.attempt, from: from)
+                }
             }
-            guard claimed else { return }
-            guard let mobile = context.mobile else {
-                try settle(context, state: "failed", failureKind: "permanent", code: "no_mobile", text: "the citizen has no mobile number", on: connection)
-                return
+            let responses = outgoing.isEmpty ? [] : try multiClients.with { $0.send(outgoing.map(\.request)) }
+            for (item, result) in zip(outgoing, responses) {
+                do {
+                    handedOver.append((item.context.attemptID, try Self.wamid(from: result.get())))
+                    accepted.increment()
+                } catch let error as GraphAPIError where error.handling == .permanent {
+                    refused.append((item.job, item.context, error))
+                } catch {
+                    failures[item.job.id] = jobError(for: error, attempt: item.job.attempt, from: item.from)
+                }
             }
-            let base = context.isTest ? settings.testGraphURL : settings.graphURL
-            guard let base else {
-                try record(context, wamid: "test-sink:attempt-\(context.attemptID)", on: connection)
-                return
-            }
-            let from = number(for: context.department)
-            if let wait = pacer(for: from).takePair(mobile) { throw JobError.snooze(wait, "pair limit for this citizen") }
-            do {
-                let message = try templateMessage(context, to: mobile, from: from, base: base, on: connection)
-                let wamid = try post(base + "/\(settings.version)/\(from)/messages", json: message, from: from)
-                try record(context, wamid: wamid, on: connection)
-                accepted.increment()
-            } catch let error as GraphAPIError where error.handling == .permanent {
+            // The wamids first: from here a failure must not send these messages again.
+            try record(handedOver, on: connection)
+            for refusal in refused {
                 failed.increment()
-                logger.warning("WhatsApp refused the message for good", ["attempt.id": String(context.attemptID),
-                                                                          "whatsapp.error_code": String(error.code), "error": error.message])
-                try settle(context, state: "failed", failureKind: "permanent", code: String(error.code), text: error.message, on: connection)
-            } catch {
-                throw jobError(for: error, attempt: job.attempt, from: from)
+                logger.warning("WhatsApp refused the message for good", ["attempt.id": String(refusal.context.attemptID),
+                                                                          "whatsapp.error_code": String(refusal.error.code), "error": refusal.error.message])
+                do {
+                    try settle(refusal.context, state: "failed", failureKind: "permanent", code: String(refusal.error.code), text: refusal.error.message, on: connection)
+                } catch {
+                    failures[refusal.job.id] = error
+                }
             }
+            return failures
         }
     }
 
@@ -224,63 +266,94 @@ final class WhatsAppSender: Sendable {
         }
     }
 
-    /// Marks the attempt as sending when it is queued, or sending without a wamid (a run cut short before Meta
-    /// answered), and loads what the message needs. Nil when there is no such attempt; `claimed` false when it
-    /// was already handed over or settled.
-    func claim(_ attemptID: Int64, on connection: Connection) throws -> (Context, claimed: Bool)? {
-        guard let row = try connection.query("""
+    /// Marks the attempts as sending when they are queued, or sending without a wamid (a run cut short before Meta
+    /// answered), and loads what the messages need, in one statement. An attempt that does not exist is missing
+    /// from the result; `claimed` is false for one already handed over or settled.
+    func claim(_ attemptIDs: [Int64], on connection: Connection) throws -> [Int64: (context: Context, claimed: Bool)] {
+        var claimed: [Int64: (context: Context, claimed: Bool)] = [:]
+        guard !attemptIDs.isEmpty else { return claimed }
+        for row in try connection.query("""
             WITH marked AS (
                 UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now()
-                WHERE id = $1 AND channel = 'whatsapp' AND (state = 'queued' OR (state = 'sending' AND provider_message_id IS NULL))
+                WHERE id = ANY($1) AND channel = 'whatsapp' AND (state = 'queued' OR (state = 'sending' AND provider_message_id IS NULL))
                 RETURNING id)
             SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
                    a.portal_application_id, coalesce((SELECT CASE d.language WHEN 'mr' THEN s.name_mr WHEN 'hi' THEN s.name_hi WHEN 'te' THEN s.name_te ELSE s.name_en END
                                 FROM services s WHERE s.code = a.service_code), a.service_code), c.mobile, a.department,
-                   EXISTS (SELECT 1 FROM marked)
+                   ca.id IN (SELECT id FROM marked)
             FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
             JOIN citizens c ON c.id = a.citizen_id
-            WHERE ca.id = $1 AND ca.channel = 'whatsapp'
-            """, [attemptID]).first else { return nil }
-        let context = Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
-                              decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
-                              isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
-                              service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10),
-                              department: try row.decode(String.self, at: 11))
-        return (context, try row.decode(Bool.self, at: 12))
+            WHERE ca.id = ANY($1) AND ca.channel = 'whatsapp'
+            """, [attemptIDs]).rows {
+            let context = Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
+                                  decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
+                                  isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
+                                  service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10),
+                                  department: try row.decode(String.self, at: 11))
+            claimed[context.attemptID] = (context, try row.decode(Bool.self, at: 12))
+        }
+        return claimed
     }
 
-    /// The template message for this outcome; uploads the certificate once per number and reuses the media id for 29 days.
-    func templateMessage(_ context: Context, to mobile: String, from: String? = nil, base: String, on connection: Connection) throws -> String {
-        let kind = switch context.decision {
+    /// A registered template: its name, parameter count, whether it has a document header, and its quick-reply buttons.
+    struct Template {
+        var name: String
+        var bodyParameters: Int
+        var documentHeader: Bool
+        var quickReplyButtons: Int
+    }
+
+    /// Which template an outcome goes out as.
+    static func templateKind(for context: Context) -> String {
+        switch context.decision {
         case "rejected", "other": context.decision
         case "appeal": context.documentID != nil ? "appeal_order" : "appeal"
         default: context.documentID != nil ? "certificate_issued" : "approved"
         }
-        guard let template = try connection.query("SELECT name, body_parameters, document_header, quick_reply_buttons FROM whatsapp_templates WHERE kind = $1 AND language = $2",
-                                                  [kind, context.language]).first else {
+    }
+
+    /// The templates these outcomes need, by kind and language, in one statement.
+    func loadTemplates(for contexts: [Context], on connection: Connection) throws -> [String: Template] {
+        let keys = Array(Set(contexts.map { Self.templateKind(for: $0) + ":" + $0.language }))
+        guard !keys.isEmpty else { return [:] }
+        var templates: [String: Template] = [:]
+        for row in try connection.query("""
+            SELECT kind || ':' || language, name, body_parameters, document_header, quick_reply_buttons FROM whatsapp_templates
+            WHERE kind || ':' || language = ANY($1)
+            """, [keys]).rows {
+            templates[try row.decode(String.self, at: 0)] = Template(name: try row.decode(String.self, at: 1), bodyParameters: try row.decode(Int.self, at: 2),
+                                                                     documentHeader: try row.decode(Bool.self, at: 3), quickReplyButtons: try row.decode(Int.self, at: 4))
+        }
+        return templates
+    }
+
+    /// The template message for this outcome; uploads the certificate once per number and reuses the media id for 29 days.
+    func templateMessage(_ context: Context, to mobile: String, from: String? = nil, base: String, templates: [String: Template],
+                         on connection: Connection) throws -> String {
+        let kind = Self.templateKind(for: context)
+        guard let template = templates[kind + ":" + context.language] else {
             throw GraphAPIError(code: 132001, message: "no WhatsApp template registered for \(kind) in \(context.language)", httpStatus: 0)
         }
         var values = [context.applicationID, context.service]
         if kind != "approved" && kind != "certificate_issued" { values.append(context.reasons.joined(separator: "; ")) }
-        let count = try template.decode(Int.self, at: 1)
-        guard values.count == count else {
-            throw GraphAPIError(code: 132000, message: "template \(try template.decode(String.self, at: 0)) expects \(count) parameters", httpStatus: 0)
+        guard values.count == template.bodyParameters else {
+            throw GraphAPIError(code: 132000, message: "template \(template.name) expects \(template.bodyParameters) parameters", httpStatus: 0)
         }
         var components: [String] = []
-        if try template.decode(Bool.self, at: 2), let documentID = context.documentID {
+        if template.documentHeader, let documentID = context.documentID {
             let mediaID = try mediaID(for: documentID, from: from ?? settings.phoneNumberID, base: base, on: connection)
             let fileName = try connection.query("SELECT file_name FROM documents WHERE id = $1", [documentID]).first?.decode(String.self, at: 0) ?? "certificate.pdf"
             components.append("{\"type\":\"header\",\"parameters\":[{\"type\":\"document\",\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(fileName))}}]}")
         }
         components.append("{\"type\":\"body\",\"parameters\":[" + values.map { "{\"type\":\"text\",\"text\":\(JSONText.quoted(Self.cleanParameter($0)))}" }.joined(separator: ",") + "]}")
-        if kind == "rejected", try template.decode(Int.self, at: 3) > 0 {
+        if kind == "rejected", template.quickReplyButtons > 0 {
             // The rejection's "File an appeal" button: its payload brings the citizen straight to the appeal steps.
             components.append("{\"type\":\"button\",\"sub_type\":\"quick_reply\",\"index\":\"0\",\"parameters\":[{\"type\":\"payload\",\"payload\":"
                               + JSONText.quoted("appeal:" + context.applicationID) + "}]}")
         }
         return "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(mobile)),\"type\":\"template\","
             + "\"biz_opaque_callback_data\":\"attempt:\(context.attemptID)\","
-            + "\"template\":{\"name\":\(JSONText.quoted(try template.decode(String.self, at: 0))),\"language\":{\"policy\":\"deterministic\",\"code\":\"\(context.language)\"},"
+            + "\"template\":{\"name\":\(JSONText.quoted(template.name)),\"language\":{\"policy\":\"deterministic\",\"code\":\"\(context.language)\"},"
             + "\"components\":[" + components.joined(separator: ",") + "]}}"
     }
 
@@ -334,10 +407,14 @@ final class WhatsAppSender: Sendable {
 
     func post(_ url: String, json: String, from number: String) throws -> String {
         guard pacer(for: number).waitForSender() else { throw JobError.snooze(.milliseconds(500), "sender throughput") }
-        let response = try clients.with { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(token(for: number))")])) }
+        return try Self.wamid(from: try clients.with { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(token(for: number))")])) })
+    }
+
+    /// The wamid of a message the Cloud API accepted, or its error.
+    static func wamid(from response: HTTPClientResponse) throws -> String {
         struct Accepted: Decodable { struct Message: Decodable { var id: String }; var messages: [Message] }
         guard response.status == 200, let wamid = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first?.id else {
-            throw Self.graphError(response)
+            throw graphError(response)
         }
         return wamid
     }
@@ -350,9 +427,13 @@ final class WhatsAppSender: Sendable {
         return GraphAPIError(code: body.error.code, message: body.error.message, httpStatus: response.status)
     }
 
-    /// The Cloud API accepted the message: keep its wamid; statuses arrive by webhook.
-    func record(_ context: Context, wamid: String, on connection: Connection) throws {
-        try connection.query("UPDATE channel_attempts SET provider_message_id = $2, updated_at = now() WHERE id = $1", [context.attemptID, wamid])
+    /// The Cloud API accepted the messages: keep their wamids, in one statement; statuses arrive by webhook.
+    func record(_ handedOver: [(attemptID: Int64, wamid: String)], on connection: Connection) throws {
+        guard !handedOver.isEmpty else { return }
+        try connection.query("""
+            UPDATE channel_attempts ca SET provider_message_id = t.wamid, updated_at = now()
+            FROM unnest($1::bigint[], $2::text[]) AS t(id, wamid) WHERE ca.id = t.id
+            """, [handedOver.map(\.attemptID), handedOver.map(\.wamid)])
     }
 
     func settle(_ context: Context, state: String, failureKind: String? = nil, code: String? = nil, text: String? = nil, on connection: Connection) throws {

@@ -82,6 +82,25 @@ package struct JobQueue: Sendable {
         return try result.rows.map { try $0.decode(Int64.self, at: 0) }
     }
 
+    /// For a statement that enqueues as part of a bigger write (one round trip, one atomic statement): two common
+    /// table expressions that insert one `kind` job on `queue` for each row of the CTE `rows` (its columns `payload`,
+    /// jsonb, and `unique_key`, text or NULL) and wake the queue's workers. The statement must read
+    /// `<name>_notified` (`(SELECT count(*) FROM <name>_notified)`, say), or the NOTIFY is not sent. Such jobs run
+    /// at once by the database's clock.
+    package static func enqueueClauses(_ name: String, queue: String, kind: String, priority: Int16 = 2, maxAttempts: Int16 = 20,
+                                       from rows: String) -> String {
+        precondition([name, queue, kind, rows].allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._".contains($0)) } },
+                     "job queue, kind and CTE names are identifiers written in code")
+        return """
+            \(name) AS (
+                INSERT INTO jobs (queue, kind, payload, priority, max_attempts, unique_key)
+                SELECT '\(queue)', '\(kind)', r.payload, \(priority), \(maxAttempts), r.unique_key FROM \(rows) r
+                ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+                RETURNING id),
+            \(name)_notified AS (SELECT pg_notify('\(JobSQL.channel(queue))', '') FROM (SELECT 1 FROM \(name) LIMIT 1) one)
+            """
+    }
+
     /// Enqueues a large batch through COPY into a per-session staging table, then one INSERT … SELECT
     /// (so unique keys still deduplicate). Returns how many jobs were inserted.
     @discardableResult

@@ -229,6 +229,26 @@ struct PortalAPITests {
         #expect(try problem(revoked).detail == "the API key has been revoked")
     }
 
+    @Test("an outcome for another citizen's application is 422 and changes nothing, with or without a certificate; the key stays free")
+    func anotherCitizensApplication() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        try fixture.registerCitizen("u-2002")
+        #expect(try fixture.send("POST", "/v1/applications/D-1/outcome", json: Self.outcome(certificate: nil), idempotencyKey: "d1").status == 202)
+        let before = try fixture.writes()
+        for certificate in [nil, Self.pdf] {
+            let response = try fixture.send("POST", "/v1/applications/D-1/outcome", json: Self.outcome(certificate: certificate, citizen: "u-2002", office: "PUNE_CITY"),
+                                            idempotencyKey: "d2")
+            #expect(response.status == 422, "\(response.text)")
+            #expect(try problem(response).errors?.first?.field == "citizen")
+        }
+        #expect(try fixture.writes() == before, "the refused requests wrote nothing: no key, no delivery, no job")
+        let office = try fixture.db.connect().query("SELECT office_code FROM applications WHERE portal_application_id = 'D-1'").first?.decode(String.self, at: 0)
+        #expect(office == "HAVELI", "the application is as the first outcome left it")
+        // The key was not spent on the refusal: the corrected request goes through with it.
+        #expect(try fixture.send("POST", "/v1/applications/D-1/outcome", json: Self.outcome(certificate: nil), idempotencyKey: "d2").status == 202)
+    }
+
     @Test("delivery status shows the aggregate and each channel once the dispatcher has routed it")
     func deliveryStatus() throws {
         let fixture = try PortalFixture()

@@ -101,6 +101,47 @@ struct SenderTests {
         #expect(attempt.provider == message.id, "the wamid is kept to match status webhooks")
     }
 
+    @Test("a batch of sends: one claim for all, the messages out at once, each job's own outcome (sent, refused for good, pair-limited), and a repeat sends nothing more")
+    func batch() throws {
+        let fixture = try WhatsAppFixture(notOnWhatsApp: ["919800000002"])
+        let connection = try fixture.db.connect()
+        // Three more outcomes for the same citizen (four in all: the pair limit lets three through at once) and one for a
+        // citizen who is not on WhatsApp.
+        _ = try Citizens.put(portalUserID: "u2", mobile: "+919800000002", email: nil, language: .hi,
+                             consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: Date())], on: connection)
+        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A2', 'REV', 'INCOME', 'HAVELI', id FROM citizens WHERE portal_user_id = 'u2'")
+        for application in ["A1", "A1", "A1", "A2"] {
+            let id = UUID()
+            try connection.query("""
+                INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language, requested_channels)
+                SELECT $1, a.id, d.api_key_id, true, 'approved', 'mr', '{whatsapp}' FROM applications a, deliveries d WHERE a.portal_application_id = $2 LIMIT 1
+                """, [id, application])
+            try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
+        }
+        let jobs = try connection.query("SELECT id, payload FROM jobs WHERE queue = 'whatsapp' AND kind = 'channel.send' ORDER BY id").rows.map {
+            ClaimedJob(id: try $0.decode(Int64.self, at: 0), queue: "whatsapp", kind: "channel.send", attempt: 1, maxAttempts: 20, payload: try $0.decode(PostgresJSON.self, at: 1))
+        }
+        #expect(jobs.count == 5)
+        let sender = fixture.sender()
+        let failures = try sender.handle(jobs)
+        #expect(Array(failures.keys) == [jobs[3].id], "only the fourth message to the same citizen waits")
+        guard case .snooze = (failures[jobs[3].id] as? JobError)?.kind else { Issue.record("the pair limit snoozes"); return }
+        let sent = fixture.simulator.acceptedMessages
+        #expect(sent.count == 3)
+        let attempts = try connection.query("""
+            SELECT ca.state, ca.provider_message_id, ca.error_code FROM channel_attempts ca JOIN jobs j ON (j.payload->>'attempt_id')::bigint = ca.id
+            WHERE j.queue = 'whatsapp' ORDER BY j.id
+            """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String?.self, at: 1), try $0.decode(String?.self, at: 2)) }
+        #expect(attempts.map(\.0) == ["sending", "sending", "sending", "sending", "failed"])
+        #expect(Set(attempts.prefix(3).compactMap(\.1)) == Set(sent.map(\.id)), "each accepted message's wamid is kept on its attempt")
+        #expect(attempts[3].1 == nil, "the pair-limited one was not handed over")
+        #expect(attempts[4].2 == "131026", "not on WhatsApp: failed for good, for the dispatcher's fallback")
+
+        let again = try sender.handle(jobs)
+        #expect(Array(again.keys) == [jobs[3].id])
+        #expect(fixture.simulator.acceptedMessages.count == 3, "a repeated batch sends nothing more")
+    }
+
     @Test("a department with its own sender number sends from it (media uploaded there too); replies leave from the number the citizen wrote to")
     func senderNumbers() throws {
         let fixture = try WhatsAppFixture { $0.phoneNumberIDs = ["100000000000001", "100000000000002"] }
