@@ -105,6 +105,10 @@ struct WhatsAppWebhooks: Sendable {
             """, [updates.map(\.wamid), updates.map(\.status), updates.map(\.attemptID), updates.map(\.errorCode)]).rows
         let new = Set(try inserted.map { row in try row.decode(String.self, at: 0) + " " + row.decode(String.self, at: 1) })
         // Per attempt: the highest new status (channel_state_rank, the same order the merge uses), then a new failure.
+        // The dispatcher hears of the moves that can change what it keeps: an attempt leaving queued or sending (the
+        // aggregate status), a failure (the fallback), and any move of a department that takes callbacks (the portal
+        // is told each channel's progress). Sent to delivered to read, without callbacks, changes nothing there.
+        // `before` is the attempt as this statement's snapshot saw it: a concurrent move can only make it announce more.
         let fresh = updates.filter { $0.attemptID != nil && new.contains($0.wamid + " " + $0.status) }
         var moved: [Int64] = []
         for round in [fresh.filter { $0.status != "failed" }, fresh.filter { $0.status == "failed" }] where !round.isEmpty {
@@ -124,12 +128,16 @@ struct WhatsAppWebhooks: Sendable {
                     failed_at = CASE WHEN t.status = 'failed' THEN now() ELSE ca.failed_at END,
                     failure_kind = CASE WHEN t.status = 'failed' THEN t.failure_kind ELSE ca.failure_kind END,
                     error_code = CASE WHEN t.status = 'failed' THEN t.error_code ELSE ca.error_code END
-                FROM t
-                WHERE ca.id = t.id AND ca.channel = 'whatsapp' AND CASE
+                FROM t, channel_attempts before
+                WHERE ca.id = t.id AND before.id = t.id AND ca.channel = 'whatsapp' AND CASE
                     WHEN t.status = 'failed' THEN ca.state IN ('queued', 'sending', 'sent')
                     ELSE ca.state NOT IN ('failed', 'skipped') AND channel_state_rank(ca.state) < channel_state_rank(t.status) END
-                RETURNING ca.id
-                """, [round.map(\.attemptID), round.map(\.status), round.map(\.wamid), kinds, codes]).rows.map { try $0.decode(Int64.self, at: 0) }
+                RETURNING ca.id,
+                    before.state IN ('queued', 'sending') OR t.status = 'failed'
+                    OR EXISTS (SELECT 1 FROM deliveries d WHERE d.id = ca.delivery_id AND \(PortalEvents.callbackDepartment(application: "d.application_id")) IS NOT NULL)
+                """, [round.map(\.attemptID), round.map(\.status), round.map(\.wamid), kinds, codes]).rows.compactMap { row in
+                    try row.decode(Bool.self, at: 1) ? try row.decode(Int64.self, at: 0) : nil
+                }
         }
         if !moved.isEmpty { try DeliveryJobs.announceSettled(attemptIDs: moved, queue: queue, on: tx) }
     }

@@ -134,18 +134,20 @@ package enum DeliveryRouter {
             }
             let ids = Array(routed.keys)
             // The outcome reached the citizen (the inbox, at once): the legally effective time, on the application's history.
-            try tx.query("""
+            let changed = try tx.query("""
                 WITH t AS (SELECT * FROM unnest($1::uuid[], $2::bool[]) AS t(id, in_progress)),
                 updated AS (
                     UPDATE deliveries d SET status = CASE WHEN t.in_progress THEN 'in_progress' ELSE 'delivered' END,
                            first_delivered_at = coalesce(d.first_delivered_at, now()), updated_at = now()
                     FROM t WHERE d.id = t.id
-                    RETURNING d.id, d.application_id, d.decision, d.first_delivered_at)
-                INSERT INTO application_history (application_id, event, actor, detail, at)
-                SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
-                FROM updated WHERE decision <> 'appeal'
-                """, [ids, ids.map { inProgress.contains($0) }])
-            try PortalEvents.statusChanged(deliveryIDs: ids, queue: queue, on: tx)
+                    RETURNING d.id, d.application_id, d.decision, d.first_delivered_at, \(PortalEvents.callbackDepartment(application: "d.application_id")) AS callback_department),
+                history AS (
+                    INSERT INTO application_history (application_id, event, actor, detail, at)
+                    SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
+                    FROM updated WHERE decision <> 'appeal')
+                SELECT id, callback_department FROM updated WHERE callback_department IS NOT NULL
+                """, [ids, ids.map { inProgress.contains($0) }]).rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) }
+            try PortalEvents.statusChanged(changed, queue: queue, on: tx)
             try queue.enqueue(jobs, on: tx)
             return routed
         }
@@ -235,6 +237,7 @@ extension DeliveryRouter {
             let deliveries = Array(Set(deliveryOf.values))
             guard !deliveries.isEmpty else { return [:] }
             var status: [UUID: String] = [:]
+            var changed: [(deliveryID: UUID, department: String)] = []
             for row in try tx.query("""
                 UPDATE deliveries d SET updated_at = now(), status = CASE
                     WHEN EXISTS (SELECT 1 FROM channel_attempts a WHERE a.delivery_id = d.id AND a.state IN ('queued', 'sending')) THEN 'in_progress'
@@ -242,11 +245,13 @@ extension DeliveryRouter {
                     WHEN EXISTS (SELECT 1 FROM channel_attempts a WHERE a.delivery_id = d.id AND a.channel <> 'portal' AND a.state = 'failed') THEN 'needs_attention'
                     ELSE 'delivered' END
                 WHERE d.id = ANY($1)
-                RETURNING d.id, d.status
+                RETURNING d.id, d.status, \(PortalEvents.callbackDepartment(application: "d.application_id"))
                 """, [deliveries]).rows {
-                status[try row.decode(UUID.self, at: 0)] = try row.decode(String.self, at: 1)
+                let id = try row.decode(UUID.self, at: 0)
+                status[id] = try row.decode(String.self, at: 1)
+                if let department = try row.decode(String?.self, at: 2) { changed.append((id, department)) }
             }
-            try PortalEvents.statusChanged(deliveryIDs: deliveries, queue: queue, on: tx)   // records only what changed
+            try PortalEvents.statusChanged(changed, queue: queue, on: tx)   // records only what changed
             return deliveryOf.mapValues { status[$0] }
         }
     }

@@ -16,18 +16,20 @@ package enum PortalEvents {
         enum CodingKeys: String, CodingKey { case eventID = "event_id" }
     }
 
-    /// Records a `delivery.status_changed` event with each delivery's current view and enqueues its callback,
-    /// when the department has a callback URL and the view differs from the last event sent (so a channel moving
-    /// from sent to delivered to read is reported, and a repeated settle is not). Call inside the transaction
-    /// that changed the status; one statement finds the deliveries whose department takes callbacks.
-    package static func statusChanged(deliveryIDs: [UUID], queue: JobQueue, on connection: Connection) throws {
-        guard !deliveryIDs.isEmpty else { return }
-        let rows = try connection.query("""
-            SELECT d.id, a.department FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN departments dp ON dp.code = a.department
-            WHERE d.id = ANY($1) AND dp.callback_url IS NOT NULL ORDER BY d.id
-            """, [Array(Set(deliveryIDs))]).rows
-        for row in rows {
-            try record(deliveryID: try row.decode(UUID.self, at: 0), department: try row.decode(String.self, at: 1), queue: queue, on: connection)
+    /// A SQL expression for the statement that changes a delivery's status: the delivery's department when it takes
+    /// callbacks, else NULL. `application` names the delivery's application_id column (`d.application_id`, say).
+    /// The statement returns it, so finding who takes callbacks costs no statement of its own.
+    package static func callbackDepartment(application: String) -> String {
+        "(SELECT a.department FROM applications a JOIN departments dp ON dp.code = a.department WHERE a.id = \(application) AND dp.callback_url IS NOT NULL)"
+    }
+
+    /// Records a `delivery.status_changed` event with each delivery's current view and enqueues its callback, unless
+    /// the view is the same as the last event sent (so a channel moving from sent to delivered to read is reported,
+    /// and a repeated settle is not). `changed` holds the deliveries whose department takes callbacks (see
+    /// `callbackDepartment`); call inside the transaction that changed their status.
+    package static func statusChanged(_ changed: [(deliveryID: UUID, department: String)], queue: JobQueue, on connection: Connection) throws {
+        for change in changed.sorted(by: { $0.deliveryID.uuidString < $1.deliveryID.uuidString }) {
+            try record(deliveryID: change.deliveryID, department: change.department, queue: queue, on: connection)
         }
     }
 

@@ -155,6 +155,29 @@ struct WebhookIntakeTests {
         #expect(try settled.first?.decode(String.self, at: 0) == "[\(attempt.id)]")
     }
 
+    @Test("the dispatcher hears of a move only when it can change what it keeps: leaving sending, a failure, or any move where the portal takes callbacks")
+    func settleOnlyWhatMatters() throws {
+        let intake = try Intake()
+        let attempt = try intake.fixture.attempt()
+        let connection = try intake.fixture.db.connect()
+        func settleJobs() throws -> [String] {
+            try connection.query("SELECT payload->>'attempt_ids' FROM jobs WHERE kind = 'attempts.settled' ORDER BY id").rows.map { try $0.decode(String.self, at: 0) }
+        }
+        #expect(try intake.post(Self.statuses([("wamid.S", "sent")], attempt: attempt.id)) == 200)
+        try intake.processAll()
+        #expect(try settleJobs() == ["[\(attempt.id)]"], "queued to sent: the aggregate status changes")
+        try connection.query("DELETE FROM jobs WHERE kind = 'attempts.settled'")
+        #expect(try intake.post(Self.statuses([("wamid.S", "delivered")], attempt: attempt.id)) == 200)
+        try intake.processAll()
+        #expect(try intake.fixture.attempt().state == "delivered")
+        #expect(try settleJobs().isEmpty, "sent to delivered, no callbacks: nothing for the dispatcher")
+        try connection.query("UPDATE departments SET callback_url = 'https://portal.example/callback', callback_secret = 's' WHERE code = 'REV'")
+        #expect(try intake.post(Self.statuses([("wamid.S", "read")], attempt: attempt.id)) == 200)
+        try intake.processAll()
+        #expect(try intake.fixture.attempt().state == "read")
+        #expect(try settleJobs() == ["[\(attempt.id)]"], "with callbacks the portal hears of every move")
+    }
+
     @Test("inbound messages are kept once by wamid")
     func inboundDedupe() throws {
         let intake = try Intake()
