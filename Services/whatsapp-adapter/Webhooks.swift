@@ -31,24 +31,32 @@ struct WhatsAppWebhooks: Sendable {
                   HMAC.isValid(signature, key: Array(settings.appSecret.utf8), message: request.body) else {
                 throw HTTPError(status: 401, detail: "missing or invalid X-Hub-Signature-256", type: "urn:dakiya:problem:unauthorized")
             }
-            // Stored durably (with the job that processes it) before we answer, so nothing Meta sent is lost.
-            try pool.transaction { tx in
-                let id = try tx.query("INSERT INTO whatsapp_webhook_batches (body) VALUES ($1) RETURNING id",
-                                      [String(decoding: request.body, as: UTF8.self)]).first?.decode(Int64.self, at: 0) ?? 0
-                try queue.enqueue(NewJob(queue: "whatsapp", kind: Self.processKind, payload: PostgresJSON(text: "{\"batch_id\":\(id)}"), priority: 1), on: tx)
+            // Stored durably, with the job that processes it, in one statement before we answer: nothing Meta sent is lost.
+            try pool.withConnection { connection in
+                _ = try connection.query(Self.storeStatement, [String(decoding: request.body, as: UTF8.self)])
             }
             return Response(status: 200)
         }
         return router
     }
 
+    /// A webhook batch and its `webhook.process` job.
+    static let storeStatement = """
+        WITH batch AS (
+            INSERT INTO whatsapp_webhook_batches (body) VALUES ($1)
+            RETURNING jsonb_build_object('batch_id', id) AS payload, NULL::text AS unique_key),
+        \(JobQueue.enqueueClauses("job", queue: "whatsapp", kind: processKind, priority: 1, from: "batch"))
+        SELECT (SELECT count(*) FROM job_notified)
+        """
+
     func process(_ job: ClaimedJob) throws {
         struct Payload: Decodable { var batch_id: Int64 }
         let batchID = try job.decodePayload(Payload.self).batch_id
         try pool.withConnection { connection in
             try connection.transaction { tx in
-                guard let body = try tx.query("SELECT body FROM whatsapp_webhook_batches WHERE id = $1 AND processed_at IS NULL FOR UPDATE", [batchID])
-                    .first?.decode(String.self, at: 0) else { return }
+                // Marked processed as it is read: the mark commits with the processing, or neither does.
+                guard let body = try tx.query("UPDATE whatsapp_webhook_batches SET processed_at = now() WHERE id = $1 AND processed_at IS NULL RETURNING body",
+                                              [batchID]).first?.decode(String.self, at: 0) else { return }
                 let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
                 var statuses: [StatusUpdate] = []
                 for entry in object["entry"] as? [[String: Any]] ?? [] {
@@ -60,7 +68,6 @@ struct WhatsAppWebhooks: Sendable {
                     }   // other fields (template updates, account alerts, …) are not ours to act on: ignored
                 }
                 try apply(statuses, on: tx)
-                try tx.query("UPDATE whatsapp_webhook_batches SET processed_at = now() WHERE id = $1", [batchID])
             }
         }
     }

@@ -84,26 +84,26 @@ package enum Citizens {
         try find(portalUserIDs: [portalUserID], on: connection)[portalUserID]
     }
 
-    /// Several citizens by portal user id, with their latest consent per channel (two statements for any number).
+    /// Several citizens by portal user id, with their latest consent per channel (one statement for any number).
     package static func find(portalUserIDs: [String], on connection: Connection) throws -> [String: Citizen] {
         guard !portalUserIDs.isEmpty else { return [:] }
         var citizens: [Int64: Citizen] = [:]
-        for row in try connection.query("SELECT id, portal_user_id, mobile, email, language FROM citizens WHERE portal_user_id = ANY($1)",
-                                        [Array(Set(portalUserIDs))]).rows {
-            let id = try row.decode(Int64.self, at: 0)
-            citizens[id] = Citizen(id: id, portalUserID: try row.decode(String.self, at: 1), mobile: try row.decode(String?.self, at: 2),
-                                   email: try row.decode(String?.self, at: 3), language: Language(rawValue: try row.decode(String.self, at: 4)) ?? .mr,
-                                   consents: [])
-        }
-        guard !citizens.isEmpty else { return [:] }
         for row in try connection.query("""
-            SELECT DISTINCT ON (citizen_id, channel) citizen_id, channel, granted, source, recorded_at FROM citizen_consents
-            WHERE citizen_id = ANY($1) ORDER BY citizen_id, channel, recorded_at DESC, id DESC
-            """, [Array(citizens.keys)]).rows {
-            guard let channel = Channel(rawValue: try row.decode(String.self, at: 1)) else { continue }
-            citizens[try row.decode(Int64.self, at: 0)]?.consents.append(
-                Consent(channel: channel, granted: try row.decode(Bool.self, at: 2), source: try row.decode(String.self, at: 3),
-                        recordedAt: try row.decode(Date.self, at: 4)))
+            SELECT c.id, c.portal_user_id, c.mobile, c.email, c.language, k.channel, k.granted, k.source, k.recorded_at
+            FROM citizens c LEFT JOIN LATERAL (
+                SELECT DISTINCT ON (channel) channel, granted, source, recorded_at FROM citizen_consents
+                WHERE citizen_id = c.id ORDER BY channel, recorded_at DESC, id DESC) k ON true
+            WHERE c.portal_user_id = ANY($1)
+            """, [Array(Set(portalUserIDs))]).rows {
+            let id = try row.decode(Int64.self, at: 0)
+            if citizens[id] == nil {
+                citizens[id] = Citizen(id: id, portalUserID: try row.decode(String.self, at: 1), mobile: try row.decode(String?.self, at: 2),
+                                       email: try row.decode(String?.self, at: 3), language: Language(rawValue: try row.decode(String.self, at: 4)) ?? .mr,
+                                       consents: [])
+            }
+            guard let channel = try row.decode(String?.self, at: 5).flatMap(Channel.init(rawValue:)) else { continue }
+            citizens[id]?.consents.append(Consent(channel: channel, granted: try row.decode(Bool.self, at: 6), source: try row.decode(String.self, at: 7),
+                                                  recordedAt: try row.decode(Date.self, at: 8)))
         }
         return Dictionary(uniqueKeysWithValues: citizens.values.map { citizen in
             var sorted = citizen
