@@ -117,41 +117,47 @@ package enum DeliveryRouter {
             }
             guard !routed.isEmpty else { return routed }
             let isTest = Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0.isTest) })
-            let queued = try tx.query("""
-                INSERT INTO channel_attempts (delivery_id, channel, state, skip_reason, queued_at, delivered_at)
-                SELECT t.delivery_id, t.channel, t.state, t.skip_reason, CASE WHEN t.state = 'queued' THEN now() END, CASE WHEN t.state = 'delivered' THEN now() END
-                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t(delivery_id, channel, state, skip_reason)
-                RETURNING id, delivery_id, channel, state
-                """, [attempts.delivery, attempts.channel, attempts.state, attempts.skipReason]).rows.filter { try $0.decode(String.self, at: 3) == "queued" }
-            var jobs: [NewJob] = []
-            var inProgress = Set<UUID>()
-            for row in queued {
-                let attemptID = try row.decode(Int64.self, at: 0), deliveryID = try row.decode(UUID.self, at: 1)
-                inProgress.insert(deliveryID)
-                jobs.append(try NewJob(queue: try row.decode(String.self, at: 2), kind: DeliveryJobs.send,
-                                       encoding: DeliveryJobs.Send(attemptID: attemptID, deliveryID: deliveryID, isTest: isTest[deliveryID] ?? false),
-                                       priority: 2, uniqueKey: "attempt:\(attemptID)"))
-            }
             let ids = Array(routed.keys)
-            // The outcome reached the citizen (the inbox, at once): the legally effective time, on the application's history.
-            let changed = try tx.query("""
-                WITH t AS (SELECT * FROM unnest($1::uuid[], $2::bool[]) AS t(id, in_progress)),
-                updated AS (
-                    UPDATE deliveries d SET status = CASE WHEN t.in_progress THEN 'in_progress' ELSE 'delivered' END,
-                           first_delivered_at = coalesce(d.first_delivered_at, now()), updated_at = now()
-                    FROM t WHERE d.id = t.id
-                    RETURNING d.id, d.application_id, d.decision, d.first_delivered_at, \(PortalEvents.callbackDepartment(application: "d.application_id")) AS callback_department),
-                history AS (
-                    INSERT INTO application_history (application_id, event, actor, detail, at)
-                    SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
-                    FROM updated WHERE decision <> 'appeal')
-                SELECT id, callback_department FROM updated WHERE callback_department IS NOT NULL
-                """, [ids, ids.map { inProgress.contains($0) }]).rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) }
+            let inProgress = ids.map { id in routed[id]?.contains { $0.decision == .queued } ?? false }
+            // One statement: the attempts, a job for each queued one, the deliveries' status and, where the outcome reached
+            // the citizen (the inbox, at once), the legally effective time on the application's history.
+            let changed = try tx.query(Self.routeStatement, [attempts.delivery, attempts.channel, attempts.state, attempts.skipReason,
+                                                             attempts.delivery.map { isTest[$0] ?? false }, ids, inProgress]).rows.compactMap { row in
+                try row.decode(UUID?.self, at: 0).map { ($0, try row.decode(String.self, at: 1)) }
+            }
             try PortalEvents.statusChanged(changed, queue: queue, on: tx)
-            try queue.enqueue(jobs, on: tx)
             return routed
         }
     }
+
+    /// Routing's writes: $1…$5 the attempts (delivery, channel, state, skip reason, test delivery), $6 and $7 the
+    /// deliveries and whether each is still in progress. Returns the deliveries whose department takes callbacks
+    /// (and one row of NULLs that wakes the channels' workers).
+    static let routeStatement = """
+        WITH t AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[]) AS t(delivery_id, channel, state, skip_reason, is_test)),
+        attempts AS (
+            INSERT INTO channel_attempts (delivery_id, channel, state, skip_reason, queued_at, delivered_at)
+            SELECT t.delivery_id, t.channel, t.state, t.skip_reason, CASE WHEN t.state = 'queued' THEN now() END, CASE WHEN t.state = 'delivered' THEN now() END
+            FROM t
+            RETURNING id, delivery_id, channel, state),
+        sends AS (
+            SELECT a.channel AS queue, 'attempt:' || a.id AS unique_key,
+                   jsonb_build_object('attempt_id', a.id, 'delivery_id', a.delivery_id, 'is_test', (SELECT bool_or(t.is_test) FROM t WHERE t.delivery_id = a.delivery_id)) AS payload
+            FROM attempts a WHERE a.state = 'queued'),
+        \(JobQueue.enqueueClauses("job", kind: DeliveryJobs.send, from: "sends")),
+        u AS (SELECT * FROM unnest($6::uuid[], $7::bool[]) AS u(id, in_progress)),
+        updated AS (
+            UPDATE deliveries d SET status = CASE WHEN u.in_progress THEN 'in_progress' ELSE 'delivered' END,
+                   first_delivered_at = coalesce(d.first_delivered_at, now()), updated_at = now()
+            FROM u WHERE d.id = u.id
+            RETURNING d.id, d.application_id, d.decision, d.first_delivered_at, \(PortalEvents.callbackDepartment(application: "d.application_id")) AS callback_department),
+        history AS (
+            INSERT INTO application_history (application_id, event, actor, detail, at)
+            SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
+            FROM updated WHERE decision <> 'appeal')
+        SELECT id, callback_department FROM updated WHERE callback_department IS NOT NULL
+        UNION ALL SELECT NULL, NULL FROM (SELECT count(*) FROM job_notified) n
+        """
 }
 
 extension DeliveryJobs {

@@ -83,21 +83,21 @@ package struct JobQueue: Sendable {
     }
 
     /// For a statement that enqueues as part of a bigger write (one round trip, one atomic statement): two common
-    /// table expressions that insert one `kind` job on `queue` for each row of the CTE `rows` (its columns `payload`,
-    /// jsonb, and `unique_key`, text or NULL) and wake the queue's workers. The statement must read
-    /// `<name>_notified` (`(SELECT count(*) FROM <name>_notified)`, say), or the NOTIFY is not sent. Such jobs run
-    /// at once by the database's clock.
-    package static func enqueueClauses(_ name: String, queue: String, kind: String, priority: Int16 = 2, maxAttempts: Int16 = 20,
+    /// table expressions that insert one `kind` job for each row of the CTE `rows` (its columns `payload`, jsonb,
+    /// and `unique_key`, text or NULL; and `queue`, text, when `queue` is nil) and wake each queue's workers. The
+    /// statement must read `<name>_notified` (`(SELECT count(*) FROM <name>_notified)`, say), or the NOTIFY is not
+    /// sent. Such jobs run at once by the database's clock.
+    package static func enqueueClauses(_ name: String, queue: String? = nil, kind: String, priority: Int16 = 2, maxAttempts: Int16 = 20,
                                        from rows: String) -> String {
-        precondition([name, queue, kind, rows].allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._".contains($0)) } },
+        precondition([name, queue ?? "", kind, rows].allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._".contains($0)) } },
                      "job queue, kind and CTE names are identifiers written in code")
         return """
             \(name) AS (
                 INSERT INTO jobs (queue, kind, payload, priority, max_attempts, unique_key)
-                SELECT '\(queue)', '\(kind)', r.payload, \(priority), \(maxAttempts), r.unique_key FROM \(rows) r
+                SELECT \(queue.map { "'\($0)'" } ?? "r.queue"), '\(kind)', r.payload, \(priority), \(maxAttempts), r.unique_key FROM \(rows) r
                 ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
-                RETURNING id),
-            \(name)_notified AS (SELECT pg_notify('\(JobSQL.channel(queue))', '') FROM (SELECT 1 FROM \(name) LIMIT 1) one)
+                RETURNING queue),
+            \(name)_notified AS (SELECT pg_notify('dakiya_jobs_' || queue, '') FROM (SELECT DISTINCT queue FROM \(name)) q)
             """
     }
 
