@@ -20,10 +20,13 @@ struct Bench {
         try admin.execute(script: "CREATE DATABASE \(database)")
         try Migrator.bundled().migrate(on: try Connection(url: url))
         let server = try admin.query("SELECT current_setting('server_version'), current_setting('synchronous_commit'), current_setting('fsync')").first!
-        // DAKIYA_BENCH_ONLY=outcome or whatsapp: that part alone, a quicker loop while working on one path.
+        // DAKIYA_BENCH_ONLY=outcome, whatsapp or drain: that part alone, a quicker loop while working on one path.
         switch ProcessInfo.processInfo.environment["DAKIYA_BENCH_ONLY"] {
         case "whatsapp"?:
             try WhatsAppBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: whatsappSeconds).run()
+            return
+        case "drain"?:
+            try serviceFootprint()
             return
         case "outcome"?:
             try OutcomeBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: seconds).run()
