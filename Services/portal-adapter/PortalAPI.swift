@@ -10,7 +10,6 @@ import ServiceRuntime
 /// The portal's API under /v1: citizens, outcomes, deliveries.
 struct PortalAPI: Sendable {
     let pool: ConnectionPool
-    let queue: JobQueue
     let logger: Logger
     /// Certificates larger than this (decoded) get 413.
     let maximumCertificateBytes: Int

@@ -142,8 +142,8 @@ package enum DeliveryRouter {
             RETURNING id, delivery_id, channel, state),
         sends AS (
             SELECT a.channel AS queue, 'attempt:' || a.id AS unique_key,
-                   jsonb_build_object('attempt_id', a.id, 'delivery_id', a.delivery_id, 'is_test', (SELECT bool_or(t.is_test) FROM t WHERE t.delivery_id = a.delivery_id)) AS payload
-            FROM attempts a WHERE a.state = 'queued'),
+                   jsonb_build_object('attempt_id', a.id, 'delivery_id', a.delivery_id, 'is_test', t.is_test) AS payload
+            FROM attempts a JOIN t ON t.delivery_id = a.delivery_id AND t.channel = a.channel WHERE a.state = 'queued'),
         \(JobQueue.enqueueClauses("job", kind: DeliveryJobs.send, from: "sends")),
         u AS (SELECT * FROM unnest($6::uuid[], $7::bool[]) AS u(id, in_progress)),
         updated AS (

@@ -29,7 +29,7 @@ final class PortalFixture: @unchecked Sendable {
         key = try APIKeys.create(department: "REV", kind: .test, label: "portal", on: connection).secret
         otherKey = try APIKeys.create(department: "RDD", kind: .test, label: "other", on: connection).secret
         havelieOnlyKey = try APIKeys.create(department: "REV", offices: ["HAVELI"], kind: .live, label: "haveli", on: connection).secret
-        var api = PortalAPI(pool: db.pool(size: 8), queue: JobQueue(), logger: Logger(service: "portal-adapter", sink: .capturing()),
+        var api = PortalAPI(pool: db.pool(size: 8), logger: Logger(service: "portal-adapter", sink: .capturing()),
                             maximumCertificateBytes: maximumCertificateBytes)
         let clock = self.clock
         api.linkKey = Array(repeating: 7, count: 32)
