@@ -170,9 +170,7 @@ final class WhatsAppSender: Sendable {
                     }
                     if let wait = pacer(for: from).takePair(mobile) { throw JobError.snooze(wait, "pair limit for this citizen") }
                     let message = try templateMessage(context, to: mobile, from: from, base: base, templates: templates, on: connection)
-                    guard pacer(for: from).waitForSender() else { throw JobError.snooze(.milliseconds(500), "sender throughput") }
-                    outgoing.append((job, context, from, .json("POST", base + "/\(settings.version)/\(from)/messages", body: message,
-                                                               headers: [("Authorization", "Bearer \(token(for: from))")])))
+                    outgoing.append((job, context, from, try pacedRequest(base + "/\(settings.version)/\(from)/messages", json: message, from: from)))
                 } catch let error as GraphAPIError where error.handling == .permanent {
                     refused.append((job, context, error))
                 } catch {
@@ -406,8 +404,14 @@ final class WhatsAppSender: Sendable {
     func token(for number: String) -> String { settings.numberTokens[number] ?? settings.accessToken }
 
     func post(_ url: String, json: String, from number: String) throws -> String {
+        let request = try pacedRequest(url, json: json, from: number)
+        return try Self.wamid(from: try clients.with { try $0.send(request) })
+    }
+
+    /// A Graph API request from `number`, once the number's throughput allows it (else the job is snoozed).
+    func pacedRequest(_ url: String, json: String, from number: String) throws -> HTTPClientRequest {
         guard pacer(for: number).waitForSender() else { throw JobError.snooze(.milliseconds(500), "sender throughput") }
-        return try Self.wamid(from: try clients.with { try $0.send(.json("POST", url, body: json, headers: [("Authorization", "Bearer \(token(for: number))")])) })
+        return .json("POST", url, body: json, headers: [("Authorization", "Bearer \(token(for: number))")])
     }
 
     /// The wamid of a message the Cloud API accepted, or its error.
