@@ -70,7 +70,8 @@ package struct JobQueue: Sendable {
         try enqueue([job], on: connection).first
     }
 
-    /// Enqueues `jobs` with one multi-row statement and one NOTIFY per queue. Returns the ids of the jobs
+    /// Enqueues `jobs` with one multi-row statement, waking each queue's idle workers (`dakiya_wake`: one NOTIFY per
+    /// queue, only while a worker of that queue holds its idle lock). Returns the ids of the jobs
     /// inserted, in order (duplicates by unique key are skipped). For fan-outs of thousands, `enqueueByCopy`.
     @discardableResult
     package func enqueue(_ jobs: [NewJob], on connection: Connection) throws -> [Int64] {
@@ -84,7 +85,7 @@ package struct JobQueue: Sendable {
 
     /// For a statement that enqueues as part of a bigger write (one round trip, one atomic statement): two common
     /// table expressions that insert one `kind` job for each row of the CTE `rows` (its columns `payload`, jsonb,
-    /// and `unique_key`, text or NULL; and `queue`, text, when `queue` is nil) and wake each queue's workers. The
+    /// and `unique_key`, text or NULL; and `queue`, text, when `queue` is nil) and wake each queue's idle workers. The
     /// statement must read `<name>_notified` (`(SELECT count(*) FROM <name>_notified)`, say), or the NOTIFY is not
     /// sent. Such jobs run at once by the database's clock.
     package static func enqueueClauses(_ name: String, queue: String? = nil, kind: String, priority: Int16 = 2, maxAttempts: Int16 = 20,
@@ -97,7 +98,7 @@ package struct JobQueue: Sendable {
                 SELECT \(queue.map { "'\($0)'" } ?? "r.queue"), '\(kind)', r.payload, \(priority), \(maxAttempts), r.unique_key FROM \(rows) r
                 ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
                 RETURNING queue),
-            \(name)_notified AS (SELECT pg_notify('dakiya_jobs_' || queue, '') FROM (SELECT DISTINCT queue FROM \(name)) q)
+            \(name)_notified AS (SELECT dakiya_wake(queue) FROM (SELECT DISTINCT queue FROM \(name)) q)
             """
     }
 
@@ -179,7 +180,7 @@ package struct JobQueue: Sendable {
             if !released.isEmpty {
                 let rows = try tx.query(JobSQL.release, [released.map(\.id), released.map(\.attempt), workerID])
                 let queues = Set(try rows.rows.map { try $0.decode(String.self, at: 1) })
-                for queue in queues { try tx.query("SELECT pg_notify($1, '')", [JobSQL.channel(queue)]) }
+                for queue in queues { try tx.query("SELECT dakiya_wake($1)", [queue]) }
                 result.released = try ids(rows)
             }
             let applied = Set(result.completed + result.retried + result.dead + result.snoozed + result.released)

@@ -5,6 +5,11 @@ import Postgres
 enum JobSQL {
     static func channel(_ queue: String) -> String { "dakiya_jobs_" + queue }
 
+    /// The advisory lock an idle worker of `$1` holds (exclusive, session) while it waits for a NOTIFY; enqueueing
+    /// transactions try it shared and notify only when they cannot take it (`dakiya_wake`, migration 0012).
+    static let holdIdleLock = Statement("dakiya_job_idle_lock", "SELECT pg_advisory_lock(1684761449, hashtext($1))")
+    static let releaseIdleLock = Statement("dakiya_job_idle_unlock", "SELECT pg_advisory_unlock(1684761449, hashtext($1))")
+
     static let enqueue = Statement("dakiya_job_enqueue", """
         WITH ins AS (
             INSERT INTO jobs (queue, kind, payload, priority, run_at, state, max_attempts, unique_key, rate_key)
@@ -18,7 +23,7 @@ enum JobSQL {
             RETURNING id, queue, state)
         SELECT id,
                CASE WHEN state = 'available' AND row_number() OVER (PARTITION BY queue, state ORDER BY id) = 1
-                    THEN pg_notify('dakiya_jobs_' || queue, '')::text END
+                    THEN dakiya_wake(queue)::text END
         FROM ins ORDER BY id
         """)
 
@@ -38,7 +43,7 @@ enum JobSQL {
             ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
             RETURNING id, queue, state),
         notified AS (
-            SELECT pg_notify('dakiya_jobs_' || queue, '') FROM (SELECT DISTINCT queue FROM ins WHERE state = 'available') q)
+            SELECT dakiya_wake(queue) FROM (SELECT DISTINCT queue FROM ins WHERE state = 'available') q)
         SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM notified)
         """)
 
@@ -143,7 +148,7 @@ enum JobSQL {
             FOR UPDATE SKIP LOCKED),
         promoted AS (
             UPDATE jobs j SET state = 'available' FROM due WHERE j.id = due.id RETURNING j.queue)
-        SELECT queue, count(*), pg_notify('dakiya_jobs_' || queue, '')::text FROM promoted GROUP BY queue
+        SELECT queue, count(*), dakiya_wake(queue)::text FROM promoted GROUP BY queue
         """)
 
     static let archive = Statement("dakiya_job_archive", """

@@ -26,15 +26,19 @@ package struct WorkerConfiguration: Sendable {
     /// Settlements are written when this many wait, or after `flushInterval`.
     package var flushSize: Int
     package var flushInterval: Duration
-    /// After an empty claim, wait this long before claiming again on a wake-up (no thundering herd).
+    /// After wake-ups whose claims found nothing (two in a row), wait this long before claiming on the next one (no
+    /// thundering herd).
     package var idleCooldown: Duration
+    /// While busy (the last claim found jobs but fewer than it asked for), wait this long before claiming again, so
+    /// that jobs gather into batches; a full claim is followed at once.
+    package var busyClaimInterval: Duration
     package var retryPolicy: RetryPolicy
     /// On stop, how long running jobs may take to finish.
     package var shutdownGrace: Duration
 
     package init(queue: String, concurrency: Int = 8, batchSize: Int = 100, lease: Duration = .seconds(30),
                  pollInterval: Duration = .seconds(1), flushSize: Int = 100, flushInterval: Duration = .milliseconds(50),
-                 idleCooldown: Duration = .milliseconds(20), retryPolicy: RetryPolicy = RetryPolicy(),
+                 idleCooldown: Duration = .milliseconds(20), busyClaimInterval: Duration = .milliseconds(5), retryPolicy: RetryPolicy = RetryPolicy(),
                  shutdownGrace: Duration = .seconds(20)) {
         self.queue = queue
         self.concurrency = concurrency
@@ -44,6 +48,7 @@ package struct WorkerConfiguration: Sendable {
         self.flushSize = flushSize
         self.flushInterval = flushInterval
         self.idleCooldown = idleCooldown
+        self.busyClaimInterval = busyClaimInterval
         self.retryPolicy = retryPolicy
         self.shutdownGrace = shutdownGrace
     }
@@ -51,7 +56,8 @@ package struct WorkerConfiguration: Sendable {
 
 /// Claims jobs of one queue in batches, runs them on owned threads, and settles them in batches.
 ///
-/// Wake-ups come from LISTEN on the queue's channel (a dedicated connection), with a poll fallback.
+/// Wake-ups come from LISTEN on the queue's channel (a dedicated connection), with a poll fallback. A busy worker
+/// claims again on its own; only an idle one (holding the queue's idle lock, see `IdleLock`) is sent a NOTIFY.
 /// On stop it claims nothing more, lets running jobs finish (within the grace period), puts unstarted
 /// claims back, flushes every settlement, and returns.
 package final class JobWorker: Service, @unchecked Sendable {
@@ -73,6 +79,7 @@ package final class JobWorker: Service, @unchecked Sendable {
     private var running: [Int64: ClaimedJob] = [:]
     private var wakeRequested = true
     private var lastClaimWasFull = false
+    private var lastClaimFoundJobs = false
     private var stopping = false
     private var claimingStopped = false
     private var databaseHealthy = true
@@ -156,38 +163,65 @@ package final class JobWorker: Service, @unchecked Sendable {
     // MARK: Claiming
 
     private func claimLoop() {
-        var lastEmptyClaim: MonotonicTime?
+        // Wake-ups in a row whose claims found nothing (other workers took the jobs, or one claim took the jobs of
+        // several notifications): from the second, the next wake-up waits a little.
+        var emptyWakeClaims = 0
+        var lastEmptyWakeClaim = MonotonicTime.now()
+        let idleLock = IdleLock(url: pool.url, queue: configuration.queue, logger: logger)
+        defer { idleLock.close() }
         while true {
-            let limit: Int? = lock.withLock {
-                _ = lock.wait(until: { stopping || (freeSlots > 0 && (wakeRequested || lastClaimWasFull)) },
+            let next: (limit: Int, busy: Bool, woken: Bool)? = lock.withLock {
+                _ = lock.wait(until: { stopping || (freeSlots > 0 && (wakeRequested || lastClaimFoundJobs)) },
                               timeout: configuration.pollInterval)
                 if stopping { return nil }
+                let woken = wakeRequested
                 wakeRequested = false
-                return min(configuration.batchSize, freeSlots)
+                return (min(configuration.batchSize, freeSlots), !woken && lastClaimFoundJobs && !lastClaimWasFull, woken)
             }
-            guard let limit else { return }
-            guard limit > 0 else { continue }
-            if let lastEmptyClaim {
-                let since = MonotonicTime.now().duration(since: lastEmptyClaim)
+            guard let next else { return }
+            guard next.limit > 0 else { continue }
+            if emptyWakeClaims >= 2 {
+                let since = MonotonicTime.now().duration(since: lastEmptyWakeClaim)
                 if since < configuration.idleCooldown { sleepUnlessStopping(configuration.idleCooldown - since) }
+            } else if next.busy {
+                // Busy and the queue was drained by the last claim: let a few jobs gather before the next one.
+                sleepUnlessStopping(configuration.busyClaimInterval)
             }
             do {
-                let claimed = try pool.withConnection { connection in
-                    try queue.claim(queue: configuration.queue, limit: limit, lease: configuration.lease, workerID: workerID, on: connection)
+                var claimed = try claim(limit: next.limit)
+                if !claimed.isEmpty {
+                    idleLock.release()   // busy again: enqueuers need not notify
+                } else if !idleLock.isHeld, idleLock.hold() {
+                    // Going idle. Holding the lock waited for every enqueuer that saw this worker busy (and so did not
+                    // notify) to commit; one more claim finds their jobs. From now on, enqueuers notify.
+                    claimed = try claim(limit: next.limit)
+                    if !claimed.isEmpty { idleLock.release() }
                 }
-                lastEmptyClaim = claimed.isEmpty ? MonotonicTime.now() : nil
+                if claimed.isEmpty && next.woken {
+                    emptyWakeClaims += 1
+                    lastEmptyWakeClaim = MonotonicTime.now()
+                } else if !claimed.isEmpty {
+                    emptyWakeClaims = 0
+                }
                 metrics.claimed.increment(by: Double(claimed.count))
                 lock.withLock {
                     databaseHealthy = true
-                    lastClaimWasFull = claimed.count == limit
+                    lastClaimWasFull = claimed.count == next.limit
+                    lastClaimFoundJobs = !claimed.isEmpty
                     pending.append(contentsOf: claimed)
                     for _ in claimed { jobsReady.signal() }
                 }
             } catch {
-                lock.withLock { databaseHealthy = false; lastClaimWasFull = false }
+                lock.withLock { databaseHealthy = false; lastClaimWasFull = false; lastClaimFoundJobs = false }
                 logger.warning("claim failed", ["error": String(describing: error)])
                 sleepUnlessStopping(.seconds(1))
             }
+        }
+    }
+
+    private func claim(limit: Int) throws -> [ClaimedJob] {
+        try pool.withConnection { connection in
+            try queue.claim(queue: configuration.queue, limit: limit, lease: configuration.lease, workerID: workerID, on: connection)
         }
     }
 
@@ -411,5 +445,53 @@ struct WorkerMetrics: Sendable {
         refused = registry.counter("dakiya_jobs_settlement_refused_total", help: "Settlements refused by the fence (job rescued meanwhile).", labels: labels)
         wakeups = registry.counter("dakiya_jobs_wakeups_total", help: "Notifications that woke the worker.", labels: labels)
         duration = registry.histogram("dakiya_job_duration_seconds", help: "Time a handler took.", labels: labels)
+    }
+}
+
+/// The queue's idle lock, held by a worker that found its queue empty, on a session of its own. Enqueueing
+/// transactions notify only while some worker holds it (`dakiya_wake`, migration 0012). Used by the claim thread only.
+final class IdleLock: @unchecked Sendable {
+    private let url: String
+    private let queue: String
+    private let logger: Logger
+    private var connection: Connection?
+    private(set) var isHeld = false
+
+    init(url: String, queue: String, logger: Logger) {
+        self.url = url
+        self.queue = queue
+        self.logger = logger
+    }
+
+    /// Takes the lock, waiting for enqueueing transactions in flight (at most half a second: another idle worker of
+    /// the same queue may hold it, and then its wake-ups are this worker's too). True when held.
+    func hold() -> Bool {
+        do {
+            if connection == nil {
+                let fresh = try Connection(url: url, applicationName: "dakiya-idle")
+                try fresh.execute(script: "SET lock_timeout = '500ms'")
+                connection = fresh
+            }
+            try connection?.query(JobSQL.holdIdleLock, [queue])
+            isHeld = true
+        } catch let error as PostgresError where error.sqlState == "55P03" {
+            isHeld = false   // another idle worker holds it
+        } catch {
+            logger.debug("idle lock unavailable; relying on the poll", ["error": String(describing: error)])
+            connection = nil
+            isHeld = false
+        }
+        return isHeld
+    }
+
+    func release() {
+        guard isHeld else { return }
+        isHeld = false
+        do { try connection?.query(JobSQL.releaseIdleLock, [queue]) } catch { connection = nil }   // a lost session holds nothing
+    }
+
+    func close() {
+        isHeld = false
+        connection = nil
     }
 }

@@ -30,6 +30,7 @@ package struct ServiceConfiguration: Sendable {
         worker.batchSize = try settings.int("DAKIYA_WORKER_BATCH", default: 100, in: 1...1000)
         worker.lease = try settings.seconds("DAKIYA_JOB_LEASE_SECONDS", default: 30, in: 1...86_400)
         worker.pollInterval = try settings.seconds("DAKIYA_JOB_POLL_SECONDS", default: 1, in: 0.05...3600)
+        worker.busyClaimInterval = try settings.seconds("DAKIYA_WORKER_BUSY_CLAIM_SECONDS", default: 0.005, in: 0...1)
         worker.shutdownGrace = http.shutdownGrace
         let configuration = ServiceConfiguration(
             service: service,

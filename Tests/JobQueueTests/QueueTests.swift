@@ -96,25 +96,56 @@ struct QueueTests {
         #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM domain_writes)").first?.decode(Int.self, at: 0) == 2)
     }
 
-    @Test("one NOTIFY per queue per enqueueing transaction, none for scheduled jobs")
+    @Test("one NOTIFY per queue per enqueueing transaction while a worker of that queue is idle, none for scheduled jobs or busy queues")
     func notifyOncePerTransaction() throws {
         let db = try TestDatabase()
         let listener = try db.connect()
-        try listener.listen(JobQueue.channel(for: "q"))
-        try listener.listen(JobQueue.channel(for: "r"))
+        for name in ["q", "r", "busy"] { try listener.listen(JobQueue.channel(for: name)) }
+        // Idle workers of q and r hold their queues' idle locks (as JobWorker does); nobody is idle on "busy".
+        let idle = try db.connect()
+        for name in ["q", "r"] { try idle.query("SELECT pg_advisory_lock(1684761449, hashtext($1))", [name]) }
         let connection = try db.connect()
         try connection.transaction { tx in
-            _ = try queue.enqueue((0..<50).map { _ in NewJob(queue: "q", kind: "k") } + [NewJob(queue: "r", kind: "k")], on: tx)
+            _ = try queue.enqueue((0..<50).map { _ in NewJob(queue: "q", kind: "k") } + [NewJob(queue: "r", kind: "k"), NewJob(queue: "busy", kind: "k")], on: tx)
             _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: tx)
         }
         _ = try queue.enqueue(NewJob(queue: "q", kind: "k", runAt: clock.date.addingTimeInterval(3600)), on: connection)
-        var received: [String] = []
-        while true {
-            let batch = try listener.waitForNotifications(timeout: .milliseconds(300))
-            if batch.isEmpty { break }
-            received += batch.map(\.channel)
+        _ = try queue.enqueue(NewJob(queue: "busy", kind: "k"), on: connection)
+        func drain() throws -> [String] {
+            var received: [String] = []
+            while true {
+                let batch = try listener.waitForNotifications(timeout: .milliseconds(300))
+                if batch.isEmpty { return received.sorted() }
+                received += batch.map(\.channel)
+            }
         }
-        #expect(received.sorted() == ["dakiya_jobs_q", "dakiya_jobs_r"])
+        #expect(try drain() == ["dakiya_jobs_q", "dakiya_jobs_r"])
+        // The worker of q got busy (released its lock): enqueueing on q no longer notifies.
+        try idle.query("SELECT pg_advisory_unlock(1684761449, hashtext('q'))")
+        _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
+        _ = try queue.enqueue(NewJob(queue: "r", kind: "k"), on: connection)
+        #expect(try drain() == ["dakiya_jobs_r"])
+    }
+
+    @Test("an enqueuer that saw the worker busy commits before the worker can go idle, so its job is found by the worker's last claim")
+    func idleLockWaitsForEnqueuers() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let worker = try db.connect()
+        try connection.execute(script: "BEGIN")
+        _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)   // no idle worker: no NOTIFY, lock held shared
+        let holding = LockedBox(false)
+        let thread = OwnedThread(name: "worker") {
+            _ = try? worker.query("SELECT pg_advisory_lock(1684761449, hashtext('q'))")
+            holding.set(true)
+        }
+        usleep(300_000)
+        #expect(holding.get() == false, "the worker cannot go idle while the enqueuer is in flight")
+        try connection.execute(script: "COMMIT")
+        thread.join()
+        #expect(holding.get())
+        let claimed = try queue.claim(queue: "q", limit: 10, lease: .seconds(30), workerID: "w", on: try db.connect())
+        #expect(claimed.count == 1, "the claim after taking the lock sees the job")
     }
 
     @Test("a large fan-out goes through COPY and still deduplicates unique keys")

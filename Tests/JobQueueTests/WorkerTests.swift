@@ -194,6 +194,33 @@ struct WorkerTests {
         #expect(latency < .seconds(5), "woken by NOTIFY, not by the 60 s poll: \(latency)")
     }
 
+    @Test("a busy worker claims new jobs by itself: their enqueues send no NOTIFY, and none waits for the poll")
+    func busyWorkerNeedsNoNotify() throws {
+        let db = try TestDatabase()
+        let queue = JobQueue()
+        let done = LockedBox(0)
+        let worker = makeWorker(db, queue: queue, handlers: ["k": { _ in usleep(30_000); done.update { $0 += 1 } }], pollInterval: .seconds(60))
+        let listener = try db.connect()
+        try listener.listen(JobQueue.channel(for: "q"))
+        try worker.start()
+        defer { worker.stop() }
+        let connection = try db.connect()
+        usleep(300_000)   // idle: the first enqueue notifies
+        for _ in 0..<40 {
+            _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
+            usleep(5_000)
+        }
+        #expect(eventually(timeout: .seconds(20)) { done.get() == 40 }, "all ran long before the 60 s poll: \(done.get())")
+        var notifications = 0
+        while true {
+            let batch = try listener.waitForNotifications(timeout: .milliseconds(200))
+            if batch.isEmpty { break }
+            notifications += batch.count
+        }
+        #expect(notifications >= 1, "the first enqueue woke the idle worker")
+        #expect(notifications < 20, "enqueues while the worker was busy did not notify: \(notifications) of 40")
+    }
+
     @Test("stop releases claimed jobs that did not start and waits for running ones")
     func gracefulStop() throws {
         let db = try TestDatabase()
