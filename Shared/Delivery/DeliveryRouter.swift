@@ -73,68 +73,82 @@ package enum DeliveryRouter {
     }
 
     /// Routes a pending delivery: creates its channel attempts and one job per queued channel, and marks the
-    /// inbox delivered (starting the legally effective time), all in one transaction. A delivery already
+    /// inbox delivered (starting the legally effective time), all in one statement. A delivery already
     /// routed is left alone, so a repeated job does nothing twice.
     @discardableResult
     package static func route(deliveryID: UUID, queue: JobQueue, on connection: Connection) throws -> [ChannelPlan] {
         try route(deliveryIDs: [deliveryID], queue: queue, on: connection)[deliveryID] ?? []
     }
 
-    /// Routes several deliveries in one transaction, as `route(deliveryID:)` does each. They are locked in id
-    /// order, so batches running side by side cannot deadlock.
+    /// Routes several deliveries, as `route(deliveryID:)` does each. The deliveries and their citizens are read
+    /// without locks; the writes are one statement that only takes deliveries still pending (a delivery routed
+    /// meanwhile, by a rescued copy of the job, is skipped there, with its attempts). Only when a department takes
+    /// callbacks does it need a transaction: the status event is recorded with the routing.
     @discardableResult
     package static func route(deliveryIDs: [UUID], queue: JobQueue, on connection: Connection) throws -> [UUID: [ChannelPlan]] {
-        try connection.transaction { tx in
-            let rows = try tx.query("""
-                SELECT d.id, d.status, d.requested_channels, d.is_test, c.portal_user_id
-                FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
-                WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d
-                """, [deliveryIDs]).rows
-            var pending: [(id: UUID, requested: [Channel]?, isTest: Bool, citizen: String)] = []
-            for row in rows where try row.decode(String.self, at: 1) == "pending" {
-                pending.append((try row.decode(UUID.self, at: 0), try row.decode([String]?.self, at: 2)?.compactMap(Channel.init(rawValue:)),
-                                try row.decode(Bool.self, at: 3), try row.decode(String.self, at: 4)))
-            }
-            let citizens = try Citizens.find(portalUserIDs: pending.map(\.citizen), on: tx)
-            var routed: [UUID: [ChannelPlan]] = [:]
-            var attempts: (delivery: [UUID], channel: [String], state: [String], skipReason: [String?]) = ([], [], [], [])
-            for delivery in pending {
-                guard let citizen = citizens[delivery.citizen] else { continue }
-                let plans = plan(requested: delivery.requested, citizen: citizen)
-                for plan in plans {
-                    let state: String, skipReason: String?
-                    switch plan.decision {
-                    case .deliveredNow: (state, skipReason) = ("delivered", nil)
-                    case .queued: (state, skipReason) = ("queued", nil)
-                    case .skipped(let reason): (state, skipReason) = ("skipped", reason)
-                    }
-                    attempts.delivery.append(delivery.id)
-                    attempts.channel.append(plan.channel.rawValue)
-                    attempts.state.append(state)
-                    attempts.skipReason.append(skipReason)
-                }
-                routed[delivery.id] = plans
-            }
-            guard !routed.isEmpty else { return routed }
-            let isTest = Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0.isTest) })
-            let ids = Array(routed.keys)
-            let inProgress = ids.map { id in routed[id]?.contains { $0.decision == .queued } ?? false }
-            // One statement: the attempts, a job for each queued one, the deliveries' status and, where the outcome reached
-            // the citizen (the inbox, at once), the legally effective time on the application's history.
-            let changed = try tx.query(Self.routeStatement, [attempts.delivery, attempts.channel, attempts.state, attempts.skipReason,
-                                                             attempts.delivery.map { isTest[$0] ?? false }, ids, inProgress]).rows.compactMap { row in
-                try row.decode(UUID?.self, at: 0).map { ($0, try row.decode(String.self, at: 1)) }
-            }
-            try PortalEvents.statusChanged(changed, queue: queue, on: tx)
-            return routed
+        let rows = try connection.query("""
+            SELECT d.id, d.requested_channels, d.is_test, c.portal_user_id, \(PortalEvents.callbackDepartment(application: "a.id")) IS NOT NULL
+            FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
+            WHERE d.id = ANY($1) AND d.status = 'pending'
+            """, [deliveryIDs]).rows
+        var pending: [(id: UUID, requested: [Channel]?, isTest: Bool, citizen: String)] = []
+        var takesCallbacks = false
+        for row in rows {
+            pending.append((try row.decode(UUID.self, at: 0), try row.decode([String]?.self, at: 1)?.compactMap(Channel.init(rawValue:)),
+                            try row.decode(Bool.self, at: 2), try row.decode(String.self, at: 3)))
+            takesCallbacks = try takesCallbacks || row.decode(Bool.self, at: 4)
         }
+        let citizens = try Citizens.find(portalUserIDs: pending.map(\.citizen), on: connection)
+        var routed: [UUID: [ChannelPlan]] = [:]
+        var attempts: (delivery: [UUID], channel: [String], state: [String], skipReason: [String?]) = ([], [], [], [])
+        for delivery in pending {
+            guard let citizen = citizens[delivery.citizen] else { continue }
+            let plans = plan(requested: delivery.requested, citizen: citizen)
+            for plan in plans {
+                let state: String, skipReason: String?
+                switch plan.decision {
+                case .deliveredNow: (state, skipReason) = ("delivered", nil)
+                case .queued: (state, skipReason) = ("queued", nil)
+                case .skipped(let reason): (state, skipReason) = ("skipped", reason)
+                }
+                attempts.delivery.append(delivery.id)
+                attempts.channel.append(plan.channel.rawValue)
+                attempts.state.append(state)
+                attempts.skipReason.append(skipReason)
+            }
+            routed[delivery.id] = plans
+        }
+        guard !routed.isEmpty else { return routed }
+        let isTest = Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0.isTest) })
+        let ids = Array(routed.keys)
+        let inProgress = ids.map { id in routed[id]?.contains { $0.decision == .queued } ?? false }
+        let parameters: [any PostgresEncodable] = [attempts.delivery, attempts.channel, attempts.state, attempts.skipReason,
+                                                   attempts.delivery.map { isTest[$0] ?? false }, ids, inProgress]
+        let write = { (tx: Connection) throws -> [UUID] in
+            let result = try tx.query(Self.routeStatement, parameters).rows
+            let taken = try result.compactMap { try $0.decode(UUID?.self, at: 0) }
+            let changed = try result.compactMap { row in try row.decode(String?.self, at: 1).map { (try row.decode(UUID.self, at: 0), $0) } }
+            try PortalEvents.statusChanged(changed, queue: queue, on: tx)
+            return taken
+        }
+        let taken = Set(takesCallbacks ? try connection.transaction(write) : try write(connection))
+        return routed.filter { taken.contains($0.key) }
     }
 
     /// Routing's writes: $1…$5 the attempts (delivery, channel, state, skip reason, test delivery), $6 and $7 the
-    /// deliveries and whether each is still in progress. Returns the deliveries whose department takes callbacks
-    /// (and one row of NULLs that wakes the channels' workers).
+    /// deliveries and whether each is still in progress. Only deliveries still pending are taken (with their
+    /// attempts). Returns each delivery taken with its department when that takes callbacks (and one row of NULLs
+    /// that wakes the channels' workers).
     static let routeStatement = """
-        WITH t AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[]) AS t(delivery_id, channel, state, skip_reason, is_test)),
+        WITH u AS (SELECT * FROM unnest($6::uuid[], $7::bool[]) AS u(id, in_progress)),
+        updated AS (
+            UPDATE deliveries d SET status = CASE WHEN u.in_progress THEN 'in_progress' ELSE 'delivered' END,
+                   first_delivered_at = coalesce(d.first_delivered_at, now()), updated_at = now()
+            FROM u WHERE d.id = u.id AND d.status = 'pending'
+            RETURNING d.id, d.application_id, d.decision, d.first_delivered_at, \(PortalEvents.callbackDepartment(application: "d.application_id")) AS callback_department),
+        t AS (
+            SELECT t.* FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[]) AS t(delivery_id, channel, state, skip_reason, is_test)
+            WHERE t.delivery_id IN (SELECT id FROM updated)),
         attempts AS (
             INSERT INTO channel_attempts (delivery_id, channel, state, skip_reason, queued_at, delivered_at)
             SELECT t.delivery_id, t.channel, t.state, t.skip_reason, CASE WHEN t.state = 'queued' THEN now() END, CASE WHEN t.state = 'delivered' THEN now() END
@@ -145,17 +159,11 @@ package enum DeliveryRouter {
                    jsonb_build_object('attempt_id', a.id, 'delivery_id', a.delivery_id, 'is_test', t.is_test) AS payload
             FROM attempts a JOIN t ON t.delivery_id = a.delivery_id AND t.channel = a.channel WHERE a.state = 'queued'),
         \(JobQueue.enqueueClauses("job", kind: DeliveryJobs.send, from: "sends")),
-        u AS (SELECT * FROM unnest($6::uuid[], $7::bool[]) AS u(id, in_progress)),
-        updated AS (
-            UPDATE deliveries d SET status = CASE WHEN u.in_progress THEN 'in_progress' ELSE 'delivered' END,
-                   first_delivered_at = coalesce(d.first_delivered_at, now()), updated_at = now()
-            FROM u WHERE d.id = u.id
-            RETURNING d.id, d.application_id, d.decision, d.first_delivered_at, \(PortalEvents.callbackDepartment(application: "d.application_id")) AS callback_department),
         history AS (
             INSERT INTO application_history (application_id, event, actor, detail, at)
             SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
             FROM updated WHERE decision <> 'appeal')
-        SELECT id, callback_department FROM updated WHERE callback_department IS NOT NULL
+        SELECT id, callback_department FROM updated
         UNION ALL SELECT NULL, NULL FROM (SELECT count(*) FROM job_notified) n
         """
 }

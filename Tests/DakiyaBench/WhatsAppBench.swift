@@ -16,7 +16,7 @@ struct WhatsAppBench {
         let connection = try Connection(url: url)
         try Departments.upsert(code: "WA", name: "WhatsApp Benchmark", on: connection)
         let key = try APIKeys.create(department: "WA", kind: .live, label: "bench", on: connection).secret
-        let citizens = 1000 * (seconds + 2) + 4000
+        let citizens = 1500 * (seconds + 2) + 4000   // the API accepts faster than the 1,000/s the pipeline is asked for
         try connection.query("""
             WITH c AS (
                 INSERT INTO citizens (portal_user_id, mobile, language)
@@ -26,7 +26,9 @@ struct WhatsAppBench {
         try Self.addHistory(deliveries: Self.historyDeliveries, on: connection)
         let since = try connection.query("SELECT coalesce(max(id), 0) FROM channel_attempts").first?.decode(Int64.self, at: 0) ?? 0
         let portalPort = freePort(), whatsappPort = freePort(), simulatorPort = freePort()
-        let common = ["DAKIYA_DATABASE_URL": url, "DAKIYA_LOG_LEVEL": "error"]
+        var common = ["DAKIYA_DATABASE_URL": url, "DAKIYA_LOG_LEVEL": "error"]
+        // Worker tuning to try (the services' defaults otherwise).
+        for name in ["DAKIYA_WORKER_BUSY_CLAIM_SECONDS"] { common[name] = ProcessInfo.processInfo.environment[name] }
         let simulator = try start("whatsapp-cloud-simulator", [
             "DAKIYA_SIM_PORT": String(simulatorPort), "DAKIYA_SIM_MPS": "1000", "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
             "DAKIYA_SIM_SENT_DELAY_SECONDS": "0", "DAKIYA_SIM_DELIVERED_DELAY_SECONDS": "0.05", "DAKIYA_LOG_LEVEL": "error",

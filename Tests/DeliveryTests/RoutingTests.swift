@@ -2,6 +2,7 @@ import Delivery
 import Foundation
 import JobQueue
 import Postgres
+import ServiceRuntime
 import Testing
 import TestSupport
 
@@ -41,6 +42,27 @@ struct RoutingTests {
             .deliveredNow, .skipped("no_mobile"), .skipped("no_email"),
         ])
         #expect(DeliveryRouter.plan(requested: nil, citizen: noContacts).map(\.decision) == [.deliveredNow])
+    }
+
+    @Test("two routers of one delivery at once (a rescued job and the original): one writes its attempts and jobs, the other nothing")
+    func concurrentRoutersWriteOnce() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try seedDelivery(on: connection)
+        let first = try db.connect()
+        try first.execute(script: "BEGIN")
+        #expect(try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: first).count == 3)
+        // The second read the delivery as pending before the first commits; its write waits, then finds it taken.
+        let second = try db.connect()
+        let result = LockedResult()
+        let thread = OwnedThread(name: "second") { result.set(Result { try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: second).count }) }
+        usleep(300_000)
+        try first.execute(script: "COMMIT")
+        thread.join()
+        #expect(try result.get() == 0, "the second router routed nothing")
+        #expect(try connection.query("SELECT count(*) FROM channel_attempts WHERE delivery_id = $1", [id]).first?.decode(Int.self, at: 0) == 3)
+        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send'").first?.decode(Int.self, at: 0) == 2)
+        #expect(try connection.query("SELECT count(*) FROM application_history WHERE event = 'outcome_delivered'").first?.decode(Int.self, at: 0) == 1)
     }
 
     @Test("routing writes attempts and channel jobs in one transaction, starts the legal clock, and runs once")
@@ -151,4 +173,11 @@ struct APIKeyTests {
         #expect(try APIKeys.authenticate("Basic abc", on: connection) == .failure(.malformed))
         #expect(try APIKeys.authenticate("Bearer dk_test_nosuch_secret", on: connection) == .failure(.unknown))
     }
+}
+
+final class LockedResult: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Result<Int, any Error>?
+    func set(_ new: Result<Int, any Error>) { lock.lock(); value = new; lock.unlock() }
+    func get() throws -> Int? { lock.lock(); defer { lock.unlock() }; return try value?.get() }
 }
