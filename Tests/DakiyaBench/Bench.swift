@@ -35,7 +35,7 @@ struct Bench {
         }
         print("Dakiya job queue benchmark: \(seconds) s per cell, PostgreSQL \(try server.decode(String.self, at: 0)), "
               + "synchronous_commit=\(try server.decode(String.self, at: 1)), fsync=\(try server.decode(String.self, at: 2)), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("Lifecycle per cell: enqueue a batch (one statement + NOTIFY) → claim a batch (SKIP LOCKED) → complete the batch (move to history).")
+        print("Lifecycle per cell: enqueue a batch (one statement; dakiya_wake notifies only an idle worker) → claim a batch (SKIP LOCKED) → complete the batch (move to history).")
         print("")
         print("batch  workers   dakiya jobs/s   pgbench jobs/s   ratio")
         var ratios: [Int: [Double]] = [:]
@@ -104,7 +104,7 @@ struct Bench {
     func rawLifecycle(batch: Int, workers: Int) throws -> Double {
         try reset()
         let script = """
-            WITH ins AS (INSERT INTO jobs (queue, kind, payload) SELECT 'bench', 'noop', jsonb_build_object('n', g) FROM generate_series(1, :B) g RETURNING id) SELECT pg_notify('dakiya_jobs_bench', '') FROM (SELECT 1 FROM ins LIMIT 1) x;
+            WITH ins AS (INSERT INTO jobs (queue, kind, payload) SELECT 'bench', 'noop', jsonb_build_object('n', g) FROM generate_series(1, :B) g RETURNING id) SELECT dakiya_wake('bench') FROM (SELECT 1 FROM ins LIMIT 1) x;
             WITH c AS MATERIALIZED (SELECT id FROM jobs WHERE state = 'available' AND queue = 'bench' AND run_at <= now() ORDER BY priority, run_at, id LIMIT :B FOR UPDATE SKIP LOCKED), u AS (UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, worker_id = 'pgbench', lease_until = now() + interval '30 seconds', attempted_at = now() FROM c WHERE j.id = c.id RETURNING j.id, j.attempt) SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(attempt), '{}') AS attempts FROM u
             \\gset
             WITH t AS (SELECT * FROM unnest(:ids::bigint[], :attempts::smallint[]) AS t(id, attempt)), d AS (DELETE FROM jobs j USING t WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = 'pgbench' RETURNING j.*) INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at) SELECT id, queue, kind, 'completed', priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, now() FROM d;
