@@ -87,8 +87,9 @@ package enum DeliveryRouter {
     @discardableResult
     package static func route(deliveryIDs: [UUID], queue: JobQueue, on connection: Connection) throws -> [UUID: [ChannelPlan]] {
         let rows = try connection.query("""
-            SELECT d.id, d.requested_channels, d.is_test, c.portal_user_id, \(PortalEvents.callbackDepartment(application: "a.id")) IS NOT NULL
+            SELECT d.id, d.requested_channels, d.is_test, c.portal_user_id, dp.callback_url IS NOT NULL
             FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
+                 JOIN departments dp ON dp.code = a.department
             WHERE d.id = ANY($1) AND d.status = 'pending'
             """, [deliveryIDs]).rows
         var pending: [(id: UUID, requested: [Channel]?, isTest: Bool, citizen: String)] = []
