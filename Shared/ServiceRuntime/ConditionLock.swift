@@ -10,11 +10,7 @@ package final class ConditionLock: @unchecked Sendable {
 
     package init() {
         pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
+        initMonotonicCondition(condition)
     }
 
     deinit {
@@ -53,6 +49,15 @@ package final class ConditionLock: @unchecked Sendable {
     package func signal() { pthread_cond_signal(condition) }
 }
 
+/// Initialises a condition variable whose timed waits use the monotonic clock (wall-clock jumps do not move them).
+private func initMonotonicCondition(_ condition: UnsafeMutablePointer<pthread_cond_t>) {
+    var attributes = pthread_condattr_t()
+    pthread_condattr_init(&attributes)
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+    pthread_cond_init(condition, &attributes)
+    pthread_condattr_destroy(&attributes)
+}
+
 /// A second condition variable on a `ConditionLock`'s mutex, so that one kind of waiter (idle handler threads,
 /// say) can be woken without waking the others.
 package final class LockCondition: @unchecked Sendable {
@@ -61,11 +66,7 @@ package final class LockCondition: @unchecked Sendable {
 
     package init(on lock: ConditionLock) {
         self.lock = lock
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
+        initMonotonicCondition(condition)
     }
 
     deinit {
