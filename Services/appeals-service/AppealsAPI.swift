@@ -88,7 +88,7 @@ struct AppealsAPI: Sendable {
     func putClock(_ request: Request) throws -> Response {
         let id = try applicationID(request)
         let key = try pool.withConnection { try department(request, on: $0) }
-        let body = try request.decodeJSON(ClockBody.self, decoder: Self.decoder)
+        let body = try request.decodeJSON(ClockBody.self)
         var problems: [FieldProblem] = []
         if body.serviceCode.isEmpty || body.serviceCode.count > 64 { problems.append(FieldProblem(field: "service_code", detail: "1 to 64 characters")) }
         if body.officeCode.isEmpty || body.officeCode.count > 64 { problems.append(FieldProblem(field: "office_code", detail: "1 to 64 characters")) }
@@ -180,7 +180,7 @@ struct AppealsAPI: Sendable {
     func postAppeal(_ request: Request) throws -> Response {
         let id = try applicationID(request)
         let key = try pool.withConnection { try department(request, on: $0) }
-        let body = try request.decodeJSON(AppealBody.self)
+        let body = try request.decodeJSON(AppealBody.self, freeText: ["grounds", "relief", "delay_reason"])
         let grounds = body.grounds.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...4000).contains(grounds.count) else { throw HTTPError.unprocessable("the grounds of appeal are 1 to 4000 characters", field: "grounds") }
         if let relief = body.relief, relief.count > 2000 { throw HTTPError.unprocessable("relief is at most 2000 characters", field: "relief") }
@@ -291,7 +291,7 @@ struct AppealsAPI: Sendable {
     func postAdmission(_ request: Request) throws -> Response {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
-        let body = try request.decodeJSON(AdmissionBody.self)
+        let body = try request.decodeJSON(AdmissionBody.self, freeText: ["reasons"])
         return try pool.withConnection { connection in
             let appeal = try refusing {
                 try desk.admit(number: number, officer: key.authority, admit: body.admit, reasons: cleaned(body.reasons), actor: "officer:" + key.prefix,
@@ -309,7 +309,7 @@ struct AppealsAPI: Sendable {
     func postHearing(_ request: Request) throws -> Response {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
-        let body = try request.decodeJSON(HearingBody.self, decoder: Self.decoder)
+        let body = try request.decodeJSON(HearingBody.self)
         return try pool.withConnection { connection in
             let appeal = try refusing {
                 try desk.scheduleHearing(number: number, officer: key.authority, at: body.hearingAt, actor: "officer:" + key.prefix, now: now(), on: connection)
@@ -335,7 +335,7 @@ struct AppealsAPI: Sendable {
     func postDecision(_ request: Request) throws -> Response {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
-        let body = try request.decodeJSON(DecisionBody.self)
+        let body = try request.decodeJSON(DecisionBody.self, freeText: ["reasons"])
         guard ["allowed", "dismissed"].contains(body.decision) else { throw HTTPError.unprocessable("decision is allowed or dismissed", field: "decision") }
         var order: AppealsDesk.OrderDocument?
         if let document = body.order {
@@ -367,7 +367,7 @@ struct AppealsAPI: Sendable {
     func postPenalty(_ request: Request) throws -> Response {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
-        let body = try request.decodeJSON(PenaltyBody.self)
+        let body = try request.decodeJSON(PenaltyBody.self, freeText: ["reason"])
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...2000).contains(reason.count) else { throw HTTPError.unprocessable("the reason is 1 to 2000 characters", field: "reason") }
         guard (body.officerRole == nil) == (body.officerOffice == nil) else {

@@ -76,7 +76,7 @@ struct PortalAPI: Sendable {
             _ = try authenticate(request, on: connection)
             let portalUserID = try request.parameter("portalUserId").trimmingCharacters(in: .whitespaces)
             guard (1...128).contains(portalUserID.count) else { throw HTTPError.badRequest("portalUserId must be 1 to 128 characters", field: "portalUserId") }
-            let body = try request.decodeJSON(CitizenBody.self, decoder: Self.decoder)
+            let body = try request.decodeJSON(CitizenBody.self)
             var problems: [FieldProblem] = []
             var mobile: String?
             if let raw = body.mobile {
@@ -198,13 +198,13 @@ struct PortalAPI: Sendable {
     func readOutcome(_ request: Request) throws -> (ValidOutcome, [UInt8]) {
         let contentType = request.header("content-type") ?? ""
         guard contentType.lowercased().hasPrefix("multipart/form-data") else {
-            return (try validate(try request.decodeJSON(OutcomeBody.self, decoder: Self.decoder)), SHA256.hash(request.body))
+            return (try validate(try request.decodeJSON(OutcomeBody.self, freeText: ["reasons"])), SHA256.hash(request.body))
         }
         let parts = try MultipartForm.parse(request.body, contentType: contentType)
         guard let outcomePart = parts.first(where: { $0.name == "outcome" }) else {
             throw HTTPError.badRequest("the multipart body needs an `outcome` part holding the JSON", field: "outcome")
         }
-        let body = try Request.decodeJSON(OutcomeBody.self, from: outcomePart.body, decoder: Self.decoder)
+        let body = try Request.decodeJSON(OutcomeBody.self, from: outcomePart.body, freeText: ["reasons"])
         let file = parts.first { $0.name == "certificate" }
         if file != nil && body.certificate != nil {
             throw HTTPError.unprocessable("send the certificate once: as the `certificate` part or in the JSON, not both", field: "certificate")

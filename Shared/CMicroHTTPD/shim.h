@@ -12,3 +12,7 @@ cshim_mhd_start(unsigned int flags, uint16_t port, MHD_AccessHandlerCallback dh,
 
 static inline uint16_t cshim_mhd_bound_port(struct MHD_Daemon *d)
 { const union MHD_DaemonInfo *i = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT); return i ? i->port : 0; }
+
+// MHD_get_connection_info is variadic: the socket of a connection, for closing one whose headers are overdue.
+static inline int cshim_mhd_connection_fd(struct MHD_Connection *c)
+{ const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD); return i ? (int) i->connect_fd : -1; }

@@ -34,67 +34,35 @@ package struct Request: Sendable {
         return value
     }
 
-    /// Decodes a JSON body. Throws 415 for another media type, and 400 naming the field for a body that does
-    /// not fit `type` (a missing field, a wrong type, malformed JSON).
-    package func decodeJSON<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+    /// Decodes a JSON body strictly (see `JSONBody`). Throws 415 for another media type, 400 naming the field for
+    /// a body that does not fit `type`, and 422 for unknown fields or control characters. `freeText` names the
+    /// fields whose strings may hold TAB, LF and CR.
+    package func decodeJSON<T: Decodable>(_ type: T.Type, freeText: Set<String> = []) throws -> T {
         if let contentType = header("content-type")?.lowercased() {
             let mediaType = contentType.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
             guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
                 throw HTTPError(status: 415, detail: "send the body as application/json")
             }
         }
-        return try Self.decodeJSON(type, from: body, decoder: decoder)
+        return try JSONBody.decode(type, from: body, freeText: freeText)
     }
 
-    /// Decodes JSON `bytes` (a body or a multipart part), with the same 400 problems naming the field.
-    package static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: [UInt8], decoder: JSONDecoder = JSONDecoder()) throws -> T {
-        guard !bytes.isEmpty else { throw HTTPError.badRequest("a JSON body is required") }
-        do {
-            return try decoder.decode(T.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw Self.problem(for: error)
-        } catch let error as HTTPError {
-            throw error
-        } catch {
-            throw HTTPError.badRequest("the body could not be read as JSON")
-        }
+    /// Decodes JSON `bytes` (a body or a multipart part) with the same rules.
+    package static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: [UInt8], freeText: Set<String> = []) throws -> T {
+        try JSONBody.decode(type, from: bytes, freeText: freeText)
     }
 
+    /// A decoding error thrown by a type's own `init(from:)` (an id that is not a UUID, say), naming the field.
     static func problem(for error: DecodingError) -> HTTPError {
-        func path(_ keys: [any CodingKey]) -> String {
-            var out = ""
-            for key in keys {
-                if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
-            }
-            return out
-        }
         switch error {
         case .keyNotFound(let key, let context):
-            let field = path(context.codingPath + [key])
+            let field = fieldPath(context.codingPath + [key])
             return .badRequest("\(field) is required", field: field)
-        case .typeMismatch(let expected, let context):
-            let field = path(context.codingPath)
-            return .badRequest("\(field.isEmpty ? "the body" : field) must be \(describe(expected))", field: field.isEmpty ? nil : field)
-        case .valueNotFound(let expected, let context):
-            let field = path(context.codingPath)
-            return .badRequest("\(field) must be \(describe(expected)), not null", field: field.isEmpty ? nil : field)
-        case .dataCorrupted(let context):
-            let field = path(context.codingPath)
-            if field.isEmpty { return .badRequest("the body is not valid JSON") }
-            return .badRequest("\(field) is not valid: \(context.debugDescription)", field: field)
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let field = fieldPath(context.codingPath)
+            return .badRequest("\(field.isEmpty ? "the body" : field) is not valid: \(context.debugDescription)", field: field.isEmpty ? nil : field)
         @unknown default:
             return .badRequest("the body could not be read")
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
-        case is Double.Type, is Float.Type: "a number"
-        case is Bool.Type: "true or false"
-        case is [Any].Type: "an array"
-        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
         }
     }
 }

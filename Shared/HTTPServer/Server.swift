@@ -16,15 +16,26 @@ package struct ServerConfiguration: Sendable {
     package var connectionTimeout: Duration
     /// On stop, how long in-flight requests may take to finish.
     package var shutdownGrace: Duration
+    /// A connection must send a request's whole header within this, counted from the connection opening or
+    /// the previous response (slow-header clients are closed, however often they send a byte).
+    package var headerTimeout: Duration
+    /// Connections open at once, in total (the file descriptor limit is raised to fit).
+    package var maximumConnections: Int
+    /// Connections open at once from one client address; 0 for no limit (behind a proxy every client is the proxy).
+    package var maximumConnectionsPerClient: Int
 
     package init(host: String = "127.0.0.1", port: UInt16 = 8080, threads: Int = 8, maximumBodyBytes: Int = 1 << 20,
-                 connectionTimeout: Duration = .seconds(30), shutdownGrace: Duration = .seconds(10)) {
+                 connectionTimeout: Duration = .seconds(30), shutdownGrace: Duration = .seconds(10), headerTimeout: Duration = .seconds(10),
+                 maximumConnections: Int = 8192, maximumConnectionsPerClient: Int = 2048) {
         self.host = host
         self.port = port
         self.threads = threads
         self.maximumBodyBytes = maximumBodyBytes
         self.connectionTimeout = connectionTimeout
         self.shutdownGrace = shutdownGrace
+        self.headerTimeout = headerTimeout
+        self.maximumConnections = maximumConnections
+        self.maximumConnectionsPerClient = maximumConnectionsPerClient
     }
 }
 
@@ -37,6 +48,12 @@ package struct HTTPServerError: Error, CustomStringConvertible, Sendable {
 
 /// An HTTP/1.1 server over libmicrohttpd: a thread pool with epoll, keep-alive, a body limit, timeouts,
 /// problem+json for every error, a request id on every response and log line, and a graceful stop.
+///
+/// Against slow or idle clients: connections are bounded in total and per client address, a request's header
+/// must arrive within `headerTimeout`, and the process's file descriptor limit is raised to fit the total.
+/// Errors libmicrohttpd answers by itself before a request reaches us (a malformed request line or header,
+/// a header larger than its 32 KiB connection buffer, an unsupported HTTP version) keep its own short HTML
+/// bodies: version 0.9.75 has no hook to replace them.
 package final class Server: Service, @unchecked Sendable {
     package let name = "http-server"
     private let configuration: ServerConfiguration
@@ -48,6 +65,8 @@ package final class Server: Service, @unchecked Sendable {
     private let lock = ConditionLock()
     private var inFlight = 0   // guarded by lock
     private var boundPort: UInt16 = 0
+    private let headerDeadlines: HeaderDeadlines
+    private var reaper: OwnedThread?
 
     package init(configuration: ServerConfiguration, router: Router, logger: Logger, metrics: MetricsRegistry) {
         self.configuration = configuration
@@ -55,6 +74,9 @@ package final class Server: Service, @unchecked Sendable {
         self.logger = logger
         self.requests = metrics
         self.duration = metrics.histogram("dakiya_http_request_duration_seconds", help: "Time to answer an HTTP request.")
+        self.headerDeadlines = HeaderDeadlines(timeout: configuration.headerTimeout,
+                                               closed: metrics.counter("dakiya_http_slow_header_closed_total",
+                                                                       help: "Connections closed because a request header did not arrive in time."))
     }
 
     /// The port the server listens on (after `start`).
@@ -70,13 +92,29 @@ package final class Server: Service, @unchecked Sendable {
         guard inet_pton(AF_INET, configuration.host, &address.sin_addr) == 1 else {
             throw HTTPServerError(message: "\(configuration.host) is not an IPv4 address", errno: EINVAL)
         }
-        let completed: MHD_RequestCompletedCallback = { cls, _, context, _ in
+        let completed: MHD_RequestCompletedCallback = { cls, connection, context, _ in
             guard let cls, let context, let raw = context.pointee else { return }
             context.pointee = nil
             let server = Unmanaged<Server>.fromOpaque(cls).takeUnretainedValue()
             Unmanaged<RequestState>.fromOpaque(raw).release()
+            if let connection { server.headerDeadlines.awaitHeader(connection) }
             server.finishedRequest()
         }
+        let notifyConnection: MHD_NotifyConnectionCallback = { cls, connection, _, event in
+            guard let cls, let connection else { return }
+            let server = Unmanaged<Server>.fromOpaque(cls).takeUnretainedValue()
+            if event == MHD_ConnectionNotificationCode(rawValue: 0) {   // MHD_CONNECTION_NOTIFY_STARTED
+                server.headerDeadlines.opened(connection, socket: cshim_mhd_connection_fd(connection))
+            } else {
+                server.headerDeadlines.closed(connection)
+            }
+        }
+        // Paths and query arguments reach us as sent (still percent-encoded): the router splits the path before
+        // decoding each segment, so `%2F` stays inside an id and `%00` can never cut a path short.
+        let keepEscaped: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int = { _, _, text in
+            text.map { strlen($0) } ?? 0
+        }
+        let descriptors = Self.raiseDescriptorLimit(toFit: configuration.maximumConnections)
         let access: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, context in
             guard let cls, let connection, let context, let uploadSize else { return .NO }
             let server = Unmanaged<Server>.fromOpaque(cls).takeUnretainedValue()
@@ -93,6 +131,10 @@ package final class Server: Service, @unchecked Sendable {
                     MHD_OptionItem(option: .NOTIFY_COMPLETED, value: unsafeBitCast(completed, to: Int.self), ptr_value: this),
                     MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: socketAddress)),
                     MHD_OptionItem(option: .LISTEN_BACKLOG_SIZE, value: 1024, ptr_value: nil),
+                    MHD_OptionItem(option: .CONNECTION_LIMIT, value: descriptors, ptr_value: nil),
+                    MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: max(0, configuration.maximumConnectionsPerClient), ptr_value: nil),
+                    MHD_OptionItem(option: .NOTIFY_CONNECTION, value: unsafeBitCast(notifyConnection, to: Int.self), ptr_value: this),
+                    MHD_OptionItem(option: .UNESCAPE_CALLBACK, value: unsafeBitCast(keepEscaped, to: Int.self), ptr_value: nil),
                     MHD_OptionItem(option: .END, value: 0, ptr_value: nil),
                 ]
                 return options.withUnsafeMutableBufferPointer { buffer in
@@ -104,7 +146,25 @@ package final class Server: Service, @unchecked Sendable {
             throw HTTPServerError(message: "could not listen on \(configuration.host):\(configuration.port)", errno: errno)
         }
         boundPort = cshim_mhd_bound_port(daemon)
-        logger.info("listening", ["http.host": configuration.host, "http.port": String(boundPort)])
+        let deadlines = headerDeadlines
+        reaper = OwnedThread(name: "http-header-timeout") { deadlines.run() }
+        logger.info("listening", ["http.host": configuration.host, "http.port": String(boundPort),
+                                  "http.max_connections": String(descriptors)])
+    }
+
+    /// Raises the soft file descriptor limit toward the hard one so `wanted` connections fit, and returns how many
+    /// connections do fit (the rest of the descriptors stay for the database pool, files and the process).
+    private static func raiseDescriptorLimit(toFit wanted: Int) -> Int {
+        let reserve: rlim_t = 256
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return max(16, min(wanted, 768)) }
+        let target = min(limit.rlim_max, rlim_t(max(0, wanted)) + reserve)
+        if target > limit.rlim_cur {
+            var raised = limit
+            raised.rlim_cur = target
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return max(16, min(wanted, Int(limit.rlim_cur > reserve * 2 ? limit.rlim_cur - reserve : limit.rlim_cur / 2)))
     }
 
     /// Stops accepting connections, lets in-flight requests finish (within the grace period), then closes.
@@ -117,6 +177,9 @@ package final class Server: Service, @unchecked Sendable {
         if !drained { logger.warning("stopping with requests still in flight", ["http.in_flight": String(requestsInFlight)]) }
         MHD_stop_daemon(daemon)
         self.daemon = nil
+        headerDeadlines.stop()
+        reaper?.join()
+        reaper = nil
     }
 
     // MARK: Request handling (on libmicrohttpd's threads)
@@ -137,6 +200,7 @@ package final class Server: Service, @unchecked Sendable {
             state.headers = Self.values(connection, kind: .HEADER_KIND)
             state.query = Self.values(connection, kind: .GET_ARGUMENT_KIND)
             state.requestID = Self.requestID(from: state.headers["x-request-id"])
+            headerDeadlines.headerArrived(connection)
             context.pointee = Unmanaged.passRetained(state).toOpaque()
             lock.withLock { inFlight += 1 }
             if let length = state.headers["content-length"].flatMap(Int.init), length > configuration.maximumBodyBytes {
@@ -173,7 +237,20 @@ package final class Server: Service, @unchecked Sendable {
     private func handle(_ state: RequestState) -> Response {
         var request = Request(method: state.method, path: state.path, query: state.query, headers: state.headers,
                               body: state.body, requestID: state.requestID)
+        for (name, raw) in state.query.sorted(by: { $0.key < $1.key }) {
+            guard case .success(let decodedName) = PercentEncoding.decode(name), case .success(let value) = PercentEncoding.decode(raw) else {
+                state.route = "unmatched"
+                let field = (try? PercentEncoding.decode(name).get()) ?? "query"
+                return HTTPError.badRequest("the query parameter \(field) must be UTF-8 text without control characters, percent-encoded", field: field)
+                    .response(requestID: state.requestID, instance: state.path)
+            }
+            request.query[name] = nil
+            request.query[decodedName] = value
+        }
         switch router.match(method: state.method, path: state.path) {
+        case .badParameter(let name, let detail):
+            state.route = "unmatched"
+            return HTTPError.badRequest(detail, field: name).response(requestID: state.requestID, instance: state.path)
         case .notFound:
             state.route = "unmatched"
             return HTTPError(status: 404, detail: "no route for \(state.path)").response(requestID: state.requestID, instance: state.path)
@@ -189,6 +266,11 @@ package final class Server: Service, @unchecked Sendable {
                 return try handler(request)
             } catch let error as HTTPError {
                 return error.response(requestID: state.requestID, instance: state.path)
+            } catch let error as any TemporaryUnavailability where error.isTemporarilyUnavailable {
+                logger.warning("dependency unavailable", ["request.id": state.requestID, "http.route": pattern, "error": String(describing: error)])
+                return HTTPError(status: 503, detail: "the service cannot reach its database just now; nothing was changed, retry after a few seconds",
+                                 type: "urn:dakiya:problem:unavailable", headers: [("Retry-After", "5")])
+                    .response(requestID: state.requestID, instance: state.path)
             } catch {
                 logger.error("handler failed", ["request.id": state.requestID, "http.route": pattern,
                                                 "error": String(describing: type(of: error))])

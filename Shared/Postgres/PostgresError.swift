@@ -1,8 +1,10 @@
+import ServiceRuntime
+
 /// An error from PostgreSQL or from this wrapper.
 ///
 /// `description` is safe to log: it names the SQLSTATE and, where the server gave them, the constraint,
 /// table and column (identifiers only), but never the server's message text, which can quote values.
-package struct PostgresError: Error, CustomStringConvertible, Sendable {
+package struct PostgresError: Error, CustomStringConvertible, Sendable, TemporaryUnavailability {
     /// What went wrong, extensible.
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         package var rawValue: String
@@ -51,6 +53,12 @@ package struct PostgresError: Error, CustomStringConvertible, Sendable {
     package var isConnectionFailure: Bool {
         code == .connectionLost || code == .connectionFailed
             || sqlState?.hasPrefix("08") == true || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
+    }
+
+    /// The database is down, restarting, out of connections or too slow for now: a caller may retry later.
+    package var isTemporarilyUnavailable: Bool {
+        isConnectionFailure || code == .poolTimeout || code == .poolClosed
+            || sqlState == "53300" || sqlState == "57014" || sqlState == "55P03" || isSerializationFailure
     }
 
     /// 23505: a unique constraint was violated.

@@ -107,14 +107,14 @@ struct ServerTests {
         let response = try client.send(.json("POST", running.base + "/items", body: #"{"name": "a", "count": 1"#))
         #expect(response.status == 400)
         let body = try problem(response)
-        #expect(body.detail == "the body is not valid JSON")
+        #expect(body.detail?.hasPrefix("the body is not valid JSON: the body ends inside an object") == true)
         #expect(body.type == "urn:dakiya:problem:invalid-request")
     }
 
     @Test("a missing or mistyped field is 400 naming the field", arguments: [
         (#"{"name": "a"}"#, "count", "count is required"),
-        (#"{"name": "a", "count": "three"}"#, "count", "count must be an integer"),
-        (#"{"name": "a", "count": 1, "tags": ["x", 2]}"#, "tags[1]", "tags[1] must be a string"),
+        (#"{"name": "a", "count": "three"}"#, "count", "count must be an integer, not a string"),
+        (#"{"name": "a", "count": 1, "tags": ["x", 2]}"#, "tags[1]", "tags[1] must be a string, not a number"),
         (#"{"name": null, "count": 1}"#, "name", "name must be a string, not null"),
     ])
     func fieldProblems(body: String, field: String, detail: String) throws {
