@@ -83,15 +83,16 @@ run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp sim
 	for s in $(SERVICES); do \
 	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' DAKIYA_HTTP_PORT=$$port \
 	  DAKIYA_SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TEST_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TLS=off \
+	  DAKIYA_WHATSAPP_GRAPH_URL=http://127.0.0.1:$(SIM_PORT) DAKIYA_WHATSAPP_TEST_GRAPH_URL=http://127.0.0.1:$(SIM_PORT) \
 	  $$bin/$$s & pids+=($$!); \
 	  echo "$$s listening on http://127.0.0.1:$$port (healthz, readyz, metrics)"; port=$$((port+1)); \
 	done; \
 	wait
 
-api-key: ## Create department DEMO (if missing) and print a new test API key for it (needs `make run` or `make db-start`)
+api-key: ## Create department DEMO (if missing) and print a new test API key for it, allowed to keep citizens' records (needs `make run` or `make db-start`)
 	@swift build -c release --product dakiya-admin >/dev/null
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin department add DEMO "Demo Department" >/dev/null
-	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin key create --department DEMO --label demo --kind test
+	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin key create --department DEMO --label demo --kind test --scope citizens
 
 officer-key: ## Print a new officer key: make officer-key ROLE=TAHSILDAR OFFICE=HAVELI NAME="Tahsildar, Haveli" (needs `make run` or `make db-start`)
 	@swift build -c release --product dakiya-admin >/dev/null

@@ -5,6 +5,7 @@ import Foundation
 import HTTPServer
 import JobQueue
 import Postgres
+import ServiceHost
 import ServiceRuntime
 
 /// The appeals API under /v1: the portal (department API keys) registers application clocks and files
@@ -109,13 +110,14 @@ struct AppealsAPI: Sendable {
                     let row = try tx.query("""
                         INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) VALUES ($1, $2, $3, $4, $5)
                         ON CONFLICT (portal_application_id) DO UPDATE
-                        SET service_code = CASE WHEN applications.department = excluded.department THEN excluded.service_code ELSE applications.service_code END,
-                            office_code = CASE WHEN applications.department = excluded.department THEN excluded.office_code ELSE applications.office_code END,
-                            updated_at = now()
+                        SET service_code = excluded.service_code, office_code = excluded.office_code, updated_at = now()
+                        WHERE applications.department = excluded.department
+                          AND (cardinality($6::text[]) = 0 OR applications.office_code = ANY($6::text[]))
                         RETURNING department, citizen_id
-                        """, [id, key.department, body.serviceCode, body.officeCode, citizen]).first
+                        """, [id, key.department, body.serviceCode, body.officeCode, citizen, key.offices]).first
+                    // Another department's application, or another office's for an office key, is not updated and not returned.
                     guard try row?.decode(String.self, at: 0) == key.department else {
-                        throw AppealRefusal(403, "other_department", "application \(id) belongs to another department")
+                        throw AppealRefusal(404, "unknown_application", "no application \(id) for this API key")
                     }
                     guard try row?.decode(Int64.self, at: 1) == citizen else {
                         throw AppealRefusal(422, "other_citizen", "application \(id) belongs to another citizen", field: "portal_user_id")
@@ -152,8 +154,9 @@ struct AppealsAPI: Sendable {
         let id = try applicationID(request)
         return try pool.withConnection { connection in
             let key = try department(request, on: connection)
-            guard let application = try AppealableApplication.find(portalID: id, on: connection), application.department == key.department else {
-                throw HTTPError.notFound("no application \(id) for this department")
+            guard let application = try AppealableApplication.find(portalID: id, on: connection), application.department == key.department,
+                  key.covers(office: application.office) else {
+                throw HTTPError.notFound("no application \(id) for this API key")
             }
             let history = try connection.query("""
                 SELECT h.event, ap.appeal_number, h.actor, h.detail, h.at FROM application_history h LEFT JOIN appeals ap ON ap.id = h.appeal_id
@@ -185,15 +188,19 @@ struct AppealsAPI: Sendable {
         guard (1...4000).contains(grounds.count) else { throw HTTPError.unprocessable("the grounds of appeal are 1 to 4000 characters", field: "grounds") }
         if let relief = body.relief, relief.count > 2000 { throw HTTPError.unprocessable("relief is at most 2000 characters", field: "relief") }
         if let reason = body.delayReason, reason.count > 2000 { throw HTTPError.unprocessable("delay_reason is at most 2000 characters", field: "delay_reason") }
+        let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
-            let appeal = try refusing {
-                try desk.file(portalID: id, AppealsDesk.Filing(level: body.level, grounds: grounds, relief: body.relief, delayReason: body.delayReason, via: "api",
-                                                               isTest: key.kind == .test, actor: "api:" + key.prefix),
-                              department: key.department, now: now(), on: connection)
+            try IdempotentRequests.run(.department(key.department), key: idempotencyKey,
+                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/applications/\(id)/appeals"), on: connection) { connection in
+                let appeal = try refusing {
+                    try desk.file(portalID: id, AppealsDesk.Filing(level: body.level, grounds: grounds, relief: body.relief, delayReason: body.delayReason, via: "api",
+                                                                   isTest: key.kind == .test, actor: "api:" + key.prefix),
+                                  department: key.department, offices: key.offices, now: now(), on: connection)
+                }
+                logger.info("appeal filed", ["appeal.number": appeal.number, "appeal.level": String(appeal.level), "api_key.prefix": key.prefix])
+                return try Response.json(AppealView(appeal, today: CivilDate(now())), status: 201,
+                                         headers: [("Location", "/v1/applications/\(id)/appeals")])
             }
-            logger.info("appeal filed", ["appeal.number": appeal.number, "appeal.level": String(appeal.level), "api_key.prefix": key.prefix])
-            return try Response.json(AppealView(appeal, today: CivilDate(now())), status: 201,
-                                     headers: [("Location", "/v1/applications/\(id)/appeals")])
         }
     }
 
@@ -280,8 +287,9 @@ struct AppealsAPI: Sendable {
         let number = try request.parameter("number")
         return try pool.withConnection { connection in
             let key = try officer(request, on: connection)
-            guard let appeal = try Appeal.find(number: number, on: connection) else { throw HTTPError.notFound("no appeal \(number)") }
-            guard appeal.authority == key.authority else { throw HTTPError(status: 403, detail: "appeal \(number) is before another authority", type: "urn:dakiya:problem:forbidden") }
+            guard let appeal = try Appeal.find(number: number, on: connection), appeal.authority == key.authority else {
+                throw HTTPError.notFound("no appeal \(number) before you")
+            }
             return try Response.json(AppealView(appeal, today: CivilDate(now())))
         }
     }
@@ -292,12 +300,16 @@ struct AppealsAPI: Sendable {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(AdmissionBody.self, freeText: ["reasons"])
+        let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
-            let appeal = try refusing {
-                try desk.admit(number: number, officer: key.authority, admit: body.admit, reasons: cleaned(body.reasons), actor: "officer:" + key.prefix,
-                               now: now(), on: connection)
+            try IdempotentRequests.run(.officerKey(key.id), key: idempotencyKey,
+                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/admission"), on: connection) { connection in
+                let appeal = try refusing {
+                    try desk.admit(number: number, officer: key.authority, admit: body.admit, reasons: cleaned(body.reasons), actor: "officer:" + key.prefix,
+                                   now: now(), on: connection)
+                }
+                return try Response.json(AppealView(appeal, today: CivilDate(now())))
             }
-            return try Response.json(AppealView(appeal, today: CivilDate(now())))
         }
     }
 
@@ -310,11 +322,15 @@ struct AppealsAPI: Sendable {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(HearingBody.self)
+        let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
-            let appeal = try refusing {
-                try desk.scheduleHearing(number: number, officer: key.authority, at: body.hearingAt, actor: "officer:" + key.prefix, now: now(), on: connection)
+            try IdempotentRequests.run(.officerKey(key.id), key: idempotencyKey,
+                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/hearing"), on: connection) { connection in
+                let appeal = try refusing {
+                    try desk.scheduleHearing(number: number, officer: key.authority, at: body.hearingAt, actor: "officer:" + key.prefix, now: now(), on: connection)
+                }
+                return try Response.json(AppealView(appeal, today: CivilDate(now())))
             }
-            return try Response.json(AppealView(appeal, today: CivilDate(now())))
         }
     }
 
@@ -346,13 +362,17 @@ struct AppealsAPI: Sendable {
                                                 field: "order.content_base64", nameField: "order.file_name")
             order = AppealsDesk.OrderDocument(fileName: checked.fileName, bytes: checked.bytes)
         }
+        let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
-            let appeal = try refusing {
-                try desk.decide(number: number, officer: key.authority, allowed: body.decision == "allowed", reasons: cleaned(body.reasons),
-                                directedDays: body.directedDays, order: order, actor: "officer:" + key.prefix, now: now(), on: connection)
+            try IdempotentRequests.run(.officerKey(key.id), key: idempotencyKey,
+                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/decision"), on: connection) { connection in
+                let appeal = try refusing {
+                    try desk.decide(number: number, officer: key.authority, allowed: body.decision == "allowed", reasons: cleaned(body.reasons),
+                                    directedDays: body.directedDays, order: order, actor: "officer:" + key.prefix, now: now(), on: connection)
+                }
+                logger.info("appeal decided", ["appeal.number": number, "appeal.decision": body.decision, "officer_key.prefix": key.prefix])
+                return try Response.json(AppealView(appeal, today: CivilDate(now())))
             }
-            logger.info("appeal decided", ["appeal.number": number, "appeal.decision": body.decision, "officer_key.prefix": key.prefix])
-            return try Response.json(AppealView(appeal, today: CivilDate(now())))
         }
     }
 
@@ -373,13 +393,17 @@ struct AppealsAPI: Sendable {
         guard (body.officerRole == nil) == (body.officerOffice == nil) else {
             throw HTTPError.unprocessable("give both officer_role and officer_office, or neither (the designated officer)", field: "officer_office")
         }
+        let idempotencyKey = try IdempotentRequests.key(request, required: true)
         return try pool.withConnection { connection in
-            let penalized = body.officerRole.flatMap { role in body.officerOffice.map { Authority(role: role, office: $0) } }
-            let penalty = try refusing {
-                try desk.imposePenalty(number: number, officer: key.authority, on: penalized, amount: body.amount, reason: reason, actor: "officer:" + key.prefix,
-                                       now: now(), on: connection)
+            try IdempotentRequests.run(.officerKey(key.id), key: idempotencyKey,
+                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/penalties"), on: connection) { connection in
+                let penalized = body.officerRole.flatMap { role in body.officerOffice.map { Authority(role: role, office: $0) } }
+                let penalty = try refusing {
+                    try desk.imposePenalty(number: number, officer: key.authority, on: penalized, amount: body.amount, reason: reason, actor: "officer:" + key.prefix,
+                                           now: now(), on: connection)
+                }
+                return try Response.json(penalty, status: 201)
             }
-            return try Response.json(penalty, status: 201)
         }
     }
 

@@ -15,7 +15,7 @@ import Appeals
 ///                                             set the department's sender (and reply-to) address for emails
 ///     dakiya-admin department callback CODE URL
 ///                                             set the status-callback URL; prints a new signing secret once
-///     dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]…
+///     dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]… [--scope citizens]
 ///                                             create an API key; the secret is printed once, only its hash is kept
 ///     dakiya-admin key list                   list keys (prefix, kind, department, offices, state)
 ///     dakiya-admin key revoke PREFIX          revoke a key at once
@@ -103,7 +103,7 @@ struct DakiyaAdmin {
 
     static func usage() -> Never {
         print("usage: dakiya-admin migrate [--folder DIR] | dead-jobs QUEUE [LIMIT] | department add CODE NAME")
-        print("       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... | key list | key revoke PREFIX")
+        print("       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... [--scope citizens] | key list | key revoke PREFIX")
         print("       dakiya-admin catalogue import FILE|--sample | officer-key create --role ROLE --office CODE --name TEXT | officer-key revoke PREFIX")
         print("       dakiya-admin holiday add CALENDAR DATE NAME | extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]")
         print("       dakiya-admin auto-appeal STATE on|off | overdue")
@@ -113,7 +113,7 @@ struct DakiyaAdmin {
     static func keyCommand(_ arguments: [String], connection: Connection) throws {
         switch arguments.first {
         case "create":
-            var department: String?, label: String?, kind = APIKey.Kind.test, offices: [String] = []
+            var department: String?, label: String?, kind = APIKey.Kind.test, offices: [String] = [], scopes: [APIKey.Scope] = [.outcomes]
             var index = 1
             while index < arguments.count {
                 guard index + 1 < arguments.count else { throw UsageError(message: "\(arguments[index]) needs a value") }
@@ -122,6 +122,9 @@ struct DakiyaAdmin {
                 case "--department": department = value
                 case "--label": label = value
                 case "--office": offices.append(value)
+                case "--scope":
+                    guard let scope = APIKey.Scope(rawValue: value) else { throw UsageError(message: "--scope must be outcomes or citizens") }
+                    scopes.append(scope)
                 case "--kind":
                     guard let parsed = APIKey.Kind(rawValue: value) else { throw UsageError(message: "--kind must be test or live") }
                     kind = parsed
@@ -130,13 +133,14 @@ struct DakiyaAdmin {
                 index += 2
             }
             guard let department, let label else { throw UsageError(message: "key create needs --department and --label") }
-            let (secret, key) = try APIKeys.create(department: department, offices: offices, kind: kind, label: label, on: connection)
-            print("created \(key.kind.rawValue) key \(key.prefix) for \(department)\(offices.isEmpty ? "" : " offices " + offices.joined(separator: ","))")
+            let (secret, key) = try APIKeys.create(department: department, offices: offices, kind: kind, label: label, scopes: scopes, on: connection)
+            print("created \(key.kind.rawValue) key \(key.prefix) for \(department)\(offices.isEmpty ? "" : " offices " + offices.joined(separator: ","))"
+                  + " scopes " + key.scopes.map(\.rawValue).joined(separator: ","))
             print("secret (shown once, store it now): \(secret)")
         case "list":
             for key in try APIKeys.list(on: connection) {
                 let offices = key.offices.isEmpty ? "all offices" : key.offices.joined(separator: ",")
-                print("\(key.prefix)\t\(key.kind.rawValue)\t\(key.department)\t\(offices)\t\(key.revokedAt == nil ? "active" : "revoked")\t\(key.label)")
+                print("\(key.prefix)\t\(key.kind.rawValue)\t\(key.department)\t\(offices)\t\(key.scopes.map(\.rawValue).joined(separator: ","))\t\(key.revokedAt == nil ? "active" : "revoked")\t\(key.label)")
             }
         case "revoke" where arguments.count == 2:
             guard try APIKeys.revoke(prefix: arguments[1], on: connection) else { throw UsageError(message: "no active key \(arguments[1])") }

@@ -150,7 +150,10 @@ final class EmailSender: Sendable {
 
     func compose(_ context: Context, recipient: String, on connection: Connection) throws -> MailMessage {
         var attachment: MailMessage.Attachment?
-        if let documentID = context.documentID, let document = try connection.query("SELECT file_name, media_type, content FROM documents WHERE id = $1", [documentID]).first {
+        if context.documentID != nil, let document = try connection.query("""
+            SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content
+            FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+            """, [context.deliveryID]).first {
             attachment = MailMessage.Attachment(fileName: try document.decode(String.self, at: 0), mediaType: try document.decode(String.self, at: 1),
                                                 bytes: try document.decode(PostgresBytes.self, at: 2).bytes)
         }

@@ -47,11 +47,28 @@ struct PortalAPI: Sendable {
 
     // MARK: Citizens
 
+    /// A citizen's record as the portal sends it. Omitted fields keep their value; `null` removes a mobile or email.
     struct CitizenBody: Decodable {
-        var mobile: String?
-        var email: String?
+        var mobile: FieldChange<String> = .keep
+        var email: FieldChange<String> = .keep
         var language: String?
+        var languageIsNull = false
         var consents: [ConsentBody]?
+
+        enum CodingKeys: String, CodingKey { case mobile, email, language, consents }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func change(_ key: CodingKeys) throws -> FieldChange<String> {
+                guard container.contains(key) else { return .keep }
+                return try container.decodeNil(forKey: key) ? .clear : .set(try container.decode(String.self, forKey: key))
+            }
+            mobile = try change(.mobile)
+            email = try change(.email)
+            languageIsNull = container.contains(.language) ? try container.decodeNil(forKey: .language) : false
+            language = try container.decodeIfPresent(String.self, forKey: .language)
+            consents = try container.decodeIfPresent([ConsentBody].self, forKey: .consents)
+        }
     }
 
     struct ConsentBody: Decodable {
@@ -71,25 +88,38 @@ struct PortalAPI: Sendable {
         enum CodingKeys: String, CodingKey { case portalUserID = "portal_user_id", mobile, email, language, consents }
     }
 
+    /// Creates or changes a citizen's record. Contact details and consents are the citizen's, kept by the portal:
+    /// only a key with the `citizens` scope may write them (403 otherwise, and nothing changes).
     func putCitizen(_ request: Request) throws -> Response {
         try pool.withConnection { connection in
-            _ = try authenticate(request, on: connection)
-            let portalUserID = try request.parameter("portalUserId").trimmingCharacters(in: .whitespaces)
-            guard (1...128).contains(portalUserID.count) else { throw HTTPError.badRequest("portalUserId must be 1 to 128 characters", field: "portalUserId") }
+            let key = try authenticate(request, on: connection)
+            guard key.keepsCitizens else {
+                throw HTTPError(status: 403, detail: "this API key may not change citizens' records: their contact details and consents are kept by the portal's key (scope citizens)",
+                                type: "urn:dakiya:problem:forbidden")
+            }
+            let portalUserID = try request.parameter("portalUserId")
+            guard (1...128).contains(portalUserID.count), portalUserID == portalUserID.trimmingCharacters(in: .whitespaces) else {
+                throw HTTPError.badRequest("portalUserId must be 1 to 128 characters without leading or trailing spaces", field: "portalUserId")
+            }
             let body = try request.decodeJSON(CitizenBody.self)
             var problems: [FieldProblem] = []
-            var mobile: String?
-            if let raw = body.mobile {
-                mobile = Normalization.mobile(raw)
-                if mobile == nil { problems.append(FieldProblem(field: "mobile", detail: "mobile must be a phone number in E.164 form, e.g. +919876543210")) }
+            func normalized(_ change: FieldChange<String>, field: String, _ normalize: (String) -> String?, detail: String) -> FieldChange<String> {
+                guard case .set(let raw) = change else { return change }
+                guard let value = normalize(raw) else {
+                    problems.append(FieldProblem(field: field, detail: detail))
+                    return .keep
+                }
+                return .set(value)
             }
-            var email: String?
-            if let raw = body.email {
-                email = Normalization.email(raw)
-                if email == nil { problems.append(FieldProblem(field: "email", detail: "email is not a valid address")) }
+            let mobile = normalized(body.mobile, field: "mobile", Normalization.mobile, detail: "mobile must be a phone number in E.164 form, e.g. +919876543210")
+            let email = normalized(body.email, field: "email", Normalization.email, detail: "email is not a valid address")
+            var language: Language?
+            if body.languageIsNull {
+                problems.append(FieldProblem(field: "language", detail: "language cannot be removed; send one of en, mr, hi, te or leave it out"))
+            } else if let raw = body.language {
+                language = Language(rawValue: raw)
+                if language == nil { problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te")) }
             }
-            let language = Language(rawValue: body.language ?? "mr")
-            if language == nil { problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te")) }
             var consents: [Consent] = []
             for (index, consent) in (body.consents ?? []).enumerated() {
                 guard let channel = Channel(rawValue: consent.channel) else {
@@ -106,8 +136,9 @@ struct PortalAPI: Sendable {
             if !problems.isEmpty {
                 throw HTTPError(status: 422, detail: problems.map(\.detail).joined(separator: "; "), type: "urn:dakiya:problem:invalid-field", errors: problems)
             }
-            let citizen = try Citizens.put(portalUserID: portalUserID, mobile: mobile, email: email, language: language ?? .mr,
-                                           consents: consents, on: connection)
+            let citizen = try Citizens.put(portalUserID: portalUserID, mobile: mobile, email: email, language: language, consents: consents,
+                                           by: key.id, on: connection)
+            logger.info("citizen written", ["api_key.prefix": key.prefix])
             return try Response.json(CitizenResponse(portalUserID: citizen.portalUserID, mobile: citizen.mobile, email: citizen.email,
                                                      language: citizen.language.rawValue, consents: citizen.consents))
         }
@@ -149,7 +180,9 @@ struct PortalAPI: Sendable {
         guard (1...128).contains(applicationID.count) else { throw HTTPError.badRequest("applicationId must be 1 to 128 characters", field: "applicationId") }
         return try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
-            let (outcome, requestHash) = try readOutcome(request)
+            let (outcome, bodyHash) = try readOutcome(request)
+            // The key's scope is the department; what it fingerprints is the whole request: method, path and body.
+            let requestHash = SHA256.hash(Array("POST /v1/applications/\(applicationID)/outcome\n".utf8) + bodyHash)
             guard key.covers(office: outcome.office) else {
                 throw HTTPError(status: 403, detail: "this API key does not cover office \(outcome.office)", type: "urn:dakiya:problem:forbidden")
             }
@@ -170,14 +203,17 @@ struct PortalAPI: Sendable {
                 return response
             }
             // The key was used before (a concurrent request with it waited for that one to commit): replay its answer.
-            let stored = try required(try connection.query("SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE department = $1 AND key = $2",
-                                                           [key.department, idempotencyKey]).first)
+            let stored = try required(try connection.query("""
+                SELECT request_hash, response_status, response_body, response_location FROM idempotency_keys WHERE department = $1 AND key = $2
+                """, [key.department, idempotencyKey]).first)
             guard try stored.decode(PostgresBytes.self, at: 0).bytes == requestHash else {
-                throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request body",
+                throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request (another application, or another body)",
                                 type: "urn:dakiya:problem:idempotency-conflict")
             }
+            var headers = [("Idempotent-Replayed", "true")]
+            if let location = try stored.decode(String?.self, at: 3) { headers.append(("Location", location)) }
             return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
-                            contentType: "application/json", headers: [("Idempotent-Replayed", "true")])
+                            contentType: "application/json", headers: headers)
         }
     }
 
@@ -282,14 +318,17 @@ struct PortalAPI: Sendable {
             let row = try required(try connection.query(Self.acceptStatement, [
                 applicationID, key.department, outcome.service, outcome.office, outcome.citizen, deliveryID, key.id, key.kind == .test,
                 outcome.decision, outcome.reasons, idempotencyKey, outcome.language?.rawValue, PostgresBytes(requestHash), response.status,
-                String(decoding: response.body, as: UTF8.self), documentID, outcome.channels?.map(\.rawValue),
+                String(decoding: response.body, as: UTF8.self), documentID, outcome.channels?.map(\.rawValue), key.offices,
+                response.headers.first { $0.0 == "Location" }?.1, outcome.certificate?.fileName,
             ]).first)
             return try row.decode(String.self, at: 0) == "accepted"
         } catch let error as PostgresError where error.sqlState == "DKU01" {
             throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
                                           type: "urn:dakiya:problem:unknown-citizen")
         } catch let error as PostgresError where error.sqlState == "DKD01" {
-            throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
+            // Another department's application, or another office's for a key limited to some offices: the same answer
+            // as an application that does not exist, so ids outside the key's scope cannot be probed.
+            throw HTTPError.notFound("no application \(applicationID) for this API key")
         } catch let error as PostgresError where error.sqlState == "DKC01" {
             throw HTTPError.unprocessable("application \(applicationID) belongs to another citizen", field: "citizen")
         }
@@ -300,25 +339,25 @@ struct PortalAPI: Sendable {
     static let acceptStatement = """
         WITH c AS (SELECT id, language FROM citizens WHERE portal_user_id = $5),
         idem AS (
-            INSERT INTO idempotency_keys (department, key, request_hash, response_status, response_body)
-            VALUES ($2, $11, $13, $14, $15) ON CONFLICT DO NOTHING RETURNING 1),
+            INSERT INTO idempotency_keys (department, key, request_hash, response_status, response_body, response_location)
+            VALUES ($2, $11, $13, $14, $15, $19) ON CONFLICT DO NOTHING RETURNING 1),
         app AS (
             INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
             SELECT $1, $2, $3, $4, c.id FROM c WHERE EXISTS (SELECT 1 FROM idem)
             ON CONFLICT (portal_application_id) DO UPDATE
-            SET service_code = CASE WHEN applications.department = excluded.department THEN excluded.service_code ELSE applications.service_code END,
-                office_code = CASE WHEN applications.department = excluded.department THEN excluded.office_code ELSE applications.office_code END,
-                updated_at = now()
+            SET service_code = excluded.service_code, office_code = excluded.office_code, updated_at = now()
+            WHERE applications.department = excluded.department AND (cardinality($18::text[]) = 0 OR applications.office_code = ANY($18::text[]))
             RETURNING id, department, citizen_id),
         d AS (
-            INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id, requested_channels, idempotency_key)
-            SELECT $6, app.id, $7, $8, $9, $10::text[], coalesce($12, c.language), $16, $17::text[], $11
-            FROM app, c WHERE app.department = $2 AND app.citizen_id = c.id
+            INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id, requested_channels, idempotency_key,
+                                    document_file_name)
+            SELECT $6, app.id, $7, $8, $9, $10::text[], coalesce($12, c.language), $16, $17::text[], $11, $20
+            FROM app, c WHERE app.citizen_id = c.id
             RETURNING jsonb_build_object('delivery_id', id) AS payload, 'delivery:' || id AS unique_key),
         \(JobQueue.enqueueClauses("job", queue: "dispatcher", kind: DeliveryJobs.requested, priority: 1, from: "d"))
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'
                     WHEN NOT EXISTS (SELECT 1 FROM c) THEN dakiya_refuse('DKU01')
-                    WHEN (SELECT department FROM app) <> $2 THEN dakiya_refuse('DKD01')
+                    WHEN NOT EXISTS (SELECT 1 FROM app) THEN dakiya_refuse('DKD01')
                     WHEN NOT EXISTS (SELECT 1 FROM d) THEN dakiya_refuse('DKC01')
                     ELSE 'accepted' END,
                (SELECT count(*) FROM job_notified)
@@ -330,8 +369,8 @@ struct PortalAPI: Sendable {
         try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             guard let id = UUID(uuidString: try request.parameter("id")),
-                  let view = try DeliveryStatus.find(id: id, department: key.department, on: connection) else {
-                throw HTTPError.notFound("no delivery with this id for your department")
+                  let view = try DeliveryStatus.find(id: id, department: key.department, offices: key.offices, on: connection) else {
+                throw HTTPError.notFound("no delivery with this id for this API key")
             }
             return try Response.json(view)
         }
@@ -341,11 +380,10 @@ struct PortalAPI: Sendable {
         try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             let applicationID = Normalization.applicationID(try request.parameter("applicationId"))
-            guard let row = try connection.query("SELECT id, department FROM applications WHERE portal_application_id = $1", [applicationID]).first else {
-                throw HTTPError.notFound("no application \(applicationID)")
-            }
-            guard try row.decode(String.self, at: 1) == key.department else {
-                throw HTTPError(status: 403, detail: "application \(applicationID) belongs to another department", type: "urn:dakiya:problem:forbidden")
+            // Another department's application, or another office's for an office key, is answered as one that does not exist.
+            guard let row = try connection.query("SELECT id, department, office_code FROM applications WHERE portal_application_id = $1", [applicationID]).first,
+                  try row.decode(String.self, at: 1) == key.department, key.covers(office: try row.decode(String.self, at: 2)) else {
+                throw HTTPError.notFound("no application \(applicationID) for this API key")
             }
             struct Listing: Encodable { var applicationID: String; var deliveries: [DeliveryView]
                 enum CodingKeys: String, CodingKey { case applicationID = "application_id", deliveries } }
@@ -393,20 +431,26 @@ struct PortalAPI: Sendable {
         try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             let portalUserID = try request.parameter("portalUserId")
-            guard try connection.query("SELECT 1 FROM citizens WHERE portal_user_id = $1", [portalUserID]).count == 1 else {
-                throw HTTPError.notFound("no citizen \(portalUserID)")
+            // A citizen is in a key's scope when the key keeps citizens' records, or when the citizen has an application
+            // the key may read; otherwise the answer is the same as for a citizen who does not exist.
+            guard try connection.query("""
+                SELECT 1 FROM citizens c WHERE c.portal_user_id = $1 AND ($2 OR EXISTS (
+                    SELECT 1 FROM applications a WHERE a.citizen_id = c.id AND a.department = $3
+                      AND (cardinality($4::text[]) = 0 OR a.office_code = ANY($4::text[]))))
+                """, [portalUserID, key.keepsCitizens, key.department, key.offices]).count == 1 else {
+                throw HTTPError.notFound("no citizen \(portalUserID) for this API key")
             }
             let expires = now() + linkLifetime
             let items = try connection.query("""
                 SELECT d.id, a.portal_application_id, a.service_code, a.office_code, d.decision, d.reasons, ca.delivered_at, ca.read_at,
-                       doc.file_name, doc.size
+                       coalesce(d.document_file_name, doc.file_name), doc.size
                 FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
                 JOIN channel_attempts ca ON ca.delivery_id = d.id AND ca.channel = 'portal' AND ca.state IN ('delivered', 'read')
                 LEFT JOIN documents doc ON doc.id = d.document_id
-                WHERE c.portal_user_id = $1 AND a.department = $2
+                WHERE c.portal_user_id = $1 AND a.department = $2 AND (cardinality($3::text[]) = 0 OR a.office_code = ANY($3::text[]))
                 ORDER BY ca.delivered_at DESC, d.id
                 LIMIT 200
-                """, [portalUserID, key.department]).rows.map { row -> InboxItem in
+                """, [portalUserID, key.department, key.offices]).rows.map { row -> InboxItem in
                 let id = try row.decode(UUID.self, at: 0)
                 var certificate: InboxItem.Certificate?
                 if let fileName = try row.decode(String?.self, at: 8) {
@@ -443,7 +487,7 @@ struct PortalAPI: Sendable {
         }
         return try pool.withConnection { connection in
             guard let row = try connection.query("""
-                SELECT doc.file_name, doc.media_type, doc.content, doc.purged_at IS NOT NULL
+                SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content, doc.purged_at IS NOT NULL
                 FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
                 """, [deliveryID]).first else { throw HTTPError.notFound("no such document") }
             guard try !row.decode(Bool.self, at: 3) else {

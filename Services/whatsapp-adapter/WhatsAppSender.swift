@@ -13,7 +13,7 @@ struct WhatsAppSettings: Sendable {
     var accessToken: String
     var appSecret: String
     var verifyToken: String
-    /// Where deliveries made with test keys go; nil: they are not sent (recorded as sent to the test sink).
+    /// Where deliveries made with test keys go; nil: they are not sent (the attempt is skipped, saying why).
     var testGraphURL: String?
     /// Messages per second for this sender number (Meta's default tier is 80, up to 1,000).
     var messagesPerSecond = 80.0
@@ -165,7 +165,11 @@ final class WhatsAppSender: Sendable {
                         continue
                     }
                     guard let base = context.isTest ? settings.testGraphURL : settings.graphURL else {
-                        handedOver.append((context.attemptID, "test-sink:attempt-\(context.attemptID)"))
+                        // A test key's delivery with no test endpoint: nothing is sent, and the attempt says so and settles,
+                        // so the delivery ends like a real one instead of waiting for a webhook that will never come.
+                        try settle(context, state: "skipped", code: "test_key_no_test_endpoint",
+                                   text: "made with a test API key and no test WhatsApp endpoint is set (DAKIYA_WHATSAPP_TEST_GRAPH_URL): nothing was sent",
+                                   on: connection)
                         continue
                     }
                     if let wait = pacer(for: from).takePair(mobile) { throw JobError.snooze(wait, "pair limit for this citizen") }
@@ -223,7 +227,7 @@ final class WhatsAppSender: Sendable {
         let request = try job.decodePayload(Conversation.Resend.self)
         let from = request.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
         try pool.withConnection { connection in
-            guard let row = try connection.query("SELECT d.document_id, doc.file_name FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1",
+            guard let row = try connection.query("SELECT d.document_id, coalesce(d.document_file_name, doc.file_name) FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1",
                                                  [request.deliveryID]).first else { throw JobError.permanent("delivery not found") }
             let mediaID = try mediaID(for: try row.decode(Int64.self, at: 0), from: from, base: settings.graphURL, on: connection)
             let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(request.to)),\"type\":\"document\","
@@ -340,7 +344,10 @@ final class WhatsAppSender: Sendable {
         var components: [String] = []
         if template.documentHeader, let documentID = context.documentID {
             let mediaID = try mediaID(for: documentID, from: from ?? settings.phoneNumberID, base: base, on: connection)
-            let fileName = try connection.query("SELECT file_name FROM documents WHERE id = $1", [documentID]).first?.decode(String.self, at: 0) ?? "certificate.pdf"
+            // The name the department gave this delivery's certificate (the same bytes may have gone out under another name).
+            let fileName = try connection.query("""
+                SELECT coalesce(d.document_file_name, doc.file_name) FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+                """, [context.deliveryID]).first?.decode(String.self, at: 0) ?? "certificate.pdf"
             components.append("{\"type\":\"header\",\"parameters\":[{\"type\":\"document\",\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(fileName))}}]}")
         }
         components.append("{\"type\":\"body\",\"parameters\":[" + values.map { "{\"type\":\"text\",\"text\":\(JSONText.quoted(Self.cleanParameter($0)))}" }.joined(separator: ",") + "]}")
@@ -373,11 +380,13 @@ final class WhatsAppSender: Sendable {
         return trimmed.isEmpty ? "-" : String(trimmed.prefix(1000))
     }
 
-    /// The media id of a document uploaded from `from` (media ids belong to the number that uploaded them).
+    /// The media id of a document uploaded from `from` to the Graph endpoint `base` (media ids belong to the number
+    /// and the endpoint that received the upload: a test endpoint's id is never sent live).
     func mediaID(for documentID: Int64, from: String, base: String, on connection: Connection) throws -> String {
         if let cached = try connection.query("""
-            SELECT media_id FROM whatsapp_media WHERE document_id = $1 AND phone_number_id = $2 AND uploaded_at > now() - interval '29 days'
-            """, [documentID, from]).first {
+            SELECT media_id FROM whatsapp_media
+            WHERE document_id = $1 AND graph_url = $3 AND phone_number_id = $2 AND uploaded_at > now() - interval '29 days'
+            """, [documentID, from, base]).first {
             return try cached.decode(String.self, at: 0)
         }
         guard let document = try connection.query("SELECT file_name, media_type, content FROM documents WHERE id = $1 AND purged_at IS NULL", [documentID]).first else {
@@ -395,9 +404,9 @@ final class WhatsAppSender: Sendable {
         struct Uploaded: Decodable { var id: String }
         guard response.status == 200, let uploaded = try? JSONDecoder().decode(Uploaded.self, from: Data(response.body)) else { throw Self.graphError(response) }
         try connection.query("""
-            INSERT INTO whatsapp_media (document_id, phone_number_id, media_id) VALUES ($1, $2, $3)
-            ON CONFLICT (document_id, phone_number_id) DO UPDATE SET media_id = excluded.media_id, uploaded_at = now()
-            """, [documentID, from, uploaded.id])
+            INSERT INTO whatsapp_media (document_id, phone_number_id, media_id, graph_url) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (document_id, graph_url, phone_number_id) DO UPDATE SET media_id = excluded.media_id, uploaded_at = now()
+            """, [documentID, from, uploaded.id, base])
         return uploaded.id
     }
 

@@ -66,12 +66,15 @@ package struct AppealsDesk: Sendable {
         return ClockView(kind: "time_limit", startedOn: started, timeLimitDays: rule.timeLimitDays, dayUnit: rule.unit.rawValue, dueOn: due, state: "running")
     }
 
-    /// The clocks of an application, with "met" shown as soon as the outcome is recorded.
+    /// The clocks of an application, with "met" shown as soon as an outcome is recorded on or before the due day.
+    /// An outcome after the due day does not meet the time limit: the clock lapses (the sweep tells the citizen and
+    /// their appeal rights from the lapse stand).
     package func clocks(applicationID: Int64, on connection: Connection) throws -> [ClockView] {
         try connection.query("""
             SELECT ac.kind, ac.started_on, ac.time_limit_days, ac.day_unit, ac.due_on,
                    CASE WHEN ac.state = 'running' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.application_id = ac.application_id
-                        AND d.decision IN ('approved', 'rejected') AND (ac.kind = 'time_limit' OR (d.decision = 'approved' AND d.created_at >= ac.created_at)))
+                        AND d.decision IN ('approved', 'rejected') AND (ac.kind = 'time_limit' OR (d.decision = 'approved' AND d.created_at >= ac.created_at))
+                        AND (d.created_at AT TIME ZONE 'Asia/Kolkata')::date <= ac.due_on)
                         THEN 'met' ELSE ac.state END
             FROM application_clocks ac WHERE ac.application_id = $1 ORDER BY ac.id
             """, [applicationID]).rows.map { row in
@@ -198,13 +201,16 @@ package struct AppealsDesk: Sendable {
 
     /// Files an appeal: one appeal per application and level (a concurrent second filing is 409), an
     /// appeal number, the decision deadline, a history row and the acknowledgement on every channel.
-    package func file(portalID: String, _ filing: Filing, department: String? = nil, mobile: String? = nil, now: Date, on connection: Connection) throws -> Appeal {
+    /// `department` and `offices` limit the filing to an API key's scope (empty offices: every office); an application
+    /// outside it is answered like one that does not exist.
+    package func file(portalID: String, _ filing: Filing, department: String? = nil, offices: [String] = [], mobile: String? = nil, now: Date,
+                      on connection: Connection) throws -> Appeal {
         try connection.transaction { tx in
             guard let application = try AppealableApplication.find(portalID: portalID, on: tx, lock: true) else {
                 throw AppealRefusal(404, "unknown_application", "no application \(portalID)")
             }
-            if let department, application.department != department {
-                throw AppealRefusal(403, "other_department", "application \(portalID) belongs to another department")
+            if let department, application.department != department || !(offices.isEmpty || offices.contains(application.office)) {
+                throw AppealRefusal(404, "unknown_application", "no application \(portalID) for this API key")
             }
             if let mobile, application.citizenMobile != mobile {
                 throw AppealRefusal(404, "unknown_application", "no application \(portalID) for this number")
@@ -254,11 +260,12 @@ package struct AppealsDesk: Sendable {
 
     // MARK: The authority's steps
 
-    /// Loads an open appeal for `officer`, locked: 404 unknown, 403 another office or role, 409 closed.
+    /// Loads an open appeal for `officer`, locked: 404 unknown or before another authority (one answer, so numbers
+    /// cannot be probed), 409 closed.
     func openAppeal(_ number: String, for officer: Authority, on tx: Connection) throws -> Appeal {
         guard let appeal = try Appeal.find(number: number, on: tx, lock: true) else { throw AppealRefusal(404, "unknown_appeal", "no appeal \(number)") }
         guard appeal.authority == officer else {
-            throw AppealRefusal(403, "not_your_appeal", "appeal \(number) is before \(appeal.authority.role) at \(appeal.authority.office)")
+            throw AppealRefusal(404, "unknown_appeal", "no appeal \(number) before you")
         }
         guard appeal.isOpen else { throw AppealRefusal(409, "appeal_closed", "appeal \(number) is closed (\(appeal.status))") }
         return appeal
@@ -388,7 +395,7 @@ package struct AppealsDesk: Sendable {
         try connection.transaction { tx in
             guard let appeal = try Appeal.find(number: number, on: tx, lock: true) else { throw AppealRefusal(404, "unknown_appeal", "no appeal \(number)") }
             guard appeal.authority == officer else {
-                throw AppealRefusal(403, "not_your_appeal", "appeal \(number) is before \(appeal.authority.role) at \(appeal.authority.office)")
+                throw AppealRefusal(404, "unknown_appeal", "no appeal \(number) before you")
             }
             guard !["awaiting_admission", "not_admitted"].contains(appeal.status) else {
                 throw AppealRefusal(409, "not_admitted", "appeal \(number) has not been admitted")
@@ -456,11 +463,13 @@ package struct AppealsDesk: Sendable {
             try tx.query("UPDATE application_clocks SET due_on = $2::date WHERE id = $1", [clockID, due])
             if due >= today { report.extended += 1; return }
         }
+        // Only an outcome recorded on or before the due day (in IST) meets the time limit; a later one is late.
         let outcome = try tx.query("""
             SELECT 1 FROM deliveries WHERE application_id = $1 AND decision IN ('approved', 'rejected')
               AND ($2 = 'time_limit' OR (decision = 'approved' AND created_at >= $3))
+              AND (created_at AT TIME ZONE 'Asia/Kolkata')::date <= $4::date
             LIMIT 1
-            """, [applicationID, kind, try row.decode(Date.self, at: 8)]).first
+            """, [applicationID, kind, try row.decode(Date.self, at: 8), due]).first
         if outcome != nil {
             try tx.query("UPDATE application_clocks SET state = 'met' WHERE id = $1", [clockID])
             try ApplicationHistory.record(applicationID: applicationID, appealID: try row.decode(Int64?.self, at: 6), event: "time_limit_met", actor: "appeals-service",

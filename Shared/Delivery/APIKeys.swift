@@ -6,6 +6,10 @@ import Postgres
 package struct APIKey: Sendable, Equatable {
     package enum Kind: String, Sendable, CaseIterable { case test, live }
 
+    /// What a key may do. Every key posts outcomes and reads its own deliveries; only the portal's key (the
+    /// keeper of citizens' records) registers citizens and changes their contact details, language and consents.
+    package enum Scope: String, Sendable, CaseIterable { case outcomes, citizens }
+
     package var id: Int64
     /// The public part, e.g. `dk_live_7fq2m9xa`: names the key in lists and logs.
     package var prefix: String
@@ -14,11 +18,15 @@ package struct APIKey: Sendable, Equatable {
     /// Empty means every office of the department.
     package var offices: [String]
     package var label: String
+    package var scopes: [Scope] = [.outcomes]
     package var createdAt: Date
     package var revokedAt: Date?
 
     /// True when this key may act for `office` of its department.
     package func covers(office: String) -> Bool { offices.isEmpty || offices.contains(office) }
+
+    /// True when this key may register citizens and change their records.
+    package var keepsCitizens: Bool { scopes.contains(.citizens) }
 }
 
 /// Why a key was refused.
@@ -42,20 +50,21 @@ package enum APIKeyFailure: Error, Equatable, Sendable {
 /// Creating, checking, listing and revoking API keys.
 package enum APIKeys {
     /// Creates a key and returns the full secret (shown once) with the stored record.
-    package static func create(department: String, offices: [String] = [], kind: APIKey.Kind, label: String,
+    package static func create(department: String, offices: [String] = [], kind: APIKey.Kind, label: String, scopes: [APIKey.Scope] = [.outcomes],
                                on connection: Connection) throws -> (secret: String, key: APIKey) {
+        let scopes = APIKey.Scope.allCases.filter { scopes.contains($0) || $0 == .outcomes }
         let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
         let prefixBytes = try SecureRandom.bytes(8)
         let prefix = "dk_\(kind.rawValue)_" + String(prefixBytes.map { alphabet[Int($0) % alphabet.count] })
         let secret = prefix + "_" + (try SecureRandom.token(byteCount: 32))
         let row = try connection.query("""
-            INSERT INTO api_keys (prefix, secret_hash, kind, department, offices, label)
-            VALUES ($1, $2, $3, $4, $5::text[], $6)
+            INSERT INTO api_keys (prefix, secret_hash, kind, department, offices, label, scopes)
+            VALUES ($1, $2, $3, $4, $5::text[], $6, $7::text[])
             RETURNING id, created_at
-            """, [prefix, PostgresBytes(SHA256.hash(Array(secret.utf8))), kind.rawValue, department, offices, label])
+            """, [prefix, PostgresBytes(SHA256.hash(Array(secret.utf8))), kind.rawValue, department, offices, label, scopes.map(\.rawValue)])
         guard let row = row.first else { throw PostgresError(.protocolViolation, "INSERT returned no row") }
         let key = APIKey(id: try row.decode(Int64.self, at: 0), prefix: prefix, kind: kind, department: department,
-                         offices: offices, label: label, createdAt: try row.decode(Date.self, at: 1), revokedAt: nil)
+                         offices: offices, label: label, scopes: scopes, createdAt: try row.decode(Date.self, at: 1), revokedAt: nil)
         return (secret, key)
     }
 
@@ -82,7 +91,7 @@ package enum APIKeys {
 
     /// Every key, newest first (secrets are not stored, so none is shown).
     package static func list(on connection: Connection) throws -> [APIKey] {
-        try connection.query("SELECT id, prefix, kind, department, offices, label, created_at, revoked_at, secret_hash FROM api_keys ORDER BY id DESC")
+        try connection.query("SELECT id, prefix, kind, department, offices, label, scopes, created_at, revoked_at, secret_hash FROM api_keys ORDER BY id DESC")
             .rows.map(decode)
     }
 
@@ -92,7 +101,7 @@ package enum APIKeys {
     }
 
     static let lookup = Statement("dakiya_api_key_lookup", """
-        SELECT id, prefix, kind, department, offices, label, created_at, revoked_at, secret_hash,
+        SELECT id, prefix, kind, department, offices, label, scopes, created_at, revoked_at, secret_hash,
                coalesce(last_used_at < now() - interval '1 minute', true) AS stale_use
         FROM api_keys WHERE prefix = $1
         """)
@@ -101,7 +110,8 @@ package enum APIKeys {
         APIKey(id: try row.decode(Int64.self, "id"), prefix: try row.decode(String.self, "prefix"),
                kind: APIKey.Kind(rawValue: try row.decode(String.self, "kind")) ?? .test,
                department: try row.decode(String.self, "department"), offices: try row.decode([String].self, "offices"),
-               label: try row.decode(String.self, "label"), createdAt: try row.decode(Date.self, "created_at"),
+               label: try row.decode(String.self, "label"), scopes: try row.decode([String].self, "scopes").compactMap(APIKey.Scope.init(rawValue:)),
+               createdAt: try row.decode(Date.self, "created_at"),
                revokedAt: try row.decode(Date?.self, "revoked_at"))
     }
 }

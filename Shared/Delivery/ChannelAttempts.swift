@@ -4,7 +4,7 @@ import Postgres
 
 /// Writes a channel adapter's final word on an attempt, shared by every channel.
 package enum ChannelAttempts {
-    /// Moves the attempt forward to `state` (sent or failed; never backwards) and tells the dispatcher, in one
+    /// Moves the attempt forward to `state` (sent, failed or skipped; never backwards) and tells the dispatcher, in one
     /// transaction, so the aggregate status, the fallback and the portal's event follow.
     package static func finish(attemptID: Int64, deliveryID: UUID, state: String, providerID: String? = nil, failureKind: String? = nil,
                                code: String? = nil, text: String? = nil, queue: JobQueue, on connection: Connection) throws {
@@ -13,7 +13,8 @@ package enum ChannelAttempts {
                 UPDATE channel_attempts SET state = $2, provider_message_id = coalesce($3, provider_message_id), failure_kind = $4,
                        error_code = $5, error_text = $6, updated_at = now(),
                        sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
-                       failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END
+                       failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
+                       skip_reason = CASE WHEN $2 = 'skipped' THEN $5 ELSE skip_reason END
                 WHERE id = $1 AND channel_state_rank(state) < channel_state_rank($2)
                 """, [attemptID, state, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
             try DeliveryJobs.announceSettled(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)

@@ -53,30 +53,72 @@ package struct Citizen: Sendable, Equatable {
     package func consent(for channel: Channel) -> Consent? { consents.first { $0.channel == channel } }
 }
 
+/// A change to one field of a citizen's record: an omitted field keeps its value, never a silent wipe.
+package enum FieldChange<Value: Sendable & Equatable>: Sendable, Equatable {
+    case keep
+    case set(Value)
+    case clear
+}
+
 /// Reading and writing citizens and their consent history.
 package enum Citizens {
-    /// Creates or replaces a citizen's contact details and language, and appends `consents` to the history.
-    package static func put(portalUserID: String, mobile: String?, email: String?, language: Language, consents: [Consent],
-                            on connection: Connection) throws -> Citizen {
+    /// Creates a citizen or changes the fields given (`.keep` leaves a field as it is; `.clear` removes a mobile or
+    /// email), appends `consents` to the history, and records which API key made the change and which fields it
+    /// changed. A new citizen's language is Marathi unless given.
+    package static func put(portalUserID: String, mobile: FieldChange<String>, email: FieldChange<String>, language: Language?, consents: [Consent],
+                            by apiKeyID: Int64?, on connection: Connection) throws -> Citizen {
         try connection.transaction { tx in
-            let row = try tx.query("""
-                INSERT INTO citizens (portal_user_id, mobile, email, language) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (portal_user_id) DO UPDATE
-                SET mobile = excluded.mobile, email = excluded.email, language = excluded.language, updated_at = now()
-                RETURNING id
-                """, [portalUserID, mobile, email, language.rawValue]).first
-            let id = try row?.decode(Int64.self, at: 0) ?? 0
+            func value(_ change: FieldChange<String>, old: String?) -> String? {
+                switch change {
+                case .keep: old
+                case .set(let new): new
+                case .clear: nil
+                }
+            }
+            let existing = try tx.query("SELECT id, mobile, email, language FROM citizens WHERE portal_user_id = $1 FOR UPDATE", [portalUserID]).first
+            let id: Int64
+            var changed: [String] = []
+            if let existing {
+                id = try existing.decode(Int64.self, at: 0)
+                let oldMobile = try existing.decode(String?.self, at: 1), oldEmail = try existing.decode(String?.self, at: 2)
+                let oldLanguage = try existing.decode(String.self, at: 3)
+                let newMobile = value(mobile, old: oldMobile), newEmail = value(email, old: oldEmail)
+                let newLanguage = language?.rawValue ?? oldLanguage
+                if newMobile != oldMobile { changed.append("mobile") }
+                if newEmail != oldEmail { changed.append("email") }
+                if newLanguage != oldLanguage { changed.append("language") }
+                if !changed.isEmpty {
+                    try tx.query("UPDATE citizens SET mobile = $2, email = $3, language = $4, updated_at = now(), updated_by_key = $5 WHERE id = $1",
+                                 [id, newMobile, newEmail, newLanguage, apiKeyID])
+                }
+            } else {
+                let newMobile = value(mobile, old: nil), newEmail = value(email, old: nil)
+                changed = [newMobile.map { _ in "mobile" }, newEmail.map { _ in "email" }, "language"].compactMap { $0 }
+                id = try required(try tx.query("""
+                    INSERT INTO citizens (portal_user_id, mobile, email, language, updated_by_key) VALUES ($1, $2, $3, $4, $5) RETURNING id
+                    """, [portalUserID, newMobile, newEmail, (language ?? .mr).rawValue, apiKeyID]).first).decode(Int64.self, at: 0)
+            }
             if !consents.isEmpty {
+                changed.append("consents")
                 try tx.query("""
-                    INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at)
-                    SELECT $1, * FROM unnest($2::text[], $3::boolean[], $4::text[], $5::timestamptz[])
-                    """, [id, consents.map(\.channel.rawValue), consents.map(\.granted), consents.map(\.source), consents.map(\.recordedAt)])
+                    INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at, api_key_id)
+                    SELECT $1, *, $6 FROM unnest($2::text[], $3::boolean[], $4::text[], $5::timestamptz[])
+                    """, [id, consents.map(\.channel.rawValue), consents.map(\.granted), consents.map(\.source), consents.map(\.recordedAt), apiKeyID])
+            }
+            if !changed.isEmpty || existing == nil {
+                try tx.query("INSERT INTO citizen_changes (citizen_id, api_key_id, fields, created) VALUES ($1, $2, $3::text[], $4)",
+                             [id, apiKeyID, changed, existing == nil])
             }
             guard let citizen = try find(portalUserID: portalUserID, on: tx) else {
                 throw PostgresError(.protocolViolation, "the citizen just written is missing")
             }
             return citizen
         }
+    }
+
+    private static func required(_ row: Row?) throws -> Row {
+        guard let row else { throw PostgresError(.protocolViolation, "INSERT returned no row") }
+        return row
     }
 
     /// The citizen with `portalUserID`, with their latest consent per channel.

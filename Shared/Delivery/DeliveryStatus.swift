@@ -65,8 +65,10 @@ package struct DeliveryView: Codable, Sendable, Equatable {
 
 package enum DeliveryStatus {
     /// The delivery `id` if it belongs to `department`, else nil (another department's delivery is not revealed).
-    package static func find(id: UUID, department: String, on connection: Connection) throws -> DeliveryView? {
-        try load(where: "d.id = $1 AND a.department = $2", [id, department], on: connection).first
+    /// `offices` limits it to a key's offices (empty: every office of the department).
+    package static func find(id: UUID, department: String, offices: [String] = [], on connection: Connection) throws -> DeliveryView? {
+        try load(where: "d.id = $1 AND a.department = $2 AND (cardinality($3::text[]) = 0 OR a.office_code = ANY($3::text[]))",
+                 [id, department, offices], on: connection).first
     }
 
     /// Every delivery of an application, oldest first.

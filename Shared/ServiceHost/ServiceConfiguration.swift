@@ -24,7 +24,10 @@ package struct ServiceConfiguration: Sendable {
             threads: httpThreads,
             maximumBodyBytes: try settings.int("DAKIYA_HTTP_MAX_BODY_BYTES", default: 12 << 20, in: 1024...(256 << 20)),
             connectionTimeout: try settings.seconds("DAKIYA_HTTP_IDLE_TIMEOUT_SECONDS", default: 30, in: 1...3600),
-            shutdownGrace: try settings.seconds("DAKIYA_SHUTDOWN_GRACE_SECONDS", default: 10, in: 0...600))
+            shutdownGrace: try settings.seconds("DAKIYA_SHUTDOWN_GRACE_SECONDS", default: 10, in: 0...600),
+            headerTimeout: try settings.seconds("DAKIYA_HTTP_HEADER_TIMEOUT_SECONDS", default: 10, in: 1...600),
+            maximumConnections: try settings.int("DAKIYA_HTTP_MAX_CONNECTIONS", default: 8192, in: 16...1_000_000),
+            maximumConnectionsPerClient: try settings.int("DAKIYA_HTTP_MAX_CONNECTIONS_PER_CLIENT", default: 2048, in: 0...1_000_000))
         var worker = WorkerConfiguration(queue: queue)
         worker.concurrency = try settings.int("DAKIYA_WORKER_CONCURRENCY", default: 8, in: 1...512)
         worker.batchSize = try settings.int("DAKIYA_WORKER_BATCH", default: 100, in: 1...1000)

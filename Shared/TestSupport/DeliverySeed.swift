@@ -25,3 +25,12 @@ package func seedDelivery(on connection: Connection, mobile: String? = "+9198000
         """, [id, key.id, decision, language.rawValue, requested?.map(\.rawValue)])
     return id
 }
+
+extension Citizens {
+    /// A citizen with exactly these details, written as an operator's tool would (no API key): for fixtures.
+    package static func put(portalUserID: String, mobile: String?, email: String?, language: Language, consents: [Consent],
+                            on connection: Connection) throws -> Citizen {
+        try put(portalUserID: portalUserID, mobile: mobile.map { .set($0) } ?? .clear, email: email.map { .set($0) } ?? .clear, language: language,
+                consents: consents, by: nil, on: connection)
+    }
+}

@@ -41,8 +41,9 @@ final class AppealsServer: @unchecked Sendable {
 
     func move(to day: String) { clock.advance(by: .seconds(AppealsFixture.noon(day).timeIntervalSince(clock.date))) }
 
-    func send(_ method: String, _ path: String, json: String? = nil, key: String?) throws -> HTTPClientResponse {
-        let headers = key.map { [("Authorization", "Bearer \($0)")] } ?? []
+    func send(_ method: String, _ path: String, json: String? = nil, key: String?, idempotencyKey: String? = nil) throws -> HTTPClientResponse {
+        var headers = key.map { [("Authorization", "Bearer \($0)")] } ?? []
+        if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
         if let json { return try client.send(.json(method, base + path, body: json, headers: headers)) }
         return try client.send(HTTPClientRequest(method: method, url: base + path, headers: headers))
     }
@@ -91,7 +92,7 @@ struct AppealsAPITests {
         conforms(try s.send("GET", "/v1/authority/appeals", key: s.departmentKey), "GET", "/v1/authority/appeals", 401)
         let one = "/v1/authority/appeals/{number}"
         conforms(try s.send("GET", "/v1/authority/appeals/\(number)", key: s.officerKey), "GET", one, 200)
-        conforms(try s.send("GET", "/v1/authority/appeals/\(number)", key: s.otherOfficeKey), "GET", one, 403)
+        conforms(try s.send("GET", "/v1/authority/appeals/\(number)", key: s.otherOfficeKey), "GET", one, 404)
         conforms(try s.send("GET", "/v1/authority/appeals/NOPE", key: s.officerKey), "GET", one, 404)
         let hearing = one + "/hearing"
         conforms(try s.send("POST", "/v1/authority/appeals/\(number)/hearing", json: #"{"hearing_at": "2026-01-01T05:30:00Z"}"#, key: s.officerKey), "POST", hearing, 422)
@@ -100,7 +101,7 @@ struct AppealsAPITests {
         let decision = one + "/decision"
         conforms(try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "dismissed"}"#, key: s.officerKey), "POST", decision, 422)
         conforms(try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "allowed"}"#, key: s.officerKey), "POST", decision, 422)
-        conforms(try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "dismissed", "reasons": ["x"]}"#, key: s.otherOfficeKey), "POST", decision, 403)
+        conforms(try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "dismissed", "reasons": ["x"]}"#, key: s.otherOfficeKey), "POST", decision, 404)
         conforms(try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "dismissed", "reasons": ["x"], "order": {"file_name": "o.pdf", "content_base64": "R0lGODlh"}}"#, key: s.officerKey), "POST", decision, 415)
         let big = Data(Array("%PDF-1.7\n".utf8) + [UInt8](repeating: 65, count: 5000)).base64EncodedString()
         conforms(try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "dismissed", "reasons": ["x"], "order": {"file_name": "o.pdf", "content_base64": "\#(big)"}}"#, key: s.officerKey), "POST", decision, 413)
@@ -108,10 +109,11 @@ struct AppealsAPITests {
         conforms(try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "allowed", "directed_days": 7, "reasons": ["the documents were complete"], "order": {"file_name": "order.pdf", "content_base64": "\#(order)"}}"#, key: s.officerKey), "POST", decision, 200)
         conforms(try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "dismissed", "reasons": ["x"]}"#, key: s.officerKey), "POST", decision, 409)
         let penalties = one + "/penalties"
-        conforms(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: #"{"amount": 10000, "reason": "delay without cause"}"#, key: s.officerKey), "POST", penalties, 422)
-        conforms(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: #"{"amount": 2000, "reason": "delay without cause"}"#, key: s.officerKey), "POST", penalties, 201)
+        conforms(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: #"{"amount": 10000, "reason": "delay without cause"}"#, key: s.officerKey, idempotencyKey: "p-0"), "POST", penalties, 422)
+        conforms(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: #"{"amount": 2000, "reason": "delay without cause"}"#, key: s.officerKey), "POST", penalties, 400)
+        conforms(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: #"{"amount": 2000, "reason": "delay without cause"}"#, key: s.officerKey, idempotencyKey: "p-1"), "POST", penalties, 201)
         conforms(try s.send("GET", "/v1/authority/overdue", key: s.officerKey), "GET", "/v1/authority/overdue", 200)
-        #expect(checked == 30)
+        #expect(checked == 31)
 
         let record = try s.send("GET", "/v1/applications/API-1/appeals", key: s.departmentKey).text
         for event in ["clock_started", "appeal_filed", "hearing_scheduled", "appeal_decided", "penalty_imposed"] { #expect(record.contains("\"event\":\"\(event)\""), "\(event)") }
@@ -213,4 +215,34 @@ final class Mutex2: @unchecked Sendable {
     private var items: [Int] = []
     func append(_ value: Int) { lock.withLock { items.append(value) } }
     var values: [Int] { lock.withLock { items } }
+}
+
+@Suite("Officer writes retried safely")
+struct OfficerIdempotencyTests {
+    @Test("82 retries of one penalty with its Idempotency-Key make one penalty; without a key it is 400; the key with another body is 409")
+    func penalties() throws {
+        let s = try AppealsServer()
+        _ = try s.send("PUT", "/v1/applications/API-1/clock", json: #"{"portal_user_id": "u1", "service_code": "INCOME", "office_code": "HAVELI", "completed_at": "2026-01-05T06:30:00Z"}"#, key: s.departmentKey)
+        s.move(to: "2026-01-21")
+        let filed = try s.send("POST", "/v1/applications/API-1/appeals", json: #"{"level": 1, "grounds": "No decision."}"#, key: s.departmentKey, idempotencyKey: "f1")
+        #expect(filed.status == 201)
+        let refiled = try s.send("POST", "/v1/applications/API-1/appeals", json: #"{"level": 1, "grounds": "No decision."}"#, key: s.departmentKey, idempotencyKey: "f1")
+        #expect(refiled.status == 201 && refiled.header("idempotent-replayed") == "true" && refiled.body == filed.body)
+        let number = try #require(s.field(filed, "appeal_number"))
+        let decided = try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "dismissed", "reasons": ["x"]}"#, key: s.officerKey, idempotencyKey: "d1")
+        #expect(decided.status == 200, "\(decided.text)")
+        let decidedAgain = try s.send("POST", "/v1/authority/appeals/\(number)/decision", json: #"{"decision": "dismissed", "reasons": ["x"]}"#, key: s.officerKey, idempotencyKey: "d1")
+        #expect(decidedAgain.status == 200 && decidedAgain.header("idempotent-replayed") == "true", "a retried decision gets its answer, not 409")
+        let body = #"{"amount": 2000, "reason": "delay without cause"}"#
+        for _ in 0..<82 {
+            #expect(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: body, key: s.officerKey, idempotencyKey: "pen-1").status == 201)
+        }
+        #expect(try s.f.connection.query("SELECT count(*) FROM appeal_penalties").first?.decode(Int.self, at: 0) == 1)
+        #expect(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: body, key: s.officerKey).status == 400)
+        #expect(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: #"{"amount": 3000, "reason": "delay without cause"}"#, key: s.officerKey, idempotencyKey: "pen-1").status == 409)
+        #expect(try s.f.connection.query("SELECT count(*) FROM appeal_penalties").first?.decode(Int.self, at: 0) == 1)
+        // Another officer's key has its own key space, and another authority's appeal is 404 like an unknown one.
+        #expect(try s.send("POST", "/v1/authority/appeals/\(number)/penalties", json: body, key: s.otherOfficeKey, idempotencyKey: "pen-1").status == 404)
+        #expect(try s.send("GET", "/v1/authority/appeals/%00", key: s.officerKey).status == 400)
+    }
 }

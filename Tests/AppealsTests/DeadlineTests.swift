@@ -221,3 +221,31 @@ struct DeadlineTests {
     }
 }
 
+
+@Suite("Late outcomes")
+struct LateOutcomeTests {
+    typealias F = AppealsFixture
+
+    @Test("an outcome after the due day does not meet the time limit: the clock lapses, the citizen is told, and the first appeal runs from the lapse")
+    func lateOutcomeLapses() throws {
+        let f = try F()
+        let application = try f.application("L1")
+        _ = try f.connection.transaction { tx in
+            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+        }
+        // Income certificate: 15 days, due 2026-01-20. The outcome comes on the 27th, before any sweep ran.
+        try f.outcome("L1", "approved", deliveredOn: F.day("2026-01-27"))
+        #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "running", "not met")
+        let report = try f.desk.sweep(now: F.noon("2026-01-28"), on: f.connection)
+        #expect(report.met == 0 && report.lapsed == 1)
+        #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "lapsed")
+        #expect(try f.history("L1") == ["clock_started", "time_limit_lapsed"])
+        // An outcome on the due day itself is in time.
+        let onTime = try f.application("L2")
+        _ = try f.connection.transaction { tx in
+            try f.desk.startClock(application: onTime, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+        }
+        try f.outcome("L2", "approved", deliveredOn: F.day("2026-01-20"))
+        #expect(try f.desk.clocks(applicationID: onTime.id, on: f.connection).first?.state == "met")
+    }
+}

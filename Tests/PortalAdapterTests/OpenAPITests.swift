@@ -34,7 +34,7 @@ struct OpenAPITests {
         expectConforms(accepted, "POST", outcomePath, 202)
         expectConforms(try fixture.send("POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "o1"), "POST", outcomePath, 202)
         expectConforms(try fixture.send("POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(decision: "other"), idempotencyKey: "o1"), "POST", outcomePath, 409)
-        expectConforms(try fixture.send("POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), key: fixture.otherKey, idempotencyKey: "o2"), "POST", outcomePath, 403)
+        expectConforms(try fixture.send("POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), key: fixture.otherKey, idempotencyKey: "o2"), "POST", outcomePath, 404)
         expectConforms(try fixture.send("POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome(certificate: Array("GIF89a".utf8)), idempotencyKey: "o3"), "POST", outcomePath, 415)
         expectConforms(try fixture.send("POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome(certificate: PortalAPITests.pdf + [UInt8](repeating: 32, count: 9000)), idempotencyKey: "o4"), "POST", outcomePath, 413)
         expectConforms(try fixture.send("POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome(decision: "rejected"), idempotencyKey: "o5"), "POST", outcomePath, 422)
@@ -51,7 +51,7 @@ struct OpenAPITests {
 
         let listPath = "/v1/applications/{applicationId}/deliveries"
         expectConforms(try fixture.send("GET", "/v1/applications/OA-1/deliveries"), "GET", listPath, 200)
-        expectConforms(try fixture.send("GET", "/v1/applications/OA-1/deliveries", key: fixture.otherKey), "GET", listPath, 403)
+        expectConforms(try fixture.send("GET", "/v1/applications/OA-1/deliveries", key: fixture.otherKey), "GET", listPath, 404)
         expectConforms(try fixture.send("GET", "/v1/applications/NONE/deliveries"), "GET", listPath, 404)
 
         let inboxPath = "/v1/citizens/{portalUserId}/inbox"

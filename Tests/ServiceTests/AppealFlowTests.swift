@@ -30,7 +30,7 @@ struct AppealFlowTests {
         }
         _ = try admin(["department", "add", "REVENUE", "Revenue Department"])
         #expect(try admin(["catalogue", "import", "--sample"]).contains("imported 15 catalogue rules"))
-        let portalKey = try secret(try admin(["key", "create", "--department", "REVENUE", "--label", "portal", "--kind", "live"]))
+        let portalKey = try secret(try admin(["key", "create", "--department", "REVENUE", "--label", "portal", "--kind", "live", "--scope", "citizens"]))
         let tahsildar = try secret(try admin(["officer-key", "create", "--role", "TAHSILDAR", "--office", "HAVELI", "--name", "Tahsildar, Haveli"]))
         let sdo = try secret(try admin(["officer-key", "create", "--role", "SDO", "--office", "HAVELI", "--name", "SDO, Haveli"]))
 

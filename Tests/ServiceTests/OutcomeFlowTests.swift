@@ -17,9 +17,9 @@ struct OutcomeFlowTests {
     func outcomeIsRouted() throws {
         let db = try TestDatabase()
         _ = try run(["department", "add", "REV", "Revenue and Forest"], url: db.url)
-        let created = try run(["key", "create", "--department", "REV", "--label", "aaple sarkar", "--kind", "test"], url: db.url)
+        let created = try run(["key", "create", "--department", "REV", "--label", "aaple sarkar", "--kind", "test", "--scope", "citizens"], url: db.url)
         let secret = try #require(created.split(separator: "\n").first { $0.hasPrefix("secret") }?.split(separator: " ").last.map(String.init))
-        #expect(try run(["key", "list"], url: db.url).contains("REV\tall offices\tactive\taaple sarkar"))
+        #expect(try run(["key", "list"], url: db.url).contains("REV\tall offices\toutcomes,citizens\tactive\taaple sarkar"))
 
         let portalPort = freePort()
         let portal = try ChildProcess("portal-adapter", environment: ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_HTTP_PORT": String(portalPort)])
@@ -61,7 +61,7 @@ struct WhatsAppFlowTests {
             let admin = try ChildProcess("dakiya-admin", arguments: arguments, environment: ["DAKIYA_DATABASE_URL": db.url])
             #expect(admin.waitForExit(timeout: .seconds(20)) == 0)
         }
-        let created = try ChildProcess("dakiya-admin", arguments: ["key", "create", "--department", "REV", "--label", "p", "--kind", "live"],
+        let created = try ChildProcess("dakiya-admin", arguments: ["key", "create", "--department", "REV", "--label", "p", "--kind", "live", "--scope", "citizens"],
                                        environment: ["DAKIYA_DATABASE_URL": db.url])
         #expect(created.waitForExit(timeout: .seconds(20)) == 0)
         let secret = try #require(created.outputText.split(separator: "\n").first { $0.hasPrefix("secret") }?.split(separator: " ").last.map(String.init))

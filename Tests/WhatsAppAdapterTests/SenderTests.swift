@@ -43,10 +43,10 @@ final class WhatsAppFixture: @unchecked Sendable {
 
     deinit { server.stop() }
 
-    func sender(token: String = "dev-token") -> WhatsAppSender {
+    func sender(token: String = "dev-token", graphURL: String? = nil, testGraphURL: String?? = nil) -> WhatsAppSender {
         let base = "http://127.0.0.1:\(server.port)"
-        let settings = WhatsAppSettings(graphURL: base, version: "v23.0", phoneNumberID: "100000000000001", accessToken: token,
-                                        appSecret: "dev-app-secret", verifyToken: "v", testGraphURL: base)
+        let settings = WhatsAppSettings(graphURL: graphURL ?? base, version: "v23.0", phoneNumberID: "100000000000001", accessToken: token,
+                                        appSecret: "dev-app-secret", verifyToken: "v", testGraphURL: testGraphURL ?? base)
         return WhatsAppSender(pool: db.pool(), queue: JobQueue(), settings: settings, logger: Logger(service: "whatsapp-adapter", sink: .capturing()),
                               metrics: MetricsRegistry())
     }
@@ -163,6 +163,33 @@ struct SenderTests {
         try sender.reply(ClaimedJob(id: 1, queue: "whatsapp", kind: OptOut.replyKind, attempt: 1, maxAttempts: 5, payload: reply))
         #expect(fixture.simulator.acceptedMessages.last?.phoneNumberID == "100000000000002")
         #expect(throws: SettingError.self) { try WhatsAppSettings.load(Settings(environment: ["DAKIYA_WHATSAPP_SENDERS": "REV:100"])) }
+    }
+
+    @Test("a test key's delivery with no test endpoint sends nothing and settles: the attempt is skipped, saying why")
+    func testKeyWithoutTestEndpoint() throws {
+        let fixture = try WhatsAppFixture()
+        try fixture.sender(testGraphURL: .some(nil)).handle(try fixture.job())
+        #expect(fixture.simulator.acceptedMessages.isEmpty)
+        let attempt = try fixture.attempt()
+        #expect(attempt.state == "skipped")
+        #expect(attempt.code == "test_key_no_test_endpoint")
+        let status = try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: fixture.db.connect())
+        #expect(status != "in_progress" && status != "pending", "the delivery ends: \(status)")
+    }
+
+    @Test("a media id is kept per Graph endpoint: a document uploaded to the test endpoint is uploaded again to the live one")
+    func mediaPerEndpoint() throws {
+        let fixture = try WhatsAppFixture()
+        let connection = try fixture.db.connect()
+        let base = "http://127.0.0.1:\(fixture.server.port)"
+        let documentID = try #require(try connection.query("SELECT document_id FROM deliveries").first?.decode(Int64.self, at: 0))
+        let viaTest = try fixture.sender().mediaID(for: documentID, from: "100000000000001", base: base, on: connection)
+        // The same simulator under another address stands for the live endpoint.
+        let live = "http://localhost:\(fixture.server.port)"
+        let viaLive = try fixture.sender(graphURL: live).mediaID(for: documentID, from: "100000000000001", base: live, on: connection)
+        #expect(viaTest != viaLive, "uploaded again to the other endpoint")
+        #expect(try connection.query("SELECT count(*) FROM whatsapp_media").first?.decode(Int.self, at: 0) == 2)
+        #expect(try fixture.sender().mediaID(for: documentID, from: "100000000000001", base: base, on: connection) == viaTest, "cached per endpoint")
     }
 
     @Test("a number not on WhatsApp (131026) fails the attempt for good, and the dispatcher falls back to email")
