@@ -68,7 +68,9 @@ struct GraphAPIError: Error, CustomStringConvertible {
     var code: Int
     var message: String
     var httpStatus: Int
-    var description: String { "Graph API error \(code) (HTTP \(httpStatus)): \(message)" }
+    /// Safe to log: the code only. Meta's message text can quote the recipient's number or the message, so it stays
+    /// in `message` (kept on the attempt for the department) and never reaches a log line.
+    var description: String { "Graph API error \(code) (HTTP \(httpStatus))" }
 
     enum Handling: Equatable {
         case snoozeSender(Duration)   // the whole number slows down
@@ -197,7 +199,7 @@ final class WhatsAppSender: Sendable {
             for refusal in refused {
                 failed.increment()
                 logger.warning("WhatsApp refused the message for good", ["attempt.id": String(refusal.context.attemptID),
-                                                                          "whatsapp.error_code": String(refusal.error.code), "error": refusal.error.message])
+                                                                          "whatsapp.error_code": String(refusal.error.code)])
                 do {
                     try settle(refusal.context, state: "failed", failureKind: "permanent", code: String(refusal.error.code), text: refusal.error.message, on: connection)
                 } catch {
@@ -261,7 +263,7 @@ final class WhatsAppSender: Sendable {
         case .configuration:
             paused.increment()
             logger.error("WhatsApp configuration problem: sending waits until it is fixed",
-                         ["whatsapp.error_code": code, "whatsapp.phone_number_id": number ?? settings.phoneNumberID, "error": error.message])
+                         ["whatsapp.error_code": code, "whatsapp.phone_number_id": number ?? settings.phoneNumberID])
             return JobError.snooze(.seconds(60), "configuration (\(code))")
         case .retryable:
             return JobError.retryable("Graph API error \(code)", code: code)

@@ -189,6 +189,30 @@ package struct JobQueue: Sendable {
         }
     }
 
+    /// Why settlements were refused by the fence. After a try whose reply was lost (`afterFailedTry`), a job that
+    /// is gone from `jobs`, or back in it at the same attempt and no longer running, was settled by that try itself:
+    /// its commit reached the database. Otherwise the job was rescued (its lease expired) and belongs to another run.
+    package func classifyRefused(_ refused: [JobSettlement], afterFailedTry: Bool, on connection: Connection)
+        throws -> (alreadySettled: [Int64], rescued: [Int64]) {
+        guard !refused.isEmpty else { return ([], []) }
+        var live: [Int64: (attempt: Int16, state: String)] = [:]
+        for row in try connection.query("SELECT id, attempt, state FROM jobs WHERE id = ANY($1)", [refused.map(\.id)]).rows {
+            live[try row.decode(Int64.self, at: 0)] = (try row.decode(Int16.self, at: 1), try row.decode(String.self, at: 2))
+        }
+        var settled: [Int64] = [], rescued: [Int64] = []
+        for settlement in refused {
+            let ours: Bool
+            if let job = live[settlement.id] {
+                // Retried, snoozed (which gives the attempt back) or released by our earlier try: waiting, at most this attempt.
+                ours = afterFailedTry && job.attempt <= settlement.attempt && job.state != "running"
+            } else {
+                ours = afterFailedTry
+            }
+            if ours { settled.append(settlement.id) } else { rescued.append(settlement.id) }
+        }
+        return (settled, rescued)
+    }
+
     // MARK: Maintenance
 
     /// One maintenance pass: rescue expired leases, promote due jobs (notifying their queues), move dead and

@@ -379,12 +379,23 @@ package final class JobWorker: Service, @unchecked Sendable {
         var attempts = 0
         while true {
             do {
-                let result = try pool.withConnection { try queue.settle(batch, workerID: workerID, on: $0) }
-                if !result.refused.isEmpty {
-                    metrics.refused.increment(by: Double(result.refused.count))
-                    logger.warning("settlements refused: those jobs were rescued and claimed again",
-                                   ["job.ids": result.refused.prefix(20).map(String.init).joined(separator: ",")])
+                let (result, classified) = try pool.withConnection { connection in
+                    let result = try queue.settle(batch, workerID: workerID, on: connection)
+                    let refused = Set(result.refused)
+                    return (result, try queue.classifyRefused(batch.filter { refused.contains($0.id) }, afterFailedTry: attempts > 0, on: connection))
                 }
+                if !classified.alreadySettled.isEmpty {
+                    // An earlier try committed but its reply was lost: nothing to do, and nothing was rescued.
+                    metrics.alreadySettled.increment(by: Double(classified.alreadySettled.count))
+                    logger.info("settlements already applied by an earlier try whose reply was lost",
+                                ["job.ids": classified.alreadySettled.prefix(20).map(String.init).joined(separator: ",")])
+                }
+                if !classified.rescued.isEmpty {
+                    metrics.refused.increment(by: Double(classified.rescued.count))
+                    logger.warning("settlements refused: those jobs were rescued and claimed again",
+                                   ["job.ids": classified.rescued.prefix(20).map(String.init).joined(separator: ",")])
+                }
+                _ = result
                 return
             } catch {
                 attempts += 1
@@ -432,7 +443,7 @@ package final class JobWorker: Service, @unchecked Sendable {
 }
 
 struct WorkerMetrics: Sendable {
-    let claimed, completed, retried, dead, snoozed, refused, wakeups: Counter
+    let claimed, completed, retried, dead, snoozed, refused, alreadySettled, wakeups: Counter
     let duration: Histogram
 
     init(registry: MetricsRegistry, queue: String) {
@@ -443,6 +454,8 @@ struct WorkerMetrics: Sendable {
         dead = registry.counter("dakiya_jobs_dead_total", help: "Jobs that failed permanently or ran out of attempts.", labels: labels)
         snoozed = registry.counter("dakiya_jobs_snoozed_total", help: "Job runs put off without spending an attempt.", labels: labels)
         refused = registry.counter("dakiya_jobs_settlement_refused_total", help: "Settlements refused by the fence (job rescued meanwhile).", labels: labels)
+        alreadySettled = registry.counter("dakiya_jobs_settlement_already_applied_total",
+                                          help: "Settlements found applied by an earlier try whose commit reply was lost (not rescues).", labels: labels)
         wakeups = registry.counter("dakiya_jobs_wakeups_total", help: "Notifications that woke the worker.", labels: labels)
         duration = registry.histogram("dakiya_job_duration_seconds", help: "Time a handler took.", labels: labels)
     }

@@ -85,13 +85,81 @@ package struct Logger: Sendable {
         guard level >= minimumLevel else { return }
         var line = "{\"ts\":\"\(Timestamp.rfc3339(Timestamp.nowMicroseconds()))\",\"level\":\"\(level.name)\",\"service\":"
         line += JSONText.quoted(service)
-        line += ",\"msg\":" + JSONText.quoted(message)
+        line += ",\"msg\":" + JSONText.quoted(Redaction.redact(message))
         let merged = metadata.merging(extra) { _, new in new }
         for key in merged.keys.sorted() {
-            line += "," + JSONText.quoted(key) + ":" + JSONText.quoted(merged[key]!)
+            line += "," + JSONText.quoted(key) + ":" + JSONText.quoted(Redaction.redact(merged[key]!))
         }
         line += "}"
         sink.write(line)
+    }
+}
+
+/// Personal data never reaches a log line: every message and value passes here, the one place logs are written.
+/// Phone numbers (`+` and 8 to 15 digits, a 10-digit Indian mobile, or one with 91 or 0 before it) and email
+/// addresses are replaced. Names and message texts cannot be recognised, so code never logs them: errors from
+/// providers are logged by code, not by their text.
+package enum Redaction {
+    package static let phone = "[phone]"
+    package static let email = "[email]"
+
+    package static func redact(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        // Fast path: nothing that could be a number of 8 digits or an address.
+        var run = 0, longest = 0, hasAt = false
+        for byte in bytes {
+            if byte >= 0x30 && byte <= 0x39 { run += 1; longest = max(longest, run) } else { run = 0 }
+            if byte == 0x40 { hasAt = true }
+        }
+        guard longest >= 8 || hasAt else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        func isDigit(_ i: Int) -> Bool { i < bytes.count && bytes[i] >= 0x30 && bytes[i] <= 0x39 }
+        func isWordByte(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte >= 0x80
+        }
+        func isAddressByte(_ byte: UInt8) -> Bool { isWordByte(byte) || byte == 0x2E || byte == 0x2D || byte == 0x2B || byte == 0x25 }
+        while index < bytes.count {
+            let byte = bytes[index]
+            // A phone number: +digits, or a digit run not glued to a word or to a hyphenated id (UUIDs).
+            let before: UInt8? = index > 0 ? bytes[index - 1] : nil
+            let startsFree = before.map { !isWordByte($0) && $0 != 0x2D } ?? true
+            if (byte == 0x2B && isDigit(index + 1) && startsFree) || (isDigit(index) && startsFree) {
+                var end = byte == 0x2B ? index + 1 : index
+                while isDigit(end) { end += 1 }
+                let digits = end - (byte == 0x2B ? index + 1 : index)
+                let endsFree = end >= bytes.count || (!isWordByte(bytes[end]) && bytes[end] != 0x2D)
+                let first = bytes[byte == 0x2B ? index + 1 : index]
+                let looksLikePhone = byte == 0x2B ? (8...15).contains(digits)
+                    : (digits == 10 && first >= 0x36) || (digits == 12 && first == 0x39 && bytes[index + 1] == 0x31) || (digits == 11 && first == 0x30)
+                if endsFree && looksLikePhone {
+                    out.append(contentsOf: phone.utf8)
+                    index = end
+                    continue
+                }
+                out.append(contentsOf: bytes[index..<max(end, index + 1)])
+                index = max(end, index + 1)
+                continue
+            }
+            if byte == 0x40 {
+                // An email address: the local part already copied is taken back.
+                var start = out.count
+                while start > 0, isAddressByte(out[start - 1]) { start -= 1 }
+                var end = index + 1
+                while end < bytes.count, isAddressByte(bytes[end]) { end += 1 }
+                let domain = bytes[(index + 1)..<end]
+                if start < out.count, domain.contains(0x2E), domain.first != 0x2E {
+                    out.removeSubrange(start...)
+                    out.append(contentsOf: email.utf8)
+                    index = end
+                    continue
+                }
+            }
+            out.append(byte)
+            index += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

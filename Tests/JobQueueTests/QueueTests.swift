@@ -29,6 +29,31 @@ struct QueueTests {
         #expect(try history.decode(Int.self, at: 1) == 1)
     }
 
+    @Test("a settlement retried after a lost commit reply is told apart from one refused because the job was rescued")
+    func refusedSettlements() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let done = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
+        let snoozed = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
+        let rescued = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
+        _ = try queue.claim(queue: "q", limit: 10, lease: .seconds(30), workerID: "w1", on: connection)
+        let batch = [JobSettlement(id: done, attempt: 1, outcome: .completed), JobSettlement(id: snoozed, attempt: 1, outcome: .snooze(delay: .seconds(60)))]
+        // The first try commits; its reply is lost, so the worker sends the same settlements again.
+        #expect(try queue.settle(batch, workerID: "w1", on: connection).appliedCount == 2)
+        // Meanwhile the third job's lease expired: it was rescued and another worker holds it now.
+        clock.advance(by: .seconds(31))
+        _ = try queue.maintain(retention: .seconds(3600), on: connection)
+        _ = try queue.claim(queue: "q", limit: 10, lease: .seconds(30), workerID: "w2", on: connection)
+        let again = batch + [JobSettlement(id: rescued, attempt: 1, outcome: .completed)]
+        let result = try queue.settle(again, workerID: "w1", on: connection)
+        #expect(Set(result.refused) == [done, snoozed, rescued])
+        let classified = try queue.classifyRefused(again, afterFailedTry: true, on: connection)
+        #expect(Set(classified.alreadySettled) == [done, snoozed])
+        #expect(classified.rescued == [rescued])
+        // On a first try nothing can have been applied by us before: every refusal is a rescue.
+        #expect(try queue.classifyRefused(again, afterFailedTry: false, on: connection).alreadySettled.isEmpty)
+    }
+
     @Test("claims come in priority order, then run_at; other queues are untouched")
     func ordering() throws {
         let db = try TestDatabase()

@@ -91,3 +91,28 @@ struct RuntimeTests {
         #expect(journal.all == ["start db", "stop db"])
     }
 }
+
+@Suite("Log redaction")
+struct RedactionTests {
+    @Test("phone numbers and email addresses never reach a log line; ids, UUIDs and counts do", arguments: [
+        ("(#131026) Message undeliverable to +919812345678", "(#131026) Message undeliverable to [phone]"),
+        ("recipient 9812345678 and 919812345678 and 09812345678", "recipient [phone] and [phone] and [phone]"),
+        ("mail to Citizen.Name+x@Example.IN failed", "mail to [email] failed"),
+        ("delivery 1b9d6bcd-bbfd-4b2d-9b5d-123456789012 attempt 42", "delivery 1b9d6bcd-bbfd-4b2d-9b5d-123456789012 attempt 42"),
+        ("request a1b2c3d4e5f60718293a4b5c took 12345678 us", "request a1b2c3d4e5f60718293a4b5c took 12345678 us"),
+        ("wamid.HBgMOTE5ODEyMzQ1Njc4FQIAERgSMjA3", "wamid.HBgMOTE5ODEyMzQ1Njc4FQIAERgSMjA3"),
+        ("user@localhost says hi", "user@localhost says hi"),
+    ])
+    func redacts(input: String, expected: String) {
+        #expect(Redaction.redact(input) == expected)
+    }
+
+    @Test("the logger redacts the message and every field")
+    func logger() {
+        let sink = LogSink.capturing()
+        Logger(service: "t", sink: sink).warning("refused for +919812345678", ["error": "to citizen@example.in", "to": "9812345678"])
+        let line = sink.lines.joined()
+        #expect(!line.contains("9812345678") && !line.contains("citizen@example.in"), "\(line)")
+        #expect(line.contains("[phone]") && line.contains("[email]"))
+    }
+}

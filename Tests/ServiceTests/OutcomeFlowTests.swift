@@ -107,5 +107,12 @@ struct WhatsAppFlowTests {
         #expect(try GraphOpenAPI.check([message.body], schema: "Message") == ["ok"], "the certificate template with its document header, as Meta's OpenAPI document describes it")
         for process in [portal, dispatcher, whatsapp, simulator] { process.send(SIGTERM) }
         for process in [portal, dispatcher, whatsapp, simulator] { #expect(process.waitForExit(timeout: .seconds(20)) == 0) }
+        // No phone number, in any form, in any of our services' logs (the simulator is Meta's stand-in, not ours).
+        for process in [portal, dispatcher, whatsapp] {
+            #expect(!process.outputText.isEmpty)
+            for form in ["9812345678", "+919812345678", "919812345678"] {
+                #expect(!process.outputText.contains(form), "\(form) in a log line: \(process.outputText.components(separatedBy: "\n").filter { $0.contains(form) }.prefix(3))")
+            }
+        }
     }
 }
