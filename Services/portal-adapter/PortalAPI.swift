@@ -203,17 +203,7 @@ struct PortalAPI: Sendable {
                 return response
             }
             // The key was used before (a concurrent request with it waited for that one to commit): replay its answer.
-            let stored = try required(try connection.query("""
-                SELECT request_hash, response_status, response_body, response_location FROM idempotency_keys WHERE department = $1 AND key = $2
-                """, [key.department, idempotencyKey]).first)
-            guard try stored.decode(PostgresBytes.self, at: 0).bytes == requestHash else {
-                throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request (another application, or another body)",
-                                type: "urn:dakiya:problem:idempotency-conflict")
-            }
-            var headers = [("Idempotent-Replayed", "true")]
-            if let location = try stored.decode(String?.self, at: 3) { headers.append(("Location", location)) }
-            return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
-                            contentType: "application/json", headers: headers)
+            return try IdempotentRequests.replay(.department(key.department), key: idempotencyKey, fingerprint: requestHash, on: connection)
         }
     }
 

@@ -62,19 +62,25 @@ package enum IdempotentRequests {
                 return response
             }
             // Used before (a concurrent first use was waited for by the insert): replay it, or refuse another request.
-            guard let stored = try tx.query("""
-                SELECT request_hash, response_status, response_body, response_location FROM \(scope.table) WHERE \(scope.column) = $1 AND key = $2
-                """, [scope.value, key]).first else {
-                throw PostgresError(.protocolViolation, "the idempotency key vanished")
-            }
-            guard try stored.decode(PostgresBytes.self, at: 0).bytes == fingerprint else {
-                throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request (another path, or another body)",
-                                type: "urn:dakiya:problem:idempotency-conflict")
-            }
-            var headers = [("Idempotent-Replayed", "true")]
-            if let location = try stored.decode(String?.self, at: 3) { headers.append(("Location", location)) }
-            return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
-                            contentType: "application/json", headers: headers)
+            return try replay(scope, key: key, fingerprint: fingerprint, on: tx)
         }
+    }
+
+    /// The kept answer for a key already used: the same response (with its Location and `Idempotent-Replayed: true`)
+    /// when the request is the same, 409 when the key was used for another request.
+    package static func replay(_ scope: Scope, key: String, fingerprint: [UInt8], on connection: Connection) throws -> Response {
+        guard let stored = try connection.query("""
+            SELECT request_hash, response_status, response_body, response_location FROM \(scope.table) WHERE \(scope.column) = $1 AND key = $2
+            """, [scope.value, key]).first else {
+            throw PostgresError(.protocolViolation, "the idempotency key vanished")
+        }
+        guard try stored.decode(PostgresBytes.self, at: 0).bytes == fingerprint else {
+            throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request (another path, or another body)",
+                            type: "urn:dakiya:problem:idempotency-conflict")
+        }
+        var headers = [("Idempotent-Replayed", "true")]
+        if let location = try stored.decode(String?.self, at: 3) { headers.append(("Location", location)) }
+        return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
+                        contentType: "application/json", headers: headers)
     }
 }
