@@ -14,6 +14,9 @@ CONFIG      ?= debug
 SMTP_PORT   ?= 8025
 SIM_PORT    ?= 8090
 SWIFT_FLAGS ?=
+EXAMPLES    ?= 25
+SEED        ?= 20261127
+SCHEMATHESIS_VERSION := 4.32.5
 
 IS_ROOT     := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 SUDO        := $(if $(IS_ROOT),,sudo)
@@ -22,10 +25,10 @@ AS_PG       := $(if $(IS_ROOT),runuser -u postgres --,)
 PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libqrencode-dev pkg-config \
-                postgresql postgresql-contrib python3 python3-aiosmtpd python3-yaml openssl util-linux
+                postgresql postgresql-contrib python3 python3-aiosmtpd python3-yaml python3-venv openssl util-linux curl
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run api-key officer-key test bench clean fmt lint
+.PHONY: help deps build db-start db-stop db-reset migrate run api-key officer-key test schemathesis bench clean fmt lint
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -105,6 +108,16 @@ test: deps ## Run every test against the private PostgreSQL (started and stopped
 	  | while read -r db; do psql "$(ADMIN_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)" >/dev/null; done
 	@status=0; \
 	DAKIYA_TEST_DATABASE_URL='$(ADMIN_URL)' DAKIYA_TEST_PG_BIN='$(PG_BIN)' swift test --disable-xctest $(SWIFT_FLAGS) || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
+
+schemathesis: deps ## Schemathesis (every check, positive and negative cases, EXAMPLES per operation) against both OpenAPI documents
+	swift build -c $(CONFIG) $(SWIFT_FLAGS)
+	@$(MAKE) --no-print-directory db-start
+	@[ -x $(DATA_DIR)/venv/bin/st ] && $(DATA_DIR)/venv/bin/st --version | grep -q '$(SCHEMATHESIS_VERSION)' || { \
+	  rm -rf $(DATA_DIR)/venv && /usr/bin/python3 -m venv $(DATA_DIR)/venv \
+	  && $(DATA_DIR)/venv/bin/pip install -q schemathesis==$(SCHEMATHESIS_VERSION); }
+	@status=0; BIN=$$(swift build -c $(CONFIG) --show-bin-path) ADMIN_URL='$(ADMIN_URL)' VENV='$(DATA_DIR)/venv' EXAMPLES=$(EXAMPLES) SEED=$(SEED) \
+	  bash Tests/Schemathesis/run.sh || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 bench: deps ## Benchmark the job queue against pgbench on the private cluster (figures, not pass/fail)

@@ -69,7 +69,7 @@ struct AppealsAPI: Sendable {
 
     func applicationID(_ request: Request) throws -> String {
         let id = Normalization.applicationID(try request.parameter("applicationId"))
-        guard (1...128).contains(id.count) else { throw HTTPError.badRequest("the application id must be 1 to 128 characters", field: "applicationId") }
+        guard (1...128).contains(id.unicodeScalars.count) else { throw HTTPError.badRequest("the application id must be 1 to 128 characters", field: "applicationId") }
         return id
     }
 
@@ -91,8 +91,8 @@ struct AppealsAPI: Sendable {
         let key = try pool.withConnection { try department(request, on: $0) }
         let body = try request.decodeJSON(ClockBody.self)
         var problems: [FieldProblem] = []
-        if body.serviceCode.isEmpty || body.serviceCode.count > 64 { problems.append(FieldProblem(field: "service_code", detail: "1 to 64 characters")) }
-        if body.officeCode.isEmpty || body.officeCode.count > 64 { problems.append(FieldProblem(field: "office_code", detail: "1 to 64 characters")) }
+        if body.serviceCode.isEmpty || body.serviceCode.unicodeScalars.count > 64 { problems.append(FieldProblem(field: "service_code", detail: "1 to 64 characters")) }
+        if body.officeCode.isEmpty || body.officeCode.unicodeScalars.count > 64 { problems.append(FieldProblem(field: "office_code", detail: "1 to 64 characters")) }
         if body.completedAt > now().addingTimeInterval(300) { problems.append(FieldProblem(field: "completed_at", detail: "must not be in the future")) }
         if let band = body.bandValue, band < 0 { problems.append(FieldProblem(field: "band_value", detail: "must not be negative")) }
         guard problems.isEmpty else {
@@ -185,9 +185,9 @@ struct AppealsAPI: Sendable {
         let key = try pool.withConnection { try department(request, on: $0) }
         let body = try request.decodeJSON(AppealBody.self, freeText: ["grounds", "relief", "delay_reason"])
         let grounds = body.grounds.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...4000).contains(grounds.count) else { throw HTTPError.unprocessable("the grounds of appeal are 1 to 4000 characters", field: "grounds") }
-        if let relief = body.relief, relief.count > 2000 { throw HTTPError.unprocessable("relief is at most 2000 characters", field: "relief") }
-        if let reason = body.delayReason, reason.count > 2000 { throw HTTPError.unprocessable("delay_reason is at most 2000 characters", field: "delay_reason") }
+        guard (1...4000).contains(grounds.unicodeScalars.count) else { throw HTTPError.unprocessable("the grounds of appeal are 1 to 4000 characters", field: "grounds") }
+        if let relief = body.relief, relief.unicodeScalars.count > 2000 { throw HTTPError.unprocessable("relief is at most 2000 characters", field: "relief") }
+        if let reason = body.delayReason, reason.unicodeScalars.count > 2000 { throw HTTPError.unprocessable("delay_reason is at most 2000 characters", field: "delay_reason") }
         let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
             try IdempotentRequests.run(.department(key.department), key: idempotencyKey,
@@ -355,7 +355,7 @@ struct AppealsAPI: Sendable {
         guard ["allowed", "dismissed"].contains(body.decision) else { throw HTTPError.unprocessable("decision is allowed or dismissed", field: "decision") }
         var order: AppealsDesk.OrderDocument?
         if let document = body.order {
-            guard let bytes = Data(base64Encoded: document.contentBase64, options: .ignoreUnknownCharacters).map(Array.init) else {
+            guard let bytes = Data(base64Encoded: document.contentBase64).map(Array.init) else {
                 throw HTTPError.badRequest("order.content_base64 is not valid base64", field: "order.content_base64")
             }
             let checked = try UploadedPDF.check(bytes, fileName: document.fileName, maximumBytes: maximumOrderBytes, what: "order",
@@ -389,7 +389,7 @@ struct AppealsAPI: Sendable {
         let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(PenaltyBody.self, freeText: ["reason"])
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...2000).contains(reason.count) else { throw HTTPError.unprocessable("the reason is 1 to 2000 characters", field: "reason") }
+        guard (1...2000).contains(reason.unicodeScalars.count) else { throw HTTPError.unprocessable("the reason is 1 to 2000 characters", field: "reason") }
         guard (body.officerRole == nil) == (body.officerOffice == nil) else {
             throw HTTPError.unprocessable("give both officer_role and officer_office, or neither (the designated officer)", field: "officer_office")
         }

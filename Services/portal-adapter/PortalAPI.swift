@@ -98,8 +98,8 @@ struct PortalAPI: Sendable {
                                 type: "urn:dakiya:problem:forbidden")
             }
             let portalUserID = try request.parameter("portalUserId")
-            guard (1...128).contains(portalUserID.count), portalUserID == portalUserID.trimmingCharacters(in: .whitespaces) else {
-                throw HTTPError.badRequest("portalUserId must be 1 to 128 characters without leading or trailing spaces", field: "portalUserId")
+            guard (1...128).contains(portalUserID.unicodeScalars.count) else {
+                throw HTTPError.badRequest("portalUserId must be 1 to 128 characters", field: "portalUserId")
             }
             let body = try request.decodeJSON(CitizenBody.self)
             var problems: [FieldProblem] = []
@@ -127,7 +127,7 @@ struct PortalAPI: Sendable {
                     continue
                 }
                 let source = consent.source.trimmingCharacters(in: .whitespaces)
-                guard (1...64).contains(source.count) else {
+                guard (1...64).contains(source.unicodeScalars.count) else {
                     problems.append(FieldProblem(field: "consents[\(index)].source", detail: "source must be 1 to 64 characters"))
                     continue
                 }
@@ -172,12 +172,9 @@ struct PortalAPI: Sendable {
     }
 
     func postOutcome(_ request: Request) throws -> Response {
-        guard let idempotencyKey = request.header("idempotency-key")?.trimmingCharacters(in: .whitespaces), (1...255).contains(idempotencyKey.count) else {
-            throw HTTPError(status: 400, detail: "the Idempotency-Key header is required (1 to 255 characters)",
-                            type: "urn:dakiya:problem:invalid-request", errors: [FieldProblem(field: "Idempotency-Key", detail: "required header")])
-        }
+        guard let idempotencyKey = try IdempotentRequests.key(request, required: true) else { throw HTTPError.badRequest("Idempotency-Key is required") }
         let applicationID = Normalization.applicationID(try request.parameter("applicationId"))
-        guard (1...128).contains(applicationID.count) else { throw HTTPError.badRequest("applicationId must be 1 to 128 characters", field: "applicationId") }
+        guard (1...128).contains(applicationID.unicodeScalars.count) else { throw HTTPError.badRequest("applicationId must be 1 to 128 characters", field: "applicationId") }
         return try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             let (outcome, bodyHash) = try readOutcome(request)
@@ -259,9 +256,9 @@ struct PortalAPI: Sendable {
         if decision == "rejected" && reasons.isEmpty {
             problems.append(FieldProblem(field: "reasons", detail: "a rejection needs at least one reason: the citizen is owed them, and an appeal rests on them"))
         }
-        if reasons.contains(where: { $0.count > 1000 }) { problems.append(FieldProblem(field: "reasons", detail: "each reason is at most 1000 characters")) }
+        if reasons.contains(where: { $0.unicodeScalars.count > 1000 }) { problems.append(FieldProblem(field: "reasons", detail: "each reason is at most 1000 characters")) }
         for (field, value) in [("citizen", body.citizen), ("service", body.service), ("office", body.office)]
-        where value.trimmingCharacters(in: .whitespaces).isEmpty || value.count > 128 {
+        where value.trimmingCharacters(in: .whitespaces).isEmpty || value.unicodeScalars.count > 128 {
             problems.append(FieldProblem(field: field, detail: "\(field) must be 1 to 128 characters"))
         }
         var language: Language?
@@ -283,7 +280,7 @@ struct PortalAPI: Sendable {
         }
         var certificate: (fileName: String, bytes: [UInt8])?
         if let document = body.certificate {
-            guard let bytes = Data(base64Encoded: document.contentBase64, options: .ignoreUnknownCharacters).map(Array.init) else {
+            guard let bytes = Data(base64Encoded: document.contentBase64).map(Array.init) else {
                 throw HTTPError.badRequest("certificate.content_base64 is not valid base64", field: "certificate.content_base64")
             }
             certificate = try checkCertificate(bytes, fileName: document.fileName, field: "certificate.content_base64", nameField: "certificate.file_name")

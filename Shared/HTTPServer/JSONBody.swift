@@ -403,10 +403,10 @@ struct StrictDecoder: Decoder {
         }
         if type == Decimal.self {
             guard case .number(let text) = node else { throw mismatch("a number", node, path) }
-            guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), text.count <= 40 else {
-                throw FieldError(field: field, detail: "\(name) must be a number of at most 38 digits")
-            }
-            return value as! T
+            // Exact for ordinary decimals (12.50); a number beyond Decimal's exponent range goes through Double.
+            if let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), !value.isNaN { return value as! T }
+            guard let double = Double(text), double.isFinite else { throw FieldError(field: field, detail: "\(name) is out of range") }
+            return Decimal(double) as! T
         }
         if type == Double.self {
             guard case .number(let text) = node else { throw mismatch("a number", node, path) }
@@ -423,8 +423,11 @@ struct StrictDecoder: Decoder {
         return try T(from: StrictDecoder(node: node, codingPath: path, usage: usage))
     }
 
+    /// An integer as JSON Schema counts one: `7`, or a number with no fractional part such as `7.0` or `7e2`.
     static func integer<I: FixedWidthInteger>(_ text: String, as type: I.Type) -> I? {
-        I(text, radix: 10)
+        if let value = I(text, radix: 10) { return value }
+        guard let value = Double(text), value.isFinite, value == value.rounded(), abs(value) < 9_007_199_254_740_992 else { return nil }
+        return I(exactly: value)
     }
 }
 
@@ -579,8 +582,8 @@ package enum RFC3339 {
             index += 1
             let start = index
             while index < b.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[index]) { index += 1 }
-            guard index > start, index - start <= 9 else { return nil }
-            fraction = Double("0." + String(decoding: b[start..<index], as: UTF8.self)) ?? 0
+            guard index > start else { return nil }
+            fraction = Double("0." + String(decoding: b[start..<min(index, start + 9)], as: UTF8.self)) ?? 0
         }
         guard index < b.count else { return nil }
         var offset = 0
@@ -594,8 +597,9 @@ package enum RFC3339 {
         } else {
             return nil
         }
-        guard index == b.count, year >= 1, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour <= 23, minute <= 59, second <= 59 else { return nil }
+        // A leap second (:60) is a valid RFC 3339 time; it counts as the first second of the next minute.
+        guard index == b.count, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
+              hour <= 23, minute <= 59, second <= 60 else { return nil }
         let days = daysFromEpoch(year: year, month: month, day: day)
         let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
         return Date(timeIntervalSince1970: seconds)
