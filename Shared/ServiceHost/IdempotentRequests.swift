@@ -32,9 +32,9 @@ package enum IdempotentRequests {
             return nil
         }
         let key = raw.trimmingCharacters(in: .whitespaces)
-        guard (1...255).contains(key.unicodeScalars.count), key.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
-            throw HTTPError(status: 400, detail: "the Idempotency-Key header must be 1 to 255 printable characters", type: "urn:dakiya:problem:invalid-request",
-                            errors: [FieldProblem(field: "Idempotency-Key", detail: "1 to 255 printable characters")])
+        guard (1...255).contains(key.unicodeScalars.count), key.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value <= 0x7E }) else {
+            throw HTTPError(status: 400, detail: "the Idempotency-Key header must be 1 to 255 printable ASCII characters", type: "urn:dakiya:problem:invalid-request",
+                            errors: [FieldProblem(field: "Idempotency-Key", detail: "1 to 255 printable ASCII characters")])
         }
         return key
     }
