@@ -1,8 +1,10 @@
 import Delivery
 import Foundation
 import HTTPClient
+import HTTPServer
 import JobQueue
 import Postgres
+import ServiceRuntime
 @testable import PortalAdapter
 import Testing
 import TestSupport
@@ -139,5 +141,25 @@ struct TenantIsolationTests {
         #expect(slashed.status == 202, "\(slashed.text)")
         #expect(slashed.text.contains("\"application_id\":\"MH/INC/2026/0001\""))
         #expect(try fixture.send("GET", "/v1/applications/MH%2FINC%2F2026%2F0001/deliveries").status == 200)
+    }
+}
+
+@Suite("Honest failure answers")
+struct UnavailableDatabaseTests {
+    @Test("while PostgreSQL cannot be reached, an outcome post is 503 problem+json with Retry-After, not 500")
+    func databaseDown() throws {
+        // A real libpq connection attempt to a socket where no server listens.
+        let pool = ConnectionPool(url: "postgresql:///dakiya?host=/nonexistent-dakiya-socket&port=1&connect_timeout=2", maximumConnections: 2,
+                                  acquireTimeout: .seconds(2))
+        let api = PortalAPI(pool: pool, logger: Logger(service: "portal-adapter", sink: .capturing()), maximumCertificateBytes: 1 << 20)
+        let server = Server(configuration: ServerConfiguration(port: 0, threads: 2), router: api.makeRouter(),
+                            logger: Logger(service: "portal-adapter", sink: .capturing()), metrics: MetricsRegistry())
+        try server.start()
+        defer { server.stop() }
+        let response = try HTTPClient().send(.json("POST", "http://127.0.0.1:\(server.port)/v1/applications/A-1/outcome", body: PortalAPITests.outcome(),
+                                                   headers: [("Authorization", "Bearer dk_live_abcdefgh_secret"), ("Idempotency-Key", "k")]))
+        #expect(response.status == 503)
+        #expect(response.header("retry-after") == "5")
+        #expect(response.header("content-type") == "application/problem+json")
     }
 }
