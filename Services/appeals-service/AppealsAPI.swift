@@ -166,7 +166,7 @@ struct AppealsAPI: Sendable {
                                  detail: (try? row.decode(PostgresJSON.self, at: 3).decode([String: String].self)) ?? [:], at: try row.decode(Date.self, at: 4))
                 }
             let today = CivilDate(now())
-            return try Response.json(ApplicationView(applicationID: id, clocks: try desk.clocks(applicationID: application.id, on: connection),
+            return try Response.json(ApplicationView(applicationID: id, clocks: try desk.clocks(applicationID: application.id, today: CivilDate(now()), on: connection),
                                                      appeals: try Appeal.all(applicationID: application.id, on: connection).map { AppealView($0, today: today) },
                                                      history: history), headers: [])
         }

@@ -69,15 +69,19 @@ package struct AppealsDesk: Sendable {
     /// The clocks of an application, with "met" shown as soon as an outcome is recorded on or before the due day.
     /// An outcome after the due day does not meet the time limit: the clock lapses (the sweep tells the citizen and
     /// their appeal rights from the lapse stand).
-    package func clocks(applicationID: Int64, on connection: Connection) throws -> [ClockView] {
+    /// Given `today`, a running clock past its due day with no timely outcome shows `lapsed` at once (the sweep records
+    /// the lapse and tells the citizen within its interval).
+    package func clocks(applicationID: Int64, today: CivilDate? = nil, on connection: Connection) throws -> [ClockView] {
         try connection.query("""
             SELECT ac.kind, ac.started_on, ac.time_limit_days, ac.day_unit, ac.due_on,
                    CASE WHEN ac.state = 'running' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.application_id = ac.application_id
                         AND d.decision IN ('approved', 'rejected') AND (ac.kind = 'time_limit' OR (d.decision = 'approved' AND d.created_at >= ac.created_at))
                         AND (d.created_at AT TIME ZONE 'Asia/Kolkata')::date <= ac.due_on)
-                        THEN 'met' ELSE ac.state END
+                        THEN 'met'
+                        WHEN ac.state = 'running' AND ac.due_on < $2::date THEN 'lapsed'
+                        ELSE ac.state END
             FROM application_clocks ac WHERE ac.application_id = $1 ORDER BY ac.id
-            """, [applicationID]).rows.map { row in
+            """, [applicationID, today]).rows.map { row in
                 ClockView(kind: try row.decode(String.self, at: 0), startedOn: try row.decode(CivilDate.self, at: 1), timeLimitDays: try row.decode(Int.self, at: 2),
                           dayUnit: try row.decode(String.self, at: 3), dueOn: try row.decode(CivilDate.self, at: 4), state: try row.decode(String.self, at: 5))
             }

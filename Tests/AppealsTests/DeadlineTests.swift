@@ -236,6 +236,8 @@ struct LateOutcomeTests {
         // Income certificate: 15 days, due 2026-01-20. The outcome comes on the 27th, before any sweep ran.
         try f.outcome("L1", "approved", deliveredOn: F.day("2026-01-27"))
         #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "running", "not met")
+        #expect(try f.desk.clocks(applicationID: application.id, today: F.day("2026-01-27"), on: f.connection).first?.state == "lapsed",
+                "past its due day with no timely outcome, even before the sweep")
         let report = try f.desk.sweep(now: F.noon("2026-01-28"), on: f.connection)
         #expect(report.met == 0 && report.lapsed == 1)
         #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "lapsed")
