@@ -168,5 +168,14 @@ struct AppealFlowTests {
             #expect(found != nil, "\(event) in order: \(record)")
             cursor = found?.upperBound ?? cursor
         }
+        // Every service has logged the whole flow (WhatsApp conversation, emails, appeals); none logged the citizen's
+        // number or address in any form.
+        for process in services {
+            #expect(!process.outputText.isEmpty)
+            for personal in ["9812345678", "asha@example.in"] {
+                #expect(!process.outputText.contains(personal),
+                        "\(personal) in a log line: \(process.outputText.components(separatedBy: "\n").filter { $0.contains(personal) }.prefix(3))")
+            }
+        }
     }
 }
