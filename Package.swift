@@ -43,7 +43,7 @@ let package = Package(
                 resources: [.copy("catalogue")]),
         .target(
             name: "ServiceHost",
-            dependencies: ["Postgres", "HTTPServer", "ServiceRuntime", "JobQueue", "Migrations", "Cryptography"],
+            dependencies: ["Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "JobQueue", "Migrations", "Cryptography"],
             path: "Shared/ServiceHost"
         ),
         .target(

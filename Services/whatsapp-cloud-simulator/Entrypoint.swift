@@ -8,6 +8,10 @@ import ServiceRuntime
 struct WhatsAppCloudSimulator {
     static func main() {
         ServiceGroup.blockTerminationSignals()
+        do { try HTTPClient.initializeProcess() } catch {   // libcurl's global setup, once, before any thread
+            print("whatsapp-cloud-simulator: \(error)")
+            exit(1)
+        }
         let settings = Settings()
         var configuration = SimulatorConfiguration()
         var webhooks = WebhookConfiguration()

@@ -41,21 +41,33 @@ package enum SHA256 {
 /// HMAC-SHA256 with constant-time verification.
 package enum HMAC {
     /// The 32-byte HMAC-SHA256 of `message` under `key`.
+    /// Like SHA256.hash, it cannot fail on valid input; if libcrypto ever fails (out of memory), the process stops
+    /// rather than hand out a MAC of zeros.
     package static func sha256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        key.withUnsafeBytes { keyBytes in
-            message.withUnsafeBytes { messageBytes in
-                _ = CCrypto.HMAC(EVP_sha256(), keyBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(keyBytes.count),
-                                 messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBytes.count, &out, &length)
-            }
-        }
-        return out
+        guard let mac = compute(key: key, message: message) else { preconditionFailure("HMAC-SHA256 failed in libcrypto") }
+        return mac
     }
 
-    /// True when `mac` is the HMAC-SHA256 of `message` under `key`, compared in constant time.
+    /// True when `mac` is the HMAC-SHA256 of `message` under `key`, compared in constant time; false if libcrypto fails.
     package static func isValid(_ mac: [UInt8], key: [UInt8], message: [UInt8]) -> Bool {
-        constantTimeEquals(mac, sha256(key: key, message: message))
+        guard let expected = compute(key: key, message: message) else { return false }
+        return constantTimeEquals(mac, expected)
+    }
+
+    private static func compute(key: [UInt8], message: [UInt8]) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let result = key.withUnsafeBytes { keyBytes in
+            message.withUnsafeBytes { messageBytes in
+                CCrypto.HMAC(EVP_sha256(), keyBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(keyBytes.count),
+                             messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBytes.count, &out, &length)
+            }
+        }
+        guard result != nil, length == 32 else {
+            ERR_clear_error()
+            return nil
+        }
+        return out
     }
 }
 
@@ -83,6 +95,8 @@ package enum SecureRandom {
 package final class Ed25519PrivateKey: @unchecked Sendable {
     // Immutable after init; EVP_PKEY signing with a fresh context per call is thread-safe.
     private let key: OpaquePointer
+    /// The 32-byte seed (keep it secret), read once when the key is made.
+    package let rawRepresentation: [UInt8]
 
     /// A new random key.
     package init() throws {
@@ -92,7 +106,16 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
         var generated: OpaquePointer?
         try check(EVP_PKEY_keygen(context, &generated), "EVP_PKEY_keygen")
         guard let generated else { throw CryptographyError(operation: "EVP_PKEY_keygen", openSSLCode: 0) }
+        var seed = [UInt8](repeating: 0, count: 32)
+        var length = 32
+        do {
+            try check(EVP_PKEY_get_raw_private_key(generated, &seed, &length), "EVP_PKEY_get_raw_private_key")
+        } catch {
+            EVP_PKEY_free(generated)
+            throw error
+        }
         key = generated
+        rawRepresentation = seed
     }
 
     /// The key whose 32-byte seed is `rawRepresentation`.
@@ -102,17 +125,10 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
             throw CryptographyError(operation: "Ed25519 private key import", openSSLCode: ERR_get_error())
         }
         key = imported
+        self.rawRepresentation = rawRepresentation
     }
 
     deinit { EVP_PKEY_free(key) }
-
-    /// The 32-byte seed (keep it secret).
-    package var rawRepresentation: [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length = 32
-        _ = EVP_PKEY_get_raw_private_key(key, &out, &length)
-        return out
-    }
 
     /// The matching public key.
     package func publicKey() throws -> Ed25519PublicKey {
@@ -137,6 +153,8 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
 /// An Ed25519 public key: verifies signatures.
 package final class Ed25519PublicKey: @unchecked Sendable {
     private let key: OpaquePointer
+    /// The 32-byte public key, as imported.
+    package let rawRepresentation: [UInt8]
 
     package init(rawRepresentation: [UInt8]) throws {
         guard rawRepresentation.count == 32,
@@ -144,16 +162,10 @@ package final class Ed25519PublicKey: @unchecked Sendable {
             throw CryptographyError(operation: "Ed25519 public key import", openSSLCode: ERR_get_error())
         }
         key = imported
+        self.rawRepresentation = rawRepresentation
     }
 
     deinit { EVP_PKEY_free(key) }
-
-    package var rawRepresentation: [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length = 32
-        _ = EVP_PKEY_get_raw_public_key(key, &out, &length)
-        return out
-    }
 
     /// True when `signature` is valid for `message` under this key.
     package func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {

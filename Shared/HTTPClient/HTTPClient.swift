@@ -121,13 +121,18 @@ package final class HTTPClient {
     fileprivate let handle: UnsafeMutableRawPointer
     package let configuration: HTTPClientConfiguration
 
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-    /// Initialises libcurl for the process. Call once at start, before threads; later calls do nothing.
-    package static func initializeProcess() { _ = globalInit }
+    /// Initialises libcurl for the process. Services call it once at start, before any thread (ServiceHost.main);
+    /// later calls only report the first call's result.
+    package static func initializeProcess() throws {
+        guard globalInit == CURLE_OK else {
+            throw HTTPClientError(code: .transport, curlCode: Int32(globalInit.rawValue), message: "curl_global_init failed")
+        }
+    }
 
     package init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) throws {
-        Self.initializeProcess()
+        try Self.initializeProcess()
         guard let handle = curl_easy_init() else {
             throw HTTPClientError(code: .transport, curlCode: -1, message: "curl_easy_init failed")
         }
@@ -258,7 +263,7 @@ package final class HTTPMultiClient {
     package let configuration: HTTPClientConfiguration
 
     package init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) throws {
-        HTTPClient.initializeProcess()
+        try HTTPClient.initializeProcess()
         guard let multi = curl_multi_init() else {
             throw HTTPClientError(code: .transport, curlCode: -1, message: "curl_multi_init failed")
         }

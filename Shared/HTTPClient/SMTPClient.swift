@@ -63,7 +63,7 @@ package final class SMTPClient {
     package let configuration: SMTPConfiguration
 
     package init(configuration: SMTPConfiguration) throws {
-        HTTPClient.initializeProcess()
+        try HTTPClient.initializeProcess()
         guard let handle = curl_easy_init() else {
             throw SMTPError(kind: .temporary, replyCode: 0, curlCode: -1, message: "curl_easy_init failed")
         }

@@ -288,8 +288,10 @@ package final class Server: Service, @unchecked Sendable {
         }
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
-        for (name, value) in response.headers { _ = MHD_add_response_header(mhdResponse, name, value) }
-        _ = MHD_add_response_header(mhdResponse, "X-Request-Id", state.requestID)
+        for (name, value) in response.headers + [("X-Request-Id", state.requestID)] where MHD_add_response_header(mhdResponse, name, value) != .YES {
+            // libmicrohttpd refuses a header with a line break or an invalid name: ours never have one, so this is our bug.
+            logger.error("a response header was refused", ["request.id": state.requestID, "http.header": name])
+        }
         let seconds = MonotonicTime.now().duration(since: state.started).seconds
         duration.observe(seconds)
         requests.counter("dakiya_http_requests_total", help: "HTTP requests answered.",

@@ -99,7 +99,7 @@ package final class Connection: @unchecked Sendable {
             _ = try check(PQprepare(handle, name, sql, 0, nil))
             autoPrepared[sql] = name
         }
-        let result = withBoundParameters(parameters) { count, values, lengths, formats in
+        let result = try withBoundParameters(parameters) { count, values, lengths, formats in
             PQexecPrepared(handle, name, count, values, lengths, formats, 0)
         }
         return try check(result)
@@ -116,7 +116,7 @@ package final class Connection: @unchecked Sendable {
             _ = try check(result)
             prepared.insert(statement.name)
         }
-        let result = withBoundParameters(parameters) { count, values, lengths, formats in
+        let result = try withBoundParameters(parameters) { count, values, lengths, formats in
             PQexecPrepared(handle, statement.name, count, values, lengths, formats, 0)
         }
         return try check(result)
@@ -278,31 +278,38 @@ package final class Connection: @unchecked Sendable {
     static func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { text(UnsafePointer(pointer)) }
 }
 
-/// Calls `body` with C arrays for the bound parameters; the memory lives only for the call.
+/// Calls `body` with C arrays for the bound parameters; the memory lives only for the call. A text parameter
+/// holding NUL is refused (`invalidParameter`): libpq passes text as a C string, so it would be cut short there and
+/// stored truncated. PostgreSQL's text cannot hold NUL at all.
 private func withBoundParameters<R>(
     _ parameters: [any PostgresEncodable],
     _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
-) -> R {
+) throws -> R {
     if parameters.isEmpty { return body(0, nil, nil, nil) }
     var storage: [UnsafeMutablePointer<CChar>?] = []
     var lengths: [Int32] = []
     var formats: [Int32] = []
     storage.reserveCapacity(parameters.count)
-    for parameter in parameters {
+    defer { for pointer in storage { free(pointer) } }
+    for (index, parameter) in parameters.enumerated() {
         switch parameter.postgresBind {
         case .null:
             storage.append(nil); lengths.append(0); formats.append(0)
         case .text(let text):
-            storage.append(strdup(text)); lengths.append(0); formats.append(0)
+            guard !text.utf8.contains(0) else {
+                throw PostgresError(.invalidParameter, "parameter $\(index + 1) holds a NUL character, which text cannot store")
+            }
+            guard let copy = strdup(text) else { throw PostgresError(.invalidParameter, "out of memory copying parameter $\(index + 1)") }
+            storage.append(copy); lengths.append(0); formats.append(0)
         case .binary(let bytes):
-            let pointer = malloc(max(1, bytes.count))!.assumingMemoryBound(to: CChar.self)   // freed with free() below
-            bytes.withUnsafeBytes { raw in
-                if let base = raw.baseAddress { UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: raw.count) }
+            guard let raw = malloc(max(1, bytes.count)) else { throw PostgresError(.invalidParameter, "out of memory copying parameter $\(index + 1)") }
+            let pointer = raw.assumingMemoryBound(to: CChar.self)   // freed with free() above
+            bytes.withUnsafeBytes { source in
+                if let base = source.baseAddress { raw.copyMemory(from: base, byteCount: source.count) }
             }
             storage.append(pointer); lengths.append(Int32(bytes.count)); formats.append(1)
         }
     }
-    defer { for pointer in storage { free(pointer) } }
     return storage.withUnsafeBufferPointer { values in
         values.withMemoryRebound(to: UnsafePointer<CChar>?.self) { constValues in
             lengths.withUnsafeBufferPointer { lengthPointer in

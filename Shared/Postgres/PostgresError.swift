@@ -20,6 +20,7 @@ package struct PostgresError: Error, CustomStringConvertible, Sendable, Temporar
         package static let poolClosed = Code("pool_closed")
         package static let copyFailed = Code("copy_failed")
         package static let protocolViolation = Code("protocol_violation")
+        package static let invalidParameter = Code("invalid_parameter")
     }
 
     package var code: Code

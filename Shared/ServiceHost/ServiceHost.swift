@@ -1,4 +1,5 @@
 import Glibc
+import HTTPClient
 import HTTPServer
 import JobQueue
 import Migrations
@@ -50,8 +51,12 @@ package enum ServiceHost {
         }
         let logger = Logger(service: service, minimumLevel: configuration.logLevel)
         do {
+            try HTTPClient.initializeProcess()   // libcurl's global setup, once, before any thread of ours
             try run(configuration, logger: logger, build: build)
             exit(0)
+        } catch let error as SettingError {
+            // A service's own setting (DAKIYA_WHATSAPP_*, DAKIYA_SMTP_*, DAKIYA_LINK_SIGNING_KEY): the same one line as the shared ones.
+            exitForBadSetting(service, error)
         } catch {
             logger.error("service failed to start", ["error": String(describing: error)])
             exit(1)
@@ -109,6 +114,9 @@ package enum ServiceHost {
             databaseUp.set(reachable ? 1 : 0)
             guard reachable else {
                 throw HTTPError(status: 503, detail: "PostgreSQL is not reachable", headers: [("Retry-After", "1")])
+            }
+            guard worker.isHealthy else {
+                throw HTTPError(status: 503, detail: "the job loop cannot claim jobs", headers: [("Retry-After", "1")])
             }
             return Response(status: 200, body: Array(#"{"status":"ready","database":"up"}"#.utf8), contentType: "application/json")
         }

@@ -34,6 +34,19 @@ struct ConnectionTests {
         #expect(try connection.query("SELECT count(*) FROM t").first?.decode(Int.self, at: 0) == 2)
     }
 
+    @Test("a text parameter holding NUL is refused before it reaches libpq, never stored cut short")
+    func nulInText() throws {
+        let db = try TestDatabase(migrated: false)
+        let connection = try db.connect()
+        try connection.execute(script: "CREATE TABLE t (s text, tags text[])")
+        for parameters: [any PostgresEncodable] in [["u-1\u{0}zzz", ["a"]], ["u", ["a", "b\u{0}c"]]] {
+            let error = #expect(throws: PostgresError.self) { try connection.query("INSERT INTO t VALUES ($1, $2::text[])", parameters) }
+            #expect(error?.code == .invalidParameter)
+        }
+        #expect(try connection.query("SELECT count(*) FROM t").first?.decode(Int.self, at: 0) == 0)
+        #expect(try connection.query("SELECT 1").count == 1, "the connection stays usable")
+    }
+
     @Test("columns with the same name are all readable by position; by name the first wins")
     func repeatedColumnNames() throws {
         let db = try TestDatabase(migrated: false)

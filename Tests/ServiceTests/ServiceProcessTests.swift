@@ -60,6 +60,17 @@ struct ServiceProcessTests {
         #expect(!process.outputText.contains("mysql://db"), "a database URL is never echoed")
     }
 
+    @Test("a bad service-specific setting stops the service the same way: exit 78, one line naming it", arguments: [
+        ("whatsapp-adapter", ["DAKIYA_WHATSAPP_API_VERSION": "v17.0"], "whatsapp-adapter: invalid setting DAKIYA_WHATSAPP_API_VERSION: expected v23.0 or later"),
+        ("email-adapter", ["DAKIYA_SMTP_URL": "http://mail"], "email-adapter: invalid setting DAKIYA_SMTP_URL: expected an smtp:// or smtps:// URL"),
+        ("portal-adapter", ["DAKIYA_LINK_SIGNING_KEY": "short"], "portal-adapter: invalid setting DAKIYA_LINK_SIGNING_KEY: expected at least 32 bytes in base64url"),
+    ])
+    func badServiceSettings(service: String, environment: [String: String], line: String) throws {
+        let process = try ChildProcess(service, environment: environment.merging(["DAKIYA_DATABASE_URL": "postgresql:///x", "DAKIYA_HTTP_PORT": "0"]) { $1 })
+        #expect(process.waitForExit(timeout: .seconds(10)) == 78)
+        #expect(process.outputText == line + "\n")
+    }
+
     @Test("PostgreSQL restarted under a running service: readyz goes false, then true, and the job loop resumes")
     func databaseRestart() throws {
         let cluster = try ScratchCluster()
