@@ -15,6 +15,7 @@ struct PortalAdapter {
         ServiceHost.main(service: "portal-adapter", queue: "portal", defaultPort: 8080) { context in
             let maximumCertificate = try Settings().int("DAKIYA_CERTIFICATE_MAX_BYTES", default: 5 << 20, in: 1024...(64 << 20))
             var api = PortalAPI(pool: context.pool, logger: context.logger, maximumCertificateBytes: maximumCertificate)
+            api.queue = context.queue
             api.linkLifetime = try Settings().int("DAKIYA_LINK_TTL_SECONDS", default: 900, in: 10...86_400)
             api.documentRetentionDays = try Settings().int("DAKIYA_DOCUMENT_RETENTION_DAYS", default: 365, in: 1...36_500)
             if let configured = Settings().optionalString("DAKIYA_LINK_SIGNING_KEY") {

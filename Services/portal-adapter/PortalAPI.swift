@@ -19,6 +19,8 @@ struct PortalAPI: Sendable {
     var linkLifetime = 900
     /// How long certificate bytes are kept.
     var documentRetentionDays = 365
+    /// Enqueues what a read of the inbox causes (the dispatcher's settle).
+    var queue = JobQueue()
     /// Unix seconds now (tests move it).
     var now: @Sendable () -> Int = { Int(Timestamp.nowMicroseconds() / 1_000_000) }
 
@@ -480,10 +482,7 @@ struct PortalAPI: Sendable {
             guard try !row.decode(Bool.self, at: 3) else {
                 throw HTTPError(status: 410, detail: "this certificate is past its retention period and is no longer kept; ask the office for a copy")
             }
-            try connection.query("""
-                UPDATE channel_attempts SET state = 'read', read_at = now(), updated_at = now()
-                WHERE delivery_id = $1 AND channel = 'portal' AND state = 'delivered'
-                """, [deliveryID])
+            try ChannelAttempts.markPortalRead(deliveryID: deliveryID, queue: queue, on: connection)
             let fileName = try row.decode(String.self, at: 0)
             let ascii = fileName.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0.value >= 0x20 } ? fileName : "certificate.pdf"
             let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "certificate.pdf"

@@ -181,3 +181,40 @@ final class LockedResult: @unchecked Sendable {
     func set(_ new: Result<Int, any Error>) { lock.lock(); value = new; lock.unlock() }
     func get() throws -> Int? { lock.lock(); defer { lock.unlock() }; return try value?.get() }
 }
+
+@Suite("Attempt transitions")
+struct AttemptTransitionTests {
+    @Test("an attempt that reached the citizen is never turned into a failure afterwards")
+    func failedNeverOverwritesRead() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try seedDelivery(on: connection, requested: [.email])
+        try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
+        let attempt = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'email'").first?.decode(Int64.self, at: 0))
+        try connection.query("UPDATE channel_attempts SET state = 'read' WHERE id = $1", [attempt])
+        try ChannelAttempts.finish(attemptID: attempt, deliveryID: id, state: "failed", failureKind: "permanent", code: "x", queue: JobQueue(), on: connection)
+        #expect(try connection.query("SELECT state FROM channel_attempts WHERE id = $1", [attempt]).first?.decode(String.self, at: 0) == "read")
+        // A queued attempt still fails.
+        try connection.query("UPDATE channel_attempts SET state = 'sending' WHERE id = $1", [attempt])
+        try ChannelAttempts.finish(attemptID: attempt, deliveryID: id, state: "failed", failureKind: "permanent", code: "x", queue: JobQueue(), on: connection)
+        #expect(try connection.query("SELECT state FROM channel_attempts WHERE id = $1", [attempt]).first?.decode(String.self, at: 0) == "failed")
+    }
+
+    @Test("an inbox read tells the dispatcher, and a department that takes callbacks gets the read as an event, once")
+    func inboxReadReachesTheDepartment() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try seedDelivery(on: connection, requested: [], callbackURL: "http://127.0.0.1:9/callback", callbackSecret: "k")
+        try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
+        let eventsBefore = try connection.query("SELECT count(*) FROM portal_events").first?.decode(Int.self, at: 0) ?? 0
+        #expect(try ChannelAttempts.markPortalRead(deliveryID: id, queue: JobQueue(), on: connection))
+        #expect(try !ChannelAttempts.markPortalRead(deliveryID: id, queue: JobQueue(), on: connection), "a second read moves nothing")
+        let settled = try connection.query("SELECT id FROM jobs WHERE queue = 'dispatcher' AND kind = $1", [DeliveryJobs.attemptSettled]).rows
+        #expect(settled.count == 1)
+        let attempt = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'portal'").first?.decode(Int64.self, at: 0))
+        try DeliveryRouter.settle(attemptID: attempt, queue: JobQueue(), on: connection)
+        let events = try connection.query("SELECT body FROM portal_events ORDER BY created_at").rows.map { try $0.decode(String.self, at: 0) }
+        #expect(events.count == eventsBefore + 1, "\(events)")
+        #expect(events.last?.contains("\"read_at\"") == true, "\(events.last ?? "")")
+    }
+}
