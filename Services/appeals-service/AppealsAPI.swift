@@ -44,19 +44,11 @@ struct AppealsAPI: Sendable {
     // MARK: Authentication
 
     func department(_ request: Request, on connection: Connection) throws -> APIKey {
-        switch try APIKeys.authenticate(request.header("authorization"), on: connection) {
-        case .success(let key): return key
-        case .failure(let failure):
-            throw HTTPError(status: 401, detail: failure.detail, type: "urn:dakiya:problem:unauthorized", headers: [("WWW-Authenticate", "Bearer")])
-        }
+        try APIKeys.require(request.header("authorization"), on: connection)
     }
 
     func officer(_ request: Request, on connection: Connection) throws -> OfficerKey {
-        guard let key = try OfficerKeys.authenticate(request.header("authorization"), on: connection) else {
-            throw HTTPError(status: 401, detail: "send an officer key as Authorization: Bearer dko_…", type: "urn:dakiya:problem:unauthorized",
-                            headers: [("WWW-Authenticate", "Bearer")])
-        }
-        return key
+        try OfficerKeys.require(request.header("authorization"), on: connection)
     }
 
     /// Runs `body` and turns a refused rule into problem+json naming it.

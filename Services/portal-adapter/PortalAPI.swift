@@ -39,12 +39,7 @@ struct PortalAPI: Sendable {
     // MARK: Authentication
 
     func authenticate(_ request: Request, on connection: Connection) throws -> APIKey {
-        switch try APIKeys.authenticate(request.header("authorization"), on: connection) {
-        case .success(let key): return key
-        case .failure(let failure):
-            let detail = failure.detail
-            throw HTTPError(status: 401, detail: detail, type: "urn:dakiya:problem:unauthorized", headers: [("WWW-Authenticate", "Bearer")])
-        }
+        try APIKeys.require(request.header("authorization"), on: connection)
     }
 
     // MARK: Citizens

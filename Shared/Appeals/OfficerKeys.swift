@@ -1,6 +1,7 @@
 import Cryptography
 import Foundation
 import Postgres
+import ServiceRuntime
 
 /// An officer's key: it acts for one role at one office (`dko_<id>_<secret>`; only the SHA-256 is stored).
 package struct OfficerKey: Sendable, Equatable {
@@ -9,6 +10,12 @@ package struct OfficerKey: Sendable, Equatable {
     package var authority: Authority
     package var officerName: String
     package var revokedAt: Date?
+}
+
+/// An officer key was missing, malformed, unknown or revoked: 401 with `WWW-Authenticate: Bearer`.
+package struct OfficerKeyFailure: AuthenticationFailure, Sendable {
+    package var detail: String { "send an officer key as Authorization: Bearer dko_…" }
+    package var challenge: String { "Bearer" }
 }
 
 /// Creating, checking and revoking officer keys.
@@ -39,6 +46,12 @@ package enum OfficerKeys {
         return OfficerKey(id: try row.decode(Int64.self, at: 0), prefix: try row.decode(String.self, at: 1),
                           authority: Authority(role: try row.decode(String.self, at: 2), office: try row.decode(String.self, at: 3)),
                           officerName: try row.decode(String.self, at: 4))
+    }
+
+    /// The officer key for an `Authorization` header value; throws `OfficerKeyFailure` (401) when it is refused.
+    package static func require(_ header: String?, on connection: Connection) throws -> OfficerKey {
+        guard let key = try authenticate(header, on: connection) else { throw OfficerKeyFailure() }
+        return key
     }
 
     /// Revokes a key by prefix; false when there is no such live key.

@@ -1,6 +1,7 @@
 import Cryptography
 import Foundation
 import Postgres
+import ServiceRuntime
 
 /// A department's API key as stored (never the secret itself).
 package struct APIKey: Sendable, Equatable {
@@ -29,8 +30,8 @@ package struct APIKey: Sendable, Equatable {
     package var keepsCitizens: Bool { scopes.contains(.citizens) }
 }
 
-/// Why a key was refused.
-package enum APIKeyFailure: Error, Equatable, Sendable {
+/// Why a key was refused. Thrown by `APIKeys.require`, it becomes 401 with `WWW-Authenticate: Bearer`.
+package enum APIKeyFailure: AuthenticationFailure, Equatable, Sendable {
     case missing
     case malformed
     case unknown
@@ -45,6 +46,8 @@ package enum APIKeyFailure: Error, Equatable, Sendable {
         case .revoked: "the API key has been revoked"
         }
     }
+
+    package var challenge: String { "Bearer" }
 }
 
 /// Creating, checking, listing and revoking API keys.
@@ -87,6 +90,11 @@ package enum APIKeys {
             try connection.query("UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", [key.id])
         }
         return .success(key)
+    }
+
+    /// The key for an `Authorization` header value; throws `APIKeyFailure` (401) when it is refused.
+    package static func require(_ header: String?, on connection: Connection) throws -> APIKey {
+        try authenticate(header, on: connection).get()
     }
 
     /// Every key, newest first (secrets are not stored, so none is shown).

@@ -266,6 +266,9 @@ package final class Server: Service, @unchecked Sendable {
                 return try handler(request)
             } catch let error as HTTPError {
                 return error.response(requestID: state.requestID, instance: state.path)
+            } catch let error as any AuthenticationFailure {
+                return HTTPError(status: 401, detail: error.detail, type: "urn:dakiya:problem:unauthorized", headers: [("WWW-Authenticate", error.challenge)])
+                    .response(requestID: state.requestID, instance: state.path)
             } catch let error as any TemporaryUnavailability where error.isTemporarilyUnavailable {
                 logger.warning("dependency unavailable", ["request.id": state.requestID, "http.route": pattern, "error": String(describing: error)])
                 return HTTPError(status: 503, detail: "the service cannot reach its database just now; nothing was changed, retry after a few seconds",

@@ -4,3 +4,12 @@ package protocol TemporaryUnavailability: Error {
     /// True when retrying the same request later can succeed.
     var isTemporarilyUnavailable: Bool { get }
 }
+
+/// An error that says the caller did not prove who they are (a missing, malformed, unknown or revoked key): an HTTP
+/// server answers 401 with `WWW-Authenticate: challenge`. Key checks throw it; no handler maps it by hand.
+package protocol AuthenticationFailure: Error {
+    /// What the caller is told.
+    var detail: String { get }
+    /// The `WWW-Authenticate` challenge, e.g. `Bearer`.
+    var challenge: String { get }
+}
