@@ -53,9 +53,11 @@ struct WhatsAppCloudSimulator {
         let simulator = Simulator(configuration: configuration, webhooks: webhooks)
         let server = Server(configuration: ServerConfiguration(host: host, port: UInt16(port), threads: 8), router: SimulatorAPI(simulator: simulator).makeRouter(),
                             logger: logger, metrics: MetricsRegistry())
-        simulator.webhooks.start()
         defer { simulator.webhooks.stop() }
-        do { try ServiceGroup(services: [server], logger: logger).run() } catch {
+        do {
+            try simulator.webhooks.start()
+            try ServiceGroup(services: [server], logger: logger).run()
+        } catch {
             logger.error("simulator failed to start", ["error": String(describing: error)])
             exit(1)
         }

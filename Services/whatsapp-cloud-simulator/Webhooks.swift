@@ -50,9 +50,9 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
 
     init(configuration: WebhookConfiguration) { self.configuration = configuration }
 
-    func start() {
+    func start() throws {
         guard configuration.url != nil else { return }
-        thread = OwnedThread(name: "webhooks") { [self] in loop() }
+        thread = try OwnedThread(name: "webhooks") { [self] in loop() }
     }
 
     func stop() {

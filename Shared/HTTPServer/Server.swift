@@ -147,7 +147,7 @@ package final class Server: Service, @unchecked Sendable {
         }
         boundPort = cshim_mhd_bound_port(daemon)
         let deadlines = headerDeadlines
-        reaper = OwnedThread(name: "http-header-timeout") { deadlines.run() }
+        reaper = try OwnedThread(name: "http-header-timeout") { deadlines.run() }
         logger.info("listening", ["http.host": configuration.host, "http.port": String(boundPort),
                                   "http.max_connections": String(descriptors)])
     }

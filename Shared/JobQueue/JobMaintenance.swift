@@ -36,7 +36,7 @@ package final class JobMaintenance: Service, @unchecked Sendable {
     package var isLeader: Bool { lock.withLock { leader } }
 
     package func start() throws {
-        thread = OwnedThread(name: "jobs-maintain") { [self] in loop() }
+        thread = try OwnedThread(name: "jobs-maintain") { [self] in loop() }
     }
 
     package func stop() {

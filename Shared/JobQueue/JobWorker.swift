@@ -122,12 +122,12 @@ package final class JobWorker: Service, @unchecked Sendable {
     package var isHealthy: Bool { lock.withLock { databaseHealthy } }
 
     package func start() throws {
-        listenerThread = OwnedThread(name: "jobs-listen") { [self] in listenLoop() }
-        settlerThread = OwnedThread(name: "jobs-settle") { [self] in settleLoop() }
+        listenerThread = try OwnedThread(name: "jobs-listen") { [self] in listenLoop() }
+        settlerThread = try OwnedThread(name: "jobs-settle") { [self] in settleLoop() }
         for index in 0..<configuration.concurrency {
-            executors.append(OwnedThread(name: "jobs-run-\(index)") { [self] in executeLoop() })
+            executors.append(try OwnedThread(name: "jobs-run-\(index)") { [self] in executeLoop() })
         }
-        threads.append(OwnedThread(name: "jobs-claim") { [self] in claimLoop() })
+        threads.append(try OwnedThread(name: "jobs-claim") { [self] in claimLoop() })
         logger.info("job worker started", ["worker.concurrency": String(configuration.concurrency)])
     }
 

@@ -11,8 +11,15 @@ package final class OwnedThread: @unchecked Sendable {
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 
+    /// The thread could not be started (pthread_create's error number: EAGAIN when the system is out of threads).
+    package struct StartError: Error, CustomStringConvertible, Sendable {
+        package var name: String
+        package var errno: Int32
+        package var description: String { "could not start thread \(name) (error \(errno))" }
+    }
+
     /// Starts the thread. `name` documents its role at the call site (Glibc's module does not export pthread_setname_np).
-    package init(name: String, _ body: @escaping @Sendable () -> Void) {
+    package init(name: String, _ body: @escaping @Sendable () -> Void) throws {
         box = Box(body)
         let context = Unmanaged.passRetained(box).toOpaque()
         var attributes = pthread_attr_t()
@@ -24,7 +31,10 @@ package final class OwnedThread: @unchecked Sendable {
             return nil
         }, context)
         pthread_attr_destroy(&attributes)
-        precondition(result == 0, "pthread_create failed with \(result)")
+        guard result == 0 else {
+            Unmanaged<Box>.fromOpaque(context).release()
+            throw StartError(name: name, errno: result)
+        }
     }
 
     /// Waits for the thread to finish.

@@ -17,7 +17,7 @@ package final class PeriodicService: Service, @unchecked Sendable {
     }
 
     package func start() throws {
-        thread = OwnedThread(name: name) { [self] in
+        thread = try OwnedThread(name: name) { [self] in
             while !lock.withLock({ stopping }) {
                 do { try body() } catch { logger.warning("\(name) failed", ["error": String(describing: error)]) }
                 lock.withLock { _ = lock.wait(until: { stopping }, timeout: interval) }

@@ -48,7 +48,7 @@ package final class ServiceGroup: Sendable {
                 throw error
             }
         }
-        let signals = OwnedThread(name: "signals") { [weak self] in
+        let signals = try OwnedThread(name: "signals") { [weak self] in
             var set = sigset_t()
             sigemptyset(&set)
             sigaddset(&set, SIGTERM)

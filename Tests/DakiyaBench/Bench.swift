@@ -79,7 +79,7 @@ struct Bench {
         let started = MonotonicTime.now()
         let threads = try (0..<workers).map { index -> OwnedThread in
             let connection = try Connection(url: url, applicationName: "bench")
-            return OwnedThread(name: "bench-\(index)") {
+            return try OwnedThread(name: "bench-\(index)") {
                 let workerID = "bench-\(index)"
                 let jobs = (0..<batch).map { NewJob(queue: "bench", kind: "noop", payload: PostgresJSON(text: "{\"n\":\($0)}")) }
                 while MonotonicTime.now() < deadline {

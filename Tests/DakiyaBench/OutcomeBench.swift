@@ -59,8 +59,8 @@ struct OutcomeBench {
         let counts = LockedCounter()
         let failures = LockedCounter()
         let started = MonotonicTime.now()
-        let threads = (0..<8).map { thread in
-            OwnedThread(name: "api-\(thread)") {
+        let threads = try (0..<8).map { thread in
+            try OwnedThread(name: "api-\(thread)") {
                 guard let client = try? HTTPClient() else { return }
                 var index = 0
                 while MonotonicTime.now() < deadline {

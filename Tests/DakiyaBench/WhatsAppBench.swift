@@ -150,8 +150,8 @@ struct WhatsAppBench {
         let deadline = MonotonicTime.now().advanced(by: .seconds(Int64(duration)))
         let start = MonotonicTime.now()
         let threadCount = perSecond == nil ? 8 : 1
-        let threads = (0..<threadCount).map { index in
-            OwnedThread(name: "wa-\(index)") {
+        let threads = try (0..<threadCount).map { index in
+            try OwnedThread(name: "wa-\(index)") {
                 guard let client = try? HTTPClient() else { return }
                 while MonotonicTime.now() < deadline {
                     let n = next.next() - 1 + first

@@ -55,7 +55,7 @@ struct RoutingTests {
         // The second read the delivery as pending before the first commits; its write waits, then finds it taken.
         let second = try db.connect()
         let result = LockedResult()
-        let thread = OwnedThread(name: "second") { result.set(Result { try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: second).count }) }
+        let thread = try OwnedThread(name: "second") { result.set(Result { try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: second).count }) }
         usleep(300_000)
         try first.execute(script: "COMMIT")
         thread.join()

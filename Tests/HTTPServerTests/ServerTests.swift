@@ -171,8 +171,8 @@ struct ServerTests {
     func concurrentRequests() throws {
         let running = try RunningServer(threads: 8)
         let statuses = StatusBox()
-        let threads = (0..<100).map { index in
-            OwnedThread(name: "client-\(index)") {
+        let threads = try (0..<100).map { index in
+            try OwnedThread(name: "client-\(index)") {
                 do {
                     let response = try HTTPClient().send(.json("POST", running.base + "/items", body: #"{"name":"n\#(index)","count":\#(index)}"#))
                     let item = try JSONDecoder().decode(Item.self, from: Data(response.body))
@@ -192,7 +192,7 @@ struct ServerTests {
         let running = try RunningServer()
         let url = running.base
         let result = StatusBox()
-        let inFlight = OwnedThread(name: "slow") {
+        let inFlight = try OwnedThread(name: "slow") {
             do {
                 let response = try HTTPClient().send(HTTPClientRequest(url: url + "/slow?ms=600"))
                 result.add("\(response.status) \(response.text)")

@@ -87,7 +87,7 @@ struct QueueTests {
         #expect(firstID != nil)
         // The second enqueue blocks on the first transaction's index entry, then finds the key taken.
         let result = LockedBox<Result<Int64?, any Error>?>(nil)
-        let thread = OwnedThread(name: "second") { [queue] in
+        let thread = try OwnedThread(name: "second") { [queue] in
             result.set(Result { try second.transaction { try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "delivery-42"), on: $0) } })
         }
         usleep(200_000)
@@ -160,7 +160,7 @@ struct QueueTests {
         try connection.execute(script: "BEGIN")
         _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)   // no idle worker: no NOTIFY, lock held shared
         let holding = LockedBox(false)
-        let thread = OwnedThread(name: "worker") {
+        let thread = try OwnedThread(name: "worker") {
             _ = try? worker.query("SELECT pg_advisory_lock(1684761449, hashtext('q'))")
             holding.set(true)
         }

@@ -162,8 +162,8 @@ struct PortalAPITests {
         let fixture = try PortalFixture()
         try fixture.registerCitizen()
         let statuses = LockedList()
-        let threads = (0..<8).map { index in
-            OwnedThread(name: "post-\(index)") {
+        let threads = try (0..<8).map { index in
+            try OwnedThread(name: "post-\(index)") {
                 let status = (try? HTTPClient().send(.json("POST", fixture.base + "/v1/applications/A-7/outcome", body: Self.outcome(),
                                                            headers: [("Authorization", "Bearer \(fixture.key)"), ("Idempotency-Key", "race")])))?.status ?? -1
                 statuses.add(status)

@@ -74,7 +74,7 @@ struct RuntimeTests {
         let journal = Journal()
         let group = ServiceGroup(services: [Part("db", journal), Part("worker", journal), Part("http", journal)],
                                  logger: Logger(service: "t", sink: .capturing()))
-        let runner = OwnedThread(name: "group") { try? group.run() }
+        let runner = try OwnedThread(name: "group") { try? group.run() }
         let deadline = ContinuousClock.now + .seconds(5)
         while journal.all.count < 3 && ContinuousClock.now < deadline { usleep(1000) }
         group.requestStop()

@@ -42,8 +42,8 @@ struct PacingTests {
         let failures = Mutex<[String]>([])
         let next = Mutex(0)
         let started = ContinuousClock.now
-        let threads = (0..<8).map { index in
-            OwnedThread(name: "send-\(index)") {
+        let threads = try (0..<8).map { index in
+            try OwnedThread(name: "send-\(index)") {
                 while true {
                     let position = next.withLock { value -> Int in defer { value += 1 }; return value }
                     guard position < recipients.count else { return }

@@ -77,7 +77,7 @@ struct WebhookTests {
         let server = Server(configuration: ServerConfiguration(port: 0, threads: 2), router: SimulatorAPI(simulator: simulator).makeRouter(),
                             logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
-        simulator.webhooks.start()
+        try simulator.webhooks.start()
         return (server, simulator)
     }
 
