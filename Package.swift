@@ -37,13 +37,14 @@ let package = Package(
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
+        .target(name: "JobContracts", dependencies: ["JobQueue"], path: "Shared/JobContracts"),
         .target(name: "Email", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/Email"),
-        .target(name: "Delivery", dependencies: ["Postgres", "JobQueue", "Cryptography", "ServiceRuntime"], path: "Shared/Delivery"),
-        .target(name: "Appeals", dependencies: ["Postgres", "JobQueue", "Delivery", "Cryptography"], path: "Shared/Appeals",
+        .target(name: "Delivery", dependencies: ["Postgres", "JobQueue", "JobContracts", "Cryptography", "ServiceRuntime"], path: "Shared/Delivery"),
+        .target(name: "Appeals", dependencies: ["Postgres", "JobQueue", "JobContracts", "Delivery", "Cryptography"], path: "Shared/Appeals",
                 resources: [.copy("catalogue")]),
         .target(
             name: "ServiceHost",
-            dependencies: ["Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "JobQueue", "Migrations", "Cryptography"],
+            dependencies: ["Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "JobQueue", "JobContracts", "Migrations", "Cryptography"],
             path: "Shared/ServiceHost"
         ),
         .target(
@@ -54,16 +55,16 @@ let package = Package(
 
         // The five services and the admin tool.
         .executableTarget(
-            name: "PortalAdapter", dependencies: ["ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
+            name: "PortalAdapter", dependencies: ["JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
             path: "Services/portal-adapter", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
-        .executableTarget(name: "WhatsAppAdapter", dependencies: ["ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
-        .executableTarget(name: "EmailAdapter", dependencies: ["ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"], path: "Services/email-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "WhatsAppAdapter", dependencies: ["JobContracts", "ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
+        .executableTarget(name: "EmailAdapter", dependencies: ["JobContracts", "ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"], path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(
-            name: "AppealsService", dependencies: ["ServiceHost", "Appeals", "Delivery", "Cryptography"],
+            name: "AppealsService", dependencies: ["JobContracts", "ServiceHost", "Appeals", "Delivery", "Cryptography"],
             path: "Services/appeals-service", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
-        .executableTarget(name: "Dispatcher", dependencies: ["ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
+        .executableTarget(name: "Dispatcher", dependencies: ["JobContracts", "ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
             name: "WhatsAppCloudSimulator", dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
             path: "Services/whatsapp-cloud-simulator", exclude: ["README.md"]
@@ -91,7 +92,7 @@ let package = Package(
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime"], path: "Tests/ServiceRuntimeTests"),
         .testTarget(
             name: "EmailAdapterTests",
-            dependencies: ["EmailAdapter", "Email", "Delivery", "JobQueue", "Postgres", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            dependencies: ["JobContracts", "EmailAdapter", "Email", "Delivery", "JobQueue", "Postgres", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
             path: "Tests/EmailAdapterTests"
         ),
         .testTarget(
@@ -101,25 +102,25 @@ let package = Package(
         ),
         .testTarget(
             name: "WhatsAppAdapterTests",
-            dependencies: ["WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
+            dependencies: ["JobContracts", "WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
                            "ServiceRuntime", "TestSupport", "Cryptography"],
             path: "Tests/WhatsAppAdapterTests"
         ),
         .testTarget(
             name: "AppealsTests",
-            dependencies: ["Appeals", "AppealsService", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            dependencies: ["JobContracts", "Appeals", "AppealsService", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
             path: "Tests/AppealsTests"
         ),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "JobQueue", "Postgres", "TestSupport"], path: "Tests/DeliveryTests"),
+        .testTarget(name: "DeliveryTests", dependencies: ["JobContracts", "Delivery", "JobQueue", "Postgres", "TestSupport"], path: "Tests/DeliveryTests"),
         .testTarget(
             name: "PortalAdapterTests",
-            dependencies: ["PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            dependencies: ["JobContracts", "PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
             path: "Tests/PortalAdapterTests"
         ),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport", "DakiyaAdmin"], path: "Tests/MigrationsTests"),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime", "Appeals", "Delivery", "Dispatcher", "PortalAdapter",
+            dependencies: ["JobContracts", "TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime", "Appeals", "Delivery", "Dispatcher", "PortalAdapter",
                            "WhatsAppAdapter", "EmailAdapter", "AppealsService"],
             path: "Tests/ServiceTests"
         ),

@@ -1,5 +1,6 @@
 import Appeals
 import Delivery
+import JobContracts
 import ServiceHost
 import ServiceRuntime
 
@@ -10,12 +11,12 @@ import ServiceRuntime
 @main
 struct AppealsService {
     static func main() {
-        ServiceHost.main(service: "appeals-service", queue: "appeals", defaultPort: 8083) { context in
+        ServiceHost.main(service: "appeals-service", queue: .appeals, defaultPort: 8083) { context in
             let interval = try Settings().seconds("DAKIYA_APPEALS_SWEEP_INTERVAL_SECONDS", default: 300, in: 1...86_400)
             let desk = AppealsDesk(queue: context.queue)
             let api = AppealsAPI(pool: context.pool, desk: desk, logger: context.logger)
             let intake = WhatsAppFiling(pool: context.pool, desk: desk, queue: context.queue, logger: context.logger)
-            return ServiceParts(router: api.makeRouter(), handlers: [AppealHandOver.fileKind: { job in try intake.handle(job) }], services: [
+            return ServiceParts(router: api.makeRouter(), handlers: [Jobs.appealFile.kind: { job in try intake.handle(job) }], services: [
                 DeadlineSweep.service(pool: context.pool, desk: desk, interval: interval, logger: context.logger, metrics: context.metrics),
             ])
         }

@@ -1,6 +1,7 @@
 import Appeals
 import Delivery
 import Foundation
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
@@ -26,7 +27,7 @@ struct WhatsAppFiling: Sendable {
     ]
 
     func handle(_ job: ClaimedJob) throws {
-        let request = try job.decodePayload(AppealHandOver.File.self)
+        let request = try Jobs.appealFile.payload(of: job)
         try pool.withConnection { connection in
             do {
                 // The next level open for this application: one after the highest filed.
@@ -42,8 +43,8 @@ struct WhatsAppFiling: Sendable {
                 let language = Self.refused[request.language] == nil ? "en" : request.language
                 var text = (Self.refused[language] ?? "") + " " + refusal.detail
                 if refusal.rule == "late_reason_required" { text += " " + (Self.lateHint[language] ?? "") }
-                try queue.enqueue(try NewJob(queue: "whatsapp", kind: AppealHandOver.replyKind, encoding: AppealHandOver.Reply(to: request.mobile, text: text),
-                                             priority: 1, uniqueKey: "appeal-refused:\(job.id)"), on: connection)
+                try queue.enqueue(try Jobs.conversationReply.job(ConversationReply(to: request.mobile, text: text), priority: 1,
+                                                                uniqueKey: "appeal-refused:\(job.id)"), on: connection)
                 logger.info("appeal from WhatsApp refused", ["appeal.rule": refusal.rule, "job.id": String(job.id)])
             }
         }

@@ -1,4 +1,5 @@
 import Delivery
+import JobContracts
 import ServiceHost
 
 /// dispatcher: routing, fallback, aggregate status and portal callbacks (issue 3).
@@ -9,25 +10,25 @@ import ServiceHost
 @main
 struct Dispatcher {
     static func main() {
-        ServiceHost.main(service: "dispatcher", queue: "dispatcher", defaultPort: 8084) { context in
+        ServiceHost.main(service: "dispatcher", queue: .dispatcher, defaultPort: 8084) { context in
             // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
             ServiceParts(batchHandlers: [
-                DeliveryJobs.requested: { jobs in
-                    let ids = try jobs.map { try $0.decodePayload(DeliveryJobs.Requested.self).deliveryID }
+                Jobs.deliveryRequested.kind: { jobs in
+                    let ids = try jobs.map { try Jobs.deliveryRequested.payload(of: $0).deliveryID }
                     try context.pool.withConnection { connection in
                         _ = try DeliveryRouter.route(deliveryIDs: ids, queue: context.queue, on: connection)
                     }
                     return [:]
                 },
-                DeliveryJobs.attemptSettled: { jobs in
-                    let ids = try jobs.map { try $0.decodePayload(DeliveryJobs.Settled.self).attemptID }
+                Jobs.attemptSettled.kind: { jobs in
+                    let ids = try jobs.map { try Jobs.attemptSettled.payload(of: $0).attemptID }
                     try context.pool.withConnection { connection in
                         _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
                     }
                     return [:]
                 },
-                DeliveryJobs.attemptsSettled: { jobs in
-                    let ids = try jobs.flatMap { try $0.decodePayload(DeliveryJobs.SettledBatch.self).attemptIDs }
+                Jobs.attemptsSettled.kind: { jobs in
+                    let ids = try jobs.flatMap { try Jobs.attemptsSettled.payload(of: $0).attemptIDs }
                     try context.pool.withConnection { connection in
                         _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
                     }

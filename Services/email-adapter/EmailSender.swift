@@ -2,6 +2,7 @@ import Delivery
 import Email
 import Foundation
 import HTTPClient
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
@@ -87,7 +88,7 @@ final class EmailSender: Sendable {
     }
 
     func handle(_ job: ClaimedJob) throws {
-        let request = try job.decodePayload(DeliveryJobs.Send.self)
+        let request = try Jobs.channelSend.payload(of: job)
         try pool.withConnection { connection in
             guard let context = try load(request.attemptID, on: connection) else {
                 throw JobError.permanent("channel attempt \(request.attemptID) not found")

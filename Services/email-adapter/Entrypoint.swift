@@ -1,4 +1,5 @@
 import Delivery
+import JobContracts
 import ServiceHost
 import ServiceRuntime
 
@@ -9,10 +10,10 @@ import ServiceRuntime
 @main
 struct EmailAdapter {
     static func main() {
-        ServiceHost.main(service: "email-adapter", queue: "email", defaultPort: 8082) { context in
+        ServiceHost.main(service: "email-adapter", queue: .email, defaultPort: 8082) { context in
             let settings = try EmailSettings.load(Settings())
             let sender = EmailSender(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger, metrics: context.metrics)
-            return ServiceParts(handlers: [DeliveryJobs.send: { job in try sender.handle(job) }])
+            return ServiceParts(handlers: [Jobs.channelSend.kind: { job in try sender.handle(job) }])
         }
     }
 }

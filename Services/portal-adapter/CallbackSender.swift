@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import HTTPClient
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
@@ -23,7 +24,7 @@ final class CallbackSender: Sendable {
     }
 
     func handle(_ job: ClaimedJob) throws {
-        let request = try job.decodePayload(PortalEvents.Deliver.self)
+        let request = try Jobs.callbackDeliver.payload(of: job)
         let loaded = try pool.withConnection { connection in
             try connection.query("""
                 SELECT e.body, e.delivered_at IS NOT NULL, dp.callback_url, dp.callback_secret

@@ -1,5 +1,6 @@
 import Cryptography
 import Delivery
+import JobContracts
 import ServiceHost
 import ServiceRuntime
 
@@ -12,7 +13,7 @@ import ServiceRuntime
 @main
 struct PortalAdapter {
     static func main() {
-        ServiceHost.main(service: "portal-adapter", queue: "portal", defaultPort: 8080) { context in
+        ServiceHost.main(service: "portal-adapter", queue: .portal, defaultPort: 8080) { context in
             let maximumCertificate = try Settings().int("DAKIYA_CERTIFICATE_MAX_BYTES", default: 5 << 20, in: 1024...(64 << 20))
             var api = PortalAPI(pool: context.pool, logger: context.logger, maximumCertificateBytes: maximumCertificate)
             api.queue = context.queue
@@ -28,7 +29,7 @@ struct PortalAdapter {
                 context.logger.warning("DAKIYA_LINK_SIGNING_KEY is not set: certificate links last only until this process restarts")
             }
             let callbacks = CallbackSender(pool: context.pool, logger: context.logger, metrics: context.metrics)
-            return ServiceParts(router: api.makeRouter(), handlers: [PortalEvents.deliverKind: { job in try callbacks.handle(job) }])
+            return ServiceParts(router: api.makeRouter(), handlers: [Jobs.callbackDeliver.kind: { job in try callbacks.handle(job) }])
         }
     }
 }

@@ -2,6 +2,7 @@ import Cryptography
 import Delivery
 import Foundation
 import HTTPServer
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceHost
@@ -338,7 +339,7 @@ struct PortalAPI: Sendable {
             SELECT $6, app.id, $7, $8, $9, $10::text[], coalesce($12, c.language), $16, $17::text[], $11, $20
             FROM app, c WHERE app.citizen_id = c.id
             RETURNING jsonb_build_object('delivery_id', id) AS payload, 'delivery:' || id AS unique_key),
-        \(JobQueue.enqueueClauses("job", queue: "dispatcher", kind: DeliveryJobs.requested, priority: 1, from: "d"))
+        \(Jobs.deliveryRequested.enqueueClauses("job", priority: 1, from: "d"))
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'
                     WHEN NOT EXISTS (SELECT 1 FROM c) THEN dakiya_refuse('DKU01')
                     WHEN NOT EXISTS (SELECT 1 FROM app) THEN dakiya_refuse('DKD01')

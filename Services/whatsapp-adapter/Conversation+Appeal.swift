@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
@@ -51,12 +52,12 @@ extension Conversation {
 
     /// Handles the appeal steps; returns false when the message is not part of them.
     func appealStep(state: String, choice: String?, text: String?, digit: String?, number: String, language: String, wamid: String,
-                    replies: inout [OptOut.Reply], on tx: Connection) throws -> Bool {
+                    replies: inout [ConversationReply], on tx: Connection) throws -> Bool {
         let mobile = "+" + number
         let t = Self.appealTexts[language] ?? Self.appealTexts["en"]!
         if choice == "menu:appeal" || digit == "3" {
             try save(number, language: language, state: "appeal_application", on: tx)
-            replies.append(OptOut.Reply(to: mobile, text: t.askApplication))
+            replies.append(ConversationReply(to: mobile, text: t.askApplication))
             return true
         }
         if let choice, choice.hasPrefix("appeal:"), !["appeal:confirm", "appeal:cancel"].contains(choice) {
@@ -70,7 +71,7 @@ extension Conversation {
         case "appeal_grounds" where choice == nil && !(text ?? "").isEmpty:
             let grounds = text ?? ""
             guard grounds.count <= 1000 else {
-                replies.append(OptOut.Reply(to: mobile, text: t.groundsTooLong))
+                replies.append(ConversationReply(to: mobile, text: t.groundsTooLong))
                 return true
             }
             guard var draft = try draft(number, on: tx) else { return false }
@@ -79,20 +80,19 @@ extension Conversation {
             let summary = String(format: t.summary, draft.applicationID, Self.quotable(grounds))
             let buttons = [("appeal:confirm", t.confirm), ("appeal:cancel", t.cancel)]
                 .map { "{\"type\":\"reply\",\"reply\":{\"id\":\"\($0.0)\",\"title\":\(JSONText.quoted(String($0.1.prefix(20))))}}" }.joined(separator: ",")
-            replies.append(OptOut.Reply(to: mobile, text: summary,
+            replies.append(ConversationReply(to: mobile, text: summary,
                                         interactive: "{\"type\":\"button\",\"body\":{\"text\":\(JSONText.quoted(summary))},\"action\":{\"buttons\":[\(buttons)]}}"))
             return true
         case "appeal_confirm" where choice == "appeal:confirm":
             guard let draft = try draft(number, on: tx), let grounds = draft.grounds else { return false }
-            try queue.enqueue(try NewJob(queue: "appeals", kind: AppealHandOver.fileKind,
-                                         encoding: AppealHandOver.File(applicationID: draft.applicationID, mobile: mobile, grounds: grounds, language: language),
-                                         priority: 1, uniqueKey: "appeal-file:\(wamid)"), on: tx)
+            try queue.enqueue(try Jobs.appealFile.job(AppealFile(applicationID: draft.applicationID, mobile: mobile, grounds: grounds, language: language),
+                                                      priority: 1, uniqueKey: "appeal-file:\(wamid)"), on: tx)
             try save(number, language: language, state: "menu", on: tx)
-            replies.append(OptOut.Reply(to: mobile, text: t.filing))
+            replies.append(ConversationReply(to: mobile, text: t.filing))
             return true
         case "appeal_confirm" where choice == "appeal:cancel":
             try save(number, language: language, state: "menu", on: tx)
-            replies.append(OptOut.Reply(to: mobile, text: t.cancelled))
+            replies.append(ConversationReply(to: mobile, text: t.cancelled))
             replies.append(menu(to: mobile, language: language))
             return true
         default:
@@ -101,7 +101,7 @@ extension Conversation {
     }
 
     /// Moves to the grounds when the application belongs to this number; otherwise says so and shows the menu.
-    func chooseApplication(_ raw: String, number: String, language: String, replies: inout [OptOut.Reply], on tx: Connection) throws {
+    func chooseApplication(_ raw: String, number: String, language: String, replies: inout [ConversationReply], on tx: Connection) throws {
         let mobile = "+" + number
         let applicationID = Normalization.applicationID(raw)
         let owned = try tx.query("""
@@ -109,12 +109,12 @@ extension Conversation {
             """, [applicationID, mobile]).first != nil
         guard owned, applicationID.count <= 128 else {
             try save(number, language: language, state: "menu", on: tx)
-            replies.append(OptOut.Reply(to: mobile, text: (Self.texts[language] ?? Self.texts["en"]!).notFound))
+            replies.append(ConversationReply(to: mobile, text: (Self.texts[language] ?? Self.texts["en"]!).notFound))
             replies.append(menu(to: mobile, language: language))
             return
         }
         try save(number, language: language, state: "appeal_grounds", draft: AppealDraft(applicationID: applicationID), on: tx)
-        replies.append(OptOut.Reply(to: mobile, text: (Self.appealTexts[language] ?? Self.appealTexts["en"]!).askGrounds))
+        replies.append(ConversationReply(to: mobile, text: (Self.appealTexts[language] ?? Self.appealTexts["en"]!).askGrounds))
     }
 
     func draft(_ number: String, on tx: Connection) throws -> AppealDraft? {

@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
@@ -58,7 +59,7 @@ struct Conversation {
         let row = try tx.query("SELECT language, state FROM whatsapp_conversations WHERE number = $1 FOR UPDATE", [number]).first
         var language = try row?.decode(String?.self, at: 0)
         let state = try row?.decode(String.self, at: 1) ?? "menu"
-        var replies: [OptOut.Reply] = []
+        var replies: [ConversationReply] = []
 
         if language == nil, let choice, choice.hasPrefix("appeal:"),
            let known = try tx.query("SELECT language FROM citizens WHERE mobile = $1 ORDER BY updated_at DESC LIMIT 1", [mobile]).first?.decode(String.self, at: 0) {
@@ -86,22 +87,22 @@ struct Conversation {
             // handled by the appeal steps
         } else if choice == "menu:track" || digit == "1" {
             try save(number, language: lang, state: "awaiting_application_id", on: tx)
-            replies.append(OptOut.Reply(to: mobile, text: t.askApplication))
+            replies.append(ConversationReply(to: mobile, text: t.askApplication))
         } else if state == "awaiting_application_id", choice == nil, let text, !text.isEmpty {
             try save(number, language: lang, state: "menu", on: tx)
-            replies.append(OptOut.Reply(to: mobile, text: try status(of: text, for: mobile, language: lang, on: tx)))
+            replies.append(ConversationReply(to: mobile, text: try status(of: text, for: mobile, language: lang, on: tx)))
             replies.append(menu(to: mobile, language: lang))
         } else if choice == "menu:certificates" || digit == "2" {
             replies.append(try certificates(for: mobile, language: lang, on: tx))
         } else if let id = choice, id.hasPrefix("cert:") {
             if let delivery = UUID(uuidString: String(id.dropFirst(5))), try ownsCertificate(delivery, mobile: mobile, on: tx) {
-                try queue.enqueue(try NewJob(queue: "whatsapp", kind: Self.resendKind, encoding: Resend(to: mobile, deliveryID: delivery, from: phoneNumberID), priority: 1,
+                try queue.enqueue(try Jobs.certificateResend.job(CertificateResend(to: mobile, deliveryID: delivery, from: phoneNumberID), priority: 1,
                                              uniqueKey: "resend:\(wamid)"), on: tx)
             } else {
                 replies.append(menu(to: mobile, language: lang))
             }
         } else if choice == "menu:help" || digit == "4" {
-            replies.append(OptOut.Reply(to: mobile, text: t.helpText))
+            replies.append(ConversationReply(to: mobile, text: t.helpText))
         } else if let id = choice, id.hasPrefix("lang:"), let picked = Self.pickLanguage(choice: id, text: nil) {
             try save(number, language: picked, state: "menu", on: tx)
             replies.append(menu(to: mobile, language: picked))
@@ -111,8 +112,6 @@ struct Conversation {
         try send(replies, wamid: wamid, on: tx)
     }
 
-    static let resendKind = "conversation.resend_certificate"
-    struct Resend: Codable { var to: String; var deliveryID: UUID; var from: String? = nil }
 
     static func pickLanguage(choice: String?, text: String?) -> String? {
         if let choice, choice.hasPrefix("lang:") { return languages.first { "lang:" + $0.id == choice }?.id }
@@ -128,25 +127,25 @@ struct Conversation {
             """, [number, language, state])
     }
 
-    func send(_ replies: [OptOut.Reply], wamid: String, on tx: Connection) throws {
+    func send(_ replies: [ConversationReply], wamid: String, on tx: Connection) throws {
         for (index, var reply) in replies.enumerated() {
             reply.from = reply.from ?? phoneNumberID
-            try queue.enqueue(try NewJob(queue: "whatsapp", kind: OptOut.replyKind, encoding: reply, priority: 1, uniqueKey: "reply:\(wamid):\(index)"), on: tx)
+            try queue.enqueue(try Jobs.conversationReply.job(reply, priority: 1, uniqueKey: "reply:\(wamid):\(index)"), on: tx)
         }
     }
 
-    func languageQuestion(to mobile: String) -> OptOut.Reply {
+    func languageQuestion(to mobile: String) -> ConversationReply {
         let rows = Self.languages.map { "{\"id\":\"lang:\($0.id)\",\"title\":\(JSONText.quoted($0.title))}" }.joined(separator: ",")
-        return OptOut.Reply(to: mobile, text: "Choose your language / भाषा निवडा / भाषा चुनें / భాష ఎంచుకోండి",
+        return ConversationReply(to: mobile, text: "Choose your language / भाषा निवडा / भाषा चुनें / భాష ఎంచుకోండి",
                             interactive: "{\"type\":\"list\",\"body\":{\"text\":\"Choose your language / भाषा निवडा / भाषा चुनें / భాష ఎంచుకోండి\"},"
                                 + "\"action\":{\"button\":\"Language\",\"sections\":[{\"title\":\"Language\",\"rows\":[\(rows)]}]}}")
     }
 
-    func menu(to mobile: String, language: String) -> OptOut.Reply {
+    func menu(to mobile: String, language: String) -> ConversationReply {
         let t = Self.texts[language] ?? Self.texts["en"]!
         let rows = [("menu:track", t.track), ("menu:certificates", t.certificates), ("menu:appeal", t.appeal), ("menu:help", t.help)]
             .map { "{\"id\":\"\($0.0)\",\"title\":\(JSONText.quoted(String($0.1.prefix(24))))}" }.joined(separator: ",")
-        return OptOut.Reply(to: mobile, text: t.menuBody,
+        return ConversationReply(to: mobile, text: t.menuBody,
                             interactive: "{\"type\":\"list\",\"body\":{\"text\":\(JSONText.quoted(t.menuBody))},"
                                 + "\"action\":{\"button\":\(JSONText.quoted(t.menuButton)),\"sections\":[{\"title\":\(JSONText.quoted(t.menuButton)),\"rows\":[\(rows)]}]}}")
     }
@@ -166,18 +165,18 @@ struct Conversation {
         return t.statusLine(applicationID, Self.decisions[decision]?[language] ?? decision, date)
     }
 
-    func certificates(for mobile: String, language: String, on tx: Connection) throws -> OptOut.Reply {
+    func certificates(for mobile: String, language: String, on tx: Connection) throws -> ConversationReply {
         let t = Self.texts[language] ?? Self.texts["en"]!
         let rows = try tx.query("""
             SELECT d.id, a.portal_application_id FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
             JOIN channel_attempts ca ON ca.delivery_id = d.id AND ca.channel = 'whatsapp' AND ca.state IN ('sent', 'delivered', 'read')
             WHERE c.mobile = $1 AND d.document_id IS NOT NULL ORDER BY d.created_at DESC LIMIT 10
             """, [mobile]).rows
-        guard !rows.isEmpty else { return OptOut.Reply(to: mobile, text: t.noCertificates) }
+        guard !rows.isEmpty else { return ConversationReply(to: mobile, text: t.noCertificates) }
         let items = try rows.map { row in
             "{\"id\":\"cert:\(try row.decode(UUID.self, at: 0).uuidString.lowercased())\",\"title\":\(JSONText.quoted(String(try row.decode(String.self, at: 1).prefix(24))))}"
         }.joined(separator: ",")
-        return OptOut.Reply(to: mobile, text: t.certificatesBody,
+        return ConversationReply(to: mobile, text: t.certificatesBody,
                             interactive: "{\"type\":\"list\",\"body\":{\"text\":\(JSONText.quoted(t.certificatesBody))},"
                                 + "\"action\":{\"button\":\(JSONText.quoted(t.certificates.prefix(20).description)),\"sections\":[{\"title\":\(JSONText.quoted(String(t.certificates.prefix(24)))),\"rows\":[\(items)]}]}}")
     }

@@ -1,11 +1,11 @@
 import Delivery
 import Foundation
+import JobContracts
 import JobQueue
 import Postgres
 
 /// STOP and START from citizens, in English, Marathi, Hindi and Telugu.
 enum OptOut {
-    static let replyKind = AppealHandOver.replyKind
 
     static let stopWords: Set<String> = ["stop", "unsubscribe", "थांबवा", "बंद करा", "बंद", "रोकें", "रोको", "ఆపు", "ఆపండి"]
     static let startWords: Set<String> = ["start", "subscribe", "सुरू करा", "सुरू", "शुरू", "शुरू करें", "ప్రారంభించు", "ప్రారంభం"]
@@ -34,21 +34,6 @@ enum OptOut {
         ],
     ]
 
-    /// A free-form reply: text, or an interactive message (raw Cloud API JSON) with `text` as its fallback.
-    struct Reply: Codable {
-        var to: String
-        var text: String
-        var interactive: String?
-        /// The sender number (phone-number id) the citizen wrote to; nil: the default number.
-        var from: String?
-        init(to: String, text: String, interactive: String? = nil, from: String? = nil) {
-            self.to = to
-            self.text = text
-            self.interactive = interactive
-            self.from = from
-        }
-    }
-
     /// Records the opt-out or opt-in for the citizen with this number (time and source kept) and queues the
     /// confirmation, in the caller's transaction. Returns false when `text` is neither STOP nor START.
     @discardableResult
@@ -62,8 +47,8 @@ enum OptOut {
         }
         let language = try citizens.first?.decode(String.self, at: 1) ?? "en"
         let text = confirmations[command]?[language] ?? confirmations[command]?["en"] ?? ""
-        try queue.enqueue(try NewJob(queue: "whatsapp", kind: replyKind, encoding: Reply(to: mobile, text: text, from: phoneNumberID), priority: 1,
-                                     uniqueKey: "reply:\(wamid)"), on: tx)
+        try queue.enqueue(try Jobs.conversationReply.job(ConversationReply(to: mobile, text: text, from: phoneNumberID), priority: 1,
+                                                        uniqueKey: "reply:\(wamid)"), on: tx)
         return true
     }
 }

@@ -2,6 +2,7 @@ import Cryptography
 import Delivery
 import Foundation
 import HTTPServer
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
@@ -9,7 +10,6 @@ import ServiceRuntime
 /// Meta's webhooks: the verification handshake, signed event batches stored before the 200, and their
 /// processing (statuses onto channel attempts, inbound messages kept) through the job table.
 struct WhatsAppWebhooks: Sendable {
-    static let processKind = "webhook.process"
     let pool: ConnectionPool
     let queue: JobQueue
     let settings: WhatsAppSettings
@@ -45,13 +45,12 @@ struct WhatsAppWebhooks: Sendable {
         WITH batch AS (
             INSERT INTO whatsapp_webhook_batches (body) VALUES ($1)
             RETURNING jsonb_build_object('batch_id', id) AS payload, NULL::text AS unique_key),
-        \(JobQueue.enqueueClauses("job", queue: "whatsapp", kind: processKind, priority: 1, from: "batch"))
+        \(Jobs.webhookProcess.enqueueClauses("job", priority: 1, from: "batch"))
         SELECT (SELECT count(*) FROM job_notified)
         """
 
     func process(_ job: ClaimedJob) throws {
-        struct Payload: Decodable { var batch_id: Int64 }
-        let batchID = try job.decodePayload(Payload.self).batch_id
+        let batchID = try Jobs.webhookProcess.payload(of: job).batchID
         try pool.withConnection { connection in
             try connection.transaction { tx in
                 // Marked processed as it is read: the mark commits with the processing, or neither does.

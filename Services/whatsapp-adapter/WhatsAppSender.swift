@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import HTTPClient
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
@@ -145,7 +146,7 @@ final class WhatsAppSender: Sendable {
         var failures: [Int64: any Error] = [:]
         var attemptOf: [Int64: Int64] = [:]
         for job in jobs {
-            do { attemptOf[job.id] = try job.decodePayload(DeliveryJobs.Send.self).attemptID } catch { failures[job.id] = error }
+            do { attemptOf[job.id] = try Jobs.channelSend.payload(of: job).attemptID } catch { failures[job.id] = error }
         }
         return try pool.withConnection { connection in
             let claimed = try claim(Array(Set(attemptOf.values)), on: connection)
@@ -212,7 +213,7 @@ final class WhatsAppSender: Sendable {
 
     /// A free-form text inside the citizen's open window (confirmations and conversation replies).
     func reply(_ job: ClaimedJob) throws {
-        let reply = try job.decodePayload(OptOut.Reply.self)
+        let reply = try Jobs.conversationReply.payload(of: job)
         let from = reply.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID   // the number the citizen wrote to
         let envelope = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(reply.to)),"
         let body = reply.interactive.map { envelope + "\"type\":\"interactive\",\"interactive\":\($0)}" }
@@ -226,7 +227,7 @@ final class WhatsAppSender: Sendable {
 
     /// Sends a certificate already delivered to this number again, as a document message inside the open window.
     func resend(_ job: ClaimedJob) throws {
-        let request = try job.decodePayload(Conversation.Resend.self)
+        let request = try Jobs.certificateResend.payload(of: job)
         let from = request.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
         try pool.withConnection { connection in
             guard let row = try connection.query("SELECT d.document_id, coalesce(d.document_file_name, doc.file_name) FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1",

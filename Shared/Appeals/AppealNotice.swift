@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import JobContracts
 import JobQueue
 import Postgres
 
@@ -133,8 +134,8 @@ package enum AppealNotice: Sendable, Equatable {
             INSERT INTO deliveries (id, application_id, is_test, decision, reasons, language, document_id, appeal_id, notice)
             VALUES ($1, $2, $3, 'appeal', $4::text[], $5, $6, $7, $8)
             """, [deliveryID, applicationID, isTest, [text(language: language)], language, document, appealID, kind])
-        try queue.enqueue(try NewJob(queue: "dispatcher", kind: DeliveryJobs.requested, encoding: DeliveryJobs.Requested(deliveryID: deliveryID),
-                                     priority: 1, uniqueKey: "delivery:\(deliveryID.uuidString.lowercased())"), on: connection)
+        try queue.enqueue(try Jobs.deliveryRequested.job(DeliveryRequested(deliveryID: deliveryID), priority: 1,
+                                                        uniqueKey: "delivery:\(deliveryID.uuidString.lowercased())"), on: connection)
         return deliveryID
     }
 }

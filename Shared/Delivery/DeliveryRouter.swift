@@ -1,27 +1,10 @@
 import Foundation
+import JobContracts
 import JobQueue
 import Postgres
 
-/// Job kinds and queues of the delivery path.
-package enum DeliveryJobs {
-    /// On the dispatcher's queue: route a new delivery to its channels.
-    package static let requested = "delivery.requested"
-    /// On a channel's queue (`whatsapp`, `email`): send one channel attempt.
-    package static let send = "channel.send"
-
-    package struct Requested: Codable, Sendable {
-        package var deliveryID: UUID
-        package init(deliveryID: UUID) { self.deliveryID = deliveryID }
-        enum CodingKeys: String, CodingKey { case deliveryID = "delivery_id" }
-    }
-
-    package struct Send: Codable, Sendable {
-        package var attemptID: Int64
-        package var deliveryID: UUID
-        package var isTest: Bool
-        enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id", isTest = "is_test" }
-    }
-}
+/// What the delivery path enqueues for the dispatcher (the jobs themselves are declared in JobContracts).
+package enum DeliveryJobs {}
 
 /// What the router decided for one channel.
 package struct ChannelPlan: Sendable, Equatable {
@@ -159,7 +142,7 @@ package enum DeliveryRouter {
             SELECT a.channel AS queue, 'attempt:' || a.id AS unique_key,
                    jsonb_build_object('attempt_id', a.id, 'delivery_id', a.delivery_id, 'is_test', t.is_test) AS payload
             FROM attempts a JOIN t ON t.delivery_id = a.delivery_id AND t.channel = a.channel WHERE a.state = 'queued'),
-        \(JobQueue.enqueueClauses("job", kind: DeliveryJobs.send, from: "sends")),
+        \(Jobs.channelSend.enqueueClauses("job", queueFromRows: true, from: "sends")),
         history AS (
             INSERT INTO application_history (application_id, event, actor, detail, at)
             SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
@@ -170,33 +153,11 @@ package enum DeliveryRouter {
 }
 
 extension DeliveryJobs {
-    /// On the dispatcher's queue: a channel attempt reached a final state (sent, delivered, failed).
-    package static let attemptSettled = "attempt.settled"
-
-    package struct Settled: Codable, Sendable {
-        package var attemptID: Int64
-        package var deliveryID: UUID
-        package init(attemptID: Int64, deliveryID: UUID) {
-            self.attemptID = attemptID
-            self.deliveryID = deliveryID
-        }
-        enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id" }
-    }
-
-    /// On the dispatcher's queue: several attempts moved at once (one webhook batch of statuses).
-    package static let attemptsSettled = "attempts.settled"
-
-    package struct SettledBatch: Codable, Sendable {
-        package var attemptIDs: [Int64]
-        package init(attemptIDs: [Int64]) { self.attemptIDs = attemptIDs }
-        enum CodingKeys: String, CodingKey { case attemptIDs = "attempt_ids" }
-    }
-
     /// Tells the dispatcher about attempts that moved, inside the caller's transaction: one job per 500.
     package static func announceSettled(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws {
         let ids = Array(Set(attemptIDs)).sorted()
         let jobs = try stride(from: 0, to: ids.count, by: 500).map { start in
-            try NewJob(queue: "dispatcher", kind: attemptsSettled, encoding: SettledBatch(attemptIDs: Array(ids[start..<min(ids.count, start + 500)])), priority: 1)
+            try Jobs.attemptsSettled.job(AttemptsSettled(attemptIDs: Array(ids[start..<min(ids.count, start + 500)])), priority: 1)
         }
         try queue.enqueue(jobs, on: connection)
     }
@@ -204,8 +165,7 @@ extension DeliveryJobs {
     /// Tells the dispatcher about a settled attempt, inside the caller's transaction.
     package static func announceSettled(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
         // No unique key: each state change (sent, then delivered, then read) is its own settle; settling is idempotent.
-        try queue.enqueue(try NewJob(queue: "dispatcher", kind: attemptSettled, encoding: Settled(attemptID: attemptID, deliveryID: deliveryID),
-                                     priority: 1), on: connection)
+        try queue.enqueue(try Jobs.attemptSettled.job(AttemptSettled(attemptID: attemptID, deliveryID: deliveryID), priority: 1), on: connection)
     }
 }
 
@@ -283,9 +243,8 @@ extension DeliveryRouter {
             RETURNING id
             """, [deliveryID, fallback.channel.rawValue]).first
         if let newID = try created?.decode(Int64.self, at: 0) {
-            try queue.enqueue(try NewJob(queue: fallback.channel.rawValue, kind: DeliveryJobs.send,
-                                         encoding: DeliveryJobs.Send(attemptID: newID, deliveryID: deliveryID, isTest: isTest),
-                                         uniqueKey: "attempt:\(newID)"), on: tx)
+            try queue.enqueue(try Jobs.channelSend.on(.channel(fallback.channel.rawValue))
+                .job(ChannelSend(attemptID: newID, deliveryID: deliveryID, isTest: isTest), uniqueKey: "attempt:\(newID)"), on: tx)
         }
     }
 }

@@ -1,20 +1,14 @@
 import Foundation
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
 
 /// Status events for the portal, created in the same transaction as the status change they report.
 package enum PortalEvents {
-    /// On the portal-adapter's queue: POST one stored event to the department's callback URL.
-    package static let deliverKind = "callback.deliver"
     /// Enough attempts that, with the default backoff (2 s doubling to a 1 h cap, ±25 %), retries span more
     /// than 24 hours even when every delay draws its shortest jitter (about 26 h).
     package static let maximumAttempts: Int16 = 45
-
-    package struct Deliver: Codable, Sendable {
-        package var eventID: UUID
-        enum CodingKeys: String, CodingKey { case eventID = "event_id" }
-    }
 
     /// A SQL expression for the statement that changes a delivery's status: the delivery's department when it takes
     /// callbacks, else NULL. `application` names the delivery's application_id column (`d.application_id`, say).
@@ -55,7 +49,7 @@ package enum PortalEvents {
         if unchanged == true { return }
         try connection.query("INSERT INTO portal_events (id, department, delivery_id, type, body) VALUES ($1, $2, $3, 'delivery.status_changed', $4)",
                              [eventID, department, deliveryID, body])
-        try queue.enqueue(try NewJob(queue: "portal", kind: deliverKind, encoding: Deliver(eventID: eventID), priority: 2,
-                                     maxAttempts: maximumAttempts, uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: connection)
+        try queue.enqueue(try Jobs.callbackDeliver.job(CallbackDeliver(eventID: eventID), priority: 2, maxAttempts: maximumAttempts,
+                                                      uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: connection)
     }
 }

@@ -1,6 +1,7 @@
 import Glibc
 import HTTPClient
 import HTTPServer
+import JobContracts
 import JobQueue
 import Migrations
 import Postgres
@@ -37,15 +38,13 @@ package struct ServiceContext: Sendable {
 /// asked, `/healthz`, `/readyz` and `/metrics`, the job worker of its queue, the maintenance loop, and a
 /// clean stop on SIGTERM or SIGINT.
 package enum ServiceHost {
-    /// Every queue answers this kind: a canary that proves the job loop runs end to end.
-    package static let pingKind = "ping"
 
     /// Runs the service until SIGTERM or SIGINT; exits 78 with one line for a bad setting, 1 for a failed start.
-    package static func main(service: String, queue: String, defaultPort: UInt16, build: (ServiceContext) throws -> ServiceParts) -> Never {
+    package static func main(service: String, queue: Queue, defaultPort: UInt16, build: (ServiceContext) throws -> ServiceParts) -> Never {
         ServiceGroup.blockTerminationSignals()
         let configuration: ServiceConfiguration
         do {
-            configuration = try ServiceConfiguration.load(service: service, queue: queue, defaultPort: defaultPort, from: Settings())
+            configuration = try ServiceConfiguration.load(service: service, queue: queue.name, defaultPort: defaultPort, from: Settings())
         } catch {
             exitForBadSetting(service, error)
         }
@@ -71,7 +70,7 @@ package enum ServiceHost {
         let queue = JobQueue()
         let context = ServiceContext(configuration: configuration, pool: pool, logger: logger, metrics: metrics, queue: queue)
         var parts = try build(context)
-        parts.handlers[pingKind] = parts.handlers[pingKind] ?? { _ in }
+        parts.handlers[Jobs.ping.kind] = parts.handlers[Jobs.ping.kind] ?? { _ in }
 
         let worker = JobWorker(pool: pool, configuration: configuration.worker, handlers: parts.handlers, batchHandlers: parts.batchHandlers, queue: queue,
                                logger: logger, metrics: metrics)

@@ -1,10 +1,11 @@
 import Delivery
 import Foundation
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Delivery routing")
 struct RoutingTests {
@@ -209,7 +210,7 @@ struct AttemptTransitionTests {
         let eventsBefore = try connection.query("SELECT count(*) FROM portal_events").first?.decode(Int.self, at: 0) ?? 0
         #expect(try ChannelAttempts.markPortalRead(deliveryID: id, queue: JobQueue(), on: connection))
         #expect(try !ChannelAttempts.markPortalRead(deliveryID: id, queue: JobQueue(), on: connection), "a second read moves nothing")
-        let settled = try connection.query("SELECT id FROM jobs WHERE queue = 'dispatcher' AND kind = $1", [DeliveryJobs.attemptSettled]).rows
+        let settled = try connection.query("SELECT id FROM jobs WHERE queue = 'dispatcher' AND kind = $1", [Jobs.attemptSettled.kind]).rows
         #expect(settled.count == 1)
         let attempt = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'portal'").first?.decode(Int64.self, at: 0))
         try DeliveryRouter.settle(attemptID: attempt, queue: JobQueue(), on: connection)

@@ -4,11 +4,12 @@ import Delivery
 import Foundation
 import HTTPClient
 import HTTPServer
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
-import Testing
 import TestSupport
+import Testing
 
 /// The whole appeal path across the real services: portal-adapter, dispatcher, whatsapp-adapter,
 /// email-adapter, the Cloud API simulator and a real SMTP server. The appeals service runs in process with a
@@ -68,7 +69,7 @@ struct AppealFlowTests {
         defer { server.stop() }
         let filing = WhatsAppFiling(pool: pool, desk: desk, queue: JobQueue(), logger: logger, now: { clock.date })
         let worker = JobWorker(pool: pool, configuration: WorkerConfiguration(queue: "appeals", pollInterval: .milliseconds(200)),
-                               handlers: [AppealHandOver.fileKind: { job in try filing.handle(job) }], logger: logger, metrics: MetricsRegistry())
+                               handlers: [Jobs.appealFile.kind: { job in try filing.handle(job) }], logger: logger, metrics: MetricsRegistry())
         try worker.start()
         defer { worker.stop() }
 

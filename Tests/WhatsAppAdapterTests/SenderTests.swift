@@ -3,11 +3,12 @@ import Delivery
 import Foundation
 import HTTPClient
 import HTTPServer
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
-import Testing
 import TestSupport
+import Testing
 @testable import WhatsAppAdapter
 @testable import WhatsAppCloudSimulator
 
@@ -159,8 +160,8 @@ struct SenderTests {
         let mediaOwner = try fixture.db.connect().query("SELECT phone_number_id FROM whatsapp_media").first?.decode(String.self, at: 0)
         #expect(mediaOwner == "100000000000002", "media ids belong to the number that uploaded them")
         fixture.simulator.recordInbound(from: "+919800000001")
-        let reply = try PostgresJSON(encoding: OptOut.Reply(to: "+919800000001", text: "hello", from: "100000000000002"))
-        try sender.reply(ClaimedJob(id: 1, queue: "whatsapp", kind: OptOut.replyKind, attempt: 1, maxAttempts: 5, payload: reply))
+        let reply = try PostgresJSON(encoding: ConversationReply(to: "+919800000001", text: "hello", from: "100000000000002"))
+        try sender.reply(ClaimedJob(id: 1, queue: "whatsapp", kind: Jobs.conversationReply.kind, attempt: 1, maxAttempts: 5, payload: reply))
         #expect(fixture.simulator.acceptedMessages.last?.phoneNumberID == "100000000000002")
         #expect(throws: SettingError.self) { try WhatsAppSettings.load(Settings(environment: ["DAKIYA_WHATSAPP_SENDERS": "REV:100"])) }
     }

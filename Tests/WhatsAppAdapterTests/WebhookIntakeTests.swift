@@ -3,11 +3,12 @@ import Delivery
 import Foundation
 import HTTPClient
 import HTTPServer
+import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
-import Testing
 import TestSupport
+import Testing
 @testable import WhatsAppAdapter
 @testable import WhatsAppCloudSimulator
 
@@ -245,14 +246,14 @@ struct ConversationTests {
     }
 
     /// The replies queued since the last call (and clears them), as (text, interactive).
-    func replies(_ intake: WebhookIntakeTests.Intake) throws -> [OptOut.Reply] {
+    func replies(_ intake: WebhookIntakeTests.Intake) throws -> [ConversationReply] {
         let connection = try intake.fixture.db.connect()
         let rows = try connection.query("SELECT payload FROM jobs WHERE kind = 'conversation.reply' ORDER BY id").rows
         try connection.query("DELETE FROM jobs WHERE kind = 'conversation.reply'")
-        return try rows.map { try $0.decode(PostgresJSON.self, at: 0).decode(OptOut.Reply.self) }
+        return try rows.map { try $0.decode(PostgresJSON.self, at: 0).decode(ConversationReply.self) }
     }
 
-    func say(_ intake: WebhookIntakeTests.Intake, _ body: String) throws -> [OptOut.Reply] {
+    func say(_ intake: WebhookIntakeTests.Intake, _ body: String) throws -> [ConversationReply] {
         #expect(try intake.post(body) == 200)
         try intake.processAll()
         return try replies(intake)
@@ -311,8 +312,8 @@ struct ConversationTests {
         _ = try say(intake, Self.listReply("appeal:confirm", id: "a12"))
         let handed = try connection.query("SELECT payload FROM jobs WHERE queue = 'appeals' AND kind = 'appeal.file'").rows
         #expect(handed.count == 1, "once, even when the webhook repeats")
-        let payload = try #require(try handed.first?.decode(PostgresJSON.self, at: 0).decode(AppealHandOver.File.self))
-        #expect(payload == AppealHandOver.File(applicationID: "A1", mobile: "+919800000001", grounds: "The certificate was refused without reason.", language: "en"))
+        let payload = try #require(try handed.first?.decode(PostgresJSON.self, at: 0).decode(AppealFile.self))
+        #expect(payload == AppealFile(applicationID: "A1", mobile: "+919800000001", grounds: "The certificate was refused without reason.", language: "en"))
     }
 
     @Test("my certificates lists what was delivered to this number, and re-sends the chosen one as a document")

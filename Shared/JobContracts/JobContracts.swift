@@ -1,0 +1,178 @@
+import Foundation
+import JobQueue
+
+/// The messages between Dakiya's processes, declared once: each queue, each job kind with the queue it goes on and
+/// the one payload type it carries. Services talk to each other only through the job table, so this module is the
+/// whole of what they agree on; every producer builds its job from a contract and every consumer decodes with it.
+/// Where SQL builds a payload itself (`jsonb_build_object` in a statement), a test decodes the jobs it wrote with
+/// the contract's payload type (Tests/PortalAdapterTests/ContractTests.swift for the accept and routing statements; the
+/// webhook intake tests run every stored batch through `Jobs.webhookProcess`).
+
+/// A queue in the job table: one service's inbox.
+package struct Queue: Hashable, Sendable, CustomStringConvertible {
+    package let name: String
+    package var description: String { name }
+
+    /// dispatcher: routing, fallback, aggregate status, portal events.
+    package static let dispatcher = Queue(name: "dispatcher")
+    /// whatsapp-adapter: sends, webhook batches, conversation replies and re-sends.
+    package static let whatsapp = Queue(name: "whatsapp")
+    /// email-adapter: sends.
+    package static let email = Queue(name: "email")
+    /// portal-adapter: status callbacks to the department.
+    package static let portal = Queue(name: "portal")
+    /// appeals-service: appeals filed on WhatsApp.
+    package static let appeals = Queue(name: "appeals")
+
+    /// The queue of a delivery channel that sends through an adapter (`whatsapp`, `email`).
+    package static func channel(_ channel: String) -> Queue { Queue(name: channel) }
+}
+
+/// One kind of job: the queue it goes on, its name in the `kind` column, and its payload type.
+package struct JobContract<Payload: Codable & Sendable>: Sendable {
+    package let queue: Queue
+    package let kind: String
+
+    package init(queue: Queue, kind: String) {
+        self.queue = queue
+        self.kind = kind
+    }
+
+    /// A job of this kind carrying `payload`.
+    package func job(_ payload: Payload, priority: Int16 = 2, maxAttempts: Int16 = 20, uniqueKey: String? = nil) throws -> NewJob {
+        try NewJob(queue: queue.name, kind: kind, encoding: payload, priority: priority, maxAttempts: maxAttempts, uniqueKey: uniqueKey)
+    }
+
+    /// The payload of a claimed job of this kind (a payload that does not decode fails the job for good).
+    package func payload(of job: ClaimedJob) throws -> Payload { try job.decodePayload(Payload.self) }
+
+    /// The same kind on another queue (`channel.send` goes on each channel's own queue).
+    package func on(_ queue: Queue) -> JobContract { JobContract(queue: queue, kind: kind) }
+
+    /// The CTEs that enqueue one job of this kind per row of `rows` (columns `payload`, `unique_key`; and `queue`
+    /// when `queueFromRows`) inside another statement, waking the queue's idle workers.
+    package func enqueueClauses(_ name: String, priority: Int16 = 2, queueFromRows: Bool = false, from rows: String) -> String {
+        JobQueue.enqueueClauses(name, queue: queueFromRows ? nil : queue.name, kind: kind, priority: priority, from: rows)
+    }
+}
+
+/// An empty payload, for kinds that carry none.
+package struct NoPayload: Codable, Sendable, Equatable { package init() {} }
+
+/// Every job kind Dakiya has.
+package enum Jobs {
+    /// Every queue answers it: a canary that proves a service's job loop runs end to end.
+    package static let ping = JobContract<NoPayload>(queue: .dispatcher, kind: "ping")
+
+    /// Route a new delivery to its channels (the portal's accept, an appeal notice).
+    package static let deliveryRequested = JobContract<DeliveryRequested>(queue: .dispatcher, kind: "delivery.requested")
+    /// A channel attempt reached a new state (sent, delivered, read, failed): fallback, aggregate status, events.
+    package static let attemptSettled = JobContract<AttemptSettled>(queue: .dispatcher, kind: "attempt.settled")
+    /// Several attempts moved at once (one webhook batch of statuses).
+    package static let attemptsSettled = JobContract<AttemptsSettled>(queue: .dispatcher, kind: "attempts.settled")
+
+    /// Send one channel attempt; on each channel's own queue (`channelSend.on(.whatsapp)`).
+    package static let channelSend = JobContract<ChannelSend>(queue: .whatsapp, kind: "channel.send")
+
+    /// POST one stored status event to the department's callback URL.
+    package static let callbackDeliver = JobContract<CallbackDeliver>(queue: .portal, kind: "callback.deliver")
+
+    /// Apply one stored batch of WhatsApp webhook statuses and messages.
+    package static let webhookProcess = JobContract<WebhookProcess>(queue: .whatsapp, kind: "webhook.process")
+    /// A free-form reply inside the citizen's customer-service window (conversations, opt-out confirmations, refused filings).
+    package static let conversationReply = JobContract<ConversationReply>(queue: .whatsapp, kind: "conversation.reply")
+    /// Send a certificate already delivered to this number again, as a document message.
+    package static let certificateResend = JobContract<CertificateResend>(queue: .whatsapp, kind: "conversation.resend_certificate")
+
+    /// File an appeal the citizen confirmed on WhatsApp.
+    package static let appealFile = JobContract<AppealFile>(queue: .appeals, kind: "appeal.file")
+}
+
+// MARK: Payloads
+
+package struct DeliveryRequested: Codable, Sendable, Equatable {
+    package var deliveryID: UUID
+    package init(deliveryID: UUID) { self.deliveryID = deliveryID }
+    enum CodingKeys: String, CodingKey { case deliveryID = "delivery_id" }
+}
+
+package struct AttemptSettled: Codable, Sendable, Equatable {
+    package var attemptID: Int64
+    package var deliveryID: UUID
+    package init(attemptID: Int64, deliveryID: UUID) {
+        self.attemptID = attemptID
+        self.deliveryID = deliveryID
+    }
+    enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id" }
+}
+
+package struct AttemptsSettled: Codable, Sendable, Equatable {
+    package var attemptIDs: [Int64]
+    package init(attemptIDs: [Int64]) { self.attemptIDs = attemptIDs }
+    enum CodingKeys: String, CodingKey { case attemptIDs = "attempt_ids" }
+}
+
+package struct ChannelSend: Codable, Sendable, Equatable {
+    package var attemptID: Int64
+    package var deliveryID: UUID
+    package var isTest: Bool
+    package init(attemptID: Int64, deliveryID: UUID, isTest: Bool) {
+        self.attemptID = attemptID
+        self.deliveryID = deliveryID
+        self.isTest = isTest
+    }
+    enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id", isTest = "is_test" }
+}
+
+package struct CallbackDeliver: Codable, Sendable, Equatable {
+    package var eventID: UUID
+    package init(eventID: UUID) { self.eventID = eventID }
+    enum CodingKeys: String, CodingKey { case eventID = "event_id" }
+}
+
+package struct WebhookProcess: Codable, Sendable, Equatable {
+    package var batchID: Int64
+    package init(batchID: Int64) { self.batchID = batchID }
+    enum CodingKeys: String, CodingKey { case batchID = "batch_id" }
+}
+
+/// A reply: text, or an interactive message (raw Cloud API JSON) with `text` as its fallback.
+package struct ConversationReply: Codable, Sendable, Equatable {
+    package var to: String
+    package var text: String
+    package var interactive: String?
+    /// The sender number (phone-number id) the citizen wrote to; nil: the default number.
+    package var from: String?
+    package init(to: String, text: String, interactive: String? = nil, from: String? = nil) {
+        self.to = to
+        self.text = text
+        self.interactive = interactive
+        self.from = from
+    }
+}
+
+package struct CertificateResend: Codable, Sendable, Equatable {
+    package var to: String
+    package var deliveryID: UUID
+    package var from: String?
+    package init(to: String, deliveryID: UUID, from: String? = nil) {
+        self.to = to
+        self.deliveryID = deliveryID
+        self.from = from
+    }
+}
+
+package struct AppealFile: Codable, Sendable, Equatable {
+    package var applicationID: String
+    /// The citizen's number, +E.164: the application must belong to it.
+    package var mobile: String
+    package var grounds: String
+    package var language: String
+    package init(applicationID: String, mobile: String, grounds: String, language: String) {
+        self.applicationID = applicationID
+        self.mobile = mobile
+        self.grounds = grounds
+        self.language = language
+    }
+    enum CodingKeys: String, CodingKey { case applicationID = "application_id", mobile, grounds, language }
+}
