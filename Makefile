@@ -131,8 +131,8 @@ bench: deps ## Benchmark the job queue against pgbench on the private cluster (f
 fmt: ## Format the Swift sources (swift-format from the toolchain)
 	swift format --in-place --recursive Package.swift Shared Services Tests
 
-lint: ## Lint the Swift sources
-	swift format lint --recursive Package.swift Shared Services Tests
+lint: ## Lint the Swift sources (.swift-format: 120 columns, 4 spaces); any finding fails
+	swift format lint --strict --recursive Package.swift Shared Services Tests
 
 clean: ## Remove build output (keeps the database)
 	rm -rf .build

@@ -21,10 +21,16 @@ let package = Package(
     targets: [
         // C libraries (module map + shim header, found through pkg-config).
         .systemLibrary(name: "CLibpq", path: "Shared/CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CMicroHTTPD", path: "Shared/CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
-        .systemLibrary(name: "CCrypto", path: "Shared/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CQREncode", path: "Shared/CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CMicroHTTPD", path: "Shared/CMicroHTTPD", pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", path: "Shared/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CQREncode", path: "Shared/CQREncode", pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]),
 
         // Wrappers: the only importers of their C module.
         .target(name: "Postgres", dependencies: ["CLibpq", "ServiceRuntime"], path: "Shared/Postgres"),
@@ -39,12 +45,19 @@ let package = Package(
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "JobContracts", dependencies: ["JobQueue"], path: "Shared/JobContracts"),
         .target(name: "Email", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/Email"),
-        .target(name: "Delivery", dependencies: ["Postgres", "JobQueue", "JobContracts", "Cryptography", "ServiceRuntime"], path: "Shared/Delivery"),
-        .target(name: "Appeals", dependencies: ["Postgres", "JobQueue", "JobContracts", "Delivery", "Cryptography"], path: "Shared/Appeals",
-                resources: [.copy("catalogue")]),
+        .target(
+            name: "Delivery", dependencies: ["Postgres", "JobQueue", "JobContracts", "Cryptography", "ServiceRuntime"],
+            path: "Shared/Delivery"),
+        .target(
+            name: "Appeals", dependencies: ["Postgres", "JobQueue", "JobContracts", "Delivery", "Cryptography"],
+            path: "Shared/Appeals",
+            resources: [.copy("catalogue")]),
         .target(
             name: "ServiceHost",
-            dependencies: ["Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "JobQueue", "JobContracts", "Migrations", "Cryptography"],
+            dependencies: [
+                "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "JobQueue", "JobContracts", "Migrations",
+                "Cryptography",
+            ],
             path: "Shared/ServiceHost"
         ),
         .target(
@@ -55,18 +68,29 @@ let package = Package(
 
         // The five services and the admin tool.
         .executableTarget(
-            name: "PortalAdapter", dependencies: ["JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
+            name: "PortalAdapter",
+            dependencies: ["JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
             path: "Services/portal-adapter", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
-        .executableTarget(name: "WhatsAppAdapter", dependencies: ["JobContracts", "ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography"], path: "Services/whatsapp-adapter", exclude: ["README.md"]),
-        .executableTarget(name: "EmailAdapter", dependencies: ["JobContracts", "ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"], path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(
-            name: "AppealsService", dependencies: ["JobContracts", "ServiceHost", "Appeals", "Delivery", "Cryptography"],
+            name: "WhatsAppAdapter",
+            dependencies: ["JobContracts", "ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography"],
+            path: "Services/whatsapp-adapter", exclude: ["README.md"]),
+        .executableTarget(
+            name: "EmailAdapter",
+            dependencies: ["JobContracts", "ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"],
+            path: "Services/email-adapter", exclude: ["README.md"]),
+        .executableTarget(
+            name: "AppealsService",
+            dependencies: ["JobContracts", "ServiceHost", "Appeals", "Delivery", "Cryptography"],
             path: "Services/appeals-service", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
-        .executableTarget(name: "Dispatcher", dependencies: ["JobContracts", "ServiceHost", "Delivery"], path: "Services/dispatcher", exclude: ["README.md"]),
         .executableTarget(
-            name: "WhatsAppCloudSimulator", dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
+            name: "Dispatcher", dependencies: ["JobContracts", "ServiceHost", "Delivery"], path: "Services/dispatcher",
+            exclude: ["README.md"]),
+        .executableTarget(
+            name: "WhatsAppCloudSimulator",
+            dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
             path: "Services/whatsapp-cloud-simulator", exclude: ["README.md"]
         ),
         .executableTarget(
@@ -76,52 +100,87 @@ let package = Package(
         ),
 
         // Test-only executables: a job worker process for the multi-process queue tests, and the benchmark.
-        .executableTarget(name: "QueueWorkerProbe", dependencies: ["JobQueue", "Postgres", "ServiceRuntime"], path: "Tests/QueueWorkerProbe"),
         .executableTarget(
-            name: "DakiyaBench", dependencies: ["JobQueue", "Postgres", "ServiceRuntime", "TestSupport", "Migrations", "Delivery", "HTTPClient", "Cryptography"],
+            name: "QueueWorkerProbe", dependencies: ["JobQueue", "Postgres", "ServiceRuntime"],
+            path: "Tests/QueueWorkerProbe"),
+        .executableTarget(
+            name: "DakiyaBench",
+            dependencies: [
+                "JobQueue", "Postgres", "ServiceRuntime", "TestSupport", "Migrations", "Delivery", "HTTPClient",
+                "Cryptography",
+            ],
             path: "Tests/DakiyaBench"
         ),
 
         // Tests: one target per module, plus end-to-end tests over the real executables.
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
-        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "TestSupport", "QueueWorkerProbe"], path: "Tests/JobQueueTests"),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime"], path: "Tests/HTTPServerTests"),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "ServiceRuntime"], path: "Tests/HTTPClientTests"),
-        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "ServiceRuntime"], path: "Tests/CryptographyTests"),
+        .testTarget(
+            name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "TestSupport", "QueueWorkerProbe"],
+            path: "Tests/JobQueueTests"),
+        .testTarget(
+            name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime"],
+            path: "Tests/HTTPServerTests"),
+        .testTarget(
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer", "ServiceRuntime"],
+            path: "Tests/HTTPClientTests"),
+        .testTarget(
+            name: "CryptographyTests", dependencies: ["Cryptography", "ServiceRuntime"], path: "Tests/CryptographyTests"
+        ),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime"], path: "Tests/ServiceRuntimeTests"),
         .testTarget(
             name: "EmailAdapterTests",
-            dependencies: ["JobContracts", "EmailAdapter", "Email", "Delivery", "JobQueue", "Postgres", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            dependencies: [
+                "JobContracts", "EmailAdapter", "Email", "Delivery", "JobQueue", "Postgres", "HTTPClient",
+                "ServiceRuntime", "TestSupport", "Cryptography",
+            ],
             path: "Tests/EmailAdapterTests"
         ),
         .testTarget(
             name: "WhatsAppSimulatorTests",
-            dependencies: ["WhatsAppCloudSimulator", "HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography", "TestSupport"],
+            dependencies: [
+                "WhatsAppCloudSimulator", "HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography", "TestSupport",
+            ],
             path: "Tests/WhatsAppSimulatorTests"
         ),
         .testTarget(
             name: "WhatsAppAdapterTests",
-            dependencies: ["JobContracts", "WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
-                           "ServiceRuntime", "TestSupport", "Cryptography"],
+            dependencies: [
+                "JobContracts", "WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres",
+                "HTTPServer", "HTTPClient",
+                "ServiceRuntime", "TestSupport", "Cryptography",
+            ],
             path: "Tests/WhatsAppAdapterTests"
         ),
         .testTarget(
             name: "AppealsTests",
-            dependencies: ["JobContracts", "Appeals", "AppealsService", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            dependencies: [
+                "JobContracts", "Appeals", "AppealsService", "Delivery", "JobQueue", "Postgres", "HTTPServer",
+                "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography",
+            ],
             path: "Tests/AppealsTests"
         ),
-        .testTarget(name: "DeliveryTests", dependencies: ["JobContracts", "Delivery", "JobQueue", "Postgres", "TestSupport"], path: "Tests/DeliveryTests"),
+        .testTarget(
+            name: "DeliveryTests", dependencies: ["JobContracts", "Delivery", "JobQueue", "Postgres", "TestSupport"],
+            path: "Tests/DeliveryTests"),
         .testTarget(
             name: "PortalAdapterTests",
-            dependencies: ["JobContracts", "PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography"],
+            dependencies: [
+                "JobContracts", "PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
+                "ServiceRuntime", "TestSupport", "Cryptography",
+            ],
             path: "Tests/PortalAdapterTests"
         ),
-        .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport", "DakiyaAdmin"], path: "Tests/MigrationsTests"),
+        .testTarget(
+            name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport", "DakiyaAdmin"],
+            path: "Tests/MigrationsTests"),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["JobContracts", "TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime", "Appeals", "Delivery", "Dispatcher", "PortalAdapter",
-                           "WhatsAppAdapter", "EmailAdapter", "AppealsService"],
+            dependencies: [
+                "JobContracts", "TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime",
+                "Appeals", "Delivery", "Dispatcher", "PortalAdapter",
+                "WhatsAppAdapter", "EmailAdapter", "AppealsService",
+            ],
             path: "Tests/ServiceTests"
         ),
     ],

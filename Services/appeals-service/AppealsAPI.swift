@@ -54,14 +54,18 @@ struct AppealsAPI: Sendable {
     /// Runs `body` and turns a refused rule into problem+json naming it.
     func refusing<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let refusal as AppealRefusal {
-            throw HTTPError(status: refusal.status, detail: refusal.detail, type: "urn:dakiya:problem:appeal:" + refusal.rule.replacingOccurrences(of: "_", with: "-"),
-                            errors: refusal.field.map { [FieldProblem(field: $0, detail: refusal.detail)] } ?? [])
+            throw HTTPError(
+                status: refusal.status, detail: refusal.detail,
+                type: "urn:dakiya:problem:appeal:" + refusal.rule.replacingOccurrences(of: "_", with: "-"),
+                errors: refusal.field.map { [FieldProblem(field: $0, detail: refusal.detail)] } ?? [])
         }
     }
 
     func applicationID(_ request: Request) throws -> String {
         let id = Normalization.applicationID(try request.parameter("applicationId"))
-        guard (1...128).contains(id.unicodeScalars.count) else { throw HTTPError.badRequest("the application id must be 1 to 128 characters", field: "applicationId") }
+        guard (1...128).contains(id.unicodeScalars.count) else {
+            throw HTTPError.badRequest("the application id must be 1 to 128 characters", field: "applicationId")
+        }
         return id
     }
 
@@ -74,7 +78,8 @@ struct AppealsAPI: Sendable {
         var completedAt: Date
         var bandValue: Decimal?
         enum CodingKeys: String, CodingKey {
-            case portalUserID = "portal_user_id", serviceCode = "service_code", officeCode = "office_code", completedAt = "completed_at", bandValue = "band_value"
+            case portalUserID = "portal_user_id", serviceCode = "service_code", officeCode = "office_code",
+                completedAt = "completed_at", bandValue = "band_value"
         }
     }
 
@@ -83,40 +88,67 @@ struct AppealsAPI: Sendable {
         let key = try pool.withConnection { try department(request, on: $0) }
         let body = try request.decodeJSON(ClockBody.self)
         var problems: [FieldProblem] = []
-        if body.serviceCode.isEmpty || body.serviceCode.unicodeScalars.count > 64 { problems.append(FieldProblem(field: "service_code", detail: "1 to 64 characters")) }
-        if body.officeCode.isEmpty || body.officeCode.unicodeScalars.count > 64 { problems.append(FieldProblem(field: "office_code", detail: "1 to 64 characters")) }
-        if body.completedAt > now().addingTimeInterval(300) { problems.append(FieldProblem(field: "completed_at", detail: "must not be in the future")) }
-        if let band = body.bandValue, band < 0 { problems.append(FieldProblem(field: "band_value", detail: "must not be negative")) }
+        if body.serviceCode.isEmpty || body.serviceCode.unicodeScalars.count > 64 {
+            problems.append(FieldProblem(field: "service_code", detail: "1 to 64 characters"))
+        }
+        if body.officeCode.isEmpty || body.officeCode.unicodeScalars.count > 64 {
+            problems.append(FieldProblem(field: "office_code", detail: "1 to 64 characters"))
+        }
+        if body.completedAt > now().addingTimeInterval(300) {
+            problems.append(FieldProblem(field: "completed_at", detail: "must not be in the future"))
+        }
+        if let band = body.bandValue, band < 0 {
+            problems.append(FieldProblem(field: "band_value", detail: "must not be negative"))
+        }
         guard problems.isEmpty else {
-            throw HTTPError(status: 422, detail: problems.map { "\($0.field): \($0.detail)" }.joined(separator: "; "), type: "urn:dakiya:problem:invalid-fields", errors: problems)
+            throw HTTPError(
+                status: 422, detail: problems.map { "\($0.field): \($0.detail)" }.joined(separator: "; "),
+                type: "urn:dakiya:problem:invalid-fields", errors: problems)
         }
         return try pool.withConnection { connection in
             guard key.covers(office: body.officeCode) else {
-                throw HTTPError(status: 403, detail: "this API key does not cover office \(body.officeCode)", type: "urn:dakiya:problem:forbidden")
+                throw HTTPError(
+                    status: 403, detail: "this API key does not cover office \(body.officeCode)",
+                    type: "urn:dakiya:problem:forbidden")
             }
             return try refusing {
                 try connection.transaction { tx in
-                    guard let citizen = try tx.query("SELECT id FROM citizens WHERE portal_user_id = $1", [body.portalUserID]).first?.decode(Int64.self, at: 0) else {
-                        throw AppealRefusal(422, "unknown_citizen", "no citizen \(body.portalUserID): register them with the portal adapter first", field: "portal_user_id")
+                    guard
+                        let citizen = try tx.query(
+                            "SELECT id FROM citizens WHERE portal_user_id = $1", [body.portalUserID]
+                        ).first?.decode(Int64.self, at: 0)
+                    else {
+                        throw AppealRefusal(
+                            422, "unknown_citizen",
+                            "no citizen \(body.portalUserID): register them with the portal adapter first",
+                            field: "portal_user_id")
                     }
-                    let row = try tx.query("""
+                    let row = try tx.query(
+                        """
                         INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) VALUES ($1, $2, $3, $4, $5)
                         ON CONFLICT (portal_application_id) DO UPDATE
                         SET service_code = excluded.service_code, office_code = excluded.office_code, updated_at = now()
                         WHERE applications.department = excluded.department
                           AND (cardinality($6::text[]) = 0 OR applications.office_code = ANY($6::text[]))
                         RETURNING department, citizen_id
-                        """, [id, key.department, body.serviceCode, body.officeCode, citizen, key.offices]).first
+                        """, [id, key.department, body.serviceCode, body.officeCode, citizen, key.offices]
+                    ).first
                     // Another department's application, or another office's for an office key, is not updated and not returned.
                     guard try row?.decode(String.self, at: 0) == key.department else {
                         throw AppealRefusal(404, "unknown_application", "no application \(id) for this API key")
                     }
                     guard try row?.decode(Int64.self, at: 1) == citizen else {
-                        throw AppealRefusal(422, "other_citizen", "application \(id) belongs to another citizen", field: "portal_user_id")
+                        throw AppealRefusal(
+                            422, "other_citizen", "application \(id) belongs to another citizen",
+                            field: "portal_user_id")
                     }
-                    guard let application = try AppealableApplication.find(portalID: id, on: tx, lock: true) else { throw AppealRefusal(404, "unknown_application", id) }
-                    let clock = try desk.startClock(application: application, completedAt: body.completedAt, bandValue: body.bandValue, isTest: key.kind == .test,
-                                                    actor: "api:" + key.prefix, now: now(), on: tx)
+                    guard let application = try AppealableApplication.find(portalID: id, on: tx, lock: true) else {
+                        throw AppealRefusal(404, "unknown_application", id)
+                    }
+                    let clock = try desk.startClock(
+                        application: application, completedAt: body.completedAt, bandValue: body.bandValue,
+                        isTest: key.kind == .test,
+                        actor: "api:" + key.prefix, now: now(), on: tx)
                     return try Response.json(clock)
                 }
             }
@@ -146,21 +178,33 @@ struct AppealsAPI: Sendable {
         let id = try applicationID(request)
         return try pool.withConnection { connection in
             let key = try department(request, on: connection)
-            guard let application = try AppealableApplication.find(portalID: id, on: connection), application.department == key.department,
-                  key.covers(office: application.office) else {
+            guard let application = try AppealableApplication.find(portalID: id, on: connection),
+                application.department == key.department,
+                key.covers(office: application.office)
+            else {
                 throw HTTPError.notFound("no application \(id) for this API key")
             }
-            let history = try connection.query("""
+            let history = try connection.query(
+                """
                 SELECT h.event, ap.appeal_number, h.actor, h.detail, h.at FROM application_history h LEFT JOIN appeals ap ON ap.id = h.appeal_id
                 WHERE h.application_id = $1 ORDER BY h.id
-                """, [application.id]).rows.map { row in
-                    HistoryEntry(event: try row.decode(String.self, at: 0), appealNumber: try row.decode(String?.self, at: 1), actor: try row.decode(String.self, at: 2),
-                                 detail: (try? row.decode(PostgresJSON.self, at: 3).decode([String: String].self)) ?? [:], at: try row.decode(Date.self, at: 4))
-                }
+                """, [application.id]
+            ).rows.map { row in
+                HistoryEntry(
+                    event: try row.decode(String.self, at: 0), appealNumber: try row.decode(String?.self, at: 1),
+                    actor: try row.decode(String.self, at: 2),
+                    detail: (try? row.decode(PostgresJSON.self, at: 3).decode([String: String].self)) ?? [:],
+                    at: try row.decode(Date.self, at: 4))
+            }
             let today = CivilDate(now())
-            return try Response.json(ApplicationView(applicationID: id, clocks: try desk.clocks(applicationID: application.id, today: CivilDate(now()), on: connection),
-                                                     appeals: try Appeal.all(applicationID: application.id, on: connection).map { AppealView($0, today: today) },
-                                                     history: history), headers: [])
+            return try Response.json(
+                ApplicationView(
+                    applicationID: id,
+                    clocks: try desk.clocks(applicationID: application.id, today: CivilDate(now()), on: connection),
+                    appeals: try Appeal.all(applicationID: application.id, on: connection).map {
+                        AppealView($0, today: today)
+                    },
+                    history: history), headers: [])
         }
     }
 
@@ -177,21 +221,40 @@ struct AppealsAPI: Sendable {
         let key = try pool.withConnection { try department(request, on: $0) }
         let body = try request.decodeJSON(AppealBody.self, freeText: ["grounds", "relief", "delay_reason"])
         let grounds = body.grounds.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...4000).contains(grounds.unicodeScalars.count) else { throw HTTPError.unprocessable("the grounds of appeal are 1 to 4000 characters", field: "grounds") }
-        if let relief = body.relief, relief.unicodeScalars.count > 2000 { throw HTTPError.unprocessable("relief is at most 2000 characters", field: "relief") }
-        if let reason = body.delayReason, reason.unicodeScalars.count > 2000 { throw HTTPError.unprocessable("delay_reason is at most 2000 characters", field: "delay_reason") }
+        guard (1...4000).contains(grounds.unicodeScalars.count) else {
+            throw HTTPError.unprocessable("the grounds of appeal are 1 to 4000 characters", field: "grounds")
+        }
+        if let relief = body.relief, relief.unicodeScalars.count > 2000 {
+            throw HTTPError.unprocessable("relief is at most 2000 characters", field: "relief")
+        }
+        if let reason = body.delayReason, reason.unicodeScalars.count > 2000 {
+            throw HTTPError.unprocessable("delay_reason is at most 2000 characters", field: "delay_reason")
+        }
         let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
-            try IdempotentRequests.run(.department(key.department), key: idempotencyKey,
-                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/applications/\(id)/appeals"), on: connection) { connection in
+            try IdempotentRequests.run(
+                .department(key.department), key: idempotencyKey,
+                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/applications/\(id)/appeals"),
+                on: connection
+            ) { connection in
                 let appeal = try refusing {
-                    try desk.file(portalID: id, AppealsDesk.Filing(level: body.level, grounds: grounds, relief: body.relief, delayReason: body.delayReason, via: "api",
-                                                                   isTest: key.kind == .test, actor: "api:" + key.prefix),
-                                  department: key.department, offices: key.offices, now: now(), on: connection)
+                    try desk.file(
+                        portalID: id,
+                        AppealsDesk.Filing(
+                            level: body.level, grounds: grounds, relief: body.relief, delayReason: body.delayReason,
+                            via: "api",
+                            isTest: key.kind == .test, actor: "api:" + key.prefix),
+                        department: key.department, offices: key.offices, now: now(), on: connection)
                 }
-                logger.info("appeal filed", ["appeal.number": appeal.number, "appeal.level": String(appeal.level), "api_key.prefix": key.prefix])
-                return try Response.json(AppealView(appeal, today: CivilDate(now())), status: 201,
-                                         headers: [("Location", "/v1/applications/\(id)/appeals")])
+                logger.info(
+                    "appeal filed",
+                    [
+                        "appeal.number": appeal.number, "appeal.level": String(appeal.level),
+                        "api_key.prefix": key.prefix,
+                    ])
+                return try Response.json(
+                    AppealView(appeal, today: CivilDate(now())), status: 201,
+                    headers: [("Location", "/v1/applications/\(id)/appeals")])
             }
         }
     }
@@ -246,10 +309,13 @@ struct AppealsAPI: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case appealNumber = "appeal_number", applicationID = "application_id", level, trigger, authority, filedAt = "filed_at", filedVia = "filed_via",
-                 grounds, relief, delayReason = "delay_reason", isLate = "is_late", windowEndsOn = "window_ends_on", decideBy = "decide_by",
-                 daysLeft = "days_left", status, overdue, hearingAt = "hearing_at", decision, decisionReasons = "decision_reasons",
-                 directedDays = "directed_days", decidedOn = "decided_on"
+            case appealNumber = "appeal_number", applicationID = "application_id", level, trigger, authority, filedAt =
+                "filed_at", filedVia = "filed_via",
+                grounds, relief, delayReason = "delay_reason", isLate = "is_late", windowEndsOn = "window_ends_on",
+                decideBy = "decide_by",
+                daysLeft = "days_left", status, overdue, hearingAt = "hearing_at", decision, decisionReasons =
+                "decision_reasons",
+                directedDays = "directed_days", decidedOn = "decided_on"
         }
     }
 
@@ -260,7 +326,9 @@ struct AppealsAPI: Sendable {
         let condition: String
         switch filter {
         case "open": condition = " AND ap.status IN ('awaiting_admission', 'pending', 'hearing_scheduled')"
-        case "overdue": condition = " AND ap.status IN ('awaiting_admission', 'pending', 'hearing_scheduled') AND (ap.overdue_at IS NOT NULL OR ap.decide_by < $3::date)"
+        case "overdue":
+            condition =
+                " AND ap.status IN ('awaiting_admission', 'pending', 'hearing_scheduled') AND (ap.overdue_at IS NOT NULL OR ap.decide_by < $3::date)"
         case "closed": condition = " AND ap.status IN ('decided', 'not_admitted')"
         case "all": condition = ""
         default: throw HTTPError.badRequest("status is open, overdue, closed or all", field: "status")
@@ -270,7 +338,8 @@ struct AppealsAPI: Sendable {
             let today = CivilDate(now())
             var parameters: [any PostgresEncodable] = [key.authority.office, key.authority.role]
             if filter == "overdue" { parameters.append(today) }
-            let appeals = try Appeal.query(where: "ap.authority_office = $1 AND ap.authority_role = $2" + condition, parameters, on: connection)
+            let appeals = try Appeal.query(
+                where: "ap.authority_office = $1 AND ap.authority_role = $2" + condition, parameters, on: connection)
             return try Response.json(AppealList(appeals: appeals.map { AppealView($0, today: today) }))
         }
     }
@@ -294,11 +363,16 @@ struct AppealsAPI: Sendable {
         let body = try request.decodeJSON(AdmissionBody.self, freeText: ["reasons"])
         let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
-            try IdempotentRequests.run(.officerKey(key.id), key: idempotencyKey,
-                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/admission"), on: connection) { connection in
+            try IdempotentRequests.run(
+                .officerKey(key.id), key: idempotencyKey,
+                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/admission"),
+                on: connection
+            ) { connection in
                 let appeal = try refusing {
-                    try desk.admit(number: number, officer: key.authority, admit: body.admit, reasons: cleaned(body.reasons), actor: "officer:" + key.prefix,
-                                   now: now(), on: connection)
+                    try desk.admit(
+                        number: number, officer: key.authority, admit: body.admit, reasons: cleaned(body.reasons),
+                        actor: "officer:" + key.prefix,
+                        now: now(), on: connection)
                 }
                 return try Response.json(AppealView(appeal, today: CivilDate(now())))
             }
@@ -316,10 +390,15 @@ struct AppealsAPI: Sendable {
         let body = try request.decodeJSON(HearingBody.self)
         let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
-            try IdempotentRequests.run(.officerKey(key.id), key: idempotencyKey,
-                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/hearing"), on: connection) { connection in
+            try IdempotentRequests.run(
+                .officerKey(key.id), key: idempotencyKey,
+                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/hearing"),
+                on: connection
+            ) { connection in
                 let appeal = try refusing {
-                    try desk.scheduleHearing(number: number, officer: key.authority, at: body.hearingAt, actor: "officer:" + key.prefix, now: now(), on: connection)
+                    try desk.scheduleHearing(
+                        number: number, officer: key.authority, at: body.hearingAt, actor: "officer:" + key.prefix,
+                        now: now(), on: connection)
                 }
                 return try Response.json(AppealView(appeal, today: CivilDate(now())))
             }
@@ -344,25 +423,36 @@ struct AppealsAPI: Sendable {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(DecisionBody.self, freeText: ["reasons"])
-        guard ["allowed", "dismissed"].contains(body.decision) else { throw HTTPError.unprocessable("decision is allowed or dismissed", field: "decision") }
+        guard ["allowed", "dismissed"].contains(body.decision) else {
+            throw HTTPError.unprocessable("decision is allowed or dismissed", field: "decision")
+        }
         var order: AppealsDesk.OrderDocument?
         if let document = body.order {
             guard let bytes = Data(base64Encoded: document.contentBase64).map(Array.init) else {
                 throw HTTPError.badRequest("order.content_base64 is not valid base64", field: "order.content_base64")
             }
-            let checked = try UploadedPDF.check(bytes, fileName: document.fileName, maximumBytes: maximumOrderBytes, what: "order",
-                                                field: "order.content_base64", nameField: "order.file_name")
+            let checked = try UploadedPDF.check(
+                bytes, fileName: document.fileName, maximumBytes: maximumOrderBytes, what: "order",
+                field: "order.content_base64", nameField: "order.file_name")
             order = AppealsDesk.OrderDocument(fileName: checked.fileName, bytes: checked.bytes)
         }
         let idempotencyKey = try IdempotentRequests.key(request, required: false)
         return try pool.withConnection { connection in
-            try IdempotentRequests.run(.officerKey(key.id), key: idempotencyKey,
-                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/decision"), on: connection) { connection in
+            try IdempotentRequests.run(
+                .officerKey(key.id), key: idempotencyKey,
+                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/decision"),
+                on: connection
+            ) { connection in
                 let appeal = try refusing {
-                    try desk.decide(number: number, officer: key.authority, allowed: body.decision == "allowed", reasons: cleaned(body.reasons),
-                                    directedDays: body.directedDays, order: order, actor: "officer:" + key.prefix, now: now(), on: connection)
+                    try desk.decide(
+                        number: number, officer: key.authority, allowed: body.decision == "allowed",
+                        reasons: cleaned(body.reasons),
+                        directedDays: body.directedDays, order: order, actor: "officer:" + key.prefix, now: now(),
+                        on: connection)
                 }
-                logger.info("appeal decided", ["appeal.number": number, "appeal.decision": body.decision, "officer_key.prefix": key.prefix])
+                logger.info(
+                    "appeal decided",
+                    ["appeal.number": number, "appeal.decision": body.decision, "officer_key.prefix": key.prefix])
                 return try Response.json(AppealView(appeal, today: CivilDate(now())))
             }
         }
@@ -373,7 +463,9 @@ struct AppealsAPI: Sendable {
         var reason: String
         var officerRole: String?
         var officerOffice: String?
-        enum CodingKeys: String, CodingKey { case amount, reason, officerRole = "officer_role", officerOffice = "officer_office" }
+        enum CodingKeys: String, CodingKey {
+            case amount, reason, officerRole = "officer_role", officerOffice = "officer_office"
+        }
     }
 
     func postPenalty(_ request: Request) throws -> Response {
@@ -381,18 +473,29 @@ struct AppealsAPI: Sendable {
         let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(PenaltyBody.self, freeText: ["reason"])
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...2000).contains(reason.unicodeScalars.count) else { throw HTTPError.unprocessable("the reason is 1 to 2000 characters", field: "reason") }
+        guard (1...2000).contains(reason.unicodeScalars.count) else {
+            throw HTTPError.unprocessable("the reason is 1 to 2000 characters", field: "reason")
+        }
         guard (body.officerRole == nil) == (body.officerOffice == nil) else {
-            throw HTTPError.unprocessable("give both officer_role and officer_office, or neither (the designated officer)", field: "officer_office")
+            throw HTTPError.unprocessable(
+                "give both officer_role and officer_office, or neither (the designated officer)",
+                field: "officer_office")
         }
         let idempotencyKey = try IdempotentRequests.key(request, required: true)
         return try pool.withConnection { connection in
-            try IdempotentRequests.run(.officerKey(key.id), key: idempotencyKey,
-                                       fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/penalties"), on: connection) { connection in
-                let penalized = body.officerRole.flatMap { role in body.officerOffice.map { Authority(role: role, office: $0) } }
+            try IdempotentRequests.run(
+                .officerKey(key.id), key: idempotencyKey,
+                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/penalties"),
+                on: connection
+            ) { connection in
+                let penalized = body.officerRole.flatMap { role in
+                    body.officerOffice.map { Authority(role: role, office: $0) }
+                }
                 let penalty = try refusing {
-                    try desk.imposePenalty(number: number, officer: key.authority, on: penalized, amount: body.amount, reason: reason, actor: "officer:" + key.prefix,
-                                           now: now(), on: connection)
+                    try desk.imposePenalty(
+                        number: number, officer: key.authority, on: penalized, amount: body.amount, reason: reason,
+                        actor: "officer:" + key.prefix,
+                        now: now(), on: connection)
                 }
                 return try Response.json(penalty, status: 201)
             }
@@ -411,9 +514,12 @@ struct AppealsAPI: Sendable {
     func getOverdue(_ request: Request) throws -> Response {
         try pool.withConnection { connection in
             let key = try officer(request, on: connection)
-            let groups = try AppealsDesk.overdue(office: key.authority.office, today: CivilDate(now()), on: connection).map {
-                OverdueGroup(authority: $0.authority, count: $0.numbers.count, oldestDecideBy: $0.oldest, appeals: $0.numbers)
-            }
+            let groups = try AppealsDesk.overdue(office: key.authority.office, today: CivilDate(now()), on: connection)
+                .map {
+                    OverdueGroup(
+                        authority: $0.authority, count: $0.numbers.count, oldestDecideBy: $0.oldest, appeals: $0.numbers
+                    )
+                }
             return try Response.json(["overdue": groups])
         }
     }
@@ -423,7 +529,9 @@ struct AppealsAPI: Sendable {
     }
 
     func openAPIDocument() throws -> Response {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else { throw HTTPError.notFound() }
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
+            throw HTTPError.notFound()
+        }
         return Response.text(try String(contentsOf: url, encoding: .utf8), contentType: "application/json")
     }
 }

@@ -16,9 +16,13 @@ struct AppealsService {
             let desk = AppealsDesk(queue: context.queue)
             let api = AppealsAPI(pool: context.pool, desk: desk, logger: context.logger)
             let intake = WhatsAppFiling(pool: context.pool, desk: desk, queue: context.queue, logger: context.logger)
-            return ServiceParts(router: api.makeRouter(), handlers: [Jobs.appealFile.kind: { job in try intake.handle(job) }], services: [
-                DeadlineSweep.service(pool: context.pool, desk: desk, interval: interval, logger: context.logger, metrics: context.metrics),
-            ])
+            return ServiceParts(
+                router: api.makeRouter(), handlers: [Jobs.appealFile.kind: { job in try intake.handle(job) }],
+                services: [
+                    DeadlineSweep.service(
+                        pool: context.pool, desk: desk, interval: interval, logger: context.logger,
+                        metrics: context.metrics)
+                ])
         }
     }
 }

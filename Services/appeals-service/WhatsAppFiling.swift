@@ -31,20 +31,28 @@ struct WhatsAppFiling: Sendable {
         try pool.withConnection { connection in
             do {
                 // The next level open for this application: one after the highest filed.
-                let level = (try connection.query("""
-                    SELECT max(ap.level) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE a.portal_application_id = $1
-                    """, [request.applicationID]).first?.decode(Int?.self, at: 0) ?? 0) + 1
-                let appeal = try desk.file(portalID: request.applicationID,
-                                           AppealsDesk.Filing(level: min(level, 3), grounds: request.grounds, via: "whatsapp", isTest: isTest(request.applicationID, on: connection),
-                                                              actor: "whatsapp:" + String(request.mobile.suffix(4))),
-                                           mobile: request.mobile, now: now(), on: connection)
+                let level =
+                    (try connection.query(
+                        """
+                        SELECT max(ap.level) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE a.portal_application_id = $1
+                        """, [request.applicationID]
+                    ).first?.decode(Int?.self, at: 0) ?? 0) + 1
+                let appeal = try desk.file(
+                    portalID: request.applicationID,
+                    AppealsDesk.Filing(
+                        level: min(level, 3), grounds: request.grounds, via: "whatsapp",
+                        isTest: isTest(request.applicationID, on: connection),
+                        actor: "whatsapp:" + String(request.mobile.suffix(4))),
+                    mobile: request.mobile, now: now(), on: connection)
                 logger.info("appeal filed from WhatsApp", ["appeal.number": appeal.number, "job.id": String(job.id)])
             } catch let refusal as AppealRefusal {
                 let language = Self.refused[request.language] == nil ? "en" : request.language
                 var text = (Self.refused[language] ?? "") + " " + refusal.detail
                 if refusal.rule == "late_reason_required" { text += " " + (Self.lateHint[language] ?? "") }
-                try queue.enqueue(try Jobs.conversationReply.job(ConversationReply(to: request.mobile, text: text), priority: 1,
-                                                                uniqueKey: "appeal-refused:\(job.id)"), on: connection)
+                try queue.enqueue(
+                    try Jobs.conversationReply.job(
+                        ConversationReply(to: request.mobile, text: text), priority: 1,
+                        uniqueKey: "appeal-refused:\(job.id)"), on: connection)
                 logger.info("appeal from WhatsApp refused", ["appeal.rule": refusal.rule, "job.id": String(job.id)])
             }
         }
@@ -52,27 +60,39 @@ struct WhatsAppFiling: Sendable {
 
     /// Appeals on applications the department sent with a test key stay in the test sinks.
     func isTest(_ applicationID: String, on connection: Connection) throws -> Bool {
-        try connection.query("""
+        try connection.query(
+            """
             SELECT d.is_test FROM deliveries d JOIN applications a ON a.id = d.application_id WHERE a.portal_application_id = $1 AND d.api_key_id IS NOT NULL
             ORDER BY d.created_at DESC LIMIT 1
-            """, [applicationID]).first?.decode(Bool.self, at: 0) ?? false
+            """, [applicationID]
+        ).first?.decode(Bool.self, at: 0) ?? false
     }
 }
 
 /// The periodic deadline sweep: lapsed time limits and overdue appeals.
 enum DeadlineSweep {
-    static func service(pool: ConnectionPool, desk: AppealsDesk, interval: Duration, logger: Logger, metrics: MetricsRegistry) -> PeriodicService {
-        let lapsed = metrics.counter("dakiya_appeals_time_limits_lapsed_total", help: "Application time limits that lapsed without a decision.")
-        let overdue = metrics.counter("dakiya_appeals_overdue_total", help: "Appeals whose authority missed the decision deadline.")
-        let automatic = metrics.counter("dakiya_appeals_auto_filed_total", help: "First appeals filed automatically on a lapse.")
+    static func service(
+        pool: ConnectionPool, desk: AppealsDesk, interval: Duration, logger: Logger, metrics: MetricsRegistry
+    ) -> PeriodicService {
+        let lapsed = metrics.counter(
+            "dakiya_appeals_time_limits_lapsed_total", help: "Application time limits that lapsed without a decision.")
+        let overdue = metrics.counter(
+            "dakiya_appeals_overdue_total", help: "Appeals whose authority missed the decision deadline.")
+        let automatic = metrics.counter(
+            "dakiya_appeals_auto_filed_total", help: "First appeals filed automatically on a lapse.")
         return PeriodicService(name: "deadline-sweep", interval: interval, logger: logger) {
             let report = try pool.withConnection { try desk.sweep(now: Date(), on: $0) }
             lapsed.increment(by: Double(report.lapsed))
             overdue.increment(by: Double(report.overdue))
             automatic.increment(by: Double(report.autoFiled))
             if report != AppealsDesk.SweepReport() {
-                logger.info("deadline sweep", ["clocks.lapsed": String(report.lapsed), "clocks.met": String(report.met), "appeals.overdue": String(report.overdue),
-                                               "appeals.auto_filed": String(report.autoFiled), "deadlines.extended": String(report.extended)])
+                logger.info(
+                    "deadline sweep",
+                    [
+                        "clocks.lapsed": String(report.lapsed), "clocks.met": String(report.met),
+                        "appeals.overdue": String(report.overdue),
+                        "appeals.auto_filed": String(report.autoFiled), "deadlines.extended": String(report.extended),
+                    ])
             }
         }
     }

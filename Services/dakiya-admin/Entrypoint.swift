@@ -48,26 +48,41 @@ struct DakiyaAdmin {
                 }
                 let connection = try Connection(url: url, applicationName: "dakiya-admin")
                 let applied = try migrator.migrate(on: connection)
-                print(applied.isEmpty ? "database is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+                print(
+                    applied.isEmpty
+                        ? "database is up to date"
+                        : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
             case "dead-jobs" where arguments.count >= 2:
                 let connection = try Connection(url: url, applicationName: "dakiya-admin")
-                let rows = try connection.query("""
+                let rows = try connection.query(
+                    """
                     SELECT id, kind, attempt, finished_at, coalesce(last_error->>'error', '') FROM job_history
                     WHERE queue = $1 AND state = 'dead' ORDER BY finished_at DESC LIMIT $2
-                    """, [arguments[1], arguments.count > 2 ? Int(arguments[2]) ?? 50 : 50]).rows
+                    """, [arguments[1], arguments.count > 2 ? Int(arguments[2]) ?? 50 : 50]
+                ).rows
                 for row in rows {
-                    print("\(try row.decode(Int64.self, at: 0))\t\(try row.decode(String.self, at: 1))\tattempt \(try row.decode(Int.self, at: 2))\t\(try row.decode(String.self, at: 4))")
+                    print(
+                        "\(try row.decode(Int64.self, at: 0))\t\(try row.decode(String.self, at: 1))\tattempt \(try row.decode(Int.self, at: 2))\t\(try row.decode(String.self, at: 4))"
+                    )
                 }
             case "department" where arguments.count == 4 && arguments[1] == "add":
-                try Departments.upsert(code: arguments[2], name: arguments[3], on: try Connection(url: url, applicationName: "dakiya-admin"))
+                try Departments.upsert(
+                    code: arguments[2], name: arguments[3],
+                    on: try Connection(url: url, applicationName: "dakiya-admin"))
                 print("department \(arguments[2]) saved")
             case "department" where (4...5).contains(arguments.count) && arguments[1] == "email":
-                guard Normalization.email(arguments[3]) != nil, arguments.count == 4 || Normalization.email(arguments[4]) != nil else {
+                guard Normalization.email(arguments[3]) != nil,
+                    arguments.count == 4 || Normalization.email(arguments[4]) != nil
+                else {
                     throw UsageError(message: "FROM and REPLY_TO must be email addresses")
                 }
                 let connection = try Connection(url: url, applicationName: "dakiya-admin")
-                guard try connection.query("UPDATE departments SET email_from = $2, email_reply_to = $3 WHERE code = $1",
-                                           [arguments[2], arguments[3], arguments.count == 5 ? arguments[4] : nil]).affectedRows == 1 else {
+                guard
+                    try connection.query(
+                        "UPDATE departments SET email_from = $2, email_reply_to = $3 WHERE code = $1",
+                        [arguments[2], arguments[3], arguments.count == 5 ? arguments[4] : nil]
+                    ).affectedRows == 1
+                else {
                     throw UsageError(message: "no department \(arguments[2])")
                 }
                 print("emails for \(arguments[2]) come from \(arguments[3])")
@@ -77,8 +92,12 @@ struct DakiyaAdmin {
                 }
                 let secret = "dkcb_" + (try SecureRandom.token())
                 let connection = try Connection(url: url, applicationName: "dakiya-admin")
-                guard try connection.query("UPDATE departments SET callback_url = $2, callback_secret = $3 WHERE code = $1",
-                                           [arguments[2], arguments[3], secret]).affectedRows == 1 else {
+                guard
+                    try connection.query(
+                        "UPDATE departments SET callback_url = $2, callback_secret = $3 WHERE code = $1",
+                        [arguments[2], arguments[3], secret]
+                    ).affectedRows == 1
+                else {
                     throw UsageError(message: "no department \(arguments[2])")
                 }
                 print("callbacks for \(arguments[2]) go to \(arguments[3])")
@@ -86,7 +105,8 @@ struct DakiyaAdmin {
             case "catalogue", "officer-key", "holiday", "extension", "auto-appeal", "overdue":
                 try appealsCommand(arguments, connection: try Connection(url: url, applicationName: "dakiya-admin"))
             case "key" where arguments.count >= 2:
-                try keyCommand(Array(arguments.dropFirst()), connection: try Connection(url: url, applicationName: "dakiya-admin"))
+                try keyCommand(
+                    Array(arguments.dropFirst()), connection: try Connection(url: url, applicationName: "dakiya-admin"))
             default:
                 usage()
             }
@@ -103,9 +123,15 @@ struct DakiyaAdmin {
 
     static func usage() -> Never {
         print("usage: dakiya-admin migrate [--folder DIR] | dead-jobs QUEUE [LIMIT] | department add CODE NAME")
-        print("       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... [--scope citizens] | key list | key revoke PREFIX")
-        print("       dakiya-admin catalogue import FILE|--sample | officer-key create --role ROLE --office CODE --name TEXT | officer-key revoke PREFIX")
-        print("       dakiya-admin holiday add CALENDAR DATE NAME | extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]")
+        print(
+            "       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... [--scope citizens] | key list | key revoke PREFIX"
+        )
+        print(
+            "       dakiya-admin catalogue import FILE|--sample | officer-key create --role ROLE --office CODE --name TEXT | officer-key revoke PREFIX"
+        )
+        print(
+            "       dakiya-admin holiday add CALENDAR DATE NAME | extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]"
+        )
         print("       dakiya-admin auto-appeal STATE on|off | overdue")
         exit(64)
     }
@@ -113,37 +139,52 @@ struct DakiyaAdmin {
     static func keyCommand(_ arguments: [String], connection: Connection) throws {
         switch arguments.first {
         case "create":
-            var department: String?, label: String?, kind = APIKey.Kind.test, offices: [String] = [], scopes: [APIKey.Scope] = [.outcomes]
+            var department: String?, label: String?, kind = APIKey.Kind.test, offices: [String] = [],
+                scopes: [APIKey.Scope] = [.outcomes]
             var index = 1
             while index < arguments.count {
-                guard index + 1 < arguments.count else { throw UsageError(message: "\(arguments[index]) needs a value") }
+                guard index + 1 < arguments.count else {
+                    throw UsageError(message: "\(arguments[index]) needs a value")
+                }
                 let value = arguments[index + 1]
                 switch arguments[index] {
                 case "--department": department = value
                 case "--label": label = value
                 case "--office": offices.append(value)
                 case "--scope":
-                    guard let scope = APIKey.Scope(rawValue: value) else { throw UsageError(message: "--scope must be outcomes or citizens") }
+                    guard let scope = APIKey.Scope(rawValue: value) else {
+                        throw UsageError(message: "--scope must be outcomes or citizens")
+                    }
                     scopes.append(scope)
                 case "--kind":
-                    guard let parsed = APIKey.Kind(rawValue: value) else { throw UsageError(message: "--kind must be test or live") }
+                    guard let parsed = APIKey.Kind(rawValue: value) else {
+                        throw UsageError(message: "--kind must be test or live")
+                    }
                     kind = parsed
                 default: throw UsageError(message: "unknown option \(arguments[index])")
                 }
                 index += 2
             }
-            guard let department, let label else { throw UsageError(message: "key create needs --department and --label") }
-            let (secret, key) = try APIKeys.create(department: department, offices: offices, kind: kind, label: label, scopes: scopes, on: connection)
-            print("created \(key.kind.rawValue) key \(key.prefix) for \(department)\(offices.isEmpty ? "" : " offices " + offices.joined(separator: ","))"
-                  + " scopes " + key.scopes.map(\.rawValue).joined(separator: ","))
+            guard let department, let label else {
+                throw UsageError(message: "key create needs --department and --label")
+            }
+            let (secret, key) = try APIKeys.create(
+                department: department, offices: offices, kind: kind, label: label, scopes: scopes, on: connection)
+            print(
+                "created \(key.kind.rawValue) key \(key.prefix) for \(department)\(offices.isEmpty ? "" : " offices " + offices.joined(separator: ","))"
+                    + " scopes " + key.scopes.map(\.rawValue).joined(separator: ","))
             print("secret (shown once, store it now): \(secret)")
         case "list":
             for key in try APIKeys.list(on: connection) {
                 let offices = key.offices.isEmpty ? "all offices" : key.offices.joined(separator: ",")
-                print("\(key.prefix)\t\(key.kind.rawValue)\t\(key.department)\t\(offices)\t\(key.scopes.map(\.rawValue).joined(separator: ","))\t\(key.revokedAt == nil ? "active" : "revoked")\t\(key.label)")
+                print(
+                    "\(key.prefix)\t\(key.kind.rawValue)\t\(key.department)\t\(offices)\t\(key.scopes.map(\.rawValue).joined(separator: ","))\t\(key.revokedAt == nil ? "active" : "revoked")\t\(key.label)"
+                )
             }
         case "revoke" where arguments.count == 2:
-            guard try APIKeys.revoke(prefix: arguments[1], on: connection) else { throw UsageError(message: "no active key \(arguments[1])") }
+            guard try APIKeys.revoke(prefix: arguments[1], on: connection) else {
+                throw UsageError(message: "no active key \(arguments[1])")
+            }
             print("revoked \(arguments[1])")
         default:
             usage()
@@ -154,7 +195,9 @@ struct DakiyaAdmin {
         var values: [String: String] = [:]
         var index = arguments.startIndex
         while index < arguments.endIndex {
-            guard arguments[index].hasPrefix("--"), index + 1 < arguments.endIndex else { throw UsageError(message: "expected --option VALUE at \(arguments[index])") }
+            guard arguments[index].hasPrefix("--"), index + 1 < arguments.endIndex else {
+                throw UsageError(message: "expected --option VALUE at \(arguments[index])")
+            }
             values[String(arguments[index].dropFirst(2))] = arguments[index + 1]
             index += 2
         }
@@ -164,7 +207,9 @@ struct DakiyaAdmin {
     static func appealsCommand(_ arguments: [String], connection: Connection) throws {
         switch (arguments[0], arguments.count > 1 ? arguments[1] : "") {
         case ("catalogue", "import") where arguments.count == 3:
-            let text = arguments[2] == "--sample" ? try Catalogue.maharashtraSample() : try String(contentsOfFile: arguments[2], encoding: .utf8)
+            let text =
+                arguments[2] == "--sample"
+                ? try Catalogue.maharashtraSample() : try String(contentsOfFile: arguments[2], encoding: .utf8)
             do {
                 print("imported \(try Catalogue.importCSV(text, on: connection)) catalogue rules")
             } catch let error as CatalogueError {
@@ -179,35 +224,49 @@ struct DakiyaAdmin {
             print("created officer key \(key.prefix) for \(role) at \(office)")
             print("secret (shown once, store it now): \(secret)")
         case ("officer-key", "revoke") where arguments.count == 3:
-            guard try OfficerKeys.revoke(prefix: arguments[2], on: connection) else { throw UsageError(message: "no active officer key \(arguments[2])") }
+            guard try OfficerKeys.revoke(prefix: arguments[2], on: connection) else {
+                throw UsageError(message: "no active officer key \(arguments[2])")
+            }
             print("revoked \(arguments[2])")
         case ("holiday", "add") where arguments.count == 5:
             guard let day = CivilDate(arguments[3]) else { throw UsageError(message: "the date must be YYYY-MM-DD") }
             try connection.query("INSERT INTO calendars (code) VALUES ($1) ON CONFLICT DO NOTHING", [arguments[2]])
-            try connection.query("INSERT INTO holidays (calendar, day, name) VALUES ($1, $2::date, $3) ON CONFLICT (calendar, day) DO UPDATE SET name = excluded.name",
-                                 [arguments[2], day, arguments[4]])
+            try connection.query(
+                "INSERT INTO holidays (calendar, day, name) VALUES ($1, $2::date, $3) ON CONFLICT (calendar, day) DO UPDATE SET name = excluded.name",
+                [arguments[2], day, arguments[4]])
             print("holiday \(day) added to calendar \(arguments[2])")
         case ("extension", "add") where arguments.count >= 8:
-            guard ["pause", "extend"].contains(arguments[3]), let from = CivilDate(arguments[4]), let to = CivilDate(arguments[5]), from <= to,
-                  let days = Int(arguments[6]), days >= 0, arguments[3] == "pause" || days > 0 else {
-                throw UsageError(message: "extension add STATE pause|extend FROM TO DAYS REASON: dates as YYYY-MM-DD (FROM <= TO), DAYS > 0 for extend")
+            guard ["pause", "extend"].contains(arguments[3]), let from = CivilDate(arguments[4]),
+                let to = CivilDate(arguments[5]), from <= to,
+                let days = Int(arguments[6]), days >= 0, arguments[3] == "pause" || days > 0
+            else {
+                throw UsageError(
+                    message:
+                        "extension add STATE pause|extend FROM TO DAYS REASON: dates as YYYY-MM-DD (FROM <= TO), DAYS > 0 for extend"
+                )
             }
             let values = try options(arguments[8...])
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO time_limit_extensions (state, office_code, service_code, kind, starts_on, ends_on, extra_days, reason)
                 VALUES ($1, $2, $3, $4, $5::date, $6::date, $7, $8)
                 """, [arguments[2], values["office"], values["service"], arguments[3], from, to, days, arguments[7]])
-            print("\(arguments[3]) from \(from) to \(to) recorded for \(arguments[2]); running clocks move at the next deadline sweep")
+            print(
+                "\(arguments[3]) from \(from) to \(to) recorded for \(arguments[2]); running clocks move at the next deadline sweep"
+            )
         case ("auto-appeal", "on"), ("auto-appeal", "off"):
             throw UsageError(message: "auto-appeal STATE on|off")
         case ("auto-appeal", _) where arguments.count == 3 && ["on", "off"].contains(arguments[2]):
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO appeal_state_settings (state, auto_first_appeal) VALUES ($1, $2) ON CONFLICT (state) DO UPDATE SET auto_first_appeal = excluded.auto_first_appeal
                 """, [arguments[1], arguments[2] == "on"])
             print("automatic first appeals for \(arguments[1]): \(arguments[2])")
         case ("overdue", _):
             for group in try AppealsDesk.overdue(office: nil, today: CivilDate(Date()), on: connection) {
-                print("\(group.authority.office)\t\(group.authority.role)\t\(group.numbers.count) overdue\toldest due \(group.oldest)\t\(group.numbers.joined(separator: ","))")
+                print(
+                    "\(group.authority.office)\t\(group.authority.role)\t\(group.numbers.count) overdue\toldest due \(group.oldest)\t\(group.numbers.joined(separator: ","))"
+                )
             }
         default:
             usage()

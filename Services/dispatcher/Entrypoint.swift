@@ -12,31 +12,33 @@ struct Dispatcher {
     static func main() {
         ServiceHost.main(service: "dispatcher", queue: .dispatcher, defaultPort: 8084) { context in
             // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
-            ServiceParts(batchHandlers: [
-                Jobs.deliveryRequested.kind: { jobs in
-                    let ids = try jobs.map { try Jobs.deliveryRequested.payload(of: $0).deliveryID }
-                    try context.pool.withConnection { connection in
-                        _ = try DeliveryRouter.route(deliveryIDs: ids, queue: context.queue, on: connection)
-                    }
-                    return [:]
-                },
-                Jobs.attemptSettled.kind: { jobs in
-                    let ids = try jobs.map { try Jobs.attemptSettled.payload(of: $0).attemptID }
-                    try context.pool.withConnection { connection in
-                        _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
-                    }
-                    return [:]
-                },
-                Jobs.attemptsSettled.kind: { jobs in
-                    let ids = try jobs.flatMap { try Jobs.attemptsSettled.payload(of: $0).attemptIDs }
-                    try context.pool.withConnection { connection in
-                        _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
-                    }
-                    return [:]
-                },
-            ], services: [
-                DocumentRetention.service(pool: context.pool, logger: context.logger, metrics: context.metrics),
-            ])
+            ServiceParts(
+                batchHandlers: [
+                    Jobs.deliveryRequested.kind: { jobs in
+                        let ids = try jobs.map { try Jobs.deliveryRequested.payload(of: $0).deliveryID }
+                        try context.pool.withConnection { connection in
+                            _ = try DeliveryRouter.route(deliveryIDs: ids, queue: context.queue, on: connection)
+                        }
+                        return [:]
+                    },
+                    Jobs.attemptSettled.kind: { jobs in
+                        let ids = try jobs.map { try Jobs.attemptSettled.payload(of: $0).attemptID }
+                        try context.pool.withConnection { connection in
+                            _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
+                        }
+                        return [:]
+                    },
+                    Jobs.attemptsSettled.kind: { jobs in
+                        let ids = try jobs.flatMap { try Jobs.attemptsSettled.payload(of: $0).attemptIDs }
+                        try context.pool.withConnection { connection in
+                            _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
+                        }
+                        return [:]
+                    },
+                ],
+                services: [
+                    DocumentRetention.service(pool: context.pool, logger: context.logger, metrics: context.metrics)
+                ])
         }
     }
 }

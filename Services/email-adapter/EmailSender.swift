@@ -17,7 +17,10 @@ struct EmailSettings: Sendable {
     var appealURL: String
 
     static func load(_ settings: Settings) throws(SettingError) -> EmailSettings {
-        let mode = SMTPTLSMode(rawValue: try settings.choice("DAKIYA_SMTP_TLS", default: "required", from: SMTPTLSMode.allCases.map(\.rawValue))) ?? .required
+        let mode =
+            SMTPTLSMode(
+                rawValue: try settings.choice(
+                    "DAKIYA_SMTP_TLS", default: "required", from: SMTPTLSMode.allCases.map(\.rawValue))) ?? .required
         let timeout = try settings.seconds("DAKIYA_SMTP_TIMEOUT_SECONDS", default: 30, in: 1...600)
         func url(_ name: String, default value: String?) throws(SettingError) -> String? {
             guard let url = settings.optionalString(name) ?? value else { return nil }
@@ -27,17 +30,23 @@ struct EmailSettings: Sendable {
             return url
         }
         let main = try url("DAKIYA_SMTP_URL", default: "smtp://127.0.0.1:8025") ?? ""
-        let smtp = SMTPConfiguration(url: main, tlsMode: mode, username: settings.optionalString("DAKIYA_SMTP_USERNAME"),
-                                     password: settings.optionalString("DAKIYA_SMTP_PASSWORD"), caFile: settings.optionalString("DAKIYA_SMTP_CA_FILE"),
-                                     timeout: timeout)
+        let smtp = SMTPConfiguration(
+            url: main, tlsMode: mode, username: settings.optionalString("DAKIYA_SMTP_USERNAME"),
+            password: settings.optionalString("DAKIYA_SMTP_PASSWORD"),
+            caFile: settings.optionalString("DAKIYA_SMTP_CA_FILE"),
+            timeout: timeout)
         var test: SMTPConfiguration?
         if let testURL = try url("DAKIYA_SMTP_TEST_URL", default: nil) {
             test = SMTPConfiguration(url: testURL, tlsMode: mode, caFile: smtp.caFile, timeout: timeout)
         }
         let from = try settings.string("DAKIYA_EMAIL_FROM", default: "no-reply@dakiya.local")
-        guard Normalization.email(from) != nil else { throw SettingError(name: "DAKIYA_EMAIL_FROM", problem: "expected an email address") }
-        return EmailSettings(smtp: smtp, testSMTP: test, defaultFrom: from,
-                             appealURL: try settings.string("DAKIYA_APPEAL_URL", default: "https://aaplesarkar.example.gov.in/appeal?application={application_id}"))
+        guard Normalization.email(from) != nil else {
+            throw SettingError(name: "DAKIYA_EMAIL_FROM", problem: "expected an email address")
+        }
+        return EmailSettings(
+            smtp: smtp, testSMTP: test, defaultFrom: from,
+            appealURL: try settings.string(
+                "DAKIYA_APPEAL_URL", default: "https://aaplesarkar.example.gov.in/appeal?application={application_id}"))
     }
 }
 
@@ -65,7 +74,8 @@ final class EmailSender: Sendable {
         testClients = settings.testSMTP.map { test in ReusePool { try SMTPClient(configuration: test) } }
         sent = metrics.counter("dakiya_email_sent_total", help: "Emails accepted by the SMTP server.")
         failed = metrics.counter("dakiya_email_failed_total", help: "Emails refused for good (SMTP 5xx).")
-        paused = metrics.counter("dakiya_email_configuration_errors_total", help: "Sends put off because of an SMTP setting (auth, TLS).")
+        paused = metrics.counter(
+            "dakiya_email_configuration_errors_total", help: "Sends put off because of an SMTP setting (auth, TLS).")
     }
 
     struct Context {
@@ -93,36 +103,50 @@ final class EmailSender: Sendable {
             guard let context = try load(request.attemptID, on: connection) else {
                 throw JobError.permanent("channel attempt \(request.attemptID) not found")
             }
-            guard ["queued", "sending"].contains(context.state) else { return }   // already settled: never send twice
+            guard ["queued", "sending"].contains(context.state) else { return }  // already settled: never send twice
             guard let recipient = context.recipient else {
-                try settle(context, state: "failed", failureKind: "permanent", code: "no_email", text: "the citizen has no email address", on: connection)
+                try settle(
+                    context, state: "failed", failureKind: "permanent", code: "no_email",
+                    text: "the citizen has no email address", on: connection)
                 return
             }
-            try connection.query("UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
-                                 [context.attemptID])
+            try connection.query(
+                "UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
+                [context.attemptID])
             let message = try compose(context, recipient: recipient, on: connection)
             let messageID = message.messageID
             do {
                 let pool = context.isTest ? testClients : clients
                 if let pool {
-                    try pool.with { try $0.send(from: message.from.email, to: [recipient], message: MailComposer.compose(message)) }
+                    try pool.with {
+                        try $0.send(from: message.from.email, to: [recipient], message: MailComposer.compose(message))
+                    }
                 }
-                try settle(context, state: "sent", providerID: pool == nil ? "test-sink:" + messageID : messageID, on: connection)
+                try settle(
+                    context, state: "sent", providerID: pool == nil ? "test-sink:" + messageID : messageID,
+                    on: connection)
                 sent.increment()
             } catch let error as SMTPError {
-                let attemptLogger = logger.with(["delivery.id": context.deliveryID.uuidString.lowercased(), "attempt.id": String(context.attemptID),
-                                                 "smtp.reply": String(error.replyCode)])
+                let attemptLogger = logger.with([
+                    "delivery.id": context.deliveryID.uuidString.lowercased(), "attempt.id": String(context.attemptID),
+                    "smtp.reply": String(error.replyCode),
+                ])
                 switch error.kind {
                 case .permanent:
                     failed.increment()
                     attemptLogger.warning("email refused for good", ["error": error.message])
-                    try settle(context, state: "failed", failureKind: "permanent", code: "smtp_\(error.replyCode)", text: error.message, on: connection)
+                    try settle(
+                        context, state: "failed", failureKind: "permanent", code: "smtp_\(error.replyCode)",
+                        text: error.message, on: connection)
                 case .temporary:
                     if job.attempt >= job.maxAttempts {
-                        try settle(context, state: "failed", failureKind: "temporary", code: "smtp_\(error.replyCode)", text: error.message, on: connection)
+                        try settle(
+                            context, state: "failed", failureKind: "temporary", code: "smtp_\(error.replyCode)",
+                            text: error.message, on: connection)
                         return
                     }
-                    throw JobError.retryable("SMTP temporary failure: \(error.message)", code: "smtp_\(error.replyCode)")
+                    throw JobError.retryable(
+                        "SMTP temporary failure: \(error.message)", code: "smtp_\(error.replyCode)")
                 case .configuration:
                     paused.increment()
                     attemptLogger.error("SMTP setting problem: emails wait until it is fixed", ["error": error.message])
@@ -133,52 +157,80 @@ final class EmailSender: Sendable {
     }
 
     func load(_ attemptID: Int64, on connection: Connection) throws -> Context? {
-        guard let row = try connection.query("""
-            SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
-                   a.portal_application_id, coalesce((SELECT CASE d.language WHEN 'mr' THEN s.name_mr WHEN 'hi' THEN s.name_hi WHEN 'te' THEN s.name_te ELSE s.name_en END
-                                FROM services s WHERE s.code = a.service_code), a.service_code), a.office_code, a.department, dp.name, dp.email_from, dp.email_reply_to, c.email
-            FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
-            JOIN departments dp ON dp.code = a.department JOIN citizens c ON c.id = a.citizen_id
-            WHERE ca.id = $1 AND ca.channel = 'email'
-            """, [attemptID]).first else { return nil }
-        return Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
-                       decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
-                       isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
-                       service: try row.decode(String.self, at: 9), office: try row.decode(String.self, at: 10), department: try row.decode(String.self, at: 11),
-                       departmentName: try row.decode(String.self, at: 12), emailFrom: try row.decode(String?.self, at: 13),
-                       replyTo: try row.decode(String?.self, at: 14), recipient: try row.decode(String?.self, at: 15))
+        guard
+            let row = try connection.query(
+                """
+                SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
+                       a.portal_application_id, coalesce((SELECT CASE d.language WHEN 'mr' THEN s.name_mr WHEN 'hi' THEN s.name_hi WHEN 'te' THEN s.name_te ELSE s.name_en END
+                                    FROM services s WHERE s.code = a.service_code), a.service_code), a.office_code, a.department, dp.name, dp.email_from, dp.email_reply_to, c.email
+                FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
+                JOIN departments dp ON dp.code = a.department JOIN citizens c ON c.id = a.citizen_id
+                WHERE ca.id = $1 AND ca.channel = 'email'
+                """, [attemptID]
+            ).first
+        else { return nil }
+        return Context(
+            attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1),
+            state: try row.decode(String.self, at: 2),
+            decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4),
+            language: try row.decode(String.self, at: 5),
+            isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7),
+            applicationID: try row.decode(String.self, at: 8),
+            service: try row.decode(String.self, at: 9), office: try row.decode(String.self, at: 10),
+            department: try row.decode(String.self, at: 11),
+            departmentName: try row.decode(String.self, at: 12), emailFrom: try row.decode(String?.self, at: 13),
+            replyTo: try row.decode(String?.self, at: 14), recipient: try row.decode(String?.self, at: 15))
     }
 
     func compose(_ context: Context, recipient: String, on connection: Connection) throws -> MailMessage {
         var attachment: MailMessage.Attachment?
-        if context.documentID != nil, let document = try connection.query("""
-            SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content
-            FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
-            """, [context.deliveryID]).first {
-            attachment = MailMessage.Attachment(fileName: try document.decode(String.self, at: 0), mediaType: try document.decode(String.self, at: 1),
-                                                bytes: try document.decode(PostgresBytes.self, at: 2).bytes)
+        if context.documentID != nil,
+            let document = try connection.query(
+                """
+                SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content
+                FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+                """, [context.deliveryID]
+            ).first
+        {
+            attachment = MailMessage.Attachment(
+                fileName: try document.decode(String.self, at: 0), mediaType: try document.decode(String.self, at: 1),
+                bytes: try document.decode(PostgresBytes.self, at: 2).bytes)
         }
-        let kind = ["rejected", "other", "appeal"].contains(context.decision) ? context.decision : attachment != nil ? "certificate_issued" : "approved"
-        let values = TemplateValues(applicationID: context.applicationID, service: context.service, office: context.office,
-                                    department: context.departmentName, reasons: context.reasons,
-                                    appealURL: settings.appealURL.replacingOccurrences(of: "{application_id}",
-                                                                                     with: context.applicationID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? context.applicationID))
+        let kind =
+            ["rejected", "other", "appeal"].contains(context.decision)
+            ? context.decision : attachment != nil ? "certificate_issued" : "approved"
+        let values = TemplateValues(
+            applicationID: context.applicationID, service: context.service, office: context.office,
+            department: context.departmentName, reasons: context.reasons,
+            appealURL: settings.appealURL.replacingOccurrences(
+                of: "{application_id}",
+                with: context.applicationID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)
+                    ?? context.applicationID))
         let rendered: RenderedMessage
         do {
-            rendered = try templates.render(kind: kind, channel: "email", language: context.language, department: context.department, values: values, on: connection)
+            rendered = try templates.render(
+                kind: kind, channel: "email", language: context.language, department: context.department,
+                values: values, on: connection)
         } catch let missing as TemplateMissing {
             throw JobError.permanent(missing.description)
         }
-        let messageID = "attempt-\(context.attemptID).\(context.deliveryID.uuidString.lowercased().prefix(8))@dakiya.local"
-        return MailMessage(from: MailMessage.Address(context.emailFrom ?? settings.defaultFrom, name: context.departmentName),
-                           to: MailMessage.Address(recipient), replyTo: context.replyTo.map { MailMessage.Address($0) },
-                           subject: rendered.subject, text: rendered.text, html: rendered.html, attachment: attachment, messageID: messageID)
+        let messageID =
+            "attempt-\(context.attemptID).\(context.deliveryID.uuidString.lowercased().prefix(8))@dakiya.local"
+        return MailMessage(
+            from: MailMessage.Address(context.emailFrom ?? settings.defaultFrom, name: context.departmentName),
+            to: MailMessage.Address(recipient), replyTo: context.replyTo.map { MailMessage.Address($0) },
+            subject: rendered.subject, text: rendered.text, html: rendered.html, attachment: attachment,
+            messageID: messageID)
     }
 
     /// Records the final state and tells the dispatcher, in one transaction.
-    func settle(_ context: Context, state: String, providerID: String? = nil, failureKind: String? = nil, code: String? = nil, text: String? = nil,
-                on connection: Connection) throws {
-        try ChannelAttempts.finish(attemptID: context.attemptID, deliveryID: context.deliveryID, state: state, providerID: providerID,
-                                   failureKind: failureKind, code: code, text: text, queue: queue, on: connection)
+    func settle(
+        _ context: Context, state: String, providerID: String? = nil, failureKind: String? = nil, code: String? = nil,
+        text: String? = nil,
+        on connection: Connection
+    ) throws {
+        try ChannelAttempts.finish(
+            attemptID: context.attemptID, deliveryID: context.deliveryID, state: state, providerID: providerID,
+            failureKind: failureKind, code: code, text: text, queue: queue, on: connection)
     }
 }

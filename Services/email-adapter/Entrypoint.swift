@@ -12,7 +12,9 @@ struct EmailAdapter {
     static func main() {
         ServiceHost.main(service: "email-adapter", queue: .email, defaultPort: 8082) { context in
             let settings = try EmailSettings.load(Settings())
-            let sender = EmailSender(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger, metrics: context.metrics)
+            let sender = EmailSender(
+                pool: context.pool, queue: context.queue, settings: settings, logger: context.logger,
+                metrics: context.metrics)
             return ServiceParts(handlers: [Jobs.channelSend.kind: { job in try sender.handle(job) }])
         }
     }

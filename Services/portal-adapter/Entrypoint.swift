@@ -14,22 +14,27 @@ import ServiceRuntime
 struct PortalAdapter {
     static func main() {
         ServiceHost.main(service: "portal-adapter", queue: .portal, defaultPort: 8080) { context in
-            let maximumCertificate = try Settings().int("DAKIYA_CERTIFICATE_MAX_BYTES", default: 5 << 20, in: 1024...(64 << 20))
+            let maximumCertificate = try Settings().int(
+                "DAKIYA_CERTIFICATE_MAX_BYTES", default: 5 << 20, in: 1024...(64 << 20))
             var api = PortalAPI(pool: context.pool, logger: context.logger, maximumCertificateBytes: maximumCertificate)
             api.queue = context.queue
             api.linkLifetime = try Settings().int("DAKIYA_LINK_TTL_SECONDS", default: 900, in: 10...86_400)
-            api.documentRetentionDays = try Settings().int("DAKIYA_DOCUMENT_RETENTION_DAYS", default: 365, in: 1...36_500)
+            api.documentRetentionDays = try Settings().int(
+                "DAKIYA_DOCUMENT_RETENTION_DAYS", default: 365, in: 1...36_500)
             if let configured = Settings().optionalString("DAKIYA_LINK_SIGNING_KEY") {
                 guard let key = Base64URL.decode(configured), key.count >= 32 else {
-                    throw SettingError(name: "DAKIYA_LINK_SIGNING_KEY", problem: "expected at least 32 bytes in base64url")
+                    throw SettingError(
+                        name: "DAKIYA_LINK_SIGNING_KEY", problem: "expected at least 32 bytes in base64url")
                 }
                 api.linkKey = key
             } else {
                 api.linkKey = try SecureRandom.bytes(32)
-                context.logger.warning("DAKIYA_LINK_SIGNING_KEY is not set: certificate links last only until this process restarts")
+                context.logger.warning(
+                    "DAKIYA_LINK_SIGNING_KEY is not set: certificate links last only until this process restarts")
             }
             let callbacks = CallbackSender(pool: context.pool, logger: context.logger, metrics: context.metrics)
-            return ServiceParts(router: api.makeRouter(), handlers: [Jobs.callbackDeliver.kind: { job in try callbacks.handle(job) }])
+            return ServiceParts(
+                router: api.makeRouter(), handlers: [Jobs.callbackDeliver.kind: { job in try callbacks.handle(job) }])
         }
     }
 }

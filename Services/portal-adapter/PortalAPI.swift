@@ -59,7 +59,8 @@ struct PortalAPI: Sendable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             func change(_ key: CodingKeys) throws -> FieldChange<String> {
                 guard container.contains(key) else { return .keep }
-                return try container.decodeNil(forKey: key) ? .clear : .set(try container.decode(String.self, forKey: key))
+                return try container.decodeNil(forKey: key)
+                    ? .clear : .set(try container.decode(String.self, forKey: key))
             }
             mobile = try change(.mobile)
             email = try change(.email)
@@ -92,8 +93,11 @@ struct PortalAPI: Sendable {
         try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             guard key.keepsCitizens else {
-                throw HTTPError(status: 403, detail: "this API key may not change citizens' records: their contact details and consents are kept by the portal's key (scope citizens)",
-                                type: "urn:dakiya:problem:forbidden")
+                throw HTTPError(
+                    status: 403,
+                    detail:
+                        "this API key may not change citizens' records: their contact details and consents are kept by the portal's key (scope citizens)",
+                    type: "urn:dakiya:problem:forbidden")
             }
             let portalUserID = try request.parameter("portalUserId")
             guard (1...128).contains(portalUserID.unicodeScalars.count) else {
@@ -101,7 +105,9 @@ struct PortalAPI: Sendable {
             }
             let body = try request.decodeJSON(CitizenBody.self)
             var problems: [FieldProblem] = []
-            func normalized(_ change: FieldChange<String>, field: String, _ normalize: (String) -> String?, detail: String) -> FieldChange<String> {
+            func normalized(
+                _ change: FieldChange<String>, field: String, _ normalize: (String) -> String?, detail: String
+            ) -> FieldChange<String> {
                 guard case .set(let raw) = change else { return change }
                 guard let value = normalize(raw) else {
                     problems.append(FieldProblem(field: field, detail: detail))
@@ -109,36 +115,56 @@ struct PortalAPI: Sendable {
                 }
                 return .set(value)
             }
-            let mobile = normalized(body.mobile, field: "mobile", Normalization.mobile, detail: "mobile must be a phone number in E.164 form, e.g. +919876543210")
-            let email = normalized(body.email, field: "email", Normalization.email, detail: "email is not a valid address")
+            let mobile = normalized(
+                body.mobile, field: "mobile", Normalization.mobile,
+                detail: "mobile must be a phone number in E.164 form, e.g. +919876543210")
+            let email = normalized(
+                body.email, field: "email", Normalization.email, detail: "email is not a valid address")
             var language: Language?
             if body.languageIsNull {
-                problems.append(FieldProblem(field: "language", detail: "language cannot be removed; send one of en, mr, hi, te or leave it out"))
+                problems.append(
+                    FieldProblem(
+                        field: "language",
+                        detail: "language cannot be removed; send one of en, mr, hi, te or leave it out"))
             } else if let raw = body.language {
                 language = Language(rawValue: raw)
-                if language == nil { problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te")) }
+                if language == nil {
+                    problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te"))
+                }
             }
             var consents: [Consent] = []
             for (index, consent) in (body.consents ?? []).enumerated() {
                 guard let channel = Channel(rawValue: consent.channel) else {
-                    problems.append(FieldProblem(field: "consents[\(index)].channel", detail: "channel must be one of portal, whatsapp, email"))
+                    problems.append(
+                        FieldProblem(
+                            field: "consents[\(index)].channel",
+                            detail: "channel must be one of portal, whatsapp, email"))
                     continue
                 }
                 let source = consent.source.trimmingCharacters(in: .whitespaces)
                 guard (1...64).contains(source.unicodeScalars.count) else {
-                    problems.append(FieldProblem(field: "consents[\(index)].source", detail: "source must be 1 to 64 characters"))
+                    problems.append(
+                        FieldProblem(field: "consents[\(index)].source", detail: "source must be 1 to 64 characters"))
                     continue
                 }
-                consents.append(Consent(channel: channel, granted: consent.granted, source: source, recordedAt: consent.recordedAt ?? Date()))
+                consents.append(
+                    Consent(
+                        channel: channel, granted: consent.granted, source: source,
+                        recordedAt: consent.recordedAt ?? Date()))
             }
             if !problems.isEmpty {
-                throw HTTPError(status: 422, detail: problems.map(\.detail).joined(separator: "; "), type: "urn:dakiya:problem:invalid-field", errors: problems)
+                throw HTTPError(
+                    status: 422, detail: problems.map(\.detail).joined(separator: "; "),
+                    type: "urn:dakiya:problem:invalid-field", errors: problems)
             }
-            let citizen = try Citizens.put(portalUserID: portalUserID, mobile: mobile, email: email, language: language, consents: consents,
-                                           by: key.id, on: connection)
+            let citizen = try Citizens.put(
+                portalUserID: portalUserID, mobile: mobile, email: email, language: language, consents: consents,
+                by: key.id, on: connection)
             logger.info("citizen written", ["api_key.prefix": key.prefix])
-            return try Response.json(CitizenResponse(portalUserID: citizen.portalUserID, mobile: citizen.mobile, email: citizen.email,
-                                                     language: citizen.language.rawValue, consents: citizen.consents))
+            return try Response.json(
+                CitizenResponse(
+                    portalUserID: citizen.portalUserID, mobile: citizen.mobile, email: citizen.email,
+                    language: citizen.language.rawValue, consents: citizen.consents))
         }
     }
 
@@ -166,39 +192,58 @@ struct PortalAPI: Sendable {
         var applicationID: String
         var status: String
         var location: String
-        enum CodingKeys: String, CodingKey { case deliveryID = "delivery_id", applicationID = "application_id", status, location }
+        enum CodingKeys: String, CodingKey {
+            case deliveryID = "delivery_id", applicationID = "application_id", status, location
+        }
     }
 
     func postOutcome(_ request: Request) throws -> Response {
-        guard let idempotencyKey = try IdempotentRequests.key(request, required: true) else { throw HTTPError.badRequest("Idempotency-Key is required") }
+        guard let idempotencyKey = try IdempotentRequests.key(request, required: true) else {
+            throw HTTPError.badRequest("Idempotency-Key is required")
+        }
         let applicationID = Normalization.applicationID(try request.parameter("applicationId"))
-        guard (1...128).contains(applicationID.unicodeScalars.count) else { throw HTTPError.badRequest("applicationId must be 1 to 128 characters", field: "applicationId") }
+        guard (1...128).contains(applicationID.unicodeScalars.count) else {
+            throw HTTPError.badRequest("applicationId must be 1 to 128 characters", field: "applicationId")
+        }
         return try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             let (outcome, bodyHash) = try readOutcome(request)
             // The key's scope is the department; what it fingerprints is the whole request: method, path and body.
             let requestHash = SHA256.hash(Array("POST /v1/applications/\(applicationID)/outcome\n".utf8) + bodyHash)
             guard key.covers(office: outcome.office) else {
-                throw HTTPError(status: 403, detail: "this API key does not cover office \(outcome.office)", type: "urn:dakiya:problem:forbidden")
+                throw HTTPError(
+                    status: 403, detail: "this API key does not cover office \(outcome.office)",
+                    type: "urn:dakiya:problem:forbidden")
             }
             let deliveryID = UUID()
             let location = "/v1/deliveries/\(deliveryID.uuidString.lowercased())"
-            let response = try Response.json(OutcomeAccepted(deliveryID: PublicID(deliveryID), applicationID: applicationID, status: "pending", location: location),
-                                             status: 202, headers: [("Location", location)])
+            let response = try Response.json(
+                OutcomeAccepted(
+                    deliveryID: PublicID(deliveryID), applicationID: applicationID, status: "pending",
+                    location: location),
+                status: 202, headers: [("Location", location)])
             // Without a certificate the accept is one statement; a certificate is stored first, in the same transaction.
-            let accepted = try outcome.certificate == nil
-                ? accept(outcome, deliveryID: deliveryID, applicationID: applicationID, key: key, idempotencyKey: idempotencyKey,
-                         requestHash: requestHash, response: response, on: connection)
+            let accepted =
+                try outcome.certificate == nil
+                ? accept(
+                    outcome, deliveryID: deliveryID, applicationID: applicationID, key: key,
+                    idempotencyKey: idempotencyKey,
+                    requestHash: requestHash, response: response, on: connection)
                 : connection.transaction { tx in
-                    try accept(outcome, deliveryID: deliveryID, applicationID: applicationID, key: key, idempotencyKey: idempotencyKey,
-                               requestHash: requestHash, response: response, on: tx)
+                    try accept(
+                        outcome, deliveryID: deliveryID, applicationID: applicationID, key: key,
+                        idempotencyKey: idempotencyKey,
+                        requestHash: requestHash, response: response, on: tx)
                 }
             if accepted {
-                logger.info("outcome accepted", ["delivery.id": deliveryID.uuidString.lowercased(), "api_key.prefix": key.prefix])
+                logger.info(
+                    "outcome accepted",
+                    ["delivery.id": deliveryID.uuidString.lowercased(), "api_key.prefix": key.prefix])
                 return response
             }
             // The key was used before (a concurrent request with it waited for that one to commit): replay its answer.
-            return try IdempotentRequests.replay(.department(key.department), key: idempotencyKey, fingerprint: requestHash, on: connection)
+            return try IdempotentRequests.replay(
+                .department(key.department), key: idempotencyKey, fingerprint: requestHash, on: connection)
         }
     }
 
@@ -219,7 +264,9 @@ struct PortalAPI: Sendable {
     func readOutcome(_ request: Request) throws -> (ValidOutcome, [UInt8]) {
         let contentType = request.header("content-type") ?? ""
         guard contentType.lowercased().hasPrefix("multipart/form-data") else {
-            return (try validate(try request.decodeJSON(OutcomeBody.self, freeText: ["reasons"])), SHA256.hash(request.body))
+            return (
+                try validate(try request.decodeJSON(OutcomeBody.self, freeText: ["reasons"])), SHA256.hash(request.body)
+            )
         }
         let parts = try MultipartForm.parse(request.body, contentType: contentType)
         guard let outcomePart = parts.first(where: { $0.name == "outcome" }) else {
@@ -228,7 +275,8 @@ struct PortalAPI: Sendable {
         let body = try Request.decodeJSON(OutcomeBody.self, from: outcomePart.body, freeText: ["reasons"])
         let file = parts.first { $0.name == "certificate" }
         if file != nil && body.certificate != nil {
-            throw HTTPError.unprocessable("send the certificate once: as the `certificate` part or in the JSON, not both", field: "certificate")
+            throw HTTPError.unprocessable(
+                "send the certificate once: as the `certificate` part or in the JSON, not both", field: "certificate")
         }
         var outcome = try validate(body)
         var identity = Array("multipart\u{0}".utf8) + outcomePart.body
@@ -240,8 +288,12 @@ struct PortalAPI: Sendable {
         return (outcome, SHA256.hash(identity))
     }
 
-    func checkCertificate(_ bytes: [UInt8], fileName: String, field: String, nameField: String? = nil) throws -> (fileName: String, bytes: [UInt8]) {
-        try UploadedPDF.check(bytes, fileName: fileName, maximumBytes: maximumCertificateBytes, what: "certificate", field: field, nameField: nameField)
+    func checkCertificate(_ bytes: [UInt8], fileName: String, field: String, nameField: String? = nil) throws -> (
+        fileName: String, bytes: [UInt8]
+    ) {
+        try UploadedPDF.check(
+            bytes, fileName: fileName, maximumBytes: maximumCertificateBytes, what: "certificate", field: field,
+            nameField: nameField)
     }
 
     func validate(_ body: OutcomeBody) throws -> ValidOutcome {
@@ -250,11 +302,19 @@ struct PortalAPI: Sendable {
         if !["approved", "rejected", "other"].contains(decision) {
             problems.append(FieldProblem(field: "decision", detail: "decision must be approved, rejected or other"))
         }
-        let reasons = (body.reasons ?? []).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-        if decision == "rejected" && reasons.isEmpty {
-            problems.append(FieldProblem(field: "reasons", detail: "a rejection needs at least one reason: the citizen is owed them, and an appeal rests on them"))
+        let reasons = (body.reasons ?? []).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter {
+            !$0.isEmpty
         }
-        if reasons.contains(where: { $0.unicodeScalars.count > 1000 }) { problems.append(FieldProblem(field: "reasons", detail: "each reason is at most 1000 characters")) }
+        if decision == "rejected" && reasons.isEmpty {
+            problems.append(
+                FieldProblem(
+                    field: "reasons",
+                    detail:
+                        "a rejection needs at least one reason: the citizen is owed them, and an appeal rests on them"))
+        }
+        if reasons.contains(where: { $0.unicodeScalars.count > 1000 }) {
+            problems.append(FieldProblem(field: "reasons", detail: "each reason is at most 1000 characters"))
+        }
         for (field, value) in [("citizen", body.citizen), ("service", body.service), ("office", body.office)]
         where value.trimmingCharacters(in: .whitespaces).isEmpty || value.unicodeScalars.count > 128 {
             problems.append(FieldProblem(field: field, detail: "\(field) must be 1 to 128 characters"))
@@ -262,30 +322,43 @@ struct PortalAPI: Sendable {
         var language: Language?
         if let raw = body.language {
             language = Language(rawValue: raw)
-            if language == nil { problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te")) }
+            if language == nil {
+                problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te"))
+            }
         }
         var channels: [Channel]?
         if let raw = body.channels {
             channels = []
             for (index, name) in raw.enumerated() {
-                if let channel = Channel(rawValue: name) { channels?.append(channel) } else {
-                    problems.append(FieldProblem(field: "channels[\(index)]", detail: "channel must be one of portal, whatsapp, email"))
+                if let channel = Channel(rawValue: name) {
+                    channels?.append(channel)
+                } else {
+                    problems.append(
+                        FieldProblem(
+                            field: "channels[\(index)]", detail: "channel must be one of portal, whatsapp, email"))
                 }
             }
         }
         if !problems.isEmpty {
-            throw HTTPError(status: 422, detail: problems.map(\.detail).joined(separator: "; "), type: "urn:dakiya:problem:invalid-field", errors: problems)
+            throw HTTPError(
+                status: 422, detail: problems.map(\.detail).joined(separator: "; "),
+                type: "urn:dakiya:problem:invalid-field", errors: problems)
         }
         var certificate: (fileName: String, bytes: [UInt8])?
         if let document = body.certificate {
             guard let bytes = Data(base64Encoded: document.contentBase64).map(Array.init) else {
-                throw HTTPError.badRequest("certificate.content_base64 is not valid base64", field: "certificate.content_base64")
+                throw HTTPError.badRequest(
+                    "certificate.content_base64 is not valid base64", field: "certificate.content_base64")
             }
-            certificate = try checkCertificate(bytes, fileName: document.fileName, field: "certificate.content_base64", nameField: "certificate.file_name")
+            certificate = try checkCertificate(
+                bytes, fileName: document.fileName, field: "certificate.content_base64",
+                nameField: "certificate.file_name")
         }
-        return ValidOutcome(citizen: body.citizen.trimmingCharacters(in: .whitespaces), decision: decision, reasons: reasons,
-                            service: body.service.trimmingCharacters(in: .whitespaces), office: body.office.trimmingCharacters(in: .whitespaces),
-                            language: language, channels: channels, certificate: certificate)
+        return ValidOutcome(
+            citizen: body.citizen.trimmingCharacters(in: .whitespaces), decision: decision, reasons: reasons,
+            service: body.service.trimmingCharacters(in: .whitespaces),
+            office: body.office.trimmingCharacters(in: .whitespaces),
+            language: language, channels: channels, certificate: certificate)
     }
 
     /// The accept in one statement: claims the idempotency key (with the answer a replay gets), finds the citizen,
@@ -293,23 +366,36 @@ struct PortalAPI: Sendable {
     /// first (once per content), inside the caller's transaction. False when the key was already used: nothing
     /// is written. A refusal (unknown citizen, another department's or another citizen's application) aborts the
     /// statement, so it leaves nothing behind.
-    func accept(_ outcome: ValidOutcome, deliveryID: UUID, applicationID: String, key: APIKey, idempotencyKey: String, requestHash: [UInt8],
-                response: Response, on connection: Connection) throws -> Bool {
+    func accept(
+        _ outcome: ValidOutcome, deliveryID: UUID, applicationID: String, key: APIKey, idempotencyKey: String,
+        requestHash: [UInt8],
+        response: Response, on connection: Connection
+    ) throws -> Bool {
         var documentID: Int64?
         if let certificate = outcome.certificate {
-            documentID = try Documents.store(certificate.bytes, fileName: certificate.fileName, retentionDays: documentRetentionDays, on: connection)
+            documentID = try Documents.store(
+                certificate.bytes, fileName: certificate.fileName, retentionDays: documentRetentionDays, on: connection)
         }
         do {
-            let row = try required(try connection.query(Self.acceptStatement, [
-                applicationID, key.department, outcome.service, outcome.office, outcome.citizen, deliveryID, key.id, key.kind == .test,
-                outcome.decision, outcome.reasons, idempotencyKey, outcome.language?.rawValue, PostgresBytes(requestHash), response.status,
-                String(decoding: response.body, as: UTF8.self), documentID, outcome.channels?.map(\.rawValue), key.offices,
-                response.headers.first { $0.0 == "Location" }?.1, outcome.certificate?.fileName,
-            ]).first)
+            let row = try required(
+                try connection.query(
+                    Self.acceptStatement,
+                    [
+                        applicationID, key.department, outcome.service, outcome.office, outcome.citizen, deliveryID,
+                        key.id, key.kind == .test,
+                        outcome.decision, outcome.reasons, idempotencyKey, outcome.language?.rawValue,
+                        PostgresBytes(requestHash), response.status,
+                        String(decoding: response.body, as: UTF8.self), documentID, outcome.channels?.map(\.rawValue),
+                        key.offices,
+                        response.headers.first { $0.0 == "Location" }?.1, outcome.certificate?.fileName,
+                    ]
+                ).first)
             return try row.decode(String.self, at: 0) == "accepted"
         } catch let error as PostgresError where error.sqlState == "DKU01" {
-            throw HTTPError.unprocessable("no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first", field: "citizen",
-                                          type: "urn:dakiya:problem:unknown-citizen")
+            throw HTTPError.unprocessable(
+                "no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first",
+                field: "citizen",
+                type: "urn:dakiya:problem:unknown-citizen")
         } catch let error as PostgresError where error.sqlState == "DKD01" {
             // Another department's application, or another office's for a key limited to some offices: the same answer
             // as an application that does not exist, so ids outside the key's scope cannot be probed.
@@ -354,7 +440,9 @@ struct PortalAPI: Sendable {
         try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             guard let id = UUID(uuidString: try request.parameter("id")),
-                  let view = try DeliveryStatus.find(id: id, department: key.department, offices: key.offices, on: connection) else {
+                let view = try DeliveryStatus.find(
+                    id: id, department: key.department, offices: key.offices, on: connection)
+            else {
                 throw HTTPError.notFound("no delivery with this id for this API key")
             }
             return try Response.json(view)
@@ -366,13 +454,24 @@ struct PortalAPI: Sendable {
             let key = try authenticate(request, on: connection)
             let applicationID = Normalization.applicationID(try request.parameter("applicationId"))
             // Another department's application, or another office's for an office key, is answered as one that does not exist.
-            guard let row = try connection.query("SELECT id, department, office_code FROM applications WHERE portal_application_id = $1", [applicationID]).first,
-                  try row.decode(String.self, at: 1) == key.department, key.covers(office: try row.decode(String.self, at: 2)) else {
+            guard
+                let row = try connection.query(
+                    "SELECT id, department, office_code FROM applications WHERE portal_application_id = $1",
+                    [applicationID]
+                ).first,
+                try row.decode(String.self, at: 1) == key.department,
+                key.covers(office: try row.decode(String.self, at: 2))
+            else {
                 throw HTTPError.notFound("no application \(applicationID) for this API key")
             }
-            struct Listing: Encodable { var applicationID: String; var deliveries: [DeliveryView]
-                enum CodingKeys: String, CodingKey { case applicationID = "application_id", deliveries } }
-            return try Response.json(Listing(applicationID: applicationID, deliveries: try DeliveryStatus.forApplication(try row.decode(Int64.self, at: 0), on: connection)))
+            struct Listing: Encodable {
+                var applicationID: String; var deliveries: [DeliveryView]
+                enum CodingKeys: String, CodingKey { case applicationID = "application_id", deliveries }
+            }
+            return try Response.json(
+                Listing(
+                    applicationID: applicationID,
+                    deliveries: try DeliveryStatus.forApplication(try row.decode(Int64.self, at: 0), on: connection)))
         }
     }
 
@@ -380,7 +479,9 @@ struct PortalAPI: Sendable {
 
     /// The OpenAPI 3.1 document shipped with this build.
     func openAPIDocument() throws -> Response {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = FileManager.default.contents(atPath: url.path) else {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+            let data = FileManager.default.contents(atPath: url.path)
+        else {
             throw HTTPError(status: 500, detail: "the OpenAPI document is missing from this build")
         }
         return Response(status: 200, body: Array(data), contentType: "application/json")
@@ -418,15 +519,20 @@ struct PortalAPI: Sendable {
             let portalUserID = try request.parameter("portalUserId")
             // A citizen is in a key's scope when the key keeps citizens' records, or when the citizen has an application
             // the key may read; otherwise the answer is the same as for a citizen who does not exist.
-            guard try connection.query("""
-                SELECT 1 FROM citizens c WHERE c.portal_user_id = $1 AND ($2 OR EXISTS (
-                    SELECT 1 FROM applications a WHERE a.citizen_id = c.id AND a.department = $3
-                      AND (cardinality($4::text[]) = 0 OR a.office_code = ANY($4::text[]))))
-                """, [portalUserID, key.keepsCitizens, key.department, key.offices]).count == 1 else {
+            guard
+                try connection.query(
+                    """
+                    SELECT 1 FROM citizens c WHERE c.portal_user_id = $1 AND ($2 OR EXISTS (
+                        SELECT 1 FROM applications a WHERE a.citizen_id = c.id AND a.department = $3
+                          AND (cardinality($4::text[]) = 0 OR a.office_code = ANY($4::text[]))))
+                    """, [portalUserID, key.keepsCitizens, key.department, key.offices]
+                ).count == 1
+            else {
                 throw HTTPError.notFound("no citizen \(portalUserID) for this API key")
             }
             let expires = now() + linkLifetime
-            let items = try connection.query("""
+            let items = try connection.query(
+                """
                 SELECT d.id, a.portal_application_id, a.service_code, a.office_code, d.decision, d.reasons, ca.delivered_at, ca.read_at,
                        coalesce(d.document_file_name, doc.file_name), doc.size
                 FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
@@ -435,20 +541,27 @@ struct PortalAPI: Sendable {
                 WHERE c.portal_user_id = $1 AND a.department = $2 AND (cardinality($3::text[]) = 0 OR a.office_code = ANY($3::text[]))
                 ORDER BY ca.delivered_at DESC, d.id
                 LIMIT 200
-                """, [portalUserID, key.department, key.offices]).rows.map { row -> InboxItem in
+                """, [portalUserID, key.department, key.offices]
+            ).rows.map { row -> InboxItem in
                 let id = try row.decode(UUID.self, at: 0)
                 var certificate: InboxItem.Certificate?
                 if let fileName = try row.decode(String?.self, at: 8) {
-                    certificate = InboxItem.Certificate(fileName: fileName, size: try row.decode(Int.self, at: 9),
-                                                        url: documentLink(id, expires: expires), expiresAt: Date(timeIntervalSince1970: Double(expires)))
+                    certificate = InboxItem.Certificate(
+                        fileName: fileName, size: try row.decode(Int.self, at: 9),
+                        url: documentLink(id, expires: expires), expiresAt: Date(timeIntervalSince1970: Double(expires))
+                    )
                 }
-                return InboxItem(deliveryID: PublicID(id), applicationID: try row.decode(String.self, at: 1), service: try row.decode(String.self, at: 2),
-                                 office: try row.decode(String.self, at: 3), decision: try row.decode(String.self, at: 4),
-                                 reasons: try row.decode([String].self, at: 5), deliveredAt: try row.decode(Date?.self, at: 6),
-                                 readAt: try row.decode(Date?.self, at: 7), certificate: certificate)
+                return InboxItem(
+                    deliveryID: PublicID(id), applicationID: try row.decode(String.self, at: 1),
+                    service: try row.decode(String.self, at: 2),
+                    office: try row.decode(String.self, at: 3), decision: try row.decode(String.self, at: 4),
+                    reasons: try row.decode([String].self, at: 5), deliveredAt: try row.decode(Date?.self, at: 6),
+                    readAt: try row.decode(Date?.self, at: 7), certificate: certificate)
             }
-            struct Inbox: Encodable { var portalUserID: String; var items: [InboxItem]
-                enum CodingKeys: String, CodingKey { case portalUserID = "portal_user_id", items } }
+            struct Inbox: Encodable {
+                var portalUserID: String; var items: [InboxItem]
+                enum CodingKeys: String, CodingKey { case portalUserID = "portal_user_id", items }
+            }
             return try Response.json(Inbox(portalUserID: portalUserID, items: items))
         }
     }
@@ -456,35 +569,52 @@ struct PortalAPI: Sendable {
     /// `/v1/documents/{id}?expires=…&sig=…`: the link itself is the permission, so it is unguessable and short-lived.
     func documentLink(_ deliveryID: UUID, expires: Int) -> String {
         let id = deliveryID.uuidString.lowercased()
-        return "/v1/documents/\(id)?expires=\(expires)&sig=\(Base64URL.encode(HMAC.sha256(key: linkKey, message: Array("\(id).\(expires)".utf8))))"
+        return
+            "/v1/documents/\(id)?expires=\(expires)&sig=\(Base64URL.encode(HMAC.sha256(key: linkKey, message: Array("\(id).\(expires)".utf8))))"
     }
 
     /// Serves a certificate through a signed link: 404 for a wrong signature (or no such document), 410 after expiry.
     func getDocument(_ request: Request) throws -> Response {
         let rawID = try request.parameter("deliveryId").lowercased()
         guard let deliveryID = UUID(uuidString: rawID), let expires = request.query["expires"].flatMap(Int.init),
-              let signature = request.query["sig"].flatMap(Base64URL.decode),
-              HMAC.isValid(signature, key: linkKey, message: Array("\(deliveryID.uuidString.lowercased()).\(expires)".utf8)) else {
+            let signature = request.query["sig"].flatMap(Base64URL.decode),
+            HMAC.isValid(
+                signature, key: linkKey, message: Array("\(deliveryID.uuidString.lowercased()).\(expires)".utf8))
+        else {
             throw HTTPError.notFound("no such document")
         }
         guard now() <= expires else {
             throw HTTPError(status: 410, detail: "this link has expired; open the inbox again for a fresh one")
         }
         return try pool.withConnection { connection in
-            guard let row = try connection.query("""
-                SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content, doc.purged_at IS NOT NULL
-                FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
-                """, [deliveryID]).first else { throw HTTPError.notFound("no such document") }
+            guard
+                let row = try connection.query(
+                    """
+                    SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content, doc.purged_at IS NOT NULL
+                    FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+                    """, [deliveryID]
+                ).first
+            else { throw HTTPError.notFound("no such document") }
             guard try !row.decode(Bool.self, at: 3) else {
-                throw HTTPError(status: 410, detail: "this certificate is past its retention period and is no longer kept; ask the office for a copy")
+                throw HTTPError(
+                    status: 410,
+                    detail:
+                        "this certificate is past its retention period and is no longer kept; ask the office for a copy"
+                )
             }
             try ChannelAttempts.markPortalRead(deliveryID: deliveryID, queue: queue, on: connection)
             let fileName = try row.decode(String.self, at: 0)
-            let ascii = fileName.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0.value >= 0x20 } ? fileName : "certificate.pdf"
+            let ascii =
+                fileName.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0.value >= 0x20 }
+                ? fileName : "certificate.pdf"
             let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "certificate.pdf"
-            return Response(status: 200, body: try row.decode(PostgresBytes.self, at: 2).bytes, contentType: try row.decode(String.self, at: 1),
-                            headers: [("Content-Disposition", "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"),
-                                      ("Cache-Control", "private, no-store")])
+            return Response(
+                status: 200, body: try row.decode(PostgresBytes.self, at: 2).bytes,
+                contentType: try row.decode(String.self, at: 1),
+                headers: [
+                    ("Content-Disposition", "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"),
+                    ("Cache-Control", "private, no-store"),
+                ])
         }
     }
 

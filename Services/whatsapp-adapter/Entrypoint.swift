@@ -14,18 +14,26 @@ struct WhatsAppAdapter {
         ServiceHost.main(service: "whatsapp-adapter", queue: .whatsapp, defaultPort: 8081) { context in
             let settings = try WhatsAppSettings.load(Settings())
             if settings.graphURL.contains("127.0.0.1") || settings.graphURL.contains("localhost") {
-                context.logger.warning("WhatsApp messages go to a local Cloud API simulator; set DAKIYA_WHATSAPP_GRAPH_URL (and the token, app secret and number) for Meta's API")
+                context.logger.warning(
+                    "WhatsApp messages go to a local Cloud API simulator; set DAKIYA_WHATSAPP_GRAPH_URL (and the token, app secret and number) for Meta's API"
+                )
             }
-            let sender = WhatsAppSender(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger, metrics: context.metrics)
-            let webhooks = WhatsAppWebhooks(pool: context.pool, queue: context.queue, settings: settings, logger: context.logger)
-            return ServiceParts(router: webhooks.routes(), handlers: [
-                Jobs.webhookProcess.kind: { job in try webhooks.process(job) },
-                Jobs.conversationReply.kind: { job in try sender.reply(job) },
-                Jobs.certificateResend.kind: { job in try sender.resend(job) },
-            ], batchHandlers: [
-                // Claimed sends go together: one statement claims their attempts, the messages go out at once.
-                Jobs.channelSend.kind: { jobs in try sender.handle(jobs) },
-            ])
+            let sender = WhatsAppSender(
+                pool: context.pool, queue: context.queue, settings: settings, logger: context.logger,
+                metrics: context.metrics)
+            let webhooks = WhatsAppWebhooks(
+                pool: context.pool, queue: context.queue, settings: settings, logger: context.logger)
+            return ServiceParts(
+                router: webhooks.routes(),
+                handlers: [
+                    Jobs.webhookProcess.kind: { job in try webhooks.process(job) },
+                    Jobs.conversationReply.kind: { job in try sender.reply(job) },
+                    Jobs.certificateResend.kind: { job in try sender.resend(job) },
+                ],
+                batchHandlers: [
+                    // Claimed sends go together: one statement claims their attempts, the messages go out at once.
+                    Jobs.channelSend.kind: { jobs in try sender.handle(jobs) }
+                ])
         }
     }
 }

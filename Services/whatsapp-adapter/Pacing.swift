@@ -10,7 +10,10 @@ final class TokenBucket: Sendable {
     private let state: Mutex<State>
     private let now: @Sendable () -> Double
 
-    init(rate: Double, capacity: Double, now: @escaping @Sendable () -> Double = { Double(MonotonicTime.now().nanoseconds) / 1e9 }) {
+    init(
+        rate: Double, capacity: Double,
+        now: @escaping @Sendable () -> Double = { Double(MonotonicTime.now().nanoseconds) / 1e9 }
+    ) {
         self.rate = rate
         self.capacity = capacity
         self.now = now
@@ -23,7 +26,7 @@ final class TokenBucket: Sendable {
         return state.withLock { state in
             state.tokens = min(capacity, state.tokens + (time - state.updated) * rate)
             state.updated = time
-            if state.tokens >= 1 - 1e-9 {   // clock arithmetic in floating point leaves residue
+            if state.tokens >= 1 - 1e-9 {  // clock arithmetic in floating point leaves residue
                 state.tokens -= 1
                 return nil
             }
@@ -32,7 +35,11 @@ final class TokenBucket: Sendable {
     }
 
     /// Empties the bucket and puts it `seconds` in debt: the provider said we were too fast.
-    func drain(seconds: Double) { state.withLock { $0.tokens = -seconds * rate; $0.updated = now() } }
+    func drain(seconds: Double) {
+        state.withLock {
+            $0.tokens = -seconds * rate; $0.updated = now()
+        }
+    }
 }
 
 /// Pacing for one sender number: its throughput, and the pair limit per recipient.
@@ -65,7 +72,7 @@ final class Pacer: Sendable {
         let bucket = pairs.withLock { buckets in
             if let bucket = buckets[recipient] { return bucket }
             let bucket = TokenBucket(rate: pairRate, capacity: pairBurst)
-            if buckets.count > 100_000 { buckets.removeAll() }   // bounded: an evicted recipient just gets a fresh burst
+            if buckets.count > 100_000 { buckets.removeAll() }  // bounded: an evicted recipient just gets a fresh burst
             buckets[recipient] = bucket
             return bucket
         }

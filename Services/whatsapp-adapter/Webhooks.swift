@@ -19,17 +19,21 @@ struct WhatsAppWebhooks: Sendable {
         var router = Router()
         router.get("/webhooks/whatsapp") { request in
             guard request.query["hub.mode"] == "subscribe", let challenge = request.query["hub.challenge"],
-                  let token = request.query["hub.verify_token"],
-                  constantTimeEquals(Array(token.utf8), Array(settings.verifyToken.utf8)) else {
+                let token = request.query["hub.verify_token"],
+                constantTimeEquals(Array(token.utf8), Array(settings.verifyToken.utf8))
+            else {
                 throw HTTPError(status: 403, detail: "the verify token does not match")
             }
             return Response.text(challenge)
         }
         router.post("/webhooks/whatsapp") { request in
             guard let header = request.header("x-hub-signature-256"), header.hasPrefix("sha256="),
-                  let signature = Hex.decode(String(header.dropFirst(7))),
-                  HMAC.isValid(signature, key: Array(settings.appSecret.utf8), message: request.body) else {
-                throw HTTPError(status: 401, detail: "missing or invalid X-Hub-Signature-256", type: "urn:dakiya:problem:unauthorized")
+                let signature = Hex.decode(String(header.dropFirst(7))),
+                HMAC.isValid(signature, key: Array(settings.appSecret.utf8), message: request.body)
+            else {
+                throw HTTPError(
+                    status: 401, detail: "missing or invalid X-Hub-Signature-256",
+                    type: "urn:dakiya:problem:unauthorized")
             }
             // Stored durably, with the job that processes it, in one statement before we answer: nothing Meta sent is lost.
             try pool.withConnection { connection in
@@ -54,17 +58,24 @@ struct WhatsAppWebhooks: Sendable {
         try pool.withConnection { connection in
             try connection.transaction { tx in
                 // Marked processed as it is read: the mark commits with the processing, or neither does.
-                guard let body = try tx.query("UPDATE whatsapp_webhook_batches SET processed_at = now() WHERE id = $1 AND processed_at IS NULL RETURNING body",
-                                              [batchID]).first?.decode(String.self, at: 0) else { return }
+                guard
+                    let body = try tx.query(
+                        "UPDATE whatsapp_webhook_batches SET processed_at = now() WHERE id = $1 AND processed_at IS NULL RETURNING body",
+                        [batchID]
+                    ).first?.decode(String.self, at: 0)
+                else { return }
                 let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
                 var statuses: [StatusUpdate] = []
                 for entry in object["entry"] as? [[String: Any]] ?? [] {
-                    for change in entry["changes"] as? [[String: Any]] ?? [] where change["field"] as? String == "messages" {
+                    for change in entry["changes"] as? [[String: Any]] ?? []
+                    where change["field"] as? String == "messages" {
                         guard let value = change["value"] as? [String: Any] else { continue }
                         statuses += (value["statuses"] as? [[String: Any]] ?? []).compactMap(StatusUpdate.init)
                         let number = (value["metadata"] as? [String: Any])?["phone_number_id"] as? String
-                        for message in value["messages"] as? [[String: Any]] ?? [] { try keep(inbound: message, to: number, on: tx) }
-                    }   // other fields (template updates, account alerts, …) are not ours to act on: ignored
+                        for message in value["messages"] as? [[String: Any]] ?? [] {
+                            try keep(inbound: message, to: number, on: tx)
+                        }
+                    }  // other fields (template updates, account alerts, …) are not ours to act on: ignored
                 }
                 try apply(statuses, on: tx)
             }
@@ -80,11 +91,14 @@ struct WhatsAppWebhooks: Sendable {
 
         init?(_ object: [String: Any]) {
             guard let wamid = object["id"] as? String, let status = object["status"] as? String,
-                  ["sent", "delivered", "read", "failed"].contains(status) else { return nil }
+                ["sent", "delivered", "read", "failed"].contains(status)
+            else { return nil }
             self.wamid = wamid
             self.status = status
             errorCode = ((object["errors"] as? [[String: Any]])?.first?["code"] as? Int).map(String.init)
-            if let data = object["biz_opaque_callback_data"] as? String, data.hasPrefix("attempt:") { attemptID = Int64(data.dropFirst(8)) }
+            if let data = object["biz_opaque_callback_data"] as? String, data.hasPrefix("attempt:") {
+                attemptID = Int64(data.dropFirst(8))
+            }
         }
     }
 
@@ -99,17 +113,24 @@ struct WhatsAppWebhooks: Sendable {
         let unmatched = updates.filter { $0.attemptID == nil }.map(\.wamid)
         if !unmatched.isEmpty {
             var byWamid: [String: Int64] = [:]
-            for row in try tx.query("SELECT provider_message_id, id FROM channel_attempts WHERE provider_message_id = ANY($1)", [unmatched]).rows {
+            for row in try tx.query(
+                "SELECT provider_message_id, id FROM channel_attempts WHERE provider_message_id = ANY($1)", [unmatched]
+            ).rows {
                 byWamid[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
             }
-            for index in updates.indices where updates[index].attemptID == nil { updates[index].attemptID = byWamid[updates[index].wamid] }
+            for index in updates.indices where updates[index].attemptID == nil {
+                updates[index].attemptID = byWamid[updates[index].wamid]
+            }
         }
-        let inserted = try tx.query("""
+        let inserted = try tx.query(
+            """
             INSERT INTO whatsapp_status_events (wamid, status, attempt_id, error_code)
             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])
             ON CONFLICT DO NOTHING RETURNING wamid, status
-            """, [updates.map(\.wamid), updates.map(\.status), updates.map(\.attemptID), updates.map(\.errorCode)]).rows
-        let new = Set(try inserted.map { row in try row.decode(String.self, at: 0) + " " + row.decode(String.self, at: 1) })
+            """, [updates.map(\.wamid), updates.map(\.status), updates.map(\.attemptID), updates.map(\.errorCode)]
+        ).rows
+        let new = Set(
+            try inserted.map { row in try row.decode(String.self, at: 0) + " " + row.decode(String.self, at: 1) })
         // Per attempt: the highest new status (channel_state_rank, the same order the merge uses), then a new failure.
         // The dispatcher hears of the moves that can change what it keeps: an attempt leaving queued or sending (the
         // aggregate status), a failure (the fallback), and any move of a department that takes callbacks (the portal
@@ -117,12 +138,17 @@ struct WhatsAppWebhooks: Sendable {
         // `before` is the attempt as this statement's snapshot saw it: a concurrent move can only make it announce more.
         let fresh = updates.filter { $0.attemptID != nil && new.contains($0.wamid + " " + $0.status) }
         var moved: [Int64] = []
-        for round in [fresh.filter { $0.status != "failed" }, fresh.filter { $0.status == "failed" }] where !round.isEmpty {
+        for round in [fresh.filter { $0.status != "failed" }, fresh.filter { $0.status == "failed" }]
+        where !round.isEmpty {
             let codes = round.map(\.errorCode)
             let kinds = codes.map { code in
-                code.map { GraphAPIError(code: Int($0) ?? -1, message: "", httpStatus: 0).handling == .permanent ? "permanent" : "temporary" }
+                code.map {
+                    GraphAPIError(code: Int($0) ?? -1, message: "", httpStatus: 0).handling == .permanent
+                        ? "permanent" : "temporary"
+                }
             }
-            moved += try tx.query("""
+            moved += try tx.query(
+                """
                 WITH t AS (
                     SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, status, wamid, failure_kind, error_code)
                     ORDER BY id, channel_state_rank(status) DESC)
@@ -141,9 +167,10 @@ struct WhatsAppWebhooks: Sendable {
                 RETURNING ca.id,
                     before.state IN ('queued', 'sending') OR t.status = 'failed'
                     OR EXISTS (SELECT 1 FROM deliveries d WHERE d.id = ca.delivery_id AND \(PortalEvents.callbackDepartment(application: "d.application_id")) IS NOT NULL)
-                """, [round.map(\.attemptID), round.map(\.status), round.map(\.wamid), kinds, codes]).rows.compactMap { row in
-                    try row.decode(Bool.self, at: 1) ? try row.decode(Int64.self, at: 0) : nil
-                }
+                """, [round.map(\.attemptID), round.map(\.status), round.map(\.wamid), kinds, codes]
+            ).rows.compactMap { row in
+                try row.decode(Bool.self, at: 1) ? try row.decode(Int64.self, at: 0) : nil
+            }
         }
         if !moved.isEmpty { try DeliveryJobs.announceSettled(attemptIDs: moved, queue: queue, on: tx) }
     }
@@ -151,12 +178,19 @@ struct WhatsAppWebhooks: Sendable {
     /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.
     func keep(inbound message: [String: Any], to phoneNumberID: String? = nil, on tx: Connection) throws {
         guard let wamid = message["id"] as? String else { return }
-        let json = (try? JSONSerialization.data(withJSONObject: message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        let isNew = try tx.query("""
-            INSERT INTO whatsapp_inbound_messages (wamid, from_number, type, message) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (wamid) DO NOTHING RETURNING 1
-            """, [wamid, message["from"] as? String, message["type"] as? String ?? "unknown", PostgresJSON(text: json)]).count == 1
+        let json =
+            (try? JSONSerialization.data(withJSONObject: message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let isNew =
+            try tx.query(
+                """
+                INSERT INTO whatsapp_inbound_messages (wamid, from_number, type, message) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (wamid) DO NOTHING RETURNING 1
+                """,
+                [wamid, message["from"] as? String, message["type"] as? String ?? "unknown", PostgresJSON(text: json)]
+            ).count == 1
         guard isNew, let from = message["from"] as? String else { return }
-        if let text = (message["text"] as? [String: Any])?["body"] as? String, try OptOut.handle(text: text, from: from, wamid: wamid, to: phoneNumberID, queue: queue, on: tx) {
+        if let text = (message["text"] as? [String: Any])?["body"] as? String,
+            try OptOut.handle(text: text, from: from, wamid: wamid, to: phoneNumberID, queue: queue, on: tx)
+        {
             return
         }
         try Conversation(queue: queue, phoneNumberID: phoneNumberID).handle(message, from: from, wamid: wamid, on: tx)

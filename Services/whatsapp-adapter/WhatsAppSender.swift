@@ -27,7 +27,9 @@ struct WhatsAppSettings: Sendable {
     var numberRates: [String: Double] = [:]
 
     /// Every sender number configured, the default first.
-    var phoneNumberIDs: [String] { [phoneNumberID] + Set(departmentNumbers.values).subtracting([phoneNumberID]).sorted() }
+    var phoneNumberIDs: [String] {
+        [phoneNumberID] + Set(departmentNumbers.values).subtracting([phoneNumberID]).sorted()
+    }
 
     static func load(_ settings: Settings) throws(SettingError) -> WhatsAppSettings {
         let graph = try settings.string("DAKIYA_WHATSAPP_GRAPH_URL", default: "http://127.0.0.1:8090")
@@ -35,30 +37,44 @@ struct WhatsAppSettings: Sendable {
             throw SettingError(name: "DAKIYA_WHATSAPP_GRAPH_URL", problem: "expected an https:// URL")
         }
         let version = try settings.string("DAKIYA_WHATSAPP_API_VERSION", default: "v23.0")
-        guard version.hasPrefix("v"), let major = Int(version.dropFirst().split(separator: ".").first ?? ""), major >= 23 else {
+        guard version.hasPrefix("v"), let major = Int(version.dropFirst().split(separator: ".").first ?? ""),
+            major >= 23
+        else {
             throw SettingError(name: "DAKIYA_WHATSAPP_API_VERSION", problem: "expected v23.0 or later")
         }
-        var loaded = WhatsAppSettings(graphURL: graph, version: version,
-                                phoneNumberID: try settings.string("DAKIYA_WHATSAPP_PHONE_NUMBER_ID", default: "100000000000001"),
-                                accessToken: try settings.string("DAKIYA_WHATSAPP_ACCESS_TOKEN", default: "dev-token"),
-                                appSecret: try settings.string("DAKIYA_WHATSAPP_APP_SECRET", default: "dev-app-secret"),
-                                verifyToken: try settings.string("DAKIYA_WHATSAPP_VERIFY_TOKEN", default: "dev-verify-token"),
-                                testGraphURL: settings.optionalString("DAKIYA_WHATSAPP_TEST_GRAPH_URL"))
+        var loaded = WhatsAppSettings(
+            graphURL: graph, version: version,
+            phoneNumberID: try settings.string("DAKIYA_WHATSAPP_PHONE_NUMBER_ID", default: "100000000000001"),
+            accessToken: try settings.string("DAKIYA_WHATSAPP_ACCESS_TOKEN", default: "dev-token"),
+            appSecret: try settings.string("DAKIYA_WHATSAPP_APP_SECRET", default: "dev-app-secret"),
+            verifyToken: try settings.string("DAKIYA_WHATSAPP_VERIFY_TOKEN", default: "dev-verify-token"),
+            testGraphURL: settings.optionalString("DAKIYA_WHATSAPP_TEST_GRAPH_URL"))
         loaded.messagesPerSecond = Double(try settings.int("DAKIYA_WHATSAPP_MPS", default: 80, in: 1...1000))
         loaded.pairBurst = Double(try settings.int("DAKIYA_WHATSAPP_PAIR_BURST", default: 3, in: 1...100))
-        loaded.pairInterval = try settings.seconds("DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600).seconds
+        loaded.pairInterval = try settings.seconds(
+            "DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600
+        ).seconds
         // DAKIYA_WHATSAPP_SENDERS=REVENUE=100000000000002,RDD=100000000000003: a department's own number; each number
         // may have its own token (DAKIYA_WHATSAPP_ACCESS_TOKEN_<id>) and throughput (DAKIYA_WHATSAPP_MPS_<id>).
         for entry in (settings.optionalString("DAKIYA_WHATSAPP_SENDERS") ?? "").split(separator: ",") {
-            let parts = entry.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].range(of: "^[0-9]{5,32}$", options: .regularExpression) != nil else {
-                throw SettingError(name: "DAKIYA_WHATSAPP_SENDERS", problem: "expected DEPARTMENT=PHONE_NUMBER_ID pairs separated by commas")
+            let parts = entry.split(separator: "=", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            guard parts.count == 2, !parts[0].isEmpty,
+                parts[1].range(of: "^[0-9]{5,32}$", options: .regularExpression) != nil
+            else {
+                throw SettingError(
+                    name: "DAKIYA_WHATSAPP_SENDERS",
+                    problem: "expected DEPARTMENT=PHONE_NUMBER_ID pairs separated by commas")
             }
             loaded.departmentNumbers[parts[0]] = parts[1]
         }
         for number in loaded.phoneNumberIDs {
-            if let token = settings.optionalString("DAKIYA_WHATSAPP_ACCESS_TOKEN_\(number)") { loaded.numberTokens[number] = token }
-            loaded.numberRates[number] = Double(try settings.int("DAKIYA_WHATSAPP_MPS_\(number)", default: Int(loaded.messagesPerSecond), in: 1...1000))
+            if let token = settings.optionalString("DAKIYA_WHATSAPP_ACCESS_TOKEN_\(number)") {
+                loaded.numberTokens[number] = token
+            }
+            loaded.numberRates[number] = Double(
+                try settings.int("DAKIYA_WHATSAPP_MPS_\(number)", default: Int(loaded.messagesPerSecond), in: 1...1000))
         }
         return loaded
     }
@@ -74,10 +90,10 @@ struct GraphAPIError: Error, CustomStringConvertible {
     var description: String { "Graph API error \(code) (HTTP \(httpStatus))" }
 
     enum Handling: Equatable {
-        case snoozeSender(Duration)   // the whole number slows down
-        case snoozeRecipient          // pair limit: back off this citizen only
-        case permanent                // the dispatcher falls back to another channel
-        case configuration            // pause and alert; nothing is lost
+        case snoozeSender(Duration)  // the whole number slows down
+        case snoozeRecipient  // pair limit: back off this citizen only
+        case permanent  // the dispatcher falls back to another channel
+        case configuration  // pause and alert; nothing is lost
         case retryable
     }
 
@@ -85,7 +101,9 @@ struct GraphAPIError: Error, CustomStringConvertible {
         switch code {
         case 130429, 80007, 4: .snoozeSender(.seconds(2))
         case 131056: .snoozeRecipient
-        case 131026, 131047, 131050, 131051, 131021, 131030, 131053, 132000, 132005, 132007, 132008, 132012, 100, 131008, 131009: .permanent
+        case 131026, 131047, 131050, 131051, 131021, 131030, 131053, 132000, 132005, 132007, 132008, 132012, 100,
+            131008, 131009:
+            .permanent
         case 190, 0, 132001, 10, 200, 131031, 368, 133010, 132015, 132016: .configuration
         default: .retryable
         }
@@ -105,7 +123,9 @@ final class WhatsAppSender: Sendable {
     let pacer: Pacer
     private let clients = ReusePool { try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
     /// For a batch of sends: its messages go out at once.
-    private let multiClients = ReusePool { try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
+    private let multiClients = ReusePool {
+        try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(20)))
+    }
     private let accepted, failed, paused: Counter
 
     init(pool: ConnectionPool, queue: JobQueue, settings: WhatsAppSettings, logger: Logger, metrics: MetricsRegistry) {
@@ -113,24 +133,38 @@ final class WhatsAppSender: Sendable {
         self.queue = queue
         self.settings = settings
         self.logger = logger
-        let pacers = Dictionary(uniqueKeysWithValues: settings.phoneNumberIDs.map {
-            ($0, Pacer(messagesPerSecond: settings.numberRates[$0] ?? settings.messagesPerSecond, pairBurst: settings.pairBurst, pairInterval: settings.pairInterval))
-        })
+        let pacers = Dictionary(
+            uniqueKeysWithValues: settings.phoneNumberIDs.map {
+                (
+                    $0,
+                    Pacer(
+                        messagesPerSecond: settings.numberRates[$0] ?? settings.messagesPerSecond,
+                        pairBurst: settings.pairBurst, pairInterval: settings.pairInterval)
+                )
+            })
         self.pacers = pacers
-        pacer = pacers[settings.phoneNumberID] ?? Pacer(messagesPerSecond: settings.messagesPerSecond, pairBurst: settings.pairBurst,
-                                                        pairInterval: settings.pairInterval)
+        pacer =
+            pacers[settings.phoneNumberID]
+            ?? Pacer(
+                messagesPerSecond: settings.messagesPerSecond, pairBurst: settings.pairBurst,
+                pairInterval: settings.pairInterval)
         accepted = metrics.counter("dakiya_whatsapp_accepted_total", help: "Messages the Cloud API accepted.")
         failed = metrics.counter("dakiya_whatsapp_failed_total", help: "Messages refused for good.")
-        paused = metrics.counter("dakiya_whatsapp_configuration_errors_total", help: "Sends put off because of a token, template or account problem.")
+        paused = metrics.counter(
+            "dakiya_whatsapp_configuration_errors_total",
+            help: "Sends put off because of a token, template or account problem.")
     }
 
     struct Context {
-        var attemptID: Int64, deliveryID: UUID, state: String, decision: String, reasons: [String], language: String, isTest: Bool
+        var attemptID: Int64, deliveryID: UUID, state: String, decision: String, reasons: [String], language: String,
+            isTest: Bool
         var documentID: Int64?, applicationID: String, service: String, mobile: String?, department: String
     }
 
     /// The number a department sends from, and its pacing.
-    func number(for department: String?) -> String { department.flatMap { settings.departmentNumbers[$0] } ?? settings.phoneNumberID }
+    func number(for department: String?) -> String {
+        department.flatMap { settings.departmentNumbers[$0] } ?? settings.phoneNumberID
+    }
     func pacer(for number: String) -> Pacer { pacers[number] ?? pacer }
 
     /// Sends one `channel.send` job (the batch path with a batch of one).
@@ -146,7 +180,9 @@ final class WhatsAppSender: Sendable {
         var failures: [Int64: any Error] = [:]
         var attemptOf: [Int64: Int64] = [:]
         for job in jobs {
-            do { attemptOf[job.id] = try Jobs.channelSend.payload(of: job).attemptID } catch { failures[job.id] = error }
+            do { attemptOf[job.id] = try Jobs.channelSend.payload(of: job).attemptID } catch {
+                failures[job.id] = error
+            }
         }
         return try pool.withConnection { connection in
             let claimed = try claim(Array(Set(attemptOf.values)), on: connection)
@@ -164,20 +200,31 @@ final class WhatsAppSender: Sendable {
                 let from = number(for: context.department)
                 do {
                     guard let mobile = context.mobile else {
-                        try settle(context, state: "failed", failureKind: "permanent", code: "no_mobile", text: "the citizen has no mobile number", on: connection)
+                        try settle(
+                            context, state: "failed", failureKind: "permanent", code: "no_mobile",
+                            text: "the citizen has no mobile number", on: connection)
                         continue
                     }
                     guard let base = context.isTest ? settings.testGraphURL : settings.graphURL else {
                         // A test key's delivery with no test endpoint: nothing is sent, and the attempt says so and settles,
                         // so the delivery ends like a real one instead of waiting for a webhook that will never come.
-                        try settle(context, state: "skipped", code: "test_key_no_test_endpoint",
-                                   text: "made with a test API key and no test WhatsApp endpoint is set (DAKIYA_WHATSAPP_TEST_GRAPH_URL): nothing was sent",
-                                   on: connection)
+                        try settle(
+                            context, state: "skipped", code: "test_key_no_test_endpoint",
+                            text:
+                                "made with a test API key and no test WhatsApp endpoint is set (DAKIYA_WHATSAPP_TEST_GRAPH_URL): nothing was sent",
+                            on: connection)
                         continue
                     }
-                    if let wait = pacer(for: from).takePair(mobile) { throw JobError.snooze(wait, "pair limit for this citizen") }
-                    let message = try templateMessage(context, to: mobile, from: from, base: base, templates: templates, on: connection)
-                    outgoing.append((job, context, from, try pacedRequest(base + "/\(settings.version)/\(from)/messages", json: message, from: from)))
+                    if let wait = pacer(for: from).takePair(mobile) {
+                        throw JobError.snooze(wait, "pair limit for this citizen")
+                    }
+                    let message = try templateMessage(
+                        context, to: mobile, from: from, base: base, templates: templates, on: connection)
+                    outgoing.append(
+                        (
+                            job, context, from,
+                            try pacedRequest(base + "/\(settings.version)/\(from)/messages", json: message, from: from)
+                        ))
                 } catch let error as GraphAPIError where error.handling == .permanent {
                     refused.append((job, context, error))
                 } catch {
@@ -199,10 +246,16 @@ final class WhatsAppSender: Sendable {
             try record(handedOver, on: connection)
             for refusal in refused {
                 failed.increment()
-                logger.warning("WhatsApp refused the message for good", ["attempt.id": String(refusal.context.attemptID),
-                                                                          "whatsapp.error_code": String(refusal.error.code)])
+                logger.warning(
+                    "WhatsApp refused the message for good",
+                    [
+                        "attempt.id": String(refusal.context.attemptID),
+                        "whatsapp.error_code": String(refusal.error.code),
+                    ])
                 do {
-                    try settle(refusal.context, state: "failed", failureKind: "permanent", code: String(refusal.error.code), text: refusal.error.message, on: connection)
+                    try settle(
+                        refusal.context, state: "failed", failureKind: "permanent", code: String(refusal.error.code),
+                        text: refusal.error.message, on: connection)
                 } catch {
                     failures[refusal.job.id] = error
                 }
@@ -214,10 +267,14 @@ final class WhatsAppSender: Sendable {
     /// A free-form text inside the citizen's open window (confirmations and conversation replies).
     func reply(_ job: ClaimedJob) throws {
         let reply = try Jobs.conversationReply.payload(of: job)
-        let from = reply.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID   // the number the citizen wrote to
-        let envelope = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(reply.to)),"
-        let body = reply.interactive.map { envelope + "\"type\":\"interactive\",\"interactive\":\($0)}" }
-            ?? envelope + "\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\(JSONText.quoted(String(reply.text.prefix(4096))))}}"
+        // the number the citizen wrote to
+        let from = reply.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
+        let envelope =
+            "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(reply.to)),"
+        let body =
+            reply.interactive.map { envelope + "\"type\":\"interactive\",\"interactive\":\($0)}" }
+            ?? envelope
+            + "\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\(JSONText.quoted(String(reply.text.prefix(4096))))}}"
         do {
             _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
         } catch {
@@ -230,10 +287,16 @@ final class WhatsAppSender: Sendable {
         let request = try Jobs.certificateResend.payload(of: job)
         let from = request.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
         try pool.withConnection { connection in
-            guard let row = try connection.query("SELECT d.document_id, coalesce(d.document_file_name, doc.file_name) FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1",
-                                                 [request.deliveryID]).first else { throw JobError.permanent("delivery not found") }
-            let mediaID = try mediaID(for: try row.decode(Int64.self, at: 0), from: from, base: settings.graphURL, on: connection)
-            let body = "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(request.to)),\"type\":\"document\","
+            guard
+                let row = try connection.query(
+                    "SELECT d.document_id, coalesce(d.document_file_name, doc.file_name) FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1",
+                    [request.deliveryID]
+                ).first
+            else { throw JobError.permanent("delivery not found") }
+            let mediaID = try mediaID(
+                for: try row.decode(Int64.self, at: 0), from: from, base: settings.graphURL, on: connection)
+            let body =
+                "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(request.to)),\"type\":\"document\","
                 + "\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(try row.decode(String.self, at: 1)))}}"
             do {
                 _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
@@ -254,17 +317,20 @@ final class WhatsAppSender: Sendable {
         let code = String(error.code)
         switch error.handling {
         case .snoozeSender(let delay):
-            pacer(for: number ?? settings.phoneNumberID).sender.drain(seconds: delay.seconds)   // the whole number slows down, not just this message
+            // the whole number slows down, not just this message
+            pacer(for: number ?? settings.phoneNumberID).sender.drain(seconds: delay.seconds)
             return JobError.snooze(delay, "throughput limit (\(code))")
         case .snoozeRecipient:
-            return JobError.snooze(.seconds(Int64(min(4096, pow(4, Double(max(1, Int(attempt))))))), "pair rate limit (131056)")
+            return JobError.snooze(
+                .seconds(Int64(min(4096, pow(4, Double(max(1, Int(attempt))))))), "pair rate limit (131056)")
         case .permanent:
             failed.increment()
             return JobError.permanent("WhatsApp refused the message (\(code))", code: code)
         case .configuration:
             paused.increment()
-            logger.error("WhatsApp configuration problem: sending waits until it is fixed",
-                         ["whatsapp.error_code": code, "whatsapp.phone_number_id": number ?? settings.phoneNumberID])
+            logger.error(
+                "WhatsApp configuration problem: sending waits until it is fixed",
+                ["whatsapp.error_code": code, "whatsapp.phone_number_id": number ?? settings.phoneNumberID])
             return JobError.snooze(.seconds(60), "configuration (\(code))")
         case .retryable:
             return JobError.retryable("Graph API error \(code)", code: code)
@@ -277,7 +343,8 @@ final class WhatsAppSender: Sendable {
     func claim(_ attemptIDs: [Int64], on connection: Connection) throws -> [Int64: (context: Context, claimed: Bool)] {
         var claimed: [Int64: (context: Context, claimed: Bool)] = [:]
         guard !attemptIDs.isEmpty else { return claimed }
-        for row in try connection.query("""
+        for row in try connection.query(
+            """
             WITH marked AS (
                 UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now()
                 WHERE id = ANY($1) AND channel = 'whatsapp' AND (state = 'queued' OR (state = 'sending' AND provider_message_id IS NULL))
@@ -289,12 +356,17 @@ final class WhatsAppSender: Sendable {
             FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
             JOIN citizens c ON c.id = a.citizen_id
             WHERE ca.id = ANY($1) AND ca.channel = 'whatsapp'
-            """, [attemptIDs]).rows {
-            let context = Context(attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1), state: try row.decode(String.self, at: 2),
-                                  decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4), language: try row.decode(String.self, at: 5),
-                                  isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7), applicationID: try row.decode(String.self, at: 8),
-                                  service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10),
-                                  department: try row.decode(String.self, at: 11))
+            """, [attemptIDs]
+        ).rows {
+            let context = Context(
+                attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1),
+                state: try row.decode(String.self, at: 2),
+                decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4),
+                language: try row.decode(String.self, at: 5),
+                isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7),
+                applicationID: try row.decode(String.self, at: 8),
+                service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10),
+                department: try row.decode(String.self, at: 11))
             claimed[context.attemptID] = (context, try row.decode(Bool.self, at: 12))
         }
         return claimed
@@ -322,44 +394,63 @@ final class WhatsAppSender: Sendable {
         let keys = Array(Set(contexts.map { Self.templateKind(for: $0) + ":" + $0.language }))
         guard !keys.isEmpty else { return [:] }
         var templates: [String: Template] = [:]
-        for row in try connection.query("""
+        for row in try connection.query(
+            """
             SELECT kind || ':' || language, name, body_parameters, document_header, quick_reply_buttons FROM whatsapp_templates
             WHERE kind || ':' || language = ANY($1)
-            """, [keys]).rows {
-            templates[try row.decode(String.self, at: 0)] = Template(name: try row.decode(String.self, at: 1), bodyParameters: try row.decode(Int.self, at: 2),
-                                                                     documentHeader: try row.decode(Bool.self, at: 3), quickReplyButtons: try row.decode(Int.self, at: 4))
+            """, [keys]
+        ).rows {
+            templates[try row.decode(String.self, at: 0)] = Template(
+                name: try row.decode(String.self, at: 1), bodyParameters: try row.decode(Int.self, at: 2),
+                documentHeader: try row.decode(Bool.self, at: 3), quickReplyButtons: try row.decode(Int.self, at: 4))
         }
         return templates
     }
 
     /// The template message for this outcome; uploads the certificate once per number and reuses the media id for 29 days.
-    func templateMessage(_ context: Context, to mobile: String, from: String? = nil, base: String, templates: [String: Template],
-                         on connection: Connection) throws -> String {
+    func templateMessage(
+        _ context: Context, to mobile: String, from: String? = nil, base: String, templates: [String: Template],
+        on connection: Connection
+    ) throws -> String {
         let kind = Self.templateKind(for: context)
         guard let template = templates[kind + ":" + context.language] else {
-            throw GraphAPIError(code: 132001, message: "no WhatsApp template registered for \(kind) in \(context.language)", httpStatus: 0)
+            throw GraphAPIError(
+                code: 132001, message: "no WhatsApp template registered for \(kind) in \(context.language)",
+                httpStatus: 0)
         }
         var values = [context.applicationID, context.service]
         if kind != "approved" && kind != "certificate_issued" { values.append(context.reasons.joined(separator: "; ")) }
         guard values.count == template.bodyParameters else {
-            throw GraphAPIError(code: 132000, message: "template \(template.name) expects \(template.bodyParameters) parameters", httpStatus: 0)
+            throw GraphAPIError(
+                code: 132000, message: "template \(template.name) expects \(template.bodyParameters) parameters",
+                httpStatus: 0)
         }
         var components: [String] = []
         if template.documentHeader, let documentID = context.documentID {
             let mediaID = try mediaID(for: documentID, from: from ?? settings.phoneNumberID, base: base, on: connection)
             // The name the department gave this delivery's certificate (the same bytes may have gone out under another name).
-            let fileName = try connection.query("""
-                SELECT coalesce(d.document_file_name, doc.file_name) FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
-                """, [context.deliveryID]).first?.decode(String.self, at: 0) ?? "certificate.pdf"
-            components.append("{\"type\":\"header\",\"parameters\":[{\"type\":\"document\",\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(fileName))}}]}")
+            let fileName =
+                try connection.query(
+                    """
+                    SELECT coalesce(d.document_file_name, doc.file_name) FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+                    """, [context.deliveryID]
+                ).first?.decode(String.self, at: 0) ?? "certificate.pdf"
+            components.append(
+                "{\"type\":\"header\",\"parameters\":[{\"type\":\"document\",\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(fileName))}}]}"
+            )
         }
-        components.append("{\"type\":\"body\",\"parameters\":[" + values.map { "{\"type\":\"text\",\"text\":\(JSONText.quoted(Self.cleanParameter($0)))}" }.joined(separator: ",") + "]}")
+        components.append(
+            "{\"type\":\"body\",\"parameters\":["
+                + values.map { "{\"type\":\"text\",\"text\":\(JSONText.quoted(Self.cleanParameter($0)))}" }.joined(
+                    separator: ",") + "]}")
         if kind == "rejected", template.quickReplyButtons > 0 {
             // The rejection's "File an appeal" button: its payload brings the citizen straight to the appeal steps.
-            components.append("{\"type\":\"button\",\"sub_type\":\"quick_reply\",\"index\":\"0\",\"parameters\":[{\"type\":\"payload\",\"payload\":"
-                              + JSONText.quoted("appeal:" + context.applicationID) + "}]}")
+            components.append(
+                "{\"type\":\"button\",\"sub_type\":\"quick_reply\",\"index\":\"0\",\"parameters\":[{\"type\":\"payload\",\"payload\":"
+                    + JSONText.quoted("appeal:" + context.applicationID) + "}]}")
         }
-        return "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(mobile)),\"type\":\"template\","
+        return
+            "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(mobile)),\"type\":\"template\","
             + "\"biz_opaque_callback_data\":\"attempt:\(context.attemptID)\","
             + "\"template\":{\"name\":\(JSONText.quoted(template.name)),\"language\":{\"policy\":\"deterministic\",\"code\":\"\(context.language)\"},"
             + "\"components\":[" + components.joined(separator: ",") + "]}}"
@@ -386,27 +477,40 @@ final class WhatsAppSender: Sendable {
     /// The media id of a document uploaded from `from` to the Graph endpoint `base` (media ids belong to the number
     /// and the endpoint that received the upload: a test endpoint's id is never sent live).
     func mediaID(for documentID: Int64, from: String, base: String, on connection: Connection) throws -> String {
-        if let cached = try connection.query("""
+        if let cached = try connection.query(
+            """
             SELECT media_id FROM whatsapp_media
             WHERE document_id = $1 AND graph_url = $3 AND phone_number_id = $2 AND uploaded_at > now() - interval '29 days'
-            """, [documentID, from, base]).first {
+            """, [documentID, from, base]
+        ).first {
             return try cached.decode(String.self, at: 0)
         }
-        guard let document = try connection.query("SELECT file_name, media_type, content FROM documents WHERE id = $1 AND purged_at IS NULL", [documentID]).first else {
+        guard
+            let document = try connection.query(
+                "SELECT file_name, media_type, content FROM documents WHERE id = $1 AND purged_at IS NULL", [documentID]
+            ).first
+        else {
             throw GraphAPIError(code: 131053, message: "the certificate is no longer kept", httpStatus: 0)
         }
         let response = try clients.with { client in
-            try client.send(HTTPClientRequest(method: "POST", url: base + "/\(settings.version)/\(from)/media",
-                                              headers: [("Authorization", "Bearer \(token(for: from))")],
-                                              body: .multipart([MultipartPart(name: "messaging_product", value: "whatsapp"),
-                                                                MultipartPart(name: "type", value: try document.decode(String.self, at: 1)),
-                                                                MultipartPart(name: "file", data: try document.decode(PostgresBytes.self, at: 2).bytes,
-                                                                              filename: try document.decode(String.self, at: 0),
-                                                                              contentType: try document.decode(String.self, at: 1))])))
+            try client.send(
+                HTTPClientRequest(
+                    method: "POST", url: base + "/\(settings.version)/\(from)/media",
+                    headers: [("Authorization", "Bearer \(token(for: from))")],
+                    body: .multipart([
+                        MultipartPart(name: "messaging_product", value: "whatsapp"),
+                        MultipartPart(name: "type", value: try document.decode(String.self, at: 1)),
+                        MultipartPart(
+                            name: "file", data: try document.decode(PostgresBytes.self, at: 2).bytes,
+                            filename: try document.decode(String.self, at: 0),
+                            contentType: try document.decode(String.self, at: 1)),
+                    ])))
         }
         struct Uploaded: Decodable { var id: String }
-        guard response.status == 200, let uploaded = try? JSONDecoder().decode(Uploaded.self, from: Data(response.body)) else { throw Self.graphError(response) }
-        try connection.query("""
+        guard response.status == 200, let uploaded = try? JSONDecoder().decode(Uploaded.self, from: Data(response.body))
+        else { throw Self.graphError(response) }
+        try connection.query(
+            """
             INSERT INTO whatsapp_media (document_id, phone_number_id, media_id, graph_url) VALUES ($1, $2, $3, $4)
             ON CONFLICT (document_id, graph_url, phone_number_id) DO UPDATE SET media_id = excluded.media_id, uploaded_at = now()
             """, [documentID, from, uploaded.id, base])
@@ -429,7 +533,9 @@ final class WhatsAppSender: Sendable {
     /// The wamid of a message the Cloud API accepted, or its error.
     static func wamid(from response: HTTPClientResponse) throws -> String {
         struct Accepted: Decodable { struct Message: Decodable { var id: String }; var messages: [Message] }
-        guard response.status == 200, let wamid = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first?.id else {
+        guard response.status == 200,
+            let wamid = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first?.id
+        else {
             throw graphError(response)
         }
         return wamid
@@ -438,7 +544,9 @@ final class WhatsAppSender: Sendable {
     static func graphError(_ response: HTTPClientResponse) -> GraphAPIError {
         struct Body: Decodable { struct Inner: Decodable { var code: Int; var message: String }; var error: Inner }
         guard let body = try? JSONDecoder().decode(Body.self, from: Data(response.body)) else {
-            return GraphAPIError(code: response.status >= 500 ? 131000 : -1, message: "HTTP \(response.status) without an error object", httpStatus: response.status)
+            return GraphAPIError(
+                code: response.status >= 500 ? 131000 : -1, message: "HTTP \(response.status) without an error object",
+                httpStatus: response.status)
         }
         return GraphAPIError(code: body.error.code, message: body.error.message, httpStatus: response.status)
     }
@@ -446,14 +554,19 @@ final class WhatsAppSender: Sendable {
     /// The Cloud API accepted the messages: keep their wamids, in one statement; statuses arrive by webhook.
     func record(_ handedOver: [(attemptID: Int64, wamid: String)], on connection: Connection) throws {
         guard !handedOver.isEmpty else { return }
-        try connection.query("""
+        try connection.query(
+            """
             UPDATE channel_attempts ca SET provider_message_id = t.wamid, updated_at = now()
             FROM unnest($1::bigint[], $2::text[]) AS t(id, wamid) WHERE ca.id = t.id
             """, [handedOver.map(\.attemptID), handedOver.map(\.wamid)])
     }
 
-    func settle(_ context: Context, state: String, failureKind: String? = nil, code: String? = nil, text: String? = nil, on connection: Connection) throws {
-        try ChannelAttempts.finish(attemptID: context.attemptID, deliveryID: context.deliveryID, state: state, failureKind: failureKind,
-                                   code: code, text: text, queue: queue, on: connection)
+    func settle(
+        _ context: Context, state: String, failureKind: String? = nil, code: String? = nil, text: String? = nil,
+        on connection: Connection
+    ) throws {
+        try ChannelAttempts.finish(
+            attemptID: context.attemptID, deliveryID: context.deliveryID, state: state, failureKind: failureKind,
+            code: code, text: text, queue: queue, on: connection)
     }
 }

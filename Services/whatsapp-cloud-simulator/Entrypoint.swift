@@ -9,7 +9,7 @@ import ServiceRuntime
 struct WhatsAppCloudSimulator {
     static func main() {
         ServiceGroup.blockTerminationSignals()
-        do { try HTTPClient.initializeProcess() } catch {   // libcurl's global setup, once, before any thread
+        do { try HTTPClient.initializeProcess() } catch {  // libcurl's global setup, once, before any thread
             print("whatsapp-cloud-simulator: \(error)")
             exit(1)
         }
@@ -21,23 +21,34 @@ struct WhatsAppCloudSimulator {
         do {
             host = try settings.string("DAKIYA_SIM_HOST", default: "127.0.0.1")
             port = try settings.int("DAKIYA_SIM_PORT", default: 8090, in: 0...65_535)
-            configuration.accessToken = try settings.string("DAKIYA_SIM_ACCESS_TOKEN", default: configuration.accessToken)
-            if let ids = settings.optionalString("DAKIYA_SIM_PHONE_NUMBER_IDS") { configuration.phoneNumberIDs = Set(ids.split(separator: ",").map(String.init)) }
+            configuration.accessToken = try settings.string(
+                "DAKIYA_SIM_ACCESS_TOKEN", default: configuration.accessToken)
+            if let ids = settings.optionalString("DAKIYA_SIM_PHONE_NUMBER_IDS") {
+                configuration.phoneNumberIDs = Set(ids.split(separator: ",").map(String.init))
+            }
             configuration.messagesPerSecond = Double(try settings.int("DAKIYA_SIM_MPS", default: 80, in: 1...10_000))
             configuration.pairBurst = Double(try settings.int("DAKIYA_SIM_PAIR_BURST", default: 5, in: 1...1000))
-            configuration.pairInterval = try settings.seconds("DAKIYA_SIM_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600).seconds
+            configuration.pairInterval = try settings.seconds(
+                "DAKIYA_SIM_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600
+            ).seconds
             if let numbers = settings.optionalString("DAKIYA_SIM_NOT_ON_WHATSAPP") {
                 configuration.notOnWhatsApp = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
             }
-            configuration.publicBaseURL = try settings.string("DAKIYA_SIM_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
+            configuration.publicBaseURL = try settings.string(
+                "DAKIYA_SIM_PUBLIC_URL", default: "http://127.0.0.1:\(port)")
             configuration.latency = try settings.seconds("DAKIYA_SIM_LATENCY_SECONDS", default: 0, in: 0...60).seconds
-            configuration.errorRate = Double(try settings.int("DAKIYA_SIM_ERROR_PERCENT", default: 0, in: 0...100)) / 100
-            configuration.timeoutRate = Double(try settings.int("DAKIYA_SIM_TIMEOUT_PERCENT", default: 0, in: 0...100)) / 100
+            configuration.errorRate =
+                Double(try settings.int("DAKIYA_SIM_ERROR_PERCENT", default: 0, in: 0...100)) / 100
+            configuration.timeoutRate =
+                Double(try settings.int("DAKIYA_SIM_TIMEOUT_PERCENT", default: 0, in: 0...100)) / 100
             configuration.dropRate = Double(try settings.int("DAKIYA_SIM_DROP_PERCENT", default: 0, in: 0...100)) / 100
             webhooks.url = settings.optionalString("DAKIYA_SIM_WEBHOOK_URL")
             webhooks.appSecret = try settings.string("DAKIYA_SIM_APP_SECRET", default: webhooks.appSecret)
-            webhooks.sentDelay = try settings.seconds("DAKIYA_SIM_SENT_DELAY_SECONDS", default: 0.05, in: 0...3600).seconds
-            webhooks.deliveredDelay = try settings.seconds("DAKIYA_SIM_DELIVERED_DELAY_SECONDS", default: 0.1, in: 0...3600).seconds
+            webhooks.sentDelay = try settings.seconds("DAKIYA_SIM_SENT_DELAY_SECONDS", default: 0.05, in: 0...3600)
+                .seconds
+            webhooks.deliveredDelay = try settings.seconds(
+                "DAKIYA_SIM_DELIVERED_DELAY_SECONDS", default: 0.1, in: 0...3600
+            ).seconds
             webhooks.readDelay = try settings.seconds("DAKIYA_SIM_READ_DELAY_SECONDS", default: 0, in: 0...3600).seconds
             webhooks.skipDelivered = try settings.bool("DAKIYA_SIM_SKIP_DELIVERED", default: false)
             webhooks.duplicate = try settings.bool("DAKIYA_SIM_DUPLICATE_WEBHOOKS", default: false)
@@ -51,8 +62,10 @@ struct WhatsAppCloudSimulator {
         }
         let logger = Logger(service: "whatsapp-cloud-simulator")
         let simulator = Simulator(configuration: configuration, webhooks: webhooks)
-        let server = Server(configuration: ServerConfiguration(host: host, port: UInt16(port), threads: 8), router: SimulatorAPI(simulator: simulator).makeRouter(),
-                            logger: logger, metrics: MetricsRegistry())
+        let server = Server(
+            configuration: ServerConfiguration(host: host, port: UInt16(port), threads: 8),
+            router: SimulatorAPI(simulator: simulator).makeRouter(),
+            logger: logger, metrics: MetricsRegistry())
         defer { simulator.webhooks.stop() }
         do {
             try simulator.webhooks.start()

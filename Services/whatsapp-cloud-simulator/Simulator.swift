@@ -12,7 +12,8 @@ struct TemplateSpec: Codable, Sendable {
     /// Quick-reply buttons the template has (their payloads are set per message).
     var quickReplyButtons: Int?
     enum CodingKeys: String, CodingKey {
-        case languages, bodyParameters = "body_parameters", documentHeader = "document_header", quickReplyButtons = "quick_reply_buttons"
+        case languages, bodyParameters = "body_parameters", documentHeader = "document_header", quickReplyButtons =
+            "quick_reply_buttons"
     }
 }
 
@@ -38,12 +39,18 @@ struct SimulatorConfiguration: Sendable {
     var dropRate = 0.0
 
     static let defaultTemplates: [String: TemplateSpec] = [
-        "dakiya_certificate_issued": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: true),
-        "dakiya_outcome_approved": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: false),
-        "dakiya_outcome_rejected": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false, quickReplyButtons: 1),
-        "dakiya_outcome_update": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
-        "dakiya_appeal_update": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
-        "dakiya_appeal_order": TemplateSpec(languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: true),
+        "dakiya_certificate_issued": TemplateSpec(
+            languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: true),
+        "dakiya_outcome_approved": TemplateSpec(
+            languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: false),
+        "dakiya_outcome_rejected": TemplateSpec(
+            languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false, quickReplyButtons: 1),
+        "dakiya_outcome_update": TemplateSpec(
+            languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+        "dakiya_appeal_update": TemplateSpec(
+            languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+        "dakiya_appeal_order": TemplateSpec(
+            languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: true),
     ]
 }
 
@@ -56,12 +63,15 @@ struct GraphError: Error {
 
     var response: Response {
         let fbtrace = String(UInt64.random(in: 1...UInt64.max), radix: 36)
-        let body = "{\"error\":{\"message\":\(JSONText.quoted("(#\(code)) \(message)")),\"type\":\"OAuthException\",\"code\":\(code),"
+        let body =
+            "{\"error\":{\"message\":\(JSONText.quoted("(#\(code)) \(message)")),\"type\":\"OAuthException\",\"code\":\(code),"
             + "\"error_data\":{\"messaging_product\":\"whatsapp\",\"details\":\(JSONText.quoted(details))},\"fbtrace_id\":\"A\(fbtrace)\"}}"
         return Response(status: httpStatus, body: Array(body.utf8), contentType: "application/json")
     }
 
-    static func invalidParameter(_ details: String) -> GraphError { GraphError(httpStatus: 400, code: 100, message: "Invalid parameter", details: details) }
+    static func invalidParameter(_ details: String) -> GraphError {
+        GraphError(httpStatus: 400, code: 100, message: "Invalid parameter", details: details)
+    }
 }
 
 /// One message the simulator accepted, as a test or the control endpoint sees it.
@@ -95,12 +105,16 @@ final class Simulator: Sendable {
     private let state = Mutex(State())
 
     static let documentTypes: Set<String> = [
-        "application/pdf", "text/plain", "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/jpeg", "image/png",
+        "application/pdf", "text/plain", "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/jpeg",
+        "image/png",
     ]
 
-    init(configuration: SimulatorConfiguration, webhooks: WebhookConfiguration = WebhookConfiguration(),
-         now: @escaping @Sendable () -> Double = { Double(Timestamp.nowMicroseconds()) / 1e6 }) {
+    init(
+        configuration: SimulatorConfiguration, webhooks: WebhookConfiguration = WebhookConfiguration(),
+        now: @escaping @Sendable () -> Double = { Double(Timestamp.nowMicroseconds()) / 1e6 }
+    ) {
         self.configuration = configuration
         self.webhooks = WebhookSender(configuration: webhooks)
         self.now = now
@@ -116,15 +130,19 @@ final class Simulator: Sendable {
 
     func authorize(_ request: Request) throws {
         guard request.header("authorization") == "Bearer \(configuration.accessToken)" else {
-            throw GraphError(httpStatus: 401, code: 190, message: "Invalid OAuth access token - Cannot parse access token",
-                             details: "the access token is missing, malformed or expired")
+            throw GraphError(
+                httpStatus: 401, code: 190, message: "Invalid OAuth access token - Cannot parse access token",
+                details: "the access token is missing, malformed or expired")
         }
     }
 
     func senderExists(_ phoneNumberID: String) throws {
         guard configuration.phoneNumberIDs.contains(phoneNumberID) else {
-            throw GraphError(httpStatus: 400, code: 100, message: "Unsupported post request",
-                             details: "Object with ID '\(phoneNumberID)' does not exist, cannot be loaded due to missing permissions, or does not support this operation")
+            throw GraphError(
+                httpStatus: 400, code: 100, message: "Unsupported post request",
+                details:
+                    "Object with ID '\(phoneNumberID)' does not exist, cannot be loaded due to missing permissions, or does not support this operation"
+            )
         }
     }
 
@@ -132,13 +150,18 @@ final class Simulator: Sendable {
 
     func upload(phoneNumberID: String, mimeType: String, bytes: [UInt8]) throws -> String {
         guard Self.documentTypes.contains(mimeType) else {
-            throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "Unsupported file type \(mimeType)")
+            throw GraphError(
+                httpStatus: 400, code: 131053, message: "Media upload error",
+                details: "Unsupported file type \(mimeType)")
         }
         if mimeType == "application/pdf" && !bytes.starts(with: Array("%PDF-".utf8)) {
-            throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "The file's content does not match its type application/pdf")
+            throw GraphError(
+                httpStatus: 400, code: 131053, message: "Media upload error",
+                details: "The file's content does not match its type application/pdf")
         }
         let id = String(UInt64.random(in: 100_000_000_000_000...999_999_999_999_999))
-        let media = Media(mimeType: mimeType, bytes: bytes, sha256: SHA256.hexDigest(bytes), phoneNumberID: phoneNumberID)
+        let media = Media(
+            mimeType: mimeType, bytes: bytes, sha256: SHA256.hexDigest(bytes), phoneNumberID: phoneNumberID)
         state.withLock { $0.media[id] = media }
         return id
     }
@@ -152,17 +175,25 @@ final class Simulator: Sendable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw GraphError.invalidParameter("The request body is not a JSON object")
         }
-        guard object["messaging_product"] as? String == "whatsapp" else { throw GraphError.invalidParameter("messaging_product must be whatsapp") }
-        guard let to = object["to"] as? String, !Self.digits(to).isEmpty else { throw GraphError.invalidParameter("The parameter to is required.") }
+        guard object["messaging_product"] as? String == "whatsapp" else {
+            throw GraphError.invalidParameter("messaging_product must be whatsapp")
+        }
+        guard let to = object["to"] as? String, !Self.digits(to).isEmpty else {
+            throw GraphError.invalidParameter("The parameter to is required.")
+        }
         // Meta's documented pitfall: without "+" the business number's country code (91 here) is prepended.
         let waID = to.hasPrefix("+") ? Self.digits(to) : "91" + Self.digits(to)
         let type = object["type"] as? String ?? "text"
-        guard let payload = object[type] as? [String: Any] else { throw GraphError.invalidParameter("The parameter \(type) is required.") }
+        guard let payload = object[type] as? [String: Any] else {
+            throw GraphError.invalidParameter("The parameter \(type) is required.")
+        }
 
         try takeToken(phoneNumberID: phoneNumberID, recipient: waID)
         if configuration.notOnWhatsApp.contains(waID) {
-            throw GraphError(httpStatus: 400, code: 131026, message: "Message Undeliverable",
-                             details: "Unable to deliver message: the recipient is not a WhatsApp user or has not accepted the terms")
+            throw GraphError(
+                httpStatus: 400, code: 131026, message: "Message Undeliverable",
+                details: "Unable to deliver message: the recipient is not a WhatsApp user or has not accepted the terms"
+            )
         }
         switch type {
         case "template":
@@ -170,19 +201,26 @@ final class Simulator: Sendable {
         case "text", "document", "interactive", "image":
             let opened = state.withLock { $0.lastInbound[waID] }
             guard let opened, now() - opened < 24 * 3600 else {
-                throw GraphError(httpStatus: 400, code: 131047, message: "Re-engagement message",
-                                 details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.")
+                throw GraphError(
+                    httpStatus: 400, code: 131047, message: "Re-engagement message",
+                    details:
+                        "Message failed to send because more than 24 hours have passed since the customer last replied to this number."
+                )
             }
             if type == "document", let id = payload["id"] as? String, media(id) == nil {
-                throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "Media id \(id) not found")
+                throw GraphError(
+                    httpStatus: 400, code: 131053, message: "Media upload error", details: "Media id \(id) not found")
             }
         default:
             throw GraphError.invalidParameter("Unsupported message type \(type)")
         }
         let wamid = "wamid." + Base64URL.encode(try SecureRandom.bytes(18))
-        let accepted = AcceptedMessage(id: wamid, phoneNumberID: phoneNumberID, to: waID, type: type, body: String(decoding: body, as: UTF8.self))
+        let accepted = AcceptedMessage(
+            id: wamid, phoneNumberID: phoneNumberID, to: waID, type: type, body: String(decoding: body, as: UTF8.self))
         state.withLock { $0.accepted.append(accepted) }
-        webhooks.scheduleStatuses(wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID, callbackData: object["biz_opaque_callback_data"] as? String)
+        webhooks.scheduleStatuses(
+            wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID,
+            callbackData: object["biz_opaque_callback_data"] as? String)
         return (wamid, to, waID)
     }
 
@@ -190,48 +228,72 @@ final class Simulator: Sendable {
         let name = template["name"] as? String ?? ""
         let language = (template["language"] as? [String: Any])?["code"] as? String ?? ""
         guard let spec = configuration.templates[name], spec.languages.contains(language) else {
-            throw GraphError(httpStatus: 404, code: 132001, message: "Template name does not exist in the translation",
-                             details: "template name (\(name)) does not exist in \(language)")
+            throw GraphError(
+                httpStatus: 404, code: 132001, message: "Template name does not exist in the translation",
+                details: "template name (\(name)) does not exist in \(language)")
         }
         let components = template["components"] as? [[String: Any]] ?? []
         let body = components.first { $0["type"] as? String == "body" }?["parameters"] as? [[String: Any]] ?? []
         guard body.count == spec.bodyParameters else {
-            throw GraphError(httpStatus: 400, code: 132000, message: "Number of parameters does not match the expected number of params",
-                             details: "body: number of localizable_params (\(body.count)) does not match the expected number of params (\(spec.bodyParameters))")
+            throw GraphError(
+                httpStatus: 400, code: 132000,
+                message: "Number of parameters does not match the expected number of params",
+                details:
+                    "body: number of localizable_params (\(body.count)) does not match the expected number of params (\(spec.bodyParameters))"
+            )
         }
         for parameter in body {
             let text = parameter["text"] as? String ?? ""
             if text.isEmpty || text.contains("\n") || text.contains("\t") || text.contains("     ") {
-                throw GraphError.invalidParameter("Param text cannot have new-line/tab characters or more than 4 consecutive spaces, and cannot be empty")
+                throw GraphError.invalidParameter(
+                    "Param text cannot have new-line/tab characters or more than 4 consecutive spaces, and cannot be empty"
+                )
             }
         }
         for button in components where button["type"] as? String == "button" {
             let parameters = button["parameters"] as? [[String: Any]] ?? []
-            guard button["sub_type"] as? String == "quick_reply", let index = Int(button["index"] as? String ?? ""), index >= 0, index < (spec.quickReplyButtons ?? 0),
-                  parameters.count == 1, parameters[0]["type"] as? String == "payload", !((parameters[0]["payload"] as? String) ?? "").isEmpty else {
-                throw GraphError(httpStatus: 400, code: 132000, message: "Number of parameters does not match the expected number of params",
-                                 details: "button: the template has \(spec.quickReplyButtons ?? 0) quick-reply buttons, each with one payload parameter")
+            guard button["sub_type"] as? String == "quick_reply", let index = Int(button["index"] as? String ?? ""),
+                index >= 0, index < (spec.quickReplyButtons ?? 0),
+                parameters.count == 1, parameters[0]["type"] as? String == "payload",
+                !((parameters[0]["payload"] as? String) ?? "").isEmpty
+            else {
+                throw GraphError(
+                    httpStatus: 400, code: 132000,
+                    message: "Number of parameters does not match the expected number of params",
+                    details:
+                        "button: the template has \(spec.quickReplyButtons ?? 0) quick-reply buttons, each with one payload parameter"
+                )
             }
         }
         let header = components.first { $0["type"] as? String == "header" }?["parameters"] as? [[String: Any]] ?? []
         if spec.documentHeader {
-            guard header.count == 1, header[0]["type"] as? String == "document", let document = header[0]["document"] as? [String: Any] else {
-                throw GraphError(httpStatus: 400, code: 132000, message: "Number of parameters does not match the expected number of params",
-                                 details: "header: expected one document parameter")
+            guard header.count == 1, header[0]["type"] as? String == "document",
+                let document = header[0]["document"] as? [String: Any]
+            else {
+                throw GraphError(
+                    httpStatus: 400, code: 132000,
+                    message: "Number of parameters does not match the expected number of params",
+                    details: "header: expected one document parameter")
             }
             if let id = document["id"] as? String {
                 guard let media = media(id) else {
-                    throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "Media id \(id) not found")
+                    throw GraphError(
+                        httpStatus: 400, code: 131053, message: "Media upload error",
+                        details: "Media id \(id) not found")
                 }
                 guard media.mimeType == "application/pdf" else {
-                    throw GraphError(httpStatus: 400, code: 131053, message: "Media upload error", details: "Template document headers must be PDF")
+                    throw GraphError(
+                        httpStatus: 400, code: 131053, message: "Media upload error",
+                        details: "Template document headers must be PDF")
                 }
             } else if document["link"] == nil {
                 throw GraphError.invalidParameter("document needs an id or a link")
             }
         } else if !header.isEmpty {
-            throw GraphError(httpStatus: 400, code: 132000, message: "Number of parameters does not match the expected number of params",
-                             details: "header: the template has no header parameters")
+            throw GraphError(
+                httpStatus: 400, code: 132000,
+                message: "Number of parameters does not match the expected number of params",
+                details: "header: the template has no header parameters")
         }
     }
 
@@ -246,18 +308,27 @@ final class Simulator: Sendable {
                 bucket.updated = time
                 return bucket
             }
-            var sender = refill(state.senderBuckets[phoneNumberID], capacity: configuration.messagesPerSecond, perSecond: configuration.messagesPerSecond)
+            var sender = refill(
+                state.senderBuckets[phoneNumberID], capacity: configuration.messagesPerSecond,
+                perSecond: configuration.messagesPerSecond)
             let pairKey = phoneNumberID + ":" + recipient
-            var pair = refill(state.pairBuckets[pairKey], capacity: configuration.pairBurst, perSecond: 1 / configuration.pairInterval)
+            var pair = refill(
+                state.pairBuckets[pairKey], capacity: configuration.pairBurst, perSecond: 1 / configuration.pairInterval
+            )
             defer { state.senderBuckets[phoneNumberID] = sender; state.pairBuckets[pairKey] = pair }
             guard sender.tokens >= 1 else {
                 state.rateLimited[130429, default: 0] += 1
-                return GraphError(httpStatus: 400, code: 130429, message: "Rate limit hit", details: "Cloud API message throughput has been reached.")
+                return GraphError(
+                    httpStatus: 400, code: 130429, message: "Rate limit hit",
+                    details: "Cloud API message throughput has been reached.")
             }
             guard pair.tokens >= 1 else {
                 state.rateLimited[131056, default: 0] += 1
-                return GraphError(httpStatus: 400, code: 131056, message: "(Business Account, Consumer Account) pair rate limit hit",
-                                  details: "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.")
+                return GraphError(
+                    httpStatus: 400, code: 131056, message: "(Business Account, Consumer Account) pair rate limit hit",
+                    details:
+                        "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time."
+                )
             }
             sender.tokens -= 1
             pair.tokens -= 1

@@ -26,24 +26,31 @@ struct SimulatorAPI: Sendable {
             } else if let id = inbound.reply_id {
                 // A reply names the message it answers (context), as Meta's webhooks do; list replies carry the row's description.
                 let kind = inbound.reply_kind == "list_reply" ? "list_reply" : "button_reply"
-                let description = kind == "list_reply" ? ",\"description\":\(JSONText.quoted(inbound.reply_description ?? ""))" : ""
-                content = context(for: inbound.from) + "\"type\":\"interactive\",\"interactive\":{\"type\":\"\(kind)\",\"\(kind)\":{\"id\":\(JSONText.quoted(id)),"
+                let description =
+                    kind == "list_reply" ? ",\"description\":\(JSONText.quoted(inbound.reply_description ?? ""))" : ""
+                content =
+                    context(for: inbound.from)
+                    + "\"type\":\"interactive\",\"interactive\":{\"type\":\"\(kind)\",\"\(kind)\":{\"id\":\(JSONText.quoted(id)),"
                     + "\"title\":\(JSONText.quoted(inbound.reply_title ?? id))\(description)}}"
             } else if let payload = inbound.button_payload {
-                content = context(for: inbound.from)
+                content =
+                    context(for: inbound.from)
                     + "\"type\":\"button\",\"button\":{\"payload\":\(JSONText.quoted(payload)),\"text\":\(JSONText.quoted(inbound.button_text ?? payload))}"
             } else {
                 return Response(status: 204)
             }
-            let wamid = simulator.webhooks.scheduleInbound(from: Simulator.digits(inbound.from), name: inbound.name ?? "Citizen", content: content,
-                                                           phoneNumberID: inbound.phone_number_id ?? simulator.configuration.phoneNumberIDs.sorted().first ?? "")
-            return Response(status: 202, body: Array("{\"id\":\(JSONText.quoted(wamid))}".utf8), contentType: "application/json")
+            let wamid = simulator.webhooks.scheduleInbound(
+                from: Simulator.digits(inbound.from), name: inbound.name ?? "Citizen", content: content,
+                phoneNumberID: inbound.phone_number_id ?? simulator.configuration.phoneNumberIDs.sorted().first ?? "")
+            return Response(
+                status: 202, body: Array("{\"id\":\(JSONText.quoted(wamid))}".utf8), contentType: "application/json")
         }
         router.get("/_sim/media/{mediaId}/download") { request in
             graph {
                 try simulator.authorize(request)
                 guard let media = simulator.media(try request.parameter("mediaId")) else {
-                    throw GraphError(httpStatus: 404, code: 100, message: "Invalid parameter", details: "media not found")
+                    throw GraphError(
+                        httpStatus: 404, code: 100, message: "Invalid parameter", details: "media not found")
                 }
                 return Response(status: 200, body: media.bytes, contentType: media.mimeType)
             }
@@ -55,7 +62,8 @@ struct SimulatorAPI: Sendable {
                 let sender = try request.parameter("phoneNumberId")
                 try simulator.senderExists(sender)
                 let sent = try simulator.send(phoneNumberID: sender, body: request.body)
-                let body = "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\(JSONText.quoted(sent.to)),\"wa_id\":\(JSONText.quoted(sent.waID))}],"
+                let body =
+                    "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\(JSONText.quoted(sent.to)),\"wa_id\":\(JSONText.quoted(sent.waID))}],"
                     + "\"messages\":[{\"id\":\(JSONText.quoted(sent.wamid)),\"message_status\":\"accepted\"}]}"
                 return Response(status: 200, body: Array(body.utf8), contentType: "application/json")
             }
@@ -66,14 +74,21 @@ struct SimulatorAPI: Sendable {
                 let sender = try request.parameter("phoneNumberId")
                 try simulator.senderExists(sender)
                 let parts = try MultipartForm.parse(request.body, contentType: request.header("content-type") ?? "")
-                guard parts.first(where: { $0.name == "messaging_product" }).map({ String(decoding: $0.body, as: UTF8.self) }) == "whatsapp" else {
+                guard
+                    parts.first(where: { $0.name == "messaging_product" }).map({
+                        String(decoding: $0.body, as: UTF8.self)
+                    }) == "whatsapp"
+                else {
                     throw GraphError.invalidParameter("messaging_product must be whatsapp")
                 }
-                guard let file = parts.first(where: { $0.name == "file" }) else { throw GraphError.invalidParameter("The parameter file is required.") }
+                guard let file = parts.first(where: { $0.name == "file" }) else {
+                    throw GraphError.invalidParameter("The parameter file is required.")
+                }
                 let declared = parts.first { $0.name == "type" }.map { String(decoding: $0.body, as: UTF8.self) }
                 let mimeType = declared ?? file.contentType ?? "application/octet-stream"
                 let id = try simulator.upload(phoneNumberID: sender, mimeType: mimeType, bytes: file.body)
-                return Response(status: 200, body: Array("{\"id\":\(JSONText.quoted(id))}".utf8), contentType: "application/json")
+                return Response(
+                    status: 200, body: Array("{\"id\":\(JSONText.quoted(id))}".utf8), contentType: "application/json")
             }
         }
         router.get("/{version}/{mediaId}") { request in
@@ -81,10 +96,13 @@ struct SimulatorAPI: Sendable {
                 try simulator.authorize(request)
                 let id = try request.parameter("mediaId")
                 guard let media = simulator.media(id) else {
-                    throw GraphError(httpStatus: 404, code: 100, message: "Invalid parameter", details: "Unsupported get request. Object with ID '\(id)' does not exist")
+                    throw GraphError(
+                        httpStatus: 404, code: 100, message: "Invalid parameter",
+                        details: "Unsupported get request. Object with ID '\(id)' does not exist")
                 }
                 let url = simulator.configuration.publicBaseURL + "/_sim/media/\(id)/download"
-                let body = "{\"messaging_product\":\"whatsapp\",\"url\":\(JSONText.quoted(url)),\"mime_type\":\(JSONText.quoted(media.mimeType)),"
+                let body =
+                    "{\"messaging_product\":\"whatsapp\",\"url\":\(JSONText.quoted(url)),\"mime_type\":\(JSONText.quoted(media.mimeType)),"
                     + "\"sha256\":\"\(media.sha256)\",\"file_size\":\(media.bytes.count),\"id\":\(JSONText.quoted(id))}"
                 return Response(status: 200, body: Array(body.utf8), contentType: "application/json")
             }
@@ -106,11 +124,14 @@ struct SimulatorAPI: Sendable {
         let draw = Double.random(in: 0..<1)
         if draw < configuration.dropRate { return .dropConnection }
         if draw < configuration.dropRate + configuration.errorRate {
-            return GraphError(httpStatus: 500, code: 131000, message: "Something went wrong", details: "injected fault").response
+            return GraphError(httpStatus: 500, code: 131000, message: "Something went wrong", details: "injected fault")
+                .response
         }
         if draw < configuration.dropRate + configuration.errorRate + configuration.timeoutRate {
             usleep(30_000_000)
-            return GraphError(httpStatus: 504, code: 131000, message: "Something went wrong", details: "injected timeout").response
+            return GraphError(
+                httpStatus: 504, code: 131000, message: "Something went wrong", details: "injected timeout"
+            ).response
         }
         return nil
     }
@@ -120,7 +141,9 @@ struct SimulatorAPI: Sendable {
         do { return try body() } catch let error as GraphError { return error.response } catch let error as HTTPError {
             return GraphError.invalidParameter(error.detail ?? error.title).response
         } catch {
-            return GraphError(httpStatus: 500, code: 131000, message: "Something went wrong", details: "simulator error").response
+            return GraphError(
+                httpStatus: 500, code: 131000, message: "Something went wrong", details: "simulator error"
+            ).response
         }
     }
 }

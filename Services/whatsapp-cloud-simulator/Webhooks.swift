@@ -24,7 +24,7 @@ struct WebhookConfiguration: Sendable {
 }
 
 /// Delivers webhook payloads in due-time order on a thread it owns, retrying with backoff.
-final class WebhookSender: @unchecked Sendable {   // mutable state is guarded by `lock`
+final class WebhookSender: @unchecked Sendable {  // mutable state is guarded by `lock`
     struct Pending {
         enum Content {
             /// One status object, batched with the other statuses of its sender number that are due.
@@ -56,7 +56,9 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
     }
 
     func stop() {
-        lock.withLock { stopping = true; lock.broadcast() }
+        lock.withLock {
+            stopping = true; lock.broadcast()
+        }
         thread?.join()
     }
 
@@ -75,9 +77,17 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
             if !configuration.skipDelivered { statuses.append(("delivered", configuration.deliveredDelay)) }
             if configuration.readDelay > 0 { statuses.append(("read", configuration.readDelay)) }
         }
-        if configuration.reorder { statuses = statuses.reversed().enumerated().map { ($0.element.0, statuses[$0.offset].1) } }
+        if configuration.reorder {
+            statuses = statuses.reversed().enumerated().map { ($0.element.0, statuses[$0.offset].1) }
+        }
         var items: [(Double, Pending.Content)] = statuses.map { status, delay in
-            (delay, .status(phoneNumberID: phoneNumberID, object: statusObject(wamid: wamid, status: status, recipient: recipient, callbackData: callbackData)))
+            (
+                delay,
+                .status(
+                    phoneNumberID: phoneNumberID,
+                    object: statusObject(wamid: wamid, status: status, recipient: recipient, callbackData: callbackData)
+                )
+            )
         }
         if configuration.duplicate, let last = items.last { items.append((last.0 + 0.01, last.1)) }
         enqueue(items)
@@ -86,7 +96,8 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
     /// Schedules an inbound message from a citizen; `content` is the message's type and its object, as JSON members.
     func scheduleInbound(from: String, name: String, content: String, phoneNumberID: String) -> String {
         let wamid = "wamid.IN" + Base64URL.encode((try? SecureRandom.bytes(12)) ?? [])
-        let value = "{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"912000000000\",\"phone_number_id\":\(JSONText.quoted(phoneNumberID))},"
+        let value =
+            "{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"912000000000\",\"phone_number_id\":\(JSONText.quoted(phoneNumberID))},"
             + "\"contacts\":[{\"profile\":{\"name\":\(JSONText.quoted(name))},\"wa_id\":\(JSONText.quoted(from))}],"
             + "\"messages\":[{\"from\":\(JSONText.quoted(from)),\"id\":\(JSONText.quoted(wamid)),\"timestamp\":\"\(Self.unixNow())\",\(content)}]}"
         enqueue([(0, .body(envelope(value)))])
@@ -94,30 +105,40 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
     }
 
     private func statusObject(wamid: String, status: String, recipient: String, callbackData: String?) -> String {
-        var object = "{\"id\":\(JSONText.quoted(wamid)),\"status\":\"\(status)\",\"timestamp\":\"\(Self.unixNow())\",\"recipient_id\":\(JSONText.quoted(recipient))"
+        var object =
+            "{\"id\":\(JSONText.quoted(wamid)),\"status\":\"\(status)\",\"timestamp\":\"\(Self.unixNow())\",\"recipient_id\":\(JSONText.quoted(recipient))"
         if let callbackData { object += ",\"biz_opaque_callback_data\":\(JSONText.quoted(callbackData))" }
-        if status == "sent" { object += ",\"pricing\":{\"billable\":true,\"pricing_model\":\"PMP\",\"category\":\"utility\",\"type\":\"regular\"}" }
+        if status == "sent" {
+            object +=
+                ",\"pricing\":{\"billable\":true,\"pricing_model\":\"PMP\",\"category\":\"utility\",\"type\":\"regular\"}"
+        }
         if status == "failed" {
-            object += ",\"errors\":[{\"code\":131026,\"title\":\"Message undeliverable\",\"message\":\"Message undeliverable\",\"error_data\":{\"details\":\"The recipient is not a WhatsApp user\"}}]"
+            object +=
+                ",\"errors\":[{\"code\":131026,\"title\":\"Message undeliverable\",\"message\":\"Message undeliverable\",\"error_data\":{\"details\":\"The recipient is not a WhatsApp user\"}}]"
         }
         return object + "}"
     }
 
     /// One webhook carrying several statuses of one sender number.
     private func statusesPayload(_ objects: [String], phoneNumberID: String) -> [UInt8] {
-        envelope("{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"912000000000\",\"phone_number_id\":\(JSONText.quoted(phoneNumberID))},"
-                 + "\"statuses\":[" + objects.joined(separator: ",") + "]}")
+        envelope(
+            "{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"912000000000\",\"phone_number_id\":\(JSONText.quoted(phoneNumberID))},"
+                + "\"statuses\":[" + objects.joined(separator: ",") + "]}")
     }
 
     private func envelope(_ value: String) -> [UInt8] {
-        Array(("{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\(JSONText.quoted(configuration.businessAccountID)),"
-            + "\"changes\":[{\"value\":\(value),\"field\":\"messages\"}]}]}").utf8)
+        Array(
+            ("{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\(JSONText.quoted(configuration.businessAccountID)),"
+                + "\"changes\":[{\"value\":\(value),\"field\":\"messages\"}]}]}").utf8)
     }
 
     private func enqueue(_ items: [(Double, Pending.Content)]) {
         let now = MonotonicTime.now()
         lock.withLock {
-            for (delay, content) in items { pending.append(Pending(due: now.advanced(by: .milliseconds(Int64(delay * 1000))), content: content, attempt: 0)) }
+            for (delay, content) in items {
+                pending.append(
+                    Pending(due: now.advanced(by: .milliseconds(Int64(delay * 1000))), content: content, attempt: 0))
+            }
             lock.broadcast()
         }
     }
@@ -151,14 +172,21 @@ final class WebhookSender: @unchecked Sendable {   // mutable state is guarded b
     }
 
     private func loop() {
-        guard let url = configuration.url, let client = try? HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(10))) else { return }
+        guard let url = configuration.url,
+            let client = try? HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(10)))
+        else { return }
         while true {
             guard let (body, attempt) = lock.withLock({ nextDue() }) else { return }
-            let status = (try? client.send(HTTPClientRequest(method: "POST", url: url, headers: [("X-Hub-Signature-256", Self.signature(body, secret: configuration.appSecret))],
-                                                             body: .bytes(body, contentType: "application/json"))))?.status ?? 0
+            let status =
+                (try? client.send(
+                    HTTPClientRequest(
+                        method: "POST", url: url,
+                        headers: [("X-Hub-Signature-256", Self.signature(body, secret: configuration.appSecret))],
+                        body: .bytes(body, contentType: "application/json"))))?.status ?? 0
             if status != 200 {
-                guard attempt + 1 < configuration.maximumAttempts else { continue }   // Meta gives up too (after 7 days)
-                let due = MonotonicTime.now().advanced(by: .milliseconds(Int64(configuration.retryBase * 1000 * pow(2, Double(attempt)))))
+                guard attempt + 1 < configuration.maximumAttempts else { continue }  // Meta gives up too (after 7 days)
+                let due = MonotonicTime.now().advanced(
+                    by: .milliseconds(Int64(configuration.retryBase * 1000 * pow(2, Double(attempt)))))
                 lock.withLock { pending.append(Pending(due: due, content: .body(body), attempt: attempt + 1)) }
             }
         }

@@ -15,14 +15,22 @@ package struct AppealRule: Sendable, Equatable {
     package var penaltyRange: ClosedRange<Int>
 
     package static func load(state: String, level: Int, on connection: Connection) throws -> AppealRule? {
-        guard let row = try connection.query("""
-            SELECT level, authority, file_days, no_order_file_days, late_days, decide_days, day_unit, penalty_min, penalty_max
-            FROM appeal_rules WHERE state = $1 AND level = $2
-            """, [state, level]).first else { return nil }
-        return AppealRule(level: try row.decode(Int.self, at: 0), authority: try row.decode(String.self, at: 1), fileDays: try row.decode(Int.self, at: 2),
-                          noOrderFileDays: try row.decode(Int?.self, at: 3), lateDays: try row.decode(Int?.self, at: 4),
-                          decideDays: try row.decode(Int.self, at: 5), unit: DayUnit(rawValue: try row.decode(String.self, at: 6)) ?? .calendar,
-                          penaltyRange: try row.decode(Int.self, at: 7)...max(try row.decode(Int.self, at: 7), try row.decode(Int.self, at: 8)))
+        guard
+            let row = try connection.query(
+                """
+                SELECT level, authority, file_days, no_order_file_days, late_days, decide_days, day_unit, penalty_min, penalty_max
+                FROM appeal_rules WHERE state = $1 AND level = $2
+                """, [state, level]
+            ).first
+        else { return nil }
+        return AppealRule(
+            level: try row.decode(Int.self, at: 0), authority: try row.decode(String.self, at: 1),
+            fileDays: try row.decode(Int.self, at: 2),
+            noOrderFileDays: try row.decode(Int?.self, at: 3), lateDays: try row.decode(Int?.self, at: 4),
+            decideDays: try row.decode(Int.self, at: 5),
+            unit: DayUnit(rawValue: try row.decode(String.self, at: 6)) ?? .calendar,
+            penaltyRange: try row.decode(
+                Int.self, at: 7)...max(try row.decode(Int.self, at: 7), try row.decode(Int.self, at: 8)))
     }
 }
 
@@ -55,18 +63,26 @@ package struct AppealableApplication: Sendable {
     package var completedAt: Date?
     package var createdAt: Date
 
-    package static func find(portalID: String, on connection: Connection, lock: Bool = false) throws -> AppealableApplication? {
-        guard let row = try connection.query("""
-            SELECT a.id, a.portal_application_id, a.department, d.state, a.service_code, a.office_code, c.mobile, a.band_value::text,
-                   a.completed_at, a.created_at
-            FROM applications a JOIN departments d ON d.code = a.department JOIN citizens c ON c.id = a.citizen_id
-            WHERE a.portal_application_id = $1
-            """ + (lock ? " FOR UPDATE OF a" : ""), [portalID]).first else { return nil }
-        return AppealableApplication(id: try row.decode(Int64.self, at: 0), portalID: try row.decode(String.self, at: 1),
-                                     department: try row.decode(String.self, at: 2), state: try row.decode(String.self, at: 3),
-                                     service: try row.decode(String.self, at: 4), office: try row.decode(String.self, at: 5),
-                                     citizenMobile: try row.decode(String?.self, at: 6), bandValue: try row.decode(String?.self, at: 7).flatMap { Decimal(string: $0) },
-                                     completedAt: try row.decode(Date?.self, at: 8), createdAt: try row.decode(Date.self, at: 9))
+    package static func find(portalID: String, on connection: Connection, lock: Bool = false) throws
+        -> AppealableApplication?
+    {
+        guard
+            let row = try connection.query(
+                """
+                SELECT a.id, a.portal_application_id, a.department, d.state, a.service_code, a.office_code, c.mobile, a.band_value::text,
+                       a.completed_at, a.created_at
+                FROM applications a JOIN departments d ON d.code = a.department JOIN citizens c ON c.id = a.citizen_id
+                WHERE a.portal_application_id = $1
+                """ + (lock ? " FOR UPDATE OF a" : ""), [portalID]
+            ).first
+        else { return nil }
+        return AppealableApplication(
+            id: try row.decode(Int64.self, at: 0), portalID: try row.decode(String.self, at: 1),
+            department: try row.decode(String.self, at: 2), state: try row.decode(String.self, at: 3),
+            service: try row.decode(String.self, at: 4), office: try row.decode(String.self, at: 5),
+            citizenMobile: try row.decode(String?.self, at: 6),
+            bandValue: try row.decode(String?.self, at: 7).flatMap { Decimal(string: $0) },
+            completedAt: try row.decode(Date?.self, at: 8), createdAt: try row.decode(Date.self, at: 9))
     }
 }
 
@@ -106,30 +122,46 @@ package struct Appeal: Sendable, Equatable, Codable {
         """
 
     static func decode(_ row: Row) throws -> Appeal {
-        Appeal(id: try row.decode(Int64.self, at: 0), number: try row.decode(String.self, at: 1), applicationID: try row.decode(Int64.self, at: 2),
-               portalApplicationID: try row.decode(String.self, at: 3), level: try row.decode(Int.self, at: 4), trigger: try row.decode(String.self, at: 5),
-               authority: Authority(role: try row.decode(String.self, at: 6), office: try row.decode(String.self, at: 7)),
-               filedAt: try row.decode(Date.self, at: 8), filedOn: try row.decode(CivilDate.self, at: 9), filedVia: try row.decode(String.self, at: 10),
-               grounds: try row.decode(String.self, at: 11), relief: try row.decode(String?.self, at: 12), delayReason: try row.decode(String?.self, at: 13),
-               windowEndsOn: try row.decode(CivilDate.self, at: 14), isLate: try row.decode(Bool.self, at: 15), decideBy: try row.decode(CivilDate.self, at: 16),
-               status: try row.decode(String.self, at: 17), hearingAt: try row.decode(Date?.self, at: 18), decision: try row.decode(String?.self, at: 19),
-               decisionReasons: try row.decode([String]?.self, at: 20), directedDays: try row.decode(Int?.self, at: 21),
-               decidedOn: try row.decode(CivilDate?.self, at: 22), overdueAt: try row.decode(Date?.self, at: 23), isTest: try row.decode(Bool.self, at: 24))
+        Appeal(
+            id: try row.decode(Int64.self, at: 0), number: try row.decode(String.self, at: 1),
+            applicationID: try row.decode(Int64.self, at: 2),
+            portalApplicationID: try row.decode(String.self, at: 3), level: try row.decode(Int.self, at: 4),
+            trigger: try row.decode(String.self, at: 5),
+            authority: Authority(role: try row.decode(String.self, at: 6), office: try row.decode(String.self, at: 7)),
+            filedAt: try row.decode(Date.self, at: 8), filedOn: try row.decode(CivilDate.self, at: 9),
+            filedVia: try row.decode(String.self, at: 10),
+            grounds: try row.decode(String.self, at: 11), relief: try row.decode(String?.self, at: 12),
+            delayReason: try row.decode(String?.self, at: 13),
+            windowEndsOn: try row.decode(CivilDate.self, at: 14), isLate: try row.decode(Bool.self, at: 15),
+            decideBy: try row.decode(CivilDate.self, at: 16),
+            status: try row.decode(String.self, at: 17), hearingAt: try row.decode(Date?.self, at: 18),
+            decision: try row.decode(String?.self, at: 19),
+            decisionReasons: try row.decode([String]?.self, at: 20), directedDays: try row.decode(Int?.self, at: 21),
+            decidedOn: try row.decode(CivilDate?.self, at: 22), overdueAt: try row.decode(Date?.self, at: 23),
+            isTest: try row.decode(Bool.self, at: 24))
     }
 
     package static func find(number: String, on connection: Connection, lock: Bool = false) throws -> Appeal? {
-        try connection.query("SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE ap.appeal_number = $1"
-                             + (lock ? " FOR UPDATE OF ap" : ""), [number]).rows.first.map(decode)
+        try connection.query(
+            "SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE ap.appeal_number = $1"
+                + (lock ? " FOR UPDATE OF ap" : ""), [number]
+        ).rows.first.map(decode)
     }
 
     package static func all(applicationID: Int64, on connection: Connection) throws -> [Appeal] {
-        try connection.query("SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE ap.application_id = $1 ORDER BY ap.level",
-                             [applicationID]).rows.map(decode)
+        try connection.query(
+            "SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE ap.application_id = $1 ORDER BY ap.level",
+            [applicationID]
+        ).rows.map(decode)
     }
 
-    package static func query(where condition: String, _ parameters: [any PostgresEncodable], on connection: Connection) throws -> [Appeal] {
-        try connection.query("SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE \(condition) ORDER BY ap.decide_by, ap.id",
-                             parameters).rows.map(decode)
+    package static func query(where condition: String, _ parameters: [any PostgresEncodable], on connection: Connection)
+        throws -> [Appeal]
+    {
+        try connection.query(
+            "SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE \(condition) ORDER BY ap.decide_by, ap.id",
+            parameters
+        ).rows.map(decode)
     }
 }
 

@@ -39,9 +39,11 @@ package struct CatalogueError: Error, CustomStringConvertible, Sendable, Equatab
 /// effective date the time limit and the authorities. Imported from CSV.
 package enum Catalogue {
     /// The CSV columns, in order (a header line with these names comes first).
-    package static let columns = ["service_code", "department", "name_en", "name_mr", "name_hi", "name_te", "office_code", "band_min", "band_max",
-                                  "effective_from", "time_limit_days", "day_unit", "do_role", "do_office", "faa_role", "faa_office",
-                                  "saa_role", "saa_office"]
+    package static let columns = [
+        "service_code", "department", "name_en", "name_mr", "name_hi", "name_te", "office_code", "band_min", "band_max",
+        "effective_from", "time_limit_days", "day_unit", "do_role", "do_office", "faa_role", "faa_office",
+        "saa_role", "saa_office",
+    ]
 
     /// Imports a catalogue CSV in one transaction: every line is checked first, and one bad line imports
     /// nothing. Lines for a service, office, band and date already present replace it. Returns the number of rules.
@@ -49,19 +51,25 @@ package enum Catalogue {
     package static func importCSV(_ text: String, on connection: Connection) throws -> Int {
         let records = try CSV.parse(text)
         guard let header = records.first, header.map({ $0.trimmingCharacters(in: .whitespaces) }) == columns else {
-            throw CatalogueError(line: 1, column: "header", problem: "expected the columns " + columns.joined(separator: ","))
+            throw CatalogueError(
+                line: 1, column: "header", problem: "expected the columns " + columns.joined(separator: ","))
         }
         var rows: [[String]] = []
         for (index, record) in records.dropFirst().enumerated() where !(record.count == 1 && record[0].isEmpty) {
             let line = index + 2
             guard record.count == columns.count else {
-                throw CatalogueError(line: line, column: "*", problem: "expected \(columns.count) fields, found \(record.count)")
+                throw CatalogueError(
+                    line: line, column: "*", problem: "expected \(columns.count) fields, found \(record.count)")
             }
             let fields = record.map { $0.trimmingCharacters(in: .whitespaces) }
             func require(_ column: Int, _ valid: (String) -> Bool, _ problem: String) throws {
-                guard valid(fields[column]) else { throw CatalogueError(line: line, column: columns[column], problem: problem) }
+                guard valid(fields[column]) else {
+                    throw CatalogueError(line: line, column: columns[column], problem: problem)
+                }
             }
-            try require(0, { $0.range(of: "^[A-Z0-9_-]{2,64}$", options: .regularExpression) != nil }, "a service code of 2–64 capitals, digits, _ or -")
+            try require(
+                0, { $0.range(of: "^[A-Z0-9_-]{2,64}$", options: .regularExpression) != nil },
+                "a service code of 2–64 capitals, digits, _ or -")
             for column in [1, 2, 3, 4, 5, 12, 14, 16] { try require(column, { !$0.isEmpty }, "must not be empty") }
             try require(7, { $0.isEmpty || Decimal(string: $0) != nil }, "a number or empty")
             try require(8, { $0.isEmpty || Decimal(string: $0) != nil }, "a number or empty")
@@ -73,20 +81,26 @@ package enum Catalogue {
         try connection.transaction { tx in
             for fields in rows {
                 func optional(_ column: Int) -> String? { fields[column].isEmpty ? nil : fields[column] }
-                try tx.query("""
+                try tx.query(
+                    """
                     INSERT INTO services (code, department, name_en, name_mr, name_hi, name_te) VALUES ($1, $2, $3, $4, $5, $6)
                     ON CONFLICT (code) DO UPDATE SET department = excluded.department, name_en = excluded.name_en, name_mr = excluded.name_mr,
                         name_hi = excluded.name_hi, name_te = excluded.name_te
                     """, Array(fields[0...5]))
-                try tx.query("""
+                try tx.query(
+                    """
                     INSERT INTO service_rules (service_code, office_code, band_min, band_max, effective_from, time_limit_days, day_unit,
                                                do_role, do_office, faa_role, faa_office, saa_role, saa_office)
                     VALUES ($1, $2, $3::numeric, $4::numeric, $5::date, $6::integer, $7, $8, $9, $10, $11, $12, $13)
                     ON CONFLICT (service_code, office_code, band_min, band_max, effective_from) DO UPDATE SET
                         time_limit_days = excluded.time_limit_days, day_unit = excluded.day_unit, do_role = excluded.do_role, do_office = excluded.do_office,
                         faa_role = excluded.faa_role, faa_office = excluded.faa_office, saa_role = excluded.saa_role, saa_office = excluded.saa_office
-                    """, [fields[0], optional(6), optional(7), optional(8), fields[9], fields[10], fields[11], fields[12], optional(13),
-                          fields[14], optional(15), fields[16], optional(17)])
+                    """,
+                    [
+                        fields[0], optional(6), optional(7), optional(8), fields[9], fields[10], fields[11], fields[12],
+                        optional(13),
+                        fields[14], optional(15), fields[16], optional(17),
+                    ])
             }
         }
         return rows.count
@@ -94,43 +108,59 @@ package enum Catalogue {
 
     /// The rule for a service at an office on a date, for an attribute value (the amount of a solvency
     /// certificate): an office's own rule wins over the general one, then the latest effective date.
-    package static func rule(service: String, office: String, on date: CivilDate, bandValue: Decimal?, on connection: Connection) throws -> ServiceRule? {
-        guard let row = try connection.query("""
-            SELECT id, service_code, time_limit_days, day_unit, do_role, coalesce(do_office, $2), faa_role, coalesce(faa_office, $2),
-                   saa_role, coalesce(saa_office, $2)
-            FROM service_rules
-            WHERE service_code = $1 AND (office_code IS NULL OR office_code = $2) AND effective_from <= $3::date
-              AND (band_min IS NULL OR ($4::numeric IS NOT NULL AND $4::numeric >= band_min))
-              AND (band_max IS NULL OR ($4::numeric IS NOT NULL AND $4::numeric <= band_max))
-            ORDER BY (office_code IS NOT NULL) DESC, effective_from DESC, (band_min IS NOT NULL OR band_max IS NOT NULL) DESC
-            LIMIT 1
-            """, [service, office, date, bandValue.map { "\($0)" }]).first else { return nil }
+    package static func rule(
+        service: String, office: String, on date: CivilDate, bandValue: Decimal?, on connection: Connection
+    ) throws -> ServiceRule? {
+        guard
+            let row = try connection.query(
+                """
+                SELECT id, service_code, time_limit_days, day_unit, do_role, coalesce(do_office, $2), faa_role, coalesce(faa_office, $2),
+                       saa_role, coalesce(saa_office, $2)
+                FROM service_rules
+                WHERE service_code = $1 AND (office_code IS NULL OR office_code = $2) AND effective_from <= $3::date
+                  AND (band_min IS NULL OR ($4::numeric IS NOT NULL AND $4::numeric >= band_min))
+                  AND (band_max IS NULL OR ($4::numeric IS NOT NULL AND $4::numeric <= band_max))
+                ORDER BY (office_code IS NOT NULL) DESC, effective_from DESC, (band_min IS NOT NULL OR band_max IS NOT NULL) DESC
+                LIMIT 1
+                """, [service, office, date, bandValue.map { "\($0)" }]
+            ).first
+        else { return nil }
         return try decodeRule(row)
     }
 
     /// The rule by id (an application's clock keeps the rule it started under).
     package static func rule(id: Int64, office: String, on connection: Connection) throws -> ServiceRule? {
-        guard let row = try connection.query("""
-            SELECT id, service_code, time_limit_days, day_unit, do_role, coalesce(do_office, $2), faa_role, coalesce(faa_office, $2),
-                   saa_role, coalesce(saa_office, $2)
-            FROM service_rules WHERE id = $1
-            """, [id, office]).first else { return nil }
+        guard
+            let row = try connection.query(
+                """
+                SELECT id, service_code, time_limit_days, day_unit, do_role, coalesce(do_office, $2), faa_role, coalesce(faa_office, $2),
+                       saa_role, coalesce(saa_office, $2)
+                FROM service_rules WHERE id = $1
+                """, [id, office]
+            ).first
+        else { return nil }
         return try decodeRule(row)
     }
 
     /// A rule from the ten columns both lookups select, authorities' offices already defaulted to the application's.
     static func decodeRule(_ row: Row) throws -> ServiceRule {
-        ServiceRule(id: try row.decode(Int64.self, at: 0), serviceCode: try row.decode(String.self, at: 1),
-                    timeLimitDays: try row.decode(Int.self, at: 2), unit: DayUnit(rawValue: try row.decode(String.self, at: 3)) ?? .calendar,
-                    designatedOfficer: Authority(role: try row.decode(String.self, at: 4), office: try row.decode(String.self, at: 5)),
-                    firstAppellate: Authority(role: try row.decode(String.self, at: 6), office: try row.decode(String.self, at: 7)),
-                    secondAppellate: Authority(role: try row.decode(String.self, at: 8), office: try row.decode(String.self, at: 9)))
+        ServiceRule(
+            id: try row.decode(Int64.self, at: 0), serviceCode: try row.decode(String.self, at: 1),
+            timeLimitDays: try row.decode(Int.self, at: 2),
+            unit: DayUnit(rawValue: try row.decode(String.self, at: 3)) ?? .calendar,
+            designatedOfficer: Authority(
+                role: try row.decode(String.self, at: 4), office: try row.decode(String.self, at: 5)),
+            firstAppellate: Authority(
+                role: try row.decode(String.self, at: 6), office: try row.decode(String.self, at: 7)),
+            secondAppellate: Authority(
+                role: try row.decode(String.self, at: 8), office: try row.decode(String.self, at: 9)))
     }
 
     /// The service's name in `language` (the code when the service is not in the catalogue).
     package static func serviceName(_ code: String, language: String, on connection: Connection) throws -> String {
         let column = ["en": "name_en", "mr": "name_mr", "hi": "name_hi", "te": "name_te"][language] ?? "name_en"
-        return try connection.query("SELECT \(column) FROM services WHERE code = $1", [code]).first?.decode(String.self, at: 0) ?? code
+        return try connection.query("SELECT \(column) FROM services WHERE code = $1", [code]).first?.decode(
+            String.self, at: 0) ?? code
     }
 }
 
@@ -152,8 +182,14 @@ package enum CSV {
             if quoted {
                 if scalar == "\"" {
                     if let following = next() {
-                        if following == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = following }
-                    } else { quoted = false }
+                        if following == "\"" {
+                            field.unicodeScalars.append("\"")
+                        } else {
+                            quoted = false; pending = following
+                        }
+                    } else {
+                        quoted = false
+                    }
                 } else {
                     if scalar == "\n" { line += 1 }
                     field.unicodeScalars.append(scalar)

@@ -25,7 +25,8 @@ package struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertibl
     package init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]) else { return nil }
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+        else { return nil }
         self.init(year: year, month: month, day: day)
     }
 
@@ -58,7 +59,9 @@ package struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertibl
     package func days(to other: CivilDate) -> Int { other.dayNumber - dayNumber }
 
     /// The last instant of this day in IST, for "by the end of the day" comparisons.
-    package var endOfDay: Date { Date(timeIntervalSince1970: Double((dayNumber + 1) * 86_400 - Self.istOffsetSeconds) - 0.000_001) }
+    package var endOfDay: Date {
+        Date(timeIntervalSince1970: Double((dayNumber + 1) * 86_400 - Self.istOffsetSeconds) - 0.000_001)
+    }
 
     /// `YYYY-MM-DD`.
     package var description: String {
@@ -85,7 +88,8 @@ package struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertibl
     package init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = CivilDate(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected a date as YYYY-MM-DD"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "expected a date as YYYY-MM-DD"))
         }
         self = date
     }

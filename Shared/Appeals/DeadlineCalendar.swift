@@ -35,7 +35,9 @@ package struct DeadlineCalendar: Sendable, Equatable {
     }
 
     /// True when `day` is a working day (not a weekly day off, not a holiday).
-    package func isWorkingDay(_ day: CivilDate) -> Bool { !weeklyOff.contains(day.isoWeekday) && !holidays.contains(day) }
+    package func isWorkingDay(_ day: CivilDate) -> Bool {
+        !weeklyOff.contains(day.isoWeekday) && !holidays.contains(day)
+    }
 
     /// The last day of a period of `days` that starts counting the day after `start`.
     ///
@@ -68,19 +70,30 @@ package struct DeadlineCalendar: Sendable, Equatable {
 
     /// The calendar of an office (or its state's, when the office is not listed) with the extensions in
     /// force for the service there.
-    package static func load(state: String, office: String, service: String?, on connection: Connection) throws -> DeadlineCalendar {
-        let calendarCode = try connection.query("SELECT calendar FROM offices WHERE code = $1", [office]).first?.decode(String.self, at: 0) ?? state
-        let weeklyOff = try connection.query("SELECT weekly_off FROM calendars WHERE code = $1", [calendarCode]).first?.decode([Int].self, at: 0) ?? [6, 7]
-        let holidays = try connection.query("SELECT day FROM holidays WHERE calendar = $1", [calendarCode]).rows.map { try $0.decode(CivilDate.self, at: 0) }
-        let extensions = try connection.query("""
+    package static func load(state: String, office: String, service: String?, on connection: Connection) throws
+        -> DeadlineCalendar
+    {
+        let calendarCode =
+            try connection.query("SELECT calendar FROM offices WHERE code = $1", [office]).first?.decode(
+                String.self, at: 0) ?? state
+        let weeklyOff =
+            try connection.query("SELECT weekly_off FROM calendars WHERE code = $1", [calendarCode]).first?.decode(
+                [Int].self, at: 0) ?? [6, 7]
+        let holidays = try connection.query("SELECT day FROM holidays WHERE calendar = $1", [calendarCode]).rows.map {
+            try $0.decode(CivilDate.self, at: 0)
+        }
+        let extensions = try connection.query(
+            """
             SELECT kind, starts_on, ends_on, extra_days FROM time_limit_extensions
             WHERE state = $1 AND (office_code IS NULL OR office_code = $2) AND (service_code IS NULL OR service_code = $3)
             ORDER BY id
-            """, [state, office, service]).rows.map { row in
-                Extension(kind: Extension.Kind(rawValue: try row.decode(String.self, at: 0)) ?? .pause,
-                          period: try row.decode(CivilDate.self, at: 1)...(try row.decode(CivilDate.self, at: 2)),
-                          extraDays: try row.decode(Int.self, at: 3))
-            }
+            """, [state, office, service]
+        ).rows.map { row in
+            Extension(
+                kind: Extension.Kind(rawValue: try row.decode(String.self, at: 0)) ?? .pause,
+                period: try row.decode(CivilDate.self, at: 1)...(try row.decode(CivilDate.self, at: 2)),
+                extraDays: try row.decode(Int.self, at: 3))
+        }
         return DeadlineCalendar(weeklyOff: Set(weeklyOff), holidays: Set(holidays), extensions: extensions)
     }
 }

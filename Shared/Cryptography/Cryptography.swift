@@ -7,7 +7,9 @@ package struct CryptographyError: Error, CustomStringConvertible, Sendable {
     package var operation: String
     /// OpenSSL's packed error code (ERR_get_error), 0 when there was none.
     package var openSSLCode: UInt
-    package var description: String { "cryptography: \(operation) failed (OpenSSL error \(String(openSSLCode, radix: 16)))" }
+    package var description: String {
+        "cryptography: \(operation) failed (OpenSSL error \(String(openSSLCode, radix: 16)))"
+    }
 }
 
 /// The one funnel from libcrypto's 1-for-success results to thrown errors.
@@ -35,7 +37,9 @@ package enum SHA256 {
     }
 
     /// The digest as lowercase hex.
-    package static func hexDigest<Bytes: Collection>(_ data: Bytes) -> String where Bytes.Element == UInt8 { Hex.encode(hash(data)) }
+    package static func hexDigest<Bytes: Collection>(_ data: Bytes) -> String where Bytes.Element == UInt8 {
+        Hex.encode(hash(data))
+    }
 }
 
 /// HMAC-SHA256 with constant-time verification.
@@ -44,7 +48,9 @@ package enum HMAC {
     /// Like SHA256.hash, it cannot fail on valid input; if libcrypto ever fails (out of memory), the process stops
     /// rather than hand out a MAC of zeros.
     package static func sha256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        guard let mac = compute(key: key, message: message) else { preconditionFailure("HMAC-SHA256 failed in libcrypto") }
+        guard let mac = compute(key: key, message: message) else {
+            preconditionFailure("HMAC-SHA256 failed in libcrypto")
+        }
         return mac
     }
 
@@ -59,8 +65,9 @@ package enum HMAC {
         var length: UInt32 = 0
         let result = key.withUnsafeBytes { keyBytes in
             message.withUnsafeBytes { messageBytes in
-                CCrypto.HMAC(EVP_sha256(), keyBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(keyBytes.count),
-                             messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBytes.count, &out, &length)
+                CCrypto.HMAC(
+                    EVP_sha256(), keyBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(keyBytes.count),
+                    messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBytes.count, &out, &length)
             }
         }
         guard result != nil, length == 32 else {
@@ -75,7 +82,8 @@ package enum HMAC {
 package func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     if a.isEmpty { return true }
-    return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
+    return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 }
+    }
 }
 
 /// Cryptographically secure random bytes and tokens (OpenSSL's DRBG).
@@ -100,7 +108,9 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
 
     /// A new random key.
     package init() throws {
-        guard let context = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nil) else { throw CryptographyError(operation: "EVP_PKEY_CTX_new_id", openSSLCode: ERR_get_error()) }
+        guard let context = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nil) else {
+            throw CryptographyError(operation: "EVP_PKEY_CTX_new_id", openSSLCode: ERR_get_error())
+        }
         defer { EVP_PKEY_CTX_free(context) }
         try check(EVP_PKEY_keygen_init(context), "EVP_PKEY_keygen_init")
         var generated: OpaquePointer?
@@ -121,7 +131,9 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
     /// The key whose 32-byte seed is `rawRepresentation`.
     package init(rawRepresentation: [UInt8]) throws {
         guard rawRepresentation.count == 32,
-              let imported = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, rawRepresentation, rawRepresentation.count) else {
+            let imported = EVP_PKEY_new_raw_private_key(
+                EVP_PKEY_ED25519, nil, rawRepresentation, rawRepresentation.count)
+        else {
             throw CryptographyError(operation: "Ed25519 private key import", openSSLCode: ERR_get_error())
         }
         key = imported
@@ -140,7 +152,9 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
 
     /// The 64-byte signature of `message`.
     package func signature(for message: [UInt8]) throws -> [UInt8] {
-        guard let context = EVP_MD_CTX_new() else { throw CryptographyError(operation: "EVP_MD_CTX_new", openSSLCode: 0) }
+        guard let context = EVP_MD_CTX_new() else {
+            throw CryptographyError(operation: "EVP_MD_CTX_new", openSSLCode: 0)
+        }
         defer { EVP_MD_CTX_free(context) }
         try check(EVP_DigestSignInit(context, nil, nil, nil, key), "EVP_DigestSignInit")
         var signature = [UInt8](repeating: 0, count: 64)
@@ -158,7 +172,9 @@ package final class Ed25519PublicKey: @unchecked Sendable {
 
     package init(rawRepresentation: [UInt8]) throws {
         guard rawRepresentation.count == 32,
-              let imported = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, rawRepresentation, rawRepresentation.count) else {
+            let imported = EVP_PKEY_new_raw_public_key(
+                EVP_PKEY_ED25519, nil, rawRepresentation, rawRepresentation.count)
+        else {
             throw CryptographyError(operation: "Ed25519 public key import", openSSLCode: ERR_get_error())
         }
         key = imported
@@ -188,7 +204,10 @@ package enum Base64URL {
         var index = 0
         while index + 2 < bytes.count {
             let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            out += [
+                alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)],
+                alphabet[Int(n & 63)],
+            ]
             index += 3
         }
         let rest = bytes.count - index

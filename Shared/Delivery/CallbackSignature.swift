@@ -10,7 +10,8 @@ package enum CallbackSignature {
     package static let header = "Dakiya-Signature"
 
     package static func sign(body: [UInt8], secret: String, timestamp: Int) -> String {
-        "t=\(timestamp),v1=" + Hex.encode(HMAC.sha256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + body))
+        "t=\(timestamp),v1="
+            + Hex.encode(HMAC.sha256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + body))
     }
 
     /// True when `header` signs `body` with `secret` and its timestamp is within `tolerance` seconds of `now`.

@@ -7,10 +7,13 @@ package enum ChannelAttempts {
     /// Moves the attempt forward to `state` (sent, failed or skipped; never backwards) and tells the dispatcher, in one
     /// transaction, so the aggregate status, the fallback and the portal's event follow. An attempt that reached the
     /// citizen (delivered or read) is never turned into a failure afterwards, as the webhook path also holds.
-    package static func finish(attemptID: Int64, deliveryID: UUID, state: String, providerID: String? = nil, failureKind: String? = nil,
-                               code: String? = nil, text: String? = nil, queue: JobQueue, on connection: Connection) throws {
+    package static func finish(
+        attemptID: Int64, deliveryID: UUID, state: String, providerID: String? = nil, failureKind: String? = nil,
+        code: String? = nil, text: String? = nil, queue: JobQueue, on connection: Connection
+    ) throws {
         try connection.transaction { tx in
-            try tx.query("""
+            try tx.query(
+                """
                 UPDATE channel_attempts SET state = $2, provider_message_id = coalesce($3, provider_message_id), failure_kind = $4,
                        error_code = $5, error_text = $6, updated_at = now(),
                        sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
@@ -29,11 +32,15 @@ package enum ChannelAttempts {
     @discardableResult
     package static func markPortalRead(deliveryID: UUID, queue: JobQueue, on connection: Connection) throws -> Bool {
         try connection.transaction { tx in
-            guard let attemptID = try tx.query("""
-                UPDATE channel_attempts SET state = 'read', read_at = now(), updated_at = now()
-                WHERE delivery_id = $1 AND channel = 'portal' AND state = 'delivered'
-                RETURNING id
-                """, [deliveryID]).first?.decode(Int64.self, at: 0) else { return false }
+            guard
+                let attemptID = try tx.query(
+                    """
+                    UPDATE channel_attempts SET state = 'read', read_at = now(), updated_at = now()
+                    WHERE delivery_id = $1 AND channel = 'portal' AND state = 'delivered'
+                    RETURNING id
+                    """, [deliveryID]
+                ).first?.decode(Int64.self, at: 0)
+            else { return false }
             try DeliveryJobs.announceSettled(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
             return true
         }

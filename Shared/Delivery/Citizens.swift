@@ -40,7 +40,9 @@ package struct Citizen: Sendable, Equatable {
     /// The latest choice per channel.
     package var consents: [Consent]
 
-    package init(id: Int64, portalUserID: String, mobile: String?, email: String?, language: Language, consents: [Consent]) {
+    package init(
+        id: Int64, portalUserID: String, mobile: String?, email: String?, language: Language, consents: [Consent]
+    ) {
         self.id = id
         self.portalUserID = portalUserID
         self.mobile = mobile
@@ -65,8 +67,11 @@ package enum Citizens {
     /// Creates a citizen or changes the fields given (`.keep` leaves a field as it is; `.clear` removes a mobile or
     /// email), appends `consents` to the history, and records which API key made the change and which fields it
     /// changed. A new citizen's language is Marathi unless given.
-    package static func put(portalUserID: String, mobile: FieldChange<String>, email: FieldChange<String>, language: Language?, consents: [Consent],
-                            by apiKeyID: Int64?, on connection: Connection) throws -> Citizen {
+    package static func put(
+        portalUserID: String, mobile: FieldChange<String>, email: FieldChange<String>, language: Language?,
+        consents: [Consent],
+        by apiKeyID: Int64?, on connection: Connection
+    ) throws -> Citizen {
         try connection.transaction { tx in
             func value(_ change: FieldChange<String>, old: String?) -> String? {
                 switch change {
@@ -75,12 +80,15 @@ package enum Citizens {
                 case .clear: nil
                 }
             }
-            let existing = try tx.query("SELECT id, mobile, email, language FROM citizens WHERE portal_user_id = $1 FOR UPDATE", [portalUserID]).first
+            let existing = try tx.query(
+                "SELECT id, mobile, email, language FROM citizens WHERE portal_user_id = $1 FOR UPDATE", [portalUserID]
+            ).first
             let id: Int64
             var changed: [String] = []
             if let existing {
                 id = try existing.decode(Int64.self, at: 0)
-                let oldMobile = try existing.decode(String?.self, at: 1), oldEmail = try existing.decode(String?.self, at: 2)
+                let oldMobile = try existing.decode(String?.self, at: 1),
+                    oldEmail = try existing.decode(String?.self, at: 2)
                 let oldLanguage = try existing.decode(String.self, at: 3)
                 let newMobile = value(mobile, old: oldMobile), newEmail = value(email, old: oldEmail)
                 let newLanguage = language?.rawValue ?? oldLanguage
@@ -88,26 +96,37 @@ package enum Citizens {
                 if newEmail != oldEmail { changed.append("email") }
                 if newLanguage != oldLanguage { changed.append("language") }
                 if !changed.isEmpty {
-                    try tx.query("UPDATE citizens SET mobile = $2, email = $3, language = $4, updated_at = now(), updated_by_key = $5 WHERE id = $1",
-                                 [id, newMobile, newEmail, newLanguage, apiKeyID])
+                    try tx.query(
+                        "UPDATE citizens SET mobile = $2, email = $3, language = $4, updated_at = now(), updated_by_key = $5 WHERE id = $1",
+                        [id, newMobile, newEmail, newLanguage, apiKeyID])
                 }
             } else {
                 let newMobile = value(mobile, old: nil), newEmail = value(email, old: nil)
                 changed = [newMobile.map { _ in "mobile" }, newEmail.map { _ in "email" }, "language"].compactMap { $0 }
-                id = try required(try tx.query("""
-                    INSERT INTO citizens (portal_user_id, mobile, email, language, updated_by_key) VALUES ($1, $2, $3, $4, $5) RETURNING id
-                    """, [portalUserID, newMobile, newEmail, (language ?? .mr).rawValue, apiKeyID]).first).decode(Int64.self, at: 0)
+                id = try required(
+                    try tx.query(
+                        """
+                        INSERT INTO citizens (portal_user_id, mobile, email, language, updated_by_key) VALUES ($1, $2, $3, $4, $5) RETURNING id
+                        """, [portalUserID, newMobile, newEmail, (language ?? .mr).rawValue, apiKeyID]
+                    ).first
+                ).decode(Int64.self, at: 0)
             }
             if !consents.isEmpty {
                 changed.append("consents")
-                try tx.query("""
+                try tx.query(
+                    """
                     INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at, api_key_id)
                     SELECT $1, *, $6 FROM unnest($2::text[], $3::boolean[], $4::text[], $5::timestamptz[])
-                    """, [id, consents.map(\.channel.rawValue), consents.map(\.granted), consents.map(\.source), consents.map(\.recordedAt), apiKeyID])
+                    """,
+                    [
+                        id, consents.map(\.channel.rawValue), consents.map(\.granted), consents.map(\.source),
+                        consents.map(\.recordedAt), apiKeyID,
+                    ])
             }
             if !changed.isEmpty || existing == nil {
-                try tx.query("INSERT INTO citizen_changes (citizen_id, api_key_id, fields, created) VALUES ($1, $2, $3::text[], $4)",
-                             [id, apiKeyID, changed, existing == nil])
+                try tx.query(
+                    "INSERT INTO citizen_changes (citizen_id, api_key_id, fields, created) VALUES ($1, $2, $3::text[], $4)",
+                    [id, apiKeyID, changed, existing == nil])
             }
             guard let citizen = try find(portalUserID: portalUserID, on: tx) else {
                 throw PostgresError(.protocolViolation, "the citizen just written is missing")
@@ -130,27 +149,36 @@ package enum Citizens {
     package static func find(portalUserIDs: [String], on connection: Connection) throws -> [String: Citizen] {
         guard !portalUserIDs.isEmpty else { return [:] }
         var citizens: [Int64: Citizen] = [:]
-        for row in try connection.query("""
+        for row in try connection.query(
+            """
             SELECT c.id, c.portal_user_id, c.mobile, c.email, c.language, k.channel, k.granted, k.source, k.recorded_at
             FROM citizens c LEFT JOIN LATERAL (
                 SELECT DISTINCT ON (channel) channel, granted, source, recorded_at FROM citizen_consents
                 WHERE citizen_id = c.id ORDER BY channel, recorded_at DESC, id DESC) k ON true
             WHERE c.portal_user_id = ANY($1)
-            """, [Array(Set(portalUserIDs))]).rows {
+            """, [Array(Set(portalUserIDs))]
+        ).rows {
             let id = try row.decode(Int64.self, at: 0)
             if citizens[id] == nil {
-                citizens[id] = Citizen(id: id, portalUserID: try row.decode(String.self, at: 1), mobile: try row.decode(String?.self, at: 2),
-                                       email: try row.decode(String?.self, at: 3), language: Language(rawValue: try row.decode(String.self, at: 4)) ?? .mr,
-                                       consents: [])
+                citizens[id] = Citizen(
+                    id: id, portalUserID: try row.decode(String.self, at: 1),
+                    mobile: try row.decode(String?.self, at: 2),
+                    email: try row.decode(String?.self, at: 3),
+                    language: Language(rawValue: try row.decode(String.self, at: 4)) ?? .mr,
+                    consents: [])
             }
             guard let channel = try row.decode(String?.self, at: 5).flatMap(Channel.init(rawValue:)) else { continue }
-            citizens[id]?.consents.append(Consent(channel: channel, granted: try row.decode(Bool.self, at: 6), source: try row.decode(String.self, at: 7),
-                                                  recordedAt: try row.decode(Date.self, at: 8)))
+            citizens[id]?.consents.append(
+                Consent(
+                    channel: channel, granted: try row.decode(Bool.self, at: 6),
+                    source: try row.decode(String.self, at: 7),
+                    recordedAt: try row.decode(Date.self, at: 8)))
         }
-        return Dictionary(uniqueKeysWithValues: citizens.values.map { citizen in
-            var sorted = citizen
-            sorted.consents.sort { $0.channel < $1.channel }
-            return (citizen.portalUserID, sorted)
-        })
+        return Dictionary(
+            uniqueKeysWithValues: citizens.values.map { citizen in
+                var sorted = citizen
+                sorted.consents.sort { $0.channel < $1.channel }
+                return (citizen.portalUserID, sorted)
+            })
     }
 }

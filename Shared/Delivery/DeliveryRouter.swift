@@ -41,15 +41,21 @@ package enum DeliveryRouter {
             case .portal:
                 return ChannelPlan(channel: .portal, decision: .deliveredNow)
             case .whatsapp:
-                guard citizen.mobile != nil else { return requested == nil ? nil : ChannelPlan(channel: channel, decision: .skipped("no_mobile")) }
+                guard citizen.mobile != nil else {
+                    return requested == nil ? nil : ChannelPlan(channel: channel, decision: .skipped("no_mobile"))
+                }
                 switch citizen.consent(for: .whatsapp)?.granted {
                 case true?: return ChannelPlan(channel: channel, decision: .queued)
                 case false?: return ChannelPlan(channel: channel, decision: .skipped("opted_out"))
                 case nil: return ChannelPlan(channel: channel, decision: .skipped("no_whatsapp_opt_in"))
                 }
             case .email:
-                guard citizen.email != nil else { return requested == nil ? nil : ChannelPlan(channel: channel, decision: .skipped("no_email")) }
-                if citizen.consent(for: .email)?.granted == false { return ChannelPlan(channel: channel, decision: .skipped("opted_out")) }
+                guard citizen.email != nil else {
+                    return requested == nil ? nil : ChannelPlan(channel: channel, decision: .skipped("no_email"))
+                }
+                if citizen.consent(for: .email)?.granted == false {
+                    return ChannelPlan(channel: channel, decision: .skipped("opted_out"))
+                }
                 return ChannelPlan(channel: channel, decision: .queued)
             }
         }
@@ -68,18 +74,26 @@ package enum DeliveryRouter {
     /// meanwhile, by a rescued copy of the job, is skipped there, with its attempts). Only when a department takes
     /// callbacks does it need a transaction: the status event is recorded with the routing.
     @discardableResult
-    package static func route(deliveryIDs: [UUID], queue: JobQueue, on connection: Connection) throws -> [UUID: [ChannelPlan]] {
-        let rows = try connection.query("""
+    package static func route(deliveryIDs: [UUID], queue: JobQueue, on connection: Connection) throws -> [UUID:
+        [ChannelPlan]]
+    {
+        let rows = try connection.query(
+            """
             SELECT d.id, d.requested_channels, d.is_test, c.portal_user_id, dp.callback_url IS NOT NULL
             FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
                  JOIN departments dp ON dp.code = a.department
             WHERE d.id = ANY($1) AND d.status = 'pending'
-            """, [deliveryIDs]).rows
+            """, [deliveryIDs]
+        ).rows
         var pending: [(id: UUID, requested: [Channel]?, isTest: Bool, citizen: String)] = []
         var takesCallbacks = false
         for row in rows {
-            pending.append((try row.decode(UUID.self, at: 0), try row.decode([String]?.self, at: 1)?.compactMap(Channel.init(rawValue:)),
-                            try row.decode(Bool.self, at: 2), try row.decode(String.self, at: 3)))
+            pending.append(
+                (
+                    try row.decode(UUID.self, at: 0),
+                    try row.decode([String]?.self, at: 1)?.compactMap(Channel.init(rawValue:)),
+                    try row.decode(Bool.self, at: 2), try row.decode(String.self, at: 3)
+                ))
             takesCallbacks = try takesCallbacks || row.decode(Bool.self, at: 4)
         }
         let citizens = try Citizens.find(portalUserIDs: pending.map(\.citizen), on: connection)
@@ -106,12 +120,16 @@ package enum DeliveryRouter {
         let isTest = Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0.isTest) })
         let ids = Array(routed.keys)
         let inProgress = ids.map { id in routed[id]?.contains { $0.decision == .queued } ?? false }
-        let parameters: [any PostgresEncodable] = [attempts.delivery, attempts.channel, attempts.state, attempts.skipReason,
-                                                   attempts.delivery.map { isTest[$0] ?? false }, ids, inProgress]
+        let parameters: [any PostgresEncodable] = [
+            attempts.delivery, attempts.channel, attempts.state, attempts.skipReason,
+            attempts.delivery.map { isTest[$0] ?? false }, ids, inProgress,
+        ]
         let write = { (tx: Connection) throws -> [UUID] in
             let result = try tx.query(Self.routeStatement, parameters).rows
             let taken = try result.compactMap { try $0.decode(UUID?.self, at: 0) }
-            let changed = try result.compactMap { row in try row.decode(String?.self, at: 1).map { (try row.decode(UUID.self, at: 0), $0) } }
+            let changed = try result.compactMap { row in
+                try row.decode(String?.self, at: 1).map { (try row.decode(UUID.self, at: 0), $0) }
+            }
             try PortalEvents.statusChanged(changed, queue: queue, on: tx)
             return taken
         }
@@ -157,15 +175,20 @@ extension DeliveryJobs {
     package static func announceSettled(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws {
         let ids = Array(Set(attemptIDs)).sorted()
         let jobs = try stride(from: 0, to: ids.count, by: 500).map { start in
-            try Jobs.attemptsSettled.job(AttemptsSettled(attemptIDs: Array(ids[start..<min(ids.count, start + 500)])), priority: 1)
+            try Jobs.attemptsSettled.job(
+                AttemptsSettled(attemptIDs: Array(ids[start..<min(ids.count, start + 500)])), priority: 1)
         }
         try queue.enqueue(jobs, on: connection)
     }
 
     /// Tells the dispatcher about a settled attempt, inside the caller's transaction.
-    package static func announceSettled(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
+    package static func announceSettled(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection)
+        throws
+    {
         // No unique key: each state change (sent, then delivered, then read) is its own settle; settling is idempotent.
-        try queue.enqueue(try Jobs.attemptSettled.job(AttemptSettled(attemptID: attemptID, deliveryID: deliveryID), priority: 1), on: connection)
+        try queue.enqueue(
+            try Jobs.attemptSettled.job(AttemptSettled(attemptID: attemptID, deliveryID: deliveryID), priority: 1),
+            on: connection)
     }
 }
 
@@ -181,9 +204,12 @@ extension DeliveryRouter {
     /// locked first, in id order, so batches running side by side cannot deadlock. Returns each attempt's
     /// delivery status.
     @discardableResult
-    package static func settle(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws -> [Int64: String?] {
+    package static func settle(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws -> [Int64:
+        String?]
+    {
         try connection.transaction { tx in
-            let rows = try tx.query("""
+            let rows = try tx.query(
+                """
                 WITH locked AS MATERIALIZED (
                     SELECT d.id FROM deliveries d WHERE d.id IN (SELECT delivery_id FROM channel_attempts WHERE id = ANY($1))
                     ORDER BY d.id FOR UPDATE)
@@ -192,28 +218,32 @@ extension DeliveryRouter {
                 JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
                 WHERE ca.id = ANY($1)
                 ORDER BY ca.delivery_id, ca.id
-                """, [Array(Set(attemptIDs)).sorted()]).rows
+                """, [Array(Set(attemptIDs)).sorted()]
+            ).rows
             var deliveryOf: [Int64: UUID] = [:]
             var failed: [(attempt: Int64, delivery: UUID, isTest: Bool, citizen: String)] = []
             for row in rows {
                 let attemptID = try row.decode(Int64.self, at: 0), deliveryID = try row.decode(UUID.self, at: 1)
                 deliveryOf[attemptID] = deliveryID
                 if try row.decode(String.self, at: 3) == "failed", try row.decode(String?.self, at: 4) == "permanent" {
-                    failed.append((attemptID, deliveryID, try row.decode(Bool.self, at: 5), try row.decode(String.self, at: 6)))
+                    failed.append(
+                        (attemptID, deliveryID, try row.decode(Bool.self, at: 5), try row.decode(String.self, at: 6)))
                 }
             }
             if !failed.isEmpty {
                 let citizens = try Citizens.find(portalUserIDs: failed.map(\.citizen), on: tx)
                 for failure in failed {
                     guard let citizen = citizens[failure.citizen] else { continue }
-                    try fallBack(deliveryID: failure.delivery, citizen: citizen, isTest: failure.isTest, queue: queue, on: tx)
+                    try fallBack(
+                        deliveryID: failure.delivery, citizen: citizen, isTest: failure.isTest, queue: queue, on: tx)
                 }
             }
             let deliveries = Array(Set(deliveryOf.values))
             guard !deliveries.isEmpty else { return [:] }
             var status: [UUID: String] = [:]
             var changed: [(deliveryID: UUID, department: String)] = []
-            for row in try tx.query("""
+            for row in try tx.query(
+                """
                 UPDATE deliveries d SET updated_at = now(), status = CASE
                     WHEN EXISTS (SELECT 1 FROM channel_attempts a WHERE a.delivery_id = d.id AND a.state IN ('queued', 'sending')) THEN 'in_progress'
                     WHEN EXISTS (SELECT 1 FROM channel_attempts a WHERE a.delivery_id = d.id AND a.channel <> 'portal' AND a.state IN ('sent', 'delivered', 'read')) THEN 'delivered'
@@ -221,30 +251,43 @@ extension DeliveryRouter {
                     ELSE 'delivered' END
                 WHERE d.id = ANY($1)
                 RETURNING d.id, d.status, \(PortalEvents.callbackDepartment(application: "d.application_id"))
-                """, [deliveries]).rows {
+                """, [deliveries]
+            ).rows {
                 let id = try row.decode(UUID.self, at: 0)
                 status[id] = try row.decode(String.self, at: 1)
                 if let department = try row.decode(String?.self, at: 2) { changed.append((id, department)) }
             }
-            try PortalEvents.statusChanged(changed, queue: queue, on: tx)   // records only what changed
+            try PortalEvents.statusChanged(changed, queue: queue, on: tx)  // records only what changed
             return deliveryOf.mapValues { status[$0] }
         }
     }
 
     /// Adds the first channel the citizen can still be reached on that the delivery has not used, with its job.
     static func fallBack(deliveryID: UUID, citizen: Citizen, isTest: Bool, queue: JobQueue, on tx: Connection) throws {
-        let used = Set(try tx.query("SELECT channel FROM channel_attempts WHERE delivery_id = $1 AND state <> 'skipped'", [deliveryID])
+        let used = Set(
+            try tx.query(
+                "SELECT channel FROM channel_attempts WHERE delivery_id = $1 AND state <> 'skipped'", [deliveryID]
+            )
             .rows.compactMap { Channel(rawValue: try $0.decode(String.self, at: 0)) })
-        guard let fallback = plan(requested: nil, citizen: citizen).first(where: { $0.decision == .queued && !used.contains($0.channel) }) else { return }
-        let created = try tx.query("""
+        guard
+            let fallback = plan(requested: nil, citizen: citizen).first(where: {
+                $0.decision == .queued && !used.contains($0.channel)
+            })
+        else { return }
+        let created = try tx.query(
+            """
             INSERT INTO channel_attempts (delivery_id, channel, state, queued_at) VALUES ($1, $2, 'queued', now())
             ON CONFLICT (delivery_id, channel) DO UPDATE SET state = 'queued', skip_reason = NULL, queued_at = now(), updated_at = now()
             WHERE channel_attempts.state = 'skipped'
             RETURNING id
-            """, [deliveryID, fallback.channel.rawValue]).first
+            """, [deliveryID, fallback.channel.rawValue]
+        ).first
         if let newID = try created?.decode(Int64.self, at: 0) {
-            try queue.enqueue(try Jobs.channelSend.on(.channel(fallback.channel.rawValue))
-                .job(ChannelSend(attemptID: newID, deliveryID: deliveryID, isTest: isTest), uniqueKey: "attempt:\(newID)"), on: tx)
+            try queue.enqueue(
+                try Jobs.channelSend.on(.channel(fallback.channel.rawValue))
+                    .job(
+                        ChannelSend(attemptID: newID, deliveryID: deliveryID, isTest: isTest),
+                        uniqueKey: "attempt:\(newID)"), on: tx)
         }
     }
 }

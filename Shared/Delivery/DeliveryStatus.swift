@@ -38,8 +38,10 @@ package struct DeliveryView: Codable, Sendable, Equatable {
         package var failedAt: Date?
 
         enum CodingKeys: String, CodingKey {
-            case channel, state, failureKind = "failure_kind", skipReason = "skip_reason", errorCode = "error_code", errorText = "error_text"
-            case providerMessageID = "provider_message_id", queuedAt = "queued_at", sentAt = "sent_at", deliveredAt = "delivered_at"
+            case channel, state, failureKind = "failure_kind", skipReason = "skip_reason", errorCode = "error_code",
+                errorText = "error_text"
+            case providerMessageID = "provider_message_id", queuedAt = "queued_at", sentAt = "sent_at", deliveredAt =
+                "delivered_at"
             case readAt = "read_at", failedAt = "failed_at"
         }
     }
@@ -59,16 +61,22 @@ package struct DeliveryView: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, applicationID = "application_id", decision, reasons, language, status, isTest = "is_test"
-        case hasCertificate = "has_certificate", firstDeliveredAt = "first_delivered_at", createdAt = "created_at", channels
+        case hasCertificate = "has_certificate", firstDeliveredAt = "first_delivered_at", createdAt = "created_at",
+            channels
     }
 }
 
 package enum DeliveryStatus {
     /// The delivery `id` if it belongs to `department`, else nil (another department's delivery is not revealed).
     /// `offices` limits it to a key's offices (empty: every office of the department).
-    package static func find(id: UUID, department: String, offices: [String] = [], on connection: Connection) throws -> DeliveryView? {
-        try load(where: "d.id = $1 AND a.department = $2 AND (cardinality($3::text[]) = 0 OR a.office_code = ANY($3::text[]))",
-                 [id, department, offices], on: connection).first
+    package static func find(id: UUID, department: String, offices: [String] = [], on connection: Connection) throws
+        -> DeliveryView?
+    {
+        try load(
+            where:
+                "d.id = $1 AND a.department = $2 AND (cardinality($3::text[]) = 0 OR a.office_code = ANY($3::text[]))",
+            [id, department, offices], on: connection
+        ).first
     }
 
     /// Every delivery of an application, oldest first.
@@ -76,32 +84,41 @@ package enum DeliveryStatus {
         try load(where: "d.application_id = $1", [applicationID], on: connection)
     }
 
-    static func load(where condition: String, _ parameters: [any PostgresEncodable], on connection: Connection) throws -> [DeliveryView] {
-        let deliveries = try connection.query("""
+    static func load(where condition: String, _ parameters: [any PostgresEncodable], on connection: Connection) throws
+        -> [DeliveryView]
+    {
+        let deliveries = try connection.query(
+            """
             SELECT d.id, a.portal_application_id, d.decision, d.reasons, d.language, d.status, d.is_test,
                    d.document_id IS NOT NULL, d.first_delivered_at, d.created_at
             FROM deliveries d JOIN applications a ON a.id = d.application_id
             WHERE \(condition) ORDER BY d.created_at, d.id
-            """, parameters).rows
+            """, parameters
+        ).rows
         return try deliveries.map { row in
             let id = try row.decode(UUID.self, at: 0)
-            let attempts = try connection.query("""
+            let attempts = try connection.query(
+                """
                 SELECT channel, state, failure_kind, skip_reason, error_code, error_text, provider_message_id,
                        queued_at, sent_at, delivered_at, read_at, failed_at
                 FROM channel_attempts WHERE delivery_id = $1 ORDER BY array_position(ARRAY['portal','whatsapp','email'], channel)
-                """, [id]).rows.map { a in
-                DeliveryView.Attempt(channel: try a.decode(String.self, at: 0), state: try a.decode(String.self, at: 1),
-                                     failureKind: try a.decode(String?.self, at: 2), skipReason: try a.decode(String?.self, at: 3),
-                                     errorCode: try a.decode(String?.self, at: 4), errorText: try a.decode(String?.self, at: 5),
-                                     providerMessageID: try a.decode(String?.self, at: 6), queuedAt: try a.decode(Date?.self, at: 7),
-                                     sentAt: try a.decode(Date?.self, at: 8), deliveredAt: try a.decode(Date?.self, at: 9),
-                                     readAt: try a.decode(Date?.self, at: 10), failedAt: try a.decode(Date?.self, at: 11))
+                """, [id]
+            ).rows.map { a in
+                DeliveryView.Attempt(
+                    channel: try a.decode(String.self, at: 0), state: try a.decode(String.self, at: 1),
+                    failureKind: try a.decode(String?.self, at: 2), skipReason: try a.decode(String?.self, at: 3),
+                    errorCode: try a.decode(String?.self, at: 4), errorText: try a.decode(String?.self, at: 5),
+                    providerMessageID: try a.decode(String?.self, at: 6), queuedAt: try a.decode(Date?.self, at: 7),
+                    sentAt: try a.decode(Date?.self, at: 8), deliveredAt: try a.decode(Date?.self, at: 9),
+                    readAt: try a.decode(Date?.self, at: 10), failedAt: try a.decode(Date?.self, at: 11))
             }
-            return DeliveryView(id: PublicID(id), applicationID: try row.decode(String.self, at: 1), decision: try row.decode(String.self, at: 2),
-                                reasons: try row.decode([String].self, at: 3), language: try row.decode(String.self, at: 4),
-                                status: try row.decode(String.self, at: 5), isTest: try row.decode(Bool.self, at: 6),
-                                hasCertificate: try row.decode(Bool.self, at: 7), firstDeliveredAt: try row.decode(Date?.self, at: 8),
-                                createdAt: try row.decode(Date.self, at: 9), channels: attempts)
+            return DeliveryView(
+                id: PublicID(id), applicationID: try row.decode(String.self, at: 1),
+                decision: try row.decode(String.self, at: 2),
+                reasons: try row.decode([String].self, at: 3), language: try row.decode(String.self, at: 4),
+                status: try row.decode(String.self, at: 5), isTest: try row.decode(Bool.self, at: 6),
+                hasCertificate: try row.decode(Bool.self, at: 7), firstDeliveredAt: try row.decode(Date?.self, at: 8),
+                createdAt: try row.decode(Date.self, at: 9), channels: attempts)
         }
     }
 }

@@ -5,8 +5,11 @@ import ServiceRuntime
 /// Safe to run from several processes: each batch locks what it purges.
 package enum DocumentRetention {
     /// The periodic part that purges, hourly by default.
-    package static func service(pool: ConnectionPool, interval: Duration = .seconds(3600), logger: Logger, metrics: MetricsRegistry) -> PeriodicService {
-        let purged = metrics.counter("dakiya_documents_purged_total", help: "Certificates whose bytes were removed after the retention period.")
+    package static func service(
+        pool: ConnectionPool, interval: Duration = .seconds(3600), logger: Logger, metrics: MetricsRegistry
+    ) -> PeriodicService {
+        let purged = metrics.counter(
+            "dakiya_documents_purged_total", help: "Certificates whose bytes were removed after the retention period.")
         return PeriodicService(name: "document-retention", interval: interval, logger: logger) {
             let count = try pool.withConnection { try purge(on: $0) }
             if count > 0 {
@@ -19,9 +22,11 @@ package enum DocumentRetention {
     /// Purges up to `limit` expired documents; returns how many.
     @discardableResult
     package static func purge(limit: Int = 1000, on connection: Connection) throws -> Int {
-        try connection.query("""
+        try connection.query(
+            """
             UPDATE documents SET content = '\\x', purged_at = now()
             WHERE id IN (SELECT id FROM documents WHERE purged_at IS NULL AND expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-            """, [limit]).affectedRows
+            """, [limit]
+        ).affectedRows
     }
 }

@@ -24,7 +24,9 @@ package enum Normalization {
         }
         guard digits.hasPrefix("+") else { return nil }
         let number = digits.dropFirst()
-        guard (8...15).contains(number.count), number.allSatisfy(\.isASCIIDigit), number.first != "0" else { return nil }
+        guard (8...15).contains(number.count), number.allSatisfy(\.isASCIIDigit), number.first != "0" else {
+            return nil
+        }
         return digits
     }
 
@@ -32,8 +34,10 @@ package enum Normalization {
     package static func email(_ raw: String) -> String? {
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !trimmed.contains(where: \.isWhitespace), trimmed.count <= 254 else { return nil }
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+            !parts[1].hasSuffix("."),
+            !trimmed.contains(where: \.isWhitespace), trimmed.count <= 254
+        else { return nil }
         return parts[0] + "@" + parts[1].lowercased()
     }
 }

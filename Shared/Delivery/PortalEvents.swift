@@ -21,7 +21,9 @@ package enum PortalEvents {
     /// the view is the same as the last event sent (so a channel moving from sent to delivered to read is reported,
     /// and a repeated settle is not). `changed` holds the deliveries whose department takes callbacks (see
     /// `callbackDepartment`); call inside the transaction that changed their status.
-    package static func statusChanged(_ changed: [(deliveryID: UUID, department: String)], queue: JobQueue, on connection: Connection) throws {
+    package static func statusChanged(
+        _ changed: [(deliveryID: UUID, department: String)], queue: JobQueue, on connection: Connection
+    ) throws {
         for change in changed.sorted(by: { $0.deliveryID.uuidString < $1.deliveryID.uuidString }) {
             try record(deliveryID: change.deliveryID, department: change.department, queue: queue, on: connection)
         }
@@ -41,15 +43,24 @@ package enum PortalEvents {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        let body = String(decoding: try encoder.encode(Event(id: eventID.uuidString.lowercased(), type: "delivery.status_changed",
-                                                             createdAt: Timestamp.rfc3339(Timestamp.nowMicroseconds()), data: view)), as: UTF8.self)
-        let unchanged = try connection.query("""
-            SELECT (SELECT body::jsonb -> 'data' FROM portal_events WHERE delivery_id = $1 ORDER BY created_at DESC, id LIMIT 1) = ($2::jsonb -> 'data')
-            """, [deliveryID, PostgresJSON(text: body)]).first?.decode(Bool?.self, at: 0) ?? nil
+        let body = String(
+            decoding: try encoder.encode(
+                Event(
+                    id: eventID.uuidString.lowercased(), type: "delivery.status_changed",
+                    createdAt: Timestamp.rfc3339(Timestamp.nowMicroseconds()), data: view)), as: UTF8.self)
+        let unchanged =
+            try connection.query(
+                """
+                SELECT (SELECT body::jsonb -> 'data' FROM portal_events WHERE delivery_id = $1 ORDER BY created_at DESC, id LIMIT 1) = ($2::jsonb -> 'data')
+                """, [deliveryID, PostgresJSON(text: body)]
+            ).first?.decode(Bool?.self, at: 0) ?? nil
         if unchanged == true { return }
-        try connection.query("INSERT INTO portal_events (id, department, delivery_id, type, body) VALUES ($1, $2, $3, 'delivery.status_changed', $4)",
-                             [eventID, department, deliveryID, body])
-        try queue.enqueue(try Jobs.callbackDeliver.job(CallbackDeliver(eventID: eventID), priority: 2, maxAttempts: maximumAttempts,
-                                                      uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: connection)
+        try connection.query(
+            "INSERT INTO portal_events (id, department, delivery_id, type, body) VALUES ($1, $2, $3, 'delivery.status_changed', $4)",
+            [eventID, department, deliveryID, body])
+        try queue.enqueue(
+            try Jobs.callbackDeliver.job(
+                CallbackDeliver(eventID: eventID), priority: 2, maxAttempts: maximumAttempts,
+                uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: connection)
     }
 }

@@ -33,8 +33,10 @@ package struct MailMessage: Sendable {
     package var messageID: String
     package var date: Date
 
-    package init(from: Address, to: Address, replyTo: Address? = nil, subject: String, text: String, html: String,
-                 attachment: Attachment? = nil, messageID: String, date: Date = Date()) {
+    package init(
+        from: Address, to: Address, replyTo: Address? = nil, subject: String, text: String, html: String,
+        attachment: Attachment? = nil, messageID: String, date: Date = Date()
+    ) {
         self.from = from
         self.to = to
         self.replyTo = replyTo
@@ -75,7 +77,9 @@ package enum MailComposer {
             out += "Content-Type: \(attachment.mediaType); name=\"\(fallback)\"\r\n"
             // RFC 2231 first: parsers that know it take it; the others find the ASCII stand-in.
             out += "Content-Disposition: attachment"
-            if fallback != attachment.fileName { out += ";\r\n filename*=UTF-8''\(percentEncoded(attachment.fileName))" }
+            if fallback != attachment.fileName {
+                out += ";\r\n filename*=UTF-8''\(percentEncoded(attachment.fileName))"
+            }
             out += ";\r\n filename=\"\(fallback)\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
             out += base64Lines(attachment.bytes)
             out += "--\(mixed)--\r\n"
@@ -87,7 +91,8 @@ package enum MailComposer {
 
     static func textPart(_ text: String, subtype: String) -> String {
         let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-        return "Content-Type: text/\(subtype); charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64Lines(Array(normalized.utf8))
+        return "Content-Type: text/\(subtype); charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64Lines(Array(normalized.utf8))
     }
 
     /// Base64 in lines of 76 characters, each ending in CRLF.
@@ -124,14 +129,17 @@ package enum MailComposer {
 
     static func address(_ address: MailMessage.Address) -> String {
         guard let name = address.name, !name.isEmpty else { return "<\(address.email)>" }
-        let plain = name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F && !"\"\\".unicodeScalars.contains($0) }
+        let plain = name.unicodeScalars.allSatisfy {
+            $0.value >= 0x20 && $0.value < 0x7F && !"\"\\".unicodeScalars.contains($0)
+        }
         return (plain ? "\"\(name)\"" : encodedWords(name)) + " <\(address.email)>"
     }
 
     /// RFC 2231 percent-encoding of UTF-8 (attribute-char set).
     static func percentEncoded(_ text: String) -> String {
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~".utf8)
-        return text.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+        return text.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }
+            .joined()
     }
 
     /// An ASCII stand-in for clients that ignore RFC 2231: non-ASCII runs become `_`, the extension kept.
@@ -146,7 +154,8 @@ package enum MailComposer {
         }
         let stem = out.split(separator: ".").dropLast().joined(separator: ".")
         guard stem.contains(where: { $0.isLetter || $0.isNumber }) else {
-            let suffix = name.split(separator: ".").count > 1 ? name.split(separator: ".").last.map { "." + $0 } ?? "" : ""
+            let suffix =
+                name.split(separator: ".").count > 1 ? name.split(separator: ".").last.map { "." + $0 } ?? "" : ""
             return "document" + String(suffix).filter(\.isASCII)
         }
         return out

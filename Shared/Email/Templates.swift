@@ -21,7 +21,9 @@ package struct TemplateValues: Sendable {
     package var reasons: [String]
     package var appealURL: String
 
-    package init(applicationID: String, service: String, office: String, department: String, reasons: [String], appealURL: String) {
+    package init(
+        applicationID: String, service: String, office: String, department: String, reasons: [String], appealURL: String
+    ) {
         self.applicationID = applicationID
         self.service = service
         self.office = office
@@ -46,38 +48,51 @@ package final class TemplateStore: Sendable {
 
     package init(logger: Logger) { self.logger = logger }
 
-    package func render(kind: String, channel: String, language: String, department: String, values: TemplateValues,
-                        on connection: Connection) throws -> RenderedMessage {
-        let rows = try connection.query("""
+    package func render(
+        kind: String, channel: String, language: String, department: String, values: TemplateValues,
+        on connection: Connection
+    ) throws -> RenderedMessage {
+        let rows = try connection.query(
+            """
             SELECT language, subject, body_text, body_html FROM message_templates
             WHERE kind = $1 AND channel = $2 AND language IN ($3, 'en') AND (department = $4 OR department IS NULL)
             ORDER BY (language = $3) DESC, (department IS NOT NULL) DESC
             LIMIT 1
-            """, [kind, channel, language, department]).rows
+            """, [kind, channel, language, department]
+        ).rows
         guard let row = rows.first else { throw TemplateMissing(kind: kind, channel: channel) }
         let used = try row.decode(String.self, at: 0)
         if used != language {
             let key = "\(department)/\(kind)/\(channel)/\(language)"
             let first = reported.withLock { $0.insert(key).inserted }
             if first {
-                logger.warning("template translation missing; using English",
-                               ["template.kind": kind, "template.channel": channel, "template.language": language, "department": department])
+                logger.warning(
+                    "template translation missing; using English",
+                    [
+                        "template.kind": kind, "template.channel": channel, "template.language": language,
+                        "department": department,
+                    ])
             }
         }
-        let subject = Self.fill(try row.decode(String.self, at: 1), values, html: false).replacingOccurrences(of: "\n", with: " ")
+        let subject = Self.fill(try row.decode(String.self, at: 1), values, html: false).replacingOccurrences(
+            of: "\n", with: " ")
         let text = Self.fill(try row.decode(String.self, at: 2), values, html: false)
-        let html = try row.decode(String?.self, at: 3).map { Self.fill($0, values, html: true) }
+        let html =
+            try row.decode(String?.self, at: 3).map { Self.fill($0, values, html: true) }
             ?? Self.derivedHTML(try row.decode(String.self, at: 2), values)
         return RenderedMessage(subject: subject, text: text, html: html, language: used)
     }
 
     static func fill(_ template: String, _ values: TemplateValues, html: Bool) -> String {
         func escape(_ value: String) -> String { html ? escapeHTML(value) : value }
-        let reasons = html
+        let reasons =
+            html
             ? "<ul>" + values.reasons.map { "<li>\(escapeHTML($0))</li>" }.joined() + "</ul>"
             : values.reasons.map { "- " + $0 }.joined(separator: "\n")
-        let appeal = html ? "<a href=\"\(escapeHTML(values.appealURL))\">\(escapeHTML(values.appealURL))</a>" : values.appealURL
-        return template
+        let appeal =
+            html ? "<a href=\"\(escapeHTML(values.appealURL))\">\(escapeHTML(values.appealURL))</a>" : values.appealURL
+        return
+            template
             .replacingOccurrences(of: "{{application_id}}", with: escape(values.applicationID))
             .replacingOccurrences(of: "{{service}}", with: escape(values.service))
             .replacingOccurrences(of: "{{office}}", with: escape(values.office))
@@ -91,7 +106,8 @@ package final class TemplateStore: Sendable {
         let paragraphs = escapeHTML(textTemplate).components(separatedBy: "\n\n").map { paragraph in
             "<p>" + fill(paragraph, values, html: true).replacingOccurrences(of: "\n", with: "<br>\n") + "</p>"
         }
-        return "<!doctype html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" + paragraphs.joined(separator: "\n") + "\n</body></html>\n"
+        return "<!doctype html>\n<html><head><meta charset=\"utf-8\"></head><body>\n"
+            + paragraphs.joined(separator: "\n") + "\n</body></html>\n"
     }
 
     static func escapeHTML(_ text: String) -> String {

@@ -35,7 +35,10 @@ package struct HTTPClientRequest: Sendable {
     /// Overrides the client's total timeout for this request.
     package var timeout: Duration?
 
-    package init(method: String = "GET", url: String, headers: [(String, String)] = [], body: HTTPClientBody = .none, timeout: Duration? = nil) {
+    package init(
+        method: String = "GET", url: String, headers: [(String, String)] = [], body: HTTPClientBody = .none,
+        timeout: Duration? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -44,8 +47,11 @@ package struct HTTPClientRequest: Sendable {
     }
 
     /// A request whose body is `json` text.
-    package static func json(_ method: String, _ url: String, body: String, headers: [(String, String)] = []) -> HTTPClientRequest {
-        HTTPClientRequest(method: method, url: url, headers: headers, body: .bytes(Array(body.utf8), contentType: "application/json"))
+    package static func json(_ method: String, _ url: String, body: String, headers: [(String, String)] = [])
+        -> HTTPClientRequest
+    {
+        HTTPClientRequest(
+            method: method, url: url, headers: headers, body: .bytes(Array(body.utf8), contentType: "application/json"))
     }
 }
 
@@ -104,8 +110,10 @@ package struct HTTPClientConfiguration: Sendable {
     package var caFile: String?
     package var userAgent: String
 
-    package init(connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30), verifiesTLS: Bool = true,
-                 caFile: String? = nil, userAgent: String = "dakiya/1") {
+    package init(
+        connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30), verifiesTLS: Bool = true,
+        caFile: String? = nil, userAgent: String = "dakiya/1"
+    ) {
         self.connectTimeout = connectTimeout
         self.timeout = timeout
         self.verifiesTLS = verifiesTLS
@@ -127,7 +135,8 @@ package final class HTTPClient {
     /// later calls only report the first call's result.
     package static func initializeProcess() throws {
         guard globalInit == CURLE_OK else {
-            throw HTTPClientError(code: .transport, curlCode: Int32(globalInit.rawValue), message: "curl_global_init failed")
+            throw HTTPClientError(
+                code: .transport, curlCode: Int32(globalInit.rawValue), message: "curl_global_init failed")
         }
     }
 
@@ -150,7 +159,7 @@ package final class HTTPClient {
 
     /// Sets the handle up for `request`; the transfer keeps alive what libcurl reads and writes until `finish`.
     fileprivate func prepare(_ request: HTTPClientRequest) throws -> Transfer {
-        curl_easy_reset(handle)   // keeps the connection cache
+        curl_easy_reset(handle)  // keeps the connection cache
         let transfer = Transfer()
         let timeout = request.timeout ?? configuration.timeout
         try check(cshim_setopt_str(handle, CURLOPT_URL, request.url))
@@ -163,25 +172,33 @@ package final class HTTPClient {
         try check(cshim_setopt_str(handle, CURLOPT_USERAGENT, configuration.userAgent))
         try check(cshim_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
         try check(cshim_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
-        try check(cshim_setopt_writefn(handle, CURLOPT_WRITEFUNCTION, { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-            data.withMemoryRebound(to: UInt8.self, capacity: size * count) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size * count)) }
-            return size * count
-        }))
-        try check(cshim_setopt_writefn(handle, CURLOPT_HEADERFUNCTION, { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-            sink.addHeaderLine(line)
-            return size * count
-        }))
+        try check(
+            cshim_setopt_writefn(
+                handle, CURLOPT_WRITEFUNCTION,
+                { data, size, count, context in
+                    guard let data, let context else { return 0 }
+                    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+                    data.withMemoryRebound(to: UInt8.self, capacity: size * count) {
+                        sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size * count))
+                    }
+                    return size * count
+                }))
+        try check(
+            cshim_setopt_writefn(
+                handle, CURLOPT_HEADERFUNCTION,
+                { data, size, count, context in
+                    guard let data, let context else { return 0 }
+                    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+                    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+                    sink.addHeaderLine(line)
+                    return size * count
+                }))
         let context = Unmanaged.passUnretained(transfer.sink).toOpaque()
         try check(cshim_setopt_ptr(handle, CURLOPT_WRITEDATA, context))
         try check(cshim_setopt_ptr(handle, CURLOPT_HEADERDATA, context))
 
         var headers = request.headers
-        headers.append(("Expect", ""))   // no 100-continue round trip
+        headers.append(("Expect", ""))  // no 100-continue round trip
         switch request.body {
         case .none:
             break
@@ -192,7 +209,9 @@ package final class HTTPClient {
             transfer.body = copy
             try check(cshim_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
             try check(cshim_setopt_ptr(handle, CURLOPT_POSTFIELDS, copy.baseAddress))
-            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { headers.append(("Content-Type", contentType)) }
+            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                headers.append(("Content-Type", contentType))
+            }
         case .multipart(let parts):
             let mime = curl_mime_init(handle)
             transfer.mime = mime
@@ -200,7 +219,8 @@ package final class HTTPClient {
                 let mimePart = curl_mime_addpart(mime)
                 curl_mime_name(mimePart, part.name)
                 _ = part.data.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { curl_mime_data(mimePart, $0.baseAddress, $0.count) }   // copies
+                    // copies
+                    buffer.withMemoryRebound(to: CChar.self) { curl_mime_data(mimePart, $0.baseAddress, $0.count) }
                 }
                 if let filename = part.filename { curl_mime_filename(mimePart, filename) }
                 if let contentType = part.contentType { curl_mime_type(mimePart, contentType) }
@@ -208,7 +228,8 @@ package final class HTTPClient {
             try check(cshim_setopt_mime(handle, mime))
         }
         for (name, value) in headers {
-            transfer.headerList = curl_slist_append(transfer.headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
+            transfer.headerList = curl_slist_append(
+                transfer.headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
         }
         try check(cshim_setopt_slist(handle, CURLOPT_HTTPHEADER, transfer.headerList))
 
@@ -233,7 +254,9 @@ package final class HTTPClient {
         var newConnections = 0
         _ = cshim_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         _ = cshim_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &newConnections)
-        return HTTPClientResponse(status: status, headers: transfer.sink.headers, body: transfer.sink.body, reusedConnection: newConnections == 0)
+        return HTTPClientResponse(
+            status: status, headers: transfer.sink.headers, body: transfer.sink.body,
+            reusedConnection: newConnections == 0)
     }
 
     /// The one funnel from CURLcode to a thrown error.
@@ -247,8 +270,10 @@ package final class HTTPClient {
         case CURLE_OPERATION_TIMEDOUT: kind = .timedOut
         case CURLE_COULDNT_CONNECT: kind = .couldNotConnect
         case CURLE_COULDNT_RESOLVE_HOST: kind = .couldNotResolve
-        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM: kind = .tls
-        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_UNKNOWN_OPTION: kind = .invalidRequest
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
+            kind = .tls
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_UNKNOWN_OPTION:
+            kind = .invalidRequest
         default: kind = .transport
         }
         return HTTPClientError(code: kind, curlCode: Int32(code.rawValue), message: message)
@@ -286,7 +311,8 @@ package final class HTTPMultiClient {
         var transfers: [Int: Transfer] = [:]
         for (index, request) in requests.enumerated() {
             guard index < clients.count else {
-                results[index] = .failure(HTTPClientError(code: .transport, curlCode: -1, message: "curl_easy_init failed"))
+                results[index] = .failure(
+                    HTTPClientError(code: .transport, curlCode: -1, message: "curl_easy_init failed"))
                 continue
             }
             do {
@@ -294,10 +320,14 @@ package final class HTTPMultiClient {
                 let added = curl_multi_add_handle(multi, clients[index].handle)
                 guard added == CURLM_OK else {
                     transfers[index] = nil
-                    throw HTTPClientError(code: .transport, curlCode: Int32(added.rawValue), message: String(cString: curl_multi_strerror(added)))
+                    throw HTTPClientError(
+                        code: .transport, curlCode: Int32(added.rawValue),
+                        message: String(cString: curl_multi_strerror(added)))
                 }
             } catch {
-                results[index] = .failure(error as? HTTPClientError ?? HTTPClientError(code: .invalidRequest, curlCode: -1, message: String(describing: error)))
+                results[index] = .failure(
+                    error as? HTTPClientError
+                        ?? HTTPClientError(code: .invalidRequest, curlCode: -1, message: String(describing: error)))
             }
         }
         var running: Int32 = 0
@@ -309,15 +339,20 @@ package final class HTTPMultiClient {
         var left: Int32 = 0
         while let message = curl_multi_info_read(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE,
-                  let index = clients.indices.first(where: { clients[$0].handle == message.pointee.easy_handle }),
-                  let transfer = transfers[index] else { continue }
+                let index = clients.indices.first(where: { clients[$0].handle == message.pointee.easy_handle }),
+                let transfer = transfers[index]
+            else { continue }
             let code = message.pointee.data.result
             results[index] = Result { try clients[index].finish(transfer, code) }.mapError {
-                $0 as? HTTPClientError ?? HTTPClientError(code: .transport, curlCode: Int32(code.rawValue), message: String(describing: $0))
+                $0 as? HTTPClientError
+                    ?? HTTPClientError(
+                        code: .transport, curlCode: Int32(code.rawValue), message: String(describing: $0))
             }
         }
         for index in transfers.keys { curl_multi_remove_handle(multi, clients[index].handle) }
-        return results.map { $0 ?? .failure(HTTPClientError(code: .transport, curlCode: -1, message: "the transfer did not finish")) }
+        return results.map {
+            $0 ?? .failure(HTTPClientError(code: .transport, curlCode: -1, message: "the transfer did not finish"))
+        }
     }
 }
 
@@ -350,7 +385,7 @@ private final class ResponseSink {
 
     func addHeaderLine(_ line: String) {
         let trimmed = line.trimmingSuffix()
-        if trimmed.hasPrefix("HTTP/") { headers.removeAll(); return }   // a new response (after 100 Continue)
+        if trimmed.hasPrefix("HTTP/") { headers.removeAll(); return }  // a new response (after 100 Continue)
         guard let colon = trimmed.firstIndex(of: ":") else { return }
         let name = String(trimmed[..<colon])
         let value = String(trimmed[trimmed.index(after: colon)...]).trimmingPrefixSpaces()

@@ -23,8 +23,10 @@ package struct SMTPConfiguration: Sendable {
     /// The name this client gives in EHLO.
     package var localName: String
 
-    package init(url: String, tlsMode: SMTPTLSMode = .required, username: String? = nil, password: String? = nil,
-                 caFile: String? = nil, timeout: Duration = .seconds(30), localName: String = "dakiya.local") {
+    package init(
+        url: String, tlsMode: SMTPTLSMode = .required, username: String? = nil, password: String? = nil,
+        caFile: String? = nil, timeout: Duration = .seconds(30), localName: String = "dakiya.local"
+    ) {
         self.url = url
         self.tlsMode = tlsMode
         self.username = username
@@ -81,17 +83,22 @@ package final class SMTPClient {
         for recipient in recipients { recipientList = curl_slist_append(recipientList, "<\(recipient)>") }
         let source = MessageSource(bytes: message)
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let url = configuration.url.hasSuffix("/") ? configuration.url + configuration.localName : configuration.url + "/" + configuration.localName
+        let url =
+            configuration.url.hasSuffix("/")
+            ? configuration.url + configuration.localName : configuration.url + "/" + configuration.localName
         try check(cshim_setopt_str(handle, CURLOPT_URL, url))
         try check(cshim_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
-        let milliseconds = Int(configuration.timeout.components.seconds) * 1000 + Int(configuration.timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds =
+            Int(configuration.timeout.components.seconds) * 1000
+            + Int(configuration.timeout.components.attoseconds / 1_000_000_000_000_000)
         try check(cshim_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds))
         try check(cshim_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(milliseconds, 10_000)))
-        let ssl: curl_usessl = switch configuration.tlsMode {
-        case .required: CURLUSESSL_ALL
-        case .opportunistic: CURLUSESSL_TRY
-        case .off: CURLUSESSL_NONE
-        }
+        let ssl: curl_usessl =
+            switch configuration.tlsMode {
+            case .required: CURLUSESSL_ALL
+            case .opportunistic: CURLUSESSL_TRY
+            case .off: CURLUSESSL_NONE
+            }
         try check(cshim_setopt_long(handle, CURLOPT_USE_SSL, Int(ssl.rawValue)))
         if let caFile = configuration.caFile { try check(cshim_setopt_str(handle, CURLOPT_CAINFO, caFile)) }
         if let username = configuration.username { try check(cshim_setopt_str(handle, CURLOPT_USERNAME, username)) }
@@ -100,10 +107,14 @@ package final class SMTPClient {
         try check(cshim_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipientList))
         try check(cshim_setopt_long(handle, CURLOPT_UPLOAD, 1))
         try check(cshim_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count)))
-        try check(cshim_setopt_readfn(handle, { buffer, size, count, context in
-            guard let buffer, let context else { return 0 }
-            return Unmanaged<MessageSource>.fromOpaque(context).takeUnretainedValue().read(into: buffer, capacity: size * count)
-        }))
+        try check(
+            cshim_setopt_readfn(
+                handle,
+                { buffer, size, count, context in
+                    guard let buffer, let context else { return 0 }
+                    return Unmanaged<MessageSource>.fromOpaque(context).takeUnretainedValue().read(
+                        into: buffer, capacity: size * count)
+                }))
         try check(cshim_setopt_ptr(handle, CURLOPT_READDATA, Unmanaged.passUnretained(source).toOpaque()))
         let code = errorBuffer.withUnsafeMutableBufferPointer { errorPointer -> CURLcode in
             _ = cshim_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
@@ -117,8 +128,9 @@ package final class SMTPClient {
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             let kind: SMTPError.Kind
             switch code {
-            case CURLE_LOGIN_DENIED, CURLE_USE_SSL_FAILED, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_URL_MALFORMAT,
-                 CURLE_UNSUPPORTED_PROTOCOL:
+            case CURLE_LOGIN_DENIED, CURLE_USE_SSL_FAILED, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
+                CURLE_URL_MALFORMAT,
+                CURLE_UNSUPPORTED_PROTOCOL:
                 kind = .configuration
             default:
                 kind = (500...599).contains(reply) ? .permanent : .temporary
@@ -129,7 +141,9 @@ package final class SMTPClient {
 
     private func check(_ code: CURLcode) throws {
         guard code == CURLE_OK else {
-            throw SMTPError(kind: .configuration, replyCode: 0, curlCode: Int32(code.rawValue), message: String(cString: curl_easy_strerror(code)))
+            throw SMTPError(
+                kind: .configuration, replyCode: 0, curlCode: Int32(code.rawValue),
+                message: String(cString: curl_easy_strerror(code)))
         }
     }
 }

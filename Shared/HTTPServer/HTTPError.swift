@@ -12,7 +12,10 @@ package struct FieldProblem: Sendable, Equatable, Codable {
     package init(field: String, detail: String) {
         self.field = field
         self.detail = detail
-        self.pointer = "/" + field.replacingAll("[", with: ".").replacingAll("]", with: "").split(separator: ".").joined(separator: "/")
+        self.pointer =
+            "/"
+            + field.replacingAll("[", with: ".").replacingAll("]", with: "").split(separator: ".").joined(
+                separator: "/")
     }
 }
 
@@ -27,8 +30,10 @@ package struct HTTPError: Error, CustomStringConvertible, Sendable {
     package var errors: [FieldProblem]
     package var headers: [(String, String)]
 
-    package init(status: Int, title: String? = nil, detail: String? = nil, type: String = "about:blank",
-                 errors: [FieldProblem] = [], headers: [(String, String)] = []) {
+    package init(
+        status: Int, title: String? = nil, detail: String? = nil, type: String = "about:blank",
+        errors: [FieldProblem] = [], headers: [(String, String)] = []
+    ) {
         self.status = status
         self.title = title ?? HTTPStatus.reason(status)
         self.detail = detail
@@ -41,16 +46,23 @@ package struct HTTPError: Error, CustomStringConvertible, Sendable {
 
     /// 400 for a request that is malformed, naming the field when there is one.
     package static func badRequest(_ detail: String, field: String? = nil) -> HTTPError {
-        HTTPError(status: 400, detail: detail, type: "urn:dakiya:problem:invalid-request",
-                  errors: field.map { [FieldProblem(field: $0, detail: detail)] } ?? [])
+        HTTPError(
+            status: 400, detail: detail, type: "urn:dakiya:problem:invalid-request",
+            errors: field.map { [FieldProblem(field: $0, detail: detail)] } ?? [])
     }
 
     /// 422 for a well-formed request that breaks a rule.
-    package static func unprocessable(_ detail: String, field: String? = nil, type: String = "urn:dakiya:problem:rule-violated") -> HTTPError {
-        HTTPError(status: 422, detail: detail, type: type, errors: field.map { [FieldProblem(field: $0, detail: detail)] } ?? [])
+    package static func unprocessable(
+        _ detail: String, field: String? = nil, type: String = "urn:dakiya:problem:rule-violated"
+    ) -> HTTPError {
+        HTTPError(
+            status: 422, detail: detail, type: type,
+            errors: field.map { [FieldProblem(field: $0, detail: detail)] } ?? [])
     }
 
-    package static func notFound(_ detail: String = "no such resource") -> HTTPError { HTTPError(status: 404, detail: detail) }
+    package static func notFound(_ detail: String = "no such resource") -> HTTPError {
+        HTTPError(status: 404, detail: detail)
+    }
 
     /// The problem+json response for this error, tagged with the request id and path.
     package func response(requestID: String, instance: String) -> Response {
@@ -58,9 +70,11 @@ package struct HTTPError: Error, CustomStringConvertible, Sendable {
         if let detail { body += ",\"detail\":\(JSONText.quoted(detail))" }
         body += ",\"instance\":\(JSONText.quoted(instance)),\"request_id\":\(JSONText.quoted(requestID))"
         if !errors.isEmpty {
-            body += ",\"errors\":[" + errors.map {
-                "{\"field\":\(JSONText.quoted($0.field)),\"pointer\":\(JSONText.quoted($0.pointer)),\"detail\":\(JSONText.quoted($0.detail))}"
-            }.joined(separator: ",") + "]"
+            body +=
+                ",\"errors\":["
+                + errors.map {
+                    "{\"field\":\(JSONText.quoted($0.field)),\"pointer\":\(JSONText.quoted($0.pointer)),\"detail\":\(JSONText.quoted($0.detail))}"
+                }.joined(separator: ",") + "]"
         }
         body += "}"
         var response = Response(status: status, body: Array(body.utf8), contentType: "application/problem+json")

@@ -17,15 +17,17 @@ final class HeaderDeadlines: @unchecked Sendable {
     private let timeout: Duration
     private let closedCounter: Counter
     private let lock = ConditionLock()
-    private var entries: [UInt: Entry] = [:]   // guarded by lock; keyed by the connection's address
-    private var stopping = false               // guarded by lock
+    private var entries: [UInt: Entry] = [:]  // guarded by lock; keyed by the connection's address
+    private var stopping = false  // guarded by lock
 
     init(timeout: Duration, closed: Counter) {
         self.timeout = timeout
         self.closedCounter = closed
     }
 
-    private static func key(_ connection: OpaquePointer) -> UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(connection))) }
+    private static func key(_ connection: OpaquePointer) -> UInt {
+        UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(connection)))
+    }
 
     func opened(_ connection: OpaquePointer, socket: Int32) {
         let deadline = MonotonicTime.now().advanced(by: timeout)

@@ -12,7 +12,9 @@ import Foundation
 package enum JSONBody {
     /// Decodes `bytes` into `type`. `freeText` names the fields (dotted, without array indices: `reasons`,
     /// `consents.source`) whose strings may hold TAB, LF and CR.
-    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], freeText: Set<String> = []) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], freeText: Set<String> = []) throws
+        -> T
+    {
         guard !bytes.isEmpty else { throw HTTPError.badRequest("a JSON body is required") }
         let root: JSONNode
         do {
@@ -23,10 +25,15 @@ package enum JSONBody {
         }
         let controls = controlCharacterFields(root, path: "", freeText: freeText)
         if !controls.isEmpty {
-            throw HTTPError(status: 422, detail: "control characters are not allowed in " + controls.joined(separator: ", "),
-                            type: "urn:dakiya:problem:control-character",
-                            errors: controls.map { FieldProblem(field: $0, detail: "\($0) contains a control character (U+0000 to U+001F or U+007F)"
-                                + (freeText.contains(indexFree($0)) ? "; only TAB, LF and CR are allowed here" : "")) })
+            throw HTTPError(
+                status: 422, detail: "control characters are not allowed in " + controls.joined(separator: ", "),
+                type: "urn:dakiya:problem:control-character",
+                errors: controls.map {
+                    FieldProblem(
+                        field: $0,
+                        detail: "\($0) contains a control character (U+0000 to U+001F or U+007F)"
+                            + (freeText.contains(indexFree($0)) ? "; only TAB, LF and CR are allowed here" : ""))
+                })
         }
         let usage = KeyUsage()
         let value: T
@@ -39,9 +46,11 @@ package enum JSONBody {
         }
         let unknown = usage.unknownFields()
         if !unknown.isEmpty {
-            throw HTTPError(status: 422, detail: "unknown field" + (unknown.count == 1 ? " " : "s ") + unknown.joined(separator: ", "),
-                            type: "urn:dakiya:problem:unknown-field",
-                            errors: unknown.map { FieldProblem(field: $0, detail: "\($0) is not a field of this request") })
+            throw HTTPError(
+                status: 422,
+                detail: "unknown field" + (unknown.count == 1 ? " " : "s ") + unknown.joined(separator: ", "),
+                type: "urn:dakiya:problem:unknown-field",
+                errors: unknown.map { FieldProblem(field: $0, detail: "\($0) is not a field of this request") })
         }
         return value
     }
@@ -51,7 +60,13 @@ package enum JSONBody {
         var out = ""
         var skipping = false
         for character in path {
-            if character == "[" { skipping = true } else if character == "]" { skipping = false } else if !skipping { out.append(character) }
+            if character == "[" {
+                skipping = true
+            } else if character == "]" {
+                skipping = false
+            } else if !skipping {
+                out.append(character)
+            }
         }
         return out
     }
@@ -66,7 +81,8 @@ package enum JSONBody {
         switch node {
         case .string(let text):
             let allowed = freeText.contains(indexFree(path))
-            return text.unicodeScalars.contains { isRefused($0, freeText: allowed) } ? [path.isEmpty ? "the body" : path] : []
+            return text.unicodeScalars.contains { isRefused($0, freeText: allowed) }
+                ? [path.isEmpty ? "the body" : path] : []
         case .array(let items):
             return items.enumerated().flatMap { controlCharacterFields($1, path: "\(path)[\($0)]", freeText: freeText) }
         case .object(let object):
@@ -136,7 +152,9 @@ struct JSONParser {
     private func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(reason: reason, offset: index) }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
+        while index < bytes.count,
+            bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
+        { index += 1 }
     }
 
     private mutating func parseValue() throws -> JSONNode {
@@ -162,7 +180,8 @@ struct JSONParser {
 
     private mutating func literal(_ word: StaticString) throws {
         let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        guard index + expected.count <= bytes.count, bytes[index..<index + expected.count].elementsEqual(expected) else { throw fail("unexpected character") }
+        guard index + expected.count <= bytes.count, bytes[index..<index + expected.count].elementsEqual(expected)
+        else { throw fail("unexpected character") }
         index += expected.count
     }
 
@@ -173,12 +192,18 @@ struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
         while true {
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a field name in quotes") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw fail("expected a field name in quotes")
+            }
             let keyOffset = index
             let key = try parseString()
-            guard object.values[key] == nil else { throw JSONSyntaxError(reason: "the field \"\(key)\" appears twice in one object", offset: keyOffset) }
+            guard object.values[key] == nil else {
+                throw JSONSyntaxError(reason: "the field \"\(key)\" appears twice in one object", offset: keyOffset)
+            }
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after a field name") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw fail("expected ':' after a field name")
+            }
             index += 1
             skipWhitespace()
             object.keys.append(key)
@@ -246,7 +271,9 @@ struct JSONParser {
                 let high = try hex4()
                 var value = high
                 if (0xD800...0xDBFF).contains(high) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    else {
                         throw fail("a lone surrogate in a \\u escape")
                     }
                     index += 2
@@ -286,7 +313,9 @@ struct JSONParser {
         let start = index
         func digits(_ parser: inout JSONParser) -> Int {
             let from = parser.index
-            while parser.index < parser.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index]) { parser.index += 1 }
+            while parser.index < parser.bytes.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index])
+            { parser.index += 1 }
             return parser.index - from
         }
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
@@ -302,7 +331,9 @@ struct JSONParser {
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digits(&self) > 0 else { throw fail("a number needs digits in its exponent") }
         }
         return String(decoding: bytes[start..<index], as: UTF8.self)
@@ -330,7 +361,9 @@ final class KeyUsage {
 
     func unknownFields() -> [String] {
         objects.flatMap { object in
-            object.keys.filter { !(asked[object.path]?.contains($0) ?? false) }.map { object.path.isEmpty ? $0 : "\(object.path).\($0)" }
+            object.keys.filter { !(asked[object.path]?.contains($0) ?? false) }.map {
+                object.path.isEmpty ? $0 : "\(object.path).\($0)"
+            }
         }
     }
 }
@@ -378,7 +411,8 @@ struct StrictDecoder: Decoder {
 
     func mismatch(_ expected: String, _ node: JSONNode, _ path: [any CodingKey]) -> FieldError {
         let field = fieldPath(path)
-        return FieldError(field: field, detail: "\(field.isEmpty ? "the body" : field) must be \(expected), not \(node.kind)")
+        return FieldError(
+            field: field, detail: "\(field.isEmpty ? "the body" : field) must be \(expected), not \(node.kind)")
     }
 
     /// Decodes `node` at `path` as `type`: strings, booleans, numbers and dates are checked here; anything else
@@ -397,26 +431,35 @@ struct StrictDecoder: Decoder {
         if type == Date.self {
             guard case .string(let text) = node else { throw mismatch("a date-time string", node, path) }
             guard let date = RFC3339.date(text) else {
-                throw FieldError(field: field, detail: "\(name) must be a date-time with a UTC offset (RFC 3339), e.g. 2026-11-01T10:00:00+05:30")
+                throw FieldError(
+                    field: field,
+                    detail: "\(name) must be a date-time with a UTC offset (RFC 3339), e.g. 2026-11-01T10:00:00+05:30")
             }
             return date as! T
         }
         if type == Decimal.self {
             guard case .number(let text) = node else { throw mismatch("a number", node, path) }
             // Exact for ordinary decimals (12.50); a number beyond Decimal's exponent range goes through Double.
-            if let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), !value.isNaN { return value as! T }
-            guard let double = Double(text), double.isFinite else { throw FieldError(field: field, detail: "\(name) is out of range") }
+            if let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), !value.isNaN {
+                return value as! T
+            }
+            guard let double = Double(text), double.isFinite else {
+                throw FieldError(field: field, detail: "\(name) is out of range")
+            }
             return Decimal(double) as! T
         }
         if type == Double.self {
             guard case .number(let text) = node else { throw mismatch("a number", node, path) }
-            guard let value = Double(text), value.isFinite else { throw FieldError(field: field, detail: "\(name) is out of range") }
+            guard let value = Double(text), value.isFinite else {
+                throw FieldError(field: field, detail: "\(name) is out of range")
+            }
             return value as! T
         }
         if let integer = type as? any FixedWidthInteger.Type {
             guard case .number(let text) = node else { throw mismatch("an integer", node, path) }
             guard let value = Self.integer(text, as: integer) else {
-                throw FieldError(field: field, detail: "\(name) must be an integer from \(integer.min) to \(integer.max)")
+                throw FieldError(
+                    field: field, detail: "\(name) must be an integer from \(integer.min) to \(integer.max)")
             }
             return value as! T
         }
@@ -426,7 +469,8 @@ struct StrictDecoder: Decoder {
     /// An integer as JSON Schema counts one: `7`, or a number with no fractional part such as `7.0` or `7e2`.
     static func integer<I: FixedWidthInteger>(_ text: String, as type: I.Type) -> I? {
         if let value = I(text, radix: 10) { return value }
-        guard let value = Double(text), value.isFinite, value == value.rounded(), abs(value) < 9_007_199_254_740_992 else { return nil }
+        guard let value = Double(text), value.isFinite, value == value.rounded(), abs(value) < 9_007_199_254_740_992
+        else { return nil }
         return I(exactly: value)
     }
 }
@@ -480,8 +524,11 @@ struct StrictKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return try decoder.unbox(node, as: type, path: codingPath + [key])
     }
 
-    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try StrictDecoder(node: try value(key), codingPath: codingPath + [key], usage: decoder.usage).container(keyedBy: type)
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try StrictDecoder(node: try value(key), codingPath: codingPath + [key], usage: decoder.usage).container(
+            keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
@@ -529,7 +576,9 @@ struct StrictUnkeyedContainer: UnkeyedDecodingContainer {
         return try decoder.unbox(node, as: type, path: path)
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<
+        NestedKey
+    > {
         let (node, path) = try next()
         return try StrictDecoder(node: node, codingPath: path, usage: decoder.usage).container(keyedBy: type)
     }
@@ -572,10 +621,13 @@ package enum RFC3339 {
             }
             return value
         }
-        guard b.count >= 20, let year = number(0, 4), b[4] == UInt8(ascii: "-"), let month = number(5, 2), b[7] == UInt8(ascii: "-"),
-              let day = number(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-              let hour = number(11, 2), b[13] == UInt8(ascii: ":"), let minute = number(14, 2), b[16] == UInt8(ascii: ":"),
-              let second = number(17, 2) else { return nil }
+        guard b.count >= 20, let year = number(0, 4), b[4] == UInt8(ascii: "-"), let month = number(5, 2),
+            b[7] == UInt8(ascii: "-"),
+            let day = number(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+            let hour = number(11, 2), b[13] == UInt8(ascii: ":"), let minute = number(14, 2),
+            b[16] == UInt8(ascii: ":"),
+            let second = number(17, 2)
+        else { return nil }
         var index = 19
         var fraction = 0.0
         if index < b.count, b[index] == UInt8(ascii: ".") {
@@ -591,7 +643,8 @@ package enum RFC3339 {
             index += 1
         } else if b[index] == UInt8(ascii: "+") || b[index] == UInt8(ascii: "-") {
             guard let offsetHours = number(index + 1, 2), index + 3 < b.count, b[index + 3] == UInt8(ascii: ":"),
-                  let offsetMinutes = number(index + 4, 2), offsetHours <= 23, offsetMinutes <= 59 else { return nil }
+                let offsetMinutes = number(index + 4, 2), offsetHours <= 23, offsetMinutes <= 59
+            else { return nil }
             offset = (offsetHours * 60 + offsetMinutes) * 60 * (b[index] == UInt8(ascii: "-") ? -1 : 1)
             index += 6
         } else {
@@ -599,7 +652,8 @@ package enum RFC3339 {
         }
         // A leap second (:60) is a valid RFC 3339 time; it counts as the first second of the next minute.
         guard index == b.count, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour <= 23, minute <= 59, second <= 60 else { return nil }
+            hour <= 23, minute <= 59, second <= 60
+        else { return nil }
         let days = daysFromEpoch(year: year, month: month, day: day)
         let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
         return Date(timeIntervalSince1970: seconds)

@@ -20,14 +20,16 @@ package enum MultipartForm {
         }
         while true {
             position += delimiter.count
-            if body.count >= position + 2, body[position] == 0x2D, body[position + 1] == 0x2D { break }   // closing "--"
+            if body.count >= position + 2, body[position] == 0x2D, body[position + 1] == 0x2D { break }  // closing "--"
             guard let headersStart = find([0x0D, 0x0A], in: body, from: position).map({ $0 + 2 }),
-                  let headersEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: headersStart),
-                  let next = find([0x0D, 0x0A] + delimiter, in: body, from: headersEnd + 4) else {
+                let headersEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: headersStart),
+                let next = find([0x0D, 0x0A] + delimiter, in: body, from: headersEnd + 4)
+            else {
                 throw HTTPError.badRequest("the multipart body is truncated or malformed")
             }
             var name: String?, fileName: String?, partType: String?
-            for line in String(decoding: body[headersStart..<headersEnd], as: UTF8.self).components(separatedBy: "\r\n") {
+            for line in String(decoding: body[headersStart..<headersEnd], as: UTF8.self).components(separatedBy: "\r\n")
+            {
                 let lowered = line.lowercased()
                 if lowered.hasPrefix("content-disposition:") {
                     name = parameter("name", in: line)
@@ -37,7 +39,9 @@ package enum MultipartForm {
                 }
             }
             guard let name else { throw HTTPError.badRequest("a multipart part has no name") }
-            parts.append(FormPart(name: name, fileName: fileName, contentType: partType, body: Array(body[(headersEnd + 4)..<next])))
+            parts.append(
+                FormPart(
+                    name: name, fileName: fileName, contentType: partType, body: Array(body[(headersEnd + 4)..<next])))
             position = next + 2
         }
         return parts
@@ -49,19 +53,25 @@ package enum MultipartForm {
             let pair = piece.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
             var value = pair[1].trimmingCharacters(in: .whitespaces)
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
             return value
         }
         return nil
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else {
+            return nil
+        }
         let first = needle[0]
         var index = start
         let last = haystack.count - needle.count
         while index <= last {
-            if haystack[index] == first && haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
+            if haystack[index] == first && haystack[index..<(index + needle.count)].elementsEqual(needle) {
+                return index
+            }
             index += 1
         }
         return nil

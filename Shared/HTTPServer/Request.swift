@@ -15,8 +15,10 @@ package struct Request: Sendable {
     /// From a well-formed `X-Request-Id` header, or generated; echoed on the response and on log lines.
     package var requestID: String
 
-    package init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
-                 body: [UInt8] = [], requestID: String = "test") {
+    package init(
+        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+        body: [UInt8] = [], requestID: String = "test"
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -39,7 +41,8 @@ package struct Request: Sendable {
     /// fields whose strings may hold TAB, LF and CR.
     package func decodeJSON<T: Decodable>(_ type: T.Type, freeText: Set<String> = []) throws -> T {
         if let contentType = header("content-type")?.lowercased() {
-            let mediaType = contentType.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+            let mediaType =
+                contentType.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
             guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
                 throw HTTPError(status: 415, detail: "send the body as application/json")
             }
@@ -48,7 +51,9 @@ package struct Request: Sendable {
     }
 
     /// Decodes JSON `bytes` (a body or a multipart part) with the same rules.
-    package static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: [UInt8], freeText: Set<String> = []) throws -> T {
+    package static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: [UInt8], freeText: Set<String> = []) throws
+        -> T
+    {
         try JSONBody.decode(type, from: bytes, freeText: freeText)
     }
 
@@ -60,7 +65,9 @@ package struct Request: Sendable {
             return .badRequest("\(field) is required", field: field)
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             let field = fieldPath(context.codingPath)
-            return .badRequest("\(field.isEmpty ? "the body" : field) is not valid: \(context.debugDescription)", field: field.isEmpty ? nil : field)
+            return .badRequest(
+                "\(field.isEmpty ? "the body" : field) is not valid: \(context.debugDescription)",
+                field: field.isEmpty ? nil : field)
         @unknown default:
             return .badRequest("the body could not be read")
         }
@@ -81,18 +88,23 @@ package struct Response: Sendable {
     }
 
     /// `value` as JSON (sorted keys, ISO 8601 dates).
-    package static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [(String, String)] = []) throws -> Response {
+    package static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [(String, String)] = []) throws
+        -> Response
+    {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return Response(status: status, body: Array(try encoder.encode(value)), contentType: "application/json", headers: headers)
+        return Response(
+            status: status, body: Array(try encoder.encode(value)), contentType: "application/json", headers: headers)
     }
 
     /// Closes the connection without any answer (for simulators that must reproduce a peer dropping it).
     package static let dropConnection = Response(status: 0)
 
     /// Plain text.
-    package static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
+    package static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8")
+        -> Response
+    {
         Response(status: status, body: Array(text.utf8), contentType: contentType)
     }
 }

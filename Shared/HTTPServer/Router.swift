@@ -27,7 +27,8 @@ package struct Router: Sendable {
 
     /// Adds `handler` for `method` on `pattern` (e.g. `/v1/deliveries/{id}`).
     package mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method.uppercased(), segments: Self.split(pattern), pattern: pattern, handler: handler))
+        routes.append(
+            Route(method: method.uppercased(), segments: Self.split(pattern), pattern: pattern, handler: handler))
     }
 
     package mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
@@ -48,7 +49,8 @@ package struct Router: Sendable {
                 for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
                     guard case .success = value else { return .badParameter(name: name, detail: Self.refusal(name)) }
                 }
-                return .found(route.handler, parameters: parameters.compactMapValues { try? $0.get() }, pattern: route.pattern)
+                return .found(
+                    route.handler, parameters: parameters.compactMapValues { try? $0.get() }, pattern: route.pattern)
             }
             allowed.append(route.method)
         }
@@ -63,7 +65,9 @@ package struct Router: Sendable {
         path.split(separator: "/", omittingEmptySubsequences: true)
     }
 
-    private static func bind(_ pattern: [Substring], to path: [Result<String, PercentEncoding.Refusal>]) -> [String: Result<String, PercentEncoding.Refusal>]? {
+    private static func bind(_ pattern: [Substring], to path: [Result<String, PercentEncoding.Refusal>]) -> [String:
+        Result<String, PercentEncoding.Refusal>]?
+    {
         guard pattern.count == path.count else { return nil }
         var parameters: [String: Result<String, PercentEncoding.Refusal>] = [:]
         for (expected, actual) in zip(pattern, path) {
@@ -99,7 +103,9 @@ package enum PercentEncoding {
         }
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
-                guard let high = hex(iterator.next()), let low = hex(iterator.next()) else { return .failure(Refusal()) }
+                guard let high = hex(iterator.next()), let low = hex(iterator.next()) else {
+                    return .failure(Refusal())
+                }
                 bytes.append(high << 4 | low)
             } else if plusIsSpace && byte == UInt8(ascii: "+") {
                 bytes.append(0x20)
@@ -108,7 +114,8 @@ package enum PercentEncoding {
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self),
-              !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return .failure(Refusal()) }
+            !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else { return .failure(Refusal()) }
         return .success(text)
     }
 }

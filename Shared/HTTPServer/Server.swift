@@ -24,9 +24,12 @@ package struct ServerConfiguration: Sendable {
     /// Connections open at once from one client address; 0 for no limit (behind a proxy every client is the proxy).
     package var maximumConnectionsPerClient: Int
 
-    package init(host: String = "127.0.0.1", port: UInt16 = 8080, threads: Int = 8, maximumBodyBytes: Int = 1 << 20,
-                 connectionTimeout: Duration = .seconds(30), shutdownGrace: Duration = .seconds(10), headerTimeout: Duration = .seconds(10),
-                 maximumConnections: Int = 8192, maximumConnectionsPerClient: Int = 2048) {
+    package init(
+        host: String = "127.0.0.1", port: UInt16 = 8080, threads: Int = 8, maximumBodyBytes: Int = 1 << 20,
+        connectionTimeout: Duration = .seconds(30), shutdownGrace: Duration = .seconds(10),
+        headerTimeout: Duration = .seconds(10),
+        maximumConnections: Int = 8192, maximumConnectionsPerClient: Int = 2048
+    ) {
         self.host = host
         self.port = port
         self.threads = threads
@@ -63,7 +66,7 @@ package final class Server: Service, @unchecked Sendable {
     private let duration: Histogram
     private var daemon: OpaquePointer?
     private let lock = ConditionLock()
-    private var inFlight = 0   // guarded by lock
+    private var inFlight = 0  // guarded by lock
     private var boundPort: UInt16 = 0
     private let headerDeadlines: HeaderDeadlines
     private var reaper: OwnedThread?
@@ -73,10 +76,13 @@ package final class Server: Service, @unchecked Sendable {
         self.router = router
         self.logger = logger
         self.requests = metrics
-        self.duration = metrics.histogram("dakiya_http_request_duration_seconds", help: "Time to answer an HTTP request.")
-        self.headerDeadlines = HeaderDeadlines(timeout: configuration.headerTimeout,
-                                               closed: metrics.counter("dakiya_http_slow_header_closed_total",
-                                                                       help: "Connections closed because a request header did not arrive in time."))
+        self.duration = metrics.histogram(
+            "dakiya_http_request_duration_seconds", help: "Time to answer an HTTP request.")
+        self.headerDeadlines = HeaderDeadlines(
+            timeout: configuration.headerTimeout,
+            closed: metrics.counter(
+                "dakiya_http_slow_header_closed_total",
+                help: "Connections closed because a request header did not arrive in time."))
     }
 
     /// The port the server listens on (after `start`).
@@ -103,7 +109,7 @@ package final class Server: Service, @unchecked Sendable {
         let notifyConnection: MHD_NotifyConnectionCallback = { cls, connection, _, event in
             guard let cls, let connection else { return }
             let server = Unmanaged<Server>.fromOpaque(cls).takeUnretainedValue()
-            if event == MHD_ConnectionNotificationCode(rawValue: 0) {   // MHD_CONNECTION_NOTIFY_STARTED
+            if event == MHD_ConnectionNotificationCode(rawValue: 0) {  // MHD_CONNECTION_NOTIFY_STARTED
                 server.headerDeadlines.opened(connection, socket: cshim_mhd_connection_fd(connection))
             } else {
                 server.headerDeadlines.closed(connection)
@@ -111,15 +117,18 @@ package final class Server: Service, @unchecked Sendable {
         }
         // Paths and query arguments reach us as sent (still percent-encoded): the router splits the path before
         // decoding each segment, so `%2F` stays inside an id and `%00` can never cut a path short.
-        let keepEscaped: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int = { _, _, text in
-            text.map { strlen($0) } ?? 0
-        }
+        let keepEscaped:
+            @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int = {
+                _, _, text in
+                text.map { strlen($0) } ?? 0
+            }
         let descriptors = Self.raiseDescriptorLimit(toFit: configuration.maximumConnections)
         let access: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, context in
             guard let cls, let connection, let context, let uploadSize else { return .NO }
             let server = Unmanaged<Server>.fromOpaque(cls).takeUnretainedValue()
-            return server.access(connection: connection, url: url, method: method, uploadData: uploadData,
-                                 uploadSize: uploadSize, context: context)
+            return server.access(
+                connection: connection, url: url, method: method, uploadData: uploadData,
+                uploadSize: uploadSize, context: context)
         }
         let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue | MHD_USE_ITC.rawValue
         let this = Unmanaged.passUnretained(self).toOpaque()
@@ -127,14 +136,23 @@ package final class Server: Service, @unchecked Sendable {
             addressPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
                 var options: [MHD_OptionItem] = [
                     MHD_OptionItem(option: .THREAD_POOL_SIZE, value: max(1, configuration.threads), ptr_value: nil),
-                    MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: Int(configuration.connectionTimeout.seconds), ptr_value: nil),
-                    MHD_OptionItem(option: .NOTIFY_COMPLETED, value: unsafeBitCast(completed, to: Int.self), ptr_value: this),
-                    MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: socketAddress)),
+                    MHD_OptionItem(
+                        option: .CONNECTION_TIMEOUT, value: Int(configuration.connectionTimeout.seconds), ptr_value: nil
+                    ),
+                    MHD_OptionItem(
+                        option: .NOTIFY_COMPLETED, value: unsafeBitCast(completed, to: Int.self), ptr_value: this),
+                    MHD_OptionItem(
+                        option: .SOCK_ADDR, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: socketAddress)),
                     MHD_OptionItem(option: .LISTEN_BACKLOG_SIZE, value: 1024, ptr_value: nil),
                     MHD_OptionItem(option: .CONNECTION_LIMIT, value: descriptors, ptr_value: nil),
-                    MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: max(0, configuration.maximumConnectionsPerClient), ptr_value: nil),
-                    MHD_OptionItem(option: .NOTIFY_CONNECTION, value: unsafeBitCast(notifyConnection, to: Int.self), ptr_value: this),
-                    MHD_OptionItem(option: .UNESCAPE_CALLBACK, value: unsafeBitCast(keepEscaped, to: Int.self), ptr_value: nil),
+                    MHD_OptionItem(
+                        option: .PER_IP_CONNECTION_LIMIT, value: max(0, configuration.maximumConnectionsPerClient),
+                        ptr_value: nil),
+                    MHD_OptionItem(
+                        option: .NOTIFY_CONNECTION, value: unsafeBitCast(notifyConnection, to: Int.self),
+                        ptr_value: this),
+                    MHD_OptionItem(
+                        option: .UNESCAPE_CALLBACK, value: unsafeBitCast(keepEscaped, to: Int.self), ptr_value: nil),
                     MHD_OptionItem(option: .END, value: 0, ptr_value: nil),
                 ]
                 return options.withUnsafeMutableBufferPointer { buffer in
@@ -143,13 +161,18 @@ package final class Server: Service, @unchecked Sendable {
             }
         }
         guard let daemon else {
-            throw HTTPServerError(message: "could not listen on \(configuration.host):\(configuration.port)", errno: errno)
+            throw HTTPServerError(
+                message: "could not listen on \(configuration.host):\(configuration.port)", errno: errno)
         }
         boundPort = cshim_mhd_bound_port(daemon)
         let deadlines = headerDeadlines
         reaper = try OwnedThread(name: "http-header-timeout") { deadlines.run() }
-        logger.info("listening", ["http.host": configuration.host, "http.port": String(boundPort),
-                                  "http.max_connections": String(descriptors)])
+        logger.info(
+            "listening",
+            [
+                "http.host": configuration.host, "http.port": String(boundPort),
+                "http.max_connections": String(descriptors),
+            ])
     }
 
     /// Raises the soft file descriptor limit toward the hard one so `wanted` connections fit, and returns how many
@@ -157,7 +180,9 @@ package final class Server: Service, @unchecked Sendable {
     private static func raiseDescriptorLimit(toFit wanted: Int) -> Int {
         let reserve: rlim_t = 256
         var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return max(16, min(wanted, 768)) }
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
+            return max(16, min(wanted, 768))
+        }
         let target = min(limit.rlim_max, rlim_t(max(0, wanted)) + reserve)
         if target > limit.rlim_cur {
             var raised = limit
@@ -174,7 +199,9 @@ package final class Server: Service, @unchecked Sendable {
         let listener = MHD_quiesce_daemon(daemon)
         if listener >= 0 { close(listener) }
         let drained = lock.withLock { lock.wait(until: { inFlight == 0 }, timeout: configuration.shutdownGrace) }
-        if !drained { logger.warning("stopping with requests still in flight", ["http.in_flight": String(requestsInFlight)]) }
+        if !drained {
+            logger.warning("stopping with requests still in flight", ["http.in_flight": String(requestsInFlight)])
+        }
         MHD_stop_daemon(daemon)
         self.daemon = nil
         headerDeadlines.stop()
@@ -191,12 +218,15 @@ package final class Server: Service, @unchecked Sendable {
         }
     }
 
-    private func access(connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
-                        uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
-                        context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+    private func access(
+        connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
+        uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
+        context: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    ) -> MHD_Result {
         guard let raw = context.pointee else {
             // First call: headers are in, the body (if any) follows.
-            let state = RequestState(method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/")
+            let state = RequestState(
+                method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/")
             state.headers = Self.values(connection, kind: .HEADER_KIND)
             state.query = Self.values(connection, kind: .GET_ARGUMENT_KIND)
             state.requestID = Self.requestID(from: state.headers["x-request-id"])
@@ -235,14 +265,20 @@ package final class Server: Service, @unchecked Sendable {
     }
 
     private func handle(_ state: RequestState) -> Response {
-        var request = Request(method: state.method, path: state.path, query: state.query, headers: state.headers,
-                              body: state.body, requestID: state.requestID)
+        var request = Request(
+            method: state.method, path: state.path, query: state.query, headers: state.headers,
+            body: state.body, requestID: state.requestID)
         for (name, raw) in state.query.sorted(by: { $0.key < $1.key }) {
-            guard case .success(let decodedName) = PercentEncoding.decode(name), case .success(let value) = PercentEncoding.decode(raw) else {
+            guard case .success(let decodedName) = PercentEncoding.decode(name),
+                case .success(let value) = PercentEncoding.decode(raw)
+            else {
                 state.route = "unmatched"
                 let field = (try? PercentEncoding.decode(name).get()) ?? "query"
-                return HTTPError.badRequest("the query parameter \(field) must be UTF-8 text without control characters, percent-encoded", field: field)
-                    .response(requestID: state.requestID, instance: state.path)
+                return HTTPError.badRequest(
+                    "the query parameter \(field) must be UTF-8 text without control characters, percent-encoded",
+                    field: field
+                )
+                .response(requestID: state.requestID, instance: state.path)
             }
             request.query[name] = nil
             request.query[decodedName] = value
@@ -253,12 +289,15 @@ package final class Server: Service, @unchecked Sendable {
             return HTTPError.badRequest(detail, field: name).response(requestID: state.requestID, instance: state.path)
         case .notFound:
             state.route = "unmatched"
-            return HTTPError(status: 404, detail: "no route for \(state.path)").response(requestID: state.requestID, instance: state.path)
+            return HTTPError(status: 404, detail: "no route for \(state.path)").response(
+                requestID: state.requestID, instance: state.path)
         case .methodNotAllowed(let allowed):
             state.route = "unmatched"
-            return HTTPError(status: 405, detail: "\(state.method) is not allowed here; use \(allowed.joined(separator: ", "))",
-                             headers: [("Allow", allowed.joined(separator: ", "))])
-                .response(requestID: state.requestID, instance: state.path)
+            return HTTPError(
+                status: 405, detail: "\(state.method) is not allowed here; use \(allowed.joined(separator: ", "))",
+                headers: [("Allow", allowed.joined(separator: ", "))]
+            )
+            .response(requestID: state.requestID, instance: state.path)
         case .found(let handler, let parameters, let pattern):
             state.route = pattern
             request.pathParameters = parameters
@@ -267,41 +306,67 @@ package final class Server: Service, @unchecked Sendable {
             } catch let error as HTTPError {
                 return error.response(requestID: state.requestID, instance: state.path)
             } catch let error as any AuthenticationFailure {
-                return HTTPError(status: 401, detail: error.detail, type: "urn:dakiya:problem:unauthorized", headers: [("WWW-Authenticate", error.challenge)])
-                    .response(requestID: state.requestID, instance: state.path)
+                return HTTPError(
+                    status: 401, detail: error.detail, type: "urn:dakiya:problem:unauthorized",
+                    headers: [("WWW-Authenticate", error.challenge)]
+                )
+                .response(requestID: state.requestID, instance: state.path)
             } catch let error as any TemporaryUnavailability where error.isTemporarilyUnavailable {
-                logger.warning("dependency unavailable", ["request.id": state.requestID, "http.route": pattern, "error": String(describing: error)])
-                return HTTPError(status: 503, detail: "the service cannot reach its database just now; nothing was changed, retry after a few seconds",
-                                 type: "urn:dakiya:problem:unavailable", headers: [("Retry-After", "5")])
-                    .response(requestID: state.requestID, instance: state.path)
+                logger.warning(
+                    "dependency unavailable",
+                    ["request.id": state.requestID, "http.route": pattern, "error": String(describing: error)])
+                return HTTPError(
+                    status: 503,
+                    detail:
+                        "the service cannot reach its database just now; nothing was changed, retry after a few seconds",
+                    type: "urn:dakiya:problem:unavailable", headers: [("Retry-After", "5")]
+                )
+                .response(requestID: state.requestID, instance: state.path)
             } catch {
-                logger.error("handler failed", ["request.id": state.requestID, "http.route": pattern,
-                                                "error": String(describing: type(of: error))])
-                return HTTPError(status: 500, detail: "the request failed on our side; quote the request id when you report it")
-                    .response(requestID: state.requestID, instance: state.path)
+                logger.error(
+                    "handler failed",
+                    [
+                        "request.id": state.requestID, "http.route": pattern,
+                        "error": String(describing: type(of: error)),
+                    ])
+                return HTTPError(
+                    status: 500, detail: "the request failed on our side; quote the request id when you report it"
+                )
+                .response(requestID: state.requestID, instance: state.path)
             }
         }
     }
 
     private func respond(_ connection: OpaquePointer, _ state: RequestState, _ response: Response) -> MHD_Result {
         state.hasResponded = true
-        if response.status == 0 { return .NO }   // Response.dropConnection: libmicrohttpd closes the connection
+        if response.status == 0 { return .NO }  // Response.dropConnection: libmicrohttpd closes the connection
         let mhdResponse = response.body.withUnsafeBytes { bytes in
-            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+            MHD_create_response_from_buffer(
+                bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
         }
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
-        for (name, value) in response.headers + [("X-Request-Id", state.requestID)] where MHD_add_response_header(mhdResponse, name, value) != .YES {
+        for (name, value) in response.headers + [("X-Request-Id", state.requestID)]
+        where MHD_add_response_header(mhdResponse, name, value) != .YES {
             // libmicrohttpd refuses a header with a line break or an invalid name: ours never have one, so this is our bug.
             logger.error("a response header was refused", ["request.id": state.requestID, "http.header": name])
         }
         let seconds = MonotonicTime.now().duration(since: state.started).seconds
         duration.observe(seconds)
-        requests.counter("dakiya_http_requests_total", help: "HTTP requests answered.",
-                         labels: ["route": state.route, "method": state.method, "status": String(response.status)]).increment()
-        let level: Logger.Level = response.status >= 500 ? .error : (state.route == "/healthz" || state.route == "/metrics" || state.route == "/readyz" ? .debug : .info)
-        logger.log(level, "request", ["request.id": state.requestID, "http.method": state.method, "http.route": state.route,
-                                      "http.status": String(response.status), "http.duration_ms": String(Int(seconds * 1000))])
+        requests.counter(
+            "dakiya_http_requests_total", help: "HTTP requests answered.",
+            labels: ["route": state.route, "method": state.method, "status": String(response.status)]
+        ).increment()
+        let level: Logger.Level =
+            response.status >= 500
+            ? .error
+            : (state.route == "/healthz" || state.route == "/metrics" || state.route == "/readyz" ? .debug : .info)
+        logger.log(
+            level, "request",
+            [
+                "request.id": state.requestID, "http.method": state.method, "http.route": state.route,
+                "http.status": String(response.status), "http.duration_ms": String(Int(seconds * 1000)),
+            ])
         return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
     }
 
@@ -322,7 +387,11 @@ package final class Server: Service, @unchecked Sendable {
 
     private static func requestID(from header: String?) -> String {
         if let header, (1...128).contains(header.utf8.count),
-           header.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }) {
+            header.utf8.allSatisfy({
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
+                    || $0 == 0x5F || $0 == 0x2E
+            })
+        {
             return header
         }
         var bytes = [UInt8](repeating: 0, count: 12)

@@ -39,8 +39,12 @@ package struct JobContract<Payload: Codable & Sendable>: Sendable {
     }
 
     /// A job of this kind carrying `payload`.
-    package func job(_ payload: Payload, priority: Int16 = 2, maxAttempts: Int16 = 20, uniqueKey: String? = nil) throws -> NewJob {
-        try NewJob(queue: queue.name, kind: kind, encoding: payload, priority: priority, maxAttempts: maxAttempts, uniqueKey: uniqueKey)
+    package func job(_ payload: Payload, priority: Int16 = 2, maxAttempts: Int16 = 20, uniqueKey: String? = nil) throws
+        -> NewJob
+    {
+        try NewJob(
+            queue: queue.name, kind: kind, encoding: payload, priority: priority, maxAttempts: maxAttempts,
+            uniqueKey: uniqueKey)
     }
 
     /// The payload of a claimed job of this kind (a payload that does not decode fails the job for good).
@@ -51,8 +55,11 @@ package struct JobContract<Payload: Codable & Sendable>: Sendable {
 
     /// The CTEs that enqueue one job of this kind per row of `rows` (columns `payload`, `unique_key`; and `queue`
     /// when `queueFromRows`) inside another statement, waking the queue's idle workers.
-    package func enqueueClauses(_ name: String, priority: Int16 = 2, queueFromRows: Bool = false, from rows: String) -> String {
-        JobQueue.enqueueClauses(name, queue: queueFromRows ? nil : queue.name, kind: kind, priority: priority, from: rows)
+    package func enqueueClauses(_ name: String, priority: Int16 = 2, queueFromRows: Bool = false, from rows: String)
+        -> String
+    {
+        JobQueue.enqueueClauses(
+            name, queue: queueFromRows ? nil : queue.name, kind: kind, priority: priority, from: rows)
     }
 }
 
@@ -65,7 +72,8 @@ package enum Jobs {
     package static let ping = JobContract<NoPayload>(queue: .dispatcher, kind: "ping")
 
     /// Route a new delivery to its channels (the portal's accept, an appeal notice).
-    package static let deliveryRequested = JobContract<DeliveryRequested>(queue: .dispatcher, kind: "delivery.requested")
+    package static let deliveryRequested = JobContract<DeliveryRequested>(
+        queue: .dispatcher, kind: "delivery.requested")
     /// A channel attempt reached a new state (sent, delivered, read, failed): fallback, aggregate status, events.
     package static let attemptSettled = JobContract<AttemptSettled>(queue: .dispatcher, kind: "attempt.settled")
     /// Several attempts moved at once (one webhook batch of statuses).
@@ -82,7 +90,8 @@ package enum Jobs {
     /// A free-form reply inside the citizen's customer-service window (conversations, opt-out confirmations, refused filings).
     package static let conversationReply = JobContract<ConversationReply>(queue: .whatsapp, kind: "conversation.reply")
     /// Send a certificate already delivered to this number again, as a document message.
-    package static let certificateResend = JobContract<CertificateResend>(queue: .whatsapp, kind: "conversation.resend_certificate")
+    package static let certificateResend = JobContract<CertificateResend>(
+        queue: .whatsapp, kind: "conversation.resend_certificate")
 
     /// File an appeal the citizen confirmed on WhatsApp.
     package static let appealFile = JobContract<AppealFile>(queue: .appeals, kind: "appeal.file")

@@ -16,8 +16,10 @@ package struct NewJob: Sendable {
     /// Groups jobs for per-key rate limits (a sender number, a provider account).
     package var rateKey: String?
 
-    package init(queue: String, kind: String, payload: PostgresJSON = PostgresJSON(text: "{}"), priority: Int16 = 2,
-                 runAt: Date? = nil, maxAttempts: Int16 = 20, uniqueKey: String? = nil, rateKey: String? = nil) {
+    package init(
+        queue: String, kind: String, payload: PostgresJSON = PostgresJSON(text: "{}"), priority: Int16 = 2,
+        runAt: Date? = nil, maxAttempts: Int16 = 20, uniqueKey: String? = nil, rateKey: String? = nil
+    ) {
         self.queue = queue
         self.kind = kind
         self.payload = payload
@@ -29,10 +31,13 @@ package struct NewJob: Sendable {
     }
 
     /// A job whose payload is `value` encoded as JSON.
-    package init<T: Encodable>(queue: String, kind: String, encoding value: T, priority: Int16 = 2, runAt: Date? = nil,
-                               maxAttempts: Int16 = 20, uniqueKey: String? = nil, rateKey: String? = nil) throws {
-        self.init(queue: queue, kind: kind, payload: try PostgresJSON(encoding: value), priority: priority, runAt: runAt,
-                  maxAttempts: maxAttempts, uniqueKey: uniqueKey, rateKey: rateKey)
+    package init<T: Encodable>(
+        queue: String, kind: String, encoding value: T, priority: Int16 = 2, runAt: Date? = nil,
+        maxAttempts: Int16 = 20, uniqueKey: String? = nil, rateKey: String? = nil
+    ) throws {
+        self.init(
+            queue: queue, kind: kind, payload: try PostgresJSON(encoding: value), priority: priority, runAt: runAt,
+            maxAttempts: maxAttempts, uniqueKey: uniqueKey, rateKey: rateKey)
     }
 }
 
@@ -49,8 +54,10 @@ package struct ClaimedJob: Sendable, Equatable {
     package var uniqueKey: String?
     package var createdAt: Date
 
-    package init(id: Int64, queue: String, kind: String, attempt: Int16, maxAttempts: Int16, payload: PostgresJSON,
-                 rateKey: String? = nil, uniqueKey: String? = nil, createdAt: Date = Date()) {
+    package init(
+        id: Int64, queue: String, kind: String, attempt: Int16, maxAttempts: Int16, payload: PostgresJSON,
+        rateKey: String? = nil, uniqueKey: String? = nil, createdAt: Date = Date()
+    ) {
         self.id = id
         self.queue = queue
         self.kind = kind
@@ -89,9 +96,15 @@ package struct JobError: Error, CustomStringConvertible, Sendable {
     /// A machine-readable code (a provider error code, for example).
     package var code: String?
 
-    package static func retryable(_ message: String, code: String? = nil) -> JobError { JobError(kind: .retryable, message: message, code: code) }
-    package static func permanent(_ message: String, code: String? = nil) -> JobError { JobError(kind: .permanent, message: message, code: code) }
-    package static func snooze(_ delay: Duration, _ message: String = "try later") -> JobError { JobError(kind: .snooze(delay), message: message) }
+    package static func retryable(_ message: String, code: String? = nil) -> JobError {
+        JobError(kind: .retryable, message: message, code: code)
+    }
+    package static func permanent(_ message: String, code: String? = nil) -> JobError {
+        JobError(kind: .permanent, message: message, code: code)
+    }
+    package static func snooze(_ delay: Duration, _ message: String = "try later") -> JobError {
+        JobError(kind: .snooze(delay), message: message)
+    }
 
     package var description: String { code.map { "\(message) (\($0))" } ?? message }
 }

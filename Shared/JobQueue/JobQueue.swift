@@ -76,10 +76,12 @@ package struct JobQueue: Sendable {
     @discardableResult
     package func enqueue(_ jobs: [NewJob], on connection: Connection) throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
-        let result = try connection.query(JobSQL.enqueue, [
-            jobs.map(\.queue), jobs.map(\.kind), jobs.map(\.payload), jobs.map(\.priority), jobs.map(\.runAt),
-            jobs.map(\.maxAttempts), jobs.map(\.uniqueKey), jobs.map(\.rateKey), clock.now(),
-        ])
+        let result = try connection.query(
+            JobSQL.enqueue,
+            [
+                jobs.map(\.queue), jobs.map(\.kind), jobs.map(\.payload), jobs.map(\.priority), jobs.map(\.runAt),
+                jobs.map(\.maxAttempts), jobs.map(\.uniqueKey), jobs.map(\.rateKey), clock.now(),
+            ])
         return try result.rows.map { try $0.decode(Int64.self, at: 0) }
     }
 
@@ -88,10 +90,15 @@ package struct JobQueue: Sendable {
     /// and `unique_key`, text or NULL; and `queue`, text, when `queue` is nil) and wake each queue's idle workers. The
     /// statement must read `<name>_notified` (`(SELECT count(*) FROM <name>_notified)`, say), or the NOTIFY is not
     /// sent. Such jobs run at once by the database's clock.
-    package static func enqueueClauses(_ name: String, queue: String? = nil, kind: String, priority: Int16 = 2, maxAttempts: Int16 = 20,
-                                       from rows: String) -> String {
-        precondition([name, queue ?? "", kind, rows].allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._".contains($0)) } },
-                     "job queue, kind and CTE names are identifiers written in code")
+    package static func enqueueClauses(
+        _ name: String, queue: String? = nil, kind: String, priority: Int16 = 2, maxAttempts: Int16 = 20,
+        from rows: String
+    ) -> String {
+        precondition(
+            [name, queue ?? "", kind, rows].allSatisfy {
+                $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._".contains($0)) }
+            },
+            "job queue, kind and CTE names are identifiers written in code")
         return """
             \(name) AS (
                 INSERT INTO jobs (queue, kind, payload, priority, max_attempts, unique_key)
@@ -108,11 +115,15 @@ package struct JobQueue: Sendable {
     package func enqueueByCopy(_ jobs: [NewJob], on connection: Connection) throws -> Int {
         try connection.transaction { tx in
             try tx.execute(script: JobSQL.createStaging)
-            try tx.copy("COPY dakiya_job_staging (queue, kind, payload, priority, run_at, max_attempts, unique_key, rate_key) FROM STDIN",
-                        rows: jobs.map { job in
-                            [job.queue, job.kind, job.payload.text, String(job.priority), job.runAt.map(PostgresTimestamp.format),
-                             String(job.maxAttempts), job.uniqueKey, job.rateKey]
-                        })
+            try tx.copy(
+                "COPY dakiya_job_staging (queue, kind, payload, priority, run_at, max_attempts, unique_key, rate_key) FROM STDIN",
+                rows: jobs.map { job in
+                    [
+                        job.queue, job.kind, job.payload.text, String(job.priority),
+                        job.runAt.map(PostgresTimestamp.format),
+                        String(job.maxAttempts), job.uniqueKey, job.rateKey,
+                    ]
+                })
             let row = try tx.query(JobSQL.enqueueStaged, [clock.now()]).first
             return try row?.decode(Int.self, at: 0) ?? 0
         }
@@ -122,35 +133,45 @@ package struct JobQueue: Sendable {
 
     /// Claims up to `limit` available jobs of `queue` for `workerID`, in priority then run_at order.
     /// Each claimed job's attempt is counted now, and it is leased for `lease`.
-    package func claim(queue: String, limit: Int, lease: Duration, workerID: String, on connection: Connection) throws -> [ClaimedJob] {
+    package func claim(queue: String, limit: Int, lease: Duration, workerID: String, on connection: Connection) throws
+        -> [ClaimedJob]
+    {
         let result = try connection.query(JobSQL.claim, [queue, limit, lease.seconds, workerID, clock.now()])
         return try result.rows.map { row in
-            ClaimedJob(id: try row.decode(Int64.self, at: 0), queue: queue, kind: try row.decode(String.self, at: 1),
-                       attempt: try row.decode(Int16.self, at: 2), maxAttempts: try row.decode(Int16.self, at: 3),
-                       payload: try row.decode(PostgresJSON.self, at: 4), rateKey: try row.decode(String?.self, at: 5),
-                       uniqueKey: try row.decode(String?.self, at: 6), createdAt: try row.decode(Date.self, at: 7))
+            ClaimedJob(
+                id: try row.decode(Int64.self, at: 0), queue: queue, kind: try row.decode(String.self, at: 1),
+                attempt: try row.decode(Int16.self, at: 2), maxAttempts: try row.decode(Int16.self, at: 3),
+                payload: try row.decode(PostgresJSON.self, at: 4), rateKey: try row.decode(String?.self, at: 5),
+                uniqueKey: try row.decode(String?.self, at: 6), createdAt: try row.decode(Date.self, at: 7))
         }
     }
 
     /// Extends the lease of jobs `ids` still held by `workerID`. Returns the ids still held.
     @discardableResult
-    package func heartbeat(ids: [Int64], workerID: String, lease: Duration, on connection: Connection) throws -> [Int64] {
+    package func heartbeat(ids: [Int64], workerID: String, lease: Duration, on connection: Connection) throws -> [Int64]
+    {
         guard !ids.isEmpty else { return [] }
-        return try connection.query(JobSQL.heartbeat, [ids, workerID, lease.seconds, clock.now()]).rows.map { try $0.decode(Int64.self, at: 0) }
+        return try connection.query(JobSQL.heartbeat, [ids, workerID, lease.seconds, clock.now()]).rows.map {
+            try $0.decode(Int64.self, at: 0)
+        }
     }
 
     // MARK: Settle
 
     /// Applies settlements in batches, one statement per outcome kind, in one transaction.
     /// Each applies only while `workerID` still holds that attempt; the rest come back as `refused`.
-    package func settle(_ settlements: [JobSettlement], workerID: String, on connection: Connection) throws -> SettleResult {
+    package func settle(_ settlements: [JobSettlement], workerID: String, on connection: Connection) throws
+        -> SettleResult
+    {
         var completed: [JobSettlement] = [], retried: [JobSettlement] = [], dead: [JobSettlement] = []
         var snoozed: [JobSettlement] = [], released: [JobSettlement] = []
-        var retryDelays: [Double] = [], retryErrors: [PostgresJSON] = [], deadErrors: [PostgresJSON] = [], snoozeDelays: [Double] = []
+        var retryDelays: [Double] = [], retryErrors: [PostgresJSON] = [], deadErrors: [PostgresJSON] = [],
+            snoozeDelays: [Double] = []
         for settlement in settlements {
             switch settlement.outcome {
             case .completed: completed.append(settlement)
-            case .retry(let delay, let error): retried.append(settlement); retryDelays.append(delay.seconds); retryErrors.append(error)
+            case .retry(let delay, let error):
+                retried.append(settlement); retryDelays.append(delay.seconds); retryErrors.append(error)
             case .dead(let error): dead.append(settlement); deadErrors.append(error)
             case .snooze(let delay): snoozed.append(settlement); snoozeDelays.append(delay.seconds)
             case .release: released.append(settlement)
@@ -166,16 +187,22 @@ package struct JobQueue: Sendable {
         return try run { tx in
             var result = SettleResult()
             if !completed.isEmpty {
-                result.completed = try ids(tx.query(JobSQL.complete, [completed.map(\.id), completed.map(\.attempt), workerID, now]))
+                result.completed = try ids(
+                    tx.query(JobSQL.complete, [completed.map(\.id), completed.map(\.attempt), workerID, now]))
             }
             if !retried.isEmpty {
-                result.retried = try ids(tx.query(JobSQL.retry, [retried.map(\.id), retried.map(\.attempt), retryDelays, retryErrors, workerID, now]))
+                result.retried = try ids(
+                    tx.query(
+                        JobSQL.retry,
+                        [retried.map(\.id), retried.map(\.attempt), retryDelays, retryErrors, workerID, now]))
             }
             if !dead.isEmpty {
-                result.dead = try ids(tx.query(JobSQL.bury, [dead.map(\.id), dead.map(\.attempt), deadErrors, workerID, now]))
+                result.dead = try ids(
+                    tx.query(JobSQL.bury, [dead.map(\.id), dead.map(\.attempt), deadErrors, workerID, now]))
             }
             if !snoozed.isEmpty {
-                result.snoozed = try ids(tx.query(JobSQL.snooze, [snoozed.map(\.id), snoozed.map(\.attempt), snoozeDelays, workerID, now]))
+                result.snoozed = try ids(
+                    tx.query(JobSQL.snooze, [snoozed.map(\.id), snoozed.map(\.attempt), snoozeDelays, workerID, now]))
             }
             if !released.isEmpty {
                 let rows = try tx.query(JobSQL.release, [released.map(\.id), released.map(\.attempt), workerID])
@@ -193,11 +220,16 @@ package struct JobQueue: Sendable {
     /// is gone from `jobs`, or back in it at the same attempt and no longer running, was settled by that try itself:
     /// its commit reached the database. Otherwise the job was rescued (its lease expired) and belongs to another run.
     package func classifyRefused(_ refused: [JobSettlement], afterFailedTry: Bool, on connection: Connection)
-        throws -> (alreadySettled: [Int64], rescued: [Int64]) {
+        throws -> (alreadySettled: [Int64], rescued: [Int64])
+    {
         guard !refused.isEmpty else { return ([], []) }
         var live: [Int64: (attempt: Int16, state: String)] = [:]
-        for row in try connection.query("SELECT id, attempt, state FROM jobs WHERE id = ANY($1)", [refused.map(\.id)]).rows {
-            live[try row.decode(Int64.self, at: 0)] = (try row.decode(Int16.self, at: 1), try row.decode(String.self, at: 2))
+        for row in try connection.query("SELECT id, attempt, state FROM jobs WHERE id = ANY($1)", [refused.map(\.id)])
+            .rows
+        {
+            live[try row.decode(Int64.self, at: 0)] = (
+                try row.decode(Int16.self, at: 1), try row.decode(String.self, at: 2)
+            )
         }
         var settled: [Int64] = [], rescued: [Int64] = []
         for settlement in refused {
@@ -222,7 +254,9 @@ package struct JobQueue: Sendable {
         let now = clock.now()
         var report = MaintenanceReport()
         report.rescued = try connection.query(JobSQL.rescue, [now]).count
-        report.promoted = try connection.query(JobSQL.promote, [now]).rows.reduce(0) { $0 + (try $1.decode(Int.self, at: 1)) }
+        report.promoted = try connection.query(JobSQL.promote, [now]).rows.reduce(0) {
+            $0 + (try $1.decode(Int.self, at: 1))
+        }
         report.archived = try connection.query(JobSQL.archive, [now]).count
         report.pruned = try connection.query(JobSQL.prune, [now, retention.seconds]).affectedRows
         return report
@@ -233,20 +267,28 @@ package struct JobQueue: Sendable {
     /// Counts of live jobs per state for `queue` (for metrics and tests).
     package func counts(queue: String, on connection: Connection) throws -> [String: Int] {
         var out: [String: Int] = [:]
-        for row in try connection.query("SELECT state::text, count(*) FROM jobs WHERE queue = $1 GROUP BY state", [queue]).rows {
+        for row in try connection.query(
+            "SELECT state::text, count(*) FROM jobs WHERE queue = $1 GROUP BY state", [queue]
+        ).rows {
             out[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
         }
         return out
     }
 
     /// Dead jobs of `queue`, newest first, with the last error kept.
-    package func deadJobs(queue: String, limit: Int = 100, on connection: Connection) throws -> [(id: Int64, kind: String, attempt: Int16, error: PostgresJSON?)] {
-        try connection.query("""
+    package func deadJobs(queue: String, limit: Int = 100, on connection: Connection) throws -> [(
+        id: Int64, kind: String, attempt: Int16, error: PostgresJSON?
+    )] {
+        try connection.query(
+            """
             SELECT id, kind, attempt, last_error FROM job_history
             WHERE queue = $1 AND state = 'dead' ORDER BY finished_at DESC LIMIT $2
-            """, [queue, limit]).rows.map {
-            (try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int16.self, at: 2),
-             try $0.decode(PostgresJSON?.self, at: 3))
+            """, [queue, limit]
+        ).rows.map {
+            (
+                try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int16.self, at: 2),
+                try $0.decode(PostgresJSON?.self, at: 3)
+            )
         }
     }
 }

@@ -8,9 +8,12 @@ enum JobSQL {
     /// The advisory lock an idle worker of `$1` holds (exclusive, session) while it waits for a NOTIFY; enqueueing
     /// transactions try it shared and notify only when they cannot take it (`dakiya_wake`, migration 0012).
     static let holdIdleLock = Statement("dakiya_job_idle_lock", "SELECT pg_advisory_lock(1684761449, hashtext($1))")
-    static let releaseIdleLock = Statement("dakiya_job_idle_unlock", "SELECT pg_advisory_unlock(1684761449, hashtext($1))")
+    static let releaseIdleLock = Statement(
+        "dakiya_job_idle_unlock", "SELECT pg_advisory_unlock(1684761449, hashtext($1))")
 
-    static let enqueue = Statement("dakiya_job_enqueue", """
+    static let enqueue = Statement(
+        "dakiya_job_enqueue",
+        """
         WITH ins AS (
             INSERT INTO jobs (queue, kind, payload, priority, run_at, state, max_attempts, unique_key, rate_key)
             SELECT t.queue, t.kind, t.payload, t.priority, coalesce(t.run_at, n.now),
@@ -33,7 +36,9 @@ enum JobSQL {
             max_attempts smallint, unique_key text, rate_key text) ON COMMIT DELETE ROWS
         """
 
-    static let enqueueStaged = Statement("dakiya_job_enqueue_staged", """
+    static let enqueueStaged = Statement(
+        "dakiya_job_enqueue_staged",
+        """
         WITH ins AS (
             INSERT INTO jobs (queue, kind, payload, priority, run_at, state, max_attempts, unique_key, rate_key)
             SELECT t.queue, t.kind, t.payload, t.priority, coalesce(t.run_at, n.now),
@@ -47,7 +52,9 @@ enum JobSQL {
         SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM notified)
         """)
 
-    static let claim = Statement("dakiya_job_claim", """
+    static let claim = Statement(
+        "dakiya_job_claim",
+        """
         WITH c AS MATERIALIZED (
             SELECT id FROM jobs
             WHERE state = 'available' AND queue = $1 AND run_at <= coalesce($5::timestamptz, now())
@@ -62,7 +69,9 @@ enum JobSQL {
         RETURNING j.id, j.kind, j.attempt, j.max_attempts, j.payload, j.rate_key, j.unique_key, j.created_at
         """)
 
-    static let complete = Statement("dakiya_job_complete", """
+    static let complete = Statement(
+        "dakiya_job_complete",
+        """
         WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS t(id, attempt)),
         d AS (
             DELETE FROM jobs j USING t
@@ -75,7 +84,9 @@ enum JobSQL {
         RETURNING id
         """)
 
-    static let retry = Statement("dakiya_job_retry", """
+    static let retry = Statement(
+        "dakiya_job_retry",
+        """
         WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::float8[], $4::jsonb[]) AS t(id, attempt, delay, error))
         UPDATE jobs j
         SET state = 'retryable', run_at = coalesce($6::timestamptz, now()) + make_interval(secs => t.delay),
@@ -85,7 +96,9 @@ enum JobSQL {
         RETURNING j.id
         """)
 
-    static let bury = Statement("dakiya_job_bury", """
+    static let bury = Statement(
+        "dakiya_job_bury",
+        """
         WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::jsonb[]) AS t(id, attempt, error)),
         d AS (
             DELETE FROM jobs j USING t
@@ -98,7 +111,9 @@ enum JobSQL {
         RETURNING id
         """)
 
-    static let snooze = Statement("dakiya_job_snooze", """
+    static let snooze = Statement(
+        "dakiya_job_snooze",
+        """
         WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::float8[]) AS t(id, attempt, delay))
         UPDATE jobs j
         SET state = CASE WHEN t.delay > 0 THEN 'scheduled'::job_state ELSE 'available'::job_state END,
@@ -110,13 +125,17 @@ enum JobSQL {
         RETURNING j.id
         """)
 
-    static let heartbeat = Statement("dakiya_job_heartbeat", """
+    static let heartbeat = Statement(
+        "dakiya_job_heartbeat",
+        """
         UPDATE jobs SET lease_until = coalesce($4::timestamptz, now()) + make_interval(secs => $3::float8)
         WHERE id = ANY($1::bigint[]) AND worker_id = $2 AND state = 'running'
         RETURNING id
         """)
 
-    static let release = Statement("dakiya_job_release", """
+    static let release = Statement(
+        "dakiya_job_release",
+        """
         WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS t(id, attempt))
         UPDATE jobs j SET state = 'available', attempt = j.attempt - 1, lease_until = NULL, worker_id = NULL
         FROM t
@@ -124,7 +143,9 @@ enum JobSQL {
         RETURNING j.id, j.queue
         """)
 
-    static let rescue = Statement("dakiya_job_rescue", """
+    static let rescue = Statement(
+        "dakiya_job_rescue",
+        """
         WITH expired AS MATERIALIZED (
             SELECT id FROM jobs
             WHERE state = 'running' AND lease_until < coalesce($1::timestamptz, now())
@@ -139,7 +160,9 @@ enum JobSQL {
         RETURNING j.id
         """)
 
-    static let promote = Statement("dakiya_job_promote", """
+    static let promote = Statement(
+        "dakiya_job_promote",
+        """
         WITH due AS MATERIALIZED (
             SELECT id FROM jobs
             WHERE state IN ('scheduled', 'retryable') AND run_at <= coalesce($1::timestamptz, now())
@@ -151,7 +174,9 @@ enum JobSQL {
         SELECT queue, count(*), dakiya_wake(queue)::text FROM promoted GROUP BY queue
         """)
 
-    static let archive = Statement("dakiya_job_archive", """
+    static let archive = Statement(
+        "dakiya_job_archive",
+        """
         WITH d AS (
             DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('dead', 'cancelled') LIMIT 5000)
             RETURNING *)
@@ -162,7 +187,9 @@ enum JobSQL {
         RETURNING id
         """)
 
-    static let prune = Statement("dakiya_job_prune", """
+    static let prune = Statement(
+        "dakiya_job_prune",
+        """
         DELETE FROM job_history
         WHERE ctid = ANY (ARRAY(
             SELECT ctid FROM job_history

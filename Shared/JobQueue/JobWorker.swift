@@ -36,10 +36,13 @@ package struct WorkerConfiguration: Sendable {
     /// On stop, how long running jobs may take to finish.
     package var shutdownGrace: Duration
 
-    package init(queue: String, concurrency: Int = 8, batchSize: Int = 100, lease: Duration = .seconds(30),
-                 pollInterval: Duration = .seconds(1), flushSize: Int = 100, flushInterval: Duration = .milliseconds(50),
-                 idleCooldown: Duration = .milliseconds(20), busyClaimInterval: Duration = .milliseconds(5), retryPolicy: RetryPolicy = RetryPolicy(),
-                 shutdownGrace: Duration = .seconds(20)) {
+    package init(
+        queue: String, concurrency: Int = 8, batchSize: Int = 100, lease: Duration = .seconds(30),
+        pollInterval: Duration = .seconds(1), flushSize: Int = 100, flushInterval: Duration = .milliseconds(50),
+        idleCooldown: Duration = .milliseconds(20), busyClaimInterval: Duration = .milliseconds(5),
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        shutdownGrace: Duration = .seconds(20)
+    ) {
         self.queue = queue
         self.concurrency = concurrency
         self.batchSize = batchSize
@@ -94,9 +97,12 @@ package final class JobWorker: Service, @unchecked Sendable {
     private var listenerThread: OwnedThread?
     private var settlerThread: OwnedThread?
 
-    package init(pool: ConnectionPool, configuration: WorkerConfiguration, handlers: [String: JobHandler],
-                 batchHandlers: [String: BatchJobHandler] = [:], queue: JobQueue = JobQueue(), logger: Logger, metrics: MetricsRegistry,
-                 workerID: String? = nil) {
+    package init(
+        pool: ConnectionPool, configuration: WorkerConfiguration, handlers: [String: JobHandler],
+        batchHandlers: [String: BatchJobHandler] = [:], queue: JobQueue = JobQueue(), logger: Logger,
+        metrics: MetricsRegistry,
+        workerID: String? = nil
+    ) {
         let lock = ConditionLock()
         self.lock = lock
         jobsReady = LockCondition(on: lock)
@@ -147,8 +153,11 @@ package final class JobWorker: Service, @unchecked Sendable {
             let done = lock.wait(until: { running.isEmpty }, timeout: configuration.shutdownGrace)
             return (unstarted, done)
         }
-        if finishedInTime { for executor in executors { executor.join() } } else {
-            logger.warning("jobs still running after the grace period; their leases will expire and they will run again")
+        if finishedInTime {
+            for executor in executors { executor.join() }
+        } else {
+            logger.warning(
+                "jobs still running after the grace period; their leases will expire and they will run again")
         }
         record(unstarted.map { JobSettlement(id: $0.id, attempt: $0.attempt, outcome: .release) })
         settleLock.withLock {
@@ -171,12 +180,15 @@ package final class JobWorker: Service, @unchecked Sendable {
         defer { idleLock.close() }
         while true {
             let next: (limit: Int, busy: Bool, woken: Bool)? = lock.withLock {
-                _ = lock.wait(until: { stopping || (freeSlots > 0 && (wakeRequested || lastClaimFoundJobs)) },
-                              timeout: configuration.pollInterval)
+                _ = lock.wait(
+                    until: { stopping || (freeSlots > 0 && (wakeRequested || lastClaimFoundJobs)) },
+                    timeout: configuration.pollInterval)
                 if stopping { return nil }
                 let woken = wakeRequested
                 wakeRequested = false
-                return (min(configuration.batchSize, freeSlots), !woken && lastClaimFoundJobs && !lastClaimWasFull, woken)
+                return (
+                    min(configuration.batchSize, freeSlots), !woken && lastClaimFoundJobs && !lastClaimWasFull, woken
+                )
             }
             guard let next else { return }
             guard next.limit > 0 else { continue }
@@ -190,7 +202,7 @@ package final class JobWorker: Service, @unchecked Sendable {
             do {
                 var claimed = try claim(limit: next.limit)
                 if !claimed.isEmpty {
-                    idleLock.release()   // busy again: enqueuers need not notify
+                    idleLock.release()  // busy again: enqueuers need not notify
                 } else if !idleLock.isHeld, idleLock.hold() {
                     // Going idle. Holding the lock waited for every enqueuer that saw this worker busy (and so did not
                     // notify) to commit; one more claim finds their jobs. From now on, enqueuers notify.
@@ -212,7 +224,9 @@ package final class JobWorker: Service, @unchecked Sendable {
                     for _ in claimed { jobsReady.signal() }
                 }
             } catch {
-                lock.withLock { databaseHealthy = false; lastClaimWasFull = false; lastClaimFoundJobs = false }
+                lock.withLock {
+                    databaseHealthy = false; lastClaimWasFull = false; lastClaimFoundJobs = false
+                }
                 logger.warning("claim failed", ["error": String(describing: error)])
                 sleepUnlessStopping(.seconds(1))
             }
@@ -221,7 +235,9 @@ package final class JobWorker: Service, @unchecked Sendable {
 
     private func claim(limit: Int) throws -> [ClaimedJob] {
         try pool.withConnection { connection in
-            try queue.claim(queue: configuration.queue, limit: limit, lease: configuration.lease, workerID: workerID, on: connection)
+            try queue.claim(
+                queue: configuration.queue, limit: limit, lease: configuration.lease, workerID: workerID, on: connection
+            )
         }
     }
 
@@ -245,7 +261,11 @@ package final class JobWorker: Service, @unchecked Sendable {
                     // Every claimed job of that kind goes with it.
                     var rest: [ClaimedJob] = []
                     for other in pending {
-                        if other.kind == job.kind && batch.count < configuration.batchSize { batch.append(other) } else { rest.append(other) }
+                        if other.kind == job.kind && batch.count < configuration.batchSize {
+                            batch.append(other)
+                        } else {
+                            rest.append(other)
+                        }
                     }
                     pending = rest
                 }
@@ -267,21 +287,35 @@ package final class JobWorker: Service, @unchecked Sendable {
     private func run(_ batch: [ClaimedJob]) -> [JobSettlement] {
         guard let first = batch.first else { return [] }
         guard let handler = batchHandlers[first.kind] else {
-            return batch.map { job in JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { try handlers[job.kind]?(job) }) }
+            return batch.map { job in
+                JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { try handlers[job.kind]?(job) })
+            }
         }
         if batch.count > 1 {
             do {
                 let failures = try handler(batch)
-                return batch.map { job in JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { if let error = failures[job.id] { throw error } }) }
+                return batch.map { job in
+                    JobSettlement(
+                        id: job.id, attempt: job.attempt,
+                        outcome: run(job) { if let error = failures[job.id] { throw error } })
+                }
             } catch {
-                logger.info("a batch failed; running its jobs one at a time", ["jobs.count": String(batch.count), "error": String(describing: error)])
+                logger.info(
+                    "a batch failed; running its jobs one at a time",
+                    ["jobs.count": String(batch.count), "error": String(describing: error)])
             }
         }
-        return batch.map { job in JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { if let error = try handler([job])[job.id] { throw error } }) }
+        return batch.map { job in
+            JobSettlement(
+                id: job.id, attempt: job.attempt,
+                outcome: run(job) { if let error = try handler([job])[job.id] { throw error } })
+        }
     }
 
     private func run(_ job: ClaimedJob, _ body: () throws -> Void) -> JobSettlement.Outcome {
-        let jobLogger = logger.with(["job.id": String(job.id), "job.kind": job.kind, "job.attempt": String(job.attempt)])
+        let jobLogger = logger.with([
+            "job.id": String(job.id), "job.kind": job.kind, "job.attempt": String(job.attempt),
+        ])
         guard handlers[job.kind] != nil || batchHandlers[job.kind] != nil else {
             jobLogger.error("no handler for this job kind")
             metrics.dead.increment()
@@ -305,7 +339,9 @@ package final class JobWorker: Service, @unchecked Sendable {
                 return retryOrBury(job, error, jobLogger)
             }
         } catch {
-            return retryOrBury(job, JobError.retryable(String(describing: type(of: error)) + ": " + String(describing: error)), jobLogger)
+            return retryOrBury(
+                job, JobError.retryable(String(describing: type(of: error)) + ": " + String(describing: error)),
+                jobLogger)
         }
     }
 
@@ -317,7 +353,8 @@ package final class JobWorker: Service, @unchecked Sendable {
         }
         let delay = configuration.retryPolicy.delay(afterAttempt: job.attempt)
         metrics.retried.increment()
-        jobLogger.warning("job failed; will retry", ["error": error.description, "job.delay_seconds": String(delay.seconds)])
+        jobLogger.warning(
+            "job failed; will retry", ["error": error.description, "job.delay_seconds": String(delay.seconds)])
         return .retry(delay: delay, error: errorJSON(error, job: job))
     }
 
@@ -328,7 +365,8 @@ package final class JobWorker: Service, @unchecked Sendable {
         case .permanent: kind = "permanent"
         case .snooze: kind = "snooze"
         }
-        var text = "{\"error\":\(JSONText.quoted(error.message)),\"kind\":\"\(kind)\",\"attempt\":\(job.attempt),\"worker\":\(JSONText.quoted(workerID))"
+        var text =
+            "{\"error\":\(JSONText.quoted(error.message)),\"kind\":\"\(kind)\",\"attempt\":\(job.attempt),\"worker\":\(JSONText.quoted(workerID))"
         if let code = error.code { text += ",\"code\":\(JSONText.quoted(code))" }
         text += ",\"at\":\"\(Timestamp.rfc3339(Timestamp.nowMicroseconds()))\"}"
         return PostgresJSON(text: text)
@@ -349,15 +387,18 @@ package final class JobWorker: Service, @unchecked Sendable {
         let heartbeatEvery = configuration.lease / 3
         while true {
             let (batch, finalFlush): ([JobSettlement], Bool) = settleLock.withLock {
-                _ = settleLock.wait(until: { settlerStopping || settlements.count >= configuration.flushSize },
-                                    timeout: configuration.flushInterval)
+                _ = settleLock.wait(
+                    until: { settlerStopping || settlements.count >= configuration.flushSize },
+                    timeout: configuration.flushInterval)
                 let batch = settlements
                 settlements.removeAll()
                 return (batch, settlerStopping)
             }
             if !batch.isEmpty { flush(batch, final: finalFlush) }
             if finalFlush {
-                let leftover = settleLock.withLock { let rest = settlements; settlements.removeAll(); return rest }
+                let leftover = settleLock.withLock {
+                    let rest = settlements; settlements.removeAll(); return rest
+                }
                 if !leftover.isEmpty { flush(leftover, final: true) }
                 return
             }
@@ -366,7 +407,9 @@ package final class JobWorker: Service, @unchecked Sendable {
                 let held = lock.withLock { Array(running.keys) + pending.map(\.id) }
                 if !held.isEmpty {
                     do {
-                        _ = try pool.withConnection { try queue.heartbeat(ids: held, workerID: workerID, lease: configuration.lease, on: $0) }
+                        _ = try pool.withConnection {
+                            try queue.heartbeat(ids: held, workerID: workerID, lease: configuration.lease, on: $0)
+                        }
                     } catch {
                         logger.warning("heartbeat failed", ["error": String(describing: error)])
                     }
@@ -382,24 +425,32 @@ package final class JobWorker: Service, @unchecked Sendable {
                 let (result, classified) = try pool.withConnection { connection in
                     let result = try queue.settle(batch, workerID: workerID, on: connection)
                     let refused = Set(result.refused)
-                    return (result, try queue.classifyRefused(batch.filter { refused.contains($0.id) }, afterFailedTry: attempts > 0, on: connection))
+                    return (
+                        result,
+                        try queue.classifyRefused(
+                            batch.filter { refused.contains($0.id) }, afterFailedTry: attempts > 0, on: connection)
+                    )
                 }
                 if !classified.alreadySettled.isEmpty {
                     // An earlier try committed but its reply was lost: nothing to do, and nothing was rescued.
                     metrics.alreadySettled.increment(by: Double(classified.alreadySettled.count))
-                    logger.info("settlements already applied by an earlier try whose reply was lost",
-                                ["job.ids": classified.alreadySettled.prefix(20).map(String.init).joined(separator: ",")])
+                    logger.info(
+                        "settlements already applied by an earlier try whose reply was lost",
+                        ["job.ids": classified.alreadySettled.prefix(20).map(String.init).joined(separator: ",")])
                 }
                 if !classified.rescued.isEmpty {
                     metrics.refused.increment(by: Double(classified.rescued.count))
-                    logger.warning("settlements refused: those jobs were rescued and claimed again",
-                                   ["job.ids": classified.rescued.prefix(20).map(String.init).joined(separator: ",")])
+                    logger.warning(
+                        "settlements refused: those jobs were rescued and claimed again",
+                        ["job.ids": classified.rescued.prefix(20).map(String.init).joined(separator: ",")])
                 }
                 _ = result
                 return
             } catch {
                 attempts += 1
-                logger.warning("settling jobs failed; will try again", ["error": String(describing: error), "jobs.count": String(batch.count)])
+                logger.warning(
+                    "settling jobs failed; will try again",
+                    ["error": String(describing: error), "jobs.count": String(batch.count)])
                 // While running, keep trying; on the final flush give up after a few tries (the leases will expire
                 // and the jobs run again, which at-least-once delivery allows).
                 if final && attempts >= 5 { return }
@@ -420,9 +471,11 @@ package final class JobWorker: Service, @unchecked Sendable {
                     let fresh = try Connection(url: pool.url, applicationName: "dakiya-listener")
                     try fresh.listen(channel)
                     connection = fresh
-                    wake()   // notifications sent while we were not listening are lost: claim once
+                    wake()  // notifications sent while we were not listening are lost: claim once
                 }
-                if let notifications = try connection?.waitForNotifications(timeout: .milliseconds(250)), !notifications.isEmpty {
+                if let notifications = try connection?.waitForNotifications(timeout: .milliseconds(250)),
+                    !notifications.isEmpty
+                {
                     metrics.wakeups.increment()
                     wake()
                 }
@@ -450,13 +503,21 @@ struct WorkerMetrics: Sendable {
         let labels = ["queue": queue]
         claimed = registry.counter("dakiya_jobs_claimed_total", help: "Jobs claimed.", labels: labels)
         completed = registry.counter("dakiya_jobs_completed_total", help: "Jobs that succeeded.", labels: labels)
-        retried = registry.counter("dakiya_jobs_retried_total", help: "Job runs that failed and will be retried.", labels: labels)
-        dead = registry.counter("dakiya_jobs_dead_total", help: "Jobs that failed permanently or ran out of attempts.", labels: labels)
-        snoozed = registry.counter("dakiya_jobs_snoozed_total", help: "Job runs put off without spending an attempt.", labels: labels)
-        refused = registry.counter("dakiya_jobs_settlement_refused_total", help: "Settlements refused by the fence (job rescued meanwhile).", labels: labels)
-        alreadySettled = registry.counter("dakiya_jobs_settlement_already_applied_total",
-                                          help: "Settlements found applied by an earlier try whose commit reply was lost (not rescues).", labels: labels)
-        wakeups = registry.counter("dakiya_jobs_wakeups_total", help: "Notifications that woke the worker.", labels: labels)
+        retried = registry.counter(
+            "dakiya_jobs_retried_total", help: "Job runs that failed and will be retried.", labels: labels)
+        dead = registry.counter(
+            "dakiya_jobs_dead_total", help: "Jobs that failed permanently or ran out of attempts.", labels: labels)
+        snoozed = registry.counter(
+            "dakiya_jobs_snoozed_total", help: "Job runs put off without spending an attempt.", labels: labels)
+        refused = registry.counter(
+            "dakiya_jobs_settlement_refused_total", help: "Settlements refused by the fence (job rescued meanwhile).",
+            labels: labels)
+        alreadySettled = registry.counter(
+            "dakiya_jobs_settlement_already_applied_total",
+            help: "Settlements found applied by an earlier try whose commit reply was lost (not rescues).",
+            labels: labels)
+        wakeups = registry.counter(
+            "dakiya_jobs_wakeups_total", help: "Notifications that woke the worker.", labels: labels)
         duration = registry.histogram("dakiya_job_duration_seconds", help: "Time a handler took.", labels: labels)
     }
 }
@@ -488,7 +549,7 @@ final class IdleLock: @unchecked Sendable {
             try connection?.query(JobSQL.holdIdleLock, [queue])
             isHeld = true
         } catch let error as PostgresError where error.sqlState == "55P03" {
-            isHeld = false   // another idle worker holds it
+            isHeld = false  // another idle worker holds it
         } catch {
             logger.debug("idle lock unavailable; relying on the poll", ["error": String(describing: error)])
             connection = nil
@@ -500,7 +561,8 @@ final class IdleLock: @unchecked Sendable {
     func release() {
         guard isHeld else { return }
         isHeld = false
-        do { try connection?.query(JobSQL.releaseIdleLock, [queue]) } catch { connection = nil }   // a lost session holds nothing
+        // a lost session holds nothing
+        do { try connection?.query(JobSQL.releaseIdleLock, [queue]) } catch { connection = nil }
     }
 
     func close() {

@@ -34,7 +34,7 @@ package struct MigrationError: Error, CustomStringConvertible, Sendable {
 package struct Migrator: Sendable {
     package var migrations: [Migration]
     /// The advisory lock key, shared by every Dakiya process.
-    static let lockKey: Int64 = 0x64616B69_79616D67   // "dakiyamg"
+    static let lockKey: Int64 = 0x64616B69_79616D67  // "dakiyamg"
 
     package init(migrations: [Migration]) {
         self.migrations = migrations.sorted { $0.version < $1.version }
@@ -61,7 +61,9 @@ package struct Migrator: Sendable {
             found.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
         }
         let versions = found.map(\.version)
-        guard Set(versions).count == versions.count else { throw MigrationError(message: "two files share a version number") }
+        guard Set(versions).count == versions.count else {
+            throw MigrationError(message: "two files share a version number")
+        }
         self.init(migrations: found)
     }
 
@@ -70,14 +72,15 @@ package struct Migrator: Sendable {
     package func migrate(on connection: Connection) throws -> [Int] {
         try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey]) }
-        try connection.execute(script: """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                checksum   text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
+        try connection.execute(
+            script: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    integer PRIMARY KEY,
+                    name       text NOT NULL,
+                    checksum   text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """)
         var applied: [Int: String] = [:]
         for row in try connection.query("SELECT version, checksum FROM schema_migrations").rows {
             applied[try row.decode(Int.self, at: 0)] = try row.decode(String.self, at: 1)
@@ -86,20 +89,25 @@ package struct Migrator: Sendable {
         for migration in migrations {
             if let checksum = applied[migration.version] {
                 guard checksum == migration.checksum else {
-                    throw MigrationError(message: "migration \(migration.version) (\(migration.name)) changed after it was applied")
+                    throw MigrationError(
+                        message: "migration \(migration.version) (\(migration.name)) changed after it was applied")
                 }
                 continue
             }
             try connection.transaction { tx in
                 try tx.execute(script: migration.sql)
-                try tx.query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                             [migration.version, migration.name, migration.checksum])
+                try tx.query(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    [migration.version, migration.name, migration.checksum])
             }
             done.append(migration.version)
         }
         let known = Set(migrations.map(\.version))
         if let unknown = applied.keys.sorted().first(where: { !known.contains($0) }) {
-            throw MigrationError(message: "the database has migration \(unknown), which this build does not know: it is older than the database")
+            throw MigrationError(
+                message:
+                    "the database has migration \(unknown), which this build does not know: it is older than the database"
+            )
         }
         return done
     }

@@ -42,7 +42,8 @@ package final class Connection: @unchecked Sendable {
             throw PostgresError(.invalidURL, "the connection URL must start with postgres:// or postgresql://")
         }
         self.url = url
-        var setup = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET application_name = '\(applicationName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })'; SET idle_in_transaction_session_timeout = '60s'; SET plan_cache_mode = force_generic_plan"
+        var setup =
+            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET application_name = '\(applicationName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })'; SET idle_in_transaction_session_timeout = '60s'; SET plan_cache_mode = force_generic_plan"
         if let statementTimeout { setup += "; SET statement_timeout = \(Int(statementTimeout.seconds * 1000))" }
         self.sessionSetup = setup
         try connect()
@@ -62,7 +63,7 @@ package final class Connection: @unchecked Sendable {
             self.handle = nil
             throw PostgresError(.connectionFailed, "could not connect to PostgreSQL", serverMessage: detail)
         }
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)   // notices are not errors; libpq would print them to stderr
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)  // notices are not errors; libpq would print them to stderr
         let result = PQexec(handle, sessionSetup)
         defer { PQclear(result) }
         if PQresultStatus(result) != PGRES_COMMAND_OK {
@@ -171,7 +172,9 @@ package final class Connection: @unchecked Sendable {
         if ready < 0 && errno != EINTR { throw PostgresError(.connectionLost, "poll failed on the connection socket") }
         if ready > 0 {
             if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
-                throw PostgresError(.connectionLost, "the server closed the connection", serverMessage: Self.text(PQerrorMessage(handle)))
+                throw PostgresError(
+                    .connectionLost, "the server closed the connection",
+                    serverMessage: Self.text(PQerrorMessage(handle)))
             }
             received = drainNotifications(handle)
         }
@@ -181,9 +184,11 @@ package final class Connection: @unchecked Sendable {
     private func drainNotifications(_ handle: OpaquePointer) -> [PostgresNotification] {
         var out: [PostgresNotification] = []
         while let notice = PQnotifies(handle) {
-            out.append(PostgresNotification(channel: Self.text(notice.pointee.relname),
-                                            payload: Self.text(notice.pointee.extra),
-                                            backendPID: notice.pointee.be_pid))
+            out.append(
+                PostgresNotification(
+                    channel: Self.text(notice.pointee.relname),
+                    payload: Self.text(notice.pointee.extra),
+                    backendPID: notice.pointee.be_pid))
             PQfreemem(notice)
         }
         return out
@@ -196,7 +201,9 @@ package final class Connection: @unchecked Sendable {
     package func copy(_ copySQL: String, rows: [[String?]]) throws -> Int {
         let handle = try liveHandle()
         let start = PQexec(handle, copySQL)
-        guard PQresultStatus(start) == PGRES_COPY_IN else { _ = try check(start); throw PostgresError(.copyFailed, "COPY did not start") }
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            _ = try check(start); throw PostgresError(.copyFailed, "COPY did not start")
+        }
         PQclear(start)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 16)
@@ -205,7 +212,10 @@ package final class Connection: @unchecked Sendable {
             let sent = buffer.withUnsafeBufferPointer { pointer in
                 pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
             }
-            guard sent == 1 else { throw PostgresError(.copyFailed, "sending COPY data failed", serverMessage: Self.text(PQerrorMessage(handle))) }
+            guard sent == 1 else {
+                throw PostgresError(
+                    .copyFailed, "sending COPY data failed", serverMessage: Self.text(PQerrorMessage(handle)))
+            }
             buffer.removeAll(keepingCapacity: true)
         }
         for row in rows {
@@ -242,8 +252,9 @@ package final class Connection: @unchecked Sendable {
     /// The one funnel that turns a libpq result into a value or a thrown `PostgresError`.
     private func check(_ result: OpaquePointer?) throws -> QueryResult {
         guard let result else {
-            throw PostgresError(isConnected ? .protocolViolation : .connectionLost, "no result from the server",
-                                serverMessage: handle.map { Self.text(PQerrorMessage($0)) })
+            throw PostgresError(
+                isConnected ? .protocolViolation : .connectionLost, "no result from the server",
+                serverMessage: handle.map { Self.text(PQerrorMessage($0)) })
         }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
@@ -262,8 +273,9 @@ package final class Connection: @unchecked Sendable {
         }
         let sqlState = field("C")
         let lost = !isConnected
-        var failure = PostgresError(lost ? .connectionLost : .server, lost ? "the connection to the server was lost" : fallback,
-                                    sqlState: sqlState, serverMessage: field("M") ?? handle.map { Self.text(PQerrorMessage($0)) })
+        var failure = PostgresError(
+            lost ? .connectionLost : .server, lost ? "the connection to the server was lost" : fallback,
+            sqlState: sqlState, serverMessage: field("M") ?? handle.map { Self.text(PQerrorMessage($0)) })
         failure.constraint = field("n")
         failure.table = field("t")
         failure.column = field("c")
@@ -273,7 +285,8 @@ package final class Connection: @unchecked Sendable {
 
     static func text(_ pointer: UnsafePointer<CChar>?) -> String {
         guard let pointer else { return "" }
-        return String(validatingCString: pointer) ?? String(decoding: UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)), as: UTF8.self)
+        return String(validatingCString: pointer)
+            ?? String(decoding: UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)), as: UTF8.self)
     }
     static func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { text(UnsafePointer(pointer)) }
 }
@@ -297,13 +310,18 @@ private func withBoundParameters<R>(
             storage.append(nil); lengths.append(0); formats.append(0)
         case .text(let text):
             guard !text.utf8.contains(0) else {
-                throw PostgresError(.invalidParameter, "parameter $\(index + 1) holds a NUL character, which text cannot store")
+                throw PostgresError(
+                    .invalidParameter, "parameter $\(index + 1) holds a NUL character, which text cannot store")
             }
-            guard let copy = strdup(text) else { throw PostgresError(.invalidParameter, "out of memory copying parameter $\(index + 1)") }
+            guard let copy = strdup(text) else {
+                throw PostgresError(.invalidParameter, "out of memory copying parameter $\(index + 1)")
+            }
             storage.append(copy); lengths.append(0); formats.append(0)
         case .binary(let bytes):
-            guard let raw = malloc(max(1, bytes.count)) else { throw PostgresError(.invalidParameter, "out of memory copying parameter $\(index + 1)") }
-            let pointer = raw.assumingMemoryBound(to: CChar.self)   // freed with free() above
+            guard let raw = malloc(max(1, bytes.count)) else {
+                throw PostgresError(.invalidParameter, "out of memory copying parameter $\(index + 1)")
+            }
+            let pointer = raw.assumingMemoryBound(to: CChar.self)  // freed with free() above
             bytes.withUnsafeBytes { source in
                 if let base = source.baseAddress { raw.copyMemory(from: base, byteCount: source.count) }
             }
@@ -314,7 +332,9 @@ private func withBoundParameters<R>(
         values.withMemoryRebound(to: UnsafePointer<CChar>?.self) { constValues in
             lengths.withUnsafeBufferPointer { lengthPointer in
                 formats.withUnsafeBufferPointer { formatPointer in
-                    body(Int32(parameters.count), constValues.baseAddress, lengthPointer.baseAddress, formatPointer.baseAddress)
+                    body(
+                        Int32(parameters.count), constValues.baseAddress, lengthPointer.baseAddress,
+                        formatPointer.baseAddress)
                 }
             }
         }

@@ -18,10 +18,12 @@ package final class ConnectionPool: Sendable {
     private let applicationName: String
     private let statementTimeout: Duration?
     private let lock = ConditionLock()
-    nonisolated(unsafe) private var state = State()   // guarded by `lock`
+    nonisolated(unsafe) private var state = State()  // guarded by `lock`
 
-    package init(url: String, maximumConnections: Int, acquireTimeout: Duration = .seconds(10),
-                 applicationName: String = "dakiya", statementTimeout: Duration? = nil) {
+    package init(
+        url: String, maximumConnections: Int, acquireTimeout: Duration = .seconds(10),
+        applicationName: String = "dakiya", statementTimeout: Duration? = nil
+    ) {
         precondition(maximumConnections > 0)
         self.url = url
         self.maximumConnections = maximumConnections
@@ -47,8 +49,9 @@ package final class ConnectionPool: Sendable {
     package func acquire() throws -> Connection {
         enum Next { case reuse(Connection), create, timedOut, closed }
         let next: Next = lock.withLock {
-            let available = lock.wait(until: { state.isClosed || !state.idle.isEmpty || state.open < maximumConnections },
-                                      timeout: acquireTimeout)
+            let available = lock.wait(
+                until: { state.isClosed || !state.idle.isEmpty || state.open < maximumConnections },
+                timeout: acquireTimeout)
             if state.isClosed { return .closed }
             guard available else { return .timedOut }
             if let connection = state.idle.popLast() { return .reuse(connection) }
@@ -62,14 +65,18 @@ package final class ConnectionPool: Sendable {
                 try connection.reconnect()
                 return connection
             } catch {
-                lock.withLock { state.open -= 1; lock.signal() }
+                lock.withLock {
+                    state.open -= 1; lock.signal()
+                }
                 throw error
             }
         case .create:
             do {
                 return try Connection(url: url, applicationName: applicationName, statementTimeout: statementTimeout)
             } catch {
-                lock.withLock { state.open -= 1; lock.signal() }
+                lock.withLock {
+                    state.open -= 1; lock.signal()
+                }
                 throw error
             }
         case .timedOut:

@@ -4,7 +4,9 @@ import Glibc
 /// Why a QR code could not be made (text too long for a QR code, or out of memory).
 package struct QRCodeError: Error, CustomStringConvertible, Sendable {
     package var errno: Int32
-    package var description: String { errno == ERANGE ? "QR code: the text is too long" : "QR code: encoding failed (errno \(errno))" }
+    package var description: String {
+        errno == ERANGE ? "QR code: the text is too long" : "QR code: encoding failed (errno \(errno))"
+    }
 }
 
 /// A QR code as a square matrix of modules (true = dark), from libqrencode.
@@ -13,7 +15,7 @@ package struct QRCode: Sendable, Equatable {
     package enum Correction: Sendable { case low, medium, quartile, high }
 
     package let size: Int
-    package let modules: [Bool]   // row-major, size × size
+    package let modules: [Bool]  // row-major, size × size
 
     /// Encodes `text` (UTF-8, byte mode) with `correction`.
     package init(text: String, correction: Correction = .medium) throws {
@@ -41,10 +43,12 @@ package struct QRCode: Sendable, Equatable {
         var path = ""
         for row in 0..<size {
             for column in 0..<size where isDark(row: row, column: column) {
-                path += "M\((column + border) * moduleSize),\((row + border) * moduleSize)h\(moduleSize)v\(moduleSize)h-\(moduleSize)z"
+                path +=
+                    "M\((column + border) * moduleSize),\((row + border) * moduleSize)h\(moduleSize)v\(moduleSize)h-\(moduleSize)z"
             }
         }
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(total) \(total)\" width=\"\(total)\" height=\"\(total)\" shape-rendering=\"crispEdges\">"
+        return
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(total) \(total)\" width=\"\(total)\" height=\"\(total)\" shape-rendering=\"crispEdges\">"
             + "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path fill=\"#000\" d=\"\(path)\"/></svg>"
     }
 }

@@ -26,15 +26,23 @@ package enum IdempotentRequests {
     package static func key(_ request: Request, required: Bool) throws -> String? {
         guard let raw = request.header("idempotency-key") else {
             guard !required else {
-                throw HTTPError(status: 400, detail: "the Idempotency-Key header is required here (1 to 255 characters), so a retry cannot do this twice",
-                                type: "urn:dakiya:problem:invalid-request", errors: [FieldProblem(field: "Idempotency-Key", detail: "required header")])
+                throw HTTPError(
+                    status: 400,
+                    detail:
+                        "the Idempotency-Key header is required here (1 to 255 characters), so a retry cannot do this twice",
+                    type: "urn:dakiya:problem:invalid-request",
+                    errors: [FieldProblem(field: "Idempotency-Key", detail: "required header")])
             }
             return nil
         }
         let key = raw.trimmingCharacters(in: .whitespaces)
-        guard (1...255).contains(key.unicodeScalars.count), key.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value <= 0x7E }) else {
-            throw HTTPError(status: 400, detail: "the Idempotency-Key header must be 1 to 255 printable ASCII characters", type: "urn:dakiya:problem:invalid-request",
-                            errors: [FieldProblem(field: "Idempotency-Key", detail: "1 to 255 printable ASCII characters")])
+        guard (1...255).contains(key.unicodeScalars.count),
+            key.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value <= 0x7E })
+        else {
+            throw HTTPError(
+                status: 400, detail: "the Idempotency-Key header must be 1 to 255 printable ASCII characters",
+                type: "urn:dakiya:problem:invalid-request",
+                errors: [FieldProblem(field: "Idempotency-Key", detail: "1 to 255 printable ASCII characters")])
         }
         return key
     }
@@ -45,20 +53,29 @@ package enum IdempotentRequests {
     }
 
     /// Runs `work` inside one transaction with the key claimed, or replays the kept answer. Without a key, runs `work`.
-    package static func run(_ scope: Scope, key: String?, fingerprint: [UInt8], on connection: Connection,
-                            _ work: (Connection) throws -> Response) throws -> Response {
+    package static func run(
+        _ scope: Scope, key: String?, fingerprint: [UInt8], on connection: Connection,
+        _ work: (Connection) throws -> Response
+    ) throws -> Response {
         guard let key else { return try work(connection) }
         return try connection.transaction { tx in
-            let claimed = try tx.query("""
-                INSERT INTO \(scope.table) (\(scope.column), key, request_hash, response_status, response_body) VALUES ($1, $2, $3, 0, '')
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, [scope.value, key, PostgresBytes(fingerprint)]).count == 1
+            let claimed =
+                try tx.query(
+                    """
+                    INSERT INTO \(scope.table) (\(scope.column), key, request_hash, response_status, response_body) VALUES ($1, $2, $3, 0, '')
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """, [scope.value, key, PostgresBytes(fingerprint)]
+                ).count == 1
             if claimed {
                 let response = try work(tx)
-                try tx.query("""
+                try tx.query(
+                    """
                     UPDATE \(scope.table) SET response_status = $3, response_body = $4, response_location = $5 WHERE \(scope.column) = $1 AND key = $2
-                    """, [scope.value, key, response.status, String(decoding: response.body, as: UTF8.self),
-                          response.headers.first { $0.0.lowercased() == "location" }?.1])
+                    """,
+                    [
+                        scope.value, key, response.status, String(decoding: response.body, as: UTF8.self),
+                        response.headers.first { $0.0.lowercased() == "location" }?.1,
+                    ])
                 return response
             }
             // Used before (a concurrent first use was waited for by the insert): replay it, or refuse another request.
@@ -68,19 +85,28 @@ package enum IdempotentRequests {
 
     /// The kept answer for a key already used: the same response (with its Location and `Idempotent-Replayed: true`)
     /// when the request is the same, 409 when the key was used for another request.
-    package static func replay(_ scope: Scope, key: String, fingerprint: [UInt8], on connection: Connection) throws -> Response {
-        guard let stored = try connection.query("""
-            SELECT request_hash, response_status, response_body, response_location FROM \(scope.table) WHERE \(scope.column) = $1 AND key = $2
-            """, [scope.value, key]).first else {
+    package static func replay(_ scope: Scope, key: String, fingerprint: [UInt8], on connection: Connection) throws
+        -> Response
+    {
+        guard
+            let stored = try connection.query(
+                """
+                SELECT request_hash, response_status, response_body, response_location FROM \(scope.table) WHERE \(scope.column) = $1 AND key = $2
+                """, [scope.value, key]
+            ).first
+        else {
             throw PostgresError(.protocolViolation, "the idempotency key vanished")
         }
         guard try stored.decode(PostgresBytes.self, at: 0).bytes == fingerprint else {
-            throw HTTPError(status: 409, detail: "this Idempotency-Key was used with a different request (another path, or another body)",
-                            type: "urn:dakiya:problem:idempotency-conflict")
+            throw HTTPError(
+                status: 409,
+                detail: "this Idempotency-Key was used with a different request (another path, or another body)",
+                type: "urn:dakiya:problem:idempotency-conflict")
         }
         var headers = [("Idempotent-Replayed", "true")]
         if let location = try stored.decode(String?.self, at: 3) { headers.append(("Location", location)) }
-        return Response(status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
-                        contentType: "application/json", headers: headers)
+        return Response(
+            status: try stored.decode(Int.self, at: 1), body: Array(try stored.decode(String.self, at: 2).utf8),
+            contentType: "application/json", headers: headers)
     }
 }

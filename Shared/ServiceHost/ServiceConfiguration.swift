@@ -15,8 +15,11 @@ package struct ServiceConfiguration: Sendable {
     package var historyRetention: Duration
 
     /// Reads and validates the settings; throws the first bad one.
-    package static func load(service: String, queue: String, defaultPort: UInt16, from settings: Settings) throws(SettingError) -> ServiceConfiguration {
-        let levelName = try settings.choice("DAKIYA_LOG_LEVEL", default: "info", from: Logger.Level.allCases.map(\.name))
+    package static func load(service: String, queue: String, defaultPort: UInt16, from settings: Settings)
+        throws(SettingError) -> ServiceConfiguration
+    {
+        let levelName = try settings.choice(
+            "DAKIYA_LOG_LEVEL", default: "info", from: Logger.Level.allCases.map(\.name))
         let httpThreads = try settings.int("DAKIYA_HTTP_THREADS", default: 8, in: 1...256)
         let http = ServerConfiguration(
             host: try settings.string("DAKIYA_HTTP_HOST", default: "127.0.0.1"),
@@ -27,7 +30,8 @@ package struct ServiceConfiguration: Sendable {
             shutdownGrace: try settings.seconds("DAKIYA_SHUTDOWN_GRACE_SECONDS", default: 10, in: 0...600),
             headerTimeout: try settings.seconds("DAKIYA_HTTP_HEADER_TIMEOUT_SECONDS", default: 10, in: 1...600),
             maximumConnections: try settings.int("DAKIYA_HTTP_MAX_CONNECTIONS", default: 8192, in: 16...1_000_000),
-            maximumConnectionsPerClient: try settings.int("DAKIYA_HTTP_MAX_CONNECTIONS_PER_CLIENT", default: 2048, in: 0...1_000_000))
+            maximumConnectionsPerClient: try settings.int(
+                "DAKIYA_HTTP_MAX_CONNECTIONS_PER_CLIENT", default: 2048, in: 0...1_000_000))
         var worker = WorkerConfiguration(queue: queue)
         worker.concurrency = try settings.int("DAKIYA_WORKER_CONCURRENCY", default: 8, in: 1...512)
         worker.batchSize = try settings.int("DAKIYA_WORKER_BATCH", default: 100, in: 1...1000)
@@ -43,8 +47,10 @@ package struct ServiceConfiguration: Sendable {
             logLevel: Logger.Level(name: levelName) ?? .info,
             http: http,
             worker: worker,
-            maintenanceInterval: try settings.seconds("DAKIYA_MAINTENANCE_INTERVAL_SECONDS", default: 1, in: 0.05...3600),
-            historyRetention: try settings.seconds("DAKIYA_JOB_HISTORY_RETENTION_DAYS", default: 7, in: 0.001...3650) * 86_400)
+            maintenanceInterval: try settings.seconds(
+                "DAKIYA_MAINTENANCE_INTERVAL_SECONDS", default: 1, in: 0.05...3600),
+            historyRetention: try settings.seconds("DAKIYA_JOB_HISTORY_RETENTION_DAYS", default: 7, in: 0.001...3650)
+                * 86_400)
         return configuration
     }
 }

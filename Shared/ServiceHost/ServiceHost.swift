@@ -16,8 +16,10 @@ package struct ServiceParts: Sendable {
     /// Extra long-lived parts (periodic work), started after the worker and stopped before it.
     package var services: [any Service]
 
-    package init(router: Router = Router(), handlers: [String: JobHandler] = [:], batchHandlers: [String: BatchJobHandler] = [:],
-                 services: [any Service] = []) {
+    package init(
+        router: Router = Router(), handlers: [String: JobHandler] = [:], batchHandlers: [String: BatchJobHandler] = [:],
+        services: [any Service] = []
+    ) {
         self.router = router
         self.handlers = handlers
         self.batchHandlers = batchHandlers
@@ -40,17 +42,20 @@ package struct ServiceContext: Sendable {
 package enum ServiceHost {
 
     /// Runs the service until SIGTERM or SIGINT; exits 78 with one line for a bad setting, 1 for a failed start.
-    package static func main(service: String, queue: Queue, defaultPort: UInt16, build: (ServiceContext) throws -> ServiceParts) -> Never {
+    package static func main(
+        service: String, queue: Queue, defaultPort: UInt16, build: (ServiceContext) throws -> ServiceParts
+    ) -> Never {
         ServiceGroup.blockTerminationSignals()
         let configuration: ServiceConfiguration
         do {
-            configuration = try ServiceConfiguration.load(service: service, queue: queue.name, defaultPort: defaultPort, from: Settings())
+            configuration = try ServiceConfiguration.load(
+                service: service, queue: queue.name, defaultPort: defaultPort, from: Settings())
         } catch {
             exitForBadSetting(service, error)
         }
         let logger = Logger(service: service, minimumLevel: configuration.logLevel)
         do {
-            try HTTPClient.initializeProcess()   // libcurl's global setup, once, before any thread of ours
+            try HTTPClient.initializeProcess()  // libcurl's global setup, once, before any thread of ours
             try run(configuration, logger: logger, build: build)
             exit(0)
         } catch let error as SettingError {
@@ -62,24 +67,34 @@ package enum ServiceHost {
         }
     }
 
-    static func run(_ configuration: ServiceConfiguration, logger: Logger, build: (ServiceContext) throws -> ServiceParts) throws {
+    static func run(
+        _ configuration: ServiceConfiguration, logger: Logger, build: (ServiceContext) throws -> ServiceParts
+    ) throws {
         let metrics = MetricsRegistry()
-        let pool = ConnectionPool(url: configuration.databaseURL, maximumConnections: configuration.databasePoolSize,
-                                  applicationName: configuration.service)
+        let pool = ConnectionPool(
+            url: configuration.databaseURL, maximumConnections: configuration.databasePoolSize,
+            applicationName: configuration.service)
         if configuration.migrateOnStart { try migrate(configuration, logger: logger) }
         let queue = JobQueue()
-        let context = ServiceContext(configuration: configuration, pool: pool, logger: logger, metrics: metrics, queue: queue)
+        let context = ServiceContext(
+            configuration: configuration, pool: pool, logger: logger, metrics: metrics, queue: queue)
         var parts = try build(context)
         parts.handlers[Jobs.ping.kind] = parts.handlers[Jobs.ping.kind] ?? { _ in }
 
-        let worker = JobWorker(pool: pool, configuration: configuration.worker, handlers: parts.handlers, batchHandlers: parts.batchHandlers, queue: queue,
-                               logger: logger, metrics: metrics)
-        let maintenance = JobMaintenance(url: configuration.databaseURL, queue: queue, interval: configuration.maintenanceInterval,
-                                         retention: configuration.historyRetention, logger: logger, metrics: metrics)
+        let worker = JobWorker(
+            pool: pool, configuration: configuration.worker, handlers: parts.handlers,
+            batchHandlers: parts.batchHandlers, queue: queue,
+            logger: logger, metrics: metrics)
+        let maintenance = JobMaintenance(
+            url: configuration.databaseURL, queue: queue, interval: configuration.maintenanceInterval,
+            retention: configuration.historyRetention, logger: logger, metrics: metrics)
         var router = healthRoutes(pool: pool, worker: worker, metrics: metrics)
         router.merge(parts.router)
         let server = Server(configuration: configuration.http, router: router, logger: logger, metrics: metrics)
-        metrics.gauge("dakiya_service_info", help: "Always 1; labels name the service.", labels: ["service": configuration.service]).set(1)
+        metrics.gauge(
+            "dakiya_service_info", help: "Always 1; labels name the service.",
+            labels: ["service": configuration.service]
+        ).set(1)
         logger.info("starting", ["job.queue": configuration.worker.queue])
         // Started in this order, stopped in reverse: the HTTP server drains first, then the worker, then maintenance.
         try ServiceGroup(services: [maintenance, worker] + parts.services + [server], logger: logger).run()
@@ -94,7 +109,10 @@ package enum ServiceHost {
             do {
                 let connection = try Connection(url: configuration.databaseURL, applicationName: configuration.service)
                 let applied = try Migrator.bundled().migrate(on: connection)
-                if !applied.isEmpty { logger.info("migrations applied", ["db.migrations": applied.map(String.init).joined(separator: ",")]) }
+                if !applied.isEmpty {
+                    logger.info(
+                        "migrations applied", ["db.migrations": applied.map(String.init).joined(separator: ",")])
+                }
                 return
             } catch let error as PostgresError where error.isConnectionFailure && MonotonicTime.now() < deadline {
                 logger.warning("database not reachable yet; retrying migrations", ["error": String(describing: error)])
@@ -105,9 +123,12 @@ package enum ServiceHost {
 
     /// `/healthz` (the process answers), `/readyz` (the database and the job loop work), `/metrics` (Prometheus).
     static func healthRoutes(pool: ConnectionPool, worker: JobWorker, metrics: MetricsRegistry) -> Router {
-        let databaseUp = metrics.gauge("dakiya_database_up", help: "1 when the last readiness check reached PostgreSQL.")
+        let databaseUp = metrics.gauge(
+            "dakiya_database_up", help: "1 when the last readiness check reached PostgreSQL.")
         var router = Router()
-        router.get("/healthz") { _ in Response(status: 200, body: Array(#"{"status":"ok"}"#.utf8), contentType: "application/json") }
+        router.get("/healthz") { _ in
+            Response(status: 200, body: Array(#"{"status":"ok"}"#.utf8), contentType: "application/json")
+        }
         router.get("/readyz") { request in
             let reachable = pool.isReachable()
             databaseUp.set(reachable ? 1 : 0)
@@ -117,7 +138,8 @@ package enum ServiceHost {
             guard worker.isHealthy else {
                 throw HTTPError(status: 503, detail: "the job loop cannot claim jobs", headers: [("Retry-After", "1")])
             }
-            return Response(status: 200, body: Array(#"{"status":"ready","database":"up"}"#.utf8), contentType: "application/json")
+            return Response(
+                status: 200, body: Array(#"{"status":"ready","database":"up"}"#.utf8), contentType: "application/json")
         }
         router.get("/metrics") { _ in
             Response.text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")

@@ -62,7 +62,9 @@ package struct Logger: Sendable {
     package var metadata: [String: String]
     let sink: LogSink
 
-    package init(service: String, minimumLevel: Level = .info, metadata: [String: String] = [:], sink: LogSink = .standardOutput) {
+    package init(
+        service: String, minimumLevel: Level = .info, metadata: [String: String] = [:], sink: LogSink = .standardOutput
+    ) {
         self.service = service
         self.minimumLevel = minimumLevel
         self.metadata = metadata
@@ -83,7 +85,8 @@ package struct Logger: Sendable {
 
     package func log(_ level: Level, _ message: String, _ extra: [String: String] = [:]) {
         guard level >= minimumLevel else { return }
-        var line = "{\"ts\":\"\(Timestamp.rfc3339(Timestamp.nowMicroseconds()))\",\"level\":\"\(level.name)\",\"service\":"
+        var line =
+            "{\"ts\":\"\(Timestamp.rfc3339(Timestamp.nowMicroseconds()))\",\"level\":\"\(level.name)\",\"service\":"
         line += JSONText.quoted(service)
         line += ",\"msg\":" + JSONText.quoted(Redaction.redact(message))
         let merged = metadata.merging(extra) { _, new in new }
@@ -117,9 +120,12 @@ package enum Redaction {
         var index = 0
         func isDigit(_ i: Int) -> Bool { i < bytes.count && bytes[i] >= 0x30 && bytes[i] <= 0x39 }
         func isWordByte(_ byte: UInt8) -> Bool {
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte >= 0x80
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x5F || byte >= 0x80
         }
-        func isAddressByte(_ byte: UInt8) -> Bool { isWordByte(byte) || byte == 0x2E || byte == 0x2D || byte == 0x2B || byte == 0x25 }
+        func isAddressByte(_ byte: UInt8) -> Bool {
+            isWordByte(byte) || byte == 0x2E || byte == 0x2D || byte == 0x2B || byte == 0x25
+        }
         while index < bytes.count {
             let byte = bytes[index]
             // A phone number: +digits, or a digit run not glued to a word or to a hyphenated id (UUIDs).
@@ -131,8 +137,11 @@ package enum Redaction {
                 let digits = end - (byte == 0x2B ? index + 1 : index)
                 let endsFree = end >= bytes.count || (!isWordByte(bytes[end]) && bytes[end] != 0x2D)
                 let first = bytes[byte == 0x2B ? index + 1 : index]
-                let looksLikePhone = byte == 0x2B ? (8...15).contains(digits)
-                    : (digits == 10 && first >= 0x36) || (digits == 12 && first == 0x39 && bytes[index + 1] == 0x31) || (digits == 11 && first == 0x30)
+                let looksLikePhone =
+                    byte == 0x2B
+                    ? (8...15).contains(digits)
+                    : (digits == 10 && first >= 0x36) || (digits == 12 && first == 0x39 && bytes[index + 1] == 0x31)
+                        || (digits == 11 && first == 0x30)
                 if endsFree && looksLikePhone {
                     out.append(contentsOf: phone.utf8)
                     index = end

@@ -5,7 +5,7 @@ package final class MetricsRegistry: Sendable {
     private struct Family {
         var help: String
         var type: String
-        var series: [String: any MetricSeries] = [:]   // keyed by rendered label set
+        var series: [String: any MetricSeries] = [:]  // keyed by rendered label set
     }
 
     private let families = Mutex<[String: Family]>([:])
@@ -27,7 +27,9 @@ package final class MetricsRegistry: Sendable {
         _ name: String, help: String, labels: [String: String] = [:],
         buckets: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     ) -> Histogram {
-        series(name, help: help, type: "histogram", labels: labels) { Histogram(name: name, labels: $0, buckets: buckets) }
+        series(name, help: help, type: "histogram", labels: labels) {
+            Histogram(name: name, labels: $0, buckets: buckets)
+        }
     }
 
     private func series<M: MetricSeries>(
@@ -60,7 +62,8 @@ package final class MetricsRegistry: Sendable {
     static func render(_ labels: [String: String]) -> String {
         guard !labels.isEmpty else { return "" }
         let parts = labels.keys.sorted().map { key in
-            let value = labels[key]!.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll("\n", with: "\\n")
+            let value = labels[key]!.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll(
+                "\n", with: "\\n")
             return "\(key)=\"\(value)\""
         }
         return "{" + parts.joined(separator: ",") + "}"

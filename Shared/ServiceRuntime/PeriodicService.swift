@@ -26,7 +26,9 @@ package final class PeriodicService: Service, @unchecked Sendable {
     }
 
     package func stop() {
-        lock.withLock { stopping = true; lock.broadcast() }
+        lock.withLock {
+            stopping = true; lock.broadcast()
+        }
         thread?.join()
     }
 }

@@ -55,19 +55,27 @@ package struct Settings: Sendable {
     package func optionalString(_ name: String) -> String? { raw(name) }
 
     /// An integer within `range`.
-    package func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(SettingError) -> Int {
+    package func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(SettingError) -> Int
+    {
         guard let text = raw(name) else { return defaultValue }
         guard let value = Int(text), range.contains(value) else {
-            throw SettingError(name: name, problem: "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text.prefix(40))\"")
+            throw SettingError(
+                name: name,
+                problem:
+                    "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text.prefix(40))\"")
         }
         return value
     }
 
     /// A duration given in (possibly fractional) seconds within `range`.
-    package func seconds(_ name: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(SettingError) -> Duration {
+    package func seconds(_ name: String, default defaultValue: Double, in range: ClosedRange<Double>)
+        throws(SettingError) -> Duration
+    {
         guard let text = raw(name) else { return .milliseconds(Int64(defaultValue * 1000)) }
         guard let value = Double(text), range.contains(value) else {
-            throw SettingError(name: name, problem: "expected seconds from \(range.lowerBound) to \(range.upperBound), got \"\(text.prefix(40))\"")
+            throw SettingError(
+                name: name,
+                problem: "expected seconds from \(range.lowerBound) to \(range.upperBound), got \"\(text.prefix(40))\"")
         }
         return .milliseconds(Int64((value * 1000).rounded()))
     }
@@ -83,10 +91,13 @@ package struct Settings: Sendable {
     }
 
     /// One of `choices`.
-    package func choice(_ name: String, default defaultValue: String, from choices: [String]) throws(SettingError) -> String {
+    package func choice(_ name: String, default defaultValue: String, from choices: [String]) throws(SettingError)
+        -> String
+    {
         guard let text = raw(name) else { return defaultValue }
         guard choices.contains(text) else {
-            throw SettingError(name: name, problem: "expected one of \(choices.joined(separator: ", ")), got \"\(text.prefix(40))\"")
+            throw SettingError(
+                name: name, problem: "expected one of \(choices.joined(separator: ", ")), got \"\(text.prefix(40))\"")
         }
         return text
     }
@@ -105,7 +116,9 @@ extension String {
     /// The string without leading and trailing spaces, tabs and line ends.
     package func trimmingSpaces() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
         return String(self[first...last])
     }
 }

@@ -9,7 +9,8 @@ package enum Executables {
         }
         // swift test runs <bin>/dakiyaPackageTests.xctest; the executables sit beside it.
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("dispatcher").path) {
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("dispatcher").path)
+        {
             url.deleteLastPathComponent()
         }
         return url
@@ -19,7 +20,8 @@ package enum Executables {
     package static func path(_ name: String) throws -> String {
         let path = folder.appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw TestEnvironmentError(message: "executable \(name) not found at \(path): build it with `swift build` first")
+            throw TestEnvironmentError(
+                message: "executable \(name) not found at \(path): build it with `swift build` first")
         }
         return path
     }
@@ -83,7 +85,9 @@ package final class ChildProcess: @unchecked Sendable {
 }
 
 /// Polls `condition` until it is true or `timeout` passes; returns its last value.
-package func eventually(timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20), _ condition: () throws -> Bool) rethrows -> Bool {
+package func eventually(
+    timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20), _ condition: () throws -> Bool
+) rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try condition() { return true }

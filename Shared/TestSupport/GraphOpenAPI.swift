@@ -10,12 +10,16 @@ package enum GraphOpenAPI {
     static let fileName = "whatsapp-business-messaging-api_v23.0.yaml"
 
     package static func specification() throws -> String {
-        let repository = SMTPSink.supportFolder.deletingLastPathComponent().deletingLastPathComponent()   // …/Tests/Support → the repository
-        let candidates = [ProcessInfo.processInfo.environment["DAKIYA_GRAPH_OPENAPI"],
-                          repository.deletingLastPathComponent().appendingPathComponent("shared/reference/\(fileName)").path,
-                          "/work/shared/reference/\(fileName)"].compactMap { $0 }
+        // …/Tests/Support → the repository
+        let repository = SMTPSink.supportFolder.deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [
+            ProcessInfo.processInfo.environment["DAKIYA_GRAPH_OPENAPI"],
+            repository.deletingLastPathComponent().appendingPathComponent("shared/reference/\(fileName)").path,
+            "/work/shared/reference/\(fileName)",
+        ].compactMap { $0 }
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw TestEnvironmentError(message: "Meta's OpenAPI document \(fileName) was not found; set DAKIYA_GRAPH_OPENAPI to its path")
+            throw TestEnvironmentError(
+                message: "Meta's OpenAPI document \(fileName) was not found; set DAKIYA_GRAPH_OPENAPI to its path")
         }
         return found
     }
@@ -24,7 +28,9 @@ package enum GraphOpenAPI {
     package static func check(_ documents: [String], schema: String) throws -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [SMTPSink.supportFolder.appendingPathComponent("check_graph_openapi.py").path, try specification(), schema]
+        process.arguments = [
+            SMTPSink.supportFolder.appendingPathComponent("check_graph_openapi.py").path, try specification(), schema,
+        ]
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -34,11 +40,16 @@ package enum GraphOpenAPI {
             let object = try JSONSerialization.jsonObject(with: Data(document.utf8))
             return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         }
-        let writer = Thread { input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8)); try? input.fileHandleForWriting.close() }
+        let writer = Thread {
+            input.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8));
+            try? input.fileHandleForWriting.close()
+        }
         writer.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestEnvironmentError(message: "check_graph_openapi.py failed (is python3-yaml installed?)") }
+        guard process.terminationStatus == 0 else {
+            throw TestEnvironmentError(message: "check_graph_openapi.py failed (is python3-yaml installed?)")
+        }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }

@@ -16,18 +16,27 @@ package struct OpenAPIChecker {
     /// Problems with `body` as the `status` response of `method` `path` (a template such as /v1/deliveries/{id}); empty when it conforms.
     package func problems(path: String, method: String, status: Int, contentType: String?, body: [UInt8]) -> [String] {
         guard let paths = document["paths"] as? [String: Any], let item = paths[path] as? [String: Any],
-              let operation = item[method.lowercased()] as? [String: Any] else { return ["\(method) \(path) is not in the document"] }
-        guard let responses = operation["responses"] as? [String: Any], var response = responses[String(status)] as? [String: Any] else {
+            let operation = item[method.lowercased()] as? [String: Any]
+        else { return ["\(method) \(path) is not in the document"] }
+        guard let responses = operation["responses"] as? [String: Any],
+            var response = responses[String(status)] as? [String: Any]
+        else {
             return ["\(method) \(path) does not document status \(status)"]
         }
         if let ref = response["$ref"] as? String, let resolved = resolve(ref) { response = resolved }
-        let mediaType = (contentType ?? "").split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
-        guard let content = response["content"] as? [String: Any] else { return body.isEmpty ? [] : ["status \(status) documents no body"] }
+        let mediaType =
+            (contentType ?? "").split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) }
+            ?? ""
+        guard let content = response["content"] as? [String: Any] else {
+            return body.isEmpty ? [] : ["status \(status) documents no body"]
+        }
         guard let media = content[mediaType] as? [String: Any], let schema = media["schema"] as? [String: Any] else {
             return ["status \(status) does not document \(mediaType)"]
         }
         if !mediaType.hasSuffix("json") { return [] }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { return ["the body is not JSON"] }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
+            return ["the body is not JSON"]
+        }
         return check(value, against: schema, at: "$")
     }
 
@@ -55,15 +64,24 @@ package struct OpenAPIChecker {
         }
         switch value {
         case .string(let text):
-            if let minimum = schema["minLength"] as? Int, text.count < minimum { problems.append("\(path): shorter than \(minimum)") }
-            if let maximum = schema["maxLength"] as? Int, text.count > maximum { problems.append("\(path): longer than \(maximum)") }
+            if let minimum = schema["minLength"] as? Int, text.count < minimum {
+                problems.append("\(path): shorter than \(minimum)")
+            }
+            if let maximum = schema["maxLength"] as? Int, text.count > maximum {
+                problems.append("\(path): longer than \(maximum)")
+            }
             switch schema["format"] as? String {
             case "uuid"?: if UUID(uuidString: text) == nil { problems.append("\(path): not a uuid") }
-            case "date-time"?: if ISO8601DateFormatter().date(from: text) == nil { problems.append("\(path): not an RFC 3339 date-time") }
+            case "date-time"?:
+                if ISO8601DateFormatter().date(from: text) == nil {
+                    problems.append("\(path): not an RFC 3339 date-time")
+                }
             default: break
             }
         case .object(let object):
-            for key in schema["required"] as? [String] ?? [] where object[key] == nil { problems.append("\(path).\(key): required but missing") }
+            for key in schema["required"] as? [String] ?? [] where object[key] == nil {
+                problems.append("\(path).\(key): required but missing")
+            }
             let properties = schema["properties"] as? [String: Any] ?? [:]
             for (key, member) in object.sorted(by: { $0.key < $1.key }) {
                 if let memberSchema = properties[key] as? [String: Any] {
@@ -74,7 +92,9 @@ package struct OpenAPIChecker {
             }
         case .array(let array):
             if let items = schema["items"] as? [String: Any] {
-                for (index, element) in array.enumerated() { problems += check(element, against: items, at: "\(path)[\(index)]") }
+                for (index, element) in array.enumerated() {
+                    problems += check(element, against: items, at: "\(path)[\(index)]")
+                }
             }
         default:
             break
@@ -89,17 +109,26 @@ package enum JSONValue: Decodable {
 
     package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     func matches(_ type: String) -> Bool {
         switch (type, self) {
-        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null), ("number", .number): true
+        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null),
+            ("number", .number):
+            true
         case ("integer", .number(let value)): value == value.rounded()
         default: false
         }

@@ -12,7 +12,10 @@ package final class SMTPSink: @unchecked Sendable {
 
     /// Starts the server. With `tls` it offers and requires STARTTLS with that PEM certificate and key; with
     /// `credentials` it also requires AUTH.
-    package init(port: UInt16? = nil, tls: (certificate: String, key: String)? = nil, credentials: (user: String, password: String)? = nil) throws {
+    package init(
+        port: UInt16? = nil, tls: (certificate: String, key: String)? = nil,
+        credentials: (user: String, password: String)? = nil
+    ) throws {
         self.port = port ?? freePort()
         var extra: [String] = []
         if let tls { extra += [tls.certificate, tls.key] }
@@ -31,9 +34,10 @@ package final class SMTPSink: @unchecked Sendable {
     /// Starts (again) on the same port; returns once it accepts connections.
     package func start() throws {
         guard process == nil else { return }
-        let python = URL(fileURLWithPath: "/usr/bin/python3")   // Debian's, where python3-aiosmtpd is installed
+        let python = URL(fileURLWithPath: "/usr/bin/python3")  // Debian's, where python3-aiosmtpd is installed
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw TestEnvironmentError(message: "/usr/bin/python3 is missing: run the tests with `make test`, which installs python3-aiosmtpd")
+            throw TestEnvironmentError(
+                message: "/usr/bin/python3 is missing: run the tests with `make test`, which installs python3-aiosmtpd")
         }
         let script = Self.supportFolder.appendingPathComponent("smtp_sink.py").path
         let process = Process()
@@ -47,7 +51,10 @@ package final class SMTPSink: @unchecked Sendable {
         let line = output.fileHandleForReading.availableData
         guard String(decoding: line, as: UTF8.self).contains("ready") else {
             stop()
-            throw TestEnvironmentError(message: "the SMTP sink did not start (is python3-aiosmtpd installed? `make test` installs it): \(String(decoding: line, as: UTF8.self))")
+            throw TestEnvironmentError(
+                message:
+                    "the SMTP sink did not start (is python3-aiosmtpd installed? `make test` installs it): \(String(decoding: line, as: UTF8.self))"
+            )
         }
     }
 
@@ -81,6 +88,7 @@ package final class SMTPSink: @unchecked Sendable {
         return object
     }
 
-    package static let supportFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    package static let supportFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Tests/Support")
 }

@@ -25,8 +25,11 @@ package final class ScratchCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: dataFolder, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: socketFolder, withIntermediateDirectories: true)
         if isRoot { try run("/bin/chown", ["-R", "postgres", folder]) }
-        try postgres("initdb", ["-D", dataFolder, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-        let settings = "listen_addresses = ''\nport = \(port)\nunix_socket_directories = '\(socketFolder)'\nfsync = off\nmax_connections = 50\n"
+        try postgres(
+            "initdb",
+            ["-D", dataFolder, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        let settings =
+            "listen_addresses = ''\nport = \(port)\nunix_socket_directories = '\(socketFolder)'\nfsync = off\nmax_connections = 50\n"
         let conf = dataFolder + "/postgresql.conf"
         let existing = try String(contentsOfFile: conf, encoding: .utf8)
         try (existing + settings).write(toFile: conf, atomically: false, encoding: .utf8)
@@ -38,7 +41,9 @@ package final class ScratchCluster: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    package func start() throws { try postgres("pg_ctl", ["-D", dataFolder, "-l", folder + "/server.log", "-w", "-t", "60", "start"]) }
+    package func start() throws {
+        try postgres("pg_ctl", ["-D", dataFolder, "-l", folder + "/server.log", "-w", "-t", "60", "start"])
+    }
 
     package func stop() throws { try postgres("pg_ctl", ["-D", dataFolder, "-m", "fast", "-w", "stop"]) }
 
@@ -64,20 +69,27 @@ package final class ScratchCluster: @unchecked Sendable {
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw TestEnvironmentError(message: "could not start \(executable): errno \(spawned)") }
+        guard spawned == 0 else {
+            throw TestEnvironmentError(message: "could not start \(executable): errno \(spawned)")
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         guard status == 0 else {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw TestEnvironmentError(message: "\(executable) \(arguments.first ?? "") failed (status \(status)): \(text.suffix(500))")
+            throw TestEnvironmentError(
+                message: "\(executable) \(arguments.first ?? "") failed (status \(status)): \(text.suffix(500))")
         }
     }
 
     private static func findBinaries() throws -> String {
-        if let explicit = ProcessInfo.processInfo.environment["DAKIYA_TEST_PG_BIN"], !explicit.isEmpty { return explicit }
+        if let explicit = ProcessInfo.processInfo.environment["DAKIYA_TEST_PG_BIN"], !explicit.isEmpty {
+            return explicit
+        }
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let newest = versions.compactMap(Int.init).max() else {
-            throw TestEnvironmentError(message: "PostgreSQL server binaries not found under /usr/lib/postgresql: run the tests with `make test`")
+            throw TestEnvironmentError(
+                message:
+                    "PostgreSQL server binaries not found under /usr/lib/postgresql: run the tests with `make test`")
         }
         return "/usr/lib/postgresql/\(newest)/bin"
     }
@@ -92,7 +104,11 @@ package func freePort() -> UInt16 {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
     return UInt16(bigEndian: address.sin_port)
 }

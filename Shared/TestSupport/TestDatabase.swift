@@ -28,7 +28,8 @@ package final class TestDatabase: Sendable {
     /// The admin URL from the environment, or a thrown error that says how to run the tests.
     package static func adminURL() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["DAKIYA_TEST_DATABASE_URL"], !url.isEmpty else {
-            throw TestEnvironmentError(message: "DAKIYA_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts PostgreSQL")
+            throw TestEnvironmentError(
+                message: "DAKIYA_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts PostgreSQL")
         }
         return url
     }
@@ -36,7 +37,9 @@ package final class TestDatabase: Sendable {
     /// Creates a fresh, migrated database for one test.
     package init(migrated: Bool = true) throws {
         adminURL = try Self.adminURL()
-        let number = Self.counter.withLock { $0 += 1; return $0 }
+        let number = Self.counter.withLock {
+            $0 += 1; return $0
+        }
         name = "dakiya_t\(getpid())_\(number)"
         let admin = try Connection(url: adminURL, applicationName: "dakiya-tests")
         if migrated {
@@ -81,6 +84,7 @@ package final class TestDatabase: Sendable {
         let afterScheme = url[schemeEnd.upperBound...]
         let pathStart = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
         let queryStart = afterScheme[pathStart...].firstIndex(of: "?") ?? afterScheme.endIndex
-        return String(url[..<schemeEnd.upperBound]) + afterScheme[..<pathStart] + "/" + database + afterScheme[queryStart...]
+        return String(url[..<schemeEnd.upperBound]) + afterScheme[..<pathStart] + "/" + database
+            + afterScheme[queryStart...]
     }
 }

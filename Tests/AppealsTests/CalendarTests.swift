@@ -18,7 +18,9 @@ struct CalendarTests {
         let evening = try #require(ISO8601DateFormatter().date(from: "2026-01-02T18:29:59Z"))
         #expect(CivilDate(evening) == date)
         #expect(CivilDate(evening.addingTimeInterval(1)) == date.adding(days: 1))
-        #expect(CivilDate(date.endOfDay) == date && CivilDate(date.endOfDay.addingTimeInterval(0.01)) == date.adding(days: 1))
+        #expect(
+            CivilDate(date.endOfDay) == date
+                && CivilDate(date.endOfDay.addingTimeInterval(0.01)) == date.adding(days: 1))
         #expect(date.indianFormat == "02-01-2026")
     }
 
@@ -31,27 +33,46 @@ struct CalendarTests {
 
     @Test("working days skip weekly days off, holidays and paused days")
     func workingDays() throws {
-        let start = try day("2026-01-02")   // a Friday
+        let start = try day("2026-01-02")  // a Friday
         #expect(DeadlineCalendar().due(from: start, days: 7, unit: .working) == (try day("2026-01-13")))
         let holiday = DeadlineCalendar(holidays: [try day("2026-01-07")])
-        #expect(holiday.due(from: start, days: 7, unit: .working) == (try day("2026-01-14")), "the holiday does not count")
-        #expect(holiday.due(from: start, days: 7, unit: .calendar) == (try day("2026-01-09")), "calendar days ignore holidays")
+        #expect(
+            holiday.due(from: start, days: 7, unit: .working) == (try day("2026-01-14")), "the holiday does not count")
+        #expect(
+            holiday.due(from: start, days: 7, unit: .calendar) == (try day("2026-01-09")),
+            "calendar days ignore holidays")
         var paused = holiday
         paused.extensions = [.init(kind: .pause, period: try day("2026-01-08")...(try day("2026-01-09")))]
-        #expect(paused.due(from: start, days: 7, unit: .working) == (try day("2026-01-16")), "paused days do not count either")
+        #expect(
+            paused.due(from: start, days: 7, unit: .working) == (try day("2026-01-16")),
+            "paused days do not count either")
         #expect(paused.due(from: start, days: 7, unit: .calendar) == (try day("2026-01-11")))
     }
 
     @Test("an extension adds its days to clocks running during it, and only to those")
     func extensions() throws {
         let start = try day("2026-01-05")
-        let during = DeadlineCalendar(extensions: [.init(kind: .extend, period: try day("2026-01-10")...(try day("2026-01-12")), extraDays: 10)])
+        let during = DeadlineCalendar(extensions: [
+            .init(kind: .extend, period: try day("2026-01-10")...(try day("2026-01-12")), extraDays: 10)
+        ])
         #expect(during.due(from: start, days: 15, unit: .calendar) == (try day("2026-01-30")))
-        let onDueDay = DeadlineCalendar(extensions: [.init(kind: .extend, period: try day("2026-01-20")...(try day("2026-01-25")), extraDays: 10)])
-        #expect(onDueDay.due(from: start, days: 15, unit: .calendar) == (try day("2026-01-30")), "in force on the last day still extends")
-        let after = DeadlineCalendar(extensions: [.init(kind: .extend, period: try day("2026-01-21")...(try day("2026-01-25")), extraDays: 10)])
-        #expect(after.due(from: start, days: 15, unit: .calendar) == (try day("2026-01-20")), "an extension after the clock ended changes nothing")
-        let before = DeadlineCalendar(extensions: [.init(kind: .extend, period: try day("2026-01-01")...(try day("2026-01-05")), extraDays: 10)])
-        #expect(before.due(from: start, days: 15, unit: .calendar) == (try day("2026-01-20")), "one that ended on the start day changes nothing")
+        let onDueDay = DeadlineCalendar(extensions: [
+            .init(kind: .extend, period: try day("2026-01-20")...(try day("2026-01-25")), extraDays: 10)
+        ])
+        #expect(
+            onDueDay.due(from: start, days: 15, unit: .calendar) == (try day("2026-01-30")),
+            "in force on the last day still extends")
+        let after = DeadlineCalendar(extensions: [
+            .init(kind: .extend, period: try day("2026-01-21")...(try day("2026-01-25")), extraDays: 10)
+        ])
+        #expect(
+            after.due(from: start, days: 15, unit: .calendar) == (try day("2026-01-20")),
+            "an extension after the clock ended changes nothing")
+        let before = DeadlineCalendar(extensions: [
+            .init(kind: .extend, period: try day("2026-01-01")...(try day("2026-01-05")), extraDays: 10)
+        ])
+        #expect(
+            before.due(from: start, days: 15, unit: .calendar) == (try day("2026-01-20")),
+            "one that ended on the start day changes nothing")
     }
 }

@@ -9,7 +9,9 @@ import TestSupport
 struct DeadlineTests {
     typealias F = AppealsFixture
 
-    @Test("first appeal on a rejection: day 30 on time, day 31 late with a reason, day 90 the last late day, day 91 closed")
+    @Test(
+        "first appeal on a rejection: day 30 on time, day 31 late with a reason, day 90 the last late day, day 91 closed"
+    )
     func firstAppealAfterRejection() throws {
         let f = try F()
         let delivered = F.day("2026-01-05")
@@ -29,7 +31,9 @@ struct DeadlineTests {
         let late = try f.file("R31", level: 1, on: "2026-02-05", delayReason: "I was in hospital.")
         #expect(late.status == "awaiting_admission" && late.isLate)
         #expect(try f.file("R90", level: 1, on: "2026-04-05", delayReason: "Flood in the village.").isLate)
-        #expect(f.refusal { try f.file("R91", level: 1, on: "2026-04-06", delayReason: "Any reason.") }?.rule == "filing_window_closed")
+        #expect(
+            f.refusal { try f.file("R91", level: 1, on: "2026-04-06", delayReason: "Any reason.") }?.rule
+                == "filing_window_closed")
         #expect(try f.notices("R30") == ["appeal_filed"])
         #expect(try f.notices("R31") == ["appeal_filed_late"])
         #expect(try f.notices("R91").isEmpty, "a refused filing writes nothing")
@@ -41,22 +45,31 @@ struct DeadlineTests {
         let f = try F()
         let application = try f.application("L1")
         let clock = try f.connection.transaction { tx in
-            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+            try f.desk.startClock(
+                application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true,
+                actor: "test", now: F.noon("2026-01-05"), on: tx)
         }
         #expect(clock.dueOn == F.day("2026-01-20") && clock.timeLimitDays == 15 && clock.dayUnit == "calendar")
         #expect(f.refusal { try f.file("L1", level: 1, on: "2026-01-20") }?.rule == "time_limit_running")
-        #expect(try f.desk.sweep(now: F.noon("2026-01-20"), on: f.connection).lapsed == 0, "the due day itself is still in time")
+        #expect(
+            try f.desk.sweep(now: F.noon("2026-01-20"), on: f.connection).lapsed == 0,
+            "the due day itself is still in time")
         #expect(try f.desk.sweep(now: F.noon("2026-01-21"), on: f.connection).lapsed == 1)
         #expect(try f.desk.sweep(now: F.noon("2026-01-22"), on: f.connection).lapsed == 0, "a lapse is recorded once")
         #expect(try f.notices("L1") == ["time_limit_lapsed"])
-        let text = try #require(try f.connection.query("SELECT reasons[1] FROM deliveries WHERE notice = 'time_limit_lapsed'").first?.decode(String.self, at: 0))
-        #expect(text.contains("20-01-2026") && text.contains("19-02-2026"), "Marathi notice with the due day and the last day to appeal: \(text)")
+        let text = try #require(
+            try f.connection.query("SELECT reasons[1] FROM deliveries WHERE notice = 'time_limit_lapsed'").first?
+                .decode(String.self, at: 0))
+        #expect(
+            text.contains("20-01-2026") && text.contains("19-02-2026"),
+            "Marathi notice with the due day and the last day to appeal: \(text)")
         let appeal = try f.file("L1", level: 1, on: "2026-02-19")
         #expect(appeal.trigger == "lapse" && !appeal.isLate)
         try f.application("L2")
         _ = try f.connection.transaction { tx in
-            try f.desk.startClock(application: try AppealableApplication.find(portalID: "L2", on: tx)!, completedAt: F.noon("2026-01-05"),
-                                  bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+            try f.desk.startClock(
+                application: try AppealableApplication.find(portalID: "L2", on: tx)!, completedAt: F.noon("2026-01-05"),
+                bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
         }
         _ = try f.desk.sweep(now: F.noon("2026-01-21"), on: f.connection)
         #expect(f.refusal { try f.file("L2", level: 1, on: "2026-02-20") }?.rule == "late_reason_required")
@@ -68,7 +81,9 @@ struct DeadlineTests {
         let f = try F()
         let application = try f.application("M1")
         _ = try f.connection.transaction { tx in
-            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+            try f.desk.startClock(
+                application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true,
+                actor: "test", now: F.noon("2026-01-05"), on: tx)
         }
         try f.outcome("M1", "approved", deliveredOn: F.day("2026-01-19"))
         #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "met")
@@ -84,10 +99,15 @@ struct DeadlineTests {
         try f.connection.query("INSERT INTO holidays (calendar, day, name) VALUES ('MH', '2026-01-07', 'Test holiday')")
         let application = try f.application("W1", service: "BIRTH_REG", office: "ZP-YAVATMAL")
         let clock = try f.connection.transaction { tx in
-            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-02"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-02"), on: tx)
+            try f.desk.startClock(
+                application: application, completedAt: F.noon("2026-01-02"), bandValue: nil, isTest: true,
+                actor: "test", now: F.noon("2026-01-02"), on: tx)
         }
-        #expect(clock.dueOn == F.day("2026-01-14"), "7 working days from Friday 2 January, skipping the weekend and the holiday")
-        try f.connection.query("""
+        #expect(
+            clock.dueOn == F.day("2026-01-14"),
+            "7 working days from Friday 2 January, skipping the weekend and the holiday")
+        try f.connection.query(
+            """
             INSERT INTO time_limit_extensions (state, kind, starts_on, ends_on, reason) VALUES ('MH', 'pause', '2026-01-08', '2026-01-09', 'Local body elections')
             """)
         let report = try f.desk.sweep(now: F.noon("2026-01-15"), on: f.connection)
@@ -97,7 +117,9 @@ struct DeadlineTests {
         #expect(try f.desk.sweep(now: F.noon("2026-01-17"), on: f.connection).lapsed == 1, "first day past it")
     }
 
-    @Test("second appeal: after the first's order (30 days, no late filing) or without one (day 31 to day 45 after filing)")
+    @Test(
+        "second appeal: after the first's order (30 days, no late filing) or without one (day 31 to day 45 after filing)"
+    )
     func secondAppeal() throws {
         let f = try F()
         for id in ["S1", "S2", "S3", "S4", "S5"] {
@@ -105,22 +127,32 @@ struct DeadlineTests {
             try f.outcome(id, "rejected", deliveredOn: F.day("2026-01-05"))
             _ = try f.file(id, level: 1, on: "2026-01-10")
         }
-        #expect(f.refusal { try f.file("S1", level: 2, on: "2026-02-09") }?.rule == "previous_appeal_pending", "the first appeal's last decision day")
+        #expect(
+            f.refusal { try f.file("S1", level: 2, on: "2026-02-09") }?.rule == "previous_appeal_pending",
+            "the first appeal's last decision day")
         let noOrder = try f.file("S1", level: 2, on: "2026-02-10")
-        #expect(noOrder.trigger == "no_order" && noOrder.windowEndsOn == F.day("2026-02-24") && noOrder.authority == f.haveliSAA)
+        #expect(
+            noOrder.trigger == "no_order" && noOrder.windowEndsOn == F.day("2026-02-24")
+                && noOrder.authority == f.haveliSAA)
         #expect(noOrder.decideBy == F.day("2026-03-27"), "decided within 45 days")
         #expect(try !f.file("S2", level: 2, on: "2026-02-24").isLate)
-        #expect(f.refusal { try f.file("S3", level: 2, on: "2026-02-25", delayReason: "x") }?.rule == "filing_window_closed")
+        #expect(
+            f.refusal { try f.file("S3", level: 2, on: "2026-02-25", delayReason: "x") }?.rule == "filing_window_closed"
+        )
 
         for id in ["S4", "S5"] {
             let application = try #require(try AppealableApplication.find(portalID: id, on: f.connection))
             let number = try #require(try Appeal.all(applicationID: application.id, on: f.connection).first?.number)
-            _ = try f.desk.decide(number: number, officer: f.haveliFAA, allowed: false, reasons: ["income above the limit"], directedDays: nil, order: nil,
-                                  actor: "test", now: F.noon("2026-01-20"), on: f.connection)
+            _ = try f.desk.decide(
+                number: number, officer: f.haveliFAA, allowed: false, reasons: ["income above the limit"],
+                directedDays: nil, order: nil,
+                actor: "test", now: F.noon("2026-01-20"), on: f.connection)
         }
         let afterOrder = try f.file("S4", level: 2, on: "2026-02-19")
         #expect(afterOrder.trigger == "order" && afterOrder.windowEndsOn == F.day("2026-02-19"))
-        #expect(f.refusal { try f.file("S5", level: 2, on: "2026-02-20", delayReason: "x") }?.rule == "filing_window_closed")
+        #expect(
+            f.refusal { try f.file("S5", level: 2, on: "2026-02-20", delayReason: "x") }?.rule == "filing_window_closed"
+        )
     }
 
     @Test("third appeal to the Commission: 60 days from the second's order or from its missed deadline")
@@ -130,17 +162,24 @@ struct DeadlineTests {
             try f.application(id)
             try f.outcome(id, "rejected", deliveredOn: F.day("2026-01-05"))
             let first = try f.file(id, level: 1, on: "2026-01-10")
-            _ = try f.desk.decide(number: first.number, officer: f.haveliFAA, allowed: false, reasons: ["no"], directedDays: nil, order: nil, actor: "t",
-                                  now: F.noon("2026-01-20"), on: f.connection)
+            _ = try f.desk.decide(
+                number: first.number, officer: f.haveliFAA, allowed: false, reasons: ["no"], directedDays: nil,
+                order: nil, actor: "t",
+                now: F.noon("2026-01-20"), on: f.connection)
             _ = try f.file(id, level: 2, on: "2026-01-25")
         }
         for id in ["T1", "T2"] {
-            let second = try #require(try Appeal.query(where: "a.portal_application_id = $1 AND ap.level = 2", [id], on: f.connection).first)
-            _ = try f.desk.decide(number: second.number, officer: f.haveliSAA, allowed: false, reasons: ["no"], directedDays: nil, order: nil, actor: "t",
-                                  now: F.noon("2026-03-01"), on: f.connection)
+            let second = try #require(
+                try Appeal.query(where: "a.portal_application_id = $1 AND ap.level = 2", [id], on: f.connection).first)
+            _ = try f.desk.decide(
+                number: second.number, officer: f.haveliSAA, allowed: false, reasons: ["no"], directedDays: nil,
+                order: nil, actor: "t",
+                now: F.noon("2026-03-01"), on: f.connection)
         }
         let commission = try f.file("T1", level: 3, on: "2026-04-30")
-        #expect(commission.authority == Authority(role: "COMMISSION", office: "MH") && commission.decideBy == F.day("2026-07-29"))
+        #expect(
+            commission.authority == Authority(role: "COMMISSION", office: "MH")
+                && commission.decideBy == F.day("2026-07-29"))
         #expect(f.refusal { try f.file("T2", level: 3, on: "2026-05-01") }?.rule == "filing_window_closed")
         // No order: the second appeal filed 25 January is due 11 March; the Commission window runs to 10 May.
         #expect(f.refusal { try f.file("T3", level: 3, on: "2026-03-11") }?.rule == "previous_appeal_pending")
@@ -148,7 +187,9 @@ struct DeadlineTests {
         #expect(f.refusal { try f.file("T4", level: 3, on: "2026-05-11") }?.rule == "filing_window_closed")
     }
 
-    @Test("an authority that misses its day is overdue the day after; the citizen hears about the next level, and the last level says so")
+    @Test(
+        "an authority that misses its day is overdue the day after; the citizen hears about the next level, and the last level says so"
+    )
     func overdue() throws {
         let f = try F()
         try f.application("O1")
@@ -157,14 +198,23 @@ struct DeadlineTests {
         #expect(try f.desk.sweep(now: F.noon("2026-02-09"), on: f.connection).overdue == 0)
         #expect(try f.desk.sweep(now: F.noon("2026-02-10"), on: f.connection).overdue == 1)
         #expect(try f.desk.sweep(now: F.noon("2026-02-11"), on: f.connection).overdue == 0, "once")
-        let text = try #require(try f.connection.query("SELECT reasons[1] FROM deliveries WHERE notice = 'appeal_overdue' AND language = 'mr'").first?.decode(String.self, at: 0))
+        let text = try #require(
+            try f.connection.query(
+                "SELECT reasons[1] FROM deliveries WHERE notice = 'appeal_overdue' AND language = 'mr'"
+            ).first?.decode(String.self, at: 0))
         #expect(text.contains(first.number) && text.contains("24-02-2026") && text.contains("द्वितीय अपील"), "\(text)")
-        #expect(try AppealsDesk.overdue(office: "HAVELI", today: F.day("2026-02-11"), on: f.connection).first?.numbers == [first.number])
+        #expect(
+            try AppealsDesk.overdue(office: "HAVELI", today: F.day("2026-02-11"), on: f.connection).first?.numbers == [
+                first.number
+            ])
         let second = try f.file("O1", level: 2, on: "2026-02-12")
         _ = try f.desk.sweep(now: second.decideBy.adding(days: 1).endOfDay.addingTimeInterval(-3600), on: f.connection)
         let third = try f.file("O1", level: 3, on: second.decideBy.adding(days: 2).description)
         _ = try f.desk.sweep(now: F.noon(third.decideBy.adding(days: 1)), on: f.connection)
-        let last = try #require(try f.connection.query("SELECT reasons[1] FROM deliveries WHERE notice = 'appeal_overdue' ORDER BY created_at DESC LIMIT 1").first?.decode(String.self, at: 0))
+        let last = try #require(
+            try f.connection.query(
+                "SELECT reasons[1] FROM deliveries WHERE notice = 'appeal_overdue' ORDER BY created_at DESC LIMIT 1"
+            ).first?.decode(String.self, at: 0))
         #expect(last.contains("अपिलाचा शेवटचा स्तर"), "\(last)")
         #expect(try f.notices("O1").filter { $0 == "appeal_overdue" }.count == 3)
     }
@@ -174,12 +224,16 @@ struct DeadlineTests {
         let f = try F(autoAppeal: true)
         let application = try f.application("H1")
         _ = try f.connection.transaction { tx in
-            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+            try f.desk.startClock(
+                application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true,
+                actor: "test", now: F.noon("2026-01-05"), on: tx)
         }
         #expect(try f.desk.sweep(now: F.noon("2026-01-21"), on: f.connection).autoFiled == 1)
         #expect(try f.desk.sweep(now: F.noon("2026-01-22"), on: f.connection).autoFiled == 0)
         let appeal = try #require(try Appeal.all(applicationID: application.id, on: f.connection).first)
-        #expect(appeal.filedVia == "auto" && appeal.trigger == "lapse" && appeal.status == "pending" && appeal.authority == f.haveliFAA)
+        #expect(
+            appeal.filedVia == "auto" && appeal.trigger == "lapse" && appeal.status == "pending"
+                && appeal.authority == f.haveliFAA)
         #expect(appeal.decideBy == F.day("2026-02-20"))
         #expect(try f.notices("H1") == ["appeal_filed", "time_limit_lapsed"])
         #expect(try f.history("H1") == ["clock_started", "time_limit_lapsed", "appeal_filed"])
@@ -191,8 +245,10 @@ struct DeadlineTests {
         try f.application("N1")
         try f.outcome("N1", "rejected", deliveredOn: F.day("2026-01-05"))
         let first = try f.file("N1", level: 1, on: "2026-01-10")
-        _ = try f.desk.decide(number: first.number, officer: f.haveliFAA, allowed: true, reasons: [], directedDays: 10, order: nil, actor: "t",
-                              now: F.noon("2026-01-15"), on: f.connection)
+        _ = try f.desk.decide(
+            number: first.number, officer: f.haveliFAA, allowed: true, reasons: [], directedDays: 10, order: nil,
+            actor: "t",
+            now: F.noon("2026-01-15"), on: f.connection)
         #expect(f.refusal { try f.file("N1", level: 2, on: "2026-01-25") }?.rule == "directed_delivery_running")
         #expect(try f.desk.sweep(now: F.noon("2026-01-26"), on: f.connection).lapsed == 1)
         #expect(try f.notices("N1").suffix(2) == ["appeal_allowed", "directed_delivery_lapsed"])
@@ -200,44 +256,59 @@ struct DeadlineTests {
         #expect(second.trigger == "non_compliance" && second.windowEndsOn == F.day("2026-02-24"))
     }
 
-    @Test("decision periods in working days (a state setting) skip weekends, holidays and a pause; overdue the first working day after")
+    @Test(
+        "decision periods in working days (a state setting) skip weekends, holidays and a pause; overdue the first working day after"
+    )
     func workingDayDecisionPeriod() throws {
         let f = try F()
-        try f.connection.query("UPDATE appeal_rules SET day_unit = 'working', decide_days = 10 WHERE state = 'MH' AND level = 1")
+        try f.connection.query(
+            "UPDATE appeal_rules SET day_unit = 'working', decide_days = 10 WHERE state = 'MH' AND level = 1")
         try f.connection.query("INSERT INTO holidays (calendar, day, name) VALUES ('MH', '2026-01-26', 'Republic Day')")
         try f.application("K1")
         try f.outcome("K1", "rejected", deliveredOn: F.day("2026-01-05"))
         // Filed Friday 16 January: 10 working days are 19–23, 27–30 January (26th a holiday) and 2 February.
         let appeal = try f.file("K1", level: 1, on: "2026-01-16")
         #expect(appeal.decideBy == F.day("2026-02-02"))
-        try f.connection.query("""
+        try f.connection.query(
+            """
             INSERT INTO time_limit_extensions (state, kind, starts_on, ends_on, reason) VALUES ('MH', 'pause', '2026-01-29', '2026-01-30', 'Cyclone warning')
             """)
-        #expect(try f.desk.sweep(now: F.noon("2026-02-03"), on: f.connection).overdue == 0, "the pause moved the day to 4 February")
-        #expect(try Appeal.all(applicationID: try #require(try AppealableApplication.find(portalID: "K1", on: f.connection)).id, on: f.connection).first?.decideBy
+        #expect(
+            try f.desk.sweep(now: F.noon("2026-02-03"), on: f.connection).overdue == 0,
+            "the pause moved the day to 4 February")
+        #expect(
+            try Appeal.all(
+                applicationID: try #require(try AppealableApplication.find(portalID: "K1", on: f.connection)).id,
+                on: f.connection
+            ).first?.decideBy
                 == F.day("2026-02-04"))
         #expect(try f.desk.sweep(now: F.noon("2026-02-04"), on: f.connection).overdue == 0, "last valid day")
         #expect(try f.desk.sweep(now: F.noon("2026-02-05"), on: f.connection).overdue == 1, "first day past it")
     }
 }
 
-
 @Suite("Late outcomes")
 struct LateOutcomeTests {
     typealias F = AppealsFixture
 
-    @Test("an outcome after the due day does not meet the time limit: the clock lapses, the citizen is told, and the first appeal runs from the lapse")
+    @Test(
+        "an outcome after the due day does not meet the time limit: the clock lapses, the citizen is told, and the first appeal runs from the lapse"
+    )
     func lateOutcomeLapses() throws {
         let f = try F()
         let application = try f.application("L1")
         _ = try f.connection.transaction { tx in
-            try f.desk.startClock(application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+            try f.desk.startClock(
+                application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true,
+                actor: "test", now: F.noon("2026-01-05"), on: tx)
         }
         // Income certificate: 15 days, due 2026-01-20. The outcome comes on the 27th, before any sweep ran.
         try f.outcome("L1", "approved", deliveredOn: F.day("2026-01-27"))
         #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "running", "not met")
-        #expect(try f.desk.clocks(applicationID: application.id, today: F.day("2026-01-27"), on: f.connection).first?.state == "lapsed",
-                "past its due day with no timely outcome, even before the sweep")
+        #expect(
+            try f.desk.clocks(applicationID: application.id, today: F.day("2026-01-27"), on: f.connection).first?.state
+                == "lapsed",
+            "past its due day with no timely outcome, even before the sweep")
         let report = try f.desk.sweep(now: F.noon("2026-01-28"), on: f.connection)
         #expect(report.met == 0 && report.lapsed == 1)
         #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "lapsed")
@@ -245,7 +316,9 @@ struct LateOutcomeTests {
         // An outcome on the due day itself is in time.
         let onTime = try f.application("L2")
         _ = try f.connection.transaction { tx in
-            try f.desk.startClock(application: onTime, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test", now: F.noon("2026-01-05"), on: tx)
+            try f.desk.startClock(
+                application: onTime, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: true, actor: "test",
+                now: F.noon("2026-01-05"), on: tx)
         }
         try f.outcome("L2", "approved", deliveredOn: F.day("2026-01-20"))
         #expect(try f.desk.clocks(applicationID: onTime.id, on: f.connection).first?.state == "met")

@@ -19,23 +19,35 @@ struct Bench {
         try admin.execute(script: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
         try admin.execute(script: "CREATE DATABASE \(database)")
         try Migrator.bundled().migrate(on: try Connection(url: url))
-        let server = try admin.query("SELECT current_setting('server_version'), current_setting('synchronous_commit'), current_setting('fsync')").first!
+        let server = try admin.query(
+            "SELECT current_setting('server_version'), current_setting('synchronous_commit'), current_setting('fsync')"
+        ).first!
         // DAKIYA_BENCH_ONLY=outcome, whatsapp or drain: that part alone, a quicker loop while working on one path.
         switch ProcessInfo.processInfo.environment["DAKIYA_BENCH_ONLY"] {
         case "whatsapp"?:
-            try WhatsAppBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: whatsappSeconds).run()
+            try WhatsAppBench(
+                url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                seconds: whatsappSeconds
+            ).run()
             return
         case "drain"?:
             try serviceFootprint()
             return
         case "outcome"?:
-            try OutcomeBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: seconds).run()
+            try OutcomeBench(
+                url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                seconds: seconds
+            ).run()
             return
         default: break
         }
-        print("Dakiya job queue benchmark: \(seconds) s per cell, PostgreSQL \(try server.decode(String.self, at: 0)), "
-              + "synchronous_commit=\(try server.decode(String.self, at: 1)), fsync=\(try server.decode(String.self, at: 2)), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("Lifecycle per cell: enqueue a batch (one statement; dakiya_wake notifies only an idle worker) → claim a batch (SKIP LOCKED) → complete the batch (move to history).")
+        print(
+            "Dakiya job queue benchmark: \(seconds) s per cell, PostgreSQL \(try server.decode(String.self, at: 0)), "
+                + "synchronous_commit=\(try server.decode(String.self, at: 1)), fsync=\(try server.decode(String.self, at: 2)), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
+        print(
+            "Lifecycle per cell: enqueue a batch (one statement; dakiya_wake notifies only an idle worker) → claim a batch (SKIP LOCKED) → complete the batch (move to history)."
+        )
         print("")
         print("batch  workers   dakiya jobs/s   pgbench jobs/s   ratio")
         var ratios: [Int: [Double]] = [:]
@@ -50,7 +62,9 @@ struct Bench {
         }
         for batch in [1, 10, 100] {
             let values = ratios[batch] ?? []
-            print(String(format: "mean ratio at batch %d: %.2f", batch, values.reduce(0, +) / Double(max(1, values.count))))
+            print(
+                String(
+                    format: "mean ratio at batch %d: %.2f", batch, values.reduce(0, +) / Double(max(1, values.count))))
         }
         print("")
         try latency()
@@ -58,16 +72,24 @@ struct Bench {
         try serviceFootprint()
         print("")
         try reset()
-        try OutcomeBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: seconds).run()
+        try OutcomeBench(
+            url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            seconds: seconds
+        ).run()
         print("")
         try reset()
-        try WhatsAppBench(url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), seconds: whatsappSeconds).run()
+        try WhatsAppBench(
+            url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            seconds: whatsappSeconds
+        ).run()
     }
 
     func reset() throws {
         let connection = try Connection(url: url)
         // Separate calls: VACUUM cannot run inside the implicit transaction of a multi-statement string.
-        for statement in ["TRUNCATE jobs, job_history", "VACUUM ANALYZE jobs", "CHECKPOINT"] { try connection.execute(script: statement) }
+        for statement in ["TRUNCATE jobs, job_history", "VACUUM ANALYZE jobs", "CHECKPOINT"] {
+            try connection.execute(script: statement)
+        }
     }
 
     /// Our API: each worker thread has its own connection and loops enqueue → claim → complete.
@@ -81,13 +103,17 @@ struct Bench {
             let connection = try Connection(url: url, applicationName: "bench")
             return try OwnedThread(name: "bench-\(index)") {
                 let workerID = "bench-\(index)"
-                let jobs = (0..<batch).map { NewJob(queue: "bench", kind: "noop", payload: PostgresJSON(text: "{\"n\":\($0)}")) }
+                let jobs = (0..<batch).map {
+                    NewJob(queue: "bench", kind: "noop", payload: PostgresJSON(text: "{\"n\":\($0)}"))
+                }
                 while MonotonicTime.now() < deadline {
                     do {
                         try queue.enqueue(jobs, on: connection)
-                        let claimed = try queue.claim(queue: "bench", limit: batch, lease: .seconds(30), workerID: workerID, on: connection)
-                        _ = try queue.settle(claimed.map { JobSettlement(id: $0.id, attempt: $0.attempt, outcome: .completed) },
-                                             workerID: workerID, on: connection)
+                        let claimed = try queue.claim(
+                            queue: "bench", limit: batch, lease: .seconds(30), workerID: workerID, on: connection)
+                        _ = try queue.settle(
+                            claimed.map { JobSettlement(id: $0.id, attempt: $0.attempt, outcome: .completed) },
+                            workerID: workerID, on: connection)
                     } catch {
                         failures.add()
                     }
@@ -110,13 +136,16 @@ struct Bench {
             WITH t AS (SELECT * FROM unnest(:ids::bigint[], :attempts::smallint[]) AS t(id, attempt)), d AS (DELETE FROM jobs j USING t WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = 'pgbench' RETURNING j.*) INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at) SELECT id, queue, kind, 'completed', priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, now() FROM d;
 
             """
-        let scriptPath = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-bench-lifecycle.sql").path
+        let scriptPath = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-bench-lifecycle.sql")
+            .path
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         let (host, port) = try socketAndPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: pgbench)
-        process.arguments = ["-n", "-M", "prepared", "-h", host, "-p", port, "-U", "postgres", "-D", "B=\(batch)",
-                             "-f", scriptPath, "-c", String(workers), "-j", String(min(workers, 2)), "-T", String(seconds), database]
+        process.arguments = [
+            "-n", "-M", "prepared", "-h", host, "-p", port, "-U", "postgres", "-D", "B=\(batch)",
+            "-f", scriptPath, "-c", String(workers), "-j", String(min(workers, 2)), "-T", String(seconds), database,
+        ]
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
         process.standardError = errors
@@ -125,17 +154,25 @@ struct Bench {
         let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let elapsed = MonotonicTime.now().duration(since: started).seconds
-        guard process.terminationStatus == 0 else { throw TestEnvironmentError(message: "pgbench failed: \(errorText.suffix(400))") }
+        guard process.terminationStatus == 0 else {
+            throw TestEnvironmentError(message: "pgbench failed: \(errorText.suffix(400))")
+        }
         return Double(try completed()) / elapsed
     }
 
     func completed() throws -> Int {
-        try Connection(url: url).query("SELECT count(*) FROM job_history WHERE state = 'completed'").first!.decode(Int.self, at: 0)
+        try Connection(url: url).query("SELECT count(*) FROM job_history WHERE state = 'completed'").first!.decode(
+            Int.self, at: 0)
     }
 
     func socketAndPort() throws -> (String, String) {
-        let row = try Connection(url: url).query("SELECT current_setting('unix_socket_directories'), current_setting('port')").first!
-        return (try row.decode(String.self, at: 0).split(separator: ",").first.map(String.init) ?? "/tmp", try row.decode(String.self, at: 1))
+        let row = try Connection(url: url).query(
+            "SELECT current_setting('unix_socket_directories'), current_setting('port')"
+        ).first!
+        return (
+            try row.decode(String.self, at: 0).split(separator: ",").first.map(String.init) ?? "/tmp",
+            try row.decode(String.self, at: 1)
+        )
     }
 
     /// Enqueue → handler start for an idle worker woken by NOTIFY (poll interval 30 s, so only NOTIFY counts).
@@ -143,9 +180,11 @@ struct Bench {
         try reset()
         let started = StartTimes()
         let pool = ConnectionPool(url: url, maximumConnections: 4)
-        let worker = JobWorker(pool: pool, configuration: WorkerConfiguration(queue: "latency", concurrency: 4, pollInterval: .seconds(30)),
-                               handlers: ["noop": { job in started.record(job.id) }],
-                               logger: Logger(service: "bench", minimumLevel: .error), metrics: MetricsRegistry())
+        let worker = JobWorker(
+            pool: pool,
+            configuration: WorkerConfiguration(queue: "latency", concurrency: 4, pollInterval: .seconds(30)),
+            handlers: ["noop": { job in started.record(job.id) }],
+            logger: Logger(service: "bench", minimumLevel: .error), metrics: MetricsRegistry())
         try worker.start()
         defer { worker.stop() }
         let connection = try Connection(url: url)
@@ -159,12 +198,17 @@ struct Bench {
             let deadline = MonotonicTime.now().advanced(by: .seconds(5))
             while started.time(of: id) == nil && MonotonicTime.now() < deadline { usleep(50) }
             if let at = started.time(of: id) { samples.append(at.duration(since: before).seconds * 1000) }
-            usleep(20_000)   // let the worker go idle again
+            usleep(20_000)  // let the worker go idle again
         }
         samples.sort()
-        func percentile(_ p: Double) -> Double { samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
-        print(String(format: "enqueue → start latency, idle worker woken by NOTIFY (%d samples): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-                     samples.count, percentile(0.5), percentile(0.99), samples.last ?? .nan))
+        func percentile(_ p: Double) -> Double {
+            samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))]
+        }
+        print(
+            String(
+                format:
+                    "enqueue → start latency, idle worker woken by NOTIFY (%d samples): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                samples.count, percentile(0.5), percentile(0.99), samples.last ?? .nan))
     }
 
     /// A real service (the dispatcher) draining 50,000 ping jobs: its throughput and peak RSS (VmHWM).
@@ -173,7 +217,9 @@ struct Bench {
         let connection = try Connection(url: url)
         let total = 50_000
         try JobQueue().enqueueByCopy((0..<total).map { _ in NewJob(queue: "dispatcher", kind: "ping") }, on: connection)
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dispatcher").path
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "dispatcher"
+        ).path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             print("peak RSS: dispatcher not built next to dakiya-bench (run `swift build -c release`)")
             return
@@ -193,8 +239,11 @@ struct Bench {
         peak = max(peak, Self.peakRSS(pid: process.processIdentifier))
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
-        print(String(format: "dispatcher service draining %d ping jobs (8 handler threads, batch 100): %.0f jobs/s including start-up; peak RSS %.1f MiB",
-                     total, Double(try completed()) / elapsed, Double(peak) / 1024))
+        print(
+            String(
+                format:
+                    "dispatcher service draining %d ping jobs (8 handler threads, batch 100): %.0f jobs/s including start-up; peak RSS %.1f MiB",
+                total, Double(try completed()) / elapsed, Double(peak) / 1024))
     }
 
     static func peakRSS(pid: Int32) -> Int {

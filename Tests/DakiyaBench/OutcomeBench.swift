@@ -16,17 +16,30 @@ struct OutcomeBench {
         let connection = try Connection(url: url)
         try Departments.upsert(code: "BENCH", name: "Benchmark Department", on: connection)
         let key = try APIKeys.create(department: "BENCH", kind: .live, label: "bench", on: connection).secret
-        _ = try Citizens.put(portalUserID: "bench-citizen", mobile: nil, email: "citizen@example.in", language: .en, consents: [], on: connection)
+        _ = try Citizens.put(
+            portalUserID: "bench-citizen", mobile: nil, email: "citizen@example.in", language: .en, consents: [],
+            on: connection)
         let sink = try SMTPSink()
         let portalPort = freePort()
-        let common = ["DAKIYA_DATABASE_URL": url, "DAKIYA_LOG_LEVEL": "error", "DAKIYA_SMTP_URL": sink.url, "DAKIYA_SMTP_TLS": "off"]
-        let portal = try start("portal-adapter", common.merging(["DAKIYA_HTTP_PORT": String(portalPort), "DAKIYA_HTTP_THREADS": "16"]) { $1 })
+        let common = [
+            "DAKIYA_DATABASE_URL": url, "DAKIYA_LOG_LEVEL": "error", "DAKIYA_SMTP_URL": sink.url,
+            "DAKIYA_SMTP_TLS": "off",
+        ]
+        let portal = try start(
+            "portal-adapter",
+            common.merging(["DAKIYA_HTTP_PORT": String(portalPort), "DAKIYA_HTTP_THREADS": "16"]) { $1 })
         let dispatcher = try start("dispatcher", common.merging(["DAKIYA_HTTP_PORT": "0"]) { $1 })
         let email = try start("email-adapter", common.merging(["DAKIYA_HTTP_PORT": "0"]) { $1 })
-        defer { for process in [portal, dispatcher, email] { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() } }
+        defer {
+            for process in [portal, dispatcher, email] {
+                kill(process.processIdentifier, SIGTERM); process.waitUntilExit()
+            }
+        }
         let base = "http://127.0.0.1:\(portalPort)"
         let probe = try HTTPClient()
-        for _ in 0..<200 where (try? probe.send(HTTPClientRequest(url: base + "/readyz")))?.status != 200 { usleep(50_000) }
+        for _ in 0..<200 where (try? probe.send(HTTPClientRequest(url: base + "/readyz")))?.status != 200 {
+            usleep(50_000)
+        }
 
         let pdf = Array("%PDF-1.4\n".utf8) + (0..<(100 * 1024)).map { UInt8(($0 * 7) % 256) }
         // Throughput: only the API and its transaction; the other services are stopped so they do not compete.
@@ -34,10 +47,13 @@ struct OutcomeBench {
         kill(dispatcher.processIdentifier, SIGSTOP)
         for (label, certificate) in [("without a PDF", nil as [UInt8]?), ("with a 100 KB PDF", pdf)] {
             let rate = try accepts(base: base, key: key, certificate: certificate, tag: label.count)
-            print(String(format: "outcome API accepts %@: %.0f/s (8 client threads, 16 server threads; target %@)",
-                         label, rate, certificate == nil ? "≥ 2,000/s" : "≥ 300/s"))
+            print(
+                String(
+                    format: "outcome API accepts %@: %.0f/s (8 client threads, 16 server threads; target %@)",
+                    label, rate, certificate == nil ? "≥ 2,000/s" : "≥ 300/s"))
         }
-        try connection.execute(script: "DELETE FROM jobs")   // the backlog from the throughput runs is not part of the latency run
+        // the backlog from the throughput runs is not part of the latency run
+        try connection.execute(script: "DELETE FROM jobs")
         kill(dispatcher.processIdentifier, SIGCONT)
         kill(email.processIdentifier, SIGCONT)
         usleep(500_000)
@@ -50,7 +66,10 @@ struct OutcomeBench {
 
     func body(application: String, certificate: [UInt8]?) -> String {
         var text = #"{"citizen": "bench-citizen", "decision": "approved", "service": "INCOME", "office": "HAVELI""#
-        if let certificate { text += #", "certificate": {"file_name": "c.pdf", "content_base64": "\#(Data(certificate).base64EncodedString())"}"# }
+        if let certificate {
+            text +=
+                #", "certificate": {"file_name": "c.pdf", "content_base64": "\#(Data(certificate).base64EncodedString())"}"#
+        }
         return text + "}"
     }
 
@@ -66,8 +85,11 @@ struct OutcomeBench {
                 while MonotonicTime.now() < deadline {
                     index += 1
                     let application = "B\(tag)-\(thread)-\(index)"
-                    let response = try? client.send(.json("POST", base + "/v1/applications/\(application)/outcome", body: body(application: application, certificate: certificate),
-                                                          headers: [("Authorization", "Bearer \(key)"), ("Idempotency-Key", application)]))
+                    let response = try? client.send(
+                        .json(
+                            "POST", base + "/v1/applications/\(application)/outcome",
+                            body: body(application: application, certificate: certificate),
+                            headers: [("Authorization", "Bearer \(key)"), ("Idempotency-Key", application)]))
                     if response?.status == 202 { counts.add() } else { failures.add() }
                 }
             }
@@ -87,8 +109,11 @@ struct OutcomeBench {
             let due = start.advanced(by: .milliseconds(Int64(index * 20)))
             while MonotonicTime.now() < due { usleep(200) }
             let application = "LAT-\(index)"
-            let response = try client.send(.json("POST", base + "/v1/applications/\(application)/outcome", body: body(application: application, certificate: nil),
-                                                 headers: [("Authorization", "Bearer \(key)"), ("Idempotency-Key", application)]))
+            let response = try client.send(
+                .json(
+                    "POST", base + "/v1/applications/\(application)/outcome",
+                    body: body(application: application, certificate: nil),
+                    headers: [("Authorization", "Bearer \(key)"), ("Idempotency-Key", application)]))
             if response.status == 202 { acceptedAt[application] = Timestamp.nowMicroseconds() * 1000 }
         }
         let deadline = MonotonicTime.now().advanced(by: .seconds(30))
@@ -96,15 +121,21 @@ struct OutcomeBench {
         var samples: [Double] = []
         for file in try sink.messages() {
             guard let received = Int64(file.deletingPathExtension().lastPathComponent),
-                  let text = try? String(contentsOf: file, encoding: .utf8),
-                  let range = text.range(of: "Subject: Your application "),
-                  let application = text[range.upperBound...].split(separator: " ").first.map(String.init),
-                  let accepted = acceptedAt[application] else { continue }
+                let text = try? String(contentsOf: file, encoding: .utf8),
+                let range = text.range(of: "Subject: Your application "),
+                let application = text[range.upperBound...].split(separator: " ").first.map(String.init),
+                let accepted = acceptedAt[application]
+            else { continue }
             samples.append(Double(received - accepted) / 1_000_000)
         }
         samples.sort()
-        func percentile(_ p: Double) -> Double { samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
-        print(String(format: "accept → SMTP receipt at a steady 50/s (%d of %d received): p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 ≤ 250 ms)",
-                     samples.count, acceptedAt.count, percentile(0.5), percentile(0.99), samples.last ?? .nan))
+        func percentile(_ p: Double) -> Double {
+            samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))]
+        }
+        print(
+            String(
+                format:
+                    "accept → SMTP receipt at a steady 50/s (%d of %d received): p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 ≤ 250 ms)",
+                samples.count, acceptedAt.count, percentile(0.5), percentile(0.99), samples.last ?? .nan))
     }
 }

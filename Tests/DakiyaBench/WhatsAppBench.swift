@@ -16,35 +16,53 @@ struct WhatsAppBench {
         let connection = try Connection(url: url)
         try Departments.upsert(code: "WA", name: "WhatsApp Benchmark", on: connection)
         let key = try APIKeys.create(department: "WA", kind: .live, label: "bench", on: connection).secret
-        let citizens = 1500 * (seconds + 2) + 4000   // the API accepts faster than the 1,000/s the pipeline is asked for
-        try connection.query("""
+        let citizens = 1500 * (seconds + 2) + 4000  // the API accepts faster than the 1,000/s the pipeline is asked for
+        try connection.query(
+            """
             WITH c AS (
                 INSERT INTO citizens (portal_user_id, mobile, language)
                 SELECT 'wa-' || g, '+9170' || lpad(g::text, 8, '0'), 'en' FROM generate_series(1, $1) g RETURNING id)
             INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at) SELECT id, 'whatsapp', true, 'bench', now() FROM c
             """, [citizens])
         try Self.addHistory(deliveries: Self.historyDeliveries, on: connection)
-        let since = try connection.query("SELECT coalesce(max(id), 0) FROM channel_attempts").first?.decode(Int64.self, at: 0) ?? 0
+        let since =
+            try connection.query("SELECT coalesce(max(id), 0) FROM channel_attempts").first?.decode(Int64.self, at: 0)
+            ?? 0
         let portalPort = freePort(), whatsappPort = freePort(), simulatorPort = freePort()
         var common = ["DAKIYA_DATABASE_URL": url, "DAKIYA_LOG_LEVEL": "error"]
         // Worker tuning to try (the services' defaults otherwise).
         for name in ["DAKIYA_WORKER_BUSY_CLAIM_SECONDS"] { common[name] = ProcessInfo.processInfo.environment[name] }
-        let simulator = try start("whatsapp-cloud-simulator", [
-            "DAKIYA_SIM_PORT": String(simulatorPort), "DAKIYA_SIM_MPS": "1000", "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
-            "DAKIYA_SIM_SENT_DELAY_SECONDS": "0", "DAKIYA_SIM_DELIVERED_DELAY_SECONDS": "0.05", "DAKIYA_LOG_LEVEL": "error",
-        ])
-        let portal = try start("portal-adapter", common.merging(["DAKIYA_HTTP_PORT": String(portalPort), "DAKIYA_HTTP_THREADS": "16"]) { $1 })
-        let dispatcher = try start("dispatcher", common.merging(["DAKIYA_HTTP_PORT": "0", "DAKIYA_WORKER_CONCURRENCY": "16"]) { $1 })
-        let whatsapp = try start("whatsapp-adapter", common.merging([
-            "DAKIYA_HTTP_PORT": String(whatsappPort), "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)", "DAKIYA_WHATSAPP_MPS": "1000",
-            "DAKIYA_WORKER_CONCURRENCY": "32", "DAKIYA_HTTP_THREADS": "16",
-        ]) { $1 })
+        let simulator = try start(
+            "whatsapp-cloud-simulator",
+            [
+                "DAKIYA_SIM_PORT": String(simulatorPort), "DAKIYA_SIM_MPS": "1000",
+                "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
+                "DAKIYA_SIM_SENT_DELAY_SECONDS": "0", "DAKIYA_SIM_DELIVERED_DELAY_SECONDS": "0.05",
+                "DAKIYA_LOG_LEVEL": "error",
+            ])
+        let portal = try start(
+            "portal-adapter",
+            common.merging(["DAKIYA_HTTP_PORT": String(portalPort), "DAKIYA_HTTP_THREADS": "16"]) { $1 })
+        let dispatcher = try start(
+            "dispatcher", common.merging(["DAKIYA_HTTP_PORT": "0", "DAKIYA_WORKER_CONCURRENCY": "16"]) { $1 })
+        let whatsapp = try start(
+            "whatsapp-adapter",
+            common.merging([
+                "DAKIYA_HTTP_PORT": String(whatsappPort),
+                "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)", "DAKIYA_WHATSAPP_MPS": "1000",
+                "DAKIYA_WORKER_CONCURRENCY": "32", "DAKIYA_HTTP_THREADS": "16",
+            ]) { $1 })
         let processes = [simulator, portal, dispatcher, whatsapp]
         defer { for process in processes { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() } }
         let base = "http://127.0.0.1:\(portalPort)"
         let probe = try HTTPClient()
-        for _ in 0..<200 where (try? probe.send(HTTPClientRequest(url: base + "/readyz")))?.status != 200 { usleep(50_000) }
-        for _ in 0..<200 where (try? probe.send(HTTPClientRequest(url: "http://127.0.0.1:\(whatsappPort)/readyz")))?.status != 200 { usleep(50_000) }
+        for _ in 0..<200 where (try? probe.send(HTTPClientRequest(url: base + "/readyz")))?.status != 200 {
+            usleep(50_000)
+        }
+        for _ in 0..<200
+        where (try? probe.send(HTTPClientRequest(url: "http://127.0.0.1:\(whatsappPort)/readyz")))?.status != 200 {
+            usleep(50_000)
+        }
 
         // Warm-up (not measured): a running gateway has history in its tables and statistics on them; an empty
         // database plans its first queries for empty tables.
@@ -58,33 +76,48 @@ struct WhatsAppBench {
         let postgresBefore = Self.postgresCPU()
         let started = MonotonicTime.now()
         let submitted = try submit(base: base, key: key, perSecond: nil, first: warm.count + 1, duration: seconds)
-        let sent = try waitUntilProcessed(atLeast: warm.count + submitted.count, since: since, on: connection) - warm.count
+        let sent =
+            try waitUntilProcessed(atLeast: warm.count + submitted.count, since: since, on: connection) - warm.count
         let elapsed = MonotonicTime.now().duration(since: started).seconds
         let cpu = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }.reduce(0, +) - cpuBefore
         let perProcess = zip(processes, perProcessBefore).map { Self.cpuSeconds(pid: $0.0.processIdentifier) - $0.1 }
         let postgres = Self.postgresCPU() - postgresBefore
-        print(String(format: "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed: %d of %d in %.1f s = %.0f msg/s (target ≥ 950 msg/s); CPU %.2f ms per message across the services",
-                     sent, submitted.count, elapsed, Double(sent) / elapsed, sent > 0 ? cpu / Double(sent) * 1000 : .nan))
+        print(
+            String(
+                format:
+                    "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed: %d of %d in %.1f s = %.0f msg/s (target ≥ 950 msg/s); CPU %.2f ms per message across the services",
+                sent, submitted.count, elapsed, Double(sent) / elapsed, sent > 0 ? cpu / Double(sent) * 1000 : .nan))
         let names = ["simulator", "portal-adapter", "dispatcher", "whatsapp-adapter"]
-        print("  CPU ms per message: " + zip(names, perProcess).map { String(format: "%@ %.2f", $0.0, $0.1 / Double(max(sent, 1)) * 1000) }.joined(separator: ", ")
-              + String(format: ", PostgreSQL %.2f", postgres / Double(max(sent, 1)) * 1000))
+        print(
+            "  CPU ms per message: "
+                + zip(names, perProcess).map { String(format: "%@ %.2f", $0.0, $0.1 / Double(max(sent, 1)) * 1000) }
+                .joined(separator: ", ")
+                + String(format: ", PostgreSQL %.2f", postgres / Double(max(sent, 1)) * 1000))
 
         // Latency: 100 outcomes a second; from the 202 to the attempt recorded as sent (the "sent" webhook processed).
-        let steady = try submit(base: base, key: key, perSecond: 100, first: warm.count + submitted.count + 1, duration: min(seconds, 5))
+        let steady = try submit(
+            base: base, key: key, perSecond: 100, first: warm.count + submitted.count + 1, duration: min(seconds, 5))
         usleep(3_000_000)
         var samples: [Double] = []
         for (application, acceptedAt) in steady {
-            if let sentAt = try connection.query("""
+            if let sentAt = try connection.query(
+                """
                 SELECT ca.sent_at FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
                 WHERE a.portal_application_id = $1 AND ca.channel = 'whatsapp'
-                """, [application]).first?.decode(Date?.self, at: 0) {
+                """, [application]
+            ).first?.decode(Date?.self, at: 0) {
                 samples.append((sentAt.timeIntervalSince1970 * 1e6 - Double(acceptedAt)) / 1000)
             }
         }
         samples.sort()
-        func percentile(_ p: Double) -> Double { samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
-        print(String(format: "WhatsApp accept → sent at 100 msg/s (%d of %d): p50 %.1f ms, p99 %.1f ms (target p99 ≤ 100 ms)",
-                     samples.count, steady.count, percentile(0.5), percentile(0.99)))
+        func percentile(_ p: Double) -> Double {
+            samples.isEmpty ? .nan : samples[min(samples.count - 1, Int(Double(samples.count) * p))]
+        }
+        print(
+            String(
+                format:
+                    "WhatsApp accept → sent at 100 msg/s (%d of %d): p50 %.1f ms, p99 %.1f ms (target p99 ≤ 100 ms)",
+                samples.count, steady.count, percentile(0.5), percentile(0.99)))
     }
 
     /// How many earlier deliveries the database holds before the run: a few hours of a state's WhatsApp traffic.
@@ -95,7 +128,8 @@ struct WhatsAppBench {
     /// scans, which grow slower with every row the run adds; a real deployment never plans for empty tables.
     static func addHistory(deliveries count: Int, on connection: Connection) throws {
         try connection.execute(script: "SET synchronous_commit = off")
-        try connection.query("""
+        try connection.query(
+            """
             WITH c AS (
                 INSERT INTO citizens (portal_user_id, mobile, language)
                 SELECT 'past-' || g, '+9180' || lpad(g::text, 8, '0'), 'en' FROM generate_series(1, $1) g RETURNING id, portal_user_id),
@@ -132,10 +166,15 @@ struct WhatsAppBench {
         let deadline = MonotonicTime.now().advanced(by: .seconds(120))
         var sent = 0
         while MonotonicTime.now() < deadline {
-            sent = try connection.query("""
-                SELECT count(*) FROM channel_attempts WHERE channel = 'whatsapp' AND state IN ('sent', 'delivered', 'read') AND id > $1
-                """, [since]).first?.decode(Int.self, at: 0) ?? 0
-            let unprocessed = try connection.query("SELECT count(*) FROM whatsapp_webhook_batches WHERE processed_at IS NULL").first?.decode(Int.self, at: 0) ?? 0
+            sent =
+                try connection.query(
+                    """
+                    SELECT count(*) FROM channel_attempts WHERE channel = 'whatsapp' AND state IN ('sent', 'delivered', 'read') AND id > $1
+                    """, [since]
+                ).first?.decode(Int.self, at: 0) ?? 0
+            let unprocessed =
+                try connection.query("SELECT count(*) FROM whatsapp_webhook_batches WHERE processed_at IS NULL").first?
+                .decode(Int.self, at: 0) ?? 0
             if sent >= count && unprocessed == 0 { break }
             usleep(100_000)
         }
@@ -160,10 +199,14 @@ struct WhatsAppBench {
                         while MonotonicTime.now() < due { usleep(200) }
                     }
                     let application = "WA-\(n)"
-                    let body = #"{"citizen": "wa-\#(n)", "decision": "approved", "service": "Income", "office": "Guntur", "channels": ["whatsapp"]}"#
-                    if let response = try? client.send(.json("POST", base + "/v1/applications/\(application)/outcome", body: body,
-                                                              headers: [("Authorization", "Bearer \(key)"), ("Idempotency-Key", application)])),
-                       response.status == 202 {
+                    let body =
+                        #"{"citizen": "wa-\#(n)", "decision": "approved", "service": "Income", "office": "Guntur", "channels": ["whatsapp"]}"#
+                    if let response = try? client.send(
+                        .json(
+                            "POST", base + "/v1/applications/\(application)/outcome", body: body,
+                            headers: [("Authorization", "Bearer \(key)"), ("Idempotency-Key", application)])),
+                        response.status == 202
+                    {
                         accepted.set(application, Timestamp.nowMicroseconds())
                     }
                 }
@@ -187,7 +230,9 @@ struct WhatsAppBench {
 
     /// User plus system CPU seconds of a process, from /proc.
     static func cpuSeconds(pid: Int32) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))

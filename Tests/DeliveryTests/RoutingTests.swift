@@ -9,7 +9,9 @@ import Testing
 
 @Suite("Delivery routing")
 struct RoutingTests {
-    func citizen(mobile: String? = "+919800000001", email: String? = "a@example.in", consents: [Consent] = []) -> Citizen {
+    func citizen(mobile: String? = "+919800000001", email: String? = "a@example.in", consents: [Consent] = [])
+        -> Citizen
+    {
         Citizen(id: 1, portalUserID: "u1", mobile: mobile, email: email, language: .mr, consents: consents)
     }
 
@@ -17,35 +19,46 @@ struct RoutingTests {
 
     @Test("by default: the inbox always, email with an address, WhatsApp only after an opt-in")
     func defaults() {
-        #expect(DeliveryRouter.plan(requested: nil, citizen: citizen()) == [
-            ChannelPlan(channel: .portal, decision: .deliveredNow),
-            ChannelPlan(channel: .whatsapp, decision: .skipped("no_whatsapp_opt_in")),
-            ChannelPlan(channel: .email, decision: .queued),
-        ])
+        #expect(
+            DeliveryRouter.plan(requested: nil, citizen: citizen()) == [
+                ChannelPlan(channel: .portal, decision: .deliveredNow),
+                ChannelPlan(channel: .whatsapp, decision: .skipped("no_whatsapp_opt_in")),
+                ChannelPlan(channel: .email, decision: .queued),
+            ])
         let optedIn = citizen(consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: now)])
-        #expect(DeliveryRouter.plan(requested: nil, citizen: optedIn).map(\.decision) == [.deliveredNow, .queued, .queued])
+        #expect(
+            DeliveryRouter.plan(requested: nil, citizen: optedIn).map(\.decision) == [.deliveredNow, .queued, .queued])
     }
 
     @Test("opt-outs are respected and recorded as the reason")
     func optOuts() {
-        let stopped = citizen(consents: [Consent(channel: .whatsapp, granted: false, source: "whatsapp STOP", recordedAt: now),
-                                         Consent(channel: .email, granted: false, source: "unsubscribe", recordedAt: now)])
-        #expect(DeliveryRouter.plan(requested: nil, citizen: stopped).map(\.decision) == [.deliveredNow, .skipped("opted_out"), .skipped("opted_out")])
+        let stopped = citizen(consents: [
+            Consent(channel: .whatsapp, granted: false, source: "whatsapp STOP", recordedAt: now),
+            Consent(channel: .email, granted: false, source: "unsubscribe", recordedAt: now),
+        ])
+        #expect(
+            DeliveryRouter.plan(requested: nil, citizen: stopped).map(\.decision) == [
+                .deliveredNow, .skipped("opted_out"), .skipped("opted_out"),
+            ])
     }
 
     @Test("requested channels narrow the plan, the inbox stays, and missing contact details are reasons")
     func requested() {
         let noContacts = citizen(mobile: nil, email: nil)
-        #expect(DeliveryRouter.plan(requested: [.email], citizen: citizen()) == [
-            ChannelPlan(channel: .portal, decision: .deliveredNow), ChannelPlan(channel: .email, decision: .queued),
-        ])
-        #expect(DeliveryRouter.plan(requested: [.whatsapp, .email], citizen: noContacts).map(\.decision) == [
-            .deliveredNow, .skipped("no_mobile"), .skipped("no_email"),
-        ])
+        #expect(
+            DeliveryRouter.plan(requested: [.email], citizen: citizen()) == [
+                ChannelPlan(channel: .portal, decision: .deliveredNow), ChannelPlan(channel: .email, decision: .queued),
+            ])
+        #expect(
+            DeliveryRouter.plan(requested: [.whatsapp, .email], citizen: noContacts).map(\.decision) == [
+                .deliveredNow, .skipped("no_mobile"), .skipped("no_email"),
+            ])
         #expect(DeliveryRouter.plan(requested: nil, citizen: noContacts).map(\.decision) == [.deliveredNow])
     }
 
-    @Test("two routers of one delivery at once (a rescued job and the original): one writes its attempts and jobs, the other nothing")
+    @Test(
+        "two routers of one delivery at once (a rescued job and the original): one writes its attempts and jobs, the other nothing"
+    )
     func concurrentRoutersWriteOnce() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
@@ -56,14 +69,22 @@ struct RoutingTests {
         // The second read the delivery as pending before the first commits; its write waits, then finds it taken.
         let second = try db.connect()
         let result = LockedResult()
-        let thread = try OwnedThread(name: "second") { result.set(Result { try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: second).count }) }
+        let thread = try OwnedThread(name: "second") {
+            result.set(Result { try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: second).count })
+        }
         usleep(300_000)
         try first.execute(script: "COMMIT")
         thread.join()
         #expect(try result.get() == 0, "the second router routed nothing")
-        #expect(try connection.query("SELECT count(*) FROM channel_attempts WHERE delivery_id = $1", [id]).first?.decode(Int.self, at: 0) == 3)
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send'").first?.decode(Int.self, at: 0) == 2)
-        #expect(try connection.query("SELECT count(*) FROM application_history WHERE event = 'outcome_delivered'").first?.decode(Int.self, at: 0) == 1)
+        #expect(
+            try connection.query("SELECT count(*) FROM channel_attempts WHERE delivery_id = $1", [id]).first?.decode(
+                Int.self, at: 0) == 3)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send'").first?.decode(Int.self, at: 0)
+                == 2)
+        #expect(
+            try connection.query("SELECT count(*) FROM application_history WHERE event = 'outcome_delivered'").first?
+                .decode(Int.self, at: 0) == 1)
     }
 
     @Test("routing writes attempts and channel jobs in one transaction, starts the legal clock, and runs once")
@@ -73,7 +94,9 @@ struct RoutingTests {
         let id = try seedDelivery(on: connection)
         let plans = try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
         #expect(plans.map(\.decision) == [.deliveredNow, .queued, .queued])
-        #expect(try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).isEmpty, "a repeated job routes nothing")
+        #expect(
+            try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).isEmpty,
+            "a repeated job routes nothing")
         let view = try #require(try DeliveryStatus.find(id: id, department: "REV", on: connection))
         #expect(view.status == "in_progress")
         #expect(view.firstDeliveredAt != nil)
@@ -83,7 +106,9 @@ struct RoutingTests {
             "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1)) \(try $0.decode(String.self, at: 2))"
         }
         #expect(jobs == ["email channel.send true", "whatsapp channel.send true"])
-        #expect(try DeliveryStatus.find(id: id, department: "OTHER", on: connection) == nil, "another department cannot see it")
+        #expect(
+            try DeliveryStatus.find(id: id, department: "OTHER", on: connection) == nil,
+            "another department cannot see it")
     }
 
     @Test("after a permanent failure the dispatcher adds a channel the citizen can still be reached on, once")
@@ -91,53 +116,102 @@ struct RoutingTests {
         let db = try TestDatabase()
         let connection = try db.connect()
         let id = try seedDelivery(on: connection, requested: [.whatsapp])
-        #expect(try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).map(\.channel) == [.portal, .whatsapp])
-        let whatsapp = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'whatsapp'").first).decode(Int64.self, at: 0)
-        try connection.query("UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent', error_code = '131026' WHERE id = $1", [whatsapp])
-        #expect(try DeliveryRouter.settle(attemptID: whatsapp, queue: JobQueue(), on: connection) == "in_progress", "email was added")
-        #expect(try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(String.self, at: 0) == "queued")
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email' AND kind = 'channel.send'").first?.decode(Int.self, at: 0) == 1)
+        #expect(
+            try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).map(\.channel) == [
+                .portal, .whatsapp,
+            ])
+        let whatsapp = try #require(
+            try connection.query("SELECT id FROM channel_attempts WHERE channel = 'whatsapp'").first
+        ).decode(Int64.self, at: 0)
+        try connection.query(
+            "UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent', error_code = '131026' WHERE id = $1",
+            [whatsapp])
+        #expect(
+            try DeliveryRouter.settle(attemptID: whatsapp, queue: JobQueue(), on: connection) == "in_progress",
+            "email was added")
+        #expect(
+            try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(
+                String.self, at: 0) == "queued")
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email' AND kind = 'channel.send'").first?
+                .decode(Int.self, at: 0) == 1)
         // Settling the same failure again adds nothing more.
         _ = try DeliveryRouter.settle(attemptID: whatsapp, queue: JobQueue(), on: connection)
         #expect(try connection.query("SELECT count(*) FROM channel_attempts").first?.decode(Int.self, at: 0) == 3)
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email'").first?.decode(Int.self, at: 0) == 1)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email'").first?.decode(Int.self, at: 0) == 1)
     }
 
-    @Test("a batch of deliveries is routed in one call as each alone would be; a batch of settled attempts falls back and recomputes each delivery once")
+    @Test(
+        "a batch of deliveries is routed in one call as each alone would be; a batch of settled attempts falls back and recomputes each delivery once"
+    )
     func batches() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
         let first = try seedDelivery(on: connection, requested: [.whatsapp])
-        _ = try Citizens.put(portalUserID: "u2", mobile: nil, email: "b@example.in", language: .hi, consents: [], on: connection)
-        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A2', 'REV', 'INCOME', 'HAVELI', id FROM citizens WHERE portal_user_id = 'u2'")
+        _ = try Citizens.put(
+            portalUserID: "u2", mobile: nil, email: "b@example.in", language: .hi, consents: [], on: connection)
+        try connection.query(
+            "INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A2', 'REV', 'INCOME', 'HAVELI', id FROM citizens WHERE portal_user_id = 'u2'"
+        )
         let second = UUID(), third = UUID()
-        try connection.query("""
+        try connection.query(
+            """
             INSERT INTO deliveries (id, application_id, is_test, decision, language)
             SELECT $1::uuid, id, true, 'approved', 'hi' FROM applications WHERE portal_application_id = 'A2'
             UNION ALL SELECT $2::uuid, id, true, 'other', 'mr' FROM applications WHERE portal_application_id = 'A1'
             """, [second, third])
-        let routed = try DeliveryRouter.route(deliveryIDs: [third, first, second, first], queue: JobQueue(), on: connection)
+        let routed = try DeliveryRouter.route(
+            deliveryIDs: [third, first, second, first], queue: JobQueue(), on: connection)
         #expect(routed[first]?.map(\.channel) == [.portal, .whatsapp])
-        #expect(routed[second]?.map(\.decision) == [.deliveredNow, .queued], "no mobile: WhatsApp not planned when not asked for")
+        #expect(
+            routed[second]?.map(\.decision) == [.deliveredNow, .queued],
+            "no mobile: WhatsApp not planned when not asked for")
         #expect(routed[third]?.map(\.decision) == [.deliveredNow, .queued, .queued])
-        #expect(try DeliveryRouter.route(deliveryIDs: [first, second, third], queue: JobQueue(), on: connection).isEmpty, "routed once")
+        #expect(
+            try DeliveryRouter.route(deliveryIDs: [first, second, third], queue: JobQueue(), on: connection).isEmpty,
+            "routed once")
         func attempt(_ delivery: UUID, _ channel: String) throws -> Int64 {
-            try #require(try connection.query("SELECT id FROM channel_attempts WHERE delivery_id = $1 AND channel = $2", [delivery, channel]).first).decode(Int64.self, at: 0)
+            try #require(
+                try connection.query(
+                    "SELECT id FROM channel_attempts WHERE delivery_id = $1 AND channel = $2", [delivery, channel]
+                ).first
+            ).decode(Int64.self, at: 0)
         }
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send'").first?.decode(Int.self, at: 0) == 4)
-        #expect(try connection.query("SELECT count(*) FROM application_history WHERE event = 'outcome_delivered'").first?.decode(Int.self, at: 0) == 3)
-        #expect(try connection.query("SELECT count(*) FROM deliveries WHERE status = 'in_progress' AND first_delivered_at IS NOT NULL").first?.decode(Int.self, at: 0) == 3)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send'").first?.decode(Int.self, at: 0)
+                == 4)
+        #expect(
+            try connection.query("SELECT count(*) FROM application_history WHERE event = 'outcome_delivered'").first?
+                .decode(Int.self, at: 0) == 3)
+        #expect(
+            try connection.query(
+                "SELECT count(*) FROM deliveries WHERE status = 'in_progress' AND first_delivered_at IS NOT NULL"
+            ).first?.decode(Int.self, at: 0) == 3)
 
-        try connection.query("UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent' WHERE id = $1", [try attempt(first, "whatsapp")])
-        try connection.query("UPDATE channel_attempts SET state = 'sent' WHERE id = ANY($1)", [[try attempt(second, "email"), try attempt(third, "whatsapp"), try attempt(third, "email")]])
-        let statuses = try DeliveryRouter.settle(attemptIDs: [try attempt(third, "email"), try attempt(first, "whatsapp"), try attempt(second, "email"), try attempt(third, "whatsapp")],
-                                                 queue: JobQueue(), on: connection)
+        try connection.query(
+            "UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent' WHERE id = $1",
+            [try attempt(first, "whatsapp")])
+        try connection.query(
+            "UPDATE channel_attempts SET state = 'sent' WHERE id = ANY($1)",
+            [[try attempt(second, "email"), try attempt(third, "whatsapp"), try attempt(third, "email")]])
+        let statuses = try DeliveryRouter.settle(
+            attemptIDs: [
+                try attempt(third, "email"), try attempt(first, "whatsapp"), try attempt(second, "email"),
+                try attempt(third, "whatsapp"),
+            ],
+            queue: JobQueue(), on: connection)
         #expect(statuses[try attempt(first, "whatsapp")] == "in_progress", "email added as the fallback")
-        #expect(try connection.query("SELECT state FROM channel_attempts WHERE delivery_id = $1 AND channel = 'email'", [first]).first?.decode(String.self, at: 0) == "queued")
+        #expect(
+            try connection.query(
+                "SELECT state FROM channel_attempts WHERE delivery_id = $1 AND channel = 'email'", [first]
+            ).first?.decode(String.self, at: 0) == "queued")
         #expect(statuses[try attempt(second, "email")] == "delivered")
         let thirdEmail = try attempt(third, "email"), thirdWhatsApp = try attempt(third, "whatsapp")
         #expect(statuses[thirdEmail] == "delivered" && statuses[thirdWhatsApp] == "delivered")
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send' AND queue = 'email'").first?.decode(Int.self, at: 0) == 3)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE kind = 'channel.send' AND queue = 'email'").first?
+                .decode(Int.self, at: 0) == 3)
     }
 
     @Test("application ids are trimmed and Devanagari and Telugu digits folded; mobiles and emails normalised")
@@ -167,9 +241,14 @@ struct APIKeyTests {
             #expect(secret.hasPrefix(key.prefix + "_"))
             #expect(key.prefix.hasPrefix("dk_live_"))
             #expect(try APIKeys.authenticate("Bearer " + secret, on: connection) == .success(key))
-            #expect(try APIKeys.authenticate("Bearer " + secret.dropLast() + "x", on: connection) == .failure(.unknown) || secret.hasSuffix("x"))
+            #expect(
+                try APIKeys.authenticate("Bearer " + secret.dropLast() + "x", on: connection) == .failure(.unknown)
+                    || secret.hasSuffix("x"))
         }
-        #expect(try connection.query("SELECT count(*) FROM api_keys WHERE position(convert_to('dk_', 'UTF8') in secret_hash) > 0").first?.decode(Int.self, at: 0) == 0)
+        #expect(
+            try connection.query(
+                "SELECT count(*) FROM api_keys WHERE position(convert_to('dk_', 'UTF8') in secret_hash) > 0"
+            ).first?.decode(Int.self, at: 0) == 0)
         #expect(try APIKeys.authenticate(nil, on: connection) == .failure(.missing))
         #expect(try APIKeys.authenticate("Basic abc", on: connection) == .failure(.malformed))
         #expect(try APIKeys.authenticate("Bearer dk_test_nosuch_secret", on: connection) == .failure(.unknown))
@@ -191,30 +270,50 @@ struct AttemptTransitionTests {
         let connection = try db.connect()
         let id = try seedDelivery(on: connection, requested: [.email])
         try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
-        let attempt = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'email'").first?.decode(Int64.self, at: 0))
+        let attempt = try #require(
+            try connection.query("SELECT id FROM channel_attempts WHERE channel = 'email'").first?.decode(
+                Int64.self, at: 0))
         try connection.query("UPDATE channel_attempts SET state = 'read' WHERE id = $1", [attempt])
-        try ChannelAttempts.finish(attemptID: attempt, deliveryID: id, state: "failed", failureKind: "permanent", code: "x", queue: JobQueue(), on: connection)
-        #expect(try connection.query("SELECT state FROM channel_attempts WHERE id = $1", [attempt]).first?.decode(String.self, at: 0) == "read")
+        try ChannelAttempts.finish(
+            attemptID: attempt, deliveryID: id, state: "failed", failureKind: "permanent", code: "x", queue: JobQueue(),
+            on: connection)
+        #expect(
+            try connection.query("SELECT state FROM channel_attempts WHERE id = $1", [attempt]).first?.decode(
+                String.self, at: 0) == "read")
         // A queued attempt still fails.
         try connection.query("UPDATE channel_attempts SET state = 'sending' WHERE id = $1", [attempt])
-        try ChannelAttempts.finish(attemptID: attempt, deliveryID: id, state: "failed", failureKind: "permanent", code: "x", queue: JobQueue(), on: connection)
-        #expect(try connection.query("SELECT state FROM channel_attempts WHERE id = $1", [attempt]).first?.decode(String.self, at: 0) == "failed")
+        try ChannelAttempts.finish(
+            attemptID: attempt, deliveryID: id, state: "failed", failureKind: "permanent", code: "x", queue: JobQueue(),
+            on: connection)
+        #expect(
+            try connection.query("SELECT state FROM channel_attempts WHERE id = $1", [attempt]).first?.decode(
+                String.self, at: 0) == "failed")
     }
 
     @Test("an inbox read tells the dispatcher, and a department that takes callbacks gets the read as an event, once")
     func inboxReadReachesTheDepartment() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        let id = try seedDelivery(on: connection, requested: [], callbackURL: "http://127.0.0.1:9/callback", callbackSecret: "k")
+        let id = try seedDelivery(
+            on: connection, requested: [], callbackURL: "http://127.0.0.1:9/callback", callbackSecret: "k")
         try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
-        let eventsBefore = try connection.query("SELECT count(*) FROM portal_events").first?.decode(Int.self, at: 0) ?? 0
+        let eventsBefore =
+            try connection.query("SELECT count(*) FROM portal_events").first?.decode(Int.self, at: 0) ?? 0
         #expect(try ChannelAttempts.markPortalRead(deliveryID: id, queue: JobQueue(), on: connection))
-        #expect(try !ChannelAttempts.markPortalRead(deliveryID: id, queue: JobQueue(), on: connection), "a second read moves nothing")
-        let settled = try connection.query("SELECT id FROM jobs WHERE queue = 'dispatcher' AND kind = $1", [Jobs.attemptSettled.kind]).rows
+        #expect(
+            try !ChannelAttempts.markPortalRead(deliveryID: id, queue: JobQueue(), on: connection),
+            "a second read moves nothing")
+        let settled = try connection.query(
+            "SELECT id FROM jobs WHERE queue = 'dispatcher' AND kind = $1", [Jobs.attemptSettled.kind]
+        ).rows
         #expect(settled.count == 1)
-        let attempt = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'portal'").first?.decode(Int64.self, at: 0))
+        let attempt = try #require(
+            try connection.query("SELECT id FROM channel_attempts WHERE channel = 'portal'").first?.decode(
+                Int64.self, at: 0))
         try DeliveryRouter.settle(attemptID: attempt, queue: JobQueue(), on: connection)
-        let events = try connection.query("SELECT body FROM portal_events ORDER BY created_at").rows.map { try $0.decode(String.self, at: 0) }
+        let events = try connection.query("SELECT body FROM portal_events ORDER BY created_at").rows.map {
+            try $0.decode(String.self, at: 0)
+        }
         #expect(events.count == eventsBefore + 1, "\(events)")
         #expect(events.last?.contains("\"read_at\"") == true, "\(events.last ?? "")")
     }

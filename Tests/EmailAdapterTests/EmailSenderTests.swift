@@ -20,53 +20,80 @@ final class EmailFixture: @unchecked Sendable {
 
     static let pdf = Array("%PDF-1.4\n".utf8) + (0..<40_000).map { UInt8(($0 * 31) % 256) } + Array("\n%%EOF\n".utf8)
 
-    init(email: String = "citizen@example.in", language: Language = .mr, decision: String = "approved", reasons: [String] = [],
-         withPDF: Bool = true, keyKind: APIKey.Kind = .live, testURL: String? = nil, sink: SMTPSink? = nil) throws {
+    init(
+        email: String = "citizen@example.in", language: Language = .mr, decision: String = "approved",
+        reasons: [String] = [],
+        withPDF: Bool = true, keyKind: APIKey.Kind = .live, testURL: String? = nil, sink: SMTPSink? = nil
+    ) throws {
         db = try TestDatabase()
         self.sink = try sink ?? SMTPSink()
         let connection = try db.connect()
         try Departments.upsert(code: "REV", name: "महसूल व वन विभाग", on: connection)
-        try connection.query("UPDATE departments SET email_from = 'rev@mahaonline.example', email_reply_to = 'help@mahaonline.example'")
+        try connection.query(
+            "UPDATE departments SET email_from = 'rev@mahaonline.example', email_reply_to = 'help@mahaonline.example'")
         let key = try APIKeys.create(department: "REV", kind: keyKind, label: "t", on: connection).key
-        _ = try Citizens.put(portalUserID: "u1", mobile: nil, email: email, language: language, consents: [], on: connection)
-        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'MH-INC-42', 'REV', 'उत्पन्न प्रमाणपत्र', 'तहसील हवेली', id FROM citizens")
+        _ = try Citizens.put(
+            portalUserID: "u1", mobile: nil, email: email, language: language, consents: [], on: connection)
+        try connection.query(
+            "INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'MH-INC-42', 'REV', 'उत्पन्न प्रमाणपत्र', 'तहसील हवेली', id FROM citizens"
+        )
         var documentID: Int64?
         if withPDF {
-            documentID = try connection.query("INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', 'उत्पन्न-प्रमाणपत्र.pdf', $2, $3) RETURNING id",
-                                              [PostgresBytes(SHA256.hash(Self.pdf)), Self.pdf.count, PostgresBytes(Self.pdf)]).first?.decode(Int64.self, at: 0)
+            documentID = try connection.query(
+                "INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', 'उत्पन्न-प्रमाणपत्र.pdf', $2, $3) RETURNING id",
+                [PostgresBytes(SHA256.hash(Self.pdf)), Self.pdf.count, PostgresBytes(Self.pdf)]
+            ).first?.decode(Int64.self, at: 0)
         }
-        try connection.query("""
+        try connection.query(
+            """
             INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id)
             SELECT $1, id, $2, $3, $4, $5::text[], $6, $7 FROM applications
             """, [deliveryID, key.id, keyKind == .test, decision, reasons, language.rawValue, documentID])
         try DeliveryRouter.route(deliveryID: deliveryID, queue: JobQueue(), on: connection)
-        let settings = EmailSettings(smtp: SMTPConfiguration(url: self.sink.url, tlsMode: .off, timeout: .seconds(5)),
-                                     testSMTP: testURL.map { SMTPConfiguration(url: $0, tlsMode: .off, timeout: .seconds(5)) },
-                                     defaultFrom: "no-reply@dakiya.local", appealURL: "https://aaplesarkar.example/appeal?application={application_id}")
-        sender = EmailSender(pool: db.pool(), queue: JobQueue(), settings: settings, logger: Logger(service: "email-adapter", sink: logs),
-                             metrics: MetricsRegistry())
+        let settings = EmailSettings(
+            smtp: SMTPConfiguration(url: self.sink.url, tlsMode: .off, timeout: .seconds(5)),
+            testSMTP: testURL.map { SMTPConfiguration(url: $0, tlsMode: .off, timeout: .seconds(5)) },
+            defaultFrom: "no-reply@dakiya.local",
+            appealURL: "https://aaplesarkar.example/appeal?application={application_id}")
+        sender = EmailSender(
+            pool: db.pool(), queue: JobQueue(), settings: settings,
+            logger: Logger(service: "email-adapter", sink: logs),
+            metrics: MetricsRegistry())
     }
 
     /// The email job the dispatcher enqueued, as a worker would claim it.
     func job(attempt: Int16 = 1, maxAttempts: Int16 = 20) throws -> ClaimedJob {
-        let row = try #require(try db.connect().query("SELECT id, payload FROM jobs WHERE queue = 'email' AND kind = 'channel.send'").first)
-        return ClaimedJob(id: try row.decode(Int64.self, at: 0), queue: "email", kind: "channel.send", attempt: attempt, maxAttempts: maxAttempts,
-                          payload: try row.decode(PostgresJSON.self, at: 1))
+        let row = try #require(
+            try db.connect().query("SELECT id, payload FROM jobs WHERE queue = 'email' AND kind = 'channel.send'").first
+        )
+        return ClaimedJob(
+            id: try row.decode(Int64.self, at: 0), queue: "email", kind: "channel.send", attempt: attempt,
+            maxAttempts: maxAttempts,
+            payload: try row.decode(PostgresJSON.self, at: 1))
     }
 
     func attempt() throws -> (state: String, failureKind: String?, code: String?, provider: String?) {
-        let row = try #require(try db.connect().query("SELECT state, failure_kind, error_code, provider_message_id FROM channel_attempts WHERE channel = 'email'").first)
-        return (try row.decode(String.self, at: 0), try row.decode(String?.self, at: 1), try row.decode(String?.self, at: 2), try row.decode(String?.self, at: 3))
+        let row = try #require(
+            try db.connect().query(
+                "SELECT state, failure_kind, error_code, provider_message_id FROM channel_attempts WHERE channel = 'email'"
+            ).first)
+        return (
+            try row.decode(String.self, at: 0), try row.decode(String?.self, at: 1),
+            try row.decode(String?.self, at: 2), try row.decode(String?.self, at: 3)
+        )
     }
 
     func settledJobs() throws -> Int {
-        try db.connect().query("SELECT count(*) FROM jobs WHERE queue = 'dispatcher' AND kind = 'attempt.settled'").first!.decode(Int.self, at: 0)
+        try db.connect().query("SELECT count(*) FROM jobs WHERE queue = 'dispatcher' AND kind = 'attempt.settled'")
+            .first!.decode(Int.self, at: 0)
     }
 }
 
 @Suite("Email adapter", .serialized)
 struct EmailSenderTests {
-    @Test("a certificate reaches the SMTP server: no MIME defects, identical PDF bytes, the Marathi subject and file name decode exactly")
+    @Test(
+        "a certificate reaches the SMTP server: no MIME defects, identical PDF bytes, the Marathi subject and file name decode exactly"
+    )
     func certificateEmail() throws {
         let fixture = try EmailFixture()
         try fixture.sender.handle(try fixture.job())
@@ -76,7 +103,10 @@ struct EmailSenderTests {
         #expect((mail["defects"] as? [String]) == [])
         #expect(mail["bare_lf"] as? Bool == false, "every line ends in CRLF")
         #expect(mail["subject"] as? String == "अर्ज MH-INC-42 साठी तुमचे प्रमाणपत्र तयार आहे")
-        #expect(mail["structure"] as? [String] == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf"])
+        #expect(
+            mail["structure"] as? [String] == [
+                "multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf",
+            ])
         let attachment = try #require(mail["attachment"] as? [String: Any])
         #expect(attachment["filename"] as? String == "उत्पन्न-प्रमाणपत्र.pdf")
         #expect(attachment["sha256"] as? String == SHA256.hexDigest(EmailFixture.pdf))
@@ -92,7 +122,9 @@ struct EmailSenderTests {
 
     @Test("a rejection carries the reasons and the appeal link, escaped in HTML")
     func rejectionEmail() throws {
-        let fixture = try EmailFixture(language: .en, decision: "rejected", reasons: ["Income proof <missing>", "Address mismatch"], withPDF: false)
+        let fixture = try EmailFixture(
+            language: .en, decision: "rejected", reasons: ["Income proof <missing>", "Address mismatch"], withPDF: false
+        )
         try fixture.sender.handle(try fixture.job())
         let mail = try SMTPSink.parse(try #require(try fixture.sink.messages().first))
         #expect(mail["subject"] as? String == "Decision on your application MH-INC-42: rejected")
@@ -125,7 +157,8 @@ struct EmailSenderTests {
         #expect(try fixture.sink.messages().isEmpty)
         #expect(try fixture.settledJobs() == 1)
         let connection = try fixture.db.connect()
-        let attemptID = try connection.query("SELECT id FROM channel_attempts WHERE channel = 'email'").first!.decode(Int64.self, at: 0)
+        let attemptID = try connection.query("SELECT id FROM channel_attempts WHERE channel = 'email'").first!.decode(
+            Int64.self, at: 0)
         #expect(try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection) == "needs_attention")
     }
 
@@ -175,18 +208,26 @@ struct EmailSenderTests {
         let connection = try fixture.db.connect()
         try connection.query("DELETE FROM message_templates WHERE language = 'te' AND kind = 'approved'")
         let store = TemplateStore(logger: Logger(service: "t", sink: fixture.logs))
-        let values = TemplateValues(applicationID: "A", service: "S", office: "O", department: "D", reasons: [], appealURL: "u")
+        let values = TemplateValues(
+            applicationID: "A", service: "S", office: "O", department: "D", reasons: [], appealURL: "u")
         for _ in 0..<3 {
-            let rendered = try store.render(kind: "approved", channel: "email", language: "te", department: "REV", values: values, on: connection)
+            let rendered = try store.render(
+                kind: "approved", channel: "email", language: "te", department: "REV", values: values, on: connection)
             #expect(rendered.language == "en")
             #expect(rendered.subject == "Your application A has been approved")
         }
         #expect(fixture.logs.lines.filter { $0.contains("template translation missing") }.count == 1)
-        let telugu = try store.render(kind: "rejected", channel: "email", language: "te", department: "REV", values: values, on: connection)
+        let telugu = try store.render(
+            kind: "rejected", channel: "email", language: "te", department: "REV", values: values, on: connection)
         #expect(telugu.language == "te")
         // A department's own template wins over the default.
-        try connection.query("INSERT INTO message_templates (department, kind, channel, language, subject, body_text) VALUES ('REV', 'rejected', 'email', 'te', 'REV {{application_id}}', 'x')")
-        #expect(try store.render(kind: "rejected", channel: "email", language: "te", department: "REV", values: values, on: connection).subject == "REV A")
+        try connection.query(
+            "INSERT INTO message_templates (department, kind, channel, language, subject, body_text) VALUES ('REV', 'rejected', 'email', 'te', 'REV {{application_id}}', 'x')"
+        )
+        #expect(
+            try store.render(
+                kind: "rejected", channel: "email", language: "te", department: "REV", values: values, on: connection
+            ).subject == "REV A")
     }
 }
 
@@ -219,13 +260,17 @@ struct MailComposerTests {
 struct SMTPSecurityTests {
     /// A self-signed certificate for 127.0.0.1, made with the openssl tool.
     static func certificate() throws -> (certificate: String, key: String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-smtp-tls-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dakiya-smtp-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let certificate = folder.appendingPathComponent("cert.pem").path, key = folder.appendingPathComponent("key.pem").path
+        let certificate = folder.appendingPathComponent("cert.pem").path,
+            key = folder.appendingPathComponent("key.pem").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate]
+        process.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -234,24 +279,36 @@ struct SMTPSecurityTests {
         return (certificate, key)
     }
 
-    static let message = MailComposer.compose(MailMessage(from: .init("a@example.in"), to: .init("b@example.in"), subject: "TLS", text: "t", html: "<p>t</p>",
-                                                          messageID: "tls-test@dakiya.local"))
+    static let message = MailComposer.compose(
+        MailMessage(
+            from: .init("a@example.in"), to: .init("b@example.in"), subject: "TLS", text: "t", html: "<p>t</p>",
+            messageID: "tls-test@dakiya.local"))
 
     @Test("STARTTLS required and AUTH: the message goes through with the CA and the right password")
     func startTLSAndAuth() throws {
         let tls = try Self.certificate()
         let sink = try SMTPSink(tls: tls, credentials: ("dakiya", "s3cret"))
-        let client = try SMTPClient(configuration: SMTPConfiguration(url: sink.url, tlsMode: .required, username: "dakiya", password: "s3cret",
-                                                                      caFile: tls.certificate, timeout: .seconds(10)))
+        let client = try SMTPClient(
+            configuration: SMTPConfiguration(
+                url: sink.url, tlsMode: .required, username: "dakiya", password: "s3cret",
+                caFile: tls.certificate, timeout: .seconds(10)))
         try client.send(from: "a@example.in", to: ["b@example.in"], message: Self.message)
         #expect(try sink.messages().count == 1)
-        let wrongPassword = try SMTPClient(configuration: SMTPConfiguration(url: sink.url, tlsMode: .required, username: "dakiya", password: "nope",
-                                                                             caFile: tls.certificate, timeout: .seconds(2)))
+        let wrongPassword = try SMTPClient(
+            configuration: SMTPConfiguration(
+                url: sink.url, tlsMode: .required, username: "dakiya", password: "nope",
+                caFile: tls.certificate, timeout: .seconds(2)))
         // aiosmtpd answers a wrong password by leaving the client waiting after its 334 (a real server sends 535,
         // which maps to .configuration); either way nothing is delivered and the send fails.
-        #expect(throws: SMTPError.self) { try wrongPassword.send(from: "a@example.in", to: ["b@example.in"], message: Self.message) }
-        let untrusted = try SMTPClient(configuration: SMTPConfiguration(url: sink.url, tlsMode: .required, username: "dakiya", password: "s3cret", timeout: .seconds(10)))
-        let unverified = #expect(throws: SMTPError.self) { try untrusted.send(from: "a@example.in", to: ["b@example.in"], message: Self.message) }
+        #expect(throws: SMTPError.self) {
+            try wrongPassword.send(from: "a@example.in", to: ["b@example.in"], message: Self.message)
+        }
+        let untrusted = try SMTPClient(
+            configuration: SMTPConfiguration(
+                url: sink.url, tlsMode: .required, username: "dakiya", password: "s3cret", timeout: .seconds(10)))
+        let unverified = #expect(throws: SMTPError.self) {
+            try untrusted.send(from: "a@example.in", to: ["b@example.in"], message: Self.message)
+        }
         #expect(unverified?.kind == .configuration, "an unknown CA is a setting to fix, not a message to drop")
         #expect(try sink.messages().count == 1)
     }
@@ -259,11 +316,15 @@ struct SMTPSecurityTests {
     @Test("with STARTTLS required, a server that cannot upgrade gets nothing in clear text")
     func requiredRefusesPlainServers() throws {
         let plain = try SMTPSink()
-        let client = try SMTPClient(configuration: SMTPConfiguration(url: plain.url, tlsMode: .required, timeout: .seconds(10)))
-        let error = #expect(throws: SMTPError.self) { try client.send(from: "a@example.in", to: ["b@example.in"], message: Self.message) }
+        let client = try SMTPClient(
+            configuration: SMTPConfiguration(url: plain.url, tlsMode: .required, timeout: .seconds(10)))
+        let error = #expect(throws: SMTPError.self) {
+            try client.send(from: "a@example.in", to: ["b@example.in"], message: Self.message)
+        }
         #expect(error?.kind == .configuration)
         #expect(try plain.messages().isEmpty)
-        let opportunistic = try SMTPClient(configuration: SMTPConfiguration(url: plain.url, tlsMode: .opportunistic, timeout: .seconds(10)))
+        let opportunistic = try SMTPClient(
+            configuration: SMTPConfiguration(url: plain.url, tlsMode: .opportunistic, timeout: .seconds(10)))
         try opportunistic.send(from: "a@example.in", to: ["b@example.in"], message: Self.message)
         #expect(try plain.messages().count == 1)
     }

@@ -10,13 +10,17 @@ struct ClientTests {
     static func echoServer() throws -> Server {
         var router = Router()
         router.post("/echo") { request in
-            Response(status: 200, body: request.body, contentType: request.header("content-type") ?? "none",
-                     headers: [("X-Seen-Authorization", request.header("authorization") ?? "none")])
+            Response(
+                status: 200, body: request.body, contentType: request.header("content-type") ?? "none",
+                headers: [("X-Seen-Authorization", request.header("authorization") ?? "none")])
         }
-        router.get("/slow") { _ in usleep(1_000_000); return Response.text("late") }
+        router.get("/slow") { _ in
+            usleep(1_000_000); return Response.text("late")
+        }
         router.get("/status/{code}") { request in Response(status: Int(try request.parameter("code")) ?? 500) }
-        let server = Server(configuration: ServerConfiguration(port: 0, threads: 4, maximumBodyBytes: 4 << 20),
-                            router: router, logger: Logger(service: "test", sink: .capturing()), metrics: MetricsRegistry())
+        let server = Server(
+            configuration: ServerConfiguration(port: 0, threads: 4, maximumBodyBytes: 4 << 20),
+            router: router, logger: Logger(service: "test", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
         return server
     }
@@ -26,7 +30,9 @@ struct ClientTests {
         let server = try Self.echoServer()
         defer { server.stop() }
         let body = #"{"message":"प्रमाणपत्र तयार आहे","n":1}"#
-        let response = try HTTPClient().send(.json("POST", "http://127.0.0.1:\(server.port)/echo", body: body, headers: [("Authorization", "Bearer t0k")]))
+        let response = try HTTPClient().send(
+            .json(
+                "POST", "http://127.0.0.1:\(server.port)/echo", body: body, headers: [("Authorization", "Bearer t0k")]))
         #expect(response.status == 200)
         #expect(response.text == body)
         #expect(response.header("content-type") == "application/json")
@@ -39,7 +45,9 @@ struct ClientTests {
         defer { server.stop() }
         let client = try HTTPClient()
         for code in [400, 429, 503] {
-            #expect(try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/status/\(code)")).status == code)
+            #expect(
+                try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/status/\(code)")).status == code
+            )
         }
     }
 
@@ -48,10 +56,14 @@ struct ClientTests {
         let server = try Self.echoServer()
         defer { server.stop() }
         let pdf = Array("%PDF-1.7\n".utf8) + (0..<3000).map { UInt8($0 % 256) }
-        let response = try HTTPClient().send(HTTPClientRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/echo", body: .multipart([
-            MultipartPart(name: "messaging_product", value: "whatsapp"),
-            MultipartPart(name: "file", data: pdf, filename: "income-certificate.pdf", contentType: "application/pdf"),
-        ])))
+        let response = try HTTPClient().send(
+            HTTPClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(server.port)/echo",
+                body: .multipart([
+                    MultipartPart(name: "messaging_product", value: "whatsapp"),
+                    MultipartPart(
+                        name: "file", data: pdf, filename: "income-certificate.pdf", contentType: "application/pdf"),
+                ])))
         let contentType = try #require(response.header("content-type"))
         #expect(contentType.hasPrefix("multipart/form-data; boundary="))
         let text = String(decoding: response.body, as: UTF8.self)
@@ -67,13 +79,19 @@ struct ClientTests {
         let server = try Self.echoServer()
         defer { server.stop() }
         let client = try HTTPClient(configuration: HTTPClientConfiguration(timeout: .milliseconds(200)))
-        let slow = #expect(throws: HTTPClientError.self) { _ = try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/slow")) }
+        let slow = #expect(throws: HTTPClientError.self) {
+            _ = try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/slow"))
+        }
         #expect(slow?.code == .timedOut)
-        let closed = #expect(throws: HTTPClientError.self) { _ = try client.send(HTTPClientRequest(url: "http://127.0.0.1:1/")) }
+        let closed = #expect(throws: HTTPClientError.self) {
+            _ = try client.send(HTTPClientRequest(url: "http://127.0.0.1:1/"))
+        }
         #expect(closed?.code == .couldNotConnect)
     }
 
-    @Test("the multi client sends requests at once: each response belongs to its request, a refused one fails alone, connections are reused")
+    @Test(
+        "the multi client sends requests at once: each response belongs to its request, a refused one fails alone, connections are reused"
+    )
     func multiClient() throws {
         // Python's threading server answers /gather only when three requests are inside it together (a barrier):
         // sent one after another, they would time out.
@@ -99,9 +117,12 @@ struct ClientTests {
         python.arguments = ["-c", script]
         try python.run()
         defer { kill(python.processIdentifier, SIGKILL); python.waitUntilExit() }
-        for _ in 0..<100 where (try? HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))) == nil { usleep(50_000) }
+        for _ in 0..<100 where (try? HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))) == nil {
+            usleep(50_000)
+        }
         let client = try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(10)))
-        let requests = (0..<3).map { HTTPClientRequest.json("POST", "http://127.0.0.1:\(port)/gather", body: "{\"n\":\($0)}") }
+        let requests =
+            (0..<3).map { HTTPClientRequest.json("POST", "http://127.0.0.1:\(port)/gather", body: "{\"n\":\($0)}") }
             + [HTTPClientRequest(url: "http://127.0.0.1:1/")]
         let results = client.send(requests)
         #expect(results.count == 4)
@@ -125,8 +146,12 @@ struct ClientTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let cert = folder.appendingPathComponent("cert.pem").path
         let key = folder.appendingPathComponent("key.pem").path
-        try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert])
+        try run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert,
+            ])
         let port = Int.random(in: 40_000...49_000)
         let script = """
             import http.server, ssl
@@ -153,7 +178,10 @@ struct ClientTests {
         }
         #expect(response?.status == 200)
         #expect(response?.text == "ok")
-        let refused = #expect(throws: HTTPClientError.self) { _ = try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(5))).send(HTTPClientRequest(url: url)) }
+        let refused = #expect(throws: HTTPClientError.self) {
+            _ = try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(5))).send(
+                HTTPClientRequest(url: url))
+        }
         #expect(refused?.code == .tls)
     }
 

@@ -37,11 +37,14 @@ struct JSONBodyTests {
 
     @Test("what decodes is exactly what was sent: escapes, surrogate pairs, Devanagari, dates with offsets")
     func exact() throws {
-        let form = try JSONBody.decode(Form.self, from: Array(#"""
-            {"citizen": "u-\u0031\ud83d\ude00 \/ नाव", "count": -42, "small": 32767, "amount": 12.50,
-             "reasons": ["line one\nline two\ttabbed"],
-             "consents": [{"channel": "email", "source": "portal", "recorded_at": "2026-11-01T10:00:00+05:30"}]}
-            """#.utf8), freeText: ["reasons"])
+        let form = try JSONBody.decode(
+            Form.self,
+            from: Array(
+                #"""
+                {"citizen": "u-\u0031\ud83d\ude00 \/ नाव", "count": -42, "small": 32767, "amount": 12.50,
+                 "reasons": ["line one\nline two\ttabbed"],
+                 "consents": [{"channel": "email", "source": "portal", "recorded_at": "2026-11-01T10:00:00+05:30"}]}
+                """#.utf8), freeText: ["reasons"])
         #expect(form.citizen == "u-1😀 / नाव")
         #expect(form.count == -42)
         #expect(form.small == 32767)
@@ -52,7 +55,8 @@ struct JSONBodyTests {
 
     @Test("NUL and other control characters are 422 naming every field; free-text fields may hold TAB, LF and CR only")
     func controlCharacters() throws {
-        let nul = try #require(refusal(#"{"citizen": "u-1\u0000zzz", "consents": [{"channel": "email", "source": "a\u0007"}]}"#))
+        let nul = try #require(
+            refusal(#"{"citizen": "u-1\u0000zzz", "consents": [{"channel": "email", "source": "a\u0007"}]}"#))
         #expect(nul.status == 422)
         #expect(nul.errors.map(\.field) == ["citizen", "consents[0].source"])
         let newlineInID = try #require(refusal(#"{"citizen": "u-1\n"}"#))
@@ -66,23 +70,40 @@ struct JSONBodyTests {
 
     @Test("unknown fields are 422 naming each one, nested ones with their path")
     func unknownFields() throws {
-        let error = try #require(refusal(#"{"citizen": "u", "langauge": "en", "consents": [{"channel": "email", "source": "s", "recorded": 1}]}"#))
+        let error = try #require(
+            refusal(
+                #"{"citizen": "u", "langauge": "en", "consents": [{"channel": "email", "source": "s", "recorded": 1}]}"#
+            ))
         #expect(error.status == 422)
         #expect(error.type == "urn:dakiya:problem:unknown-field")
         #expect(error.errors.map(\.field) == ["langauge", "consents[0].recorded"])
     }
 
-    @Test("a value that does not fit names the field and what was expected", arguments: [
-        (#"{"citizen": "u", "consents": [{"channel": "e", "source": "s", "recorded_at": "2026-11-01T10:00:00"}]}"#, "consents[0].recorded_at", "date-time with a UTC offset"),
-        (#"{"citizen": "u", "consents": [{"channel": "e", "source": "s", "recorded_at": "yesterday"}]}"#, "consents[0].recorded_at", "date-time with a UTC offset"),
-        (#"{"citizen": "u", "consents": [{"channel": "e", "source": "s", "recorded_at": "2026-11-01T10:00:00+25:00"}]}"#, "consents[0].recorded_at", "date-time"),
-        (#"{"citizen": "u", "consents": [{"channel": "e", "source": "s", "recorded_at": "2026-02-30T10:00:00Z"}]}"#, "consents[0].recorded_at", "date-time"),
-        (#"{"citizen": "u", "count": 9223372036854775808}"#, "count", "integer from"),
-        (#"{"citizen": "u", "small": 40000}"#, "small", "integer from -32768 to 32767"),
-        (#"{"citizen": "u", "count": 1.5}"#, "count", "integer from"),
-        (#"{"citizen": 7}"#, "citizen", "must be a string, not a number"),
-        (#"{"citizen": "u", "consents": {"channel": "e"}}"#, "consents", "must be an array, not an object"),
-    ])
+    @Test(
+        "a value that does not fit names the field and what was expected",
+        arguments: [
+            (
+                #"{"citizen": "u", "consents": [{"channel": "e", "source": "s", "recorded_at": "2026-11-01T10:00:00"}]}"#,
+                "consents[0].recorded_at", "date-time with a UTC offset"
+            ),
+            (
+                #"{"citizen": "u", "consents": [{"channel": "e", "source": "s", "recorded_at": "yesterday"}]}"#,
+                "consents[0].recorded_at", "date-time with a UTC offset"
+            ),
+            (
+                #"{"citizen": "u", "consents": [{"channel": "e", "source": "s", "recorded_at": "2026-11-01T10:00:00+25:00"}]}"#,
+                "consents[0].recorded_at", "date-time"
+            ),
+            (
+                #"{"citizen": "u", "consents": [{"channel": "e", "source": "s", "recorded_at": "2026-02-30T10:00:00Z"}]}"#,
+                "consents[0].recorded_at", "date-time"
+            ),
+            (#"{"citizen": "u", "count": 9223372036854775808}"#, "count", "integer from"),
+            (#"{"citizen": "u", "small": 40000}"#, "small", "integer from -32768 to 32767"),
+            (#"{"citizen": "u", "count": 1.5}"#, "count", "integer from"),
+            (#"{"citizen": 7}"#, "citizen", "must be a string, not a number"),
+            (#"{"citizen": "u", "consents": {"channel": "e"}}"#, "consents", "must be an array, not an object"),
+        ])
     func misfits(json: String, field: String, expected: String) throws {
         let error = try #require(refusal(json))
         #expect(error.status == 400)
@@ -92,8 +113,12 @@ struct JSONBodyTests {
 
     @Test("syntax beyond RFC 8259 is 400: trailing commas, a key twice, invalid UTF-8, lone surrogates, deep nesting")
     func syntax() throws {
-        for json in [#"{"citizen": "u",}"#, #"{"citizen": "u", "citizen": "v"}"#, "{\"citizen\": \"\u{FFFD}\"}".replacingOccurrences(of: "\u{FFFD}", with: "\\ud800"),
-                     String(repeating: "[", count: 70) + String(repeating: "]", count: 70), "{\"citizen\": \"a\tb\"}", "{} {}", "NaN"] {
+        for json in [
+            #"{"citizen": "u",}"#, #"{"citizen": "u", "citizen": "v"}"#,
+            "{\"citizen\": \"\u{FFFD}\"}".replacingOccurrences(of: "\u{FFFD}", with: "\\ud800"),
+            String(repeating: "[", count: 70) + String(repeating: "]", count: 70), "{\"citizen\": \"a\tb\"}", "{} {}",
+            "NaN",
+        ] {
             let error = try #require(refusal(json), "\(json)")
             #expect(error.status == 400, "\(json)")
             #expect(error.detail?.hasPrefix("the body is not valid JSON") == true, "\(json)")
@@ -120,8 +145,10 @@ final class EchoServer: @unchecked Sendable {
         router.get("/list/{id}") { request in Response.text("one: " + (try request.parameter("id"))) }
         router.get("/down") { _ in throw Unavailable() }
         router.get("/healthz") { _ in Response.text("ok") }
-        server = Server(configuration: ServerConfiguration(port: 0, threads: 4, headerTimeout: headerTimeout, maximumConnectionsPerClient: perClient),
-                        router: router, logger: Logger(service: "test", sink: .capturing()), metrics: MetricsRegistry())
+        server = Server(
+            configuration: ServerConfiguration(
+                port: 0, threads: 4, headerTimeout: headerTimeout, maximumConnectionsPerClient: perClient),
+            router: router, logger: Logger(service: "test", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
     }
 
@@ -136,14 +163,20 @@ struct RequestIntegrityTests {
     @Test("routing is on the raw path: an id with %2F is one parameter, decoded after the split")
     func rawPath() throws {
         let running = try EchoServer()
-        let response = try client.send(HTTPClientRequest(url: running.base + "/applications/MH%2FINC%2F2026%2F0001/deliveries?q=a%2Bb+c"))
+        let response = try client.send(
+            HTTPClientRequest(url: running.base + "/applications/MH%2FINC%2F2026%2F0001/deliveries?q=a%2Bb+c"))
         #expect(response.status == 200, "\(response.text)")
-        #expect(try JSONDecoder().decode([String: String].self, from: Data(response.body)) == ["id": "MH/INC/2026/0001", "q": "a+b c"])
+        #expect(
+            try JSONDecoder().decode([String: String].self, from: Data(response.body)) == [
+                "id": "MH/INC/2026/0001", "q": "a+b c",
+            ])
         // A real '/' is a separator: no route has that many segments.
         #expect(try client.send(HTTPClientRequest(url: running.base + "/applications/MH/INC/deliveries")).status == 404)
     }
 
-    @Test("%00 or another control character in a path parameter or query is 400 naming it; it never reaches another route")
+    @Test(
+        "%00 or another control character in a path parameter or query is 400 naming it; it never reaches another route"
+    )
     func controlsInPath() throws {
         let running = try EchoServer()
         let nul = try client.send(HTTPClientRequest(url: running.base + "/list/%00"))
@@ -203,7 +236,9 @@ struct RequestIntegrityTests {
         let running = try EchoServer(perClient: 4)
         let held = try (0..<4).map { _ in try SlowClient(port: running.server.port) }
         usleep(200_000)
-        #expect(throws: HTTPClientError.self) { _ = try HTTPClient().send(HTTPClientRequest(url: running.base + "/healthz")) }
+        #expect(throws: HTTPClientError.self) {
+            _ = try HTTPClient().send(HTTPClientRequest(url: running.base + "/healthz"))
+        }
         withExtendedLifetime(held) {}
     }
 }
@@ -219,7 +254,9 @@ final class SlowClient {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { close(fd); throw HTTPServerError(message: "connect failed", errno: errno) }
         var noSignal: Int32 = 1

@@ -40,10 +40,14 @@ final class RunningServer: @unchecked Sendable {
         }
         router.get("/boom") { _ in throw Boom() }
         router.post("/echo") { request in
-            Response(status: 200, body: request.body, contentType: request.header("content-type") ?? "application/octet-stream")
+            Response(
+                status: 200, body: request.body,
+                contentType: request.header("content-type") ?? "application/octet-stream")
         }
-        server = Server(configuration: ServerConfiguration(port: 0, threads: threads, maximumBodyBytes: maximumBodyBytes, shutdownGrace: .seconds(5)),
-                        router: router, logger: Logger(service: "test", sink: logs), metrics: MetricsRegistry())
+        server = Server(
+            configuration: ServerConfiguration(
+                port: 0, threads: threads, maximumBodyBytes: maximumBodyBytes, shutdownGrace: .seconds(5)),
+            router: router, logger: Logger(service: "test", sink: logs), metrics: MetricsRegistry())
         try server.start()
     }
 
@@ -94,7 +98,8 @@ struct ServerTests {
     @Test("a body over the limit is 413 problem+json, and the server keeps serving")
     func tooLarge() throws {
         let running = try RunningServer(maximumBodyBytes: 1024)
-        let response = try client.send(.json("POST", running.base + "/items", body: String(repeating: " ", count: 4096) + "{}"))
+        let response = try client.send(
+            .json("POST", running.base + "/items", body: String(repeating: " ", count: 4096) + "{}"))
         #expect(response.status == 413)
         #expect(try problem(response).status == 413)
         let fine = try HTTPClient().send(.json("POST", running.base + "/items", body: #"{"name":"a","count":1}"#))
@@ -111,12 +116,14 @@ struct ServerTests {
         #expect(body.type == "urn:dakiya:problem:invalid-request")
     }
 
-    @Test("a missing or mistyped field is 400 naming the field", arguments: [
-        (#"{"name": "a"}"#, "count", "count is required"),
-        (#"{"name": "a", "count": "three"}"#, "count", "count must be an integer, not a string"),
-        (#"{"name": "a", "count": 1, "tags": ["x", 2]}"#, "tags[1]", "tags[1] must be a string, not a number"),
-        (#"{"name": null, "count": 1}"#, "name", "name must be a string, not null"),
-    ])
+    @Test(
+        "a missing or mistyped field is 400 naming the field",
+        arguments: [
+            (#"{"name": "a"}"#, "count", "count is required"),
+            (#"{"name": "a", "count": "three"}"#, "count", "count must be an integer, not a string"),
+            (#"{"name": "a", "count": 1, "tags": ["x", 2]}"#, "tags[1]", "tags[1] must be a string, not a number"),
+            (#"{"name": null, "count": 1}"#, "name", "name must be a string, not null"),
+        ])
     func fieldProblems(body: String, field: String, detail: String) throws {
         let running = try RunningServer()
         let response = try client.send(.json("POST", running.base + "/items", body: body))
@@ -130,7 +137,10 @@ struct ServerTests {
     @Test("a body in another media type is 415; an empty body is 400")
     func mediaType() throws {
         let running = try RunningServer()
-        let wrongType = try client.send(HTTPClientRequest(method: "POST", url: running.base + "/items", body: .bytes(Array("name=a".utf8), contentType: "application/x-www-form-urlencoded")))
+        let wrongType = try client.send(
+            HTTPClientRequest(
+                method: "POST", url: running.base + "/items",
+                body: .bytes(Array("name=a".utf8), contentType: "application/x-www-form-urlencoded")))
         #expect(wrongType.status == 415)
         let empty = try client.send(.json("POST", running.base + "/items", body: ""))
         #expect(empty.status == 400)
@@ -140,22 +150,31 @@ struct ServerTests {
     @Test("a handler's unexpected error is 500 with a request id and no internals")
     func internalError() throws {
         let running = try RunningServer()
-        let response = try client.send(HTTPClientRequest(url: running.base + "/boom", headers: [("X-Request-Id", "portal-req-42")]))
+        let response = try client.send(
+            HTTPClientRequest(url: running.base + "/boom", headers: [("X-Request-Id", "portal-req-42")]))
         #expect(response.status == 500)
         #expect(response.header("x-request-id") == "portal-req-42")
         #expect(!response.text.contains("secret"))
         #expect(try problem(response).request_id == "portal-req-42")
-        #expect(running.logs.lines.contains { $0.contains("\"request.id\":\"portal-req-42\"") && $0.contains("handler failed") })
+        #expect(
+            running.logs.lines.contains {
+                $0.contains("\"request.id\":\"portal-req-42\"") && $0.contains("handler failed")
+            })
     }
 
     @Test("every response and log line carries the request id; a malformed incoming id is replaced")
     func requestIDs() throws {
         let running = try RunningServer()
-        let given = try client.send(HTTPClientRequest(url: running.base + "/items/1", headers: [("X-Request-Id", "abc.DEF-123_x")]))
+        let given = try client.send(
+            HTTPClientRequest(url: running.base + "/items/1", headers: [("X-Request-Id", "abc.DEF-123_x")]))
         #expect(given.header("x-request-id") == "abc.DEF-123_x")
-        let bad = try client.send(HTTPClientRequest(url: running.base + "/items/1", headers: [("X-Request-Id", "evil\" id")]))
+        let bad = try client.send(
+            HTTPClientRequest(url: running.base + "/items/1", headers: [("X-Request-Id", "evil\" id")]))
         #expect(bad.header("x-request-id")?.count == 24)
-        #expect(running.logs.lines.contains { $0.contains("\"request.id\":\"abc.DEF-123_x\"") && $0.contains("\"http.status\":\"200\"") })
+        #expect(
+            running.logs.lines.contains {
+                $0.contains("\"request.id\":\"abc.DEF-123_x\"") && $0.contains("\"http.status\":\"200\"")
+            })
     }
 
     @Test("connections are kept alive between requests")
@@ -174,7 +193,8 @@ struct ServerTests {
         let threads = try (0..<100).map { index in
             try OwnedThread(name: "client-\(index)") {
                 do {
-                    let response = try HTTPClient().send(.json("POST", running.base + "/items", body: #"{"name":"n\#(index)","count":\#(index)}"#))
+                    let response = try HTTPClient().send(
+                        .json("POST", running.base + "/items", body: #"{"name":"n\#(index)","count":\#(index)}"#))
                     let item = try JSONDecoder().decode(Item.self, from: Data(response.body))
                     statuses.add(response.status == 201 && item.count == index ? "ok" : "bad \(response.status)")
                 } catch {
@@ -208,7 +228,9 @@ struct ServerTests {
         #expect(ContinuousClock.now - stopStarted >= .milliseconds(300), "stop waited for the request")
         inFlight.join()
         #expect(result.values == ["200 done"])
-        let refused = #expect(throws: HTTPClientError.self) { _ = try HTTPClient().send(HTTPClientRequest(url: url + "/items/1")) }
+        let refused = #expect(throws: HTTPClientError.self) {
+            _ = try HTTPClient().send(HTTPClientRequest(url: url + "/items/1"))
+        }
         #expect(refused?.code == .couldNotConnect)
     }
 }
@@ -226,8 +248,9 @@ struct ServerTimeoutTests {
     func idleTimeout() throws {
         var router = Router()
         router.get("/x") { _ in Response.text("x") }
-        let server = Server(configuration: ServerConfiguration(port: 0, threads: 1, connectionTimeout: .seconds(1)),
-                            router: router, logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
+        let server = Server(
+            configuration: ServerConfiguration(port: 0, threads: 1, connectionTimeout: .seconds(1)),
+            router: router, logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
         defer { server.stop() }
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -237,14 +260,16 @@ struct ServerTimeoutTests {
         address.sin_port = server.port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(connected == 0)
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let started = ContinuousClock.now
         var byte: UInt8 = 0
-        let received = read(descriptor, &byte, 1)   // blocks until the server closes the idle connection
+        let received = read(descriptor, &byte, 1)  // blocks until the server closes the idle connection
         let waited = ContinuousClock.now - started
         #expect(received == 0, "the server closed the connection")
         #expect(waited >= .milliseconds(900) && waited < .seconds(4), "\(waited)")

@@ -15,16 +15,20 @@ struct QueueTests {
     func lifecycle() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        let id = try #require(try queue.enqueue(NewJob(queue: "email", kind: "send", payload: PostgresJSON(text: #"{"delivery": 7}"#)), on: connection))
+        let id = try #require(
+            try queue.enqueue(
+                NewJob(queue: "email", kind: "send", payload: PostgresJSON(text: #"{"delivery": 7}"#)), on: connection))
         let claimed = try queue.claim(queue: "email", limit: 10, lease: .seconds(30), workerID: "w1", on: connection)
         #expect(claimed.map(\.id) == [id])
         #expect(claimed.first?.attempt == 1)
         #expect(try claimed.first?.payload.decode([String: Int].self) == ["delivery": 7])
         #expect(try queue.claim(queue: "email", limit: 10, lease: .seconds(30), workerID: "w2", on: connection).isEmpty)
-        let result = try queue.settle([JobSettlement(id: id, attempt: 1, outcome: .completed)], workerID: "w1", on: connection)
+        let result = try queue.settle(
+            [JobSettlement(id: id, attempt: 1, outcome: .completed)], workerID: "w1", on: connection)
         #expect(result.completed == [id])
         #expect(try connection.query("SELECT count(*) FROM jobs").first?.decode(Int.self, at: 0) == 0)
-        let history = try #require(try connection.query("SELECT state::text, attempt FROM job_history WHERE id = $1", [id]).first)
+        let history = try #require(
+            try connection.query("SELECT state::text, attempt FROM job_history WHERE id = $1", [id]).first)
         #expect(try history.decode(String.self, at: 0) == "completed")
         #expect(try history.decode(Int.self, at: 1) == 1)
     }
@@ -37,7 +41,10 @@ struct QueueTests {
         let snoozed = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
         let rescued = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
         _ = try queue.claim(queue: "q", limit: 10, lease: .seconds(30), workerID: "w1", on: connection)
-        let batch = [JobSettlement(id: done, attempt: 1, outcome: .completed), JobSettlement(id: snoozed, attempt: 1, outcome: .snooze(delay: .seconds(60)))]
+        let batch = [
+            JobSettlement(id: done, attempt: 1, outcome: .completed),
+            JobSettlement(id: snoozed, attempt: 1, outcome: .snooze(delay: .seconds(60))),
+        ]
         // The first try commits; its reply is lost, so the worker sends the same settlements again.
         #expect(try queue.settle(batch, workerID: "w1", on: connection).appliedCount == 2)
         // Meanwhile the third job's lease expired: it was rescued and another worker holds it now.
@@ -88,14 +95,21 @@ struct QueueTests {
         // The second enqueue blocks on the first transaction's index entry, then finds the key taken.
         let result = LockedBox<Result<Int64?, any Error>?>(nil)
         let thread = try OwnedThread(name: "second") { [queue] in
-            result.set(Result { try second.transaction { try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "delivery-42"), on: $0) } })
+            result.set(
+                Result {
+                    try second.transaction {
+                        try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "delivery-42"), on: $0)
+                    }
+                })
         }
         usleep(200_000)
         #expect(result.get() == nil, "the second enqueue must wait for the first transaction")
         try first.execute(script: "COMMIT")
         thread.join()
         #expect(try result.get()?.get() == .some(nil))
-        #expect(try first.query("SELECT count(*) FROM jobs WHERE unique_key = 'delivery-42'").first?.decode(Int.self, at: 0) == 1)
+        #expect(
+            try first.query("SELECT count(*) FROM jobs WHERE unique_key = 'delivery-42'").first?.decode(Int.self, at: 0)
+                == 1)
         // The same key on another queue is another job.
         #expect(try queue.enqueue(NewJob(queue: "other", kind: "k", uniqueKey: "delivery-42"), on: first) != nil)
     }
@@ -113,15 +127,21 @@ struct QueueTests {
                 throw Abort()
             }
         }
-        #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM domain_writes)").first?.decode(Int.self, at: 0) == 0)
+        #expect(
+            try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM domain_writes)").first?
+                .decode(Int.self, at: 0) == 0)
         try connection.transaction { tx in
             try tx.query("INSERT INTO domain_writes VALUES (2)")
             _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: tx)
         }
-        #expect(try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM domain_writes)").first?.decode(Int.self, at: 0) == 2)
+        #expect(
+            try connection.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM domain_writes)").first?
+                .decode(Int.self, at: 0) == 2)
     }
 
-    @Test("one NOTIFY per queue per enqueueing transaction while a worker of that queue is idle, none for scheduled jobs or busy queues")
+    @Test(
+        "one NOTIFY per queue per enqueueing transaction while a worker of that queue is idle, none for scheduled jobs or busy queues"
+    )
     func notifyOncePerTransaction() throws {
         let db = try TestDatabase()
         let listener = try db.connect()
@@ -131,7 +151,10 @@ struct QueueTests {
         for name in ["q", "r"] { try idle.query("SELECT pg_advisory_lock(1684761449, hashtext($1))", [name]) }
         let connection = try db.connect()
         try connection.transaction { tx in
-            _ = try queue.enqueue((0..<50).map { _ in NewJob(queue: "q", kind: "k") } + [NewJob(queue: "r", kind: "k"), NewJob(queue: "busy", kind: "k")], on: tx)
+            _ = try queue.enqueue(
+                (0..<50).map { _ in NewJob(queue: "q", kind: "k") } + [
+                    NewJob(queue: "r", kind: "k"), NewJob(queue: "busy", kind: "k"),
+                ], on: tx)
             _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: tx)
         }
         _ = try queue.enqueue(NewJob(queue: "q", kind: "k", runAt: clock.date.addingTimeInterval(3600)), on: connection)
@@ -152,13 +175,16 @@ struct QueueTests {
         #expect(try drain() == ["dakiya_jobs_r"])
     }
 
-    @Test("an enqueuer that saw the worker busy commits before the worker can go idle, so its job is found by the worker's last claim")
+    @Test(
+        "an enqueuer that saw the worker busy commits before the worker can go idle, so its job is found by the worker's last claim"
+    )
     func idleLockWaitsForEnqueuers() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
         let worker = try db.connect()
         try connection.execute(script: "BEGIN")
-        _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)   // no idle worker: no NOTIFY, lock held shared
+        // no idle worker: no NOTIFY, lock held shared
+        _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
         let holding = LockedBox(false)
         let thread = try OwnedThread(name: "worker") {
             _ = try? worker.query("SELECT pg_advisory_lock(1684761449, hashtext('q'))")
@@ -177,7 +203,10 @@ struct QueueTests {
     func copyFanOut() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        let jobs = (0..<5000).map { NewJob(queue: "alerts", kind: "push", payload: PostgresJSON(text: "{\"n\":\($0)}"), uniqueKey: "k\($0 % 4000)") }
+        let jobs = (0..<5000).map {
+            NewJob(
+                queue: "alerts", kind: "push", payload: PostgresJSON(text: "{\"n\":\($0)}"), uniqueKey: "k\($0 % 4000)")
+        }
         #expect(try queue.enqueueByCopy(jobs, on: connection) == 4000)
         #expect(try queue.counts(queue: "alerts", on: connection) == ["available": 4000])
     }
@@ -187,20 +216,30 @@ struct QueueTests {
         let db = try TestDatabase()
         let connection = try db.connect()
         let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
-        let stale = try #require(try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w1", on: connection).first)
+        let stale = try #require(
+            try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w1", on: connection).first)
         clock.advance(by: .seconds(31))
         let report = try queue.maintain(retention: .seconds(86_400), on: connection)
         #expect(report.rescued == 1)
         #expect(report.promoted == 1)
-        let fresh = try #require(try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w2", on: connection).first)
+        let fresh = try #require(
+            try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w2", on: connection).first)
         #expect(fresh.attempt == 2)
-        let late = try queue.settle([JobSettlement(id: id, attempt: stale.attempt, outcome: .completed)], workerID: "w1", on: connection)
+        let late = try queue.settle(
+            [JobSettlement(id: id, attempt: stale.attempt, outcome: .completed)], workerID: "w1", on: connection)
         #expect(late.refused == [id])
         #expect(late.appliedCount == 0)
         // The stale holder cannot fail it either, nor can another worker settle the right attempt.
-        #expect(try queue.settle([JobSettlement(id: id, attempt: 2, outcome: .dead(error: PostgresJSON(text: "{}")))], workerID: "w1", on: connection).refused == [id])
-        #expect(try queue.settle([JobSettlement(id: id, attempt: 2, outcome: .completed)], workerID: "w2", on: connection).completed == [id])
-        let lastError = try connection.query("SELECT last_error->>'error' FROM job_history WHERE id = $1", [id]).first?.decode(String.self, at: 0)
+        #expect(
+            try queue.settle(
+                [JobSettlement(id: id, attempt: 2, outcome: .dead(error: PostgresJSON(text: "{}")))], workerID: "w1",
+                on: connection
+            ).refused == [id])
+        #expect(
+            try queue.settle([JobSettlement(id: id, attempt: 2, outcome: .completed)], workerID: "w2", on: connection)
+                .completed == [id])
+        let lastError = try connection.query("SELECT last_error->>'error' FROM job_history WHERE id = $1", [id]).first?
+            .decode(String.self, at: 0)
         #expect(lastError == "lease expired")
     }
 
@@ -209,7 +248,8 @@ struct QueueTests {
         let db = try TestDatabase()
         let connection = try db.connect()
         _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
-        let job = try #require(try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w", on: connection).first)
+        let job = try #require(
+            try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w", on: connection).first)
         clock.advance(by: .seconds(20))
         #expect(try queue.heartbeat(ids: [job.id], workerID: "w", lease: .seconds(30), on: connection) == [job.id])
         #expect(try queue.heartbeat(ids: [job.id], workerID: "intruder", lease: .seconds(30), on: connection).isEmpty)

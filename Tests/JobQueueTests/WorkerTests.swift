@@ -10,19 +10,38 @@ import TestSupport
 struct WorkerTests {
     static let logger = Logger(service: "tests", sink: .capturing())
 
-    func makeWorker(_ db: TestDatabase, queue: JobQueue, handlers: [String: JobHandler], pollInterval: Duration = .seconds(60),
-                    retry: RetryPolicy = RetryPolicy()) -> JobWorker {
-        JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 2, pollInterval: pollInterval,
-                                                                      flushInterval: .milliseconds(10), retryPolicy: retry),
-                  handlers: handlers, queue: queue, logger: Self.logger, metrics: MetricsRegistry())
+    func makeWorker(
+        _ db: TestDatabase, queue: JobQueue, handlers: [String: JobHandler], pollInterval: Duration = .seconds(60),
+        retry: RetryPolicy = RetryPolicy()
+    ) -> JobWorker {
+        JobWorker(
+            pool: db.pool(),
+            configuration: WorkerConfiguration(
+                queue: "q", concurrency: 2, pollInterval: pollInterval,
+                flushInterval: .milliseconds(10), retryPolicy: retry),
+            handlers: handlers, queue: queue, logger: Self.logger, metrics: MetricsRegistry())
     }
 
-    func jobRow(_ connection: Connection, _ id: Int64) throws -> (state: String, attempt: Int, runAt: Date?, error: String?) {
-        if let row = try connection.query("SELECT state::text, attempt, run_at, last_error->>'error' FROM jobs WHERE id = $1", [id]).first {
-            return (try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Date?.self, at: 2), try row.decode(String?.self, at: 3))
+    func jobRow(_ connection: Connection, _ id: Int64) throws -> (
+        state: String, attempt: Int, runAt: Date?, error: String?
+    ) {
+        if let row = try connection.query(
+            "SELECT state::text, attempt, run_at, last_error->>'error' FROM jobs WHERE id = $1", [id]
+        ).first {
+            return (
+                try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1), try row.decode(Date?.self, at: 2),
+                try row.decode(String?.self, at: 3)
+            )
         }
-        let row = try #require(try connection.query("SELECT state::text, attempt, NULL::timestamptz, last_error->>'error' FROM job_history WHERE id = $1", [id]).first)
-        return (try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1), nil, try row.decode(String?.self, at: 3))
+        let row = try #require(
+            try connection.query(
+                "SELECT state::text, attempt, NULL::timestamptz, last_error->>'error' FROM job_history WHERE id = $1",
+                [id]
+            ).first)
+        return (
+            try row.decode(String.self, at: 0), try row.decode(Int.self, at: 1), nil,
+            try row.decode(String?.self, at: 3)
+        )
     }
 
     @Test("a retryable failure backs off exponentially, then the job goes dead with its last error kept")
@@ -31,20 +50,29 @@ struct WorkerTests {
         let clock = ManualClock()
         let queue = JobQueue(clock: clock)
         let runs = LockedBox(0)
-        let worker = makeWorker(db, queue: queue, handlers: ["flaky": { _ in
-            runs.update { $0 += 1 }
-            throw JobError.retryable("provider timed out", code: "timeout")
-        }], retry: RetryPolicy(base: .seconds(10), cap: .seconds(3600), jitter: 0.25))
+        let worker = makeWorker(
+            db, queue: queue,
+            handlers: [
+                "flaky": { _ in
+                    runs.update { $0 += 1 }
+                    throw JobError.retryable("provider timed out", code: "timeout")
+                }
+            ], retry: RetryPolicy(base: .seconds(10), cap: .seconds(3600), jitter: 0.25))
         let connection = try db.connect()
         let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "flaky", maxAttempts: 3), on: connection))
         try worker.start()
         defer { worker.stop() }
         for attempt in 1...2 {
-            #expect(try eventually { try jobRow(connection, id).state == "retryable" && jobRow(connection, id).attempt == attempt })
+            #expect(
+                try eventually {
+                    try jobRow(connection, id).state == "retryable" && jobRow(connection, id).attempt == attempt
+                })
             let row = try jobRow(connection, id)
             let expected = 10.0 * pow(2, Double(attempt - 1))
             let delay = try #require(row.runAt).timeIntervalSince(clock.date)
-            #expect(delay >= expected * 0.75 - 0.01 && delay <= expected * 1.25 + 0.01, "attempt \(attempt): delay \(delay)")
+            #expect(
+                delay >= expected * 0.75 - 0.01 && delay <= expected * 1.25 + 0.01, "attempt \(attempt): delay \(delay)"
+            )
             #expect(row.error == "provider timed out")
             clock.advance(by: .seconds(Int64(expected * 1.25) + 1))
             _ = try queue.maintain(retention: .seconds(86_400), on: connection)
@@ -61,25 +89,38 @@ struct WorkerTests {
         #expect(stored.kind == "retryable")
     }
 
-    @Test("a batch handler gets the claimed jobs of its kind together; when the batch fails, each job runs alone and only the bad one retries")
+    @Test(
+        "a batch handler gets the claimed jobs of its kind together; when the batch fails, each job runs alone and only the bad one retries"
+    )
     func batches() throws {
         let db = try TestDatabase()
         let queue = JobQueue()
         let calls = LockedBox<[[Int]]>([])
         struct Item: Codable { var n: Int }
-        let worker = JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 10, batchSize: 10, flushInterval: .milliseconds(10)),
-                               handlers: [:], batchHandlers: ["item": { jobs in
-                                   let items = try jobs.map { try $0.decodePayload(Item.self).n }
-                                   calls.update { $0.append(items.sorted()) }
-                                   if items.contains(7) { throw JobError.retryable("item 7 is bad") }
-                                   return [:]
-                               }], queue: queue, logger: Self.logger, metrics: MetricsRegistry())
+        let worker = JobWorker(
+            pool: db.pool(),
+            configuration: WorkerConfiguration(
+                queue: "q", concurrency: 10, batchSize: 10, flushInterval: .milliseconds(10)),
+            handlers: [:],
+            batchHandlers: [
+                "item": { jobs in
+                    let items = try jobs.map { try $0.decodePayload(Item.self).n }
+                    calls.update { $0.append(items.sorted()) }
+                    if items.contains(7) { throw JobError.retryable("item 7 is bad") }
+                    return [:]
+                }
+            ], queue: queue, logger: Self.logger, metrics: MetricsRegistry())
         let connection = try db.connect()
-        let ids = try queue.enqueue(try (1...10).map { try NewJob(queue: "q", kind: "item", encoding: Item(n: $0)) }, on: connection)
+        let ids = try queue.enqueue(
+            try (1...10).map { try NewJob(queue: "q", kind: "item", encoding: Item(n: $0)) }, on: connection)
         #expect(ids.count == 10)
         try worker.start()
         defer { worker.stop() }
-        #expect(try eventually { try connection.query("SELECT count(*) FROM job_history WHERE state = 'completed'").first?.decode(Int.self, at: 0) == 9 })
+        #expect(
+            try eventually {
+                try connection.query("SELECT count(*) FROM job_history WHERE state = 'completed'").first?.decode(
+                    Int.self, at: 0) == 9
+            })
         let seen = calls.get()
         #expect(seen.first == Array(1...10), "one call with all ten")
         #expect(seen.dropFirst().map(\.count) == Array(repeating: 1, count: 10), "then each alone")
@@ -87,32 +128,44 @@ struct WorkerTests {
         #expect(bad.state == "retryable" && bad.attempt == 1 && bad.error == "item 7 is bad")
     }
 
-    @Test("a batch handler's failures per job: the named jobs snooze, retry or die, each as a single job's error would; the rest complete")
+    @Test(
+        "a batch handler's failures per job: the named jobs snooze, retry or die, each as a single job's error would; the rest complete"
+    )
     func batchFailuresPerJob() throws {
         let db = try TestDatabase()
         let queue = JobQueue()
         let calls = LockedBox<[[Int]]>([])
         struct Item: Codable { var n: Int }
-        let worker = JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 6, batchSize: 6, flushInterval: .milliseconds(10)),
-                               handlers: [:], batchHandlers: ["item": { jobs in
-                                   let items = try jobs.map { (id: $0.id, n: try $0.decodePayload(Item.self).n) }
-                                   calls.update { $0.append(items.map(\.n).sorted()) }
-                                   var failures: [Int64: any Error] = [:]
-                                   for item in items {
-                                       switch item.n {
-                                       case 2: failures[item.id] = JobError.snooze(.seconds(600), "pair limit")
-                                       case 4: failures[item.id] = JobError.permanent("not on WhatsApp", code: "131026")
-                                       case 6: failures[item.id] = JobError.retryable("Graph API error 131000")
-                                       default: break
-                                       }
-                                   }
-                                   return failures
-                               }], queue: queue, logger: Self.logger, metrics: MetricsRegistry())
+        let worker = JobWorker(
+            pool: db.pool(),
+            configuration: WorkerConfiguration(
+                queue: "q", concurrency: 6, batchSize: 6, flushInterval: .milliseconds(10)),
+            handlers: [:],
+            batchHandlers: [
+                "item": { jobs in
+                    let items = try jobs.map { (id: $0.id, n: try $0.decodePayload(Item.self).n) }
+                    calls.update { $0.append(items.map(\.n).sorted()) }
+                    var failures: [Int64: any Error] = [:]
+                    for item in items {
+                        switch item.n {
+                        case 2: failures[item.id] = JobError.snooze(.seconds(600), "pair limit")
+                        case 4: failures[item.id] = JobError.permanent("not on WhatsApp", code: "131026")
+                        case 6: failures[item.id] = JobError.retryable("Graph API error 131000")
+                        default: break
+                        }
+                    }
+                    return failures
+                }
+            ], queue: queue, logger: Self.logger, metrics: MetricsRegistry())
         let connection = try db.connect()
-        let ids = try queue.enqueue(try (1...6).map { try NewJob(queue: "q", kind: "item", encoding: Item(n: $0)) }, on: connection)
+        let ids = try queue.enqueue(
+            try (1...6).map { try NewJob(queue: "q", kind: "item", encoding: Item(n: $0)) }, on: connection)
         try worker.start()
         defer { worker.stop() }
-        #expect(try eventually { try connection.query("SELECT count(*) FROM job_history").first?.decode(Int.self, at: 0) == 4 })
+        #expect(
+            try eventually {
+                try connection.query("SELECT count(*) FROM job_history").first?.decode(Int.self, at: 0) == 4
+            })
         #expect(calls.get() == [Array(1...6)], "one call for all six, none alone")
         for index in [0, 2, 4] { #expect(try jobRow(connection, ids[index]).state == "completed") }
         let snoozed = try jobRow(connection, ids[1])
@@ -127,7 +180,9 @@ struct WorkerTests {
     func permanent() throws {
         let db = try TestDatabase()
         let queue = JobQueue()
-        let worker = makeWorker(db, queue: queue, handlers: ["bad": { _ in throw JobError.permanent("number is not on WhatsApp", code: "131026") }])
+        let worker = makeWorker(
+            db, queue: queue,
+            handlers: ["bad": { _ in throw JobError.permanent("number is not on WhatsApp", code: "131026") }])
         let connection = try db.connect()
         let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "bad"), on: connection))
         try worker.start()
@@ -143,10 +198,14 @@ struct WorkerTests {
         let clock = ManualClock()
         let queue = JobQueue(clock: clock)
         let runs = LockedBox(0)
-        let worker = makeWorker(db, queue: queue, handlers: ["paced": { _ in
-            runs.update { $0 += 1 }
-            if runs.get() < 3 { throw JobError.snooze(.seconds(30), "rate limited (130429)") }
-        }])
+        let worker = makeWorker(
+            db, queue: queue,
+            handlers: [
+                "paced": { _ in
+                    runs.update { $0 += 1 }
+                    if runs.get() < 3 { throw JobError.snooze(.seconds(30), "rate limited (130429)") }
+                }
+            ])
         let connection = try db.connect()
         let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "paced", maxAttempts: 1), on: connection))
         try worker.start()
@@ -181,7 +240,8 @@ struct WorkerTests {
         let db = try TestDatabase()
         let queue = JobQueue()
         let started = LockedBox<ContinuousClock.Instant?>(nil)
-        let worker = makeWorker(db, queue: queue, handlers: ["k": { _ in started.set(.now) }], pollInterval: .seconds(60))
+        let worker = makeWorker(
+            db, queue: queue, handlers: ["k": { _ in started.set(.now) }], pollInterval: .seconds(60))
         try worker.start()
         defer { worker.stop() }
         let connection = try db.connect()
@@ -199,18 +259,25 @@ struct WorkerTests {
         let db = try TestDatabase()
         let queue = JobQueue()
         let done = LockedBox(0)
-        let worker = makeWorker(db, queue: queue, handlers: ["k": { _ in usleep(30_000); done.update { $0 += 1 } }], pollInterval: .seconds(60))
+        let worker = makeWorker(
+            db, queue: queue,
+            handlers: [
+                "k": { _ in
+                    usleep(30_000); done.update { $0 += 1 }
+                }
+            ], pollInterval: .seconds(60))
         let listener = try db.connect()
         try listener.listen(JobQueue.channel(for: "q"))
         try worker.start()
         defer { worker.stop() }
         let connection = try db.connect()
-        usleep(300_000)   // idle: the first enqueue notifies
+        usleep(300_000)  // idle: the first enqueue notifies
         for _ in 0..<40 {
             _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
             usleep(5_000)
         }
-        #expect(eventually(timeout: .seconds(20)) { done.get() == 40 }, "all ran long before the 60 s poll: \(done.get())")
+        #expect(
+            eventually(timeout: .seconds(20)) { done.get() == 40 }, "all ran long before the 60 s poll: \(done.get())")
         var notifications = 0
         while true {
             let batch = try listener.waitForNotifications(timeout: .milliseconds(200))
@@ -226,9 +293,16 @@ struct WorkerTests {
         let db = try TestDatabase()
         let queue = JobQueue()
         let running = LockedBox(0)
-        let worker = JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 2, batchSize: 2, flushInterval: .milliseconds(10)),
-                               handlers: ["slow": { _ in running.update { $0 += 1 }; usleep(300_000) }], queue: queue,
-                               logger: Self.logger, metrics: MetricsRegistry())
+        let worker = JobWorker(
+            pool: db.pool(),
+            configuration: WorkerConfiguration(
+                queue: "q", concurrency: 2, batchSize: 2, flushInterval: .milliseconds(10)),
+            handlers: [
+                "slow": { _ in
+                    running.update { $0 += 1 }; usleep(300_000)
+                }
+            ], queue: queue,
+            logger: Self.logger, metrics: MetricsRegistry())
         let connection = try db.connect()
         _ = try queue.enqueue((0..<6).map { _ in NewJob(queue: "q", kind: "slow") }, on: connection)
         try worker.start()
@@ -237,8 +311,12 @@ struct WorkerTests {
         let counts = try queue.counts(queue: "q", on: connection)
         #expect(counts["running"] == nil, "nothing is left running: \(counts)")
         #expect(counts["available"] == 6 - running.get())
-        #expect(try connection.query("SELECT count(*) FROM job_history WHERE state = 'completed'").first?.decode(Int.self, at: 0) == running.get())
-        #expect(try connection.query("SELECT max(attempt) FROM jobs").first?.decode(Int.self, at: 0) == 0, "released jobs get their attempt back")
+        #expect(
+            try connection.query("SELECT count(*) FROM job_history WHERE state = 'completed'").first?.decode(
+                Int.self, at: 0) == running.get())
+        #expect(
+            try connection.query("SELECT max(attempt) FROM jobs").first?.decode(Int.self, at: 0) == 0,
+            "released jobs get their attempt back")
     }
 }
 
@@ -250,8 +328,10 @@ struct WorkerFallbackTests {
     func pollFallback() throws {
         let db = try TestDatabase()
         let done = LockedBox(false)
-        let worker = JobWorker(pool: db.pool(), configuration: WorkerConfiguration(queue: "q", concurrency: 1, pollInterval: .milliseconds(200)),
-                               handlers: ["k": { _ in done.set(true) }], logger: Self.logger, metrics: MetricsRegistry())
+        let worker = JobWorker(
+            pool: db.pool(),
+            configuration: WorkerConfiguration(queue: "q", concurrency: 1, pollInterval: .milliseconds(200)),
+            handlers: ["k": { _ in done.set(true) }], logger: Self.logger, metrics: MetricsRegistry())
         try worker.start()
         defer { worker.stop() }
         usleep(300_000)
@@ -263,8 +343,10 @@ struct WorkerFallbackTests {
     @Test("one maintenance leader at a time; another takes over when it stops")
     func leaderElection() throws {
         let db = try TestDatabase()
-        let first = JobMaintenance(url: db.url, interval: .milliseconds(50), logger: Self.logger, metrics: MetricsRegistry())
-        let second = JobMaintenance(url: db.url, interval: .milliseconds(50), logger: Self.logger, metrics: MetricsRegistry())
+        let first = JobMaintenance(
+            url: db.url, interval: .milliseconds(50), logger: Self.logger, metrics: MetricsRegistry())
+        let second = JobMaintenance(
+            url: db.url, interval: .milliseconds(50), logger: Self.logger, metrics: MetricsRegistry())
         try first.start()
         try second.start()
         #expect(eventually { first.isLeader || second.isLeader })
@@ -280,19 +362,24 @@ struct WorkerFallbackTests {
     func claimUsesPartialIndex() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        try connection.execute(script: """
-            INSERT INTO jobs (queue, kind, state, run_at) SELECT 'q', 'k', 'scheduled', now() + interval '1 day' FROM generate_series(1, 20000);
-            INSERT INTO jobs (queue, kind) SELECT 'other', 'k' FROM generate_series(1, 20000);
-            INSERT INTO jobs (queue, kind) SELECT 'q', 'k' FROM generate_series(1, 10);
-            ANALYZE jobs
-            """)
-        let plan = try connection.query("""
+        try connection.execute(
+            script: """
+                INSERT INTO jobs (queue, kind, state, run_at) SELECT 'q', 'k', 'scheduled', now() + interval '1 day' FROM generate_series(1, 20000);
+                INSERT INTO jobs (queue, kind) SELECT 'other', 'k' FROM generate_series(1, 20000);
+                INSERT INTO jobs (queue, kind) SELECT 'q', 'k' FROM generate_series(1, 10);
+                ANALYZE jobs
+                """)
+        let plan = try connection.query(
+            """
             EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT)
             SELECT id FROM jobs WHERE state = 'available' AND queue = 'q' AND run_at <= now()
             ORDER BY priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED
-            """).rows.compactMap { $0.text(at: 0) }.joined(separator: "\n")
+            """
+        ).rows.compactMap { $0.text(at: 0) }.joined(separator: "\n")
         #expect(plan.contains("Index Scan using jobs_fetch_idx"), "\(plan)")
         #expect(!plan.contains("Seq Scan"), "\(plan)")
-        #expect(try JobQueue().claim(queue: "q", limit: 100, lease: .seconds(30), workerID: "w", on: connection).count == 10)
+        #expect(
+            try JobQueue().claim(queue: "q", limit: 100, lease: .seconds(30), workerID: "w", on: connection).count == 10
+        )
     }
 }

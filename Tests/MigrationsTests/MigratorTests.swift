@@ -13,7 +13,8 @@ struct MigratorTests {
         let migrator = try Migrator.bundled()
         #expect(try migrator.migrate(on: connection) == migrator.migrations.map(\.version))
         #expect(try migrator.migrate(on: connection).isEmpty)
-        let recorded = try connection.query("SELECT array_agg(version ORDER BY version) FROM schema_migrations").first?.decode([Int].self, at: 0)
+        let recorded = try connection.query("SELECT array_agg(version ORDER BY version) FROM schema_migrations").first?
+            .decode([Int].self, at: 0)
         #expect(recorded == migrator.migrations.map(\.version))
         #expect(try connection.query("SELECT to_regclass('jobs') IS NOT NULL").first?.decode(Bool.self, at: 0) == true)
     }
@@ -26,8 +27,9 @@ struct MigratorTests {
             Migration(version: 2, name: "two", sql: "INSERT INTO one VALUES (1)"),
         ])
         let processes = try (0..<4).map { _ in
-            try ChildProcess("dakiya-admin", arguments: ["migrate", "--folder", try Self.folder(for: migrator)],
-                             environment: ["DAKIYA_DATABASE_URL": db.url])
+            try ChildProcess(
+                "dakiya-admin", arguments: ["migrate", "--folder", try Self.folder(for: migrator)],
+                environment: ["DAKIYA_DATABASE_URL": db.url])
         }
         for process in processes { #expect(process.waitForExit(timeout: .seconds(30)) == 0, "\(process.outputText)") }
         let connection = try db.connect()
@@ -39,18 +41,22 @@ struct MigratorTests {
     func changedMigration() throws {
         let db = try TestDatabase(migrated: false)
         let connection = try db.connect()
-        try Migrator(migrations: [Migration(version: 1, name: "one", sql: "CREATE TABLE one (v int)")]).migrate(on: connection)
+        try Migrator(migrations: [Migration(version: 1, name: "one", sql: "CREATE TABLE one (v int)")]).migrate(
+            on: connection)
         #expect(throws: MigrationError.self) {
-            try Migrator(migrations: [Migration(version: 1, name: "one", sql: "CREATE TABLE one (v bigint)")]).migrate(on: connection)
+            try Migrator(migrations: [Migration(version: 1, name: "one", sql: "CREATE TABLE one (v bigint)")]).migrate(
+                on: connection)
         }
     }
 
     static func folder(for migrator: Migrator) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-migrations-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dakiya-migrations-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for migration in migrator.migrations {
-            try migration.sql.write(to: folder.appendingPathComponent(String(format: "%04d_%@.sql", migration.version, migration.name)),
-                                    atomically: true, encoding: .utf8)
+            try migration.sql.write(
+                to: folder.appendingPathComponent(String(format: "%04d_%@.sql", migration.version, migration.name)),
+                atomically: true, encoding: .utf8)
         }
         return folder.path
     }

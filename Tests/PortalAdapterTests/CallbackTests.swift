@@ -23,12 +23,19 @@ final class CallbackReceiver: @unchecked Sendable {
         init(secret: String, failFirst: Int) { self.secret = secret; self.failuresLeft = failFirst }
 
         func receive(_ request: Request) -> Response {
-            let valid = CallbackSignature.verify(header: request.header("dakiya-signature"), body: request.body, secret: secret,
-                                                 now: Int(Date().timeIntervalSince1970))
+            let valid = CallbackSignature.verify(
+                header: request.header("dakiya-signature"), body: request.body, secret: secret,
+                now: Int(Date().timeIntervalSince1970))
             lock.lock()
             defer { lock.unlock() }
             let status: Int
-            if !valid { status = 401 } else if failuresLeft > 0 { failuresLeft -= 1; status = 500 } else { status = 200 }
+            if !valid {
+                status = 401
+            } else if failuresLeft > 0 {
+                failuresLeft -= 1; status = 500
+            } else {
+                status = 200
+            }
             entries.append((request.header("dakiya-event-id") ?? "", valid, request.body, status))
             return Response(status: status)
         }
@@ -46,8 +53,9 @@ final class CallbackReceiver: @unchecked Sendable {
         self.state = state
         var router = Router()
         router.post("/dakiya/events") { request in state.receive(request) }
-        server = Server(configuration: ServerConfiguration(port: 0, threads: 2), router: router,
-                        logger: Logger(service: "receiver", sink: .capturing()), metrics: MetricsRegistry())
+        server = Server(
+            configuration: ServerConfiguration(port: 0, threads: 2), router: router,
+            logger: Logger(service: "receiver", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
     }
 
@@ -61,23 +69,29 @@ struct CallbackTests {
     func setUp(receiver: CallbackReceiver) throws -> (TestDatabase, UUID) {
         let db = try TestDatabase()
         let connection = try db.connect()
-        let id = try seedDelivery(on: connection, mobile: nil, email: "c@example.in", whatsappOptIn: false, language: .en,
-                                  callbackURL: receiver.url, callbackSecret: receiver.secret)
+        let id = try seedDelivery(
+            on: connection, mobile: nil, email: "c@example.in", whatsappOptIn: false, language: .en,
+            callbackURL: receiver.url, callbackSecret: receiver.secret)
         try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
         return (db, id)
     }
 
     func callbackJob(_ db: TestDatabase, attempt: Int16) throws -> ClaimedJob {
-        let row = try #require(try db.connect().query("SELECT id, payload, max_attempts FROM jobs WHERE queue = 'portal' AND kind = 'callback.deliver' ORDER BY id LIMIT 1").first)
-        return ClaimedJob(id: try row.decode(Int64.self, at: 0), queue: "portal", kind: "callback.deliver", attempt: attempt,
-                          maxAttempts: try row.decode(Int16.self, at: 2), payload: try row.decode(PostgresJSON.self, at: 1))
+        let row = try #require(
+            try db.connect().query(
+                "SELECT id, payload, max_attempts FROM jobs WHERE queue = 'portal' AND kind = 'callback.deliver' ORDER BY id LIMIT 1"
+            ).first)
+        return ClaimedJob(
+            id: try row.decode(Int64.self, at: 0), queue: "portal", kind: "callback.deliver", attempt: attempt,
+            maxAttempts: try row.decode(Int16.self, at: 2), payload: try row.decode(PostgresJSON.self, at: 1))
     }
 
     @Test("a status change becomes a signed event; 500s are retried; after a 200 the event is never sent again")
     func retriesThenOnce() throws {
         let receiver = try CallbackReceiver(secret: "dkcb_test_secret", failFirst: 2)
         let (db, deliveryID) = try setUp(receiver: receiver)
-        let sender = CallbackSender(pool: db.pool(), logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
+        let sender = CallbackSender(
+            pool: db.pool(), logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
         #expect(try callbackJob(db, attempt: 1).maxAttempts == PortalEvents.maximumAttempts)
         for attempt: Int16 in 1...2 {
             let failure = #expect(throws: JobError.self) { try sender.handle(try callbackJob(db, attempt: attempt)) }
@@ -85,7 +99,7 @@ struct CallbackTests {
             #expect(failure?.code == "500")
         }
         try sender.handle(try callbackJob(db, attempt: 3))
-        try sender.handle(try callbackJob(db, attempt: 4))   // a repeated run after success sends nothing
+        try sender.handle(try callbackJob(db, attempt: 4))  // a repeated run after success sends nothing
         let log = receiver.log
         #expect(log.map(\.status) == [500, 500, 200])
         #expect(log.allSatisfy { $0.signatureValid })
@@ -97,7 +111,8 @@ struct CallbackTests {
         #expect(event.id == log[0].eventID)
         #expect(event.data.id.uuid == deliveryID)
         #expect(event.data.status == "in_progress")
-        let stored = try #require(try db.connect().query("SELECT attempts, last_status, delivered_at IS NOT NULL FROM portal_events").first)
+        let stored = try #require(
+            try db.connect().query("SELECT attempts, last_status, delivered_at IS NOT NULL FROM portal_events").first)
         #expect(try stored.decode(Int.self, at: 0) == 3)
         #expect(try stored.decode(Bool.self, at: 2))
     }
@@ -110,7 +125,9 @@ struct CallbackTests {
         #expect(CallbackSignature.verify(header: header, body: body, secret: "s3cret", now: now + 10))
         #expect(!CallbackSignature.verify(header: header, body: body + [0x20], secret: "s3cret", now: now))
         #expect(!CallbackSignature.verify(header: header, body: body, secret: "other", now: now))
-        #expect(!CallbackSignature.verify(header: header, body: body, secret: "s3cret", now: now + 301), "a replay after the tolerance is refused")
+        #expect(
+            !CallbackSignature.verify(header: header, body: body, secret: "s3cret", now: now + 301),
+            "a replay after the tolerance is refused")
         #expect(!CallbackSignature.verify(header: nil, body: body, secret: "s3cret", now: now))
     }
 
@@ -119,12 +136,19 @@ struct CallbackTests {
         let receiver = try CallbackReceiver(secret: "k", failFirst: 0)
         let (db, _) = try setUp(receiver: receiver)
         let connection = try db.connect()
-        let attemptID = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'email'").first).decode(Int64.self, at: 0)
-        try connection.query("UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent', error_code = 'smtp_550' WHERE id = $1", [attemptID])
+        let attemptID = try #require(
+            try connection.query("SELECT id FROM channel_attempts WHERE channel = 'email'").first
+        ).decode(Int64.self, at: 0)
+        try connection.query(
+            "UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent', error_code = 'smtp_550' WHERE id = $1",
+            [attemptID])
         #expect(try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection) == "needs_attention")
-        let types = try connection.query("SELECT body::jsonb->'data'->>'status' FROM portal_events ORDER BY created_at").rows.map { try $0.decode(String.self, at: 0) }
+        let types = try connection.query("SELECT body::jsonb->'data'->>'status' FROM portal_events ORDER BY created_at")
+            .rows.map { try $0.decode(String.self, at: 0) }
         #expect(types == ["in_progress", "needs_attention"])
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'portal'").first?.decode(Int.self, at: 0) == 2)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE queue = 'portal'").first?.decode(Int.self, at: 0) == 2
+        )
         // Settling again with nothing new records no event.
         _ = try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection)
         #expect(try connection.query("SELECT count(*) FROM portal_events").first?.decode(Int.self, at: 0) == 2)
@@ -135,17 +159,22 @@ struct CallbackTests {
         let receiver = try CallbackReceiver(secret: "k", failFirst: 0)
         let db = try TestDatabase()
         let connection = try db.connect()
-        let id = try seedDelivery(on: connection, requested: [.whatsapp], callbackURL: receiver.url, callbackSecret: "k")
+        let id = try seedDelivery(
+            on: connection, requested: [.whatsapp], callbackURL: receiver.url, callbackSecret: "k")
         try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
-        let attemptID = try #require(try connection.query("SELECT id FROM channel_attempts WHERE channel = 'whatsapp'").first).decode(Int64.self, at: 0)
+        let attemptID = try #require(
+            try connection.query("SELECT id FROM channel_attempts WHERE channel = 'whatsapp'").first
+        ).decode(Int64.self, at: 0)
         for state in ["sent", "delivered", "read"] {
             try connection.query("UPDATE channel_attempts SET state = $2 WHERE id = $1", [attemptID, state])
             _ = try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection)
         }
-        let states = try connection.query("""
+        let states = try connection.query(
+            """
             SELECT (SELECT c->>'state' FROM jsonb_array_elements(body::jsonb->'data'->'channels') c WHERE c->>'channel' = 'whatsapp')
             FROM portal_events ORDER BY created_at, id
-            """).rows.map { try $0.decode(String.self, at: 0) }
+            """
+        ).rows.map { try $0.decode(String.self, at: 0) }
         #expect(states == ["queued", "sent", "delivered", "read"])
     }
 }

@@ -15,31 +15,42 @@ struct ContractTests {
     func sqlPayloadsDecode() throws {
         let fixture = try PortalFixture()
         try fixture.registerCitizen()
-        let accepted = try fixture.send("POST", "/v1/applications/CT-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "ct-1")
+        let accepted = try fixture.send(
+            "POST", "/v1/applications/CT-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "ct-1")
         #expect(accepted.status == 202)
         struct Accepted: Decodable { var delivery_id: UUID }
         let deliveryID = try JSONDecoder().decode(Accepted.self, from: Data(accepted.body)).delivery_id
         let connection = try fixture.db.connect()
         func jobs(_ kind: String) throws -> [ClaimedJob] {
-            try connection.query("SELECT id, queue, kind, payload FROM jobs WHERE kind = $1 ORDER BY id", [kind]).rows.map {
-                ClaimedJob(id: try $0.decode(Int64.self, at: 0), queue: try $0.decode(String.self, at: 1), kind: try $0.decode(String.self, at: 2),
-                           attempt: 1, maxAttempts: 20, payload: try $0.decode(PostgresJSON.self, at: 3))
-            }
+            try connection.query("SELECT id, queue, kind, payload FROM jobs WHERE kind = $1 ORDER BY id", [kind]).rows
+                .map {
+                    ClaimedJob(
+                        id: try $0.decode(Int64.self, at: 0), queue: try $0.decode(String.self, at: 1),
+                        kind: try $0.decode(String.self, at: 2),
+                        attempt: 1, maxAttempts: 20, payload: try $0.decode(PostgresJSON.self, at: 3))
+                }
         }
         let requested = try jobs(Jobs.deliveryRequested.kind)
         #expect(requested.map(\.queue) == [Jobs.deliveryRequested.queue.name])
-        #expect(try requested.map { try Jobs.deliveryRequested.payload(of: $0) } == [DeliveryRequested(deliveryID: deliveryID)])
+        #expect(
+            try requested.map { try Jobs.deliveryRequested.payload(of: $0) } == [
+                DeliveryRequested(deliveryID: deliveryID)
+            ])
 
         try DeliveryRouter.route(deliveryID: deliveryID, queue: JobQueue(), on: connection)
         let sends = try jobs(Jobs.channelSend.kind)
         #expect(Set(sends.map(\.queue)) == [Queue.whatsapp.name, Queue.email.name])
-        let attempts = try connection.query("SELECT id FROM channel_attempts WHERE delivery_id = $1 AND state = 'queued' ORDER BY id", [deliveryID]).rows
+        let attempts = try connection.query(
+            "SELECT id FROM channel_attempts WHERE delivery_id = $1 AND state = 'queued' ORDER BY id", [deliveryID]
+        ).rows
             .map { try $0.decode(Int64.self, at: 0) }
-        #expect(try sends.map { try Jobs.channelSend.payload(of: $0) }.sorted { $0.attemptID < $1.attemptID }
+        #expect(
+            try sends.map { try Jobs.channelSend.payload(of: $0) }.sorted { $0.attemptID < $1.attemptID }
                 == attempts.map { ChannelSend(attemptID: $0, deliveryID: deliveryID, isTest: true) })
         // Every job on the table is of a declared kind on its declared queue.
         let declared: [String: Set<String>] = [
-            Jobs.deliveryRequested.kind: [Queue.dispatcher.name], Jobs.channelSend.kind: [Queue.whatsapp.name, Queue.email.name],
+            Jobs.deliveryRequested.kind: [Queue.dispatcher.name],
+            Jobs.channelSend.kind: [Queue.whatsapp.name, Queue.email.name],
             Jobs.attemptSettled.kind: [Queue.dispatcher.name], Jobs.attemptsSettled.kind: [Queue.dispatcher.name],
             Jobs.callbackDeliver.kind: [Queue.portal.name],
         ]

@@ -19,26 +19,58 @@ struct OpenAPITests {
         var checked = 0
         func expectConforms(_ response: HTTPClientResponse, _ method: String, _ path: String, _ status: Int) {
             #expect(response.status == status, "\(method) \(path): \(response.text)")
-            let problems = checker.problems(path: path, method: method, status: response.status, contentType: response.header("content-type"), body: response.body)
+            let problems = checker.problems(
+                path: path, method: method, status: response.status, contentType: response.header("content-type"),
+                body: response.body)
             #expect(problems.isEmpty, "\(method) \(path) \(response.status): \(problems)")
             checked += 1
         }
         let citizenPath = "/v1/citizens/{portalUserId}"
-        expectConforms(try fixture.send("PUT", "/v1/citizens/u-1001", json: #"{"mobile": "9876543210", "email": "c@example.in", "language": "te", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal"}]}"#), "PUT", citizenPath, 200)
-        expectConforms(try fixture.send("PUT", "/v1/citizens/u-1001", json: #"{"mobile": "12"}"#), "PUT", citizenPath, 422)
-        expectConforms(try fixture.send("PUT", "/v1/citizens/u-1001", json: #"{"mobile": 12}"#), "PUT", citizenPath, 400)
+        expectConforms(
+            try fixture.send(
+                "PUT", "/v1/citizens/u-1001",
+                json:
+                    #"{"mobile": "9876543210", "email": "c@example.in", "language": "te", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal"}]}"#
+            ), "PUT", citizenPath, 200)
+        expectConforms(
+            try fixture.send("PUT", "/v1/citizens/u-1001", json: #"{"mobile": "12"}"#), "PUT", citizenPath, 422)
+        expectConforms(
+            try fixture.send("PUT", "/v1/citizens/u-1001", json: #"{"mobile": 12}"#), "PUT", citizenPath, 400)
         expectConforms(try fixture.send("PUT", "/v1/citizens/u-1001", json: "{}", key: ""), "PUT", citizenPath, 401)
 
         let outcomePath = "/v1/applications/{applicationId}/outcome"
-        let accepted = try fixture.send("POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "o1")
+        let accepted = try fixture.send(
+            "POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "o1")
         expectConforms(accepted, "POST", outcomePath, 202)
-        expectConforms(try fixture.send("POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "o1"), "POST", outcomePath, 202)
-        expectConforms(try fixture.send("POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(decision: "other"), idempotencyKey: "o1"), "POST", outcomePath, 409)
-        expectConforms(try fixture.send("POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), key: fixture.otherKey, idempotencyKey: "o2"), "POST", outcomePath, 404)
-        expectConforms(try fixture.send("POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome(certificate: Array("GIF89a".utf8)), idempotencyKey: "o3"), "POST", outcomePath, 415)
-        expectConforms(try fixture.send("POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome(certificate: PortalAPITests.pdf + [UInt8](repeating: 32, count: 9000)), idempotencyKey: "o4"), "POST", outcomePath, 413)
-        expectConforms(try fixture.send("POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome(decision: "rejected"), idempotencyKey: "o5"), "POST", outcomePath, 422)
-        expectConforms(try fixture.send("POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome()), "POST", outcomePath, 400)
+        expectConforms(
+            try fixture.send(
+                "POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), idempotencyKey: "o1"), "POST",
+            outcomePath, 202)
+        expectConforms(
+            try fixture.send(
+                "POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(decision: "other"),
+                idempotencyKey: "o1"), "POST", outcomePath, 409)
+        expectConforms(
+            try fixture.send(
+                "POST", "/v1/applications/OA-1/outcome", json: PortalAPITests.outcome(), key: fixture.otherKey,
+                idempotencyKey: "o2"), "POST", outcomePath, 404)
+        expectConforms(
+            try fixture.send(
+                "POST", "/v1/applications/OA-2/outcome",
+                json: PortalAPITests.outcome(certificate: Array("GIF89a".utf8)), idempotencyKey: "o3"), "POST",
+            outcomePath, 415)
+        expectConforms(
+            try fixture.send(
+                "POST", "/v1/applications/OA-2/outcome",
+                json: PortalAPITests.outcome(certificate: PortalAPITests.pdf + [UInt8](repeating: 32, count: 9000)),
+                idempotencyKey: "o4"), "POST", outcomePath, 413)
+        expectConforms(
+            try fixture.send(
+                "POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome(decision: "rejected"),
+                idempotencyKey: "o5"), "POST", outcomePath, 422)
+        expectConforms(
+            try fixture.send("POST", "/v1/applications/OA-2/outcome", json: PortalAPITests.outcome()), "POST",
+            outcomePath, 400)
 
         struct Accepted: Decodable { var delivery_id: UUID }
         let id = try JSONDecoder().decode(Accepted.self, from: Data(accepted.body)).delivery_id
@@ -51,18 +83,24 @@ struct OpenAPITests {
 
         let listPath = "/v1/applications/{applicationId}/deliveries"
         expectConforms(try fixture.send("GET", "/v1/applications/OA-1/deliveries"), "GET", listPath, 200)
-        expectConforms(try fixture.send("GET", "/v1/applications/OA-1/deliveries", key: fixture.otherKey), "GET", listPath, 404)
+        expectConforms(
+            try fixture.send("GET", "/v1/applications/OA-1/deliveries", key: fixture.otherKey), "GET", listPath, 404)
         expectConforms(try fixture.send("GET", "/v1/applications/NONE/deliveries"), "GET", listPath, 404)
 
         let inboxPath = "/v1/citizens/{portalUserId}/inbox"
         let inbox = try fixture.send("GET", "/v1/citizens/u-1001/inbox")
         expectConforms(inbox, "GET", inboxPath, 200)
         expectConforms(try fixture.send("GET", "/v1/citizens/ghost/inbox"), "GET", inboxPath, 404)
-        struct Inbox: Decodable { struct Item: Decodable { struct Certificate: Decodable { var url: String }; var certificate: Certificate? }; var items: [Item] }
-        let link = try #require(try JSONDecoder().decode(Inbox.self, from: Data(inbox.body)).items.first?.certificate?.url)
+        struct Inbox: Decodable {
+            struct Item: Decodable { struct Certificate: Decodable { var url: String }; var certificate: Certificate? };
+            var items: [Item]
+        }
+        let link = try #require(
+            try JSONDecoder().decode(Inbox.self, from: Data(inbox.body)).items.first?.certificate?.url)
         let documentPath = "/v1/documents/{deliveryId}"
         expectConforms(try fixture.client.send(HTTPClientRequest(url: fixture.base + link)), "GET", documentPath, 200)
-        expectConforms(try fixture.client.send(HTTPClientRequest(url: fixture.base + link + "x")), "GET", documentPath, 404)
+        expectConforms(
+            try fixture.client.send(HTTPClientRequest(url: fixture.base + link + "x")), "GET", documentPath, 404)
         fixture.clock.advance(by: .seconds(3600))
         expectConforms(try fixture.client.send(HTTPClientRequest(url: fixture.base + link)), "GET", documentPath, 410)
         #expect(checked == 24)
@@ -71,15 +109,21 @@ struct OpenAPITests {
     @Test("the checker itself catches a response that drifts from the document")
     func checkerCatchesDrift() throws {
         let fixture = try PortalFixture()
-        let checker = try OpenAPIChecker(data: Data(try fixture.client.send(HTTPClientRequest(url: fixture.base + "/openapi.json")).body))
-        let drifted = Array(#"{"delivery_id": "not-a-uuid", "application_id": 7, "status": "done", "extra": true}"#.utf8)
-        let problems = checker.problems(path: "/v1/applications/{applicationId}/outcome", method: "POST", status: 202,
-                                        contentType: "application/json", body: drifted)
+        let checker = try OpenAPIChecker(
+            data: Data(try fixture.client.send(HTTPClientRequest(url: fixture.base + "/openapi.json")).body))
+        let drifted = Array(
+            #"{"delivery_id": "not-a-uuid", "application_id": 7, "status": "done", "extra": true}"#.utf8)
+        let problems = checker.problems(
+            path: "/v1/applications/{applicationId}/outcome", method: "POST", status: 202,
+            contentType: "application/json", body: drifted)
         #expect(problems.contains { $0.contains("delivery_id: not a uuid") })
         #expect(problems.contains { $0.contains("application_id: expected string") })
         #expect(problems.contains { $0.contains("status: done is not one of") })
         #expect(problems.contains { $0.contains("extra: not in the document") })
         #expect(problems.contains { $0.contains("location: required but missing") })
-        #expect(!checker.problems(path: "/v1/deliveries/{id}", method: "GET", status: 418, contentType: "application/json", body: []).isEmpty)
+        #expect(
+            !checker.problems(
+                path: "/v1/deliveries/{id}", method: "GET", status: 418, contentType: "application/json", body: []
+            ).isEmpty)
     }
 }

@@ -9,13 +9,19 @@ struct ConnectionTests {
     func roundTrip() throws {
         let db = try TestDatabase(migrated: false)
         let connection = try db.connect()
-        try connection.execute(script: "CREATE TABLE t (i bigint, s text, b boolean, d double precision, ts timestamptz, raw bytea, doc jsonb, tags text[])")
+        try connection.execute(
+            script:
+                "CREATE TABLE t (i bigint, s text, b boolean, d double precision, ts timestamptz, raw bytea, doc jsonb, tags text[])"
+        )
         let injection = "x'); DROP TABLE t; --"
         let when = Date(timeIntervalSince1970: 1_800_000_000.123456)
         let bytes: [UInt8] = [0, 1, 2, 0xFF, 0x5C, 0x27]
-        try connection.query("INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[])", [
-            Int64(42), injection, true, 2.5, when, PostgresBytes(bytes), PostgresJSON(text: "{\"a\": [1, 2]}"), ["मराठी", "a\"b", "c,d", "తెలుగు"],
-        ])
+        try connection.query(
+            "INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[])",
+            [
+                Int64(42), injection, true, 2.5, when, PostgresBytes(bytes), PostgresJSON(text: "{\"a\": [1, 2]}"),
+                ["मराठी", "a\"b", "c,d", "తెలుగు"],
+            ])
         try connection.query("INSERT INTO t (s) VALUES ($1)", [Optional<String>.none])
         let rows = try connection.query("SELECT i, s, b, d, ts, raw, doc, tags FROM t ORDER BY i NULLS LAST").rows
         #expect(rows.count == 2)
@@ -40,7 +46,9 @@ struct ConnectionTests {
         let connection = try db.connect()
         try connection.execute(script: "CREATE TABLE t (s text, tags text[])")
         for parameters: [any PostgresEncodable] in [["u-1\u{0}zzz", ["a"]], ["u", ["a", "b\u{0}c"]]] {
-            let error = #expect(throws: PostgresError.self) { try connection.query("INSERT INTO t VALUES ($1, $2::text[])", parameters) }
+            let error = #expect(throws: PostgresError.self) {
+                try connection.query("INSERT INTO t VALUES ($1, $2::text[])", parameters)
+            }
             #expect(error?.code == .invalidParameter)
         }
         #expect(try connection.query("SELECT count(*) FROM t").first?.decode(Int.self, at: 0) == 0)
@@ -105,7 +113,8 @@ struct ConnectionTests {
         for value in 0..<5 {
             #expect(try connection.query(statement, [value]).first?.decode(Int.self, at: 0) == value + 1)
         }
-        let prepared = try connection.query("SELECT count(*) FROM pg_prepared_statements WHERE name = 'add_one'").first?.decode(Int.self, at: 0)
+        let prepared = try connection.query("SELECT count(*) FROM pg_prepared_statements WHERE name = 'add_one'").first?
+            .decode(Int.self, at: 0)
         #expect(prepared == 1)
     }
 
@@ -132,7 +141,9 @@ struct ConnectionTests {
         let rows: [[String?]] = (0..<5000).map { ["row \($0)\twith\ttabs\nand\\lines", $0 % 2 == 0 ? nil : "हिन्दी"] }
         #expect(try connection.copy("COPY t (a, b) FROM STDIN", rows: rows) == 5000)
         #expect(try connection.query("SELECT count(*) FROM t WHERE b IS NULL").first?.decode(Int.self, at: 0) == 2500)
-        #expect(try connection.query("SELECT a FROM t WHERE a LIKE 'row 7\t%'").first?.decode(String.self, at: 0) == rows[7][0])
+        #expect(
+            try connection.query("SELECT a FROM t WHERE a LIKE 'row 7\t%'").first?.decode(String.self, at: 0)
+                == rows[7][0])
     }
 }
 

@@ -7,10 +7,13 @@ struct QRCodeTests {
     @Test("a short link encodes as a version-3 code with the three finder patterns")
     func encodes() throws {
         let code = try QRCode(text: "https://verify.example/c/AbCdEf0123456789", correction: .medium)
-        #expect(code.size == 29)   // version 3 (17 + 4 × 3): 41 bytes fit its 42-byte capacity at level M
+        #expect(code.size == 29)  // version 3 (17 + 4 × 3): 41 bytes fit its 42-byte capacity at level M
         for (row, column) in [(0, 0), (0, code.size - 7), (code.size - 7, 0)] {
             // A finder pattern: a dark 7×7 ring, a light ring, a dark 3×3 centre.
-            #expect((0..<7).allSatisfy { code.isDark(row: row, column: column + $0) && code.isDark(row: row + 6, column: column + $0) })
+            #expect(
+                (0..<7).allSatisfy {
+                    code.isDark(row: row, column: column + $0) && code.isDark(row: row + 6, column: column + $0)
+                })
             #expect(!code.isDark(row: row + 1, column: column + 1))
             #expect(code.isDark(row: row + 3, column: column + 3))
         }

@@ -21,7 +21,10 @@ final class ProbeRecorder: Sendable {
     }
 }
 
-func runProbe(url: String, queue: String, recorder: ProbeRecorder, concurrency: Int, batch: Int, lease: Double, holdMilliseconds: UInt32) throws {
+func runProbe(
+    url: String, queue: String, recorder: ProbeRecorder, concurrency: Int, batch: Int, lease: Double,
+    holdMilliseconds: UInt32
+) throws {
     let logger = Logger(service: "queue-probe", minimumLevel: .warning)
     let metrics = MetricsRegistry()
     let pool = ConnectionPool(url: url, maximumConnections: 4)
@@ -29,10 +32,12 @@ func runProbe(url: String, queue: String, recorder: ProbeRecorder, concurrency: 
         if holdMilliseconds > 0 { usleep(holdMilliseconds * 1000) }
         recorder.record(job.id)
     }
-    let configuration = WorkerConfiguration(queue: queue, concurrency: concurrency, batchSize: batch,
-                                            lease: .milliseconds(Int64(lease * 1000)), pollInterval: .milliseconds(200),
-                                            shutdownGrace: .seconds(2))
-    let worker = JobWorker(pool: pool, configuration: configuration, handlers: ["probe": handler], logger: logger, metrics: metrics)
+    let configuration = WorkerConfiguration(
+        queue: queue, concurrency: concurrency, batchSize: batch,
+        lease: .milliseconds(Int64(lease * 1000)), pollInterval: .milliseconds(200),
+        shutdownGrace: .seconds(2))
+    let worker = JobWorker(
+        pool: pool, configuration: configuration, handlers: ["probe": handler], logger: logger, metrics: metrics)
     let maintenance = JobMaintenance(url: url, interval: .milliseconds(200), logger: logger, metrics: metrics)
     print("probe ready worker=\(worker.workerID)")
     fflush(nil)

@@ -6,7 +6,9 @@ import Testing
 struct RuntimeTests {
     @Test("settings are validated and name the variable; secrets are not echoed")
     func settings() throws {
-        let settings = Settings(environment: ["PORT": " 8080 ", "BAD": "x", "FLAG": "yes", "URL": "https://user:pw@h", "WAIT": "1.5"])
+        let settings = Settings(environment: [
+            "PORT": " 8080 ", "BAD": "x", "FLAG": "yes", "URL": "https://user:pw@h", "WAIT": "1.5",
+        ])
         #expect(try settings.int("PORT", default: 1, in: 1...65_535) == 8080)
         #expect(try settings.int("MISSING", default: 7, in: 1...10) == 7)
         #expect(try settings.bool("FLAG", default: false))
@@ -45,7 +47,10 @@ struct RuntimeTests {
         let text = registry.exposition()
         #expect(text.contains("# TYPE jobs_total counter\njobs_total{queue=\"email\"} 3\n"))
         #expect(text.contains("up 1\n"))
-        #expect(text.contains("latency_seconds_bucket{le=\"0.1\"} 1\nlatency_seconds_bucket{le=\"1\"} 2\nlatency_seconds_bucket{le=\"+Inf\"} 3\n"))
+        #expect(
+            text.contains(
+                "latency_seconds_bucket{le=\"0.1\"} 1\nlatency_seconds_bucket{le=\"1\"} 2\nlatency_seconds_bucket{le=\"+Inf\"} 3\n"
+            ))
         #expect(text.contains("latency_seconds_count 3\n"))
     }
 
@@ -53,7 +58,9 @@ struct RuntimeTests {
         let name: String
         let journal: Journal
         let failsToStart: Bool
-        init(_ name: String, _ journal: Journal, failsToStart: Bool = false) { self.name = name; self.journal = journal; self.failsToStart = failsToStart }
+        init(_ name: String, _ journal: Journal, failsToStart: Bool = false) {
+            self.name = name; self.journal = journal; self.failsToStart = failsToStart
+        }
         func start() throws {
             struct StartFailure: Error {}
             if failsToStart { throw StartFailure() }
@@ -72,8 +79,9 @@ struct RuntimeTests {
     @Test("a service group starts parts in order and stops them in reverse")
     func serviceGroup() throws {
         let journal = Journal()
-        let group = ServiceGroup(services: [Part("db", journal), Part("worker", journal), Part("http", journal)],
-                                 logger: Logger(service: "t", sink: .capturing()))
+        let group = ServiceGroup(
+            services: [Part("db", journal), Part("worker", journal), Part("http", journal)],
+            logger: Logger(service: "t", sink: .capturing()))
         let runner = try OwnedThread(name: "group") { try? group.run() }
         let deadline = ContinuousClock.now + .seconds(5)
         while journal.all.count < 3 && ContinuousClock.now < deadline { usleep(1000) }
@@ -85,8 +93,9 @@ struct RuntimeTests {
     @Test("when a part fails to start, the parts already started are stopped")
     func failedStart() {
         let journal = Journal()
-        let group = ServiceGroup(services: [Part("db", journal), Part("http", journal, failsToStart: true)],
-                                 logger: Logger(service: "t", sink: .capturing()))
+        let group = ServiceGroup(
+            services: [Part("db", journal), Part("http", journal, failsToStart: true)],
+            logger: Logger(service: "t", sink: .capturing()))
         #expect(throws: (any Error).self) { try group.run() }
         #expect(journal.all == ["start db", "stop db"])
     }
@@ -94,15 +103,20 @@ struct RuntimeTests {
 
 @Suite("Log redaction")
 struct RedactionTests {
-    @Test("phone numbers and email addresses never reach a log line; ids, UUIDs and counts do", arguments: [
-        ("(#131026) Message undeliverable to +919812345678", "(#131026) Message undeliverable to [phone]"),
-        ("recipient 9812345678 and 919812345678 and 09812345678", "recipient [phone] and [phone] and [phone]"),
-        ("mail to Citizen.Name+x@Example.IN failed", "mail to [email] failed"),
-        ("delivery 1b9d6bcd-bbfd-4b2d-9b5d-123456789012 attempt 42", "delivery 1b9d6bcd-bbfd-4b2d-9b5d-123456789012 attempt 42"),
-        ("request a1b2c3d4e5f60718293a4b5c took 12345678 us", "request a1b2c3d4e5f60718293a4b5c took 12345678 us"),
-        ("wamid.HBgMOTE5ODEyMzQ1Njc4FQIAERgSMjA3", "wamid.HBgMOTE5ODEyMzQ1Njc4FQIAERgSMjA3"),
-        ("user@localhost says hi", "user@localhost says hi"),
-    ])
+    @Test(
+        "phone numbers and email addresses never reach a log line; ids, UUIDs and counts do",
+        arguments: [
+            ("(#131026) Message undeliverable to +919812345678", "(#131026) Message undeliverable to [phone]"),
+            ("recipient 9812345678 and 919812345678 and 09812345678", "recipient [phone] and [phone] and [phone]"),
+            ("mail to Citizen.Name+x@Example.IN failed", "mail to [email] failed"),
+            (
+                "delivery 1b9d6bcd-bbfd-4b2d-9b5d-123456789012 attempt 42",
+                "delivery 1b9d6bcd-bbfd-4b2d-9b5d-123456789012 attempt 42"
+            ),
+            ("request a1b2c3d4e5f60718293a4b5c took 12345678 us", "request a1b2c3d4e5f60718293a4b5c took 12345678 us"),
+            ("wamid.HBgMOTE5ODEyMzQ1Njc4FQIAERgSMjA3", "wamid.HBgMOTE5ODEyMzQ1Njc4FQIAERgSMjA3"),
+            ("user@localhost says hi", "user@localhost says hi"),
+        ])
     func redacts(input: String, expected: String) {
         #expect(Redaction.redact(input) == expected)
     }
@@ -110,7 +124,8 @@ struct RedactionTests {
     @Test("the logger redacts the message and every field")
     func logger() {
         let sink = LogSink.capturing()
-        Logger(service: "t", sink: sink).warning("refused for +919812345678", ["error": "to citizen@example.in", "to": "9812345678"])
+        Logger(service: "t", sink: sink).warning(
+            "refused for +919812345678", ["error": "to citizen@example.in", "to": "9812345678"])
         let line = sink.lines.joined()
         #expect(!line.contains("9812345678") && !line.contains("citizen@example.in"), "\(line)")
         #expect(line.contains("[phone]") && line.contains("[email]"))

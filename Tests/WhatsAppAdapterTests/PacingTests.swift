@@ -35,8 +35,10 @@ struct PacingTests {
         let fixture = try WhatsAppFixture(withPDF: false, mps: 80)
         var settings = fixture.sender().settings
         settings.messagesPerSecond = 80
-        let sender = WhatsAppSender(pool: fixture.db.pool(), queue: JobQueue(), settings: settings, logger: Logger(service: "t", sink: .capturing()),
-                                    metrics: MetricsRegistry())
+        let sender = WhatsAppSender(
+            pool: fixture.db.pool(), queue: JobQueue(), settings: settings,
+            logger: Logger(service: "t", sink: .capturing()),
+            metrics: MetricsRegistry())
         let recipients = (0..<2000).map { "+9198100\(String(format: "%05d", $0))" }
         for recipient in recipients { fixture.simulator.recordInbound(from: recipient) }
         let failures = Mutex<[String]>([])
@@ -45,16 +47,21 @@ struct PacingTests {
         let threads = try (0..<8).map { index in
             try OwnedThread(name: "send-\(index)") {
                 while true {
-                    let position = next.withLock { value -> Int in defer { value += 1 }; return value }
+                    let position = next.withLock { value -> Int in
+                        defer { value += 1 }; return value
+                    }
                     guard position < recipients.count else { return }
                     let payload = PostgresJSON(text: #"{"to": "\#(recipients[position])", "text": "status update"}"#)
                     var attempt: Int16 = 1
                     while true {
                         do {
-                            try sender.reply(ClaimedJob(id: Int64(position), queue: "whatsapp", kind: "conversation.reply", attempt: attempt, maxAttempts: 20, payload: payload))
+                            try sender.reply(
+                                ClaimedJob(
+                                    id: Int64(position), queue: "whatsapp", kind: "conversation.reply",
+                                    attempt: attempt, maxAttempts: 20, payload: payload))
                             break
                         } catch let error as JobError {
-                            if case .snooze = error.kind { attempt += 0; continue }   // put off, not failed: try again
+                            if case .snooze = error.kind { attempt += 0; continue }  // put off, not failed: try again
                             failures.withLock { $0.append(error.description) }
                             break
                         } catch {
@@ -74,13 +81,18 @@ struct PacingTests {
         #expect(elapsed >= .seconds(24) && elapsed < .seconds(32), "paced to the limit, not far below it: \(elapsed)")
     }
 
-    @Test("several outcomes for one citizen keep to the pair limit: a small burst, then spaced; the simulator never answers 131056")
+    @Test(
+        "several outcomes for one citizen keep to the pair limit: a small burst, then spaced; the simulator never answers 131056"
+    )
     func pairLimitRespected() throws {
-        let fixture = try WhatsAppFixture(withPDF: false) { $0.pairBurst = 3; $0.pairInterval = 0.5 }
+        let fixture = try WhatsAppFixture(withPDF: false) {
+            $0.pairBurst = 3; $0.pairInterval = 0.5
+        }
         let connection = try fixture.db.connect()
         for _ in 0..<4 {
             let id = UUID()
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language, requested_channels)
                 SELECT $1, application_id, api_key_id, is_test, decision, language, requested_channels FROM deliveries LIMIT 1
                 """, [id])
@@ -89,10 +101,16 @@ struct PacingTests {
         var settings = fixture.sender().settings
         settings.pairBurst = 3
         settings.pairInterval = 0.5
-        let sender = WhatsAppSender(pool: fixture.db.pool(), queue: JobQueue(), settings: settings, logger: Logger(service: "t", sink: .capturing()),
-                                    metrics: MetricsRegistry())
-        let jobs = try connection.query("SELECT id, payload FROM jobs WHERE kind = 'channel.send' AND queue = 'whatsapp' ORDER BY id").rows.map {
-            ClaimedJob(id: try $0.decode(Int64.self, at: 0), queue: "whatsapp", kind: "channel.send", attempt: 1, maxAttempts: 20, payload: try $0.decode(PostgresJSON.self, at: 1))
+        let sender = WhatsAppSender(
+            pool: fixture.db.pool(), queue: JobQueue(), settings: settings,
+            logger: Logger(service: "t", sink: .capturing()),
+            metrics: MetricsRegistry())
+        let jobs = try connection.query(
+            "SELECT id, payload FROM jobs WHERE kind = 'channel.send' AND queue = 'whatsapp' ORDER BY id"
+        ).rows.map {
+            ClaimedJob(
+                id: try $0.decode(Int64.self, at: 0), queue: "whatsapp", kind: "channel.send", attempt: 1,
+                maxAttempts: 20, payload: try $0.decode(PostgresJSON.self, at: 1))
         }
         #expect(jobs.count == 5)
         let started = ContinuousClock.now
@@ -105,7 +123,8 @@ struct PacingTests {
                 } catch let error as JobError {
                     guard case .snooze(let wait) = error.kind else { Issue.record("\(error)"); break }
                     snoozes += 1
-                    Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+                    Thread.sleep(
+                        forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
                 }
             }
         }

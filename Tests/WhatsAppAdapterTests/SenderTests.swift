@@ -20,21 +20,26 @@ final class WhatsAppFixture: @unchecked Sendable {
     let deliveryID: UUID
     static let pdf = Array("%PDF-1.5\n".utf8) + (0..<20_000).map { UInt8(($0 * 13) % 256) }
 
-    init(mobile: String = "+919800000001", notOnWhatsApp: Set<String> = [], withPDF: Bool = true, mps: Double = 80,
-         faults: (inout SimulatorConfiguration) -> Void = { _ in }) throws {
+    init(
+        mobile: String = "+919800000001", notOnWhatsApp: Set<String> = [], withPDF: Bool = true, mps: Double = 80,
+        faults: (inout SimulatorConfiguration) -> Void = { _ in }
+    ) throws {
         db = try TestDatabase()
         var configuration = SimulatorConfiguration()
         faults(&configuration)
         configuration.notOnWhatsApp = notOnWhatsApp
         configuration.messagesPerSecond = mps
         simulator = Simulator(configuration: configuration)
-        server = Server(configuration: ServerConfiguration(port: 0, threads: 4), router: SimulatorAPI(simulator: simulator).makeRouter(),
-                        logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
+        server = Server(
+            configuration: ServerConfiguration(port: 0, threads: 4),
+            router: SimulatorAPI(simulator: simulator).makeRouter(),
+            logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
         let connection = try db.connect()
         deliveryID = try seedDelivery(on: connection, mobile: mobile, requested: [.whatsapp])
         if withPDF {
-            try connection.query("""
+            try connection.query(
+                """
                 WITH d AS (INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', 'income-certificate.pdf', $2, $3) RETURNING id)
                 UPDATE deliveries SET document_id = (SELECT id FROM d)
                 """, [PostgresBytes(SHA256.hash(Self.pdf)), Self.pdf.count, PostgresBytes(Self.pdf)])
@@ -46,21 +51,35 @@ final class WhatsAppFixture: @unchecked Sendable {
 
     func sender(token: String = "dev-token", graphURL: String? = nil, testGraphURL: String?? = nil) -> WhatsAppSender {
         let base = "http://127.0.0.1:\(server.port)"
-        let settings = WhatsAppSettings(graphURL: graphURL ?? base, version: "v23.0", phoneNumberID: "100000000000001", accessToken: token,
-                                        appSecret: "dev-app-secret", verifyToken: "v", testGraphURL: testGraphURL ?? base)
-        return WhatsAppSender(pool: db.pool(), queue: JobQueue(), settings: settings, logger: Logger(service: "whatsapp-adapter", sink: .capturing()),
-                              metrics: MetricsRegistry())
+        let settings = WhatsAppSettings(
+            graphURL: graphURL ?? base, version: "v23.0", phoneNumberID: "100000000000001", accessToken: token,
+            appSecret: "dev-app-secret", verifyToken: "v", testGraphURL: testGraphURL ?? base)
+        return WhatsAppSender(
+            pool: db.pool(), queue: JobQueue(), settings: settings,
+            logger: Logger(service: "whatsapp-adapter", sink: .capturing()),
+            metrics: MetricsRegistry())
     }
 
     func job(attempt: Int16 = 1) throws -> ClaimedJob {
-        let row = try #require(try db.connect().query("SELECT id, payload FROM jobs WHERE queue = 'whatsapp' AND kind = 'channel.send' ORDER BY id LIMIT 1").first)
-        return ClaimedJob(id: try row.decode(Int64.self, at: 0), queue: "whatsapp", kind: "channel.send", attempt: attempt, maxAttempts: 20,
-                          payload: try row.decode(PostgresJSON.self, at: 1))
+        let row = try #require(
+            try db.connect().query(
+                "SELECT id, payload FROM jobs WHERE queue = 'whatsapp' AND kind = 'channel.send' ORDER BY id LIMIT 1"
+            ).first)
+        return ClaimedJob(
+            id: try row.decode(Int64.self, at: 0), queue: "whatsapp", kind: "channel.send", attempt: attempt,
+            maxAttempts: 20,
+            payload: try row.decode(PostgresJSON.self, at: 1))
     }
 
     func attempt() throws -> (id: Int64, state: String, provider: String?, code: String?) {
-        let row = try #require(try db.connect().query("SELECT id, state, provider_message_id, error_code FROM channel_attempts WHERE channel = 'whatsapp'").first)
-        return (try row.decode(Int64.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String?.self, at: 2), try row.decode(String?.self, at: 3))
+        let row = try #require(
+            try db.connect().query(
+                "SELECT id, state, provider_message_id, error_code FROM channel_attempts WHERE channel = 'whatsapp'"
+            ).first)
+        return (
+            try row.decode(Int64.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String?.self, at: 2),
+            try row.decode(String?.self, at: 3)
+        )
     }
 }
 
@@ -71,7 +90,7 @@ struct SenderTests {
         let fixture = try WhatsAppFixture()
         let sender = fixture.sender()
         try sender.handle(try fixture.job())
-        try sender.handle(try fixture.job())   // a repeated run sends nothing more
+        try sender.handle(try fixture.job())  // a repeated run sends nothing more
         let sent = fixture.simulator.acceptedMessages
         #expect(sent.count == 1)
         let message = try #require(sent.first)
@@ -81,7 +100,10 @@ struct SenderTests {
             struct Template: Decodable {
                 struct Language: Decodable { var code: String }
                 struct Component: Decodable {
-                    struct Parameter: Decodable { struct Document: Decodable { var id: String; var filename: String }; var type: String; var text: String?; var document: Document? }
+                    struct Parameter: Decodable {
+                        struct Document: Decodable { var id: String; var filename: String }; var type: String;
+                        var text: String?; var document: Document?
+                    }
                     var type: String; var parameters: [Parameter]
                 }
                 var name: String; var language: Language; var components: [Component]
@@ -97,44 +119,64 @@ struct SenderTests {
         let header = try #require(body.template.components.first { $0.type == "header" }?.parameters.first?.document)
         #expect(header.filename == "income-certificate.pdf")
         #expect(fixture.simulator.media(header.id)?.bytes == WhatsAppFixture.pdf, "the media bytes equal the PDF")
-        #expect(body.template.components.first { $0.type == "body" }?.parameters.compactMap(\.text) == ["A1", "INCOME"])
+        #expect(
+            body.template.components.first { $0.type == "body" }?.parameters.compactMap(\.text) == ["A1", "INCOME"])
         #expect(attempt.state == "sending")
         #expect(attempt.provider == message.id, "the wamid is kept to match status webhooks")
     }
 
-    @Test("a batch of sends: one claim for all, the messages out at once, each job's own outcome (sent, refused for good, pair-limited), and a repeat sends nothing more")
+    @Test(
+        "a batch of sends: one claim for all, the messages out at once, each job's own outcome (sent, refused for good, pair-limited), and a repeat sends nothing more"
+    )
     func batch() throws {
         let fixture = try WhatsAppFixture(notOnWhatsApp: ["919800000002"])
         let connection = try fixture.db.connect()
         // Three more outcomes for the same citizen (four in all: the pair limit lets three through at once) and one for a
         // citizen who is not on WhatsApp.
-        _ = try Citizens.put(portalUserID: "u2", mobile: "+919800000002", email: nil, language: .hi,
-                             consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: Date())], on: connection)
-        try connection.query("INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A2', 'REV', 'INCOME', 'HAVELI', id FROM citizens WHERE portal_user_id = 'u2'")
+        _ = try Citizens.put(
+            portalUserID: "u2", mobile: "+919800000002", email: nil, language: .hi,
+            consents: [Consent(channel: .whatsapp, granted: true, source: "portal", recordedAt: Date())], on: connection
+        )
+        try connection.query(
+            "INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A2', 'REV', 'INCOME', 'HAVELI', id FROM citizens WHERE portal_user_id = 'u2'"
+        )
         for application in ["A1", "A1", "A1", "A2"] {
             let id = UUID()
-            try connection.query("""
+            try connection.query(
+                """
                 INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language, requested_channels)
                 SELECT $1, a.id, d.api_key_id, true, 'approved', 'mr', '{whatsapp}' FROM applications a, deliveries d WHERE a.portal_application_id = $2 LIMIT 1
                 """, [id, application])
             try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection)
         }
-        let jobs = try connection.query("SELECT id, payload FROM jobs WHERE queue = 'whatsapp' AND kind = 'channel.send' ORDER BY id").rows.map {
-            ClaimedJob(id: try $0.decode(Int64.self, at: 0), queue: "whatsapp", kind: "channel.send", attempt: 1, maxAttempts: 20, payload: try $0.decode(PostgresJSON.self, at: 1))
+        let jobs = try connection.query(
+            "SELECT id, payload FROM jobs WHERE queue = 'whatsapp' AND kind = 'channel.send' ORDER BY id"
+        ).rows.map {
+            ClaimedJob(
+                id: try $0.decode(Int64.self, at: 0), queue: "whatsapp", kind: "channel.send", attempt: 1,
+                maxAttempts: 20, payload: try $0.decode(PostgresJSON.self, at: 1))
         }
         #expect(jobs.count == 5)
         let sender = fixture.sender()
         let failures = try sender.handle(jobs)
         #expect(Array(failures.keys) == [jobs[3].id], "only the fourth message to the same citizen waits")
-        guard case .snooze = (failures[jobs[3].id] as? JobError)?.kind else { Issue.record("the pair limit snoozes"); return }
+        guard case .snooze = (failures[jobs[3].id] as? JobError)?.kind else {
+            Issue.record("the pair limit snoozes"); return
+        }
         let sent = fixture.simulator.acceptedMessages
         #expect(sent.count == 3)
-        let attempts = try connection.query("""
+        let attempts = try connection.query(
+            """
             SELECT ca.state, ca.provider_message_id, ca.error_code FROM channel_attempts ca JOIN jobs j ON (j.payload->>'attempt_id')::bigint = ca.id
             WHERE j.queue = 'whatsapp' ORDER BY j.id
-            """).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String?.self, at: 1), try $0.decode(String?.self, at: 2)) }
+            """
+        ).rows.map {
+            (try $0.decode(String.self, at: 0), try $0.decode(String?.self, at: 1), try $0.decode(String?.self, at: 2))
+        }
         #expect(attempts.map(\.0) == ["sending", "sending", "sending", "sending", "failed"])
-        #expect(Set(attempts.prefix(3).compactMap(\.1)) == Set(sent.map(\.id)), "each accepted message's wamid is kept on its attempt")
+        #expect(
+            Set(attempts.prefix(3).compactMap(\.1)) == Set(sent.map(\.id)),
+            "each accepted message's wamid is kept on its attempt")
         #expect(attempts[3].1 == nil, "the pair-limited one was not handed over")
         #expect(attempts[4].2 == "131026", "not on WhatsApp: failed for good, for the dispatcher's fallback")
 
@@ -143,27 +185,41 @@ struct SenderTests {
         #expect(fixture.simulator.acceptedMessages.count == 3, "a repeated batch sends nothing more")
     }
 
-    @Test("a department with its own sender number sends from it (media uploaded there too); replies leave from the number the citizen wrote to")
+    @Test(
+        "a department with its own sender number sends from it (media uploaded there too); replies leave from the number the citizen wrote to"
+    )
     func senderNumbers() throws {
         let fixture = try WhatsAppFixture { $0.phoneNumberIDs = ["100000000000001", "100000000000002"] }
         let base = "http://127.0.0.1:\(fixture.server.port)"
-        var settings = try WhatsAppSettings.load(Settings(environment: [
-            "DAKIYA_WHATSAPP_GRAPH_URL": base, "DAKIYA_WHATSAPP_SENDERS": "REV=100000000000002, RDD=100000000000003", "DAKIYA_WHATSAPP_MPS_100000000000002": "200",
-        ]))
+        var settings = try WhatsAppSettings.load(
+            Settings(environment: [
+                "DAKIYA_WHATSAPP_GRAPH_URL": base,
+                "DAKIYA_WHATSAPP_SENDERS": "REV=100000000000002, RDD=100000000000003",
+                "DAKIYA_WHATSAPP_MPS_100000000000002": "200",
+            ]))
         settings.testGraphURL = base
         #expect(settings.phoneNumberIDs == ["100000000000001", "100000000000002", "100000000000003"])
         #expect(settings.numberRates["100000000000002"] == 200 && settings.numberRates["100000000000003"] == 80)
-        let sender = WhatsAppSender(pool: fixture.db.pool(), queue: JobQueue(), settings: settings, logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
+        let sender = WhatsAppSender(
+            pool: fixture.db.pool(), queue: JobQueue(), settings: settings,
+            logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
         try sender.handle(try fixture.job())
         let message = try #require(fixture.simulator.acceptedMessages.first)
         #expect(message.phoneNumberID == "100000000000002", "REV's own number")
-        let mediaOwner = try fixture.db.connect().query("SELECT phone_number_id FROM whatsapp_media").first?.decode(String.self, at: 0)
+        let mediaOwner = try fixture.db.connect().query("SELECT phone_number_id FROM whatsapp_media").first?.decode(
+            String.self, at: 0)
         #expect(mediaOwner == "100000000000002", "media ids belong to the number that uploaded them")
         fixture.simulator.recordInbound(from: "+919800000001")
-        let reply = try PostgresJSON(encoding: ConversationReply(to: "+919800000001", text: "hello", from: "100000000000002"))
-        try sender.reply(ClaimedJob(id: 1, queue: "whatsapp", kind: Jobs.conversationReply.kind, attempt: 1, maxAttempts: 5, payload: reply))
+        let reply = try PostgresJSON(
+            encoding: ConversationReply(to: "+919800000001", text: "hello", from: "100000000000002"))
+        try sender.reply(
+            ClaimedJob(
+                id: 1, queue: "whatsapp", kind: Jobs.conversationReply.kind, attempt: 1, maxAttempts: 5, payload: reply)
+        )
         #expect(fixture.simulator.acceptedMessages.last?.phoneNumberID == "100000000000002")
-        #expect(throws: SettingError.self) { try WhatsAppSettings.load(Settings(environment: ["DAKIYA_WHATSAPP_SENDERS": "REV:100"])) }
+        #expect(throws: SettingError.self) {
+            try WhatsAppSettings.load(Settings(environment: ["DAKIYA_WHATSAPP_SENDERS": "REV:100"]))
+        }
     }
 
     @Test("a test key's delivery with no test endpoint sends nothing and settles: the attempt is skipped, saying why")
@@ -178,19 +234,25 @@ struct SenderTests {
         #expect(status != "in_progress" && status != "pending", "the delivery ends: \(status)")
     }
 
-    @Test("a media id is kept per Graph endpoint: a document uploaded to the test endpoint is uploaded again to the live one")
+    @Test(
+        "a media id is kept per Graph endpoint: a document uploaded to the test endpoint is uploaded again to the live one"
+    )
     func mediaPerEndpoint() throws {
         let fixture = try WhatsAppFixture()
         let connection = try fixture.db.connect()
         let base = "http://127.0.0.1:\(fixture.server.port)"
-        let documentID = try #require(try connection.query("SELECT document_id FROM deliveries").first?.decode(Int64.self, at: 0))
+        let documentID = try #require(
+            try connection.query("SELECT document_id FROM deliveries").first?.decode(Int64.self, at: 0))
         let viaTest = try fixture.sender().mediaID(for: documentID, from: "100000000000001", base: base, on: connection)
         // The same simulator under another address stands for the live endpoint.
         let live = "http://localhost:\(fixture.server.port)"
-        let viaLive = try fixture.sender(graphURL: live).mediaID(for: documentID, from: "100000000000001", base: live, on: connection)
+        let viaLive = try fixture.sender(graphURL: live).mediaID(
+            for: documentID, from: "100000000000001", base: live, on: connection)
         #expect(viaTest != viaLive, "uploaded again to the other endpoint")
         #expect(try connection.query("SELECT count(*) FROM whatsapp_media").first?.decode(Int.self, at: 0) == 2)
-        #expect(try fixture.sender().mediaID(for: documentID, from: "100000000000001", base: base, on: connection) == viaTest, "cached per endpoint")
+        #expect(
+            try fixture.sender().mediaID(for: documentID, from: "100000000000001", base: base, on: connection)
+                == viaTest, "cached per endpoint")
     }
 
     @Test("a number not on WhatsApp (131026) fails the attempt for good, and the dispatcher falls back to email")
@@ -202,7 +264,9 @@ struct SenderTests {
         #expect(attempt.code == "131026")
         let connection = try fixture.db.connect()
         #expect(try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: connection) == "in_progress")
-        #expect(try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(String.self, at: 0) == "queued")
+        #expect(
+            try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(
+                String.self, at: 0) == "queued")
     }
 
     @Test("an expired token (190) pauses sending without losing the message; it goes out once the token is fixed")
@@ -219,7 +283,11 @@ struct SenderTests {
     @Test("throughput limits (130429) snooze the job without spending an attempt")
     func throughput() throws {
         let fixture = try WhatsAppFixture(withPDF: false, mps: 1)
-        _ = try fixture.simulator.send(phoneNumberID: "100000000000001", body: Array(#"{"messaging_product": "whatsapp", "to": "+919811111111", "type": "template", "template": {"name": "dakiya_outcome_approved", "language": {"code": "en"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]}}"#.utf8))
+        _ = try fixture.simulator.send(
+            phoneNumberID: "100000000000001",
+            body: Array(
+                #"{"messaging_product": "whatsapp", "to": "+919811111111", "type": "template", "template": {"name": "dakiya_outcome_approved", "language": {"code": "en"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]}}"#
+                    .utf8))
         let limited = #expect(throws: JobError.self) { try fixture.sender().handle(try fixture.job()) }
         #expect(limited?.kind == .snooze(.seconds(2)))
     }
@@ -251,7 +319,9 @@ struct SenderTests {
         func kind(_ error: any Error) -> JobError.Kind? { (sender.jobError(for: error, attempt: 2) as? JobError)?.kind }
         #expect(kind(GraphAPIError(code: 130429, message: "", httpStatus: 400)) == .snooze(.seconds(2)))
         #expect(sender.pacer.sender.take() != nil, "a throughput answer drains the sender's bucket")
-        #expect(kind(GraphAPIError(code: 131056, message: "", httpStatus: 400)) == .snooze(.seconds(16)), "4^attempt seconds for the pair limit")
+        #expect(
+            kind(GraphAPIError(code: 131056, message: "", httpStatus: 400)) == .snooze(.seconds(16)),
+            "4^attempt seconds for the pair limit")
         #expect(kind(GraphAPIError(code: 190, message: "", httpStatus: 401)) == .snooze(.seconds(60)))
         #expect(kind(GraphAPIError(code: 131026, message: "", httpStatus: 400)) == .permanent)
         #expect(kind(GraphAPIError(code: 131000, message: "", httpStatus: 500)) == .retryable)

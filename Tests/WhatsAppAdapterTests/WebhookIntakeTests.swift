@@ -23,9 +23,13 @@ struct WebhookIntakeTests {
         init() throws {
             fixture = try WhatsAppFixture(withPDF: false)
             let sender = fixture.sender()
-            webhooks = WhatsAppWebhooks(pool: fixture.db.pool(), queue: JobQueue(), settings: sender.settings, logger: Logger(service: "t", sink: .capturing()))
-            server = Server(configuration: ServerConfiguration(port: 0, threads: 2), router: webhooks.routes(), logger: Logger(service: "t", sink: .capturing()),
-                            metrics: MetricsRegistry())
+            webhooks = WhatsAppWebhooks(
+                pool: fixture.db.pool(), queue: JobQueue(), settings: sender.settings,
+                logger: Logger(service: "t", sink: .capturing()))
+            server = Server(
+                configuration: ServerConfiguration(port: 0, threads: 2), router: webhooks.routes(),
+                logger: Logger(service: "t", sink: .capturing()),
+                metrics: MetricsRegistry())
             try server.start()
         }
 
@@ -33,16 +37,27 @@ struct WebhookIntakeTests {
 
         func post(_ body: String, secret: String? = "dev-app-secret") throws -> Int {
             var headers: [(String, String)] = []
-            if let secret { headers.append(("X-Hub-Signature-256", "sha256=" + Hex.encode(HMAC.sha256(key: Array(secret.utf8), message: Array(body.utf8))))) }
+            if let secret {
+                headers.append(
+                    (
+                        "X-Hub-Signature-256",
+                        "sha256=" + Hex.encode(HMAC.sha256(key: Array(secret.utf8), message: Array(body.utf8)))
+                    ))
+            }
             return try HTTPClient().send(.json("POST", url, body: body, headers: headers)).status
         }
 
         /// Runs every pending webhook.process job, as the worker would.
         func processAll() throws {
             let connection = try fixture.db.connect()
-            for row in try connection.query("SELECT id, payload FROM jobs WHERE kind = 'webhook.process' ORDER BY id").rows {
-                try webhooks.process(ClaimedJob(id: try row.decode(Int64.self, at: 0), queue: "whatsapp", kind: "webhook.process", attempt: 1, maxAttempts: 20,
-                                                payload: try row.decode(PostgresJSON.self, at: 1)))
+            for row in try connection.query("SELECT id, payload FROM jobs WHERE kind = 'webhook.process' ORDER BY id")
+                .rows
+            {
+                try webhooks.process(
+                    ClaimedJob(
+                        id: try row.decode(Int64.self, at: 0), queue: "whatsapp", kind: "webhook.process", attempt: 1,
+                        maxAttempts: 20,
+                        payload: try row.decode(PostgresJSON.self, at: 1)))
                 try connection.query("DELETE FROM jobs WHERE id = $1", [try row.decode(Int64.self, at: 0)])
             }
         }
@@ -50,39 +65,58 @@ struct WebhookIntakeTests {
 
     static func statuses(_ items: [(String, String)], attempt: Int64?, code: Int? = nil) -> String {
         let objects = items.map { wamid, status in
-            var object = #"{"id": "\#(wamid)", "status": "\#(status)", "timestamp": "1800000000", "recipient_id": "919800000001""#
+            var object =
+                #"{"id": "\#(wamid)", "status": "\#(status)", "timestamp": "1800000000", "recipient_id": "919800000001""#
             if let attempt { object += #", "biz_opaque_callback_data": "attempt:\#(attempt)""# }
-            if status == "failed", let code { object += #", "errors": [{"code": \#(code), "title": "x", "message": "x"}]"# }
+            if status == "failed", let code {
+                object += #", "errors": [{"code": \#(code), "title": "x", "message": "x"}]"#
+            }
             return object + ", \"unknown_future_field\": {\"x\": 1}}"
         }
-        return #"{"object": "whatsapp_business_account", "entry": [{"id": "200000000000001", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "100000000000001"}, "statuses": [\#(objects.joined(separator: ","))]}}, {"field": "account_alerts", "value": {}}]}]}"#
+        return
+            #"{"object": "whatsapp_business_account", "entry": [{"id": "200000000000001", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "100000000000001"}, "statuses": [\#(objects.joined(separator: ","))]}}, {"field": "account_alerts", "value": {}}]}]}"#
     }
 
     @Test("the handshake answers the challenge for the right verify token only")
     func handshake() throws {
         let intake = try Intake()
-        let ok = try HTTPClient().send(HTTPClientRequest(url: intake.url + "?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=v"))
+        let ok = try HTTPClient().send(
+            HTTPClientRequest(url: intake.url + "?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=v"))
         #expect(ok.status == 200)
         #expect(ok.text == "1158201444")
-        #expect(try HTTPClient().send(HTTPClientRequest(url: intake.url + "?hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong")).status == 403)
+        #expect(
+            try HTTPClient().send(
+                HTTPClientRequest(url: intake.url + "?hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong")
+            ).status == 403)
     }
 
-    @Test("forged, missing and wrong-secret signatures are 401 and store nothing; a valid batch is stored with its job before the 200")
+    @Test(
+        "forged, missing and wrong-secret signatures are 401 and store nothing; a valid batch is stored with its job before the 200"
+    )
     func signatures() throws {
         let intake = try Intake()
         let body = Self.statuses([("wamid.A", "sent")], attempt: nil)
         #expect(try intake.post(body, secret: nil) == 401)
         #expect(try intake.post(body, secret: "not-the-app-secret") == 401)
-        var headers = [("X-Hub-Signature-256", "sha256=" + Hex.encode(HMAC.sha256(key: Array("dev-app-secret".utf8), message: Array(body.utf8))))]
+        var headers = [
+            (
+                "X-Hub-Signature-256",
+                "sha256=" + Hex.encode(HMAC.sha256(key: Array("dev-app-secret".utf8), message: Array(body.utf8)))
+            )
+        ]
         let tampered = try HTTPClient().send(.json("POST", intake.url, body: body + " ", headers: headers))
         #expect(tampered.status == 401, "the signature covers the exact bytes")
         headers[0].1 = "sha256=zz"
         #expect(try HTTPClient().send(.json("POST", intake.url, body: body, headers: headers)).status == 401)
         let connection = try intake.fixture.db.connect()
-        #expect(try connection.query("SELECT count(*) FROM whatsapp_webhook_batches").first?.decode(Int.self, at: 0) == 0)
+        #expect(
+            try connection.query("SELECT count(*) FROM whatsapp_webhook_batches").first?.decode(Int.self, at: 0) == 0)
         #expect(try intake.post(body) == 200)
-        #expect(try connection.query("SELECT count(*) FROM whatsapp_webhook_batches").first?.decode(Int.self, at: 0) == 1)
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'webhook.process'").first?.decode(Int.self, at: 0) == 1)
+        #expect(
+            try connection.query("SELECT count(*) FROM whatsapp_webhook_batches").first?.decode(Int.self, at: 0) == 1)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE kind = 'webhook.process'").first?.decode(
+                Int.self, at: 0) == 1)
     }
 
     @Test("duplicates and reordering leave the right final state; a status that beats the send response is matched")
@@ -92,77 +126,124 @@ struct WebhookIntakeTests {
         #expect(attempt.provider == nil, "the send has not returned yet")
         // read arrives first, then delivered and sent, each twice, and a stray failed after read.
         #expect(try intake.post(Self.statuses([("wamid.X", "read")], attempt: attempt.id)) == 200)
-        #expect(try intake.post(Self.statuses([("wamid.X", "delivered"), ("wamid.X", "sent"), ("wamid.X", "read")], attempt: attempt.id)) == 200)
-        #expect(try intake.post(Self.statuses([("wamid.X", "sent"), ("wamid.X", "failed")], attempt: attempt.id, code: 131026)) == 200)
+        #expect(
+            try intake.post(
+                Self.statuses(
+                    [("wamid.X", "delivered"), ("wamid.X", "sent"), ("wamid.X", "read")], attempt: attempt.id)) == 200)
+        #expect(
+            try intake.post(
+                Self.statuses([("wamid.X", "sent"), ("wamid.X", "failed")], attempt: attempt.id, code: 131026)) == 200)
         try intake.processAll()
         let final = try intake.fixture.attempt()
         #expect(final.state == "read")
         #expect(final.provider == "wamid.X", "matched by the callback data, the wamid kept")
         let connection = try intake.fixture.db.connect()
-        #expect(try connection.query("SELECT count(*) FROM whatsapp_status_events").first?.decode(Int.self, at: 0) == 4, "(wamid, status) once each")
-        let times = try #require(try connection.query("SELECT sent_at IS NOT NULL, delivered_at IS NOT NULL, read_at IS NOT NULL FROM channel_attempts WHERE id = $1", [attempt.id]).first)
+        #expect(
+            try connection.query("SELECT count(*) FROM whatsapp_status_events").first?.decode(Int.self, at: 0) == 4,
+            "(wamid, status) once each")
+        let times = try #require(
+            try connection.query(
+                "SELECT sent_at IS NOT NULL, delivered_at IS NOT NULL, read_at IS NOT NULL FROM channel_attempts WHERE id = $1",
+                [attempt.id]
+            ).first)
         #expect(try times.decode(Bool.self, at: 0) && times.decode(Bool.self, at: 1) && times.decode(Bool.self, at: 2))
         #expect(try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: connection) == "delivered")
     }
 
-    @Test("one webhook with statuses of several messages: matched by callback data or by wamid, an unknown wamid kept unmatched, one job for the dispatcher")
+    @Test(
+        "one webhook with statuses of several messages: matched by callback data or by wamid, an unknown wamid kept unmatched, one job for the dispatcher"
+    )
     func batchOfStatuses() throws {
         let intake = try Intake()
         let first = try intake.fixture.attempt()
         let connection = try intake.fixture.db.connect()
         let second = UUID()
-        try connection.query("""
+        try connection.query(
+            """
             INSERT INTO deliveries (id, application_id, is_test, decision, language, requested_channels)
             SELECT $1, application_id, true, 'approved', 'mr', ARRAY['whatsapp'] FROM deliveries WHERE id = $2
             """, [second, intake.fixture.deliveryID])
         try DeliveryRouter.route(deliveryID: second, queue: JobQueue(), on: connection)
-        let secondAttempt = try #require(try connection.query("SELECT id FROM channel_attempts WHERE delivery_id = $1 AND channel = 'whatsapp'", [second]).first)
-            .decode(Int64.self, at: 0)
-        try connection.query("UPDATE channel_attempts SET state = 'sending', provider_message_id = 'wamid.B' WHERE id = $1", [secondAttempt])
+        let secondAttempt = try #require(
+            try connection.query(
+                "SELECT id FROM channel_attempts WHERE delivery_id = $1 AND channel = 'whatsapp'", [second]
+            ).first
+        )
+        .decode(Int64.self, at: 0)
+        try connection.query(
+            "UPDATE channel_attempts SET state = 'sending', provider_message_id = 'wamid.B' WHERE id = $1",
+            [secondAttempt])
         let withData = Self.statuses([("wamid.A", "sent"), ("wamid.A", "delivered")], attempt: first.id)
         let withoutData = Self.statuses([("wamid.B", "read"), ("wamid.Z", "sent")], attempt: nil)
         // Both status lists in one change, as Meta batches them.
         func statusList(_ body: String) -> String {
-            String(body[body.range(of: "\"statuses\": [")!.upperBound..<body.range(of: "]}}, {\"field\": \"account_alerts\"")!.lowerBound])
+            String(
+                body[
+                    body.range(of: "\"statuses\": [")!
+                        .upperBound..<body.range(of: "]}}, {\"field\": \"account_alerts\"")!.lowerBound])
         }
-        let combined = withData.replacingOccurrences(of: statusList(withData), with: statusList(withData) + "," + statusList(withoutData))
+        let combined = withData.replacingOccurrences(
+            of: statusList(withData), with: statusList(withData) + "," + statusList(withoutData))
         #expect(try intake.post(combined) == 200)
         try intake.processAll()
         #expect(try intake.fixture.attempt().state == "delivered")
-        let b = try #require(try connection.query("SELECT state, sent_at IS NOT NULL AND delivered_at IS NOT NULL AND read_at IS NOT NULL FROM channel_attempts WHERE id = $1",
-                                                   [secondAttempt]).first)
-        #expect(try b.decode(String.self, at: 0) == "read" && b.decode(Bool.self, at: 1), "matched by its wamid; a read implies sent and delivered")
-        let events = try connection.query("SELECT wamid, status, attempt_id FROM whatsapp_status_events ORDER BY wamid, status").rows.map {
+        let b = try #require(
+            try connection.query(
+                "SELECT state, sent_at IS NOT NULL AND delivered_at IS NOT NULL AND read_at IS NOT NULL FROM channel_attempts WHERE id = $1",
+                [secondAttempt]
+            ).first)
+        #expect(
+            try b.decode(String.self, at: 0) == "read" && b.decode(Bool.self, at: 1),
+            "matched by its wamid; a read implies sent and delivered")
+        let events = try connection.query(
+            "SELECT wamid, status, attempt_id FROM whatsapp_status_events ORDER BY wamid, status"
+        ).rows.map {
             "\(try $0.decode(String.self, at: 0)) \(try $0.decode(String.self, at: 1)) \(try $0.decode(Int64?.self, at: 2).map(String.init) ?? "-")"
         }
-        #expect(events == ["wamid.A delivered \(first.id)", "wamid.A sent \(first.id)", "wamid.B read \(secondAttempt)", "wamid.Z sent -"])
-        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.settled'").rows
-        #expect(try settled.map { try $0.decode(String.self, at: 0) } == ["[\(min(first.id, secondAttempt)), \(max(first.id, secondAttempt))]"])
+        #expect(
+            events == [
+                "wamid.A delivered \(first.id)", "wamid.A sent \(first.id)", "wamid.B read \(secondAttempt)",
+                "wamid.Z sent -",
+            ])
+        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.settled'")
+            .rows
+        #expect(
+            try settled.map { try $0.decode(String.self, at: 0) } == [
+                "[\(min(first.id, secondAttempt)), \(max(first.id, secondAttempt))]"
+            ])
     }
 
     @Test("an asynchronous failure (131026) fails the attempt permanently and tells the dispatcher")
     func asynchronousFailure() throws {
         let intake = try Intake()
         let attempt = try intake.fixture.attempt()
-        #expect(try intake.post(Self.statuses([("wamid.F", "sent"), ("wamid.F", "failed")], attempt: attempt.id, code: 131026)) == 200)
+        #expect(
+            try intake.post(
+                Self.statuses([("wamid.F", "sent"), ("wamid.F", "failed")], attempt: attempt.id, code: 131026)) == 200)
         try intake.processAll()
         let failed = try intake.fixture.attempt()
         #expect(failed.state == "failed")
         #expect(failed.code == "131026")
         let connection = try intake.fixture.db.connect()
-        #expect(try connection.query("SELECT failure_kind FROM channel_attempts WHERE id = $1", [attempt.id]).first?.decode(String.self, at: 0) == "permanent")
-        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.settled'").rows
+        #expect(
+            try connection.query("SELECT failure_kind FROM channel_attempts WHERE id = $1", [attempt.id]).first?.decode(
+                String.self, at: 0) == "permanent")
+        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.settled'")
+            .rows
         #expect(settled.count == 1, "one job for the batch")
         #expect(try settled.first?.decode(String.self, at: 0) == "[\(attempt.id)]")
     }
 
-    @Test("the dispatcher hears of a move only when it can change what it keeps: leaving sending, a failure, or any move where the portal takes callbacks")
+    @Test(
+        "the dispatcher hears of a move only when it can change what it keeps: leaving sending, a failure, or any move where the portal takes callbacks"
+    )
     func settleOnlyWhatMatters() throws {
         let intake = try Intake()
         let attempt = try intake.fixture.attempt()
         let connection = try intake.fixture.db.connect()
         func settleJobs() throws -> [String] {
-            try connection.query("SELECT payload->>'attempt_ids' FROM jobs WHERE kind = 'attempts.settled' ORDER BY id").rows.map { try $0.decode(String.self, at: 0) }
+            try connection.query("SELECT payload->>'attempt_ids' FROM jobs WHERE kind = 'attempts.settled' ORDER BY id")
+                .rows.map { try $0.decode(String.self, at: 0) }
         }
         #expect(try intake.post(Self.statuses([("wamid.S", "sent")], attempt: attempt.id)) == 200)
         try intake.processAll()
@@ -172,7 +253,9 @@ struct WebhookIntakeTests {
         try intake.processAll()
         #expect(try intake.fixture.attempt().state == "delivered")
         #expect(try settleJobs().isEmpty, "sent to delivered, no callbacks: nothing for the dispatcher")
-        try connection.query("UPDATE departments SET callback_url = 'https://portal.example/callback', callback_secret = 's' WHERE code = 'REV'")
+        try connection.query(
+            "UPDATE departments SET callback_url = 'https://portal.example/callback', callback_secret = 's' WHERE code = 'REV'"
+        )
         #expect(try intake.post(Self.statuses([("wamid.S", "read")], attempt: attempt.id)) == 200)
         try intake.processAll()
         #expect(try intake.fixture.attempt().state == "read")
@@ -182,11 +265,14 @@ struct WebhookIntakeTests {
     @Test("inbound messages are kept once by wamid")
     func inboundDedupe() throws {
         let intake = try Intake()
-        let body = #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919800000001"}], "messages": [{"from": "919800000001", "id": "wamid.IN1", "timestamp": "1800000000", "type": "text", "text": {"body": "STOP"}}]}}]}]}"#
+        let body =
+            #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919800000001"}], "messages": [{"from": "919800000001", "id": "wamid.IN1", "timestamp": "1800000000", "type": "text", "text": {"body": "STOP"}}]}}]}]}"#
         #expect(try intake.post(body) == 200)
         #expect(try intake.post(body) == 200)
         try intake.processAll()
-        let rows = try intake.fixture.db.connect().query("SELECT from_number, type, message->'text'->>'body' FROM whatsapp_inbound_messages").rows
+        let rows = try intake.fixture.db.connect().query(
+            "SELECT from_number, type, message->'text'->>'body' FROM whatsapp_inbound_messages"
+        ).rows
         #expect(rows.count == 1)
         #expect(try rows.first?.decode(String.self, at: 2) == "STOP")
     }
@@ -198,25 +284,34 @@ struct OptOutTests {
         #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919800000001"}], "messages": [{"from": "919800000001", "id": "\#(id)", "timestamp": "1800000000", "type": "text", "text": {"body": "\#(text)"}}]}}]}]}"#
     }
 
-    @Test("STOP in Marathi records the opt-out, the dispatcher skips WhatsApp at once, the citizen gets a confirmation; START restores it")
+    @Test(
+        "STOP in Marathi records the opt-out, the dispatcher skips WhatsApp at once, the citizen gets a confirmation; START restores it"
+    )
     func stopAndStart() throws {
         let intake = try WebhookIntakeTests.Intake()
         let connection = try intake.fixture.db.connect()
         #expect(try intake.post(Self.inbound(" थांबवा ", id: "wamid.S1")) == 200)
-        #expect(try intake.post(Self.inbound(" थांबवा ", id: "wamid.S1")) == 200)   // a duplicate webhook changes nothing more
+        // a duplicate webhook changes nothing more
+        #expect(try intake.post(Self.inbound(" थांबवा ", id: "wamid.S1")) == 200)
         try intake.processAll()
         let citizen = try #require(try Citizens.find(portalUserID: "u1", on: connection))
         #expect(citizen.consent(for: .whatsapp)?.granted == false)
         #expect(citizen.consent(for: .whatsapp)?.source == "whatsapp:STOP")
-        #expect(DeliveryRouter.plan(requested: nil, citizen: citizen).first { $0.channel == .whatsapp }?.decision == .skipped("opted_out"))
-        #expect(DeliveryRouter.plan(requested: nil, citizen: citizen).first { $0.channel == .email }?.decision == .queued, "email still works")
+        #expect(
+            DeliveryRouter.plan(requested: nil, citizen: citizen).first { $0.channel == .whatsapp }?.decision
+                == .skipped("opted_out"))
+        #expect(
+            DeliveryRouter.plan(requested: nil, citizen: citizen).first { $0.channel == .email }?.decision == .queued,
+            "email still works")
 
         let replies = try connection.query("SELECT id, payload FROM jobs WHERE kind = 'conversation.reply'").rows
         #expect(replies.count == 1)
-        intake.fixture.simulator.recordInbound(from: "+919800000001")   // the citizen's message opened the window
+        intake.fixture.simulator.recordInbound(from: "+919800000001")  // the citizen's message opened the window
         let reply = try #require(replies.first)
-        try intake.fixture.sender().reply(ClaimedJob(id: try reply.decode(Int64.self, at: 0), queue: "whatsapp", kind: "conversation.reply", attempt: 1,
-                                                     maxAttempts: 20, payload: try reply.decode(PostgresJSON.self, at: 1)))
+        try intake.fixture.sender().reply(
+            ClaimedJob(
+                id: try reply.decode(Int64.self, at: 0), queue: "whatsapp", kind: "conversation.reply", attempt: 1,
+                maxAttempts: 20, payload: try reply.decode(PostgresJSON.self, at: 1)))
         let sent = try #require(intake.fixture.simulator.acceptedMessages.last)
         #expect(sent.type == "text")
         #expect(sent.body.contains("START पाठवा"), "confirmed in the citizen's language")
@@ -259,7 +354,9 @@ struct ConversationTests {
         return try replies(intake)
     }
 
-    @Test("language once, then the menu; status lookup for this number's applications only; unknown input gets the menu, never an echo")
+    @Test(
+        "language once, then the menu; status lookup for this number's applications only; unknown input gets the menu, never an echo"
+    )
     func conversation() throws {
         let intake = try WebhookIntakeTests.Intake()
         let first = try say(intake, Self.text("hello", id: "w1"))
@@ -276,7 +373,8 @@ struct ConversationTests {
         #expect(status.last?.interactive?.contains("menu:track") == true, "back to the menu")
 
         _ = try say(intake, Self.listReply("menu:track", id: "w5"))
-        #expect(try say(intake, Self.text("OTHER-CITIZENS-APP", id: "w6")).first?.text == "या मोबाईल क्रमांकासाठी त्या क्रमांकाचा अर्ज आढळला नाही.")
+        #expect(
+            try say(intake, Self.text("OTHER-CITIZENS-APP", id: "w6")).first?.text == "या मोबाईल क्रमांकासाठी त्या क्रमांकाचा अर्ज आढळला नाही.")
 
         let hostile = try say(intake, Self.text("<script>alert(1)</script>", id: "w7"))
         #expect(hostile.count == 1)
@@ -286,34 +384,54 @@ struct ConversationTests {
         #expect(try say(intake, Self.text("4", id: "w8")).isEmpty, "a duplicate webhook gets no second answer")
     }
 
-    @Test("file an appeal: the number's own application only, grounds, a summary without formatting marks, cancel or confirm hands over through the job table")
+    @Test(
+        "file an appeal: the number's own application only, grounds, a summary without formatting marks, cancel or confirm hands over through the job table"
+    )
     func appealSteps() throws {
         let intake = try WebhookIntakeTests.Intake()
         let connection = try intake.fixture.db.connect()
         _ = try say(intake, Self.listReply("lang:en", id: "a1"))
-        #expect(try say(intake, Self.listReply("menu:appeal", id: "a2")).first?.text.contains("Which application") == true)
+        #expect(
+            try say(intake, Self.listReply("menu:appeal", id: "a2")).first?.text.contains("Which application") == true)
         let stranger = try say(intake, Self.text("SOMEONE-ELSES", id: "a3"))
         #expect(stranger.first?.text == "We found no application with that number for this mobile number.")
         #expect(stranger.last?.interactive?.contains("menu:appeal") == true)
         _ = try say(intake, Self.text("3", id: "a4"))
-        #expect(try say(intake, Self.text(" A१ ", id: "a5")).first?.text.contains("grounds of your appeal") == true, "the id is normalised (trimmed, Indian digits folded)")
-        #expect(try say(intake, Self.text(String(repeating: "x", count: 1001), id: "a6")).first?.text.contains("longer than 1,000") == true)
+        #expect(
+            try say(intake, Self.text(" A१ ", id: "a5")).first?.text.contains("grounds of your appeal") == true,
+            "the id is normalised (trimmed, Indian digits folded)")
+        #expect(
+            try say(intake, Self.text(String(repeating: "x", count: 1001), id: "a6")).first?.text.contains(
+                "longer than 1,000") == true)
         let summary = try say(intake, Self.text("*Bold* _claim_ ~struck~ `code`", id: "a7"))
-        #expect(summary.first?.text == "Appeal against the decision on application A1.\nGrounds: «Bold claim struck code»\nShall we file it?")
-        #expect(summary.first?.interactive?.contains("appeal:confirm") == true && summary.first?.interactive?.contains("appeal:cancel") == true)
+        #expect(
+            summary.first?.text
+                == "Appeal against the decision on application A1.\nGrounds: «Bold claim struck code»\nShall we file it?"
+        )
+        #expect(
+            summary.first?.interactive?.contains("appeal:confirm") == true
+                && summary.first?.interactive?.contains("appeal:cancel") == true)
         let cancelled = try say(intake, Self.listReply("appeal:cancel", id: "a8"))
         #expect(cancelled.first?.text == "The appeal was not filed.")
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE queue = 'appeals'").first?.decode(Int.self, at: 0) == 0)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE queue = 'appeals'").first?.decode(Int.self, at: 0)
+                == 0)
 
         _ = try say(intake, Self.listReply("menu:appeal", id: "a9"))
         _ = try say(intake, Self.text("A1", id: "a10"))
         _ = try say(intake, Self.text("The certificate was refused without reason.", id: "a11"))
-        #expect(try say(intake, Self.listReply("appeal:confirm", id: "a12")).first?.text.contains("being filed") == true)
+        #expect(
+            try say(intake, Self.listReply("appeal:confirm", id: "a12")).first?.text.contains("being filed") == true)
         _ = try say(intake, Self.listReply("appeal:confirm", id: "a12"))
-        let handed = try connection.query("SELECT payload FROM jobs WHERE queue = 'appeals' AND kind = 'appeal.file'").rows
+        let handed = try connection.query("SELECT payload FROM jobs WHERE queue = 'appeals' AND kind = 'appeal.file'")
+            .rows
         #expect(handed.count == 1, "once, even when the webhook repeats")
         let payload = try #require(try handed.first?.decode(PostgresJSON.self, at: 0).decode(AppealFile.self))
-        #expect(payload == AppealFile(applicationID: "A1", mobile: "+919800000001", grounds: "The certificate was refused without reason.", language: "en"))
+        #expect(
+            payload
+                == AppealFile(
+                    applicationID: "A1", mobile: "+919800000001",
+                    grounds: "The certificate was refused without reason.", language: "en"))
     }
 
     @Test("my certificates lists what was delivered to this number, and re-sends the chosen one as a document")
@@ -321,7 +439,8 @@ struct ConversationTests {
         let intake = try WebhookIntakeTests.Intake()
         let connection = try intake.fixture.db.connect()
         let pdf = WhatsAppFixture.pdf
-        try connection.query("""
+        try connection.query(
+            """
             WITH d AS (INSERT INTO documents (sha256, media_type, file_name, size, content) VALUES ($1, 'application/pdf', 'cert.pdf', $2, $3) RETURNING id)
             UPDATE deliveries SET document_id = (SELECT id FROM d)
             """, [PostgresBytes(SHA256.hash(pdf)), pdf.count, PostgresBytes(pdf)])
@@ -331,16 +450,24 @@ struct ConversationTests {
         let deliveryID = intake.fixture.deliveryID.uuidString.lowercased()
         #expect(list.first?.interactive?.contains("\"id\":\"cert:\(deliveryID)\"") == true)
         #expect(try say(intake, Self.listReply("cert:\(deliveryID)", id: "c3")).isEmpty)
-        let job = try #require(try connection.query("SELECT id, payload FROM jobs WHERE kind = 'conversation.resend_certificate'").first)
+        let job = try #require(
+            try connection.query("SELECT id, payload FROM jobs WHERE kind = 'conversation.resend_certificate'").first)
         intake.fixture.simulator.recordInbound(from: "+919800000001")
-        try intake.fixture.sender().resend(ClaimedJob(id: try job.decode(Int64.self, at: 0), queue: "whatsapp", kind: "conversation.resend_certificate",
-                                                      attempt: 1, maxAttempts: 20, payload: try job.decode(PostgresJSON.self, at: 1)))
+        try intake.fixture.sender().resend(
+            ClaimedJob(
+                id: try job.decode(Int64.self, at: 0), queue: "whatsapp", kind: "conversation.resend_certificate",
+                attempt: 1, maxAttempts: 20, payload: try job.decode(PostgresJSON.self, at: 1)))
         let sent = try #require(intake.fixture.simulator.acceptedMessages.last)
         #expect(sent.type == "document")
-        let mediaID = try #require(sent.body.range(of: #""document":{"id":""#).map { String(sent.body[$0.upperBound...].prefix { $0 != "\"" }) })
+        let mediaID = try #require(
+            sent.body.range(of: #""document":{"id":""#).map {
+                String(sent.body[$0.upperBound...].prefix { $0 != "\"" })
+            })
         #expect(intake.fixture.simulator.media(mediaID)?.bytes == pdf)
         // Another citizen's certificate cannot be requested by guessing its id.
         _ = try say(intake, Self.listReply("cert:\(UUID().uuidString.lowercased())", id: "c4"))
-        #expect(try connection.query("SELECT count(*) FROM jobs WHERE kind = 'conversation.resend_certificate'").first?.decode(Int.self, at: 0) == 1)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE kind = 'conversation.resend_certificate'").first?
+                .decode(Int.self, at: 0) == 1)
     }
 }

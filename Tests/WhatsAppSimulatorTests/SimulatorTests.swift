@@ -27,8 +27,10 @@ final class RunningSimulator: @unchecked Sendable {
         let clock = self.clock
         let simulator = Simulator(configuration: configuration, now: { clock.seconds.withLock { $0 } })
         self.simulator = simulator
-        server = Server(configuration: ServerConfiguration(port: 0, threads: 4), router: SimulatorAPI(simulator: simulator).makeRouter(),
-                        logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
+        server = Server(
+            configuration: ServerConfiguration(port: 0, threads: 4),
+            router: SimulatorAPI(simulator: simulator).makeRouter(),
+            logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
         client = try HTTPClient()
     }
@@ -38,22 +40,40 @@ final class RunningSimulator: @unchecked Sendable {
     func advance(_ seconds: Double) { clock.seconds.withLock { $0 += seconds } }
 
     func send(_ json: String, token: String = "dev-token") throws -> HTTPClientResponse {
-        try client.send(.json("POST", base + "/v23.0/\(Self.sender)/messages", body: json, headers: [("Authorization", "Bearer \(token)")]))
+        try client.send(
+            .json(
+                "POST", base + "/v23.0/\(Self.sender)/messages", body: json,
+                headers: [("Authorization", "Bearer \(token)")]))
     }
 
     func upload(_ bytes: [UInt8], type: String) throws -> HTTPClientResponse {
-        try client.send(HTTPClientRequest(method: "POST", url: base + "/v23.0/\(Self.sender)/media", headers: [("Authorization", "Bearer dev-token")],
-                                          body: .multipart([MultipartPart(name: "messaging_product", value: "whatsapp"),
-                                                            MultipartPart(name: "type", value: type),
-                                                            MultipartPart(name: "file", data: bytes, filename: "f", contentType: type)])))
+        try client.send(
+            HTTPClientRequest(
+                method: "POST", url: base + "/v23.0/\(Self.sender)/media",
+                headers: [("Authorization", "Bearer dev-token")],
+                body: .multipart([
+                    MultipartPart(name: "messaging_product", value: "whatsapp"),
+                    MultipartPart(name: "type", value: type),
+                    MultipartPart(name: "file", data: bytes, filename: "f", contentType: type),
+                ])))
     }
 
-    static func template(_ name: String = "dakiya_outcome_approved", language: String = "mr", body: [String] = ["MH-1", "Income"], header: String? = nil,
-                         to: String = "+919800000001") -> String {
+    static func template(
+        _ name: String = "dakiya_outcome_approved", language: String = "mr", body: [String] = ["MH-1", "Income"],
+        header: String? = nil,
+        to: String = "+919800000001"
+    ) -> String {
         var components: [String] = []
-        if let header { components.append(#"{"type": "header", "parameters": [{"type": "document", "document": {"id": "\#(header)", "filename": "c.pdf"}}]}"#) }
-        components.append(#"{"type": "body", "parameters": [\#(body.map { #"{"type": "text", "text": "\#($0)"}"# }.joined(separator: ","))]}"#)
-        return #"{"messaging_product": "whatsapp", "to": "\#(to)", "type": "template", "template": {"name": "\#(name)", "language": {"code": "\#(language)"}, "components": [\#(components.joined(separator: ","))]}}"#
+        if let header {
+            components.append(
+                #"{"type": "header", "parameters": [{"type": "document", "document": {"id": "\#(header)", "filename": "c.pdf"}}]}"#
+            )
+        }
+        components.append(
+            #"{"type": "body", "parameters": [\#(body.map { #"{"type": "text", "text": "\#($0)"}"# }.joined(separator: ","))]}"#
+        )
+        return
+            #"{"messaging_product": "whatsapp", "to": "\#(to)", "type": "template", "template": {"name": "\#(name)", "language": {"code": "\#(language)"}, "components": [\#(components.joined(separator: ","))]}}"#
     }
 
     static func text(to: String = "+919800000001") -> String {
@@ -72,7 +92,9 @@ func graphError(_ response: HTTPClientResponse) throws -> Int {
 
 @Suite("WhatsApp Cloud API simulator")
 struct SimulatorTests {
-    @Test("a certificate template with an uploaded PDF header is accepted in Meta's response shape; the media round-trips")
+    @Test(
+        "a certificate template with an uploaded PDF header is accepted in Meta's response shape; the media round-trips"
+    )
     func certificateTemplate() throws {
         let sim = try RunningSimulator()
         let pdf = Array("%PDF-1.4\n".utf8) + (0..<5000).map { UInt8($0 % 256) }
@@ -93,15 +115,20 @@ struct SimulatorTests {
         #expect(accepted.messages.first?.id.hasPrefix("wamid.") == true)
         #expect(accepted.messages.first?.message_status == "accepted")
 
-        let info = try sim.client.send(HTTPClientRequest(url: sim.base + "/v23.0/\(mediaID)", headers: [("Authorization", "Bearer dev-token")]))
-        struct MediaInfo: Decodable { var url: String; var mime_type: String; var sha256: String; var file_size: Int; var id: String }
+        let info = try sim.client.send(
+            HTTPClientRequest(url: sim.base + "/v23.0/\(mediaID)", headers: [("Authorization", "Bearer dev-token")]))
+        struct MediaInfo: Decodable {
+            var url: String; var mime_type: String; var sha256: String; var file_size: Int; var id: String
+        }
         let media = try JSONDecoder().decode(MediaInfo.self, from: Data(info.body))
         #expect(media.mime_type == "application/pdf")
         #expect(media.file_size == pdf.count)
         let path = String(media.url.drop { $0 != "/" }.dropFirst(2).drop { $0 != "/" })
-        let download = try sim.client.send(HTTPClientRequest(url: sim.base + path, headers: [("Authorization", "Bearer dev-token")]))
+        let download = try sim.client.send(
+            HTTPClientRequest(url: sim.base + path, headers: [("Authorization", "Bearer dev-token")]))
         #expect(download.body == pdf)
-        #expect(try sim.client.send(HTTPClientRequest(url: sim.base + path)).status == 401, "downloads need the token too")
+        #expect(
+            try sim.client.send(HTTPClientRequest(url: sim.base + path)).status == 401, "downloads need the token too")
     }
 
     @Test("a missing or wrong token is 401 with code 190 in Meta's error object")
@@ -123,7 +150,9 @@ struct SimulatorTests {
         #expect(try graphError(unknown) == 132001)
         #expect(try graphError(try sim.send(RunningSimulator.template(language: "ta"))) == 132001)
         #expect(try graphError(try sim.send(RunningSimulator.template(body: ["only one"]))) == 132000)
-        #expect(try graphError(try sim.send(RunningSimulator.template("dakiya_certificate_issued"))) == 132000, "the document header is missing")
+        #expect(
+            try graphError(try sim.send(RunningSimulator.template("dakiya_certificate_issued"))) == 132000,
+            "the document header is missing")
         #expect(try graphError(try sim.send(RunningSimulator.template(body: ["MH-1", "line\\nbreak"]))) == 100)
     }
 
@@ -133,7 +162,8 @@ struct SimulatorTests {
         let closed = try sim.send(RunningSimulator.text())
         #expect(closed.status == 400, "Meta answers these with 400")
         #expect(try graphError(closed) == 131047)
-        let inbound = try sim.client.send(.json("POST", sim.base + "/_sim/inbound", body: #"{"from": "+919800000001"}"#))
+        let inbound = try sim.client.send(
+            .json("POST", sim.base + "/_sim/inbound", body: #"{"from": "+919800000001"}"#))
         #expect(inbound.status == 204)
         #expect(try sim.send(RunningSimulator.text()).status == 200)
         sim.advance(24 * 3600 + 1)
@@ -151,16 +181,23 @@ struct SimulatorTests {
     @Test("throughput above the messages per second is 130429; the pair limit is 131056; both recover with time")
     func rateLimits() throws {
         let sim = try RunningSimulator(mps: 10)
-        for index in 0..<10 { #expect(try sim.send(RunningSimulator.template(to: "+9198000001\(String(format: "%02d", index))")).status == 200) }
+        for index in 0..<10 {
+            #expect(
+                try sim.send(RunningSimulator.template(to: "+9198000001\(String(format: "%02d", index))")).status == 200
+            )
+        }
         let over = try sim.send(RunningSimulator.template(to: "+919800000199"))
         #expect(over.status == 400)
         #expect(try graphError(over) == 130429)
         sim.advance(1)
         for _ in 0..<4 { #expect(try sim.send(RunningSimulator.template(to: "+919800000100")).status == 200) }
-        #expect(try graphError(try sim.send(RunningSimulator.template(to: "+919800000100"))) == 131056, "a burst of 5 to one citizen, then the pair limit")
+        #expect(
+            try graphError(try sim.send(RunningSimulator.template(to: "+919800000100"))) == 131056,
+            "a burst of 5 to one citizen, then the pair limit")
         sim.advance(6)
         #expect(try sim.send(RunningSimulator.template(to: "+919800000100")).status == 200)
-        #expect(sim.simulator.rateLimited(130429) == 1 && sim.simulator.rateLimited(131056) == 1, "each refusal counted")
+        #expect(
+            sim.simulator.rateLimited(130429) == 1 && sim.simulator.rateLimited(131056) == 1, "each refusal counted")
     }
 
     @Test("media of an unsupported type, or a 'PDF' that is not one, is 131053")
@@ -168,6 +205,8 @@ struct SimulatorTests {
         let sim = try RunningSimulator()
         #expect(try graphError(try sim.upload(Array("GIF89a".utf8), type: "image/gif")) == 131053)
         #expect(try graphError(try sim.upload(Array("not a pdf".utf8), type: "application/pdf")) == 131053)
-        #expect(try graphError(try sim.send(RunningSimulator.template("dakiya_certificate_issued", header: "999"))) == 131053)
+        #expect(
+            try graphError(try sim.send(RunningSimulator.template("dakiya_certificate_issued", header: "999")))
+                == 131053)
     }
 }

@@ -19,7 +19,9 @@ final class WebhookReceiver: Sendable {
         let deliveries = Mutex<[Delivery]>([])
         let failuresLeft: Mutex<Int>
         let slowFirst: Mutex<Duration?>
-        init(secret: String, failFirst: Int, slowFirst: Duration?) { self.secret = secret; failuresLeft = Mutex(failFirst); self.slowFirst = Mutex(slowFirst) }
+        init(secret: String, failFirst: Int, slowFirst: Duration?) {
+            self.secret = secret; failuresLeft = Mutex(failFirst); self.slowFirst = Mutex(slowFirst)
+        }
     }
 
     /// `slowFirst`: the first POST is answered only after that long (what is due meanwhile piles up).
@@ -28,11 +30,17 @@ final class WebhookReceiver: Sendable {
         self.log = log
         var router = Router()
         router.post("/webhook") { request in
-            if let pause = log.slowFirst.withLock({ value -> Duration? in defer { value = nil }; return value }) { Thread.sleep(forTimeInterval: pause.seconds) }
+            if let pause = log.slowFirst.withLock({ value -> Duration? in
+                defer { value = nil }; return value
+            }) {
+                Thread.sleep(forTimeInterval: pause.seconds)
+            }
             let header = request.header("x-hub-signature-256") ?? ""
-            let valid = header.hasPrefix("sha256=") && Hex.decode(String(header.dropFirst(7))).map {
-                HMAC.isValid($0, key: Array(log.secret.utf8), message: request.body)
-            } == true
+            let valid =
+                header.hasPrefix("sha256=")
+                && Hex.decode(String(header.dropFirst(7))).map {
+                    HMAC.isValid($0, key: Array(log.secret.utf8), message: request.body)
+                } == true
             let status = log.failuresLeft.withLock { left -> Int in
                 if !valid { return 401 }
                 if left > 0 { left -= 1; return 500 }
@@ -41,8 +49,10 @@ final class WebhookReceiver: Sendable {
             log.deliveries.withLock { $0.append(Delivery(body: request.body, signatureValid: valid, answered: status)) }
             return Response(status: status)
         }
-        server = Server(configuration: ServerConfiguration(port: 0, threads: 2), router: router, logger: Logger(service: "receiver", sink: .capturing()),
-                        metrics: MetricsRegistry())
+        server = Server(
+            configuration: ServerConfiguration(port: 0, threads: 2), router: router,
+            logger: Logger(service: "receiver", sink: .capturing()),
+            metrics: MetricsRegistry())
         try server.start()
     }
 
@@ -54,7 +64,9 @@ final class WebhookReceiver: Sendable {
     /// How many statuses each accepted POST carried.
     var statusesPerPost: [Int] {
         deliveries.filter { $0.answered == 200 }.map { delivery in
-            let value = ((((try? JSONSerialization.jsonObject(with: Data(delivery.body))) as? [String: Any])?["entry"] as? [[String: Any]])?.first?["changes"] as? [[String: Any]])?.first?["value"] as? [String: Any]
+            let value =
+                ((((try? JSONSerialization.jsonObject(with: Data(delivery.body))) as? [String: Any])?["entry"]
+                as? [[String: Any]])?.first?["changes"] as? [[String: Any]])?.first?["value"] as? [String: Any]
             return (value?["statuses"] as? [[String: Any]])?.count ?? 0
         }
     }
@@ -63,9 +75,13 @@ final class WebhookReceiver: Sendable {
     var statuses: [(String, String, String?)] {
         deliveries.filter { $0.answered == 200 }.flatMap { delivery -> [(String, String, String?)] in
             guard let object = try? JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any],
-                  let entry = (object["entry"] as? [[String: Any]])?.first, let change = (entry["changes"] as? [[String: Any]])?.first,
-                  let value = change["value"] as? [String: Any], let statuses = value["statuses"] as? [[String: Any]] else { return [] }
-            return statuses.map { ($0["id"] as? String ?? "", $0["status"] as? String ?? "", $0["biz_opaque_callback_data"] as? String) }
+                let entry = (object["entry"] as? [[String: Any]])?.first,
+                let change = (entry["changes"] as? [[String: Any]])?.first,
+                let value = change["value"] as? [String: Any], let statuses = value["statuses"] as? [[String: Any]]
+            else { return [] }
+            return statuses.map {
+                ($0["id"] as? String ?? "", $0["status"] as? String ?? "", $0["biz_opaque_callback_data"] as? String)
+            }
         }
     }
 }
@@ -74,17 +90,22 @@ final class WebhookReceiver: Sendable {
 struct WebhookTests {
     func simulator(_ webhooks: WebhookConfiguration) throws -> (Server, Simulator) {
         let simulator = Simulator(configuration: SimulatorConfiguration(), webhooks: webhooks)
-        let server = Server(configuration: ServerConfiguration(port: 0, threads: 2), router: SimulatorAPI(simulator: simulator).makeRouter(),
-                            logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
+        let server = Server(
+            configuration: ServerConfiguration(port: 0, threads: 2),
+            router: SimulatorAPI(simulator: simulator).makeRouter(),
+            logger: Logger(service: "sim", sink: .capturing()), metrics: MetricsRegistry())
         try server.start()
         try simulator.webhooks.start()
         return (server, simulator)
     }
 
     func send(_ server: Server, to: String = "+919800000001", callbackData: String = "attempt-42") throws -> String {
-        let body = #"{"messaging_product": "whatsapp", "to": "\#(to)", "type": "template", "biz_opaque_callback_data": "\#(callbackData)", "template": {"name": "dakiya_outcome_approved", "language": {"code": "en"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "A1"}, {"type": "text", "text": "Income"}]}]}}"#
-        let response = try HTTPClient().send(.json("POST", "http://127.0.0.1:\(server.port)/v23.0/100000000000001/messages", body: body,
-                                                   headers: [("Authorization", "Bearer dev-token")]))
+        let body =
+            #"{"messaging_product": "whatsapp", "to": "\#(to)", "type": "template", "biz_opaque_callback_data": "\#(callbackData)", "template": {"name": "dakiya_outcome_approved", "language": {"code": "en"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "A1"}, {"type": "text", "text": "Income"}]}]}}"#
+        let response = try HTTPClient().send(
+            .json(
+                "POST", "http://127.0.0.1:\(server.port)/v23.0/100000000000001/messages", body: body,
+                headers: [("Authorization", "Bearer dev-token")]))
         struct Accepted: Decodable { struct Message: Decodable { var id: String }; var messages: [Message] }
         return try #require(try JSONDecoder().decode(Accepted.self, from: Data(response.body)).messages.first?.id)
     }
@@ -141,9 +162,12 @@ struct WebhookTests {
         let first = try send(server)
         let failing = try send(server, to: "+919800000007")
         #expect(wait { receiver.statuses.count == 6 })
-        #expect(receiver.statuses.filter { $0.0 == first }.map(\.1) == ["sent", "read", "read"], "no delivered, the last one twice")
+        #expect(
+            receiver.statuses.filter { $0.0 == first }.map(\.1) == ["sent", "read", "read"],
+            "no delivered, the last one twice")
         #expect(receiver.statuses.filter { $0.0 == failing }.map(\.1) == ["sent", "failed", "failed"])
-        let failedBody = try #require(receiver.deliveries.last { String(decoding: $0.body, as: UTF8.self).contains("\"failed\"") })
+        let failedBody = try #require(
+            receiver.deliveries.last { String(decoding: $0.body, as: UTF8.self).contains("\"failed\"") })
         #expect(String(decoding: failedBody.body, as: UTF8.self).contains("\"code\":131026"))
         // Every status webhook, the failed one included, is a WebhookPayload of Meta's OpenAPI document.
         let bodies = receiver.deliveries.map { String(decoding: $0.body, as: UTF8.self) }
@@ -191,7 +215,10 @@ struct WebhookTests {
         configuration.url = receiver.url
         let (server, sim) = try simulator(configuration)
         defer { sim.webhooks.stop(); server.stop() }
-        let response = try HTTPClient().send(.json("POST", "http://127.0.0.1:\(server.port)/_sim/inbound", body: #"{"from": "+919800000001", "text": "नमस्कार", "name": "Asha"}"#))
+        let response = try HTTPClient().send(
+            .json(
+                "POST", "http://127.0.0.1:\(server.port)/_sim/inbound",
+                body: #"{"from": "+919800000001", "text": "नमस्कार", "name": "Asha"}"#))
         #expect(response.status == 202)
         #expect(wait { receiver.deliveries.count == 1 })
         let body = String(decoding: try #require(receiver.deliveries.first).body, as: UTF8.self)
@@ -199,8 +226,13 @@ struct WebhookTests {
         #expect(body.contains("\"type\":\"text\",\"text\":{\"body\":\"नमस्कार\"}"))
         #expect(body.contains("\"profile\":{\"name\":\"Asha\"}"))
         #expect(receiver.deliveries.first?.signatureValid == true)
-        let text = #"{"messaging_product": "whatsapp", "to": "+919800000001", "type": "text", "text": {"body": "menu"}}"#
-        #expect(try HTTPClient().send(.json("POST", "http://127.0.0.1:\(server.port)/v23.0/100000000000001/messages", body: text,
-                                            headers: [("Authorization", "Bearer dev-token")])).status == 200, "the window is open now")
+        let text =
+            #"{"messaging_product": "whatsapp", "to": "+919800000001", "type": "text", "text": {"body": "menu"}}"#
+        #expect(
+            try HTTPClient().send(
+                .json(
+                    "POST", "http://127.0.0.1:\(server.port)/v23.0/100000000000001/messages", body: text,
+                    headers: [("Authorization", "Bearer dev-token")])
+            ).status == 200, "the window is open now")
     }
 }
