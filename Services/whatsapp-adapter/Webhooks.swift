@@ -161,9 +161,7 @@ struct WhatsAppWebhooks: Sendable {
                     failure_kind = CASE WHEN t.status = 'failed' THEN t.failure_kind ELSE ca.failure_kind END,
                     error_code = CASE WHEN t.status = 'failed' THEN t.error_code ELSE ca.error_code END
                 FROM t, channel_attempts before
-                WHERE ca.id = t.id AND before.id = t.id AND ca.channel = 'whatsapp' AND CASE
-                    WHEN t.status = 'failed' THEN ca.state IN ('queued', 'sending', 'sent')
-                    ELSE ca.state NOT IN ('failed', 'skipped') AND channel_state_rank(ca.state) < channel_state_rank(t.status) END
+                WHERE ca.id = t.id AND before.id = t.id AND ca.channel = 'whatsapp' AND channel_state_may_move(ca.state, t.status)
                 RETURNING ca.id,
                     before.state IN ('queued', 'sending') OR t.status = 'failed'
                     OR EXISTS (SELECT 1 FROM deliveries d WHERE d.id = ca.delivery_id AND \(PortalEvents.callbackDepartment(application: "d.application_id")) IS NOT NULL)

@@ -2,6 +2,35 @@ import Foundation
 import JobQueue
 import Postgres
 
+/// The states of a channel attempt and the moves between them, declared once. The SQL function
+/// `channel_state_may_move` (migration 0014) is what statements use; a test checks it against `mayMove` for every pair.
+package enum AttemptState: String, CaseIterable, Sendable {
+    case queued, sending, sent, delivered, read, failed, skipped
+
+    /// Forward order; failed and skipped end an attempt (SQL: `channel_state_rank`).
+    package var rank: Int {
+        switch self {
+        case .queued: 1
+        case .sending: 2
+        case .sent: 3
+        case .delivered: 4
+        case .read: 5
+        case .failed, .skipped: 6
+        }
+    }
+
+    /// True when the citizen has the outcome on this channel.
+    package var hasReachedCitizen: Bool { self == .delivered || self == .read }
+
+    /// May an attempt in this state move to `next`? Forward only; a failure or skip only before the citizen has it.
+    package func mayMove(to next: AttemptState) -> Bool {
+        switch next {
+        case .failed, .skipped: [.queued, .sending, .sent].contains(self)
+        default: self != .failed && self != .skipped && rank < next.rank
+        }
+    }
+}
+
 /// Writes a channel adapter's final word on an attempt, shared by every channel.
 package enum ChannelAttempts {
     /// Moves the attempt forward to `state` (sent, failed or skipped; never backwards) and tells the dispatcher, in one
@@ -19,8 +48,7 @@ package enum ChannelAttempts {
                        sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
                        failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
                        skip_reason = CASE WHEN $2 = 'skipped' THEN $5 ELSE skip_reason END
-                WHERE id = $1 AND channel_state_rank(state) < channel_state_rank($2)
-                  AND NOT ($2 IN ('failed', 'skipped') AND state IN ('delivered', 'read'))
+                WHERE id = $1 AND channel_state_may_move(state, $2)
                 """, [attemptID, state, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
             try DeliveryJobs.announceSettled(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
         }

@@ -318,3 +318,31 @@ struct AttemptTransitionTests {
         #expect(events.last?.contains("\"read_at\"") == true, "\(events.last ?? "")")
     }
 }
+
+@Suite("Attempt states")
+struct AttemptStateTests {
+    @Test(
+        "the SQL that moves attempts (channel_state_may_move, channel_state_rank) agrees with AttemptState for every pair of states"
+    )
+    func sqlMatchesDeclaration() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let states = AttemptState.allCases
+        for from in states {
+            #expect(
+                try connection.query("SELECT channel_state_rank($1)", [from.rawValue]).first?.decode(Int.self, at: 0)
+                    == from.rank, "\(from)")
+            for to in states {
+                let sql = try connection.query("SELECT channel_state_may_move($1, $2)", [from.rawValue, to.rawValue])
+                    .first?.decode(Bool.self, at: 0)
+                #expect(sql == from.mayMove(to: to), "\(from) → \(to)")
+            }
+        }
+        let checked =
+            try connection.query(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'channel_attempts_state_check'"
+            ).first?
+            .decode(String.self, at: 0) ?? ""
+        for state in states { #expect(checked.contains("'\(state.rawValue)'"), "the table's CHECK lists \(state)") }
+    }
+}
