@@ -80,9 +80,12 @@ package enum JSONBody {
     static func controlCharacterFields(_ node: JSONNode, path: String, freeText: Set<String>) -> [String] {
         switch node {
         case .string(let text):
+            // C0 and DEL are single bytes in UTF-8 and never part of a longer sequence: checking bytes is exact.
             let allowed = freeText.contains(indexFree(path))
-            return text.unicodeScalars.contains { isRefused($0, freeText: allowed) }
-                ? [path.isEmpty ? "the body" : path] : []
+            let refused = text.utf8.contains { byte in
+                (byte < 0x20 || byte == 0x7F) && !(allowed && (byte == 0x09 || byte == 0x0A || byte == 0x0D))
+            }
+            return refused ? [path.isEmpty ? "the body" : path] : []
         case .array(let items):
             return items.enumerated().flatMap { controlCharacterFields($1, path: "\(path)[\($0)]", freeText: freeText) }
         case .object(let object):
@@ -232,41 +235,46 @@ struct JSONParser {
         }
     }
 
+    /// A string's bytes are validated as UTF-8 once, at its end: a string without escapes (a base64 certificate, say)
+    /// is one slice of the body, never copied scalar by scalar.
     private mutating func parseString() throws -> String {
         index += 1
-        var scalars = String.UnicodeScalarView()
+        let start = index
+        var buffer: [UInt8]?  // only once an escape is seen
         var runStart = index
-        func flushRun(_ parser: JSONParser, upTo end: Int) throws {
-            guard runStart < end else { return }
-            guard let text = String(validating: parser.bytes[runStart..<end], as: UTF8.self) else {
-                throw JSONSyntaxError(reason: "a string is not valid UTF-8", offset: runStart)
-            }
-            scalars.append(contentsOf: text.unicodeScalars)
-        }
         while true {
             guard index < bytes.count else { throw fail("the body ends inside a string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                try flushRun(self, upTo: index)
+                let text: String?
+                if var escaped = buffer {
+                    escaped.append(contentsOf: bytes[runStart..<index])
+                    text = String(validating: escaped, as: UTF8.self)
+                } else {
+                    text = String(validating: bytes[start..<index], as: UTF8.self)
+                }
+                guard let text else { throw JSONSyntaxError(reason: "a string is not valid UTF-8", offset: start) }
                 index += 1
-                return String(scalars)
+                return text
             }
             if byte < 0x20 { throw fail("a control character inside a string must be escaped") }
-            if byte != UInt8(ascii: "\\") { index += 1; continue }
-            try flushRun(self, upTo: index)
+            if byte != UInt8(ascii: "\\") {
+                index += 1
+                continue
+            }
+            var escaped = buffer ?? []
+            escaped.append(contentsOf: bytes[runStart..<index])
             index += 1
             guard index < bytes.count else { throw fail("the body ends inside a string") }
             let escape = bytes[index]
             index += 1
             switch escape {
-            case UInt8(ascii: "\""): scalars.append("\"")
-            case UInt8(ascii: "\\"): scalars.append("\\")
-            case UInt8(ascii: "/"): scalars.append("/")
-            case UInt8(ascii: "b"): scalars.append("\u{08}")
-            case UInt8(ascii: "f"): scalars.append("\u{0C}")
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "t"): scalars.append("\t")
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escaped.append(escape)
+            case UInt8(ascii: "b"): escaped.append(0x08)
+            case UInt8(ascii: "f"): escaped.append(0x0C)
+            case UInt8(ascii: "n"): escaped.append(0x0A)
+            case UInt8(ascii: "r"): escaped.append(0x0D)
+            case UInt8(ascii: "t"): escaped.append(0x09)
             case UInt8(ascii: "u"):
                 let high = try hex4()
                 var value = high
@@ -284,10 +292,11 @@ struct JSONParser {
                     throw fail("a lone surrogate in a \\u escape")
                 }
                 guard let scalar = Unicode.Scalar(value) else { throw fail("an invalid \\u escape") }
-                scalars.append(scalar)
+                _ = UTF8.encode(scalar) { escaped.append($0) }
             default:
                 throw fail("an invalid escape in a string")
             }
+            buffer = escaped
             runStart = index
         }
     }
