@@ -230,32 +230,27 @@ struct AppealsAPI: Sendable {
         if let reason = body.delayReason, reason.unicodeScalars.count > 2000 {
             throw HTTPError.unprocessable("delay_reason is at most 2000 characters", field: "delay_reason")
         }
-        let idempotencyKey = try IdempotentRequests.key(request, required: false)
-        return try pool.withConnection { connection in
-            try IdempotentRequests.run(
-                .department(key.department), key: idempotencyKey,
-                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/applications/\(id)/appeals"),
-                on: connection
-            ) { connection in
-                let appeal = try refusing {
-                    try desk.file(
-                        portalID: id,
-                        AppealsDesk.Filing(
-                            level: body.level, grounds: grounds, relief: body.relief, delayReason: body.delayReason,
-                            via: "api",
-                            isTest: key.kind == .test, actor: "api:" + key.prefix),
-                        department: key.department, offices: key.offices, now: now(), on: connection)
-                }
-                logger.info(
-                    "appeal filed",
-                    [
-                        "appeal.number": appeal.number, "appeal.level": String(appeal.level),
-                        "api_key.prefix": key.prefix,
-                    ])
-                return try Response.json(
-                    AppealView(appeal, today: CivilDate(now())), status: 201,
-                    headers: [("Location", "/v1/applications/\(id)/appeals")])
+        return try IdempotentRequests.respond(
+            to: request, .department(key.department), path: "/v1/applications/\(id)/appeals", pool: pool
+        ) { connection in
+            let appeal = try refusing {
+                try desk.file(
+                    portalID: id,
+                    AppealsDesk.Filing(
+                        level: body.level, grounds: grounds, relief: body.relief, delayReason: body.delayReason,
+                        via: "api",
+                        isTest: key.kind == .test, actor: "api:" + key.prefix),
+                    department: key.department, offices: key.offices, now: now(), on: connection)
             }
+            logger.info(
+                "appeal filed",
+                [
+                    "appeal.number": appeal.number, "appeal.level": String(appeal.level),
+                    "api_key.prefix": key.prefix,
+                ])
+            return try Response.json(
+                AppealView(appeal, today: CivilDate(now())), status: 201,
+                headers: [("Location", "/v1/applications/\(id)/appeals")])
         }
     }
 
@@ -361,21 +356,16 @@ struct AppealsAPI: Sendable {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(AdmissionBody.self, freeText: ["reasons"])
-        let idempotencyKey = try IdempotentRequests.key(request, required: false)
-        return try pool.withConnection { connection in
-            try IdempotentRequests.run(
-                .officerKey(key.id), key: idempotencyKey,
-                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/admission"),
-                on: connection
-            ) { connection in
-                let appeal = try refusing {
-                    try desk.admit(
-                        number: number, officer: key.authority, admit: body.admit, reasons: cleaned(body.reasons),
-                        actor: "officer:" + key.prefix,
-                        now: now(), on: connection)
-                }
-                return try Response.json(AppealView(appeal, today: CivilDate(now())))
+        return try IdempotentRequests.respond(
+            to: request, .officerKey(key.id), path: "/v1/authority/appeals/\(number)/admission", pool: pool
+        ) { connection in
+            let appeal = try refusing {
+                try desk.admit(
+                    number: number, officer: key.authority, admit: body.admit, reasons: cleaned(body.reasons),
+                    actor: "officer:" + key.prefix,
+                    now: now(), on: connection)
             }
+            return try Response.json(AppealView(appeal, today: CivilDate(now())))
         }
     }
 
@@ -388,20 +378,15 @@ struct AppealsAPI: Sendable {
         let number = try request.parameter("number")
         let key = try pool.withConnection { try officer(request, on: $0) }
         let body = try request.decodeJSON(HearingBody.self)
-        let idempotencyKey = try IdempotentRequests.key(request, required: false)
-        return try pool.withConnection { connection in
-            try IdempotentRequests.run(
-                .officerKey(key.id), key: idempotencyKey,
-                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/hearing"),
-                on: connection
-            ) { connection in
-                let appeal = try refusing {
-                    try desk.scheduleHearing(
-                        number: number, officer: key.authority, at: body.hearingAt, actor: "officer:" + key.prefix,
-                        now: now(), on: connection)
-                }
-                return try Response.json(AppealView(appeal, today: CivilDate(now())))
+        return try IdempotentRequests.respond(
+            to: request, .officerKey(key.id), path: "/v1/authority/appeals/\(number)/hearing", pool: pool
+        ) { connection in
+            let appeal = try refusing {
+                try desk.scheduleHearing(
+                    number: number, officer: key.authority, at: body.hearingAt, actor: "officer:" + key.prefix,
+                    now: now(), on: connection)
             }
+            return try Response.json(AppealView(appeal, today: CivilDate(now())))
         }
     }
 
@@ -436,25 +421,20 @@ struct AppealsAPI: Sendable {
                 field: "order.content_base64", nameField: "order.file_name")
             order = AppealsDesk.OrderDocument(fileName: checked.fileName, bytes: checked.bytes)
         }
-        let idempotencyKey = try IdempotentRequests.key(request, required: false)
-        return try pool.withConnection { connection in
-            try IdempotentRequests.run(
-                .officerKey(key.id), key: idempotencyKey,
-                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/decision"),
-                on: connection
-            ) { connection in
-                let appeal = try refusing {
-                    try desk.decide(
-                        number: number, officer: key.authority, allowed: body.decision == "allowed",
-                        reasons: cleaned(body.reasons),
-                        directedDays: body.directedDays, order: order, actor: "officer:" + key.prefix, now: now(),
-                        on: connection)
-                }
-                logger.info(
-                    "appeal decided",
-                    ["appeal.number": number, "appeal.decision": body.decision, "officer_key.prefix": key.prefix])
-                return try Response.json(AppealView(appeal, today: CivilDate(now())))
+        return try IdempotentRequests.respond(
+            to: request, .officerKey(key.id), path: "/v1/authority/appeals/\(number)/decision", pool: pool
+        ) { connection in
+            let appeal = try refusing {
+                try desk.decide(
+                    number: number, officer: key.authority, allowed: body.decision == "allowed",
+                    reasons: cleaned(body.reasons),
+                    directedDays: body.directedDays, order: order, actor: "officer:" + key.prefix, now: now(),
+                    on: connection)
             }
+            logger.info(
+                "appeal decided",
+                ["appeal.number": number, "appeal.decision": body.decision, "officer_key.prefix": key.prefix])
+            return try Response.json(AppealView(appeal, today: CivilDate(now())))
         }
     }
 
@@ -481,24 +461,20 @@ struct AppealsAPI: Sendable {
                 "give both officer_role and officer_office, or neither (the designated officer)",
                 field: "officer_office")
         }
-        let idempotencyKey = try IdempotentRequests.key(request, required: true)
-        return try pool.withConnection { connection in
-            try IdempotentRequests.run(
-                .officerKey(key.id), key: idempotencyKey,
-                fingerprint: IdempotentRequests.fingerprint(request, path: "/v1/authority/appeals/\(number)/penalties"),
-                on: connection
-            ) { connection in
-                let penalized = body.officerRole.flatMap { role in
-                    body.officerOffice.map { Authority(role: role, office: $0) }
-                }
-                let penalty = try refusing {
-                    try desk.imposePenalty(
-                        number: number, officer: key.authority, on: penalized, amount: body.amount, reason: reason,
-                        actor: "officer:" + key.prefix,
-                        now: now(), on: connection)
-                }
-                return try Response.json(penalty, status: 201)
+        return try IdempotentRequests.respond(
+            to: request, .officerKey(key.id), path: "/v1/authority/appeals/\(number)/penalties", required: true,
+            pool: pool
+        ) { connection in
+            let penalized = body.officerRole.flatMap { role in
+                body.officerOffice.map { Authority(role: role, office: $0) }
             }
+            let penalty = try refusing {
+                try desk.imposePenalty(
+                    number: number, officer: key.authority, on: penalized, amount: body.amount, reason: reason,
+                    actor: "officer:" + key.prefix,
+                    now: now(), on: connection)
+            }
+            return try Response.json(penalty, status: 201)
         }
     }
 

@@ -52,6 +52,18 @@ package enum IdempotentRequests {
         SHA256.hash(Array("\(request.method) \(path)\n".utf8) + SHA256.hash(request.body))
     }
 
+    /// The whole of an idempotent endpoint: reads the `Idempotency-Key` header (`required` or not), then runs `work`
+    /// on a pooled connection with the key claimed, or replays the kept answer for the same method, path and body.
+    package static func respond(
+        to request: Request, _ scope: Scope, path: String, required: Bool = false, pool: ConnectionPool,
+        _ work: (Connection) throws -> Response
+    ) throws -> Response {
+        let idempotencyKey = try key(request, required: required)
+        return try pool.withConnection { connection in
+            try run(scope, key: idempotencyKey, fingerprint: fingerprint(request, path: path), on: connection, work)
+        }
+    }
+
     /// Runs `work` inside one transaction with the key claimed, or replays the kept answer. Without a key, runs `work`.
     package static func run(
         _ scope: Scope, key: String?, fingerprint: [UInt8], on connection: Connection,
