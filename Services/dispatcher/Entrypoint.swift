@@ -24,14 +24,14 @@ struct Dispatcher {
                     Jobs.attemptSettled.kind: { jobs in
                         let ids = try jobs.map { try Jobs.attemptSettled.payload(of: $0).attemptID }
                         try context.pool.withConnection { connection in
-                            _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
+                            _ = try DeliveryRouter.reconcile(attemptIDs: ids, queue: context.queue, on: connection)
                         }
                         return [:]
                     },
                     Jobs.attemptsSettled.kind: { jobs in
                         let ids = try jobs.flatMap { try Jobs.attemptsSettled.payload(of: $0).attemptIDs }
                         try context.pool.withConnection { connection in
-                            _ = try DeliveryRouter.settle(attemptIDs: ids, queue: context.queue, on: connection)
+                            _ = try DeliveryRouter.reconcile(attemptIDs: ids, queue: context.queue, on: connection)
                         }
                         return [:]
                     },

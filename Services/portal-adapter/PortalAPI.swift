@@ -440,7 +440,7 @@ struct PortalAPI: Sendable {
         try pool.withConnection { connection in
             let key = try authenticate(request, on: connection)
             guard let id = UUID(uuidString: try request.parameter("id")),
-                let view = try DeliveryStatus.find(
+                let view = try DeliveryViews.find(
                     id: id, department: key.department, offices: key.offices, on: connection)
             else {
                 throw HTTPError.notFound("no delivery with this id for this API key")
@@ -471,7 +471,7 @@ struct PortalAPI: Sendable {
             return try Response.json(
                 Listing(
                     applicationID: applicationID,
-                    deliveries: try DeliveryStatus.forApplication(try row.decode(Int64.self, at: 0), on: connection)))
+                    deliveries: try DeliveryViews.forApplication(try row.decode(Int64.self, at: 0), on: connection)))
         }
     }
 

@@ -170,7 +170,7 @@ struct WhatsAppWebhooks: Sendable {
                 try row.decode(Bool.self, at: 1) ? try row.decode(Int64.self, at: 0) : nil
             }
         }
-        if !moved.isEmpty { try DeliveryJobs.announceSettled(attemptIDs: moved, queue: queue, on: tx) }
+        if !moved.isEmpty { try DeliveryJobs.announceMoved(attemptIDs: moved, queue: queue, on: tx) }
     }
 
     /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.

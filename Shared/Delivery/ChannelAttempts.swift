@@ -50,7 +50,7 @@ package enum ChannelAttempts {
                        skip_reason = CASE WHEN $2 = 'skipped' THEN $5 ELSE skip_reason END
                 WHERE id = $1 AND channel_state_may_move(state, $2)
                 """, [attemptID, state, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
-            try DeliveryJobs.announceSettled(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
+            try DeliveryJobs.announceMoved(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
         }
     }
 
@@ -69,7 +69,7 @@ package enum ChannelAttempts {
                     """, [deliveryID]
                 ).first?.decode(Int64.self, at: 0)
             else { return false }
-            try DeliveryJobs.announceSettled(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
+            try DeliveryJobs.announceMoved(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
             return true
         }
     }

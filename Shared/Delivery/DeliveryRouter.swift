@@ -172,7 +172,7 @@ package enum DeliveryRouter {
 
 extension DeliveryJobs {
     /// Tells the dispatcher about attempts that moved, inside the caller's transaction: one job per 500.
-    package static func announceSettled(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws {
+    package static func announceMoved(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws {
         let ids = Array(Set(attemptIDs)).sorted()
         let jobs = try stride(from: 0, to: ids.count, by: 500).map { start in
             try Jobs.attemptsSettled.job(
@@ -181,11 +181,11 @@ extension DeliveryJobs {
         try queue.enqueue(jobs, on: connection)
     }
 
-    /// Tells the dispatcher about a settled attempt, inside the caller's transaction.
-    package static func announceSettled(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection)
+    /// Tells the dispatcher about an attempt that moved, inside the caller's transaction.
+    package static func announceMoved(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection)
         throws
     {
-        // No unique key: each state change (sent, then delivered, then read) is its own settle; settling is idempotent.
+        // No unique key: each state change (sent, then delivered, then read) is reconciled on its own; reconciling is idempotent.
         try queue.enqueue(
             try Jobs.attemptSettled.job(AttemptSettled(attemptID: attemptID, deliveryID: deliveryID), priority: 1),
             on: connection)
@@ -193,18 +193,20 @@ extension DeliveryJobs {
 }
 
 extension DeliveryRouter {
-    /// After an attempt settles: on a permanent failure, add a channel the citizen can still be reached on
-    /// and that this delivery has not used; then recompute the aggregate status. Returns the new status.
+    /// Reconciles a delivery with an attempt that moved (the dispatcher's answer to `attempt.settled`): on a permanent
+    /// failure, add a channel the citizen can still be reached on and that this delivery has not used; then recompute
+    /// the aggregate status and record the department's event. Returns the new status. ("Settle" is kept for jobs,
+    /// "finish" for an attempt's last word, "reconcile" for this.)
     @discardableResult
-    package static func settle(attemptID: Int64, queue: JobQueue, on connection: Connection) throws -> String? {
-        try settle(attemptIDs: [attemptID], queue: queue, on: connection)[attemptID] ?? nil
+    package static func reconcile(attemptID: Int64, queue: JobQueue, on connection: Connection) throws -> String? {
+        try reconcile(attemptIDs: [attemptID], queue: queue, on: connection)[attemptID] ?? nil
     }
 
-    /// Settles several attempts in one transaction, as `settle(attemptID:)` does each; their deliveries are
+    /// Reconciles several moved attempts in one transaction, as `reconcile(attemptID:)` does each; their deliveries are
     /// locked first, in id order, so batches running side by side cannot deadlock. Returns each attempt's
     /// delivery status.
     @discardableResult
-    package static func settle(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws -> [Int64:
+    package static func reconcile(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws -> [Int64:
         String?]
     {
         try connection.transaction { tx in

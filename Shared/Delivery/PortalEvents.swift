@@ -19,7 +19,7 @@ package enum PortalEvents {
 
     /// Records a `delivery.status_changed` event with each delivery's current view and enqueues its callback, unless
     /// the view is the same as the last event sent (so a channel moving from sent to delivered to read is reported,
-    /// and a repeated settle is not). `changed` holds the deliveries whose department takes callbacks (see
+    /// and a repeated reconcile is not). `changed` holds the deliveries whose department takes callbacks (see
     /// `callbackDepartment`); call inside the transaction that changed their status.
     package static func statusChanged(
         _ changed: [(deliveryID: UUID, department: String)], queue: JobQueue, on connection: Connection
@@ -31,7 +31,7 @@ package enum PortalEvents {
 
     /// The event and its callback job for a delivery of a department that takes callbacks, unless nothing changed.
     static func record(deliveryID: UUID, department: String, queue: JobQueue, on connection: Connection) throws {
-        guard let view = try DeliveryStatus.find(id: deliveryID, department: department, on: connection) else { return }
+        guard let view = try DeliveryViews.find(id: deliveryID, department: department, on: connection) else { return }
         let eventID = UUID()
         struct Event: Encodable {
             var id: String

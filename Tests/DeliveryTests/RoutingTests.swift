@@ -97,7 +97,7 @@ struct RoutingTests {
         #expect(
             try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: connection).isEmpty,
             "a repeated job routes nothing")
-        let view = try #require(try DeliveryStatus.find(id: id, department: "REV", on: connection))
+        let view = try #require(try DeliveryViews.find(id: id, department: "REV", on: connection))
         #expect(view.status == "in_progress")
         #expect(view.firstDeliveredAt != nil)
         #expect(view.channels.map(\.channel) == ["portal", "whatsapp", "email"])
@@ -107,7 +107,7 @@ struct RoutingTests {
         }
         #expect(jobs == ["email channel.send true", "whatsapp channel.send true"])
         #expect(
-            try DeliveryStatus.find(id: id, department: "OTHER", on: connection) == nil,
+            try DeliveryViews.find(id: id, department: "OTHER", on: connection) == nil,
             "another department cannot see it")
     }
 
@@ -127,7 +127,7 @@ struct RoutingTests {
             "UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent', error_code = '131026' WHERE id = $1",
             [whatsapp])
         #expect(
-            try DeliveryRouter.settle(attemptID: whatsapp, queue: JobQueue(), on: connection) == "in_progress",
+            try DeliveryRouter.reconcile(attemptID: whatsapp, queue: JobQueue(), on: connection) == "in_progress",
             "email was added")
         #expect(
             try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(
@@ -136,7 +136,7 @@ struct RoutingTests {
             try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email' AND kind = 'channel.send'").first?
                 .decode(Int.self, at: 0) == 1)
         // Settling the same failure again adds nothing more.
-        _ = try DeliveryRouter.settle(attemptID: whatsapp, queue: JobQueue(), on: connection)
+        _ = try DeliveryRouter.reconcile(attemptID: whatsapp, queue: JobQueue(), on: connection)
         #expect(try connection.query("SELECT count(*) FROM channel_attempts").first?.decode(Int.self, at: 0) == 3)
         #expect(
             try connection.query("SELECT count(*) FROM jobs WHERE queue = 'email'").first?.decode(Int.self, at: 0) == 1)
@@ -195,7 +195,7 @@ struct RoutingTests {
         try connection.query(
             "UPDATE channel_attempts SET state = 'sent' WHERE id = ANY($1)",
             [[try attempt(second, "email"), try attempt(third, "whatsapp"), try attempt(third, "email")]])
-        let statuses = try DeliveryRouter.settle(
+        let statuses = try DeliveryRouter.reconcile(
             attemptIDs: [
                 try attempt(third, "email"), try attempt(first, "whatsapp"), try attempt(second, "email"),
                 try attempt(third, "whatsapp"),
@@ -310,7 +310,7 @@ struct AttemptTransitionTests {
         let attempt = try #require(
             try connection.query("SELECT id FROM channel_attempts WHERE channel = 'portal'").first?.decode(
                 Int64.self, at: 0))
-        try DeliveryRouter.settle(attemptID: attempt, queue: JobQueue(), on: connection)
+        try DeliveryRouter.reconcile(attemptID: attempt, queue: JobQueue(), on: connection)
         let events = try connection.query("SELECT body FROM portal_events ORDER BY created_at").rows.map {
             try $0.decode(String.self, at: 0)
         }

@@ -159,7 +159,8 @@ struct EmailSenderTests {
         let connection = try fixture.db.connect()
         let attemptID = try connection.query("SELECT id FROM channel_attempts WHERE channel = 'email'").first!.decode(
             Int64.self, at: 0)
-        #expect(try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection) == "needs_attention")
+        #expect(
+            try DeliveryRouter.reconcile(attemptID: attemptID, queue: JobQueue(), on: connection) == "needs_attention")
     }
 
     @Test("SMTP 451 and a server that is down are retryable; the email goes out once the server is back")

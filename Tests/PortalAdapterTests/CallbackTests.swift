@@ -142,7 +142,8 @@ struct CallbackTests {
         try connection.query(
             "UPDATE channel_attempts SET state = 'failed', failure_kind = 'permanent', error_code = 'smtp_550' WHERE id = $1",
             [attemptID])
-        #expect(try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection) == "needs_attention")
+        #expect(
+            try DeliveryRouter.reconcile(attemptID: attemptID, queue: JobQueue(), on: connection) == "needs_attention")
         let types = try connection.query("SELECT body::jsonb->'data'->>'status' FROM portal_events ORDER BY created_at")
             .rows.map { try $0.decode(String.self, at: 0) }
         #expect(types == ["in_progress", "needs_attention"])
@@ -150,7 +151,7 @@ struct CallbackTests {
             try connection.query("SELECT count(*) FROM jobs WHERE queue = 'portal'").first?.decode(Int.self, at: 0) == 2
         )
         // Settling again with nothing new records no event.
-        _ = try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection)
+        _ = try DeliveryRouter.reconcile(attemptID: attemptID, queue: JobQueue(), on: connection)
         #expect(try connection.query("SELECT count(*) FROM portal_events").first?.decode(Int.self, at: 0) == 2)
     }
 
@@ -167,7 +168,7 @@ struct CallbackTests {
         ).decode(Int64.self, at: 0)
         for state in ["sent", "delivered", "read"] {
             try connection.query("UPDATE channel_attempts SET state = $2 WHERE id = $1", [attemptID, state])
-            _ = try DeliveryRouter.settle(attemptID: attemptID, queue: JobQueue(), on: connection)
+            _ = try DeliveryRouter.reconcile(attemptID: attemptID, queue: JobQueue(), on: connection)
         }
         let states = try connection.query(
             """

@@ -230,7 +230,7 @@ struct SenderTests {
         let attempt = try fixture.attempt()
         #expect(attempt.state == "skipped")
         #expect(attempt.code == "test_key_no_test_endpoint")
-        let status = try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: fixture.db.connect())
+        let status = try DeliveryRouter.reconcile(attemptID: attempt.id, queue: JobQueue(), on: fixture.db.connect())
         #expect(status != "in_progress" && status != "pending", "the delivery ends: \(status)")
     }
 
@@ -263,7 +263,7 @@ struct SenderTests {
         #expect(attempt.state == "failed")
         #expect(attempt.code == "131026")
         let connection = try fixture.db.connect()
-        #expect(try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: connection) == "in_progress")
+        #expect(try DeliveryRouter.reconcile(attemptID: attempt.id, queue: JobQueue(), on: connection) == "in_progress")
         #expect(
             try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(
                 String.self, at: 0) == "queued")

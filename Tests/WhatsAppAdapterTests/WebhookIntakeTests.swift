@@ -147,7 +147,7 @@ struct WebhookIntakeTests {
                 [attempt.id]
             ).first)
         #expect(try times.decode(Bool.self, at: 0) && times.decode(Bool.self, at: 1) && times.decode(Bool.self, at: 2))
-        #expect(try DeliveryRouter.settle(attemptID: attempt.id, queue: JobQueue(), on: connection) == "delivered")
+        #expect(try DeliveryRouter.reconcile(attemptID: attempt.id, queue: JobQueue(), on: connection) == "delivered")
     }
 
     @Test(

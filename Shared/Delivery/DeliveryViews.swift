@@ -66,7 +66,7 @@ package struct DeliveryView: Codable, Sendable, Equatable {
     }
 }
 
-package enum DeliveryStatus {
+package enum DeliveryViews {
     /// The delivery `id` if it belongs to `department`, else nil (another department's delivery is not revealed).
     /// `offices` limits it to a key's offices (empty: every office of the department).
     package static func find(id: UUID, department: String, offices: [String] = [], on connection: Connection) throws
