@@ -105,8 +105,8 @@ final class EmailSender: Sendable {
             }
             guard ["queued", "sending"].contains(context.state) else { return }  // already settled: never send twice
             guard let recipient = context.recipient else {
-                try settle(
-                    context, state: "failed", failureKind: "permanent", code: "no_email",
+                try finish(
+                    context, state: .failed, failureKind: "permanent", code: "no_email",
                     text: "the citizen has no email address", on: connection)
                 return
             }
@@ -122,8 +122,8 @@ final class EmailSender: Sendable {
                         try $0.send(from: message.from.email, to: [recipient], message: MailComposer.compose(message))
                     }
                 }
-                try settle(
-                    context, state: "sent", providerID: pool == nil ? "test-sink:" + messageID : messageID,
+                try finish(
+                    context, state: .sent, providerID: pool == nil ? "test-sink:" + messageID : messageID,
                     on: connection)
                 sent.increment()
             } catch let error as SMTPError {
@@ -135,13 +135,13 @@ final class EmailSender: Sendable {
                 case .permanent:
                     failed.increment()
                     attemptLogger.warning("email refused for good", ["error": error.message])
-                    try settle(
-                        context, state: "failed", failureKind: "permanent", code: "smtp_\(error.replyCode)",
+                    try finish(
+                        context, state: .failed, failureKind: "permanent", code: "smtp_\(error.replyCode)",
                         text: error.message, on: connection)
                 case .temporary:
                     if job.attempt >= job.maxAttempts {
-                        try settle(
-                            context, state: "failed", failureKind: "temporary", code: "smtp_\(error.replyCode)",
+                        try finish(
+                            context, state: .failed, failureKind: "temporary", code: "smtp_\(error.replyCode)",
                             text: error.message, on: connection)
                         return
                     }
@@ -224,8 +224,9 @@ final class EmailSender: Sendable {
     }
 
     /// Records the final state and tells the dispatcher, in one transaction.
-    func settle(
-        _ context: Context, state: String, providerID: String? = nil, failureKind: String? = nil, code: String? = nil,
+    func finish(
+        _ context: Context, state: AttemptState, providerID: String? = nil, failureKind: String? = nil,
+        code: String? = nil,
         text: String? = nil,
         on connection: Connection
     ) throws {

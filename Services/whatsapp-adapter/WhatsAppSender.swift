@@ -200,16 +200,16 @@ final class WhatsAppSender: Sendable {
                 let from = number(for: context.department)
                 do {
                     guard let mobile = context.mobile else {
-                        try settle(
-                            context, state: "failed", failureKind: "permanent", code: "no_mobile",
+                        try finish(
+                            context, state: .failed, failureKind: "permanent", code: "no_mobile",
                             text: "the citizen has no mobile number", on: connection)
                         continue
                     }
                     guard let base = context.isTest ? settings.testGraphURL : settings.graphURL else {
                         // A test key's delivery with no test endpoint: nothing is sent, and the attempt says so and settles,
                         // so the delivery ends like a real one instead of waiting for a webhook that will never come.
-                        try settle(
-                            context, state: "skipped", code: "test_key_no_test_endpoint",
+                        try finish(
+                            context, state: .skipped, code: "test_key_no_test_endpoint",
                             text:
                                 "made with a test API key and no test WhatsApp endpoint is set (DAKIYA_WHATSAPP_TEST_GRAPH_URL): nothing was sent",
                             on: connection)
@@ -253,8 +253,8 @@ final class WhatsAppSender: Sendable {
                         "whatsapp.error_code": String(refusal.error.code),
                     ])
                 do {
-                    try settle(
-                        refusal.context, state: "failed", failureKind: "permanent", code: String(refusal.error.code),
+                    try finish(
+                        refusal.context, state: .failed, failureKind: "permanent", code: String(refusal.error.code),
                         text: refusal.error.message, on: connection)
                 } catch {
                     failures[refusal.job.id] = error
@@ -561,8 +561,8 @@ final class WhatsAppSender: Sendable {
             """, [handedOver.map(\.attemptID), handedOver.map(\.wamid)])
     }
 
-    func settle(
-        _ context: Context, state: String, failureKind: String? = nil, code: String? = nil, text: String? = nil,
+    func finish(
+        _ context: Context, state: AttemptState, failureKind: String? = nil, code: String? = nil, text: String? = nil,
         on connection: Connection
     ) throws {
         try ChannelAttempts.finish(

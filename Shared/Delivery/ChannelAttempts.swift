@@ -37,7 +37,7 @@ package enum ChannelAttempts {
     /// transaction, so the aggregate status, the fallback and the portal's event follow. An attempt that reached the
     /// citizen (delivered or read) is never turned into a failure afterwards, as the webhook path also holds.
     package static func finish(
-        attemptID: Int64, deliveryID: UUID, state: String, providerID: String? = nil, failureKind: String? = nil,
+        attemptID: Int64, deliveryID: UUID, state: AttemptState, providerID: String? = nil, failureKind: String? = nil,
         code: String? = nil, text: String? = nil, queue: JobQueue, on connection: Connection
     ) throws {
         try connection.transaction { tx in
@@ -49,7 +49,7 @@ package enum ChannelAttempts {
                        failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
                        skip_reason = CASE WHEN $2 = 'skipped' THEN $5 ELSE skip_reason END
                 WHERE id = $1 AND channel_state_may_move(state, $2)
-                """, [attemptID, state, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
+                """, [attemptID, state.rawValue, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
             try DeliveryJobs.announceMoved(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
         }
     }

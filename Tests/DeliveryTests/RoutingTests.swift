@@ -275,7 +275,7 @@ struct AttemptTransitionTests {
                 Int64.self, at: 0))
         try connection.query("UPDATE channel_attempts SET state = 'read' WHERE id = $1", [attempt])
         try ChannelAttempts.finish(
-            attemptID: attempt, deliveryID: id, state: "failed", failureKind: "permanent", code: "x", queue: JobQueue(),
+            attemptID: attempt, deliveryID: id, state: .failed, failureKind: "permanent", code: "x", queue: JobQueue(),
             on: connection)
         #expect(
             try connection.query("SELECT state FROM channel_attempts WHERE id = $1", [attempt]).first?.decode(
@@ -283,7 +283,7 @@ struct AttemptTransitionTests {
         // A queued attempt still fails.
         try connection.query("UPDATE channel_attempts SET state = 'sending' WHERE id = $1", [attempt])
         try ChannelAttempts.finish(
-            attemptID: attempt, deliveryID: id, state: "failed", failureKind: "permanent", code: "x", queue: JobQueue(),
+            attemptID: attempt, deliveryID: id, state: .failed, failureKind: "permanent", code: "x", queue: JobQueue(),
             on: connection)
         #expect(
             try connection.query("SELECT state FROM channel_attempts WHERE id = $1", [attempt]).first?.decode(
