@@ -17,13 +17,16 @@ package enum JSONBody {
     {
         guard !bytes.isEmpty else { throw HTTPError.badRequest("a JSON body is required") }
         let root: JSONNode
+        let mayHoldControls: Bool
         do {
             var parser = JSONParser(bytes)
             root = try parser.parseDocument()
+            mayHoldControls = parser.sawControlCharacter
         } catch let error as JSONSyntaxError {
             throw HTTPError.badRequest("the body is not valid JSON: \(error.reason) at byte \(error.offset)")
         }
-        let controls = controlCharacterFields(root, path: "", freeText: freeText)
+        // The parser has seen every string byte once; only a body with a control character is walked again to name them.
+        let controls = mayHoldControls ? controlCharacterFields(root, path: "", freeText: freeText) : []
         if !controls.isEmpty {
             throw HTTPError(
                 status: 422, detail: "control characters are not allowed in " + controls.joined(separator: ", "),
@@ -140,6 +143,8 @@ struct JSONParser {
     private var index = 0
     private var depth = 0
     static let maximumDepth = 64
+    /// True once a string or key holds a C0 control character (escaped) or DEL.
+    private(set) var sawControlCharacter = false
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -258,6 +263,7 @@ struct JSONParser {
                 return text
             }
             if byte < 0x20 { throw fail("a control character inside a string must be escaped") }
+            if byte == 0x7F { sawControlCharacter = true }
             if byte != UInt8(ascii: "\\") {
                 index += 1
                 continue
@@ -270,11 +276,11 @@ struct JSONParser {
             index += 1
             switch escape {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escaped.append(escape)
-            case UInt8(ascii: "b"): escaped.append(0x08)
-            case UInt8(ascii: "f"): escaped.append(0x0C)
-            case UInt8(ascii: "n"): escaped.append(0x0A)
-            case UInt8(ascii: "r"): escaped.append(0x0D)
-            case UInt8(ascii: "t"): escaped.append(0x09)
+            case UInt8(ascii: "b"): escaped.append(control(0x08))
+            case UInt8(ascii: "f"): escaped.append(control(0x0C))
+            case UInt8(ascii: "n"): escaped.append(control(0x0A))
+            case UInt8(ascii: "r"): escaped.append(control(0x0D))
+            case UInt8(ascii: "t"): escaped.append(control(0x09))
             case UInt8(ascii: "u"):
                 let high = try hex4()
                 var value = high
@@ -292,6 +298,7 @@ struct JSONParser {
                     throw fail("a lone surrogate in a \\u escape")
                 }
                 guard let scalar = Unicode.Scalar(value) else { throw fail("an invalid \\u escape") }
+                if value < 0x20 || value == 0x7F { sawControlCharacter = true }
                 _ = UTF8.encode(scalar) { escaped.append($0) }
             default:
                 throw fail("an invalid escape in a string")
@@ -299,6 +306,12 @@ struct JSONParser {
             buffer = escaped
             runStart = index
         }
+    }
+
+    /// An escaped control character: noted, so the body is checked for where control characters are allowed.
+    private mutating func control(_ byte: UInt8) -> UInt8 {
+        sawControlCharacter = true
+        return byte
     }
 
     private mutating func hex4() throws -> UInt32 {
