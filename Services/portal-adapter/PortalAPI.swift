@@ -209,7 +209,8 @@ struct PortalAPI: Sendable {
             let key = try authenticate(request, on: connection)
             let (outcome, bodyHash) = try readOutcome(request)
             // The key's scope is the department; what it fingerprints is the whole request: method, path and body.
-            let requestHash = SHA256.hash(Array("POST /v1/applications/\(applicationID)/outcome\n".utf8) + bodyHash)
+            let requestHash = IdempotentRequests.fingerprint(
+                method: "POST", path: "/v1/applications/\(applicationID)/outcome", bodyHash: bodyHash)
             guard key.covers(office: outcome.office) else {
                 throw HTTPError(
                     status: 403, detail: "this API key does not cover office \(outcome.office)",

@@ -49,7 +49,12 @@ package enum IdempotentRequests {
 
     /// The request's fingerprint: method, the path as routed (the decoded ids), and the body.
     package static func fingerprint(_ request: Request, path: String) -> [UInt8] {
-        SHA256.hash(Array("\(request.method) \(path)\n".utf8) + SHA256.hash(request.body))
+        fingerprint(method: request.method, path: path, bodyHash: SHA256.hash(request.body))
+    }
+
+    /// The same, for a body whose identity is not its bytes (a multipart upload is the same request under a new boundary).
+    package static func fingerprint(method: String, path: String, bodyHash: [UInt8]) -> [UInt8] {
+        SHA256.hash(Array("\(method) \(path)\n".utf8) + bodyHash)
     }
 
     /// The whole of an idempotent endpoint: reads the `Idempotency-Key` header (`required` or not), then runs `work`
