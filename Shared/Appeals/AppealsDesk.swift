@@ -94,6 +94,16 @@ package struct AppealsDesk: Sendable {
             dueOn: due, state: "running")
     }
 
+    /// The one rule for an outcome that meets a clock, as SQL over a delivery row `delivery`: a time limit is met by an
+    /// approval or a rejection, a directed-delivery clock only by an approval after the order; either way only when it
+    /// was recorded on or before the due day (in IST). A later outcome is late: the clock lapses.
+    static func meetsClock(delivery d: String, kind: String, clockCreatedAt: String, dueOn: String) -> String {
+        """
+        \(d).decision IN ('approved', 'rejected') AND (\(kind) = 'time_limit' OR (\(d).decision = 'approved' AND \(d).created_at >= \(clockCreatedAt)))
+        AND (\(d).created_at AT TIME ZONE 'Asia/Kolkata')::date <= \(dueOn)
+        """
+    }
+
     /// The clocks of an application, with "met" shown as soon as an outcome is recorded on or before the due day.
     /// An outcome after the due day does not meet the time limit: the clock lapses (the sweep tells the citizen and
     /// their appeal rights from the lapse stand).
@@ -105,8 +115,7 @@ package struct AppealsDesk: Sendable {
             """
             SELECT ac.kind, ac.started_on, ac.time_limit_days, ac.day_unit, ac.due_on,
                    CASE WHEN ac.state = 'running' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.application_id = ac.application_id
-                        AND d.decision IN ('approved', 'rejected') AND (ac.kind = 'time_limit' OR (d.decision = 'approved' AND d.created_at >= ac.created_at))
-                        AND (d.created_at AT TIME ZONE 'Asia/Kolkata')::date <= ac.due_on)
+                        AND \(Self.meetsClock(delivery: "d", kind: "ac.kind", clockCreatedAt: "ac.created_at", dueOn: "ac.due_on")))
                         THEN 'met'
                         WHEN ac.state = 'running' AND ac.due_on < $2::date THEN 'lapsed'
                         ELSE ac.state END
@@ -683,12 +692,10 @@ package struct AppealsDesk: Sendable {
             try tx.query("UPDATE application_clocks SET due_on = $2::date WHERE id = $1", [clockID, due])
             if due >= today { report.extended += 1; return }
         }
-        // Only an outcome recorded on or before the due day (in IST) meets the time limit; a later one is late.
         let outcome = try tx.query(
             """
-            SELECT 1 FROM deliveries WHERE application_id = $1 AND decision IN ('approved', 'rejected')
-              AND ($2 = 'time_limit' OR (decision = 'approved' AND created_at >= $3))
-              AND (created_at AT TIME ZONE 'Asia/Kolkata')::date <= $4::date
+            SELECT 1 FROM deliveries d WHERE d.application_id = $1
+              AND \(Self.meetsClock(delivery: "d", kind: "$2::text", clockCreatedAt: "$3::timestamptz", dueOn: "$4::date"))
             LIMIT 1
             """, [applicationID, kind, try row.decode(Date.self, at: 8), due]
         ).first
