@@ -17,7 +17,8 @@ package enum UploadedPDF {
                 errors: [FieldProblem(field: field, detail: "not a PDF (no %PDF- header)")])
         }
         let fileName = rawName.trimmingCharacters(in: .whitespaces)
-        guard (1...200).contains(fileName.count), !fileName.contains("/"), !fileName.contains("\\") else {
+        guard (1...200).contains(fileName.unicodeScalars.count), !fileName.contains("/"), !fileName.contains("\\")
+        else {
             throw HTTPError.unprocessable(
                 "the \(what)'s file name must be 1 to 200 characters with no path", field: nameField ?? field)
         }
