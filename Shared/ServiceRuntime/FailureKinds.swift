@@ -1,3 +1,6 @@
+// Kinds of failure that callers answer differently from a bug: a dependency down for now (503), a caller not
+// identified (401). Modules throw them; the HTTP server maps each kind in one place.
+
 /// An error that says a dependency (the database) is unreachable or overloaded for now: the request was not
 /// wrong and our code did not fail, so an HTTP server answers 503 with Retry-After instead of 500.
 package protocol TemporaryUnavailability: Error {
