@@ -133,6 +133,11 @@ fmt: ## Format the Swift sources (swift-format from the toolchain)
 
 lint: ## Lint the Swift sources (.swift-format: 120 columns, 4 spaces); any finding fails
 	swift format lint --strict --recursive Package.swift Shared Services Tests
+	@# One owner per table that carries a contract: channel_attempts is written only by Delivery/ChannelAttempts.swift.
+	@if grep -rnE "(UPDATE|INSERT INTO|DELETE FROM) channel_attempts" Shared Services --include=*.swift \
+		| grep -v '^Shared/Delivery/ChannelAttempts.swift:'; then \
+		echo "lint: channel_attempts is written outside Shared/Delivery/ChannelAttempts.swift (add a transition there)"; \
+		exit 1; fi
 
 clean: ## Remove build output (keeps the database)
 	rm -rf .build

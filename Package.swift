@@ -86,7 +86,8 @@ let package = Package(
             path: "Services/appeals-service", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
         .executableTarget(
-            name: "Dispatcher", dependencies: ["JobContracts", "ServiceHost", "Delivery"], path: "Services/dispatcher",
+            name: "Dispatcher", dependencies: ["JobContracts", "JobQueue", "Postgres", "ServiceHost", "Delivery"],
+            path: "Services/dispatcher",
             exclude: ["README.md"]),
         .executableTarget(
             name: "WhatsAppCloudSimulator",
@@ -131,6 +132,7 @@ let package = Package(
         .testTarget(
             name: "EmailAdapterTests",
             dependencies: [
+                "Dispatcher",
                 "JobContracts", "EmailAdapter", "Email", "Delivery", "JobQueue", "Postgres", "HTTPClient",
                 "ServiceRuntime", "TestSupport", "Cryptography",
             ],
@@ -146,6 +148,7 @@ let package = Package(
         .testTarget(
             name: "WhatsAppAdapterTests",
             dependencies: [
+                "Dispatcher",
                 "JobContracts", "WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres",
                 "HTTPServer", "HTTPClient",
                 "ServiceRuntime", "TestSupport", "Cryptography",
@@ -164,8 +167,15 @@ let package = Package(
             name: "DeliveryTests", dependencies: ["JobContracts", "Delivery", "JobQueue", "Postgres", "TestSupport"],
             path: "Tests/DeliveryTests"),
         .testTarget(
+            name: "DispatcherTests",
+            dependencies: [
+                "Dispatcher", "JobContracts", "Delivery", "JobQueue", "Postgres", "ServiceRuntime", "TestSupport",
+            ],
+            path: "Tests/DispatcherTests"),
+        .testTarget(
             name: "PortalAdapterTests",
             dependencies: [
+                "Dispatcher",
                 "JobContracts", "PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
                 "ServiceRuntime", "TestSupport", "Cryptography",
             ],

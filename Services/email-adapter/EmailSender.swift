@@ -110,9 +110,9 @@ final class EmailSender: Sendable {
                     text: "the citizen has no email address", on: connection)
                 return
             }
-            try connection.query(
-                "UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
-                [context.attemptID])
+            guard try ChannelAttempts.markSending(attemptID: context.attemptID, channel: .email, on: connection) else {
+                return  // handed over or finished meanwhile: never send twice
+            }
             let message = try compose(context, recipient: recipient, on: connection)
             let messageID = message.messageID
             do {

@@ -102,9 +102,8 @@ struct WhatsAppWebhooks: Sendable {
         }
     }
 
-    /// A batch of statuses: each deduplicated by (wamid, status) and matched by our callback data (or the wamid);
-    /// each attempt moves forward only, to the highest new status of the batch (and then to failed, if one came
-    /// and the attempt was not delivered). The attempts that moved go to the dispatcher in one job.
+    /// A batch of statuses: each deduplicated by (wamid, status), matched by our callback data (or the wamid), and
+    /// kept as an event once; the new ones go to `ChannelAttempts.applyProviderStatuses`.
     func apply(_ statuses: [StatusUpdate], on tx: Connection) throws {
         guard !statuses.isEmpty else { return }
         var updates: [StatusUpdate] = []
@@ -131,46 +130,20 @@ struct WhatsAppWebhooks: Sendable {
         ).rows
         let new = Set(
             try inserted.map { row in try row.decode(String.self, at: 0) + " " + row.decode(String.self, at: 1) })
-        // Per attempt: the highest new status (channel_state_rank, the same order the merge uses), then a new failure.
-        // The dispatcher hears of the moves that can change what it keeps: an attempt leaving queued or sending (the
-        // aggregate status), a failure (the fallback), and any move of a department that takes callbacks (the portal
-        // is told each channel's progress). Sent to delivered to read, without callbacks, changes nothing there.
-        // `before` is the attempt as this statement's snapshot saw it: a concurrent move can only make it announce more.
-        let fresh = updates.filter { $0.attemptID != nil && new.contains($0.wamid + " " + $0.status) }
-        var moved: [Int64] = []
-        for round in [fresh.filter { $0.status != "failed" }, fresh.filter { $0.status == "failed" }]
-        where !round.isEmpty {
-            let codes = round.map(\.errorCode)
-            let kinds = codes.map { code in
-                code.map {
-                    GraphAPIError(code: Int($0) ?? -1, message: "", httpStatus: 0).handling == .permanent
-                        ? "permanent" : "temporary"
-                }
+        // The attempts move through their owner (forward only, the highest status of the batch, then a new failure).
+        let fresh = updates.compactMap { update -> ChannelAttempts.ProviderStatus? in
+            guard let attemptID = update.attemptID, let state = AttemptState(rawValue: update.status),
+                new.contains(update.wamid + " " + update.status)
+            else { return nil }
+            let kind = update.errorCode.map {
+                GraphAPIError(code: Int($0) ?? -1, message: "", httpStatus: 0).handling == .permanent
+                    ? "permanent" : "temporary"
             }
-            moved += try tx.query(
-                """
-                WITH t AS (
-                    SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, status, wamid, failure_kind, error_code)
-                    ORDER BY id, channel_state_rank(status) DESC)
-                UPDATE channel_attempts ca SET
-                    state = t.status, provider_message_id = coalesce(ca.provider_message_id, t.wamid), updated_at = now(),
-                    sent_at = CASE WHEN t.status IN ('sent', 'delivered', 'read') THEN coalesce(ca.sent_at, now()) ELSE ca.sent_at END,
-                    delivered_at = CASE WHEN t.status IN ('delivered', 'read') THEN coalesce(ca.delivered_at, now()) ELSE ca.delivered_at END,
-                    read_at = CASE WHEN t.status = 'read' THEN now() ELSE ca.read_at END,
-                    failed_at = CASE WHEN t.status = 'failed' THEN now() ELSE ca.failed_at END,
-                    failure_kind = CASE WHEN t.status = 'failed' THEN t.failure_kind ELSE ca.failure_kind END,
-                    error_code = CASE WHEN t.status = 'failed' THEN t.error_code ELSE ca.error_code END
-                FROM t, channel_attempts before
-                WHERE ca.id = t.id AND before.id = t.id AND ca.channel = 'whatsapp' AND channel_state_may_move(ca.state, t.status)
-                RETURNING ca.id,
-                    before.state IN ('queued', 'sending') OR t.status = 'failed'
-                    OR EXISTS (SELECT 1 FROM deliveries d WHERE d.id = ca.delivery_id AND \(PortalEvents.callbackDepartment(application: "d.application_id")) IS NOT NULL)
-                """, [round.map(\.attemptID), round.map(\.status), round.map(\.wamid), kinds, codes]
-            ).rows.compactMap { row in
-                try row.decode(Bool.self, at: 1) ? try row.decode(Int64.self, at: 0) : nil
-            }
+            return ChannelAttempts.ProviderStatus(
+                attemptID: attemptID, state: state, providerID: update.wamid,
+                failureKind: state == .failed ? kind : nil, errorCode: update.errorCode)
         }
-        if !moved.isEmpty { try DeliveryJobs.announceMoved(attemptIDs: moved, queue: queue, on: tx) }
+        try ChannelAttempts.applyProviderStatuses(fresh, channel: .whatsapp, queue: queue, on: tx)
     }
 
     /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.

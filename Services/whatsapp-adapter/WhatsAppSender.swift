@@ -188,7 +188,7 @@ final class WhatsAppSender: Sendable {
             let claimed = try claim(Array(Set(attemptOf.values)), on: connection)
             let templates = try loadTemplates(for: claimed.values.filter(\.claimed).map(\.context), on: connection)
             var outgoing: [(job: ClaimedJob, context: Context, from: String, request: HTTPClientRequest)] = []
-            var handedOver: [(attemptID: Int64, wamid: String)] = []
+            var handedOver: [(attemptID: Int64, providerID: String)] = []
             var refused: [(job: ClaimedJob, context: Context, error: GraphAPIError)] = []
             for job in jobs {
                 guard let attemptID = attemptOf[job.id] else { continue }
@@ -243,7 +243,7 @@ final class WhatsAppSender: Sendable {
                 }
             }
             // The wamids first: from here a failure must not send these messages again.
-            try record(handedOver, on: connection)
+            try ChannelAttempts.recordProviderIDs(handedOver, on: connection)
             for refusal in refused {
                 failed.increment()
                 logger.warning(
@@ -345,10 +345,7 @@ final class WhatsAppSender: Sendable {
         guard !attemptIDs.isEmpty else { return claimed }
         for row in try connection.query(
             """
-            WITH marked AS (
-                UPDATE channel_attempts SET state = 'sending', sending_at = coalesce(sending_at, now()), updated_at = now()
-                WHERE id = ANY($1) AND channel = 'whatsapp' AND (state = 'queued' OR (state = 'sending' AND provider_message_id IS NULL))
-                RETURNING id)
+            WITH marked AS (\(ChannelAttempts.markSendingStatement(ids: "$1", channel: .whatsapp)))
             SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
                    a.portal_application_id, coalesce((SELECT CASE d.language WHEN 'mr' THEN s.name_mr WHEN 'hi' THEN s.name_hi WHEN 'te' THEN s.name_te ELSE s.name_en END
                                 FROM services s WHERE s.code = a.service_code), a.service_code), c.mobile, a.department,
@@ -549,16 +546,6 @@ final class WhatsAppSender: Sendable {
                 httpStatus: response.status)
         }
         return GraphAPIError(code: body.error.code, message: body.error.message, httpStatus: response.status)
-    }
-
-    /// The Cloud API accepted the messages: keep their wamids, in one statement; statuses arrive by webhook.
-    func record(_ handedOver: [(attemptID: Int64, wamid: String)], on connection: Connection) throws {
-        guard !handedOver.isEmpty else { return }
-        try connection.query(
-            """
-            UPDATE channel_attempts ca SET provider_message_id = t.wamid, updated_at = now()
-            FROM unnest($1::bigint[], $2::text[]) AS t(id, wamid) WHERE ca.id = t.id
-            """, [handedOver.map(\.attemptID), handedOver.map(\.wamid)])
     }
 
     func finish(

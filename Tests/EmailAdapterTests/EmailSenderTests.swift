@@ -1,5 +1,6 @@
 import Cryptography
 import Delivery
+import Dispatcher
 @testable import EmailAdapter
 import Email
 import Foundation

@@ -1,4 +1,5 @@
 import Delivery
+import Dispatcher
 import Foundation
 import JobContracts
 import JobQueue

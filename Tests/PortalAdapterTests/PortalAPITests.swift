@@ -1,5 +1,6 @@
 import Cryptography
 import Delivery
+import Dispatcher
 import Foundation
 import HTTPClient
 import HTTPServer
