@@ -41,15 +41,18 @@ let package = Package(
 
         // Platform modules.
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
+        .target(name: "Texts", path: "Shared/Texts"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "JobContracts", dependencies: ["JobQueue"], path: "Shared/JobContracts"),
-        .target(name: "Email", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/Email"),
+        .target(name: "Email", dependencies: ["Texts", "Postgres", "ServiceRuntime"], path: "Shared/Email"),
         .target(
-            name: "Delivery", dependencies: ["Postgres", "JobQueue", "JobContracts", "Cryptography", "ServiceRuntime"],
+            name: "Delivery",
+            dependencies: ["Texts", "Postgres", "JobQueue", "JobContracts", "Cryptography", "ServiceRuntime"],
             path: "Shared/Delivery"),
         .target(
-            name: "Appeals", dependencies: ["Postgres", "JobQueue", "JobContracts", "Delivery", "Cryptography"],
+            name: "Appeals",
+            dependencies: ["Texts", "Postgres", "JobQueue", "JobContracts", "Delivery", "Cryptography"],
             path: "Shared/Appeals",
             resources: [.copy("catalogue")]),
         .target(
@@ -62,19 +65,21 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "JobQueue", "Delivery"],
+            dependencies: ["Texts", "Postgres", "Migrations", "ServiceRuntime", "JobQueue", "Delivery"],
             path: "Shared/TestSupport"
         ),
 
         // The five services and the admin tool.
         .executableTarget(
             name: "PortalAdapter",
-            dependencies: ["JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
+            dependencies: ["Texts", "JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
             path: "Services/portal-adapter", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
         .executableTarget(
             name: "WhatsAppAdapter",
-            dependencies: ["JobContracts", "ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography"],
+            dependencies: [
+                "Texts", "JobContracts", "ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography",
+            ],
             path: "Services/whatsapp-adapter", exclude: ["README.md"]),
         .executableTarget(
             name: "EmailAdapter",
@@ -82,7 +87,7 @@ let package = Package(
             path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(
             name: "AppealsService",
-            dependencies: ["JobContracts", "ServiceHost", "Appeals", "Delivery", "Cryptography"],
+            dependencies: ["Texts", "JobContracts", "ServiceHost", "Appeals", "Delivery", "Cryptography"],
             path: "Services/appeals-service", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
         .executableTarget(
@@ -107,6 +112,7 @@ let package = Package(
         .executableTarget(
             name: "DakiyaBench",
             dependencies: [
+                "Texts",
                 "JobQueue", "Postgres", "ServiceRuntime", "TestSupport", "Migrations", "Delivery", "HTTPClient",
                 "Cryptography",
             ],
@@ -132,6 +138,7 @@ let package = Package(
         .testTarget(
             name: "EmailAdapterTests",
             dependencies: [
+                "Texts",
                 "Dispatcher",
                 "JobContracts", "EmailAdapter", "Email", "Delivery", "JobQueue", "Postgres", "HTTPClient",
                 "ServiceRuntime", "TestSupport", "Cryptography",
@@ -148,6 +155,7 @@ let package = Package(
         .testTarget(
             name: "WhatsAppAdapterTests",
             dependencies: [
+                "Texts",
                 "Dispatcher",
                 "JobContracts", "WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres",
                 "HTTPServer", "HTTPClient",
@@ -158,23 +166,33 @@ let package = Package(
         .testTarget(
             name: "AppealsTests",
             dependencies: [
+                "Texts",
                 "JobContracts", "Appeals", "AppealsService", "Delivery", "JobQueue", "Postgres", "HTTPServer",
                 "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography",
             ],
             path: "Tests/AppealsTests"
         ),
         .testTarget(
-            name: "DeliveryTests", dependencies: ["JobContracts", "Delivery", "JobQueue", "Postgres", "TestSupport"],
+            name: "DeliveryTests",
+            dependencies: ["Texts", "JobContracts", "Delivery", "JobQueue", "Postgres", "TestSupport"],
             path: "Tests/DeliveryTests"),
+        .testTarget(
+            name: "TextsTests",
+            dependencies: [
+                "Texts", "Appeals", "Email", "Postgres", "ServiceRuntime", "TestSupport", "WhatsAppCloudSimulator",
+            ],
+            path: "Tests/TextsTests"),
         .testTarget(
             name: "DispatcherTests",
             dependencies: [
+                "Texts",
                 "Dispatcher", "JobContracts", "Delivery", "JobQueue", "Postgres", "ServiceRuntime", "TestSupport",
             ],
             path: "Tests/DispatcherTests"),
         .testTarget(
             name: "PortalAdapterTests",
             dependencies: [
+                "Texts",
                 "Dispatcher",
                 "JobContracts", "PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
                 "ServiceRuntime", "TestSupport", "Cryptography",
@@ -187,6 +205,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
+                "Texts",
                 "JobContracts", "TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime",
                 "Appeals", "Delivery", "Dispatcher", "PortalAdapter",
                 "WhatsAppAdapter", "EmailAdapter", "AppealsService",

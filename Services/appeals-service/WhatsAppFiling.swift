@@ -5,6 +5,7 @@ import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
+import Texts
 
 /// Appeals a citizen confirmed in the WhatsApp conversation, handed over through the job table. A refused
 /// filing is answered in the conversation, in the citizen's language, with the rule that refused it.
@@ -14,17 +15,6 @@ struct WhatsAppFiling: Sendable {
     let queue: JobQueue
     let logger: Logger
     var now: @Sendable () -> Date = { Date() }
-
-    static let refused: [String: String] = [
-        "en": "Your appeal could not be filed:", "mr": "तुमचे अपील दाखल होऊ शकले नाही:",
-        "hi": "आपकी अपील दायर नहीं हो सकी:", "te": "మీ అప్పీల్ దాఖలు కాలేదు:",
-    ]
-    static let lateHint: [String: String] = [
-        "en": "A late appeal needs a reason for the delay: please file it on the portal's appeal page.",
-        "mr": "विलंबित अपिलासाठी विलंबाचे कारण आवश्यक आहे: कृपया पोर्टलच्या अपील पानावर दाखल करा.",
-        "hi": "विलंबित अपील के लिए देरी का कारण आवश्यक है: कृपया पोर्टल के अपील पृष्ठ पर दायर करें।",
-        "te": "ఆలస్యమైన అప్పీల్‌కు ఆలస్యానికి కారణం అవసరం: దయచేసి పోర్టల్ అప్పీల్ పేజీలో దాఖలు చేయండి.",
-    ]
 
     func handle(_ job: ClaimedJob) throws {
         let request = try Jobs.appealFile.payload(of: job)
@@ -46,9 +36,9 @@ struct WhatsAppFiling: Sendable {
                     mobile: request.mobile, now: now(), on: connection)
                 logger.info("appeal filed from WhatsApp", ["appeal.number": appeal.number, "job.id": String(job.id)])
             } catch let refusal as AppealRefusal {
-                let language = Self.refused[request.language] == nil ? "en" : request.language
-                var text = (Self.refused[language] ?? "") + " " + refusal.detail
-                if refusal.rule == "late_reason_required" { text += " " + (Self.lateHint[language] ?? "") }
+                let language = Language.resolve(request.language).code
+                var text = WhatsAppTexts.appealRefused(language) + " " + refusal.detail
+                if refusal.rule == "late_reason_required" { text += " " + WhatsAppTexts.appealLateHint(language) }
                 try queue.enqueue(
                     try Jobs.conversationReply.job(
                         ConversationReply(to: request.mobile, text: text), priority: 1,

@@ -161,8 +161,7 @@ final class EmailSender: Sendable {
             let row = try connection.query(
                 """
                 SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
-                       a.portal_application_id, coalesce((SELECT CASE d.language WHEN 'mr' THEN s.name_mr WHEN 'hi' THEN s.name_hi WHEN 'te' THEN s.name_te ELSE s.name_en END
-                                    FROM services s WHERE s.code = a.service_code), a.service_code), a.office_code, a.department, dp.name, dp.email_from, dp.email_reply_to, c.email
+                       a.portal_application_id, service_name(a.service_code, d.language), a.office_code, a.department, dp.name, dp.email_from, dp.email_reply_to, c.email
                 FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
                 JOIN departments dp ON dp.code = a.department JOIN citizens c ON c.id = a.citizen_id
                 WHERE ca.id = $1 AND ca.channel = 'email'

@@ -1,6 +1,7 @@
 import Cryptography
 import Delivery
 import Foundation
+import Texts
 import HTTPServer
 import JobContracts
 import JobQueue
@@ -125,11 +126,12 @@ struct PortalAPI: Sendable {
                 problems.append(
                     FieldProblem(
                         field: "language",
-                        detail: "language cannot be removed; send one of en, mr, hi, te or leave it out"))
+                        detail: "language cannot be removed; send one of \(Language.codeList) or leave it out"))
             } else if let raw = body.language {
                 language = Language(rawValue: raw)
                 if language == nil {
-                    problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te"))
+                    problems.append(
+                        FieldProblem(field: "language", detail: "language must be one of \(Language.codeList)"))
                 }
             }
             var consents: [Consent] = []
@@ -324,7 +326,7 @@ struct PortalAPI: Sendable {
         if let raw = body.language {
             language = Language(rawValue: raw)
             if language == nil {
-                problems.append(FieldProblem(field: "language", detail: "language must be one of en, mr, hi, te"))
+                problems.append(FieldProblem(field: "language", detail: "language must be one of \(Language.codeList)"))
             }
         }
         var channels: [Channel]?

@@ -347,8 +347,7 @@ final class WhatsAppSender: Sendable {
             """
             WITH marked AS (\(ChannelAttempts.markSendingStatement(ids: "$1", channel: .whatsapp)))
             SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
-                   a.portal_application_id, coalesce((SELECT CASE d.language WHEN 'mr' THEN s.name_mr WHEN 'hi' THEN s.name_hi WHEN 'te' THEN s.name_te ELSE s.name_en END
-                                FROM services s WHERE s.code = a.service_code), a.service_code), c.mobile, a.department,
+                   a.portal_application_id, service_name(a.service_code, d.language), c.mobile, a.department,
                    ca.id IN (SELECT id FROM marked)
             FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
             JOIN citizens c ON c.id = a.citizen_id

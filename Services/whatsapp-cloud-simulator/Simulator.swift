@@ -40,17 +40,17 @@ struct SimulatorConfiguration: Sendable {
 
     static let defaultTemplates: [String: TemplateSpec] = [
         "dakiya_certificate_issued": TemplateSpec(
-            languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: true),
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: true),
         "dakiya_outcome_approved": TemplateSpec(
-            languages: ["en", "mr", "hi", "te"], bodyParameters: 2, documentHeader: false),
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: false),
         "dakiya_outcome_rejected": TemplateSpec(
-            languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false, quickReplyButtons: 1),
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: false, quickReplyButtons: 1),
         "dakiya_outcome_update": TemplateSpec(
-            languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: false),
         "dakiya_appeal_update": TemplateSpec(
-            languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: false),
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: false),
         "dakiya_appeal_order": TemplateSpec(
-            languages: ["en", "mr", "hi", "te"], bodyParameters: 3, documentHeader: true),
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: true),
     ]
 }
 

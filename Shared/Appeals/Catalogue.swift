@@ -35,14 +35,15 @@ package struct CatalogueError: Error, CustomStringConvertible, Sendable, Equatab
     package var description: String { "line \(line), column \(column): \(problem)" }
 }
 
-/// The service catalogue: services with their names in four languages, and per office, attribute band and
+/// The service catalogue: services with their names in each language, and per office, attribute band and
 /// effective date the time limit and the authorities. Imported from CSV.
 package enum Catalogue {
-    /// The CSV columns, in order (a header line with these names comes first).
+    /// The CSV columns, in order (a header line with these names comes first). After `name_en` (required: English is
+    /// the fallback) come optional `name_<code>` columns, one per language of the `languages` table (an empty cell
+    /// means that language shows the English name), then the rule's columns.
     package static let columns = [
-        "service_code", "department", "name_en", "name_mr", "name_hi", "name_te", "office_code", "band_min", "band_max",
-        "effective_from", "time_limit_days", "day_unit", "do_role", "do_office", "faa_role", "faa_office",
-        "saa_role", "saa_office",
+        "service_code", "department", "name_en", "office_code", "band_min", "band_max", "effective_from",
+        "time_limit_days", "day_unit", "do_role", "do_office", "faa_role", "faa_office", "saa_role", "saa_office",
     ]
 
     /// Imports a catalogue CSV in one transaction: every line is checked first, and one bad line imports
@@ -50,18 +51,36 @@ package enum Catalogue {
     @discardableResult
     package static func importCSV(_ text: String, on connection: Connection) throws -> Int {
         let records = try CSV.parse(text)
-        guard let header = records.first, header.map({ $0.trimmingCharacters(in: .whitespaces) }) == columns else {
+        let known = Set(
+            try connection.query("SELECT code FROM languages WHERE NOT is_fallback").rows.map {
+                try $0.decode(String.self, at: 0)
+            })
+        let header = (records.first ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = Array(header.dropFirst(3).prefix { $0.hasPrefix("name_") })
+        let nameLanguages = names.map { String($0.dropFirst(5)) }
+        guard header.count == columns.count + names.count,
+            Array(header.prefix(3)) + header.dropFirst(3 + names.count) == columns
+        else {
             throw CatalogueError(
-                line: 1, column: "header", problem: "expected the columns " + columns.joined(separator: ","))
+                line: 1, column: "header",
+                problem: "expected the columns " + columns.prefix(3).joined(separator: ",")
+                    + ",[name_<language>,…]," + columns.dropFirst(3).joined(separator: ","))
         }
-        var rows: [[String]] = []
+        if let unknown = nameLanguages.first(where: { !known.contains($0) }) ?? nameLanguages.duplicate {
+            throw CatalogueError(
+                line: 1, column: "name_" + unknown,
+                problem: "not a language of the languages table, other than English, or given twice")
+        }
+        var rows: [(fields: [String], names: [String])] = []
         for (index, record) in records.dropFirst().enumerated() where !(record.count == 1 && record[0].isEmpty) {
             let line = index + 2
-            guard record.count == columns.count else {
+            guard record.count == header.count else {
                 throw CatalogueError(
-                    line: line, column: "*", problem: "expected \(columns.count) fields, found \(record.count)")
+                    line: line, column: "*", problem: "expected \(header.count) fields, found \(record.count)")
             }
-            let fields = record.map { $0.trimmingCharacters(in: .whitespaces) }
+            let trimmed = record.map { $0.trimmingCharacters(in: .whitespaces) }
+            // `fields` in the order of `columns`; the names in other languages aside.
+            let fields = Array(trimmed.prefix(3)) + trimmed.dropFirst(3 + names.count)
             func require(_ column: Int, _ valid: (String) -> Bool, _ problem: String) throws {
                 guard valid(fields[column]) else {
                     throw CatalogueError(line: line, column: columns[column], problem: problem)
@@ -70,23 +89,34 @@ package enum Catalogue {
             try require(
                 0, { $0.range(of: "^[A-Z0-9_-]{2,64}$", options: .regularExpression) != nil },
                 "a service code of 2–64 capitals, digits, _ or -")
-            for column in [1, 2, 3, 4, 5, 12, 14, 16] { try require(column, { !$0.isEmpty }, "must not be empty") }
-            try require(7, { $0.isEmpty || Decimal(string: $0) != nil }, "a number or empty")
-            try require(8, { $0.isEmpty || Decimal(string: $0) != nil }, "a number or empty")
-            try require(9, { CivilDate($0) != nil }, "a date as YYYY-MM-DD")
-            try require(10, { Int($0).map { $0 > 0 && $0 <= 3650 } ?? false }, "a whole number of days from 1 to 3650")
-            try require(11, { DayUnit(rawValue: $0) != nil }, "calendar or working")
-            rows.append(fields)
+            for column in [1, 2, 9, 11, 13] { try require(column, { !$0.isEmpty }, "must not be empty") }
+            try require(4, { $0.isEmpty || Decimal(string: $0) != nil }, "a number or empty")
+            try require(5, { $0.isEmpty || Decimal(string: $0) != nil }, "a number or empty")
+            try require(6, { CivilDate($0) != nil }, "a date as YYYY-MM-DD")
+            try require(7, { Int($0).map { $0 > 0 && $0 <= 3650 } ?? false }, "a whole number of days from 1 to 3650")
+            try require(8, { DayUnit(rawValue: $0) != nil }, "calendar or working")
+            let translated = Array(trimmed[3..<(3 + names.count)])
+            for (offset, name) in translated.enumerated() where name.unicodeScalars.count > 200 {
+                throw CatalogueError(line: line, column: names[offset], problem: "at most 200 characters")
+            }
+            rows.append((fields, translated))
         }
         try connection.transaction { tx in
-            for fields in rows {
+            for (fields, translated) in rows {
                 func optional(_ column: Int) -> String? { fields[column].isEmpty ? nil : fields[column] }
                 try tx.query(
                     """
-                    INSERT INTO services (code, department, name_en, name_mr, name_hi, name_te) VALUES ($1, $2, $3, $4, $5, $6)
-                    ON CONFLICT (code) DO UPDATE SET department = excluded.department, name_en = excluded.name_en, name_mr = excluded.name_mr,
-                        name_hi = excluded.name_hi, name_te = excluded.name_te
-                    """, Array(fields[0...5]))
+                    INSERT INTO services (code, department, name_en) VALUES ($1, $2, $3)
+                    ON CONFLICT (code) DO UPDATE SET department = excluded.department, name_en = excluded.name_en
+                    """, Array(fields[0...2]))
+                // Each language named in the header: its name, or none (the English one shows) for an empty cell.
+                try tx.query(
+                    """
+                    WITH t AS (SELECT * FROM unnest($2::text[], $3::text[]) AS t(language, name)),
+                    gone AS (DELETE FROM service_names n USING t WHERE n.service_code = $1 AND n.language = t.language AND t.name = '')
+                    INSERT INTO service_names (service_code, language, name) SELECT $1, language, name FROM t WHERE name <> ''
+                    ON CONFLICT (service_code, language) DO UPDATE SET name = excluded.name
+                    """, [fields[0], nameLanguages, translated])
                 try tx.query(
                     """
                     INSERT INTO service_rules (service_code, office_code, band_min, band_max, effective_from, time_limit_days, day_unit,
@@ -97,9 +127,8 @@ package enum Catalogue {
                         faa_role = excluded.faa_role, faa_office = excluded.faa_office, saa_role = excluded.saa_role, saa_office = excluded.saa_office
                     """,
                     [
-                        fields[0], optional(6), optional(7), optional(8), fields[9], fields[10], fields[11], fields[12],
-                        optional(13),
-                        fields[14], optional(15), fields[16], optional(17),
+                        fields[0], optional(3), optional(4), optional(5), fields[6], fields[7], fields[8], fields[9],
+                        optional(10), fields[11], optional(12), fields[13], optional(14),
                     ])
             }
         }
@@ -156,11 +185,18 @@ package enum Catalogue {
                 role: try row.decode(String.self, at: 8), office: try row.decode(String.self, at: 9)))
     }
 
-    /// The service's name in `language` (the code when the service is not in the catalogue).
+    /// The service's name in `language`: its own, else the English one, else the code (a service not in the
+    /// catalogue). The SQL function `service_name` (migration 0015) is the one rule, for statements too.
     package static func serviceName(_ code: String, language: String, on connection: Connection) throws -> String {
-        let column = ["en": "name_en", "mr": "name_mr", "hi": "name_hi", "te": "name_te"][language] ?? "name_en"
-        return try connection.query("SELECT \(column) FROM services WHERE code = $1", [code]).first?.decode(
-            String.self, at: 0) ?? code
+        try connection.query("SELECT service_name($1, $2)", [code, language]).first?.decode(String.self, at: 0) ?? code
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The first element that occurs a second time.
+    fileprivate var duplicate: Element? {
+        var seen = Set<Element>()
+        return first { !seen.insert($0).inserted }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Texts
 import Postgres
 
 /// The channels Dakiya delivers on.
@@ -9,9 +10,6 @@ package enum Channel: String, Sendable, Codable, CaseIterable, Comparable {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
-
-/// The languages citizens can choose.
-package enum Language: String, Sendable, Codable, CaseIterable { case en, mr, hi, te }
 
 /// One consent or opt-out, as recorded.
 package struct Consent: Sendable, Equatable, Codable {
@@ -107,7 +105,7 @@ package enum Citizens {
                     try tx.query(
                         """
                         INSERT INTO citizens (portal_user_id, mobile, email, language, updated_by_key) VALUES ($1, $2, $3, $4, $5) RETURNING id
-                        """, [portalUserID, newMobile, newEmail, (language ?? .mr).rawValue, apiKeyID]
+                        """, [portalUserID, newMobile, newEmail, (language ?? .stateDefault).rawValue, apiKeyID]
                     ).first
                 ).decode(Int64.self, at: 0)
             }
@@ -164,7 +162,7 @@ package enum Citizens {
                     id: id, portalUserID: try row.decode(String.self, at: 1),
                     mobile: try row.decode(String?.self, at: 2),
                     email: try row.decode(String?.self, at: 3),
-                    language: Language(rawValue: try row.decode(String.self, at: 4)) ?? .mr,
+                    language: Language.resolve(try row.decode(String.self, at: 4)),
                     consents: [])
             }
             guard let channel = try row.decode(String?.self, at: 5).flatMap(Channel.init(rawValue:)) else { continue }

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import ServiceRuntime
 import Synchronization
+import Texts
 
 /// A template filled in for one message.
 package struct RenderedMessage: Sendable, Equatable {
@@ -40,7 +41,7 @@ package struct TemplateMissing: Error, CustomStringConvertible, Sendable {
     package var description: String { "no \(channel) template for \(kind), not even in English" }
 }
 
-/// Loads templates (department override, then default; asked-for language, then English) and renders them.
+/// Loads templates (department override, then default; asked-for language, then the fallback, English) and renders them.
 /// A missing translation is logged once per process and key, not on every message.
 package final class TemplateStore: Sendable {
     private let logger: Logger
@@ -55,10 +56,10 @@ package final class TemplateStore: Sendable {
         let rows = try connection.query(
             """
             SELECT language, subject, body_text, body_html FROM message_templates
-            WHERE kind = $1 AND channel = $2 AND language IN ($3, 'en') AND (department = $4 OR department IS NULL)
+            WHERE kind = $1 AND channel = $2 AND language IN ($3, $5) AND (department = $4 OR department IS NULL)
             ORDER BY (language = $3) DESC, (department IS NOT NULL) DESC
             LIMIT 1
-            """, [kind, channel, language, department]
+            """, [kind, channel, language, department, Language.fallback.code]
         ).rows
         guard let row = rows.first else { throw TemplateMissing(kind: kind, channel: channel) }
         let used = try row.decode(String.self, at: 0)
@@ -79,7 +80,7 @@ package final class TemplateStore: Sendable {
         let text = Self.fill(try row.decode(String.self, at: 2), values, html: false)
         let html =
             try row.decode(String?.self, at: 3).map { Self.fill($0, values, html: true) }
-            ?? Self.derivedHTML(try row.decode(String.self, at: 2), values)
+            ?? Self.derivedHTML(try row.decode(String.self, at: 2), values, language: Language.resolve(used))
         return RenderedMessage(subject: subject, text: text, html: html, language: used)
     }
 
@@ -101,12 +102,15 @@ package final class TemplateStore: Sendable {
             .replacingOccurrences(of: "{{appeal_url}}", with: appeal)
     }
 
-    /// HTML from a text template: escaped first, then filled, paragraphs on blank lines.
-    static func derivedHTML(_ textTemplate: String, _ values: TemplateValues) -> String {
+    /// HTML from a text template: escaped first, then filled, paragraphs on blank lines; the document carries the
+    /// language and its direction (`dir="rtl"` for Urdu), so a mail client lays it out right to left.
+    static func derivedHTML(_ textTemplate: String, _ values: TemplateValues, language: Language) -> String {
         let paragraphs = escapeHTML(textTemplate).components(separatedBy: "\n\n").map { paragraph in
             "<p>" + fill(paragraph, values, html: true).replacingOccurrences(of: "\n", with: "<br>\n") + "</p>"
         }
-        return "<!doctype html>\n<html><head><meta charset=\"utf-8\"></head><body>\n"
+        return
+            "<!doctype html>\n<html lang=\"\(language.code)\" dir=\"\(language.direction)\"><head><meta charset=\"utf-8\"></head>"
+            + "<body dir=\"\(language.direction)\">\n"
             + paragraphs.joined(separator: "\n") + "\n</body></html>\n"
     }
 

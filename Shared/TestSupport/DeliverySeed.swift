@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Postgres
+import Texts
 
 /// Seeds one pending delivery (department, test key, citizen, application) for tests of what happens after
 /// the API has accepted an outcome. Returns the delivery id.

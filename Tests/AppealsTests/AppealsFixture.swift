@@ -3,6 +3,7 @@ import Delivery
 import Foundation
 import JobQueue
 import Postgres
+import Texts
 import TestSupport
 
 /// A database with the Maharashtra catalogue, one department, one citizen, and helpers that put days on

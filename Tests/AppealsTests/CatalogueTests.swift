@@ -63,7 +63,10 @@ struct CatalogueTests {
     func badLines() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        let header = Catalogue.columns.joined(separator: ",")
+        // The names in Marathi, Hindi and Telugu sit after name_en, as in the sample catalogue.
+        var columns = Catalogue.columns
+        columns.insert(contentsOf: ["name_mr", "name_hi", "name_te"], at: 3)
+        let header = columns.joined(separator: ",")
         let good = "INCOME,REVENUE,Income,उत्पन्न,आय,ఆదాయం,,,,2015-04-28,15,calendar,NT,,T,,SDO,"
         let bad = "CASTE,REVENUE,Caste,जात,जाति,కులం,,,,2015-04-28,fifteen,calendar,SDO,,AC,,C,"
         #expect(

@@ -3,6 +3,7 @@ import Delivery
 import Foundation
 import HTTPClient
 import Postgres
+import Texts
 import ServiceRuntime
 import TestSupport
 

@@ -4,6 +4,7 @@ import Foundation
 import JobContracts
 import JobQueue
 import Postgres
+import Texts
 import ServiceRuntime
 import TestSupport
 import Testing

@@ -7,6 +7,7 @@ import Foundation
 import HTTPClient
 import JobQueue
 import Postgres
+import Texts
 import ServiceRuntime
 import Testing
 import TestSupport

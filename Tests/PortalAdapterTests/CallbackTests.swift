@@ -6,6 +6,7 @@ import HTTPServer
 import JobQueue
 @testable import PortalAdapter
 import Postgres
+import Texts
 import ServiceRuntime
 import Testing
 import TestSupport

@@ -7,6 +7,7 @@ import HTTPServer
 import JobContracts
 import JobQueue
 import Postgres
+import Texts
 import ServiceRuntime
 import TestSupport
 import Testing
@@ -124,6 +125,37 @@ struct SenderTests {
             body.template.components.first { $0.type == "body" }?.parameters.compactMap(\.text) == ["A1", "INCOME"])
         #expect(attempt.state == "sending")
         #expect(attempt.provider == message.id, "the wamid is kept to match status webhooks")
+    }
+
+    @Test("an Urdu outcome goes out as the Urdu template, with the service's Urdu name: a language added as data")
+    func urduTemplate() throws {
+        let fixture = try WhatsAppFixture()
+        let connection = try fixture.db.connect()
+        try connection.query(
+            "INSERT INTO services (code, department, name_en) VALUES ('INCOME', 'REV', 'Income certificate')")
+        try connection.query("INSERT INTO service_names VALUES ('INCOME', 'ur', 'آمدنی کا سرٹیفکیٹ')")
+        try connection.query("UPDATE deliveries SET language = 'ur' WHERE id = $1", [fixture.deliveryID])
+        try fixture.sender().handle(try fixture.job())
+        let message = try #require(
+            fixture.simulator.acceptedMessages.first, "Meta's stand-in accepted the Urdu template")
+        struct Body: Decodable {
+            struct Template: Decodable {
+                struct Language: Decodable { var code: String }
+                struct Component: Decodable {
+                    struct Parameter: Decodable { var text: String? }
+                    var type: String; var parameters: [Parameter]
+                }
+                var name: String; var language: Language; var components: [Component]
+            }
+            var template: Template
+        }
+        let body = try JSONDecoder().decode(Body.self, from: Data(message.body.utf8))
+        #expect(body.template.language.code == "ur")
+        #expect(body.template.name == "dakiya_certificate_issued")
+        #expect(
+            body.template.components.first { $0.type == "body" }?.parameters.compactMap(\.text) == [
+                "A1", "آمدنی کا سرٹیفکیٹ",
+            ])
     }
 
     @Test(

@@ -386,6 +386,29 @@ struct ConversationTests {
     }
 
     @Test(
+        "Urdu, added as data: offered in the language list, picked by its name, the menu and status in Urdu, STOP in Urdu"
+    )
+    func urdu() throws {
+        let intake = try WebhookIntakeTests.Intake()
+        let first = try say(intake, Self.text("hello", id: "u1"))
+        #expect(first.first?.interactive?.contains("\"id\":\"lang:ur\"") == true, "Urdu is offered")
+        #expect(first.first?.text.contains("اپنی زبان منتخب کریں") == true, "and the question is asked in Urdu too")
+        let menu = try say(intake, Self.text("اردو", id: "u2"))
+        #expect(menu.first?.text == "ہم آپ کی کیا مدد کر سکتے ہیں؟")
+        #expect(menu.first?.interactive?.contains("درخواست کی صورتحال") == true)
+        #expect(try say(intake, Self.text("1", id: "u3")).first?.text == "براہ کرم اپنی درخواست کا نمبر بھیجیں۔")
+        let status = try say(intake, Self.text("A1", id: "u4"))
+        #expect(status.first?.text.hasPrefix("درخواست A1: منظور، تاریخ ") == true, "\(status.first?.text ?? "")")
+        let stop = try say(intake, Self.text("روکیں", id: "u5"))
+        #expect(stop.first?.text.hasPrefix("اب آپ کو WhatsApp پر ہمارے پیغامات نہیں ملیں گے") == true)
+        let connection = try intake.fixture.db.connect()
+        #expect(
+            try connection.query(
+                "SELECT granted FROM citizen_consents WHERE source = 'whatsapp:STOP' ORDER BY recorded_at DESC LIMIT 1"
+            ).first?.decode(Bool.self, at: 0) == false, "the Urdu STOP word recorded an opt-out")
+    }
+
+    @Test(
         "file an appeal: the number's own application only, grounds, a summary without formatting marks, cancel or confirm hands over through the job table"
     )
     func appealSteps() throws {
