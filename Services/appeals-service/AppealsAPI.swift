@@ -123,21 +123,15 @@ struct AppealsAPI: Sendable {
                             "no citizen \(body.portalUserID): register them with the portal adapter first",
                             field: "portal_user_id")
                     }
-                    let row = try tx.query(
-                        """
-                        INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) VALUES ($1, $2, $3, $4, $5)
-                        ON CONFLICT (portal_application_id) DO UPDATE
-                        SET service_code = excluded.service_code, office_code = excluded.office_code, updated_at = now()
-                        WHERE applications.department = excluded.department
-                          AND (cardinality($6::text[]) = 0 OR applications.office_code = ANY($6::text[]))
-                        RETURNING department, citizen_id
-                        """, [id, key.department, body.serviceCode, body.officeCode, citizen, key.offices]
-                    ).first
+                    let recorded = try Applications.record(
+                        Applications.Report(
+                            applicationID: id, department: key.department, service: body.serviceCode,
+                            office: body.officeCode, citizenID: citizen, offices: key.offices), on: tx)
                     // Another department's application, or another office's for an office key, is not updated and not returned.
-                    guard try row?.decode(String.self, at: 0) == key.department else {
+                    guard recorded?.department == key.department else {
                         throw AppealRefusal(404, "unknown_application", "no application \(id) for this API key")
                     }
-                    guard try row?.decode(Int64.self, at: 1) == citizen else {
+                    guard recorded?.citizenID == citizen else {
                         throw AppealRefusal(
                             422, "other_citizen", "application \(id) belongs to another citizen",
                             field: "portal_user_id")

@@ -96,7 +96,7 @@ package enum DeliveryRouter {
         }
         let citizens = try Citizens.find(portalUserIDs: pending.map(\.citizen), on: connection)
         var routed: [UUID: [ChannelPlan]] = [:]
-        var attempts: (delivery: [UUID], channel: [String], state: [String], skipReason: [String?]) = ([], [], [], [])
+        var write = RoutingWrite()
         for delivery in pending {
             guard let citizen = citizens[delivery.citizen] else { continue }
             let plans = plan(requested: delivery.requested, citizen: citizen)
@@ -107,23 +107,17 @@ package enum DeliveryRouter {
                 case .queued: (state, skipReason) = ("queued", nil)
                 case .skipped(let reason): (state, skipReason) = ("skipped", reason)
                 }
-                attempts.delivery.append(delivery.id)
-                attempts.channel.append(plan.channel.rawValue)
-                attempts.state.append(state)
-                attempts.skipReason.append(skipReason)
+                write.attempts.append(
+                    .init(
+                        deliveryID: delivery.id, channel: plan.channel.rawValue, state: state, skipReason: skipReason,
+                        isTest: delivery.isTest))
             }
             routed[delivery.id] = plans
+            write.deliveries.append(.init(id: delivery.id, inProgress: plans.contains { $0.decision == .queued }))
         }
         guard !routed.isEmpty else { return routed }
-        let isTest = Dictionary(uniqueKeysWithValues: pending.map { ($0.id, $0.isTest) })
-        let ids = Array(routed.keys)
-        let inProgress = ids.map { id in routed[id]?.contains { $0.decision == .queued } ?? false }
-        let parameters: [any PostgresEncodable] = [
-            attempts.delivery, attempts.channel, attempts.state, attempts.skipReason,
-            attempts.delivery.map { isTest[$0] ?? false }, ids, inProgress,
-        ]
-        let write = { (tx: Connection) throws -> [UUID] in
-            let result = try tx.query(Self.routeStatement, parameters).rows
+        let apply = { (tx: Connection) throws -> [UUID] in
+            let result = try tx.query(Self.routeStatement, write).rows
             let taken = try result.compactMap { try $0.decode(UUID?.self, at: 0) }
             let changed = try result.compactMap { row in
                 try row.decode(String?.self, at: 1).map { (try row.decode(UUID.self, at: 0), $0) }
@@ -131,23 +125,40 @@ package enum DeliveryRouter {
             try PortalEvents.statusChanged(changed, queue: queue, on: tx)
             return taken
         }
-        let taken = Set(takesCallbacks ? try connection.transaction(write) : try write(connection))
+        let taken = Set(takesCallbacks ? try connection.transaction(apply) : try apply(connection))
         return routed.filter { taken.contains($0.key) }
     }
 
-    /// Routing's writes: $1…$5 the attempts (delivery, channel, state, skip reason, test delivery), $6 and $7 the
-    /// deliveries and whether each is still in progress. Only deliveries still pending are taken (with their
-    /// attempts). Returns each delivery taken with its department when that takes callbacks (and one row of NULLs
-    /// that wakes the channels' workers).
-    static let routeStatement = """
-        WITH u AS (SELECT * FROM unnest($6::uuid[], $7::bool[]) AS u(id, in_progress)),
+    /// What routing writes: the attempts of every delivery, and each delivery with whether it is still in progress.
+    struct RoutingWrite {
+        struct Attempt {
+            var deliveryID: UUID
+            var channel: String
+            var state: String
+            var skipReason: String?
+            var isTest: Bool
+        }
+        struct Delivery {
+            var id: UUID
+            var inProgress: Bool
+        }
+        var attempts: [Attempt] = []
+        var deliveries: [Delivery] = []
+    }
+
+    /// Routing's writes. Only deliveries still pending are taken (with their attempts). Returns each delivery taken
+    /// with its department when that takes callbacks (and one row of NULLs that wakes the channels' workers).
+    static let routeStatement = NamedStatement<RoutingWrite>(
+        """
+        WITH u AS (SELECT * FROM unnest(:deliveries::uuid[], :in_progress::bool[]) AS u(id, in_progress)),
         updated AS (
             UPDATE deliveries d SET status = CASE WHEN u.in_progress THEN 'in_progress' ELSE 'delivered' END,
                    first_delivered_at = coalesce(d.first_delivered_at, now()), updated_at = now()
             FROM u WHERE d.id = u.id AND d.status = 'pending'
             RETURNING d.id, d.application_id, d.decision, d.first_delivered_at, \(PortalEvents.callbackDepartment(application: "d.application_id")) AS callback_department),
         t AS (
-            SELECT t.* FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[]) AS t(delivery_id, channel, state, skip_reason, is_test)
+            SELECT t.* FROM unnest(:attempt_deliveries::uuid[], :attempt_channels::text[], :attempt_states::text[], :attempt_skip_reasons::text[],
+                                   :attempt_is_test::bool[]) AS t(delivery_id, channel, state, skip_reason, is_test)
             WHERE t.delivery_id IN (SELECT id FROM updated)),
         attempts AS (\(ChannelAttempts.routedInsert(from: "t"))),
         sends AS (
@@ -161,5 +172,11 @@ package enum DeliveryRouter {
             FROM updated WHERE decision <> 'appeal')
         SELECT id, callback_department FROM updated
         UNION ALL SELECT NULL, NULL FROM (SELECT count(*) FROM job_notified) n
-        """
+        """,
+        bind: [
+            "deliveries": { $0.deliveries.map(\.id) }, "in_progress": { $0.deliveries.map(\.inProgress) },
+            "attempt_deliveries": { $0.attempts.map(\.deliveryID) }, "attempt_channels": { $0.attempts.map(\.channel) },
+            "attempt_states": { $0.attempts.map(\.state) }, "attempt_skip_reasons": { $0.attempts.map(\.skipReason) },
+            "attempt_is_test": { $0.attempts.map(\.isTest) },
+        ])
 }

@@ -364,11 +364,9 @@ struct PortalAPI: Sendable {
             language: language, channels: channels, certificate: certificate)
     }
 
-    /// The accept in one statement: claims the idempotency key (with the answer a replay gets), finds the citizen,
-    /// finds or creates the application, records the delivery and its job for the dispatcher. A certificate is stored
-    /// first (once per content), inside the caller's transaction. False when the key was already used: nothing
-    /// is written. A refusal (unknown citizen, another department's or another citizen's application) aborts the
-    /// statement, so it leaves nothing behind.
+    /// The accept: a certificate is stored first (once per content), inside the caller's transaction, then the
+    /// outcome is recorded in one statement (`OutcomeRecord`). False when the key was already used: nothing is
+    /// written. A refusal (unknown citizen, another department's or another citizen's application) leaves nothing.
     func accept(
         _ outcome: ValidOutcome, deliveryID: UUID, applicationID: String, key: APIKey, idempotencyKey: String,
         requestHash: [UInt8],
@@ -379,63 +377,30 @@ struct PortalAPI: Sendable {
             documentID = try Documents.store(
                 certificate.bytes, fileName: certificate.fileName, retentionDays: documentRetentionDays, on: connection)
         }
+        let record = OutcomeRecord(
+            applicationID: applicationID, department: key.department, service: outcome.service,
+            office: outcome.office, citizen: outcome.citizen, deliveryID: deliveryID, apiKeyID: key.id,
+            isTest: key.kind == .test, decision: outcome.decision, reasons: outcome.reasons,
+            language: outcome.language?.rawValue, documentID: documentID,
+            documentFileName: outcome.certificate?.fileName, channels: outcome.channels?.map(\.rawValue),
+            offices: key.offices, idempotencyKey: idempotencyKey, requestHash: requestHash,
+            responseStatus: response.status, responseBody: String(decoding: response.body, as: UTF8.self),
+            responseLocation: response.headers.first { $0.0 == "Location" }?.1)
         do {
-            let row = try required(
-                try connection.query(
-                    Self.acceptStatement,
-                    [
-                        applicationID, key.department, outcome.service, outcome.office, outcome.citizen, deliveryID,
-                        key.id, key.kind == .test,
-                        outcome.decision, outcome.reasons, idempotencyKey, outcome.language?.rawValue,
-                        PostgresBytes(requestHash), response.status,
-                        String(decoding: response.body, as: UTF8.self), documentID, outcome.channels?.map(\.rawValue),
-                        key.offices,
-                        response.headers.first { $0.0 == "Location" }?.1, outcome.certificate?.fileName,
-                    ]
-                ).first)
-            return try row.decode(String.self, at: 0) == "accepted"
-        } catch let error as PostgresError where error.sqlState == "DKU01" {
+            return try record.record(on: connection) == .accepted
+        } catch OutcomeRecord.Refusal.unknownCitizen {
             throw HTTPError.unprocessable(
                 "no citizen \(outcome.citizen): register them with PUT /v1/citizens/{portalUserId} first",
                 field: "citizen",
                 type: "urn:dakiya:problem:unknown-citizen")
-        } catch let error as PostgresError where error.sqlState == "DKD01" {
+        } catch OutcomeRecord.Refusal.outsideKey {
             // Another department's application, or another office's for a key limited to some offices: the same answer
             // as an application that does not exist, so ids outside the key's scope cannot be probed.
             throw HTTPError.notFound("no application \(applicationID) for this API key")
-        } catch let error as PostgresError where error.sqlState == "DKC01" {
+        } catch OutcomeRecord.Refusal.otherCitizen {
             throw HTTPError.unprocessable("application \(applicationID) belongs to another citizen", field: "citizen")
         }
     }
-
-    /// The outcome accept's statement. The application is only touched once the idempotency key is claimed; each
-    /// refusal (dakiya_refuse) aborts the whole statement.
-    static let acceptStatement = """
-        WITH c AS (SELECT id, language FROM citizens WHERE portal_user_id = $5),
-        idem AS (
-            INSERT INTO idempotency_keys (department, key, request_hash, response_status, response_body, response_location)
-            VALUES ($2, $11, $13, $14, $15, $19) ON CONFLICT DO NOTHING RETURNING 1),
-        app AS (
-            INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
-            SELECT $1, $2, $3, $4, c.id FROM c WHERE EXISTS (SELECT 1 FROM idem)
-            ON CONFLICT (portal_application_id) DO UPDATE
-            SET service_code = excluded.service_code, office_code = excluded.office_code, updated_at = now()
-            WHERE applications.department = excluded.department AND (cardinality($18::text[]) = 0 OR applications.office_code = ANY($18::text[]))
-            RETURNING id, department, citizen_id),
-        d AS (
-            INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id, requested_channels, idempotency_key,
-                                    document_file_name)
-            SELECT $6, app.id, $7, $8, $9, $10::text[], coalesce($12, c.language), $16, $17::text[], $11, $20
-            FROM app, c WHERE app.citizen_id = c.id
-            RETURNING jsonb_build_object('delivery_id', id) AS payload, 'delivery:' || id AS unique_key),
-        \(Jobs.deliveryRequested.enqueueClauses("job", priority: 1, from: "d"))
-        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'
-                    WHEN NOT EXISTS (SELECT 1 FROM c) THEN dakiya_refuse('DKU01')
-                    WHEN NOT EXISTS (SELECT 1 FROM app) THEN dakiya_refuse('DKD01')
-                    WHEN NOT EXISTS (SELECT 1 FROM d) THEN dakiya_refuse('DKC01')
-                    ELSE 'accepted' END,
-               (SELECT count(*) FROM job_notified)
-        """
 
     // MARK: Deliveries
 

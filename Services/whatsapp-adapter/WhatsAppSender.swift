@@ -346,24 +346,24 @@ final class WhatsAppSender: Sendable {
         for row in try connection.query(
             """
             WITH marked AS (\(ChannelAttempts.markSendingStatement(ids: "$1", channel: .whatsapp)))
-            SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
-                   a.portal_application_id, service_name(a.service_code, d.language), c.mobile, a.department,
-                   ca.id IN (SELECT id FROM marked)
+            SELECT ca.id AS attempt_id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
+                   a.portal_application_id AS application_id, service_name(a.service_code, d.language) AS service, c.mobile,
+                   a.department, ca.id IN (SELECT id FROM marked) AS claimed
             FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
             JOIN citizens c ON c.id = a.citizen_id
             WHERE ca.id = ANY($1) AND ca.channel = 'whatsapp'
             """, [attemptIDs]
         ).rows {
             let context = Context(
-                attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1),
-                state: try row.decode(String.self, at: 2),
-                decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4),
-                language: try row.decode(String.self, at: 5),
-                isTest: try row.decode(Bool.self, at: 6), documentID: try row.decode(Int64?.self, at: 7),
-                applicationID: try row.decode(String.self, at: 8),
-                service: try row.decode(String.self, at: 9), mobile: try row.decode(String?.self, at: 10),
-                department: try row.decode(String.self, at: 11))
-            claimed[context.attemptID] = (context, try row.decode(Bool.self, at: 12))
+                attemptID: try row.decode(Int64.self, "attempt_id"),
+                deliveryID: try row.decode(UUID.self, "delivery_id"),
+                state: try row.decode(String.self, "state"), decision: try row.decode(String.self, "decision"),
+                reasons: try row.decode([String].self, "reasons"), language: try row.decode(String.self, "language"),
+                isTest: try row.decode(Bool.self, "is_test"), documentID: try row.decode(Int64?.self, "document_id"),
+                applicationID: try row.decode(String.self, "application_id"),
+                service: try row.decode(String.self, "service"), mobile: try row.decode(String?.self, "mobile"),
+                department: try row.decode(String.self, "department"))
+            claimed[context.attemptID] = (context, try row.decode(Bool.self, "claimed"))
         }
         return claimed
     }

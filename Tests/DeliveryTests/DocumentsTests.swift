@@ -1,4 +1,4 @@
-import Delivery
+@testable import Delivery
 import Foundation
 import Postgres
 import Testing
@@ -31,5 +31,15 @@ struct DocumentsTests {
             try connection.query("SELECT content FROM documents WHERE id = $1", [id]).first?.decode(
                 PostgresBytes.self, at: 0
             ).bytes == certificate)
+    }
+}
+
+@Suite("Delivery statements")
+struct DeliveryStatementTests {
+    @Test("every named statement of the delivery path binds exactly the names its text uses")
+    func sound() {
+        #expect(OutcomeRecord.statement.problems.isEmpty, "\(OutcomeRecord.statement.problems)")
+        #expect(Applications.recordStatement.problems.isEmpty, "\(Applications.recordStatement.problems)")
+        #expect(OutcomeRecord.statement.names.count == 20)
     }
 }

@@ -1,5 +1,5 @@
 import Delivery
-import Dispatcher
+@testable import Dispatcher
 import Foundation
 import JobContracts
 import JobQueue
@@ -346,5 +346,14 @@ struct AttemptStateTests {
             ).first?
             .decode(String.self, at: 0) ?? ""
         for state in states { #expect(checked.contains("'\(state.rawValue)'"), "the table's CHECK lists \(state)") }
+    }
+}
+
+@Suite("Routing statement")
+struct RoutingStatementTests {
+    @Test("routing's one write binds every name its text uses, each from the typed write")
+    func sound() {
+        #expect(DeliveryRouter.routeStatement.problems.isEmpty, "\(DeliveryRouter.routeStatement.problems)")
+        #expect(DeliveryRouter.routeStatement.names.count == 7)
     }
 }

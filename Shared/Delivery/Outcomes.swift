@@ -1,0 +1,191 @@
+import Foundation
+import JobContracts
+import Postgres
+
+/// Applications as the departments report them: the one upsert every writer uses.
+package enum Applications {
+    /// The upsert of an application, as a SQL fragment for a bigger statement. Its parameters are named
+    /// (`:application_id`, `:department`, `:service`, `:office`, `:offices`); the citizen's id comes from `citizenID`
+    /// (an expression, e.g. `c.id`) selected `from` a CTE, and the insert happens only `when` (a condition) holds.
+    /// An application of another department, or of an office the key does not cover (`:offices`, empty for every
+    /// office), is neither updated nor returned. Returns `id, department, citizen_id`.
+    package static func upsert(citizenID: String, from source: String, when condition: String = "true") -> String {
+        """
+        INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
+        SELECT :application_id, :department, :service, :office, \(citizenID) FROM \(source) WHERE \(condition)
+        ON CONFLICT (portal_application_id) DO UPDATE
+        SET service_code = excluded.service_code, office_code = excluded.office_code, updated_at = now()
+        WHERE applications.department = excluded.department
+          AND (cardinality(:offices::text[]) = 0 OR applications.office_code = ANY(:offices::text[]))
+        RETURNING id, department, citizen_id
+        """
+    }
+
+    /// What `record` needs.
+    package struct Report: Sendable {
+        package var applicationID: String
+        package var department: String
+        package var service: String
+        package var office: String
+        package var citizenID: Int64
+        /// The offices the caller's key covers; empty for every office.
+        package var offices: [String]
+
+        package init(
+            applicationID: String, department: String, service: String, office: String, citizenID: Int64,
+            offices: [String]
+        ) {
+            self.applicationID = applicationID
+            self.department = department
+            self.service = service
+            self.office = office
+            self.citizenID = citizenID
+            self.offices = offices
+        }
+    }
+
+    static let recordStatement = NamedStatement<Report>(
+        upsert(citizenID: ":citizen_id", from: "(SELECT 1) AS one"),
+        bind: [
+            "application_id": { $0.applicationID }, "department": { $0.department }, "service": { $0.service },
+            "office": { $0.office }, "citizen_id": { $0.citizenID }, "offices": { $0.offices },
+        ])
+
+    /// Creates the application, or updates its service and office. Returns its department and citizen, or nil when
+    /// it is another department's (or an office's the key does not cover): then nothing changed.
+    /// - Throws: `PostgresError` from the database.
+    package static func record(_ report: Report, on connection: Connection) throws -> (
+        department: String, citizenID: Int64
+    )? {
+        guard let row = try connection.query(recordStatement, report).first else { return nil }
+        return (try row.decode(String.self, "department"), try row.decode(Int64.self, "citizen_id"))
+    }
+}
+
+/// An outcome the portal reported, recorded with its delivery and the dispatcher's job in one statement.
+package struct OutcomeRecord: Sendable {
+    package var applicationID: String
+    package var department: String
+    package var service: String
+    package var office: String
+    /// The citizen's portal user id.
+    package var citizen: String
+    package var deliveryID: UUID
+    package var apiKeyID: Int64
+    package var isTest: Bool
+    package var decision: String
+    package var reasons: [String]
+    /// Nil: the citizen's registered language.
+    package var language: String?
+    package var documentID: Int64?
+    package var documentFileName: String?
+    /// Nil: every channel the citizen can be reached on.
+    package var channels: [String]?
+    /// The offices the key covers; empty for every office.
+    package var offices: [String]
+    /// The idempotency key, the request's fingerprint and the answer a replay gets.
+    package var idempotencyKey: String
+    package var requestHash: [UInt8]
+    package var responseStatus: Int
+    package var responseBody: String
+    package var responseLocation: String?
+
+    package init(
+        applicationID: String, department: String, service: String, office: String, citizen: String,
+        deliveryID: UUID, apiKeyID: Int64, isTest: Bool, decision: String, reasons: [String], language: String?,
+        documentID: Int64?, documentFileName: String?, channels: [String]?, offices: [String],
+        idempotencyKey: String, requestHash: [UInt8], responseStatus: Int, responseBody: String,
+        responseLocation: String?
+    ) {
+        self.applicationID = applicationID
+        self.department = department
+        self.service = service
+        self.office = office
+        self.citizen = citizen
+        self.deliveryID = deliveryID
+        self.apiKeyID = apiKeyID
+        self.isTest = isTest
+        self.decision = decision
+        self.reasons = reasons
+        self.language = language
+        self.documentID = documentID
+        self.documentFileName = documentFileName
+        self.channels = channels
+        self.offices = offices
+        self.idempotencyKey = idempotencyKey
+        self.requestHash = requestHash
+        self.responseStatus = responseStatus
+        self.responseBody = responseBody
+        self.responseLocation = responseLocation
+    }
+
+    /// Why an outcome was refused; the statement wrote nothing.
+    package enum Refusal: Error, Equatable {
+        /// No citizen with this portal user id.
+        case unknownCitizen
+        /// Another department's application, or another office's for a key limited to some offices.
+        case outsideKey
+        /// The application belongs to another citizen.
+        case otherCitizen
+    }
+
+    /// What happened to an outcome that was not refused.
+    package enum Result: Sendable, Equatable {
+        case accepted
+        /// The idempotency key was already used: nothing was written.
+        case replayed
+    }
+
+    /// The accept: claims the idempotency key (with the answer a replay gets), finds the citizen, finds or creates the
+    /// application (only once the key is claimed), records the delivery and its `delivery.requested` job. Each refusal
+    /// (`dakiya_refuse`) aborts the whole statement, so it leaves nothing behind.
+    static let statement = NamedStatement<OutcomeRecord>(
+        """
+        WITH c AS (SELECT id, language FROM citizens WHERE portal_user_id = :citizen),
+        idem AS (
+            INSERT INTO idempotency_keys (department, key, request_hash, response_status, response_body, response_location)
+            VALUES (:department, :idempotency_key, :request_hash, :response_status, :response_body, :response_location)
+            ON CONFLICT DO NOTHING RETURNING 1),
+        app AS (\(Applications.upsert(citizenID: "c.id", from: "c", when: "EXISTS (SELECT 1 FROM idem)"))),
+        d AS (
+            INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, document_id, requested_channels, idempotency_key,
+                                    document_file_name)
+            SELECT :delivery_id, app.id, :api_key_id, :is_test, :decision, :reasons::text[], coalesce(:language, c.language), :document_id,
+                   :channels::text[], :idempotency_key, :document_file_name
+            FROM app, c WHERE app.citizen_id = c.id
+            RETURNING jsonb_build_object('delivery_id', id) AS payload, 'delivery:' || id AS unique_key),
+        \(Jobs.deliveryRequested.enqueueClauses("job", priority: 1, from: "d"))
+        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'
+                    WHEN NOT EXISTS (SELECT 1 FROM c) THEN dakiya_refuse('DKU01')
+                    WHEN NOT EXISTS (SELECT 1 FROM app) THEN dakiya_refuse('DKD01')
+                    WHEN NOT EXISTS (SELECT 1 FROM d) THEN dakiya_refuse('DKC01')
+                    ELSE 'accepted' END AS result,
+               (SELECT count(*) FROM job_notified)
+        """,
+        bind: [
+            "application_id": { $0.applicationID }, "department": { $0.department }, "service": { $0.service },
+            "office": { $0.office }, "citizen": { $0.citizen }, "delivery_id": { $0.deliveryID },
+            "api_key_id": { $0.apiKeyID }, "is_test": { $0.isTest }, "decision": { $0.decision },
+            "reasons": { $0.reasons }, "language": { $0.language }, "document_id": { $0.documentID },
+            "document_file_name": { $0.documentFileName }, "channels": { $0.channels }, "offices": { $0.offices },
+            "idempotency_key": { $0.idempotencyKey }, "request_hash": { PostgresBytes($0.requestHash) },
+            "response_status": { $0.responseStatus }, "response_body": { $0.responseBody },
+            "response_location": { $0.responseLocation },
+        ])
+
+    /// Records the outcome (see `statement`), on `connection` (inside its transaction, if one is open).
+    /// - Throws: `Refusal` when the citizen is unknown or the application is not the key's or the citizen's;
+    ///   `PostgresError` from the database.
+    package func record(on connection: Connection) throws -> Result {
+        do {
+            let row = try connection.query(Self.statement, self).first
+            return try row?.decode(String.self, "result") == "accepted" ? .accepted : .replayed
+        } catch let error as PostgresError where error.sqlState == "DKU01" {
+            throw Refusal.unknownCitizen
+        } catch let error as PostgresError where error.sqlState == "DKD01" {
+            throw Refusal.outsideKey
+        } catch let error as PostgresError where error.sqlState == "DKC01" {
+            throw Refusal.otherCitizen
+        }
+    }
+}
