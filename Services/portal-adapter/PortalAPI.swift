@@ -592,9 +592,3 @@ struct PortalAPI: Sendable {
         return decoder
     }()
 }
-
-/// Unwraps a row the database must have returned (INSERT … RETURNING), or fails as a 500.
-func required<T>(_ value: T?) throws -> T {
-    guard let value else { throw PostgresError(.protocolViolation, "the statement returned no row") }
-    return value
-}
