@@ -42,9 +42,10 @@ let package = Package(
         // Platform modules.
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
         .target(name: "Texts", path: "Shared/Texts"),
+        .target(name: "WhatsAppGraph", path: "Shared/WhatsAppGraph"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
-        .target(name: "JobContracts", dependencies: ["JobQueue"], path: "Shared/JobContracts"),
+        .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
         .target(name: "Email", dependencies: ["Texts", "Postgres", "ServiceRuntime"], path: "Shared/Email"),
         .target(
             name: "Delivery",
@@ -78,6 +79,7 @@ let package = Package(
         .executableTarget(
             name: "WhatsAppAdapter",
             dependencies: [
+                "WhatsAppGraph",
                 "Texts", "JobContracts", "ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography",
             ],
             path: "Services/whatsapp-adapter", exclude: ["README.md"]),
@@ -87,7 +89,9 @@ let package = Package(
             path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(
             name: "AppealsService",
-            dependencies: ["Texts", "JobContracts", "ServiceHost", "Appeals", "Delivery", "Cryptography"],
+            dependencies: [
+                "WhatsAppGraph", "Texts", "JobContracts", "ServiceHost", "Appeals", "Delivery", "Cryptography",
+            ],
             path: "Services/appeals-service", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
         .executableTarget(
@@ -155,6 +159,7 @@ let package = Package(
         .testTarget(
             name: "WhatsAppAdapterTests",
             dependencies: [
+                "WhatsAppGraph",
                 "Texts",
                 "Dispatcher",
                 "JobContracts", "WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres",
@@ -166,6 +171,7 @@ let package = Package(
         .testTarget(
             name: "AppealsTests",
             dependencies: [
+                "WhatsAppGraph",
                 "Texts",
                 "JobContracts", "Appeals", "AppealsService", "Delivery", "JobQueue", "Postgres", "HTTPServer",
                 "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography",
@@ -176,6 +182,9 @@ let package = Package(
             name: "DeliveryTests",
             dependencies: ["Texts", "JobContracts", "Delivery", "JobQueue", "Postgres", "TestSupport"],
             path: "Tests/DeliveryTests"),
+        .testTarget(
+            name: "WhatsAppGraphTests", dependencies: ["WhatsAppGraph", "JobContracts", "TestSupport"],
+            path: "Tests/WhatsAppGraphTests"),
         .testTarget(
             name: "TextsTests",
             dependencies: [
@@ -205,6 +214,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
+                "WhatsAppGraph",
                 "Texts",
                 "JobContracts", "TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime",
                 "Appeals", "Delivery", "Dispatcher", "PortalAdapter",

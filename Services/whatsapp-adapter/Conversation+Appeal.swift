@@ -5,6 +5,7 @@ import JobQueue
 import Postgres
 import ServiceRuntime
 import Texts
+import WhatsAppGraph
 
 /// Filing an appeal in the conversation: which application (from the menu, or straight from the rejection's
 /// "File an appeal" button), the grounds, a summary to confirm, then the hand-over to the appeals service
@@ -47,19 +48,15 @@ extension Conversation {
             try save(number, language: language, state: "appeal_confirm", draft: draft, on: tx)
             let summary = WhatsAppTexts.appealSummary(
                 language, ["application": draft.applicationID, "grounds": Self.quotable(grounds)])
-            let buttons = [
-                ("appeal:confirm", WhatsAppTexts.appealConfirm(language)),
-                ("appeal:cancel", WhatsAppTexts.appealCancel(language)),
-            ]
-            .map {
-                "{\"type\":\"reply\",\"reply\":{\"id\":\"\($0.0)\",\"title\":\(JSONText.quoted(String($0.1.prefix(20))))}}"
-            }.joined(separator: ",")
             replies.append(
                 ConversationReply(
                     to: mobile, text: summary,
-                    interactive:
-                        "{\"type\":\"button\",\"body\":{\"text\":\(JSONText.quoted(summary))},\"action\":{\"buttons\":[\(buttons)]}}"
-                ))
+                    interactive: .buttons(
+                        body: summary,
+                        [
+                            ("appeal:confirm", WhatsAppTexts.appealConfirm(language)),
+                            ("appeal:cancel", WhatsAppTexts.appealCancel(language)),
+                        ])))
             return true
         case "appeal_confirm" where choice == "appeal:confirm":
             guard let draft = try draft(number, on: tx), let grounds = draft.grounds else { return false }

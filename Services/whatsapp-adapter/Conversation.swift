@@ -5,6 +5,7 @@ import JobQueue
 import Postgres
 import ServiceRuntime
 import Texts
+import WhatsAppGraph
 
 /// The citizen's conversation inside the 24-hour window: a language once, then a menu.
 /// Replies go out through `conversation.reply` jobs, in the same transaction as the state they follow from.
@@ -14,15 +15,11 @@ struct Conversation {
     var phoneNumberID: String? = nil
 
     /// Handles one inbound message (not STOP/START) from `number` (digits, as Meta sends it).
-    func handle(_ message: [String: Any], from number: String, wamid: String, on tx: Connection) throws {
+    func handle(_ message: GraphWebhook.InboundMessage, from number: String, wamid: String, on tx: Connection) throws {
         let mobile = "+" + number
-        let text = ((message["text"] as? [String: Any])?["body"] as? String)?.trimmingCharacters(
-            in: .whitespacesAndNewlines)
-        let interactive = message["interactive"] as? [String: Any]
+        let text = message.text?.body.trimmingCharacters(in: .whitespacesAndNewlines)
         // A list or button reply carries our id; a template's quick-reply button carries its payload.
-        let choice =
-            ((interactive?["list_reply"] ?? interactive?["button_reply"]) as? [String: Any])?["id"] as? String
-            ?? (message["button"] as? [String: Any])?["payload"] as? String
+        let choice = message.choice
         let row = try tx.query(
             "SELECT language, state FROM whatsapp_conversations WHERE number = $1 FOR UPDATE", [number]
         ).first
@@ -118,27 +115,25 @@ struct Conversation {
 
     /// The list of languages, asked in all of them at once (the citizen's language is not known yet).
     func languageQuestion(to mobile: String) -> ConversationReply {
-        let rows = Language.all.map { "{\"id\":\"lang:\($0.code)\",\"title\":\(JSONText.quoted($0.nativeName))}" }
-            .joined(separator: ",")
         let question = Language.all.map { WhatsAppTexts.chooseLanguage($0.code) }.joined(separator: " / ")
         return ConversationReply(
             to: mobile, text: question,
-            interactive: "{\"type\":\"list\",\"body\":{\"text\":\(JSONText.quoted(question))},"
-                + "\"action\":{\"button\":\"Language\",\"sections\":[{\"title\":\"Language\",\"rows\":[\(rows)]}]}}")
+            interactive: .list(
+                body: question, button: "Language", section: "Language",
+                rows: Language.all.map { ("lang:" + $0.code, $0.nativeName) }))
     }
 
     func menu(to mobile: String, language: String) -> ConversationReply {
         let (body, button) = (WhatsAppTexts.menuBody(language), WhatsAppTexts.menuButton(language))
-        let rows = [
-            ("menu:track", WhatsAppTexts.track(language)), ("menu:certificates", WhatsAppTexts.certificates(language)),
-            ("menu:appeal", WhatsAppTexts.appeal(language)), ("menu:help", WhatsAppTexts.help(language)),
-        ]
-        .map { "{\"id\":\"\($0.0)\",\"title\":\(JSONText.quoted(String($0.1.prefix(24))))}" }.joined(separator: ",")
         return ConversationReply(
             to: mobile, text: body,
-            interactive: "{\"type\":\"list\",\"body\":{\"text\":\(JSONText.quoted(body))},"
-                + "\"action\":{\"button\":\(JSONText.quoted(button)),\"sections\":[{\"title\":\(JSONText.quoted(button)),\"rows\":[\(rows)]}]}}"
-        )
+            interactive: .list(
+                body: body, button: button, section: button,
+                rows: [
+                    ("menu:track", WhatsAppTexts.track(language)),
+                    ("menu:certificates", WhatsAppTexts.certificates(language)),
+                    ("menu:appeal", WhatsAppTexts.appeal(language)), ("menu:help", WhatsAppTexts.help(language)),
+                ]))
     }
 
     /// The status of an application, only if it belongs to a citizen with this mobile number.
@@ -175,13 +170,14 @@ struct Conversation {
         ).rows
         guard !rows.isEmpty else { return ConversationReply(to: mobile, text: WhatsAppTexts.noCertificates(language)) }
         let items = try rows.map { row in
-            "{\"id\":\"cert:\(try row.decode(UUID.self, at: 0).uuidString.lowercased())\",\"title\":\(JSONText.quoted(String(try row.decode(String.self, at: 1).prefix(24))))}"
-        }.joined(separator: ",")
+            (
+                "cert:" + (try row.decode(UUID.self, at: 0).uuidString.lowercased()),
+                try row.decode(String.self, at: 1)
+            )
+        }
         return ConversationReply(
             to: mobile, text: body,
-            interactive: "{\"type\":\"list\",\"body\":{\"text\":\(JSONText.quoted(body))},"
-                + "\"action\":{\"button\":\(JSONText.quoted(String(certificates.prefix(20)))),\"sections\":[{\"title\":\(JSONText.quoted(String(certificates.prefix(24)))),\"rows\":[\(items)]}]}}"
-        )
+            interactive: .list(body: body, button: certificates, section: certificates, rows: items))
     }
 
     /// Only certificates already delivered to this number may be re-sent to it.

@@ -6,6 +6,7 @@ import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
+import WhatsAppGraph
 
 /// Meta's webhooks: the verification handshake, signed event batches stored before the 200, and their
 /// processing (statuses onto channel attempts, inbound messages kept) through the job table.
@@ -64,19 +65,16 @@ struct WhatsAppWebhooks: Sendable {
                         [batchID]
                     ).first?.decode(String.self, at: 0)
                 else { return }
-                let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+                // A body that is not a notification at all is kept (marked processed) and acted on no further.
+                let notification = GraphWebhook.parse(Array(body.utf8))
                 var statuses: [StatusUpdate] = []
-                for entry in object["entry"] as? [[String: Any]] ?? [] {
-                    for change in entry["changes"] as? [[String: Any]] ?? []
-                    where change["field"] as? String == "messages" {
-                        guard let value = change["value"] as? [String: Any] else { continue }
-                        statuses += (value["statuses"] as? [[String: Any]] ?? []).compactMap(StatusUpdate.init)
-                        let number = (value["metadata"] as? [String: Any])?["phone_number_id"] as? String
-                        for message in value["messages"] as? [[String: Any]] ?? [] {
-                            try keep(inbound: message, to: number, on: tx)
-                        }
-                    }  // other fields (template updates, account alerts, …) are not ours to act on: ignored
-                }
+                for change in notification?.entry.flatMap(\.changes) ?? [] where change.field == "messages" {
+                    guard let value = change.value else { continue }
+                    statuses += value.statuses.compactMap(StatusUpdate.init)
+                    for message in value.messages {
+                        try keep(inbound: message, to: value.metadata?.phoneNumberID, on: tx)
+                    }
+                }  // other fields (template updates, account alerts, …) are not ours to act on: ignored
                 try apply(statuses, on: tx)
             }
         }
@@ -89,14 +87,12 @@ struct WhatsAppWebhooks: Sendable {
         var errorCode: String?
         var attemptID: Int64?
 
-        init?(_ object: [String: Any]) {
-            guard let wamid = object["id"] as? String, let status = object["status"] as? String,
-                ["sent", "delivered", "read", "failed"].contains(status)
-            else { return nil }
-            self.wamid = wamid
-            self.status = status
-            errorCode = ((object["errors"] as? [[String: Any]])?.first?["code"] as? Int).map(String.init)
-            if let data = object["biz_opaque_callback_data"] as? String, data.hasPrefix("attempt:") {
+        init?(_ status: GraphWebhook.Status) {
+            guard ["sent", "delivered", "read", "failed"].contains(status.status) else { return nil }
+            wamid = status.id
+            self.status = status.status
+            errorCode = status.errors?.first.map { String($0.code) }
+            if let data = status.bizOpaqueCallbackData, data.hasPrefix("attempt:") {
                 attemptID = Int64(data.dropFirst(8))
             }
         }
@@ -147,23 +143,22 @@ struct WhatsAppWebhooks: Sendable {
     }
 
     /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.
-    func keep(inbound message: [String: Any], to phoneNumberID: String? = nil, on tx: Connection) throws {
-        guard let wamid = message["id"] as? String else { return }
-        let json =
-            (try? JSONSerialization.data(withJSONObject: message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    func keep(inbound message: GraphWebhook.InboundMessage, to phoneNumberID: String? = nil, on tx: Connection) throws {
         let isNew =
             try tx.query(
                 """
                 INSERT INTO whatsapp_inbound_messages (wamid, from_number, type, message) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (wamid) DO NOTHING RETURNING 1
                 """,
-                [wamid, message["from"] as? String, message["type"] as? String ?? "unknown", PostgresJSON(text: json)]
+                [message.id, message.from, message.type ?? "unknown", PostgresJSON(text: message.raw.json())]
             ).count == 1
-        guard isNew, let from = message["from"] as? String else { return }
-        if let text = (message["text"] as? [String: Any])?["body"] as? String,
-            try OptOut.handle(text: text, from: from, wamid: wamid, to: phoneNumberID, queue: queue, on: tx)
+        guard isNew else { return }
+        if let text = message.text?.body,
+            try OptOut.handle(
+                text: text, from: message.from, wamid: message.id, to: phoneNumberID, queue: queue, on: tx)
         {
             return
         }
-        try Conversation(queue: queue, phoneNumberID: phoneNumberID).handle(message, from: from, wamid: wamid, on: tx)
+        try Conversation(queue: queue, phoneNumberID: phoneNumberID).handle(
+            message, from: message.from, wamid: message.id, on: tx)
     }
 }

@@ -5,6 +5,7 @@ import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
+import WhatsAppGraph
 
 /// Graph API settings, validated at start. The defaults point at the local simulator that `make run` starts.
 struct WhatsAppSettings: Sendable {
@@ -269,12 +270,7 @@ final class WhatsAppSender: Sendable {
         let reply = try Jobs.conversationReply.payload(of: job)
         // the number the citizen wrote to
         let from = reply.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
-        let envelope =
-            "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(reply.to)),"
-        let body =
-            reply.interactive.map { envelope + "\"type\":\"interactive\",\"interactive\":\($0)}" }
-            ?? envelope
-            + "\"type\":\"text\",\"text\":{\"preview_url\":false,\"body\":\(JSONText.quoted(String(reply.text.prefix(4096))))}}"
+        let body = try reply.message.json()
         do {
             _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
         } catch {
@@ -295,9 +291,9 @@ final class WhatsAppSender: Sendable {
             else { throw JobError.permanent("delivery not found") }
             let mediaID = try mediaID(
                 for: try row.decode(Int64.self, at: 0), from: from, base: settings.graphURL, on: connection)
-            let body =
-                "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(request.to)),\"type\":\"document\","
-                + "\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(try row.decode(String.self, at: 1)))}}"
+            let body = try GraphMessage.document(
+                to: request.to, GraphMessage.Media(id: mediaID, filename: try row.decode(String.self, at: 1))
+            ).json()
             do {
                 _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
             } catch {
@@ -421,7 +417,7 @@ final class WhatsAppSender: Sendable {
                 code: 132000, message: "template \(template.name) expects \(template.bodyParameters) parameters",
                 httpStatus: 0)
         }
-        var components: [String] = []
+        var components: [GraphMessage.Template.Component] = []
         if template.documentHeader, let documentID = context.documentID {
             let mediaID = try mediaID(for: documentID, from: from ?? settings.phoneNumberID, base: base, on: connection)
             // The name the department gave this delivery's certificate (the same bytes may have gone out under another name).
@@ -432,24 +428,20 @@ final class WhatsAppSender: Sendable {
                     """, [context.deliveryID]
                 ).first?.decode(String.self, at: 0) ?? "certificate.pdf"
             components.append(
-                "{\"type\":\"header\",\"parameters\":[{\"type\":\"document\",\"document\":{\"id\":\(JSONText.quoted(mediaID)),\"filename\":\(JSONText.quoted(fileName))}}]}"
-            )
+                .init(type: "header", parameters: [.document(GraphMessage.Media(id: mediaID, filename: fileName))]))
         }
-        components.append(
-            "{\"type\":\"body\",\"parameters\":["
-                + values.map { "{\"type\":\"text\",\"text\":\(JSONText.quoted(Self.cleanParameter($0)))}" }.joined(
-                    separator: ",") + "]}")
+        components.append(.init(type: "body", parameters: values.map { .text(Self.cleanParameter($0)) }))
         if kind == "rejected", template.quickReplyButtons > 0 {
             // The rejection's "File an appeal" button: its payload brings the citizen straight to the appeal steps.
             components.append(
-                "{\"type\":\"button\",\"sub_type\":\"quick_reply\",\"index\":\"0\",\"parameters\":[{\"type\":\"payload\",\"payload\":"
-                    + JSONText.quoted("appeal:" + context.applicationID) + "}]}")
+                .init(
+                    type: "button", subType: "quick_reply", index: "0",
+                    parameters: [.payload("appeal:" + context.applicationID)]))
         }
-        return
-            "{\"messaging_product\":\"whatsapp\",\"recipient_type\":\"individual\",\"to\":\(JSONText.quoted(mobile)),\"type\":\"template\","
-            + "\"biz_opaque_callback_data\":\"attempt:\(context.attemptID)\","
-            + "\"template\":{\"name\":\(JSONText.quoted(template.name)),\"language\":{\"policy\":\"deterministic\",\"code\":\"\(context.language)\"},"
-            + "\"components\":[" + components.joined(separator: ",") + "]}}"
+        return try GraphMessage.template(
+            to: mobile, GraphMessage.Template(name: template.name, language: context.language, components: components),
+            callbackData: "attempt:\(context.attemptID)"
+        ).json()
     }
 
     /// Meta refuses parameters with line breaks, tabs, runs of more than four spaces, or nothing in them.

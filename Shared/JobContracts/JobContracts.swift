@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import WhatsAppGraph
 
 /// The messages between Dakiya's processes, declared once: each queue, each job kind with the queue it goes on and
 /// the one payload type it carries. Services talk to each other only through the job table, so this module is the
@@ -148,15 +149,36 @@ package struct WebhookProcess: Codable, Sendable, Equatable {
 /// A reply: text, or an interactive message (raw Cloud API JSON) with `text` as its fallback.
 package struct ConversationReply: Codable, Sendable, Equatable {
     package var to: String
+    /// The text; sent as a text message when there is no `interactive` (whose body repeats it).
     package var text: String
-    package var interactive: String?
+    package var interactive: GraphMessage.Interactive?
     /// The sender number (phone-number id) the citizen wrote to; nil: the default number.
     package var from: String?
-    package init(to: String, text: String, interactive: String? = nil, from: String? = nil) {
+    package init(to: String, text: String, interactive: GraphMessage.Interactive? = nil, from: String? = nil) {
         self.to = to
         self.text = text
         self.interactive = interactive
         self.from = from
+    }
+
+    enum CodingKeys: String, CodingKey { case to, text, interactive, from }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        to = try container.decode(String.self, forKey: .to)
+        text = try container.decode(String.self, forKey: .text)
+        from = try container.decodeIfPresent(String.self, forKey: .from)
+        // Jobs queued before the typed form carried the interactive object as JSON text.
+        if let old = try? container.decodeIfPresent(String.self, forKey: .interactive) {
+            interactive = try JSONDecoder().decode(GraphMessage.Interactive.self, from: Data(old.utf8))
+        } else {
+            interactive = try container.decodeIfPresent(GraphMessage.Interactive.self, forKey: .interactive)
+        }
+    }
+
+    /// The message this reply goes out as.
+    package var message: GraphMessage {
+        interactive.map { GraphMessage.interactive(to: to, $0) } ?? GraphMessage.text(to: to, text)
     }
 }
 

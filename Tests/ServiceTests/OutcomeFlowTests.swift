@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import Postgres
 import Testing
+import WhatsAppGraph
 import TestSupport
 
 /// The outcome path across real processes: admin tool → portal-adapter → PostgreSQL → dispatcher.
@@ -149,12 +150,11 @@ struct WhatsAppFlowTests {
         let accepted = try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(simulatorPort)/_sim/messages"))
         struct Accepted: Decodable { var body: String }
         let message = try #require(try JSONDecoder().decode([Accepted].self, from: Data(accepted.body)).first)
-        #expect(message.body.contains("\"name\":\"dakiya_certificate_issued\""))
-        #expect(message.body.contains("\"code\":\"te\""))
+        let sent = try JSONDecoder().decode(GraphMessage.self, from: Data(message.body.utf8))
+        #expect(sent.template?.name == "dakiya_certificate_issued")
+        #expect(sent.template?.language.code == "te")
         let mediaID = try #require(
-            message.body.range(of: #""document":{"id":""#).map {
-                String(message.body[$0.upperBound...].prefix { $0 != "\"" })
-            })
+            sent.template?.components.first { $0.type == "header" }?.parameters.first?.document?.id)
         let download = try client.send(
             HTTPClientRequest(
                 url: "http://127.0.0.1:\(simulatorPort)/_sim/media/\(mediaID)/download",

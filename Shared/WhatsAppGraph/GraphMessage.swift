@@ -1,0 +1,165 @@
+import Foundation
+
+/// A message we send to the Cloud API (`POST /{phone-number-id}/messages`), shaped like Meta's OpenAPI schema
+/// (../shared/reference/whatsapp-business-messaging-api_v23.0.yaml): one Codable type instead of JSON built by
+/// hand. Absent fields are left out of the JSON.
+package struct GraphMessage: Codable, Sendable, Equatable {
+    package enum Kind: String, Codable, Sendable { case text, template, interactive, document }
+
+    package var messagingProduct = "whatsapp"
+    package var recipientType = "individual"
+    /// The citizen's number in +E.164.
+    package var to: String
+    package var type: Kind
+    package var text: Text?
+    package var template: Template?
+    package var interactive: Interactive?
+    package var document: Media?
+    /// Returned on every status webhook of this message (we send `attempt:<id>`).
+    package var bizOpaqueCallbackData: String?
+
+    enum CodingKeys: String, CodingKey {
+        case messagingProduct = "messaging_product", recipientType = "recipient_type", to, type, text, template,
+            interactive, document, bizOpaqueCallbackData = "biz_opaque_callback_data"
+    }
+
+    package struct Text: Codable, Sendable, Equatable {
+        package var previewURL = false
+        package var body: String
+        enum CodingKeys: String, CodingKey { case previewURL = "preview_url", body }
+    }
+
+    /// A media object by id (uploaded) with the file name the citizen sees.
+    package struct Media: Codable, Sendable, Equatable {
+        package var id: String
+        package var filename: String?
+        package init(id: String, filename: String? = nil) {
+            self.id = id
+            self.filename = filename
+        }
+    }
+
+    package struct Template: Codable, Sendable, Equatable {
+        package struct Language: Codable, Sendable, Equatable {
+            package var policy = "deterministic"
+            package var code: String
+        }
+        package struct Component: Codable, Sendable, Equatable {
+            /// header, body or button.
+            package var type: String
+            /// For a button: quick_reply.
+            package var subType: String?
+            /// For a button: its position, as a string.
+            package var index: String?
+            package var parameters: [Parameter]
+            enum CodingKeys: String, CodingKey { case type, subType = "sub_type", index, parameters }
+
+            package init(type: String, subType: String? = nil, index: String? = nil, parameters: [Parameter]) {
+                self.type = type
+                self.subType = subType
+                self.index = index
+                self.parameters = parameters
+            }
+        }
+        package struct Parameter: Codable, Sendable, Equatable {
+            /// text, document or payload.
+            package var type: String
+            package var text: String?
+            package var document: Media?
+            package var payload: String?
+
+            package static func text(_ text: String) -> Parameter { Parameter(type: "text", text: text) }
+            package static func document(_ media: Media) -> Parameter { Parameter(type: "document", document: media) }
+            package static func payload(_ payload: String) -> Parameter { Parameter(type: "payload", payload: payload) }
+        }
+
+        package var name: String
+        package var language: Language
+        package var components: [Component]
+
+        package init(name: String, language: String, components: [Component]) {
+            self.name = name
+            self.language = Language(code: language)
+            self.components = components
+        }
+    }
+
+    /// A list or reply-button message inside the citizen's open window.
+    package struct Interactive: Codable, Sendable, Equatable {
+        package struct Body: Codable, Sendable, Equatable { package var text: String }
+        package struct Row: Codable, Sendable, Equatable {
+            package var id: String
+            package var title: String
+        }
+        package struct Section: Codable, Sendable, Equatable {
+            package var title: String?
+            package var rows: [Row]
+        }
+        package struct ReplyButton: Codable, Sendable, Equatable {
+            package struct Reply: Codable, Sendable, Equatable {
+                package var id: String
+                package var title: String
+            }
+            package var type = "reply"
+            package var reply: Reply
+        }
+        package struct Action: Codable, Sendable, Equatable {
+            package var button: String?
+            package var sections: [Section]?
+            package var buttons: [ReplyButton]?
+        }
+
+        /// list or button.
+        package var type: String
+        package var body: Body
+        package var action: Action
+
+        /// A list: `button` opens it; titles are cut to Meta's limits (button 20, section and row titles 24).
+        package static func list(body: String, button: String, section: String, rows: [(id: String, title: String)])
+            -> Interactive
+        {
+            Interactive(
+                type: "list", body: Body(text: body),
+                action: Action(
+                    button: String(button.prefix(20)),
+                    sections: [
+                        Section(
+                            title: String(section.prefix(24)),
+                            rows: rows.map { Row(id: $0.id, title: String($0.title.prefix(24))) })
+                    ]))
+        }
+
+        /// Up to three reply buttons (titles cut to Meta's 20).
+        package static func buttons(body: String, _ buttons: [(id: String, title: String)]) -> Interactive {
+            Interactive(
+                type: "button", body: Body(text: body),
+                action: Action(
+                    buttons: buttons.map {
+                        ReplyButton(reply: ReplyButton.Reply(id: $0.id, title: String($0.title.prefix(20))))
+                    }))
+        }
+    }
+
+    package static func text(to: String, _ body: String) -> GraphMessage {
+        GraphMessage(to: to, type: .text, text: Text(body: String(body.prefix(4096))))
+    }
+
+    package static func interactive(to: String, _ interactive: Interactive) -> GraphMessage {
+        GraphMessage(to: to, type: .interactive, interactive: interactive)
+    }
+
+    package static func document(to: String, _ media: Media) -> GraphMessage {
+        GraphMessage(to: to, type: .document, document: media)
+    }
+
+    package static func template(to: String, _ template: Template, callbackData: String? = nil) -> GraphMessage {
+        GraphMessage(to: to, type: .template, template: template, bizOpaqueCallbackData: callbackData)
+    }
+
+    /// The request body.
+    package func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
