@@ -114,9 +114,7 @@ struct AppealsAPI: Sendable {
             return try refusing {
                 try connection.transaction { tx in
                     guard
-                        let citizen = try tx.query(
-                            "SELECT id FROM citizens WHERE portal_user_id = $1", [body.portalUserID]
-                        ).first?.decode(Int64.self, at: 0)
+                        let citizen = try Citizens.id(portalUserID: body.portalUserID, on: tx)
                     else {
                         throw AppealRefusal(
                             422, "unknown_citizen",
@@ -178,17 +176,9 @@ struct AppealsAPI: Sendable {
             else {
                 throw HTTPError.notFound("no application \(id) for this API key")
             }
-            let history = try connection.query(
-                """
-                SELECT h.event, ap.appeal_number, h.actor, h.detail, h.at FROM application_history h LEFT JOIN appeals ap ON ap.id = h.appeal_id
-                WHERE h.application_id = $1 ORDER BY h.id
-                """, [application.id]
-            ).rows.map { row in
+            let history = try ApplicationHistory.list(applicationID: application.id, on: connection).map {
                 HistoryEntry(
-                    event: try row.decode(String.self, at: 0), appealNumber: try row.decode(String?.self, at: 1),
-                    actor: try row.decode(String.self, at: 2),
-                    detail: (try? row.decode(PostgresJSON.self, at: 3).decode([String: String].self)) ?? [:],
-                    at: try row.decode(Date.self, at: 4))
+                    event: $0.event, appealNumber: $0.appealNumber, actor: $0.actor, detail: $0.detail, at: $0.at)
             }
             let today = CivilDate(now())
             return try Response.json(

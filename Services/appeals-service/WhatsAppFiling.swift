@@ -21,17 +21,12 @@ struct WhatsAppFiling: Sendable {
         try pool.withConnection { connection in
             do {
                 // The next level open for this application: one after the highest filed.
-                let level =
-                    (try connection.query(
-                        """
-                        SELECT max(ap.level) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE a.portal_application_id = $1
-                        """, [request.applicationID]
-                    ).first?.decode(Int?.self, at: 0) ?? 0) + 1
+                let level = try Appeal.nextLevel(portalID: request.applicationID, on: connection)
                 let appeal = try desk.file(
                     portalID: request.applicationID,
                     AppealsDesk.Filing(
                         level: min(level, 3), grounds: request.grounds, via: "whatsapp",
-                        isTest: isTest(request.applicationID, on: connection),
+                        isTest: Applications.isTest(portalID: request.applicationID, on: connection),
                         actor: "whatsapp:" + String(request.mobile.suffix(4))),
                     mobile: request.mobile, now: now(), on: connection)
                 logger.info("appeal filed from WhatsApp", ["appeal.number": appeal.number, "job.id": String(job.id)])
@@ -46,16 +41,6 @@ struct WhatsAppFiling: Sendable {
                 logger.info("appeal from WhatsApp refused", ["appeal.rule": refusal.rule, "job.id": String(job.id)])
             }
         }
-    }
-
-    /// Appeals on applications the department sent with a test key stay in the test sinks.
-    func isTest(_ applicationID: String, on connection: Connection) throws -> Bool {
-        try connection.query(
-            """
-            SELECT d.is_test FROM deliveries d JOIN applications a ON a.id = d.application_id WHERE a.portal_application_id = $1 AND d.api_key_id IS NOT NULL
-            ORDER BY d.created_at DESC LIMIT 1
-            """, [applicationID]
-        ).first?.decode(Bool.self, at: 0) ?? false
     }
 }
 

@@ -422,13 +422,8 @@ struct PortalAPI: Sendable {
             let key = try authenticate(request, on: connection)
             let applicationID = Normalization.applicationID(try request.parameter("applicationId"))
             // Another department's application, or another office's for an office key, is answered as one that does not exist.
-            guard
-                let row = try connection.query(
-                    "SELECT id, department, office_code FROM applications WHERE portal_application_id = $1",
-                    [applicationID]
-                ).first,
-                try row.decode(String.self, at: 1) == key.department,
-                key.covers(office: try row.decode(String.self, at: 2))
+            guard let application = try Applications.find(portalID: applicationID, on: connection),
+                application.department == key.department, key.covers(office: application.office)
             else {
                 throw HTTPError.notFound("no application \(applicationID) for this API key")
             }
@@ -439,7 +434,7 @@ struct PortalAPI: Sendable {
             return try Response.json(
                 Listing(
                     applicationID: applicationID,
-                    deliveries: try DeliveryViews.forApplication(try row.decode(Int64.self, at: 0), on: connection)))
+                    deliveries: try DeliveryViews.forApplication(application.id, on: connection)))
         }
     }
 
@@ -487,44 +482,20 @@ struct PortalAPI: Sendable {
             let portalUserID = try request.parameter("portalUserId")
             // A citizen is in a key's scope when the key keeps citizens' records, or when the citizen has an application
             // the key may read; otherwise the answer is the same as for a citizen who does not exist.
-            guard
-                try connection.query(
-                    """
-                    SELECT 1 FROM citizens c WHERE c.portal_user_id = $1 AND ($2 OR EXISTS (
-                        SELECT 1 FROM applications a WHERE a.citizen_id = c.id AND a.department = $3
-                          AND (cardinality($4::text[]) = 0 OR a.office_code = ANY($4::text[]))))
-                    """, [portalUserID, key.keepsCitizens, key.department, key.offices]
-                ).count == 1
-            else {
+            guard try CitizenViews.isVisible(portalUserID: portalUserID, to: key, on: connection) else {
                 throw HTTPError.notFound("no citizen \(portalUserID) for this API key")
             }
             let expires = now() + linkLifetime
-            let items = try connection.query(
-                """
-                SELECT d.id, a.portal_application_id, a.service_code, a.office_code, d.decision, d.reasons, ca.delivered_at, ca.read_at,
-                       coalesce(d.document_file_name, doc.file_name), doc.size
-                FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
-                JOIN channel_attempts ca ON ca.delivery_id = d.id AND ca.channel = 'portal' AND ca.state IN ('delivered', 'read')
-                LEFT JOIN documents doc ON doc.id = d.document_id
-                WHERE c.portal_user_id = $1 AND a.department = $2 AND (cardinality($3::text[]) = 0 OR a.office_code = ANY($3::text[]))
-                ORDER BY ca.delivered_at DESC, d.id
-                LIMIT 200
-                """, [portalUserID, key.department, key.offices]
-            ).rows.map { row -> InboxItem in
-                let id = try row.decode(UUID.self, at: 0)
-                var certificate: InboxItem.Certificate?
-                if let fileName = try row.decode(String?.self, at: 8) {
-                    certificate = InboxItem.Certificate(
-                        fileName: fileName, size: try row.decode(Int.self, at: 9),
-                        url: documentLink(id, expires: expires), expiresAt: Date(timeIntervalSince1970: Double(expires))
-                    )
-                }
-                return InboxItem(
-                    deliveryID: PublicID(id), applicationID: try row.decode(String.self, at: 1),
-                    service: try row.decode(String.self, at: 2),
-                    office: try row.decode(String.self, at: 3), decision: try row.decode(String.self, at: 4),
-                    reasons: try row.decode([String].self, at: 5), deliveredAt: try row.decode(Date?.self, at: 6),
-                    readAt: try row.decode(Date?.self, at: 7), certificate: certificate)
+            let items = try CitizenViews.inbox(portalUserID: portalUserID, for: key, on: connection).map { row in
+                InboxItem(
+                    deliveryID: PublicID(row.deliveryID), applicationID: row.applicationID, service: row.service,
+                    office: row.office, decision: row.decision, reasons: row.reasons, deliveredAt: row.deliveredAt,
+                    readAt: row.readAt,
+                    certificate: row.certificate.map {
+                        InboxItem.Certificate(
+                            fileName: $0.fileName, size: $0.size, url: documentLink(row.deliveryID, expires: expires),
+                            expiresAt: Date(timeIntervalSince1970: Double(expires)))
+                    })
             }
             struct Inbox: Encodable {
                 var portalUserID: String; var items: [InboxItem]
@@ -555,15 +526,10 @@ struct PortalAPI: Sendable {
             throw HTTPError(status: 410, detail: "this link has expired; open the inbox again for a fresh one")
         }
         return try pool.withConnection { connection in
-            guard
-                let row = try connection.query(
-                    """
-                    SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content, doc.purged_at IS NOT NULL
-                    FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
-                    """, [deliveryID]
-                ).first
-            else { throw HTTPError.notFound("no such document") }
-            guard try !row.decode(Bool.self, at: 3) else {
+            guard let document = try Documents.delivered(deliveryID, on: connection) else {
+                throw HTTPError.notFound("no such document")
+            }
+            guard !document.isPurged else {
                 throw HTTPError(
                     status: 410,
                     detail:
@@ -571,14 +537,13 @@ struct PortalAPI: Sendable {
                 )
             }
             try ChannelAttempts.markPortalRead(deliveryID: deliveryID, queue: queue, on: connection)
-            let fileName = try row.decode(String.self, at: 0)
+            let fileName = document.fileName
             let ascii =
                 fileName.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0.value >= 0x20 }
                 ? fileName : "certificate.pdf"
             let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "certificate.pdf"
             return Response(
-                status: 200, body: try row.decode(PostgresBytes.self, at: 2).bytes,
-                contentType: try row.decode(String.self, at: 1),
+                status: 200, body: document.bytes, contentType: document.mediaType,
                 headers: [
                     ("Content-Disposition", "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"),
                     ("Cache-Control", "private, no-store"),

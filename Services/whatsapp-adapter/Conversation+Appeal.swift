@@ -84,12 +84,7 @@ extension Conversation {
     ) throws {
         let mobile = "+" + number
         let applicationID = Normalization.applicationID(raw)
-        let owned =
-            try tx.query(
-                """
-                SELECT 1 FROM applications a JOIN citizens c ON c.id = a.citizen_id WHERE a.portal_application_id = $1 AND c.mobile = $2
-                """, [applicationID, mobile]
-            ).first != nil
+        let owned = try CitizenViews.owns(applicationID: applicationID, mobile: mobile, on: tx)
         guard owned, applicationID.count <= 128 else {
             try save(number, language: language, state: "menu", on: tx)
             replies.append(ConversationReply(to: mobile, text: WhatsAppTexts.notFound(language)))

@@ -28,9 +28,7 @@ struct Conversation {
         var replies: [ConversationReply] = []
 
         if language == nil, let choice, choice.hasPrefix("appeal:"),
-            let known = try tx.query(
-                "SELECT language FROM citizens WHERE mobile = $1 ORDER BY updated_at DESC LIMIT 1", [mobile]
-            ).first?.decode(String.self, at: 0)
+            let known = try Citizens.language(mobile: mobile, on: tx)
         {
             // A tap on a rejection's "File an appeal" button: the citizen is known, so their registered language serves.
             language = known
@@ -140,16 +138,10 @@ struct Conversation {
     func status(of raw: String, for mobile: String, language: String, on tx: Connection) throws -> String {
         let applicationID = Normalization.applicationID(raw)
         guard applicationID.count <= 128,
-            let row = try tx.query(
-                """
-                SELECT d.decision, d.created_at FROM applications a JOIN citizens c ON c.id = a.citizen_id
-                JOIN deliveries d ON d.application_id = a.id
-                WHERE a.portal_application_id = $1 AND c.mobile = $2 ORDER BY d.created_at DESC LIMIT 1
-                """, [applicationID, mobile]
-            ).first
+            let outcome = try CitizenViews.latestOutcome(applicationID: applicationID, mobile: mobile, on: tx)
         else { return WhatsAppTexts.notFound(language) }
-        let decision = try row.decode(String.self, at: 0)
-        let date = String(PostgresTimestamp.format(try row.decode(Date.self, at: 1)).prefix(10))
+        let decision = outcome.decision
+        let date = String(PostgresTimestamp.format(outcome.at).prefix(10))
         // The id echoed back is the normalised one we found in our records, not the citizen's raw text.
         return WhatsAppTexts.statusLine(
             language,
@@ -161,20 +153,11 @@ struct Conversation {
 
     func certificates(for mobile: String, language: String, on tx: Connection) throws -> ConversationReply {
         let (certificates, body) = (WhatsAppTexts.certificates(language), WhatsAppTexts.certificatesBody(language))
-        let rows = try tx.query(
-            """
-            SELECT d.id, a.portal_application_id FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
-            JOIN channel_attempts ca ON ca.delivery_id = d.id AND ca.channel = 'whatsapp' AND ca.state IN ('sent', 'delivered', 'read')
-            WHERE c.mobile = $1 AND d.document_id IS NOT NULL ORDER BY d.created_at DESC LIMIT 10
-            """, [mobile]
-        ).rows
-        guard !rows.isEmpty else { return ConversationReply(to: mobile, text: WhatsAppTexts.noCertificates(language)) }
-        let items = try rows.map { row in
-            (
-                "cert:" + (try row.decode(UUID.self, at: 0).uuidString.lowercased()),
-                try row.decode(String.self, at: 1)
-            )
+        let delivered = try CitizenViews.whatsappCertificates(mobile: mobile, on: tx)
+        guard !delivered.isEmpty else {
+            return ConversationReply(to: mobile, text: WhatsAppTexts.noCertificates(language))
         }
+        let items = delivered.map { ("cert:" + $0.deliveryID.uuidString.lowercased(), $0.applicationID) }
         return ConversationReply(
             to: mobile, text: body,
             interactive: .list(body: body, button: certificates, section: certificates, rows: items))
@@ -182,12 +165,6 @@ struct Conversation {
 
     /// Only certificates already delivered to this number may be re-sent to it.
     func ownsCertificate(_ deliveryID: UUID, mobile: String, on tx: Connection) throws -> Bool {
-        try tx.query(
-            """
-            SELECT 1 FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
-            JOIN channel_attempts ca ON ca.delivery_id = d.id AND ca.channel = 'whatsapp' AND ca.state IN ('sent', 'delivered', 'read')
-            WHERE d.id = $1 AND c.mobile = $2 AND d.document_id IS NOT NULL
-            """, [deliveryID, mobile]
-        ).count == 1
+        try CitizenViews.hasWhatsAppCertificate(deliveryID: deliveryID, mobile: mobile, on: tx)
     }
 }

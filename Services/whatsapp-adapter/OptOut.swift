@@ -26,19 +26,12 @@ enum OptOut {
     ) throws -> Bool {
         guard let command = command(in: text) else { return false }
         let mobile = "+" + number
-        let citizens = try tx.query("SELECT id, language FROM citizens WHERE mobile = $1", [mobile]).rows
-        for citizen in citizens {
-            try tx.query(
-                "INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at) VALUES ($1, 'whatsapp', $2, $3, now())",
-                [
-                    try citizen.decode(Int64.self, at: 0), command == .start,
-                    command == .stop ? "whatsapp:STOP" : "whatsapp:START",
-                ])
-        }
+        let registered = try Citizens.recordConsent(
+            mobile: mobile, channel: .whatsapp, granted: command == .start,
+            source: command == .stop ? "whatsapp:STOP" : "whatsapp:START", on: tx)
         // The language the citizen chose in this chat, else the one the portal registered.
         let chosen = try tx.query("SELECT language FROM whatsapp_conversations WHERE number = $1", [number]).first?
             .decode(String?.self, at: 0)
-        let registered = try citizens.first?.decode(String.self, at: 1)
         let language = Language.resolve(chosen ?? registered).code
         let text = command == .stop ? WhatsAppTexts.stopped(language) : WhatsAppTexts.started(language)
         try queue.enqueue(

@@ -115,6 +115,32 @@ package enum AppealNotice: Sendable, Equatable {
 
 /// The application's history: one row per state change.
 package enum ApplicationHistory {
+    /// One state change of an application, with its appeal's number when it concerns an appeal.
+    package struct Entry: Sendable {
+        package var event: String
+        package var appealNumber: String?
+        package var actor: String
+        package var detail: [String: String]
+        package var at: Date
+    }
+
+    /// The application's history, oldest first.
+    /// - Throws: `PostgresError` from the database.
+    package static func list(applicationID: Int64, on connection: Connection) throws -> [Entry] {
+        try connection.query(
+            """
+            SELECT h.event, ap.appeal_number, h.actor, h.detail, h.at FROM application_history h LEFT JOIN appeals ap ON ap.id = h.appeal_id
+            WHERE h.application_id = $1 ORDER BY h.id
+            """, [applicationID]
+        ).rows.map { row in
+            Entry(
+                event: try row.decode(String.self, at: 0), appealNumber: try row.decode(String?.self, at: 1),
+                actor: try row.decode(String.self, at: 2),
+                detail: (try? row.decode(PostgresJSON.self, at: 3).decode([String: String].self)) ?? [:],
+                at: try row.decode(Date.self, at: 4))
+        }
+    }
+
     package static func record(
         applicationID: Int64, appealID: Int64? = nil, event: String, actor: String, detail: [String: String] = [:],
         at: Date, on connection: Connection

@@ -148,6 +148,16 @@ package struct Appeal: Sendable, Equatable, Codable {
         ).rows.first.map(decode)
     }
 
+    /// The next level open for an application: one after the highest filed (1 when none was).
+    /// - Throws: `PostgresError` from the database.
+    package static func nextLevel(portalID: String, on connection: Connection) throws -> Int {
+        (try connection.query(
+            """
+            SELECT max(ap.level) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE a.portal_application_id = $1
+            """, [portalID]
+        ).first?.decode(Int?.self, at: 0) ?? 0) + 1
+    }
+
     package static func all(applicationID: Int64, on connection: Connection) throws -> [Appeal] {
         try connection.query(
             "SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE ap.application_id = $1 ORDER BY ap.level",

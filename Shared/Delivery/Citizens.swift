@@ -138,6 +138,40 @@ package enum Citizens {
         return row
     }
 
+    /// The id of the citizen with `portalUserID`, nil when there is none.
+    /// - Throws: `PostgresError` from the database.
+    package static func id(portalUserID: String, on connection: Connection) throws -> Int64? {
+        try connection.query("SELECT id FROM citizens WHERE portal_user_id = $1", [portalUserID]).first?.decode(
+            Int64.self, at: 0)
+    }
+
+    /// The language of the citizen most recently updated with this mobile number, nil when none has it.
+    /// - Throws: `PostgresError` from the database.
+    package static func language(mobile: String, on connection: Connection) throws -> String? {
+        try connection.query(
+            "SELECT language FROM citizens WHERE mobile = $1 ORDER BY updated_at DESC LIMIT 1", [mobile]
+        ).first?.decode(String.self, at: 0)
+    }
+
+    /// Records a consent or opt-out given on a channel by whoever holds this mobile number (STOP or START on
+    /// WhatsApp) for every citizen with that number, with its time and source. Returns the language of one of them
+    /// (nil when no citizen has the number: nothing is recorded).
+    /// - Throws: `PostgresError` from the database.
+    @discardableResult
+    package static func recordConsent(
+        mobile: String, channel: Channel, granted: Bool, source: String, on connection: Connection
+    ) throws -> String? {
+        try connection.query(
+            """
+            WITH c AS (SELECT id, language FROM citizens WHERE mobile = $1),
+            recorded AS (
+                INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at)
+                SELECT id, $2, $3, $4, now() FROM c)
+            SELECT language FROM c ORDER BY id LIMIT 1
+            """, [mobile, channel.rawValue, granted, source]
+        ).first?.decode(String.self, at: 0)
+    }
+
     /// The citizen with `portalUserID`, with their latest consent per channel.
     package static func find(portalUserID: String, on connection: Connection) throws -> Citizen? {
         try find(portalUserIDs: [portalUserID], on: connection)[portalUserID]

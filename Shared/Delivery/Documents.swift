@@ -1,4 +1,5 @@
 import Cryptography
+import Foundation
 import Postgres
 
 /// PDFs (certificates, appellate orders), stored once per content by SHA-256.
@@ -25,5 +26,34 @@ package enum Documents {
             throw PostgresError(.protocolViolation, "INSERT returned no row")
         }
         return id
+    }
+}
+
+extension Documents {
+    /// A delivery's certificate as the citizen downloads it.
+    package struct Delivered: Sendable {
+        /// The name the department gave it for this delivery (the same bytes may have gone out under another name).
+        package var fileName: String
+        package var mediaType: String
+        /// Empty once purged.
+        package var bytes: [UInt8]
+        /// Past its retention: the record stays, the bytes are gone.
+        package var isPurged: Bool
+    }
+
+    /// The certificate of a delivery; nil when the delivery has none.
+    /// - Throws: `PostgresError` from the database.
+    package static func delivered(_ deliveryID: UUID, on connection: Connection) throws -> Delivered? {
+        guard
+            let row = try connection.query(
+                """
+                SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content, doc.purged_at IS NOT NULL
+                FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+                """, [deliveryID]
+            ).first
+        else { return nil }
+        return Delivered(
+            fileName: try row.decode(String.self, at: 0), mediaType: try row.decode(String.self, at: 1),
+            bytes: try row.decode(PostgresBytes.self, at: 2).bytes, isPurged: try row.decode(Bool.self, at: 3))
     }
 }

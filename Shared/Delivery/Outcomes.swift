@@ -189,3 +189,38 @@ package struct OutcomeRecord: Sendable {
         }
     }
 }
+
+extension Applications {
+    /// An application as the department reported it.
+    package struct Reported: Sendable, Equatable {
+        package var id: Int64
+        package var department: String
+        package var office: String
+    }
+
+    /// The application with this portal number, whoever it belongs to (the caller checks the key's scope).
+    /// - Throws: `PostgresError` from the database.
+    package static func find(portalID: String, on connection: Connection) throws -> Reported? {
+        guard
+            let row = try connection.query(
+                "SELECT id, department, office_code FROM applications WHERE portal_application_id = $1", [portalID]
+            ).first
+        else { return nil }
+        return Reported(
+            id: try row.decode(Int64.self, at: 0), department: try row.decode(String.self, at: 1),
+            office: try row.decode(String.self, at: 2))
+    }
+
+    /// Whether the application's latest outcome came with a test key (so what follows from it, an appeal filed in
+    /// the chat among them, stays in the test sinks). False for an application with no outcome.
+    /// - Throws: `PostgresError` from the database.
+    package static func isTest(portalID: String, on connection: Connection) throws -> Bool {
+        try connection.query(
+            """
+            SELECT d.is_test FROM deliveries d JOIN applications a ON a.id = d.application_id
+            WHERE a.portal_application_id = $1 AND d.api_key_id IS NOT NULL
+            ORDER BY d.created_at DESC LIMIT 1
+            """, [portalID]
+        ).first?.decode(Bool.self, at: 0) ?? false
+    }
+}
