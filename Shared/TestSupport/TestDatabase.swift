@@ -88,3 +88,45 @@ package final class TestDatabase: Sendable {
             + afterScheme[queryStart...]
     }
 }
+
+extension TestDatabase {
+    /// Waits until the server process `pid` (a connection's `backendPID`) waits on a lock, as the database itself
+    /// reports it (`pg_stat_activity.wait_event_type = 'Lock'`): a race test then knows the second party is blocked
+    /// behind the first, rather than hoping a fixed sleep was long enough.
+    /// - Throws: `TestEnvironmentError` when it is not blocked within `timeout`; `PostgresError` from the database.
+    package func waitUntilBlocked(_ pid: Int32, timeout: Duration = .seconds(10)) throws {
+        let observer = try connect()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try observer.query(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [Int(pid)]
+            ).count == 1 {
+                return
+            }
+            usleep(2_000)
+        }
+        throw TestEnvironmentError(message: "backend \(pid) did not block on a lock within \(timeout)")
+    }
+}
+
+extension TestDatabase {
+    /// Waits until a job worker of `queue` is idle: it holds the queue's idle lock (the advisory lock
+    /// `(1684761449, hashtext(queue))` of migration 0012), which it takes only after a claim found nothing.
+    /// - Throws: `TestEnvironmentError` when no worker goes idle within `timeout`; `PostgresError` from the database.
+    package func waitUntilIdle(queue: String, timeout: Duration = .seconds(10)) throws {
+        let observer = try connect()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try observer.query(
+                """
+                SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND mode = 'ExclusiveLock'
+                  AND classid::bigint = 1684761449 AND objid::bigint = (hashtext($1)::bigint & 4294967295)
+                """, [queue]
+            ).count >= 1 {
+                return
+            }
+            usleep(2_000)
+        }
+        throw TestEnvironmentError(message: "no worker of \(queue) went idle within \(timeout)")
+    }
+}

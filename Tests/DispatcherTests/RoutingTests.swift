@@ -70,11 +70,12 @@ struct RoutingTests {
         #expect(try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: first).count == 3)
         // The second read the delivery as pending before the first commits; its write waits, then finds it taken.
         let second = try db.connect()
+        let secondPID = second.backendPID
         let result = LockedResult()
         let thread = try OwnedThread(name: "second") {
             result.set(Result { try DeliveryRouter.route(deliveryID: id, queue: JobQueue(), on: second).count })
         }
-        usleep(300_000)
+        try db.waitUntilBlocked(secondPID)  // the second's write waits for the first's row lock
         try first.execute(script: "COMMIT")
         thread.join()
         #expect(try result.get() == 0, "the second router routed nothing")

@@ -89,6 +89,7 @@ struct QueueTests {
         let db = try TestDatabase()
         let first = try db.connect()
         let second = try db.connect()
+        let secondPID = second.backendPID
         try first.execute(script: "BEGIN")
         let firstID = try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "delivery-42"), on: first)
         #expect(firstID != nil)
@@ -102,7 +103,7 @@ struct QueueTests {
                     }
                 })
         }
-        usleep(200_000)
+        try db.waitUntilBlocked(secondPID)
         #expect(result.get() == nil, "the second enqueue must wait for the first transaction")
         try first.execute(script: "COMMIT")
         thread.join()
@@ -182,6 +183,7 @@ struct QueueTests {
         let db = try TestDatabase()
         let connection = try db.connect()
         let worker = try db.connect()
+        let workerPID = worker.backendPID
         try connection.execute(script: "BEGIN")
         // no idle worker: no NOTIFY, lock held shared
         _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
@@ -190,7 +192,7 @@ struct QueueTests {
             _ = try? worker.query("SELECT pg_advisory_lock(1684761449, hashtext('q'))")
             holding.set(true)
         }
-        usleep(300_000)
+        try db.waitUntilBlocked(workerPID)
         #expect(holding.get() == false, "the worker cannot go idle while the enqueuer is in flight")
         try connection.execute(script: "COMMIT")
         thread.join()

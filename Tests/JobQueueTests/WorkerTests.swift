@@ -245,8 +245,8 @@ struct WorkerTests {
         try worker.start()
         defer { worker.stop() }
         let connection = try db.connect()
-        // Let the worker go idle: its first claim finds nothing, and then only a notification (or 60 s) wakes it.
-        usleep(500_000)
+        // The worker goes idle: its first claim finds nothing, and then only a notification (or 60 s) wakes it.
+        try db.waitUntilIdle(queue: "q")
         let enqueued = ContinuousClock.now
         _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
         #expect(eventually(timeout: .seconds(10)) { started.get() != nil })
@@ -271,7 +271,7 @@ struct WorkerTests {
         try worker.start()
         defer { worker.stop() }
         let connection = try db.connect()
-        usleep(300_000)  // idle: the first enqueue notifies
+        try db.waitUntilIdle(queue: "q")  // idle: the first enqueue notifies
         for _ in 0..<40 {
             _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
             usleep(5_000)
@@ -334,7 +334,7 @@ struct WorkerFallbackTests {
             handlers: ["k": { _ in done.set(true) }], logger: Self.logger, metrics: MetricsRegistry())
         try worker.start()
         defer { worker.stop() }
-        usleep(300_000)
+        try db.waitUntilIdle(queue: "q")  // after its first claim, which found nothing
         // A plain INSERT sends no notification: only the poll can find this job.
         try db.connect().query("INSERT INTO jobs (queue, kind) VALUES ('q', 'k')")
         #expect(eventually(timeout: .seconds(5)) { done.get() })
