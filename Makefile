@@ -133,6 +133,8 @@ fmt: ## Format the Swift sources (swift-format from the toolchain)
 
 lint: ## Lint the Swift sources (.swift-format: 120 columns, 4 spaces); any finding fails
 	swift format lint --strict --recursive Package.swift Shared Services Tests
+	@# Every cross-module declaration of Shared/ has a /// comment, and a - Throws: where it throws.
+	python3 Tests/Support/check_docs.py
 	@# One owner per table that carries a contract: channel_attempts is written only by Delivery/ChannelAttempts.swift.
 	@if grep -rnE "(UPDATE|INSERT INTO|DELETE FROM) channel_attempts" Shared Services --include=*.swift \
 		| grep -v '^Shared/Delivery/ChannelAttempts.swift:'; then \

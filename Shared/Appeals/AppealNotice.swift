@@ -89,6 +89,7 @@ package enum AppealNotice: Sendable, Equatable {
 
     /// Records the notice as a delivery to the application's citizen in their language, with its dispatcher
     /// job, inside the caller's transaction. `document` (an order PDF) goes like a certificate.
+    /// - Throws: `PostgresError` from the database.
     @discardableResult
     package func send(
         applicationID: Int64, appealID: Int64?, document: Int64? = nil, isTest: Bool, queue: JobQueue,
@@ -141,6 +142,8 @@ package enum ApplicationHistory {
         }
     }
 
+    /// Records one state change of the application (and of an appeal, when given), inside the caller's transaction.
+    /// - Throws: `PostgresError` from the database.
     package static func record(
         applicationID: Int64, appealID: Int64? = nil, event: String, actor: String, detail: [String: String] = [:],
         at: Date, on connection: Connection

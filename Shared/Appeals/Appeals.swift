@@ -14,6 +14,8 @@ package struct AppealRule: Sendable, Equatable {
     package var unit: DayUnit
     package var penaltyRange: ClosedRange<Int>
 
+    /// The state's rule for appeals at `level` (windows, deadlines, penalty range); nil when the state has none.
+    /// - Throws: `PostgresError` from the database.
     package static func load(state: String, level: Int, on connection: Connection) throws -> AppealRule? {
         guard
             let row = try connection.query(
@@ -41,6 +43,7 @@ package struct AppealRefusal: Error, Sendable, Equatable, CustomStringConvertibl
     package var rule: String
     package var detail: String
     package var field: String?
+    /// A refusal answered with HTTP `status`, naming the `rule` it breaks and, for a bad field, the `field`.
     package init(_ status: Int, _ rule: String, _ detail: String, field: String? = nil) {
         self.status = status
         self.rule = rule
@@ -63,6 +66,8 @@ package struct AppealableApplication: Sendable {
     package var completedAt: Date?
     package var createdAt: Date
 
+    /// The application with this portal number, locked for update when `lock` (inside a transaction); nil when there is none.
+    /// - Throws: `PostgresError` from the database.
     package static func find(portalID: String, on connection: Connection, lock: Bool = false) throws
         -> AppealableApplication?
     {
@@ -141,6 +146,8 @@ package struct Appeal: Sendable, Equatable, Codable {
             isTest: try row.decode(Bool.self, at: 24))
     }
 
+    /// The appeal with this number, locked for update when `lock` (inside a transaction); nil when there is none.
+    /// - Throws: `PostgresError` from the database.
     package static func find(number: String, on connection: Connection, lock: Bool = false) throws -> Appeal? {
         try connection.query(
             "SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE ap.appeal_number = $1"
@@ -158,6 +165,8 @@ package struct Appeal: Sendable, Equatable, Codable {
         ).first?.decode(Int?.self, at: 0) ?? 0) + 1
     }
 
+    /// Every appeal of an application, by level.
+    /// - Throws: `PostgresError` from the database.
     package static func all(applicationID: Int64, on connection: Connection) throws -> [Appeal] {
         try connection.query(
             "SELECT \(columns) FROM appeals ap JOIN applications a ON a.id = ap.application_id WHERE ap.application_id = $1 ORDER BY ap.level",
@@ -165,6 +174,8 @@ package struct Appeal: Sendable, Equatable, Codable {
         ).rows.map(decode)
     }
 
+    /// The appeals matching `condition` (SQL over `ap`, the appeal, and `a`, its application, with `parameters` bound as `$1…`), by decision day.
+    /// - Throws: `PostgresError` from the database.
     package static func query(where condition: String, _ parameters: [any PostgresEncodable], on connection: Connection)
         throws -> [Appeal]
     {

@@ -10,6 +10,7 @@ import Postgres
 package struct AppealsDesk: Sendable {
     package var queue: JobQueue
 
+    /// A desk that enqueues the notices and jobs its decisions cause on `queue`.
     package init(queue: JobQueue) { self.queue = queue }
 
     // MARK: The application clock
@@ -31,6 +32,7 @@ package struct AppealsDesk: Sendable {
     /// Starts (or corrects, while it runs) the time limit of an application from the time it became
     /// complete, under the catalogue rule in force that day. Throws AppealRefusal when the service is not in
     /// the catalogue or the clock has already ended.
+    /// - Throws: `AppealRefusal` when the service is not in the catalogue or the clock has ended; `PostgresError` from the database.
     package func startClock(
         application: AppealableApplication, completedAt: Date, bandValue: Decimal?, isTest: Bool, actor: String,
         now: Date,
@@ -109,6 +111,7 @@ package struct AppealsDesk: Sendable {
     /// their appeal rights from the lapse stand).
     /// Given `today`, a running clock past its due day with no timely outcome shows `lapsed` at once (the sweep records
     /// the lapse and tells the citizen within its interval).
+    /// - Throws: `PostgresError` from the database.
     package func clocks(applicationID: Int64, today: CivilDate? = nil, on connection: Connection) throws -> [ClockView]
     {
         try connection.query(
@@ -134,6 +137,7 @@ package struct AppealsDesk: Sendable {
 
     /// What the law allows at `level` for this application today. Throws AppealRefusal naming the rule
     /// (approved application, previous level still pending, window closed, …).
+    /// - Throws: `AppealRefusal` naming the rule that refuses the filing; `PostgresError` from the database.
     package func assess(_ application: AppealableApplication, level: Int, now: Date, on connection: Connection) throws
         -> (FilingAssessment, AppealRule)
     {
@@ -290,6 +294,7 @@ package struct AppealsDesk: Sendable {
         package var via: String
         package var isTest: Bool
         package var actor: String
+        /// An appeal as filed: its level, grounds, the relief sought, the reason for a delay, the channel it came by, whether it is a test, and who filed it.
         package init(
             level: Int, grounds: String, relief: String? = nil, delayReason: String? = nil, via: String, isTest: Bool,
             actor: String
@@ -308,6 +313,7 @@ package struct AppealsDesk: Sendable {
     /// appeal number, the decision deadline, a history row and the acknowledgement on every channel.
     /// `department` and `offices` limit the filing to an API key's scope (empty offices: every office); an application
     /// outside it is answered like one that does not exist.
+    /// - Throws: `AppealRefusal` naming the rule that refuses the filing (409 for a second filing at the level); `PostgresError` from the database.
     package func file(
         portalID: String, _ filing: Filing, department: String? = nil, offices: [String] = [], mobile: String? = nil,
         now: Date,
@@ -412,6 +418,7 @@ package struct AppealsDesk: Sendable {
     }
 
     /// Admits a late appeal or refuses it with reasons.
+    /// - Throws: `AppealRefusal` when the appeal is not late, already decided, or not this authority's; `PostgresError` from the database.
     package func admit(
         number: String, officer: Authority, admit: Bool, reasons: [String], actor: String, now: Date,
         on connection: Connection
@@ -451,6 +458,7 @@ package struct AppealsDesk: Sendable {
     }
 
     /// Fixes a hearing (in the future); the citizen is told.
+    /// - Throws: `AppealRefusal` when the appeal is not open or the hearing is not in the future; `PostgresError` from the database.
     package func scheduleHearing(
         number: String, officer: Authority, at hearing: Date, actor: String, now: Date, on connection: Connection
     ) throws -> Appeal {
@@ -477,6 +485,7 @@ package struct AppealsDesk: Sendable {
     package struct OrderDocument: Sendable {
         package var fileName: String
         package var bytes: [UInt8]
+        /// An order as a PDF with the file name the citizen sees.
         package init(fileName: String, bytes: [UInt8]) {
             self.fileName = fileName
             self.bytes = bytes
@@ -485,6 +494,7 @@ package struct AppealsDesk: Sendable {
 
     /// Records the decision: allowed (the designated officer must deliver within `directedDays`, a new
     /// clock) or dismissed with reasons; the order PDF, when given, goes to the citizen like a certificate.
+    /// - Throws: `AppealRefusal` when the appeal is not open, not this authority's, or the decision lacks what it needs; `PostgresError` from the database.
     package func decide(
         number: String, officer: Authority, allowed: Bool, reasons: [String], directedDays: Int?, order: OrderDocument?,
         actor: String, now: Date, on connection: Connection
@@ -589,6 +599,7 @@ package struct AppealsDesk: Sendable {
     }
 
     /// Records a penalty on an admitted appeal (decided or not); the designated officer by default.
+    /// - Throws: `AppealRefusal` when the penalty is outside the state's range, not after a decision, or already imposed; `PostgresError` from the database.
     package func imposePenalty(
         number: String, officer: Authority, on penalized: Authority?, amount: Int, reason: String, actor: String,
         now: Date,
@@ -638,6 +649,7 @@ package struct AppealsDesk: Sendable {
         package var overdue = 0
         package var autoFiled = 0
         package var extended = 0
+        /// An empty report.
         package init() {}
     }
 
@@ -645,6 +657,7 @@ package struct AppealsDesk: Sendable {
     /// citizen is told and, where the state files first appeals itself, one is filed); then marks appeals
     /// whose authority missed its deadline overdue and tells the citizen about the next level. Extensions
     /// declared since a deadline was computed move it first.
+    /// - Throws: `PostgresError` from the database.
     package func sweep(now: Date, limit: Int = 500, on connection: Connection) throws -> SweepReport {
         var report = SweepReport()
         let today = CivilDate(now)
@@ -797,6 +810,7 @@ package struct AppealsDesk: Sendable {
 
 extension AppealsDesk {
     /// Open appeals past their decision day, grouped by authority (role and office); one office or all.
+    /// - Throws: `PostgresError` from the database.
     package static func overdue(office: String?, today: CivilDate, on connection: Connection) throws -> [(
         authority: Authority, numbers: [String], oldest: CivilDate
     )] {

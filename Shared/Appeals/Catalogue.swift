@@ -16,6 +16,7 @@ package struct ServiceRule: Sendable, Equatable {
 package struct Authority: Sendable, Equatable, Codable {
     package var role: String
     package var office: String
+    /// The officer's role at an office.
     package init(role: String, office: String) {
         self.role = role
         self.office = office
@@ -27,6 +28,7 @@ package struct CatalogueError: Error, CustomStringConvertible, Sendable, Equatab
     package var line: Int
     package var column: String
     package var problem: String
+    /// A problem at a line (1 is the header) and column (`*` for the whole line).
     package init(line: Int, column: String, problem: String) {
         self.line = line
         self.column = column
@@ -48,6 +50,7 @@ package enum Catalogue {
 
     /// Imports a catalogue CSV in one transaction: every line is checked first, and one bad line imports
     /// nothing. Lines for a service, office, band and date already present replace it. Returns the number of rules.
+    /// - Throws: `CatalogueError` naming the line and column of the first problem (nothing is imported); `PostgresError` from the database.
     @discardableResult
     package static func importCSV(_ text: String, on connection: Connection) throws -> Int {
         let records = try CSV.parse(text)
@@ -137,6 +140,7 @@ package enum Catalogue {
 
     /// The rule for a service at an office on a date, for an attribute value (the amount of a solvency
     /// certificate): an office's own rule wins over the general one, then the latest effective date.
+    /// - Throws: `PostgresError` from the database.
     package static func rule(
         service: String, office: String, on date: CivilDate, bandValue: Decimal?, on connection: Connection
     ) throws -> ServiceRule? {
@@ -158,6 +162,7 @@ package enum Catalogue {
     }
 
     /// The rule by id (an application's clock keeps the rule it started under).
+    /// - Throws: `PostgresError` from the database.
     package static func rule(id: Int64, office: String, on connection: Connection) throws -> ServiceRule? {
         guard
             let row = try connection.query(
@@ -187,6 +192,7 @@ package enum Catalogue {
 
     /// The service's name in `language`: its own, else the English one, else the code (a service not in the
     /// catalogue). The SQL function `service_name` (migration 0015) is the one rule, for statements too.
+    /// - Throws: `PostgresError` from the database.
     package static func serviceName(_ code: String, language: String, on connection: Connection) throws -> String {
         try connection.query("SELECT service_name($1, $2)", [code, language]).first?.decode(String.self, at: 0) ?? code
     }
@@ -202,6 +208,8 @@ extension Array where Element: Hashable {
 
 /// RFC 4180 CSV: commas, double-quoted fields with "" for a quote, CRLF or LF line ends.
 package enum CSV {
+    /// The records of a CSV text, each a list of fields.
+    /// - Throws: `CatalogueError` for a quoted field that is not closed.
     package static func parse(_ text: String) throws -> [[String]] {
         var records: [[String]] = []
         var record: [String] = []

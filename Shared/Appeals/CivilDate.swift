@@ -6,6 +6,7 @@ package struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// Days since 1970-01-01.
     package var dayNumber: Int
 
+    /// The day `dayNumber` days after 1970-01-01.
     package init(dayNumber: Int) { self.dayNumber = dayNumber }
 
     /// The date `year-month-day`; nil when there is no such day.
@@ -53,6 +54,7 @@ package struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// ISO weekday: 1 = Monday … 7 = Sunday.
     package var isoWeekday: Int { ((dayNumber % 7 + 7 + 3) % 7) + 1 }
 
+    /// The day `days` later (earlier when negative).
     package func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
 
     /// Days from `self` to `other` (positive when `other` is later).

@@ -11,11 +11,14 @@ package enum DayUnit: String, Sendable, Codable, CaseIterable {
 /// The calendar a clock runs on: weekly days off and holidays (for working days), and the time-limit
 /// extensions in force (elections, calamities) that pause clocks or add days to them.
 package struct DeadlineCalendar: Sendable, Equatable {
+    /// A declared change to deadlines: a pause (days inside the period do not count) or an extension (extra days).
     package struct Extension: Sendable, Equatable {
+        /// Pause or extend.
         package enum Kind: String, Sendable { case pause, extend }
         package var kind: Kind
         package var period: ClosedRange<CivilDate>
         package var extraDays: Int
+        /// An extension of `kind` over `period`, adding `extraDays` when it extends.
         package init(kind: Kind, period: ClosedRange<CivilDate>, extraDays: Int = 0) {
             self.kind = kind
             self.period = period
@@ -28,6 +31,7 @@ package struct DeadlineCalendar: Sendable, Equatable {
     package var holidays: Set<CivilDate>
     package var extensions: [Extension]
 
+    /// A calendar with weekly days off (ISO weekdays, 6 and 7: Saturday and Sunday), holidays and extensions.
     package init(weeklyOff: Set<Int> = [6, 7], holidays: Set<CivilDate> = [], extensions: [Extension] = []) {
         self.weeklyOff = weeklyOff
         self.holidays = holidays
@@ -70,6 +74,7 @@ package struct DeadlineCalendar: Sendable, Equatable {
 
     /// The calendar of an office (or its state's, when the office is not listed) with the extensions in
     /// force for the service there.
+    /// - Throws: `PostgresError` from the database.
     package static func load(state: String, office: String, service: String?, on connection: Connection) throws
         -> DeadlineCalendar
     {

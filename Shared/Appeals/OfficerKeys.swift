@@ -21,6 +21,7 @@ package struct OfficerKeyFailure: AuthenticationFailure, Sendable {
 /// Creating, checking and revoking officer keys.
 package enum OfficerKeys {
     /// Creates a key and returns the secret (shown once).
+    /// - Throws: `CryptographyError` when no random bytes can be had; `PostgresError` from the database.
     package static func create(role: String, office: String, officerName: String, on connection: Connection) throws -> (
         secret: String, key: OfficerKey
     ) {
@@ -44,6 +45,7 @@ package enum OfficerKeys {
     }
 
     /// The key for an `Authorization: Bearer dko_…` value; nil when missing, malformed, unknown or revoked.
+    /// - Throws: `PostgresError` from the database.
     package static func authenticate(_ header: String?, on connection: Connection) throws -> OfficerKey? {
         guard let header, header.hasPrefix("Bearer ") else { return nil }
         let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
@@ -64,12 +66,14 @@ package enum OfficerKeys {
     }
 
     /// The officer key for an `Authorization` header value; throws `OfficerKeyFailure` (401) when it is refused.
+    /// - Throws: an `AuthenticationFailure` (answered 401) when the header is missing or the key unknown or revoked; `PostgresError` from the database.
     package static func require(_ header: String?, on connection: Connection) throws -> OfficerKey {
         guard let key = try authenticate(header, on: connection) else { throw OfficerKeyFailure() }
         return key
     }
 
     /// Revokes a key by prefix; false when there is no such live key.
+    /// - Throws: `PostgresError` from the database.
     package static func revoke(prefix: String, on connection: Connection) throws -> Bool {
         try connection.query(
             "UPDATE officer_keys SET revoked_at = now() WHERE prefix = $1 AND revoked_at IS NULL", [prefix]
@@ -80,6 +84,7 @@ package enum OfficerKeys {
 extension Catalogue {
     /// The Maharashtra sample catalogue shipped with Dakiya (income, domicile, caste, non-creamy layer,
     /// senior citizen, 7/12 extract, birth and death registration, solvency by amount).
+    /// - Throws: an error when the bundled file cannot be read.
     package static func maharashtraSample() throws -> String {
         guard let url = Bundle.module.url(forResource: "maharashtra", withExtension: "csv", subdirectory: "catalogue")
         else {

@@ -89,6 +89,7 @@ package func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 /// Cryptographically secure random bytes and tokens (OpenSSL's DRBG).
 package enum SecureRandom {
     /// `count` random bytes.
+    /// - Throws: `CryptographyError` when OpenSSL has no random bytes to give.
     package static func bytes(_ count: Int) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         try check(RAND_bytes(&out, Int32(count)), "RAND_bytes")
@@ -96,6 +97,7 @@ package enum SecureRandom {
     }
 
     /// A URL-safe token carrying `byteCount` random bytes (base64url, no padding).
+    /// - Throws: `CryptographyError` when OpenSSL has no random bytes to give.
     package static func token(byteCount: Int = 32) throws -> String { Base64URL.encode(try bytes(byteCount)) }
 }
 
@@ -107,6 +109,7 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
     package let rawRepresentation: [UInt8]
 
     /// A new random key.
+    /// - Throws: `CryptographyError` when OpenSSL cannot make the key.
     package init() throws {
         guard let context = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nil) else {
             throw CryptographyError(operation: "EVP_PKEY_CTX_new_id", openSSLCode: ERR_get_error())
@@ -129,6 +132,7 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
     }
 
     /// The key whose 32-byte seed is `rawRepresentation`.
+    /// - Throws: `CryptographyError` when the bytes are not a 32-byte Ed25519 key.
     package init(rawRepresentation: [UInt8]) throws {
         guard rawRepresentation.count == 32,
             let imported = EVP_PKEY_new_raw_private_key(
@@ -143,6 +147,7 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
     deinit { EVP_PKEY_free(key) }
 
     /// The matching public key.
+    /// - Throws: `CryptographyError` when OpenSSL cannot give the public key.
     package func publicKey() throws -> Ed25519PublicKey {
         var out = [UInt8](repeating: 0, count: 32)
         var length = 32
@@ -151,6 +156,7 @@ package final class Ed25519PrivateKey: @unchecked Sendable {
     }
 
     /// The 64-byte signature of `message`.
+    /// - Throws: `CryptographyError` when OpenSSL cannot sign.
     package func signature(for message: [UInt8]) throws -> [UInt8] {
         guard let context = EVP_MD_CTX_new() else {
             throw CryptographyError(operation: "EVP_MD_CTX_new", openSSLCode: 0)
@@ -170,6 +176,8 @@ package final class Ed25519PublicKey: @unchecked Sendable {
     /// The 32-byte public key, as imported.
     package let rawRepresentation: [UInt8]
 
+    /// A public key from its 32 raw bytes.
+    /// - Throws: `CryptographyError` when the bytes are not a 32-byte Ed25519 public key.
     package init(rawRepresentation: [UInt8]) throws {
         guard rawRepresentation.count == 32,
             let imported = EVP_PKEY_new_raw_public_key(
@@ -198,6 +206,7 @@ package final class Ed25519PublicKey: @unchecked Sendable {
 package enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    /// Base64url without padding (RFC 4648 §5).
     package static func encode(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity((bytes.count * 4 + 2) / 3)

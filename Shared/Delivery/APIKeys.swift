@@ -5,6 +5,7 @@ import ServiceRuntime
 
 /// A department's API key as stored (never the secret itself).
 package struct APIKey: Sendable, Equatable {
+    /// A test key's deliveries go to the test sinks; a live key's to citizens.
     package enum Kind: String, Sendable, CaseIterable { case test, live }
 
     /// What a key may do. Every key posts outcomes and reads its own deliveries; only the portal's key (the
@@ -53,6 +54,7 @@ package enum APIKeyFailure: AuthenticationFailure, Equatable, Sendable {
 /// Creating, checking, listing and revoking API keys.
 package enum APIKeys {
     /// Creates a key and returns the full secret (shown once) with the stored record.
+    /// - Throws: `CryptographyError` when no random bytes can be had; `PostgresError` from the database.
     package static func create(
         department: String, offices: [String] = [], kind: APIKey.Kind, label: String,
         scopes: [APIKey.Scope] = [.outcomes],
@@ -81,6 +83,7 @@ package enum APIKeys {
     }
 
     /// The key for an `Authorization: Bearer …` header value, or the reason it is refused.
+    /// - Throws: `PostgresError` from the database.
     package static func authenticate(_ header: String?, on connection: Connection) throws -> Result<
         APIKey, APIKeyFailure
     > {
@@ -107,11 +110,13 @@ package enum APIKeys {
     }
 
     /// The key for an `Authorization` header value; throws `APIKeyFailure` (401) when it is refused.
+    /// - Throws: an `AuthenticationFailure` (answered 401) when the header is missing or the key unknown or revoked; `PostgresError` from the database.
     package static func require(_ header: String?, on connection: Connection) throws -> APIKey {
         try authenticate(header, on: connection).get()
     }
 
     /// Every key, newest first (secrets are not stored, so none is shown).
+    /// - Throws: `PostgresError` from the database.
     package static func list(on connection: Connection) throws -> [APIKey] {
         try connection.query(
             "SELECT id, prefix, kind, department, offices, label, scopes, created_at, revoked_at, secret_hash FROM api_keys ORDER BY id DESC"
@@ -120,6 +125,7 @@ package enum APIKeys {
     }
 
     /// Revokes the key with `prefix`; returns false when there is no such live key.
+    /// - Throws: `PostgresError` from the database.
     package static func revoke(prefix: String, on connection: Connection) throws -> Bool {
         try connection.query(
             "UPDATE api_keys SET revoked_at = now() WHERE prefix = $1 AND revoked_at IS NULL", [prefix]
@@ -149,6 +155,7 @@ package enum APIKeys {
 /// Departments: the tenants of the API.
 package enum Departments {
     /// Creates or renames a department.
+    /// - Throws: `PostgresError` from the database.
     package static func upsert(code: String, name: String, on connection: Connection) throws {
         try connection.query(
             """

@@ -9,6 +9,7 @@ import ServiceRuntime
 package enum CallbackSignature {
     package static let header = "Dakiya-Signature"
 
+    /// The `Dakiya-Signature` header value for `body` sent at `timestamp` (Unix seconds): `t=<timestamp>,v1=<hex HMAC-SHA256 of "timestamp.body">`.
     package static func sign(body: [UInt8], secret: String, timestamp: Int) -> String {
         "t=\(timestamp),v1="
             + Hex.encode(HMAC.sha256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + body))

@@ -58,6 +58,7 @@ package enum ChannelAttempts {
 
     /// Queues `channel` for a delivery as a fallback: a new attempt, or one that routing skipped, queued again.
     /// Nil when the delivery already used the channel. The caller enqueues the send job in the same transaction.
+    /// - Throws: `PostgresError` from the database.
     package static func queueFallback(deliveryID: UUID, channel: Channel, on tx: Connection) throws -> Int64? {
         try tx.query(
             """
@@ -83,12 +84,14 @@ package enum ChannelAttempts {
 
     /// Marks one attempt as sending (see `markSendingStatement`). False when it was already handed over or finished:
     /// the caller must not send it again.
+    /// - Throws: `PostgresError` from the database.
     package static func markSending(attemptID: Int64, channel: Channel, on connection: Connection) throws -> Bool {
         try connection.query(markSendingStatement(ids: "$1", channel: channel), [[attemptID]]).count == 1
     }
 
     /// The provider accepted the messages: keep their provider ids (WhatsApp's wamids), in one statement. The state
     /// stays sending until the provider reports it (`applyProviderStatuses`), so nothing is announced.
+    /// - Throws: `PostgresError` from the database.
     package static func recordProviderIDs(
         _ accepted: [(attemptID: Int64, providerID: String)], on connection: Connection
     )
@@ -111,6 +114,7 @@ package enum ChannelAttempts {
         package var failureKind: String?
         package var errorCode: String?
 
+        /// A status for `attemptID` reported under the provider's id.
         package init(
             attemptID: Int64, state: AttemptState, providerID: String, failureKind: String? = nil,
             errorCode: String? = nil
@@ -129,6 +133,7 @@ package enum ChannelAttempts {
     /// sending (the aggregate status), a failure (the fallback), and any move of a department that takes callbacks
     /// (the portal is told each channel's progress). Sent to delivered to read, without callbacks, changes nothing
     /// there. Returns the attempts announced.
+    /// - Throws: `PostgresError` from the database (or a job that cannot be encoded).
     @discardableResult
     package static func applyProviderStatuses(
         _ statuses: [ProviderStatus], channel: Channel, queue: JobQueue, on tx: Connection
@@ -171,6 +176,7 @@ package enum ChannelAttempts {
     /// Moves the attempt forward to `state` (sent, failed or skipped; never backwards) and tells the dispatcher, in one
     /// transaction, so the aggregate status, the fallback and the portal's event follow. An attempt that reached the
     /// citizen (delivered or read) is never turned into a failure afterwards, as the provider's statuses also hold.
+    /// - Throws: `PostgresError` from the database (or a job that cannot be encoded).
     package static func finish(
         attemptID: Int64, deliveryID: UUID, state: AttemptState, providerID: String? = nil, failureKind: String? = nil,
         code: String? = nil, text: String? = nil, queue: JobQueue, on connection: Connection
@@ -192,6 +198,7 @@ package enum ChannelAttempts {
     /// The citizen opened the certificate in the portal inbox: the portal attempt moves from delivered to read, and
     /// the dispatcher hears of it in the same transaction (so a department that takes callbacks is told, as it is of
     /// a WhatsApp read). False when there was nothing to move (already read, or not delivered on the portal).
+    /// - Throws: `PostgresError` from the database (or a job that cannot be encoded).
     @discardableResult
     package static func markPortalRead(deliveryID: UUID, queue: JobQueue, on connection: Connection) throws -> Bool {
         try connection.transaction { tx in

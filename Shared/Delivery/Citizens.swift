@@ -18,6 +18,7 @@ package struct Consent: Sendable, Equatable, Codable {
     package var source: String
     package var recordedAt: Date
 
+    /// A consent (or opt-out, when not `granted`) for `channel`, with its source and time.
     package init(channel: Channel, granted: Bool, source: String, recordedAt: Date) {
         self.channel = channel
         self.granted = granted
@@ -38,6 +39,7 @@ package struct Citizen: Sendable, Equatable {
     /// The latest choice per channel.
     package var consents: [Consent]
 
+    /// A citizen as stored, with their latest consent per channel.
     package init(
         id: Int64, portalUserID: String, mobile: String?, email: String?, language: Language, consents: [Consent]
     ) {
@@ -65,6 +67,7 @@ package enum Citizens {
     /// Creates a citizen or changes the fields given (`.keep` leaves a field as it is; `.clear` removes a mobile or
     /// email), appends `consents` to the history, and records which API key made the change and which fields it
     /// changed. A new citizen's language is Marathi unless given.
+    /// - Throws: `PostgresError` from the database.
     package static func put(
         portalUserID: String, mobile: FieldChange<String>, email: FieldChange<String>, language: Language?,
         consents: [Consent],
@@ -173,11 +176,13 @@ package enum Citizens {
     }
 
     /// The citizen with `portalUserID`, with their latest consent per channel.
+    /// - Throws: `PostgresError` from the database.
     package static func find(portalUserID: String, on connection: Connection) throws -> Citizen? {
         try find(portalUserIDs: [portalUserID], on: connection)[portalUserID]
     }
 
     /// Several citizens by portal user id, with their latest consent per channel (one statement for any number).
+    /// - Throws: `PostgresError` from the database.
     package static func find(portalUserIDs: [String], on connection: Connection) throws -> [String: Citizen] {
         guard !portalUserIDs.isEmpty else { return [:] }
         var citizens: [Int64: Citizen] = [:]

@@ -4,6 +4,7 @@ import Postgres
 /// A UUID written in lowercase (RFC 9562 canonical form), as in URLs; read in either case.
 package struct PublicID: Codable, Sendable, Hashable, CustomStringConvertible {
     package var uuid: UUID
+    /// The id, written in lower case.
     package init(_ uuid: UUID) { self.uuid = uuid }
     package var description: String { uuid.uuidString.lowercased() }
 
@@ -23,6 +24,7 @@ package struct PublicID: Codable, Sendable, Hashable, CustomStringConvertible {
 
 /// A delivery's aggregate and per-channel status, as the portal reads it.
 package struct DeliveryView: Codable, Sendable, Equatable {
+    /// One channel's attempt as the portal sees it.
     package struct Attempt: Codable, Sendable, Equatable {
         package var channel: String
         package var state: String
@@ -66,9 +68,11 @@ package struct DeliveryView: Codable, Sendable, Equatable {
     }
 }
 
+/// Deliveries as the portal API shows them (`GET /v1/deliveries/{id}` and an application's list).
 package enum DeliveryViews {
     /// The delivery `id` if it belongs to `department`, else nil (another department's delivery is not revealed).
     /// `offices` limits it to a key's offices (empty: every office of the department).
+    /// - Throws: `PostgresError` from the database.
     package static func find(id: UUID, department: String, offices: [String] = [], on connection: Connection) throws
         -> DeliveryView?
     {
@@ -80,6 +84,7 @@ package enum DeliveryViews {
     }
 
     /// Every delivery of an application, oldest first.
+    /// - Throws: `PostgresError` from the database.
     package static func forApplication(_ applicationID: Int64, on connection: Connection) throws -> [DeliveryView] {
         try load(where: "d.application_id = $1", [applicationID], on: connection)
     }

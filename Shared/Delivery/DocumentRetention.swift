@@ -20,6 +20,7 @@ package enum DocumentRetention {
     }
 
     /// Purges up to `limit` expired documents; returns how many.
+    /// - Throws: `PostgresError` from the database.
     @discardableResult
     package static func purge(limit: Int = 1000, on connection: Connection) throws -> Int {
         try connection.query(

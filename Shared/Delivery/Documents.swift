@@ -6,6 +6,7 @@ import Postgres
 package enum Documents {
     /// Stores `bytes` (or finds them) and returns the document id. `retentionDays` nil keeps them for good;
     /// storing content again restores purged bytes and keeps the longer of the two retentions (for good wins).
+    /// - Throws: `PostgresError` from the database.
     package static func store(_ bytes: [UInt8], fileName: String, retentionDays: Int?, on connection: Connection) throws
         -> Int64
     {

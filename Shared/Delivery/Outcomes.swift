@@ -31,6 +31,7 @@ package enum Applications {
         /// The offices the caller's key covers; empty for every office.
         package var offices: [String]
 
+        /// A report of an application by a department's key.
         package init(
             applicationID: String, department: String, service: String, office: String, citizenID: Int64,
             offices: [String]
@@ -90,6 +91,7 @@ package struct OutcomeRecord: Sendable {
     package var responseBody: String
     package var responseLocation: String?
 
+    /// An outcome with everything its one statement records.
     package init(
         applicationID: String, department: String, service: String, office: String, citizen: String,
         deliveryID: UUID, apiKeyID: Int64, isTest: Bool, decision: String, reasons: [String], language: String?,

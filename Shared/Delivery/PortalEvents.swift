@@ -21,6 +21,7 @@ package enum PortalEvents {
     /// the view is the same as the last event sent (so a channel moving from sent to delivered to read is reported,
     /// and a repeated reconcile is not). `changed` holds the deliveries whose department takes callbacks (see
     /// `callbackDepartment`); call inside the transaction that changed their status.
+    /// - Throws: `PostgresError` from the database (or a job that cannot be encoded).
     package static func statusChanged(
         _ changed: [(deliveryID: UUID, department: String)], queue: JobQueue, on connection: Connection
     ) throws {

@@ -2,19 +2,23 @@ import Foundation
 
 /// An email to compose: text and HTML alternatives, an optional attachment.
 package struct MailMessage: Sendable {
+    /// A mailbox: the address and an optional display name.
     package struct Address: Sendable, Equatable {
         package var email: String
         package var name: String?
+        /// `email` with an optional display `name`.
         package init(_ email: String, name: String? = nil) {
             self.email = email
             self.name = name
         }
     }
 
+    /// A file attached to the message (a certificate PDF).
     package struct Attachment: Sendable {
         package var fileName: String
         package var mediaType: String
         package var bytes: [UInt8]
+        /// A file with the name the recipient sees and its media type.
         package init(fileName: String, mediaType: String, bytes: [UInt8]) {
             self.fileName = fileName
             self.mediaType = mediaType
@@ -33,6 +37,7 @@ package struct MailMessage: Sendable {
     package var messageID: String
     package var date: Date
 
+    /// A message with its headers' values, its text and HTML bodies and at most one attachment.
     package init(
         from: Address, to: Address, replyTo: Address? = nil, subject: String, text: String, html: String,
         attachment: Attachment? = nil, messageID: String, date: Date = Date()
@@ -52,6 +57,7 @@ package struct MailMessage: Sendable {
 /// Builds RFC 5322 / MIME bytes: CRLF line ends, RFC 2047 encoded headers, RFC 2231 file names,
 /// multipart/mixed around a multipart/alternative (text first, HTML last, as clients prefer the last).
 package enum MailComposer {
+    /// The RFC 5322 bytes of `message`: multipart/mixed around text and HTML alternatives and the attachment, RFC 2047 subjects, RFC 2231 file names, CRLF line ends. `boundarySeed` makes the boundaries repeatable in tests.
     package static func compose(_ message: MailMessage, boundarySeed: String = UUID().uuidString) -> [UInt8] {
         let seed = boundarySeed.replacingOccurrences(of: "-", with: "").lowercased()
         let mixed = "=_dakiya_mixed_\(seed)"

@@ -22,6 +22,7 @@ package struct TemplateValues: Sendable {
     package var reasons: [String]
     package var appealURL: String
 
+    /// The values of one message.
     package init(
         applicationID: String, service: String, office: String, department: String, reasons: [String], appealURL: String
     ) {
@@ -47,8 +48,11 @@ package final class TemplateStore: Sendable {
     private let logger: Logger
     private let reported = Mutex<Set<String>>([])
 
+    /// A store that logs each missing translation once on `logger`.
     package init(logger: Logger) { self.logger = logger }
 
+    /// The template of `kind` for `channel` in `language` (the department's own row, else the default; else English), filled with `values`.
+    /// - Throws: `TemplateMissing` when there is no template, not even in English; `PostgresError` from the database.
     package func render(
         kind: String, channel: String, language: String, department: String, values: TemplateValues,
         on connection: Connection

@@ -16,6 +16,7 @@ package struct MultipartPart: Sendable {
     package var filename: String?
     package var contentType: String?
 
+    /// A part with raw `data`, as a file when `filename` is given.
     package init(name: String, data: [UInt8], filename: String? = nil, contentType: String? = nil) {
         self.name = name
         self.data = data
@@ -23,6 +24,7 @@ package struct MultipartPart: Sendable {
         self.contentType = contentType
     }
 
+    /// A plain text field.
     package init(name: String, value: String) { self.init(name: name, data: Array(value.utf8)) }
 }
 
@@ -35,6 +37,7 @@ package struct HTTPClientRequest: Sendable {
     /// Overrides the client's total timeout for this request.
     package var timeout: Duration?
 
+    /// A request; `timeout` overrides the client's for this one.
     package init(
         method: String = "GET", url: String, headers: [(String, String)] = [], body: HTTPClientBody = .none,
         timeout: Duration? = nil
@@ -74,6 +77,7 @@ package struct HTTPClientResponse: Sendable {
 
 /// A transport failure (no HTTP status): the caller decides whether to retry.
 package struct HTTPClientError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, as a short stable name.
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         package var rawValue: String
         package var description: String { rawValue }
@@ -91,6 +95,7 @@ package struct HTTPClientError: Error, CustomStringConvertible, Sendable {
     /// libcurl's explanation (names hosts, never bodies).
     package var message: String
 
+    /// A failure of `code` with libcurl's own code and message.
     package init(code: Code, curlCode: Int32, message: String) {
         self.code = code
         self.curlCode = curlCode
@@ -110,6 +115,7 @@ package struct HTTPClientConfiguration: Sendable {
     package var caFile: String?
     package var userAgent: String
 
+    /// Timeouts, TLS verification (on unless a test turns it off), trusted CAs and the User-Agent.
     package init(
         connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30), verifiesTLS: Bool = true,
         caFile: String? = nil, userAgent: String = "dakiya/1"
@@ -133,6 +139,7 @@ package final class HTTPClient {
 
     /// Initialises libcurl for the process. Services call it once at start, before any thread (ServiceHost.main);
     /// later calls only report the first call's result.
+    /// - Throws: `HTTPClientError` when libcurl cannot be initialised.
     package static func initializeProcess() throws {
         guard globalInit == CURLE_OK else {
             throw HTTPClientError(
@@ -140,6 +147,8 @@ package final class HTTPClient {
         }
     }
 
+    /// A client with one libcurl handle (connections kept alive between requests).
+    /// - Throws: `HTTPClientError` when libcurl cannot be initialised.
     package init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) throws {
         try Self.initializeProcess()
         guard let handle = curl_easy_init() else {
@@ -152,6 +161,7 @@ package final class HTTPClient {
     deinit { curl_easy_cleanup(handle) }
 
     /// Sends `request` and returns the response, whatever its status. Throws only for transport failures.
+    /// - Throws: `HTTPClientError` for a transport failure (refused, timed out, TLS); never for an HTTP status.
     package func send(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
         let transfer = try prepare(request)
         return try finish(transfer, withExtendedLifetime(transfer) { curl_easy_perform(handle) })
@@ -287,6 +297,8 @@ package final class HTTPMultiClient {
     private var clients: [HTTPClient] = []
     package let configuration: HTTPClientConfiguration
 
+    /// A client that sends many requests at once over one libcurl multi handle.
+    /// - Throws: `HTTPClientError` when libcurl cannot be initialised.
     package init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) throws {
         try HTTPClient.initializeProcess()
         guard let multi = curl_multi_init() else {

@@ -23,6 +23,7 @@ package struct SMTPConfiguration: Sendable {
     /// The name this client gives in EHLO.
     package var localName: String
 
+    /// A server's URL (`smtp://` or `smtps://`), how TLS is used, credentials, trusted CAs, the timeout and the EHLO name.
     package init(
         url: String, tlsMode: SMTPTLSMode = .required, username: String? = nil, password: String? = nil,
         caFile: String? = nil, timeout: Duration = .seconds(30), localName: String = "dakiya.local"
@@ -39,6 +40,7 @@ package struct SMTPConfiguration: Sendable {
 
 /// An SMTP failure, classified for the caller's retry decision.
 package struct SMTPError: Error, CustomStringConvertible, Sendable {
+    /// What the caller should do about the failure.
     package enum Kind: Sendable, Equatable {
         /// 4xx, or the connection failed: try again later.
         case temporary
@@ -64,6 +66,8 @@ package final class SMTPClient {
     private let handle: UnsafeMutableRawPointer
     package let configuration: SMTPConfiguration
 
+    /// A client with one libcurl handle for `configuration`'s server.
+    /// - Throws: `SMTPError` (temporary) when libcurl cannot be initialised.
     package init(configuration: SMTPConfiguration) throws {
         try HTTPClient.initializeProcess()
         guard let handle = curl_easy_init() else {
@@ -76,6 +80,7 @@ package final class SMTPClient {
     deinit { curl_easy_cleanup(handle) }
 
     /// Sends `message` (CRLF line ends, headers included) from `sender` to `recipients`.
+    /// - Throws: `SMTPError` classified temporary (4xx, connection), permanent (5xx) or configuration (authentication, TLS).
     package func send(from sender: String, to recipients: [String], message: [UInt8]) throws {
         curl_easy_reset(handle)
         var recipientList: UnsafeMutablePointer<curl_slist>?

@@ -9,6 +9,7 @@ package struct FieldProblem: Sendable, Equatable, Codable {
     package var pointer: String
     package var detail: String
 
+    /// A problem with `field`, explained by `detail`.
     package init(field: String, detail: String) {
         self.field = field
         self.detail = detail
@@ -30,6 +31,7 @@ package struct HTTPError: Error, CustomStringConvertible, Sendable {
     package var errors: [FieldProblem]
     package var headers: [(String, String)]
 
+    /// A problem answered with `status` as RFC 9457 problem+json.
     package init(
         status: Int, title: String? = nil, detail: String? = nil, type: String = "about:blank",
         errors: [FieldProblem] = [], headers: [(String, String)] = []
@@ -60,6 +62,7 @@ package struct HTTPError: Error, CustomStringConvertible, Sendable {
             errors: field.map { [FieldProblem(field: $0, detail: detail)] } ?? [])
     }
 
+    /// 404 with `detail`.
     package static func notFound(_ detail: String = "no such resource") -> HTTPError {
         HTTPError(status: 404, detail: detail)
     }
@@ -85,6 +88,7 @@ package struct HTTPError: Error, CustomStringConvertible, Sendable {
 
 /// Reason phrases for the statuses we send.
 package enum HTTPStatus {
+    /// The reason phrase of `status` ("OK", "Not Found", …).
     package static func reason(_ status: Int) -> String {
         switch status {
         case 200: "OK"

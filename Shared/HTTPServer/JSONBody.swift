@@ -12,6 +12,7 @@ import Foundation
 package enum JSONBody {
     /// Decodes `bytes` into `type`. `freeText` names the fields (dotted, without array indices: `reasons`,
     /// `consents.source`) whose strings may hold TAB, LF and CR.
+    /// - Throws: `HTTPError`: 400 naming the field for a body that does not fit `type`, 422 for an unknown field or a control character.
     package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], freeText: Set<String> = []) throws
         -> T
     {
@@ -632,6 +633,7 @@ struct StrictSingleValue: SingleValueDecodingContainer {
 
 /// RFC 3339 date-times (`2026-11-01T10:00:00+05:30`, `…Z`, with or without a fraction); the offset is required.
 package enum RFC3339 {
+    /// The instant `text` names, or nil when it is not an RFC 3339 date-time with an offset.
     package static func date(_ text: String) -> Date? {
         let b = Array(text.utf8)
         func number(_ from: Int, _ count: Int) -> Int? {

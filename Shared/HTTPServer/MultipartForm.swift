@@ -9,6 +9,7 @@ package struct FormPart: Sendable {
 /// A multipart/form-data parser (RFC 7578) for bodies already in memory.
 package enum MultipartForm {
     /// The parts of `body`; throws 400 naming what is wrong.
+    /// - Throws: `HTTPError` (400) naming what is wrong.
     package static func parse(_ body: [UInt8], contentType: String) throws -> [FormPart] {
         guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty, boundary.utf8.count <= 70 else {
             throw HTTPError.badRequest("multipart/form-data needs a boundary parameter", field: "Content-Type")

@@ -15,6 +15,7 @@ package struct Request: Sendable {
     /// From a well-formed `X-Request-Id` header, or generated; echoed on the response and on log lines.
     package var requestID: String
 
+    /// A request as the server hands it to a handler (tests build their own).
     package init(
         method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
         body: [UInt8] = [], requestID: String = "test"
@@ -31,6 +32,7 @@ package struct Request: Sendable {
     package func header(_ name: String) -> String? { headers[name.lowercased()] }
 
     /// The path parameter `name`; throws 404 when the route has none (a programming error caught early).
+    /// - Throws: `HTTPError` (404) when the route has no such parameter.
     package func parameter(_ name: String) throws -> String {
         guard let value = pathParameters[name] else { throw HTTPError.notFound() }
         return value
@@ -39,6 +41,7 @@ package struct Request: Sendable {
     /// Decodes a JSON body strictly (see `JSONBody`). Throws 415 for another media type, 400 naming the field for
     /// a body that does not fit `type`, and 422 for unknown fields or control characters. `freeText` names the
     /// fields whose strings may hold TAB, LF and CR.
+    /// - Throws: `HTTPError`: 415 for another media type, 400 naming the field, 422 for unknown fields or control characters.
     package func decodeJSON<T: Decodable>(_ type: T.Type, freeText: Set<String> = []) throws -> T {
         if let contentType = header("content-type")?.lowercased() {
             let mediaType =
@@ -51,6 +54,7 @@ package struct Request: Sendable {
     }
 
     /// Decodes JSON `bytes` (a body or a multipart part) with the same rules.
+    /// - Throws: `HTTPError`: 400 naming the field, 422 for unknown fields or control characters.
     package static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: [UInt8], freeText: Set<String> = []) throws
         -> T
     {
@@ -80,6 +84,7 @@ package struct Response: Sendable {
     package var headers: [(String, String)]
     package var body: [UInt8]
 
+    /// A response with `status`, `body`, its media type and headers.
     package init(status: Int = 200, body: [UInt8] = [], contentType: String? = nil, headers: [(String, String)] = []) {
         self.status = status
         self.body = body
@@ -88,6 +93,7 @@ package struct Response: Sendable {
     }
 
     /// `value` as JSON (sorted keys, ISO 8601 dates).
+    /// - Throws: `EncodingError` when `value` cannot be encoded.
     package static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [(String, String)] = []) throws
         -> Response
     {

@@ -1,4 +1,5 @@
 /// A handler: runs on one of the server's threads, so blocking calls (libpq) are fine.
+/// - Throws: an `HTTPError` to answer as problem+json; any other error is a 500 (or 503/401 for the runtime's failure kinds).
 package typealias Handler = @Sendable (Request) throws -> Response
 
 /// Routes by method and path pattern; `{name}` segments capture path parameters. Routing is on the raw path
@@ -23,6 +24,7 @@ package struct Router: Sendable {
 
     private var routes: [Route] = []
 
+    /// A router with no routes.
     package init() {}
 
     /// Adds `handler` for `method` on `pattern` (e.g. `/v1/deliveries/{id}`).
@@ -31,9 +33,13 @@ package struct Router: Sendable {
             Route(method: method.uppercased(), segments: Self.split(pattern), pattern: pattern, handler: handler))
     }
 
+    /// Routes GET `pattern` (`/v1/deliveries/{id}`) to `handler`.
     package mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
+    /// Routes POST `pattern` to `handler`.
     package mutating func post(_ pattern: String, _ handler: @escaping Handler) { add("POST", pattern, handler) }
+    /// Routes PUT `pattern` to `handler`.
     package mutating func put(_ pattern: String, _ handler: @escaping Handler) { add("PUT", pattern, handler) }
+    /// Routes DELETE `pattern` to `handler`.
     package mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add("DELETE", pattern, handler) }
 
     /// Adds every route of `other`.
@@ -85,6 +91,7 @@ package struct Router: Sendable {
 
 /// Percent-decoding of path segments and query components (RFC 3986), refusing what a handler must never see.
 package enum PercentEncoding {
+    /// What cannot be decoded (the caller answers 400).
     package struct Refusal: Error {}
 
     /// `raw` decoded: fails on a malformed escape, invalid UTF-8 or a control character (U+0000–U+001F, U+007F).

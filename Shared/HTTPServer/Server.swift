@@ -24,6 +24,7 @@ package struct ServerConfiguration: Sendable {
     /// Connections open at once from one client address; 0 for no limit (behind a proxy every client is the proxy).
     package var maximumConnectionsPerClient: Int
 
+    /// Where to listen, how many threads, the body limit and the timeouts and connection limits (see each property).
     package init(
         host: String = "127.0.0.1", port: UInt16 = 8080, threads: Int = 8, maximumBodyBytes: Int = 1 << 20,
         connectionTimeout: Duration = .seconds(30), shutdownGrace: Duration = .seconds(10),
@@ -71,6 +72,7 @@ package final class Server: Service, @unchecked Sendable {
     private let headerDeadlines: HeaderDeadlines
     private var reaper: OwnedThread?
 
+    /// A server for `router`, not yet listening.
     package init(configuration: ServerConfiguration, router: Router, logger: Logger, metrics: MetricsRegistry) {
         self.configuration = configuration
         self.router = router
@@ -91,6 +93,8 @@ package final class Server: Service, @unchecked Sendable {
     /// Requests being handled now.
     package var requestsInFlight: Int { lock.withLock { inFlight } }
 
+    /// Starts listening; returns once the port is bound (port 0 picks a free one: `port`).
+    /// - Throws: `HTTPServerError` when the port cannot be bound or libmicrohttpd cannot start.
     package func start() throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -2,6 +2,7 @@
 /// a size limit (413), a PDF header (415) and a plain file name (422), each naming the field.
 package enum UploadedPDF {
     /// Returns the trimmed file name with the bytes; `what` names the document in the details ("certificate").
+    /// - Throws: `HTTPError`: 413 too large, 415 not a PDF, 422 a file name that is not plain, each naming the field.
     package static func check(
         _ bytes: [UInt8], fileName rawName: String, maximumBytes: Int, what: String, field: String,
         nameField: String? = nil

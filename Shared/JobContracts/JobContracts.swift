@@ -34,12 +34,14 @@ package struct JobContract<Payload: Codable & Sendable>: Sendable {
     package let queue: Queue
     package let kind: String
 
+    /// A contract for jobs of `kind` on `queue`.
     package init(queue: Queue, kind: String) {
         self.queue = queue
         self.kind = kind
     }
 
     /// A job of this kind carrying `payload`.
+    /// - Throws: `EncodingError` when the payload cannot be encoded.
     package func job(_ payload: Payload, priority: Int16 = 2, maxAttempts: Int16 = 20, uniqueKey: String? = nil) throws
         -> NewJob
     {
@@ -49,6 +51,7 @@ package struct JobContract<Payload: Codable & Sendable>: Sendable {
     }
 
     /// The payload of a claimed job of this kind (a payload that does not decode fails the job for good).
+    /// - Throws: `DecodingError` when the payload does not fit `Payload`.
     package func payload(of job: ClaimedJob) throws -> Payload { try job.decodePayload(Payload.self) }
 
     /// The same kind on another queue (`channel.send` goes on each channel's own queue).
@@ -100,15 +103,19 @@ package enum Jobs {
 
 // MARK: Payloads
 
+/// `delivery.requested` (dispatcher): route a new delivery to its channels.
 package struct DeliveryRequested: Codable, Sendable, Equatable {
     package var deliveryID: UUID
+    /// The payload for `deliveryID`.
     package init(deliveryID: UUID) { self.deliveryID = deliveryID }
     enum CodingKeys: String, CodingKey { case deliveryID = "delivery_id" }
 }
 
+/// `attempt.settled` (dispatcher): one attempt moved; reconcile its delivery.
 package struct AttemptSettled: Codable, Sendable, Equatable {
     package var attemptID: Int64
     package var deliveryID: UUID
+    /// The payload for `attemptID` of `deliveryID`.
     package init(attemptID: Int64, deliveryID: UUID) {
         self.attemptID = attemptID
         self.deliveryID = deliveryID
@@ -116,16 +123,20 @@ package struct AttemptSettled: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id" }
 }
 
+/// `attempts.settled` (dispatcher): the attempts one batch moved (at most 500); reconcile their deliveries.
 package struct AttemptsSettled: Codable, Sendable, Equatable {
     package var attemptIDs: [Int64]
+    /// The payload for `attemptIDs`.
     package init(attemptIDs: [Int64]) { self.attemptIDs = attemptIDs }
     enum CodingKeys: String, CodingKey { case attemptIDs = "attempt_ids" }
 }
 
+/// `channel.send` (on the channel's own queue): send this attempt.
 package struct ChannelSend: Codable, Sendable, Equatable {
     package var attemptID: Int64
     package var deliveryID: UUID
     package var isTest: Bool
+    /// The payload for `attemptID` of `deliveryID`; `isTest` sends to the test sinks.
     package init(attemptID: Int64, deliveryID: UUID, isTest: Bool) {
         self.attemptID = attemptID
         self.deliveryID = deliveryID
@@ -134,19 +145,23 @@ package struct ChannelSend: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id", isTest = "is_test" }
 }
 
+/// `callback.deliver` (portal): send this event to the department's callback URL.
 package struct CallbackDeliver: Codable, Sendable, Equatable {
     package var eventID: UUID
+    /// The payload for `eventID`.
     package init(eventID: UUID) { self.eventID = eventID }
     enum CodingKeys: String, CodingKey { case eventID = "event_id" }
 }
 
+/// `webhook.process` (whatsapp): process this stored webhook batch.
 package struct WebhookProcess: Codable, Sendable, Equatable {
     package var batchID: Int64
+    /// The payload for `batchID`.
     package init(batchID: Int64) { self.batchID = batchID }
     enum CodingKeys: String, CodingKey { case batchID = "batch_id" }
 }
 
-/// A reply: text, or an interactive message (raw Cloud API JSON) with `text` as its fallback.
+/// A reply: text, or an interactive message (a list or buttons, typed as the Cloud API shapes it) with `text` as its body.
 package struct ConversationReply: Codable, Sendable, Equatable {
     package var to: String
     /// The text; sent as a text message when there is no `interactive` (whose body repeats it).
@@ -154,6 +169,7 @@ package struct ConversationReply: Codable, Sendable, Equatable {
     package var interactive: GraphMessage.Interactive?
     /// The sender number (phone-number id) the citizen wrote to; nil: the default number.
     package var from: String?
+    /// A reply to `to` with `text`, as an interactive message when one is given, from the number `from` (nil: the default).
     package init(to: String, text: String, interactive: GraphMessage.Interactive? = nil, from: String? = nil) {
         self.to = to
         self.text = text
@@ -182,10 +198,12 @@ package struct ConversationReply: Codable, Sendable, Equatable {
     }
 }
 
+/// `conversation.resend_certificate` (whatsapp): send a delivered certificate again as a document.
 package struct CertificateResend: Codable, Sendable, Equatable {
     package var to: String
     package var deliveryID: UUID
     package var from: String?
+    /// The certificate of `deliveryID` to `to`, from the number `from` (nil: the default).
     package init(to: String, deliveryID: UUID, from: String? = nil) {
         self.to = to
         self.deliveryID = deliveryID
@@ -193,12 +211,14 @@ package struct CertificateResend: Codable, Sendable, Equatable {
     }
 }
 
+/// `appeal.file` (appeals): file the appeal a citizen confirmed in the chat.
 package struct AppealFile: Codable, Sendable, Equatable {
     package var applicationID: String
     /// The citizen's number, +E.164: the application must belong to it.
     package var mobile: String
     package var grounds: String
     package var language: String
+    /// An appeal on `applicationID` from `mobile` with its grounds, in the citizen's language.
     package init(applicationID: String, mobile: String, grounds: String, language: String) {
         self.applicationID = applicationID
         self.mobile = mobile

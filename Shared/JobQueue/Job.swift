@@ -16,6 +16,7 @@ package struct NewJob: Sendable {
     /// Groups jobs for per-key rate limits (a sender number, a provider account).
     package var rateKey: String?
 
+    /// A job for `queue` of `kind` with its payload; `runAt` nil runs it at once, `uniqueKey` makes a second live one with the same key a no-op.
     package init(
         queue: String, kind: String, payload: PostgresJSON = PostgresJSON(text: "{}"), priority: Int16 = 2,
         runAt: Date? = nil, maxAttempts: Int16 = 20, uniqueKey: String? = nil, rateKey: String? = nil
@@ -31,6 +32,7 @@ package struct NewJob: Sendable {
     }
 
     /// A job whose payload is `value` encoded as JSON.
+    /// - Throws: `EncodingError` when `value` cannot be encoded.
     package init<T: Encodable>(
         queue: String, kind: String, encoding value: T, priority: Int16 = 2, runAt: Date? = nil,
         maxAttempts: Int16 = 20, uniqueKey: String? = nil, rateKey: String? = nil
@@ -54,6 +56,7 @@ package struct ClaimedJob: Sendable, Equatable {
     package var uniqueKey: String?
     package var createdAt: Date
 
+    /// A job as claimed (tests build their own).
     package init(
         id: Int64, queue: String, kind: String, attempt: Int16, maxAttempts: Int16, payload: PostgresJSON,
         rateKey: String? = nil, uniqueKey: String? = nil, createdAt: Date = Date()
@@ -70,6 +73,7 @@ package struct ClaimedJob: Sendable, Equatable {
     }
 
     /// Decodes the payload into `type`. Throws a permanent `JobError` when it does not fit.
+    /// - Throws: `DecodingError` when the payload does not fit `type`.
     package func decodePayload<T: Decodable>(_ type: T.Type) throws -> T {
         do { return try payload.decode(type) } catch {
             throw JobError.permanent("payload is not a valid \(T.self)")
@@ -81,6 +85,7 @@ package struct ClaimedJob: Sendable, Equatable {
 ///
 /// Any other error a handler throws counts as retryable.
 package struct JobError: Error, CustomStringConvertible, Sendable {
+    /// How the queue treats the failure.
     package enum Kind: Sendable, Equatable {
         /// Try again after a backoff, while attempts remain.
         case retryable
@@ -96,12 +101,15 @@ package struct JobError: Error, CustomStringConvertible, Sendable {
     /// A machine-readable code (a provider error code, for example).
     package var code: String?
 
+    /// Try again after the backoff while attempts remain.
     package static func retryable(_ message: String, code: String? = nil) -> JobError {
         JobError(kind: .retryable, message: message, code: code)
     }
+    /// Never try again: the job goes dead with this error kept.
     package static func permanent(_ message: String, code: String? = nil) -> JobError {
         JobError(kind: .permanent, message: message, code: code)
     }
+    /// Run again after `delay` without spending an attempt (a provider said "try later").
     package static func snooze(_ delay: Duration, _ message: String = "try later") -> JobError {
         JobError(kind: .snooze(delay), message: message)
     }
@@ -116,6 +124,7 @@ package struct RetryPolicy: Sendable {
     /// 0.25 spreads each delay over ±25 %.
     package var jitter: Double
 
+    /// A policy starting at `base`, doubling, capped at `cap`, spread by ±`jitter`.
     package init(base: Duration = .seconds(2), cap: Duration = .seconds(3600), jitter: Double = 0.25) {
         self.base = base
         self.cap = cap
@@ -139,6 +148,8 @@ package protocol JobClock: Sendable {
 
 /// The database's own clock: one clock for every process, whatever their hosts think the time is.
 package struct DatabaseClock: JobClock {
+    /// The database's clock.
     package init() {}
+    /// Nil: statements use the database's `now()`.
     package func now() -> Date? { nil }
 }

@@ -20,6 +20,7 @@ package final class JobMaintenance: Service, @unchecked Sendable {
     private var thread: OwnedThread?
     private let rescued, promoted, pruned: Counter
 
+    /// Maintenance against the database at `url`, every `interval`, keeping job history for `retention`.
     package init(
         url: String, queue: JobQueue = JobQueue(), interval: Duration = .seconds(1),
         retention: Duration = .seconds(7 * 86_400), logger: Logger, metrics: MetricsRegistry
@@ -40,10 +41,13 @@ package final class JobMaintenance: Service, @unchecked Sendable {
     /// True while this process holds the maintenance lock.
     package var isLeader: Bool { lock.withLock { leader } }
 
+    /// Starts the maintenance thread (it runs only while it holds the leader lock).
+    /// - Throws: `OwnedThread.StartError` when the thread cannot be started.
     package func start() throws {
         thread = try OwnedThread(name: "jobs-maintain") { [self] in loop() }
     }
 
+    /// Stops the thread and gives up the leader lock.
     package func stop() {
         lock.withLock {
             stopping = true; lock.broadcast()

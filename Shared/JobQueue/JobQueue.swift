@@ -3,6 +3,7 @@ import Postgres
 
 /// How a claimed job ended, as reported by the worker that ran it.
 package struct JobSettlement: Sendable {
+    /// How the job ended.
     package enum Outcome: Sendable {
         case completed
         /// Run again after `delay`; the error is kept on the job.
@@ -19,6 +20,7 @@ package struct JobSettlement: Sendable {
     package var attempt: Int16
     package var outcome: Outcome
 
+    /// The settlement of attempt `attempt` of job `id`.
     package init(id: Int64, attempt: Int16, outcome: Outcome) {
         self.id = id
         self.attempt = attempt
@@ -54,6 +56,7 @@ package struct MaintenanceReport: Sendable, Equatable {
 package struct JobQueue: Sendable {
     package var clock: any JobClock
 
+    /// A queue that reads the time from `clock` (the database's, except in tests).
     package init(clock: any JobClock = DatabaseClock()) {
         self.clock = clock
     }
@@ -65,6 +68,7 @@ package struct JobQueue: Sendable {
 
     /// Enqueues one job on `connection` (inside its transaction, if one is open).
     /// Returns the new id, or nil when a live job with the same unique key already exists.
+    /// - Throws: `PostgresError` from the database.
     @discardableResult
     package func enqueue(_ job: NewJob, on connection: Connection) throws -> Int64? {
         try enqueue([job], on: connection).first
@@ -73,6 +77,7 @@ package struct JobQueue: Sendable {
     /// Enqueues `jobs` with one multi-row statement, waking each queue's idle workers (`dakiya_wake`: one NOTIFY per
     /// queue, only while a worker of that queue holds its idle lock). Returns the ids of the jobs
     /// inserted, in order (duplicates by unique key are skipped). For fan-outs of thousands, `enqueueByCopy`.
+    /// - Throws: `PostgresError` from the database.
     @discardableResult
     package func enqueue(_ jobs: [NewJob], on connection: Connection) throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
@@ -111,6 +116,7 @@ package struct JobQueue: Sendable {
 
     /// Enqueues a large batch through COPY into a per-session staging table, then one INSERT … SELECT
     /// (so unique keys still deduplicate). Returns how many jobs were inserted.
+    /// - Throws: `PostgresError` from the database.
     @discardableResult
     package func enqueueByCopy(_ jobs: [NewJob], on connection: Connection) throws -> Int {
         try connection.transaction { tx in
@@ -133,6 +139,7 @@ package struct JobQueue: Sendable {
 
     /// Claims up to `limit` available jobs of `queue` for `workerID`, in priority then run_at order.
     /// Each claimed job's attempt is counted now, and it is leased for `lease`.
+    /// - Throws: `PostgresError` from the database.
     package func claim(queue: String, limit: Int, lease: Duration, workerID: String, on connection: Connection) throws
         -> [ClaimedJob]
     {
@@ -147,6 +154,7 @@ package struct JobQueue: Sendable {
     }
 
     /// Extends the lease of jobs `ids` still held by `workerID`. Returns the ids still held.
+    /// - Throws: `PostgresError` from the database.
     @discardableResult
     package func heartbeat(ids: [Int64], workerID: String, lease: Duration, on connection: Connection) throws -> [Int64]
     {
@@ -160,6 +168,7 @@ package struct JobQueue: Sendable {
 
     /// Applies settlements in batches, one statement per outcome kind, in one transaction.
     /// Each applies only while `workerID` still holds that attempt; the rest come back as `refused`.
+    /// - Throws: `PostgresError` from the database.
     package func settle(_ settlements: [JobSettlement], workerID: String, on connection: Connection) throws
         -> SettleResult
     {
@@ -219,6 +228,7 @@ package struct JobQueue: Sendable {
     /// Why settlements were refused by the fence. After a try whose reply was lost (`afterFailedTry`), a job that
     /// is gone from `jobs`, or back in it at the same attempt and no longer running, was settled by that try itself:
     /// its commit reached the database. Otherwise the job was rescued (its lease expired) and belongs to another run.
+    /// - Throws: `PostgresError` from the database.
     package func classifyRefused(_ refused: [JobSettlement], afterFailedTry: Bool, on connection: Connection)
         throws -> (alreadySettled: [Int64], rescued: [Int64])
     {
@@ -250,6 +260,7 @@ package struct JobQueue: Sendable {
     /// One maintenance pass: rescue expired leases, promote due jobs (notifying their queues), move dead and
     /// cancelled jobs to history, prune history older than `retention`. Run by one process at a time
     /// (see `JobMaintenance`), but safe to run concurrently.
+    /// - Throws: `PostgresError` from the database.
     package func maintain(retention: Duration, on connection: Connection) throws -> MaintenanceReport {
         let now = clock.now()
         var report = MaintenanceReport()
@@ -265,6 +276,7 @@ package struct JobQueue: Sendable {
     // MARK: Inspection
 
     /// Counts of live jobs per state for `queue` (for metrics and tests).
+    /// - Throws: `PostgresError` from the database.
     package func counts(queue: String, on connection: Connection) throws -> [String: Int] {
         var out: [String: Int] = [:]
         for row in try connection.query(
@@ -276,6 +288,7 @@ package struct JobQueue: Sendable {
     }
 
     /// Dead jobs of `queue`, newest first, with the last error kept.
+    /// - Throws: `PostgresError` from the database.
     package func deadJobs(queue: String, limit: Int = 100, on connection: Connection) throws -> [(
         id: Int64, kind: String, attempt: Int16, error: PostgresJSON?
     )] {

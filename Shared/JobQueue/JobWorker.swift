@@ -4,12 +4,14 @@ import ServiceRuntime
 
 /// Runs one job. Throw `JobError` to choose retry, permanent failure or snooze; any other error is retryable.
 /// Handlers run on threads the worker owns, so blocking calls (libpq, libcurl) are fine here.
+/// - Throws: `JobError` to choose retry, permanent failure or snooze; any other error is retried.
 package typealias JobHandler = @Sendable (ClaimedJob) throws -> Void
 
 /// Runs several claimed jobs of one kind together (one transaction for all of them, say). It returns the jobs that
 /// did not complete, by job id, each with the error that decides its retry, snooze or burial as a `JobHandler`'s
 /// error would; the others completed. If it throws, each job is run again alone through the same handler, so one
 /// bad job gets its own retry and the others complete.
+/// - Throws: any error: then each job runs again alone through the job's own handler.
 package typealias BatchJobHandler = @Sendable ([ClaimedJob]) throws -> [Int64: any Error]
 
 /// How a worker claims, runs and settles jobs.
@@ -36,6 +38,7 @@ package struct WorkerConfiguration: Sendable {
     /// On stop, how long running jobs may take to finish.
     package var shutdownGrace: Duration
 
+    /// A configuration for `queue`; see each property for what it tunes.
     package init(
         queue: String, concurrency: Int = 8, batchSize: Int = 100, lease: Duration = .seconds(30),
         pollInterval: Duration = .seconds(1), flushSize: Int = 100, flushInterval: Duration = .milliseconds(50),
@@ -97,6 +100,7 @@ package final class JobWorker: Service, @unchecked Sendable {
     private var listenerThread: OwnedThread?
     private var settlerThread: OwnedThread?
 
+    /// A worker of `configuration.queue` that runs `handlers` (and `batchHandlers`, by job kind) on its own threads.
     package init(
         pool: ConnectionPool, configuration: WorkerConfiguration, handlers: [String: JobHandler],
         batchHandlers: [String: BatchJobHandler] = [:], queue: JobQueue = JobQueue(), logger: Logger,
@@ -127,6 +131,8 @@ package final class JobWorker: Service, @unchecked Sendable {
     /// True while the last claim reached the database (the job loop's part of readiness).
     package var isHealthy: Bool { lock.withLock { databaseHealthy } }
 
+    /// Starts the listener, the settler and the executors.
+    /// - Throws: `OwnedThread.StartError` when a thread cannot be started.
     package func start() throws {
         listenerThread = try OwnedThread(name: "jobs-listen") { [self] in listenLoop() }
         settlerThread = try OwnedThread(name: "jobs-settle") { [self] in settleLoop() }
@@ -137,6 +143,7 @@ package final class JobWorker: Service, @unchecked Sendable {
         logger.info("job worker started", ["worker.concurrency": String(configuration.concurrency)])
     }
 
+    /// Stops claiming, lets running jobs finish within the shutdown grace, settles them and puts back the rest.
     package func stop() {
         lock.withLock {
             stopping = true

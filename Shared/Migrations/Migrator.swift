@@ -7,6 +7,7 @@ package struct Migration: Sendable, Equatable {
     package var name: String
     package var sql: String
 
+    /// Migration `version` named `name` with its SQL script.
     package init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
@@ -36,11 +37,13 @@ package struct Migrator: Sendable {
     /// The advisory lock key, shared by every Dakiya process.
     static let lockKey: Int64 = 0x64616B69_79616D67  // "dakiyamg"
 
+    /// A migrator of `migrations`, applied in version order.
     package init(migrations: [Migration]) {
         self.migrations = migrations.sorted { $0.version < $1.version }
     }
 
     /// The migrations shipped with this build (the SQL folder of this module).
+    /// - Throws: `MigrationError` when the SQL folder is missing or a file name is not `NNNN_name.sql`.
     package static func bundled() throws -> Migrator {
         guard let folder = Bundle.module.url(forResource: "SQL", withExtension: nil) else {
             throw MigrationError(message: "the SQL folder is missing from the build")
@@ -49,6 +52,7 @@ package struct Migrator: Sendable {
     }
 
     /// Reads `NNNN_name.sql` files from `folder`.
+    /// - Throws: `MigrationError` for a file name that is not `NNNN_name.sql` or two files of one version; a file-system error when the folder cannot be read.
     package init(folder: URL) throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
         var found: [Migration] = []
@@ -68,6 +72,7 @@ package struct Migrator: Sendable {
     }
 
     /// Applies what is missing and returns the versions applied now. Throws on a changed or unknown applied migration.
+    /// - Throws: `PostgresError` when a migration fails (its transaction rolls back; the ones before it stay).
     @discardableResult
     package func migrate(on connection: Connection) throws -> [Int] {
         try connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])

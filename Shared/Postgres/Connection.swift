@@ -5,6 +5,7 @@ import Glibc
 package struct Statement: Sendable, Hashable {
     package var name: String
     package var sql: String
+    /// A statement prepared under `name` on each connection that runs it.
     package init(_ name: String, _ sql: String) {
         self.name = name
         self.sql = sql
@@ -37,6 +38,7 @@ package final class Connection: @unchecked Sendable {
 
     /// Connects with a `postgres://` or `postgresql://` URL (libpq's own URI syntax, e.g.
     /// `postgresql:///dakiya?host=/path/to/socket&port=55432`). Throws `connectionFailed`.
+    /// - Throws: `PostgresError` (`invalidURL`, `connectionFailed`) when the server cannot be reached with `url`.
     package init(url: String, applicationName: String = "dakiya", statementTimeout: Duration? = nil) throws {
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
             throw PostgresError(.invalidURL, "the connection URL must start with postgres:// or postgresql://")
@@ -75,6 +77,7 @@ package final class Connection: @unchecked Sendable {
     package var isConnected: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
 
     /// Drops the current session (if any) and connects again. Prepared statements are prepared again on use.
+    /// - Throws: `PostgresError` (`connectionFailed`) when the server cannot be reached.
     package func reconnect() throws { try connect() }
 
     /// The server process id of this session (useful in tests and `pg_stat_activity`).
@@ -84,6 +87,7 @@ package final class Connection: @unchecked Sendable {
 
     /// Runs `sql` with `parameters` bound as `$1…$n` and returns the rows. The statement is prepared on this
     /// connection the first time its text is seen and executed by name afterwards (parse and plan once).
+    /// - Throws: `PostgresError` from the server (with its SQLSTATE) or for a lost connection.
     @discardableResult
     package func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let handle = try liveHandle()
@@ -109,6 +113,7 @@ package final class Connection: @unchecked Sendable {
     private var autoPreparedCounter = 0
 
     /// Runs a prepared statement, preparing it on this connection first if needed.
+    /// - Throws: `PostgresError` from the server (with its SQLSTATE) or for a lost connection.
     @discardableResult
     package func query(_ statement: Statement, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let handle = try liveHandle()
@@ -124,6 +129,7 @@ package final class Connection: @unchecked Sendable {
     }
 
     /// Runs one or more statements that take no parameters (DDL, migrations, `LISTEN`).
+    /// - Throws: `PostgresError` from the server (with its SQLSTATE) or for a lost connection.
     package func execute(script sql: String) throws {
         let handle = try liveHandle()
         _ = try check(PQexec(handle, sql))
@@ -131,6 +137,7 @@ package final class Connection: @unchecked Sendable {
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
     /// Nested calls join the outer transaction.
+    /// - Throws: whatever `body` throws (after the rollback), or `PostgresError` from BEGIN or COMMIT.
     package func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
         if isInTransaction { return try body(self) }
         try execute(script: "BEGIN")
@@ -150,6 +157,7 @@ package final class Connection: @unchecked Sendable {
     // MARK: LISTEN / NOTIFY
 
     /// Starts listening on `channel` (quoted as an identifier, so any name is safe).
+    /// - Throws: `PostgresError` from the server or for a lost connection.
     package func listen(_ channel: String) throws {
         let handle = try liveHandle()
         guard let quoted = PQescapeIdentifier(handle, channel, channel.utf8.count) else {
@@ -161,6 +169,7 @@ package final class Connection: @unchecked Sendable {
 
     /// Returns the notifications that arrive within `timeout` (empty when none did). Returns as soon as at
     /// least one is there. Throws `connectionLost` when the server goes away.
+    /// - Throws: `PostgresError` for a lost connection.
     package func waitForNotifications(timeout: Duration) throws -> [PostgresNotification] {
         let handle = try liveHandle()
         var received = drainNotifications(handle)
@@ -197,6 +206,7 @@ package final class Connection: @unchecked Sendable {
     // MARK: COPY
 
     /// Streams `rows` to `copySQL` (a `COPY … FROM STDIN` statement) in text format. Returns the row count.
+    /// - Throws: `PostgresError` (`copyFailed`) when the server refuses a row, or for a lost connection.
     @discardableResult
     package func copy(_ copySQL: String, rows: [[String?]]) throws -> Int {
         let handle = try liveHandle()

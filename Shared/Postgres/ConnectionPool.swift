@@ -20,6 +20,7 @@ package final class ConnectionPool: Sendable {
     private let lock = ConditionLock()
     nonisolated(unsafe) private var state = State()  // guarded by `lock`
 
+    /// A pool of at most `maximumConnections` to `url`; `acquireTimeout` bounds the wait for a free one.
     package init(
         url: String, maximumConnections: Int, acquireTimeout: Duration = .seconds(10),
         applicationName: String = "dakiya", statementTimeout: Duration? = nil
@@ -34,6 +35,7 @@ package final class ConnectionPool: Sendable {
 
     /// Lends a connection to `body` and takes it back afterwards.
     /// Throws `poolTimeout` when none frees up in time, `connectionFailed` when the server is unreachable.
+    /// - Throws: `PostgresError` (`poolTimeout`, `poolClosed`, `connectionFailed`), or whatever `body` throws.
     package func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
         let connection = try acquire()
         defer { release(connection) }
@@ -41,11 +43,13 @@ package final class ConnectionPool: Sendable {
     }
 
     /// Runs `body` in a transaction on a pooled connection.
+    /// - Throws: `PostgresError` (`poolTimeout`, `poolClosed`, `connectionFailed`), or whatever `body` throws (after the rollback).
     package func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
         try withConnection { try $0.transaction(body) }
     }
 
     /// Takes a connection out of the pool; give it back with `release`.
+    /// - Throws: `PostgresError` (`poolTimeout`, `poolClosed`, `connectionFailed`).
     package func acquire() throws -> Connection {
         enum Next { case reuse(Connection), create, timedOut, closed }
         let next: Next = lock.withLock {

@@ -13,6 +13,7 @@ package struct NamedStatement<Parameters>: Sendable {
     package let problems: [String]
     private let values: [@Sendable (Parameters) -> any PostgresEncodable]
 
+    /// A statement from `template` (`:name` parameters) with the value of each name from `bindings`; a name without a binding, or a binding not used, is kept in `problems`.
     package init(_ template: String, bind bindings: [String: @Sendable (Parameters) -> any PostgresEncodable]) {
         var sql = ""
         var names: [String] = []
@@ -56,6 +57,7 @@ package struct NamedStatement<Parameters>: Sendable {
 
 extension Connection {
     /// Runs a named statement with `parameters`. Throws when the statement has problems (a name without a binding).
+    /// - Throws: `PostgresError` (`invalidParameter`) for an unsound statement, or from the server.
     @discardableResult
     package func query<P>(_ statement: NamedStatement<P>, _ parameters: P) throws -> QueryResult {
         guard statement.problems.isEmpty else {

@@ -8,6 +8,7 @@ package struct PostgresError: Error, CustomStringConvertible, Sendable, Temporar
     /// What went wrong, extensible.
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         package var rawValue: String
+        /// A code named `rawValue`.
         package init(_ rawValue: String) { self.rawValue = rawValue }
         package var description: String { rawValue }
 
@@ -34,6 +35,7 @@ package struct PostgresError: Error, CustomStringConvertible, Sendable, Temporar
     /// The server's text, which may quote values: for debugging only, never logged by `description`.
     package var serverMessage: String?
 
+    /// An error of `code` with our own `message` (never values), and what the server said when it said it.
     package init(_ code: Code, _ message: String, sqlState: String? = nil, serverMessage: String? = nil) {
         self.code = code
         self.message = message

@@ -82,6 +82,7 @@ extension Date: PostgresEncodable, PostgresDecodable {
 /// Raw bytes, sent in binary format as bytea and read back from bytea's hex text form.
 package struct PostgresBytes: PostgresEncodable, PostgresDecodable, Equatable {
     package var bytes: [UInt8]
+    /// `bytes` as a `bytea` value.
     package init(_ bytes: [UInt8]) { self.bytes = bytes }
     package var postgresBind: PostgresBind { .binary(bytes) }
 
@@ -94,9 +95,11 @@ package struct PostgresBytes: PostgresEncodable, PostgresDecodable, Equatable {
 /// A JSON document bound as text (cast it in SQL: `$1::jsonb`) and read back as its text.
 package struct PostgresJSON: PostgresEncodable, PostgresDecodable, Equatable {
     package var text: String
+    /// JSON text as it is.
     package init(text: String) { self.text = text }
 
     /// Encodes `value` with JSONEncoder (sorted keys, so equal values give equal text).
+    /// - Throws: `EncodingError` when `value` cannot be encoded.
     package init<T: Encodable>(encoding value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -104,6 +107,7 @@ package struct PostgresJSON: PostgresEncodable, PostgresDecodable, Equatable {
     }
 
     /// Decodes the document into `type`.
+    /// - Throws: `DecodingError` when the JSON does not fit `type`.
     package func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
@@ -199,6 +203,7 @@ enum PostgresArrayLiteral {
 
 /// Timestamps in PostgreSQL's ISO text form, in UTC (every connection runs with TimeZone=UTC).
 package enum PostgresTimestamp {
+    /// `date` as `YYYY-MM-DD HH:MM:SS.ffffff+00`, in UTC.
     package static func format(_ date: Date) -> String {
         let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         var seconds = time_t(totalMicros >= 0 ? totalMicros / 1_000_000 : (totalMicros - 999_999) / 1_000_000)

@@ -47,6 +47,7 @@ package struct Row: Sendable {
     let index: Int
 
     /// Decodes column `column` (0-based) as `T`. Throws `decoding` naming the column, never the value.
+    /// - Throws: `PostgresError` (`decoding`) naming the column (never the value).
     package func decode<T: PostgresDecodable>(_ type: T.Type, at column: Int) throws -> T {
         guard column < result.columnCount else {
             throw PostgresError(.decoding, "column \(column) is out of range")
@@ -58,6 +59,7 @@ package struct Row: Sendable {
     }
 
     /// Decodes the column named `name` as `T`.
+    /// - Throws: `PostgresError` (`decoding`) naming the column (never the value).
     package func decode<T: PostgresDecodable>(_ type: T.Type, _ name: String) throws -> T {
         guard let column = result.column(named: name) else { throw PostgresError(.decoding, "no column named \(name)") }
         guard let value = T.decode(postgresText: result.text(row: index, column: column)) else {

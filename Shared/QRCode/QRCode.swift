@@ -18,6 +18,7 @@ package struct QRCode: Sendable, Equatable {
     package let modules: [Bool]  // row-major, size × size
 
     /// Encodes `text` (UTF-8, byte mode) with `correction`.
+    /// - Throws: `QRCodeError` with libqrencode's errno when the text does not fit a QR code.
     package init(text: String, correction: Correction = .medium) throws {
         let level: QRecLevel
         switch correction {

@@ -23,6 +23,7 @@ package enum IdempotentRequests {
     }
 
     /// The `Idempotency-Key` header: nil when absent (unless `required`), 400 when malformed.
+    /// - Throws: `HTTPError` (400) for a missing required key or a malformed one.
     package static func key(_ request: Request, required: Bool) throws -> String? {
         guard let raw = request.header("idempotency-key") else {
             guard !required else {
@@ -59,6 +60,7 @@ package enum IdempotentRequests {
 
     /// The whole of an idempotent endpoint: reads the `Idempotency-Key` header (`required` or not), then runs `work`
     /// on a pooled connection with the key claimed, or replays the kept answer for the same method, path and body.
+    /// - Throws: `HTTPError` for a bad key or a reused one (409), whatever `work` throws, and `PostgresError` from the database.
     package static func respond(
         to request: Request, _ scope: Scope, path: String, required: Bool = false, pool: ConnectionPool,
         _ work: (Connection) throws -> Response
@@ -70,6 +72,7 @@ package enum IdempotentRequests {
     }
 
     /// Runs `work` inside one transaction with the key claimed, or replays the kept answer. Without a key, runs `work`.
+    /// - Throws: `HTTPError` (409) for a key reused for another request, whatever `work` throws, and `PostgresError` from the database.
     package static func run(
         _ scope: Scope, key: String?, fingerprint: [UInt8], on connection: Connection,
         _ work: (Connection) throws -> Response
@@ -102,6 +105,7 @@ package enum IdempotentRequests {
 
     /// The kept answer for a key already used: the same response (with its Location and `Idempotent-Replayed: true`)
     /// when the request is the same, 409 when the key was used for another request.
+    /// - Throws: `HTTPError` (409) when the key was used for another request; `PostgresError` from the database.
     package static func replay(_ scope: Scope, key: String, fingerprint: [UInt8], on connection: Connection) throws
         -> Response
     {

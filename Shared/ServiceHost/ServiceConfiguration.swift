@@ -15,6 +15,7 @@ package struct ServiceConfiguration: Sendable {
     package var historyRetention: Duration
 
     /// Reads and validates the settings; throws the first bad one.
+    /// - Throws: `SettingError` naming the first bad setting.
     package static func load(service: String, queue: String, defaultPort: UInt16, from settings: Settings)
         throws(SettingError) -> ServiceConfiguration
     {

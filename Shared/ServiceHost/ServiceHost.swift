@@ -16,6 +16,7 @@ package struct ServiceParts: Sendable {
     /// Extra long-lived parts (periodic work), started after the worker and stopped before it.
     package var services: [any Service]
 
+    /// A service's parts: its HTTP routes, its job handlers (one job at a time, or a batch of one kind) and periodic services.
     package init(
         router: Router = Router(), handlers: [String: JobHandler] = [:], batchHandlers: [String: BatchJobHandler] = [:],
         services: [any Service] = []
@@ -42,6 +43,7 @@ package struct ServiceContext: Sendable {
 package enum ServiceHost {
 
     /// Runs the service until SIGTERM or SIGINT; exits 78 with one line for a bad setting, 1 for a failed start.
+    /// - Throws: nothing: a failure to start ends the process (exit 78 for a setting, 1 otherwise), and `build`'s errors are such failures.
     package static func main(
         service: String, queue: Queue, defaultPort: UInt16, build: (ServiceContext) throws -> ServiceParts
     ) -> Never {

@@ -8,6 +8,7 @@ package final class ConditionLock: @unchecked Sendable {
     fileprivate let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
+    /// An unlocked mutex with its monotonic condition variable.
     package init() {
         pthread_mutex_init(mutex, nil)
         initMonotonicCondition(condition)
@@ -21,6 +22,7 @@ package final class ConditionLock: @unchecked Sendable {
     }
 
     /// Runs `body` while holding the lock.
+    /// - Throws: whatever `body` throws (the lock is released first).
     package func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -64,6 +66,7 @@ package final class LockCondition: @unchecked Sendable {
     private let lock: ConditionLock
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
+    /// A condition on `lock`'s mutex.
     package init(on lock: ConditionLock) {
         self.lock = lock
         initMonotonicCondition(condition)
@@ -79,7 +82,9 @@ package final class LockCondition: @unchecked Sendable {
         while !predicate() { pthread_cond_wait(condition, lock.mutex) }
     }
 
+    /// Wakes one waiter; call inside the lock.
     package func signal() { pthread_cond_signal(condition) }
+    /// Wakes every waiter; call inside the lock.
     package func broadcast() { pthread_cond_broadcast(condition) }
 }
 
@@ -87,12 +92,14 @@ package final class LockCondition: @unchecked Sendable {
 package struct MonotonicTime: Comparable, Sendable {
     package var nanoseconds: UInt64
 
+    /// The monotonic clock now.
     package static func now() -> MonotonicTime {
         var spec = Glibc.timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return MonotonicTime(nanoseconds: UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec))
     }
 
+    /// The point `duration` later.
     package func advanced(by duration: Duration) -> MonotonicTime {
         let (seconds, attoseconds) = duration.components
         let delta = Int64(seconds) * 1_000_000_000 + attoseconds / 1_000_000_000

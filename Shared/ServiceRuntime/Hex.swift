@@ -1,5 +1,6 @@
 /// Lowercase hexadecimal.
 package enum Hex {
+    /// `bytes` as lowercase hexadecimal, two digits each.
     package static func encode(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

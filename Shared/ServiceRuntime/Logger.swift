@@ -49,6 +49,7 @@ package struct Logger: Sendable {
 
         package var name: String { ["debug", "info", "warning", "error"][rawValue] }
 
+        /// The level named `name` (debug, info, warning, error; any case), nil for another name.
         package init?(name: String) {
             guard let level = Level.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
             self = level
@@ -62,6 +63,7 @@ package struct Logger: Sendable {
     package var metadata: [String: String]
     let sink: LogSink
 
+    /// A logger for `service` that writes JSON lines at `minimumLevel` and above, with `metadata` on every line, to `sink`.
     package init(
         service: String, minimumLevel: Level = .info, metadata: [String: String] = [:], sink: LogSink = .standardOutput
     ) {
@@ -78,11 +80,16 @@ package struct Logger: Sendable {
         return copy
     }
 
+    /// Logs at debug level; see `log`.
     package func debug(_ message: String, _ extra: [String: String] = [:]) { log(.debug, message, extra) }
+    /// Logs at info level; see `log`.
     package func info(_ message: String, _ extra: [String: String] = [:]) { log(.info, message, extra) }
+    /// Logs at warning level; see `log`.
     package func warning(_ message: String, _ extra: [String: String] = [:]) { log(.warning, message, extra) }
+    /// Logs at error level; see `log`.
     package func error(_ message: String, _ extra: [String: String] = [:]) { log(.error, message, extra) }
 
+    /// Writes one JSON line (time, level, service, message, the logger's metadata and `extra`), phone numbers and email addresses redacted, when `level` is at or above the minimum.
     package func log(_ level: Level, _ message: String, _ extra: [String: String] = [:]) {
         guard level >= minimumLevel else { return }
         var line =
@@ -106,6 +113,7 @@ package enum Redaction {
     package static let phone = "[phone]"
     package static let email = "[email]"
 
+    /// `text` with phone numbers (8 or more digits in a row) and email addresses replaced by `[phone]` and `[email]`.
     package static func redact(_ text: String) -> String {
         let bytes = Array(text.utf8)
         // Fast path: nothing that could be a number of 8 digits or an address.

@@ -10,6 +10,7 @@ package final class MetricsRegistry: Sendable {
 
     private let families = Mutex<[String: Family]>([:])
 
+    /// An empty registry.
     package init() {}
 
     /// The counter `name` with `labels`, created on first use.
@@ -82,6 +83,7 @@ package final class Counter: MetricSeries {
 
     init(name: String, labels: String) { self.name = name; self.labels = labels }
 
+    /// Adds `amount` (1 by default; never negative).
     package func increment(by amount: Double = 1) { value.withLock { $0 += amount } }
     package var current: Double { value.withLock { $0 } }
     func render() -> String { "\(name)\(labels) \(formatMetric(current))\n" }
@@ -95,7 +97,9 @@ package final class Gauge: MetricSeries {
 
     init(name: String, labels: String) { self.name = name; self.labels = labels }
 
+    /// Sets the value.
     package func set(_ newValue: Double) { value.withLock { $0 = newValue } }
+    /// Adds `amount` (negative to subtract).
     package func add(_ amount: Double) { value.withLock { $0 += amount } }
     package var current: Double { value.withLock { $0 } }
     func render() -> String { "\(name)\(labels) \(formatMetric(current))\n" }
@@ -116,6 +120,7 @@ package final class Histogram: MetricSeries {
         self.state = Mutex(State(counts: Array(repeating: 0, count: buckets.count)))
     }
 
+    /// Counts `value` into every bucket it fits and into the sum and count.
     package func observe(_ value: Double) {
         state.withLock { state in
             if let index = bounds.firstIndex(where: { value <= $0 }) { state.counts[index] += 1 }

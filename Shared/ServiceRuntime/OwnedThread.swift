@@ -19,6 +19,7 @@ package final class OwnedThread: @unchecked Sendable {
     }
 
     /// Starts the thread. `name` documents its role at the call site (Glibc's module does not export pthread_setname_np).
+    /// - Throws: `OwnedThread.StartError` with pthread's error when the thread cannot be created.
     package init(name: String, _ body: @escaping @Sendable () -> Void) throws {
         box = Box(body)
         let context = Unmanaged.passRetained(box).toOpaque()

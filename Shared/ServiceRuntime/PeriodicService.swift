@@ -9,6 +9,7 @@ package final class PeriodicService: Service, @unchecked Sendable {
     private var stopping = false
     private var thread: OwnedThread?
 
+    /// Runs `body` every `interval` on a thread named `name`; a failure is logged and the next round runs.
     package init(name: String, interval: Duration, logger: Logger, body: @escaping @Sendable () throws -> Void) {
         self.name = name
         self.interval = interval
@@ -16,6 +17,8 @@ package final class PeriodicService: Service, @unchecked Sendable {
         self.body = body
     }
 
+    /// Starts the thread (the first round runs at once).
+    /// - Throws: `OwnedThread.StartError` when the thread cannot be started.
     package func start() throws {
         thread = try OwnedThread(name: name) { [self] in
             while !lock.withLock({ stopping }) {
@@ -25,6 +28,7 @@ package final class PeriodicService: Service, @unchecked Sendable {
         }
     }
 
+    /// Stops after the round in progress.
     package func stop() {
         lock.withLock {
             stopping = true; lock.broadcast()

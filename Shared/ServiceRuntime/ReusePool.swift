@@ -6,9 +6,11 @@ package final class ReusePool<Resource>: @unchecked Sendable {
     private var idle: [Resource] = []
     private let make: () throws -> Resource
 
+    /// A pool that makes a resource with `make` when none is free.
     package init(make: @escaping () throws -> Resource) { self.make = make }
 
     /// Runs `body` with a resource, then keeps it for the next borrower.
+    /// - Throws: whatever `make` or `body` throws (the resource is kept for the next borrower either way).
     package func with<T>(_ body: (Resource) throws -> T) throws -> T {
         let resource = try lock.withLock { idle.popLast() } ?? make()
         defer { lock.withLock { idle.append(resource) } }

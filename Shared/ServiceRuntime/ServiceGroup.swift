@@ -18,6 +18,7 @@ package final class ServiceGroup: Sendable {
     private let lock = ConditionLock()
     private let stopRequested = Mutex(false)
 
+    /// A group that starts `services` in order and stops them in reverse.
     package init(services: [any Service], logger: Logger) {
         self.services = services
         self.logger = logger
@@ -35,6 +36,7 @@ package final class ServiceGroup: Sendable {
 
     /// Starts every service, waits for a stop request, then stops them in reverse order.
     /// Throws the first start failure, after stopping what had started.
+    /// - Throws: the first start failure, after stopping what had started.
     package func run() throws {
         var started: [any Service] = []
         for service in services {

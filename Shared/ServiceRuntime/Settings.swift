@@ -7,6 +7,7 @@ package struct SettingError: Error, CustomStringConvertible, Sendable {
     /// What is wrong with it, never echoing a secret's value.
     package var problem: String
 
+    /// A bad setting: the variable's `name` and what is wrong (never its value).
     package init(name: String, problem: String) {
         self.name = name
         self.problem = problem
@@ -21,6 +22,7 @@ package struct SettingError: Error, CustomStringConvertible, Sendable {
 package struct Settings: Sendable {
     package var environment: [String: String]
 
+    /// Settings read from `environment` (the process's by default).
     package init(environment: [String: String] = Settings.processEnvironment()) {
         self.environment = environment
     }
@@ -45,6 +47,7 @@ package struct Settings: Sendable {
     }
 
     /// A required or defaulted string.
+    /// - Throws: `SettingError` when required and missing or empty.
     package func string(_ name: String, default defaultValue: String? = nil) throws(SettingError) -> String {
         if let value = raw(name) { return value }
         if let defaultValue { return defaultValue }
@@ -55,6 +58,7 @@ package struct Settings: Sendable {
     package func optionalString(_ name: String) -> String? { raw(name) }
 
     /// An integer within `range`.
+    /// - Throws: `SettingError` when it is not a whole number in `range`.
     package func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(SettingError) -> Int
     {
         guard let text = raw(name) else { return defaultValue }
@@ -68,6 +72,7 @@ package struct Settings: Sendable {
     }
 
     /// A duration given in (possibly fractional) seconds within `range`.
+    /// - Throws: `SettingError` when it is not a number of seconds in `range`.
     package func seconds(_ name: String, default defaultValue: Double, in range: ClosedRange<Double>)
         throws(SettingError) -> Duration
     {
@@ -81,6 +86,7 @@ package struct Settings: Sendable {
     }
 
     /// A boolean: true/false, yes/no, on/off, 1/0.
+    /// - Throws: `SettingError` when it is not true/false, 1/0, yes/no or on/off.
     package func bool(_ name: String, default defaultValue: Bool) throws(SettingError) -> Bool {
         guard let text = raw(name)?.lowercased() else { return defaultValue }
         switch text {
@@ -91,6 +97,7 @@ package struct Settings: Sendable {
     }
 
     /// One of `choices`.
+    /// - Throws: `SettingError` when it is not one of `choices`.
     package func choice(_ name: String, default defaultValue: String, from choices: [String]) throws(SettingError)
         -> String
     {
@@ -103,6 +110,7 @@ package struct Settings: Sendable {
     }
 
     /// A PostgreSQL connection URL (`postgres://` or `postgresql://`). Its value is never echoed: it may hold a password.
+    /// - Throws: `SettingError` when it is missing or not a `postgres://` or `postgresql://` URL.
     package func databaseURL(_ name: String) throws(SettingError) -> String {
         let url = try string(name)
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {

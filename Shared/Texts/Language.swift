@@ -12,6 +12,7 @@ package struct Language: Hashable, Sendable, Codable, RawRepresentable {
     package let nativeName: String
     package let isRightToLeft: Bool
 
+    /// A language with its ISO 639-1 `code`, its name in itself, and its direction.
     package init(code: String, nativeName: String, isRightToLeft: Bool = false) {
         self.code = code
         self.nativeName = nativeName

@@ -4,6 +4,7 @@ import Foundation
 /// (../shared/reference/whatsapp-business-messaging-api_v23.0.yaml): one Codable type instead of JSON built by
 /// hand. Absent fields are left out of the JSON.
 package struct GraphMessage: Codable, Sendable, Equatable {
+    /// The message types we send.
     package enum Kind: String, Codable, Sendable { case text, template, interactive, document }
 
     package var messagingProduct = "whatsapp"
@@ -23,6 +24,7 @@ package struct GraphMessage: Codable, Sendable, Equatable {
             interactive, document, bizOpaqueCallbackData = "biz_opaque_callback_data"
     }
 
+    /// A text body (links are not previewed).
     package struct Text: Codable, Sendable, Equatable {
         package var previewURL = false
         package var body: String
@@ -33,17 +35,21 @@ package struct GraphMessage: Codable, Sendable, Equatable {
     package struct Media: Codable, Sendable, Equatable {
         package var id: String
         package var filename: String?
+        /// Uploaded media `id`, shown as `filename`.
         package init(id: String, filename: String? = nil) {
             self.id = id
             self.filename = filename
         }
     }
 
+    /// An approved template by name and language, with its components' parameters.
     package struct Template: Codable, Sendable, Equatable {
+        /// The template's language; `deterministic` is the only policy Meta accepts.
         package struct Language: Codable, Sendable, Equatable {
             package var policy = "deterministic"
             package var code: String
         }
+        /// The parameters of one part of the template.
         package struct Component: Codable, Sendable, Equatable {
             /// header, body or button.
             package var type: String
@@ -54,6 +60,7 @@ package struct GraphMessage: Codable, Sendable, Equatable {
             package var parameters: [Parameter]
             enum CodingKeys: String, CodingKey { case type, subType = "sub_type", index, parameters }
 
+            /// A component of `type` (header, body, button); a button has its `subType` and `index`.
             package init(type: String, subType: String? = nil, index: String? = nil, parameters: [Parameter]) {
                 self.type = type
                 self.subType = subType
@@ -61,6 +68,7 @@ package struct GraphMessage: Codable, Sendable, Equatable {
                 self.parameters = parameters
             }
         }
+        /// One parameter: a text, a document or a button payload.
         package struct Parameter: Codable, Sendable, Equatable {
             /// text, document or payload.
             package var type: String
@@ -68,8 +76,11 @@ package struct GraphMessage: Codable, Sendable, Equatable {
             package var document: Media?
             package var payload: String?
 
+            /// A text parameter.
             package static func text(_ text: String) -> Parameter { Parameter(type: "text", text: text) }
+            /// A document parameter (a header).
             package static func document(_ media: Media) -> Parameter { Parameter(type: "document", document: media) }
+            /// A quick-reply button's payload (it comes back when the citizen taps it).
             package static func payload(_ payload: String) -> Parameter { Parameter(type: "payload", payload: payload) }
         }
 
@@ -77,6 +88,7 @@ package struct GraphMessage: Codable, Sendable, Equatable {
         package var language: Language
         package var components: [Component]
 
+        /// Template `name` in `language` with `components`.
         package init(name: String, language: String, components: [Component]) {
             self.name = name
             self.language = Language(code: language)
@@ -86,16 +98,21 @@ package struct GraphMessage: Codable, Sendable, Equatable {
 
     /// A list or reply-button message inside the citizen's open window.
     package struct Interactive: Codable, Sendable, Equatable {
+        /// The message text above the list or buttons.
         package struct Body: Codable, Sendable, Equatable { package var text: String }
+        /// A list row: our id and its title.
         package struct Row: Codable, Sendable, Equatable {
             package var id: String
             package var title: String
         }
+        /// A titled group of rows.
         package struct Section: Codable, Sendable, Equatable {
             package var title: String?
             package var rows: [Row]
         }
+        /// A reply button.
         package struct ReplyButton: Codable, Sendable, Equatable {
+            /// Our id and the button's title.
             package struct Reply: Codable, Sendable, Equatable {
                 package var id: String
                 package var title: String
@@ -103,6 +120,7 @@ package struct GraphMessage: Codable, Sendable, Equatable {
             package var type = "reply"
             package var reply: Reply
         }
+        /// A list (its button and sections) or reply buttons.
         package struct Action: Codable, Sendable, Equatable {
             package var button: String?
             package var sections: [Section]?
@@ -140,23 +158,28 @@ package struct GraphMessage: Codable, Sendable, Equatable {
         }
     }
 
+    /// A text message (cut to Meta's 4,096 characters).
     package static func text(to: String, _ body: String) -> GraphMessage {
         GraphMessage(to: to, type: .text, text: Text(body: String(body.prefix(4096))))
     }
 
+    /// An interactive (list or buttons) message.
     package static func interactive(to: String, _ interactive: Interactive) -> GraphMessage {
         GraphMessage(to: to, type: .interactive, interactive: interactive)
     }
 
+    /// A document message.
     package static func document(to: String, _ media: Media) -> GraphMessage {
         GraphMessage(to: to, type: .document, document: media)
     }
 
+    /// A template message; `callbackData` comes back on its status webhooks.
     package static func template(to: String, _ template: Template, callbackData: String? = nil) -> GraphMessage {
         GraphMessage(to: to, type: .template, template: template, bizOpaqueCallbackData: callbackData)
     }
 
     /// The request body.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
     package func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]

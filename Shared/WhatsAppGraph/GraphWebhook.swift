@@ -20,6 +20,7 @@ package struct GraphWebhook: Decodable, Sendable {
         try? JSONDecoder().decode(GraphWebhook.self, from: Data(body))
     }
 
+    /// One business account's changes.
     package struct Entry: Decodable, Sendable {
         package var changes: [Change]
         enum CodingKeys: String, CodingKey { case changes }
@@ -29,13 +30,16 @@ package struct GraphWebhook: Decodable, Sendable {
         }
     }
 
+    /// One change: its field and value.
     package struct Change: Decodable, Sendable {
         /// `messages` for statuses and inbound messages; other fields (template updates, account alerts) are not ours.
         package var field: String
         package var value: Value?
     }
 
+    /// A `messages` change: the number it concerns, statuses and inbound messages.
     package struct Value: Decodable, Sendable {
+        /// The business number the change concerns.
         package struct Metadata: Decodable, Sendable {
             package var phoneNumberID: String?
             enum CodingKeys: String, CodingKey { case phoneNumberID = "phone_number_id" }
@@ -55,6 +59,7 @@ package struct GraphWebhook: Decodable, Sendable {
 
     /// A message's status: sent, delivered, read or failed (with its errors).
     package struct Status: Decodable, Sendable {
+        /// One of a failed status's errors: Meta's code.
         package struct ErrorObject: Decodable, Sendable { package var code: Int }
         /// The wamid.
         package var id: String
@@ -68,11 +73,14 @@ package struct GraphWebhook: Decodable, Sendable {
 
     /// A message from a citizen.
     package struct InboundMessage: Decodable, Sendable {
+        /// A text message's body.
         package struct Text: Decodable, Sendable { package var body: String }
+        /// A tapped list row or reply button: our id and its title.
         package struct Reply: Decodable, Sendable {
             package var id: String
             package var title: String?
         }
+        /// A reply to a list or buttons.
         package struct Interactive: Decodable, Sendable {
             package var type: String?
             package var listReply: Reply?
