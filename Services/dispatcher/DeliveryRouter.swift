@@ -162,7 +162,7 @@ package enum DeliveryRouter {
             WHERE t.delivery_id IN (SELECT id FROM updated)),
         attempts AS (\(ChannelAttempts.routedInsert(from: "t"))),
         sends AS (
-            SELECT a.channel AS queue, 'attempt:' || a.id AS unique_key,
+            SELECT a.channel AS queue, \(UniqueKeys.attemptSQL("a.id")) AS unique_key,
                    jsonb_build_object('attempt_id', a.id, 'delivery_id', a.delivery_id, 'is_test', t.is_test) AS payload
             FROM attempts a JOIN t ON t.delivery_id = a.delivery_id AND t.channel = a.channel WHERE a.state = 'queued'),
         \(Jobs.channelSend.enqueueClauses("job", queueFromRows: true, from: "sends")),

@@ -93,7 +93,7 @@ extension DeliveryRouter {
                 try Jobs.channelSend.on(.channel(fallback.channel.rawValue))
                     .job(
                         ChannelSend(attemptID: newID, deliveryID: deliveryID, isTest: isTest),
-                        uniqueKey: "attempt:\(newID)"), on: tx)
+                        uniqueKey: UniqueKeys.attempt(newID)), on: tx)
         }
     }
 }

@@ -109,7 +109,7 @@ package enum AppealNotice: Sendable, Equatable {
         try queue.enqueue(
             try Jobs.deliveryRequested.job(
                 DeliveryRequested(deliveryID: deliveryID), priority: 1,
-                uniqueKey: "delivery:\(deliveryID.uuidString.lowercased())"), on: connection)
+                uniqueKey: UniqueKeys.delivery(deliveryID)), on: connection)
         return deliveryID
     }
 }

@@ -155,7 +155,7 @@ package struct OutcomeRecord: Sendable {
             SELECT :delivery_id, app.id, :api_key_id, :is_test, :decision, :reasons::text[], coalesce(:language, c.language), :document_id,
                    :channels::text[], :idempotency_key, :document_file_name
             FROM app, c WHERE app.citizen_id = c.id
-            RETURNING jsonb_build_object('delivery_id', id) AS payload, 'delivery:' || id AS unique_key),
+            RETURNING jsonb_build_object('delivery_id', id) AS payload, \(UniqueKeys.deliverySQL("id")) AS unique_key),
         \(Jobs.deliveryRequested.enqueueClauses("job", priority: 1, from: "d"))
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'
                     WHEN NOT EXISTS (SELECT 1 FROM c) THEN dakiya_refuse('DKU01')

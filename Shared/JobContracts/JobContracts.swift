@@ -101,6 +101,21 @@ package enum Jobs {
     package static let appealFile = JobContract<AppealFile>(queue: .appeals, kind: "appeal.file")
 }
 
+// MARK: Unique keys
+
+/// The unique keys that keep one live job per thing, each written here for Swift and for SQL side by side (a test
+/// checks the two give the same key).
+package enum UniqueKeys {
+    /// `delivery.requested` of a delivery.
+    package static func delivery(_ id: UUID) -> String { "delivery:" + id.uuidString.lowercased() }
+    /// `delivery(_:)` as a SQL expression over a uuid `column`.
+    package static func deliverySQL(_ column: String) -> String { "'delivery:' || \(column)" }
+    /// `channel.send` of an attempt.
+    package static func attempt(_ id: Int64) -> String { "attempt:\(id)" }
+    /// `attempt(_:)` as a SQL expression over a bigint `column`.
+    package static func attemptSQL(_ column: String) -> String { "'attempt:' || \(column)" }
+}
+
 // MARK: Payloads
 
 /// `delivery.requested` (dispatcher): route a new delivery to its channels.

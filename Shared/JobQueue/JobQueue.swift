@@ -64,6 +64,10 @@ package struct JobQueue: Sendable {
     /// The LISTEN/NOTIFY channel that wakes the workers of `queue`.
     package static func channel(for queue: String) -> String { JobSQL.channel(queue) }
 
+    /// The first key of a queue's idle lock, `pg_advisory_lock(idleLockClass, hashtext(queue))`, which a worker holds
+    /// while idle.
+    package static var idleLockClass: Int32 { JobSQL.idleLockClass }
+
     // MARK: Enqueue
 
     /// Enqueues one job on `connection` (inside its transaction, if one is open).

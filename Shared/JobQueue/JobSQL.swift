@@ -3,13 +3,21 @@ import Postgres
 /// Every statement the queue runs, prepared once per connection. `$now` parameters are
 /// `coalesce($n::timestamptz, now())` so a test clock can stand in for the database clock.
 enum JobSQL {
-    static func channel(_ queue: String) -> String { "dakiya_jobs_" + queue }
+    /// The prefix of each queue's NOTIFY channel. Migration 0012's `dakiya_wake` writes it too; a test reads the
+    /// function's definition back from the database and checks the two agree.
+    static let channelPrefix = "dakiya_jobs_"
+    /// The first key of each queue's idle lock (the second is `hashtext(queue)`); also in `dakiya_wake`, checked
+    /// by the same test.
+    static let idleLockClass: Int32 = 1_684_761_449
+
+    static func channel(_ queue: String) -> String { channelPrefix + queue }
 
     /// The advisory lock an idle worker of `$1` holds (exclusive, session) while it waits for a NOTIFY; enqueueing
     /// transactions try it shared and notify only when they cannot take it (`dakiya_wake`, migration 0012).
-    static let holdIdleLock = Statement("dakiya_job_idle_lock", "SELECT pg_advisory_lock(1684761449, hashtext($1))")
+    static let holdIdleLock = Statement(
+        "dakiya_job_idle_lock", "SELECT pg_advisory_lock(\(idleLockClass), hashtext($1))")
     static let releaseIdleLock = Statement(
-        "dakiya_job_idle_unlock", "SELECT pg_advisory_unlock(1684761449, hashtext($1))")
+        "dakiya_job_idle_unlock", "SELECT pg_advisory_unlock(\(idleLockClass), hashtext($1))")
 
     static let enqueue = Statement(
         "dakiya_job_enqueue",

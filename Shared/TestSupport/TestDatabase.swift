@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import Migrations
 import Postgres
 import ServiceRuntime
@@ -111,7 +112,7 @@ extension TestDatabase {
 
 extension TestDatabase {
     /// Waits until a job worker of `queue` is idle: it holds the queue's idle lock (the advisory lock
-    /// `(1684761449, hashtext(queue))` of migration 0012), which it takes only after a claim found nothing.
+    /// `(JobQueue.idleLockClass, hashtext(queue))`), which it takes only after a claim found nothing.
     /// - Throws: `TestEnvironmentError` when no worker goes idle within `timeout`; `PostgresError` from the database.
     package func waitUntilIdle(queue: String, timeout: Duration = .seconds(10)) throws {
         let observer = try connect()
@@ -120,8 +121,8 @@ extension TestDatabase {
             if try observer.query(
                 """
                 SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND mode = 'ExclusiveLock'
-                  AND classid::bigint = 1684761449 AND objid::bigint = (hashtext($1)::bigint & 4294967295)
-                """, [queue]
+                  AND classid::bigint = $2 AND objid::bigint = (hashtext($1)::bigint & 4294967295)
+                """, [queue, Int(JobQueue.idleLockClass)]
             ).count >= 1 {
                 return
             }

@@ -11,6 +11,16 @@ struct QueueTests {
     let clock = ManualClock()
     var queue: JobQueue { JobQueue(clock: clock) }
 
+    @Test("the idle lock's key and the NOTIFY channel prefix in Swift are the ones the database's dakiya_wake uses")
+    func wakeConstantsAgree() throws {
+        let db = try TestDatabase()
+        let definition = try #require(
+            try db.connect().query("SELECT pg_get_functiondef('dakiya_wake'::regproc)").first?.decode(
+                String.self, at: 0))
+        #expect(definition.contains("pg_try_advisory_xact_lock_shared(\(JobQueue.idleLockClass), hashtext(queue))"))
+        #expect(definition.contains("pg_notify('\(JobQueue.channel(for: ""))' || queue"))
+    }
+
     @Test("enqueue, claim and complete: the job leaves the hot table and lands in history")
     func lifecycle() throws {
         let db = try TestDatabase()
@@ -149,7 +159,9 @@ struct QueueTests {
         for name in ["q", "r", "busy"] { try listener.listen(JobQueue.channel(for: name)) }
         // Idle workers of q and r hold their queues' idle locks (as JobWorker does); nobody is idle on "busy".
         let idle = try db.connect()
-        for name in ["q", "r"] { try idle.query("SELECT pg_advisory_lock(1684761449, hashtext($1))", [name]) }
+        for name in ["q", "r"] {
+            try idle.query("SELECT pg_advisory_lock($2, hashtext($1))", [name, Int(JobQueue.idleLockClass)])
+        }
         let connection = try db.connect()
         try connection.transaction { tx in
             _ = try queue.enqueue(
@@ -170,7 +182,7 @@ struct QueueTests {
         }
         #expect(try drain() == ["dakiya_jobs_q", "dakiya_jobs_r"])
         // The worker of q got busy (released its lock): enqueueing on q no longer notifies.
-        try idle.query("SELECT pg_advisory_unlock(1684761449, hashtext('q'))")
+        try idle.query("SELECT pg_advisory_unlock($1, hashtext('q'))", [Int(JobQueue.idleLockClass)])
         _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
         _ = try queue.enqueue(NewJob(queue: "r", kind: "k"), on: connection)
         #expect(try drain() == ["dakiya_jobs_r"])
@@ -189,7 +201,7 @@ struct QueueTests {
         _ = try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection)
         let holding = LockedBox(false)
         let thread = try OwnedThread(name: "worker") {
-            _ = try? worker.query("SELECT pg_advisory_lock(1684761449, hashtext('q'))")
+            _ = try? worker.query("SELECT pg_advisory_lock($1, hashtext('q'))", [Int(JobQueue.idleLockClass)])
             holding.set(true)
         }
         try db.waitUntilBlocked(workerPID)

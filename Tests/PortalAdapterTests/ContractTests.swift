@@ -37,6 +37,10 @@ struct ContractTests {
             try requested.map { try Jobs.deliveryRequested.payload(of: $0) } == [
                 DeliveryRequested(deliveryID: deliveryID)
             ])
+        #expect(
+            try connection.query("SELECT unique_key FROM jobs WHERE kind = $1", [Jobs.deliveryRequested.kind]).first?
+                .decode(String.self, at: 0) == UniqueKeys.delivery(deliveryID),
+            "the key SQL wrote is the key Swift writes")
 
         try DeliveryRouter.route(deliveryID: deliveryID, queue: JobQueue(), on: connection)
         let sends = try jobs(Jobs.channelSend.kind)
@@ -48,6 +52,11 @@ struct ContractTests {
         #expect(
             try sends.map { try Jobs.channelSend.payload(of: $0) }.sorted { $0.attemptID < $1.attemptID }
                 == attempts.map { ChannelSend(attemptID: $0, deliveryID: deliveryID, isTest: true) })
+        #expect(
+            Set(
+                try connection.query("SELECT unique_key FROM jobs WHERE kind = $1", [Jobs.channelSend.kind]).rows.map {
+                    try $0.decode(String.self, at: 0)
+                }) == Set(attempts.map(UniqueKeys.attempt)))
         // Every job on the table is of a declared kind on its declared queue.
         let declared: [String: Set<String>] = [
             Jobs.deliveryRequested.kind: [Queue.dispatcher.name],
