@@ -1,11 +1,12 @@
 import Delivery
 import JobContracts
+import JobQueue
 import ServiceHost
 
 /// dispatcher: routing, fallback, aggregate status and portal callbacks (issue 3).
 ///
 /// Consumes the `dispatcher` job queue: `delivery.requested` routes a new delivery to its channels
-/// (channel attempts and one job per channel, in one transaction); `attempt.settled` (and `attempts.settled`, one per webhook batch) applies the fallback
+/// (channel attempts and one job per channel, in one transaction); `attempt.moved` (and `attempts.moved`, one per webhook batch) applies the fallback
 /// after a permanent failure and keeps the aggregate status. It also purges certificates past their retention.
 @main
 struct Dispatcher {
@@ -21,24 +22,26 @@ struct Dispatcher {
                         }
                         return [:]
                     },
-                    Jobs.attemptSettled.kind: { jobs in
-                        let ids = try jobs.map { try Jobs.attemptSettled.payload(of: $0).attemptID }
-                        try context.pool.withConnection { connection in
-                            _ = try DeliveryRouter.reconcile(attemptIDs: ids, queue: context.queue, on: connection)
-                        }
-                        return [:]
-                    },
-                    Jobs.attemptsSettled.kind: { jobs in
-                        let ids = try jobs.flatMap { try Jobs.attemptsSettled.payload(of: $0).attemptIDs }
-                        try context.pool.withConnection { connection in
-                            _ = try DeliveryRouter.reconcile(attemptIDs: ids, queue: context.queue, on: connection)
-                        }
-                        return [:]
-                    },
+                    Jobs.attemptMoved.kind: reconcile(Jobs.attemptMoved, context),
+                    Jobs.attemptsMoved.kind: reconcile(Jobs.attemptsMoved, context),
+                    Jobs.attemptMovedBeforeRename.kind: reconcile(Jobs.attemptMovedBeforeRename, context),
+                    Jobs.attemptsMovedBeforeRename.kind: reconcile(Jobs.attemptsMovedBeforeRename, context),
                 ],
                 services: [
                     DocumentRetention.service(pool: context.pool, logger: context.logger, metrics: context.metrics)
                 ])
+        }
+    }
+
+    /// Reconciles the deliveries of the attempts a batch of jobs of `contract` announces, in one transaction.
+    static func reconcile<P>(_ contract: JobContract<P>, _ context: ServiceContext) -> BatchJobHandler
+    where P: AttemptAnnouncement {
+        { jobs in
+            let ids = try jobs.flatMap { try contract.payload(of: $0).attemptIDs }
+            try context.pool.withConnection { connection in
+                _ = try DeliveryRouter.reconcile(attemptIDs: ids, queue: context.queue, on: connection)
+            }
+            return [:]
         }
     }
 }

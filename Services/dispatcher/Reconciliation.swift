@@ -5,7 +5,7 @@ import JobQueue
 import Postgres
 
 extension DeliveryRouter {
-    /// Reconciles a delivery with an attempt that moved (the dispatcher's answer to `attempt.settled`): on a permanent
+    /// Reconciles a delivery with an attempt that moved (the dispatcher's answer to `attempt.moved`): on a permanent
     /// failure, add a channel the citizen can still be reached on and that this delivery has not used; then recompute
     /// the aggregate status and record the department's event. Returns the new status. ("Settle" is kept for jobs,
     /// "finish" for an attempt's last word, "reconcile" for this.)

@@ -216,12 +216,12 @@ package enum ChannelAttempts {
         }
     }
 
-    /// Tells the dispatcher about attempts that moved, inside the caller's transaction: one `attempts.settled` job per 500.
+    /// Tells the dispatcher about attempts that moved, inside the caller's transaction: one `attempts.moved` job per 500.
     static func announce(attemptIDs: [Int64], queue: JobQueue, on connection: Connection) throws {
         let ids = Array(Set(attemptIDs)).sorted()
         let jobs = try stride(from: 0, to: ids.count, by: 500).map { start in
-            try Jobs.attemptsSettled.job(
-                AttemptsSettled(attemptIDs: Array(ids[start..<min(ids.count, start + 500)])), priority: 1)
+            try Jobs.attemptsMoved.job(
+                AttemptsMoved(attemptIDs: Array(ids[start..<min(ids.count, start + 500)])), priority: 1)
         }
         try queue.enqueue(jobs, on: connection)
     }
@@ -230,7 +230,7 @@ package enum ChannelAttempts {
     static func announce(attemptID: Int64, deliveryID: UUID, queue: JobQueue, on connection: Connection) throws {
         // No unique key: each state change (sent, then delivered, then read) is reconciled on its own; reconciling is idempotent.
         try queue.enqueue(
-            try Jobs.attemptSettled.job(AttemptSettled(attemptID: attemptID, deliveryID: deliveryID), priority: 1),
+            try Jobs.attemptMoved.job(AttemptMoved(attemptID: attemptID, deliveryID: deliveryID), priority: 1),
             on: connection)
     }
 }

@@ -54,6 +54,9 @@ package struct JobContract<Payload: Codable & Sendable>: Sendable {
     /// - Throws: `DecodingError` when the payload does not fit `Payload`.
     package func payload(of job: ClaimedJob) throws -> Payload { try job.decodePayload(Payload.self) }
 
+    /// The same queue and payload under another kind name (a kind's former name, still consumed).
+    package func renamed(_ kind: String) -> JobContract { JobContract(queue: queue, kind: kind) }
+
     /// The same kind on another queue (`channel.send` goes on each channel's own queue).
     package func on(_ queue: Queue) -> JobContract { JobContract(queue: queue, kind: kind) }
 
@@ -79,9 +82,13 @@ package enum Jobs {
     package static let deliveryRequested = JobContract<DeliveryRequested>(
         queue: .dispatcher, kind: "delivery.requested")
     /// A channel attempt reached a new state (sent, delivered, read, failed): fallback, aggregate status, events.
-    package static let attemptSettled = JobContract<AttemptSettled>(queue: .dispatcher, kind: "attempt.settled")
+    package static let attemptMoved = JobContract<AttemptMoved>(queue: .dispatcher, kind: "attempt.moved")
     /// Several attempts moved at once (one webhook batch of statuses).
-    package static let attemptsSettled = JobContract<AttemptsSettled>(queue: .dispatcher, kind: "attempts.settled")
+    package static let attemptsMoved = JobContract<AttemptsMoved>(queue: .dispatcher, kind: "attempts.moved")
+    /// The same two kinds under their names before 2026-11 (`attempt.settled`, `attempts.settled`): the dispatcher
+    /// still runs jobs queued by an older build, so an upgrade loses none. Nothing enqueues them any more.
+    package static let attemptMovedBeforeRename = attemptMoved.renamed("attempt.settled")
+    package static let attemptsMovedBeforeRename = attemptsMoved.renamed("attempts.settled")
 
     /// Send one channel attempt; on each channel's own queue (`channelSend.on(.whatsapp)`).
     package static let channelSend = JobContract<ChannelSend>(queue: .whatsapp, kind: "channel.send")
@@ -126,10 +133,18 @@ package struct DeliveryRequested: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case deliveryID = "delivery_id" }
 }
 
-/// `attempt.settled` (dispatcher): one attempt moved; reconcile its delivery.
-package struct AttemptSettled: Codable, Sendable, Equatable {
+/// A payload that announces attempts which moved, for the dispatcher to reconcile.
+package protocol AttemptAnnouncement: Codable, Sendable {
+    /// The attempts announced.
+    var attemptIDs: [Int64] { get }
+}
+
+/// `attempt.moved` (dispatcher): one attempt moved; reconcile its delivery.
+package struct AttemptMoved: Codable, Sendable, Equatable, AttemptAnnouncement {
     package var attemptID: Int64
     package var deliveryID: UUID
+    /// The one attempt, as `AttemptAnnouncement` lists it.
+    package var attemptIDs: [Int64] { [attemptID] }
     /// The payload for `attemptID` of `deliveryID`.
     package init(attemptID: Int64, deliveryID: UUID) {
         self.attemptID = attemptID
@@ -138,8 +153,8 @@ package struct AttemptSettled: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case attemptID = "attempt_id", deliveryID = "delivery_id" }
 }
 
-/// `attempts.settled` (dispatcher): the attempts one batch moved (at most 500); reconcile their deliveries.
-package struct AttemptsSettled: Codable, Sendable, Equatable {
+/// `attempts.moved` (dispatcher): the attempts one batch moved (at most 500); reconcile their deliveries.
+package struct AttemptsMoved: Codable, Sendable, Equatable, AttemptAnnouncement {
     package var attemptIDs: [Int64]
     /// The payload for `attemptIDs`.
     package init(attemptIDs: [Int64]) { self.attemptIDs = attemptIDs }

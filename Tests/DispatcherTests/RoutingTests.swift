@@ -307,7 +307,7 @@ struct AttemptTransitionTests {
             try !ChannelAttempts.markPortalRead(deliveryID: id, queue: JobQueue(), on: connection),
             "a second read moves nothing")
         let settled = try connection.query(
-            "SELECT id FROM jobs WHERE queue = 'dispatcher' AND kind = $1", [Jobs.attemptSettled.kind]
+            "SELECT id FROM jobs WHERE queue = 'dispatcher' AND kind = $1", [Jobs.attemptMoved.kind]
         ).rows
         #expect(settled.count == 1)
         let attempt = try #require(
@@ -356,5 +356,24 @@ struct RoutingStatementTests {
     func sound() {
         #expect(DeliveryRouter.routeStatement.problems.isEmpty, "\(DeliveryRouter.routeStatement.problems)")
         #expect(DeliveryRouter.routeStatement.names.count == 7)
+    }
+}
+
+@Suite("Renamed job kinds")
+struct RenamedKindsTests {
+    @Test("jobs an older build queued as attempt.settled and attempts.settled still decode, on the dispatcher's queue")
+    func formerNames() throws {
+        #expect(Jobs.attemptMovedBeforeRename.kind == "attempt.settled")
+        #expect(Jobs.attemptsMovedBeforeRename.kind == "attempts.settled")
+        #expect(Jobs.attemptMovedBeforeRename.queue == .dispatcher)
+        let id = UUID()
+        let old = ClaimedJob(
+            id: 1, queue: "dispatcher", kind: "attempt.settled", attempt: 1, maxAttempts: 20,
+            payload: PostgresJSON(text: #"{"attempt_id": 7, "delivery_id": "\#(id.uuidString.lowercased())"}"#))
+        #expect(try Jobs.attemptMovedBeforeRename.payload(of: old).attemptIDs == [7])
+        let batch = ClaimedJob(
+            id: 2, queue: "dispatcher", kind: "attempts.settled", attempt: 1, maxAttempts: 20,
+            payload: PostgresJSON(text: #"{"attempt_ids": [7, 8]}"#))
+        #expect(try Jobs.attemptsMovedBeforeRename.payload(of: batch).attemptIDs == [7, 8])
     }
 }

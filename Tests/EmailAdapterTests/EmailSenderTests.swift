@@ -86,7 +86,7 @@ final class EmailFixture: @unchecked Sendable {
     }
 
     func settledJobs() throws -> Int {
-        try db.connect().query("SELECT count(*) FROM jobs WHERE queue = 'dispatcher' AND kind = 'attempt.settled'")
+        try db.connect().query("SELECT count(*) FROM jobs WHERE queue = 'dispatcher' AND kind = 'attempt.moved'")
             .first!.decode(Int.self, at: 0)
     }
 }

@@ -61,7 +61,7 @@ struct ContractTests {
         let declared: [String: Set<String>] = [
             Jobs.deliveryRequested.kind: [Queue.dispatcher.name],
             Jobs.channelSend.kind: [Queue.whatsapp.name, Queue.email.name],
-            Jobs.attemptSettled.kind: [Queue.dispatcher.name], Jobs.attemptsSettled.kind: [Queue.dispatcher.name],
+            Jobs.attemptMoved.kind: [Queue.dispatcher.name], Jobs.attemptsMoved.kind: [Queue.dispatcher.name],
             Jobs.callbackDeliver.kind: [Queue.portal.name],
         ]
         for row in try connection.query("SELECT DISTINCT kind, queue FROM jobs").rows {

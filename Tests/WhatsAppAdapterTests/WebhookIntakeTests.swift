@@ -207,7 +207,7 @@ struct WebhookIntakeTests {
                 "wamid.A delivered \(first.id)", "wamid.A sent \(first.id)", "wamid.B read \(secondAttempt)",
                 "wamid.Z sent -",
             ])
-        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.settled'")
+        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.moved'")
             .rows
         #expect(
             try settled.map { try $0.decode(String.self, at: 0) } == [
@@ -230,7 +230,7 @@ struct WebhookIntakeTests {
         #expect(
             try connection.query("SELECT failure_kind FROM channel_attempts WHERE id = $1", [attempt.id]).first?.decode(
                 String.self, at: 0) == "permanent")
-        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.settled'")
+        let settled = try connection.query("SELECT payload->'attempt_ids' FROM jobs WHERE kind = 'attempts.moved'")
             .rows
         #expect(settled.count == 1, "one job for the batch")
         #expect(try settled.first?.decode(String.self, at: 0) == "[\(attempt.id)]")
@@ -244,13 +244,13 @@ struct WebhookIntakeTests {
         let attempt = try intake.fixture.attempt()
         let connection = try intake.fixture.db.connect()
         func settleJobs() throws -> [String] {
-            try connection.query("SELECT payload->>'attempt_ids' FROM jobs WHERE kind = 'attempts.settled' ORDER BY id")
+            try connection.query("SELECT payload->>'attempt_ids' FROM jobs WHERE kind = 'attempts.moved' ORDER BY id")
                 .rows.map { try $0.decode(String.self, at: 0) }
         }
         #expect(try intake.post(Self.statuses([("wamid.S", "sent")], attempt: attempt.id)) == 200)
         try intake.processAll()
         #expect(try settleJobs() == ["[\(attempt.id)]"], "queued to sent: the aggregate status changes")
-        try connection.query("DELETE FROM jobs WHERE kind = 'attempts.settled'")
+        try connection.query("DELETE FROM jobs WHERE kind = 'attempts.moved'")
         #expect(try intake.post(Self.statuses([("wamid.S", "delivered")], attempt: attempt.id)) == 200)
         try intake.processAll()
         #expect(try intake.fixture.attempt().state == "delivered")
