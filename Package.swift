@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
         .target(name: "Texts", path: "Shared/Texts"),
         .target(name: "WhatsAppGraph", path: "Shared/WhatsAppGraph"),
+        .target(name: "TransparencyLog", dependencies: ["Cryptography", "ServiceRuntime"], path: "Shared/TransparencyLog"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
@@ -185,6 +186,9 @@ let package = Package(
         .testTarget(
             name: "WhatsAppGraphTests", dependencies: ["WhatsAppGraph", "JobContracts", "TestSupport"],
             path: "Tests/WhatsAppGraphTests"),
+        .testTarget(
+            name: "TransparencyLogTests", dependencies: ["TransparencyLog", "Cryptography", "TestSupport"],
+            path: "Tests/TransparencyLogTests"),
         .testTarget(
             name: "TextsTests",
             dependencies: [
