@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
         .target(name: "Texts", path: "Shared/Texts"),
         .target(name: "WhatsAppGraph", path: "Shared/WhatsAppGraph"),
-        .target(name: "TransparencyLog", dependencies: ["Cryptography", "ServiceRuntime"], path: "Shared/TransparencyLog"),
+        .target(
+            name: "TransparencyLog", dependencies: ["Cryptography", "ServiceRuntime"], path: "Shared/TransparencyLog"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
