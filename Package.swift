@@ -44,7 +44,8 @@ let package = Package(
         .target(name: "Texts", path: "Shared/Texts"),
         .target(name: "WhatsAppGraph", path: "Shared/WhatsAppGraph"),
         .target(
-            name: "TransparencyLog", dependencies: ["Cryptography", "ServiceRuntime"], path: "Shared/TransparencyLog"),
+            name: "TransparencyLog", dependencies: ["Cryptography", "Postgres", "ServiceRuntime"],
+            path: "Shared/TransparencyLog"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
@@ -188,7 +189,8 @@ let package = Package(
             name: "WhatsAppGraphTests", dependencies: ["WhatsAppGraph", "JobContracts", "TestSupport"],
             path: "Tests/WhatsAppGraphTests"),
         .testTarget(
-            name: "TransparencyLogTests", dependencies: ["TransparencyLog", "Cryptography", "TestSupport"],
+            name: "TransparencyLogTests",
+            dependencies: ["TransparencyLog", "Cryptography", "Postgres", "ServiceRuntime", "TestSupport"],
             path: "Tests/TransparencyLogTests"),
         .testTarget(
             name: "TextsTests",

@@ -1,0 +1,142 @@
+import Cryptography
+import Foundation
+import Postgres
+import ServiceRuntime
+
+/// The log's identity: its origin (the name in its checkpoints) and the Ed25519 key that signs them.
+package struct LogSigner: Sendable {
+    package var origin: String
+    package var key: Ed25519PrivateKey
+    /// The verifier key an auditor pins (`origin+keyid+base64(0x01 ‖ public key)`).
+    package let verifier: NoteKey
+
+    /// The signer of `origin` with `key`.
+    /// - Throws: `CryptographyError` when OpenSSL cannot give the public key.
+    package init(origin: String, key: Ed25519PrivateKey) throws {
+        self.origin = origin
+        self.key = key
+        verifier = NoteKey(name: origin, publicKey: try key.publicKey().rawRepresentation)
+    }
+
+    /// The signer of `origin` whose key the database keeps (`log_signing_keys`), made on first use. Services use it
+    /// when no key is set (`DAKIYA_LOG_SIGNING_KEY`), so every process signs with the same key.
+    /// - Throws: `PostgresError` from the database; `CryptographyError` when OpenSSL cannot make or use the key.
+    package static func stored(origin: String, on connection: Connection) throws -> LogSigner {
+        let fresh = try Ed25519PrivateKey()
+        let seed = try connection.query(
+            """
+            WITH made AS (
+                INSERT INTO log_signing_keys (name, seed, public_key) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING
+                RETURNING seed)
+            SELECT seed FROM made UNION ALL SELECT seed FROM log_signing_keys WHERE name = $1 LIMIT 1
+            """,
+            [origin, PostgresBytes(fresh.rawRepresentation), PostgresBytes(try fresh.publicKey().rawRepresentation)]
+        ).first?.decode(PostgresBytes.self, at: 0).bytes
+        guard let seed else { throw PostgresError(.protocolViolation, "no signing key was kept or found") }
+        return try LogSigner(origin: origin, key: Ed25519PrivateKey(rawRepresentation: seed))
+    }
+
+    /// The signed note of `checkpoint`.
+    /// - Throws: `CryptographyError` when OpenSSL cannot sign.
+    package func sign(_ checkpoint: Checkpoint) throws -> String {
+        try SignedNote.sign(checkpoint.body, name: origin, key: key)
+    }
+}
+
+/// Moves waiting entries (`log_queue`) into the log: contiguous indexes after the last, the tree's new edge and a
+/// signed checkpoint, all in one transaction. The state row is locked for the transaction, so two integrators never
+/// interleave; a crash rolls the whole batch back into the queue (no gap, no duplicate index).
+package enum LogIntegrator {
+    /// Integrates up to `limit` waiting entries, oldest first. Returns the new checkpoint, or nil when none waited.
+    /// - Throws: `PostgresError` from the database; `CryptographyError` when the checkpoint cannot be signed.
+    @discardableResult
+    package static func integrate(limit: Int = 10_000, signer: LogSigner, on connection: Connection) throws
+        -> Checkpoint?
+    {
+        try connection.transaction { tx in
+            guard
+                let state = try tx.query("SELECT size, subtrees FROM log_state FOR UPDATE").first,
+                var frontier = MerkleFrontier(
+                    size: try state.decode(Int.self, at: 0),
+                    subtrees: try byteArrays(try state.decode([String].self, at: 1)))
+            else { throw PostgresError(.protocolViolation, "the log's state row is missing or inconsistent") }
+            let waiting = try tx.query(
+                """
+                DELETE FROM log_queue WHERE id IN (SELECT id FROM log_queue ORDER BY id LIMIT $1)
+                RETURNING id, entry, queued_at
+                """, [limit]
+            ).rows.map {
+                (
+                    id: try $0.decode(Int64.self, at: 0), entry: try $0.decode(PostgresBytes.self, at: 1).bytes,
+                    queuedAt: try $0.decode(Date.self, at: 2)
+                )
+            }.sorted { $0.id < $1.id }
+            guard !waiting.isEmpty else { return nil }
+            let first = frontier.size
+            var leaves: [String] = []
+            for item in waiting {
+                let leaf = Merkle.leafHash(item.entry)
+                frontier.append(leaf)
+                leaves.append(Hex.encode(leaf))
+            }
+            try tx.query(
+                """
+                INSERT INTO log_entries (idx, entry, leaf_hash, queued_at)
+                SELECT $1::bigint + ordinality - 1, decode(e, 'hex'), decode(l, 'hex'), q
+                FROM unnest($2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS t(e, l, q, ordinality)
+                """, [first, waiting.map { Hex.encode($0.entry) }, leaves, waiting.map(\.queuedAt)])
+            let checkpoint = Checkpoint(origin: signer.origin, size: frontier.size, root: frontier.root)
+            try tx.query(
+                """
+                WITH s AS (
+                    UPDATE log_state SET size = $1, subtrees = (SELECT coalesce(array_agg(decode(h, 'hex') ORDER BY o), '{}')
+                                                                FROM unnest($2::text[]) WITH ORDINALITY AS u(h, o)),
+                           root = decode($3, 'hex'))
+                INSERT INTO log_checkpoints (size, root, note) VALUES ($1, decode($3, 'hex'), $4)
+                """,
+                [
+                    frontier.size, frontier.subtrees.map(Hex.encode), Hex.encode(checkpoint.root),
+                    try signer.sign(checkpoint),
+                ])
+            return checkpoint
+        }
+    }
+
+    /// The latest signed checkpoint, as its note; nil before the first integration.
+    /// - Throws: `PostgresError` from the database.
+    package static func latestNote(on connection: Connection) throws -> String? {
+        try connection.query("SELECT note FROM log_checkpoints ORDER BY size DESC LIMIT 1").first?.decode(
+            String.self, at: 0)
+    }
+
+    static func byteArrays(_ texts: [String]) throws -> [[UInt8]] {
+        try texts.map { text in
+            // bytea in text form: \x followed by hex.
+            guard text.hasPrefix("\\x"), let bytes = hexBytes(String(text.dropFirst(2))) else {
+                throw PostgresError(.decoding, "a subtree root is not bytea hex")
+            }
+            return bytes
+        }
+    }
+
+    static func hexBytes(_ hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
+    }
+
+    static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case 0x30...0x39: digit - 0x30
+        case 0x61...0x66: digit - 0x61 + 10
+        case 0x41...0x46: digit - 0x41 + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Cryptography
+import Foundation
+import Postgres
+import ServiceRuntime
+import Synchronization
+import TestSupport
+import Testing
+import TransparencyLog
+
+@Suite("Log integrator (real PostgreSQL)", .serialized)
+struct IntegratorTests {
+    static func queue(_ entries: [String], on connection: Connection) throws {
+        for entry in entries {
+            try connection.query("INSERT INTO log_queue (entry) VALUES ($1)", [PostgresBytes(Array(entry.utf8))])
+        }
+    }
+
+    static func logged(_ connection: Connection) throws -> [(index: Int, entry: [UInt8], leaf: [UInt8])] {
+        try connection.query("SELECT idx, entry, leaf_hash FROM log_entries ORDER BY idx").rows.map {
+            (
+                try $0.decode(Int.self, at: 0), try $0.decode(PostgresBytes.self, at: 1).bytes,
+                try $0.decode(PostgresBytes.self, at: 2).bytes
+            )
+        }
+    }
+
+    @Test("waiting entries get contiguous indexes in queue order, the root and a signed checkpoint that verify")
+    func integrates() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let signer = try LogSigner.stored(origin: "dakiya.test/log", on: connection)
+        #expect(
+            try LogSigner.stored(origin: "dakiya.test/log", on: try db.connect()).verifier.publicKey
+                == signer.verifier.publicKey, "every process signs with the one kept key")
+        #expect(try LogIntegrator.integrate(signer: signer, on: connection) == nil, "nothing waits: no checkpoint")
+
+        try Self.queue((0..<5).map { #"{"n":\#($0)}"# }, on: connection)
+        let first = try #require(try LogIntegrator.integrate(signer: signer, on: connection))
+        #expect(first.size == 5)
+        try Self.queue((5..<8).map { #"{"n":\#($0)}"# }, on: connection)
+        #expect(try LogIntegrator.integrate(limit: 2, signer: signer, on: connection)?.size == 7)
+        let last = try #require(try LogIntegrator.integrate(limit: 2, signer: signer, on: connection))
+        #expect(last.size == 8)
+
+        let entries = try Self.logged(connection)
+        #expect(entries.map(\.index) == Array(0..<8))
+        #expect(entries.map { String(decoding: $0.entry, as: UTF8.self) } == (0..<8).map { #"{"n":\#($0)}"# })
+        #expect(entries.allSatisfy { $0.leaf == Merkle.leafHash($0.entry) })
+        let tree = MerkleTree(leafHashes: entries.map(\.leaf))
+        #expect(last.root == tree.root(size: 8))
+        #expect(first.root == tree.root(size: 5))
+        #expect(
+            Merkle.verifyConsistency(
+                size1: 5, root1: first.root, size2: 8, root2: last.root,
+                proof: tree.consistencyProof(from: 5, to: 8)))
+        let note = try #require(try LogIntegrator.latestNote(on: connection))
+        let verified = try SignedNote.verify(note, key: try #require(NoteKey(verifierKey: signer.verifier.verifierKey)))
+        #expect(Checkpoint(body: verified.body) == last)
+        #expect(try connection.query("SELECT count(*) FROM log_queue").first?.decode(Int.self, at: 0) == 0)
+        #expect(try connection.query("SELECT count(*) FROM log_checkpoints").first?.decode(Int.self, at: 0) == 3)
+    }
+
+    @Test("logged entries and checkpoints cannot be changed, deleted or truncated (DKL01), by any role")
+    func appendOnly() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let signer = try LogSigner.stored(origin: "dakiya.test/log", on: connection)
+        try Self.queue([#"{"n":0}"#], on: connection)
+        try LogIntegrator.integrate(signer: signer, on: connection)
+        for statement in [
+            "UPDATE log_entries SET entry = '\\x7b7d'", "DELETE FROM log_entries", "TRUNCATE log_entries",
+            "UPDATE log_checkpoints SET note = 'forged'", "DELETE FROM log_checkpoints", "TRUNCATE log_checkpoints",
+        ] {
+            do {
+                try connection.query(statement)
+                Issue.record("\(statement) was allowed")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "DKL01", "\(statement): \(error)")
+            }
+        }
+        #expect(try Self.logged(connection).count == 1)
+    }
+
+    @Test("two integrators at once, and one killed mid-batch: indexes stay contiguous, none twice, the root holds")
+    func concurrentAndCrashed() throws {
+        let db = try TestDatabase()
+        let setup = try db.connect()
+        let signer = try LogSigner.stored(origin: "dakiya.test/log", on: setup)
+        try Self.queue((0..<400).map { #"{"n":\#($0)}"# }, on: setup)
+
+        // A batch cut short: its transaction took the state lock and wrote entries, then its session died.
+        let doomed = try db.connect()
+        try doomed.execute(script: "BEGIN")
+        try doomed.query("SELECT size FROM log_state FOR UPDATE")
+        try doomed.query(
+            "INSERT INTO log_entries (idx, entry, leaf_hash, queued_at) VALUES (0, '\\x00', decode(repeat('00', 32), 'hex'), now())"
+        )
+        try setup.query("SELECT pg_terminate_backend($1)", [Int(doomed.backendPID)])
+
+        let errors = Mutex<[String]>([])
+        let threads = try (0..<2).map { worker in
+            try OwnedThread(name: "integrator-\(worker)") {
+                do {
+                    let connection = try db.connect()
+                    while try LogIntegrator.integrate(limit: 37, signer: signer, on: connection) != nil {}
+                } catch {
+                    errors.withLock { $0.append(String(describing: error)) }
+                }
+            }
+        }
+        threads.forEach { $0.join() }
+        let failures = errors.withLock { $0 }
+        #expect(failures.isEmpty, "\(failures)")
+        let entries = try Self.logged(setup)
+        #expect(entries.map(\.index) == Array(0..<400), "contiguous from 0, none twice, the killed batch left nothing")
+        #expect(Set(entries.map { String(decoding: $0.entry, as: UTF8.self) }).count == 400)
+        let state = try #require(try setup.query("SELECT size, root FROM log_state").first)
+        #expect(try state.decode(Int.self, at: 0) == 400)
+        #expect(
+            try state.decode(PostgresBytes.self, at: 1).bytes
+                == MerkleTree(leafHashes: entries.map(\.leaf)).root(size: 400))
+    }
+}
