@@ -98,7 +98,11 @@ let package = Package(
             path: "Services/appeals-service", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
         .executableTarget(
-            name: "Dispatcher", dependencies: ["JobContracts", "JobQueue", "Postgres", "ServiceHost", "Delivery"],
+            name: "Dispatcher",
+            dependencies: [
+                "JobContracts", "JobQueue", "Postgres", "ServiceHost", "Delivery", "TransparencyLog", "HTTPServer",
+                "ServiceRuntime", "Cryptography",
+            ],
             path: "Services/dispatcher",
             exclude: ["README.md"]),
         .executableTarget(
@@ -221,6 +225,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
+                "TransparencyLog",
                 "WhatsAppGraph",
                 "Texts",
                 "JobContracts", "TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime",

@@ -1,7 +1,10 @@
 import Delivery
+import HTTPServer
 import JobContracts
 import JobQueue
 import ServiceHost
+import ServiceRuntime
+import TransparencyLog
 
 /// dispatcher: routing, fallback, aggregate status and portal callbacks (issue 3).
 ///
@@ -12,8 +15,15 @@ import ServiceHost
 struct Dispatcher {
     static func main() {
         ServiceHost.main(service: "dispatcher", queue: .dispatcher, defaultPort: 8084) { context in
+            let settings = Settings()
+            let signer = try TransparencyLogService.signer(
+                settings: settings, pool: context.pool, logger: context.logger)
+            let logInterval = try settings.seconds("DAKIYA_LOG_INTEGRATE_SECONDS", default: 0.5, in: 0.05...60)
+            var router = Router()
+            TransparencyLogService.routes(pool: context.pool, signer: signer, into: &router)
             // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
-            ServiceParts(
+            return ServiceParts(
+                router: router,
                 batchHandlers: [
                     Jobs.deliveryRequested.kind: { jobs in
                         let ids = try jobs.map { try Jobs.deliveryRequested.payload(of: $0).deliveryID }
@@ -28,7 +38,10 @@ struct Dispatcher {
                     Jobs.attemptsMovedBeforeRename.kind: reconcile(Jobs.attemptsMovedBeforeRename, context),
                 ],
                 services: [
-                    DocumentRetention.service(pool: context.pool, logger: context.logger, metrics: context.metrics)
+                    DocumentRetention.service(pool: context.pool, logger: context.logger, metrics: context.metrics),
+                    TransparencyLogService.integrator(
+                        pool: context.pool, signer: signer, interval: logInterval, logger: context.logger,
+                        metrics: context.metrics),
                 ])
         }
     }

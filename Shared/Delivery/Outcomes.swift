@@ -8,7 +8,7 @@ package enum Applications {
     /// (`:application_id`, `:department`, `:service`, `:office`, `:offices`); the citizen's id comes from `citizenID`
     /// (an expression, e.g. `c.id`) selected `from` a CTE, and the insert happens only `when` (a condition) holds.
     /// An application of another department, or of an office the key does not cover (`:offices`, empty for every
-    /// office), is neither updated nor returned. Returns `id, department, citizen_id`.
+    /// office), is neither updated nor returned. Returns `id, department, citizen_id, log_salt`.
     package static func upsert(citizenID: String, from source: String, when condition: String = "true") -> String {
         """
         INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
@@ -17,7 +17,7 @@ package enum Applications {
         SET service_code = excluded.service_code, office_code = excluded.office_code, updated_at = now()
         WHERE applications.department = excluded.department
           AND (cardinality(:offices::text[]) = 0 OR applications.office_code = ANY(:offices::text[]))
-        RETURNING id, department, citizen_id
+        RETURNING id, department, citizen_id, log_salt
         """
     }
 
@@ -156,6 +156,10 @@ package struct OutcomeRecord: Sendable {
                    :channels::text[], :idempotency_key, :document_file_name
             FROM app, c WHERE app.citizen_id = c.id
             RETURNING jsonb_build_object('delivery_id', id) AS payload, \(UniqueKeys.deliverySQL("id")) AS unique_key),
+        logged AS (
+            INSERT INTO log_queue (entry)
+            SELECT \(TransparencyEntries.outcomeAccepted)
+            FROM app WHERE EXISTS (SELECT 1 FROM d)),
         \(Jobs.deliveryRequested.enqueueClauses("job", priority: 1, from: "d"))
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'
                     WHEN NOT EXISTS (SELECT 1 FROM c) THEN dakiya_refuse('DKU01')
@@ -225,4 +229,21 @@ extension Applications {
             """, [portalID]
         ).first?.decode(Bool.self, at: 0) ?? false
     }
+}
+
+/// The entries the delivery path writes to the transparency log (`log_queue`, in the same statement as the domain
+/// write), as SQL expressions over the statement's rows: canonical JSON through `dakiya_log_entry` (migration 0016),
+/// versioned and typed, without personal data: the application appears only as its salted commitment.
+package enum TransparencyEntries {
+    /// `outcome.accepted`: when, the application's commitment, department, service, office, decision and the
+    /// SHA-256 of the certificate as received (null without one). Over the accept statement's `app` row and its
+    /// named parameters.
+    static let outcomeAccepted = """
+        dakiya_log_entry(jsonb_build_object(
+            'v', 1, 'type', 'outcome.accepted', 'at', dakiya_log_time(now()),
+            'application', dakiya_log_commitment(app.log_salt, :application_id),
+            'department', :department::text, 'service', :service::text, 'office', :office::text,
+            'decision', :decision::text,
+            'certificate_sha256', (SELECT encode(sha256, 'hex') FROM documents WHERE id = :document_id::bigint)))
+        """
 }

@@ -44,16 +44,25 @@ package struct LogSigner: Sendable {
 }
 
 /// Moves waiting entries (`log_queue`) into the log: contiguous indexes after the last, the tree's new edge and a
-/// signed checkpoint, all in one transaction. The state row is locked for the transaction, so two integrators never
-/// interleave; a crash rolls the whole batch back into the queue (no gap, no duplicate index).
+/// signed checkpoint, all in one transaction. One integrator at a time (a transaction advisory lock; the state row is
+/// locked too), and a crash rolls the whole batch back into the queue (no gap, no duplicate index).
 package enum LogIntegrator {
-    /// Integrates up to `limit` waiting entries, oldest first. Returns the new checkpoint, or nil when none waited.
+    /// The advisory lock an integration holds for its transaction ("dakilog!").
+    static let lockKey: Int64 = 0x6461_6B69_6C6F_6721
+
+    /// Integrates up to `limit` waiting entries, oldest first. Returns the new checkpoint, or nil when none waited
+    /// (or another integrator is at work).
     /// - Throws: `PostgresError` from the database; `CryptographyError` when the checkpoint cannot be signed.
     @discardableResult
     package static func integrate(limit: Int = 10_000, signer: LogSigner, on connection: Connection) throws
         -> Checkpoint?
     {
         try connection.transaction { tx in
+            // One integrator at a time: another that finds the lock taken leaves the work to it.
+            guard
+                try tx.query("SELECT pg_try_advisory_xact_lock($1)", [Int(lockKey)]).first?.decode(Bool.self, at: 0)
+                    == true
+            else { return nil }
             guard
                 let state = try tx.query("SELECT size, subtrees FROM log_state FOR UPDATE").first,
                 var frontier = MerkleFrontier(
@@ -107,6 +116,23 @@ package enum LogIntegrator {
     package static func latestNote(on connection: Connection) throws -> String? {
         try connection.query("SELECT note FROM log_checkpoints ORDER BY size DESC LIMIT 1").first?.decode(
             String.self, at: 0)
+    }
+
+    /// The logged entries from index `start`, at most `count`, in index order.
+    /// - Throws: `PostgresError` from the database.
+    package static func entries(from start: Int, count: Int, on connection: Connection) throws -> [[UInt8]] {
+        try connection.query(
+            "SELECT entry FROM log_entries WHERE idx >= $1 AND idx < $1 + $2 ORDER BY idx", [start, count]
+        ).rows.map { try $0.decode(PostgresBytes.self, at: 0).bytes }
+    }
+
+    /// The tree of the first `size` logged entries (their leaf hashes), for proofs; nil when the log is smaller.
+    /// - Throws: `PostgresError` from the database.
+    package static func tree(size: Int, on connection: Connection) throws -> MerkleTree? {
+        let leaves = try connection.query(
+            "SELECT leaf_hash FROM log_entries WHERE idx < $1 ORDER BY idx", [size]
+        ).rows.map { try $0.decode(PostgresBytes.self, at: 0).bytes }
+        return leaves.count == size ? MerkleTree(leafHashes: leaves) : nil
     }
 
     static func byteArrays(_ texts: [String]) throws -> [[UInt8]] {

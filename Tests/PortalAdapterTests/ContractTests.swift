@@ -1,3 +1,4 @@
+import Cryptography
 import Delivery
 import Dispatcher
 import Foundation
@@ -42,6 +43,18 @@ struct ContractTests {
                 .decode(String.self, at: 0) == UniqueKeys.delivery(deliveryID),
             "the key SQL wrote is the key Swift writes")
 
+        // The accept queued its transparency-log entry in the same statement: no personal data, the application
+        // only as SHA-256(salt ‖ id).
+        let entry = try #require(
+            try connection.query("SELECT convert_from(entry, 'UTF8') FROM log_queue").first?.decode(String.self, at: 0))
+        let salt = try #require(
+            try connection.query("SELECT log_salt FROM applications WHERE portal_application_id = 'CT-1'").first?
+                .decode(PostgresBytes.self, at: 0).bytes)
+        let commitment = SHA256.hexDigest(salt + Array("CT-1".utf8))
+        #expect(
+            entry.hasPrefix(#"{"application":"\#(commitment)","at":""#) && entry.contains(#""certificate_sha256":"#)
+                && entry.hasSuffix(#""type":"outcome.accepted","v":1}"#), "\(entry)")
+        #expect(!entry.contains("CT-1") && !entry.contains("citizen"), "no application number, no citizen")
         try DeliveryRouter.route(deliveryID: deliveryID, queue: JobQueue(), on: connection)
         let sends = try jobs(Jobs.channelSend.kind)
         #expect(Set(sends.map(\.queue)) == [Queue.whatsapp.name, Queue.email.name])

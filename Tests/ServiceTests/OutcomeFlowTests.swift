@@ -4,6 +4,7 @@ import Postgres
 import Testing
 import WhatsAppGraph
 import TestSupport
+import TransparencyLog
 
 /// The outcome path across real processes: admin tool → portal-adapter → PostgreSQL → dispatcher.
 @Suite("Outcome flow across services")
@@ -32,8 +33,9 @@ struct OutcomeFlowTests {
         let portalPort = freePort()
         let portal = try ChildProcess(
             "portal-adapter", environment: ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_HTTP_PORT": String(portalPort)])
+        let dispatcherPort = freePort()
         let dispatcher = try ChildProcess(
-            "dispatcher", environment: ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_HTTP_PORT": String(freePort())])
+            "dispatcher", environment: ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_HTTP_PORT": String(dispatcherPort)])
         let base = "http://127.0.0.1:\(portalPort)"
         let client = try HTTPClient()
         let auth = ("Authorization", "Bearer \(secret)")
@@ -66,6 +68,40 @@ struct OutcomeFlowTests {
         let jobs = try db.connect().query("SELECT queue FROM jobs WHERE kind = 'channel.send' ORDER BY queue").rows.map
         { try $0.decode(String.self, at: 0) }
         #expect(jobs == ["email", "whatsapp"])
+
+        // The accept's entry reached the transparency log, which the dispatcher signs and serves: an auditor checks
+        // the checkpoint with the log's key, recomputes the root from the entries, and proves the entry is in it.
+        let log = "http://127.0.0.1:\(dispatcherPort)/log"
+        var note = ""
+        #expect(
+            eventually {
+                note = (try? client.send(HTTPClientRequest(url: log + "/checkpoint")))?.text ?? ""
+                return note.contains("\n1\n")
+            }, "\(note)\n\(dispatcher.outputText)")
+        let key = try #require(
+            NoteKey(
+                verifierKey: try client.send(HTTPClientRequest(url: log + "/key")).text
+                    .trimmingCharacters(in: .newlines)))
+        let checkpoint = try #require(Checkpoint(body: try SignedNote.verify(note, key: key).body))
+        #expect(checkpoint.origin == "dakiya.local/log")
+        struct Page: Decodable { var start: Int; var entries: [String] }
+        let page = try JSONDecoder().decode(
+            Page.self, from: Data(try client.send(HTTPClientRequest(url: log + "/entries?start=0")).body))
+        let entries = page.entries.compactMap { Data(base64Encoded: $0).map(Array.init) }
+        #expect(entries.count == 1)
+        #expect(String(decoding: entries.first ?? [], as: UTF8.self).contains(#""type":"outcome.accepted""#))
+        #expect(Merkle.root(entries.map(Merkle.leafHash)[...]) == checkpoint.root)
+        struct Proof: Decodable { var proof: [String] }
+        let proof = try JSONDecoder().decode(
+            Proof.self,
+            from: Data(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=0&size=1")).body))
+        #expect(
+            Merkle.verifyInclusion(
+                leafHash: Merkle.leafHash(entries[0]), index: 0, size: 1,
+                proof: proof.proof.compactMap { Data(base64Encoded: $0).map(Array.init) }, root: checkpoint.root))
+        #expect(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=1&size=1")).status == 422)
+        #expect(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=0&size=9")).status == 404)
+        #expect(try client.send(HTTPClientRequest(url: log + "/entries?start=-1")).status == 400)
         portal.send(SIGTERM)
         dispatcher.send(SIGTERM)
         #expect(portal.waitForExit(timeout: .seconds(20)) == 0)

@@ -121,3 +121,34 @@ struct IntegratorTests {
                 == MerkleTree(leafHashes: entries.map(\.leaf)).root(size: 400))
     }
 }
+
+@Suite("Log entries written by SQL")
+struct SQLEntryTests {
+    @Test("dakiya_log_entry writes the same bytes as CanonicalJSON: names in order, strings escaped as RFC 8785")
+    func sqlMatchesSwift() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let values: [String] = [
+            "plain", "quote \" backslash \\ slash /", "line\nfeed\ttab\r\u{8}\u{c}", "\u{1}\u{1f}\u{7f}",
+            "मराठी اردو తెలుగు", "emoji 😀 and € and ﬁ", "",
+        ]
+        for (index, value) in values.enumerated() {
+            let sql = try #require(
+                try connection.query(
+                    """
+                    SELECT dakiya_log_entry(jsonb_build_object('v', 1, 'type', 't', 'text', $1::text, 'n', $2::bigint,
+                                                               'none', NULL, 'yes', true))
+                    """, [value, index - 3]
+                ).first?.decode(PostgresBytes.self, at: 0).bytes)
+            let swift = try CanonicalJSON.object([
+                "v": .integer(1), "type": .string("t"), "text": .string(value), "n": .integer(Int64(index - 3)),
+                "none": .null, "yes": .bool(true),
+            ]).bytes()
+            #expect(
+                sql == swift, "\(String(decoding: sql, as: UTF8.self)) vs \(String(decoding: swift, as: UTF8.self))")
+        }
+        let time = try connection.query("SELECT dakiya_log_time('2026-11-27 10:15:30.123456+05:30')").first?.decode(
+            String.self, at: 0)
+        #expect(time == "2026-11-27T04:45:30.123Z")
+    }
+}

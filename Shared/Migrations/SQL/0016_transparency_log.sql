@@ -73,3 +73,19 @@ CREATE TRIGGER log_checkpoints_append_only BEFORE UPDATE OR DELETE ON log_checkp
     FOR EACH ROW EXECUTE FUNCTION dakiya_log_append_only();
 CREATE TRIGGER log_checkpoints_no_truncate BEFORE TRUNCATE ON log_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION dakiya_log_append_only();
+
+-- A log entry as RFC 8785 canonical JSON, from a flat object whose values are strings, integers, booleans or null
+-- (names are ours, ASCII, so byte order is JCS's UTF-16 order; to_json escapes strings exactly as JCS does).
+-- Swift's CanonicalJSON writes the same bytes; a test checks the two agree.
+CREATE FUNCTION dakiya_log_entry(fields jsonb) RETURNS bytea LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT convert_to('{' || string_agg(
+               to_json(key)::text || ':' ||
+               CASE jsonb_typeof(value) WHEN 'string' THEN to_json(value #>> '{}')::text ELSE value::text END,
+               ',' ORDER BY key COLLATE "C") || '}', 'UTF8')
+    FROM jsonb_each(fields)
+$$;
+
+-- An instant as entries carry it: RFC 3339 in UTC with milliseconds.
+CREATE FUNCTION dakiya_log_time(at timestamptz) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
