@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "appeals-service", targets: ["AppealsService"]),
         .executable(name: "dispatcher", targets: ["Dispatcher"]),
         .executable(name: "dakiya-admin", targets: ["DakiyaAdmin"]),
+        .executable(name: "dakiya-audit", targets: ["DakiyaAudit"]),
         .executable(name: "whatsapp-cloud-simulator", targets: ["WhatsAppCloudSimulator"]),
         .executable(name: "dakiya-bench", targets: ["DakiyaBench"]),
     ],
@@ -44,8 +45,11 @@ let package = Package(
         .target(name: "Texts", path: "Shared/Texts"),
         .target(name: "WhatsAppGraph", path: "Shared/WhatsAppGraph"),
         .target(
-            name: "TransparencyLog", dependencies: ["Cryptography", "Postgres", "ServiceRuntime"],
-            path: "Shared/TransparencyLog"),
+            name: "TransparencyLog", dependencies: ["Cryptography", "ServiceRuntime"], path: "Shared/TransparencyLog"),
+        .target(
+            name: "TransparencyLogStore",
+            dependencies: ["TransparencyLog", "Cryptography", "Postgres", "ServiceRuntime"],
+            path: "Shared/TransparencyLogStore"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
@@ -100,6 +104,7 @@ let package = Package(
         .executableTarget(
             name: "Dispatcher",
             dependencies: [
+                "TransparencyLogStore",
                 "JobContracts", "JobQueue", "Postgres", "ServiceHost", "Delivery", "TransparencyLog", "HTTPServer",
                 "ServiceRuntime", "Cryptography",
             ],
@@ -110,6 +115,9 @@ let package = Package(
             dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],
             path: "Services/whatsapp-cloud-simulator", exclude: ["README.md"]
         ),
+        // The auditor's tool: HTTP only, no database access (it does not link Postgres).
+        .executableTarget(
+            name: "DakiyaAudit", dependencies: ["TransparencyLog", "HTTPClient"], path: "Services/dakiya-audit"),
         .executableTarget(
             name: "DakiyaAdmin",
             dependencies: ["Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography", "Appeals"],
@@ -194,7 +202,9 @@ let package = Package(
             path: "Tests/WhatsAppGraphTests"),
         .testTarget(
             name: "TransparencyLogTests",
-            dependencies: ["TransparencyLog", "Cryptography", "Postgres", "ServiceRuntime", "TestSupport"],
+            dependencies: [
+                "TransparencyLogStore", "TransparencyLog", "Cryptography", "Postgres", "ServiceRuntime", "TestSupport",
+            ],
             path: "Tests/TransparencyLogTests"),
         .testTarget(
             name: "TextsTests",
@@ -225,12 +235,13 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
+                "Cryptography",
                 "TransparencyLog",
                 "WhatsAppGraph",
                 "Texts",
                 "JobContracts", "TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime",
                 "Appeals", "Delivery", "Dispatcher", "PortalAdapter",
-                "WhatsAppAdapter", "EmailAdapter", "AppealsService",
+                "WhatsAppAdapter", "EmailAdapter", "AppealsService", "DakiyaAudit",
             ],
             path: "Tests/ServiceTests"
         ),

@@ -5,6 +5,7 @@ import JobQueue
 import ServiceHost
 import ServiceRuntime
 import TransparencyLog
+import TransparencyLogStore
 
 /// dispatcher: routing, fallback, aggregate status and portal callbacks (issue 3).
 ///

@@ -4,6 +4,7 @@ import HTTPServer
 import Postgres
 import ServiceRuntime
 import TransparencyLog
+import TransparencyLogStore
 
 /// The transparency log's home: the dispatcher integrates waiting entries (every `interval`, so a checkpoint is
 /// signed within it while entries wait) and serves the log read-only on its HTTP port. The dispatcher owns it

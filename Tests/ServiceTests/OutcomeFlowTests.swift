@@ -1,3 +1,4 @@
+import Cryptography
 import Foundation
 import HTTPClient
 import Postgres
@@ -102,6 +103,69 @@ struct OutcomeFlowTests {
         #expect(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=1&size=1")).status == 422)
         #expect(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=0&size=9")).status == 404)
         #expect(try client.send(HTTPClientRequest(url: log + "/entries?start=-1")).status == 400)
+
+        // The auditor's tool, on its own machine: only the URL and the pinned key.
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        func audit(_ arguments: [String]) throws -> (status: Int32?, output: String) {
+            let process = try ChildProcess("dakiya-audit", arguments: arguments)
+            let status = process.waitForExit(timeout: .seconds(20))
+            return (status, process.outputText)
+        }
+        let first = try audit(["checkpoint", log, "--key", key.verifierKey, "--state", state])
+        #expect(first.status == 0 && first.output.contains("first checkpoint seen"), "\(first.output)")
+        let second = try client.send(
+            .json(
+                "POST", base + "/v1/applications/MH-INC-0002/outcome",
+                body:
+                    #"{"citizen": "u-77", "decision": "rejected", "reasons": ["income proof missing"], "service": "INCOME_CERT", "office": "HAVELI"}"#,
+                headers: [auth, ("Idempotency-Key", "flow-2")]))
+        #expect(second.status == 202, "\(second.text)")
+        #expect(
+            eventually {
+                (try? client.send(HTTPClientRequest(url: log + "/checkpoint")))?.text.contains("\n2\n") == true
+            })
+        let grown = try audit(["checkpoint", log, "--key", key.verifierKey, "--state", state])
+        #expect(
+            grown.status == 0 && grown.output.contains("consistent with the checkpoint seen before (size 1)"),
+            "\(grown.output)")
+        let replay = try audit(["replay", log, "--key", key.verifierKey])
+        #expect(replay.status == 0, "\(replay.output)")
+        #expect(replay.output.contains("2 entries replayed; they make the signed root"), "\(replay.output)")
+        #expect(replay.output.contains("outcomes of REV: approved 1, rejected 1"), "\(replay.output)")
+        #expect(!replay.output.contains("MH-INC") && !replay.output.contains("income proof"), "no personal data")
+
+        // A log shown to the auditor that went back, or forked, or was altered, is refused loudly.
+        let connection = try db.connect()
+        let seed = try #require(
+            try connection.query("SELECT seed FROM log_signing_keys").first?.decode(PostgresBytes.self, at: 0).bytes)
+        let logKey = try Ed25519PrivateKey(rawRepresentation: seed)
+        let stateFile = state + "/dakiya.local_log.checkpoint"
+        let ahead = try SignedNote.sign(
+            Checkpoint(origin: "dakiya.local/log", size: 5, root: checkpoint.root).body, name: "dakiya.local/log",
+            key: logKey)
+        try Data(ahead.utf8).write(to: URL(fileURLWithPath: stateFile))
+        let rollback = try audit(["checkpoint", log, "--key", key.verifierKey, "--state", state])
+        #expect(rollback.status == 2 && rollback.output.contains("ROLLBACK"), "\(rollback.output)")
+        let other = try SignedNote.sign(
+            Checkpoint(origin: "dakiya.local/log", size: 2, root: checkpoint.root).body, name: "dakiya.local/log",
+            key: logKey)
+        try Data(other.utf8).write(to: URL(fileURLWithPath: stateFile))
+        let fork = try audit(["checkpoint", log, "--key", key.verifierKey, "--state", state])
+        #expect(fork.status == 2 && fork.output.contains("FORK"), "\(fork.output)")
+        try connection.execute(
+            script: """
+                ALTER TABLE log_entries DISABLE TRIGGER log_entries_append_only;
+                UPDATE log_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), 'rejected', 'approved'), 'UTF8') WHERE idx = 1;
+                """)
+        let altered = try audit(["replay", log, "--key", key.verifierKey])
+        #expect(altered.status == 2 && altered.output.contains("the log was altered"), "\(altered.output)")
+        let wrongKey = try audit([
+            "replay", log, "--key",
+            NoteKey(name: "dakiya.local/log", publicKey: try Ed25519PrivateKey().publicKey().rawRepresentation)
+                .verifierKey,
+        ])
+        #expect(wrongKey.status == 2 && wrongKey.output.contains("not signed by"), "\(wrongKey.output)")
         portal.send(SIGTERM)
         dispatcher.send(SIGTERM)
         #expect(portal.waitForExit(timeout: .seconds(20)) == 0)

@@ -6,6 +6,7 @@ import Synchronization
 import TestSupport
 import Testing
 import TransparencyLog
+import TransparencyLogStore
 
 @Suite("Log integrator (real PostgreSQL)", .serialized)
 struct IntegratorTests {

@@ -1,6 +1,7 @@
 import Cryptography
 import Foundation
 import Postgres
+import TransparencyLog
 import ServiceRuntime
 
 /// The log's identity: its origin (the name in its checkpoints) and the Ed25519 key that signs them.
