@@ -161,6 +161,7 @@ package enum DeliveryRouter {
                                    :attempt_is_test::bool[]) AS t(delivery_id, channel, state, skip_reason, is_test)
             WHERE t.delivery_id IN (SELECT id FROM updated)),
         attempts AS (\(ChannelAttempts.routedInsert(from: "t"))),
+        logged AS (\(TransparencyEntries.channelState(from: "attempts"))),
         sends AS (
             SELECT a.channel AS queue, \(UniqueKeys.attemptSQL("a.id")) AS unique_key,
                    jsonb_build_object('attempt_id', a.id, 'delivery_id', a.delivery_id, 'is_test', t.is_test) AS payload

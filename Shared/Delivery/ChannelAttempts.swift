@@ -34,7 +34,8 @@ package enum AttemptState: String, CaseIterable, Sendable {
 
 /// The one owner of `channel_attempts`: every write to that table is a function (or, for the two statements that
 /// do more in one round trip, a SQL fragment) of this type, and each one that moves an attempt tells the dispatcher
-/// in the same statement or transaction. `make lint` fails on a write to the table anywhere else.
+/// in the same statement or transaction, with its transparency-log entry when a channel reaches sent, delivered,
+/// read or failed (`TransparencyEntries.channelState`). `make lint` fails on a write to the table anywhere else.
 ///
 /// The transitions, in the order an attempt lives them:
 /// - created by routing (`routedInsert`), or queued again as a fallback (`queueFallback`);
@@ -146,7 +147,8 @@ package enum ChannelAttempts {
                 """
                 WITH t AS (
                     SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, status, provider_id, failure_kind, error_code)
-                    ORDER BY id, channel_state_rank(status) DESC)
+                    ORDER BY id, channel_state_rank(status) DESC),
+                moved AS (
                 UPDATE channel_attempts ca SET
                     state = t.status, provider_message_id = coalesce(ca.provider_message_id, t.provider_id), updated_at = now(),
                     sent_at = CASE WHEN t.status IN ('sent', 'delivered', 'read') THEN coalesce(ca.sent_at, now()) ELSE ca.sent_at END,
@@ -157,9 +159,12 @@ package enum ChannelAttempts {
                     error_code = CASE WHEN t.status = 'failed' THEN t.error_code ELSE ca.error_code END
                 FROM t, channel_attempts before
                 WHERE ca.id = t.id AND before.id = t.id AND ca.channel = $6 AND channel_state_may_move(ca.state, t.status)
-                RETURNING ca.id,
+                RETURNING ca.id, ca.delivery_id, ca.channel, ca.state,
                     before.state IN ('queued', 'sending') OR t.status = 'failed'
                     OR EXISTS (SELECT 1 FROM deliveries d WHERE d.id = ca.delivery_id AND \(PortalEvents.callbackDepartment(application: "d.application_id")) IS NOT NULL)
+                    AS announce),
+                logged AS (\(TransparencyEntries.channelState(from: "moved")))
+                SELECT id, announce FROM moved
                 """,
                 [
                     round.map(\.attemptID), round.map(\.state.rawValue), round.map(\.providerID),
@@ -184,12 +189,15 @@ package enum ChannelAttempts {
         try connection.transaction { tx in
             try tx.query(
                 """
-                UPDATE channel_attempts SET state = $2, provider_message_id = coalesce($3, provider_message_id), failure_kind = $4,
-                       error_code = $5, error_text = $6, updated_at = now(),
-                       sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
-                       failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
-                       skip_reason = CASE WHEN $2 = 'skipped' THEN $5 ELSE skip_reason END
-                WHERE id = $1 AND channel_state_may_move(state, $2)
+                WITH moved AS (
+                    UPDATE channel_attempts SET state = $2, provider_message_id = coalesce($3, provider_message_id), failure_kind = $4,
+                           error_code = $5, error_text = $6, updated_at = now(),
+                           sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
+                           failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
+                           skip_reason = CASE WHEN $2 = 'skipped' THEN $5 ELSE skip_reason END
+                    WHERE id = $1 AND channel_state_may_move(state, $2)
+                    RETURNING delivery_id, channel, state)
+                \(TransparencyEntries.channelState(from: "moved"))
                 """, [attemptID, state.rawValue, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
             try announce(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
         }
@@ -205,9 +213,12 @@ package enum ChannelAttempts {
             guard
                 let attemptID = try tx.query(
                     """
-                    UPDATE channel_attempts SET state = 'read', read_at = now(), updated_at = now()
-                    WHERE delivery_id = $1 AND channel = 'portal' AND state = 'delivered'
-                    RETURNING id
+                    WITH moved AS (
+                        UPDATE channel_attempts SET state = 'read', read_at = now(), updated_at = now()
+                        WHERE delivery_id = $1 AND channel = 'portal' AND state = 'delivered'
+                        RETURNING id, delivery_id, channel, state),
+                    logged AS (\(TransparencyEntries.channelState(from: "moved")))
+                    SELECT id FROM moved
                     """, [deliveryID]
                 ).first?.decode(Int64.self, at: 0)
             else { return false }

@@ -235,15 +235,31 @@ extension Applications {
 /// write), as SQL expressions over the statement's rows: canonical JSON through `dakiya_log_entry` (migration 0016),
 /// versioned and typed, without personal data: the application appears only as its salted commitment.
 package enum TransparencyEntries {
-    /// `outcome.accepted`: when, the application's commitment, department, service, office, decision and the
+    /// `outcome.accepted`: when, the application's commitment, the delivery, department, service, office, decision and the
     /// SHA-256 of the certificate as received (null without one). Over the accept statement's `app` row and its
     /// named parameters.
     static let outcomeAccepted = """
         dakiya_log_entry(jsonb_build_object(
             'v', 1, 'type', 'outcome.accepted', 'at', dakiya_log_time(now()),
             'application', dakiya_log_commitment(app.log_salt, :application_id),
-            'department', :department::text, 'service', :service::text, 'office', :office::text,
+            'delivery', :delivery_id::text, 'department', :department::text, 'service', :service::text,
+            'office', :office::text,
             'decision', :decision::text,
             'certificate_sha256', (SELECT encode(sha256, 'hex') FROM documents WHERE id = :document_id::bigint)))
         """
+
+    /// `channel.state`: a channel reached sent, delivered, read or failed for a delivery (other states are not
+    /// logged). An insert into `log_queue` from the rows of `source` (columns `delivery_id`, `channel`, `state`), to
+    /// run as a CTE of the statement that moved them.
+    package static func channelState(from source: String) -> String {
+        """
+        INSERT INTO log_queue (entry)
+        SELECT dakiya_log_entry(jsonb_build_object(
+                   'v', 1, 'type', 'channel.state', 'at', dakiya_log_time(now()),
+                   'application', dakiya_log_commitment(a.log_salt, a.portal_application_id),
+                   'delivery', s.delivery_id::text, 'channel', s.channel, 'state', s.state))
+        FROM \(source) s JOIN deliveries d ON d.id = s.delivery_id JOIN applications a ON a.id = d.application_id
+        WHERE s.state IN ('sent', 'delivered', 'read', 'failed')
+        """
+    }
 }

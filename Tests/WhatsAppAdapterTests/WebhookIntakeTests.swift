@@ -262,6 +262,14 @@ struct WebhookIntakeTests {
         try intake.processAll()
         #expect(try intake.fixture.attempt().state == "read")
         #expect(try settleJobs() == ["[\(attempt.id)]"], "with callbacks the portal hears of every move")
+        // Each state the channel reached is in the transparency log's queue, once, in order, without the number.
+        let logged = try intake.fixture.db.connect().query(
+            "SELECT convert_from(entry, 'UTF8') FROM log_queue WHERE convert_from(entry, 'UTF8') LIKE '%channel.state%' AND convert_from(entry, 'UTF8') NOT LIKE '%portal%' ORDER BY id"
+        ).rows.map { try $0.decode(String.self, at: 0) }
+        #expect(logged.map { $0.contains(#""channel":"whatsapp""#) } == [true, true, true], "\(logged)")
+        #expect(
+            zip(logged, ["sent", "delivered", "read"]).allSatisfy { $0.contains(#""state":"\#($1)""#) }, "\(logged)")
+        #expect(logged.allSatisfy { !$0.contains("9198") && !$0.contains("wamid") })
     }
 
     @Test("inbound messages are kept once by wamid")
