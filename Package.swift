@@ -222,6 +222,7 @@ let package = Package(
         .testTarget(
             name: "PortalAdapterTests",
             dependencies: [
+                "TransparencyLog", "WhatsAppGraph",
                 "Texts",
                 "Dispatcher",
                 "JobContracts", "PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",

@@ -70,31 +70,23 @@ package enum LogIntegrator {
                     size: try state.decode(Int.self, at: 0),
                     subtrees: try byteArrays(try state.decode([String].self, at: 1)))
             else { throw PostgresError(.protocolViolation, "the log's state row is missing or inconsistent") }
-            let waiting = try tx.query(
+            // The waiting entries leave the queue and enter the log in one statement: indexes in queue order, leaf
+            // hashes computed by the database (SHA-256 of 0x00 ‖ entry) and handed back for the tree's edge.
+            let leaves = try tx.query(
                 """
-                DELETE FROM log_queue WHERE id IN (SELECT id FROM log_queue ORDER BY id LIMIT $1)
-                RETURNING id, entry, queued_at
-                """, [limit]
-            ).rows.map {
-                (
-                    id: try $0.decode(Int64.self, at: 0), entry: try $0.decode(PostgresBytes.self, at: 1).bytes,
-                    queuedAt: try $0.decode(Date.self, at: 2)
-                )
-            }.sorted { $0.id < $1.id }
-            guard !waiting.isEmpty else { return nil }
-            let first = frontier.size
-            var leaves: [String] = []
-            for item in waiting {
-                let leaf = Merkle.leafHash(item.entry)
-                frontier.append(leaf)
-                leaves.append(Hex.encode(leaf))
-            }
-            try tx.query(
-                """
-                INSERT INTO log_entries (idx, entry, leaf_hash, queued_at)
-                SELECT $1::bigint + ordinality - 1, decode(e, 'hex'), decode(l, 'hex'), q
-                FROM unnest($2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS t(e, l, q, ordinality)
-                """, [first, waiting.map { Hex.encode($0.entry) }, leaves, waiting.map(\.queuedAt)])
+                WITH taken AS (
+                    DELETE FROM log_queue WHERE id IN (SELECT id FROM log_queue ORDER BY id LIMIT $2)
+                    RETURNING id, entry, queued_at),
+                added AS (
+                    INSERT INTO log_entries (idx, entry, leaf_hash, queued_at)
+                    SELECT $1::bigint + row_number() OVER (ORDER BY id) - 1, entry, sha256('\\x00'::bytea || entry), queued_at
+                    FROM taken
+                    RETURNING idx, leaf_hash)
+                SELECT leaf_hash FROM added ORDER BY idx
+                """, [frontier.size, limit]
+            ).rows.map { try $0.decode(PostgresBytes.self, at: 0).bytes }
+            guard !leaves.isEmpty else { return nil }
+            for leaf in leaves { frontier.append(leaf) }
             let checkpoint = Checkpoint(origin: signer.origin, size: frontier.size, root: frontier.root)
             try tx.query(
                 """

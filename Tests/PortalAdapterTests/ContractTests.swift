@@ -7,12 +7,29 @@ import JobQueue
 import Postgres
 @testable import PortalAdapter
 import Testing
+import TransparencyLog
+import WhatsAppGraph
 import TestSupport
 
 /// The payloads SQL builds itself (`jsonb_build_object` inside the accept and routing statements) are the ones the
 /// contracts declare: every job those statements write is on its contract's queue and decodes with its payload type.
 @Suite("Job contracts")
 struct ContractTests {
+    /// `text` parsed and written again as RFC 8785 canonical JSON (entries hold strings, integers, booleans, null).
+    static func canonical(_ text: String) throws -> String {
+        func convert(_ value: WhatsAppGraph.JSONValue) -> CanonicalJSON {
+            switch value {
+            case .null: .null
+            case .bool(let value): .bool(value)
+            case .number(let value): .integer(Int64(value))
+            case .string(let value): .string(value)
+            case .array(let values): .array(values.map(convert))
+            case .object(let members): .object(members.mapValues(convert))
+            }
+        }
+        return try convert(JSONDecoder().decode(WhatsAppGraph.JSONValue.self, from: Data(text.utf8))).text()
+    }
+
     @Test("the accept statement's and the routing statement's jobs match their contracts")
     func sqlPayloadsDecode() throws {
         let fixture = try PortalFixture()
@@ -55,6 +72,7 @@ struct ContractTests {
             entry.hasPrefix(#"{"application":"\#(commitment)","at":""#) && entry.contains(#""certificate_sha256":"#)
                 && entry.hasSuffix(#""type":"outcome.accepted","v":1}"#), "\(entry)")
         #expect(!entry.contains("CT-1") && !entry.contains("citizen"), "no application number, no citizen")
+        #expect(try Self.canonical(entry) == entry, "the SQL wrote RFC 8785 canonical JSON")
         try DeliveryRouter.route(deliveryID: deliveryID, queue: JobQueue(), on: connection)
         let sends = try jobs(Jobs.channelSend.kind)
         #expect(Set(sends.map(\.queue)) == [Queue.whatsapp.name, Queue.email.name])

@@ -270,6 +270,13 @@ struct WebhookIntakeTests {
         #expect(
             zip(logged, ["sent", "delivered", "read"]).allSatisfy { $0.contains(#""state":"\#($1)""#) }, "\(logged)")
         #expect(logged.allSatisfy { !$0.contains("9198") && !$0.contains("wamid") })
+        // Canonical (RFC 8785): members in sorted order, no white space.
+        let order = ["application", "at", "channel", "delivery", "state", "type", "v"].map { #""\#($0)":"# }
+        for entry in logged {
+            let positions = order.compactMap { entry.range(of: $0)?.lowerBound }
+            #expect(positions.count == order.count && positions == positions.sorted(), "\(entry)")
+            #expect(!entry.contains(" "), "\(entry)")
+        }
     }
 
     @Test("inbound messages are kept once by wamid")
