@@ -73,7 +73,9 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Texts", "Postgres", "Migrations", "ServiceRuntime", "JobQueue", "Delivery"],
+            dependencies: [
+                "WhatsAppGraph", "Texts", "Postgres", "Migrations", "ServiceRuntime", "JobQueue", "Delivery",
+            ],
             path: "Shared/TestSupport"
         ),
 

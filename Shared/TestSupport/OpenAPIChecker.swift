@@ -1,4 +1,5 @@
 import Foundation
+import WhatsAppGraph
 
 /// Checks JSON responses against an OpenAPI 3.1 document: the schema for a path, method, status and media
 /// type, with `$ref`, `type` (including type lists), `required`, `properties`, `items`, `enum`, `minLength`,
@@ -103,27 +104,9 @@ package struct OpenAPIChecker {
     }
 }
 
-/// A parsed JSON value that keeps booleans and numbers apart.
-package enum JSONValue: Decodable {
-    case object([String: JSONValue]), array([JSONValue]), string(String), number(Double), bool(Bool), null
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
+/// The schema checks over a parsed JSON value (the one type `WhatsAppGraph` declares, which keeps booleans and
+/// numbers apart).
+extension JSONValue {
     func matches(_ type: String) -> Bool {
         switch (type, self) {
         case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null),

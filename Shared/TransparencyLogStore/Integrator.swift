@@ -131,31 +131,10 @@ package enum LogIntegrator {
     static func byteArrays(_ texts: [String]) throws -> [[UInt8]] {
         try texts.map { text in
             // bytea in text form: \x followed by hex.
-            guard text.hasPrefix("\\x"), let bytes = hexBytes(String(text.dropFirst(2))) else {
+            guard text.hasPrefix("\\x"), let bytes = Hex.decode(String(text.dropFirst(2))) else {
                 throw PostgresError(.decoding, "a subtree root is not bytea hex")
             }
             return bytes
-        }
-    }
-
-    static func hexBytes(_ hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
-    }
-
-    static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case 0x30...0x39: digit - 0x30
-        case 0x61...0x66: digit - 0x61 + 10
-        case 0x41...0x46: digit - 0x41 + 10
-        default: nil
         }
     }
 }

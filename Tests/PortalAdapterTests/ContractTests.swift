@@ -17,7 +17,7 @@ import TestSupport
 struct ContractTests {
     /// `text` parsed and written again as RFC 8785 canonical JSON (entries hold strings, integers, booleans, null).
     static func canonical(_ text: String) throws -> String {
-        func convert(_ value: WhatsAppGraph.JSONValue) -> CanonicalJSON {
+        func convert(_ value: JSONValue) -> CanonicalJSON {
             switch value {
             case .null: .null
             case .bool(let value): .bool(value)
@@ -27,7 +27,7 @@ struct ContractTests {
             case .object(let members): .object(members.mapValues(convert))
             }
         }
-        return try convert(JSONDecoder().decode(WhatsAppGraph.JSONValue.self, from: Data(text.utf8))).text()
+        return try convert(JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))).text()
     }
 
     @Test("the accept statement's and the routing statement's jobs match their contracts")

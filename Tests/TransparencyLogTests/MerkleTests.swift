@@ -7,17 +7,6 @@ import TransparencyLog
 
 @Suite("Merkle tree (RFC 9162)")
 struct MerkleTests {
-    static func hex(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            bytes.append(UInt8(text[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        return bytes
-    }
-
     @Test(
         "roots match the published vectors (certificate-transparency's merkle_tree_test, kept in trillian and transparency-dev)"
     )
