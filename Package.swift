@@ -111,7 +111,7 @@ let package = Package(
                 "ServiceRuntime", "Cryptography",
             ],
             path: "Services/dispatcher",
-            exclude: ["README.md"]),
+            exclude: ["README.md"], resources: [.copy("openapi.json")]),
         .executableTarget(
             name: "WhatsAppCloudSimulator",
             dependencies: ["HTTPServer", "HTTPClient", "ServiceRuntime", "Cryptography"],

@@ -62,6 +62,12 @@ enum TransparencyLogService {
             response.headers.append(("Cache-Control", "no-cache"))
             return response
         }
+        router.get("/openapi.json") { _ in
+            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+                let data = FileManager.default.contents(atPath: url.path)
+            else { throw HTTPError(status: 500, detail: "the OpenAPI document is missing from this build") }
+            return Response(status: 200, body: Array(data), contentType: "application/json")
+        }
         router.get("/log/key") { _ in Response.text(signer.verifier.verifierKey + "\n") }
         router.get("/log/entries") { request in
             let start = try number(request, "start", minimum: 0)

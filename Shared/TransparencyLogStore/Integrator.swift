@@ -122,6 +122,9 @@ package enum LogIntegrator {
     /// The tree of the first `size` logged entries (their leaf hashes), for proofs; nil when the log is smaller.
     /// - Throws: `PostgresError` from the database.
     package static func tree(size: Int, on connection: Connection) throws -> MerkleTree? {
+        // A size the log has not reached is answered without reading a leaf.
+        guard try connection.query("SELECT size >= $1 FROM log_state", [size]).first?.decode(Bool.self, at: 0) == true
+        else { return nil }
         let leaves = try connection.query(
             "SELECT leaf_hash FROM log_entries WHERE idx < $1 ORDER BY idx", [size]
         ).rows.map { try $0.decode(PostgresBytes.self, at: 0).bytes }

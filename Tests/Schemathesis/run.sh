@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Schemathesis against both OpenAPI documents, every check, positive and negative cases, a bounded number of
-# examples per operation. Starts its own database (on the private cluster), portal-adapter and appeals-service,
+# Schemathesis against every OpenAPI document (portal, appeals, the dispatcher's transparency log), every check, positive and negative cases, a bounded number of
+# examples per operation. Starts its own database (on the private cluster), portal-adapter, appeals-service and dispatcher,
 # and stops them. Called by `make schemathesis` with: BIN (the built executables), ADMIN_URL, VENV, EXAMPLES.
 set -euo pipefail
 : "${BIN:?}" "${ADMIN_URL:?}" "${VENV:?}"
@@ -19,14 +19,15 @@ portal_key=$("$BIN/dakiya-admin" key create --department REVENUE --label schemat
 officer_key=$("$BIN/dakiya-admin" officer-key create --role TAHSILDAR --office HAVELI --name "Tahsildar, Haveli" | secret)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-portal_port=$(free_port); appeals_port=$(free_port)
+portal_port=$(free_port); appeals_port=$(free_port); dispatcher_port=$(free_port)
 logs=$(mktemp -d)
 pids=()
 cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 DAKIYA_HTTP_PORT=$portal_port DAKIYA_LOG_LEVEL=warning "$BIN/portal-adapter" >"$logs/portal.log" 2>&1 & pids+=($!)
 DAKIYA_HTTP_PORT=$appeals_port DAKIYA_LOG_LEVEL=warning "$BIN/appeals-service" >"$logs/appeals.log" 2>&1 & pids+=($!)
-for port in $portal_port $appeals_port; do
+DAKIYA_HTTP_PORT=$dispatcher_port DAKIYA_LOG_LEVEL=warning "$BIN/dispatcher" >"$logs/dispatcher.log" 2>&1 & pids+=($!)
+for port in $portal_port $appeals_port $dispatcher_port; do
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 done
 # A citizen and an application the generated requests can meet.
@@ -43,6 +44,7 @@ run() {
 run "portal API" "$portal_port" "$portal_key"
 run "appeals API (department key)" "$appeals_port" "$portal_key"
 run "appeals API (officer key)" "$appeals_port" "$officer_key"
+run "transparency log (dispatcher)" "$dispatcher_port" "none"
 if grep -q '"level":"error"' "$logs"/*.log; then
   echo "== errors logged by the services:"; grep -h '"level":"error"' "$logs"/*.log | head -20; status=1
 fi
