@@ -122,7 +122,10 @@ let package = Package(
             name: "DakiyaAudit", dependencies: ["TransparencyLog", "HTTPClient"], path: "Services/dakiya-audit"),
         .executableTarget(
             name: "DakiyaAdmin",
-            dependencies: ["Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography", "Appeals"],
+            dependencies: [
+                "Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography", "Appeals",
+                "TransparencyLogStore",
+            ],
             path: "Services/dakiya-admin"
         ),
 
@@ -135,7 +138,7 @@ let package = Package(
             dependencies: [
                 "Texts",
                 "JobQueue", "Postgres", "ServiceRuntime", "TestSupport", "Migrations", "Delivery", "HTTPClient",
-                "Cryptography",
+                "Cryptography", "TransparencyLog", "TransparencyLogStore",
             ],
             path: "Tests/DakiyaBench"
         ),
@@ -191,7 +194,7 @@ let package = Package(
                 "WhatsAppGraph",
                 "Texts",
                 "JobContracts", "Appeals", "AppealsService", "Delivery", "JobQueue", "Postgres", "HTTPServer",
-                "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography",
+                "HTTPClient", "ServiceRuntime", "TestSupport", "Cryptography", "TransparencyLog",
             ],
             path: "Tests/AppealsTests"
         ),

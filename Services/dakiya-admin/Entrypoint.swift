@@ -5,6 +5,7 @@ import ServiceRuntime
 import Delivery
 import Cryptography
 import Appeals
+import TransparencyLogStore
 
 /// The operators' command-line tool.
 ///
@@ -30,6 +31,9 @@ import Appeals
 ///                                             declare a time-limit extension (election, calamity)
 ///     dakiya-admin auto-appeal STATE on|off   file first appeals automatically when a time limit lapses
 ///     dakiya-admin overdue                    overdue appeals per authority and office
+///     dakiya-admin signing-key list           the keys that sign for the gateway (log, seals), as announced in the log
+///     dakiya-admin signing-key retire VERIFIER_KEY rotated|compromised|withdrawn
+///                                             retire a key (logged as key.retired)
 @main
 struct DakiyaAdmin {
     static func main() {
@@ -104,6 +108,20 @@ struct DakiyaAdmin {
                 print("signing secret (shown once, give it to the portal): \(secret)")
             case "catalogue", "officer-key", "holiday", "extension", "auto-appeal", "overdue":
                 try appealsCommand(arguments, connection: try Connection(url: url, applicationName: "dakiya-admin"))
+            case "signing-key" where arguments.count == 2 && arguments[1] == "list":
+                for key in try SigningKeys.list(on: try Connection(url: url, applicationName: "dakiya-admin")) {
+                    print("\(key.purpose)\t\(key.retired ? "retired" : "active")\t\(key.verifierKey)")
+                }
+            case "signing-key" where arguments.count == 4 && arguments[1] == "retire":
+                guard let reason = SigningKeys.RetirementReason(rawValue: arguments[3]) else {
+                    throw UsageError(message: "the reason must be rotated, compromised or withdrawn")
+                }
+                guard
+                    try SigningKeys.retire(
+                        verifierKey: arguments[2], reason: reason,
+                        on: try Connection(url: url, applicationName: "dakiya-admin"))
+                else { throw UsageError(message: "no active signing key \(arguments[2])") }
+                print("signing key retired (\(reason.rawValue)); the log records it")
             case "key" where arguments.count >= 2:
                 try keyCommand(
                     Array(arguments.dropFirst()), connection: try Connection(url: url, applicationName: "dakiya-admin"))
@@ -133,6 +151,7 @@ struct DakiyaAdmin {
             "       dakiya-admin holiday add CALENDAR DATE NAME | extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]"
         )
         print("       dakiya-admin auto-appeal STATE on|off | overdue")
+        print("       dakiya-admin signing-key list | signing-key retire VERIFIER_KEY rotated|compromised|withdrawn")
         exit(64)
     }
 

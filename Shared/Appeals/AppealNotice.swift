@@ -143,14 +143,103 @@ package enum ApplicationHistory {
     }
 
     /// Records one state change of the application (and of an appeal, when given), inside the caller's transaction.
+    /// A Right to Public Services clock or appeal event also queues its transparency-log entry in the same statement
+    /// (`LoggedEvent`).
     /// - Throws: `PostgresError` from the database.
     package static func record(
         applicationID: Int64, appealID: Int64? = nil, event: String, actor: String, detail: [String: String] = [:],
         at: Date, on connection: Connection
     ) throws {
+        guard let logged = LoggedEvent(event: event, detail: detail) else {
+            try connection.query(
+                """
+                INSERT INTO application_history (application_id, appeal_id, event, actor, detail, at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+                """, [applicationID, appealID, event, actor, try PostgresJSON(encoding: detail), at])
+            return
+        }
         try connection.query(
             """
-            INSERT INTO application_history (application_id, appeal_id, event, actor, detail, at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-            """, [applicationID, appealID, event, actor, try PostgresJSON(encoding: detail), at])
+            WITH h AS (
+                INSERT INTO application_history (application_id, appeal_id, event, actor, detail, at) VALUES ($1, $2, $3, $4, $5::jsonb, $6))
+            INSERT INTO log_queue (entries)
+            SELECT ARRAY[dakiya_log_entry($7::jsonb || jsonb_build_object(
+                       'v', 1, 'at', dakiya_log_time($6), 'application', dakiya_log_commitment(a.log_salt, a.portal_application_id),
+                       'department', a.department, 'service', a.service_code, 'office', a.office_code)
+                       || coalesce((SELECT jsonb_build_object('level', ap.level) FROM appeals ap WHERE ap.id = $2), '{}'))]
+            FROM applications a
+            WHERE a.id = $1 AND dakiya_log_on()
+              -- Test traffic stays out of the public log: an appeal's own flag, else the application's time limit's.
+              AND NOT coalesce((SELECT is_test FROM appeals WHERE id = $2),
+                               (SELECT is_test FROM application_clocks WHERE application_id = $1 AND kind = 'time_limit'), false)
+            """,
+            [
+                applicationID, appealID, event, actor, try PostgresJSON(encoding: detail), at,
+                try PostgresJSON(encoding: logged.fields),
+            ])
+    }
+}
+
+/// A clock or appeal event as the transparency log carries it: its type and the few facts an auditor needs, never
+/// names, numbers, reasons or addresses (an appeal is told apart by its application and level, not its number).
+/// The statement adds the version, the time, the application's salted commitment, its department, service and
+/// office, and the appeal's level.
+package struct LoggedEvent: Sendable, Equatable {
+    /// A log value: text, a whole number or a truth value.
+    package enum Value: Sendable, Equatable, Encodable {
+        case text(String)
+        case number(Int)
+        case flag(Bool)
+
+        package func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .text(let text): try container.encode(text)
+            case .number(let number): try container.encode(number)
+            case .flag(let flag): try container.encode(flag)
+            }
+        }
+    }
+
+    /// The entry's type, e.g. `clock.lapsed`.
+    package var type: String
+    /// The members of the entry, `type` among them.
+    package var fields: [String: Value]
+
+    /// What each history event becomes in the log (nil: not logged): its type and which detail members it keeps.
+    static let types: [String: (type: String, kept: [String])] = [
+        "clock_started": ("clock.started", ["kind", "started_on", "due_on", "time_limit_days", "day_unit"]),
+        "clock_corrected": ("clock.corrected", ["started_on", "due_on"]),
+        "time_limit_met": ("clock.met", ["kind", "due_on"]),
+        "time_limit_met_late": ("clock.met_late", ["due_on", "decided_on"]),
+        "time_limit_lapsed": ("clock.lapsed", ["due_on"]),
+        "directed_delivery_lapsed": ("clock.lapsed", ["due_on"]),
+        "appeal_filed": ("appeal.filed", ["trigger", "via", "late", "decide_by"]),
+        "appeal_admitted": ("appeal.admitted", []),
+        "appeal_not_admitted": ("appeal.not_admitted", []),
+        "hearing_scheduled": ("appeal.hearing", ["hearing_at"]),
+        "appeal_decided": ("appeal.decision", ["decision"]),
+        "penalty_imposed": ("appeal.penalty", ["officer_role", "officer_office", "amount"]),
+        "appeal_overdue": ("appeal.overdue", ["decide_by", "authority_role", "authority_office"]),
+    ]
+
+    /// The log entry of history `event` with its `detail`; nil when the event is not logged.
+    package init?(event: String, detail: [String: String]) {
+        guard let mapping = Self.types[event] else { return nil }
+        type = mapping.type
+        var fields: [String: Value] = ["type": .text(mapping.type)]
+        for name in mapping.kept {
+            guard let value = detail[name] else { continue }
+            switch name {
+            case "time_limit_days", "amount": fields[name] = Int(value).map(Value.number) ?? .text(value)
+            case "late": fields[name] = .flag(value == "true")
+            default: fields[name] = .text(value)
+            }
+        }
+        // Which clock: a time limit unless the detail says otherwise (the directed-delivery clock of an allowed appeal).
+        if mapping.type.hasPrefix("clock.") {
+            let kind = event == "directed_delivery_lapsed" ? "directed" : detail["kind"] ?? "time_limit"
+            fields["kind"] = .text(kind == "directed" ? "directed_delivery" : kind)
+        }
+        self.fields = fields
     }
 }

@@ -649,6 +649,8 @@ package struct AppealsDesk: Sendable {
         package var overdue = 0
         package var autoFiled = 0
         package var extended = 0
+        /// Lapsed time limits whose outcome came later, recorded as met late.
+        package var metLate = 0
         /// An empty report.
         package init() {}
     }
@@ -677,7 +679,43 @@ package struct AppealsDesk: Sendable {
         for appealID in appeals {
             try connection.transaction { tx in try markOverdue(appealID, now: now, report: &report, on: tx) }
         }
+        report.metLate = try recordLateService(now: now, limit: limit, on: connection)
         return report
+    }
+
+    /// Lapsed time limits whose outcome has since been recorded: each is marked met late once, with its history
+    /// row (and so its log entry), in one statement per clock.
+    func recordLateService(now: Date, limit: Int, on connection: Connection) throws -> Int {
+        let late = try connection.query(
+            """
+            SELECT ac.id, ac.application_id, ac.due_on, min(d.created_at)
+            FROM application_clocks ac JOIN deliveries d ON d.application_id = ac.application_id
+            WHERE ac.state = 'lapsed' AND ac.kind = 'time_limit' AND ac.met_late_at IS NULL
+              AND d.decision IN ('approved', 'rejected')
+            GROUP BY ac.id ORDER BY ac.id LIMIT $1
+            """, [limit]
+        ).rows
+        var count = 0
+        for row in late {
+            let clockID = try row.decode(Int64.self, at: 0)
+            try connection.transaction { tx in
+                guard
+                    try tx.query(
+                        "UPDATE application_clocks SET met_late_at = $2 WHERE id = $1 AND met_late_at IS NULL RETURNING 1",
+                        [clockID, now]
+                    ).first != nil
+                else { return }
+                try ApplicationHistory.record(
+                    applicationID: try row.decode(Int64.self, at: 1), event: "time_limit_met_late",
+                    actor: "appeals-service",
+                    detail: [
+                        "due_on": try row.decode(CivilDate.self, at: 2).description,
+                        "decided_on": CivilDate(try row.decode(Date.self, at: 3)).description,
+                    ], at: now, on: tx)
+                count += 1
+            }
+        }
+        return count
     }
 
     func endClock(_ clockID: Int64, now: Date, report: inout SweepReport, on tx: Connection) throws {

@@ -157,9 +157,9 @@ package struct OutcomeRecord: Sendable {
             FROM app, c WHERE app.citizen_id = c.id
             RETURNING jsonb_build_object('delivery_id', id) AS payload, \(UniqueKeys.deliverySQL("id")) AS unique_key),
         logged AS (
-            INSERT INTO log_queue (entry)
-            SELECT \(TransparencyEntries.outcomeAccepted)
-            FROM app WHERE EXISTS (SELECT 1 FROM d)),
+            INSERT INTO log_queue (entries)
+            SELECT ARRAY[\(TransparencyEntries.outcomeAccepted)]
+            FROM app WHERE EXISTS (SELECT 1 FROM d) AND NOT :is_test AND dakiya_log_on()),
         \(Jobs.deliveryRequested.enqueueClauses("job", priority: 1, from: "d"))
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'
                     WHEN NOT EXISTS (SELECT 1 FROM c) THEN dakiya_refuse('DKU01')
@@ -234,7 +234,8 @@ extension Applications {
 /// The entries the delivery path writes to the transparency log (`log_queue`, in the same statement as the domain
 /// write), as SQL expressions over the statement's rows: canonical JSON (RFC 8785) written out with the members in
 /// their sorted order (cheaper on these hot paths than `dakiya_log_entry`; tests re-canonicalise what they wrote),
-/// versioned and typed, without personal data: the application appears only as its salted commitment.
+/// versioned and typed, without personal data: the application appears only as its salted commitment. Deliveries
+/// made with a test key are not logged: the log records service to citizens.
 package enum TransparencyEntries {
     /// `outcome.accepted`: when, the application's commitment, the delivery, department, service, office, decision and the
     /// SHA-256 of the certificate as received (null without one). Over the accept statement's `app` row and its
@@ -249,17 +250,19 @@ package enum TransparencyEntries {
         """
 
     /// `channel.state`: a channel reached sent, delivered, read or failed for a delivery (other states are not
-    /// logged). An insert into `log_queue` from the rows of `source` (columns `delivery_id`, `channel`, `state`), to
-    /// run as a CTE of the statement that moved them.
+    /// logged). An insert into `log_queue` of one row holding the entries of all the rows of `source` (columns
+    /// `delivery_id`, `channel`, `state`) in delivery and channel order, to run as a CTE of the statement that moved
+    /// them; nothing when none of them is logged.
     package static func channelState(from source: String) -> String {
         """
-        INSERT INTO log_queue (entry)
-        SELECT convert_to('{"application":"' || dakiya_log_commitment(a.log_salt, a.portal_application_id)
+        INSERT INTO log_queue (entries)
+        SELECT array_agg(convert_to('{"application":"' || dakiya_log_commitment(a.log_salt, a.portal_application_id)
                    || '","at":"' || dakiya_log_time(now()) || '","channel":' || to_json(s.channel::text)::text
                    || ',"delivery":"' || s.delivery_id::text || '","state":' || to_json(s.state::text)::text
-                   || ',"type":"channel.state","v":1}', 'UTF8')
+                   || ',"type":"channel.state","v":1}', 'UTF8') ORDER BY s.delivery_id, s.channel, s.state)
         FROM \(source) s JOIN deliveries d ON d.id = s.delivery_id JOIN applications a ON a.id = d.application_id
-        WHERE s.state IN ('sent', 'delivered', 'read', 'failed')
+        WHERE s.state IN ('sent', 'delivered', 'read', 'failed') AND NOT d.is_test AND dakiya_log_on()
+        HAVING count(*) > 0
         """
     }
 }

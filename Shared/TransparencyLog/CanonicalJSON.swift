@@ -1,3 +1,5 @@
+import Foundation
+
 /// A log entry's value, serialised as RFC 8785 (JSON Canonicalization Scheme): object members sorted by their
 /// names' UTF-16 code units, no insignificant white space, strings escaped as ECMAScript's JSON.stringify does.
 /// Numbers are integers only (within ±2^53, where JCS and every JSON reader agree); a log entry has no need for
@@ -79,5 +81,32 @@ package indirect enum CanonicalJSON: Sendable, Equatable {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+extension CanonicalJSON: Decodable {
+    /// Reads any JSON value whose numbers are integers (a fraction or an exponent is refused).
+    /// - Throws: `DecodingError` when the value is not such JSON.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([CanonicalJSON].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: CanonicalJSON].self))
+        }
+    }
+
+    /// Whether `bytes` are already the canonical form of the JSON they hold (an auditor's check on every entry).
+    package static func isCanonical(_ bytes: [UInt8]) -> Bool {
+        guard let value = try? JSONDecoder().decode(CanonicalJSON.self, from: Data(bytes)) else { return false }
+        return (try? value.bytes()) == bytes
     }
 }

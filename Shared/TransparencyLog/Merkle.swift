@@ -183,28 +183,66 @@ package final class MerkleTree {
     /// PATH(index, D[size]).
     package func inclusionProof(index: Int, size: Int) -> [[UInt8]] {
         precondition(index >= 0 && index < size && size <= leafHashes.count, "the leaf is in the tree")
-        return path(index, 0, size)
-    }
-
-    func path(_ m: Int, _ start: Int, _ end: Int) -> [[UInt8]] {
-        guard end - start > 1 else { return [] }
-        let k = Merkle.split(end - start)
-        if m < k { return path(m, start, start + k) + [root(start + k, end)] }
-        return path(m - k, start + k, end) + [root(start, start + k)]
+        return Merkle.inclusionRanges(index: index, size: size).map { root($0.lowerBound, $0.upperBound) }
     }
 
     /// PROOF(oldSize, D[size]); empty when `oldSize` is 0 or `size`.
     package func consistencyProof(from oldSize: Int, to size: Int) -> [[UInt8]] {
         precondition(oldSize >= 0 && oldSize <= size && size <= leafHashes.count, "the old tree is a prefix")
+        return Merkle.consistencyRanges(from: oldSize, to: size).map { root($0.lowerBound, $0.upperBound) }
+    }
+}
+
+extension Merkle {
+    /// The leaf ranges whose MTH, in order, make PATH(index, D[size]): a proof is these ranges' roots, wherever the
+    /// hashes come from (leaves in memory, or the log's stored tiles).
+    package static func inclusionRanges(index: Int, size: Int) -> [Range<Int>] {
+        precondition(index >= 0 && index < size, "the leaf is in the tree")
+        func path(_ m: Int, _ start: Int, _ end: Int) -> [Range<Int>] {
+            guard end - start > 1 else { return [] }
+            let k = split(end - start)
+            if m < k { return path(m, start, start + k) + [(start + k)..<end] }
+            return path(m - k, start + k, end) + [start..<(start + k)]
+        }
+        return path(index, 0, size)
+    }
+
+    /// The leaf ranges whose MTH, in order, make PROOF(oldSize, D[size]); none when `oldSize` is 0 or `size`.
+    package static func consistencyRanges(from oldSize: Int, to size: Int) -> [Range<Int>] {
+        precondition(oldSize >= 0 && oldSize <= size, "the old tree is a prefix")
         guard oldSize > 0, oldSize < size else { return [] }
+        // SUBPROOF(m, D[start..<end], complete).
+        func subproof(_ m: Int, _ start: Int, _ end: Int, complete: Bool) -> [Range<Int>] {
+            if m == end - start { return complete ? [] : [start..<end] }
+            let k = split(end - start)
+            if m <= k { return subproof(m, start, start + k, complete: complete) + [(start + k)..<end] }
+            return subproof(m - k, start + k, end, complete: false) + [start..<(start + k)]
+        }
         return subproof(oldSize, 0, size, complete: true)
     }
 
-    /// SUBPROOF(m, D[start..<end], complete).
-    func subproof(_ m: Int, _ start: Int, _ end: Int, complete: Bool) -> [[UInt8]] {
-        if m == end - start { return complete ? [] : [root(start, end)] }
-        let k = Merkle.split(end - start)
-        if m <= k { return subproof(m, start, start + k, complete: complete) + [root(start + k, end)] }
-        return subproof(m - k, start + k, end, complete: false) + [root(start, start + k)]
+    /// MTH of leaves `range`, from `perfect(start, size)` giving the root of the perfect, aligned subtree of
+    /// `size` (a power of two) leaves from `start`: the range splits as RFC 9162 splits a tree.
+    /// - Throws: what `perfect` throws.
+    package static func rangeRoot(
+        _ range: Range<Int>, perfect: (_ start: Int, _ size: Int) throws -> [UInt8]
+    ) rethrows -> [UInt8] {
+        let count = range.count
+        if count == 0 { return emptyRoot }
+        if count & (count - 1) == 0 && range.lowerBound % count == 0 { return try perfect(range.lowerBound, count) }
+        let k = split(count)
+        return nodeHash(
+            try rangeRoot(range.lowerBound..<(range.lowerBound + k), perfect: perfect),
+            try rangeRoot((range.lowerBound + k)..<range.upperBound, perfect: perfect))
+    }
+
+    /// The root of a perfect tree over `hashes` (their number a power of two, at least 1).
+    package static func perfectRoot(_ hashes: [[UInt8]]) -> [UInt8] {
+        precondition(!hashes.isEmpty && hashes.count & (hashes.count - 1) == 0, "a perfect tree")
+        var level = hashes
+        while level.count > 1 {
+            level = stride(from: 0, to: level.count, by: 2).map { nodeHash(level[$0], level[$0 + 1]) }
+        }
+        return level[0]
     }
 }

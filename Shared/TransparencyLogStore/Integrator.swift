@@ -51,12 +51,21 @@ package enum LogIntegrator {
     /// The advisory lock an integration holds for its transaction ("dakilog!").
     static let lockKey: Int64 = 0x6461_6B69_6C6F_6721
 
-    /// Integrates up to `limit` waiting entries, oldest first. Returns the new checkpoint, or nil when none waited
-    /// (or another integrator is at work).
+    /// The queue rows (each one statement's entries) an integration takes by default.
+    package static let batchLimit = 2_000
+
+    /// What one integration did: the checkpoint it signed and how many entries it added.
+    package struct Integration: Sendable, Equatable {
+        package var checkpoint: Checkpoint
+        package var added: Int
+    }
+
+    /// Integrates the entries of up to `limit` waiting queue rows, oldest first. Returns the new checkpoint and how
+    /// many entries it added, or nil when none waited (or another integrator is at work).
     /// - Throws: `PostgresError` from the database; `CryptographyError` when the checkpoint cannot be signed.
     @discardableResult
-    package static func integrate(limit: Int = 10_000, signer: LogSigner, on connection: Connection) throws
-        -> Checkpoint?
+    package static func integrate(limit: Int = batchLimit, signer: LogSigner, on connection: Connection) throws
+        -> Integration?
     {
         try connection.transaction { tx in
             // One integrator at a time: another that finds the lock taken leaves the work to it.
@@ -70,23 +79,27 @@ package enum LogIntegrator {
                     size: try state.decode(Int.self, at: 0),
                     subtrees: try byteArrays(try state.decode([String].self, at: 1)))
             else { throw PostgresError(.protocolViolation, "the log's state row is missing or inconsistent") }
-            // The waiting entries leave the queue and enter the log in one statement: indexes in queue order, leaf
-            // hashes computed by the database (SHA-256 of 0x00 ‖ entry) and handed back for the tree's edge.
+            // The waiting entries leave the queue and enter the log in one statement: indexes in queue order (and
+            // each row's own order), leaf hashes computed by the database (SHA-256 of 0x00 ‖ entry) and handed back
+            // for the tree's edge.
             let leaves = try tx.query(
                 """
                 WITH taken AS (
                     DELETE FROM log_queue WHERE id IN (SELECT id FROM log_queue ORDER BY id LIMIT $2)
-                    RETURNING id, entry, queued_at),
+                    RETURNING id, entries, queued_at),
                 added AS (
                     INSERT INTO log_entries (idx, entry, leaf_hash, queued_at)
-                    SELECT $1::bigint + row_number() OVER (ORDER BY id) - 1, entry, sha256('\\x00'::bytea || entry), queued_at
-                    FROM taken
+                    SELECT $1::bigint + row_number() OVER (ORDER BY t.id, u.n) - 1, u.entry,
+                           sha256('\\x00'::bytea || u.entry), t.queued_at
+                    FROM taken t, unnest(t.entries) WITH ORDINALITY AS u(entry, n)
                     RETURNING idx, leaf_hash)
                 SELECT leaf_hash FROM added ORDER BY idx
                 """, [frontier.size, limit]
             ).rows.map { try $0.decode(PostgresBytes.self, at: 0).bytes }
             guard !leaves.isEmpty else { return nil }
+            let previous = frontier.size
             for leaf in leaves { frontier.append(leaf) }
+            try extendTiles(size: frontier.size, on: tx)
             let checkpoint = Checkpoint(origin: signer.origin, size: frontier.size, root: frontier.root)
             try tx.query(
                 """
@@ -100,35 +113,40 @@ package enum LogIntegrator {
                     frontier.size, frontier.subtrees.map(Hex.encode), Hex.encode(checkpoint.root),
                     try signer.sign(checkpoint),
                 ])
-            return checkpoint
+            return Integration(checkpoint: checkpoint, added: frontier.size - previous)
         }
     }
 
-    /// The latest signed checkpoint, as its note; nil before the first integration.
-    /// - Throws: `PostgresError` from the database.
-    package static func latestNote(on connection: Connection) throws -> String? {
-        try connection.query("SELECT note FROM log_checkpoints ORDER BY size DESC LIMIT 1").first?.decode(
-            String.self, at: 0)
-    }
-
-    /// The logged entries from index `start`, at most `count`, in index order.
-    /// - Throws: `PostgresError` from the database.
-    package static func entries(from start: Int, count: Int, on connection: Connection) throws -> [[UInt8]] {
-        try connection.query(
-            "SELECT entry FROM log_entries WHERE idx >= $1 AND idx < $1 + $2 ORDER BY idx", [start, count]
-        ).rows.map { try $0.decode(PostgresBytes.self, at: 0).bytes }
-    }
-
-    /// The tree of the first `size` logged entries (their leaf hashes), for proofs; nil when the log is smaller.
-    /// - Throws: `PostgresError` from the database.
-    package static func tree(size: Int, on connection: Connection) throws -> MerkleTree? {
-        // A size the log has not reached is answered without reading a leaf.
-        guard try connection.query("SELECT size >= $1 FROM log_state", [size]).first?.decode(Bool.self, at: 0) == true
-        else { return nil }
-        let leaves = try connection.query(
-            "SELECT leaf_hash FROM log_entries WHERE idx < $1 ORDER BY idx", [size]
-        ).rows.map { try $0.decode(PostgresBytes.self, at: 0).bytes }
-        return leaves.count == size ? MerkleTree(leafHashes: leaves) : nil
+    /// Writes every full tile a log of `size` entries has and the store lacks (C2SP tlog-tiles), level by level:
+    /// a level's nodes are the leaf hashes (level 0) or the roots of the full tiles one level down. Runs inside the
+    /// integration's transaction, so the tiles always match the checkpoint; it also fills in tiles of a log written
+    /// before tiles were kept.
+    /// - Throws: `PostgresError` from the database, or when the store lacks nodes it should hold.
+    static func extendTiles(size: Int, on tx: Connection) throws {
+        for level in 0..<8 {
+            let needed = Tiles.nodes(level: level, size: size) / Tiles.width
+            guard needed > 0 else { break }
+            let stored =
+                try tx.query("SELECT coalesce(max(idx) + 1, 0) FROM log_tiles WHERE level = $1", [level]).first?
+                .decode(Int.self, at: 0) ?? 0
+            guard stored < needed else { continue }
+            let nodes = try StoredLog.nodes(
+                level: level, from: stored * Tiles.width, count: (needed - stored) * Tiles.width, on: tx)
+            var indexes: [Int] = []
+            var hashes: [String] = []
+            var roots: [String] = []
+            for tile in stored..<needed {
+                let chunk = Array(nodes[((tile - stored) * Tiles.width)..<((tile - stored + 1) * Tiles.width)])
+                indexes.append(tile)
+                hashes.append(Hex.encode(chunk.flatMap { $0 }))
+                roots.append(Hex.encode(Merkle.perfectRoot(chunk)))
+            }
+            try tx.query(
+                """
+                INSERT INTO log_tiles (level, idx, hashes, root)
+                SELECT $1, i, decode(h, 'hex'), decode(r, 'hex') FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(i, h, r)
+                """, [level, indexes, hashes, roots])
+        }
     }
 
     static func byteArrays(_ texts: [String]) throws -> [[UInt8]] {

@@ -14,7 +14,11 @@ final class AppealsFixture: @unchecked Sendable {
     let desk = AppealsDesk(queue: JobQueue())
     let keyID: Int64
 
-    init(autoAppeal: Bool = false) throws {
+    /// Whether outcomes and filings are test traffic (the default) or live (which the transparency log records).
+    let isTest: Bool
+
+    init(autoAppeal: Bool = false, isTest: Bool = true) throws {
+        self.isTest = isTest
         db = try TestDatabase()
         connection = try db.connect()
         try Catalogue.importCSV(try Catalogue.maharashtraSample(), on: connection)
@@ -54,11 +58,11 @@ final class AppealsFixture: @unchecked Sendable {
         try connection.query(
             """
             INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, reasons, language, status, first_delivered_at, created_at)
-            SELECT $1, id, $2, true, $3, $4::text[], 'mr', 'delivered', $5, $5 FROM applications WHERE portal_application_id = $6
+            SELECT $1, id, $2, $7, $3, $4::text[], 'mr', 'delivered', $5, $5 FROM applications WHERE portal_application_id = $6
             """,
             [
                 UUID(), keyID, decision, decision == "rejected" ? ["income proof missing"] : [], Self.noon(deliveredOn),
-                id,
+                id, isTest,
             ])
     }
 
@@ -67,7 +71,7 @@ final class AppealsFixture: @unchecked Sendable {
             portalID: id,
             AppealsDesk.Filing(
                 level: level, grounds: "The documents were complete.", delayReason: delayReason, via: "api",
-                isTest: true, actor: "test"), now: Self.noon(day), on: connection)
+                isTest: isTest, actor: "test"), now: Self.noon(day), on: connection)
     }
 
     func refusal(_ body: () throws -> Any) -> AppealRefusal? {

@@ -1,8 +1,10 @@
 import Appeals
+import Cryptography
 import Foundation
 import Postgres
 import Testing
 import TestSupport
+import TransparencyLog
 
 /// Every period of the Maharashtra defaults at its boundary days: the last valid day and the first invalid one.
 @Suite("Appeal periods at their boundaries", .serialized)
@@ -310,9 +312,11 @@ struct LateOutcomeTests {
                 == "lapsed",
             "past its due day with no timely outcome, even before the sweep")
         let report = try f.desk.sweep(now: F.noon("2026-01-28"), on: f.connection)
-        #expect(report.met == 0 && report.lapsed == 1)
+        #expect(report.met == 0 && report.lapsed == 1 && report.metLate == 1)
         #expect(try f.desk.clocks(applicationID: application.id, on: f.connection).first?.state == "lapsed")
-        #expect(try f.history("L1") == ["clock_started", "time_limit_lapsed"])
+        #expect(
+            try f.history("L1") == ["clock_started", "time_limit_lapsed", "time_limit_met_late"],
+            "the lapse stands, and the late service is recorded too")
         // An outcome on the due day itself is in time.
         let onTime = try f.application("L2")
         _ = try f.connection.transaction { tx in
@@ -322,5 +326,92 @@ struct LateOutcomeTests {
         }
         try f.outcome("L2", "approved", deliveredOn: F.day("2026-01-20"))
         #expect(try f.desk.clocks(applicationID: onTime.id, on: f.connection).first?.state == "met")
+    }
+}
+
+@Suite("Clock and appeal events in the transparency log", .serialized)
+struct LoggedEventTests {
+    typealias F = AppealsFixture
+
+    /// The entries waiting in the log's queue, in queue order.
+    static func queued(_ f: F) throws -> [String] {
+        try f.connection.query(
+            "SELECT convert_from(u.e, 'UTF8') FROM log_queue q, unnest(q.entries) WITH ORDINALITY AS u(e, n) ORDER BY q.id, u.n"
+        ).rows.map { try $0.decode(String.self, at: 0) }
+    }
+
+    @Test(
+        "a lapse, the late outcome, an appeal and its decision are logged in order, as canonical JSON without names, numbers or reasons"
+    )
+    func lapseToDecision() throws {
+        let f = try F(isTest: false)
+        let application = try f.application("LOG-1")
+        _ = try f.connection.transaction { tx in
+            try f.desk.startClock(
+                application: application, completedAt: F.noon("2026-01-05"), bandValue: nil, isTest: false,
+                actor: "test", now: F.noon("2026-01-05"), on: tx)
+        }
+        #expect(try f.desk.sweep(now: F.noon("2026-01-21"), on: f.connection).lapsed == 1)
+        try f.outcome("LOG-1", "rejected", deliveredOn: F.day("2026-01-23"))
+        #expect(try f.desk.sweep(now: F.noon("2026-01-24"), on: f.connection).metLate == 1)
+        #expect(try f.desk.sweep(now: F.noon("2026-01-25"), on: f.connection).metLate == 0, "met late once")
+        let appeal = try f.file("LOG-1", level: 1, on: "2026-01-30")
+        _ = try f.desk.decide(
+            number: appeal.number, officer: f.haveliFAA, allowed: false, reasons: ["Secret reason of the officer"],
+            directedDays: nil, order: nil, actor: "t", now: F.noon("2026-02-10"), on: f.connection)
+        #expect(
+            try f.history("LOG-1") == [
+                "clock_started", "time_limit_lapsed", "time_limit_met_late", "appeal_filed", "appeal_decided",
+            ])
+
+        let entries = try Self.queued(f)
+        let objects = try entries.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(
+            objects.map { $0["type"] as? String } == [
+                "clock.started", "clock.lapsed", "clock.met_late", "appeal.filed", "appeal.decision",
+            ], "\(entries)")
+        let salt = try #require(
+            try f.connection.query("SELECT log_salt FROM applications WHERE portal_application_id = 'LOG-1'").first?
+                .decode(PostgresBytes.self, at: 0).bytes)
+        let commitment = SHA256.hexDigest(salt + Array("LOG-1".utf8))
+        for object in objects {
+            #expect(object["application"] as? String == commitment)
+            #expect(object["department"] as? String == "REVENUE" && object["service"] as? String == "INCOME")
+            #expect(object["office"] as? String == "HAVELI" && object["v"] as? Int == 1)
+        }
+        #expect(objects[0]["kind"] as? String == "time_limit" && objects[0]["time_limit_days"] as? Int == 15)
+        #expect(objects[1]["due_on"] as? String == "2026-01-20")
+        #expect(objects[2]["decided_on"] as? String == "2026-01-23")
+        #expect(objects[3]["level"] as? Int == 1 && objects[3]["late"] as? Bool == false)
+        #expect(objects[4]["decision"] as? String == "dismissed" && objects[4]["level"] as? Int == 1)
+        for entry in entries {
+            #expect(!entry.contains("LOG-1") && !entry.contains("RTS-") && !entry.contains("Secret"), "\(entry)")
+            #expect(!entry.contains("documents were complete"), "no grounds: \(entry)")
+            #expect(CanonicalJSON.isCanonical(Array(entry.utf8)), "RFC 8785: \(entry)")
+        }
+    }
+
+    @Test("test traffic stays out of the log; with the log switched off nothing is queued")
+    func testTrafficAndSwitch() throws {
+        let f = try F()
+        try f.application("T-1")
+        try f.outcome("T-1", "rejected", deliveredOn: F.day("2026-01-05"))
+        _ = try f.file("T-1", level: 1, on: "2026-01-10")
+        #expect(try Self.queued(f).isEmpty)
+
+        let live = try F(isTest: false)
+        try live.connection.execute(script: "SET dakiya.transparency_log = off")
+        try live.application("OFF-1")
+        try live.outcome("OFF-1", "rejected", deliveredOn: F.day("2026-01-05"))
+        _ = try live.file("OFF-1", level: 1, on: "2026-01-10")
+        #expect(try live.history("OFF-1") == ["appeal_filed"])
+        #expect(try Self.queued(live).isEmpty)
+        try live.connection.execute(script: "RESET dakiya.transparency_log")
+        try live.application("ON-1")
+        try live.outcome("ON-1", "rejected", deliveredOn: F.day("2026-01-05"))
+        _ = try live.file("ON-1", level: 1, on: "2026-01-10")
+        #expect(try Self.queued(live).count == 1)
     }
 }

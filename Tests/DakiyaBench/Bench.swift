@@ -15,20 +15,22 @@ struct Bench {
     var url: String { TestDatabase.replaceDatabase(in: adminURL, with: database) }
 
     func run() throws {
+        try recreate()
         let admin = try Connection(url: adminURL)
-        try admin.execute(script: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-        try admin.execute(script: "CREATE DATABASE \(database)")
-        try Migrator.bundled().migrate(on: try Connection(url: url))
         let server = try admin.query(
             "SELECT current_setting('server_version'), current_setting('synchronous_commit'), current_setting('fsync')"
         ).first!
         // DAKIYA_BENCH_ONLY=outcome, whatsapp or drain: that part alone, a quicker loop while working on one path.
         switch ProcessInfo.processInfo.environment["DAKIYA_BENCH_ONLY"] {
         case "whatsapp"?:
-            try WhatsAppBench(
+            var bench = WhatsAppBench(
                 url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                seconds: whatsappSeconds
-            ).run()
+                seconds: whatsappSeconds)
+            bench.transparencyLog = ProcessInfo.processInfo.environment["DAKIYA_BENCH_LOG"] != "off"
+            try bench.run()
+            return
+        case "log"?:
+            try transparencyLog()
             return
         case "drain"?:
             try serviceFootprint()
@@ -77,11 +79,47 @@ struct Bench {
             seconds: seconds
         ).run()
         print("")
-        try reset()
-        try WhatsAppBench(
-            url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            seconds: whatsappSeconds
-        ).run()
+        print("")
+        try transparencyLog()
+    }
+
+    /// The transparency log: the integrator alone, then WhatsApp delivery with the log on and off (each on a fresh
+    /// database), for the lag and the throughput ratio.
+    func transparencyLog() throws {
+        try LogBench(url: url).run()
+        print("")
+        // On, off, off, on: this machine's speed drifts by up to 2× over minutes, so each mode gets an early and a
+        // late run and the comparison is of their means.
+        var figures: [Bool: [WhatsAppBench.Figures]] = [:]
+        for on in [true, false, false, true] {
+            try recreate()
+            var bench = WhatsAppBench(
+                url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                seconds: whatsappSeconds)
+            bench.transparencyLog = on
+            figures[on, default: []].append(try bench.run())
+            print("")
+        }
+        func mean(_ on: Bool, _ value: (WhatsAppBench.Figures) -> Double) -> Double {
+            let runs = figures[on] ?? []
+            return runs.map(value).reduce(0, +) / Double(max(runs.count, 1))
+        }
+        let rate = (on: mean(true, \.messagesPerSecond), off: mean(false, \.messagesPerSecond))
+        print(
+            String(
+                format:
+                    "WhatsApp with the transparency log on / off (mean of 2 runs each): %.0f / %.0f msg/s = %.2f (target ≥ 0.90); PostgreSQL CPU per message %.2f / %.2f ms; checkpoint lag p99 worst %.2f s (target ≤ 2 s)",
+                rate.on, rate.off, rate.on / max(rate.off, 1), mean(true, \.postgresCPUPerMessage) * 1000,
+                mean(false, \.postgresCPUPerMessage) * 1000,
+                (figures[true] ?? []).compactMap { $0.checkpointLag?.p99 }.max() ?? .nan))
+    }
+
+    /// A fresh, migrated benchmark database.
+    func recreate() throws {
+        let admin = try Connection(url: adminURL)
+        try admin.execute(script: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+        try admin.execute(script: "CREATE DATABASE \(database)")
+        try Migrator.bundled().migrate(on: try Connection(url: url))
     }
 
     func reset() throws {

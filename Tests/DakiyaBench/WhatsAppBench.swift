@@ -11,9 +11,24 @@ struct WhatsAppBench {
     let url: String
     let binaries: URL
     let seconds: Int
+    /// Whether the services write the transparency log (off: what delivery costs without it, for the ratio).
+    var transparencyLog = true
 
-    func run() throws {
+    /// What a run measured, for comparing runs.
+    struct Figures {
+        var messagesPerSecond: Double
+        var postgresCPUPerMessage: Double
+        /// From an entry's queueing to the signed checkpoint that covers it, p50 and p99 in seconds (log on only).
+        var checkpointLag: (p50: Double, p99: Double)?
+    }
+
+    @discardableResult
+    func run() throws -> Figures {
         let connection = try Connection(url: url)
+        if !transparencyLog {
+            let name = try connection.query("SELECT current_database()").first!.decode(String.self, at: 0)
+            try connection.execute(script: "ALTER DATABASE \"\(name)\" SET dakiya.transparency_log = off")
+        }
         try Departments.upsert(code: "WA", name: "WhatsApp Benchmark", on: connection)
         let key = try APIKeys.create(department: "WA", kind: .live, label: "bench", on: connection).secret
         let citizens = 1500 * (seconds + 2) + 4000  // the API accepts faster than the 1,000/s the pipeline is asked for
@@ -74,6 +89,7 @@ struct WhatsAppBench {
         let cpuBefore = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }.reduce(0, +)
         let perProcessBefore = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }
         let postgresBefore = Self.postgresCPU()
+        let loggedBefore = try connection.query("SELECT size FROM log_state").first?.decode(Int.self, at: 0) ?? 0
         let started = MonotonicTime.now()
         let submitted = try submit(base: base, key: key, perSecond: nil, first: warm.count + 1, duration: seconds)
         let sent =
@@ -82,17 +98,40 @@ struct WhatsAppBench {
         let cpu = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }.reduce(0, +) - cpuBefore
         let perProcess = zip(processes, perProcessBefore).map { Self.cpuSeconds(pid: $0.0.processIdentifier) - $0.1 }
         let postgres = Self.postgresCPU() - postgresBefore
+        // The log's lag: from an entry's queueing (its domain transaction) to the checkpoint that first covers it
+        // (signed in the transaction that gave the entry its index), over the entries of the measured run.
+        usleep(1_500_000)
+        let lag = try connection.query(
+            """
+            SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM integrated_at - queued_at)),
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM integrated_at - queued_at))
+            FROM log_entries WHERE idx >= $1
+            """, [loggedBefore]
+        ).first
+        let logged = try lag?.decode(Int.self, at: 0) ?? 0
+        let checkpointLag =
+            logged > 0 ? (try lag!.decode(Double.self, at: 1), try lag!.decode(Double.self, at: 2)) : nil
         print(
             String(
                 format:
-                    "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed: %d of %d in %.1f s = %.0f msg/s (target ≥ 950 msg/s); CPU %.2f ms per message across the services",
-                sent, submitted.count, elapsed, Double(sent) / elapsed, sent > 0 ? cpu / Double(sent) * 1000 : .nan))
+                    "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed, transparency log %@: %d of %d in %.1f s = %.0f msg/s (target ≥ 950 msg/s); CPU %.2f ms per message across the services",
+                transparencyLog ? "on" : "off", sent, submitted.count, elapsed, Double(sent) / elapsed,
+                sent > 0 ? cpu / Double(sent) * 1000 : .nan))
         let names = ["simulator", "portal-adapter", "dispatcher", "whatsapp-adapter"]
         print(
             "  CPU ms per message: "
                 + zip(names, perProcess).map { String(format: "%@ %.2f", $0.0, $0.1 / Double(max(sent, 1)) * 1000) }
                 .joined(separator: ", ")
                 + String(format: ", PostgreSQL %.2f", postgres / Double(max(sent, 1)) * 1000))
+        if let checkpointLag {
+            print(
+                String(
+                    format:
+                        "  transparency log: %d entries (%.1f per message), checkpoint lag p50 %.2f s, p99 %.2f s (target p99 ≤ 2 s)",
+                    logged, Double(logged) / Double(max(sent, 1)), checkpointLag.0, checkpointLag.1))
+        } else if transparencyLog {
+            print("  transparency log: no entries were logged during the run")
+        }
 
         // Latency: 100 outcomes a second; from the 202 to the attempt recorded as sent (the "sent" webhook processed).
         let steady = try submit(
@@ -118,6 +157,9 @@ struct WhatsAppBench {
                 format:
                     "WhatsApp accept → sent at 100 msg/s (%d of %d): p50 %.1f ms, p99 %.1f ms (target p99 ≤ 100 ms)",
                 samples.count, steady.count, percentile(0.5), percentile(0.99)))
+        return Figures(
+            messagesPerSecond: Double(sent) / elapsed, postgresCPUPerMessage: postgres / Double(max(sent, 1)),
+            checkpointLag: checkpointLag)
     }
 
     /// How many earlier deliveries the database holds before the run: a few hours of a state's WhatsApp traffic.

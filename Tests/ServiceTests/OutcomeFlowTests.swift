@@ -22,7 +22,7 @@ struct OutcomeFlowTests {
         _ = try run(["department", "add", "REV", "Revenue and Forest"], url: db.url)
         let created = try run(
             [
-                "key", "create", "--department", "REV", "--label", "aaple sarkar", "--kind", "test", "--scope",
+                "key", "create", "--department", "REV", "--label", "aaple sarkar", "--kind", "live", "--scope",
                 "citizens",
             ], url: db.url)
         let secret = try #require(
@@ -43,6 +43,11 @@ struct OutcomeFlowTests {
         #expect(
             eventually { (try? client.send(HTTPClientRequest(url: base + "/readyz")))?.status == 200 },
             "\(portal.outputText)")
+        // The dispatcher announces its log key (key.added, the log's first entry) before it is ready.
+        #expect(
+            eventually {
+                (try? client.send(HTTPClientRequest(url: "http://127.0.0.1:\(dispatcherPort)/readyz")))?.status == 200
+            }, "\(dispatcher.outputText)")
 
         let citizen = try client.send(
             .json(
@@ -77,7 +82,7 @@ struct OutcomeFlowTests {
         #expect(
             eventually {
                 note = (try? client.send(HTTPClientRequest(url: log + "/checkpoint")))?.text ?? ""
-                return note.contains("\n2\n")
+                return note.contains("\n3\n")
             }, "\(note)\n\(dispatcher.outputText)")
         let key = try #require(
             NoteKey(
@@ -89,9 +94,12 @@ struct OutcomeFlowTests {
         let page = try JSONDecoder().decode(
             Page.self, from: Data(try client.send(HTTPClientRequest(url: log + "/entries?start=0")).body))
         let entries = page.entries.compactMap { Data(base64Encoded: $0).map(Array.init) }
-        // The accept's entry, then the portal inbox's delivery (the routing's): the other channels await adapters.
-        #expect(entries.count == 2)
-        #expect(String(decoding: entries.first ?? [], as: UTF8.self).contains(#""type":"outcome.accepted""#))
+        // The log's key, the accept's entry, then the portal inbox's delivery (the routing's): the other channels
+        // await adapters.
+        #expect(entries.count == 3)
+        #expect(String(decoding: entries.first ?? [], as: UTF8.self).contains(#""type":"key.added""#))
+        #expect(
+            String(decoding: entries.dropFirst().first ?? [], as: UTF8.self).contains(#""type":"outcome.accepted""#))
         #expect(
             String(decoding: entries.last ?? [], as: UTF8.self).contains(#""channel":"portal","delivery":""#),
             "\(entries.map { String(decoding: $0, as: UTF8.self) })")
@@ -99,12 +107,12 @@ struct OutcomeFlowTests {
         struct Proof: Decodable { var proof: [String] }
         let proof = try JSONDecoder().decode(
             Proof.self,
-            from: Data(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=0&size=2")).body))
+            from: Data(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=1&size=3")).body))
         #expect(
             Merkle.verifyInclusion(
-                leafHash: Merkle.leafHash(entries[0]), index: 0, size: 2,
+                leafHash: Merkle.leafHash(entries[1]), index: 1, size: 3,
                 proof: proof.proof.compactMap { Data(base64Encoded: $0).map(Array.init) }, root: checkpoint.root))
-        #expect(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=2&size=2")).status == 422)
+        #expect(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=3&size=3")).status == 422)
         #expect(try client.send(HTTPClientRequest(url: log + "/proof/inclusion?index=0&size=9")).status == 404)
         #expect(try client.send(HTTPClientRequest(url: log + "/entries?start=-1")).status == 400)
 
@@ -127,15 +135,15 @@ struct OutcomeFlowTests {
         #expect(second.status == 202, "\(second.text)")
         #expect(
             eventually {
-                (try? client.send(HTTPClientRequest(url: log + "/checkpoint")))?.text.contains("\n4\n") == true
+                (try? client.send(HTTPClientRequest(url: log + "/checkpoint")))?.text.contains("\n5\n") == true
             })
         let grown = try audit(["checkpoint", log, "--key", key.verifierKey, "--state", state])
         #expect(
-            grown.status == 0 && grown.output.contains("consistent with the checkpoint seen before (size 2)"),
+            grown.status == 0 && grown.output.contains("consistent with the checkpoint seen before (size 3)"),
             "\(grown.output)")
         let replay = try audit(["replay", log, "--key", key.verifierKey])
         #expect(replay.status == 0, "\(replay.output)")
-        #expect(replay.output.contains("4 entries replayed; they make the signed root"), "\(replay.output)")
+        #expect(replay.output.contains("5 entries replayed; they make the signed root"), "\(replay.output)")
         #expect(replay.output.contains("outcomes of REV: approved 1, rejected 1"), "\(replay.output)")
         #expect(replay.output.contains("channel.state: 2"), "\(replay.output)")
         #expect(!replay.output.contains("MH-INC") && !replay.output.contains("income proof"), "no personal data")
@@ -147,13 +155,13 @@ struct OutcomeFlowTests {
         let logKey = try Ed25519PrivateKey(rawRepresentation: seed)
         let stateFile = state + "/dakiya.local_log.checkpoint"
         let ahead = try SignedNote.sign(
-            Checkpoint(origin: "dakiya.local/log", size: 5, root: checkpoint.root).body, name: "dakiya.local/log",
+            Checkpoint(origin: "dakiya.local/log", size: 6, root: checkpoint.root).body, name: "dakiya.local/log",
             key: logKey)
         try Data(ahead.utf8).write(to: URL(fileURLWithPath: stateFile))
         let rollback = try audit(["checkpoint", log, "--key", key.verifierKey, "--state", state])
         #expect(rollback.status == 2 && rollback.output.contains("ROLLBACK"), "\(rollback.output)")
         let other = try SignedNote.sign(
-            Checkpoint(origin: "dakiya.local/log", size: 4, root: checkpoint.root).body, name: "dakiya.local/log",
+            Checkpoint(origin: "dakiya.local/log", size: 5, root: checkpoint.root).body, name: "dakiya.local/log",
             key: logKey)
         try Data(other.utf8).write(to: URL(fileURLWithPath: stateFile))
         let fork = try audit(["checkpoint", log, "--key", key.verifierKey, "--state", state])

@@ -10,9 +10,16 @@ import TransparencyLogStore
 
 @Suite("Log integrator (real PostgreSQL)", .serialized)
 struct IntegratorTests {
+    /// Queues each entry as its own row, or `rows` as rows of several entries (as one domain statement does).
     static func queue(_ entries: [String], on connection: Connection) throws {
-        for entry in entries {
-            try connection.query("INSERT INTO log_queue (entry) VALUES ($1)", [PostgresBytes(Array(entry.utf8))])
+        try queue(rows: entries.map { [$0] }, on: connection)
+    }
+
+    static func queue(rows: [[String]], on connection: Connection) throws {
+        for row in rows {
+            try connection.query(
+                "INSERT INTO log_queue (entries) SELECT array_agg(convert_to(e, 'UTF8') ORDER BY n) FROM unnest($1::text[]) WITH ORDINALITY AS u(e, n)",
+                [row])
         }
     }
 
@@ -35,12 +42,15 @@ struct IntegratorTests {
                 == signer.verifier.publicKey, "every process signs with the one kept key")
         #expect(try LogIntegrator.integrate(signer: signer, on: connection) == nil, "nothing waits: no checkpoint")
 
-        try Self.queue((0..<5).map { #"{"n":\#($0)}"# }, on: connection)
-        let first = try #require(try LogIntegrator.integrate(signer: signer, on: connection))
+        // Rows of several entries (one statement's) keep their order inside the row.
+        try Self.queue(rows: [[0, 1], [2], [3, 4]].map { $0.map { #"{"n":\#($0)}"# } }, on: connection)
+        let firstBatch = try #require(try LogIntegrator.integrate(signer: signer, on: connection))
+        #expect(firstBatch.added == 5)
+        let first = firstBatch.checkpoint
         #expect(first.size == 5)
         try Self.queue((5..<8).map { #"{"n":\#($0)}"# }, on: connection)
-        #expect(try LogIntegrator.integrate(limit: 2, signer: signer, on: connection)?.size == 7)
-        let last = try #require(try LogIntegrator.integrate(limit: 2, signer: signer, on: connection))
+        #expect(try LogIntegrator.integrate(limit: 2, signer: signer, on: connection)?.checkpoint.size == 7)
+        let last = try #require(try LogIntegrator.integrate(limit: 2, signer: signer, on: connection)).checkpoint
         #expect(last.size == 8)
 
         let entries = try Self.logged(connection)
@@ -54,7 +64,7 @@ struct IntegratorTests {
             Merkle.verifyConsistency(
                 size1: 5, root1: first.root, size2: 8, root2: last.root,
                 proof: tree.consistencyProof(from: 5, to: 8)))
-        let note = try #require(try LogIntegrator.latestNote(on: connection))
+        let note = try #require(try StoredLog.latestNote(on: connection))
         let verified = try SignedNote.verify(note, key: try #require(NoteKey(verifierKey: signer.verifier.verifierKey)))
         #expect(Checkpoint(body: verified.body) == last)
         #expect(try connection.query("SELECT count(*) FROM log_queue").first?.decode(Int.self, at: 0) == 0)
@@ -151,5 +161,32 @@ struct SQLEntryTests {
         let time = try connection.query("SELECT dakiya_log_time('2026-11-27 10:15:30.123456+05:30')").first?.decode(
             String.self, at: 0)
         #expect(time == "2026-11-27T04:45:30.123Z")
+    }
+}
+
+@Suite("Signing keys announced in the log")
+struct SigningKeyTests {
+    @Test("a key is announced once (key.added) and retired once with a reason from the list (key.retired)")
+    func announceAndRetire() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let signer = try LogSigner.stored(origin: "dakiya.test/log", on: connection)
+        let key = signer.verifier.verifierKey
+        #expect(try SigningKeys.announce(verifierKey: key, purpose: .log, on: connection))
+        #expect(try !SigningKeys.announce(verifierKey: key, purpose: .log, on: connection), "once per key")
+        #expect(try SigningKeys.retire(verifierKey: key, reason: .rotated, on: connection))
+        #expect(try !SigningKeys.retire(verifierKey: key, reason: .rotated, on: connection), "once")
+        #expect(try !SigningKeys.retire(verifierKey: "unknown+00000000+AA==", reason: .compromised, on: connection))
+        #expect(try SigningKeys.list(on: connection) == [.init(verifierKey: key, purpose: "log", retired: true)])
+
+        let integration = try #require(try LogIntegrator.integrate(signer: signer, on: connection))
+        #expect(integration.added == 2)
+        let entries = try IntegratorTests.logged(connection).map { String(decoding: $0.entry, as: UTF8.self) }
+        #expect(entries.count == 2)
+        #expect(entries[0].hasPrefix(#"{"at":""#) && entries[0].contains(#""key":"\#(key)""#), "\(entries[0])")
+        #expect(entries[0].hasSuffix(#""purpose":"log","type":"key.added","v":1}"#), "\(entries[0])")
+        #expect(
+            entries[1].hasSuffix(#""purpose":"log","reason":"rotated","type":"key.retired","v":1}"#), "\(entries[1])")
+        #expect(entries.allSatisfy { CanonicalJSON.isCanonical(Array($0.utf8)) })
     }
 }

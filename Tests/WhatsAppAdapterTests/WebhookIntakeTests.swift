@@ -243,6 +243,8 @@ struct WebhookIntakeTests {
         let intake = try Intake()
         let attempt = try intake.fixture.attempt()
         let connection = try intake.fixture.db.connect()
+        // Live traffic: the transparency log records it (checked at the end).
+        try connection.query("UPDATE deliveries SET is_test = false")
         func settleJobs() throws -> [String] {
             try connection.query("SELECT payload->>'attempt_ids' FROM jobs WHERE kind = 'attempts.moved' ORDER BY id")
                 .rows.map { try $0.decode(String.self, at: 0) }
@@ -264,7 +266,11 @@ struct WebhookIntakeTests {
         #expect(try settleJobs() == ["[\(attempt.id)]"], "with callbacks the portal hears of every move")
         // Each state the channel reached is in the transparency log's queue, once, in order, without the number.
         let logged = try intake.fixture.db.connect().query(
-            "SELECT convert_from(entry, 'UTF8') FROM log_queue WHERE convert_from(entry, 'UTF8') LIKE '%channel.state%' AND convert_from(entry, 'UTF8') NOT LIKE '%portal%' ORDER BY id"
+            """
+            SELECT e FROM (SELECT convert_from(u.e, 'UTF8') AS e, q.id, u.n
+                           FROM log_queue q, unnest(q.entries) WITH ORDINALITY AS u(e, n)) s
+            WHERE e LIKE '%channel.state%' AND e NOT LIKE '%portal%' ORDER BY id, n
+            """
         ).rows.map { try $0.decode(String.self, at: 0) }
         #expect(logged.map { $0.contains(#""channel":"whatsapp""#) } == [true, true, true], "\(logged)")
         #expect(
