@@ -108,7 +108,7 @@ let package = Package(
             dependencies: [
                 "TransparencyLogStore",
                 "JobContracts", "JobQueue", "Postgres", "ServiceHost", "Delivery", "TransparencyLog", "HTTPServer",
-                "ServiceRuntime", "Cryptography",
+                "ServiceRuntime", "Cryptography", "HTTPClient",
             ],
             path: "Services/dispatcher",
             exclude: ["README.md"], resources: [.copy("openapi.json")]),
@@ -119,7 +119,9 @@ let package = Package(
         ),
         // The auditor's tool: HTTP only, no database access (it does not link Postgres).
         .executableTarget(
-            name: "DakiyaAudit", dependencies: ["TransparencyLog", "HTTPClient"], path: "Services/dakiya-audit"),
+            name: "DakiyaAudit",
+            dependencies: ["TransparencyLog", "HTTPClient", "HTTPServer", "Cryptography", "ServiceRuntime"],
+            path: "Services/dakiya-audit"),
         .executableTarget(
             name: "DakiyaAdmin",
             dependencies: [

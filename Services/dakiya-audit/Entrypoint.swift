@@ -3,42 +3,73 @@ import HTTPClient
 import TransparencyLog
 
 /// dakiya-audit: the auditor's side of the transparency log, run on the auditor's own machine. It reads the log
-/// only over HTTP (no database access) and trusts nothing but the log's verifier key it was given.
+/// only over HTTP (no database access) and trusts nothing but the keys it was given.
 ///
-///     dakiya-audit checkpoint URL --key VERIFIER_KEY [--state DIR]
-///     dakiya-audit replay URL --key VERIFIER_KEY
+///     dakiya-audit checkpoint URL --key VERIFIER_KEY [--witness WITNESS_KEY]... [--quorum K] [--state DIR]
+///     dakiya-audit replay URL --key VERIFIER_KEY [--from N] [--format text|json]
+///     dakiya-audit prove FILE --key VERIFIER_KEY [--witness WITNESS_KEY]... [--quorum K] [--application ID --salt HEX]
+///     dakiya-audit witness serve --name NAME --key-file FILE --log VERIFIER_KEY... [--listen HOST:PORT] [--state DIR]
 ///
-/// `checkpoint` verifies the latest checkpoint's signature and, against the last checkpoint it saved (in DIR,
-/// default `~/.dakiya-audit`), that the log only grew: a rollback or a fork is refused loudly (exit 2).
-/// `replay` downloads every entry, recomputes the root, checks it against the signed checkpoint, and prints what
-/// the log says: entries by type, outcomes by department and decision.
+/// `checkpoint` verifies the latest checkpoint's signature and its witnesses' cosignatures (at least K of the
+/// witness keys given; K defaults to all of them) and, against the last checkpoint it saved (in DIR, default
+/// `~/.dakiya-audit`), that the log only grew: a rollback or a fork is refused loudly (exit 2).
+/// `replay` downloads the entries (C2SP entry bundles), recomputes the root, checks it against the signed
+/// checkpoint, and prints the service-quality report the log alone supports.
+/// `prove` checks an offline proof (C2SP tlog-proof) that one entry is in the log.
+/// `witness serve` runs a witness (C2SP tlog-witness) for the audit agency.
 @main
 struct DakiyaAudit {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        guard let command = arguments.first, ["checkpoint", "replay"].contains(command), arguments.count >= 2 else {
+        guard let command = arguments.first, ["checkpoint", "replay", "prove", "witness"].contains(command),
+            arguments.count >= 2
+        else {
             FileHandle.standardError.write(Data(usage.utf8))
             exit(64)
         }
         arguments.removeFirst()
-        let base = arguments.removeFirst().trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        var options: [String: String] = [:]
+        let target = arguments.removeFirst()
+        var options: [String: [String]] = [:]
         while arguments.count >= 2, arguments[0].hasPrefix("--") {
-            options[String(arguments[0].dropFirst(2))] = arguments[1]
+            options[String(arguments[0].dropFirst(2)), default: []].append(arguments[1])
             arguments.removeFirst(2)
         }
-        guard arguments.isEmpty, let keyText = options["key"], let key = NoteKey(verifierKey: keyText) else {
-            FileHandle.standardError.write(Data(("dakiya-audit: --key must be the log's verifier key\n" + usage).utf8))
-            exit(64)
+        guard arguments.isEmpty else { fail("unexpected \(arguments[0])") }
+        if command == "witness" {
+            guard target == "serve" else { fail("the witness command is: witness serve") }
+            WitnessServer.run(options: options)
         }
+        guard let keyText = options["key"]?.last, let key = NoteKey(verifierKey: keyText), key.type == NoteKey.ed25519
+        else { fail("--key must be the log's verifier key") }
+        let witnesses = (options["witness"] ?? []).map { text -> NoteKey in
+            guard let witness = NoteKey(verifierKey: text), witness.type == NoteKey.cosignatureV1 else {
+                fail("--witness must be a witness's verifier key (type 0x04): \(text)")
+            }
+            return witness
+        }
+        let quorum = options["quorum"]?.last.map { Int($0) ?? -1 } ?? witnesses.count
+        guard (0...witnesses.count).contains(quorum) else {
+            fail("--quorum must be a number from 0 to the number of --witness keys (\(witnesses.count))")
+        }
+        let policy = WitnessPolicy(witnesses: witnesses, quorum: quorum)
         do {
-            let auditor = try Auditor(base: base, key: key)
             switch command {
             case "checkpoint":
-                let state = options["state"] ?? (NSHomeDirectory() + "/.dakiya-audit")
-                print(try auditor.checkpoint(stateDirectory: state))
+                let auditor = try Auditor(
+                    base: target.trimmingCharacters(in: CharacterSet(charactersIn: "/")), key: key)
+                let state = options["state"]?.last ?? (NSHomeDirectory() + "/.dakiya-audit")
+                print(try auditor.checkpoint(stateDirectory: state, policy: policy))
+            case "replay":
+                let auditor = try Auditor(
+                    base: target.trimmingCharacters(in: CharacterSet(charactersIn: "/")), key: key)
+                let from = options["from"]?.last.map { Int($0) ?? -1 } ?? 0
+                guard from >= 0 else { fail("--from must be an index (0 or more)") }
+                print(try auditor.replay(from: from, json: options["format"]?.last == "json"))
             default:
-                print(try auditor.replay())
+                print(
+                    try ProofCheck.check(
+                        file: target, key: key, policy: policy, application: options["application"]?.last,
+                        salt: options["salt"]?.last))
             }
         } catch let failure as AuditFailure {
             FileHandle.standardError.write(Data("dakiya-audit: REFUSED: \(failure.reason)\n".utf8))
@@ -49,12 +80,37 @@ struct DakiyaAudit {
         }
     }
 
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("dakiya-audit: \(message)\n\(usage)".utf8))
+        exit(64)
+    }
+
     static let usage = """
-        usage: dakiya-audit checkpoint URL --key VERIFIER_KEY [--state DIR]
-               dakiya-audit replay URL --key VERIFIER_KEY
+        usage: dakiya-audit checkpoint URL --key VERIFIER_KEY [--witness WITNESS_KEY]... [--quorum K] [--state DIR]
+               dakiya-audit replay URL --key VERIFIER_KEY [--from N] [--format text|json]
+               dakiya-audit prove FILE --key VERIFIER_KEY [--witness WITNESS_KEY]... [--quorum K] [--application ID --salt HEX]
+               dakiya-audit witness serve --name NAME --key-file FILE --log VERIFIER_KEY... [--listen HOST:PORT] [--state DIR]
         URL is the log's base, e.g. http://127.0.0.1:8084/log
 
         """
+}
+
+/// Which witnesses' cosignatures the auditor requires on a checkpoint: at least `quorum` of `witnesses`.
+struct WitnessPolicy {
+    var witnesses: [NoteKey]
+    var quorum: Int
+
+    /// The witnesses that cosigned `note`, or a refusal when fewer than the quorum did.
+    func check(_ note: String) throws -> [String] {
+        let cosigners = try Cosignature.verify(note, witnesses: witnesses).map(\.name)
+        guard cosigners.count >= quorum else {
+            throw AuditFailure(
+                reason:
+                    "the checkpoint has \(cosigners.count) valid witness cosignature(s) of the \(quorum) required"
+                    + (cosigners.isEmpty ? "" : " (\(cosigners.joined(separator: ", ")))"))
+        }
+        return cosigners
+    }
 }
 
 /// What the log showed that it must not: a bad signature, a rollback, a fork, entries that do not make the root.
@@ -83,7 +139,7 @@ struct Auditor {
     func latest() throws -> (note: String, checkpoint: Checkpoint) {
         let note = String(decoding: try get("/checkpoint"), as: UTF8.self)
         let body: String
-        do { body = try SignedNote.verify(note, key: key).body } catch {
+        do { body = try SignedNote.verify(note, key: key) } catch {
             throw AuditFailure(reason: "the checkpoint is not signed by \(key.name): \(error)")
         }
         guard let checkpoint = Checkpoint(body: body), checkpoint.origin == key.name else {
@@ -92,13 +148,19 @@ struct Auditor {
         return (note, checkpoint)
     }
 
-    func checkpoint(stateDirectory: String) throws -> String {
+    func checkpoint(stateDirectory: String, policy: WitnessPolicy) throws -> String {
         let (note, current) = try latest()
+        let cosigners = try policy.check(note)
         let file = stateDirectory + "/" + key.name.replacingOccurrences(of: "/", with: "_") + ".checkpoint"
         var report =
             "checkpoint of \(current.origin): size \(current.size), root \(Data(current.root).base64EncodedString())"
+        if !policy.witnesses.isEmpty {
+            report +=
+                "\ncosigned by \(cosigners.count) of \(policy.witnesses.count) witnesses (\(policy.quorum) required)"
+            if !cosigners.isEmpty { report += ": " + cosigners.joined(separator: ", ") }
+        }
         if let saved = FileManager.default.contents(atPath: file).map({ String(decoding: $0, as: UTF8.self) }),
-            let previous = (try? SignedNote.verify(saved, key: key)).flatMap({ Checkpoint(body: $0.body) })
+            let previous = (try? SignedNote.verify(saved, key: key)).flatMap({ Checkpoint(body: $0) })
         {
             if current.size < previous.size {
                 throw AuditFailure(
@@ -133,49 +195,69 @@ struct Auditor {
         return report
     }
 
-    func replay() throws -> String {
+    /// Downloads the entries from `from` (rounded down to a bundle) as C2SP entry bundles, recomputes the signed
+    /// root (the hashes before them from the log's hash tiles: a wrong tile cannot make the signed root either),
+    /// and reports on the entries: RTS compliance and delivery quality, from the log alone.
+    func replay(from: Int, json: Bool = false) throws -> String {
         let (_, checkpoint) = try latest()
-        struct Page: Decodable { var start: Int; var entries: [String] }
+        let start = min(from, checkpoint.size) / Tiles.width * Tiles.width
         var entries: [[UInt8]] = []
-        while entries.count < checkpoint.size {
-            let page = try JSONDecoder().decode(
-                Page.self, from: Data(try get("/entries?start=\(entries.count)&count=1000")))
-            guard page.start == entries.count, !page.entries.isEmpty else {
-                throw AuditFailure(reason: "the log served no entries from \(entries.count) on")
+        var bundle = start / Tiles.width
+        while start + entries.count < checkpoint.size {
+            let width = min(Tiles.width, checkpoint.size - bundle * Tiles.width)
+            let path = Tiles.Path(level: nil, index: bundle, partialWidth: width == Tiles.width ? nil : width)
+            guard let got = Tiles.entries(ofBundle: try get("/tile/\(path)")), got.count == width else {
+                throw AuditFailure(reason: "the entry bundle \(path) is malformed or not \(width) entries")
             }
-            for text in page.entries {
-                guard let entry = Data(base64Encoded: text) else {
-                    throw AuditFailure(reason: "an entry is not base64")
+            entries += got
+            bundle += 1
+        }
+        let leaves = entries.map(Merkle.leafHash)
+        var tiles: [String: [[UInt8]]] = [:]
+        func node(level: Int, index: Int) throws -> [UInt8] {
+            let tile = index / Tiles.width
+            let width = min(Tiles.width, Tiles.nodes(level: level, size: checkpoint.size) - tile * Tiles.width)
+            let path = Tiles.Path(level: level, index: tile, partialWidth: width == Tiles.width ? nil : width)
+            if tiles[path.description] == nil {
+                guard let hashes = Tiles.hashes(ofTile: try get("/tile/\(path)")), hashes.count == width else {
+                    throw AuditFailure(reason: "the hash tile \(path) is malformed or not \(width) hashes")
                 }
-                entries.append(Array(entry))
+                tiles[path.description] = hashes
             }
+            return tiles[path.description]![index % Tiles.width]
         }
-        entries = Array(entries.prefix(checkpoint.size))
-        guard Merkle.root(entries.map(Merkle.leafHash)[...]) == checkpoint.root else {
+        func perfect(_ first: Int, _ count: Int) throws -> [UInt8] {
+            if first >= start { return Merkle.perfectRoot(Array(leaves[(first - start)..<(first - start + count)])) }
+            if first + count <= start {
+                // Before the downloaded entries: level-L nodes from the tiles, 256^L leaves each.
+                let level = min(count.trailingZeroBitCount / 8, 7)
+                let nodes = try (0..<(count >> (8 * level))).map {
+                    try node(level: level, index: (first >> (8 * level)) + $0)
+                }
+                return Merkle.perfectRoot(nodes)
+            }
+            return Merkle.nodeHash(try perfect(first, count / 2), try perfect(first + count / 2, count / 2))
+        }
+        guard try Merkle.rangeRoot(0..<checkpoint.size, perfect: perfect) == checkpoint.root else {
             throw AuditFailure(
-                reason: "the \(checkpoint.size) entries served do not make the signed root: the log was altered")
+                reason:
+                    "the entries served from \(start) (and the tiles before them) do not make the signed root of size \(checkpoint.size): the log was altered"
+            )
         }
-        var types: [String: Int] = [:]
-        var outcomes: [String: [String: Int]] = [:]
-        for entry in entries {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(entry)) as? [String: Any],
-                let type = object["type"] as? String
-            else { throw AuditFailure(reason: "an entry is not a typed JSON object") }
-            types[type, default: 0] += 1
-            if type == "outcome.accepted", let department = object["department"] as? String,
-                let decision = object["decision"] as? String
-            {
-                outcomes[department, default: [:]][decision, default: 0] += 1
-            }
+        for (offset, entry) in entries.enumerated() where !CanonicalJSON.isCanonical(entry) {
+            throw AuditFailure(reason: "entry \(start + offset) is not canonical JSON (RFC 8785)")
         }
-        var report = "\(checkpoint.size) entries replayed; they make the signed root\n"
-        for (type, count) in types.sorted(by: { $0.key < $1.key }) { report += "  \(type): \(count)\n" }
-        for (department, decisions) in outcomes.sorted(by: { $0.key < $1.key }) {
-            report +=
-                "outcomes of \(department): "
-                + decisions.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                + "\n"
+        let report: ServiceQuality
+        do { report = try ServiceQuality(entries: entries) } catch let malformed as ServiceQuality.Malformed {
+            throw AuditFailure(reason: "entry \(start + malformed.index) is not a typed JSON object")
         }
-        return report
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try encoder.encode(report), as: UTF8.self)
+        }
+        return
+            "\(entries.count) entries replayed from index \(start) of \(checkpoint.size); with the log's tiles they make the signed root\n"
+            + report.text
     }
 }

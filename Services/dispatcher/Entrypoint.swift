@@ -20,8 +20,10 @@ struct Dispatcher {
             let signer = try TransparencyLogService.signer(
                 settings: settings, pool: context.pool, logger: context.logger)
             let logInterval = try settings.seconds("DAKIYA_LOG_INTEGRATE_SECONDS", default: 0.5, in: 0.05...60)
+            let witnesses = try TransparencyLogService.WitnessPolicy.from(settings)
+            let witnessInterval = try settings.seconds("DAKIYA_LOG_WITNESS_SECONDS", default: 1, in: 0.1...3600)
             var router = Router()
-            TransparencyLogService.routes(pool: context.pool, signer: signer, into: &router)
+            TransparencyLogService.routes(pool: context.pool, signer: signer, policy: witnesses, into: &router)
             // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
             return ServiceParts(
                 router: router,
@@ -43,7 +45,14 @@ struct Dispatcher {
                     TransparencyLogService.integrator(
                         pool: context.pool, signer: signer, interval: logInterval, logger: context.logger,
                         metrics: context.metrics),
-                ])
+                ]
+                    + (witnesses.witnesses.isEmpty
+                        ? []
+                        : [
+                            TransparencyLogService.witnessing(
+                                pool: context.pool, policy: witnesses, interval: witnessInterval,
+                                logger: context.logger, metrics: context.metrics)
+                        ]))
         }
     }
 

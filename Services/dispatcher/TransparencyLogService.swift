@@ -1,5 +1,6 @@
 import Cryptography
 import Foundation
+import HTTPClient
 import HTTPServer
 import Postgres
 import Synchronization
@@ -38,6 +39,125 @@ enum TransparencyLogService {
                 try SigningKeys.announce(verifierKey: signer.verifier.verifierKey, purpose: .log, on: $0)
             }
             return signer
+        }
+    }
+
+    /// A witness the gateway asks for cosignatures: where it listens (its submission prefix) and its key.
+    struct WitnessEndpoint: Sendable {
+        var url: String
+        var key: NoteKey
+    }
+
+    /// Which witnesses cosign and how many must (k of n) before a checkpoint is published.
+    struct WitnessPolicy: Sendable {
+        var witnesses: [WitnessEndpoint] = []
+        var quorum = 0
+
+        /// From `DAKIYA_LOG_WITNESSES` ("URL KEY" pairs separated by commas; KEY a witness verifier key, type
+        /// 0x04) and `DAKIYA_LOG_WITNESS_QUORUM` (default: all of them).
+        static func from(_ settings: Settings) throws -> WitnessPolicy {
+            var policy = WitnessPolicy()
+            for item in (settings.optionalString("DAKIYA_LOG_WITNESSES") ?? "").split(separator: ",") {
+                let parts = item.split(separator: " ", omittingEmptySubsequences: true)
+                guard parts.count == 2, parts[0].hasPrefix("http://") || parts[0].hasPrefix("https://"),
+                    let key = NoteKey(verifierKey: String(parts[1])), key.type == NoteKey.cosignatureV1
+                else {
+                    throw SettingError(
+                        name: "DAKIYA_LOG_WITNESSES",
+                        problem: "expected \"URL KEY\" pairs separated by commas, KEY a witness's verifier key")
+                }
+                policy.witnesses.append(
+                    WitnessEndpoint(url: parts[0].trimmingCharacters(in: CharacterSet(charactersIn: "/")), key: key))
+            }
+            policy.quorum = try settings.int(
+                "DAKIYA_LOG_WITNESS_QUORUM", default: policy.witnesses.count, in: 0...policy.witnesses.count)
+            return policy
+        }
+
+        var keys: [String] { witnesses.map(\.key.verifierKey) }
+    }
+
+    /// Asks each witness, every `interval`, to cosign the latest checkpoint (C2SP tlog-witness add-checkpoint,
+    /// with a consistency proof from the size it last cosigned), and keeps the cosignatures it returns. A 409
+    /// tells the size the witness is at; the request is made again from there.
+    static func witnessing(
+        pool: ConnectionPool, policy: WitnessPolicy, interval: Duration, logger: Logger, metrics: MetricsRegistry
+    ) -> PeriodicService {
+        let cosigned = metrics.counter(
+            "dakiya_log_cosignatures_total", help: "Witness cosignatures received on the log's checkpoints.")
+        let refused = metrics.counter(
+            "dakiya_log_witness_refusals_total", help: "add-checkpoint requests a witness refused or did not answer.")
+        return PeriodicService(name: "log-witnessing", interval: interval, logger: logger) {
+            guard let latest = try pool.withConnection({ try LogWitnesses.latest(on: $0) }) else { return }
+            // One client per round (a client is one thread's): its connections are kept for the round's requests.
+            let client = try HTTPClient()
+            for witness in policy.witnesses {
+                let name = witness.key.verifierKey
+                var old = try pool.withConnection { try LogWitnesses.knownSize(witness: name, on: $0) }
+                if try pool.withConnection({ try LogWitnesses.hasCosigned(witness: name, size: latest.size, on: $0) }) {
+                    continue
+                }
+                for _ in 0..<2 {
+                    guard old <= latest.size else {
+                        refused.increment()
+                        logger.error(
+                            "a witness has cosigned a larger log than this one: a fork, or a database restored from backup",
+                            ["witness": witness.key.name, "witness.size": String(old), "log.size": String(latest.size)])
+                        break
+                    }
+                    let proof =
+                        try pool.withConnection {
+                            try StoredLog.consistencyProof(from: old, to: latest.size, on: $0)
+                        } ?? []
+                    let body =
+                        "old \(old)\n" + proof.map { Data($0).base64EncodedString() + "\n" }.joined() + "\n"
+                        + latest.note
+                    let response: HTTPClientResponse
+                    do {
+                        response = try client.send(
+                            HTTPClientRequest(
+                                method: "POST", url: witness.url + "/add-checkpoint",
+                                body: .bytes(Array(body.utf8), contentType: "text/plain"), timeout: .seconds(10)))
+                    } catch {
+                        refused.increment()
+                        logger.warning(
+                            "a witness did not answer",
+                            ["witness": witness.key.name, "error": String(describing: error)])
+                        break
+                    }
+                    if response.status == 409, let size = Int(response.text.trimmingCharacters(in: .newlines)),
+                        size >= 0
+                    {
+                        // The witness is elsewhere than we thought: ask again from its size.
+                        try pool.withConnection {
+                            try LogWitnesses.record(witness: name, size: size, line: nil, on: $0)
+                        }
+                        old = size
+                        continue
+                    }
+                    let lines = response.text.split(separator: "\n").filter { $0.hasPrefix("\u{2014} ") }
+                    guard response.status == 200,
+                        let line = lines.first(where: {
+                            (try? Cosignature.verify(latest.note + $0 + "\n", witnesses: [witness.key]))?.isEmpty
+                                == false
+                        })
+                    else {
+                        refused.increment()
+                        logger.warning(
+                            "a witness refused the checkpoint",
+                            [
+                                "witness": witness.key.name, "http.status": String(response.status),
+                                "body": String(response.text.prefix(200)),
+                            ])
+                        break
+                    }
+                    try pool.withConnection {
+                        try LogWitnesses.record(witness: name, size: latest.size, line: line + "\n", on: $0)
+                    }
+                    cosigned.increment()
+                    break
+                }
+            }
         }
     }
 
@@ -82,10 +202,14 @@ enum TransparencyLogService {
 
     /// `GET /log/checkpoint`, `/log/entries?start=&count=`, `/log/proof/inclusion?index=&size=`,
     /// `/log/proof/consistency?from=&to=`.
-    static func routes(pool: ConnectionPool, signer: LogSigner, into router: inout Router) {
+    static func routes(pool: ConnectionPool, signer: LogSigner, policy: WitnessPolicy, into router: inout Router) {
+        // The published checkpoint: the latest one with the quorum of witness cosignatures (all of them appended).
+        @Sendable func published(_ connection: Connection) throws -> String? {
+            try LogWitnesses.published(witnesses: policy.keys, quorum: policy.quorum, on: connection)
+        }
         router.get("/log/checkpoint") { _ in
-            guard let note = try pool.withConnection({ try StoredLog.latestNote(on: $0) }) else {
-                throw HTTPError.notFound("the log has no checkpoint yet")
+            guard let note = try pool.withConnection(published) else {
+                throw HTTPError.notFound("the log has no published checkpoint yet")
             }
             var response = Response.text(note)
             response.headers.append(("Cache-Control", "no-cache"))
@@ -144,6 +268,24 @@ enum TransparencyLogService {
             return try Response.json(
                 Proof(index: index, size: size, proof: proof.map { Data($0).base64EncodedString() }),
                 headers: [("Cache-Control", "public, max-age=31536000, immutable")])
+        }
+        // An offline proof (C2SP tlog-proof) of one entry against the published checkpoint, the entry carried as
+        // its extra data: what a citizen or department keeps, checked by `dakiya-audit prove`.
+        router.get("/log/proof/bundle") { request in
+            let index = try number(request, "index", minimum: 0)
+            let text = try pool.withConnection { connection -> String? in
+                guard let note = try published(connection),
+                    let body = note.range(of: "\n\n").map({ String(note[..<$0.lowerBound]) + "\n" }),
+                    let checkpoint = Checkpoint(body: body), index < checkpoint.size,
+                    let entry = try StoredLog.entries(from: index, count: 1, on: connection).first,
+                    let proof = try StoredLog.inclusionProof(index: index, size: checkpoint.size, on: connection)
+                else { return nil }
+                return LogProof(entry: entry, index: index, proof: proof, note: note).text
+            }
+            guard let text else { throw HTTPError.notFound("entry \(index) is not in a published checkpoint yet") }
+            var response = Response.text(text)
+            response.headers.append(("Content-Disposition", "attachment; filename=\"dakiya-\(index).tlog-proof\""))
+            return response
         }
         router.get("/log/proof/consistency") { request in
             let to = try number(request, "to", minimum: 1)

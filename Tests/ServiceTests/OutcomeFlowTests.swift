@@ -88,7 +88,7 @@ struct OutcomeFlowTests {
             NoteKey(
                 verifierKey: try client.send(HTTPClientRequest(url: log + "/key")).text
                     .trimmingCharacters(in: .newlines)))
-        let checkpoint = try #require(Checkpoint(body: try SignedNote.verify(note, key: key).body))
+        let checkpoint = try #require(Checkpoint(body: try SignedNote.verify(note, key: key)))
         #expect(checkpoint.origin == "dakiya.local/log")
         struct Page: Decodable { var start: Int; var entries: [String] }
         let page = try JSONDecoder().decode(

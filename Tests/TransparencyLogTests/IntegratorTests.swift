@@ -66,7 +66,7 @@ struct IntegratorTests {
                 proof: tree.consistencyProof(from: 5, to: 8)))
         let note = try #require(try StoredLog.latestNote(on: connection))
         let verified = try SignedNote.verify(note, key: try #require(NoteKey(verifierKey: signer.verifier.verifierKey)))
-        #expect(Checkpoint(body: verified.body) == last)
+        #expect(Checkpoint(body: verified) == last)
         #expect(try connection.query("SELECT count(*) FROM log_queue").first?.decode(Int.self, at: 0) == 0)
         #expect(try connection.query("SELECT count(*) FROM log_checkpoints").first?.decode(Int.self, at: 0) == 3)
     }

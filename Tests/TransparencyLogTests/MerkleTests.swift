@@ -166,7 +166,7 @@ struct CheckpointTests {
         let verifier = try #require(
             NoteKey(verifierKey: "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"))
         #expect(Hex.encode(verifier.keyID) == "c74f20a3", "the key id is derived as Go derives it")
-        #expect(try SignedNote.verify(note, key: verifier).body == text)
+        #expect(try SignedNote.verify(note, key: verifier) == text)
         // The signer key "PRIVATE+KEY+PeterNeumann+c74f20a3+<base64(0x01 ‖ seed)>" (its base64 holds a '+').
         let seed = try #require(Data(base64Encoded: "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")).dropFirst()
         let key = try Ed25519PrivateKey(rawRepresentation: Array(seed))
@@ -184,11 +184,23 @@ struct CheckpointTests {
         let note = try SignedNote.sign(checkpoint.body, name: log.name, key: logKey)
         #expect(note.hasPrefix(checkpoint.body + "\n\u{2014} dakiya.example/log "))
         let verified = try SignedNote.verify(note, key: try #require(NoteKey(verifierKey: log.verifierKey)))
-        #expect(Checkpoint(body: verified.body) == checkpoint)
-        #expect(verified.cosigners.isEmpty)
+        #expect(Checkpoint(body: verified) == checkpoint)
 
-        let cosigned = try SignedNote.addSignature(to: note, name: witness.name, key: witnessKey)
-        #expect(try SignedNote.verify(cosigned, key: log, others: [witness]).cosigners == [witness.name])
+        // A witness's cosignature (C2SP tlog-cosignature): its own key type, a timestamp, the cosignature/v1 message.
+        let cosigner = NoteKey(name: witness.name, publicKey: witness.publicKey, type: NoteKey.cosignatureV1)
+        let parsed = try #require(NoteKey(verifierKey: cosigner.verifierKey))
+        #expect(parsed == cosigner && cosigner.keyID != witness.keyID)
+        let cosigned =
+            note
+            + (try Cosignature.line(body: checkpoint.body, name: witness.name, key: witnessKey, time: 1_679_315_147))
+        #expect(try SignedNote.verify(cosigned, key: log) == checkpoint.body, "the log's signature still verifies")
+        let cosigners = try Cosignature.verify(cosigned, witnesses: [parsed])
+        #expect(cosigners.map(\.name) == [witness.name] && cosigners.map(\.time) == [1_679_315_147])
+        #expect(try Cosignature.verify(note, witnesses: [parsed]).isEmpty)
+        #expect(try Cosignature.verify(cosigned, witnesses: [witness]).isEmpty, "a plain note key is not a cosigner")
+        #expect(
+            try Cosignature.verify(cosigned.replacingOccurrences(of: "\n42\n", with: "\n41\n"), witnesses: [parsed])
+                .isEmpty, "a cosignature covers the body")
 
         let tampered = note.replacingOccurrences(of: "\n42\n", with: "\n43\n")
         #expect(throws: SignedNote.Refusal.self) { try SignedNote.verify(tampered, key: log) }
