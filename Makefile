@@ -10,6 +10,9 @@ PGPORT      ?= 55432
 DB_NAME     ?= dakiya
 DATABASE_URL ?= postgresql:///$(DB_NAME)?host=$(PGSOCK)&port=$(PGPORT)&user=postgres
 ADMIN_URL   := postgresql:///postgres?host=$(PGSOCK)&port=$(PGPORT)&user=postgres
+# The services connect as "dakiya", a member of dakiya_service (migration 0020): no owner rights, and the
+# transparency log's rows cannot be updated or deleted by it. Migrations and dakiya-admin use DATABASE_URL.
+SERVICE_DATABASE_URL ?= postgresql:///$(DB_NAME)?host=$(PGSOCK)&port=$(PGPORT)&user=dakiya
 CONFIG      ?= debug
 SMTP_PORT   ?= 8025
 SIM_PORT    ?= 8090
@@ -70,8 +73,9 @@ db-stop: ## Stop the private PostgreSQL cluster
 db-reset: db-stop ## Delete the private cluster and its data
 	rm -rf $(DATA_DIR)
 
-migrate: build db-start ## Apply the database migrations
+migrate: build db-start ## Apply the database migrations (and make the services' login role, dakiya)
 	DAKIYA_DATABASE_URL='$(DATABASE_URL)' swift run -c $(CONFIG) --skip-build dakiya-admin migrate
+	@psql "$(ADMIN_URL)" -qc "DO \$$\$$ BEGIN CREATE ROLE dakiya LOGIN IN ROLE dakiya_service; EXCEPTION WHEN duplicate_object THEN NULL; END \$$\$$" >/dev/null
 
 run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp simulator and all five services (Ctrl-C stops them)
 	@$(MAKE) --no-print-directory migrate CONFIG=release
@@ -84,7 +88,7 @@ run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp sim
 	echo "whatsapp-cloud-simulator (Graph API stand-in) on http://127.0.0.1:$(SIM_PORT)"; \
 	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped; exit 0' INT TERM; \
 	for s in $(SERVICES); do \
-	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' DAKIYA_HTTP_PORT=$$port \
+	  DAKIYA_DATABASE_URL='$(SERVICE_DATABASE_URL)' DAKIYA_HTTP_PORT=$$port \
 	  DAKIYA_SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TEST_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TLS=off \
 	  DAKIYA_WHATSAPP_GRAPH_URL=http://127.0.0.1:$(SIM_PORT) DAKIYA_WHATSAPP_TEST_GRAPH_URL=http://127.0.0.1:$(SIM_PORT) \
 	  $$bin/$$s & pids+=($$!); \

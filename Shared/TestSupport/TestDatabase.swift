@@ -61,6 +61,33 @@ package final class TestDatabase: Sendable {
     /// A connection to this test's database.
     package func connect() throws -> Connection { try Connection(url: url, applicationName: "dakiya-tests") }
 
+    /// The login role the services use in tests: a member of `dakiya_service`, as `make run`'s `dakiya` is.
+    package static let serviceRole = "dakiya_test_service"
+
+    /// This database's URL for the services: the same database as `serviceRole` (no owner rights, no superuser),
+    /// so the services run in tests with the privileges they have in a deployment.
+    /// - Throws: `PostgresError` when the role cannot be made.
+    package func serviceURL() throws -> String {
+        try Self.serviceRoleReady.withLock { ready in
+            if !ready {
+                let admin = try Connection(url: adminURL, applicationName: "dakiya-tests")
+                try admin.execute(
+                    script: """
+                        DO $$ BEGIN
+                            CREATE ROLE \(Self.serviceRole) LOGIN IN ROLE dakiya_service;
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                        END $$
+                        """)
+                ready = true
+            }
+        }
+        guard let query = url.firstIndex(of: "?") else { return url + "?user=\(Self.serviceRole)" }
+        let parameters = url[url.index(after: query)...].split(separator: "&").filter { !$0.hasPrefix("user=") }
+        return String(url[...query]) + (parameters + ["user=\(Self.serviceRole)"]).joined(separator: "&")
+    }
+
+    private static let serviceRoleReady = Mutex(false)
+
     /// A pool for this test's database.
     package func pool(size: Int = 4) -> ConnectionPool { ConnectionPool(url: url, maximumConnections: size) }
 

@@ -57,7 +57,7 @@ struct AppealFlowTests {
                 "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
                 "DAKIYA_SIM_PAIR_INTERVAL_SECONDS": "0.01", "DAKIYA_SIM_READ_DELAY_SECONDS": "0.2",
             ])
-        let common = ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_JOB_POLL_SECONDS": "0.5"]
+        let common = ["DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_JOB_POLL_SECONDS": "0.5"]
         let services = [
             try ChildProcess(
                 "portal-adapter", environment: common.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 }),

@@ -28,7 +28,8 @@ struct ServiceProcessTests {
         let process = try ChildProcess(
             service,
             environment: [
-                "DAKIYA_DATABASE_URL": db.url, "DAKIYA_HTTP_PORT": String(port),
+                // As in a deployment: the services' role, not the owner.
+                "DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_HTTP_PORT": String(port),
                 "DAKIYA_JOB_POLL_SECONDS": "30",
             ])
         let base = "http://127.0.0.1:\(port)"

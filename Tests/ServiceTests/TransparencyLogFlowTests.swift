@@ -59,7 +59,7 @@ struct TransparencyLogFlowTests {
                 .flatMap { NoteKey(verifierKey: String($0)) })
 
         let portalPort = freePort(), dispatcherPort = freePort()
-        let environment = ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_LOG_LEVEL": "warning"]
+        let environment = ["DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_LOG_LEVEL": "warning"]
         let portal = try ChildProcess(
             "portal-adapter", environment: environment.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 })
         let dispatcher = try ChildProcess(
@@ -269,7 +269,9 @@ struct TransparencyLogFlowTests {
             SELECT array_agg(convert_to('{"n":' || g || ',"type":"test.entry","v":1}', 'UTF8') ORDER BY g)
             FROM generate_series(0, $1 - 1) g GROUP BY g / 5
             """, [queued])
-        let environment = ["DAKIYA_DATABASE_URL": db.url, "DAKIYA_HTTP_PORT": "0", "DAKIYA_LOG_LEVEL": "warning"]
+        let environment = [
+            "DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_HTTP_PORT": "0", "DAKIYA_LOG_LEVEL": "warning",
+        ]
         let first = try ChildProcess("dispatcher", environment: environment)
         // Killed while its integrating statement runs (seen in pg_stat_activity), after at least one batch.
         #expect(

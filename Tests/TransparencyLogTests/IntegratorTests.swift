@@ -71,7 +71,9 @@ struct IntegratorTests {
         #expect(try connection.query("SELECT count(*) FROM log_checkpoints").first?.decode(Int.self, at: 0) == 3)
     }
 
-    @Test("logged entries and checkpoints cannot be changed, deleted or truncated (DKL01), by any role")
+    @Test(
+        "logged entries and checkpoints cannot be changed, deleted or truncated (DKL01) by any role; the services' role lacks the privileges (42501)"
+    )
     func appendOnly() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
@@ -86,10 +88,28 @@ struct IntegratorTests {
                 try connection.query(statement)
                 Issue.record("\(statement) was allowed")
             } catch let error as PostgresError {
-                #expect(error.sqlState == "DKL01", "\(statement): \(error)")
+                // TRUNCATE of checkpoints meets the cosignatures' foreign key first (0A000): refused either way.
+                #expect(["DKL01", "0A000"].contains(error.sqlState), "\(statement): \(error)")
             }
         }
         #expect(try Self.logged(connection).count == 1)
+
+        // The services' role does not even hold the privileges (migration 0020), while it may queue entries.
+        try connection.execute(script: "SET ROLE dakiya_service")
+        for statement in [
+            "UPDATE log_entries SET entry = '\\x7b7d'", "DELETE FROM log_entries", "TRUNCATE log_entries",
+            "DELETE FROM log_checkpoints", "UPDATE log_tiles SET root = root", "DELETE FROM log_cosignatures",
+        ] {
+            do {
+                try connection.query(statement)
+                Issue.record("\(statement) was allowed to the services' role")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "42501", "\(statement): \(error)")
+            }
+        }
+        try Self.queue([#"{"n":1}"#], on: connection)
+        #expect(try LogIntegrator.integrate(signer: signer, on: connection)?.checkpoint.size == 2, "and integrate them")
+        try connection.execute(script: "RESET ROLE")
     }
 
     @Test("two integrators at once, and one killed mid-batch: indexes stay contiguous, none twice, the root holds")
