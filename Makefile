@@ -27,8 +27,9 @@ SUDO        := $(if $(IS_ROOT),,sudo)
 AS_PG       := $(if $(IS_ROOT),runuser -u postgres --,)
 PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
-APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libqrencode-dev pkg-config \
-                postgresql postgresql-contrib python3 python3-aiosmtpd python3-yaml python3-venv openssl util-linux curl
+APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libqrencode-dev libqpdf-dev pkg-config \
+                postgresql postgresql-contrib python3 python3-aiosmtpd python3-yaml python3-venv openssl util-linux curl \
+                poppler-utils zbar-tools
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
 .PHONY: help deps build db-start db-stop db-reset migrate run api-key officer-key test schemathesis bench clean fmt lint

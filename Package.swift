@@ -39,6 +39,9 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Shared/HTTPClient"),
         .target(name: "Cryptography", dependencies: ["CCrypto", "ServiceRuntime"], path: "Shared/Cryptography"),
         .target(name: "QRCode", dependencies: ["CQREncode"], path: "Shared/QRCode"),
+        .systemLibrary(name: "CQPDF", path: "Shared/CQPDF", pkgConfig: "libqpdf", providers: [.apt(["libqpdf-dev"])]),
+        .target(name: "PDFTools", dependencies: ["CQPDF"], path: "Shared/PDFTools"),
+        .target(name: "Seals", dependencies: ["Cryptography", "QRCode"], path: "Shared/Seals"),
 
         // Platform modules.
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
@@ -160,6 +163,9 @@ let package = Package(
             name: "CryptographyTests", dependencies: ["Cryptography", "ServiceRuntime"], path: "Tests/CryptographyTests"
         ),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
+        .testTarget(
+            name: "SealTests", dependencies: ["Seals", "PDFTools", "QRCode", "Cryptography", "TestSupport"],
+            path: "Tests/SealTests"),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime"], path: "Tests/ServiceRuntimeTests"),
         .testTarget(
             name: "EmailAdapterTests",

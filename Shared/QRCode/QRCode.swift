@@ -17,9 +17,13 @@ package struct QRCode: Sendable, Equatable {
     package let size: Int
     package let modules: [Bool]  // row-major, size × size
 
-    /// Encodes `text` (UTF-8, byte mode) with `correction`.
+    /// How the text is put into the code: all in byte mode, or split by libqrencode into the densest modes
+    /// (numeric, alphanumeric, byte) segment by segment, so an upper-case URL takes alphanumeric mode.
+    package enum Mode: Sendable { case bytes, densest }
+
+    /// Encodes `text` (UTF-8) with `correction`, in byte mode or the densest modes.
     /// - Throws: `QRCodeError` with libqrencode's errno when the text does not fit a QR code.
-    package init(text: String, correction: Correction = .medium) throws {
+    package init(text: String, correction: Correction = .medium, mode: Mode = .bytes) throws {
         let level: QRecLevel
         switch correction {
         case .low: level = QR_ECLEVEL_L
@@ -28,7 +32,10 @@ package struct QRCode: Sendable, Equatable {
         case .high: level = QR_ECLEVEL_H
         }
         errno = 0
-        guard let code = QRcode_encodeString8bit(text, 0, level) else { throw QRCodeError(errno: errno) }
+        let encoded =
+            mode == .bytes
+            ? QRcode_encodeString8bit(text, 0, level) : QRcode_encodeString(text, 0, level, QR_MODE_8, 1)
+        guard let code = encoded else { throw QRCodeError(errno: errno) }
         defer { QRcode_free(code) }
         let width = Int(code.pointee.width)
         size = width

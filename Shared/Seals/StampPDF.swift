@@ -1,0 +1,107 @@
+import Foundation
+import QRCode
+
+/// The one-page stamp laid over a certificate's first page: the seal's QR code (its modules as filled
+/// rectangles, on a white quiet zone), the certificate id and a one-line "verify at" text, in the bottom right
+/// corner of an A4 page, everything else transparent. Written as PDF operators by hand: no image library.
+package enum StampPDF {
+    /// A4 in points.
+    static let width = 595.0, height = 842.0
+
+    /// The stamp for `url` (the QR's content) and `certificateID`, with `verifyAt` the address people type.
+    /// - Throws: `QRCodeError` when the QR cannot be made.
+    package static func make(url: String, certificateID: String, verifyAt: String, qrMillimetres: Double = 25) throws
+        -> [UInt8]
+    {
+        let qr = try QRCode(text: url, correction: .medium, mode: .densest)
+        let side = qrMillimetres * 72 / 25.4
+        let module = side / Double(qr.size)
+        let quiet = 2 * module
+        let margin = 10 * 72 / 25.4
+        let x0 = width - margin - side, y0 = margin + 14
+        var ops = "q 1 1 1 rg \(n(x0 - quiet)) \(n(y0 - quiet)) \(n(side + 2 * quiet)) \(n(side + 2 * quiet)) re f Q\n"
+        ops += "q 0 0 0 rg\n"
+        for row in 0..<qr.size {
+            for column in 0..<qr.size where qr.isDark(row: row, column: column) {
+                // PDF's y axis goes up: row 0 is the top.
+                ops +=
+                    "\(n(x0 + Double(column) * module)) \(n(y0 + side - Double(row + 1) * module)) \(n(module)) \(n(module)) re\n"
+            }
+        }
+        ops += "f Q\n"
+        let text = "Certificate \(certificateID) - verify at \(verifyAt)"
+        let size = 7.0
+        // Helvetica averages about half an em per character: right-aligned under the code, within the margin.
+        let textWidth = Double(text.count) * size * 0.5
+        ops +=
+            "q 1 1 1 rg \(n(width - margin - textWidth - 2)) \(n(margin - 2)) \(n(textWidth + 4)) \(n(size + 6)) re f Q\n"
+        ops +=
+            "BT /F1 \(n(size)) Tf 0 0 0 rg \(n(width - margin - textWidth)) \(n(margin + 1)) Td (\(escape(text))) Tj ET\n"
+        return document(content: ops)
+    }
+
+    /// A number as PDF writes it (up to 3 decimals).
+    static func n(_ value: Double) -> String {
+        let text = String(format: "%.3f", value)
+        var trimmed = text
+        while trimmed.hasSuffix("0") { trimmed.removeLast() }
+        if trimmed.hasSuffix(".") { trimmed.removeLast() }
+        return trimmed
+    }
+
+    /// A PDF literal string's body: backslash, parentheses escaped; only printable ASCII kept.
+    static func escape(_ text: String) -> String {
+        String(
+            text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.map { scalar -> String in
+                switch scalar {
+                case "\\", "(", ")": "\\" + String(scalar)
+                default: String(scalar)
+                }
+            }.joined())
+    }
+
+    /// A one-page A4 PDF whose page draws `content` (PDF operators) with Helvetica as /F1: the stamp, and the
+    /// verification slip delivered beside a digitally signed certificate.
+    package static func document(content: String) -> [UInt8] {
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 \(n(width)) \(n(height))] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+            "<< /Length \(content.utf8.count) >>\nstream\n\(content)endstream",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+        var out = "%PDF-1.4\n%\u{E2}\u{E3}\u{CF}\u{D3}\n"
+        var offsets: [Int] = []
+        for (index, object) in objects.enumerated() {
+            offsets.append(out.utf8.count)
+            out += "\(index + 1) 0 obj\n\(object)\nendobj\n"
+        }
+        let xref = out.utf8.count
+        out += "xref\n0 \(objects.count + 1)\n0000000000 65535 f \n"
+        for offset in offsets { out += String(format: "%010d 00000 n \n", offset) }
+        out += "trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n"
+        return Array(out.utf8)
+    }
+}
+
+/// What the gateway needs to know of a department's PDF before sealing it.
+package enum PDFInspection {
+    /// Whether the PDF carries a digital signature (a signature field `/Sig` with a `/ByteRange`: DSC or eSign).
+    /// Such a PDF is never rewritten: any change would break its signature.
+    package static func isDigitallySigned(_ pdf: [UInt8]) -> Bool {
+        contains(pdf, "/ByteRange")
+            && (contains(pdf, "/Type /Sig") || contains(pdf, "/Type/Sig") || contains(pdf, "/FT /Sig")
+                || contains(pdf, "/FT/Sig"))
+    }
+
+    static func contains(_ bytes: [UInt8], _ text: String) -> Bool {
+        let needle = Array(text.utf8)
+        guard needle.count <= bytes.count, let first = needle.first else { return false }
+        var index = 0
+        while index <= bytes.count - needle.count {
+            if bytes[index] == first, Array(bytes[index..<(index + needle.count)]) == needle { return true }
+            index += 1
+        }
+        return false
+    }
+}
