@@ -42,6 +42,10 @@ let package = Package(
         .systemLibrary(name: "CQPDF", path: "Shared/CQPDF", pkgConfig: "libqpdf", providers: [.apt(["libqpdf-dev"])]),
         .target(name: "PDFTools", dependencies: ["CQPDF"], path: "Shared/PDFTools"),
         .target(name: "Seals", dependencies: ["Cryptography", "QRCode"], path: "Shared/Seals"),
+        .target(
+            name: "SealRegistry",
+            dependencies: ["Seals", "Cryptography", "Postgres", "ServiceRuntime", "TransparencyLogStore"],
+            path: "Shared/SealRegistry"),
 
         // Platform modules.
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
@@ -85,7 +89,10 @@ let package = Package(
         // The five services and the admin tool.
         .executableTarget(
             name: "PortalAdapter",
-            dependencies: ["Texts", "JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient"],
+            dependencies: [
+                "Texts", "JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient", "Seals",
+                "SealRegistry",
+            ],
             path: "Services/portal-adapter", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
         .executableTarget(
@@ -111,7 +118,7 @@ let package = Package(
             dependencies: [
                 "TransparencyLogStore",
                 "JobContracts", "JobQueue", "Postgres", "ServiceHost", "Delivery", "TransparencyLog", "HTTPServer",
-                "ServiceRuntime", "Cryptography", "HTTPClient",
+                "ServiceRuntime", "Cryptography", "HTTPClient", "Seals", "SealRegistry", "PDFTools",
             ],
             path: "Services/dispatcher",
             exclude: ["README.md"], resources: [.copy("openapi.json")]),
@@ -255,7 +262,7 @@ let package = Package(
                 "Texts",
                 "JobContracts", "TestSupport", "Postgres", "HTTPClient", "HTTPServer", "JobQueue", "ServiceRuntime",
                 "Appeals", "Delivery", "Dispatcher", "PortalAdapter",
-                "WhatsAppAdapter", "EmailAdapter", "AppealsService", "DakiyaAudit",
+                "WhatsAppAdapter", "EmailAdapter", "AppealsService", "DakiyaAudit", "Seals",
             ],
             path: "Tests/ServiceTests"
         ),

@@ -1,4 +1,5 @@
 import Delivery
+import Foundation
 import HTTPServer
 import JobContracts
 import JobQueue
@@ -22,6 +23,19 @@ struct Dispatcher {
             let logInterval = try settings.seconds("DAKIYA_LOG_INTEGRATE_SECONDS", default: 0.5, in: 0.05...60)
             let witnesses = try TransparencyLogService.WitnessPolicy.from(settings)
             let witnessInterval = try settings.seconds("DAKIYA_LOG_WITNESS_SECONDS", default: 1, in: 0.1...3600)
+            let sealing = Sealing.Settings(
+                verifyURL: try settings.string("DAKIYA_VERIFY_URL", default: "http://127.0.0.1:8080/v"),
+                enabled: try settings.bool("DAKIYA_SEALING", default: true))
+            guard sealing.verifyURL.hasPrefix("https://") || sealing.verifyURL.hasPrefix("http://"),
+                !sealing.verifyURL.hasSuffix("/"),
+                sealing.verifyURL.uppercased().allSatisfy({
+                    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$%*+-./:".contains($0)
+                })
+            else {
+                throw SettingError(
+                    name: "DAKIYA_VERIFY_URL",
+                    problem: "expected an http(s) address without a trailing slash, in letters, digits and $%*+-./:")
+            }
             var router = Router()
             TransparencyLogService.routes(pool: context.pool, signer: signer, policy: witnesses, into: &router)
             // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
@@ -29,11 +43,23 @@ struct Dispatcher {
                 router: router,
                 batchHandlers: [
                     Jobs.deliveryRequested.kind: { jobs in
-                        let ids = try jobs.map { try Jobs.deliveryRequested.payload(of: $0).deliveryID }
+                        // A live certificate is sealed first; one whose log entry has no index yet waits a moment.
+                        var ready: [UUID] = []
+                        var waiting: [Int64: any Error] = [:]
                         try context.pool.withConnection { connection in
-                            _ = try DeliveryRouter.route(deliveryIDs: ids, queue: context.queue, on: connection)
+                            for job in jobs {
+                                let id = try Jobs.deliveryRequested.payload(of: job).deliveryID
+                                switch try Sealing.sealOrDeliverUnsealed(
+                                    deliveryID: id, settings: sealing, logger: context.logger, on: connection)
+                                {
+                                case .ready: ready.append(id)
+                                case .waiting:
+                                    waiting[job.id] = JobError.snooze(.milliseconds(250), "waiting for the log index")
+                                }
+                            }
+                            _ = try DeliveryRouter.route(deliveryIDs: ready, queue: context.queue, on: connection)
                         }
-                        return [:]
+                        return waiting
                     },
                     Jobs.attemptMoved.kind: reconcile(Jobs.attemptMoved, context),
                     Jobs.attemptsMoved.kind: reconcile(Jobs.attemptsMoved, context),

@@ -34,7 +34,11 @@ struct PortalAdapter {
             }
             let callbacks = CallbackSender(pool: context.pool, logger: context.logger, metrics: context.metrics)
             return ServiceParts(
-                router: api.makeRouter(), handlers: [Jobs.callbackDeliver.kind: { job in try callbacks.handle(job) }])
+                router: {
+                    var router = api.makeRouter()
+                    Verification(pool: context.pool).routes(into: &router)
+                    return router
+                }(), handlers: [Jobs.callbackDeliver.kind: { job in try callbacks.handle(job) }])
         }
     }
 }

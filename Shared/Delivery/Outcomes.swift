@@ -157,8 +157,9 @@ package struct OutcomeRecord: Sendable {
             FROM app, c WHERE app.citizen_id = c.id
             RETURNING jsonb_build_object('delivery_id', id) AS payload, \(UniqueKeys.deliverySQL("id")) AS unique_key),
         logged AS (
-            INSERT INTO log_queue (entries)
-            SELECT ARRAY[\(TransparencyEntries.outcomeAccepted)]
+            -- With a certificate, the entry names its delivery (the seal will carry the index of the entry).
+            INSERT INTO log_queue (entries, ref)
+            SELECT ARRAY[\(TransparencyEntries.outcomeAccepted)], CASE WHEN :document_id::bigint IS NOT NULL THEN (SELECT (payload->>'delivery_id')::uuid FROM d) END
             FROM app WHERE EXISTS (SELECT 1 FROM d) AND NOT :is_test AND dakiya_log_on()),
         \(Jobs.deliveryRequested.enqueueClauses("job", priority: 1, from: "d"))
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM idem) THEN 'replayed'

@@ -26,6 +26,14 @@ package struct NamedStatement<Parameters>: Sendable {
         }
         while index < scalars.count {
             let scalar = scalars[index]
+            // A `--` comment runs to the end of its line: copied as it is (an apostrophe in it quotes nothing).
+            if !quoted, scalar == "-", index + 1 < scalars.count, scalars[index + 1] == "-" {
+                while index < scalars.count, scalars[index] != "\n" {
+                    sql.unicodeScalars.append(scalars[index])
+                    index += 1
+                }
+                continue
+            }
             if scalar == "'" { quoted.toggle() }
             if !quoted, scalar == ":", index + 1 < scalars.count, ("a"..."z").contains(scalars[index + 1]),
                 index == 0 || scalars[index - 1] != ":"

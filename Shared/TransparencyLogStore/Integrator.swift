@@ -86,13 +86,18 @@ package enum LogIntegrator {
                 """
                 WITH taken AS (
                     DELETE FROM log_queue WHERE id IN (SELECT id FROM log_queue ORDER BY id LIMIT $2)
-                    RETURNING id, entries, queued_at),
+                    RETURNING id, entries, queued_at, ref),
+                numbered AS (
+                    SELECT $1::bigint + row_number() OVER (ORDER BY t.id, u.n) - 1 AS idx, u.entry, u.n, t.queued_at, t.ref
+                    FROM taken t, unnest(t.entries) WITH ORDINALITY AS u(entry, n)),
                 added AS (
                     INSERT INTO log_entries (idx, entry, leaf_hash, queued_at)
-                    SELECT $1::bigint + row_number() OVER (ORDER BY t.id, u.n) - 1, u.entry,
-                           sha256('\\x00'::bytea || u.entry), t.queued_at
-                    FROM taken t, unnest(t.entries) WITH ORDINALITY AS u(entry, n)
-                    RETURNING idx, leaf_hash)
+                    SELECT idx, entry, sha256('\\x00'::bytea || entry), queued_at FROM numbered
+                    RETURNING idx, leaf_hash),
+                -- A row naming a delivery (a certificate to seal): the index its first entry got.
+                refs AS (
+                    INSERT INTO log_refs (delivery_id, idx) SELECT ref, idx FROM numbered WHERE ref IS NOT NULL AND n = 1
+                    ON CONFLICT DO NOTHING)
                 SELECT leaf_hash FROM added ORDER BY idx
                 """, [frontier.size, limit]
             ).rows.map { try $0.decode(PostgresBytes.self, at: 0).bytes }

@@ -16,6 +16,11 @@ struct NamedStatementTests {
         #expect(statement.names == ["second", "first"])
         #expect(statement.problems.isEmpty)
         #expect(statement.binds(Pair(first: "f", second: 2)).count == 2)
+        // An apostrophe in a comment does not start a quoted string (it once hid every name after it).
+        let commented = NamedStatement<Pair>(
+            "SELECT :first -- the entry's index: :notaname\n, :second",
+            bind: ["first": { $0.first }, "second": { $0.second }])
+        #expect(commented.sql == "SELECT $1 -- the entry's index: :notaname\n, $2" && commented.problems.isEmpty)
         let broken = NamedStatement<Pair>(
             "SELECT :first, :third", bind: ["first": { $0.first }, "second": { $0.second }])
         #expect(broken.problems == ["no binding for :third", "binding :second is not used"])

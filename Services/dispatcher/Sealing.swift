@@ -1,0 +1,128 @@
+import Cryptography
+import Foundation
+import PDFTools
+import Postgres
+import SealRegistry
+import Seals
+import ServiceRuntime
+
+/// Seals live certificates before they are routed, so every channel delivers the same sealed bytes: once the
+/// outcome's log entry has its index, the department's key signs a seal naming it; an unsigned PDF gets the
+/// seal's QR stamped on its first page (stored as a document of its own, which the delivery then points to);
+/// a digitally signed PDF is delivered unchanged with the seal recorded beside it. The seal, the SHA-256 of what
+/// is delivered and a `certificate.sealed` log entry commit in one transaction.
+enum Sealing {
+    /// Where the QR points and what the stamp tells people to type.
+    struct Settings: Sendable {
+        /// The verification page's base address (the QR holds it in upper case, then the seal).
+        var verifyURL: String
+        /// Whether live certificates are sealed at all.
+        var enabled: Bool
+
+        /// The host people type, from the URL.
+        var verifyHost: String {
+            var text = verifyURL
+            for scheme in ["https://", "http://"] where text.lowercased().hasPrefix(scheme) {
+                text.removeFirst(scheme.count)
+            }
+            return text
+        }
+    }
+
+    /// What became of a delivery.
+    enum Outcome: Equatable {
+        /// Nothing to seal (no certificate, test traffic, sealing or the log off) or sealed now or before: route it.
+        case ready
+        /// The outcome's log entry has no index yet: try again shortly.
+        case waiting
+    }
+
+    /// `seal`, except that a PDF qpdf cannot read is delivered as it came (and said so in the log): the citizen
+    /// gets the department's certificate, unsealed, rather than nothing.
+    /// - Throws: `PostgresError` from the database; `CryptographyError`.
+    static func sealOrDeliverUnsealed(deliveryID: UUID, settings: Settings, logger: Logger, on connection: Connection)
+        throws -> Outcome
+    {
+        do {
+            return try seal(deliveryID: deliveryID, settings: settings, on: connection)
+        } catch let error as PDFError {
+            logger.warning(
+                "a certificate could not be stamped: delivered unsealed",
+                ["delivery.id": deliveryID.uuidString, "error": error.reason])
+            return .ready
+        }
+    }
+
+    /// Seals the certificate of `deliveryID` if it needs one and can have one now.
+    /// - Throws: `PostgresError` from the database; `PDFError` when qpdf cannot stamp; `CryptographyError`.
+    static func seal(deliveryID: UUID, settings: Settings, on connection: Connection) throws -> Outcome {
+        guard settings.enabled else { return .ready }
+        return try connection.transaction { tx in
+            guard
+                let row = try tx.query(
+                    """
+                    SELECT d.document_id, d.is_test, a.department, a.service_code, doc.content, doc.sha256, doc.file_name,
+                           r.idx, dakiya_log_on(), EXISTS (SELECT 1 FROM certificate_seals s WHERE s.delivery_id = d.id),
+                           (now() AT TIME ZONE 'Asia/Kolkata')::date - date '1970-01-01'
+                    FROM deliveries d JOIN applications a ON a.id = d.application_id
+                    JOIN documents doc ON doc.id = d.document_id
+                    LEFT JOIN log_refs r ON r.delivery_id = d.id
+                    WHERE d.id = $1 AND d.decision IN ('approved', 'rejected') AND doc.purged_at IS NULL
+                    FOR UPDATE OF d
+                    """, [deliveryID]
+                ).first
+            else { return .ready }
+            let isTest = try row.decode(Bool.self, at: 1), logOn = try row.decode(Bool.self, at: 8)
+            guard !isTest, logOn, try !row.decode(Bool.self, at: 9) else { return .ready }
+            guard let logIndex = try row.decode(Int?.self, at: 7) else { return .waiting }
+            let department = try row.decode(String.self, at: 2)
+            let original = try row.decode(PostgresBytes.self, at: 4).bytes
+            let key = try SealRegistry.activeKey(department: department, on: tx)
+            let certificateID = "DK-" + Base32.encode(try SecureRandom.bytes(7)).prefix(10)
+            let documentType = String(
+                try row.decode(String.self, at: 3).uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(
+                    Seal.maximumTypeLength))
+            let seal = try Seal(
+                key: key, logIndex: logIndex, issuedDay: try row.decode(Int.self, at: 10), documentType: documentType,
+                certificateID: String(certificateID))
+            let signed = PDFInspection.isDigitallySigned(original)
+            var delivered = original
+            if !signed {
+                let stamp = try StampPDF.make(
+                    url: try seal.url(base: settings.verifyURL), certificateID: String(certificateID),
+                    verifyAt: settings.verifyHost)
+                delivered = try PDFTools.overlayFirstPage(of: original, with: stamp)
+            }
+            // The stamped PDF is a document of its own (same retention as the original); the delivery points to it.
+            try tx.query(
+                """
+                WITH stamped AS (
+                    INSERT INTO documents (sha256, media_type, file_name, size, content, expires_at)
+                    SELECT $2, media_type, file_name, $3, $4, expires_at FROM documents WHERE id = $5
+                    ON CONFLICT (sha256) DO UPDATE SET purged_at = NULL, content = excluded.content
+                    RETURNING id),
+                moved AS (
+                    UPDATE deliveries SET document_id = (SELECT id FROM stamped) WHERE id = $1 AND NOT $6::boolean),
+                sealed AS (
+                    INSERT INTO certificate_seals (certificate_id, delivery_id, original_document_id, key_id, log_index, issued_on,
+                                                   document_type, seal, original_sha256, delivered_sha256, signed_original)
+                    VALUES ($7, $1, $5, $8, $9, date '1970-01-01' + $10::integer, $11, $12, $13, $2, $6)
+                    RETURNING certificate_id)
+                INSERT INTO log_queue (entries)
+                SELECT ARRAY[dakiya_log_entry(jsonb_build_object(
+                           'v', 1, 'type', 'certificate.sealed', 'at', dakiya_log_time(now()), 'certificate', $7::text,
+                           'issue_index', $9::bigint, 'key', encode($8::bytea, 'hex'), 'department', $14::text,
+                           'document_type', $11::text, 'delivered_sha256', encode($2::bytea, 'hex'),
+                           'signed_original', $6::boolean))]
+                FROM sealed WHERE dakiya_log_on()
+                """,
+                [
+                    deliveryID, PostgresBytes(SHA256.hash(delivered)), delivered.count, PostgresBytes(delivered),
+                    try row.decode(Int64.self, at: 0), signed, String(certificateID), PostgresBytes(seal.keyID),
+                    logIndex, seal.issuedDay, documentType, try seal.text(), PostgresBytes(SHA256.hash(original)),
+                    department,
+                ])
+            return .ready
+        }
+    }
+}

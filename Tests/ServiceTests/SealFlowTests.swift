@@ -1,0 +1,230 @@
+import Cryptography
+import Delivery
+import Foundation
+import HTTPClient
+import Postgres
+import Seals
+import ServiceRuntime
+import TestSupport
+import Testing
+
+/// A certificate sealed on its way to the citizen and verified by anyone: the real portal-adapter and dispatcher,
+/// the QR read back from the delivered PDF, the public page, "check this PDF", revocation and bad input.
+@Suite("Certificate seals across services", .serialized)
+struct SealFlowTests {
+    static func admin(_ arguments: [String], url: String) throws -> String {
+        let process = try ChildProcess("dakiya-admin", arguments: arguments, environment: ["DAKIYA_DATABASE_URL": url])
+        #expect(process.waitForExit(timeout: .seconds(20)) == 0, "\(process.outputText)")
+        return process.outputText
+    }
+
+    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func multipart(_ pdf: [UInt8]) -> (body: [UInt8], contentType: String) {
+        let boundary = "dakiya-\(UUID().uuidString)"
+        let head =
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"pdf\"; filename=\"c.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        return (
+            Array(head.utf8) + pdf + Array("\r\n--\(boundary)--\r\n".utf8), "multipart/form-data; boundary=\(boundary)"
+        )
+    }
+
+    @Test(
+        "a live certificate is stamped with a seal whose QR opens a page saying valid; check-this-PDF knows the delivered bytes; revocation shows at once; forged, cut and foreign input get clear answers"
+    )
+    func sealedAndVerified() throws {
+        let db = try TestDatabase()
+        _ = try Self.admin(["department", "add", "REVENUE", "Revenue and Forest Department"], url: db.url)
+        _ = try Self.admin(["catalogue", "import", "--sample"], url: db.url)
+        func key(_ kind: String, _ department: String = "REVENUE") throws -> String {
+            let out = try Self.admin(
+                ["key", "create", "--department", department, "--label", kind, "--kind", kind, "--scope", "citizens"],
+                url: db.url)
+            return try #require(
+                out.split(separator: "\n").first { $0.hasPrefix("secret") }?.split(separator: " ").last.map(String.init)
+            )
+        }
+        let live = try key("live"), test = try key("test")
+        _ = try Self.admin(["department", "add", "RDD", "Rural Development"], url: db.url)
+        let other = try key("live", "RDD")
+        let portalPort = freePort()
+        let environment = ["DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_LOG_LEVEL": "warning"]
+        let verifyURL = "http://127.0.0.1:\(portalPort)/v"
+        let portal = try ChildProcess(
+            "portal-adapter", environment: environment.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 })
+        let dispatcher = try ChildProcess(
+            "dispatcher",
+            environment: environment.merging(["DAKIYA_HTTP_PORT": "0", "DAKIYA_VERIFY_URL": verifyURL]) { $1 })
+        let client = try HTTPClient()
+        let base = "http://127.0.0.1:\(portalPort)"
+        #expect(eventually { (try? client.send(HTTPClientRequest(url: base + "/readyz")))?.status == 200 })
+        for secret in [live, test] {
+            #expect(
+                try client.send(
+                    .json(
+                        "PUT", base + "/v1/citizens/c-1", body: #"{"mobile": "+919812345678", "language": "mr"}"#,
+                        headers: [("Authorization", "Bearer \(secret)")])
+                ).status == 200)
+        }
+        let certificate = StampPDF.document(content: "BT /F1 18 Tf 72 760 Td (INCOME CERTIFICATE No. 7731) Tj ET\n")
+        let signedPDF = Array(
+            "%PDF-1.7\n1 0 obj << /Type /Sig /Filter /Adobe.PPKLite /ByteRange [0 10 20 30] /Contents <00> >> endobj\n%%EOF\n"
+                .utf8)
+        func send(_ id: String, _ pdf: [UInt8], key: String) throws -> UUID {
+            let body =
+                #"{"citizen": "c-1", "decision": "approved", "service": "INCOME", "office": "HAVELI", "certificate": {"file_name": "income.pdf", "content_base64": "\#(Data(pdf).base64EncodedString())"}}"#
+            let response = try client.send(
+                .json(
+                    "POST", base + "/v1/applications/\(id)/outcome", body: body,
+                    headers: [("Authorization", "Bearer \(key)"), ("Idempotency-Key", id)]))
+            #expect(response.status == 202, "\(response.text)")
+            struct Accepted: Decodable { var delivery_id: UUID }
+            return try JSONDecoder().decode(Accepted.self, from: Data(response.body)).delivery_id
+        }
+        let sealedID = try send("S-1", certificate, key: live)
+        let signedID = try send("S-2", signedPDF, key: live)
+        let testID = try send("S-3", certificate, key: test)
+        let connection = try db.connect()
+        func routed(_ id: UUID) -> Bool {
+            (try? connection.query("SELECT count(*) FROM channel_attempts WHERE delivery_id = $1", [id]).first?.decode(
+                Int.self, at: 0) ?? 0) ?? 0 > 0
+        }
+        #expect(
+            eventually(timeout: .seconds(20)) { routed(sealedID) && routed(signedID) && routed(testID) },
+            "\(dispatcher.outputText)")
+
+        // The delivered certificate is the stamped one; its QR decodes to the seal's URL.
+        let delivered = try #require(try Documents.delivered(sealedID, on: connection)).bytes
+        #expect(delivered != certificate && SHA256.hash(delivered) != SHA256.hash(certificate))
+        let row = try #require(
+            try connection.query(
+                "SELECT certificate_id, seal, log_index, signed_original, delivered_sha256 FROM certificate_seals WHERE delivery_id = $1",
+                [sealedID]
+            ).first)
+        let certificateID = try row.decode(String.self, at: 0)
+        #expect(
+            try !row.decode(Bool.self, at: 3) && row.decode(PostgresBytes.self, at: 4).bytes == SHA256.hash(delivered))
+        let logged =
+            try connection.query(
+                "SELECT convert_from(entry, 'UTF8') FROM log_entries WHERE idx = $1", [try row.decode(Int.self, at: 2)]
+            ).first?.decode(String.self, at: 0) ?? ""
+        #expect(
+            logged.contains(#""type":"outcome.accepted""#) && logged.contains(SHA256.hexDigest(certificate)),
+            "\(logged)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seal-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data(delivered).write(to: directory.appendingPathComponent("c.pdf"))
+        _ = try Self.run(
+            "/usr/bin/pdftoppm",
+            ["-r", "300", "-png", "-f", "1", "-l", "1", directory.path + "/c.pdf", directory.path + "/p"])
+        let png = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).first { $0.hasSuffix(".png") })
+        let scanned = try Self.run("/usr/bin/zbarimg", ["--quiet", "--raw", directory.path + "/" + png])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(scanned == verifyURL.uppercased() + "/" + (try row.decode(String.self, at: 1)), "\(scanned)")
+        // What a phone does with the QR: open the address as printed (upper case).
+        let scannedPath = String(scanned.dropFirst(verifyURL.count))
+        let page = try client.send(
+            HTTPClientRequest(url: base + "/V" + scannedPath, headers: [("Accept-Language", "en-IN,en;q=0.9")]))
+        #expect(
+            page.status == 200 && page.text.contains("Genuine and valid") && page.text.contains(certificateID),
+            "\(page.text)")
+        #expect(page.text.contains("Revenue and Forest Department") && page.text.contains("<html lang=\"en\">"))
+        let marathi = try client.send(HTTPClientRequest(url: base + "/V" + scannedPath))
+        #expect(marathi.text.contains("खरे आणि वैध प्रमाणपत्र") && marathi.text.contains("<html lang=\"mr\">"))
+        let json = try client.send(HTTPClientRequest(url: base + "/V" + scannedPath + "?format=json"))
+        #expect(
+            json.text.contains(#""state":"valid""#) && json.text.contains(#""certificate_id":"\#(certificateID)""#),
+            "\(json.text)")
+
+        // Check this PDF: the delivered bytes are ours; one changed byte, or the department's unsealed original, are not.
+        func check(_ pdf: [UInt8]) throws -> String {
+            let form = Self.multipart(pdf)
+            return try client.send(
+                HTTPClientRequest(
+                    method: "POST", url: base + "/v/check?format=json",
+                    body: .bytes(form.body, contentType: form.contentType))
+            ).text
+        }
+        #expect(try check(delivered).contains(#""state":"valid""#))
+        var changed = delivered
+        changed[changed.count / 2] ^= 0x01
+        #expect(try check(changed).contains(#""state":"not_genuine""#))
+        #expect(try check(certificate).contains(#""state":"not_genuine""#))
+        // A digitally signed PDF went out unchanged, sealed beside it; the unsealed test delivery was not sealed.
+        #expect(try Documents.delivered(signedID, on: connection)?.bytes == signedPDF)
+        #expect(try check(signedPDF).contains(#""state":"valid""#))
+        #expect(try Documents.delivered(testID, on: connection)?.bytes == certificate)
+        #expect(try connection.query("SELECT count(*) FROM certificate_seals").first?.decode(Int.self, at: 0) == 2)
+
+        // The registry names the department's key; the log announced it and recorded each seal.
+        let registry = try client.send(HTTPClientRequest(url: base + "/.well-known/dakiya-seal-keys.json")).text
+        #expect(registry.contains(#""department":"REVENUE""#) && registry.contains("Revenue and Forest Department"))
+        #expect(
+            eventually(timeout: .seconds(10)) {
+                let types =
+                    (try? connection.query("SELECT convert_from(entry, 'UTF8') FROM log_entries").rows.map {
+                        try $0.decode(String.self, at: 0)
+                    }) ?? []
+                return types.filter { $0.contains(#""type":"certificate.sealed""#) }.count == 2
+                    && types.contains { $0.contains(#""purpose":"seal""#) && $0.contains(#""type":"key.added""#) }
+            })
+
+        // Revocation: the department's key only, a reason from the list, shown at once and in the status list.
+        func revoke(_ reason: String, key: String) throws -> HTTPClientResponse {
+            try client.send(
+                .json(
+                    "POST", base + "/v1/certificates/\(certificateID)/revoke", body: #"{"reason": "\#(reason)"}"#,
+                    headers: [("Authorization", "Bearer \(key)")]))
+        }
+        #expect(try revoke("because", key: live).status == 400)
+        #expect(try revoke("superseded", key: other).status == 404, "another department's certificate")
+        #expect(try revoke("superseded", key: live).status == 200)
+        #expect(try revoke("superseded", key: live).status == 404, "once")
+        let revoked = try client.send(HTTPClientRequest(url: base + "/V" + scannedPath + "?lang=en"))
+        #expect(
+            revoked.text.contains("Revoked: no longer valid") && revoked.text.contains("superseded"), "\(revoked.text)")
+        #expect(try check(delivered).contains(#""state":"revoked""#))
+        #expect(try client.send(HTTPClientRequest(url: base + "/v1/seals/revoked")).text.contains(certificateID))
+
+        // Forged, cut, oversized or foreign input: a clear answer, never a 500.
+        let seal = try row.decode(String.self, at: 1)
+        var forged = Array(seal)
+        forged[forged.count - 3] = forged[forged.count - 3] == "A" ? "B" : "A"
+        for text in [
+            String(forged), String(seal.dropLast(9)), String(repeating: "A", count: 2000), "abc!",
+            String(seal.dropFirst(1)),
+        ] {
+            let answer = try client.send(HTTPClientRequest(url: base + "/v/\(text)?format=json"))
+            #expect(answer.status == 200 && answer.text.contains(#""state":"not_genuine""#), "\(text): \(answer.text)")
+        }
+        let notPDF = try client.send(
+            HTTPClientRequest(
+                method: "POST", url: base + "/v/check",
+                body: .bytes(Array("hello".utf8), contentType: "application/pdf")))
+        #expect(notPDF.status == 422 && notPDF.text.contains("not a PDF"))
+        let wrongType = try client.send(
+            HTTPClientRequest(
+                method: "POST", url: base + "/v/check", body: .bytes(Array("x".utf8), contentType: "text/plain")))
+        #expect(wrongType.status == 415)
+        let form = try client.send(HTTPClientRequest(url: base + "/v?lang=te"))
+        #expect(
+            form.status == 200 && form.text.contains("enctype=\"multipart/form-data\"")
+                && form.text.contains("<html lang=\"te\">"))
+        for process in [portal, dispatcher] { process.send(SIGTERM) }
+        #expect(portal.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(dispatcher.waitForExit(timeout: .seconds(20)) == 0)
+    }
+}
