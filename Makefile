@@ -30,9 +30,12 @@ PG_BIN       = $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | t
 APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libqrencode-dev libqpdf-dev pkg-config \
                 postgresql postgresql-contrib python3 python3-aiosmtpd python3-yaml python3-venv openssl util-linux curl \
                 poppler-utils zbar-tools
+# Only for make browser-test: Debian's Chromium and its driver, selenium, and fonts for Devanagari and Telugu.
+BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-core
+AXE_CORE_PYTHON_VERSION := 0.1.0
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run api-key officer-key test schemathesis bench clean fmt lint
+.PHONY: help deps build db-start db-stop db-reset migrate run api-key officer-key test schemathesis browser-test bench clean fmt lint
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -123,6 +126,20 @@ schemathesis: deps ## Schemathesis (every check, positive and negative cases, EX
 	  && $(DATA_DIR)/venv/bin/pip install -q schemathesis==$(SCHEMATHESIS_VERSION); }
 	@status=0; BIN=$$(swift build -c $(CONFIG) --show-bin-path) ADMIN_URL='$(ADMIN_URL)' VENV='$(DATA_DIR)/venv' EXAMPLES=$(EXAMPLES) SEED=$(SEED) \
 	  bash Tests/Schemathesis/run.sh || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
+
+browser-test: deps ## The pages people open, in headless Chromium with selenium: screenshots in .build/browser, axe-core accessibility check
+	@missing=""; for p in $(BROWSER_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+	swift build -c $(CONFIG) $(SWIFT_FLAGS)
+	@$(MAKE) --no-print-directory db-start
+	@[ -x $(DATA_DIR)/browser-venv/bin/python ] && $(DATA_DIR)/browser-venv/bin/python -c 'import axe_core_python, selenium' 2>/dev/null || { \
+	  rm -rf $(DATA_DIR)/browser-venv && /usr/bin/python3 -m venv --system-site-packages $(DATA_DIR)/browser-venv \
+	  && $(DATA_DIR)/browser-venv/bin/pip install -q axe-core-python==$(AXE_CORE_PYTHON_VERSION); }
+	@status=0; BIN=$$(swift build -c $(CONFIG) --show-bin-path) ADMIN_URL='$(ADMIN_URL)' VENV='$(DATA_DIR)/browser-venv' OUT='$(CURDIR)/.build/browser' \
+	  bash Tests/Browser/run.sh || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 bench: deps ## Benchmark the job queue against pgbench on the private cluster (figures, not pass/fail)

@@ -40,7 +40,7 @@ struct Verification: Sendable {
         for prefix in ["/v", "/V"] {
             router.get(prefix + "/{seal}") { request in try page(for: request, seal: try request.parameter("seal")) }
         }
-        router.get("/v") { request in respond(request, verdict: nil, checked: false) }
+        router.get("/v") { request in respond(request, verdict: nil) }
         router.post("/v/check") { request in try check(request) }
         router.get("/.well-known/dakiya-seal-keys.json") { _ in
             struct Registry: Encodable { var keys: [SealRegistry.PublishedKey] }
@@ -112,7 +112,7 @@ struct Verification: Sendable {
 
     func page(for request: Request, seal text: String) throws -> Response {
         let verdict = try pool.withConnection { try self.verdict(seal: text, on: $0) }
-        return respond(request, verdict: verdict, checked: false)
+        return respond(request, verdict: verdict)
     }
 
     /// "Check this PDF": the exact bytes of a certificate we delivered (or a digitally signed original we sealed
@@ -137,7 +137,7 @@ struct Verification: Sendable {
         let verdict =
             record.map(verdict(of:))
             ?? Verdict(state: .notGenuine, reason: "these bytes are not exactly a certificate we delivered")
-        return respond(request, verdict: verdict, checked: true)
+        return respond(request, verdict: verdict)
     }
 
     // MARK: Revoking
@@ -170,7 +170,7 @@ struct Verification: Sendable {
     // MARK: Pages
 
     /// JSON for machines (`Accept: application/json` or `?format=json`), otherwise the page.
-    func respond(_ request: Request, verdict: Verdict?, checked: Bool) -> Response {
+    func respond(_ request: Request, verdict: Verdict?) -> Response {
         if request.query["format"] == "json" || (request.header("accept") ?? "").contains("application/json"),
             let verdict, let response = try? Response.json(verdict)
         {
@@ -178,9 +178,17 @@ struct Verification: Sendable {
         }
         let language = VerificationTexts.language(
             query: request.query["lang"], accept: request.header("accept-language"))
+        // People read the document's name in their language (the catalogue's), not its code.
+        var shown = verdict
+        if let code = verdict?.documentType,
+            let name = try? pool.withConnection({
+                try $0.query("SELECT service_name($1, $2)", [code, language]).first?.decode(String.self, at: 0)
+            })
+        {
+            shown?.documentType = name
+        }
         var response = Response(
-            status: 200,
-            body: Array(VerificationTexts.page(verdict, checked: checked, language: language, path: request.path).utf8),
+            status: 200, body: Array(VerificationTexts.page(shown, language: language).utf8),
             contentType: "text/html; charset=utf-8")
         response.headers.append(("Cache-Control", "no-store"))
         response.headers.append(("Content-Language", language))

@@ -52,6 +52,17 @@ enum VerificationTexts {
             "hi": "प्रमाणपत्र सत्यापित करने के लिए उस पर छपा QR कोड स्कैन करें, या नीचे उसकी PDF जाँचें।",
             "te": "ధృవీకరించడానికి పత్రంపై ఉన్న QR కోడ్‌ను స్కాన్ చేయండి, లేదా కింద దాని PDF తనిఖీ చేయండి.",
         ],
+        "reason_issued_in_error": [
+            "en": "issued in error", "mr": "चुकीने दिले गेले", "hi": "गलती से जारी", "te": "పొరపాటున జారీ చేయబడింది",
+        ],
+        "reason_superseded": [
+            "en": "replaced by a newer certificate", "mr": "नवीन प्रमाणपत्राने बदलले", "hi": "नए प्रमाणपत्र से बदला गया",
+            "te": "కొత్త పత్రంతో భర్తీ చేయబడింది",
+        ],
+        "reason_cancelled_by_order": [
+            "en": "cancelled by an order", "mr": "आदेशाने रद्द", "hi": "आदेश द्वारा रद्द", "te": "ఉత్తర్వు ద్వారా రద్దు",
+        ],
+        "reason_fraud": ["en": "obtained by fraud", "mr": "फसवणुकीने मिळवले", "hi": "धोखाधड़ी से प्राप्त", "te": "మోసంతో పొందబడింది"],
         "not_genuine_help": [
             "en": "Do not accept this document. If you were given it as a certificate, tell the issuing office.",
             "mr": "हा दस्तऐवज स्वीकारू नका. प्रमाणपत्र म्हणून दिला असल्यास संबंधित कार्यालयाला कळवा.",
@@ -77,7 +88,7 @@ enum VerificationTexts {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    static func page(_ verdict: Verification.Verdict?, checked: Bool, language: String, path: String) -> String {
+    static func page(_ verdict: Verification.Verdict?, language: String) -> String {
         let w = { (key: String) in escape(word(key, language)) }
         var body = ""
         if let verdict {
@@ -97,7 +108,8 @@ enum VerificationTexts {
                     ("issued_by", verdict.issuedBy), ("document_type", verdict.documentType),
                     ("certificate_id", verdict.certificateID), ("issued_on", verdict.issuedOn),
                     ("log_index", verdict.logIndex.map(String.init)),
-                    ("revoked_at", verdict.revokedAt.map(Verification.day)), ("reason", verdict.revocationReason),
+                    ("revoked_at", verdict.revokedAt.map(Verification.day)),
+                    ("reason", verdict.revocationReason.map { word("reason_" + $0, language) }),
                 ]
                 for (label, value) in rows {
                     if let value { body += "<dt>\(w(label))</dt><dd>\(escape(value))</dd>\n" }
@@ -108,7 +120,6 @@ enum VerificationTexts {
         } else {
             body += "<p>\(w("scan_help"))</p>\n"
         }
-        _ = checked
         body += """
             <section aria-labelledby="check">
             <h2 id="check">\(w("check_heading"))</h2>

@@ -1,0 +1,165 @@
+"""The certificate verification page in headless Chromium: what a person sees for a valid, a revoked and a forged
+seal, in Marathi, Hindi, Telugu and English; the "check this PDF" form used with a real file; a screenshot of
+each page under OUT; and axe-core (WCAG 2.1 A/AA rules) finding no serious or critical violation on any of them.
+
+Environment: BASE (the portal adapter), KEY (a live API key of REVENUE), DATABASE_URL (to read what was sealed),
+OUT (the screenshot folder). Exits non-zero on the first failed expectation, saying which.
+"""
+import base64
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+BASE, KEY, DATABASE_URL, OUT = (os.environ[name] for name in ("BASE", "KEY", "DATABASE_URL", "OUT"))
+failures = []
+
+
+def expect(condition, message):
+    print(("ok   " if condition else "FAIL ") + message, flush=True)
+    if not condition:
+        failures.append(message)
+
+
+def call(method, path, body=None, idempotency_key=None):
+    request = urllib.request.Request(BASE + path, method=method, data=None if body is None else json.dumps(body).encode())
+    request.add_header("Authorization", "Bearer " + KEY)
+    if idempotency_key:
+        request.add_header("Idempotency-Key", idempotency_key)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def sql(query):
+    return subprocess.run(["psql", DATABASE_URL, "-Atc", query], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def pdf(text):
+    """A one-page PDF with `text`, its cross-reference table written with real offsets."""
+    content = f"BT /F1 18 Tf 72 760 Td ({text}) Tj ET\n".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def sealed(application, text):
+    """Sends an outcome with a certificate and waits for its seal: (certificate id, seal, delivered PDF bytes)."""
+    status, answer = call("POST", f"/v1/applications/{application}/outcome", {
+        "citizen": "c-1", "decision": "approved", "service": "INCOME", "office": "HAVELI",
+        "certificate": {"file_name": "income.pdf", "content_base64": base64.b64encode(pdf(text)).decode()},
+    }, idempotency_key=application)
+    expect(status == 202, f"outcome {application} accepted ({status} {answer if status != 202 else ''})")
+    for _ in range(200):
+        row = sql(f"""SELECT s.certificate_id, s.seal, encode(doc.content, 'base64') FROM certificate_seals s
+                      JOIN deliveries d ON d.id = s.delivery_id JOIN documents doc ON doc.id = d.document_id
+                      JOIN applications a ON a.id = d.application_id WHERE a.portal_application_id = '{application}'""")
+        if row:
+            certificate, seal, content = row.split("|")
+            return certificate, seal, base64.b64decode(content.replace("\n", ""))
+        time.sleep(0.1)
+    raise SystemExit(f"{application} was never sealed")
+
+
+status, _ = call("PUT", "/v1/citizens/c-1", {"mobile": "+919812345678", "language": "mr"})
+expect(status == 200, "citizen registered")
+valid_id, valid_seal, delivered = sealed("B-1", "INCOME CERTIFICATE No. 1")
+revoked_id, revoked_seal, _ = sealed("B-2", "INCOME CERTIFICATE No. 2")
+status, _ = call("POST", f"/v1/certificates/{revoked_id}/revoke", {"reason": "superseded"})
+expect(status == 200, "certificate B-2 revoked")
+forged_seal = valid_seal[:-4] + ("AAAA" if not valid_seal.endswith("AAAA") else "BBBB")
+pdf_file = os.path.join(OUT, "delivered-certificate.pdf")
+with open(pdf_file, "wb") as file:
+    file.write(delivered)
+
+spec = importlib.util.find_spec("axe_core_python")
+with open(os.path.join(os.path.dirname(spec.origin), "axe.min.js")) as file:
+    AXE = file.read()
+
+options = Options()
+for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--disable-dev-shm-usage"):
+    options.add_argument(argument)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_script_timeout(60)
+
+
+def accessible(name):
+    """axe-core on the current page, WCAG 2.1 A and AA rules: no serious or critical violation."""
+    driver.execute_script(AXE)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        ".then(r => done(r)).catch(e => done({error: String(e)}));")
+    expect("error" not in result, f"{name}: axe ran ({result.get('error', 'fine')})")
+    bad = [v for v in result.get("violations", []) if v.get("impact") in ("serious", "critical")]
+    for violation in bad:
+        print(f"     {violation['id']} ({violation['impact']}): {violation['help']} x{len(violation['nodes'])}")
+    expect(not bad, f"{name}: no serious or critical accessibility violation ({len(result.get('passes', []))} rules passed)")
+
+
+def visit(name, path, expected, language):
+    driver.get(BASE + path)
+    heading = driver.find_element(By.CSS_SELECTOR, "main h2").text
+    expect(expected in heading, f"{name}: the page says '{expected}' (it says '{heading}')")
+    expect(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == language, f"{name}: lang is {language}")
+    shot = os.path.join(OUT, f"verify-{name}.png")
+    driver.save_screenshot(shot)
+    expect(os.path.getsize(shot) > 10_000, f"{name}: screenshot {shot}")
+    accessible(name)
+    return driver.find_element(By.TAG_NAME, "main").text
+
+
+try:
+    text = visit("valid-en", f"/V/{valid_seal}?lang=en", "Genuine and valid", "en")
+    expect(valid_id in text and "Revenue and Forest Department" in text, "valid-en: certificate number and issuer shown")
+    visit("valid-mr", f"/V/{valid_seal}?lang=mr", "खरे आणि वैध प्रमाणपत्र", "mr")
+    text = visit("revoked-en", f"/V/{revoked_seal}?lang=en", "Revoked", "en")
+    expect("replaced by a newer certificate" in text, "revoked-en: the reason is shown in words")
+    expect("Income certificate" in text, "revoked-en: the document's name from the catalogue")
+    visit("revoked-te", f"/V/{revoked_seal}?lang=te", "రద్దు చేయబడింది", "te")
+    visit("forged-hi", f"/V/{forged_seal}?lang=hi", "यह हमारे द्वारा जारी प्रमाणपत्र नहीं है", "hi")
+    visit("forged-en", "/V/NOTASEAL?lang=en", "Not a certificate we issued", "en")
+    # The language switch is a plain link: no script needed.
+    driver.get(BASE + f"/V/{valid_seal}?lang=en")
+    driver.find_element(By.CSS_SELECTOR, "nav a[hreflang='mr']").click()
+    expect(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "mr", "the language switch opens Marathi")
+    # Check this PDF: choose the delivered file, submit the form.
+    driver.get(BASE + "/v?lang=en")
+    accessible("check-form")
+    driver.save_screenshot(os.path.join(OUT, "verify-check-form.png"))
+    driver.find_element(By.ID, "pdf").send_keys(pdf_file)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    heading = driver.find_element(By.CSS_SELECTOR, "main h2").text
+    expect("Genuine and valid" in heading, f"check-this-PDF: the delivered file is genuine ({heading})")
+    driver.save_screenshot(os.path.join(OUT, "verify-check-result.png"))
+finally:
+    driver.quit()
+
+if failures:
+    print(f"{len(failures)} browser expectation(s) failed")
+    sys.exit(1)
+print("browser checks passed; screenshots in " + OUT)
