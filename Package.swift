@@ -130,13 +130,13 @@ let package = Package(
         // The auditor's tool: HTTP only, no database access (it does not link Postgres).
         .executableTarget(
             name: "DakiyaAudit",
-            dependencies: ["TransparencyLog", "HTTPClient", "HTTPServer", "Cryptography", "ServiceRuntime"],
+            dependencies: ["TransparencyLog", "HTTPClient", "HTTPServer", "Cryptography", "ServiceRuntime", "Seals"],
             path: "Services/dakiya-audit"),
         .executableTarget(
             name: "DakiyaAdmin",
             dependencies: [
                 "Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography", "Appeals",
-                "TransparencyLogStore",
+                "TransparencyLogStore", "SealRegistry",
             ],
             path: "Services/dakiya-admin"
         ),

@@ -5,6 +5,7 @@ import ServiceRuntime
 import Delivery
 import Cryptography
 import Appeals
+import SealRegistry
 import TransparencyLogStore
 
 /// The operators' command-line tool.
@@ -116,11 +117,13 @@ struct DakiyaAdmin {
                 guard let reason = SigningKeys.RetirementReason(rawValue: arguments[3]) else {
                     throw UsageError(message: "the reason must be rotated, compromised or withdrawn")
                 }
-                guard
-                    try SigningKeys.retire(
-                        verifierKey: arguments[2], reason: reason,
-                        on: try Connection(url: url, applicationName: "dakiya-admin"))
-                else { throw UsageError(message: "no active signing key \(arguments[2])") }
+                // A seal key is retired in the seal registry too (the department's next seal makes a new key).
+                let connection = try Connection(url: url, applicationName: "dakiya-admin")
+                let retired =
+                    arguments[2].hasPrefix("seal/")
+                    ? try SealRegistry.retire(verifierKey: arguments[2], reason: reason, on: connection)
+                    : try SigningKeys.retire(verifierKey: arguments[2], reason: reason, on: connection)
+                guard retired else { throw UsageError(message: "no active signing key \(arguments[2])") }
                 print("signing key retired (\(reason.rawValue)); the log records it")
             case "key" where arguments.count >= 2:
                 try keyCommand(

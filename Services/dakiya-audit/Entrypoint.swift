@@ -9,6 +9,7 @@ import TransparencyLog
 ///     dakiya-audit replay URL --key VERIFIER_KEY [--from N] [--format text|json]
 ///     dakiya-audit prove FILE --key VERIFIER_KEY [--witness WITNESS_KEY]... [--quorum K] [--application ID --salt HEX]
 ///     dakiya-audit witness serve --name NAME --key-file FILE --log VERIFIER_KEY... [--listen HOST:PORT] [--state DIR]
+///     dakiya-audit verify FILE.pdf --keys FILE|URL --revoked FILE|URL [--log URL --key VERIFIER_KEY]
 ///
 /// `checkpoint` verifies the latest checkpoint's signature and its witnesses' cosignatures (at least K of the
 /// witness keys given; K defaults to all of them) and, against the last checkpoint it saved (in DIR, default
@@ -17,11 +18,12 @@ import TransparencyLog
 /// checkpoint, and prints the service-quality report the log alone supports.
 /// `prove` checks an offline proof (C2SP tlog-proof) that one entry is in the log.
 /// `witness serve` runs a witness (C2SP tlog-witness) for the audit agency.
+/// `verify` says whether a PDF is a certificate the gateway delivered and is still valid (see `PDFVerifier`).
 @main
 struct DakiyaAudit {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        guard let command = arguments.first, ["checkpoint", "replay", "prove", "witness"].contains(command),
+        guard let command = arguments.first, ["checkpoint", "replay", "prove", "witness", "verify"].contains(command),
             arguments.count >= 2
         else {
             FileHandle.standardError.write(Data(usage.utf8))
@@ -38,6 +40,30 @@ struct DakiyaAudit {
         if command == "witness" {
             guard target == "serve" else { fail("the witness command is: witness serve") }
             WitnessServer.run(options: options)
+        }
+        if command == "verify" {
+            guard let keys = options["keys"]?.last, let revoked = options["revoked"]?.last else {
+                fail("verify needs --keys (the seal key registry: a file or URL) and --revoked (the status list)")
+            }
+            do {
+                let client = try HTTPClient()
+                var log: Auditor?
+                if let url = options["log"]?.last {
+                    guard let keyText = options["key"]?.last, let key = NoteKey(verifierKey: keyText) else {
+                        fail("--log needs --key, the log's verifier key")
+                    }
+                    log = try Auditor(base: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")), key: key)
+                }
+                print(
+                    try PDFVerifier(client: client).verify(file: target, keys: keys, revoked: revoked, log: log))
+                exit(0)
+            } catch let failure as AuditFailure {
+                FileHandle.standardError.write(Data("dakiya-audit: REFUSED: \(failure.reason)\n".utf8))
+                exit(2)
+            } catch {
+                FileHandle.standardError.write(Data("dakiya-audit: \(error)\n".utf8))
+                exit(1)
+            }
         }
         guard let keyText = options["key"]?.last, let key = NoteKey(verifierKey: keyText), key.type == NoteKey.ed25519
         else { fail("--key must be the log's verifier key") }
@@ -90,6 +116,7 @@ struct DakiyaAudit {
                dakiya-audit replay URL --key VERIFIER_KEY [--from N] [--format text|json]
                dakiya-audit prove FILE --key VERIFIER_KEY [--witness WITNESS_KEY]... [--quorum K] [--application ID --salt HEX]
                dakiya-audit witness serve --name NAME --key-file FILE --log VERIFIER_KEY... [--listen HOST:PORT] [--state DIR]
+               dakiya-audit verify FILE.pdf --keys FILE|URL --revoked FILE|URL [--log URL --key VERIFIER_KEY]
         URL is the log's base, e.g. http://127.0.0.1:8084/log
 
         """

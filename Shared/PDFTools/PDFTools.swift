@@ -30,6 +30,8 @@ package enum PDFTools {
             "inputFile": input.path, "outputFile": output.path,
             "overlay": ["file": overlay.path, "to": "1", "from": "1"],
             "warningExit0": "", "noWarn": "",
+            // Streams that came uncompressed stay so: the stamp's seal comment stays readable in the bytes.
+            "compressStreams": "n",
         ]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: job), as: UTF8.self)
         let status = json.withCString { qpdfjob_run_from_json($0) }

@@ -57,6 +57,27 @@ package enum SealRegistry {
         return key
     }
 
+    /// Retires a seal key by its verifier key (as `dakiya-admin signing-key list` shows it), in the registry and
+    /// in the log (key.retired), in one transaction; the department's next seal makes a new key. Seals the key
+    /// made before today stay valid; a seal dated after is refused. False when no active seal key has that id.
+    /// - Throws: `PostgresError` from the database.
+    package static func retire(
+        verifierKey: String, reason: SigningKeys.RetirementReason, on connection: Connection
+    ) throws -> Bool {
+        try connection.transaction { tx in
+            guard
+                try tx.query(
+                    """
+                    UPDATE seal_keys SET retired_at = now()
+                    WHERE retired_at IS NULL AND 'seal/' || department || '+' || encode(key_id, 'hex') = split_part($1, '+', 1) || '+' || split_part($1, '+', 2)
+                    RETURNING 1
+                    """, [verifierKey]
+                ).first != nil
+            else { return false }
+            return try SigningKeys.retire(verifierKey: verifierKey, reason: reason, on: tx)
+        }
+    }
+
     /// Every seal key, active and retired, oldest first: the registry at its well-known address.
     /// - Throws: `PostgresError` from the database.
     package static func publishedKeys(on connection: Connection) throws -> [PublishedKey] {

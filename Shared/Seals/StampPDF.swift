@@ -14,12 +14,16 @@ package enum StampPDF {
         -> [UInt8]
     {
         let qr = try QRCode(text: url, correction: .medium, mode: .densest)
+
         let side = qrMillimetres * 72 / 25.4
         let module = side / Double(qr.size)
         let quiet = 2 * module
         let margin = 10 * 72 / 25.4
         let x0 = width - margin - side, y0 = margin + 14
-        var ops = "q 1 1 1 rg \(n(x0 - quiet)) \(n(y0 - quiet)) \(n(side + 2 * quiet)) \(n(side + 2 * quiet)) re f Q\n"
+        // The QR's content again as a comment, so a program (dakiya-audit verify) finds the seal in the file's bytes
+        // without reading the image.
+        var ops = "\(markerPrefix)\(url)\n"
+        ops += "q 1 1 1 rg \(n(x0 - quiet)) \(n(y0 - quiet)) \(n(side + 2 * quiet)) \(n(side + 2 * quiet)) re f Q\n"
         ops += "q 0 0 0 rg\n"
         for row in 0..<qr.size {
             for column in 0..<qr.size where qr.isDark(row: row, column: column) {
@@ -38,6 +42,25 @@ package enum StampPDF {
         ops +=
             "BT /F1 \(n(size)) Tf 0 0 0 rg \(n(width - margin - textWidth)) \(n(margin + 1)) Td (\(escape(text))) Tj ET\n"
         return document(content: ops)
+    }
+
+    /// What starts the comment line holding the QR's content in a stamped PDF.
+    package static let markerPrefix = "% dakiya-seal "
+
+    /// The QR content (the seal's URL) a stamped PDF carries, found in its bytes; nil when it has none.
+    package static func sealURL(in pdf: [UInt8]) -> String? {
+        let prefix = Array(markerPrefix.utf8)
+        guard pdf.count > prefix.count else { return nil }
+        var index = 0
+        while index <= pdf.count - prefix.count {
+            if pdf[index] == prefix[0], Array(pdf[index..<(index + prefix.count)]) == prefix {
+                var end = index + prefix.count
+                while end < pdf.count, end - index < 600, pdf[end] != 0x0A, pdf[end] != 0x0D { end += 1 }
+                return String(decoding: pdf[(index + prefix.count)..<end], as: UTF8.self)
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// A number as PDF writes it (up to 3 decimals).

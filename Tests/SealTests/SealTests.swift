@@ -95,6 +95,8 @@ struct SealTests {
         let certificate = StampPDF.document(content: "BT /F1 18 Tf 72 760 Td (INCOME CERTIFICATE No. 7731) Tj ET\n")
         let stamped = try PDFTools.overlayFirstPage(of: certificate, with: stamp)
         #expect(stamped != certificate && stamped.starts(with: Array("%PDF-".utf8)))
+        #expect(StampPDF.sealURL(in: stamped) == url, "the seal is readable in the stamped file's bytes")
+        #expect(StampPDF.sealURL(in: certificate) == nil)
         #expect(throws: PDFError.self) { try PDFTools.overlayFirstPage(of: Array("not a pdf".utf8), with: stamp) }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stamp-\(UUID().uuidString)")

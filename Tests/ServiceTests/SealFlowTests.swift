@@ -58,14 +58,16 @@ struct SealFlowTests {
         let live = try key("live"), test = try key("test")
         _ = try Self.admin(["department", "add", "RDD", "Rural Development"], url: db.url)
         let other = try key("live", "RDD")
-        let portalPort = freePort()
+        let portalPort = freePort(), dispatcherPort = freePort()
         let environment = ["DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_LOG_LEVEL": "warning"]
         let verifyURL = "http://127.0.0.1:\(portalPort)/v"
         let portal = try ChildProcess(
             "portal-adapter", environment: environment.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 })
         let dispatcher = try ChildProcess(
             "dispatcher",
-            environment: environment.merging(["DAKIYA_HTTP_PORT": "0", "DAKIYA_VERIFY_URL": verifyURL]) { $1 })
+            environment: environment.merging([
+                "DAKIYA_HTTP_PORT": String(dispatcherPort), "DAKIYA_VERIFY_URL": verifyURL,
+            ]) { $1 })
         let client = try HTTPClient()
         let base = "http://127.0.0.1:\(portalPort)"
         #expect(eventually { (try? client.send(HTTPClientRequest(url: base + "/readyz")))?.status == 200 })
@@ -182,6 +184,40 @@ struct SealFlowTests {
                     && types.contains { $0.contains(#""purpose":"seal""#) && $0.contains(#""type":"key.added""#) }
             })
 
+        // The auditor's tool, offline from the downloaded registry and status list, with the log for the bytes.
+        let log = "http://127.0.0.1:\(dispatcherPort)/log"
+        let logKey = try client.send(HTTPClientRequest(url: log + "/key")).text.trimmingCharacters(in: .newlines)
+        let keysFile = directory.path + "/keys.json", revokedFile = directory.path + "/revoked.json"
+        try Data(registry.utf8).write(to: URL(fileURLWithPath: keysFile))
+        func statusList() throws {
+            try Data(try client.send(HTTPClientRequest(url: base + "/v1/seals/revoked")).body).write(
+                to: URL(fileURLWithPath: revokedFile))
+        }
+        try statusList()
+        func audit(_ file: String, withLog: Bool = true) throws -> (Int32?, String) {
+            let process = try ChildProcess(
+                "dakiya-audit",
+                arguments: ["verify", file, "--keys", keysFile, "--revoked", revokedFile]
+                    + (withLog ? ["--log", log, "--key", logKey] : []))
+            return (process.waitForExit(timeout: .seconds(30)), process.outputText)
+        }
+        let deliveredFile = directory.path + "/delivered.pdf", signedFile = directory.path + "/signed.pdf"
+        let changedFile = directory.path + "/changed.pdf"
+        try Data(delivered).write(to: URL(fileURLWithPath: deliveredFile))
+        try Data(signedPDF).write(to: URL(fileURLWithPath: signedFile))
+        try Data(changed).write(to: URL(fileURLWithPath: changedFile))
+        let genuine = try audit(deliveredFile)
+        #expect(genuine.0 == 0 && genuine.1.contains("VALID: certificate \(certificateID)"), "\(genuine.1)")
+        #expect(
+            genuine.1.contains("signed by Revenue and Forest Department")
+                && genuine.1.contains("the delivered bytes match"))
+        let offline = try audit(deliveredFile, withLog: false)
+        #expect(offline.0 == 0 && offline.1.contains("not checked against the log"), "\(offline.1)")
+        let altered = try audit(changedFile)
+        #expect(altered.0 == 2 && altered.1.contains("NOT GENUINE"), "\(altered.1)")
+        let signedCheck = try audit(signedFile)
+        #expect(signedCheck.0 == 0 && signedCheck.1.contains("no seal printed"), "\(signedCheck.1)")
+
         // Revocation: the department's key only, a reason from the list, shown at once and in the status list.
         func revoke(_ reason: String, key: String) throws -> HTTPClientResponse {
             try client.send(
@@ -199,6 +235,29 @@ struct SealFlowTests {
                 && revoked.text.contains("replaced by a newer certificate"), "\(revoked.text)")
         #expect(try check(delivered).contains(#""state":"revoked""#))
         #expect(try client.send(HTTPClientRequest(url: base + "/v1/seals/revoked")).text.contains(certificateID))
+        try statusList()
+        let revokedAudit = try audit(deliveredFile)
+        #expect(revokedAudit.0 == 2 && revokedAudit.1.contains("REVOKED"), "\(revokedAudit.1)")
+
+        // A retired key: the department's next certificate gets a new key; seals made before stay valid.
+        let keyLine = try #require(
+            try Self.admin(["signing-key", "list"], url: db.url).split(separator: "\n").first {
+                $0.contains("seal/REVENUE")
+            })
+        let sealKey = String(keyLine.split(separator: "\t").last ?? "")
+        _ = try Self.admin(["signing-key", "retire", sealKey, "rotated"], url: db.url)
+        let otherSealID = try send("S-4", certificate, key: live)
+        #expect(eventually(timeout: .seconds(20)) { routed(otherSealID) })
+        #expect(
+            try connection.query("SELECT count(DISTINCT key_id) FROM certificate_seals").first?.decode(Int.self, at: 0)
+                == 2)
+        let stillValid = try client.send(
+            HTTPClientRequest(url: base + "/v/\(try row.decode(String.self, at: 1))?format=json"))
+        #expect(stillValid.text.contains(#""state":"revoked""#), "the old seal keeps its own state, not the key's")
+        #expect(
+            try check(try #require(try Documents.delivered(signedID, on: connection)).bytes).contains(
+                #""state":"valid""#),
+            "a seal made before its key retired stays valid")
 
         // Forged, cut, oversized or foreign input: a clear answer, never a 500.
         let seal = try row.decode(String.self, at: 1)
