@@ -150,7 +150,7 @@ let package = Package(
             dependencies: [
                 "Texts",
                 "JobQueue", "Postgres", "ServiceRuntime", "TestSupport", "Migrations", "Delivery", "HTTPClient",
-                "Cryptography", "TransparencyLog", "TransparencyLogStore",
+                "Cryptography", "TransparencyLog", "TransparencyLogStore", "Seals", "PDFTools",
             ],
             path: "Tests/DakiyaBench"
         ),

@@ -26,10 +26,18 @@ package enum StampPDF {
         ops += "q 1 1 1 rg \(n(x0 - quiet)) \(n(y0 - quiet)) \(n(side + 2 * quiet)) \(n(side + 2 * quiet)) re f Q\n"
         ops += "q 0 0 0 rg\n"
         for row in 0..<qr.size {
-            for column in 0..<qr.size where qr.isDark(row: row, column: column) {
-                // PDF's y axis goes up: row 0 is the top.
+            // One rectangle per horizontal run of dark modules; PDF's y axis goes up, so row 0 is the top.
+            var column = 0
+            while column < qr.size {
+                guard qr.isDark(row: row, column: column) else {
+                    column += 1
+                    continue
+                }
+                var end = column + 1
+                while end < qr.size, qr.isDark(row: row, column: end) { end += 1 }
                 ops +=
-                    "\(n(x0 + Double(column) * module)) \(n(y0 + side - Double(row + 1) * module)) \(n(module)) \(n(module)) re\n"
+                    "\(n(x0 + Double(column) * module)) \(n(y0 + side - Double(row + 1) * module)) \(n(Double(end - column) * module)) \(n(module)) re\n"
+                column = end
             }
         }
         ops += "f Q\n"
@@ -63,13 +71,21 @@ package enum StampPDF {
         return nil
     }
 
-    /// A number as PDF writes it (up to 3 decimals).
-    static func n(_ value: Double) -> String {
-        let text = String(format: "%.3f", value)
-        var trimmed = text
-        while trimmed.hasSuffix("0") { trimmed.removeLast() }
-        if trimmed.hasSuffix(".") { trimmed.removeLast() }
-        return trimmed
+    /// A number as PDF writes it (up to 3 decimals), by integer arithmetic (String(format:) is slow here and the
+    /// stamp writes thousands of numbers).
+    package static func n(_ value: Double) -> String {
+        let thousandths = Int((abs(value) * 1000).rounded())
+        var text = (value < 0 && thousandths > 0 ? "-" : "") + String(thousandths / 1000)
+        var fraction = thousandths % 1000
+        guard fraction > 0 else { return text }
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        let written = String(fraction)
+        text += "." + String(repeating: "0", count: digits - written.count) + written
+        return text
     }
 
     /// A PDF literal string's body: backslash, parentheses escaped; only printable ASCII kept.

@@ -32,6 +32,12 @@ struct Bench {
         case "log"?:
             try transparencyLog()
             return
+        case "seal"?:
+            try SealBench(
+                url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                seconds: seconds
+            ).run()
+            return
         case "drain"?:
             try serviceFootprint()
             return
@@ -79,6 +85,12 @@ struct Bench {
             seconds: seconds
         ).run()
         print("")
+        print("")
+        try recreate()
+        try SealBench(
+            url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            seconds: seconds
+        ).run()
         print("")
         try transparencyLog()
     }

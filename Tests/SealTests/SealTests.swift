@@ -74,6 +74,16 @@ struct SealTests {
         }
     }
 
+    @Test("numbers in the stamp are written as PDF writes them")
+    func numbers() {
+        let cases: [(Double, String)] = [
+            (0, "0"), (1, "1"), (1.5, "1.5"), (0.125, "0.125"), (0.1234, "0.123"), (595.2756, "595.276"),
+            (-2.05, "-2.05"),
+            (10.0004, "10"), (0.0004, "0"),
+        ]
+        for (value, text) in cases { #expect(StampPDF.n(value) == text, "\(value)") }
+    }
+
     @Test("an unsigned PDF is never mistaken for a signed one, and a DSC/eSign-signed one is recognised")
     func signedPDFs() {
         let plain = Array("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".utf8)

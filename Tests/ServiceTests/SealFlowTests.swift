@@ -279,6 +279,27 @@ struct SealFlowTests {
             HTTPClientRequest(
                 method: "POST", url: base + "/v/check", body: .bytes(Array("x".utf8), contentType: "text/plain")))
         #expect(wrongType.status == 415)
+        let huge = try client.send(
+            HTTPClientRequest(
+                method: "POST", url: base + "/v/check",
+                body: .bytes(
+                    Array("%PDF-1.7\n".utf8) + [UInt8](repeating: 0x20, count: 50 << 20), contentType: "application/pdf"
+                )))
+        #expect(huge.status == 413, "a 50 MB upload: \(huge.status)")
+        // A PDF bomb (a small file whose stream inflates to 200 MB) is only hashed, never inflated: not genuine.
+        let bombFile = directory.path + "/bomb.pdf", maker = directory.path + "/bomb.py"
+        try Data(
+            """
+            import sys, zlib
+            data = zlib.compress(b" " * (200 << 20), 9)
+            head = b"%%PDF-1.4\\n1 0 obj << /Length %d /Filter /FlateDecode >>\\nstream\\n" % len(data)
+            open(sys.argv[1], "wb").write(head + data + b"\\nendstream endobj\\n%%%%EOF\\n")
+            """.utf8
+        ).write(to: URL(fileURLWithPath: maker))
+        _ = try Self.run("/usr/bin/python3", [maker, bombFile])
+        let bombBytes = try #require(FileManager.default.contents(atPath: bombFile).map(Array.init))
+        #expect(bombBytes.count < 1 << 20 && bombBytes.starts(with: Array("%PDF-1.4".utf8)))
+        #expect(try check(bombBytes).contains(#""state":"not_genuine""#))
         let form = try client.send(HTTPClientRequest(url: base + "/v?lang=te"))
         #expect(
             form.status == 200 && form.text.contains("enctype=\"multipart/form-data\"")
