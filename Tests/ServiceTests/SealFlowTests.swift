@@ -258,6 +258,17 @@ struct SealFlowTests {
             try check(try #require(try Documents.delivered(signedID, on: connection)).bytes).contains(
                 #""state":"valid""#),
             "a seal made before its key retired stays valid")
+        // A seal made with the retired key afterwards (an insider with the old key) is not genuine.
+        let retiredSeed = try #require(
+            try connection.query("SELECT seed FROM seal_keys WHERE retired_at IS NOT NULL").first?.decode(
+                PostgresBytes.self, at: 0
+            ).bytes)
+        let late = try Seal(
+            key: try Ed25519PrivateKey(rawRepresentation: retiredSeed), logIndex: 3,
+            issuedDay: Int(Date().timeIntervalSince1970 / 86_400) + 1, documentType: "INCOME",
+            certificateID: "DK-AAAAAAAAAA")
+        let lateAnswer = try client.send(HTTPClientRequest(url: base + "/v/\(try late.text())?format=json"))
+        #expect(lateAnswer.status == 200 && lateAnswer.text.contains(#""state":"not_genuine""#), "\(lateAnswer.text)")
 
         // Forged, cut, oversized or foreign input: a clear answer, never a 500.
         let seal = try row.decode(String.self, at: 1)
