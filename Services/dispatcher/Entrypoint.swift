@@ -25,7 +25,9 @@ struct Dispatcher {
             let witnessInterval = try settings.seconds("DAKIYA_LOG_WITNESS_SECONDS", default: 1, in: 0.1...3600)
             let sealing = Sealing.Settings(
                 verifyURL: try settings.string("DAKIYA_VERIFY_URL", default: "http://127.0.0.1:8080/v"),
-                enabled: try settings.bool("DAKIYA_SEALING", default: true))
+                enabled: try settings.bool("DAKIYA_SEALING", default: true),
+                maximumWait: .seconds(try settings.int("DAKIYA_SEALING_MAX_WAIT_SECONDS", default: 600, in: 1...86_400))
+            )
             guard sealing.verifyURL.hasPrefix("https://") || sealing.verifyURL.hasPrefix("http://"),
                 !sealing.verifyURL.hasSuffix("/"),
                 sealing.verifyURL.uppercased().allSatisfy({
@@ -52,7 +54,7 @@ struct Dispatcher {
                                 switch try Sealing.sealOrDeliverUnsealed(
                                     deliveryID: id, settings: sealing, logger: context.logger, on: connection)
                                 {
-                                case .ready: ready.append(id)
+                                case .ready, .overdue: ready.append(id)
                                 case .waiting:
                                     waiting[job.id] = JobError.snooze(.milliseconds(250), "waiting for the log index")
                                 }

@@ -18,6 +18,8 @@ enum Sealing {
         var verifyURL: String
         /// Whether live certificates are sealed at all.
         var enabled: Bool
+        /// How long a certificate waits for its log index before it goes out unsealed.
+        var maximumWait: Duration = .seconds(600)
 
         /// The host people type, from the URL.
         var verifyHost: String {
@@ -35,6 +37,8 @@ enum Sealing {
         case ready
         /// The outcome's log entry has no index yet: try again shortly.
         case waiting
+        /// Waited longer than `Settings.maximumWait` for the index: deliver unsealed (and say so).
+        case overdue
     }
 
     /// `seal`, except that a PDF qpdf cannot read is delivered as it came (and said so in the log): the citizen
@@ -44,7 +48,14 @@ enum Sealing {
         throws -> Outcome
     {
         do {
-            return try seal(deliveryID: deliveryID, settings: settings, on: connection)
+            let outcome = try seal(deliveryID: deliveryID, settings: settings, on: connection)
+            if outcome == .overdue {
+                logger.warning(
+                    "a certificate waited too long for its transparency-log index: delivered unsealed",
+                    ["delivery.id": deliveryID.uuidString])
+                return .ready
+            }
+            return outcome
         } catch let error as PDFError {
             logger.warning(
                 "a certificate could not be stamped: delivered unsealed",
@@ -63,18 +74,23 @@ enum Sealing {
                     """
                     SELECT d.document_id, d.is_test, a.department, a.service_code, doc.content, doc.sha256, doc.file_name,
                            r.idx, dakiya_log_on(), EXISTS (SELECT 1 FROM certificate_seals s WHERE s.delivery_id = d.id),
-                           (now() AT TIME ZONE 'Asia/Kolkata')::date - date '1970-01-01'
+                           (now() AT TIME ZONE 'Asia/Kolkata')::date - date '1970-01-01',
+                           d.created_at < now() - make_interval(secs => $2)
                     FROM deliveries d JOIN applications a ON a.id = d.application_id
                     JOIN documents doc ON doc.id = d.document_id
                     LEFT JOIN log_refs r ON r.delivery_id = d.id
                     WHERE d.id = $1 AND d.decision IN ('approved', 'rejected') AND doc.purged_at IS NULL
                     FOR UPDATE OF d
-                    """, [deliveryID]
+                    """, [deliveryID, settings.maximumWait.seconds]
                 ).first
             else { return .ready }
             let isTest = try row.decode(Bool.self, at: 1), logOn = try row.decode(Bool.self, at: 8)
             guard !isTest, logOn, try !row.decode(Bool.self, at: 9) else { return .ready }
-            guard let logIndex = try row.decode(Int?.self, at: 7) else { return .waiting }
+            guard let logIndex = try row.decode(Int?.self, at: 7) else {
+                // No index yet: wait, but not for ever (an outcome accepted before sealing existed never gets one,
+                // and a citizen must not wait on a stalled integrator): past the limit it goes out unsealed.
+                return try row.decode(Bool.self, at: 11) ? .overdue : .waiting
+            }
             let department = try row.decode(String.self, at: 2)
             let original = try row.decode(PostgresBytes.self, at: 4).bytes
             let key = try SealRegistry.activeKey(department: department, on: tx)
