@@ -100,10 +100,10 @@ run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp sim
 	done; \
 	wait
 
-api-key: ## Create department DEMO (if missing) and print a new test API key for it, allowed to keep citizens' records (needs `make run` or `make db-start`)
+api-key: ## Create department DEMO (if missing) and print a new API key for it (test; KIND=live for a live one), allowed to keep citizens' records (needs `make run` or `make db-start`)
 	@swift build -c release --product dakiya-admin >/dev/null
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin department add DEMO "Demo Department" >/dev/null
-	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin key create --department DEMO --label demo --kind test --scope citizens
+	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin key create --department DEMO --label demo --kind $(or $(KIND),test) --scope citizens
 
 officer-key: ## Print a new officer key: make officer-key ROLE=TAHSILDAR OFFICE=HAVELI NAME="Tahsildar, Haveli" (needs `make run` or `make db-start`)
 	@swift build -c release --product dakiya-admin >/dev/null
