@@ -4,6 +4,9 @@ import Glibc
 import ServiceRuntime
 
 ServiceGroup.blockTerminationSignals()
+// Piped into `head`, a closed pipe must not kill the bench before it stops the services it started (they would
+// go on working against the benchmark database and skew the next run): writes fail instead.
+signal(SIGPIPE, SIG_IGN)
 let settings = Settings()
 do {
     var bench = Bench(
