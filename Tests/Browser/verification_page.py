@@ -17,7 +17,10 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, KEY, DATABASE_URL, OUT = (os.environ[name] for name in ("BASE", "KEY", "DATABASE_URL", "OUT"))
 failures = []
@@ -146,14 +149,19 @@ try:
     # The language switch is a plain link: no script needed.
     driver.get(BASE + f"/V/{valid_seal}?lang=en")
     driver.find_element(By.CSS_SELECTOR, "nav a[hreflang='mr']").click()
-    expect(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "mr", "the language switch opens Marathi")
+    # Wait for the new page (reading the old one right after the click would race the navigation).
+    switched = WebDriverWait(driver, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "mr")
+    expect(switched, "the language switch opens Marathi")
     # Check this PDF: choose the delivered file, submit the form.
     driver.get(BASE + "/v?lang=en")
     accessible("check-form")
     driver.save_screenshot(os.path.join(OUT, "verify-check-form.png"))
     driver.find_element(By.ID, "pdf").send_keys(pdf_file)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    heading = driver.find_element(By.CSS_SELECTOR, "main h2").text
+    # The form page has a heading too: wait for the answer's own (the verdict), not the page being left.
+    heading = WebDriverWait(driver, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+        expected_conditions.presence_of_element_located((By.ID, "verdict"))).text
     expect("Genuine and valid" in heading, f"check-this-PDF: the delivered file is genuine ({heading})")
     driver.save_screenshot(os.path.join(OUT, "verify-check-result.png"))
 finally:
