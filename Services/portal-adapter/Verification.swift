@@ -145,9 +145,8 @@ struct Verification: Sendable {
     func revoke(_ request: Request) throws -> Response {
         let key = try pool.withConnection { try APIKeys.require(request.header("authorization"), on: $0) }
         struct Body: Decodable { var reason: String }
-        guard let body = try? JSONDecoder().decode(Body.self, from: Data(request.body)) else {
-            throw HTTPError.badRequest("expected {\"reason\": \"...\"}", field: "reason")
-        }
+        // The project's strict body decoding: 415, 400 naming the field, 422 for unknown fields.
+        let body = try request.decodeJSON(Body.self)
         guard let reason = SealRegistry.RevocationReason(rawValue: body.reason) else {
             throw HTTPError.badRequest(
                 "reason must be one of "
