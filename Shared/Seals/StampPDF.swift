@@ -57,18 +57,11 @@ package enum StampPDF {
 
     /// The QR content (the seal's URL) a stamped PDF carries, found in its bytes; nil when it has none.
     package static func sealURL(in pdf: [UInt8]) -> String? {
-        let prefix = Array(markerPrefix.utf8)
-        guard pdf.count > prefix.count else { return nil }
-        var index = 0
-        while index <= pdf.count - prefix.count {
-            if pdf[index] == prefix[0], Array(pdf[index..<(index + prefix.count)]) == prefix {
-                var end = index + prefix.count
-                while end < pdf.count, end - index < 600, pdf[end] != 0x0A, pdf[end] != 0x0D { end += 1 }
-                return String(decoding: pdf[(index + prefix.count)..<end], as: UTF8.self)
-            }
-            index += 1
-        }
-        return nil
+        let bytes = Data(pdf)
+        guard let marker = bytes.range(of: Data(markerPrefix.utf8)) else { return nil }
+        let rest = bytes[marker.upperBound...].prefix(600)
+        let line = rest.prefix { $0 != 0x0A && $0 != 0x0D }
+        return String(decoding: line, as: UTF8.self)
     }
 
     /// A number as PDF writes it (up to 3 decimals), by integer arithmetic (String(format:) is slow here and the
@@ -102,13 +95,17 @@ package enum StampPDF {
     /// A one-page A4 PDF whose page draws `content` (PDF operators) with Helvetica as /F1: the stamp, and the
     /// verification slip delivered beside a digitally signed certificate.
     package static func document(content: String) -> [UInt8] {
-        let objects = [
+        document(objects: [
             "<< /Type /Catalog /Pages 2 0 R >>",
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 \(n(width)) \(n(height))] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
             "<< /Length \(content.utf8.count) >>\nstream\n\(content)endstream",
             "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        ]
+        ])
+    }
+
+    /// A PDF of `objects` (numbered from 1, the first the catalogue) with its cross-reference table.
+    package static func document(objects: [String]) -> [UInt8] {
         var out = "%PDF-1.4\n%\u{E2}\u{E3}\u{CF}\u{D3}\n"
         var offsets: [Int] = []
         for (index, object) in objects.enumerated() {
@@ -128,19 +125,8 @@ package enum PDFInspection {
     /// Whether the PDF carries a digital signature (a signature field `/Sig` with a `/ByteRange`: DSC or eSign).
     /// Such a PDF is never rewritten: any change would break its signature.
     package static func isDigitallySigned(_ pdf: [UInt8]) -> Bool {
-        contains(pdf, "/ByteRange")
-            && (contains(pdf, "/Type /Sig") || contains(pdf, "/Type/Sig") || contains(pdf, "/FT /Sig")
-                || contains(pdf, "/FT/Sig"))
-    }
-
-    static func contains(_ bytes: [UInt8], _ text: String) -> Bool {
-        let needle = Array(text.utf8)
-        guard needle.count <= bytes.count, let first = needle.first else { return false }
-        var index = 0
-        while index <= bytes.count - needle.count {
-            if bytes[index] == first, Array(bytes[index..<(index + needle.count)]) == needle { return true }
-            index += 1
-        }
-        return false
+        let bytes = Data(pdf)
+        func has(_ text: String) -> Bool { bytes.range(of: Data(text.utf8)) != nil }
+        return has("/ByteRange") && (has("/Type /Sig") || has("/Type/Sig") || has("/FT /Sig") || has("/FT/Sig"))
     }
 }
