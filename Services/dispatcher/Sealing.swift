@@ -72,7 +72,7 @@ enum Sealing {
             guard
                 let row = try tx.query(
                     """
-                    SELECT d.document_id, d.is_test, a.department, a.service_code, doc.content, doc.sha256, doc.file_name,
+                    SELECT d.document_id, d.is_test, a.department, a.service_code,
                            r.idx, dakiya_log_on(), EXISTS (SELECT 1 FROM certificate_seals s WHERE s.delivery_id = d.id),
                            (now() AT TIME ZONE 'Asia/Kolkata')::date - date '1970-01-01',
                            d.created_at < now() - make_interval(secs => $2)
@@ -84,22 +84,25 @@ enum Sealing {
                     """, [deliveryID, settings.maximumWait.seconds]
                 ).first
             else { return .ready }
-            let isTest = try row.decode(Bool.self, at: 1), logOn = try row.decode(Bool.self, at: 8)
-            guard !isTest, logOn, try !row.decode(Bool.self, at: 9) else { return .ready }
-            guard let logIndex = try row.decode(Int?.self, at: 7) else {
+            let isTest = try row.decode(Bool.self, at: 1), logOn = try row.decode(Bool.self, at: 5)
+            guard !isTest, logOn, try !row.decode(Bool.self, at: 6) else { return .ready }
+            guard let logIndex = try row.decode(Int?.self, at: 4) else {
                 // No index yet: wait, but not for ever (an outcome accepted before sealing existed never gets one,
                 // and a citizen must not wait on a stalled integrator): past the limit it goes out unsealed.
-                return try row.decode(Bool.self, at: 11) ? .overdue : .waiting
+                return try row.decode(Bool.self, at: 8) ? .overdue : .waiting
             }
             let department = try row.decode(String.self, at: 2)
-            let original = try row.decode(PostgresBytes.self, at: 4).bytes
+            // The bytes only now: a certificate still waiting for its index is not read again each time.
+            let original =
+                try tx.query("SELECT content FROM documents WHERE id = $1", [try row.decode(Int64.self, at: 0)]).first?
+                .decode(PostgresBytes.self, at: 0).bytes ?? []
             let key = try SealRegistry.activeKey(department: department, on: tx)
             let certificateID = "DK-" + Base32.encode(try SecureRandom.bytes(7)).prefix(10)
             let documentType = String(
                 try row.decode(String.self, at: 3).uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(
                     Seal.maximumTypeLength))
             let seal = try Seal(
-                key: key, logIndex: logIndex, issuedDay: try row.decode(Int.self, at: 10), documentType: documentType,
+                key: key, logIndex: logIndex, issuedDay: try row.decode(Int.self, at: 7), documentType: documentType,
                 certificateID: String(certificateID))
             let signed = PDFInspection.isDigitallySigned(original)
             var delivered = original
