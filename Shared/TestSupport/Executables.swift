@@ -95,3 +95,19 @@ package func eventually(
     }
     return try condition()
 }
+
+/// Runs a system program (`/usr/bin/pdftoppm`, say) to its end: its exit status and standard output (standard
+/// error discarded).
+/// - Throws: when the program cannot be started.
+package func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}

@@ -3,6 +3,7 @@ import Foundation
 import PDFTools
 import QRCode
 import Seals
+import TestSupport
 import Testing
 
 @Suite("Seals")
@@ -131,18 +132,10 @@ struct SealTests {
         #expect(read.isSigned(by: try key.publicKey().rawRepresentation) && read.certificateID == "DK-42")
     }
 
-    /// Runs `tool` and returns what it printed; fails the test when it cannot run or fails.
+    /// Runs `tool` and returns what it printed; fails the test when it fails.
     func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(tool) \(arguments) exited with \(process.terminationStatus)")
-        return String(decoding: data, as: UTF8.self)
+        let (status, output) = try runProgram(tool, arguments)
+        #expect(status == 0, "\(tool) \(arguments) exited with \(status)")
+        return output
     }
 }

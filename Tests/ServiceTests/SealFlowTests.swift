@@ -18,18 +18,7 @@ struct SealFlowTests {
         return process.outputText
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func run(_ tool: String, _ arguments: [String]) throws -> String { try runProgram(tool, arguments).output }
 
     static func multipart(_ pdf: [UInt8]) -> (body: [UInt8], contentType: String) {
         let boundary = "dakiya-\(UUID().uuidString)"
@@ -226,6 +215,15 @@ struct SealFlowTests {
                     headers: [("Authorization", "Bearer \(key)")]))
         }
         #expect(try revoke("because", key: live).status == 400)
+        let unknownField = try client.send(
+            .json(
+                "POST", base + "/v1/certificates/\(certificateID)/revoke",
+                body: #"{"reason": "superseded", "note": "x"}"#,
+                headers: [("Authorization", "Bearer \(live)")]))
+        #expect(unknownField.status == 422 && unknownField.text.contains("note"), "\(unknownField.text)")
+        #expect(
+            try connection.query("SELECT count(*) FROM certificate_seals WHERE revoked_at IS NOT NULL").first?.decode(
+                Int.self, at: 0) == 0, "refused requests revoke nothing")
         #expect(try revoke("superseded", key: other).status == 404, "another department's certificate")
         #expect(try revoke("superseded", key: live).status == 200)
         #expect(try revoke("superseded", key: live).status == 404, "once")
