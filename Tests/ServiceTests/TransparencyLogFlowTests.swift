@@ -113,6 +113,16 @@ struct TransparencyLogFlowTests {
                     now: now, on: tx)
             }
         }
+        // The rejection must have reached the citizen (the portal channel's inbox) before it can be appealed.
+        #expect(
+            eventually(timeout: .seconds(20)) {
+                (try? connection.query(
+                    """
+                    SELECT count(*) FROM deliveries d JOIN applications a ON a.id = d.application_id
+                    WHERE a.portal_application_id = 'A4' AND d.first_delivered_at IS NOT NULL
+                    """
+                ).first?.decode(Int.self, at: 0)) == 1
+            })
         _ = try desk.file(
             portalID: "A4",
             AppealsDesk.Filing(
