@@ -104,7 +104,7 @@ let package = Package(
             path: "Services/whatsapp-adapter", exclude: ["README.md"]),
         .executableTarget(
             name: "EmailAdapter",
-            dependencies: ["JobContracts", "ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres"],
+            dependencies: ["JobContracts", "ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres", "Texts"],
             path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(
             name: "AppealsService",

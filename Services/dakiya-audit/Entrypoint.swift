@@ -9,7 +9,7 @@ import TransparencyLog
 ///     dakiya-audit replay URL --key VERIFIER_KEY [--from N] [--format text|json]
 ///     dakiya-audit prove FILE --key VERIFIER_KEY [--witness WITNESS_KEY]... [--quorum K] [--application ID --salt HEX]
 ///     dakiya-audit witness serve --name NAME --key-file FILE --log VERIFIER_KEY... [--listen HOST:PORT] [--state DIR]
-///     dakiya-audit verify FILE.pdf --keys FILE|URL --revoked FILE|URL [--log URL --key VERIFIER_KEY]
+///     dakiya-audit verify FILE.pdf --keys FILE|URL --revoked FILE|URL [--slip SLIP.pdf] [--log URL --key VERIFIER_KEY]
 ///
 /// `checkpoint` verifies the latest checkpoint's signature and its witnesses' cosignatures (at least K of the
 /// witness keys given; K defaults to all of them) and, against the last checkpoint it saved (in DIR, default
@@ -18,7 +18,8 @@ import TransparencyLog
 /// checkpoint, and prints the service-quality report the log alone supports.
 /// `prove` checks an offline proof (C2SP tlog-proof) that one entry is in the log.
 /// `witness serve` runs a witness (C2SP tlog-witness) for the audit agency.
-/// `verify` says whether a PDF is a certificate the gateway delivered and is still valid (see `PDFVerifier`).
+/// `verify` says whether a PDF is a certificate the gateway delivered and is still valid (see `PDFVerifier`); a
+/// digitally signed certificate is checked with the verification slip delivered beside it (`--slip`).
 @main
 struct DakiyaAudit {
     static func main() {
@@ -55,7 +56,8 @@ struct DakiyaAudit {
                     log = try Auditor(base: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")), key: key)
                 }
                 print(
-                    try PDFVerifier(client: client).verify(file: target, keys: keys, revoked: revoked, log: log))
+                    try PDFVerifier(client: client).verify(
+                        file: target, keys: keys, revoked: revoked, slip: options["slip"]?.last, log: log))
                 exit(0)
             } catch let failure as AuditFailure {
                 FileHandle.standardError.write(Data("dakiya-audit: REFUSED: \(failure.reason)\n".utf8))
@@ -116,7 +118,7 @@ struct DakiyaAudit {
                dakiya-audit replay URL --key VERIFIER_KEY [--from N] [--format text|json]
                dakiya-audit prove FILE --key VERIFIER_KEY [--witness WITNESS_KEY]... [--quorum K] [--application ID --salt HEX]
                dakiya-audit witness serve --name NAME --key-file FILE --log VERIFIER_KEY... [--listen HOST:PORT] [--state DIR]
-               dakiya-audit verify FILE.pdf --keys FILE|URL --revoked FILE|URL [--log URL --key VERIFIER_KEY]
+               dakiya-audit verify FILE.pdf --keys FILE|URL --revoked FILE|URL [--slip SLIP.pdf] [--log URL --key VERIFIER_KEY]
         URL is the log's base, e.g. http://127.0.0.1:8084/log
 
         """

@@ -46,7 +46,9 @@ struct PDFVerifier {
         return Array(data)
     }
 
-    func verify(file: String, keys: String, revoked: String, log: Auditor?) throws -> String {
+    /// The verdict on `file`, with `slip` the verification slip delivered beside a digitally signed certificate (its
+    /// seal stands for the certificate whose SHA-256 it names).
+    func verify(file: String, keys: String, revoked: String, slip: String? = nil, log: Auditor?) throws -> String {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw AuditFailure(reason: "cannot read \(file)")
         }
@@ -60,7 +62,22 @@ struct PDFVerifier {
         var report: [String] = ["file SHA-256 \(digest)"]
         var certificateID: String?
         var issueIndex: Int?
-        if let url = StampPDF.sealURL(in: pdf), let text = url.split(separator: "/").last {
+        var sealSource = pdf
+        if let slip {
+            guard let data = FileManager.default.contents(atPath: slip) else {
+                throw AuditFailure(reason: "cannot read \(slip)")
+            }
+            sealSource = Array(data)
+            guard let named = StampPDF.slipDigest(in: sealSource) else {
+                throw AuditFailure(reason: "\(slip) is not a verification slip")
+            }
+            guard named == digest else {
+                throw AuditFailure(
+                    reason: "NOT GENUINE: the slip stands for the file with SHA-256 \(named), not for this one")
+            }
+            report.append("the verification slip names exactly this file")
+        }
+        if let url = StampPDF.sealURL(in: sealSource), let text = url.split(separator: "/").last {
             let seal: Seal
             do { seal = try Seal(text: String(text)) } catch let error as Seal.Malformed {
                 throw AuditFailure(reason: "NOT GENUINE: the seal in the file is malformed (\(error.reason))")

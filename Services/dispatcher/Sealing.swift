@@ -1,4 +1,5 @@
 import Cryptography
+import Delivery
 import Foundation
 import PDFTools
 import Postgres
@@ -9,7 +10,7 @@ import ServiceRuntime
 /// Seals live certificates before they are routed, so every channel delivers the same sealed bytes: once the
 /// outcome's log entry has its index, the department's key signs a seal naming it; an unsigned PDF gets the
 /// seal's QR stamped on its first page (stored as a document of its own, which the delivery then points to);
-/// a digitally signed PDF is delivered unchanged with the seal recorded beside it. The seal, the SHA-256 of what
+/// a digitally signed PDF is delivered unchanged, with a one-page verification slip carrying the seal beside it. The seal, the SHA-256 of what
 /// is delivered and a `certificate.sealed` log entry commit in one transaction.
 enum Sealing {
     /// Where the QR points and what the stamp tells people to type.
@@ -75,8 +76,10 @@ enum Sealing {
                     SELECT d.document_id, d.is_test, a.department, a.service_code,
                            r.idx, dakiya_log_on(), EXISTS (SELECT 1 FROM certificate_seals s WHERE s.delivery_id = d.id),
                            (now() AT TIME ZONE 'Asia/Kolkata')::date - date '1970-01-01',
-                           d.created_at < now() - make_interval(secs => $2)
+                           d.created_at < now() - make_interval(secs => $2),
+                           coalesce(d.document_file_name, doc.file_name), dp.name
                     FROM deliveries d JOIN applications a ON a.id = d.application_id
+                    JOIN departments dp ON dp.code = a.department
                     JOIN documents doc ON doc.id = d.document_id
                     LEFT JOIN log_refs r ON r.delivery_id = d.id
                     WHERE d.id = $1 AND d.decision IN ('approved', 'rejected') AND doc.purged_at IS NULL
@@ -105,11 +108,28 @@ enum Sealing {
                 key: key, logIndex: logIndex, issuedDay: try row.decode(Int.self, at: 7), documentType: documentType,
                 certificateID: String(certificateID))
             let signed = PDFInspection.isDigitallySigned(original)
+            let url = try seal.url(base: settings.verifyURL)
             var delivered = original
-            if !signed {
+            var slipDocument: Int64?
+            if signed {
+                // Never rewritten: the seal goes beside it, on a slip of its own that every channel delivers with it.
+                let name = try row.decode(String.self, at: 10)
+                let slip = try StampPDF.slip(
+                    StampPDF.Slip(
+                        url: url, certificateID: String(certificateID),
+                        department: name.unicodeScalars.allSatisfy(\.isASCII) ? name : department,
+                        documentType: documentType, issuedOn: seal.issuedOn,
+                        fileName: try row.decode(String.self, at: 9),
+                        signedSHA256: SHA256.hexDigest(original), verifyAt: settings.verifyHost))
+                slipDocument = try Documents.store(
+                    slip, fileName: "verification-slip-\(certificateID).pdf", retentionDays: nil, on: tx)
+                try tx.query(
+                    """
+                    UPDATE documents s SET expires_at = o.expires_at FROM documents o WHERE s.id = $1 AND o.id = $2
+                    """, [slipDocument, try row.decode(Int64.self, at: 0)])
+            } else {
                 let stamp = try StampPDF.make(
-                    url: try seal.url(base: settings.verifyURL), certificateID: String(certificateID),
-                    verifyAt: settings.verifyHost)
+                    url: url, certificateID: String(certificateID), verifyAt: settings.verifyHost)
                 delivered = try PDFTools.overlayFirstPage(of: original, with: stamp)
             }
             // The stamped PDF is a document of its own (same retention as the original); the delivery points to it.
@@ -124,8 +144,9 @@ enum Sealing {
                     UPDATE deliveries SET document_id = (SELECT id FROM stamped) WHERE id = $1 AND NOT $6::boolean),
                 sealed AS (
                     INSERT INTO certificate_seals (certificate_id, delivery_id, original_document_id, key_id, log_index, issued_on,
-                                                   document_type, seal, original_sha256, delivered_sha256, signed_original)
-                    VALUES ($7, $1, $5, $8, $9, date '1970-01-01' + $10::integer, $11, $12, $13, $2, $6)
+                                                   document_type, seal, original_sha256, delivered_sha256, signed_original,
+                                                   slip_document_id, verification_url)
+                    VALUES ($7, $1, $5, $8, $9, date '1970-01-01' + $10::integer, $11, $12, $13, $2, $6, $15, $16)
                     RETURNING certificate_id)
                 INSERT INTO log_queue (entries)
                 SELECT ARRAY[dakiya_log_entry(jsonb_build_object(
@@ -139,7 +160,7 @@ enum Sealing {
                     deliveryID, PostgresBytes(SHA256.hash(delivered)), delivered.count, PostgresBytes(delivered),
                     try row.decode(Int64.self, at: 0), signed, String(certificateID), PostgresBytes(seal.keyID),
                     logIndex, seal.issuedDay, documentType, try seal.text(), PostgresBytes(SHA256.hash(original)),
-                    department,
+                    department, slipDocument, url,
                 ])
             return .ready
         }

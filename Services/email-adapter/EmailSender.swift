@@ -6,6 +6,7 @@ import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
+import Texts
 
 /// Email settings, validated at start.
 struct EmailSettings: Sendable {
@@ -182,22 +183,39 @@ final class EmailSender: Sendable {
     }
 
     func compose(_ context: Context, recipient: String, on connection: Connection) throws -> MailMessage {
-        var attachment: MailMessage.Attachment?
+        var attachments: [MailMessage.Attachment] = []
+        var verification: (url: String, signed: Bool)?
         if context.documentID != nil,
             let document = try connection.query(
                 """
-                SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content
-                FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1
+                SELECT coalesce(d.document_file_name, doc.file_name), doc.media_type, doc.content,
+                       s.verification_url, s.signed_original, slip.file_name, slip.content
+                FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+                LEFT JOIN certificate_seals s ON s.delivery_id = d.id
+                LEFT JOIN documents slip ON slip.id = s.slip_document_id AND slip.purged_at IS NULL
+                WHERE d.id = $1
                 """, [context.deliveryID]
             ).first
         {
-            attachment = MailMessage.Attachment(
-                fileName: try document.decode(String.self, at: 0), mediaType: try document.decode(String.self, at: 1),
-                bytes: try document.decode(PostgresBytes.self, at: 2).bytes)
+            attachments.append(
+                MailMessage.Attachment(
+                    fileName: try document.decode(String.self, at: 0),
+                    mediaType: try document.decode(String.self, at: 1),
+                    bytes: try document.decode(PostgresBytes.self, at: 2).bytes))
+            // A digitally signed certificate comes unchanged: its seal travels beside it, on the verification slip.
+            if let slipName = try document.decode(String?.self, at: 5) {
+                attachments.append(
+                    MailMessage.Attachment(
+                        fileName: slipName, mediaType: "application/pdf",
+                        bytes: try document.decode(PostgresBytes.self, at: 6).bytes))
+            }
+            if let url = try document.decode(String?.self, at: 3) {
+                verification = (url, try document.decode(Bool.self, at: 4))
+            }
         }
         let kind =
             ["rejected", "other", "appeal"].contains(context.decision)
-            ? context.decision : attachment != nil ? "certificate_issued" : "approved"
+            ? context.decision : attachments.isEmpty ? "approved" : "certificate_issued"
         let values = TemplateValues(
             applicationID: context.applicationID, service: context.service, office: context.office,
             department: context.departmentName, reasons: context.reasons,
@@ -213,12 +231,29 @@ final class EmailSender: Sendable {
         } catch let missing as TemplateMissing {
             throw JobError.permanent(missing.description)
         }
+        var text = rendered.text, html = rendered.html
+        if let verification {
+            // Where to check the certificate: the address its QR holds, as a line of text and a link.
+            let line = (verification.signed ? SealTexts.signed : SealTexts.stamped)(
+                rendered.language, ["url": verification.url])
+            text += "\n\n" + line + "\n"
+            let escapedURL = TemplateStore.escapeHTML(verification.url)
+            let paragraph =
+                "<p>"
+                + TemplateStore.escapeHTML(line).replacingOccurrences(
+                    of: escapedURL, with: "<a href=\"\(escapedURL)\">\(escapedURL)</a>") + "</p>\n"
+            if let end = html.range(of: "</body>", options: .backwards) {
+                html.insert(contentsOf: paragraph, at: end.lowerBound)
+            } else {
+                html += paragraph
+            }
+        }
         let messageID =
             "attempt-\(context.attemptID).\(context.deliveryID.uuidString.lowercased().prefix(8))@dakiya.local"
         return MailMessage(
             from: MailMessage.Address(context.emailFrom ?? settings.defaultFrom, name: context.departmentName),
             to: MailMessage.Address(recipient), replyTo: context.replyTo.map { MailMessage.Address($0) },
-            subject: rendered.subject, text: rendered.text, html: rendered.html, attachment: attachment,
+            subject: rendered.subject, text: text, html: html, attachments: attachments,
             messageID: messageID)
     }
 

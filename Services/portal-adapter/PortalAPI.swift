@@ -34,6 +34,7 @@ struct PortalAPI: Sendable {
         router.get("/v1/applications/{applicationId}/deliveries") { request in try getApplicationDeliveries(request) }
         router.get("/v1/citizens/{portalUserId}/inbox") { request in try getInbox(request) }
         router.get("/v1/documents/{deliveryId}") { request in try getDocument(request) }
+        router.get("/v1/documents/{deliveryId}/verification-slip") { request in try getDocument(request, slip: true) }
         router.get("/openapi.json") { _ in try openAPIDocument() }
         return router
     }
@@ -466,12 +467,24 @@ struct PortalAPI: Sendable {
         var office: String
         var decision: String
         var reasons: [String]
+        /// The certificate's seal: where to verify it, and for a digitally signed certificate (delivered unchanged)
+        /// the verification slip that carries its QR.
+        struct Seal: Encodable {
+            var certificateID: String
+            var verificationURL: String?
+            var verificationSlip: Certificate?
+            enum CodingKeys: String, CodingKey {
+                case certificateID = "certificate_id", verificationURL = "verification_url"
+                case verificationSlip = "verification_slip"
+            }
+        }
         var deliveredAt: Date?
         var readAt: Date?
         var certificate: Certificate?
+        var seal: Seal?
         enum CodingKeys: String, CodingKey {
             case deliveryID = "delivery_id", applicationID = "application_id", service, office, decision, reasons
-            case deliveredAt = "delivered_at", readAt = "read_at", certificate
+            case deliveredAt = "delivered_at", readAt = "read_at", certificate, seal
         }
     }
 
@@ -495,6 +508,16 @@ struct PortalAPI: Sendable {
                         InboxItem.Certificate(
                             fileName: $0.fileName, size: $0.size, url: documentLink(row.deliveryID, expires: expires),
                             expiresAt: Date(timeIntervalSince1970: Double(expires)))
+                    },
+                    seal: row.seal.map { seal in
+                        InboxItem.Seal(
+                            certificateID: seal.certificateID, verificationURL: seal.url,
+                            verificationSlip: seal.slip.map {
+                                InboxItem.Certificate(
+                                    fileName: $0.fileName, size: $0.size,
+                                    url: documentLink(row.deliveryID, expires: expires, slip: true),
+                                    expiresAt: Date(timeIntervalSince1970: Double(expires)))
+                            })
                     })
             }
             struct Inbox: Encodable {
@@ -505,20 +528,28 @@ struct PortalAPI: Sendable {
         }
     }
 
-    /// `/v1/documents/{id}?expires=…&sig=…`: the link itself is the permission, so it is unguessable and short-lived.
-    func documentLink(_ deliveryID: UUID, expires: Int) -> String {
+    /// `/v1/documents/{id}?expires=…&sig=…` (the certificate) or `/v1/documents/{id}/verification-slip?…` (its
+    /// slip): the link itself is the permission, so it is unguessable and short-lived, and a certificate's link does
+    /// not open its slip or the other way round.
+    func documentLink(_ deliveryID: UUID, expires: Int, slip: Bool = false) -> String {
         let id = deliveryID.uuidString.lowercased()
         return
-            "/v1/documents/\(id)?expires=\(expires)&sig=\(Base64URL.encode(HMAC.sha256(key: linkKey, message: Array("\(id).\(expires)".utf8))))"
+            "/v1/documents/\(id)\(slip ? "/verification-slip" : "")?expires=\(expires)&sig=\(Base64URL.encode(HMAC.sha256(key: linkKey, message: Self.linkMessage(id, expires, slip: slip))))"
     }
 
-    /// Serves a certificate through a signed link: 404 for a wrong signature (or no such document), 410 after expiry.
-    func getDocument(_ request: Request) throws -> Response {
+    static func linkMessage(_ id: String, _ expires: Int, slip: Bool) -> [UInt8] {
+        Array("\(id)\(slip ? ".slip" : "").\(expires)".utf8)
+    }
+
+    /// Serves a certificate (or its verification slip) through a signed link: 404 for a wrong signature (or no such
+    /// document), 410 after expiry.
+    func getDocument(_ request: Request, slip: Bool = false) throws -> Response {
         let rawID = try request.parameter("deliveryId").lowercased()
         guard let deliveryID = UUID(uuidString: rawID), let expires = request.query["expires"].flatMap(Int.init),
             let signature = request.query["sig"].flatMap(Base64URL.decode),
             HMAC.isValid(
-                signature, key: linkKey, message: Array("\(deliveryID.uuidString.lowercased()).\(expires)".utf8))
+                signature, key: linkKey,
+                message: Self.linkMessage(deliveryID.uuidString.lowercased(), expires, slip: slip))
         else {
             throw HTTPError.notFound("no such document")
         }
@@ -526,7 +557,11 @@ struct PortalAPI: Sendable {
             throw HTTPError(status: 410, detail: "this link has expired; open the inbox again for a fresh one")
         }
         return try pool.withConnection { connection in
-            guard let document = try Documents.delivered(deliveryID, on: connection) else {
+            guard
+                let document = try slip
+                    ? Documents.verificationSlip(deliveryID, on: connection)
+                    : Documents.delivered(deliveryID, on: connection)
+            else {
                 throw HTTPError.notFound("no such document")
             }
             guard !document.isPurged else {

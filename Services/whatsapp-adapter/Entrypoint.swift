@@ -29,6 +29,7 @@ struct WhatsAppAdapter {
                     Jobs.webhookProcess.kind: { job in try webhooks.process(job) },
                     Jobs.conversationReply.kind: { job in try sender.reply(job) },
                     Jobs.certificateResend.kind: { job in try sender.resend(job) },
+                    Jobs.verificationSlip.kind: { job in try sender.sendSlip(job) },
                 ],
                 batchHandlers: [
                     // Claimed sends go together: one statement claims their attempts, the messages go out at once.

@@ -160,6 +160,8 @@ final class WhatsAppSender: Sendable {
         var attemptID: Int64, deliveryID: UUID, state: String, decision: String, reasons: [String], language: String,
             isTest: Bool
         var documentID: Int64?, applicationID: String, service: String, mobile: String?, department: String
+        /// A digitally signed certificate, sealed: its verification slip follows it as a message of its own.
+        var hasSlip = false
     }
 
     /// The number a department sends from, and its pacing.
@@ -243,8 +245,24 @@ final class WhatsAppSender: Sendable {
                     failures[item.job.id] = jobError(for: error, attempt: item.job.attempt, from: item.from)
                 }
             }
-            // The wamids first: from here a failure must not send these messages again.
-            try ChannelAttempts.recordProviderIDs(handedOver, on: connection)
+            // The wamids first: from here a failure must not send these messages again. A signed certificate's
+            // verification slip is asked for in the same transaction, so it follows every certificate that went out.
+            let slips = handedOver.compactMap { sent in
+                claimed[sent.attemptID].flatMap { $0.context.hasSlip ? $0.context : nil }
+            }
+            if slips.isEmpty {
+                try ChannelAttempts.recordProviderIDs(handedOver, on: connection)
+            } else {
+                try connection.transaction { tx in
+                    try ChannelAttempts.recordProviderIDs(handedOver, on: tx)
+                    _ = try queue.enqueue(
+                        try slips.map {
+                            try Jobs.verificationSlip.job(
+                                ChannelSend(attemptID: $0.attemptID, deliveryID: $0.deliveryID, isTest: $0.isTest),
+                                uniqueKey: UniqueKeys.slip($0.attemptID))
+                        }, on: tx)
+                }
+            }
             for refusal in refused {
                 failed.increment()
                 logger.warning(
@@ -278,27 +296,105 @@ final class WhatsAppSender: Sendable {
         }
     }
 
-    /// Sends a certificate already delivered to this number again, as a document message inside the open window.
+    /// Sends a certificate already delivered to this number again, as a document message inside the open window (and
+    /// a digitally signed certificate's verification slip after it).
     func resend(_ job: ClaimedJob) throws {
         let request = try Jobs.certificateResend.payload(of: job)
         let from = request.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
         try pool.withConnection { connection in
             guard
                 let row = try connection.query(
-                    "SELECT d.document_id, coalesce(d.document_file_name, doc.file_name) FROM deliveries d JOIN documents doc ON doc.id = d.document_id WHERE d.id = $1",
+                    """
+                    SELECT d.document_id, coalesce(d.document_file_name, doc.file_name), s.slip_document_id, slip.file_name
+                    FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+                    LEFT JOIN certificate_seals s ON s.delivery_id = d.id LEFT JOIN documents slip ON slip.id = s.slip_document_id
+                    WHERE d.id = $1
+                    """,
                     [request.deliveryID]
                 ).first
             else { throw JobError.permanent("delivery not found") }
-            let mediaID = try mediaID(
-                for: try row.decode(Int64.self, at: 0), from: from, base: settings.graphURL, on: connection)
-            let body = try GraphMessage.document(
-                to: request.to, GraphMessage.Media(id: mediaID, filename: try row.decode(String.self, at: 1))
+            // The certificate, and a digitally signed one's verification slip after it.
+            var documents = [(try row.decode(Int64.self, at: 0), try row.decode(String.self, at: 1))]
+            if let slip = try row.decode(Int64?.self, at: 2), let name = try row.decode(String?.self, at: 3) {
+                documents.append((slip, name))
+            }
+            for (documentID, fileName) in documents {
+                let mediaID = try mediaID(for: documentID, from: from, base: settings.graphURL, on: connection)
+                let body = try GraphMessage.document(
+                    to: request.to, GraphMessage.Media(id: mediaID, filename: fileName)
+                ).json()
+                do {
+                    _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
+                } catch {
+                    throw jobError(for: error, attempt: job.attempt, from: from)
+                }
+            }
+        }
+    }
+
+    /// Sends the verification slip of a digitally signed certificate that went out on an attempt: the
+    /// `verification_slip` template, the slip as its document header, the certificate id and the verification
+    /// address as its text. Once per attempt: the wamid is kept, and a slip already sent is not sent again.
+    func sendSlip(_ job: ClaimedJob) throws {
+        let request = try Jobs.verificationSlip.payload(of: job)
+        try pool.withConnection { connection in
+            guard
+                let row = try connection.query(
+                    """
+                    SELECT c.mobile, d.language, a.department, s.certificate_id, s.verification_url, s.slip_document_id,
+                           slip.file_name, t.name, EXISTS (SELECT 1 FROM whatsapp_slip_sends w WHERE w.attempt_id = ca.id)
+                    FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id
+                    JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
+                    JOIN certificate_seals s ON s.delivery_id = d.id JOIN documents slip ON slip.id = s.slip_document_id
+                    LEFT JOIN whatsapp_templates t ON t.kind = 'verification_slip' AND t.language = d.language
+                    WHERE ca.id = $1 AND ca.channel = 'whatsapp'
+                    """, [request.attemptID]
+                ).first
+            else { throw JobError.permanent("no verification slip for attempt \(request.attemptID)") }
+            guard try !row.decode(Bool.self, at: 8) else { return }  // sent before: never twice
+            guard let mobile = try row.decode(String?.self, at: 0) else {
+                throw JobError.permanent("the citizen has no mobile number")
+            }
+            let language = try row.decode(String.self, at: 1)
+            guard let template = try row.decode(String?.self, at: 7) else {
+                throw JobError.permanent("no WhatsApp template registered for verification_slip in \(language)")
+            }
+            let from = number(for: try row.decode(String.self, at: 2))
+            guard let base = request.isTest ? settings.testGraphURL : settings.graphURL else { return }
+            if let wait = pacer(for: from).takePair(mobile) {
+                throw JobError.snooze(wait, "pair limit for this citizen")
+            }
+            let certificateID = try row.decode(String.self, at: 3)
+            let mediaID = try mediaID(for: try row.decode(Int64.self, at: 5), from: from, base: base, on: connection)
+            let body = try GraphMessage.template(
+                to: mobile,
+                GraphMessage.Template(
+                    name: template, language: language,
+                    components: [
+                        .init(
+                            type: "header",
+                            parameters: [
+                                .document(GraphMessage.Media(id: mediaID, filename: try row.decode(String.self, at: 6)))
+                            ]),
+                        .init(
+                            type: "body",
+                            parameters: [certificateID, try row.decode(String?.self, at: 4) ?? certificateID].map {
+                                .text(Self.cleanParameter($0))
+                            }),
+                    ]), callbackData: "slip:\(request.attemptID)"
             ).json()
+            let wamid: String
             do {
-                _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
+                let response = try multiClients.with {
+                    $0.send([try pacedRequest(base + "/\(settings.version)/\(from)/messages", json: body, from: from)])
+                }
+                wamid = try Self.wamid(from: try response[0].get())
             } catch {
                 throw jobError(for: error, attempt: job.attempt, from: from)
             }
+            try connection.query(
+                "INSERT INTO whatsapp_slip_sends (attempt_id, wamid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                [request.attemptID, wamid])
         }
     }
 
@@ -344,7 +440,8 @@ final class WhatsAppSender: Sendable {
             WITH marked AS (\(ChannelAttempts.markSendingStatement(ids: "$1", channel: .whatsapp)))
             SELECT ca.id AS attempt_id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
                    a.portal_application_id AS application_id, service_name(a.service_code, d.language) AS service, c.mobile,
-                   a.department, ca.id IN (SELECT id FROM marked) AS claimed
+                   a.department, ca.id IN (SELECT id FROM marked) AS claimed,
+                   EXISTS (SELECT 1 FROM certificate_seals s WHERE s.delivery_id = d.id AND s.slip_document_id IS NOT NULL) AS has_slip
             FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
             JOIN citizens c ON c.id = a.citizen_id
             WHERE ca.id = ANY($1) AND ca.channel = 'whatsapp'
@@ -358,7 +455,7 @@ final class WhatsAppSender: Sendable {
                 isTest: try row.decode(Bool.self, "is_test"), documentID: try row.decode(Int64?.self, "document_id"),
                 applicationID: try row.decode(String.self, "application_id"),
                 service: try row.decode(String.self, "service"), mobile: try row.decode(String?.self, "mobile"),
-                department: try row.decode(String.self, "department"))
+                department: try row.decode(String.self, "department"), hasSlip: try row.decode(Bool.self, "has_slip"))
             claimed[context.attemptID] = (context, try row.decode(Bool.self, "claimed"))
         }
         return claimed

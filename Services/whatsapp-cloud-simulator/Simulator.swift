@@ -51,6 +51,8 @@ struct SimulatorConfiguration: Sendable {
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: false),
         "dakiya_appeal_order": TemplateSpec(
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: true),
+        "dakiya_verification_slip": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: true),
     ]
 }
 

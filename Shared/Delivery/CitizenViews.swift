@@ -16,6 +16,9 @@ package enum CitizenViews {
         package var readAt: Date?
         /// The certificate's file name and size, when the outcome has one.
         package var certificate: (fileName: String, size: Int)?
+        /// The certificate's seal: its id, the verification address, and the verification slip's file name and size
+        /// (a digitally signed certificate only).
+        package var seal: (certificateID: String, url: String?, slip: (fileName: String, size: Int)?)?
     }
 
     /// Is the citizen in the key's scope: the key keeps citizens' records, or the citizen has an application the key
@@ -38,10 +41,13 @@ package enum CitizenViews {
         try connection.query(
             """
             SELECT d.id, a.portal_application_id, a.service_code, a.office_code, d.decision, d.reasons, ca.delivered_at, ca.read_at,
-                   coalesce(d.document_file_name, doc.file_name) AS file_name, doc.size
+                   coalesce(d.document_file_name, doc.file_name) AS file_name, doc.size,
+                   s.certificate_id, s.verification_url, slip.file_name AS slip_file_name, slip.size AS slip_size
             FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
             JOIN channel_attempts ca ON ca.delivery_id = d.id AND ca.channel = 'portal' AND ca.state IN ('delivered', 'read')
             LEFT JOIN documents doc ON doc.id = d.document_id
+            LEFT JOIN certificate_seals s ON s.delivery_id = d.id
+            LEFT JOIN documents slip ON slip.id = s.slip_document_id
             WHERE c.portal_user_id = $1 AND a.department = $2 AND (cardinality($3::text[]) = 0 OR a.office_code = ANY($3::text[]))
             ORDER BY ca.delivered_at DESC, d.id
             LIMIT 200
@@ -54,7 +60,15 @@ package enum CitizenViews {
                 office: try row.decode(String.self, "office_code"),
                 decision: try row.decode(String.self, "decision"), reasons: try row.decode([String].self, "reasons"),
                 deliveredAt: try row.decode(Date?.self, "delivered_at"), readAt: try row.decode(Date?.self, "read_at"),
-                certificate: try row.decode(String?.self, "file_name").map { ($0, try row.decode(Int.self, "size")) })
+                certificate: try row.decode(String?.self, "file_name").map { ($0, try row.decode(Int.self, "size")) },
+                seal: try row.decode(String?.self, "certificate_id").map {
+                    (
+                        $0, try row.decode(String?.self, "verification_url"),
+                        try row.decode(String?.self, "slip_file_name").map {
+                            ($0, try row.decode(Int.self, "slip_size"))
+                        }
+                    )
+                })
         }
     }
 

@@ -57,4 +57,20 @@ extension Documents {
             fileName: try row.decode(String.self, at: 0), mediaType: try row.decode(String.self, at: 1),
             bytes: try row.decode(PostgresBytes.self, at: 2).bytes, isPurged: try row.decode(Bool.self, at: 3))
     }
+
+    /// The verification slip delivered beside a delivery's digitally signed certificate; nil when it has none.
+    /// - Throws: `PostgresError` from the database.
+    package static func verificationSlip(_ deliveryID: UUID, on connection: Connection) throws -> Delivered? {
+        guard
+            let row = try connection.query(
+                """
+                SELECT doc.file_name, doc.media_type, doc.content, doc.purged_at IS NOT NULL
+                FROM certificate_seals s JOIN documents doc ON doc.id = s.slip_document_id WHERE s.delivery_id = $1
+                """, [deliveryID]
+            ).first
+        else { return nil }
+        return Delivered(
+            fileName: try row.decode(String.self, at: 0), mediaType: try row.decode(String.self, at: 1),
+            bytes: try row.decode(PostgresBytes.self, at: 2).bytes, isPurged: try row.decode(Bool.self, at: 3))
+    }
 }

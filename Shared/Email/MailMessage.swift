@@ -1,6 +1,6 @@
 import Foundation
 
-/// An email to compose: text and HTML alternatives, an optional attachment.
+/// An email to compose: text and HTML alternatives, and attachments (a certificate, and its verification slip).
 package struct MailMessage: Sendable {
     /// A mailbox: the address and an optional display name.
     package struct Address: Sendable, Equatable {
@@ -32,15 +32,15 @@ package struct MailMessage: Sendable {
     package var subject: String
     package var text: String
     package var html: String
-    package var attachment: Attachment?
+    package var attachments: [Attachment]
     /// Without angle brackets, e.g. `attempt-42.7f3c@dakiya.local`.
     package var messageID: String
     package var date: Date
 
-    /// A message with its headers' values, its text and HTML bodies and at most one attachment.
+    /// A message with its headers' values, its text and HTML bodies and its attachments, in order.
     package init(
         from: Address, to: Address, replyTo: Address? = nil, subject: String, text: String, html: String,
-        attachment: Attachment? = nil, messageID: String, date: Date = Date()
+        attachments: [Attachment] = [], messageID: String, date: Date = Date()
     ) {
         self.from = from
         self.to = to
@@ -48,7 +48,7 @@ package struct MailMessage: Sendable {
         self.subject = subject
         self.text = text
         self.html = html
-        self.attachment = attachment
+        self.attachments = attachments
         self.messageID = messageID
         self.date = date
     }
@@ -57,7 +57,7 @@ package struct MailMessage: Sendable {
 /// Builds RFC 5322 / MIME bytes: CRLF line ends, RFC 2047 encoded headers, RFC 2231 file names,
 /// multipart/mixed around a multipart/alternative (text first, HTML last, as clients prefer the last).
 package enum MailComposer {
-    /// The RFC 5322 bytes of `message`: multipart/mixed around text and HTML alternatives and the attachment, RFC 2047 subjects, RFC 2231 file names, CRLF line ends. `boundarySeed` makes the boundaries repeatable in tests.
+    /// The RFC 5322 bytes of `message`: multipart/mixed around text and HTML alternatives and the attachments, RFC 2047 subjects, RFC 2231 file names, CRLF line ends. `boundarySeed` makes the boundaries repeatable in tests.
     package static func compose(_ message: MailMessage, boundarySeed: String = UUID().uuidString) -> [UInt8] {
         let seed = boundarySeed.replacingOccurrences(of: "-", with: "").lowercased()
         let mixed = "=_dakiya_mixed_\(seed)"
@@ -74,20 +74,22 @@ package enum MailComposer {
         alternativePart += "--\(alternative)\r\n" + textPart(message.text, subtype: "plain")
         alternativePart += "--\(alternative)\r\n" + textPart(message.html, subtype: "html")
         alternativePart += "--\(alternative)--\r\n"
-        if let attachment = message.attachment {
+        if !message.attachments.isEmpty {
             out += "Content-Type: multipart/mixed; boundary=\"\(mixed)\"\r\n\r\n"
             out += "This is a MIME message.\r\n"
             out += "--\(mixed)\r\n" + alternativePart
-            out += "--\(mixed)\r\n"
-            let fallback = asciiFileName(attachment.fileName)
-            out += "Content-Type: \(attachment.mediaType); name=\"\(fallback)\"\r\n"
-            // RFC 2231 first: parsers that know it take it; the others find the ASCII stand-in.
-            out += "Content-Disposition: attachment"
-            if fallback != attachment.fileName {
-                out += ";\r\n filename*=UTF-8''\(percentEncoded(attachment.fileName))"
+            for attachment in message.attachments {
+                out += "--\(mixed)\r\n"
+                let fallback = asciiFileName(attachment.fileName)
+                out += "Content-Type: \(attachment.mediaType); name=\"\(fallback)\"\r\n"
+                // RFC 2231 first: parsers that know it take it; the others find the ASCII stand-in.
+                out += "Content-Disposition: attachment"
+                if fallback != attachment.fileName {
+                    out += ";\r\n filename*=UTF-8''\(percentEncoded(attachment.fileName))"
+                }
+                out += ";\r\n filename=\"\(fallback)\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                out += base64Lines(attachment.bytes)
             }
-            out += ";\r\n filename=\"\(fallback)\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            out += base64Lines(attachment.bytes)
             out += "--\(mixed)--\r\n"
         } else {
             out += alternativePart

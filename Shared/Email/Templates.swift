@@ -118,7 +118,8 @@ package final class TemplateStore: Sendable {
             + paragraphs.joined(separator: "\n") + "\n</body></html>\n"
     }
 
-    static func escapeHTML(_ text: String) -> String {
+    /// `text` with the five HTML-special characters escaped, for element content and quoted attribute values.
+    package static func escapeHTML(_ text: String) -> String {
         var out = ""
         for character in text {
             switch character {

@@ -104,6 +104,9 @@ package enum Jobs {
     package static let certificateResend = JobContract<CertificateResend>(
         queue: .whatsapp, kind: "conversation.resend_certificate")
 
+    /// Send the verification slip that goes beside a digitally signed certificate, once its template went out.
+    package static let verificationSlip = JobContract<ChannelSend>(queue: .whatsapp, kind: "verification_slip.send")
+
     /// File an appeal the citizen confirmed on WhatsApp.
     package static let appealFile = JobContract<AppealFile>(queue: .appeals, kind: "appeal.file")
 }
@@ -119,6 +122,8 @@ package enum UniqueKeys {
     package static func deliverySQL(_ column: String) -> String { "'delivery:' || \(column)" }
     /// `channel.send` of an attempt.
     package static func attempt(_ id: Int64) -> String { "attempt:\(id)" }
+    /// `verification_slip.send` of a WhatsApp attempt.
+    package static func slip(_ attemptID: Int64) -> String { "slip:\(attemptID)" }
     /// `attempt(_:)` as a SQL expression over a bigint `column`.
     package static func attemptSQL(_ column: String) -> String { "'attempt:' || \(column)" }
 }

@@ -132,11 +132,16 @@ package enum SealRegistry {
         try connection.query(recordSelect + " WHERE s.seal = $1", [text]).first.map(record)
     }
 
-    /// The recorded seal of a delivered PDF (the exact bytes delivered, or the department's original).
+    /// The recorded seal of a delivered PDF (the exact bytes delivered, the department's signed original, or the
+    /// verification slip delivered beside it).
     /// - Throws: `PostgresError` from the database.
     package static func find(pdfSHA256 digest: [UInt8], on connection: Connection) throws -> Record? {
         try connection.query(
-            recordSelect + " WHERE s.delivered_sha256 = $1 OR (s.signed_original AND s.original_sha256 = $1) LIMIT 1",
+            recordSelect
+                + """
+                 WHERE s.delivered_sha256 = $1 OR (s.signed_original AND s.original_sha256 = $1)
+                   OR s.slip_document_id = (SELECT id FROM documents WHERE sha256 = $1) LIMIT 1
+                """,
             [PostgresBytes(digest)]
         ).first.map(record)
     }

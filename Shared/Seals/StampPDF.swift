@@ -24,9 +24,122 @@ package enum StampPDF {
         // without reading the image.
         var ops = "\(markerPrefix)\(url)\n"
         ops += "q 1 1 1 rg \(n(x0 - quiet)) \(n(y0 - quiet)) \(n(side + 2 * quiet)) \(n(side + 2 * quiet)) re f Q\n"
-        ops += "q 0 0 0 rg\n"
+        ops += "q 0 0 0 rg\n" + modules(qr, x: x0, y: y0, module: module) + "f Q\n"
+        let text = "Certificate \(certificateID) - verify at \(verifyAt)"
+        let size = 7.0
+        // Helvetica averages about half an em per character: right-aligned under the code, within the margin.
+        let textWidth = Double(text.count) * size * 0.5
+        ops +=
+            "q 1 1 1 rg \(n(width - margin - textWidth - 2)) \(n(margin - 2)) \(n(textWidth + 4)) \(n(size + 6)) re f Q\n"
+        ops +=
+            "BT /F1 \(n(size)) Tf 0 0 0 rg \(n(width - margin - textWidth)) \(n(margin + 1)) Td (\(escape(text))) Tj ET\n"
+        return document(content: ops)
+    }
+
+    /// What a verification slip says: the seal it carries and the signed file it stands beside.
+    package struct Slip: Sendable {
+        /// The seal's URL (the QR's content).
+        package var url: String
+        package var certificateID: String
+        /// The issuer's name as the key registry has it (printable ASCII is kept; the page shows the rest).
+        package var department: String
+        package var documentType: String
+        /// YYYY-MM-DD.
+        package var issuedOn: String
+        package var fileName: String
+        /// SHA-256 of the signed PDF the slip stands beside, in hex.
+        package var signedSHA256: String
+        /// The address people type.
+        package var verifyAt: String
+
+        /// A slip's contents.
+        package init(
+            url: String, certificateID: String, department: String, documentType: String, issuedOn: String,
+            fileName: String, signedSHA256: String, verifyAt: String
+        ) {
+            self.url = url
+            self.certificateID = certificateID
+            self.department = department
+            self.documentType = documentType
+            self.issuedOn = issuedOn
+            self.fileName = fileName
+            self.signedSHA256 = signedSHA256
+            self.verifyAt = verifyAt
+        }
+    }
+
+    /// The one-page verification slip delivered beside a digitally signed certificate (which is never rewritten):
+    /// what it is, the certificate it stands for, the SHA-256 of the signed file, and the seal's QR, 50 mm wide so it
+    /// scans from a printout or another phone's screen. The QR's content and the signed file's digest are in the
+    /// file's bytes too (comment lines), so `dakiya-audit verify --slip` reads them without the image.
+    /// - Throws: `QRCodeError` when the QR cannot be made.
+    package static func slip(_ slip: Slip) throws -> [UInt8] {
+        let qr = try QRCode(text: slip.url, correction: .medium, mode: .densest)
+        let margin = 20 * 72 / 25.4
+        var ops = "\(markerPrefix)\(slip.url)\n\(slipDigestPrefix)\(slip.signedSHA256)\n"
+        var y = height - margin - 24
+        func line(_ text: String, size: Double, bold: Bool = false, gap: Double = 6) {
+            ops += "BT /F\(bold ? 2 : 1) \(n(size)) Tf 0 0 0 rg \(n(margin)) \(n(y)) Td (\(escape(text))) Tj ET\n"
+            y -= size + gap
+        }
+        line("Certificate verification slip", size: 20, bold: true, gap: 14)
+        line(
+            "This slip goes with a digitally signed certificate. The certificate is delivered exactly as the", size: 10)
+        line(
+            "department signed it, so its digital signature stays valid; this slip carries the seal instead.", size: 10,
+            gap: 16)
+        for (label, value) in [
+            ("Certificate", slip.certificateID), ("Issued by", slip.department), ("Document type", slip.documentType),
+            ("Issued on", slip.issuedOn), ("Signed file", slip.fileName),
+        ] {
+            ops += "BT /F2 11 Tf 0 0 0 rg \(n(margin)) \(n(y)) Td (\(escape(label))) Tj ET\n"
+            ops += "BT /F1 11 Tf 0 0 0 rg \(n(margin + 110)) \(n(y)) Td (\(escape(value))) Tj ET\n"
+            y -= 17
+        }
+        ops += "BT /F2 11 Tf 0 0 0 rg \(n(margin)) \(n(y)) Td (SHA-256 of the signed file) Tj ET\n"
+        y -= 15
+        for half in [slip.signedSHA256.prefix(32), slip.signedSHA256.dropFirst(32)] {
+            ops += "BT /F3 10 Tf 0 0 0 rg \(n(margin)) \(n(y)) Td (\(escape(String(half)))) Tj ET\n"
+            y -= 13
+        }
+        y -= 12
+        let side = 50 * 72 / 25.4
+        let module = side / Double(qr.size)
+        let x0 = (width - side) / 2, y0 = y - side
+        ops += "q 0 0 0 rg\n" + modules(qr, x: x0, y: y0, module: module) + "f Q\n"
+        y = y0 - 24
+        line(
+            "Scan the code to see whether the certificate is genuine and still valid. To check the signed file",
+            size: 10)
+        line("itself, upload it at \(slip.verifyAt): its SHA-256 must be the one printed above.", size: 10)
+        return document(objects: [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 \(n(width)) \(n(height))] /Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R >> >> /Contents 4 0 R >>",
+            "<< /Length \(ops.utf8.count) >>\nstream\n\(ops)endstream",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>",
+        ])
+    }
+
+    /// What starts the comment line holding the signed file's SHA-256 in a verification slip.
+    package static let slipDigestPrefix = "% dakiya-slip-sha256 "
+
+    /// The signed file's SHA-256 (hex) a verification slip names; nil when `pdf` is not a slip.
+    package static func slipDigest(in pdf: [UInt8]) -> String? {
+        let bytes = Data(pdf)
+        guard let marker = bytes.range(of: Data(slipDigestPrefix.utf8)) else { return nil }
+        let hex = String(decoding: bytes[marker.upperBound...].prefix(64), as: UTF8.self)
+        return hex.count == 64 && hex.allSatisfy(\.isHexDigit) ? hex.lowercased() : nil
+    }
+
+    /// One filled rectangle per horizontal run of dark modules, the code's top-left corner at (`x`, `y` + side);
+    /// PDF's y axis goes up, so row 0 is the top. The caller fills them.
+    static func modules(_ qr: QRCode, x x0: Double, y y0: Double, module: Double) -> String {
+        var ops = ""
+        let side = Double(qr.size) * module
         for row in 0..<qr.size {
-            // One rectangle per horizontal run of dark modules; PDF's y axis goes up, so row 0 is the top.
             var column = 0
             while column < qr.size {
                 guard qr.isDark(row: row, column: column) else {
@@ -40,16 +153,7 @@ package enum StampPDF {
                 column = end
             }
         }
-        ops += "f Q\n"
-        let text = "Certificate \(certificateID) - verify at \(verifyAt)"
-        let size = 7.0
-        // Helvetica averages about half an em per character: right-aligned under the code, within the margin.
-        let textWidth = Double(text.count) * size * 0.5
-        ops +=
-            "q 1 1 1 rg \(n(width - margin - textWidth - 2)) \(n(margin - 2)) \(n(textWidth + 4)) \(n(size + 6)) re f Q\n"
-        ops +=
-            "BT /F1 \(n(size)) Tf 0 0 0 rg \(n(width - margin - textWidth)) \(n(margin + 1)) Td (\(escape(text))) Tj ET\n"
-        return document(content: ops)
+        return ops
     }
 
     /// What starts the comment line holding the QR's content in a stamped PDF.
@@ -92,8 +196,8 @@ package enum StampPDF {
             }.joined())
     }
 
-    /// A one-page A4 PDF whose page draws `content` (PDF operators) with Helvetica as /F1: the stamp, and the
-    /// verification slip delivered beside a digitally signed certificate.
+    /// A one-page A4 PDF whose page draws `content` (PDF operators) with Helvetica as /F1: the stamp laid over a
+    /// certificate's first page.
     package static func document(content: String) -> [UInt8] {
         document(objects: [
             "<< /Type /Catalog /Pages 2 0 R >>",

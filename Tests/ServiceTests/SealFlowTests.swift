@@ -2,6 +2,8 @@ import Cryptography
 import Delivery
 import Foundation
 import HTTPClient
+import JobContracts
+import JobQueue
 import Postgres
 import Seals
 import ServiceRuntime
@@ -317,4 +319,255 @@ struct SealFlowTests {
         #expect(portal.waitForExit(timeout: .seconds(20)) == 0)
         #expect(dispatcher.waitForExit(timeout: .seconds(20)) == 0)
     }
+
+    @Test(
+        "a digitally signed certificate goes out unchanged on every channel with its verification slip beside it: the email's second attachment, a WhatsApp template of its own (once), the inbox's slip link; the slip's QR verifies and names the signed file"
+    )
+    func signedCertificateTravelsWithItsSlip() throws {
+        let db = try TestDatabase()
+        _ = try Self.admin(["department", "add", "REVENUE", "Revenue and Forest Department"], url: db.url)
+        _ = try Self.admin(["catalogue", "import", "--sample"], url: db.url)
+        let created = try Self.admin(
+            ["key", "create", "--department", "REVENUE", "--label", "live", "--kind", "live", "--scope", "citizens"],
+            url: db.url)
+        let secret = try #require(
+            created.split(separator: "\n").first { $0.hasPrefix("secret") }?.split(separator: " ").last.map(String.init)
+        )
+        let smtp = try SMTPSink()
+        let portalPort = freePort(), whatsappPort = freePort(), simulatorPort = freePort()
+        let verifyURL = "http://127.0.0.1:\(portalPort)/v"
+        let simulator = try ChildProcess(
+            "whatsapp-cloud-simulator",
+            environment: [
+                "DAKIYA_SIM_PORT": String(simulatorPort),
+                "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
+                "DAKIYA_SIM_PAIR_INTERVAL_SECONDS": "0.01",
+            ])
+        let common = [
+            "DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_JOB_POLL_SECONDS": "0.5", "DAKIYA_LOG_LEVEL": "warning",
+        ]
+        let services = [
+            try ChildProcess(
+                "portal-adapter", environment: common.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 }),
+            try ChildProcess(
+                "dispatcher",
+                environment: common.merging([
+                    "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_VERIFY_URL": verifyURL,
+                ]) { $1 }),
+            try ChildProcess(
+                "whatsapp-adapter",
+                environment: common.merging([
+                    "DAKIYA_HTTP_PORT": String(whatsappPort),
+                    "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)",
+                    "DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS": "0.01",
+                ]) { $1 }),
+            try ChildProcess(
+                "email-adapter",
+                environment: common.merging([
+                    "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_SMTP_URL": smtp.url, "DAKIYA_SMTP_TLS": "off",
+                ]) { $1 }),
+        ]
+        defer {
+            for process in services + [simulator] { process.send(SIGTERM) }
+            for process in services + [simulator] { _ = process.waitForExit(timeout: .seconds(20)) }
+        }
+        let client = try HTTPClient()
+        let base = "http://127.0.0.1:\(portalPort)", sim = "http://127.0.0.1:\(simulatorPort)"
+        let auth = ("Authorization", "Bearer \(secret)")
+        #expect(eventually { (try? client.send(HTTPClientRequest(url: base + "/readyz")))?.status == 200 })
+        #expect(
+            eventually {
+                (try? client.send(HTTPClientRequest(url: "http://127.0.0.1:\(whatsappPort)/readyz")))?.status == 200
+            })
+        #expect(
+            try client.send(
+                .json(
+                    "PUT", base + "/v1/citizens/c-9",
+                    body:
+                        #"{"mobile": "+919812345678", "email": "c9@example.in", "language": "mr", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal-profile"}]}"#,
+                    headers: [auth])
+            ).status == 200)
+        let signedPDF = Array(
+            "%PDF-1.7\n1 0 obj << /Type /Sig /Filter /Adobe.PPKLite /ByteRange [0 10 20 30] /Contents <00> >> endobj\n%%EOF\n"
+                .utf8)
+        let accepted = try client.send(
+            .json(
+                "POST", base + "/v1/applications/SG-1/outcome",
+                body:
+                    #"{"citizen": "c-9", "decision": "approved", "service": "INCOME", "office": "HAVELI", "certificate": {"file_name": "income-signed.pdf", "content_base64": "\#(Data(signedPDF).base64EncodedString())"}}"#,
+                headers: [auth, ("Idempotency-Key", "SG-1")]))
+        #expect(accepted.status == 202, "\(accepted.text)")
+
+        // Email: the signed certificate byte for byte, the slip after it, and where to verify in the text.
+        var mail: [String: Any] = [:]
+        #expect(
+            eventually(timeout: .seconds(30)) {
+                guard let file = try? smtp.messages().first, let parsed = try? SMTPSink.parse(file) else {
+                    return false
+                }
+                mail = parsed
+                return true
+            }, "no email arrived")
+        let attachments = mail["attachments"] as? [[String: Any]] ?? []
+        #expect(attachments.count == 2, "\(attachments.map { $0["filename"] ?? "" })")
+        #expect(attachments.first?["sha256"] as? String == SHA256.hexDigest(signedPDF))
+        #expect(attachments.first?["filename"] as? String == "income-signed.pdf")
+        let connection = try db.connect()
+        let seal = try #require(
+            try connection.query(
+                """
+                SELECT s.certificate_id, s.seal, s.verification_url, slip.content, slip.file_name
+                FROM certificate_seals s JOIN documents slip ON slip.id = s.slip_document_id
+                """
+            ).first)
+        let certificateID = try seal.decode(String.self, at: 0)
+        let sealURL = try seal.decode(String.self, at: 2)
+        let slip = try seal.decode(PostgresBytes.self, at: 3).bytes
+        #expect(sealURL == verifyURL.uppercased() + "/" + (try seal.decode(String.self, at: 1)))
+        #expect(attachments.last?["sha256"] as? String == SHA256.hexDigest(slip))
+        #expect(attachments.last?["filename"] as? String == "verification-slip-\(certificateID).pdf")
+        let text = mail["text"] as? String ?? "", html = mail["html"] as? String ?? ""
+        #expect(text.contains(sealURL) && text.contains("पडताळणी पत्रक"), "\(text)")
+        #expect(html.contains("<a href=\"\(sealURL)\">"), "\(html)")
+        #expect(StampPDF.slipDigest(in: slip) == SHA256.hexDigest(signedPDF))
+
+        // WhatsApp: the certificate's template, then the slip's template of its own (its body the id and the address).
+        struct Sent: Decodable { var body: String }
+        func sent() -> [String] {
+            (try? JSONDecoder().decode(
+                [Sent].self, from: Data(try client.send(HTTPClientRequest(url: sim + "/_sim/messages")).body)))?
+                .map(\.body) ?? []
+        }
+        #expect(
+            eventually(timeout: .seconds(30)) { sent().contains { $0.contains("dakiya_verification_slip") } },
+            "\(sent())")
+        let messages = sent()
+        #expect(messages.filter { $0.contains("dakiya_certificate_issued") }.count == 1)
+        let slipMessages = messages.filter { $0.contains("dakiya_verification_slip") }
+        #expect(slipMessages.count == 1)
+        #expect(
+            slipMessages.first.map {
+                $0.contains(certificateID) && $0.contains(sealURL) && $0.contains("verification-slip-")
+            } == true, "\(slipMessages)")
+        let problems = try GraphOpenAPI.check(messages, schema: "Message")
+        #expect(problems.allSatisfy { $0 == "ok" }, "\(problems)")
+        // The slip's media is the slip's bytes.
+        struct SlipDocument: Decodable {
+            struct Template: Decodable {
+                struct Component: Decodable {
+                    struct Parameter: Decodable {
+                        struct Document: Decodable { var id: String }
+                        var document: Document?
+                    }
+                    var parameters: [Parameter]?
+                }
+                var components: [Component]
+            }
+            var template: Template
+        }
+        let mediaID = try #require(
+            try JSONDecoder().decode(SlipDocument.self, from: Data((slipMessages.first ?? "").utf8)).template
+                .components.compactMap { $0.parameters?.compactMap(\.document?.id).first }.first)
+        let media = try client.send(
+            HTTPClientRequest(
+                url: sim + "/_sim/media/\(mediaID)/download", headers: [("Authorization", "Bearer dev-token")]))
+        #expect(media.status == 200 && media.body == slip, "\(media.status)")
+        // Asked again (a retried job), the slip is not sent twice.
+        let attemptID = try #require(
+            try connection.query("SELECT attempt_id FROM whatsapp_slip_sends").first?.decode(Int64.self, at: 0))
+        let again = try JobQueue().enqueue(
+            try Jobs.verificationSlip.job(
+                ChannelSend(
+                    attemptID: attemptID,
+                    deliveryID: try connection.query("SELECT delivery_id FROM certificate_seals").first!.decode(
+                        UUID.self, at: 0), isTest: false)), on: connection)
+        #expect(
+            eventually(timeout: .seconds(20)) {
+                (try? connection.query("SELECT count(*) FROM jobs WHERE id = $1", [again]).first?.decode(
+                    Int.self, at: 0))
+                    == 0
+            }, "the repeated slip job ran")
+        #expect(sent().filter { $0.contains("dakiya_verification_slip") }.count == 1)
+
+        // The inbox: the certificate's link gives the signed bytes, the slip's link the slip; neither opens the other.
+        struct Inbox: Decodable {
+            struct Item: Decodable {
+                struct Link: Decodable { var url: String; var file_name: String }
+                struct Seal: Decodable {
+                    var certificate_id: String; var verification_url: String?; var verification_slip: Link?
+                }
+                var certificate: Link?
+                var seal: Seal?
+            }
+            var items: [Item]
+        }
+        var item: Inbox.Item?
+        #expect(
+            eventually(timeout: .seconds(20)) {
+                item =
+                    (try? client.send(HTTPClientRequest(url: base + "/v1/citizens/c-9/inbox", headers: [auth])))
+                    .flatMap { try? JSONDecoder().decode(Inbox.self, from: Data($0.body)) }?.items.first
+                return item != nil
+            })
+        #expect(item?.seal?.certificate_id == certificateID && item?.seal?.verification_url == sealURL)
+        let certificateLink = try #require(item?.certificate?.url),
+            slipLink = try #require(item?.seal?.verification_slip?.url)
+        #expect(try client.send(HTTPClientRequest(url: base + certificateLink)).body == signedPDF)
+        let slipDownload = try client.send(HTTPClientRequest(url: base + slipLink))
+        #expect(slipDownload.status == 200 && slipDownload.body == slip)
+        let swapped = slipLink.replacingOccurrences(of: "/verification-slip?", with: "?")
+        #expect(
+            try client.send(HTTPClientRequest(url: base + swapped)).status == 404,
+            "a slip's link is not a certificate's")
+
+        // The slip read as a person would: its QR decodes to the seal's address, which says valid.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let slipFile = directory.path + "/slip.pdf", signedFile = directory.path + "/signed.pdf"
+        try Data(slip).write(to: URL(fileURLWithPath: slipFile))
+        try Data(signedPDF).write(to: URL(fileURLWithPath: signedFile))
+        _ = try Self.run("/usr/bin/pdftoppm", ["-r", "150", "-png", slipFile, directory.path + "/p"])
+        let png = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).first { $0.hasSuffix(".png") })
+        let scanned = try Self.run("/usr/bin/zbarimg", ["--quiet", "--raw", directory.path + "/" + png])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(scanned == sealURL)
+        let page = try client.send(
+            HTTPClientRequest(url: base + "/V" + scanned.dropFirst(verifyURL.count) + "?format=json"))
+        #expect(page.text.contains(#""state":"valid""#) && page.text.contains(certificateID), "\(page.text)")
+        let form = Self.multipart(slip)
+        let checked = try client.send(
+            HTTPClientRequest(
+                method: "POST", url: base + "/v/check?format=json",
+                body: .bytes(form.body, contentType: form.contentType)))
+        #expect(checked.text.contains(#""state":"valid""#), "the slip uploaded is known as ours: \(checked.text)")
+        let pdfText = try Self.run("/usr/bin/pdftotext", [slipFile, "-"])
+        #expect(
+            pdfText.contains(certificateID) && pdfText.contains("Revenue and Forest Department")
+                && pdfText.contains(String(SHA256.hexDigest(signedPDF).prefix(32))), "\(pdfText)")
+
+        // The auditor's tool, offline: the signed file with its slip is valid; another file with that slip is not.
+        let keysFile = directory.path + "/keys.json", revokedFile = directory.path + "/revoked.json"
+        try Data(try client.send(HTTPClientRequest(url: base + "/.well-known/dakiya-seal-keys.json")).body).write(
+            to: URL(fileURLWithPath: keysFile))
+        try Data(try client.send(HTTPClientRequest(url: base + "/v1/seals/revoked")).body).write(
+            to: URL(fileURLWithPath: revokedFile))
+        func audit(_ file: String) throws -> (Int32?, String) {
+            let process = try ChildProcess(
+                "dakiya-audit",
+                arguments: ["verify", file, "--keys", keysFile, "--revoked", revokedFile, "--slip", slipFile])
+            return (process.waitForExit(timeout: .seconds(30)), process.outputText)
+        }
+        let valid = try audit(signedFile)
+        #expect(
+            valid.0 == 0 && valid.1.contains("names exactly this file")
+                && valid.1.contains("VALID: certificate \(certificateID)"), "\(valid.1)")
+        var other = signedPDF
+        other[other.count - 8] ^= 0x01
+        try Data(other).write(to: URL(fileURLWithPath: directory.path + "/other.pdf"))
+        let refused = try audit(directory.path + "/other.pdf")
+        #expect(refused.0 == 2 && refused.1.contains("NOT GENUINE"), "\(refused.1)")
+    }
+
 }
