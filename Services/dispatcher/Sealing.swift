@@ -128,9 +128,11 @@ enum Sealing {
                     UPDATE documents s SET expires_at = o.expires_at FROM documents o WHERE s.id = $1 AND o.id = $2
                     """, [slipDocument, try row.decode(Int64.self, at: 0)])
             } else {
-                let stamp = try StampPDF.make(
-                    url: url, certificateID: String(certificateID), verifyAt: settings.verifyHost)
-                delivered = try PDFTools.overlayFirstPage(of: original, with: stamp)
+                delivered = try PDFTools.overlayFirstPage(of: original) { box in
+                    try StampPDF.operators(
+                        url: url, certificateID: String(certificateID), verifyAt: settings.verifyHost,
+                        width: box.width, height: box.height)
+                }
             }
             // The stamped PDF is a document of its own (same retention as the original); the delivery points to it.
             try tx.query(

@@ -1,2 +1,2 @@
-// qpdf's C job API (Debian libqpdf-dev): one call runs a job described in JSON.
-#include <qpdf/qpdfjob-c.h>
+// qpdf's C object API (Debian libqpdf-dev): read a PDF from memory, add a stamp to its first page, write it back.
+#include <qpdf/qpdf-c.h>

@@ -1,18 +1,21 @@
 import Foundation
 import QRCode
 
-/// The one-page stamp laid over a certificate's first page: the seal's QR code (its modules as filled
-/// rectangles, on a white quiet zone), the certificate id and a one-line "verify at" text, in the bottom right
-/// corner of an A4 page, everything else transparent. Written as PDF operators by hand: no image library.
+/// The stamp drawn over a certificate's first page: the seal's QR code (its modules as filled rectangles, on a
+/// white quiet zone), the certificate id and a one-line "verify at" text, in the page's bottom right corner;
+/// and the one-page verification slip that goes beside a digitally signed certificate. Written as PDF operators by
+/// hand: no image library.
 package enum StampPDF {
     /// A4 in points.
     static let width = 595.0, height = 842.0
 
-    /// The stamp for `url` (the QR's content) and `certificateID`, with `verifyAt` the address people type.
+    /// The stamp's PDF operators for `url` (the QR's content) and `certificateID`, with `verifyAt` the address
+    /// people type, for a page of `width` × `height` points as a reader shows it; text uses `/F1` (Helvetica).
     /// - Throws: `QRCodeError` when the QR cannot be made.
-    package static func make(url: String, certificateID: String, verifyAt: String, qrMillimetres: Double = 25) throws
-        -> [UInt8]
-    {
+    package static func operators(
+        url: String, certificateID: String, verifyAt: String, width: Double = width, height: Double = height,
+        qrMillimetres: Double = 25
+    ) throws -> String {
         let qr = try QRCode(text: url, correction: .medium, mode: .densest)
 
         let side = qrMillimetres * 72 / 25.4
@@ -33,7 +36,7 @@ package enum StampPDF {
             "q 1 1 1 rg \(n(width - margin - textWidth - 2)) \(n(margin - 2)) \(n(textWidth + 4)) \(n(size + 6)) re f Q\n"
         ops +=
             "BT /F1 \(n(size)) Tf 0 0 0 rg \(n(width - margin - textWidth)) \(n(margin + 1)) Td (\(escape(text))) Tj ET\n"
-        return document(content: ops)
+        return ops
     }
 
     /// What a verification slip says: the seal it carries and the signed file it stands beside.

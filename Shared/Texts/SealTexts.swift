@@ -3,12 +3,14 @@
 package enum SealTexts: TextCatalogue {
     /// `{url}`: the verification address the seal's QR holds.
     package static let stamped = Localized(
-        en: "This certificate carries a QR seal. To check that it is genuine and still valid, scan the code or open {url}",
+        en:
+            "This certificate carries a QR seal. To check that it is genuine and still valid, scan the code or open {url}",
         [
             "mr": "या प्रमाणपत्रावर QR मुद्रा आहे. ते खरे आणि अजूनही वैध आहे हे तपासण्यासाठी कोड स्कॅन करा किंवा {url} उघडा",
             "hi": "इस प्रमाणपत्र पर QR मुहर है। यह असली और अभी भी वैध है, यह जाँचने के लिए कोड स्कैन करें या {url} खोलें",
             "te": "ఈ ధృవపత్రంపై QR ముద్ర ఉంది. ఇది నిజమైనదేనా, ఇంకా చెల్లుబాటులో ఉందా అని తనిఖీ చేయడానికి కోడ్‌ను స్కాన్ చేయండి లేదా {url} తెరవండి",
-            "ur": "اس سرٹیفکیٹ پر QR مہر ہے۔ یہ اصلی اور اب بھی درست ہے، یہ جانچنے کے لیے کوڈ اسکین کریں یا {url} کھولیں",
+            "ur":
+                "اس سرٹیفکیٹ پر QR مہر ہے۔ یہ اصلی اور اب بھی درست ہے، یہ جانچنے کے لیے کوڈ اسکین کریں یا {url} کھولیں",
         ])
     /// `{url}`: the verification address the slip's QR holds.
     package static let signed = Localized(

@@ -50,8 +50,11 @@ struct SealBench {
                     key: key, logIndex: index, issuedDay: 20_784, documentType: "INCOME",
                     certificateID: "DK-BENCH\(index % 10)")
                 let url = try seal.url(base: "https://verify.dakiya.example/v")
-                let stamp = try StampPDF.make(url: url, certificateID: "DK-BENCH", verifyAt: "verify.dakiya.example")
-                _ = try PDFTools.overlayFirstPage(of: original, with: stamp)
+                _ = try PDFTools.overlayFirstPage(of: original) { box in
+                    try StampPDF.operators(
+                        url: url, certificateID: "DK-BENCH", verifyAt: "verify.dakiya.example", width: box.width,
+                        height: box.height)
+                }
                 samples.append(MonotonicTime.now().duration(since: started).seconds * 1000)
             }
             samples.sort()
@@ -60,13 +63,14 @@ struct SealBench {
                 key: key, logIndex: 1, issuedDay: 20_784, documentType: "INCOME", certificateID: "DK-BENCH"
             ).url(base: "https://verify.dakiya.example/v")
             var stampTimes: [Double] = [], overlayTimes: [Double] = []
-            let stamp = try StampPDF.make(url: stampURL, certificateID: "DK-BENCH", verifyAt: "verify.dakiya.example")
+            let stamp = try StampPDF.operators(
+                url: stampURL, certificateID: "DK-BENCH", verifyAt: "verify.dakiya.example")
             for _ in 0..<50 {
                 var started = MonotonicTime.now()
-                _ = try StampPDF.make(url: stampURL, certificateID: "DK-BENCH", verifyAt: "verify.dakiya.example")
+                _ = try StampPDF.operators(url: stampURL, certificateID: "DK-BENCH", verifyAt: "verify.dakiya.example")
                 stampTimes.append(MonotonicTime.now().duration(since: started).seconds * 1000)
                 started = MonotonicTime.now()
-                _ = try PDFTools.overlayFirstPage(of: original, with: stamp)
+                _ = try PDFTools.overlayFirstPage(of: original) { _ in stamp }
                 overlayTimes.append(MonotonicTime.now().duration(since: started).seconds * 1000)
             }
             stampTimes.sort()

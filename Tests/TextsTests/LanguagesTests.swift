@@ -38,7 +38,10 @@ struct LanguagesTests {
         let db = try TestDatabase()
         let connection = try db.connect()
         let languages = Set(try Self.table(connection).map(\.0))
-        for (catalogue, entries) in [("WhatsAppTexts", WhatsAppTexts.entries), ("NoticeTexts", NoticeTexts.entries), ("SealTexts", SealTexts.entries)] {
+        for (catalogue, entries) in [
+            ("WhatsAppTexts", WhatsAppTexts.entries), ("NoticeTexts", NoticeTexts.entries),
+            ("SealTexts", SealTexts.entries),
+        ] {
             for entry in entries {
                 #expect(entry.text.languages == languages, "\(catalogue).\(entry.name)")
             }
