@@ -48,7 +48,9 @@ struct Dispatcher {
                         // A live certificate is sealed first; one whose log entry has no index yet waits a moment.
                         var ready: [UUID] = []
                         var waiting: [Int64: any Error] = [:]
-                        try context.pool.withConnection { connection in
+                        // One transaction for the batch: every seal and the routing commit together (one commit, not
+                        // one per certificate). A PDF qpdf cannot read fails before its delivery writes anything.
+                        try context.pool.transaction { connection in
                             for job in jobs {
                                 let id = try Jobs.deliveryRequested.payload(of: job).deliveryID
                                 switch try Sealing.sealOrDeliverUnsealed(
