@@ -23,6 +23,7 @@ struct Bench {
         // DAKIYA_BENCH_ONLY=outcome, whatsapp or drain: that part alone, a quicker loop while working on one path.
         switch ProcessInfo.processInfo.environment["DAKIYA_BENCH_ONLY"] {
         case "whatsapp"?:
+            try recreate()
             var bench = WhatsAppBench(
                 url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
                 seconds: whatsappSeconds)

@@ -182,6 +182,32 @@ struct SQLEntryTests {
             String.self, at: 0)
         #expect(time == "2026-11-27T04:45:30.123Z")
     }
+
+    @Test(
+        "the queue refuses a row with no entry, an empty or NULL entry, or one too long for an entry bundle, and keeps good rows; the entry helpers are inlined"
+    )
+    func queueRefusesBadEntries() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        for bad in [
+            "ARRAY[]::bytea[]", "ARRAY['\\x7b'::bytea]", "ARRAY[NULL::bytea]", "ARRAY['{}'::bytea, NULL]",
+            "ARRAY[convert_to(repeat('x', 65536), 'UTF8')]",
+        ] {
+            let error = #expect(throws: PostgresError.self, "\(bad)") {
+                try connection.query("INSERT INTO log_queue (entries) VALUES (\(bad))")
+            }
+            #expect(error?.constraint == "log_queue_entries_check", "\(bad): \(String(describing: error))")
+        }
+        try connection.query(
+            "INSERT INTO log_queue (entries) VALUES (ARRAY['{}'::bytea, convert_to(repeat('x', 65535), 'UTF8')])")
+        #expect(try connection.query("SELECT count(*) FROM log_queue").first?.decode(Int.self, at: 0) == 1)
+        // The per-entry helpers are STABLE like their bodies, so the planner inlines them into the hot statements
+        // (declared IMMUTABLE around to_char and convert_to they ran through the SQL-function executor per entry).
+        let volatility = try connection.query(
+            "SELECT string_agg(proname || '=' || provolatile::text, ',' ORDER BY proname) FROM pg_proc WHERE proname IN ('dakiya_log_time', 'dakiya_log_commitment')"
+        ).first?.decode(String.self, at: 0)
+        #expect(volatility == "dakiya_log_commitment=s,dakiya_log_time=s")
+    }
 }
 
 @Suite("Signing keys announced in the log")
