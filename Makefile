@@ -84,6 +84,7 @@ migrate: build db-start ## Apply the database migrations (and make the services'
 run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp simulator and all five services (Ctrl-C stops them)
 	@$(MAKE) --no-print-directory migrate CONFIG=release
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin catalogue import --sample
+	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin offices import --sample
 	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); mkdir -p $(DATA_DIR)/mail/tmp $(DATA_DIR)/mail/new $(DATA_DIR)/mail/cur; \
 	/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:$(SMTP_PORT) -c aiosmtpd.handlers.Mailbox $(DATA_DIR)/mail & pids+=($$!); \
 	echo "mail sink (SMTP) on 127.0.0.1:$(SMTP_PORT): messages land in $(DATA_DIR)/mail/new"; \

@@ -246,7 +246,7 @@ let package = Package(
                 "Texts",
                 "Dispatcher",
                 "JobContracts", "PortalAdapter", "Delivery", "JobQueue", "Postgres", "HTTPServer", "HTTPClient",
-                "ServiceRuntime", "TestSupport", "Cryptography",
+                "ServiceRuntime", "TestSupport", "Cryptography", "Appeals",
             ],
             path: "Tests/PortalAdapterTests"
         ),

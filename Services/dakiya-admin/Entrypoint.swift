@@ -23,6 +23,9 @@ import TransparencyLogStore
 ///     dakiya-admin key revoke PREFIX          revoke a key at once
 ///     dakiya-admin catalogue import FILE|--sample
 ///                                             import a service catalogue CSV (or the Maharashtra sample)
+///     dakiya-admin offices import FILE|--sample
+///                                             import the office hierarchy CSV (or the Maharashtra sample: Pune, Yavatmal)
+///     dakiya-admin offices list [CODE]        the offices under CODE (or the roots), with their types
 ///     dakiya-admin officer-key create --role ROLE --office CODE --name TEXT
 ///                                             create an officer key (acts for that role at that office); printed once
 ///     dakiya-admin officer-key revoke PREFIX  revoke an officer key
@@ -107,7 +110,7 @@ struct DakiyaAdmin {
                 }
                 print("callbacks for \(arguments[2]) go to \(arguments[3])")
                 print("signing secret (shown once, give it to the portal): \(secret)")
-            case "catalogue", "officer-key", "holiday", "extension", "auto-appeal", "overdue":
+            case "catalogue", "offices", "officer-key", "holiday", "extension", "auto-appeal", "overdue":
                 try appealsCommand(arguments, connection: try Connection(url: url, applicationName: "dakiya-admin"))
             case "signing-key" where arguments.count == 2 && arguments[1] == "list":
                 for key in try SigningKeys.list(on: try Connection(url: url, applicationName: "dakiya-admin")) {
@@ -147,6 +150,7 @@ struct DakiyaAdmin {
         print(
             "       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... [--scope citizens] | key list | key revoke PREFIX"
         )
+        print("       dakiya-admin offices import FILE|--sample | offices list [CODE]")
         print(
             "       dakiya-admin catalogue import FILE|--sample | officer-key create --role ROLE --office CODE --name TEXT | officer-key revoke PREFIX"
         )
@@ -236,6 +240,32 @@ struct DakiyaAdmin {
                 print("imported \(try Catalogue.importCSV(text, on: connection)) catalogue rules")
             } catch let error as CatalogueError {
                 throw UsageError(message: "catalogue not imported: \(error)")
+            }
+        case ("offices", "import") where arguments.count == 3:
+            let text =
+                arguments[2] == "--sample"
+                ? try Offices.maharashtraSample() : try String(contentsOfFile: arguments[2], encoding: .utf8)
+            do {
+                print("imported \(try Offices.importCSV(text, on: connection)) offices and places")
+            } catch let error as CatalogueError {
+                throw UsageError(message: "offices not imported: \(error)")
+            }
+        case ("offices", "list") where arguments.count <= 3:
+            let rows = try connection.query(
+                """
+                SELECT o.code, o.type, o.name, (SELECT count(*) FROM offices c WHERE c.parent_code = o.code) FROM offices o
+                WHERE o.parent_code IS NOT DISTINCT FROM $1 ORDER BY o.type, o.code
+                """, [arguments.count == 3 ? arguments[2] : nil]
+            ).rows
+            if rows.isEmpty {
+                print(
+                    arguments.count == 3
+                        ? "nothing under \(arguments[2])" : "no offices yet: dakiya-admin offices import --sample")
+            }
+            for row in rows {
+                print(
+                    "\(try row.decode(String.self, at: 0))\t\(try row.decode(String.self, at: 1))\t\(try row.decode(String.self, at: 2))\t\(try row.decode(Int.self, at: 3)) under it"
+                )
             }
         case ("officer-key", "create"):
             let values = try options(arguments[2...])

@@ -182,6 +182,7 @@ struct PortalAPI: Sendable {
         var language: String?
         var channels: [String]?
         var certificate: CertificateBody?
+        var village: String?
     }
 
     struct CertificateBody: Decodable {
@@ -260,6 +261,7 @@ struct PortalAPI: Sendable {
         var language: Language?
         var channels: [Channel]?
         var certificate: (fileName: String, bytes: [UInt8])?
+        var village: String?
     }
 
     /// The outcome from a JSON body (certificate in base64) or a multipart/form-data body (an `outcome` JSON
@@ -323,6 +325,12 @@ struct PortalAPI: Sendable {
         where value.trimmingCharacters(in: .whitespaces).isEmpty || value.unicodeScalars.count > 128 {
             problems.append(FieldProblem(field: field, detail: "\(field) must be 1 to 128 characters"))
         }
+        if let village = body.village,
+            village.range(of: "^[A-Z0-9][A-Z0-9_-]{0,63}$", options: .regularExpression) == nil
+        {
+            problems.append(
+                FieldProblem(field: "village", detail: "village must be a village's code from the office hierarchy"))
+        }
         var language: Language?
         if let raw = body.language {
             language = Language(rawValue: raw)
@@ -362,7 +370,7 @@ struct PortalAPI: Sendable {
             citizen: body.citizen.trimmingCharacters(in: .whitespaces), decision: decision, reasons: reasons,
             service: body.service.trimmingCharacters(in: .whitespaces),
             office: body.office.trimmingCharacters(in: .whitespaces),
-            language: language, channels: channels, certificate: certificate)
+            language: language, channels: channels, certificate: certificate, village: body.village)
     }
 
     /// The accept: a certificate is stored first (once per content), inside the caller's transaction, then the
@@ -373,6 +381,12 @@ struct PortalAPI: Sendable {
         requestHash: [UInt8],
         response: Response, on connection: Connection
     ) throws -> Bool {
+        if let village = outcome.village,
+            try connection.query("SELECT 1 FROM offices WHERE code = $1 AND type = 'village'", [village]).rows.isEmpty
+        {
+            throw HTTPError.unprocessable(
+                "no village \(village) in the office hierarchy (dakiya-admin offices import)", field: "village")
+        }
         var documentID: Int64?
         if let certificate = outcome.certificate {
             documentID = try Documents.store(
@@ -386,7 +400,7 @@ struct PortalAPI: Sendable {
             documentFileName: outcome.certificate?.fileName, channels: outcome.channels?.map(\.rawValue),
             offices: key.offices, idempotencyKey: idempotencyKey, requestHash: requestHash,
             responseStatus: response.status, responseBody: String(decoding: response.body, as: UTF8.self),
-            responseLocation: response.headers.first { $0.0 == "Location" }?.1)
+            responseLocation: response.headers.first { $0.0 == "Location" }?.1, village: outcome.village)
         do {
             return try record.record(on: connection) == .accepted
         } catch OutcomeRecord.Refusal.unknownCitizen {

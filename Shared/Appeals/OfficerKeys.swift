@@ -93,3 +93,20 @@ extension Catalogue {
         return try String(contentsOf: url, encoding: .utf8)
     }
 }
+
+extension Offices {
+    /// The Maharashtra sample hierarchy shipped with Dakiya: the state, the whole Pune and Yavatmal districts with
+    /// every taluka and its tahsil office, Zilla Parishads, municipal corporations and councils, universities, and
+    /// clusters of villages in four talukas (the village lists are illustrative: a deployment imports the Local
+    /// Government Directory's).
+    /// - Throws: an error when the bundled file cannot be read.
+    package static func maharashtraSample() throws -> String {
+        guard
+            let url = Bundle.module.url(
+                forResource: "maharashtra-offices", withExtension: "csv", subdirectory: "catalogue")
+        else {
+            throw CatalogueError(line: 0, column: "*", problem: "the sample offices are missing from the build")
+        }
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+}

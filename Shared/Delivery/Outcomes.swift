@@ -5,16 +5,17 @@ import Postgres
 /// Applications as the departments report them: the one upsert every writer uses.
 package enum Applications {
     /// The upsert of an application, as a SQL fragment for a bigger statement. Its parameters are named
-    /// (`:application_id`, `:department`, `:service`, `:office`, `:offices`); the citizen's id comes from `citizenID`
+    /// (`:application_id`, `:department`, `:service`, `:office`, `:village`, `:offices`); the citizen's id comes from `citizenID`
     /// (an expression, e.g. `c.id`) selected `from` a CTE, and the insert happens only `when` (a condition) holds.
     /// An application of another department, or of an office the key does not cover (`:offices`, empty for every
     /// office), is neither updated nor returned. Returns `id, department, citizen_id, log_salt`.
     package static func upsert(citizenID: String, from source: String, when condition: String = "true") -> String {
         """
-        INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
-        SELECT :application_id, :department, :service, :office, \(citizenID) FROM \(source) WHERE \(condition)
+        INSERT INTO applications (portal_application_id, department, service_code, office_code, village_code, citizen_id)
+        SELECT :application_id, :department, :service, :office, :village, \(citizenID) FROM \(source) WHERE \(condition)
         ON CONFLICT (portal_application_id) DO UPDATE
-        SET service_code = excluded.service_code, office_code = excluded.office_code, updated_at = now()
+        SET service_code = excluded.service_code, office_code = excluded.office_code,
+            village_code = coalesce(excluded.village_code, applications.village_code), updated_at = now()
         WHERE applications.department = excluded.department
           AND (cardinality(:offices::text[]) = 0 OR applications.office_code = ANY(:offices::text[]))
         RETURNING id, department, citizen_id, log_salt
@@ -30,12 +31,15 @@ package enum Applications {
         package var citizenID: Int64
         /// The offices the caller's key covers; empty for every office.
         package var offices: [String]
+        /// The village the application names (an office of type village), if any; nil keeps the one recorded.
+        package var village: String?
 
         /// A report of an application by a department's key.
         package init(
             applicationID: String, department: String, service: String, office: String, citizenID: Int64,
-            offices: [String]
+            offices: [String], village: String? = nil
         ) {
+            self.village = village
             self.applicationID = applicationID
             self.department = department
             self.service = service
@@ -50,6 +54,7 @@ package enum Applications {
         bind: [
             "application_id": { $0.applicationID }, "department": { $0.department }, "service": { $0.service },
             "office": { $0.office }, "citizen_id": { $0.citizenID }, "offices": { $0.offices },
+            "village": { $0.village },
         ])
 
     /// Creates the application, or updates its service and office. Returns its department and citizen, or nil when
@@ -84,6 +89,8 @@ package struct OutcomeRecord: Sendable {
     package var channels: [String]?
     /// The offices the key covers; empty for every office.
     package var offices: [String]
+    /// The village the application names (checked by the caller to be a village); nil keeps the one recorded.
+    package var village: String?
     /// The idempotency key, the request's fingerprint and the answer a replay gets.
     package var idempotencyKey: String
     package var requestHash: [UInt8]
@@ -97,8 +104,9 @@ package struct OutcomeRecord: Sendable {
         deliveryID: UUID, apiKeyID: Int64, isTest: Bool, decision: String, reasons: [String], language: String?,
         documentID: Int64?, documentFileName: String?, channels: [String]?, offices: [String],
         idempotencyKey: String, requestHash: [UInt8], responseStatus: Int, responseBody: String,
-        responseLocation: String?
+        responseLocation: String?, village: String? = nil
     ) {
+        self.village = village
         self.applicationID = applicationID
         self.department = department
         self.service = service
@@ -175,6 +183,7 @@ package struct OutcomeRecord: Sendable {
             "api_key_id": { $0.apiKeyID }, "is_test": { $0.isTest }, "decision": { $0.decision },
             "reasons": { $0.reasons }, "language": { $0.language }, "document_id": { $0.documentID },
             "document_file_name": { $0.documentFileName }, "channels": { $0.channels }, "offices": { $0.offices },
+            "village": { $0.village },
             "idempotency_key": { $0.idempotencyKey }, "request_hash": { PostgresBytes($0.requestHash) },
             "response_status": { $0.responseStatus }, "response_body": { $0.responseBody },
             "response_location": { $0.responseLocation },

@@ -1,6 +1,7 @@
 import Cryptography
 import Delivery
 import Dispatcher
+import Appeals
 import Foundation
 import HTTPClient
 import HTTPServer
@@ -162,6 +163,38 @@ struct PortalAPITests {
             "POST", "/v1/applications/MH-2025-43/outcome", json: Self.outcome(), idempotencyKey: "req-2")
         #expect(try fixture.count("documents") == 1)
         #expect(try fixture.count("deliveries") == 2)
+    }
+
+    @Test(
+        "an outcome can name its village in the office hierarchy: kept on the application (a later outcome without one keeps it); an unknown or malformed village, or an office that is not a village, is 422 and writes nothing"
+    )
+    func village() throws {
+        let fixture = try PortalFixture()
+        try fixture.registerCitizen()
+        let connection = try fixture.db.connect()
+        try Offices.importCSV(try Offices.maharashtraSample(), on: connection)
+        func post(_ id: String, village: String?) throws -> HTTPClientResponse {
+            var body = Self.outcome(certificate: nil)
+            if let village { body = String(body.dropLast()) + #", "village": "\#(village)"}"# }
+            return try fixture.send(
+                "POST", "/v1/applications/\(id)/outcome", json: body, idempotencyKey: id + "-" + (village ?? ""))
+        }
+        #expect(try post("V-1", village: "V-HAVELI-WAGHOLI").status == 202)
+        func village(_ id: String) throws -> String? {
+            try connection.query("SELECT village_code FROM applications WHERE portal_application_id = $1", [id]).first?
+                .decode(String?.self, at: 0)
+        }
+        #expect(try village("V-1") == "V-HAVELI-WAGHOLI")
+        #expect(try post("V-1", village: nil).status == 202)
+        #expect(try village("V-1") == "V-HAVELI-WAGHOLI", "an outcome without a village keeps the one recorded")
+        for bad in ["V-NOWHERE", "T-HAVELI", "v-haveli-wagholi", ""] {
+            let response = try post("V-2", village: bad)
+            #expect(response.status == 422, "\(bad): \(response.text)")
+            #expect(try problem(response).errors?.map(\.field) == ["village"] || response.text.contains("village"))
+        }
+        #expect(
+            try connection.query("SELECT count(*) FROM applications WHERE portal_application_id = 'V-2'").first?.decode(
+                Int.self, at: 0) == 0)
     }
 
     @Test("the same Idempotency-Key and body replay the first response and send nothing again; another body is 409")

@@ -1,0 +1,275 @@
+import Foundation
+import Postgres
+
+/// The kinds of place and office in the hierarchy, and which kinds each may sit under.
+package enum OfficeType: String, CaseIterable, Sendable, Codable {
+    case state, district, taluka, cluster, village
+    case tahsilOffice = "tahsil_office"
+    case zillaParishad = "zilla_parishad"
+    case municipalCorporation = "municipal_corporation"
+    case municipalCouncil = "municipal_council"
+    case university
+    case departmentOffice = "department_office"
+
+    /// The types a parent of this type may have (empty: it has none, it is a root).
+    package var parentTypes: Set<OfficeType> {
+        switch self {
+        case .state: []
+        case .district: [.state]
+        case .taluka, .zillaParishad, .municipalCorporation, .municipalCouncil: [.district]
+        case .cluster, .tahsilOffice: [.taluka]
+        case .village: [.cluster]
+        case .university: [.state, .district]
+        case .departmentOffice: [.state, .district, .taluka]
+        }
+    }
+}
+
+/// The office hierarchy: the state, districts, talukas, clusters of 10-12 villages and their villages, and the
+/// offices among them, with names in every language. Imported from CSV, the whole file checked before anything is
+/// written.
+package enum Offices {
+    /// The CSV columns: `code,type,parent,name_en`, then optional `name_<language>` columns (one per language of the
+    /// `languages` table; an empty cell shows the English name), then `calendar` (empty: the parent's, or the
+    /// state's).
+    package static let columns = ["code", "type", "parent", "name_en", "calendar"]
+
+    /// One checked line of the file.
+    struct Line {
+        var number: Int
+        var code: String
+        var type: OfficeType
+        var parent: String?
+        var name: String
+        var names: [String]
+        var calendar: String?
+    }
+
+    /// Imports an office CSV in one transaction: every line is checked first (codes, types, names, that each parent
+    /// exists in the file or the database, may hold this type, and that no office is its own ancestor), and one bad
+    /// line imports nothing. A code already present is updated. The ancestors' closure is rebuilt. Returns the
+    /// number of lines imported.
+    /// - Throws: `CatalogueError` naming the line and column of the first problem; `PostgresError` from the database.
+    @discardableResult
+    package static func importCSV(_ text: String, on connection: Connection) throws -> Int {
+        let records = try CSV.parse(text)
+        let known = Set(
+            try connection.query("SELECT code FROM languages WHERE NOT is_fallback").rows.map {
+                try $0.decode(String.self, at: 0)
+            })
+        let header = (records.first ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
+        let nameColumns = Array(header.dropFirst(4).prefix { $0.hasPrefix("name_") })
+        let languages = nameColumns.map { String($0.dropFirst(5)) }
+        guard header.count == columns.count + nameColumns.count,
+            Array(header.prefix(4)) + header.dropFirst(4 + nameColumns.count) == columns
+        else {
+            throw CatalogueError(
+                line: 1, column: "header",
+                problem: "expected the columns code,type,parent,name_en,[name_<language>,…],calendar")
+        }
+        if let unknown = languages.first(where: { !known.contains($0) })
+            ?? languages.enumerated().first(where: { languages.firstIndex(of: $0.element) != $0.offset })?.element
+        {
+            throw CatalogueError(
+                line: 1, column: "name_" + unknown,
+                problem: "not a language of the languages table, other than English, or given twice")
+        }
+        let calendars = Set(
+            try connection.query("SELECT code FROM calendars").rows.map { try $0.decode(String.self, at: 0) })
+        var lines: [Line] = []
+        var lineOf: [String: Int] = [:]
+        for (index, record) in records.dropFirst().enumerated() where !(record.count == 1 && record[0].isEmpty) {
+            let number = index + 2
+            guard record.count == header.count else {
+                throw CatalogueError(
+                    line: number, column: "*", problem: "expected \(header.count) fields, found \(record.count)")
+            }
+            let fields = record.map { $0.trimmingCharacters(in: .whitespaces) }
+            func fail(_ column: String, _ problem: String) -> CatalogueError {
+                CatalogueError(line: number, column: column, problem: problem)
+            }
+            let code = fields[0]
+            guard code.range(of: "^[A-Z0-9][A-Z0-9_-]{0,63}$", options: .regularExpression) != nil else {
+                throw fail("code", "a code of 1–64 capitals, digits, _ or -, starting with a capital or digit")
+            }
+            if let first = lineOf[code] { throw fail("code", "\(code) is already on line \(first)") }
+            guard let type = OfficeType(rawValue: fields[1]) else {
+                throw fail("type", "one of " + OfficeType.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            let parent = fields[2].isEmpty ? nil : fields[2]
+            if type == .state {
+                guard parent == nil else { throw fail("parent", "a state has no parent") }
+                guard code.range(of: "^[A-Z]{2}$", options: .regularExpression) != nil else {
+                    throw fail("code", "a state's code is its two-letter code (MH)")
+                }
+            } else if parent == nil {
+                throw fail("parent", "required for a \(type.rawValue)")
+            }
+            guard !fields[3].isEmpty, fields[3].unicodeScalars.count <= 200 else {
+                throw fail("name_en", "required, at most 200 characters")
+            }
+            let names = Array(fields[4..<(4 + nameColumns.count)])
+            if let long = names.firstIndex(where: { $0.unicodeScalars.count > 200 }) {
+                throw fail(nameColumns[long], "at most 200 characters")
+            }
+            let calendar = fields[4 + nameColumns.count]
+            if !calendar.isEmpty, !calendars.contains(calendar) {
+                throw fail("calendar", "not a calendar of the calendars table")
+            }
+            lineOf[code] = number
+            lines.append(
+                Line(
+                    number: number, code: code, type: type, parent: parent, name: fields[3], names: names,
+                    calendar: calendar.isEmpty ? nil : calendar))
+        }
+        // Parents: in the file or already in the database, of a type this one may sit under, and no cycle.
+        let codes = Array(Set(lines.compactMap(\.parent)).subtracting(lineOf.keys))
+        var stored: [String: (type: OfficeType, parent: String?, state: String, calendar: String)] = [:]
+        for row in try connection.query(
+            """
+            SELECT o.code, o.type, o.parent_code, o.state, o.calendar FROM offices o
+            WHERE o.code = ANY($1)
+            """, [codes]
+        ).rows {
+            stored[try row.decode(String.self, at: 0)] = (
+                OfficeType(rawValue: try row.decode(String.self, at: 1)) ?? .departmentOffice,
+                try row.decode(String?.self, at: 2), try row.decode(String.self, at: 3),
+                try row.decode(String.self, at: 4)
+            )
+        }
+        let byCode = Dictionary(uniqueKeysWithValues: lines.map { ($0.code, $0) })
+        var depth: [String: Int] = [:]
+        var state: [String: String] = [:]
+        var calendar: [String: String] = [:]
+        func resolve(_ line: Line, seen: Set<String>) throws {
+            guard depth[line.code] == nil else { return }
+            let fail = { (problem: String) in CatalogueError(line: line.number, column: "parent", problem: problem) }
+            guard let parent = line.parent else {
+                depth[line.code] = 0
+                state[line.code] = line.code
+                calendar[line.code] = line.calendar ?? line.code
+                guard calendars.contains(calendar[line.code] ?? "") else {
+                    throw CatalogueError(
+                        line: line.number, column: "calendar", problem: "no calendar named \(line.code); give one")
+                }
+                return
+            }
+            guard !seen.contains(parent) else { throw fail("\(line.code) would be its own ancestor") }
+            let parentType: OfficeType
+            if let inFile = byCode[parent] {
+                try resolve(inFile, seen: seen.union([line.code]))
+                parentType = inFile.type
+            } else if let known = stored[parent] {
+                depth[parent] = depth[parent] ?? 1_000
+                state[parent] = known.state
+                calendar[parent] = known.calendar
+                parentType = known.type
+            } else {
+                throw fail("no office \(parent) in the file or the database")
+            }
+            guard line.type.parentTypes.contains(parentType) else {
+                throw fail(
+                    "a \(line.type.rawValue) sits under a "
+                        + line.type.parentTypes.map(\.rawValue).sorted().joined(separator: " or ")
+                        + ", not a \(parentType.rawValue)")
+            }
+            depth[line.code] = (depth[parent] ?? 0) + 1
+            state[line.code] = state[parent]
+            calendar[line.code] = line.calendar ?? calendar[parent]
+        }
+        for line in lines { try resolve(line, seen: [line.code]) }
+
+        try connection.transaction { tx in
+            // Parents before children, so each row's parent exists when it is written.
+            for line in lines.sorted(by: { (depth[$0.code] ?? 0, $0.number) < (depth[$1.code] ?? 0, $1.number) }) {
+                try tx.query(
+                    """
+                    INSERT INTO offices (code, state, calendar, name, type, parent_code) VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (code) DO UPDATE SET state = excluded.state, calendar = excluded.calendar, name = excluded.name,
+                        type = excluded.type, parent_code = excluded.parent_code
+                    """,
+                    [
+                        line.code, state[line.code], calendar[line.code], line.name, line.type.rawValue, line.parent,
+                    ])
+                try tx.query(
+                    """
+                    WITH t AS (SELECT * FROM unnest($2::text[], $3::text[]) AS t(language, name)),
+                    gone AS (DELETE FROM office_names n USING t WHERE n.office_code = $1 AND n.language = t.language AND t.name = '')
+                    INSERT INTO office_names (office_code, language, name) SELECT $1, language, name FROM t WHERE name <> ''
+                    ON CONFLICT (office_code, language) DO UPDATE SET name = excluded.name
+                    """, [line.code, languages, line.names])
+            }
+            try rebuildAncestors(on: tx)
+        }
+        return lines.count
+    }
+
+    /// Rebuilds `office_ancestors` from the parents (each office is its own ancestor at depth 0).
+    /// - Throws: `PostgresError` from the database.
+    package static func rebuildAncestors(on connection: Connection) throws {
+        try connection.transaction { tx in
+            try tx.execute(
+                script: """
+                    DELETE FROM office_ancestors;
+                    WITH RECURSIVE up AS (
+                        SELECT code AS office_code, code AS ancestor_code, 0 AS depth FROM offices
+                        UNION ALL
+                        SELECT up.office_code, o.parent_code, up.depth + 1 FROM up JOIN offices o ON o.code = up.ancestor_code
+                        WHERE o.parent_code IS NOT NULL AND up.depth < 32)
+                    INSERT INTO office_ancestors (ancestor_code, office_code, depth) SELECT ancestor_code, office_code, depth FROM up;
+                    """)
+        }
+    }
+
+    /// An office (or place) as the dashboards and the desk show it.
+    package struct Office: Sendable, Equatable, Codable {
+        package var code: String
+        package var type: OfficeType
+        package var parent: String?
+        /// The name in the language asked for (English when it has none).
+        package var name: String
+    }
+
+    /// The office with this code, named in `language`; nil when there is none.
+    /// - Throws: `PostgresError` from the database.
+    package static func find(_ code: String, language: String, on connection: Connection) throws -> Office? {
+        try connection.query(
+            """
+            SELECT o.code, o.type, o.parent_code, coalesce(n.name, o.name) FROM offices o
+            LEFT JOIN office_names n ON n.office_code = o.code AND n.language = $2 WHERE o.code = $1
+            """, [code, language]
+        ).first.map(office)
+    }
+
+    /// The offices directly under `code`, named in `language`, in name order.
+    /// - Throws: `PostgresError` from the database.
+    package static func children(of code: String, language: String, on connection: Connection) throws -> [Office] {
+        try connection.query(
+            """
+            SELECT o.code, o.type, o.parent_code, coalesce(n.name, o.name) AS name FROM offices o
+            LEFT JOIN office_names n ON n.office_code = o.code AND n.language = $2 WHERE o.parent_code = $1
+            ORDER BY name, o.code
+            """, [code, language]
+        ).rows.map(office)
+    }
+
+    /// The chain from the root down to `code` (itself last), named in `language`.
+    /// - Throws: `PostgresError` from the database.
+    package static func path(to code: String, language: String, on connection: Connection) throws -> [Office] {
+        try connection.query(
+            """
+            SELECT o.code, o.type, o.parent_code, coalesce(n.name, o.name) FROM office_ancestors a
+            JOIN offices o ON o.code = a.ancestor_code
+            LEFT JOIN office_names n ON n.office_code = o.code AND n.language = $2
+            WHERE a.office_code = $1 ORDER BY a.depth DESC
+            """, [code, language]
+        ).rows.map(office)
+    }
+
+    static func office(_ row: Row) throws -> Office {
+        Office(
+            code: try row.decode(String.self, at: 0),
+            type: OfficeType(rawValue: try row.decode(String.self, at: 1)) ?? .departmentOffice,
+            parent: try row.decode(String?.self, at: 2), name: try row.decode(String.self, at: 3))
+    }
+}
