@@ -95,6 +95,7 @@ package final class TestDatabase: Sendable {
         try templateLock.withLock {
             if let name = template.withLock({ $0 }) { return name }
             let name = "dakiya_t\(getpid())_template"
+            try dropStale(admin: admin)
             try admin.execute(script: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
             try admin.execute(script: "CREATE DATABASE \(name)")
             do {
@@ -104,6 +105,25 @@ package final class TestDatabase: Sendable {
             template.withLock { $0 = name }
             return name
         }
+    }
+
+    /// Drops the test databases (and templates) of test processes that are no longer running: a run killed before
+    /// its cleanup would otherwise leave them in the private cluster for ever. Returns the names dropped.
+    /// - Throws: `PostgresError` from the database.
+    @discardableResult
+    package static func dropStale(admin: Connection) throws -> [String] {
+        var dropped: [String] = []
+        for row in try admin.query("SELECT datname FROM pg_database WHERE datname ~ '^dakiya_t[0-9]+_'").rows {
+            let name = try row.decode(String.self, at: 0)
+            guard let pid = Int32(name.dropFirst("dakiya_t".count).prefix { $0.isNumber }), pid != getpid() else {
+                continue
+            }
+            // Signal 0 only asks whether the process exists; ESRCH: it does not (or the pid is out of range).
+            guard kill(pid, 0) == -1, errno == ESRCH else { continue }
+            try admin.execute(script: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            dropped.append(name)
+        }
+        return dropped
     }
 
     /// `postgresql:///old?host=…` → `postgresql:///new?host=…` (libpq URI form with the database in the path).

@@ -19,6 +19,24 @@ struct MigratorTests {
         #expect(try connection.query("SELECT to_regclass('jobs') IS NOT NULL").first?.decode(Bool.self, at: 0) == true)
     }
 
+    @Test(
+        "a killed test run's databases are dropped by the next run; a running process's, and this one's, are kept")
+    func staleTestDatabases() throws {
+        let admin = try Connection(url: try TestDatabase.adminURL())
+        // 2147483646 is not a running process (Linux pids stay far below it); pid 1 always runs.
+        for name in ["dakiya_t2147483646_template", "dakiya_t2147483646_7", "dakiya_t1_9"] {
+            try admin.execute(script: "DROP DATABASE IF EXISTS \(name)")
+            try admin.execute(script: "CREATE DATABASE \(name)")
+        }
+        let mine = try TestDatabase(migrated: false)
+        let dropped = try TestDatabase.dropStale(admin: admin)
+        #expect(Set(dropped).isSuperset(of: ["dakiya_t2147483646_template", "dakiya_t2147483646_7"]))
+        #expect(!dropped.contains("dakiya_t1_9") && !dropped.contains(mine.name))
+        let left = try admin.query("SELECT datname FROM pg_database WHERE datname IN ('dakiya_t1_9', $1)", [mine.name])
+        #expect(left.count == 2)
+        try admin.execute(script: "DROP DATABASE dakiya_t1_9")
+    }
+
     @Test("several processes migrating at once apply each file exactly once")
     func concurrentMigrators() throws {
         let db = try TestDatabase(migrated: false)
