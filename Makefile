@@ -97,7 +97,10 @@ run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp sim
 	  DAKIYA_SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TEST_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TLS=off \
 	  DAKIYA_WHATSAPP_GRAPH_URL=http://127.0.0.1:$(SIM_PORT) DAKIYA_WHATSAPP_TEST_GRAPH_URL=http://127.0.0.1:$(SIM_PORT) \
 	  $$bin/$$s & pids+=($$!); \
-	  echo "$$s listening on http://127.0.0.1:$$port (healthz, readyz, metrics)"; port=$$((port+1)); \
+	  echo "$$s listening on http://127.0.0.1:$$port (healthz, readyz, metrics)"; \
+	  [ $$s = appeals-service ] && echo "  the officers' appeals desk: http://127.0.0.1:$$port/desk (sign in with a key from make officer-key)"; \
+	  [ $$s = portal-adapter ] && echo "  certificate verification: http://127.0.0.1:$$port/v"; \
+	  port=$$((port+1)); \
 	done; \
 	wait
 

@@ -50,6 +50,7 @@ let package = Package(
         // Platform modules.
         .target(name: "ServiceRuntime", path: "Shared/ServiceRuntime"),
         .target(name: "Texts", path: "Shared/Texts"),
+        .target(name: "WebPages", path: "Shared/WebPages"),
         .target(name: "WhatsAppGraph", path: "Shared/WhatsAppGraph"),
         .target(
             name: "TransparencyLog", dependencies: ["Cryptography", "ServiceRuntime"], path: "Shared/TransparencyLog"),
@@ -60,7 +61,8 @@ let package = Package(
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
-        .target(name: "Email", dependencies: ["Texts", "Postgres", "ServiceRuntime"], path: "Shared/Email"),
+        .target(
+            name: "Email", dependencies: ["Texts", "Postgres", "ServiceRuntime", "WebPages"], path: "Shared/Email"),
         .target(
             name: "Delivery",
             dependencies: ["Texts", "Postgres", "JobQueue", "JobContracts", "Cryptography", "ServiceRuntime"],
@@ -91,7 +93,7 @@ let package = Package(
             name: "PortalAdapter",
             dependencies: [
                 "Texts", "JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient", "Seals",
-                "SealRegistry",
+                "SealRegistry", "WebPages",
             ],
             path: "Services/portal-adapter", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),
@@ -110,6 +112,7 @@ let package = Package(
             name: "AppealsService",
             dependencies: [
                 "WhatsAppGraph", "Texts", "JobContracts", "ServiceHost", "Appeals", "Delivery", "Cryptography",
+                "WebPages",
             ],
             path: "Services/appeals-service", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),

@@ -16,8 +16,13 @@ struct AppealsService {
             let desk = AppealsDesk(queue: context.queue)
             let api = AppealsAPI(pool: context.pool, desk: desk, logger: context.logger)
             let intake = WhatsAppFiling(pool: context.pool, desk: desk, queue: context.queue, logger: context.logger)
+            var router = api.makeRouter()
+            OfficerDesk(
+                pool: context.pool, logger: context.logger,
+                secureCookies: try Settings().bool("DAKIYA_DESK_SECURE_COOKIES", default: false)
+            ).routes(into: &router)
             return ServiceParts(
-                router: api.makeRouter(), handlers: [Jobs.appealFile.kind: { job in try intake.handle(job) }],
+                router: router, handlers: [Jobs.appealFile.kind: { job in try intake.handle(job) }],
                 services: [
                     DeadlineSweep.service(
                         pool: context.pool, desk: desk, interval: interval, logger: context.logger,

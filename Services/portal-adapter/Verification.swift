@@ -1,6 +1,7 @@
 import Cryptography
 import Delivery
 import Foundation
+import WebPages
 import HTTPServer
 import Postgres
 import SealRegistry
@@ -175,7 +176,7 @@ struct Verification: Sendable {
         {
             return response
         }
-        let language = VerificationTexts.language(
+        let language = WebPage.language(
             query: request.query["lang"], accept: request.header("accept-language"))
         // People read the document's name in their language (the catalogue's), not its code.
         var shown = verdict

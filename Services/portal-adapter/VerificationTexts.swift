@@ -1,13 +1,15 @@
 import Foundation
+import WebPages
 
 /// The verification page's words in Marathi, Hindi, Telugu and English, and the page itself: plain HTML that
 /// works without JavaScript, with the language declared, a heading per part, the verdict in words (never colour
 /// alone) and colours of at least 4.5:1 contrast.
 enum VerificationTexts {
-    static let languages = ["mr", "hi", "te", "en"]
-    static let languageNames = ["mr": "मराठी", "hi": "हिन्दी", "te": "తెలుగు", "en": "English"]
-
     static let words: [String: [String: String]] = [
+        "skip": [
+            "en": "Skip to the main content", "mr": "मुख्य मजकुराकडे जा", "hi": "मुख्य सामग्री पर जाएँ",
+            "te": "ప్రధాన విషయానికి వెళ్ళండి",
+        ],
         "title": [
             "en": "Certificate verification", "mr": "प्रमाणपत्र पडताळणी", "hi": "प्रमाणपत्र सत्यापन",
             "te": "ధృవీకరణ పత్రం తనిఖీ",
@@ -73,20 +75,7 @@ enum VerificationTexts {
 
     static func word(_ key: String, _ language: String) -> String { words[key]?[language] ?? words[key]?["en"] ?? key }
 
-    /// The page's language: `?lang=`, else the first of the browser's languages we have, else Marathi.
-    static func language(query: String?, accept: String?) -> String {
-        if let query, languages.contains(query) { return query }
-        for part in (accept ?? "").split(separator: ",") {
-            let tag = part.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-            if let code = tag.split(separator: "-").first.map(String.init), languages.contains(code) { return code }
-        }
-        return "mr"
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escape(_ text: String) -> String { WebPage.escape(text) }
 
     static func page(_ verdict: Verification.Verdict?, language: String) -> String {
         let w = { (key: String) in escape(word(key, language)) }
@@ -132,40 +121,15 @@ enum VerificationTexts {
             </section>
 
             """
-        let switcher = languages.map { code in
-            code == language
-                ? "<li><a href=\"?lang=\(code)\" aria-current=\"true\" lang=\"\(code)\">\(languageNames[code]!)</a></li>"
-                : "<li><a href=\"?lang=\(code)\" lang=\"\(code)\" hreflang=\"\(code)\">\(languageNames[code]!)</a></li>"
-        }.joined()
-        return """
-            <!DOCTYPE html>
-            <html lang="\(language)">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(w("title"))</title>
-            <style>
-            body{font-family:"Noto Sans","Noto Sans Devanagari","Noto Sans Telugu",sans-serif;margin:0 auto;max-width:40rem;padding:1rem;color:#1a1a1a;background:#fff;line-height:1.5}
-            a{color:#0b4f9c}a:focus,button:focus,input:focus{outline:3px solid #b35900;outline-offset:2px}
-            nav ul{list-style:none;padding:0;display:flex;gap:1rem;flex-wrap:wrap}
-            .verdict{border:3px solid;padding:1rem;margin:1rem 0;border-radius:.5rem}
-            .valid{border-color:#1b6e20;background:#eef7ee}.revoked,.forged{border-color:#a4161a;background:#fdeeee}
-            .valid h2{color:#1b6e20}.revoked h2,.forged h2{color:#a4161a}
-            dt{font-weight:bold}dd{margin:0 0 .5rem 0}
-            button{font-size:1rem;padding:.5rem 1rem;background:#0b4f9c;color:#fff;border:0;border-radius:.25rem}
-            label{display:block;font-weight:bold}
-            </style>
-            </head>
-            <body>
-            <header>
-            <nav aria-label="\(w("language"))"><ul>\(switcher)</ul></nav>
-            <h1>\(w("title"))</h1>
-            </header>
-            <main>
-            \(body)</main>
-            </body>
-            </html>
-
-            """
+        return WebPage.document(
+            title: word("title", language), language: language, languageLabel: word("language", language),
+            skipLabel: word("skip", language), main: body,
+            extraCSS: """
+                body{max-width:40rem}
+                .verdict{border:3px solid;padding:1rem;margin:1rem 0;border-radius:.5rem}
+                .valid{border-color:#1b6e20;background:#eef7ee}.revoked,.forged{border-color:#a4161a;background:#fdeeee}
+                .valid h2{color:#1b6e20}.revoked h2,.forged h2{color:#a4161a}
+                dt{font-weight:bold}dd{margin:0 0 .5rem 0}
+                """)
     }
 }

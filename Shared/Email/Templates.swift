@@ -1,4 +1,5 @@
 import Foundation
+import WebPages
 import Postgres
 import ServiceRuntime
 import Synchronization
@@ -119,18 +120,5 @@ package final class TemplateStore: Sendable {
     }
 
     /// `text` with the five HTML-special characters escaped, for element content and quoted attribute values.
-    package static func escapeHTML(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    package static func escapeHTML(_ text: String) -> String { WebPage.escape(text) }
 }

@@ -31,6 +31,44 @@ package struct Request: Sendable {
     /// The header `name` (any case).
     package func header(_ name: String) -> String? { headers[name.lowercased()] }
 
+    /// The value of the cookie `name` from the `Cookie` header; nil when absent.
+    package func cookie(_ name: String) -> String? {
+        for pair in (header("cookie") ?? "").split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
+                return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body (a plain HTML form), `+` as a space and percent
+    /// escapes decoded; the last value wins for a repeated name.
+    /// - Throws: `HTTPError`: 415 for another media type, 400 for a body that is not form-encoded UTF-8.
+    package func formFields() throws -> [String: String] {
+        let mediaType = (header("content-type") ?? "").lowercased().split(separator: ";").first.map {
+            String($0).trimmingCharacters(in: .whitespaces)
+        }
+        guard mediaType == "application/x-www-form-urlencoded" else {
+            throw HTTPError(status: 415, detail: "send the form as application/x-www-form-urlencoded")
+        }
+        guard let text = String(validating: body, as: UTF8.self) else {
+            throw HTTPError.badRequest("the form is not UTF-8")
+        }
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ raw: Substring) throws -> String {
+                guard let value = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+                    throw HTTPError.badRequest("the form has a malformed escape")
+                }
+                return value
+            }
+            fields[try decode(parts[0])] = parts.count == 2 ? try decode(parts[1]) : ""
+        }
+        return fields
+    }
+
     /// The path parameter `name`; throws 404 when the route has none (a programming error caught early).
     /// - Throws: `HTTPError` (404) when the route has no such parameter.
     package func parameter(_ name: String) throws -> String {

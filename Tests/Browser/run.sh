@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The pages people open, in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by
 # Python selenium, with a screenshot of each page and an axe-core accessibility check (WCAG 2.1 A and AA rules).
-# Starts its own database on the private cluster, portal-adapter and dispatcher, seals certificates through
-# them, and stops them. Called by `make browser-test` with: BIN, ADMIN_URL, VENV, OUT (screenshots).
+# Starts its own database on the private cluster, portal-adapter, dispatcher and appeals-service, seals
+# certificates and files an appeal through them, and stops them. Called by `make browser-test` with: BIN, ADMIN_URL, VENV, OUT (screenshots).
 set -euo pipefail
 : "${BIN:?}" "${ADMIN_URL:?}" "${VENV:?}" "${OUT:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,10 +16,12 @@ psql "$ADMIN_URL" -qc "DO \$\$ BEGIN CREATE ROLE dakiya LOGIN IN ROLE dakiya_ser
 "$BIN/dakiya-admin" catalogue import --sample >/dev/null
 "$BIN/dakiya-admin" department add REVENUE "Revenue and Forest Department" >/dev/null
 key=$("$BIN/dakiya-admin" key create --department REVENUE --label browser --kind live --scope citizens | awk '/^secret/ {print $NF}')
+officer=$("$BIN/dakiya-admin" officer-key create --role TAHSILDAR --office HAVELI --name "Tahsildar, Haveli" | awk '/^secret/ {print $NF}')
 service_url=${url/user=postgres/user=dakiya}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 portal_port=$(free_port)
+appeals_port=$(free_port)
 logs=$(mktemp -d)
 pids=()
 cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
@@ -27,11 +29,16 @@ trap cleanup EXIT
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=$portal_port DAKIYA_LOG_LEVEL=warning "$BIN/portal-adapter" >"$logs/portal.log" 2>&1 & pids+=($!)
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=0 DAKIYA_LOG_LEVEL=warning DAKIYA_VERIFY_URL="http://127.0.0.1:$portal_port/v" \
   "$BIN/dispatcher" >"$logs/dispatcher.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$portal_port/readyz" >/dev/null && break; sleep 0.1; done
+DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=$appeals_port DAKIYA_LOG_LEVEL=warning "$BIN/appeals-service" >"$logs/appeals.log" 2>&1 & pids+=($!)
+for port in $portal_port $appeals_port; do
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+done
 mkdir -p "$OUT"
 status=0
 BASE="http://127.0.0.1:$portal_port" KEY="$key" DATABASE_URL="$url" OUT="$OUT" \
   "$VENV/bin/python" "$here/verification_page.py" || status=$?
+BASE="http://127.0.0.1:$portal_port" APPEALS="http://127.0.0.1:$appeals_port" KEY="$key" OFFICER_KEY="$officer" \
+  DATABASE_URL="$url" OUT="$OUT" "$VENV/bin/python" "$here/desk_page.py" || status=$?
 if grep -q '"level":"error"' "$logs"/*.log; then
   echo "== errors logged by the services:"; grep -h '"level":"error"' "$logs"/*.log | head -20; status=1
 fi

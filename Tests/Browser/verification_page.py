@@ -6,47 +6,23 @@ Environment: BASE (the portal adapter), KEY (a live API key of REVENUE), DATABAS
 OUT (the screenshot folder). Exits non-zero on the first failed expectation, saying which.
 """
 import base64
-import importlib.util
-import json
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
+import browser
+from browser import chromium, expect, finish
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, KEY, DATABASE_URL, OUT = (os.environ[name] for name in ("BASE", "KEY", "DATABASE_URL", "OUT"))
-failures = []
-
-
-def expect(condition, message):
-    print(("ok   " if condition else "FAIL ") + message, flush=True)
-    if not condition:
-        failures.append(message)
-
-
 def call(method, path, body=None, idempotency_key=None):
-    request = urllib.request.Request(BASE + path, method=method, data=None if body is None else json.dumps(body).encode())
-    request.add_header("Authorization", "Bearer " + KEY)
-    if idempotency_key:
-        request.add_header("Idempotency-Key", idempotency_key)
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+    return browser.call_json(BASE + path, method, body, KEY, idempotency_key)
 
 
 def sql(query):
-    return subprocess.run(["psql", DATABASE_URL, "-Atc", query], check=True, capture_output=True, text=True).stdout.strip()
+    return browser.sql(DATABASE_URL, query)
 
 
 def pdf(text):
@@ -98,30 +74,11 @@ pdf_file = os.path.join(OUT, "delivered-certificate.pdf")
 with open(pdf_file, "wb") as file:
     file.write(delivered)
 
-spec = importlib.util.find_spec("axe_core_python")
-with open(os.path.join(os.path.dirname(spec.origin), "axe.min.js")) as file:
-    AXE = file.read()
-
-options = Options()
-for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--disable-dev-shm-usage"):
-    options.add_argument(argument)
-options.binary_location = "/usr/bin/chromium"
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_script_timeout(60)
+driver = chromium()
 
 
 def accessible(name):
-    """axe-core on the current page, WCAG 2.1 A and AA rules: no serious or critical violation."""
-    driver.execute_script(AXE)
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-        ".then(r => done(r)).catch(e => done({error: String(e)}));")
-    expect("error" not in result, f"{name}: axe ran ({result.get('error', 'fine')})")
-    bad = [v for v in result.get("violations", []) if v.get("impact") in ("serious", "critical")]
-    for violation in bad:
-        print(f"     {violation['id']} ({violation['impact']}): {violation['help']} x{len(violation['nodes'])}")
-    expect(not bad, f"{name}: no serious or critical accessibility violation ({len(result.get('passes', []))} rules passed)")
+    browser.accessible(driver, name)
 
 
 def visit(name, path, expected, language):
@@ -167,7 +124,4 @@ try:
 finally:
     driver.quit()
 
-if failures:
-    print(f"{len(failures)} browser expectation(s) failed")
-    sys.exit(1)
-print("browser checks passed; screenshots in " + OUT)
+finish(OUT)

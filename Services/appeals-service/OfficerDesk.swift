@@ -1,0 +1,200 @@
+import Appeals
+import Foundation
+import HTTPServer
+import Postgres
+import ServiceRuntime
+import WebPages
+
+/// The officers' desk under /desk: an officer signs in with their officer key (turned into a session cookie:
+/// HttpOnly, SameSite=Strict, Secure behind TLS) and sees the appeals before their role and office, overdue ones
+/// first, with the days left to decide. Every form carries a CSRF token bound to the session and the form's purpose.
+/// Server-rendered HTML without JavaScript, in Marathi, Hindi, Telugu and English.
+struct OfficerDesk: Sendable {
+    let pool: ConnectionPool
+    let logger: Logger
+    /// The time now (tests move it).
+    var now: @Sendable () -> Date = { Date() }
+    /// Mark the cookie Secure even when the request does not say it came over TLS.
+    var secureCookies = false
+
+    static let cookie = "dakiya_desk"
+
+    func routes(into router: inout Router) {
+        router.get("/desk") { request in try appeals(request) }
+        router.get("/desk/sign-in") { request in signInPage(request, problem: nil, status: 200) }
+        router.post("/desk/sign-in") { request in try signIn(request) }
+        router.post("/desk/sign-out") { request in try signOut(request) }
+    }
+
+    func language(_ request: Request) -> String {
+        WebPage.language(query: request.query["lang"], accept: request.header("accept-language"))
+    }
+
+    func page(_ request: Request, title: String, main: String, status: Int = 200, path: String) -> Response {
+        let language = language(request)
+        var response = Response(
+            status: status,
+            body: Array(
+                WebPage.document(
+                    title: title, language: language, switchPath: path,
+                    languageLabel: DeskTexts.word("language", language),
+                    skipLabel: DeskTexts.word("skip", language), main: main
+                ).utf8), contentType: "text/html; charset=utf-8")
+        response.headers += [
+            ("Cache-Control", "no-store"), ("Content-Language", language),
+            // The desk is never framed or mixed with other sites' content.
+            ("X-Frame-Options", "DENY"),
+            (
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+            ),
+            ("Referrer-Policy", "no-referrer"),
+        ]
+        return response
+    }
+
+    static func redirect(_ location: String, cookie: String? = nil) -> Response {
+        var response = Response(status: 303, headers: [("Location", location), ("Cache-Control", "no-store")])
+        if let cookie { response.headers.append(("Set-Cookie", cookie)) }
+        return response
+    }
+
+    /// The session of the request's cookie, or nil (no cookie, unknown, or ended).
+    func session(_ request: Request, on connection: Connection) throws -> DeskSession? {
+        guard let token = request.cookie(Self.cookie) else { return nil }
+        return try DeskSessions.find(token: token, now: now(), on: connection)
+    }
+
+    func isSecure(_ request: Request) -> Bool {
+        secureCookies || request.header("x-forwarded-proto")?.lowercased() == "https"
+    }
+
+    func cookieValue(_ token: String, request: Request, maxAge: Int) -> String {
+        "\(Self.cookie)=\(token); Path=/desk; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
+            + (isSecure(request) ? "; Secure" : "")
+    }
+
+    // MARK: Signing in and out
+
+    func signInPage(_ request: Request, problem: String?, status: Int) -> Response {
+        let language = language(request)
+        let w = { (key: String) in WebPage.escape(DeskTexts.word(key, language)) }
+        var main = ""
+        if let problem { main += "<p class=\"notice\" role=\"alert\">\(WebPage.escape(problem))</p>\n" }
+        main += """
+            <p id="key-help">\(w("sign_in_help"))</p>
+            <form method="post" action="/desk/sign-in?lang=\(language)">
+            <label for="key">\(w("officer_key"))</label>
+            <input id="key" name="key" type="password" autocomplete="off" required aria-describedby="key-help" size="40">
+            <p><button type="submit">\(w("sign_in"))</button></p>
+            </form>
+
+            """
+        return page(
+            request, title: DeskTexts.word("sign_in_title", language), main: main, status: status, path: "/desk/sign-in"
+        )
+    }
+
+    func signIn(_ request: Request) throws -> Response {
+        let language = language(request)
+        let fields = try request.formFields()
+        let secret = (fields["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let signedIn = try pool.withConnection { connection in
+            try DeskSessions.signIn(secret: secret, now: now(), on: connection)
+        }
+        guard let signedIn else {
+            logger.info("desk sign-in refused")
+            return signInPage(request, problem: DeskTexts.word("sign_in_refused", language), status: 401)
+        }
+        logger.info("desk sign-in", ["officer.key": signedIn.session.officer.prefix])
+        return Self.redirect(
+            "/desk?lang=\(language)",
+            cookie: cookieValue(signedIn.token, request: request, maxAge: Int(DeskSessions.lifetime.seconds)))
+    }
+
+    func signOut(_ request: Request) throws -> Response {
+        let language = language(request)
+        let fields = try request.formFields()
+        return try pool.withConnection { connection in
+            guard let session = try session(request, on: connection) else {
+                return Self.redirect("/desk/sign-in?lang=\(language)")
+            }
+            guard session.acceptsCSRF(fields["csrf"], for: "sign-out") else {
+                return page(
+                    request, title: DeskTexts.word("refused_title", language),
+                    main:
+                        "<p class=\"notice\" role=\"alert\">\(WebPage.escape(DeskTexts.word("csrf_refused", language)))</p>\n",
+                    status: 403, path: "/desk")
+            }
+            try DeskSessions.end(session, now: now(), on: connection)
+            return Self.redirect(
+                "/desk/sign-in?lang=\(language)", cookie: cookieValue("", request: request, maxAge: 0))
+        }
+    }
+
+    // MARK: The appeals before the officer
+
+    func appeals(_ request: Request) throws -> Response {
+        let language = language(request)
+        let w = { (key: String) in WebPage.escape(DeskTexts.word(key, language)) }
+        return try pool.withConnection { connection in
+            guard let session = try session(request, on: connection) else {
+                return Self.redirect("/desk/sign-in?lang=\(language)")
+            }
+            let today = CivilDate(now())
+            let open = try Appeal.query(
+                where:
+                    "ap.authority_office = $1 AND ap.authority_role = $2 AND ap.status IN ('awaiting_admission', 'pending', 'hearing_scheduled')",
+                [session.officer.authority.office, session.officer.authority.role], on: connection
+            ).sorted { a, b in
+                // Overdue first, then the fewest days left, then the oldest filing.
+                let overdueA = a.overdueAt != nil || today > a.decideBy,
+                    overdueB = b.overdueAt != nil || today > b.decideBy
+                if overdueA != overdueB { return overdueA }
+                if a.decideBy != b.decideBy { return a.decideBy < b.decideBy }
+                return a.filedAt < b.filedAt
+            }
+            let officer = session.officer
+            var main = """
+                <p>\(w("signed_in_as")) <strong>\(WebPage.escape(officer.officerName))</strong>
+                (\(WebPage.escape(officer.authority.role)), \(WebPage.escape(officer.authority.office)))</p>
+                <form method="post" action="/desk/sign-out?lang=\(language)">
+                <input type="hidden" name="csrf" value="\(session.csrfToken(for: "sign-out"))">
+                <button type="submit">\(w("sign_out"))</button>
+                </form>
+
+                """
+            if open.isEmpty {
+                main += "<p>\(w("no_appeals"))</p>\n"
+            } else {
+                main += """
+                    <table>
+                    <caption>\(w("appeals_caption"))</caption>
+                    <thead><tr><th scope="col">\(w("appeal_number"))</th><th scope="col">\(w("application"))</th>\
+                    <th scope="col">\(w("level"))</th><th scope="col">\(w("filed_on"))</th>\
+                    <th scope="col">\(w("decide_by"))</th><th scope="col">\(w("days_left"))</th>\
+                    <th scope="col">\(w("status"))</th></tr></thead>
+                    <tbody>
+
+                    """
+                for appeal in open {
+                    let days = today.days(to: appeal.decideBy)
+                    let overdue = appeal.overdueAt != nil || days < 0
+                    let left =
+                        overdue
+                        ? "<span class=\"overdue\">\(w("overdue")) (\(-days))</span>"
+                        : String(days)
+                    main += """
+                        <tr><th scope="row">\(WebPage.escape(appeal.number))</th>\
+                        <td>\(WebPage.escape(appeal.portalApplicationID))</td>\
+                        <td>\(w("level_\(appeal.level)"))</td><td>\(appeal.filedOn)</td>\
+                        <td>\(appeal.decideBy)</td><td>\(left)</td><td>\(w("status_" + appeal.status))</td></tr>
+
+                        """
+                }
+                main += "</tbody>\n</table>\n"
+            }
+            return page(request, title: DeskTexts.word("desk_title", language), main: main, path: "/desk")
+        }
+    }
+}
