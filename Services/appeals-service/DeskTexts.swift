@@ -65,6 +65,124 @@ enum DeskTexts {
         "status_hearing_scheduled": [
             "en": "Hearing fixed", "mr": "सुनावणी निश्चित", "hi": "सुनवाई तय", "te": "విచారణ నిర్ణయించబడింది",
         ],
+        "no_such_appeal": [
+            "en": "No such appeal is before you.", "mr": "असे कोणतेही अपील तुमच्यासमोर नाही.", "hi": "ऐसी कोई अपील आपके सामने नहीं है।",
+            "te": "అటువంటి అప్పీల్ మీ ముందు లేదు.",
+        ],
+        "appeal_title": ["en": "Appeal", "mr": "अपील", "hi": "अपील", "te": "అప్పీల్"],
+        "the_appeal": ["en": "The appeal", "mr": "अपील", "hi": "अपील", "te": "అప్పీల్"],
+        "back_to_list": [
+            "en": "Back to the appeals before you", "mr": "तुमच्यासमोरील अपिलांकडे परत", "hi": "आपके सामने की अपीलों पर वापस",
+            "te": "మీ ముందు ఉన్న అప్పీళ్లకు తిరిగి",
+        ],
+        "not_done": ["en": "Not done:", "mr": "केले नाही:", "hi": "नहीं किया गया:", "te": "చేయలేదు:"],
+        "hearing_at": ["en": "Hearing", "mr": "सुनावणी", "hi": "सुनवाई", "te": "విచారణ"],
+        "grounds": ["en": "Grounds", "mr": "अपिलाची कारणे", "hi": "अपील के आधार", "te": "అప్పీల్ కారణాలు"],
+        "relief": ["en": "Relief sought", "mr": "मागितलेली दाद", "hi": "माँगी गई राहत", "te": "కోరిన ఉపశమనం"],
+        "delay_reason": ["en": "Reason for the delay", "mr": "विलंबाचे कारण", "hi": "देरी का कारण", "te": "ఆలస్యానికి కారణం"],
+        "decision": ["en": "Decision", "mr": "निर्णय", "hi": "निर्णय", "te": "నిర్ణయం"],
+        "reasons": ["en": "Reasons", "mr": "कारणे", "hi": "कारण", "te": "కారణాలు"],
+        "decision_allowed": ["en": "Allowed", "mr": "मान्य", "hi": "स्वीकृत", "te": "అనుమతించబడింది"],
+        "decision_dismissed": ["en": "Dismissed", "mr": "फेटाळले", "hi": "खारिज", "te": "కొట్టివేయబడింది"],
+        "decision_approved": ["en": "Approved", "mr": "मंजूर", "hi": "स्वीकृत", "te": "ఆమోదించబడింది"],
+        "decision_rejected": ["en": "Rejected", "mr": "नामंजूर", "hi": "अस्वीकृत", "te": "తిరస్కరించబడింది"],
+        "decision_other": ["en": "Other outcome", "mr": "इतर निकाल", "hi": "अन्य परिणाम", "te": "ఇతర ఫలితం"],
+        "outcomes": [
+            "en": "What the citizen was told", "mr": "नागरिकाला काय कळवले", "hi": "नागरिक को क्या बताया गया", "te": "పౌరునికి ఏమి తెలియజేయబడింది",
+        ],
+        "no_outcome": [
+            "en": "No outcome was recorded.", "mr": "कोणताही निकाल नोंदलेला नाही.", "hi": "कोई परिणाम दर्ज नहीं है।",
+            "te": "ఏ ఫలితమూ నమోదు కాలేదు.",
+        ],
+        "decided_at": ["en": "decided", "mr": "निर्णय", "hi": "निर्णय", "te": "నిర్ణయం"],
+        "delivered_at": ["en": "reached the citizen", "mr": "नागरिकापर्यंत पोहोचले", "hi": "नागरिक तक पहुँचा", "te": "పౌరునికి చేరింది"],
+        "not_delivered": [
+            "en": "not yet received by the citizen", "mr": "नागरिकाला अजून मिळालेले नाही", "hi": "नागरिक को अभी नहीं मिला",
+            "te": "పౌరునికి ఇంకా అందలేదు",
+        ],
+        "history": ["en": "The application's history", "mr": "अर्जाचा इतिहास", "hi": "आवेदन का इतिहास", "te": "దరఖాస్తు చరిత్ర"],
+        "when": ["en": "When", "mr": "केव्हा", "hi": "कब", "te": "ఎప్పుడు"],
+        "what": ["en": "What happened", "mr": "काय झाले", "hi": "क्या हुआ", "te": "ఏమి జరిగింది"],
+        "admit_heading": [
+            "en": "Admit the late appeal", "mr": "विलंबित अपील दाखल करून घ्या", "hi": "देर से आई अपील स्वीकार करें",
+            "te": "ఆలస్యమైన అప్పీల్‌ను స్వీకరించండి",
+        ],
+        "admit_question": [
+            "en": "Is the reason for the delay sufficient?", "mr": "विलंबाचे कारण पुरेसे आहे का?", "hi": "क्या देरी का कारण पर्याप्त है?",
+            "te": "ఆలస్యానికి కారణం సరిపోతుందా?",
+        ],
+        "admit_yes": [
+            "en": "Yes: admit the appeal", "mr": "होय: अपील दाखल करून घ्या", "hi": "हाँ: अपील स्वीकार करें", "te": "అవును: అప్పీల్‌ను స్వీకరించండి",
+        ],
+        "admit_no": ["en": "No: do not admit it", "mr": "नाही: दाखल करून घेऊ नका", "hi": "नहीं: स्वीकार न करें", "te": "కాదు: స్వీకరించవద్దు"],
+        "reasons_one_per_line": [
+            "en": "Reasons, one per line", "mr": "कारणे, प्रत्येक ओळीत एक", "hi": "कारण, हर पंक्ति में एक", "te": "కారణాలు, ఒక్కో పంక్తిలో ఒకటి",
+        ],
+        "record": ["en": "Record", "mr": "नोंदवा", "hi": "दर्ज करें", "te": "నమోదు చేయండి"],
+        "hearing_heading": ["en": "Fix a hearing", "mr": "सुनावणी निश्चित करा", "hi": "सुनवाई तय करें", "te": "విచారణను నిర్ణయించండి"],
+        "fix_hearing": ["en": "Fix the hearing", "mr": "सुनावणी निश्चित करा", "hi": "सुनवाई तय करें", "te": "విచారణను నిర్ణయించండి"],
+        "decide_heading": ["en": "Decide the appeal", "mr": "अपिलावर निर्णय द्या", "hi": "अपील पर निर्णय दें", "te": "అప్పీల్‌పై నిర్ణయించండి"],
+        "directed_days": [
+            "en": "If allowed: days the designated officer has to deliver", "mr": "मान्य असल्यास: पदनिर्देशित अधिकाऱ्याला सेवा देण्यासाठी दिवस",
+            "hi": "स्वीकृत होने पर: नामित अधिकारी को सेवा देने के दिन", "te": "అనుమతిస్తే: నియమిత అధికారి సేవ అందించడానికి రోజులు",
+        ],
+        "order_pdf": [
+            "en": "The order (PDF, optional)", "mr": "आदेश (PDF, ऐच्छिक)", "hi": "आदेश (PDF, वैकल्पिक)", "te": "ఉత్తర్వు (PDF, ఐచ్ఛికం)",
+        ],
+        "record_decision": ["en": "Record the decision", "mr": "निर्णय नोंदवा", "hi": "निर्णय दर्ज करें", "te": "నిర్ణయాన్ని నమోదు చేయండి"],
+        "penalty_heading": ["en": "Record a penalty", "mr": "दंड नोंदवा", "hi": "दंड दर्ज करें", "te": "జరిమానాను నమోదు చేయండి"],
+        "amount": ["en": "Amount (rupees)", "mr": "रक्कम (रुपये)", "hi": "राशि (रुपये)", "te": "మొత్తం (రూపాయలు)"],
+        "reason": ["en": "Reason", "mr": "कारण", "hi": "कारण", "te": "కారణం"],
+        "record_penalty": ["en": "Record the penalty", "mr": "दंड नोंदवा", "hi": "दंड दर्ज करें", "te": "జరిమానాను నమోదు చేయండి"],
+        "hearing_invalid": [
+            "en": "Give the hearing's date and time.", "mr": "सुनावणीची तारीख आणि वेळ द्या.", "hi": "सुनवाई की तारीख और समय दें।",
+            "te": "విచారణ తేదీ మరియు సమయం ఇవ్వండి.",
+        ],
+        "decision_missing": [
+            "en": "Choose allowed or dismissed.", "mr": "मान्य किंवा फेटाळले निवडा.", "hi": "स्वीकृत या खारिज चुनें।",
+            "te": "అనుమతించబడింది లేదా కొట్టివేయబడింది ఎంచుకోండి.",
+        ],
+        "penalty_invalid": [
+            "en": "Give the amount in whole rupees and a reason (up to 2,000 characters).",
+            "mr": "रक्कम पूर्ण रुपयांत आणि कारण (2,000 अक्षरांपर्यंत) द्या.", "hi": "राशि पूरे रुपयों में और कारण (2,000 अक्षरों तक) दें।",
+            "te": "మొత్తాన్ని పూర్తి రూపాయలలో మరియు కారణాన్ని (2,000 అక్షరాల వరకు) ఇవ్వండి.",
+        ],
+        "done_admission": [
+            "en": "The admission was recorded.", "mr": "दाखल करण्याचा निर्णय नोंदवला.", "hi": "स्वीकृति दर्ज की गई।",
+            "te": "ప్రవేశ నిర్ణయం నమోదైంది.",
+        ],
+        "done_hearing": [
+            "en": "The hearing was fixed; the citizen is told.", "mr": "सुनावणी निश्चित झाली; नागरिकाला कळवले जात आहे.",
+            "hi": "सुनवाई तय हुई; नागरिक को बताया जा रहा है।", "te": "విచారణ నిర్ణయించబడింది; పౌరునికి తెలియజేయబడుతోంది.",
+        ],
+        "done_decision": [
+            "en": "The decision was recorded; the citizen is told.", "mr": "निर्णय नोंदवला; नागरिकाला कळवले जात आहे.",
+            "hi": "निर्णय दर्ज हुआ; नागरिक को बताया जा रहा है।", "te": "నిర్ణయం నమోదైంది; పౌరునికి తెలియజేయబడుతోంది.",
+        ],
+        "done_penalty": [
+            "en": "The penalty was recorded.", "mr": "दंड नोंदवला.", "hi": "दंड दर्ज किया गया।", "te": "జరిమానా నమోదైంది.",
+        ],
+        "event_clock_started": [
+            "en": "Application complete: the time limit started", "mr": "अर्ज पूर्ण: कालमर्यादा सुरू", "hi": "आवेदन पूर्ण: समय-सीमा शुरू",
+            "te": "దరఖాస్తు పూర్తి: గడువు ప్రారంభమైంది",
+        ],
+        "event_appeal_filed": ["en": "Appeal filed", "mr": "अपील दाखल", "hi": "अपील दायर", "te": "అప్పీల్ దాఖలైంది"],
+        "event_appeal_admitted": [
+            "en": "Appeal admitted", "mr": "अपील दाखल करून घेतले", "hi": "अपील स्वीकार", "te": "అప్పీల్ స్వీకరించబడింది",
+        ],
+        "event_hearing_scheduled": ["en": "Hearing fixed", "mr": "सुनावणी निश्चित", "hi": "सुनवाई तय", "te": "విచారణ నిర్ణయించబడింది"],
+        "event_appeal_decided": ["en": "Appeal decided", "mr": "अपिलावर निर्णय", "hi": "अपील पर निर्णय", "te": "అప్పీల్‌పై నిర్ణయం"],
+        "event_penalty_imposed": ["en": "Penalty imposed", "mr": "दंड लावला", "hi": "दंड लगाया", "te": "జరిమానా విధించబడింది"],
+        "event_time_limit_met": [
+            "en": "Decided within the time limit", "mr": "कालमर्यादेत निर्णय", "hi": "समय-सीमा में निर्णय", "te": "గడువులో నిర్ణయం",
+        ],
+        "event_time_limit_lapsed": [
+            "en": "Time limit lapsed without a decision", "mr": "निर्णयाशिवाय कालमर्यादा संपली", "hi": "बिना निर्णय समय-सीमा समाप्त",
+            "te": "నిర్ణయం లేకుండా గడువు ముగిసింది",
+        ],
+        "event_appeal_overdue": [
+            "en": "Appeal overdue", "mr": "अपिलाची मुदत संपली", "hi": "अपील की समय-सीमा पार", "te": "అప్పీల్ గడువు దాటింది",
+        ],
     ]
 
     static func word(_ key: String, _ language: String) -> String { words[key]?[language] ?? words[key]?["en"] ?? key }

@@ -19,7 +19,7 @@ struct AppealsService {
             var router = api.makeRouter()
             OfficerDesk(
                 pool: context.pool, logger: context.logger,
-                secureCookies: try Settings().bool("DAKIYA_DESK_SECURE_COOKIES", default: false)
+                secureCookies: try Settings().bool("DAKIYA_DESK_SECURE_COOKIES", default: false), desk: desk
             ).routes(into: &router)
             return ServiceParts(
                 router: router, handlers: [Jobs.appealFile.kind: { job in try intake.handle(job) }],

@@ -24,7 +24,24 @@ struct OfficerDesk: Sendable {
         router.get("/desk/sign-in") { request in signInPage(request, problem: nil, status: 200) }
         router.post("/desk/sign-in") { request in try signIn(request) }
         router.post("/desk/sign-out") { request in try signOut(request) }
+        router.get("/desk/appeals/{number}") { request in
+            let done = request.query["done"].flatMap(Action.init(rawValue:))
+            return try appeal(
+                request, notice: done.map { (DeskTexts.word("done_" + $0.rawValue, language(request)), false) })
+        }
+        for action in Action.allCases {
+            router.post("/desk/appeals/{number}/\(action.rawValue)") { request in try act(action, request) }
+        }
     }
+
+    /// What an officer can do to an appeal from its page, each a form of its own.
+    enum Action: String, CaseIterable {
+        case admission, hearing, decision, penalty
+    }
+
+    /// Where the desk's pages are reached from, and the largest order PDF the decision form takes.
+    var desk: AppealsDesk? = nil
+    var maximumOrderBytes = 10 * 1024 * 1024
 
     func language(_ request: Request) -> String {
         WebPage.language(query: request.query["lang"], accept: request.header("accept-language"))
@@ -185,7 +202,7 @@ struct OfficerDesk: Sendable {
                         ? "<span class=\"overdue\">\(w("overdue")) (\(-days))</span>"
                         : String(days)
                     main += """
-                        <tr><th scope="row">\(WebPage.escape(appeal.number))</th>\
+                        <tr><th scope="row"><a href="/desk/appeals/\(WebPage.escape(appeal.number))?lang=\(language)">\(WebPage.escape(appeal.number))</a></th>\
                         <td>\(WebPage.escape(appeal.portalApplicationID))</td>\
                         <td>\(w("level_\(appeal.level)"))</td><td>\(appeal.filedOn)</td>\
                         <td>\(appeal.decideBy)</td><td>\(left)</td><td>\(w("status_" + appeal.status))</td></tr>
@@ -196,5 +213,137 @@ struct OfficerDesk: Sendable {
             }
             return page(request, title: DeskTexts.word("desk_title", language), main: main, path: "/desk")
         }
+    }
+
+    // MARK: One appeal: what happened, and the forms to act on it
+
+    /// The fields of a plain or a multipart form, and the multipart form's files.
+    func formInput(_ request: Request) throws -> (fields: [String: String], files: [FormPart]) {
+        let contentType = request.header("content-type") ?? ""
+        guard contentType.lowercased().hasPrefix("multipart/form-data") else { return (try request.formFields(), []) }
+        let parts = try MultipartForm.parse(request.body, contentType: contentType)
+        var fields: [String: String] = [:]
+        for part in parts where part.fileName == nil {
+            guard let value = String(validating: part.body, as: UTF8.self) else {
+                throw HTTPError.badRequest("the form field \(part.name) is not UTF-8", field: part.name)
+            }
+            fields[part.name] = value
+        }
+        return (fields, parts.filter { $0.fileName != nil && !$0.body.isEmpty })
+    }
+
+    func appeal(_ request: Request, notice: (text: String, isError: Bool)?, status: Int = 200) throws -> Response {
+        let language = language(request)
+        let number = try request.parameter("number")
+        return try pool.withConnection { connection in
+            guard let session = try session(request, on: connection) else {
+                return Self.redirect("/desk/sign-in?lang=\(language)")
+            }
+            guard let appeal = try Appeal.find(number: number, on: connection),
+                appeal.authority == session.officer.authority
+            else {
+                return page(
+                    request, title: DeskTexts.word("desk_title", language),
+                    main:
+                        "<p class=\"notice\" role=\"alert\">\(WebPage.escape(DeskTexts.word("no_such_appeal", language)))</p>\n",
+                    status: 404, path: "/desk/appeals/\(number)")
+            }
+            let main = try AppealPage(
+                appeal: appeal, session: session, language: language, today: CivilDate(now()), notice: notice
+            ).html(on: connection)
+            return page(
+                request, title: DeskTexts.word("appeal_title", language) + " " + appeal.number, main: main,
+                status: status, path: "/desk/appeals/\(number)")
+        }
+    }
+
+    /// Runs one form's action with the same rules as the authority API; a refusal comes back on the appeal's page
+    /// as a readable message (nothing changed), a success as a redirect to it.
+    func act(_ action: Action, _ request: Request) throws -> Response {
+        let language = language(request)
+        let number = try request.parameter("number")
+        let input = try formInput(request)
+        let fields = input.fields
+        let session = try pool.withConnection { try self.session(request, on: $0) }
+        guard let session else { return Self.redirect("/desk/sign-in?lang=\(language)") }
+        guard session.acceptsCSRF(fields["csrf"], for: action.rawValue + ":" + number) else {
+            return page(
+                request, title: DeskTexts.word("refused_title", language),
+                main:
+                    "<p class=\"notice\" role=\"alert\">\(WebPage.escape(DeskTexts.word("csrf_refused", language)))</p>\n",
+                status: 403, path: "/desk/appeals/\(number)")
+        }
+        guard let desk else { throw HTTPError(status: 503, detail: "the desk is not set up") }
+        let officer = session.officer
+        let actor = "officer:" + officer.prefix
+        func reasons(_ text: String?) -> [String] {
+            (text ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        do {
+            try pool.withConnection { connection in
+                switch action {
+                case .admission:
+                    _ = try desk.admit(
+                        number: number, officer: officer.authority, admit: fields["admit"] == "yes",
+                        reasons: reasons(fields["reasons"]), actor: actor, now: now(), on: connection)
+                case .hearing:
+                    guard let text = fields["hearing_at"], let at = Self.istDateTime(text) else {
+                        throw AppealRefusal(
+                            422, "hearing_at", DeskTexts.word("hearing_invalid", language), field: "hearing_at")
+                    }
+                    _ = try desk.scheduleHearing(
+                        number: number, officer: officer.authority, at: at, actor: actor, now: now(), on: connection)
+                case .decision:
+                    guard let decision = fields["decision"], ["allowed", "dismissed"].contains(decision) else {
+                        throw AppealRefusal(
+                            422, "decision", DeskTexts.word("decision_missing", language), field: "decision")
+                    }
+                    var order: AppealsDesk.OrderDocument?
+                    if let file = input.files.first(where: { $0.name == "order" }) {
+                        let checked = try UploadedPDF.check(
+                            file.body, fileName: file.fileName ?? "order.pdf", maximumBytes: maximumOrderBytes,
+                            what: "order", field: "order")
+                        order = AppealsDesk.OrderDocument(fileName: checked.fileName, bytes: checked.bytes)
+                    }
+                    let days = fields["directed_days"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                    _ = try desk.decide(
+                        number: number, officer: officer.authority, allowed: decision == "allowed",
+                        reasons: reasons(fields["reasons"]), directedDays: decision == "allowed" ? days : nil,
+                        order: order, actor: actor, now: now(), on: connection)
+                    logger.info(
+                        "appeal decided at the desk",
+                        ["appeal.number": number, "appeal.decision": decision, "officer_key.prefix": officer.prefix])
+                case .penalty:
+                    let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                    guard let amount = fields["amount"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
+                        (1...2000).contains(reason.unicodeScalars.count)
+                    else {
+                        throw AppealRefusal(
+                            422, "penalty", DeskTexts.word("penalty_invalid", language), field: "amount")
+                    }
+                    _ = try desk.imposePenalty(
+                        number: number, officer: officer.authority, on: nil, amount: amount, reason: reason,
+                        actor: actor, now: now(), on: connection)
+                }
+            }
+        } catch let refusal as AppealRefusal {
+            return try appeal(request, notice: (refusal.detail, true), status: refusal.status == 404 ? 404 : 422)
+        } catch let error as HTTPError where error.status < 500 {
+            return try appeal(request, notice: (error.detail ?? "HTTP \(error.status)", true), status: error.status)
+        }
+        return Self.redirect("/desk/appeals/\(number)?lang=\(language)&done=\(action.rawValue)")
+    }
+
+    /// A `datetime-local` value (YYYY-MM-DDTHH:MM) read as Indian time.
+    static func istDateTime(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(secondsFromGMT: 19_800)
+        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text.trimmingCharacters(in: .whitespaces)) { return date }
+        }
+        return nil
     }
 }

@@ -129,7 +129,6 @@ enum VerificationTexts {
                 .verdict{border:3px solid;padding:1rem;margin:1rem 0;border-radius:.5rem}
                 .valid{border-color:#1b6e20;background:#eef7ee}.revoked,.forged{border-color:#a4161a;background:#fdeeee}
                 .valid h2{color:#1b6e20}.revoked h2,.forged h2{color:#a4161a}
-                dt{font-weight:bold}dd{margin:0 0 .5rem 0}
                 """)
     }
 }

@@ -49,7 +49,8 @@ package enum WebPage {
         table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #767676;padding:.4rem;text-align:left;vertical-align:top}
         caption{text-align:left;font-weight:bold;padding:.4rem 0}
         .notice{border:3px solid #a4161a;background:#fdeeee;padding:.75rem;border-radius:.5rem}
-        .overdue{color:#a4161a;font-weight:bold}
+        .overdue{color:#a4161a;font-weight:bold}.done{border-color:#1b6e20;background:#eef7ee}
+        dt{font-weight:bold}dd{margin:0 0 .5rem 0}fieldset{border:1px solid #767676;margin:.5rem 0}
         @media (max-width:40rem){table,thead,tbody,tr,th,td{display:block}thead{position:absolute;left:-999rem}td{border:0}tr{border-bottom:1px solid #767676;padding:.5rem 0}}
         """
 

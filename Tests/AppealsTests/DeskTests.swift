@@ -26,8 +26,10 @@ struct DeskTests {
             clock = ManualClock(AppealsFixture.noon("2026-03-02"))
             let clock = clock
             var router = Router()
-            OfficerDesk(pool: f.db.pool(), logger: Logger(service: "t", sink: .capturing()), now: { clock.date })
-                .routes(into: &router)
+            OfficerDesk(
+                pool: f.db.pool(), logger: Logger(service: "t", sink: .capturing()), now: { clock.date },
+                desk: f.desk
+            ).routes(into: &router)
             server = Server(
                 configuration: ServerConfiguration(port: 0, threads: 4), router: router,
                 logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
@@ -127,8 +129,9 @@ struct DeskTests {
 
         let page = try desk.get("/desk", cookie: cookie)
         #expect(page.status == 200 && page.text.contains("Tahsildar, Haveli"), "\(page.text)")
-        let rows = page.text.components(separatedBy: "<tr><th scope=\"row\">").dropFirst().map {
-            String($0.prefix { $0 != "<" })
+        // Each row's first cell links to the appeal's page: the numbers in the order shown.
+        let rows = page.text.components(separatedBy: "<tr><th scope=\"row\"><a href=\"/desk/appeals/").dropFirst().map {
+            String($0.prefix { $0 != "?" })
         }
         #expect(rows.count == 3, "\(rows)")
         #expect(rows.first == early.number, "the overdue appeal first: \(rows)")
@@ -179,5 +182,113 @@ struct DeskTests {
         // Bad form input is a clear answer, never a 500.
         let json = try desk.client.send(.json("POST", desk.base + "/desk/sign-in", body: #"{"key": "x"}"#))
         #expect(json.status == 415)
+    }
+
+    @Test(
+        "from an appeal's page the officer fixes a hearing and decides with the order PDF (the citizen's notice and the order are queued); a refused action is a readable message and changes nothing; a penalty after the decision; another office's appeal and a wrong CSRF token get nowhere"
+    )
+    func decideFromTheDesk() throws {
+        let desk = try Desk()
+        let f = desk.f
+        try f.application("H-1")
+        try f.outcome("H-1", "rejected", deliveredOn: AppealsFixture.day("2026-02-20"))
+        let filed = try f.file("H-1", level: 1, on: "2026-02-25")
+        let cookie = try #require(try desk.signIn(desk.officerKey))
+        let path = "/desk/appeals/\(filed.number)"
+        var page = try desk.get(path, cookie: cookie)
+        #expect(page.status == 200 && page.text.contains("The documents were complete."), "\(page.text)")
+        #expect(page.text.contains("income proof missing") && page.text.contains("reached the citizen"))
+        #expect(page.text.contains("Appeal filed"), "the history names its events")
+        func token(_ action: String) -> String? {
+            guard let form = page.text.range(of: "action=\"\(path)/\(action)") else { return nil }
+            return Desk.csrf(in: String(page.text[form.upperBound...]))
+        }
+        // A hearing in the past is refused with the rule's words; one next week is fixed.
+        let hearingToken = try #require(token("hearing"))
+        let past = try desk.post(
+            path + "/hearing", form: [("csrf", hearingToken), ("hearing_at", "2026-03-01T11:00")], cookie: cookie)
+        #expect(past.status == 422 && past.text.contains("Not done:"), "\(past.text)")
+        let fixed = try desk.post(
+            path + "/hearing", form: [("csrf", hearingToken), ("hearing_at", "2026-03-09T11:30")], cookie: cookie)
+        #expect(fixed.status == 303 && fixed.header("location")?.contains("done=hearing") == true)
+        #expect(
+            try f.connection.query("SELECT hearing_at FROM appeals WHERE appeal_number = $1", [filed.number]).first?
+                .decode(Date.self, at: 0) == OfficerDesk.istDateTime("2026-03-09T11:30"))
+        page = try desk.get(path + "?done=hearing", cookie: cookie)
+        #expect(page.text.contains("The hearing was fixed") && page.text.contains("2026-03-09 11:30 IST"))
+
+        // A token for another form, or none, does nothing.
+        let wrong = try desk.post(
+            path + "/decision", form: [("csrf", hearingToken), ("decision", "dismissed")], cookie: cookie)
+        #expect(wrong.status == 403)
+
+        // Decide: dismissed, with reasons and the order as a multipart form, as the browser sends it.
+        let decisionToken = try #require(token("decision"))
+        let boundary = "desk-\(UUID().uuidString)"
+        var body: [UInt8] = []
+        for (name, value) in [
+            ("csrf", decisionToken), ("decision", "dismissed"), ("directed_days", ""),
+            ("reasons", "The income proof was not attached.\nNo new document was produced."),
+        ] {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        let order = Array("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".utf8)
+        body +=
+            Array(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"order\"; filename=\"order.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+                    .utf8) + order + Array("\r\n--\(boundary)--\r\n".utf8)
+        let decided = try desk.client.send(
+            HTTPClientRequest(
+                method: "POST", url: desk.base + path + "/decision",
+                headers: [("Cookie", cookie), ("Accept-Language", "en")],
+                body: .bytes(body, contentType: "multipart/form-data; boundary=\(boundary)")))
+        #expect(decided.status == 303, "\(decided.text)")
+        let row = try #require(
+            try f.connection.query(
+                "SELECT status, decision, decision_reasons FROM appeals WHERE appeal_number = $1", [filed.number]
+            ).first)
+        #expect(try row.decode(String.self, at: 0) == "decided" && row.decode(String?.self, at: 1) == "dismissed")
+        #expect(
+            try row.decode([String].self, at: 2) == [
+                "The income proof was not attached.", "No new document was produced.",
+            ])
+        #expect(
+            try f.connection.query(
+                """
+                SELECT count(*) FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+                WHERE d.decision = 'appeal' AND doc.content = $1
+                """, [PostgresBytes(order)]
+            ).first?.decode(Int.self, at: 0) == 1, "the citizen's notice carries the order")
+        // Deciding again is refused on the page, and nothing changes.
+        let again = try desk.post(
+            path + "/decision", form: [("csrf", decisionToken), ("decision", "allowed")], cookie: cookie)
+        #expect(again.status == 422 && again.text.contains("Not done:"))
+        #expect(
+            try f.connection.query("SELECT decision FROM appeals WHERE appeal_number = $1", [filed.number]).first?
+                .decode(String?.self, at: 0) == "dismissed")
+
+        // After the decision the page offers the penalty form.
+        page = try desk.get(path, cookie: cookie)
+        let penaltyToken = try #require(token("penalty"))
+        let bad = try desk.post(
+            path + "/penalty", form: [("csrf", penaltyToken), ("amount", "x"), ("reason", "")], cookie: cookie)
+        #expect(bad.status == 422 && bad.text.contains("whole rupees"))
+        let fined = try desk.post(
+            path + "/penalty",
+            form: [
+                ("csrf", penaltyToken), ("amount", "1000"), ("reason", "No reasons were recorded for the rejection."),
+            ],
+            cookie: cookie)
+        #expect(fined.status == 303, "\(fined.text)")
+        #expect(
+            try f.connection.query("SELECT count(*) FROM appeal_penalties").first?.decode(Int.self, at: 0) == 1)
+
+        // Another office's officer sees no such appeal.
+        let other = try #require(try desk.signIn(desk.otherKey))
+        #expect(try desk.get(path, cookie: other).status == 404)
+        #expect(
+            try desk.post(
+                path + "/penalty", form: [("csrf", penaltyToken), ("amount", "1000"), ("reason", "x")], cookie: other
+            ).status == 403)
     }
 }

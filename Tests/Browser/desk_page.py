@@ -1,10 +1,13 @@
 """The officers' desk in headless Chromium: an officer signs in through the form with their officer key, sees the
 appeal before them, switches to Marathi, and signs out; a form posted from another site and a forged cookie open
-nothing. A screenshot of each page under OUT; axe-core finds no serious or critical violation on any of them.
+nothing; the officer opens the appeal, decides it with the order PDF, and the citizen's notice arrives in the mail
+sink. A screenshot of each page under OUT; axe-core finds no serious or critical violation on any of them.
 
 Environment: BASE (the portal adapter), APPEALS (the appeals service), KEY (a live API key of REVENUE),
-OFFICER_KEY (the Tahsildar of Haveli's), DATABASE_URL, OUT.
+OFFICER_KEY (the Tahsildar of Haveli's), DATABASE_URL, OUT, MAIL (the mail sink's Maildir).
 """
+import email
+import email.policy
 import os
 import time
 
@@ -14,8 +17,8 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-BASE, APPEALS, KEY, OFFICER_KEY, DATABASE_URL, OUT = (
-    os.environ[name] for name in ("BASE", "APPEALS", "KEY", "OFFICER_KEY", "DATABASE_URL", "OUT"))
+BASE, APPEALS, KEY, OFFICER_KEY, DATABASE_URL, OUT, MAIL = (
+    os.environ[name] for name in ("BASE", "APPEALS", "KEY", "OFFICER_KEY", "DATABASE_URL", "OUT", "MAIL"))
 
 
 def call(url, method, body, idempotency_key):
@@ -27,7 +30,7 @@ def sql(query):
 
 
 # A rejection reaches the citizen's inbox; the citizen appeals it through the portal.
-status, _ = call(BASE + "/v1/citizens/d-1", "PUT", {"mobile": "+919812345679", "language": "mr"}, "desk-citizen")
+status, _ = call(BASE + "/v1/citizens/d-1", "PUT", {"email": "d1@example.in", "language": "mr"}, "desk-citizen")
 expect(status == 200, "citizen registered")
 status, answer = call(BASE + "/v1/applications/D-1/outcome", "POST", {
     "citizen": "d-1", "decision": "rejected", "reasons": ["Income proof not attached"], "service": "INCOME",
@@ -80,12 +83,46 @@ try:
     expect("प्रथम अपील" in driver.find_element(By.TAG_NAME, "table").text, "the list in Marathi")
     shot("appeals-mr")
 
+    # The appeal's own page: what happened, then the decision with the order PDF.
+    driver.get(APPEALS + "/desk?lang=en")
+    driver.find_element(By.LINK_TEXT, number).click()
+    wait_for(lambda: driver.find_elements(By.ID, "decide"))
+    main = driver.find_element(By.TAG_NAME, "main").text
+    expect("The income proof was attached" in main and "Income proof not attached" in main,
+           "the appeal's page shows the grounds and the rejection the citizen received")
+    shot("appeal-en")
+    order = os.path.join(OUT, "order.pdf")
+    with open(order, "wb") as file:
+        file.write(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+    driver.find_element(By.CSS_SELECTOR, "input[name=decision][value=dismissed]").click()
+    driver.find_element(By.ID, "decision-reasons").send_keys("The income proof was not attached to the application.")
+    driver.find_element(By.ID, "order").send_keys(order)
+    driver.find_element(By.CSS_SELECTOR, "form[enctype='multipart/form-data'] button").click()
+    wait_for(lambda: "The decision was recorded" in driver.find_element(By.TAG_NAME, "main").text)
+    expect(True, "the decision is recorded from the desk")
+    shot("appeal-decided")
+    delivered = ""
+    for _ in range(300):
+        for folder in ("new", "cur"):
+            path = os.path.join(MAIL, folder)
+            for name in os.listdir(path) if os.path.isdir(path) else []:
+                with open(os.path.join(path, name), "rb") as file:
+                    message = email.message_from_bytes(file.read(), policy=email.policy.default)
+                text = message.get_body(preferencelist=("plain",))
+                if "d1@example.in" in str(message["to"]) and text is not None and number in text.get_content():
+                    delivered = name
+        if delivered:
+            break
+        time.sleep(0.1)
+    expect(delivered, f"the citizen's notice of the decision on {number} arrived in the mail sink")
+
     # Another site's form posting to the desk's sign-out: no cookie goes with it (SameSite=Strict), nothing ends.
     driver.get("data:text/html,<form method=post action='" + APPEALS + "/desk/sign-out'><button id=go>go</button></form>")
     driver.find_element(By.ID, "go").click()
     time.sleep(0.5)
     driver.get(APPEALS + "/desk?lang=en")
-    expect(driver.find_elements(By.TAG_NAME, "table"), "a cross-site sign-out did not end the session")
+    expect("Signed in as" in driver.find_element(By.TAG_NAME, "main").text,
+           "a cross-site sign-out did not end the session")
 
     # Signing out ends it; the desk asks to sign in again.
     driver.find_element(By.CSS_SELECTOR, "main form button").click()

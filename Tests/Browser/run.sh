@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The pages people open, in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by
 # Python selenium, with a screenshot of each page and an axe-core accessibility check (WCAG 2.1 A and AA rules).
-# Starts its own database on the private cluster, portal-adapter, dispatcher and appeals-service, seals
-# certificates and files an appeal through them, and stops them. Called by `make browser-test` with: BIN, ADMIN_URL, VENV, OUT (screenshots).
+# Starts its own database on the private cluster, portal-adapter, dispatcher, appeals-service, email-adapter and
+# a mail sink (aiosmtpd), seals certificates and files and decides an appeal through them, and stops them. Called by `make browser-test` with: BIN, ADMIN_URL, VENV, OUT (screenshots).
 set -euo pipefail
 : "${BIN:?}" "${ADMIN_URL:?}" "${VENV:?}" "${OUT:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,14 +22,20 @@ service_url=${url/user=postgres/user=dakiya}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 portal_port=$(free_port)
 appeals_port=$(free_port)
+smtp_port=$(free_port)
+mail=$(mktemp -d)
+mkdir -p "$mail/tmp" "$mail/new" "$mail/cur"
 logs=$(mktemp -d)
 pids=()
-cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
+cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "${mail:-}"; psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=$portal_port DAKIYA_LOG_LEVEL=warning "$BIN/portal-adapter" >"$logs/portal.log" 2>&1 & pids+=($!)
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=0 DAKIYA_LOG_LEVEL=warning DAKIYA_VERIFY_URL="http://127.0.0.1:$portal_port/v" \
   "$BIN/dispatcher" >"$logs/dispatcher.log" 2>&1 & pids+=($!)
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=$appeals_port DAKIYA_LOG_LEVEL=warning "$BIN/appeals-service" >"$logs/appeals.log" 2>&1 & pids+=($!)
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$mail" >"$logs/smtp.txt" 2>&1 & pids+=($!)
+DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=0 DAKIYA_LOG_LEVEL=warning DAKIYA_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
+  DAKIYA_SMTP_TLS=off "$BIN/email-adapter" >"$logs/email.log" 2>&1 & pids+=($!)
 for port in $portal_port $appeals_port; do
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 done
@@ -38,7 +44,7 @@ status=0
 BASE="http://127.0.0.1:$portal_port" KEY="$key" DATABASE_URL="$url" OUT="$OUT" \
   "$VENV/bin/python" "$here/verification_page.py" || status=$?
 BASE="http://127.0.0.1:$portal_port" APPEALS="http://127.0.0.1:$appeals_port" KEY="$key" OFFICER_KEY="$officer" \
-  DATABASE_URL="$url" OUT="$OUT" "$VENV/bin/python" "$here/desk_page.py" || status=$?
+  DATABASE_URL="$url" OUT="$OUT" MAIL="$mail" "$VENV/bin/python" "$here/desk_page.py" || status=$?
 if grep -q '"level":"error"' "$logs"/*.log; then
   echo "== errors logged by the services:"; grep -h '"level":"error"' "$logs"/*.log | head -20; status=1
 fi
