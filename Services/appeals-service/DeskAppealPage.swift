@@ -164,3 +164,49 @@ struct AppealPage {
         return out
     }
 }
+
+/// A cluster team's list: the applications of the cluster's villages past their time limit with no outcome yet,
+/// the longest overdue first (application number, village, service, due date, days past; no personal data).
+struct ClusterPending {
+    let cluster: String
+    let language: String
+    let today: CivilDate
+
+    func html(on connection: Connection) throws -> String {
+        let w = { (key: String) in WebPage.escape(DeskTexts.word(key, language)) }
+        let rows = try connection.query(
+            """
+            SELECT a.portal_application_id, coalesce(n.name, v.name), service_name(a.service_code, $3), c.due_on
+            FROM offices v
+            JOIN applications a ON a.village_code = v.code
+            JOIN application_clocks c ON c.application_id = a.id AND c.kind = 'time_limit' AND NOT c.is_test
+            LEFT JOIN office_names n ON n.office_code = v.code AND n.language = $3
+            WHERE v.parent_code = $1 AND v.type = 'village' AND c.due_on < $2::date
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.application_id = a.id AND d.decision IN ('approved', 'rejected'))
+            ORDER BY c.due_on, a.portal_application_id
+            LIMIT 500
+            """, [cluster, today, language]
+        ).rows
+        guard !rows.isEmpty else { return "<p>\(w("cluster_none"))</p>\n" }
+        var out = """
+            <table>
+            <caption>\(w("cluster_caption"))</caption>
+            <thead><tr><th scope="col">\(w("application"))</th><th scope="col">\(w("village"))</th>\
+            <th scope="col">\(w("service"))</th><th scope="col">\(w("due_on"))</th>\
+            <th scope="col">\(w("days_past"))</th></tr></thead>
+            <tbody>
+
+            """
+        for row in rows {
+            let due = try row.decode(CivilDate.self, at: 3)
+            out += """
+                <tr><th scope="row">\(WebPage.escape(try row.decode(String.self, at: 0)))</th>\
+                <td>\(WebPage.escape(try row.decode(String.self, at: 1)))</td>\
+                <td>\(WebPage.escape(try row.decode(String.self, at: 2)))</td><td>\(due)</td>\
+                <td class="overdue">\(due.days(to: today))</td></tr>
+
+                """
+        }
+        return out + "</tbody>\n</table>\n"
+    }
+}

@@ -183,6 +183,20 @@ enum DeskTexts {
         "event_appeal_overdue": [
             "en": "Appeal overdue", "mr": "अपिलाची मुदत संपली", "hi": "अपील की समय-सीमा पार", "te": "అప్పీల్ గడువు దాటింది",
         ],
+        "cluster_title": ["en": "Cluster desk", "mr": "समूह कक्ष", "hi": "समूह डेस्क", "te": "క్లస్టర్ డెస్క్"],
+        "cluster_caption": [
+            "en": "Applications of your villages past their time limit without a decision, longest first",
+            "mr": "तुमच्या गावांचे कालमर्यादा संपलेले, निर्णय न झालेले अर्ज, सर्वात जुने आधी",
+            "hi": "आपके गाँवों के समय-सीमा पार, बिना निर्णय वाले आवेदन, सबसे पुराने पहले", "te": "మీ గ్రామాల గడువు దాటిన, నిర్ణయం లేని దరఖాస్తులు, పాతవి ముందు",
+        ],
+        "cluster_none": [
+            "en": "No application of your villages is past its time limit.", "mr": "तुमच्या गावांचा कोणताही अर्ज कालमर्यादेबाहेर नाही.",
+            "hi": "आपके गाँवों का कोई आवेदन समय-सीमा से बाहर नहीं है।", "te": "మీ గ్రామాల దరఖాస్తులేవీ గడువు దాటలేదు.",
+        ],
+        "village": ["en": "Village", "mr": "गाव", "hi": "गाँव", "te": "గ్రామం"],
+        "service": ["en": "Service", "mr": "सेवा", "hi": "सेवा", "te": "సేవ"],
+        "due_on": ["en": "Due on", "mr": "मुदत", "hi": "नियत तिथि", "te": "గడువు తేదీ"],
+        "days_past": ["en": "Days past", "mr": "उलटलेले दिवस", "hi": "बीते दिन", "te": "దాటిన రోజులు"],
     ]
 
     static func word(_ key: String, _ language: String) -> String { words[key]?[language] ?? words[key]?["en"] ?? key }

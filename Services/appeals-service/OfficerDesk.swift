@@ -159,6 +159,19 @@ struct OfficerDesk: Sendable {
                 return Self.redirect("/desk/sign-in?lang=\(language)")
             }
             let today = CivilDate(now())
+            // A cluster team (an officer key whose office is a cluster of villages) follows up the applications of
+            // its villages that are past their time limit without an outcome.
+            if try connection.query(
+                "SELECT 1 FROM offices WHERE code = $1 AND type = 'cluster'", [session.officer.authority.office]
+            ).count == 1 {
+                return page(
+                    request, title: DeskTexts.word("cluster_title", language),
+                    main: signedIn(session, language: language)
+                        + (try ClusterPending(
+                            cluster: session.officer.authority.office, language: language, today: today
+                        )
+                        .html(on: connection)), path: "/desk")
+            }
             let open = try Appeal.query(
                 where:
                     "ap.authority_office = $1 AND ap.authority_role = $2 AND ap.status IN ('awaiting_admission', 'pending', 'hearing_scheduled')",
@@ -171,16 +184,7 @@ struct OfficerDesk: Sendable {
                 if a.decideBy != b.decideBy { return a.decideBy < b.decideBy }
                 return a.filedAt < b.filedAt
             }
-            let officer = session.officer
-            var main = """
-                <p>\(w("signed_in_as")) <strong>\(WebPage.escape(officer.officerName))</strong>
-                (\(WebPage.escape(officer.authority.role)), \(WebPage.escape(officer.authority.office)))</p>
-                <form method="post" action="/desk/sign-out?lang=\(language)">
-                <input type="hidden" name="csrf" value="\(session.csrfToken(for: "sign-out"))">
-                <button type="submit">\(w("sign_out"))</button>
-                </form>
-
-                """
+            var main = signedIn(session, language: language)
             if open.isEmpty {
                 main += "<p>\(w("no_appeals"))</p>\n"
             } else {
@@ -213,6 +217,21 @@ struct OfficerDesk: Sendable {
             }
             return page(request, title: DeskTexts.word("desk_title", language), main: main, path: "/desk")
         }
+    }
+
+    /// Who is signed in, and the sign-out form.
+    func signedIn(_ session: DeskSession, language: String) -> String {
+        let w = { (key: String) in WebPage.escape(DeskTexts.word(key, language)) }
+        let officer = session.officer
+        return """
+            <p>\(w("signed_in_as")) <strong>\(WebPage.escape(officer.officerName))</strong>
+            (\(WebPage.escape(officer.authority.role)), \(WebPage.escape(officer.authority.office)))</p>
+            <form method="post" action="/desk/sign-out?lang=\(language)">
+            <input type="hidden" name="csrf" value="\(session.csrfToken(for: "sign-out"))">
+            <button type="submit">\(w("sign_out"))</button>
+            </form>
+
+            """
     }
 
     // MARK: One appeal: what happened, and the forms to act on it

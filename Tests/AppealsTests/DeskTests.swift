@@ -291,4 +291,43 @@ struct DeskTests {
                 path + "/penalty", form: [("csrf", penaltyToken), ("amount", "1000"), ("reason", "x")], cookie: other
             ).status == 403)
     }
+
+    @Test(
+        "a cluster team's desk lists the applications of its villages past their time limit without a decision, longest first; others are not shown"
+    )
+    func clusterTeam() throws {
+        let desk = try Desk()
+        let f = desk.f
+        try Offices.importCSV(try Offices.maharashtraSample(), on: f.connection)
+        let team = try OfficerKeys.create(
+            role: "CLUSTER_TEAM", office: "C-HAVELI-1", officerName: "Wagholi cluster team", on: f.connection
+        ).secret
+        // Completed on these days (income certificate: 15 days); the desk's today is 2026-03-02.
+        for (id, village, completed) in [
+            ("W-1", "V-HAVELI-WAGHOLI", "2026-01-05"), ("W-2", "V-HAVELI-LOHEGAON", "2026-02-01"),
+            ("W-3", "V-HAVELI-WAGHOLI", "2026-02-25"), ("W-4", "V-HAVELI-THEUR", "2026-01-05"),
+            ("W-5", "V-HAVELI-PERNE", "2026-01-10"),
+        ] {
+            let application = try f.application(id)
+            try f.connection.query(
+                "UPDATE applications SET village_code = $2 WHERE portal_application_id = $1", [id, village])
+            _ = try f.connection.transaction { tx in
+                try f.desk.startClock(
+                    application: application, completedAt: AppealsFixture.noon(completed), bandValue: nil,
+                    isTest: false, actor: "portal", now: AppealsFixture.noon(completed), on: tx)
+            }
+        }
+        try f.outcome("W-5", "approved", deliveredOn: AppealsFixture.day("2026-02-20"))
+        let cookie = try #require(try desk.signIn(team))
+        let page = try desk.get("/desk", cookie: cookie)
+        #expect(page.status == 200 && page.text.contains("Applications of your villages"), "\(page.text)")
+        let listed = page.text.components(separatedBy: "<tr><th scope=\"row\">").dropFirst().map {
+            String($0.prefix { $0 != "<" })
+        }
+        // W-3 is not due yet, W-4 is another cluster's village, W-5 has its outcome.
+        #expect(listed == ["W-1", "W-2"], "\(listed)")
+        #expect(page.text.contains("Wagholi") && page.text.contains("Income certificate"))
+        let marathi = try desk.get("/desk?lang=mr", cookie: cookie)
+        #expect(marathi.text.contains("वाघोली") && marathi.text.contains("उत्पन्नाचा दाखला"))
+    }
 }
