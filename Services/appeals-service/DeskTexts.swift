@@ -197,7 +197,42 @@ enum DeskTexts {
         "service": ["en": "Service", "mr": "सेवा", "hi": "सेवा", "te": "సేవ"],
         "due_on": ["en": "Due on", "mr": "मुदत", "hi": "नियत तिथि", "te": "గడువు తేదీ"],
         "days_past": ["en": "Days past", "mr": "उलटलेले दिवस", "hi": "बीते दिन", "te": "దాటిన రోజులు"],
+        "rule_admission_pending": [
+            "mr": "निर्णयापूर्वी विलंबित अपील दाखल करून घ्यावे लागेल.", "hi": "निर्णय से पहले देर से आई अपील स्वीकार करनी होगी।",
+            "te": "నిర్ణయానికి ముందు ఆలస్యమైన అప్పీల్‌ను స్వీకరించాలి.",
+        ],
+        "rule_already_admitted": [
+            "mr": "हे अपील दाखल करण्याच्या प्रतीक्षेत नाही.", "hi": "यह अपील स्वीकृति की प्रतीक्षा में नहीं है।", "te": "ఈ అప్పీల్ ప్రవేశం కోసం వేచి లేదు.",
+        ],
+        "rule_appeal_closed": [
+            "mr": "हे अपील बंद झाले आहे; त्यावर पुन्हा निर्णय देता येत नाही.", "hi": "यह अपील बंद हो चुकी है; इस पर फिर से निर्णय नहीं दिया जा सकता।",
+            "te": "ఈ అప్పీల్ ముగిసింది; దానిపై మళ్ళీ నిర్ణయించలేరు.",
+        ],
+        "rule_not_admitted": ["mr": "हे अपील दाखल करून घेतलेले नाही.", "hi": "यह अपील स्वीकार नहीं की गई है।", "te": "ఈ అప్పీల్ స్వీకరించబడలేదు."],
+        "rule_hearing_in_past": [
+            "mr": "सुनावणी भविष्यातील वेळेत असावी.", "hi": "सुनवाई भविष्य के समय पर होनी चाहिए।", "te": "విచారణ భవిష్యత్ సమయంలో ఉండాలి.",
+        ],
+        "rule_reasons_required": [
+            "mr": "फेटाळणे किंवा दाखल करण्यास नकार देण्यासाठी कारणे द्यावी लागतात.", "hi": "खारिज करने या स्वीकृति से इनकार के लिए कारण देने होते हैं।",
+            "te": "కొట్టివేయడానికి లేదా ప్రవేశం నిరాకరించడానికి కారణాలు ఇవ్వాలి.",
+        ],
+        "rule_directed_days_required": [
+            "mr": "मान्य अपिलात पदनिर्देशित अधिकाऱ्याने किती दिवसांत (1 ते 365) सेवा द्यावी ते द्या.",
+            "hi": "स्वीकृत अपील में नामित अधिकारी को सेवा देने के दिन (1 से 365) दें।",
+            "te": "అనుమతించిన అప్పీల్‌లో నియమిత అధికారి సేవ అందించాల్సిన రోజులు (1 నుండి 365) ఇవ్వండి.",
+        ],
+        "rule_penalty_out_of_range": [
+            "mr": "दंड राज्याने ठरवलेल्या मर्यादेत असावा", "hi": "दंड राज्य द्वारा तय सीमा में होना चाहिए", "te": "జరిమానా రాష్ట్రం నిర్ణయించిన పరిధిలో ఉండాలి",
+        ],
+        "rule_unknown_appeal": ["mr": "असे अपील तुमच्यासमोर नाही.", "hi": "ऐसी कोई अपील आपके सामने नहीं है।", "te": "అటువంటి అప్పీల్ మీ ముందు లేదు."],
     ]
 
     static func word(_ key: String, _ language: String) -> String { words[key]?[language] ?? words[key]?["en"] ?? key }
+
+    /// A refused rule in the page's language: the rule's own English words in English, else the translation of the
+    /// rule (with the English detail after it when the detail carries figures), else the English words.
+    static func refusal(_ rule: String, detail: String, _ language: String) -> String {
+        guard language != "en", let text = words["rule_" + rule]?[language] else { return detail }
+        return detail.contains(where: \.isNumber) && rule == "penalty_out_of_range" ? "\(text) (\(detail))." : text
+    }
 }

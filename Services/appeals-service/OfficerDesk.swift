@@ -347,7 +347,9 @@ struct OfficerDesk: Sendable {
                 }
             }
         } catch let refusal as AppealRefusal {
-            return try appeal(request, notice: (refusal.detail, true), status: refusal.status == 404 ? 404 : 422)
+            return try appeal(
+                request, notice: (DeskTexts.refusal(refusal.rule, detail: refusal.detail, language), true),
+                status: refusal.status == 404 ? 404 : 422)
         } catch let error as HTTPError where error.status < 500 {
             return try appeal(request, notice: (error.detail ?? "HTTP \(error.status)", true), status: error.status)
         }

@@ -208,6 +208,10 @@ struct DeskTests {
         let past = try desk.post(
             path + "/hearing", form: [("csrf", hearingToken), ("hearing_at", "2026-03-01T11:00")], cookie: cookie)
         #expect(past.status == 422 && past.text.contains("Not done:"), "\(past.text)")
+        let pastMarathi = try desk.post(
+            path + "/hearing?lang=mr", form: [("csrf", hearingToken), ("hearing_at", "2026-03-01T11:00")],
+            cookie: cookie)
+        #expect(pastMarathi.text.contains("केले नाही: सुनावणी भविष्यातील वेळेत असावी."), "the refusal in Marathi")
         let fixed = try desk.post(
             path + "/hearing", form: [("csrf", hearingToken), ("hearing_at", "2026-03-09T11:30")], cookie: cookie)
         #expect(fixed.status == 303 && fixed.header("location")?.contains("done=hearing") == true)
