@@ -68,6 +68,7 @@ struct DakiyaAdmin {
                     WHERE queue = $1 AND state = 'dead' ORDER BY finished_at DESC LIMIT $2
                     """, [arguments[1], arguments.count > 2 ? Int(arguments[2]) ?? 50 : 50]
                 ).rows
+                if rows.isEmpty { print("no dead jobs in the \(arguments[1]) queue") }
                 for row in rows {
                     print(
                         "\(try row.decode(Int64.self, at: 0))\t\(try row.decode(String.self, at: 1))\tattempt \(try row.decode(Int.self, at: 2))\t\(try row.decode(String.self, at: 4))"
@@ -113,7 +114,9 @@ struct DakiyaAdmin {
             case "catalogue", "offices", "officer-key", "holiday", "extension", "auto-appeal", "overdue":
                 try appealsCommand(arguments, connection: try Connection(url: url, applicationName: "dakiya-admin"))
             case "signing-key" where arguments.count == 2 && arguments[1] == "list":
-                for key in try SigningKeys.list(on: try Connection(url: url, applicationName: "dakiya-admin")) {
+                let keys = try SigningKeys.list(on: try Connection(url: url, applicationName: "dakiya-admin"))
+                if keys.isEmpty { print("no signing keys yet (the dispatcher announces the log's key when it starts)") }
+                for key in keys {
                     print("\(key.purpose)\t\(key.retired ? "retired" : "active")\t\(key.verifierKey)")
                 }
             case "signing-key" where arguments.count == 4 && arguments[1] == "retire":
@@ -147,6 +150,7 @@ struct DakiyaAdmin {
 
     static func usage() -> Never {
         print("usage: dakiya-admin migrate [--folder DIR] | dead-jobs QUEUE [LIMIT] | department add CODE NAME")
+        print("       dakiya-admin department email CODE FROM [REPLY_TO] | department callback CODE URL")
         print(
             "       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... [--scope citizens] | key list | key revoke PREFIX"
         )
@@ -201,7 +205,9 @@ struct DakiyaAdmin {
                     + " scopes " + key.scopes.map(\.rawValue).joined(separator: ","))
             print("secret (shown once, store it now): \(secret)")
         case "list":
-            for key in try APIKeys.list(on: connection) {
+            let keys = try APIKeys.list(on: connection)
+            if keys.isEmpty { print("no API keys yet: dakiya-admin key create --department CODE --label TEXT") }
+            for key in keys {
                 let offices = key.offices.isEmpty ? "all offices" : key.offices.joined(separator: ",")
                 print(
                     "\(key.prefix)\t\(key.kind.rawValue)\t\(key.department)\t\(offices)\t\(key.scopes.map(\.rawValue).joined(separator: ","))\t\(key.revokedAt == nil ? "active" : "revoked")\t\(key.label)"
@@ -315,7 +321,9 @@ struct DakiyaAdmin {
                 """, [arguments[1], arguments[2] == "on"])
             print("automatic first appeals for \(arguments[1]): \(arguments[2])")
         case ("overdue", _):
-            for group in try AppealsDesk.overdue(office: nil, today: CivilDate(Date()), on: connection) {
+            let groups = try AppealsDesk.overdue(office: nil, today: CivilDate(Date()), on: connection)
+            if groups.isEmpty { print("no overdue appeals") }
+            for group in groups {
                 print(
                     "\(group.authority.office)\t\(group.authority.role)\t\(group.numbers.count) overdue\toldest due \(group.oldest)\t\(group.numbers.joined(separator: ","))"
                 )

@@ -16,6 +16,29 @@ struct OutcomeFlowTests {
         return process.outputText
     }
 
+    @Test(
+        "dakiya-admin's usage names every command it has, and an empty list says so instead of printing nothing")
+    func adminToolSpeaks() throws {
+        let db = try TestDatabase()
+        let help = try ChildProcess("dakiya-admin", arguments: [], environment: ["DAKIYA_DATABASE_URL": db.url])
+        #expect(help.waitForExit(timeout: .seconds(20)) == 64)
+        for command in [
+            "migrate", "dead-jobs", "department add", "department email", "department callback", "key create",
+            "key list", "key revoke", "offices import", "offices list", "catalogue import", "officer-key create",
+            "officer-key revoke", "holiday add", "extension add", "auto-appeal", "overdue", "signing-key list",
+            "signing-key retire",
+        ] {
+            #expect(help.outputText.contains(command), "the usage lacks \(command)")
+        }
+        for (arguments, said) in [
+            (["key", "list"], "no API keys yet"), (["dead-jobs", "whatsapp"], "no dead jobs in the whatsapp queue"),
+            (["overdue"], "no overdue appeals"), (["signing-key", "list"], "no signing keys yet"),
+            (["offices", "list"], "no offices yet"),
+        ] {
+            #expect(try run(arguments, url: db.url).contains(said), "\(arguments)")
+        }
+    }
+
     @Test("an outcome submitted to the portal adapter is routed by the dispatcher to the inbox and the queued channels")
     func outcomeIsRouted() throws {
         let db = try TestDatabase()
