@@ -288,11 +288,16 @@ final class WhatsAppSender: Sendable {
         let reply = try Jobs.conversationReply.payload(of: job)
         // the number the citizen wrote to
         let from = reply.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
-        let body = try reply.message.json()
+        _ = try send(try reply.message.json(), from: from, base: settings.graphURL, attempt: job.attempt)
+    }
+
+    /// Posts one message from `from` to the Graph endpoint `base` (paced) and returns its wamid; a failure comes back
+    /// as what the queue should do with the job (`jobError`).
+    func send(_ json: String, from: String, base: String, attempt: Int16) throws -> String {
         do {
-            _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
+            return try post(base + "/\(settings.version)/\(from)/messages", json: json, from: from)
         } catch {
-            throw jobError(for: error, attempt: job.attempt, from: from)
+            throw jobError(for: error, attempt: attempt, from: from)
         }
     }
 
@@ -323,11 +328,7 @@ final class WhatsAppSender: Sendable {
                 let body = try GraphMessage.document(
                     to: request.to, GraphMessage.Media(id: mediaID, filename: fileName)
                 ).json()
-                do {
-                    _ = try post(settings.graphURL + "/\(settings.version)/\(from)/messages", json: body, from: from)
-                } catch {
-                    throw jobError(for: error, attempt: job.attempt, from: from)
-                }
+                _ = try send(body, from: from, base: settings.graphURL, attempt: job.attempt)
             }
         }
     }
@@ -383,15 +384,7 @@ final class WhatsAppSender: Sendable {
                             }),
                     ]), callbackData: "slip:\(request.attemptID)"
             ).json()
-            let wamid: String
-            do {
-                let response = try multiClients.with {
-                    $0.send([try pacedRequest(base + "/\(settings.version)/\(from)/messages", json: body, from: from)])
-                }
-                wamid = try Self.wamid(from: try response[0].get())
-            } catch {
-                throw jobError(for: error, attempt: job.attempt, from: from)
-            }
+            let wamid = try send(body, from: from, base: base, attempt: job.attempt)
             try connection.query(
                 "INSERT INTO whatsapp_slip_sends (attempt_id, wamid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 [request.attemptID, wamid])
