@@ -75,10 +75,8 @@ enum VerificationTexts {
 
     static func word(_ key: String, _ language: String) -> String { words[key]?[language] ?? words[key]?["en"] ?? key }
 
-    static func escape(_ text: String) -> String { WebPage.escape(text) }
-
     static func page(_ verdict: Verification.Verdict?, language: String) -> String {
-        let w = { (key: String) in escape(word(key, language)) }
+        let w = { (key: String) in WebPage.escape(word(key, language)) }
         var body = ""
         if let verdict {
             let (key, css, mark) =
@@ -101,7 +99,7 @@ enum VerificationTexts {
                     ("reason", verdict.revocationReason.map { word("reason_" + $0, language) }),
                 ]
                 for (label, value) in rows {
-                    if let value { body += "<dt>\(w(label))</dt><dd>\(escape(value))</dd>\n" }
+                    if let value { body += "<dt>\(w(label))</dt><dd>\(WebPage.escape(value))</dd>\n" }
                 }
                 body += "</dl>\n"
             }

@@ -53,40 +53,13 @@ package enum Catalogue {
     /// - Throws: `CatalogueError` naming the line and column of the first problem (nothing is imported); `PostgresError` from the database.
     @discardableResult
     package static func importCSV(_ text: String, on connection: Connection) throws -> Int {
-        let records = try CSV.parse(text)
-        let known = Set(
-            try connection.query("SELECT code FROM languages WHERE NOT is_fallback").rows.map {
-                try $0.decode(String.self, at: 0)
-            })
-        let header = (records.first ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
-        let names = Array(header.dropFirst(3).prefix { $0.hasPrefix("name_") })
-        let nameLanguages = names.map { String($0.dropFirst(5)) }
-        guard header.count == columns.count + names.count,
-            Array(header.prefix(3)) + header.dropFirst(3 + names.count) == columns
-        else {
-            throw CatalogueError(
-                line: 1, column: "header",
-                problem: "expected the columns " + columns.prefix(3).joined(separator: ",")
-                    + ",[name_<language>,…]," + columns.dropFirst(3).joined(separator: ","))
-        }
-        if let unknown = nameLanguages.first(where: { !known.contains($0) }) ?? nameLanguages.duplicate {
-            throw CatalogueError(
-                line: 1, column: "name_" + unknown,
-                problem: "not a language of the languages table, other than English, or given twice")
-        }
-        var rows: [(fields: [String], names: [String])] = []
-        for (index, record) in records.dropFirst().enumerated() where !(record.count == 1 && record[0].isEmpty) {
-            let line = index + 2
-            guard record.count == header.count else {
-                throw CatalogueError(
-                    line: line, column: "*", problem: "expected \(header.count) fields, found \(record.count)")
-            }
-            let trimmed = record.map { $0.trimmingCharacters(in: .whitespaces) }
+        let csv = try LocalizedCSV(text, columns: columns, namesAfter: 3, on: connection)
+        for line in csv.lines {
             // `fields` in the order of `columns`; the names in other languages aside.
-            let fields = Array(trimmed.prefix(3)) + trimmed.dropFirst(3 + names.count)
+            let fields = line.fields
             func require(_ column: Int, _ valid: (String) -> Bool, _ problem: String) throws {
                 guard valid(fields[column]) else {
-                    throw CatalogueError(line: line, column: columns[column], problem: problem)
+                    throw CatalogueError(line: line.number, column: columns[column], problem: problem)
                 }
             }
             try require(
@@ -98,14 +71,10 @@ package enum Catalogue {
             try require(6, { CivilDate($0) != nil }, "a date as YYYY-MM-DD")
             try require(7, { Int($0).map { $0 > 0 && $0 <= 3650 } ?? false }, "a whole number of days from 1 to 3650")
             try require(8, { DayUnit(rawValue: $0) != nil }, "calendar or working")
-            let translated = Array(trimmed[3..<(3 + names.count)])
-            for (offset, name) in translated.enumerated() where name.unicodeScalars.count > 200 {
-                throw CatalogueError(line: line, column: names[offset], problem: "at most 200 characters")
-            }
-            rows.append((fields, translated))
         }
         try connection.transaction { tx in
-            for (fields, translated) in rows {
+            for line in csv.lines {
+                let fields = line.fields
                 func optional(_ column: Int) -> String? { fields[column].isEmpty ? nil : fields[column] }
                 try tx.query(
                     """
@@ -113,13 +82,7 @@ package enum Catalogue {
                     ON CONFLICT (code) DO UPDATE SET department = excluded.department, name_en = excluded.name_en
                     """, Array(fields[0...2]))
                 // Each language named in the header: its name, or none (the English one shows) for an empty cell.
-                try tx.query(
-                    """
-                    WITH t AS (SELECT * FROM unnest($2::text[], $3::text[]) AS t(language, name)),
-                    gone AS (DELETE FROM service_names n USING t WHERE n.service_code = $1 AND n.language = t.language AND t.name = '')
-                    INSERT INTO service_names (service_code, language, name) SELECT $1, language, name FROM t WHERE name <> ''
-                    ON CONFLICT (service_code, language) DO UPDATE SET name = excluded.name
-                    """, [fields[0], nameLanguages, translated])
+                try csv.storeNames(line.names, of: fields[0], table: "service_names", keyColumn: "service_code", on: tx)
                 try tx.query(
                     """
                     INSERT INTO service_rules (service_code, office_code, band_min, band_max, effective_from, time_limit_days, day_unit,
@@ -135,7 +98,7 @@ package enum Catalogue {
                     ])
             }
         }
-        return rows.count
+        return csv.lines.count
     }
 
     /// The rule for a service at an office on a date, for an attribute value (the amount of a solvency
@@ -195,6 +158,84 @@ package enum Catalogue {
     /// - Throws: `PostgresError` from the database.
     package static func serviceName(_ code: String, language: String, on connection: Connection) throws -> String {
         try connection.query("SELECT service_name($1, $2)", [code, language]).first?.decode(String.self, at: 0) ?? code
+    }
+}
+
+/// A CSV of things named in every language (the catalogue's services, the offices): fixed `columns`, with optional
+/// `name_<language>` columns after the first `namesAfter` of them (one per language of the `languages` table other
+/// than English; an empty cell shows the English name). The header, each line's field count and the names' lengths
+/// are checked here; each import checks its own columns.
+package struct LocalizedCSV {
+    /// A data line: its number in the file (the header is 1), its fields in `columns` order, its names in
+    /// `languages` order; all trimmed.
+    package struct Line {
+        package var number: Int
+        package var fields: [String]
+        package var names: [String]
+    }
+
+    package let languages: [String]
+    package let lines: [Line]
+
+    /// Reads `text`.
+    /// - Throws: `CatalogueError` naming the line and column of the first problem; `PostgresError` from the database.
+    package init(_ text: String, columns: [String], namesAfter: Int, on connection: Connection) throws {
+        let records = try CSV.parse(text)
+        let known = Set(
+            try connection.query("SELECT code FROM languages WHERE NOT is_fallback").rows.map {
+                try $0.decode(String.self, at: 0)
+            })
+        let header = (records.first ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
+        let nameColumns = Array(header.dropFirst(namesAfter).prefix { $0.hasPrefix("name_") })
+        languages = nameColumns.map { String($0.dropFirst(5)) }
+        guard header.count == columns.count + nameColumns.count,
+            Array(header.prefix(namesAfter)) + header.dropFirst(namesAfter + nameColumns.count) == columns
+        else {
+            throw CatalogueError(
+                line: 1, column: "header",
+                problem: "expected the columns " + columns.prefix(namesAfter).joined(separator: ",")
+                    + ",[name_<language>,…]," + columns.dropFirst(namesAfter).joined(separator: ","))
+        }
+        if let unknown = languages.first(where: { !known.contains($0) }) ?? languages.duplicate {
+            throw CatalogueError(
+                line: 1, column: "name_" + unknown,
+                problem: "not a language of the languages table, other than English, or given twice")
+        }
+        var lines: [Line] = []
+        for (index, record) in records.dropFirst().enumerated() where !(record.count == 1 && record[0].isEmpty) {
+            let number = index + 2
+            guard record.count == header.count else {
+                throw CatalogueError(
+                    line: number, column: "*", problem: "expected \(header.count) fields, found \(record.count)")
+            }
+            let trimmed = record.map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = Array(trimmed[namesAfter..<(namesAfter + nameColumns.count)])
+            if let long = names.firstIndex(where: { $0.unicodeScalars.count > 200 }) {
+                throw CatalogueError(line: number, column: nameColumns[long], problem: "at most 200 characters")
+            }
+            lines.append(
+                Line(
+                    number: number,
+                    fields: Array(trimmed.prefix(namesAfter)) + trimmed.dropFirst(namesAfter + nameColumns.count),
+                    names: names))
+        }
+        self.lines = lines
+    }
+
+    /// Writes `names` (in `languages` order) for `code` into `table`, keyed by `keyColumn`: a name replaces the one
+    /// there, an empty one removes it (the English name shows).
+    /// - Throws: `PostgresError` from the database.
+    package func storeNames(
+        _ names: [String], of code: String, table: String, keyColumn: String, on connection: Connection
+    ) throws {
+        precondition([table, keyColumn].allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "_" } })
+        try connection.query(
+            """
+            WITH t AS (SELECT * FROM unnest($2::text[], $3::text[]) AS t(language, name)),
+            gone AS (DELETE FROM \(table) n USING t WHERE n.\(keyColumn) = $1 AND n.language = t.language AND t.name = '')
+            INSERT INTO \(table) (\(keyColumn), language, name) SELECT $1, language, name FROM t WHERE name <> ''
+            ON CONFLICT (\(keyColumn), language) DO UPDATE SET name = excluded.name
+            """, [code, languages, names])
     }
 }
 

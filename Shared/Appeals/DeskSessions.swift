@@ -54,6 +54,7 @@ package enum DeskSessions {
     /// - Throws: `PostgresError` from the database.
     package static func find(token: String, now: Date, on connection: Connection) throws -> DeskSession? {
         guard !token.isEmpty, token.utf8.count <= 128 else { return nil }
+        let hash = SHA256.hash(Array(token.utf8))
         guard
             let row = try connection.query(
                 """
@@ -62,11 +63,11 @@ package enum DeskSessions {
                 WHERE s.token_hash = $1 AND k.id = s.officer_key_id AND s.ended_at IS NULL AND k.revoked_at IS NULL
                   AND $2 < s.expires_at AND $2 < s.last_seen_at + make_interval(secs => $3)
                 RETURNING k.id, k.prefix, k.role, k.office_code, k.officer_name, s.csrf_secret
-                """, [PostgresBytes(SHA256.hash(Array(token.utf8))), now, idle.seconds]
+                """, [PostgresBytes(hash), now, idle.seconds]
             ).first
         else { return nil }
         return DeskSession(
-            tokenHash: SHA256.hash(Array(token.utf8)),
+            tokenHash: hash,
             officer: OfficerKey(
                 id: try row.decode(Int64.self, at: 0), prefix: try row.decode(String.self, at: 1),
                 authority: Authority(

@@ -52,39 +52,13 @@ package enum Offices {
     /// - Throws: `CatalogueError` naming the line and column of the first problem; `PostgresError` from the database.
     @discardableResult
     package static func importCSV(_ text: String, on connection: Connection) throws -> Int {
-        let records = try CSV.parse(text)
-        let known = Set(
-            try connection.query("SELECT code FROM languages WHERE NOT is_fallback").rows.map {
-                try $0.decode(String.self, at: 0)
-            })
-        let header = (records.first ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
-        let nameColumns = Array(header.dropFirst(4).prefix { $0.hasPrefix("name_") })
-        let languages = nameColumns.map { String($0.dropFirst(5)) }
-        guard header.count == columns.count + nameColumns.count,
-            Array(header.prefix(4)) + header.dropFirst(4 + nameColumns.count) == columns
-        else {
-            throw CatalogueError(
-                line: 1, column: "header",
-                problem: "expected the columns code,type,parent,name_en,[name_<language>,…],calendar")
-        }
-        if let unknown = languages.first(where: { !known.contains($0) })
-            ?? languages.enumerated().first(where: { languages.firstIndex(of: $0.element) != $0.offset })?.element
-        {
-            throw CatalogueError(
-                line: 1, column: "name_" + unknown,
-                problem: "not a language of the languages table, other than English, or given twice")
-        }
+        let csv = try LocalizedCSV(text, columns: columns, namesAfter: 4, on: connection)
         let calendars = Set(
             try connection.query("SELECT code FROM calendars").rows.map { try $0.decode(String.self, at: 0) })
         var lines: [Line] = []
         var lineOf: [String: Int] = [:]
-        for (index, record) in records.dropFirst().enumerated() where !(record.count == 1 && record[0].isEmpty) {
-            let number = index + 2
-            guard record.count == header.count else {
-                throw CatalogueError(
-                    line: number, column: "*", problem: "expected \(header.count) fields, found \(record.count)")
-            }
-            let fields = record.map { $0.trimmingCharacters(in: .whitespaces) }
+        for line in csv.lines {
+            let number = line.number, fields = line.fields
             func fail(_ column: String, _ problem: String) -> CatalogueError {
                 CatalogueError(line: number, column: column, problem: problem)
             }
@@ -108,18 +82,14 @@ package enum Offices {
             guard !fields[3].isEmpty, fields[3].unicodeScalars.count <= 200 else {
                 throw fail("name_en", "required, at most 200 characters")
             }
-            let names = Array(fields[4..<(4 + nameColumns.count)])
-            if let long = names.firstIndex(where: { $0.unicodeScalars.count > 200 }) {
-                throw fail(nameColumns[long], "at most 200 characters")
-            }
-            let calendar = fields[4 + nameColumns.count]
+            let calendar = fields[4]
             if !calendar.isEmpty, !calendars.contains(calendar) {
                 throw fail("calendar", "not a calendar of the calendars table")
             }
             lineOf[code] = number
             lines.append(
                 Line(
-                    number: number, code: code, type: type, parent: parent, name: fields[3], names: names,
+                    number: number, code: code, type: type, parent: parent, name: fields[3], names: line.names,
                     calendar: calendar.isEmpty ? nil : calendar))
         }
         // Parents: in the file or already in the database, of a type this one may sit under, and no cycle.
@@ -191,13 +161,7 @@ package enum Offices {
                     [
                         line.code, state[line.code], calendar[line.code], line.name, line.type.rawValue, line.parent,
                     ])
-                try tx.query(
-                    """
-                    WITH t AS (SELECT * FROM unnest($2::text[], $3::text[]) AS t(language, name)),
-                    gone AS (DELETE FROM office_names n USING t WHERE n.office_code = $1 AND n.language = t.language AND t.name = '')
-                    INSERT INTO office_names (office_code, language, name) SELECT $1, language, name FROM t WHERE name <> ''
-                    ON CONFLICT (office_code, language) DO UPDATE SET name = excluded.name
-                    """, [line.code, languages, line.names])
+                try csv.storeNames(line.names, of: line.code, table: "office_names", keyColumn: "office_code", on: tx)
             }
             try rebuildAncestors(on: tx)
         }

@@ -53,9 +53,7 @@ extension Documents {
                 """, [deliveryID]
             ).first
         else { return nil }
-        return Delivered(
-            fileName: try row.decode(String.self, at: 0), mediaType: try row.decode(String.self, at: 1),
-            bytes: try row.decode(PostgresBytes.self, at: 2).bytes, isPurged: try row.decode(Bool.self, at: 3))
+        return try Delivered(row)
     }
 
     /// The verification slip delivered beside a delivery's digitally signed certificate; nil when it has none.
@@ -69,7 +67,14 @@ extension Documents {
                 """, [deliveryID]
             ).first
         else { return nil }
-        return Delivered(
+        return try Delivered(row)
+    }
+}
+
+extension Documents.Delivered {
+    /// From a row of file name, media type, content and whether it was purged.
+    init(_ row: Row) throws {
+        self.init(
             fileName: try row.decode(String.self, at: 0), mediaType: try row.decode(String.self, at: 1),
             bytes: try row.decode(PostgresBytes.self, at: 2).bytes, isPurged: try row.decode(Bool.self, at: 3))
     }
