@@ -49,37 +49,11 @@ struct AppealFlowTests {
             try admin(["officer-key", "create", "--role", "SDO", "--office", "HAVELI", "--name", "SDO, Haveli"]))
 
         let smtp = try SMTPSink()
-        let portalPort = freePort(), whatsappPort = freePort(), simulatorPort = freePort()
-        let simulator = try ChildProcess(
-            "whatsapp-cloud-simulator",
-            environment: [
-                "DAKIYA_SIM_PORT": String(simulatorPort),
-                "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
-                "DAKIYA_SIM_PAIR_INTERVAL_SECONDS": "0.01", "DAKIYA_SIM_READ_DELAY_SECONDS": "0.2",
-            ])
-        let common = ["DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_JOB_POLL_SECONDS": "0.5"]
-        let services = [
-            try ChildProcess(
-                "portal-adapter", environment: common.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 }),
-            try ChildProcess(
-                "dispatcher", environment: common.merging(["DAKIYA_HTTP_PORT": String(freePort())]) { $1 }),
-            try ChildProcess(
-                "whatsapp-adapter",
-                environment: common.merging([
-                    "DAKIYA_HTTP_PORT": String(whatsappPort),
-                    "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)",
-                    "DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS": "0.01",
-                ]) { $1 }),
-            try ChildProcess(
-                "email-adapter",
-                environment: common.merging([
-                    "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_SMTP_URL": smtp.url, "DAKIYA_SMTP_TLS": "off",
-                ]) { $1 }),
-        ]
-        defer {
-            for process in services + [simulator] { process.send(SIGTERM) }
-            for process in services + [simulator] { _ = process.waitForExit(timeout: .seconds(20)) }
-        }
+        let stack = try DeliveryServices(
+            db: db, smtp: smtp, simulatorSettings: ["DAKIYA_SIM_READ_DELAY_SECONDS": "0.2"])
+        let portalPort = stack.portalPort, whatsappPort = stack.whatsappPort, simulatorPort = stack.simulatorPort
+        defer { withExtendedLifetime(stack) {} }  // the services stop when it goes
+        let services = stack.services
 
         // The appeals service, in process: its API and its job worker read the test's clock.
         let clock = ManualClock(Date())

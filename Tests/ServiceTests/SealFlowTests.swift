@@ -334,43 +334,10 @@ struct SealFlowTests {
             created.split(separator: "\n").first { $0.hasPrefix("secret") }?.split(separator: " ").last.map(String.init)
         )
         let smtp = try SMTPSink()
-        let portalPort = freePort(), whatsappPort = freePort(), simulatorPort = freePort()
+        let stack = try DeliveryServices(db: db, smtp: smtp, common: ["DAKIYA_LOG_LEVEL": "warning"])
+        let portalPort = stack.portalPort, whatsappPort = stack.whatsappPort, simulatorPort = stack.simulatorPort
+        defer { withExtendedLifetime(stack) {} }  // the services stop when it goes
         let verifyURL = "http://127.0.0.1:\(portalPort)/v"
-        let simulator = try ChildProcess(
-            "whatsapp-cloud-simulator",
-            environment: [
-                "DAKIYA_SIM_PORT": String(simulatorPort),
-                "DAKIYA_SIM_WEBHOOK_URL": "http://127.0.0.1:\(whatsappPort)/webhooks/whatsapp",
-                "DAKIYA_SIM_PAIR_INTERVAL_SECONDS": "0.01",
-            ])
-        let common = [
-            "DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_JOB_POLL_SECONDS": "0.5", "DAKIYA_LOG_LEVEL": "warning",
-        ]
-        let services = [
-            try ChildProcess(
-                "portal-adapter", environment: common.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 }),
-            try ChildProcess(
-                "dispatcher",
-                environment: common.merging([
-                    "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_VERIFY_URL": verifyURL,
-                ]) { $1 }),
-            try ChildProcess(
-                "whatsapp-adapter",
-                environment: common.merging([
-                    "DAKIYA_HTTP_PORT": String(whatsappPort),
-                    "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)",
-                    "DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS": "0.01",
-                ]) { $1 }),
-            try ChildProcess(
-                "email-adapter",
-                environment: common.merging([
-                    "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_SMTP_URL": smtp.url, "DAKIYA_SMTP_TLS": "off",
-                ]) { $1 }),
-        ]
-        defer {
-            for process in services + [simulator] { process.send(SIGTERM) }
-            for process in services + [simulator] { _ = process.waitForExit(timeout: .seconds(20)) }
-        }
         let client = try HTTPClient()
         let base = "http://127.0.0.1:\(portalPort)", sim = "http://127.0.0.1:\(simulatorPort)"
         let auth = ("Authorization", "Bearer \(secret)")
