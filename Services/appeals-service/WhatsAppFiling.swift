@@ -72,3 +72,23 @@ enum DeadlineSweep {
         }
     }
 }
+
+/// Keeps the dashboard's counts up to date: applies the changes the domain tables noted since the last pass (one
+/// instance at a time across the deployment; the others skip).
+enum DashboardRefresh {
+    static func service(pool: ConnectionPool, interval: Duration, logger: Logger, metrics: MetricsRegistry)
+        -> PeriodicService
+    {
+        let applied = metrics.counter(
+            "dakiya_dashboard_changes_applied_total",
+            help: "Noted changes the dashboard refresher applied to its counts.")
+        let backlog = metrics.gauge(
+            "dakiya_dashboard_changes_waiting", help: "Changes noted for the dashboard and not yet applied.")
+        return PeriodicService(name: "dashboard-refresh", interval: interval, logger: logger) {
+            try pool.withConnection { connection in
+                if let count = try Dashboard.refresh(on: connection) { applied.increment(by: Double(count)) }
+                backlog.set(Double(try Dashboard.backlog(on: connection)))
+            }
+        }
+    }
+}

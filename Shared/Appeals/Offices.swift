@@ -168,7 +168,8 @@ package enum Offices {
         return lines.count
     }
 
-    /// Rebuilds `office_ancestors` from the parents (each office is its own ancestor at depth 0).
+    /// Rebuilds `office_ancestors` from the parents (each office is its own ancestor at depth 0); the dashboards'
+    /// counts are rebuilt over the new hierarchy at their next refresh.
     /// - Throws: `PostgresError` from the database.
     package static func rebuildAncestors(on connection: Connection) throws {
         try connection.transaction { tx in
@@ -181,6 +182,7 @@ package enum Offices {
                         SELECT up.office_code, o.parent_code, up.depth + 1 FROM up JOIN offices o ON o.code = up.ancestor_code
                         WHERE o.parent_code IS NOT NULL AND up.depth < 32)
                     INSERT INTO office_ancestors (ancestor_code, office_code, depth) SELECT ancestor_code, office_code, depth FROM up;
+                    UPDATE dashboard_state SET rebuild_needed = true;
                     """)
         }
     }
