@@ -98,10 +98,17 @@ run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp sim
 	  DAKIYA_WHATSAPP_GRAPH_URL=http://127.0.0.1:$(SIM_PORT) DAKIYA_WHATSAPP_TEST_GRAPH_URL=http://127.0.0.1:$(SIM_PORT) \
 	  $$bin/$$s & pids+=($$!); \
 	  echo "$$s listening on http://127.0.0.1:$$port (healthz, readyz, metrics)"; \
-	  [ $$s = appeals-service ] && echo "  the officers' appeals desk: http://127.0.0.1:$$port/desk (sign in with a key from make officer-key)"; \
+	  [ $$s = appeals-service ] && echo "  the officers' appeals desk: http://127.0.0.1:$$port/desk (sign in with a key from make officer-key)" \
+	    && echo "  the public dashboard of every office: http://127.0.0.1:$$port/dashboard (Maharashtra; Pune district: /dashboard/D-PUNE)"; \
 	  [ $$s = portal-adapter ] && echo "  certificate verification: http://127.0.0.1:$$port/v"; \
 	  port=$$((port+1)); \
 	done; \
+	if [ "$$(psql '$(DATABASE_URL)' -Atc "SELECT count(*) FROM applications WHERE portal_application_id LIKE 'SAMPLE-%'")" = 0 ]; then \
+	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$bin/dakiya-admin department add REVENUE "Revenue and Forest Department" >/dev/null; \
+	  key=$$(DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$bin/dakiya-admin key create --department REVENUE --label sample-activity --kind live --scope citizens | awk '/^secret/ {print $$NF}'); \
+	  ( for _ in $$(seq 1 100); do curl -sf http://127.0.0.1:8080/readyz >/dev/null && curl -sf http://127.0.0.1:8083/readyz >/dev/null && break; sleep 0.2; done; \
+	    PORTAL=http://127.0.0.1:8080 APPEALS=http://127.0.0.1:8083 KEY=$$key bash docker/sample-activity.sh ) & \
+	fi; \
 	wait
 
 api-key: ## Create department DEMO (if missing) and print a new API key for it (test; KIND=live for a live one), allowed to keep citizens' records (needs `make run` or `make db-start`)

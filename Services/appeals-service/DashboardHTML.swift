@@ -300,7 +300,7 @@ struct DashboardHTML {
         id: String, title: String, note: String, rows: [(String, [(Dashboard.Value, String, String)])],
         unit: Dashboard.Unit, language: String
     ) -> String {
-        let width = 640.0, labelWidth = 200.0, barArea = 330.0, barHeight = 18.0, gap = 10.0
+        let width = 640.0, labelWidth = 200.0, barArea = 250.0, barHeight = 18.0, gap = 10.0
         let maximum =
             unit == .percent ? 100 : max(rows.flatMap { $0.1.compactMap { $0.0.value } }.max() ?? 0, 1)
         var y = 4.0

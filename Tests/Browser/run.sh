@@ -2,7 +2,8 @@
 # The pages people open, in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by
 # Python selenium, with a screenshot of each page and an axe-core accessibility check (WCAG 2.1 A and AA rules).
 # Starts its own database on the private cluster, portal-adapter, dispatcher, appeals-service, email-adapter and
-# a mail sink (aiosmtpd), seals certificates and files and decides an appeal through them, and stops them. Called by `make browser-test` with: BIN, ADMIN_URL, VENV, OUT (screenshots).
+# a mail sink (aiosmtpd), seals certificates, files and decides an appeal, and reads the standard dashboard through
+# them, and stops them. Called by `make browser-test` with: BIN, ADMIN_URL, VENV, OUT (screenshots).
 set -euo pipefail
 : "${BIN:?}" "${ADMIN_URL:?}" "${VENV:?}" "${OUT:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +15,7 @@ export DAKIYA_DATABASE_URL=$url
 "$BIN/dakiya-admin" migrate >/dev/null
 psql "$ADMIN_URL" -qc "DO \$\$ BEGIN CREATE ROLE dakiya LOGIN IN ROLE dakiya_service; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
 "$BIN/dakiya-admin" catalogue import --sample >/dev/null
+"$BIN/dakiya-admin" offices import --sample >/dev/null
 "$BIN/dakiya-admin" department add REVENUE "Revenue and Forest Department" >/dev/null
 key=$("$BIN/dakiya-admin" key create --department REVENUE --label browser --kind live --scope citizens | awk '/^secret/ {print $NF}')
 officer=$("$BIN/dakiya-admin" officer-key create --role TAHSILDAR --office HAVELI --name "Tahsildar, Haveli" | awk '/^secret/ {print $NF}')
@@ -32,7 +34,8 @@ trap cleanup EXIT
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=$portal_port DAKIYA_LOG_LEVEL=warning "$BIN/portal-adapter" >"$logs/portal.log" 2>&1 & pids+=($!)
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=0 DAKIYA_LOG_LEVEL=warning DAKIYA_VERIFY_URL="http://127.0.0.1:$portal_port/v" \
   "$BIN/dispatcher" >"$logs/dispatcher.log" 2>&1 & pids+=($!)
-DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=$appeals_port DAKIYA_LOG_LEVEL=warning "$BIN/appeals-service" >"$logs/appeals.log" 2>&1 & pids+=($!)
+DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=$appeals_port DAKIYA_LOG_LEVEL=warning DAKIYA_DASHBOARD_REFRESH_SECONDS=1 \
+  "$BIN/appeals-service" >"$logs/appeals.log" 2>&1 & pids+=($!)
 /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$mail" >"$logs/smtp.txt" 2>&1 & pids+=($!)
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=0 DAKIYA_LOG_LEVEL=warning DAKIYA_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
   DAKIYA_SMTP_TLS=off "$BIN/email-adapter" >"$logs/email.log" 2>&1 & pids+=($!)
@@ -45,6 +48,8 @@ BASE="http://127.0.0.1:$portal_port" KEY="$key" DATABASE_URL="$url" OUT="$OUT" \
   "$VENV/bin/python" "$here/verification_page.py" || status=$?
 BASE="http://127.0.0.1:$portal_port" APPEALS="http://127.0.0.1:$appeals_port" KEY="$key" OFFICER_KEY="$officer" \
   DATABASE_URL="$url" OUT="$OUT" MAIL="$mail" "$VENV/bin/python" "$here/desk_page.py" || status=$?
+BASE="http://127.0.0.1:$portal_port" APPEALS="http://127.0.0.1:$appeals_port" KEY="$key" DATABASE_URL="$url" OUT="$OUT" \
+  "$VENV/bin/python" "$here/dashboard_page.py" || status=$?
 if grep -q '"level":"error"' "$logs"/*.log; then
   echo "== errors logged by the services:"; grep -h '"level":"error"' "$logs"/*.log | head -20; status=1
 fi
