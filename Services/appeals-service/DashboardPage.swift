@@ -40,8 +40,18 @@ struct DashboardPage: Sendable {
         }
     }
 
-    /// The request's query, or the problem with it (naming the parameter).
+    /// The request's query, or the problem with it (naming the parameter). The data files (`defaultLanguage` given)
+    /// speak that language unless `lang` names another, and refuse an unknown `lang` or an empty `on`; the page
+    /// follows the browser's languages and reads an empty date as today (a form sent without one).
     func query(_ request: Request, defaultLanguage: String? = nil) throws -> Query {
+        if defaultLanguage != nil {
+            if let lang = request.query["lang"], !WebPage.languages.contains(lang) {
+                throw HTTPError.badRequest("lang must be one of en, mr, hi, te", field: "lang")
+            }
+            if request.query["on"] == "" {
+                throw HTTPError.badRequest(DashboardTexts.word("bad_date", "en"), field: "on")
+            }
+        }
         let language =
             defaultLanguage.flatMap { request.query["lang"] == nil ? $0 : nil }
             ?? WebPage.language(query: request.query["lang"], accept: request.header("accept-language"))

@@ -13,6 +13,7 @@ url=${ADMIN_URL/\/postgres\?//$db?}
 export DAKIYA_DATABASE_URL=$url
 "$BIN/dakiya-admin" migrate >/dev/null
 "$BIN/dakiya-admin" catalogue import --sample >/dev/null
+"$BIN/dakiya-admin" offices import --sample >/dev/null
 "$BIN/dakiya-admin" department add REVENUE "Revenue Department" >/dev/null
 secret() { awk '/^secret/ {print $NF}'; }
 portal_key=$("$BIN/dakiya-admin" key create --department REVENUE --label schemathesis --kind test --scope citizens | secret)
