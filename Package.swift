@@ -153,7 +153,7 @@ let package = Package(
             dependencies: [
                 "Texts",
                 "JobQueue", "Postgres", "ServiceRuntime", "TestSupport", "Migrations", "Delivery", "HTTPClient",
-                "Cryptography", "TransparencyLog", "TransparencyLogStore", "Seals", "PDFTools",
+                "Cryptography", "TransparencyLog", "TransparencyLogStore", "Seals", "PDFTools", "Appeals",
             ],
             path: "Tests/DakiyaBench"
         ),

@@ -6,7 +6,8 @@ import Postgres
 ///
 /// The numbers come from `dashboard_counts` (migration 0026): row triggers note what changed, and `refresh` (run by
 /// appeals-service, one instance at a time) recomputes the facts of the changed applications and applies the
-/// difference to the sums per office, day and month. A page reads at most 31 day rows or 24 month rows per office.
+/// difference to the sums per office, day and month. A page reads at most 31 day rows or 24 month rows per office;
+/// a village's day or week sums the facts of its (few hundred) applications.
 package enum Dashboard {
     /// The refresher's lock: one instance at a time applies changes.
     static let lockKey: Int64 = 0x6461_6B69_6461_7368  // "dakidash"
@@ -163,6 +164,12 @@ package enum Dashboard {
     package static let currentOnly: Set<String> = Set(
         ["pending_within_limit", "pending_past_limit"] + pendingBands.map(\.id))
 
+    /// The scalar columns of `dashboard_counts`, in order, as measure and key.
+    static let scalarColumns: [(String, Int)] = [
+        ("received", 0), ("disposed", 0), ("rejected", 0), ("timed", 0), ("within_limit", 0), ("appeals", 1),
+        ("appeals", 2), ("appeals", 3), ("appeals_overdue", 0), ("penalties", 0), ("penalty_rupees", 0),
+    ]
+
     /// The sums of one office over one period: measure → key → n.
     struct Sums {
         var counts: [String: [Int: Int]] = [:]
@@ -255,31 +262,63 @@ package enum Dashboard {
     ) throws -> Report? {
         guard let office = try Offices.find(code, language: language, on: connection) else { return nil }
         let children = try Offices.children(of: code, language: language, on: connection)
-        let codes = [code] + children.map(\.code)
         let previousWindow = window.previous
         var sums: [String: (current: Sums, previous: Sums)] = [:]
+        var open: [String: [CivilDate: Int]] = [:]
+        // Villages have no day rows: a day or a week sums the facts of their applications.
+        let small = window.grain == "m" ? [] : ([office] + children).filter { $0.type == .village }.map(\.code)
+        for place in small {
+            var entry = (current: Sums(), previous: Sums())
+            for row in try connection.query(
+                "SELECT day, measure, key, n FROM dashboard_fact_sums($1, $2::date, $3::date)",
+                [place, previousWindow.first, window.last]
+            ).rows {
+                let day = try row.decode(CivilDate.self, at: 0), measure = try row.decode(String.self, at: 1)
+                let key = try row.decode(Int.self, at: 2), n = try row.decode(Int.self, at: 3)
+                if measure == "open_due" {
+                    open[place, default: [:]][day, default: 0] += n
+                } else if day >= window.first {
+                    entry.current.counts[measure, default: [:]][key, default: 0] += n
+                } else {
+                    entry.previous.counts[measure, default: [:]][key, default: 0] += n
+                }
+            }
+            sums[place] = entry
+        }
+        // Every other office: its day or month rows.
+        let rolled = ([code] + children.map(\.code)).filter { !small.contains($0) }
         for row in try connection.query(
             """
-            SELECT office_code, period >= $4::date, measure, key, sum(n)::bigint FROM dashboard_counts
-            WHERE office_code = ANY ($1) AND grain = $2::"char" AND period BETWEEN $3::date AND $5::date
-            GROUP BY 1, 2, 3, 4
-            """, [codes, window.grain, previousWindow.first, window.first, window.last]
+            SELECT office_code, period >= $4::date, received, disposed, rejected, timed, within_limit, appeals_1, appeals_2,
+                   appeals_3, appeals_overdue, penalties, penalty_rupees, outcomes, reached_10s, reached_1h, reached_1d, failed,
+                   disposal_days::text
+            FROM dashboard_counts WHERE office_code = ANY ($1) AND grain = $2::"char" AND period BETWEEN $3::date AND $5::date
+            """, [rolled, window.grain, previousWindow.first, window.first, window.last]
         ).rows {
-            let office = try row.decode(String.self, at: 0), isCurrent = try row.decode(Bool.self, at: 1)
-            let measure = try row.decode(String.self, at: 2), key = try row.decode(Int.self, at: 3)
-            let n = try row.decode(Int.self, at: 4)
-            if isCurrent {
-                sums[office, default: (Sums(), Sums())].current.counts[measure, default: [:]][key] = n
+            let place = try row.decode(String.self, at: 0)
+            var target =
+                try row.decode(Bool.self, at: 1) ? sums[place]?.current ?? Sums() : sums[place]?.previous ?? Sums()
+            for (index, (measure, key)) in Self.scalarColumns.enumerated() {
+                target.counts[measure, default: [:]][key, default: 0] += try row.decode(Int.self, at: 2 + index)
+            }
+            for (index, measure) in ["outcomes", "reached_10s", "reached_1h", "reached_1d", "failed"].enumerated() {
+                for (key, n) in try row.decode([Int].self, at: 13 + index).enumerated() {
+                    target.counts[measure, default: [:]][key, default: 0] += n
+                }
+            }
+            let histogram = try JSONDecoder().decode(
+                [String: Int].self, from: Data(try row.decode(String.self, at: 18).utf8))
+            for (days, n) in histogram {
+                if let days = Int(days) { target.counts["disposal_days", default: [:]][days, default: 0] += n }
+            }
+            if try row.decode(Bool.self, at: 1) {
+                sums[place, default: (Sums(), Sums())].current = target
             } else {
-                sums[office, default: (Sums(), Sums())].previous.counts[measure, default: [:]][key] = n
+                sums[place, default: (Sums(), Sums())].previous = target
             }
         }
-        var open: [String: [CivilDate: Int]] = [:]
         for row in try connection.query(
-            """
-            SELECT office_code, period, sum(n)::bigint FROM dashboard_counts
-            WHERE office_code = ANY ($1) AND grain = 'o' AND n <> 0 GROUP BY 1, 2
-            """, [codes]
+            "SELECT office_code, due_on, n FROM dashboard_pending WHERE office_code = ANY ($1) AND n <> 0", [rolled]
         ).rows {
             open[try row.decode(String.self, at: 0), default: [:]][try row.decode(CivilDate.self, at: 1)] =
                 try row.decode(Int.self, at: 2)

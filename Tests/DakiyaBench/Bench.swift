@@ -20,7 +20,7 @@ struct Bench {
         let server = try admin.query(
             "SELECT current_setting('server_version'), current_setting('synchronous_commit'), current_setting('fsync')"
         ).first!
-        // DAKIYA_BENCH_ONLY=outcome, whatsapp or drain: that part alone, a quicker loop while working on one path.
+        // DAKIYA_BENCH_ONLY=outcome, whatsapp, drain, log, seal, dashboard or dashboard-cost: that part alone, a quicker loop while working on one path.
         switch ProcessInfo.processInfo.environment["DAKIYA_BENCH_ONLY"] {
         case "whatsapp"?:
             try recreate()
@@ -32,6 +32,12 @@ struct Bench {
             return
         case "log"?:
             try transparencyLog()
+            return
+        case "dashboard"?:
+            try dashboard()
+            return
+        case "dashboard-cost"?:
+            try dashboardCost()
             return
         case "seal"?:
             try SealBench(
@@ -94,6 +100,47 @@ struct Bench {
         ).run()
         print("")
         try transparencyLog()
+        print("")
+        try dashboardCost()
+        print("")
+        try dashboard()
+    }
+
+    /// The dashboard at a state's scale on a fresh database (DAKIYA_BENCH_APPLICATIONS, default 5,000,000).
+    func dashboard() throws {
+        try recreate()
+        var bench = DashboardBench(
+            url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        if let count = ProcessInfo.processInfo.environment["DAKIYA_BENCH_APPLICATIONS"].flatMap(Int.init) {
+            bench.applications = count
+        }
+        try bench.run()
+    }
+
+    /// What keeping the dashboard's counts costs WhatsApp delivery: kept, off, off, kept (each on a fresh database),
+    /// compared by their means.
+    func dashboardCost() throws {
+        var figures: [Bool: [WhatsAppBench.Figures]] = [:]
+        for on in [true, false, false, true] {
+            try recreate()
+            var bench = WhatsAppBench(
+                url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                seconds: whatsappSeconds)
+            bench.dashboard = on
+            figures[on, default: []].append(try bench.run())
+            print("")
+        }
+        func mean(_ on: Bool, _ value: (WhatsAppBench.Figures) -> Double) -> Double {
+            let runs = figures[on] ?? []
+            return runs.map(value).reduce(0, +) / Double(max(runs.count, 1))
+        }
+        let rate = (on: mean(true, \.messagesPerSecond), off: mean(false, \.messagesPerSecond))
+        print(
+            String(
+                format:
+                    "WhatsApp with the dashboard's counts kept / off (mean of 2 runs each): %.0f / %.0f msg/s = %.2f (target ≥ 0.90); PostgreSQL CPU per message %.2f / %.2f ms",
+                rate.on, rate.off, rate.on / max(rate.off, 1), mean(true, \.postgresCPUPerMessage) * 1000,
+                mean(false, \.postgresCPUPerMessage) * 1000))
     }
 
     /// The transparency log: the integrator alone, then WhatsApp delivery with the log on and off (each on a fresh

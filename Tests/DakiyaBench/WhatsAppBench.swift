@@ -1,3 +1,4 @@
+import Appeals
 import Delivery
 import Foundation
 import HTTPClient
@@ -13,6 +14,8 @@ struct WhatsAppBench {
     let seconds: Int
     /// Whether the services write the transparency log (off: what delivery costs without it, for the ratio).
     var transparencyLog = true
+    /// Whether the dashboard's counts are kept (off: its triggers disabled, for the ratio; the refresher runs in both).
+    var dashboard = true
 
     /// What a run measured, for comparing runs.
     struct Figures {
@@ -40,6 +43,23 @@ struct WhatsAppBench {
             INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at) SELECT id, 'whatsapp', true, 'bench', now() FROM c
             """, [citizens])
         try Self.addHistory(deliveries: Self.historyDeliveries, on: connection)
+        // The office the outcomes name, in a hierarchy as a state's would be: the dashboard's refresher spreads each
+        // change over four levels.
+        try connection.execute(
+            script: """
+                INSERT INTO offices (code, state, calendar, name, type, parent_code) VALUES
+                    ('AP', 'AP', 'MH', 'Andhra Pradesh', 'state', NULL), ('D-GUNTUR', 'AP', 'MH', 'Guntur district', 'district', 'AP'),
+                    ('T-GUNTUR', 'AP', 'MH', 'Guntur mandal', 'taluka', 'D-GUNTUR'), ('Guntur', 'AP', 'MH', 'Guntur tahsil office', 'tahsil_office', 'T-GUNTUR')
+                ON CONFLICT DO NOTHING
+                """)
+        try Offices.rebuildAncestors(on: connection)
+        if dashboard {
+            try Dashboard.refresh(on: connection)  // the counts of the history, before the run
+        } else {
+            try connection.execute(
+                script: Self.dashboardTriggers.map { "ALTER TABLE \($0.table) DISABLE TRIGGER \($0.trigger);" }.joined()
+                    + "UPDATE dashboard_state SET rebuild_needed = false; DELETE FROM dashboard_changes;")
+        }
         let since =
             try connection.query("SELECT coalesce(max(id), 0) FROM channel_attempts").first?.decode(Int64.self, at: 0)
             ?? 0
@@ -67,7 +87,9 @@ struct WhatsAppBench {
                 "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)", "DAKIYA_WHATSAPP_MPS": "1000",
                 "DAKIYA_WORKER_CONCURRENCY": "32", "DAKIYA_HTTP_THREADS": "16",
             ]) { $1 })
-        let processes = [simulator, portal, dispatcher, whatsapp]
+        let appeals = try start(
+            "appeals-service", common.merging(["DAKIYA_HTTP_PORT": "0"]) { $1 })
+        let processes = [simulator, portal, dispatcher, whatsapp, appeals]
         defer { for process in processes { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() } }
         let base = "http://127.0.0.1:\(portalPort)"
         let probe = try HTTPClient()
@@ -114,10 +136,11 @@ struct WhatsAppBench {
         print(
             String(
                 format:
-                    "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed, transparency log %@: %d of %d in %.1f s = %.0f msg/s (target ≥ 950 msg/s); CPU %.2f ms per message across the services",
-                transparencyLog ? "on" : "off", sent, submitted.count, elapsed, Double(sent) / elapsed,
+                    "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed, transparency log %@, dashboard counts %@: %d of %d in %.1f s = %.0f msg/s (target ≥ 950 msg/s); CPU %.2f ms per message across the services",
+                transparencyLog ? "on" : "off", dashboard ? "kept" : "off", sent, submitted.count, elapsed,
+                Double(sent) / elapsed,
                 sent > 0 ? cpu / Double(sent) * 1000 : .nan))
-        let names = ["simulator", "portal-adapter", "dispatcher", "whatsapp-adapter"]
+        let names = ["simulator", "portal-adapter", "dispatcher", "whatsapp-adapter", "appeals-service"]
         print(
             "  CPU ms per message: "
                 + zip(names, perProcess).map { String(format: "%@ %.2f", $0.0, $0.1 / Double(max(sent, 1)) * 1000) }
@@ -161,6 +184,14 @@ struct WhatsAppBench {
             messagesPerSecond: Double(sent) / elapsed, postgresCPUPerMessage: postgres / Double(max(sent, 1)),
             checkpointLag: checkpointLag)
     }
+
+    /// The triggers that note changes for the dashboard (migration 0026).
+    static let dashboardTriggers: [(table: String, trigger: String)] = [
+        ("applications", "dashboard_applications_changed"), ("application_clocks", "dashboard_clocks_changed"),
+        ("deliveries", "dashboard_deliveries_added"), ("channel_attempts", "dashboard_attempts_added"),
+        ("channel_attempts", "dashboard_attempts_changed"), ("appeals", "dashboard_appeals_changed"),
+        ("appeal_penalties", "dashboard_penalties_added"),
+    ]
 
     /// How many earlier deliveries the database holds before the run: a few hours of a state's WhatsApp traffic.
     static let historyDeliveries = 200_000

@@ -4,8 +4,9 @@
 -- 2. The refresher (appeals-service, one at a time) takes a batch of changes, recomputes each application's facts
 --    (dashboard_applications: one row per application, everything the measures need) from the domain tables, and
 --    applies the difference between the old and the new facts to dashboard_counts: per office of the hierarchy
---    (every ancestor of the application's office and of its village, each once), per day and per month, per
---    measure. A page sums at most 31 day rows or 12 month rows per office, never the history.
+--    (every ancestor of the application's office and of its village, each once), per day (not for villages) and
+--    per month, one row with every measure. A page reads at most 14 day rows or 24 month rows per office, never
+--    the history; a village's day or week sums the facts of its few hundred applications.
 -- Test deliveries and test clocks are never counted.
 
 CREATE TABLE dashboard_changes (
@@ -36,18 +37,44 @@ CREATE TABLE dashboard_applications (
     penalty_amount  integer[] NOT NULL DEFAULT '{}'
 );
 
--- The sums. grain 'd': period is the day; 'm': the first day of the month; 'o' (applications pending, measure
--- open_due): period is the due day. key: a channel (0 any, 1 portal,
--- 2 WhatsApp, 3 email), an appeal level, or the days to disposal (366: a year or more); else 0.
+-- The sums, per office of the hierarchy and day (grain 'd'; not for villages, whose day and week pages sum the
+-- facts of their few hundred applications) or month (grain 'm', period its first day): one row with every measure. Channels in the arrays:
+-- [1] any channel, [2] portal, [3] WhatsApp, [4] email. disposal_days: days from received to decided → applications.
 CREATE TABLE dashboard_counts (
-    office_code  text     NOT NULL,
-    grain        "char"   NOT NULL CHECK (grain IN ('d', 'm', 'o')),
-    period       date     NOT NULL,
-    measure      text     NOT NULL,
-    key          smallint NOT NULL,
-    n            bigint   NOT NULL,
-    PRIMARY KEY (office_code, grain, period, measure, key)
+    office_code      text     NOT NULL,
+    grain            "char"   NOT NULL CHECK (grain IN ('d', 'm')),
+    period           date     NOT NULL,
+    received         bigint   NOT NULL DEFAULT 0,
+    disposed         bigint   NOT NULL DEFAULT 0,
+    rejected         bigint   NOT NULL DEFAULT 0,
+    timed            bigint   NOT NULL DEFAULT 0,   -- disposed with a time limit
+    within_limit     bigint   NOT NULL DEFAULT 0,
+    appeals_1        bigint   NOT NULL DEFAULT 0,
+    appeals_2        bigint   NOT NULL DEFAULT 0,
+    appeals_3        bigint   NOT NULL DEFAULT 0,
+    appeals_overdue  bigint   NOT NULL DEFAULT 0,
+    penalties        bigint   NOT NULL DEFAULT 0,
+    penalty_rupees   bigint   NOT NULL DEFAULT 0,
+    outcomes         bigint[] NOT NULL DEFAULT '{0,0,0,0}',
+    reached_10s      bigint[] NOT NULL DEFAULT '{0,0,0,0}',
+    reached_1h       bigint[] NOT NULL DEFAULT '{0,0,0,0}',
+    reached_1d       bigint[] NOT NULL DEFAULT '{0,0,0,0}',
+    failed           bigint[] NOT NULL DEFAULT '{0,0,0,0}',
+    disposal_days    jsonb    NOT NULL DEFAULT '{}',
+    PRIMARY KEY (office_code, grain, period)
 );
+
+-- Applications with a time limit and no decision yet, per office (as above) and due day.
+CREATE TABLE dashboard_pending (
+    office_code  text   NOT NULL,
+    due_on       date   NOT NULL,
+    n            bigint NOT NULL,
+    PRIMARY KEY (office_code, due_on)
+);
+
+-- The facts of a village's applications, for its day and week pages.
+CREATE INDEX dashboard_applications_village_idx ON dashboard_applications (village_code) WHERE village_code IS NOT NULL;
+CREATE INDEX dashboard_applications_office_idx ON dashboard_applications (office_code);
 
 -- One row: whether the counts must be rebuilt from the facts (the office hierarchy changed), and when the
 -- refresher last caught up.
@@ -73,7 +100,9 @@ CREATE FUNCTION dashboard_compute(ids bigint[]) RETURNS SETOF dashboard_applicat
            ARRAY[ap.filed1, ap.filed2, ap.filed3],
            ARRAY[ap.overdue1, ap.overdue2, ap.overdue3],
            coalesce(p.days, '{}'), coalesce(p.amounts, '{}')
-    FROM applications a
+    -- The ids joined (a large array compared row by row would be read once per application), or every application.
+    FROM (SELECT u.id FROM unnest(ids) u (id) UNION SELECT x.id FROM applications x WHERE ids IS NULL) s
+    JOIN applications a ON a.id = s.id
     LEFT JOIN application_clocks ac ON ac.application_id = a.id AND ac.kind = 'time_limit' AND NOT ac.is_test
     LEFT JOIN LATERAL (
         SELECT d.id, d.decision, d.created_at, (d.created_at AT TIME ZONE 'Asia/Kolkata')::date AS disposed_on
@@ -117,9 +146,8 @@ CREATE FUNCTION dashboard_compute(ids bigint[]) RETURNS SETOF dashboard_applicat
         FROM appeals ap JOIN appeal_penalties pe ON pe.appeal_id = ap.id
         WHERE ap.application_id = a.id AND NOT ap.is_test
     ) p ON true
-    WHERE (ids IS NULL OR a.id = ANY (ids))
-      -- An application known only from test deliveries or test clocks is not counted.
-      AND (EXISTS (SELECT 1 FROM deliveries t WHERE t.application_id = a.id AND NOT t.is_test)
+    -- An application known only from test deliveries or test clocks is not counted.
+    WHERE (EXISTS (SELECT 1 FROM deliveries t WHERE t.application_id = a.id AND NOT t.is_test)
            OR EXISTS (SELECT 1 FROM application_clocks t WHERE t.application_id = a.id AND NOT t.is_test))
 $$;
 
@@ -157,43 +185,133 @@ RETURNS TABLE (day date, measure text, key smallint, n bigint) LANGUAGE sql IMMU
     CROSS JOIN LATERAL (VALUES ('penalties', 1::bigint), ('penalty_rupees', p.amount::bigint)) m (measure, n)
 $$;
 
--- Where a contribution is summed: a day's row and its month's row; applications pending by due day in grain 'o'.
-CREATE FUNCTION dashboard_grains(measure text, day date) RETURNS TABLE (grain "char", period date)
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT 'o'::"char", day WHERE measure = 'open_due'
-    UNION ALL
-    SELECT v.grain, v.period FROM (VALUES ('d'::"char", day), ('m'::"char", date_trunc('month', day)::date)) v (grain, period)
-    WHERE measure <> 'open_due'
+-- One group of contributions: per office and village (either may be NULL), day, measure and key.
+CREATE TYPE dashboard_leaf AS (office_code text, village_code text, day date, measure text, key smallint, n bigint);
+
+-- Sums of two arrays of counts, element by element, and of two day histograms.
+CREATE FUNCTION dashboard_add(a bigint[], b bigint[]) RETURNS bigint[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i) FROM unnest(a, b) WITH ORDINALITY u (x, y, i)
+$$;
+CREATE FUNCTION dashboard_add(a jsonb, b jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_object_agg(k, t) FILTER (WHERE t <> 0), '{}')
+    FROM (SELECT k, sum(v::bigint) AS t FROM (SELECT * FROM jsonb_each_text(a) UNION ALL SELECT * FROM jsonb_each_text(b)) e (k, v)
+          GROUP BY k) s
 $$;
 
--- Applies the difference between the facts `olds` and `news` to the counts: contributions that did not change
--- cancel out before they are spread over every office above the application's office and its village (each office
--- once), per day and per month.
-CREATE FUNCTION dashboard_apply(olds dashboard_applications[], news dashboard_applications[]) RETURNS void
-LANGUAGE sql AS $$
-    WITH leaf AS (
-        SELECT f.office_code, f.village_code, c.day, c.measure, c.key, sum(f.sign * c.n) AS n
-        FROM (SELECT o.*, -1 AS sign FROM unnest(olds) o UNION ALL SELECT w.*, 1 FROM unnest(news) w) f
-        CROSS JOIN LATERAL dashboard_contributions(ROW(f.application_id, f.office_code, f.village_code, f.received_on,
-            f.due_on, f.disposed_on, f.rejected, f.within_limit, f.disposal_days, f.attempted, f.reached_after, f.failed,
-            f.appeal_filed, f.appeal_overdue, f.penalty_on, f.penalty_amount)::dashboard_applications) c
-        GROUP BY 1, 2, 3, 4, 5 HAVING sum(f.sign * c.n) <> 0
+-- The offices whose counts an application of `office` and `village` adds to: every office above either, each once,
+-- and whether it is a village (a village has month rows only).
+CREATE FUNCTION dashboard_places(office text, village text) RETURNS TABLE (code text, is_village boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT DISTINCT oa.ancestor_code, o.type = 'village' FROM office_ancestors oa JOIN offices o ON o.code = oa.ancestor_code
+    WHERE oa.office_code IN (office, village)
+$$;
+
+-- Adds the groups of contributions in the transaction's work table (pg_temp.dashboard_work, of dashboard_leaf rows,
+-- made by the caller) to the counts of every office they are placed in: day rows (`days`), month rows (`months`:
+-- the groups may already be per month, dated on its first day) and the pending (`pending`). The places are looked
+-- up once per office and village pair.
+CREATE FUNCTION dashboard_spread(days boolean, months boolean, pending boolean) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+    WITH pairs AS (
+        SELECT DISTINCT w.office_code, coalesce(w.village_code, '') AS village_code FROM pg_temp.dashboard_work w
+    ), places AS (
+        SELECT p.office_code, p.village_code, d.code, d.is_village
+        FROM pairs p CROSS JOIN LATERAL dashboard_places(p.office_code, nullif(p.village_code, '')) d
+    ), placed AS (
+        SELECT pl.code, pl.is_village, l.day, l.measure, l.key, l.n
+        FROM pg_temp.dashboard_work l JOIN places pl ON pl.office_code = l.office_code AND pl.village_code = coalesce(l.village_code, '')
+    ), pending AS (
+        INSERT INTO dashboard_pending AS dp (office_code, due_on, n)
+        SELECT code, day, sum(n) FROM placed WHERE measure = 'open_due' AND pending GROUP BY 1, 2
+        ON CONFLICT (office_code, due_on) DO UPDATE SET n = dp.n + excluded.n
     )
-    INSERT INTO dashboard_counts AS dc (office_code, grain, period, measure, key, n)
-    SELECT p.ancestor_code, g.grain, g.period, l.measure, l.key, sum(l.n)
-    FROM leaf l
-    CROSS JOIN LATERAL (SELECT DISTINCT oa.ancestor_code FROM office_ancestors oa
-                        WHERE oa.office_code IN (l.office_code, l.village_code)) p
-    CROSS JOIN LATERAL dashboard_grains(l.measure, l.day) g
-    GROUP BY 1, 2, 3, 4, 5
-    ON CONFLICT (office_code, grain, period, measure, key) DO UPDATE SET n = dc.n + excluded.n
+    INSERT INTO dashboard_counts AS dc (office_code, grain, period, received, disposed, rejected, timed, within_limit, appeals_1, appeals_2, appeals_3, appeals_overdue, penalties, penalty_rupees, outcomes, reached_10s, reached_1h, reached_1d, failed, disposal_days)
+    SELECT x.code, x.grain, x.period,
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'received'), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'disposed'), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'rejected'), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'timed'), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'within_limit'), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'appeals' AND x.key = 1), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'appeals' AND x.key = 2), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'appeals' AND x.key = 3), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'appeals_overdue'), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'penalties'), 0),
+           coalesce(sum(x.n) FILTER (WHERE x.measure = 'penalty_rupees'), 0),
+           ARRAY[coalesce(sum(x.n) FILTER (WHERE x.measure = 'outcomes' AND x.key = 0), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'outcomes' AND x.key = 1), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'outcomes' AND x.key = 2), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'outcomes' AND x.key = 3), 0)],
+           ARRAY[coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_10s' AND x.key = 0), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_10s' AND x.key = 1), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_10s' AND x.key = 2), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_10s' AND x.key = 3), 0)],
+           ARRAY[coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_1h' AND x.key = 0), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_1h' AND x.key = 1), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_1h' AND x.key = 2), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_1h' AND x.key = 3), 0)],
+           ARRAY[coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_1d' AND x.key = 0), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_1d' AND x.key = 1), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_1d' AND x.key = 2), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'reached_1d' AND x.key = 3), 0)],
+           ARRAY[coalesce(sum(x.n) FILTER (WHERE x.measure = 'failed' AND x.key = 0), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'failed' AND x.key = 1), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'failed' AND x.key = 2), 0), coalesce(sum(x.n) FILTER (WHERE x.measure = 'failed' AND x.key = 3), 0)],
+           coalesce(jsonb_object_agg(x.key::text, x.n) FILTER (WHERE x.measure = 'disposal_days'), '{}')
+    FROM (SELECT p.code, g.grain, g.period, p.measure, p.key, sum(p.n) AS n
+          FROM placed p CROSS JOIN LATERAL (VALUES ('d'::"char", p.day), ('m'::"char", date_trunc('month', p.day)::date)) g (grain, period)
+          WHERE p.measure <> 'open_due' AND NOT (p.is_village AND g.grain = 'd')
+            AND CASE g.grain WHEN 'd' THEN days ELSE months END
+          GROUP BY 1, 2, 3, 4, 5) x
+    GROUP BY 1, 2, 3
+    ON CONFLICT (office_code, grain, period) DO UPDATE SET
+        received = dc.received + excluded.received,
+        disposed = dc.disposed + excluded.disposed,
+        rejected = dc.rejected + excluded.rejected,
+        timed = dc.timed + excluded.timed,
+        within_limit = dc.within_limit + excluded.within_limit,
+        appeals_1 = dc.appeals_1 + excluded.appeals_1,
+        appeals_2 = dc.appeals_2 + excluded.appeals_2,
+        appeals_3 = dc.appeals_3 + excluded.appeals_3,
+        appeals_overdue = dc.appeals_overdue + excluded.appeals_overdue,
+        penalties = dc.penalties + excluded.penalties,
+        penalty_rupees = dc.penalty_rupees + excluded.penalty_rupees,
+        outcomes = dashboard_add(dc.outcomes, excluded.outcomes),
+        reached_10s = dashboard_add(dc.reached_10s, excluded.reached_10s),
+        reached_1h = dashboard_add(dc.reached_1h, excluded.reached_1h),
+        reached_1d = dashboard_add(dc.reached_1d, excluded.reached_1d),
+        failed = dashboard_add(dc.failed, excluded.failed),
+        disposal_days = dashboard_add(dc.disposal_days, excluded.disposal_days);
+END $f$;
+
+-- Applies the difference between the facts `olds` and `news` to the counts: contributions that did not change
+-- cancel out before they are spread.
+CREATE FUNCTION dashboard_apply(olds dashboard_applications[], news dashboard_applications[]) RETURNS void
+LANGUAGE plpgsql AS $f$
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS dashboard_work OF dashboard_leaf ON COMMIT DROP;
+    INSERT INTO pg_temp.dashboard_work
+    SELECT f.office_code, f.village_code, c.day, c.measure, c.key, sum(f.sign * c.n)
+    FROM (SELECT o.*, -1 AS sign FROM unnest(olds) o UNION ALL SELECT w.*, 1 FROM unnest(news) w) f
+    CROSS JOIN LATERAL dashboard_contributions(ROW(f.application_id, f.office_code, f.village_code, f.received_on,
+        f.due_on, f.disposed_on, f.rejected, f.within_limit, f.disposal_days, f.attempted, f.reached_after, f.failed,
+        f.appeal_filed, f.appeal_overdue, f.penalty_on, f.penalty_amount)::dashboard_applications) c
+    GROUP BY 1, 2, 3, 4, 5 HAVING sum(f.sign * c.n) <> 0;
+    PERFORM dashboard_spread(true, true, true);
+    DROP TABLE pg_temp.dashboard_work;
+END $f$;
+
+-- The contributions of the applications placed in `place` (by their village or their office), per day: for the day
+-- and week pages of a village. open_due whatever its day, the others from `first` to `last`.
+CREATE FUNCTION dashboard_fact_sums(place text, first date, last date)
+RETURNS TABLE (day date, measure text, key smallint, n bigint) LANGUAGE sql STABLE AS $$
+    WITH placed AS (
+        SELECT f.application_id FROM office_ancestors oa JOIN dashboard_applications f ON f.village_code = oa.office_code
+        WHERE oa.ancestor_code = place
+        UNION
+        SELECT f.application_id FROM office_ancestors oa JOIN dashboard_applications f ON f.office_code = oa.office_code
+        WHERE oa.ancestor_code = place
+    )
+    SELECT c.day, c.measure, c.key, sum(c.n)::bigint
+    FROM placed p JOIN dashboard_applications f ON f.application_id = p.application_id
+    CROSS JOIN LATERAL dashboard_contributions(f) c
+    WHERE c.measure = 'open_due' OR c.day BETWEEN first AND last
+    GROUP BY 1, 2, 3
 $$;
 
 -- One step of the refresher: takes up to `batch` noted changes, recomputes the facts of the applications they
 -- name and applies the difference. Returns how many changes it took (fewer than `batch`: caught up). The caller
 -- holds the refresher's lock. Changes are taken before the facts are read, so a change committed meanwhile stays
 -- noted for the next step and is never lost.
-CREATE FUNCTION dashboard_refresh(batch integer) RETURNS integer LANGUAGE plpgsql AS $$
+-- JIT off: the planner's estimate for a batch of ids is far above what it reads, and compiling the plan would
+-- cost more than running it.
+CREATE FUNCTION dashboard_refresh(batch integer) RETURNS integer LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     taken integer;
     ids bigint[];
@@ -225,29 +343,40 @@ BEGIN
     RETURN taken;
 END $$;
 
--- Every fact and count again from the domain tables (the first refresh, and after the office hierarchy changed).
--- Counts are summed per office and village first, then spread over the hierarchy.
-CREATE FUNCTION dashboard_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+-- Every fact and count again from the domain tables (the first refresh, and after the office hierarchy changed):
+-- the contributions summed per office, village and day first, then spread as day rows (a village standing for the
+-- office above it), as month rows (summed per month first) and as the pending.
+CREATE FUNCTION dashboard_rebuild() RETURNS void LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     DELETE FROM dashboard_changes;
     DELETE FROM dashboard_counts;
+    DELETE FROM dashboard_pending;
     DELETE FROM dashboard_applications;
     INSERT INTO dashboard_applications SELECT * FROM dashboard_compute(NULL);
-    WITH leaf AS (
-        SELECT f.office_code, f.village_code, c.day, c.measure, c.key, sum(c.n) AS n
-        FROM dashboard_applications f CROSS JOIN LATERAL dashboard_contributions(f) c
-        GROUP BY 1, 2, 3, 4, 5
-    ), placed AS (
-        SELECT DISTINCT l.office_code, l.village_code, oa.ancestor_code
-        FROM (SELECT DISTINCT office_code, village_code FROM leaf) l
-        JOIN office_ancestors oa ON oa.office_code IN (l.office_code, l.village_code)
-    )
-    INSERT INTO dashboard_counts (office_code, grain, period, measure, key, n)
-    SELECT p.ancestor_code, g.grain, g.period, l.measure, l.key, sum(l.n)
-    FROM leaf l
-    JOIN placed p ON p.office_code = l.office_code AND p.village_code IS NOT DISTINCT FROM l.village_code
-    CROSS JOIN LATERAL dashboard_grains(l.measure, l.day) g
+    CREATE TEMP TABLE dashboard_all ON COMMIT DROP AS
+    SELECT f.office_code, f.village_code, c.day, c.measure, c.key, sum(c.n) AS n
+    FROM dashboard_applications f CROSS JOIN LATERAL dashboard_contributions(f) c
     GROUP BY 1, 2, 3, 4, 5;
+    -- Day rows: a village stands for the office above it (villages have none), so far fewer groups.
+    CREATE TEMP TABLE dashboard_work ON COMMIT DROP AS
+    SELECT a.office_code, o.parent_code AS village_code, a.day, a.measure, a.key, sum(a.n)::bigint AS n
+    FROM dashboard_all a LEFT JOIN offices o ON o.code = a.village_code
+    WHERE a.measure <> 'open_due' GROUP BY 1, 2, 3, 4, 5;
+    ANALYZE pg_temp.dashboard_work;
+    PERFORM dashboard_spread(true, false, false);
+    DROP TABLE pg_temp.dashboard_work;
+    -- Month rows: per month first.
+    CREATE TEMP TABLE dashboard_work ON COMMIT DROP AS
+    SELECT a.office_code, a.village_code, date_trunc('month', a.day)::date AS day, a.measure, a.key, sum(a.n)::bigint AS n
+    FROM dashboard_all a WHERE a.measure <> 'open_due' GROUP BY 1, 2, 3, 4, 5;
+    ANALYZE pg_temp.dashboard_work;
+    PERFORM dashboard_spread(false, true, false);
+    DROP TABLE pg_temp.dashboard_work;
+    -- The pending, per due day.
+    CREATE TEMP TABLE dashboard_work ON COMMIT DROP AS SELECT * FROM dashboard_all WHERE measure = 'open_due';
+    PERFORM dashboard_spread(false, false, true);
+    DROP TABLE pg_temp.dashboard_work;
+    DROP TABLE dashboard_all;
     UPDATE dashboard_state SET rebuild_needed = false, refreshed_at = now();
 END $$;
 
