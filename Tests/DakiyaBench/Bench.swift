@@ -15,7 +15,10 @@ struct Bench {
     var url: String { TestDatabase.replaceDatabase(in: adminURL, with: database) }
 
     func run() throws {
-        try recreate()
+        let only = ProcessInfo.processInfo.environment["DAKIYA_BENCH_ONLY"]
+        if !(only == "dashboard" && ProcessInfo.processInfo.environment["DAKIYA_BENCH_DASHBOARD_REUSE"] == "1") {
+            try recreate()
+        }
         let admin = try Connection(url: adminURL)
         let server = try admin.query(
             "SELECT current_setting('server_version'), current_setting('synchronous_commit'), current_setting('fsync')"
@@ -108,12 +111,15 @@ struct Bench {
 
     /// The dashboard at a state's scale on a fresh database (DAKIYA_BENCH_APPLICATIONS, default 5,000,000).
     func dashboard() throws {
-        try recreate()
+        // DAKIYA_BENCH_DASHBOARD_REUSE=1: measure again on the database a previous run generated.
+        let reuse = ProcessInfo.processInfo.environment["DAKIYA_BENCH_DASHBOARD_REUSE"] == "1"
+        if !reuse { try recreate() }
         var bench = DashboardBench(
             url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
         if let count = ProcessInfo.processInfo.environment["DAKIYA_BENCH_APPLICATIONS"].flatMap(Int.init) {
             bench.applications = count
         }
+        bench.generated = reuse
         try bench.run()
     }
 

@@ -85,7 +85,8 @@ CREATE TABLE dashboard_state (
 );
 INSERT INTO dashboard_state DEFAULT VALUES;
 
--- The facts of the applications `ids`, computed from the domain tables.
+-- The facts of the applications `ids`, computed from the domain tables (an index lookup or two per application:
+-- for the refresher's batches). dashboard_compute_all gives the same for every application, set-based.
 CREATE FUNCTION dashboard_compute(ids bigint[]) RETURNS SETOF dashboard_applications LANGUAGE sql STABLE AS $$
     SELECT a.id, a.office_code, a.village_code,
            coalesce(ac.started_on, (coalesce(a.completed_at, a.created_at) AT TIME ZONE 'Asia/Kolkata')::date),
@@ -100,8 +101,8 @@ CREATE FUNCTION dashboard_compute(ids bigint[]) RETURNS SETOF dashboard_applicat
            ARRAY[ap.filed1, ap.filed2, ap.filed3],
            ARRAY[ap.overdue1, ap.overdue2, ap.overdue3],
            coalesce(p.days, '{}'), coalesce(p.amounts, '{}')
-    -- The ids joined (a large array compared row by row would be read once per application), or every application.
-    FROM (SELECT u.id FROM unnest(ids) u (id) UNION SELECT x.id FROM applications x WHERE ids IS NULL) s
+    -- The ids joined (a large array compared row by row would be read once per application).
+    FROM (SELECT DISTINCT u.id FROM unnest(ids) u (id)) s
     JOIN applications a ON a.id = s.id
     LEFT JOIN application_clocks ac ON ac.application_id = a.id AND ac.kind = 'time_limit' AND NOT ac.is_test
     LEFT JOIN LATERAL (
@@ -149,6 +150,75 @@ CREATE FUNCTION dashboard_compute(ids bigint[]) RETURNS SETOF dashboard_applicat
     -- An application known only from test deliveries or test clocks is not counted.
     WHERE (EXISTS (SELECT 1 FROM deliveries t WHERE t.application_id = a.id AND NOT t.is_test)
            OR EXISTS (SELECT 1 FROM application_clocks t WHERE t.application_id = a.id AND NOT t.is_test))
+$$;
+
+-- The facts of every application, as dashboard_compute gives them one by one, but by whole-table joins (the
+-- rebuild: millions of applications would be millions of random reads). A test checks the two agree.
+CREATE FUNCTION dashboard_compute_all() RETURNS SETOF dashboard_applications LANGUAGE sql STABLE AS $$
+    WITH d AS (
+        SELECT DISTINCT ON (d.application_id) d.application_id, d.id, d.decision, d.created_at,
+               (d.created_at AT TIME ZONE 'Asia/Kolkata')::date AS disposed_on
+        FROM deliveries d WHERE d.decision IN ('approved', 'rejected') AND NOT d.is_test
+        ORDER BY d.application_id, d.created_at, d.id
+    ), r AS (
+        SELECT d.application_id, ca.channel, ca.state,
+               CASE WHEN coalesce(ca.delivered_at, CASE WHEN ca.channel = 'email' THEN ca.sent_at END) IS NOT NULL
+                    THEN greatest(ceil(extract(epoch FROM coalesce(ca.delivered_at, CASE WHEN ca.channel = 'email' THEN ca.sent_at END)
+                                                         - d.created_at)), 0)::integer END AS seconds
+        FROM d JOIN channel_attempts ca ON ca.delivery_id = d.id
+    ), c AS (
+        SELECT r.application_id,
+               bool_or(r.state <> 'skipped') AS attempted_any,
+               bool_or(r.state <> 'skipped') FILTER (WHERE r.channel = 'portal') AS attempted_portal,
+               bool_or(r.state <> 'skipped') FILTER (WHERE r.channel = 'whatsapp') AS attempted_whatsapp,
+               bool_or(r.state <> 'skipped') FILTER (WHERE r.channel = 'email') AS attempted_email,
+               min(r.seconds) AS reached_any,
+               min(r.seconds) FILTER (WHERE r.channel = 'portal') AS reached_portal,
+               min(r.seconds) FILTER (WHERE r.channel = 'whatsapp') AS reached_whatsapp,
+               min(r.seconds) FILTER (WHERE r.channel = 'email') AS reached_email,
+               bool_or(r.state = 'failed') AND bool_and(r.seconds IS NULL) AS failed_any,
+               bool_or(r.state = 'failed') FILTER (WHERE r.channel = 'portal') AS failed_portal,
+               bool_or(r.state = 'failed') FILTER (WHERE r.channel = 'whatsapp') AS failed_whatsapp,
+               bool_or(r.state = 'failed') FILTER (WHERE r.channel = 'email') AS failed_email
+        FROM r GROUP BY r.application_id
+    ), ap AS (
+        SELECT ap.application_id,
+               min(ap.filed_on) FILTER (WHERE ap.level = 1) AS filed1,
+               min(ap.filed_on) FILTER (WHERE ap.level = 2) AS filed2,
+               min(ap.filed_on) FILTER (WHERE ap.level = 3) AS filed3,
+               min((ap.overdue_at AT TIME ZONE 'Asia/Kolkata')::date) FILTER (WHERE ap.level = 1) AS overdue1,
+               min((ap.overdue_at AT TIME ZONE 'Asia/Kolkata')::date) FILTER (WHERE ap.level = 2) AS overdue2,
+               min((ap.overdue_at AT TIME ZONE 'Asia/Kolkata')::date) FILTER (WHERE ap.level = 3) AS overdue3
+        FROM appeals ap WHERE NOT ap.is_test GROUP BY ap.application_id
+    ), p AS (
+        SELECT ap.application_id, array_agg((pe.imposed_at AT TIME ZONE 'Asia/Kolkata')::date ORDER BY pe.id) AS days,
+               array_agg(pe.amount ORDER BY pe.id) AS amounts
+        FROM appeals ap JOIN appeal_penalties pe ON pe.appeal_id = ap.id
+        WHERE NOT ap.is_test GROUP BY ap.application_id
+    ), live AS (
+        SELECT application_id FROM deliveries WHERE NOT is_test
+        UNION
+        SELECT application_id FROM application_clocks WHERE NOT is_test
+    )
+    SELECT a.id, a.office_code, a.village_code,
+           coalesce(ac.started_on, (coalesce(a.completed_at, a.created_at) AT TIME ZONE 'Asia/Kolkata')::date),
+           ac.due_on,
+           d.disposed_on,
+           coalesce(d.decision = 'rejected', false),
+           CASE WHEN ac.due_on IS NOT NULL AND d.disposed_on IS NOT NULL THEN d.disposed_on <= ac.due_on END,
+           greatest(d.disposed_on - coalesce(ac.started_on, (coalesce(a.completed_at, a.created_at) AT TIME ZONE 'Asia/Kolkata')::date), 0),
+           ARRAY[coalesce(c.attempted_any, false), coalesce(c.attempted_portal, false), coalesce(c.attempted_whatsapp, false), coalesce(c.attempted_email, false)],
+           ARRAY[c.reached_any, c.reached_portal, c.reached_whatsapp, c.reached_email],
+           ARRAY[coalesce(c.failed_any, false), coalesce(c.failed_portal, false), coalesce(c.failed_whatsapp, false), coalesce(c.failed_email, false)],
+           ARRAY[ap.filed1, ap.filed2, ap.filed3],
+           ARRAY[ap.overdue1, ap.overdue2, ap.overdue3],
+           coalesce(p.days, '{}'), coalesce(p.amounts, '{}')
+    FROM live JOIN applications a ON a.id = live.application_id
+    LEFT JOIN application_clocks ac ON ac.application_id = a.id AND ac.kind = 'time_limit' AND NOT ac.is_test
+    LEFT JOIN d ON d.application_id = a.id
+    LEFT JOIN c ON c.application_id = a.id
+    LEFT JOIN ap ON ap.application_id = a.id
+    LEFT JOIN p ON p.application_id = a.id
 $$;
 
 -- What one application adds to the counts: (day, measure, key, n).
@@ -352,7 +422,7 @@ BEGIN
     DELETE FROM dashboard_counts;
     DELETE FROM dashboard_pending;
     DELETE FROM dashboard_applications;
-    INSERT INTO dashboard_applications SELECT * FROM dashboard_compute(NULL);
+    INSERT INTO dashboard_applications SELECT * FROM dashboard_compute_all();
     CREATE TEMP TABLE dashboard_all ON COMMIT DROP AS
     SELECT f.office_code, f.village_code, c.day, c.measure, c.key, sum(c.n) AS n
     FROM dashboard_applications f CROSS JOIN LATERAL dashboard_contributions(f) c
