@@ -123,61 +123,57 @@ struct Bench {
         try bench.run()
     }
 
-    /// What keeping the dashboard's counts costs WhatsApp delivery: kept, off, off, kept (each on a fresh database),
-    /// compared by their means.
+    /// What keeping the dashboard's counts costs WhatsApp delivery: kept, off, off, kept, compared by their means.
     func dashboardCost() throws {
-        var figures: [Bool: [WhatsAppBench.Figures]] = [:]
-        for on in [true, false, false, true] {
-            try recreate()
-            var bench = WhatsAppBench(
-                url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                seconds: whatsappSeconds)
-            bench.dashboard = on
-            figures[on, default: []].append(try bench.run())
-            print("")
-        }
-        func mean(_ on: Bool, _ value: (WhatsAppBench.Figures) -> Double) -> Double {
-            let runs = figures[on] ?? []
-            return runs.map(value).reduce(0, +) / Double(max(runs.count, 1))
-        }
-        let rate = (on: mean(true, \.messagesPerSecond), off: mean(false, \.messagesPerSecond))
+        let (on, off) = try whatsAppOnOff { $0.dashboard = $1 }
         print(
             String(
                 format:
                     "WhatsApp with the dashboard's counts kept / off (mean of 2 runs each): %.0f / %.0f msg/s = %.2f (target ≥ 0.90); PostgreSQL CPU per message %.2f / %.2f ms",
-                rate.on, rate.off, rate.on / max(rate.off, 1), mean(true, \.postgresCPUPerMessage) * 1000,
-                mean(false, \.postgresCPUPerMessage) * 1000))
+                on.rate, off.rate, on.rate / max(off.rate, 1), on.postgresCPU * 1000, off.postgresCPU * 1000))
     }
 
-    /// The transparency log: the integrator alone, then WhatsApp delivery with the log on and off (each on a fresh
-    /// database), for the lag and the throughput ratio.
+    /// The transparency log: the integrator alone, then WhatsApp delivery with the log on and off, for the lag and the
+    /// throughput ratio.
     func transparencyLog() throws {
         try LogBench(url: url).run()
         print("")
-        // On, off, off, on: this machine's speed drifts by up to 2× over minutes, so each mode gets an early and a
-        // late run and the comparison is of their means.
+        let (on, off) = try whatsAppOnOff { $0.transparencyLog = $1 }
+        print(
+            String(
+                format:
+                    "WhatsApp with the transparency log on / off (mean of 2 runs each): %.0f / %.0f msg/s = %.2f (target ≥ 0.90); PostgreSQL CPU per message %.2f / %.2f ms; checkpoint lag p99 worst %.2f s (target ≤ 2 s)",
+                on.rate, off.rate, on.rate / max(off.rate, 1), on.postgresCPU * 1000, off.postgresCPU * 1000,
+                on.worstLag))
+    }
+
+    /// WhatsApp delivery with a feature on, off, off, on (each on a fresh database; `configure` switches it): this
+    /// machine's speed drifts by up to 2× over minutes, so each mode gets an early and a late run and the comparison
+    /// is of their means.
+    func whatsAppOnOff(_ configure: (inout WhatsAppBench, Bool) -> Void) throws -> (
+        on: (rate: Double, postgresCPU: Double, worstLag: Double),
+        off: (rate: Double, postgresCPU: Double, worstLag: Double)
+    ) {
         var figures: [Bool: [WhatsAppBench.Figures]] = [:]
         for on in [true, false, false, true] {
             try recreate()
             var bench = WhatsAppBench(
                 url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
                 seconds: whatsappSeconds)
-            bench.transparencyLog = on
+            configure(&bench, on)
             figures[on, default: []].append(try bench.run())
             print("")
         }
-        func mean(_ on: Bool, _ value: (WhatsAppBench.Figures) -> Double) -> Double {
+        func summary(_ on: Bool) -> (rate: Double, postgresCPU: Double, worstLag: Double) {
             let runs = figures[on] ?? []
-            return runs.map(value).reduce(0, +) / Double(max(runs.count, 1))
+            let count = Double(max(runs.count, 1))
+            return (
+                runs.map(\.messagesPerSecond).reduce(0, +) / count,
+                runs.map(\.postgresCPUPerMessage).reduce(0, +) / count,
+                runs.compactMap { $0.checkpointLag?.p99 }.max() ?? .nan
+            )
         }
-        let rate = (on: mean(true, \.messagesPerSecond), off: mean(false, \.messagesPerSecond))
-        print(
-            String(
-                format:
-                    "WhatsApp with the transparency log on / off (mean of 2 runs each): %.0f / %.0f msg/s = %.2f (target ≥ 0.90); PostgreSQL CPU per message %.2f / %.2f ms; checkpoint lag p99 worst %.2f s (target ≤ 2 s)",
-                rate.on, rate.off, rate.on / max(rate.off, 1), mean(true, \.postgresCPUPerMessage) * 1000,
-                mean(false, \.postgresCPUPerMessage) * 1000,
-                (figures[true] ?? []).compactMap { $0.checkpointLag?.p99 }.max() ?? .nan))
+        return (summary(true), summary(false))
     }
 
     /// A fresh, migrated benchmark database.
