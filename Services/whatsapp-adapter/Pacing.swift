@@ -49,9 +49,12 @@ final class Pacer: Sendable {
     private let pairRate: Double
     private let pairBurst: Double
 
+    /// The pair interval is kept with a margin (a tenth of it, at least 0.25 s or the interval itself when shorter):
+    /// Meta counts arrivals and we count departures, and a first message that took longer on the way than a later
+    /// one would otherwise arrive too soon after it (131056).
     init(messagesPerSecond: Double, pairBurst: Double = 3, pairInterval: Double = 6) {
         sender = TokenBucket(rate: messagesPerSecond, capacity: max(1, messagesPerSecond / 10))
-        self.pairRate = 1 / pairInterval
+        self.pairRate = 1 / (pairInterval + max(pairInterval / 10, min(0.25, pairInterval)))
         self.pairBurst = pairBurst
     }
 
