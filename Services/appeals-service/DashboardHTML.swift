@@ -26,7 +26,7 @@ struct DashboardHTML {
         html += "<p>\(word("showing")): <strong>\(WebPage.escape(periodLabel(report.window)))</strong>. "
         html += "\(word("pending_as_of")) \(report.today.indianFormat). "
         if let refreshed = report.refreshedAt {
-            html += "\(word("refreshed")) \(WebPage.escape(Self.istTime(refreshed)))."
+            html += "\(word("refreshed")) \(WebPage.escape(HTMLPage.time(refreshed)))."
         }
         html += "</p>\n"
         html += summary() + pendingSection() + deliverySection() + childrenSection() + definitions() + downloads()
@@ -282,13 +282,6 @@ struct DashboardHTML {
         case .per1000: return sign + String(format: "%.1f", abs(delta))
         default: return sign + Self.grouped(Int(abs(delta)))
         }
-    }
-
-    static func istTime(_ date: Date) -> String {
-        let ist = date.addingTimeInterval(19_800)
-        let day = CivilDate(date)
-        let seconds = Int(ist.timeIntervalSince1970) % 86_400
-        return day.indianFormat + String(format: " %02d:%02d IST", seconds / 3600, seconds % 3600 / 60)
     }
 
     // MARK: Charts

@@ -32,29 +32,28 @@ struct DashboardPage: Sendable {
             -> String
         {
             let window = window ?? self.window
-            let code =
-                (office ?? self.office).addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_"]))
-                ?? ""
-            return "/dashboard/\(code)\(suffix)?period=\(window.period.rawValue)&on=\(window.first)"
+            return
+                "/dashboard/\(DashboardPage.pathSegment(office ?? self.office))\(suffix)?period=\(window.period.rawValue)&on=\(window.first)"
                 + (lang ? "&lang=\(language)" : "")
         }
     }
 
-    /// The request's query, or the problem with it (naming the parameter). The data files (`defaultLanguage` given)
-    /// speak that language unless `lang` names another, and refuse an unknown `lang` or an empty `on`; the page
-    /// follows the browser's languages and reads an empty date as today (a form sent without one).
-    func query(_ request: Request, defaultLanguage: String? = nil) throws -> Query {
-        if defaultLanguage != nil {
+    /// The request's query, or the problem with it (naming the parameter). The data files (`data`) speak English
+    /// unless `lang` names another language, and refuse an unknown `lang` or an empty `on`; the page follows the
+    /// browser's languages and reads an empty date as today (a form sent without one).
+    func query(_ request: Request, data: Bool = false) throws -> Query {
+        let language: String
+        if data {
             if let lang = request.query["lang"], !WebPage.languages.contains(lang) {
                 throw HTTPError.badRequest("lang must be one of en, mr, hi, te", field: "lang")
             }
             if request.query["on"] == "" {
                 throw HTTPError.badRequest(DashboardTexts.word("bad_date", "en"), field: "on")
             }
+            language = request.query["lang"] ?? "en"
+        } else {
+            language = WebPage.language(query: request.query["lang"], accept: request.header("accept-language"))
         }
-        let language =
-            defaultLanguage.flatMap { request.query["lang"] == nil ? $0 : nil }
-            ?? WebPage.language(query: request.query["lang"], accept: request.header("accept-language"))
         let today = CivilDate(now())
         guard let period = Dashboard.Period(rawValue: request.query["period"] ?? "month") else {
             throw HTTPError.badRequest(DashboardTexts.word("bad_period", "en"), field: "period")
@@ -84,11 +83,7 @@ struct DashboardPage: Sendable {
 
     static let headers: [(String, String)] = [
         ("Cache-Control", "public, max-age=30"), ("X-Content-Type-Options", "nosniff"),
-        (
-            "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-        ),
-        ("Referrer-Policy", "no-referrer"),
+        ("Content-Security-Policy", HTMLPage.contentSecurityPolicy), ("Referrer-Policy", "no-referrer"),
     ]
 
     // MARK: Routes
@@ -97,12 +92,9 @@ struct DashboardPage: Sendable {
         guard let root = try pool.withConnection({ try Dashboard.root(on: $0) }) else {
             throw HTTPError.notFound("No office list has been imported yet (dakiya-admin offices import).")
         }
-        var location =
-            "/dashboard/" + (root.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_"])) ?? "")
+        var location = "/dashboard/" + Self.pathSegment(root)
         let kept = ["period", "on", "lang"].compactMap { name in
-            request.query[name].map {
-                name + "=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? "")
-            }
+            request.query[name].map { name + "=" + Self.pathSegment($0) }
         }
         if !kept.isEmpty { location += "?" + kept.joined(separator: "&") }
         return Response(status: 303, headers: [("Location", location), ("Cache-Control", "no-store")])
@@ -136,16 +128,12 @@ struct DashboardPage: Sendable {
     }
 
     func page(title: String, language: String, path: String, main: String, status: Int = 200) -> Response {
-        var response = Response(
-            status: status,
-            body: Array(
-                WebPage.document(
-                    title: title, language: language, switchPath: path,
-                    languageLabel: DashboardTexts.word("language", language),
-                    skipLabel: DashboardTexts.word("skip", language), main: main, extraCSS: DashboardHTML.css
-                ).utf8), contentType: "text/html; charset=utf-8")
-        response.headers += Self.headers + [("Content-Language", language)]
-        return response
+        HTMLPage.response(
+            WebPage.document(
+                title: title, language: language, switchPath: path,
+                languageLabel: DashboardTexts.word("language", language),
+                skipLabel: DashboardTexts.word("skip", language), main: main, extraCSS: DashboardHTML.css),
+            language: language, status: status, cache: "public, max-age=30")
     }
 
     // MARK: Data
@@ -166,7 +154,7 @@ struct DashboardPage: Sendable {
         var name: String
         var unit: String
         var definition: String
-        var value: Double?
+        @Null var value: Double?
         var suppressed: Bool
         var previous: Dashboard.Value
         /// False for pending applications, counted as of today whatever the period.
@@ -176,34 +164,14 @@ struct DashboardPage: Sendable {
             case id, name, unit, definition, value, suppressed, previous
             case forPeriod = "for_period"
         }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(name, forKey: .name)
-            try container.encode(unit, forKey: .unit)
-            try container.encode(definition, forKey: .definition)
-            try container.encode(value, forKey: .value)
-            try container.encode(suppressed, forKey: .suppressed)
-            try container.encode(previous, forKey: .previous)
-            try container.encode(forPeriod, forKey: .forPeriod)
-        }
     }
 
     struct Child: Encodable {
         var code: String
         var type: String
         var name: String
-        var rank: Int?
+        @Null var rank: Int?
         var measures: [String: Dashboard.Value]
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: Keys.self)
-            try container.encode(code, forKey: .code)
-            try container.encode(type, forKey: .type)
-            try container.encode(name, forKey: .name)
-            try container.encode(rank, forKey: .rank)
-            try container.encode(measures, forKey: .measures)
-        }
-        enum Keys: String, CodingKey { case code, type, name, rank, measures }
     }
 
     struct Document: Encodable {
@@ -213,7 +181,7 @@ struct DashboardPage: Sendable {
         var period: Period
         var previousPeriod: Period
         var pendingAsOf: String
-        var refreshedAt: Date?
+        @Null var refreshedAt: Date?
         var measures: [Measure]
         var children: [Child]
         var notes: [String]
@@ -222,24 +190,11 @@ struct DashboardPage: Sendable {
             case office, path, language, period, measures, children, notes
             case previousPeriod = "previous_period", pendingAsOf = "pending_as_of", refreshedAt = "refreshed_at"
         }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(office, forKey: .office)
-            try container.encode(path, forKey: .path)
-            try container.encode(language, forKey: .language)
-            try container.encode(period, forKey: .period)
-            try container.encode(previousPeriod, forKey: .previousPeriod)
-            try container.encode(pendingAsOf, forKey: .pendingAsOf)
-            try container.encode(refreshedAt, forKey: .refreshedAt)
-            try container.encode(measures, forKey: .measures)
-            try container.encode(children, forKey: .children)
-            try container.encode(notes, forKey: .notes)
-        }
     }
 
     /// The JSON and CSV speak English unless `lang` asks otherwise.
     func json(_ request: Request) throws -> Response {
-        let query = try self.query(request, defaultLanguage: "en")
+        let query = try self.query(request, data: true)
         let report = try self.report(query)
         let language = query.language
         let document = Document(
@@ -268,7 +223,7 @@ struct DashboardPage: Sendable {
     }
 
     func csv(_ request: Request) throws -> Response {
-        let query = try self.query(request, defaultLanguage: "en")
+        let query = try self.query(request, data: true)
         let report = try self.report(query)
         var lines = ["office_code,office_name,period,first_day,last_day,measure,unit,value,suppressed"]
         func add(
@@ -311,6 +266,11 @@ struct DashboardPage: Sendable {
         if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
         return text.contains(where: { ",\"\r\n".contains($0) })
             ? "\"" + text.replacingAll("\"", with: "\"\"") + "\"" : text
+    }
+
+    /// `text` percent-encoded for a path segment or a query value (letters, digits, '-' and '_' kept).
+    static func pathSegment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "_"])) ?? ""
     }
 
     static func fileSafe(_ code: String) -> String {

@@ -14,13 +14,7 @@ struct AppealPage {
 
     func w(_ key: String) -> String { WebPage.escape(DeskTexts.word(key, language)) }
 
-    static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(secondsFromGMT: 19_800)
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'IST'"
-        return formatter.string(from: date)
-    }
+    static func time(_ date: Date) -> String { HTMLPage.time(date) }
 
     func html(on connection: Connection) throws -> String {
         var out = ""

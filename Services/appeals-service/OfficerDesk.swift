@@ -49,25 +49,12 @@ struct OfficerDesk: Sendable {
 
     func page(_ request: Request, title: String, main: String, status: Int = 200, path: String) -> Response {
         let language = language(request)
-        var response = Response(
-            status: status,
-            body: Array(
-                WebPage.document(
-                    title: title, language: language, switchPath: path,
-                    languageLabel: DeskTexts.word("language", language),
-                    skipLabel: DeskTexts.word("skip", language), main: main
-                ).utf8), contentType: "text/html; charset=utf-8")
-        response.headers += [
-            ("Cache-Control", "no-store"), ("Content-Language", language),
-            // The desk is never framed or mixed with other sites' content.
-            ("X-Frame-Options", "DENY"),
-            (
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-            ),
-            ("Referrer-Policy", "no-referrer"),
-        ]
-        return response
+        return HTMLPage.response(
+            WebPage.document(
+                title: title, language: language, switchPath: path,
+                languageLabel: DeskTexts.word("language", language),
+                skipLabel: DeskTexts.word("skip", language), main: main),
+            language: language, status: status, cache: "no-store")
     }
 
     static func redirect(_ location: String, cookie: String? = nil) -> Response {

@@ -265,10 +265,16 @@ package enum Dashboard {
         let previousWindow = window.previous
         var sums: [String: (current: Sums, previous: Sums)] = [:]
         var open: [String: [CivilDate: Int]] = [:]
+        func add(_ place: String, current: Bool, _ measure: String, _ key: Int, _ n: Int) {
+            if current {
+                sums[place, default: (Sums(), Sums())].current.counts[measure, default: [:]][key, default: 0] += n
+            } else {
+                sums[place, default: (Sums(), Sums())].previous.counts[measure, default: [:]][key, default: 0] += n
+            }
+        }
         // Villages have no day rows: a day or a week sums the facts of their applications.
         let small = window.grain == "m" ? [] : ([office] + children).filter { $0.type == .village }.map(\.code)
         for place in small {
-            var entry = (current: Sums(), previous: Sums())
             for row in try connection.query(
                 "SELECT day, measure, key, n FROM dashboard_fact_sums($1, $2::date, $3::date)",
                 [place, previousWindow.first, window.last]
@@ -277,13 +283,10 @@ package enum Dashboard {
                 let key = try row.decode(Int.self, at: 2), n = try row.decode(Int.self, at: 3)
                 if measure == "open_due" {
                     open[place, default: [:]][day, default: 0] += n
-                } else if day >= window.first {
-                    entry.current.counts[measure, default: [:]][key, default: 0] += n
                 } else {
-                    entry.previous.counts[measure, default: [:]][key, default: 0] += n
+                    add(place, current: day >= window.first, measure, key, n)
                 }
             }
-            sums[place] = entry
         }
         // Every other office: its day or month rows.
         let rolled = ([code] + children.map(\.code)).filter { !small.contains($0) }
@@ -295,26 +298,19 @@ package enum Dashboard {
             FROM dashboard_counts WHERE office_code = ANY ($1) AND grain = $2::"char" AND period BETWEEN $3::date AND $5::date
             """, [rolled, window.grain, previousWindow.first, window.first, window.last]
         ).rows {
-            let place = try row.decode(String.self, at: 0)
-            var target =
-                try row.decode(Bool.self, at: 1) ? sums[place]?.current ?? Sums() : sums[place]?.previous ?? Sums()
+            let place = try row.decode(String.self, at: 0), current = try row.decode(Bool.self, at: 1)
             for (index, (measure, key)) in Self.scalarColumns.enumerated() {
-                target.counts[measure, default: [:]][key, default: 0] += try row.decode(Int.self, at: 2 + index)
+                add(place, current: current, measure, key, try row.decode(Int.self, at: 2 + index))
             }
             for (index, measure) in ["outcomes", "reached_10s", "reached_1h", "reached_1d", "failed"].enumerated() {
                 for (key, n) in try row.decode([Int].self, at: 13 + index).enumerated() {
-                    target.counts[measure, default: [:]][key, default: 0] += n
+                    add(place, current: current, measure, key, n)
                 }
             }
             let histogram = try JSONDecoder().decode(
                 [String: Int].self, from: Data(try row.decode(String.self, at: 18).utf8))
             for (days, n) in histogram {
-                if let days = Int(days) { target.counts["disposal_days", default: [:]][days, default: 0] += n }
-            }
-            if try row.decode(Bool.self, at: 1) {
-                sums[place, default: (Sums(), Sums())].current = target
-            } else {
-                sums[place, default: (Sums(), Sums())].previous = target
+                if let days = Int(days) { add(place, current: current, "disposal_days", days, n) }
             }
         }
         for row in try connection.query(

@@ -471,7 +471,9 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER dashboard_applications_changed AFTER INSERT OR UPDATE OF office_code, village_code, completed_at
+-- Applications on update only: a new application counts once it has a live delivery or clock, whose own triggers
+-- note it (an insert note here would be a second one for every outcome).
+CREATE TRIGGER dashboard_applications_changed AFTER UPDATE OF office_code, village_code, completed_at
     ON applications FOR EACH ROW EXECUTE FUNCTION dashboard_note_id();
 CREATE TRIGGER dashboard_clocks_changed AFTER INSERT OR UPDATE OF started_on, due_on, is_test
     ON application_clocks FOR EACH ROW WHEN (NEW.kind = 'time_limit') EXECUTE FUNCTION dashboard_note_application();
