@@ -395,6 +395,10 @@ struct AppealsAPI: Sendable {
         guard ["allowed", "dismissed"].contains(body.decision) else {
             throw HTTPError.unprocessable("decision is allowed or dismissed", field: "decision")
         }
+        // Checked whatever the decision: a dismissal ignores the days, but a value outside the range is still wrong.
+        if let days = body.directedDays, !(1...365).contains(days) {
+            throw HTTPError.unprocessable("directed_days must be from 1 to 365", field: "directed_days")
+        }
         var order: AppealsDesk.OrderDocument?
         if let document = body.order {
             guard let bytes = Data(base64Encoded: document.contentBase64).map(Array.init) else {
