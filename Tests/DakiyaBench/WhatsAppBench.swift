@@ -21,6 +21,12 @@ struct WhatsAppBench {
     struct Figures {
         var messagesPerSecond: Double
         var postgresCPUPerMessage: Double
+        /// Every process's CPU per message: the services and PostgreSQL.
+        var cpuPerMessage: Double
+        /// The CPU of appeals-service's database sessions per message: the dashboard's refresher.
+        var refresherCPUPerMessage: Double
+        /// Changes noted for the dashboard per message (its triggers' inserts).
+        var notesPerMessage: Double
         /// From an entry's queueing to the signed checkpoint that covers it, p50 and p99 in seconds (log on only).
         var checkpointLag: (p50: Double, p99: Double)?
     }
@@ -66,7 +72,9 @@ struct WhatsAppBench {
         let portalPort = freePort(), whatsappPort = freePort(), simulatorPort = freePort()
         var common = ["DAKIYA_DATABASE_URL": url, "DAKIYA_LOG_LEVEL": "error"]
         // Worker tuning to try (the services' defaults otherwise).
-        for name in ["DAKIYA_WORKER_BUSY_CLAIM_SECONDS"] { common[name] = ProcessInfo.processInfo.environment[name] }
+        for name in ["DAKIYA_WORKER_BUSY_CLAIM_SECONDS", "DAKIYA_DASHBOARD_REFRESH_SECONDS"] {
+            common[name] = ProcessInfo.processInfo.environment[name]
+        }
         let simulator = try start(
             "whatsapp-cloud-simulator",
             [
@@ -105,7 +113,17 @@ struct WhatsAppBench {
         // database plans its first queries for empty tables.
         let warm = try submit(base: base, key: key, perSecond: nil, first: 1, duration: 2)
         _ = try waitUntilProcessed(atLeast: warm.count, since: since, on: connection)
-        try connection.execute(script: "ANALYZE")
+        // Every run starts from the same state whatever is switched on: the history's hint bits set and its statistics
+        // taken (otherwise autovacuum does it during one run and not another), and no checkpoint pending.
+        try connection.execute(script: "VACUUM ANALYZE")
+        try connection.execute(script: "CHECKPOINT")
+        // The dashboard's refresher works in appeals-service's database sessions: their CPU is its cost.
+        let refresherBackends = try connection.query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'appeals-service'"
+        ).rows.map { try $0.decode(Int32.self, at: 0) }
+        let refresherBefore = refresherBackends.map(Self.cpuSeconds).reduce(0, +)
+        let notesQuery = "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'dashboard_changes'"
+        let notesBefore = try connection.query(notesQuery).first?.decode(Int.self, at: 0) ?? 0
 
         // Throughput: as fast as the API accepts, for the run time; then until every message is sent and its statuses processed.
         let cpuBefore = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }.reduce(0, +)
@@ -120,6 +138,9 @@ struct WhatsAppBench {
         let cpu = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }.reduce(0, +) - cpuBefore
         let perProcess = zip(processes, perProcessBefore).map { Self.cpuSeconds(pid: $0.0.processIdentifier) - $0.1 }
         let postgres = Self.postgresCPU() - postgresBefore
+        let refresher = refresherBackends.map(Self.cpuSeconds).reduce(0, +) - refresherBefore
+        usleep(600_000)  // the statistics a backend reports at most every 0.5 s
+        let notes = (try connection.query(notesQuery).first?.decode(Int.self, at: 0) ?? 0) - notesBefore
         // The log's lag: from an entry's queueing (its domain transaction) to the checkpoint that first covers it
         // (signed in the transaction that gave the entry its index), over the entries of the measured run.
         usleep(1_500_000)
@@ -145,7 +166,11 @@ struct WhatsAppBench {
             "  CPU ms per message: "
                 + zip(names, perProcess).map { String(format: "%@ %.2f", $0.0, $0.1 / Double(max(sent, 1)) * 1000) }
                 .joined(separator: ", ")
-                + String(format: ", PostgreSQL %.2f", postgres / Double(max(sent, 1)) * 1000))
+                + String(
+                    format:
+                        ", PostgreSQL %.2f (of which appeals-service's sessions, the dashboard's refresher, %.2f); %.1f dashboard changes noted per message",
+                    postgres / Double(max(sent, 1)) * 1000, refresher / Double(max(sent, 1)) * 1000,
+                    Double(notes) / Double(max(sent, 1))))
         if let checkpointLag {
             print(
                 String(
@@ -182,6 +207,9 @@ struct WhatsAppBench {
                 samples.count, steady.count, percentile(0.5), percentile(0.99)))
         return Figures(
             messagesPerSecond: Double(sent) / elapsed, postgresCPUPerMessage: postgres / Double(max(sent, 1)),
+            cpuPerMessage: (cpu + postgres) / Double(max(sent, 1)),
+            refresherCPUPerMessage: refresher / Double(max(sent, 1)),
+            notesPerMessage: Double(notes) / Double(max(sent, 1)),
             checkpointLag: checkpointLag)
     }
 
