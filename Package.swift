@@ -139,7 +139,7 @@ let package = Package(
             name: "DakiyaAdmin",
             dependencies: [
                 "Postgres", "Migrations", "ServiceRuntime", "Delivery", "Cryptography", "Appeals",
-                "TransparencyLogStore", "SealRegistry",
+                "TransparencyLogStore", "SealRegistry", "JobQueue",
             ],
             path: "Services/dakiya-admin"
         ),

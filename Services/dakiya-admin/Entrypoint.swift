@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import Migrations
 import Postgres
 import ServiceRuntime
@@ -11,7 +12,13 @@ import TransparencyLogStore
 /// The operators' command-line tool.
 ///
 ///     dakiya-admin migrate [--folder DIR]     apply the database migrations (DAKIYA_DATABASE_URL)
+///     dakiya-admin dead-jobs                  dead jobs per queue
 ///     dakiya-admin dead-jobs QUEUE [LIMIT]    list the dead jobs of a queue with their last error
+///     dakiya-admin dead-jobs requeue QUEUE (--id ID… | --kind KIND | --all) --reason TEXT [--by NAME]
+///                                             put dead jobs back to work as new jobs; the reason is recorded
+///     dakiya-admin jobs stuck [MINUTES]       running jobs past their lease or running longer than MINUTES (10)
+///     dakiya-admin jobs waiting [QUEUE [LIMIT]]
+///                                             the ready jobs that have waited longest
 ///     dakiya-admin department add CODE NAME   create (or rename) a department
 ///     dakiya-admin department email CODE FROM [REPLY_TO]
 ///                                             set the department's sender (and reply-to) address for emails
@@ -60,20 +67,8 @@ struct DakiyaAdmin {
                     applied.isEmpty
                         ? "database is up to date"
                         : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
-            case "dead-jobs" where arguments.count >= 2:
-                let connection = try Connection(url: url, applicationName: "dakiya-admin")
-                let rows = try connection.query(
-                    """
-                    SELECT id, kind, attempt, finished_at, coalesce(last_error->>'error', '') FROM job_history
-                    WHERE queue = $1 AND state = 'dead' ORDER BY finished_at DESC LIMIT $2
-                    """, [arguments[1], arguments.count > 2 ? Int(arguments[2]) ?? 50 : 50]
-                ).rows
-                if rows.isEmpty { print("no dead jobs in the \(arguments[1]) queue") }
-                for row in rows {
-                    print(
-                        "\(try row.decode(Int64.self, at: 0))\t\(try row.decode(String.self, at: 1))\tattempt \(try row.decode(Int.self, at: 2))\t\(try row.decode(String.self, at: 4))"
-                    )
-                }
+            case "dead-jobs", "jobs":
+                try jobsCommand(arguments, connection: try Connection(url: url, applicationName: "dakiya-admin"))
             case "department" where arguments.count == 4 && arguments[1] == "add":
                 try Departments.upsert(
                     code: arguments[2], name: arguments[3],
@@ -148,8 +143,106 @@ struct DakiyaAdmin {
 
     struct UsageError: Error { var message: String }
 
+    /// `dead-jobs` (summary, list, requeue) and `jobs` (stuck, waiting).
+    static func jobsCommand(_ arguments: [String], connection: Connection) throws {
+        let queue = JobQueue()
+        func number(_ text: String, _ name: String) throws -> Int {
+            guard let value = Int(text), value > 0 else {
+                throw UsageError(message: "\(name) must be a positive number")
+            }
+            return value
+        }
+        switch (arguments[0], arguments.count > 1 ? arguments[1] : nil) {
+        case ("dead-jobs", nil):
+            let counts = try queue.deadCounts(on: connection)
+            if counts.isEmpty { print("no dead jobs") }
+            for entry in counts {
+                print("\(entry.queue)\t\(entry.dead) dead\tnewest \(ISO8601DateFormatter().string(from: entry.newest))")
+            }
+        case ("dead-jobs", "requeue"?):
+            // dead-jobs requeue QUEUE (--id ID... | --kind KIND | --all) --reason TEXT [--by NAME]
+            guard arguments.count >= 3 else { usage() }
+            var ids: [Int64] = [], kind: String?, all = false, reason: String?
+            var by = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "operator"
+            var rest = arguments.dropFirst(3).makeIterator()
+            while let option = rest.next() {
+                if option == "--all" {
+                    all = true
+                    continue
+                }
+                guard let value = rest.next() else { throw UsageError(message: "\(option) needs a value") }
+                switch option {
+                case "--id":
+                    guard let id = Int64(value) else { throw UsageError(message: "--id must be a job id") }
+                    ids.append(id)
+                case "--kind": kind = value
+                case "--reason": reason = value
+                case "--by": by = value
+                default: throw UsageError(message: "unknown option \(option)")
+                }
+            }
+            guard [!ids.isEmpty, kind != nil, all].filter({ $0 }).count == 1 else {
+                throw UsageError(message: "say which dead jobs: --id ID (repeatable), --kind KIND or --all")
+            }
+            guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 500 else {
+                throw UsageError(message: "--reason is required (why the jobs can succeed now; at most 500 characters)")
+            }
+            let selection: JobQueue.DeadSelection = all ? .all : kind.map { .kind($0) } ?? .ids(ids)
+            let result = try queue.requeueDead(
+                queue: arguments[2], selection, reason: reason, by: String(by.prefix(100)), on: connection)
+            if result.requeued.isEmpty && result.alreadyQueued.isEmpty {
+                print("no dead jobs in the \(arguments[2]) queue match (a job already requeued is not requeued again)")
+            }
+            for pair in result.requeued { print("dead job \(pair.dead) requeued as job \(pair.new)") }
+            for dead in result.alreadyQueued {
+                print("dead job \(dead): a live job with its unique key is already queued; recorded, nothing added")
+            }
+            if !result.requeued.isEmpty || !result.alreadyQueued.isEmpty {
+                print(
+                    "\(result.requeued.count) requeued, \(result.alreadyQueued.count) already queued; reason recorded")
+            }
+        case ("dead-jobs", let name?):
+            let limit = arguments.count > 2 ? try number(arguments[2], "LIMIT") : 50
+            let dead = try queue.deadJobs(queue: name, limit: limit, on: connection)
+            if dead.isEmpty { print("no dead jobs in the \(name) queue") }
+            for job in dead {
+                let text = job.error?.text ?? ""
+                let error =
+                    (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["error"] as? String
+                    ?? text
+                print("\(job.id)\t\(job.kind)\tattempt \(job.attempt)\t\(error)")
+            }
+        case ("jobs", "stuck"?):
+            let minutes = arguments.count > 2 ? try number(arguments[2], "MINUTES") : 10
+            let stuck = try queue.stuckJobs(runningLongerThan: .seconds(minutes * 60), on: connection)
+            if stuck.isEmpty { print("no stuck jobs (none running longer than \(minutes) min or past its lease)") }
+            for job in stuck {
+                print(
+                    "\(job.id)\t\(job.queue)\t\(job.kind)\tattempt \(job.attempt)\t\(job.worker ?? "-")\t"
+                        + String(format: "running %.0f s", job.runningSeconds)
+                        + (job.leaseExpired ? "\tlease expired (the rescuer takes it back)" : ""))
+            }
+        case ("jobs", "waiting"?):
+            let name = arguments.count > 2 ? arguments[2] : nil
+            let limit = arguments.count > 3 ? try number(arguments[3], "LIMIT") : 20
+            let waiting = try queue.oldestWaiting(queue: name, limit: limit, on: connection)
+            if waiting.isEmpty { print("no jobs waiting" + (name.map { " in the \($0) queue" } ?? "")) }
+            for job in waiting {
+                print(
+                    "\(job.id)\t\(job.queue)\t\(job.kind)\tattempt \(job.attempt)\t"
+                        + String(format: "waiting %.1f s", job.waitingSeconds))
+            }
+        default:
+            usage()
+        }
+    }
+
     static func usage() -> Never {
-        print("usage: dakiya-admin migrate [--folder DIR] | dead-jobs QUEUE [LIMIT] | department add CODE NAME")
+        print("usage: dakiya-admin migrate [--folder DIR] | department add CODE NAME")
+        print(
+            "       dakiya-admin dead-jobs | dead-jobs QUEUE [LIMIT] | dead-jobs requeue QUEUE (--id ID... | --kind KIND | --all) --reason TEXT [--by NAME]"
+        )
+        print("       dakiya-admin jobs stuck [MINUTES] | jobs waiting [QUEUE [LIMIT]]")
         print("       dakiya-admin department email CODE FROM [REPLY_TO] | department callback CODE URL")
         print(
             "       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... [--scope citizens] | key list | key revoke PREFIX"

@@ -291,15 +291,18 @@ package struct JobQueue: Sendable {
         return out
     }
 
-    /// Dead jobs of `queue`, newest first, with the last error kept.
+    /// Dead jobs of `queue` not yet requeued, newest first, with the last error kept (dead jobs still in the hot
+    /// table are archived first, so every dead job is listed).
     /// - Throws: `PostgresError` from the database.
     package func deadJobs(queue: String, limit: Int = 100, on connection: Connection) throws -> [(
         id: Int64, kind: String, attempt: Int16, error: PostgresJSON?
     )] {
-        try connection.query(
+        try archiveAll(on: connection)
+        return try connection.query(
             """
-            SELECT id, kind, attempt, last_error FROM job_history
-            WHERE queue = $1 AND state = 'dead' ORDER BY finished_at DESC LIMIT $2
+            SELECT h.id, h.kind, h.attempt, h.last_error FROM job_history h
+            WHERE h.queue = $1 AND h.state = 'dead' AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)
+            ORDER BY h.finished_at DESC LIMIT $2
             """, [queue, limit]
         ).rows.map {
             (
@@ -307,5 +310,150 @@ package struct JobQueue: Sendable {
                 try $0.decode(PostgresJSON?.self, at: 3)
             )
         }
+    }
+
+    /// Dead jobs not yet requeued, per queue.
+    /// - Throws: `PostgresError` from the database.
+    package func deadCounts(on connection: Connection) throws -> [(queue: String, dead: Int, newest: Date)] {
+        try archiveAll(on: connection)
+        return try connection.query(
+            """
+            SELECT h.queue, count(*), max(h.finished_at) FROM job_history h
+            WHERE h.state = 'dead' AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)
+            GROUP BY h.queue ORDER BY h.queue
+            """
+        ).rows.map {
+            (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1), try $0.decode(Date.self, at: 2))
+        }
+    }
+
+    /// Which dead jobs of a queue to requeue.
+    package enum DeadSelection: Sendable, Equatable {
+        /// These ids.
+        case ids([Int64])
+        /// Every dead job of this kind.
+        case kind(String)
+        /// Every dead job of the queue.
+        case all
+    }
+
+    /// What a requeue did: the dead jobs given a new job, and those whose unique key a live job already holds (the
+    /// work is already queued again, so no second job is added; they are recorded as requeued all the same).
+    package struct RequeueResult: Sendable, Equatable {
+        package var requeued: [(dead: Int64, new: Int64)]
+        package var alreadyQueued: [Int64]
+
+        package static func == (a: RequeueResult, b: RequeueResult) -> Bool {
+            a.requeued.map(\.dead) == b.requeued.map(\.dead) && a.requeued.map(\.new) == b.requeued.map(\.new)
+                && a.alreadyQueued == b.alreadyQueued
+        }
+    }
+
+    /// Puts the dead jobs `selection` of `queue` back to work: a new job with the same kind, payload, priority,
+    /// attempts and keys, ready now, its first attempt; each recorded in `job_requeues` with `reason` and `by`, in
+    /// one transaction. A dead job is requeued once: asking again for the same one does nothing.
+    /// - Throws: `PostgresError` from the database.
+    package func requeueDead(
+        queue: String, _ selection: DeadSelection, reason: String, by requester: String, on connection: Connection
+    ) throws -> RequeueResult {
+        try archiveAll(on: connection)
+        return try connection.transaction { tx in
+            let filter: String
+            var parameters: [any PostgresEncodable] = [queue]
+            switch selection {
+            case .ids(let ids):
+                filter = "AND h.id = ANY ($2::bigint[])"
+                parameters.append(ids)
+            case .kind(let kind):
+                filter = "AND h.kind = $2"
+                parameters.append(kind)
+            case .all:
+                filter = ""
+            }
+            // Ordered by id: the jobs keep the order they were first created in. Locked, so two operators requeueing
+            // at once requeue each job once (the second waits, then finds it recorded).
+            let dead = try tx.query(
+                """
+                SELECT h.id FROM job_history h
+                WHERE h.queue = $1 AND h.state = 'dead' \(filter)
+                  AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)
+                ORDER BY h.id FOR UPDATE OF h
+                """, parameters
+            ).rows.map { try $0.decode(Int64.self, at: 0) }
+            var result = RequeueResult(requeued: [], alreadyQueued: [])
+            for id in dead {
+                let row = try tx.query(
+                    """
+                    WITH added AS (
+                        INSERT INTO jobs (queue, kind, payload, priority, max_attempts, unique_key, rate_key, run_at)
+                        SELECT queue, kind, payload, priority, max_attempts, unique_key, rate_key, coalesce($4::timestamptz, now())
+                        FROM job_history WHERE id = $1 AND state = 'dead'
+                        ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+                        RETURNING id)
+                    INSERT INTO job_requeues (dead_job_id, queue, kind, new_job_id, reason, requested_by)
+                    SELECT h.id, h.queue, h.kind, (SELECT id FROM added), $2, $3 FROM job_history h WHERE h.id = $1 AND h.state = 'dead'
+                    RETURNING new_job_id
+                    """, [id, reason, requester, clock.now()]
+                ).first
+                if let new = try row?.decode(Int64?.self, at: 0) {
+                    result.requeued.append((id, new))
+                } else {
+                    result.alreadyQueued.append(id)
+                }
+            }
+            if !result.requeued.isEmpty { _ = try tx.query("SELECT dakiya_wake($1)", [queue]) }
+            return result
+        }
+    }
+
+    /// Running jobs whose lease has run out (their worker is gone: the maintenance leader's rescuer takes them back
+    /// at its next pass) or that have been running for longer than `runningLongerThan`.
+    /// - Throws: `PostgresError` from the database.
+    package func stuckJobs(runningLongerThan: Duration, limit: Int = 100, on connection: Connection) throws -> [(
+        id: Int64, queue: String, kind: String, attempt: Int16, worker: String?, runningSeconds: Double,
+        leaseExpired: Bool
+    )] {
+        try connection.query(
+            """
+            SELECT id, queue, kind, attempt, worker_id,
+                   extract(epoch FROM coalesce($3::timestamptz, now()) - attempted_at)::float8,
+                   lease_until < coalesce($3::timestamptz, now())
+            FROM jobs WHERE state = 'running'
+              AND (lease_until < coalesce($3::timestamptz, now())
+                   OR attempted_at < coalesce($3::timestamptz, now()) - make_interval(secs => $1::float8))
+            ORDER BY attempted_at LIMIT $2
+            """, [runningLongerThan.seconds, limit, clock.now()]
+        ).rows.map {
+            (
+                try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(String.self, at: 2),
+                try $0.decode(Int16.self, at: 3), try $0.decode(String?.self, at: 4), try $0.decode(Double.self, at: 5),
+                try $0.decode(Bool.self, at: 6)
+            )
+        }
+    }
+
+    /// The jobs that have waited longest to run (ready: due and not yet claimed), oldest first, of one queue or all.
+    /// - Throws: `PostgresError` from the database.
+    package func oldestWaiting(queue: String?, limit: Int = 20, on connection: Connection) throws -> [(
+        id: Int64, queue: String, kind: String, attempt: Int16, waitingSeconds: Double
+    )] {
+        try connection.query(
+            """
+            SELECT id, queue, kind, attempt, extract(epoch FROM coalesce($3::timestamptz, now()) - run_at)::float8
+            FROM jobs WHERE state = 'available' AND ($1::text IS NULL OR queue = $1)
+              AND run_at <= coalesce($3::timestamptz, now())
+            ORDER BY run_at, id LIMIT $2
+            """, [queue, limit, clock.now()]
+        ).rows.map {
+            (
+                try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(String.self, at: 2),
+                try $0.decode(Int16.self, at: 3), try $0.decode(Double.self, at: 4)
+            )
+        }
+    }
+
+    /// Moves every dead or cancelled job still in the hot table to history (what maintenance does in batches).
+    private func archiveAll(on connection: Connection) throws {
+        while try connection.query(JobSQL.archive, [clock.now()]).count > 0 {}
     }
 }

@@ -26,16 +26,32 @@ struct OutcomeFlowTests {
             "migrate", "dead-jobs", "department add", "department email", "department callback", "key create",
             "key list", "key revoke", "offices import", "offices list", "catalogue import", "officer-key create",
             "officer-key revoke", "holiday add", "extension add", "auto-appeal", "overdue", "signing-key list",
-            "signing-key retire",
+            "signing-key retire", "dead-jobs requeue", "jobs stuck", "jobs waiting",
         ] {
             #expect(help.outputText.contains(command), "the usage lacks \(command)")
         }
         for (arguments, said) in [
             (["key", "list"], "no API keys yet"), (["dead-jobs", "whatsapp"], "no dead jobs in the whatsapp queue"),
             (["overdue"], "no overdue appeals"), (["signing-key", "list"], "no signing keys yet"),
-            (["offices", "list"], "no offices yet"),
+            (["offices", "list"], "no offices yet"), (["dead-jobs"], "no dead jobs"),
+            (["jobs", "stuck"], "no stuck jobs"), (["jobs", "waiting"], "no jobs waiting"),
+            (
+                ["dead-jobs", "requeue", "email", "--all", "--reason", "relay fixed"],
+                "no dead jobs in the email queue match"
+            ),
         ] {
             #expect(try run(arguments, url: db.url).contains(said), "\(arguments)")
+        }
+        // A requeue names its reason, and which jobs: refused with the rule otherwise.
+        for (arguments, said) in [
+            (["dead-jobs", "requeue", "email", "--all"], "--reason is required"),
+            (["dead-jobs", "requeue", "email", "--reason", "x"], "say which dead jobs"),
+            (["dead-jobs", "requeue", "email", "--id", "x7", "--reason", "x"], "--id must be a job id"),
+        ] {
+            let refused = try ChildProcess(
+                "dakiya-admin", arguments: arguments, environment: ["DAKIYA_DATABASE_URL": db.url])
+            #expect(refused.waitForExit(timeout: .seconds(20)) == 64)
+            #expect(refused.outputText.contains(said), "\(arguments): \(refused.outputText)")
         }
     }
 
