@@ -35,7 +35,7 @@ BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cor
 AXE_CORE_PYTHON_VERSION := 0.1.0
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run api-key officer-key test schemathesis browser-test bench clean fmt lint
+.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products api-key officer-key test schemathesis browser-test bench clean fmt lint
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -116,6 +116,13 @@ api-key: ## Create department DEMO (if missing) and print a new API key for it (
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin department add DEMO "Demo Department" >/dev/null
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin key create --department DEMO --label demo --kind $(or $(KIND),test) --scope citizens
 
+admin: ## dakiya-admin against the private cluster: make admin ARGS="dead-jobs" (needs `make run` or `make db-start`)
+	@swift build -c release --product dakiya-admin >/dev/null
+	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin $(ARGS)
+
+image-products: deps ## The container image's build step on this machine: docker/build-products.sh builds every product into .build/image
+	docker/build-products.sh .build/image
+
 officer-key: ## Print a new officer key: make officer-key ROLE=TAHSILDAR OFFICE=HAVELI NAME="Tahsildar, Haveli" (needs `make run` or `make db-start`)
 	@swift build -c release --product dakiya-admin >/dev/null
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin officer-key create --role '$(or $(ROLE),TAHSILDAR)' \
@@ -168,6 +175,8 @@ lint: ## Lint the Swift sources (.swift-format: 120 columns, 4 spaces); any find
 	swift format lint --strict --recursive Package.swift Shared Services Tests
 	@# Every cross-module declaration of Shared/ has a /// comment, and a - Throws: where it throws.
 	python3 Tests/Support/check_docs.py
+	@# The container image builds every executable product (docker/build-products.sh, run by the Dockerfile).
+	python3 Tests/Support/check_image.py
 	@# One owner per table that carries a contract: channel_attempts is written only by Delivery/ChannelAttempts.swift.
 	@if grep -rnE "(UPDATE|INSERT INTO|DELETE FROM) channel_attempts" Shared Services --include=*.swift \
 		| grep -v '^Shared/Delivery/ChannelAttempts.swift:'; then \
