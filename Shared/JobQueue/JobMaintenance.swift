@@ -19,13 +19,20 @@ package final class JobMaintenance: Service, @unchecked Sendable {
     private var leader = false
     private var thread: OwnedThread?
     private let rescued, promoted, pruned: Counter
+    private let metrics: MetricsRegistry
+    private let gaugeInterval: Duration
+    private var gaugesRead: ContinuousClock.Instant?
+    private var seenQueues: Set<String> = []
 
     /// Maintenance against the database at `url`, every `interval`, keeping job history for `retention`.
     package init(
         url: String, queue: JobQueue = JobQueue(), interval: Duration = .seconds(1),
-        retention: Duration = .seconds(7 * 86_400), logger: Logger, metrics: MetricsRegistry
+        retention: Duration = .seconds(7 * 86_400), gaugeInterval: Duration = .seconds(5), logger: Logger,
+        metrics: MetricsRegistry
     ) {
         self.url = url
+        self.metrics = metrics
+        self.gaugeInterval = gaugeInterval
         self.queue = queue
         self.interval = interval
         self.retention = retention
@@ -55,6 +62,32 @@ package final class JobMaintenance: Service, @unchecked Sendable {
         thread?.join()
     }
 
+    /// Sets the per-queue gauges: jobs by state, and the age of the oldest ready job. A queue seen once keeps its
+    /// series (at 0 when empty), so an alert on it does not go stale.
+    private func readGauges(on connection: Connection) throws {
+        let states = try queue.states(on: connection)
+        let known = Set(states.keys).union(seenQueues)
+        seenQueues = known
+        for name in known {
+            let state = states[name] ?? JobQueue.QueueState()
+            for (label, value) in [
+                ("ready", state.ready), ("running", state.running), ("scheduled", state.scheduled),
+                ("retrying", state.retrying), ("dead", state.dead),
+            ] {
+                metrics.gauge(
+                    "dakiya_queue_jobs",
+                    help: "Jobs per queue and state (ready: due and waiting; dead: not requeued), database-wide.",
+                    labels: ["queue": name, "state": label]
+                ).set(Double(value))
+            }
+            metrics.gauge(
+                "dakiya_queue_oldest_ready_seconds",
+                help: "Seconds the oldest ready job of the queue has waited since it was due (0: none waits).",
+                labels: ["queue": name]
+            ).set(state.oldestReadySeconds)
+        }
+    }
+
     private func loop() {
         var connection: Connection?
         while !lock.withLock({ stopping }) {
@@ -77,6 +110,15 @@ package final class JobMaintenance: Service, @unchecked Sendable {
                     pruned.increment(by: Double(report.pruned))
                     if report.rescued > 0 {
                         logger.warning("rescued jobs with expired leases", ["jobs.count": String(report.rescued)])
+                    }
+                }
+                // Every process shows the queues' gauges (database facts, the same whichever process is asked), read
+                // every few seconds whether it leads or not.
+                // A failed read costs the gauges one interval, never the leadership.
+                if gaugesRead.map({ ContinuousClock.now - $0 >= gaugeInterval }) ?? true {
+                    gaugesRead = ContinuousClock.now
+                    do { try readGauges(on: connection) } catch {
+                        logger.warning("queue gauges not read", ["error": String(describing: error)])
                     }
                 }
             } catch {

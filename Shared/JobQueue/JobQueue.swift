@@ -452,6 +452,56 @@ package struct JobQueue: Sendable {
         }
     }
 
+    /// What a queue holds now, for its gauges.
+    package struct QueueState: Sendable, Equatable {
+        /// Jobs due and waiting for a worker.
+        package var ready = 0
+        /// Jobs a worker holds.
+        package var running = 0
+        /// Jobs due later (scheduled, or ready jobs with a future run time).
+        package var scheduled = 0
+        /// Jobs waiting to retry after a failure.
+        package var retrying = 0
+        /// Dead jobs not requeued (in the hot table or in history).
+        package var dead = 0
+        /// Seconds the oldest ready job has waited since it was due; 0 when none waits.
+        package var oldestReadySeconds = 0.0
+    }
+
+    /// Every queue's state, as the gauges show it: one read of the hot table, one of the dead in history.
+    /// - Throws: `PostgresError` from the database.
+    package func states(on connection: Connection) throws -> [String: QueueState] {
+        var out: [String: QueueState] = [:]
+        for row in try connection.query(
+            """
+            WITH t AS (SELECT coalesce($1::timestamptz, now()) AS now)
+            SELECT j.queue,
+                   count(*) FILTER (WHERE j.state = 'available' AND j.run_at <= t.now),
+                   count(*) FILTER (WHERE j.state = 'running'),
+                   count(*) FILTER (WHERE j.state = 'scheduled' OR (j.state = 'available' AND j.run_at > t.now)),
+                   count(*) FILTER (WHERE j.state = 'retryable'),
+                   count(*) FILTER (WHERE j.state = 'dead'),
+                   coalesce(extract(epoch FROM t.now - min(j.run_at) FILTER (WHERE j.state = 'available' AND j.run_at <= t.now)), 0)::float8
+            FROM jobs j CROSS JOIN t GROUP BY j.queue, t.now
+            """, [clock.now()]
+        ).rows {
+            out[try row.decode(String.self, at: 0)] = QueueState(
+                ready: try row.decode(Int.self, at: 1), running: try row.decode(Int.self, at: 2),
+                scheduled: try row.decode(Int.self, at: 3), retrying: try row.decode(Int.self, at: 4),
+                dead: try row.decode(Int.self, at: 5), oldestReadySeconds: try row.decode(Double.self, at: 6))
+        }
+        for row in try connection.query(
+            """
+            SELECT h.queue, count(*) FROM job_history h
+            WHERE h.state = 'dead' AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)
+            GROUP BY h.queue
+            """
+        ).rows {
+            out[try row.decode(String.self, at: 0), default: QueueState()].dead += try row.decode(Int.self, at: 1)
+        }
+        return out
+    }
+
     /// Moves every dead or cancelled job still in the hot table to history (what maintenance does in batches).
     private func archiveAll(on connection: Connection) throws {
         while try connection.query(JobSQL.archive, [clock.now()]).count > 0 {}

@@ -358,6 +358,60 @@ struct WorkerFallbackTests {
         follower.stop()
     }
 
+    @Test(
+        "every process's /metrics shows each queue's jobs by state and its oldest ready job's age, leader or not; an emptied queue reads 0"
+    )
+    func queueGauges() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        try connection.execute(
+            script: """
+                INSERT INTO jobs (queue, kind, run_at) SELECT 'email', 'send', now() - interval '90 seconds' FROM generate_series(1, 3);
+                INSERT INTO jobs (queue, kind, state, run_at) VALUES ('email', 'send', 'scheduled', now() + interval '1 hour'),
+                    ('email', 'send', 'retryable', now() + interval '1 minute'), ('whatsapp', 'send', 'available', now() + interval '1 hour');
+                INSERT INTO jobs (queue, kind, state, attempt, worker_id, lease_until, attempted_at) VALUES ('whatsapp', 'send', 'running', 1, 'w', now() + interval '1 minute', now());
+                INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, payload, created_at, finished_at)
+                VALUES (900001, 'email', 'send', 'dead', 2, 20, 20, '{}', now(), now()), (900002, 'email', 'send', 'dead', 2, 20, 20, '{}', now(), now());
+                INSERT INTO job_requeues (dead_job_id, queue, kind, reason, requested_by) VALUES (900002, 'email', 'send', 'fixed', 'ops');
+                """)
+        let registries = [MetricsRegistry(), MetricsRegistry()]
+        let services = registries.map {
+            JobMaintenance(
+                url: db.url, interval: .milliseconds(50), gaugeInterval: .milliseconds(100), logger: Self.logger,
+                metrics: $0)
+        }
+        for service in services { try service.start() }
+        defer { for service in services { service.stop() } }
+        let expected = [
+            #"dakiya_queue_jobs{queue="email",state="ready"} 3"#,
+            #"dakiya_queue_jobs{queue="email",state="scheduled"} 1"#,
+            #"dakiya_queue_jobs{queue="email",state="retrying"} 1"#,
+            #"dakiya_queue_jobs{queue="email",state="dead"} 1"#,
+            #"dakiya_queue_jobs{queue="whatsapp",state="running"} 1"#,
+            #"dakiya_queue_jobs{queue="whatsapp",state="scheduled"} 1"#,
+            #"dakiya_queue_jobs{queue="whatsapp",state="ready"} 0"#,
+        ]
+        for registry in registries {
+            #expect(
+                eventually(timeout: .seconds(5)) {
+                    let text = registry.exposition()
+                    return expected.allSatisfy { text.contains($0 + "\n") }
+                }, "\(registry.exposition())")
+            let age = registry.exposition().split(separator: "\n").first {
+                $0.hasPrefix(#"dakiya_queue_oldest_ready_seconds{queue="email"}"#)
+            }
+            let seconds = try #require(age.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) })
+            #expect(seconds >= 90 && seconds < 150, "\(String(describing: age))")
+        }
+        try connection.execute(script: "DELETE FROM jobs WHERE queue = 'email'")
+        #expect(
+            eventually(timeout: .seconds(5)) {
+                let text = registries[0].exposition()
+                return text.contains(#"dakiya_queue_jobs{queue="email",state="ready"} 0"#)
+                    && text.contains(#"dakiya_queue_oldest_ready_seconds{queue="email"} 0"#)
+            }, "\(registries[0].exposition())")
+    }
+
     @Test("the claim reads only the partial index of claimable rows, however much else the table holds")
     func claimUsesPartialIndex() throws {
         let db = try TestDatabase()
