@@ -35,7 +35,7 @@ BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cor
 AXE_CORE_PYTHON_VERSION := 0.1.0
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products api-key officer-key test schemathesis browser-test bench clean fmt lint
+.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules api-key officer-key test schemathesis browser-test bench clean fmt lint
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -145,6 +145,11 @@ schemathesis: deps ## Schemathesis (every check, positive and negative cases, EX
 	@status=0; BIN=$$(swift build -c $(CONFIG) --show-bin-path) ADMIN_URL='$(ADMIN_URL)' VENV='$(DATA_DIR)/venv' EXAMPLES=$(EXAMPLES) SEED=$(SEED) \
 	  bash Tests/Schemathesis/run.sh || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
+
+alert-rules: ## The Prometheus alerting rules (docker/prometheus): promtool checks them and fires each on crafted series
+	@dpkg-query -W -f='$${Status}' prometheus 2>/dev/null | grep -q "install ok installed" || { echo "installing: prometheus (for promtool)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	cd docker/prometheus && promtool check rules dakiya-alerts.yaml && promtool test rules dakiya-alerts.test.yaml
 
 browser-test: deps ## The pages people open, in headless Chromium with selenium: screenshots in .build/browser, axe-core accessibility check
 	@missing=""; for p in $(BROWSER_APT_PACKAGES); do \
