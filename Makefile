@@ -182,6 +182,8 @@ lint: ## Lint the Swift sources (.swift-format: 120 columns, 4 spaces); any find
 	python3 Tests/Support/check_docs.py
 	@# The container image builds every executable product (docker/build-products.sh, run by the Dockerfile).
 	python3 Tests/Support/check_image.py
+	@# The alerting rules and the Grafana dashboard name only metrics the services export.
+	python3 Tests/Support/check_ops.py
 	@# One owner per table that carries a contract: channel_attempts is written only by Delivery/ChannelAttempts.swift.
 	@if grep -rnE "(UPDATE|INSERT INTO|DELETE FROM) channel_attempts" Shared Services --include=*.swift \
 		| grep -v '^Shared/Delivery/ChannelAttempts.swift:'; then \
