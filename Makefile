@@ -35,7 +35,7 @@ BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cor
 AXE_CORE_PYTHON_VERSION := 0.1.0
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules api-key officer-key test schemathesis browser-test bench clean fmt lint
+.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test api-key officer-key test schemathesis browser-test bench clean fmt lint
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -86,12 +86,17 @@ run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp sim
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin catalogue import --sample
 	@DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$(swift build -c release --show-bin-path)/dakiya-admin offices import --sample
 	@bin=$$(swift build -c release --show-bin-path); port=8080; pids=(); mkdir -p $(DATA_DIR)/mail/tmp $(DATA_DIR)/mail/new $(DATA_DIR)/mail/cur; \
+	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped; exit 0' INT TERM; \
+	: "GNU make passes SIGTERM on to its recipe but not SIGINT: sent to make alone, make resets its SIGINT handler \
+	   (SigCgt in /proc) and waits for this shell. The watcher sees that, or make gone, and stops everything"; \
+	makepid=$$PPID; catches() { [ -r /proc/$$1/status ] && (( 0x$$(awk '/^SigCgt/ {print $$2}' /proc/$$1/status) & 2 )); }; \
+	( watch=$$(catches $$makepid && echo 1); while kill -0 $$makepid 2>/dev/null && { [ -z "$$watch" ] || catches $$makepid; }; do sleep 1; done; \
+	  kill -TERM $$$$ 2>/dev/null ) & pids+=($$!); \
 	/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:$(SMTP_PORT) -c aiosmtpd.handlers.Mailbox $(DATA_DIR)/mail & pids+=($$!); \
 	echo "mail sink (SMTP) on 127.0.0.1:$(SMTP_PORT): messages land in $(DATA_DIR)/mail/new"; \
 	DAKIYA_SIM_PORT=$(SIM_PORT) DAKIYA_SIM_WEBHOOK_URL=http://127.0.0.1:8081/webhooks/whatsapp DAKIYA_SIM_READ_DELAY_SECONDS=2 \
 	  $$bin/whatsapp-cloud-simulator & pids+=($$!); \
 	echo "whatsapp-cloud-simulator (Graph API stand-in) on http://127.0.0.1:$(SIM_PORT)"; \
-	trap 'kill -TERM $${pids[@]} 2>/dev/null; wait; $(MAKE) --no-print-directory db-stop; echo stopped; exit 0' INT TERM; \
 	for s in $(SERVICES); do \
 	  DAKIYA_DATABASE_URL='$(SERVICE_DATABASE_URL)' DAKIYA_HTTP_PORT=$$port \
 	  DAKIYA_SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TEST_URL=smtp://127.0.0.1:$(SMTP_PORT) DAKIYA_SMTP_TLS=off \
@@ -107,7 +112,7 @@ run: ## Install what is missing, start PostgreSQL, a mail sink, the WhatsApp sim
 	  DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$bin/dakiya-admin department add REVENUE "Revenue and Forest Department" >/dev/null; \
 	  key=$$(DAKIYA_DATABASE_URL='$(DATABASE_URL)' $$bin/dakiya-admin key create --department REVENUE --label sample-activity --kind live --scope citizens | awk '/^secret/ {print $$NF}'); \
 	  ( for _ in $$(seq 1 100); do curl -sf http://127.0.0.1:8080/readyz >/dev/null && curl -sf http://127.0.0.1:8083/readyz >/dev/null && break; sleep 0.2; done; \
-	    PORTAL=http://127.0.0.1:8080 APPEALS=http://127.0.0.1:8083 KEY=$$key bash docker/sample-activity.sh ) & \
+	    PORTAL=http://127.0.0.1:8080 APPEALS=http://127.0.0.1:8083 KEY=$$key bash docker/sample-activity.sh ) & pids+=($$!); \
 	fi; \
 	wait
 
@@ -145,6 +150,9 @@ schemathesis: deps ## Schemathesis (every check, positive and negative cases, EX
 	@status=0; BIN=$$(swift build -c $(CONFIG) --show-bin-path) ADMIN_URL='$(ADMIN_URL)' VENV='$(DATA_DIR)/venv' EXAMPLES=$(EXAMPLES) SEED=$(SEED) \
 	  bash Tests/Schemathesis/run.sh || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
+
+run-stop-test: ## make run started and stopped four ways (Ctrl-C, SIGINT or SIGTERM to make, kill of a background job): nothing left running
+	python3 Tests/Support/run_stop_test.py
 
 alert-rules: ## The Prometheus alerting rules (docker/prometheus): promtool checks them and fires each on crafted series
 	@dpkg-query -W -f='$${Status}' prometheus 2>/dev/null | grep -q "install ok installed" || { echo "installing: prometheus (for promtool)"; \
