@@ -22,7 +22,8 @@ struct WhatsAppAdapter {
                 pool: context.pool, queue: context.queue, settings: settings, logger: context.logger,
                 metrics: context.metrics)
             let webhooks = WhatsAppWebhooks(
-                pool: context.pool, queue: context.queue, settings: settings, logger: context.logger)
+                pool: context.pool, queue: context.queue, settings: settings, logger: context.logger,
+                metrics: context.metrics)
             return ServiceParts(
                 router: webhooks.routes(),
                 handlers: [

@@ -15,6 +15,22 @@ struct WhatsAppWebhooks: Sendable {
     let queue: JobQueue
     let settings: WhatsAppSettings
     let logger: Logger
+    /// From a batch's arrival (stored, 200 answered) to its statuses applied: the webhook lag.
+    let lag: Histogram
+
+    init(
+        pool: ConnectionPool, queue: JobQueue, settings: WhatsAppSettings, logger: Logger,
+        metrics: MetricsRegistry = MetricsRegistry()
+    ) {
+        self.pool = pool
+        self.queue = queue
+        self.settings = settings
+        self.logger = logger
+        lag = metrics.histogram(
+            "dakiya_whatsapp_webhook_lag_seconds",
+            help: "From a webhook batch's arrival (stored before the 200) to its statuses and messages applied.",
+            buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300])
+    }
 
     func routes() -> Router {
         var router = Router()
@@ -56,15 +72,19 @@ struct WhatsAppWebhooks: Sendable {
 
     func process(_ job: ClaimedJob) throws {
         let batchID = try Jobs.webhookProcess.payload(of: job).batchID
-        try pool.withConnection { connection in
+        let waited: Double? = try pool.withConnection { connection in
             try connection.transaction { tx in
                 // Marked processed as it is read: the mark commits with the processing, or neither does.
                 guard
-                    let body = try tx.query(
-                        "UPDATE whatsapp_webhook_batches SET processed_at = now() WHERE id = $1 AND processed_at IS NULL RETURNING body",
+                    let row = try tx.query(
+                        """
+                        UPDATE whatsapp_webhook_batches SET processed_at = now() WHERE id = $1 AND processed_at IS NULL
+                        RETURNING body, extract(epoch FROM clock_timestamp() - received_at)::float8
+                        """,
                         [batchID]
-                    ).first?.decode(String.self, at: 0)
-                else { return }
+                    ).first
+                else { return nil }
+                let body = try row.decode(String.self, at: 0)
                 // A body that is not a notification at all is kept (marked processed) and acted on no further.
                 let notification = GraphWebhook.parse(Array(body.utf8))
                 var statuses: [StatusUpdate] = []
@@ -76,8 +96,11 @@ struct WhatsAppWebhooks: Sendable {
                     }
                 }  // other fields (template updates, account alerts, …) are not ours to act on: ignored
                 try apply(statuses, on: tx)
+                return try row.decode(Double.self, at: 1)
             }
         }
+        // Observed once the processing committed (a retried batch is observed by the run that applied it).
+        if let waited { lag.observe(max(waited, 0)) }
     }
 
     /// One status object of a webhook.

@@ -19,6 +19,7 @@ struct WebhookIntakeTests {
     final class Intake: @unchecked Sendable {
         let fixture: WhatsAppFixture
         let webhooks: WhatsAppWebhooks
+        let metrics = MetricsRegistry()
         let server: Server
         var url: String { "http://127.0.0.1:\(server.port)/webhooks/whatsapp" }
 
@@ -27,7 +28,7 @@ struct WebhookIntakeTests {
             let sender = fixture.sender()
             webhooks = WhatsAppWebhooks(
                 pool: fixture.db.pool(), queue: JobQueue(), settings: sender.settings,
-                logger: Logger(service: "t", sink: .capturing()))
+                logger: Logger(service: "t", sink: .capturing()), metrics: metrics)
             server = Server(
                 configuration: ServerConfiguration(port: 0, threads: 2), router: webhooks.routes(),
                 logger: Logger(service: "t", sink: .capturing()),
@@ -119,6 +120,31 @@ struct WebhookIntakeTests {
         #expect(
             try connection.query("SELECT count(*) FROM jobs WHERE kind = 'webhook.process'").first?.decode(
                 Int.self, at: 0) == 1)
+    }
+
+    @Test("the webhook lag, arrival to applied, is observed once per batch when its processing commits")
+    func webhookLag() throws {
+        let intake = try Intake()
+        let connection = try intake.fixture.db.connect()
+        #expect(try intake.post(Self.statuses([("wamid.L1", "sent")], attempt: nil)) == 200)
+        #expect(try intake.post(Self.statuses([("wamid.L2", "sent")], attempt: nil)) == 200)
+        // The first batch waited 3 s before a worker took it.
+        try connection.query(
+            "UPDATE whatsapp_webhook_batches SET received_at = received_at - interval '3 seconds' WHERE id = (SELECT min(id) FROM whatsapp_webhook_batches)"
+        )
+        try intake.processAll()
+        let text = intake.metrics.exposition()
+        #expect(text.contains("dakiya_whatsapp_webhook_lag_seconds_count 2\n"), "\(text)")
+        #expect(text.contains(#"dakiya_whatsapp_webhook_lag_seconds_bucket{le="2.5"} 1"#), "\(text)")
+        #expect(text.contains(#"dakiya_whatsapp_webhook_lag_seconds_bucket{le="5"} 2"#), "\(text)")
+        // Processed again (a redelivered job), a batch is not observed twice.
+        try connection.query(
+            """
+            INSERT INTO jobs (queue, kind, payload) SELECT 'whatsapp', 'webhook.process', jsonb_build_object('batch_id', min(id))
+            FROM whatsapp_webhook_batches
+            """)
+        try intake.processAll()
+        #expect(intake.metrics.exposition().contains("dakiya_whatsapp_webhook_lag_seconds_count 2\n"))
     }
 
     @Test("duplicates and reordering leave the right final state; a status that beats the send response is matched")
