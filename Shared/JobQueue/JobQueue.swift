@@ -291,19 +291,15 @@ package struct JobQueue: Sendable {
         return out
     }
 
-    /// Dead jobs of `queue` not yet requeued, newest first, with the last error kept (dead jobs still in the hot
-    /// table are archived first, so every dead job is listed).
+    /// Dead jobs of `queue` not yet requeued, newest first, with the last error kept (those still in the hot table
+    /// too).
     /// - Throws: `PostgresError` from the database.
     package func deadJobs(queue: String, limit: Int = 100, on connection: Connection) throws -> [(
         id: Int64, kind: String, attempt: Int16, error: PostgresJSON?
     )] {
-        try archiveAll(on: connection)
-        return try connection.query(
-            """
-            SELECT h.id, h.kind, h.attempt, h.last_error FROM job_history h
-            WHERE h.queue = $1 AND h.state = 'dead' AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)
-            ORDER BY h.finished_at DESC LIMIT $2
-            """, [queue, limit]
+        try connection.query(
+            "SELECT id, kind, attempt, last_error FROM (\(Self.allDead)) d WHERE queue = $1 ORDER BY finished_at DESC LIMIT $2",
+            [queue, limit]
         ).rows.map {
             (
                 try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int16.self, at: 2),
@@ -315,13 +311,8 @@ package struct JobQueue: Sendable {
     /// Dead jobs not yet requeued, per queue.
     /// - Throws: `PostgresError` from the database.
     package func deadCounts(on connection: Connection) throws -> [(queue: String, dead: Int, newest: Date)] {
-        try archiveAll(on: connection)
-        return try connection.query(
-            """
-            SELECT h.queue, count(*), max(h.finished_at) FROM job_history h
-            WHERE h.state = 'dead' AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)
-            GROUP BY h.queue ORDER BY h.queue
-            """
+        try connection.query(
+            "SELECT queue, count(*), max(finished_at) FROM (\(Self.allDead)) d GROUP BY queue ORDER BY queue"
         ).rows.map {
             (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1), try $0.decode(Date.self, at: 2))
         }
@@ -375,8 +366,7 @@ package struct JobQueue: Sendable {
             let dead = try tx.query(
                 """
                 SELECT h.id FROM job_history h
-                WHERE h.queue = $1 AND h.state = 'dead' \(filter)
-                  AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)
+                WHERE h.queue = $1 \(filter) AND \(Self.deadInHistory)
                 ORDER BY h.id FOR UPDATE OF h
                 """, parameters
             ).rows.map { try $0.decode(Int64.self, at: 0) }
@@ -492,15 +482,27 @@ package struct JobQueue: Sendable {
         }
         for row in try connection.query(
             """
-            SELECT h.queue, count(*) FROM job_history h
-            WHERE h.state = 'dead' AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)
-            GROUP BY h.queue
+            SELECT h.queue, count(*) FROM job_history h WHERE \(Self.deadInHistory) GROUP BY h.queue
             """
         ).rows {
             out[try row.decode(String.self, at: 0), default: QueueState()].dead += try row.decode(Int.self, at: 1)
         }
         return out
     }
+
+    /// A dead job in history (`h`) that no operator has requeued.
+    static let deadInHistory =
+        "h.state = 'dead' AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)"
+
+    /// Every dead job not requeued, wherever it is: still in the hot table (maintenance archives it within a second;
+    /// never requeued there, as a requeue archives first) or in history. One statement sees a job moving between
+    /// the two in exactly one place. A read: it works on a standby too.
+    static let allDead = """
+        SELECT id, queue, kind, attempt, last_error, coalesce(attempted_at, created_at) AS finished_at FROM jobs
+        WHERE state = 'dead'
+        UNION ALL
+        SELECT h.id, h.queue, h.kind, h.attempt, h.last_error, h.finished_at FROM job_history h WHERE \(deadInHistory)
+        """
 
     /// Moves every dead or cancelled job still in the hot table to history (what maintenance does in batches).
     private func archiveAll(on connection: Connection) throws {
