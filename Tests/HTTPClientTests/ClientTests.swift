@@ -94,8 +94,8 @@ struct ClientTests {
     )
     func multiClient() throws {
         // Python's threading server answers /gather only when three requests are inside it together (a barrier):
-        // sent one after another, they would time out.
-        let port = Int.random(in: 40_000...49_000)
+        // sent one after another, they would time out. The server binds a free port and prints it once it listens,
+        // so a slow start under a loaded test run is waited for, not guessed at.
         let script = """
             import http.server, threading
             barrier = threading.Barrier(3, timeout=5)
@@ -110,16 +110,12 @@ struct ClientTests {
                     if barrier.broken: barrier.reset()
                     self.send_response(status); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
                 def log_message(self, *a): pass
-            http.server.ThreadingHTTPServer(('127.0.0.1', \(port)), H).serve_forever()
+            server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
             """
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        python.arguments = ["-c", script]
-        try python.run()
+        let (python, port) = try Self.startPython(script)
         defer { kill(python.processIdentifier, SIGKILL); python.waitUntilExit() }
-        for _ in 0..<100 where (try? HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))) == nil {
-            usleep(50_000)
-        }
         let client = try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(10)))
         let requests =
             (0..<3).map { HTTPClientRequest.json("POST", "http://127.0.0.1:\(port)/gather", body: "{\"n\":\($0)}") }
@@ -152,30 +148,23 @@ struct ClientTests {
                 "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert,
             ])
-        let port = Int.random(in: 40_000...49_000)
         let script = """
             import http.server, ssl
             class H(http.server.BaseHTTPRequestHandler):
                 def do_GET(self):
                     self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers(); self.wfile.write(b'ok')
                 def log_message(self, *a): pass
-            s = http.server.HTTPServer(('127.0.0.1', \(port)), H)
+            s = http.server.HTTPServer(('127.0.0.1', 0), H)
             c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain('\(cert)', '\(key)')
             s.socket = c.wrap_socket(s.socket, server_side=True)
+            print(s.server_address[1], flush=True)
             s.serve_forever()
             """
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        python.arguments = ["-c", script]
-        try python.run()
+        let (python, port) = try Self.startPython(script)
         defer { kill(python.processIdentifier, SIGKILL); python.waitUntilExit() }
         let url = "https://127.0.0.1:\(port)/"
         let trusting = try HTTPClient(configuration: HTTPClientConfiguration(caFile: cert))
-        var response: HTTPClientResponse?
-        for _ in 0..<100 where response == nil {
-            response = try? trusting.send(HTTPClientRequest(url: url))
-            if response == nil { usleep(50_000) }
-        }
+        let response = try? trusting.send(HTTPClientRequest(url: url))
         #expect(response?.status == 200)
         #expect(response?.text == "ok")
         let refused = #expect(throws: HTTPClientError.self) {
@@ -183,6 +172,30 @@ struct ClientTests {
                 HTTPClientRequest(url: url))
         }
         #expect(refused?.code == .tls)
+    }
+
+    /// Starts a Python server that binds a free port and prints it once it listens; returns when it has.
+    static func startPython(_ script: String) throws -> (Process, Int) {
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", script]
+        let output = Pipe()
+        python.standardOutput = output
+        try python.run()
+        // availableData answers with what has arrived (read(upToCount:) waits for the whole count or the end).
+        var printed = Data()
+        while !printed.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed += chunk
+        }
+        guard let port = Int(String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
+            kill(python.processIdentifier, SIGKILL)
+            python.waitUntilExit()
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "the server printed no port"])
+        }
+        return (python, port)
     }
 
     func run(_ executable: String, _ arguments: [String]) throws {
