@@ -64,6 +64,7 @@ final class EmailSender: Sendable {
     private let clients: ReusePool<SMTPClient>
     private let testClients: ReusePool<SMTPClient>?
     private let sent, failed, paused: Counter
+    private let outcomes: ChannelOutcomes
 
     init(pool: ConnectionPool, queue: JobQueue, settings: EmailSettings, logger: Logger, metrics: MetricsRegistry) {
         self.pool = pool
@@ -73,6 +74,7 @@ final class EmailSender: Sendable {
         self.logger = logger
         clients = ReusePool { try SMTPClient(configuration: settings.smtp) }
         testClients = settings.testSMTP.map { test in ReusePool { try SMTPClient(configuration: test) } }
+        outcomes = ChannelOutcomes(channel: "email", metrics: metrics)
         sent = metrics.counter("dakiya_email_sent_total", help: "Emails accepted by the SMTP server.")
         failed = metrics.counter("dakiya_email_failed_total", help: "Emails refused for good (SMTP 5xx).")
         paused = metrics.counter(
@@ -109,6 +111,7 @@ final class EmailSender: Sendable {
                 try finish(
                     context, state: .failed, failureKind: "permanent", code: "no_email",
                     text: "the citizen has no email address", on: connection)
+                outcomes.record("failed", "no_address")
                 return
             }
             guard try ChannelAttempts.markSending(attemptID: context.attemptID, channel: .email, on: connection) else {
@@ -127,6 +130,7 @@ final class EmailSender: Sendable {
                     context, state: .sent, providerID: pool == nil ? "test-sink:" + messageID : messageID,
                     on: connection)
                 sent.increment()
+                outcomes.record("accepted")
             } catch let error as SMTPError {
                 let attemptLogger = logger.with([
                     "delivery.id": context.deliveryID.uuidString.lowercased(), "attempt.id": String(context.attemptID),
@@ -135,6 +139,7 @@ final class EmailSender: Sendable {
                 switch error.kind {
                 case .permanent:
                     failed.increment()
+                    outcomes.record("failed", "smtp_permanent")
                     attemptLogger.warning("email refused for good", ["error": error.message])
                     try finish(
                         context, state: .failed, failureKind: "permanent", code: "smtp_\(error.replyCode)",
@@ -144,12 +149,15 @@ final class EmailSender: Sendable {
                         try finish(
                             context, state: .failed, failureKind: "temporary", code: "smtp_\(error.replyCode)",
                             text: error.message, on: connection)
+                        outcomes.record("failed", "smtp_temporary")
                         return
                     }
+                    outcomes.record("retried", "smtp_temporary")
                     throw JobError.retryable(
                         "SMTP temporary failure: \(error.message)", code: "smtp_\(error.replyCode)")
                 case .configuration:
                     paused.increment()
+                    outcomes.record("held", "configuration")
                     attemptLogger.error("SMTP setting problem: emails wait until it is fixed", ["error": error.message])
                     throw JobError.snooze(.seconds(60), "SMTP configuration: \(error.message)")
                 }

@@ -17,6 +17,8 @@ struct WhatsAppWebhooks: Sendable {
     let logger: Logger
     /// From a batch's arrival (stored, 200 answered) to its statuses applied: the webhook lag.
     let lag: Histogram
+    /// Delivered, read and failed statuses, counted once each when their batch commits.
+    let outcomes: ChannelOutcomes
 
     init(
         pool: ConnectionPool, queue: JobQueue, settings: WhatsAppSettings, logger: Logger,
@@ -26,6 +28,7 @@ struct WhatsAppWebhooks: Sendable {
         self.queue = queue
         self.settings = settings
         self.logger = logger
+        outcomes = ChannelOutcomes(channel: "whatsapp", metrics: metrics)
         lag = metrics.histogram(
             "dakiya_whatsapp_webhook_lag_seconds",
             help: "From a webhook batch's arrival (stored before the 200) to its statuses and messages applied.",
@@ -72,7 +75,7 @@ struct WhatsAppWebhooks: Sendable {
 
     func process(_ job: ClaimedJob) throws {
         let batchID = try Jobs.webhookProcess.payload(of: job).batchID
-        let waited: Double? = try pool.withConnection { connection in
+        let processed: (waited: Double, outcomes: [String: Int])? = try pool.withConnection { connection in
             try connection.transaction { tx in
                 // Marked processed as it is read: the mark commits with the processing, or neither does.
                 guard
@@ -84,6 +87,7 @@ struct WhatsAppWebhooks: Sendable {
                         [batchID]
                     ).first
                 else { return nil }
+                var counted: [String: Int] = [:]
                 let body = try row.decode(String.self, at: 0)
                 // A body that is not a notification at all is kept (marked processed) and acted on no further.
                 let notification = GraphWebhook.parse(Array(body.utf8))
@@ -95,12 +99,23 @@ struct WhatsAppWebhooks: Sendable {
                         try keep(inbound: message, to: value.metadata?.phoneNumberID, on: tx)
                     }
                 }  // other fields (template updates, account alerts, …) are not ours to act on: ignored
-                try apply(statuses, on: tx)
-                return try row.decode(Double.self, at: 1)
+                for status in try apply(statuses, on: tx) {
+                    let errorClass =
+                        status.state == .failed
+                        ? GraphAPIError(code: Int(status.errorCode ?? "") ?? -1, message: "", httpStatus: 0).errorClass
+                        : "none"
+                    counted[status.state.rawValue + " " + errorClass, default: 0] += 1
+                }
+                return (try row.decode(Double.self, at: 1), counted)
             }
         }
         // Observed once the processing committed (a retried batch is observed by the run that applied it).
-        if let waited { lag.observe(max(waited, 0)) }
+        guard let processed else { return }
+        lag.observe(max(processed.waited, 0))
+        for (key, count) in processed.outcomes where !key.hasPrefix("sent ") {
+            let parts = key.split(separator: " ").map(String.init)
+            outcomes.record(parts[0], parts[1], count: count)
+        }
     }
 
     /// One status object of a webhook.
@@ -123,8 +138,10 @@ struct WhatsAppWebhooks: Sendable {
 
     /// A batch of statuses: each deduplicated by (wamid, status), matched by our callback data (or the wamid), and
     /// kept as an event once; the new ones go to `ChannelAttempts.applyProviderStatuses`.
-    func apply(_ statuses: [StatusUpdate], on tx: Connection) throws {
-        guard !statuses.isEmpty else { return }
+    /// Returns the statuses that were new.
+    @discardableResult
+    func apply(_ statuses: [StatusUpdate], on tx: Connection) throws -> [ChannelAttempts.ProviderStatus] {
+        guard !statuses.isEmpty else { return [] }
         var updates: [StatusUpdate] = []
         var seen = Set<String>()
         for update in statuses where seen.insert(update.wamid + " " + update.status).inserted { updates.append(update) }
@@ -163,6 +180,7 @@ struct WhatsAppWebhooks: Sendable {
                 failureKind: state == .failed ? kind : nil, errorCode: update.errorCode)
         }
         try ChannelAttempts.applyProviderStatuses(fresh, channel: .whatsapp, queue: queue, on: tx)
+        return fresh
     }
 
     /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.

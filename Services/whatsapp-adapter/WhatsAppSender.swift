@@ -109,6 +109,17 @@ struct GraphAPIError: Error, CustomStringConvertible {
         default: .retryable
         }
     }
+
+    /// The error class of `dakiya_channel_outcomes_total`: how the code is handled, not the code itself.
+    var errorClass: String {
+        switch handling {
+        case .snoozeSender: "throughput"
+        case .snoozeRecipient: "pair_limit"
+        case .permanent: "refused"
+        case .configuration: "configuration"
+        case .retryable: "server"
+        }
+    }
 }
 
 /// Sends WhatsApp channel attempts as approved utility templates (the only kind allowed outside the
@@ -128,6 +139,7 @@ final class WhatsAppSender: Sendable {
         try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(20)))
     }
     private let accepted, failed, paused: Counter
+    private let outcomes: ChannelOutcomes
 
     init(pool: ConnectionPool, queue: JobQueue, settings: WhatsAppSettings, logger: Logger, metrics: MetricsRegistry) {
         self.pool = pool
@@ -149,6 +161,7 @@ final class WhatsAppSender: Sendable {
             ?? Pacer(
                 messagesPerSecond: settings.messagesPerSecond, pairBurst: settings.pairBurst,
                 pairInterval: settings.pairInterval)
+        outcomes = ChannelOutcomes(channel: "whatsapp", metrics: metrics)
         accepted = metrics.counter("dakiya_whatsapp_accepted_total", help: "Messages the Cloud API accepted.")
         failed = metrics.counter("dakiya_whatsapp_failed_total", help: "Messages refused for good.")
         paused = metrics.counter(
@@ -206,6 +219,7 @@ final class WhatsAppSender: Sendable {
                         try finish(
                             context, state: .failed, failureKind: "permanent", code: "no_mobile",
                             text: "the citizen has no mobile number", on: connection)
+                        outcomes.record("failed", "no_address")
                         continue
                     }
                     guard let base = context.isTest ? settings.testGraphURL : settings.graphURL else {
@@ -216,6 +230,7 @@ final class WhatsAppSender: Sendable {
                             text:
                                 "made with a test API key and no test WhatsApp endpoint is set (DAKIYA_WHATSAPP_TEST_GRAPH_URL): nothing was sent",
                             on: connection)
+                        outcomes.record("skipped", "test_endpoint")
                         continue
                     }
                     if let wait = pacer(for: from).takePair(mobile) {
@@ -239,6 +254,7 @@ final class WhatsAppSender: Sendable {
                 do {
                     handedOver.append((item.context.attemptID, try Self.wamid(from: result.get())))
                     accepted.increment()
+                    outcomes.record("accepted")
                 } catch let error as GraphAPIError where error.handling == .permanent {
                     refused.append((item.job, item.context, error))
                 } catch {
@@ -265,6 +281,7 @@ final class WhatsAppSender: Sendable {
             }
             for refusal in refused {
                 failed.increment()
+                outcomes.record("failed", refusal.error.errorClass)
                 logger.warning(
                     "WhatsApp refused the message for good",
                     [
@@ -396,10 +413,19 @@ final class WhatsAppSender: Sendable {
     func jobError(for error: any Error, attempt: Int16, from number: String? = nil) -> any Error {
         if let error = error as? JobError { return error }
         if let error = error as? HTTPClientError {
+            outcomes.record("retried", "transport")
             return JobError.retryable("Graph API not reachable: \(error.code)", code: error.code.rawValue)
         }
         guard let error = error as? GraphAPIError else { return error }
         let code = String(error.code)
+        let outcome =
+            switch error.handling {
+            case .snoozeSender, .snoozeRecipient: "throttled"
+            case .permanent: "failed"
+            case .configuration: "held"
+            case .retryable: "retried"
+            }
+        outcomes.record(outcome, error.errorClass)
         switch error.handling {
         case .snoozeSender(let delay):
             // the whole number slows down, not just this message

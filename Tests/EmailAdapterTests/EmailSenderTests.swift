@@ -18,6 +18,7 @@ final class EmailFixture: @unchecked Sendable {
     let sink: SMTPSink
     let logs = LogSink.capturing()
     let sender: EmailSender
+    let metrics = MetricsRegistry()
     var deliveryID = UUID()
 
     static let pdf = Array("%PDF-1.4\n".utf8) + (0..<40_000).map { UInt8(($0 * 31) % 256) } + Array("\n%%EOF\n".utf8)
@@ -60,7 +61,7 @@ final class EmailFixture: @unchecked Sendable {
         sender = EmailSender(
             pool: db.pool(), queue: JobQueue(), settings: settings,
             logger: Logger(service: "email-adapter", sink: logs),
-            metrics: MetricsRegistry())
+            metrics: metrics)
     }
 
     /// The email job the dispatcher enqueued, as a worker would claim it.
@@ -156,6 +157,9 @@ struct EmailSenderTests {
         #expect(attempt.state == "failed")
         #expect(attempt.failureKind == "permanent")
         #expect(attempt.code == "smtp_550")
+        #expect(
+            fixture.metrics.exposition().contains(
+                #"dakiya_channel_outcomes_total{channel="email",error_class="smtp_permanent",outcome="failed"} 1"#))
         #expect(try fixture.sink.messages().isEmpty)
         #expect(try fixture.settledJobs() == 1)
         let connection = try fixture.db.connect()
@@ -182,6 +186,17 @@ struct EmailSenderTests {
         try fixture.sender.handle(try fixture.job(attempt: 2))
         #expect(try fixture.sink.messages().count == 1)
         #expect(try fixture.attempt().state == "sent")
+        // By channel and error class: the 451 and the server down were each a retry, then one accepted.
+        #expect(
+            tempfail.metrics.exposition().contains(
+                #"dakiya_channel_outcomes_total{channel="email",error_class="smtp_temporary",outcome="retried"} 1"#))
+        let text = fixture.metrics.exposition()
+        #expect(
+            text.contains(
+                #"dakiya_channel_outcomes_total{channel="email",error_class="smtp_temporary",outcome="retried"} 1"#),
+            "\(text)")
+        #expect(
+            text.contains(#"dakiya_channel_outcomes_total{channel="email",error_class="none",outcome="accepted"} 1"#))
     }
 
     @Test("a temporary failure on the last attempt records the attempt as failed, so the dispatcher can act")

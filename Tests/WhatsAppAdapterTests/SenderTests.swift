@@ -51,7 +51,10 @@ final class WhatsAppFixture: @unchecked Sendable {
 
     deinit { server.stop() }
 
-    func sender(token: String = "dev-token", graphURL: String? = nil, testGraphURL: String?? = nil) -> WhatsAppSender {
+    func sender(
+        token: String = "dev-token", graphURL: String? = nil, testGraphURL: String?? = nil,
+        metrics: MetricsRegistry = MetricsRegistry()
+    ) -> WhatsAppSender {
         let base = "http://127.0.0.1:\(server.port)"
         let settings = WhatsAppSettings(
             graphURL: graphURL ?? base, version: "v23.0", phoneNumberID: "100000000000001", accessToken: token,
@@ -59,7 +62,7 @@ final class WhatsAppFixture: @unchecked Sendable {
         return WhatsAppSender(
             pool: db.pool(), queue: JobQueue(), settings: settings,
             logger: Logger(service: "whatsapp-adapter", sink: .capturing()),
-            metrics: MetricsRegistry())
+            metrics: metrics)
     }
 
     func job(attempt: Int16 = 1) throws -> ClaimedJob {
@@ -190,7 +193,8 @@ struct SenderTests {
                 maxAttempts: 20, payload: try $0.decode(PostgresJSON.self, at: 1))
         }
         #expect(jobs.count == 5)
-        let sender = fixture.sender()
+        let metrics = MetricsRegistry()
+        let sender = fixture.sender(metrics: metrics)
         let failures = try sender.handle(jobs)
         #expect(Array(failures.keys) == [jobs[3].id], "only the fourth message to the same citizen waits")
         guard case .snooze = (failures[jobs[3].id] as? JobError)?.kind else {
@@ -212,6 +216,15 @@ struct SenderTests {
             "each accepted message's wamid is kept on its attempt")
         #expect(attempts[3].1 == nil, "the pair-limited one was not handed over")
         #expect(attempts[4].2 == "131026", "not on WhatsApp: failed for good, for the dispatcher's fallback")
+        // By channel and error class: three accepted, one refused; our own pacing is not an outcome.
+        let text = metrics.exposition()
+        #expect(
+            text.contains(
+                #"dakiya_channel_outcomes_total{channel="whatsapp",error_class="none",outcome="accepted"} 3"#),
+            "\(text)")
+        #expect(
+            text.contains(
+                #"dakiya_channel_outcomes_total{channel="whatsapp",error_class="refused",outcome="failed"} 1"#))
 
         let again = try sender.handle(jobs)
         #expect(Array(again.keys) == [jobs[3].id])

@@ -165,6 +165,15 @@ struct WebhookIntakeTests {
         let final = try intake.fixture.attempt()
         #expect(final.state == "read")
         #expect(final.provider == "wamid.X", "matched by the callback data, the wamid kept")
+        // Each new provider status counted once, by outcome and error class ("sent" is the send's own count).
+        let text = intake.metrics.exposition()
+        for (outcome, errorClass) in [("delivered", "none"), ("read", "none"), ("failed", "refused")] {
+            #expect(
+                text.contains(
+                    #"dakiya_channel_outcomes_total{channel="whatsapp",error_class="\#(errorClass)",outcome="\#(outcome)"} 1"#
+                ), "\(text)")
+        }
+        #expect(!text.contains(#"outcome="sent""#))
         let connection = try intake.fixture.db.connect()
         #expect(
             try connection.query("SELECT count(*) FROM whatsapp_status_events").first?.decode(Int.self, at: 0) == 4,

@@ -1,0 +1,31 @@
+import ServiceRuntime
+
+/// Delivery outcomes by channel and error class, one counter family for every channel:
+/// `dakiya_channel_outcomes_total{channel, outcome, error_class}`.
+///
+/// The outcomes: `accepted` (the provider took the message), `delivered` and `read` (the provider says so),
+/// `failed` (for good), `retried` (a temporary failure; the job runs again), `throttled` (the provider asked us to
+/// slow down), `held` (a setting or account problem: sending waits), `skipped` (nothing to send: a test key without
+/// a test endpoint). The error class is a small fixed set (never a raw code or text) so the series stay few:
+/// `none`, `transport`, `server`, `throughput`, `pair_limit`, `refused`, `configuration`, `no_address`,
+/// `test_endpoint`, `smtp_permanent`, `smtp_temporary`.
+package struct ChannelOutcomes: Sendable {
+    package static let name = "dakiya_channel_outcomes_total"
+    let metrics: MetricsRegistry
+    let channel: String
+
+    /// The counters of `channel` (`whatsapp`, `email`) in `metrics`.
+    package init(channel: String, metrics: MetricsRegistry) {
+        self.metrics = metrics
+        self.channel = channel
+    }
+
+    /// Counts `count` messages that ended an attempt step as `outcome` with `errorClass`.
+    package func record(_ outcome: String, _ errorClass: String = "none", count: Int = 1) {
+        guard count > 0 else { return }
+        metrics.counter(
+            Self.name, help: "Delivery outcomes by channel, outcome and error class.",
+            labels: ["channel": channel, "outcome": outcome, "error_class": errorClass]
+        ).increment(by: Double(count))
+    }
+}
