@@ -24,6 +24,10 @@ import TransparencyLogStore
 ///                                             set the department's sender (and reply-to) address for emails
 ///     dakiya-admin department callback CODE URL
 ///                                             set the status-callback URL; prints a new signing secret once
+///     dakiya-admin department callback-secret rotate CODE [HOURS]
+///                                             a new signing secret; the previous one also signs for HOURS (72)
+///     dakiya-admin department callback-secret end-overlap CODE
+///                                             only the current secret signs from now on
 ///     dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]… [--scope citizens]
 ///                                             create an API key; the secret is printed once, only its hash is kept
 ///     dakiya-admin key list                   list keys (prefix, kind, department, offices, state)
@@ -94,7 +98,7 @@ struct DakiyaAdmin {
                 guard arguments[3].hasPrefix("https://") || arguments[3].hasPrefix("http://") else {
                     throw UsageError(message: "the callback URL must start with https:// (or http:// for local tests)")
                 }
-                let secret = "dkcb_" + (try SecureRandom.token())
+                let secret = try CallbackSecrets.generate()
                 let connection = try Connection(url: url, applicationName: "dakiya-admin")
                 guard
                     try connection.query(
@@ -106,6 +110,32 @@ struct DakiyaAdmin {
                 }
                 print("callbacks for \(arguments[2]) go to \(arguments[3])")
                 print("signing secret (shown once, give it to the portal): \(secret)")
+            case "department"
+            where arguments.count >= 4 && arguments[1] == "callback-secret" && arguments[2] == "rotate":
+                let hours = arguments.count == 5 ? Int(arguments[4]) : 72
+                guard let hours, (0...720).contains(hours), arguments.count <= 5 else {
+                    throw UsageError(message: "the overlap is a number of hours from 0 to 720 (default 72)")
+                }
+                let connection = try Connection(url: url, applicationName: "dakiya-admin")
+                guard
+                    let secret = try CallbackSecrets.rotate(
+                        department: arguments[3], overlapHours: hours, on: connection)
+                else {
+                    throw UsageError(
+                        message: "no department \(arguments[3]) with a callback (set one with department callback)")
+                }
+                print("new signing secret (shown once, give it to the portal): \(secret)")
+                print(
+                    hours > 0
+                        ? "callbacks carry both signatures (v1=new,v1=previous) for \(hours) hours; end sooner with department callback-secret end-overlap \(arguments[3])"
+                        : "the previous secret no longer signs")
+            case "department"
+            where arguments.count == 4 && arguments[1] == "callback-secret" && arguments[2] == "end-overlap":
+                guard
+                    try CallbackSecrets.endOverlap(
+                        department: arguments[3], on: try Connection(url: url, applicationName: "dakiya-admin"))
+                else { throw UsageError(message: "no department \(arguments[3])") }
+                print("callbacks for \(arguments[3]) are signed with the current secret only")
             case "catalogue", "offices", "officer-key", "holiday", "extension", "auto-appeal", "overdue":
                 try appealsCommand(arguments, connection: try Connection(url: url, applicationName: "dakiya-admin"))
             case "signing-key" where arguments.count == 2 && arguments[1] == "list":
@@ -244,6 +274,9 @@ struct DakiyaAdmin {
         )
         print("       dakiya-admin jobs stuck [MINUTES] | jobs waiting [QUEUE [LIMIT]]")
         print("       dakiya-admin department email CODE FROM [REPLY_TO] | department callback CODE URL")
+        print(
+            "       dakiya-admin department callback-secret rotate CODE [HOURS] | department callback-secret end-overlap CODE"
+        )
         print(
             "       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... [--scope citizens] | key list | key revoke PREFIX"
         )

@@ -33,14 +33,16 @@ final class CallbackSender: Sendable {
         let loaded = try pool.withConnection { connection in
             try connection.query(
                 """
-                SELECT e.body, e.delivered_at IS NOT NULL, dp.callback_url, dp.callback_secret
+                SELECT e.body, e.delivered_at IS NOT NULL, dp.callback_url, dp.callback_secret,
+                       CASE WHEN dp.callback_secret_previous_until > now() THEN dp.callback_secret_previous END
                 FROM portal_events e JOIN departments dp ON dp.code = e.department WHERE e.id = $1
                 """, [request.eventID]
             ).first.map {
                 (
                     body: try $0.decode(String.self, at: 0), done: try $0.decode(Bool.self, at: 1),
                     url: try $0.decode(String?.self, at: 2),
-                    secret: try $0.decode(String?.self, at: 3)
+                    secret: try $0.decode(String?.self, at: 3),
+                    previous: try $0.decode(String?.self, at: 4)
                 )
             }
         }
@@ -62,7 +64,9 @@ final class CallbackSender: Sendable {
                             ("Dakiya-Event-Id", eventID),
                             (
                                 CallbackSignature.header,
-                                CallbackSignature.sign(body: body, secret: secret, timestamp: timestamp)
+                                CallbackSignature.sign(
+                                    body: body, secrets: [secret] + (event.previous.map { [$0] } ?? []),
+                                    timestamp: timestamp)
                             ),
                         ], body: .bytes(body, contentType: "application/json"))
                 ).status

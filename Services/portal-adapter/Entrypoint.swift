@@ -21,11 +21,17 @@ struct PortalAdapter {
             api.linkLifetime = try Settings().int("DAKIYA_LINK_TTL_SECONDS", default: 900, in: 10...86_400)
             api.documentRetentionDays = try Settings().int(
                 "DAKIYA_DOCUMENT_RETENTION_DAYS", default: 365, in: 1...36_500)
-            if let configured = Settings().optionalString("DAKIYA_LINK_SIGNING_KEY") {
+            func linkKey(_ name: String) throws(SettingError) -> [UInt8]? {
+                guard let configured = Settings().optionalString(name) else { return nil }
                 guard let key = Base64URL.decode(configured), key.count >= 32 else {
-                    throw SettingError(
-                        name: "DAKIYA_LINK_SIGNING_KEY", problem: "expected at least 32 bytes in base64url")
+                    throw SettingError(name: name, problem: "expected at least 32 bytes in base64url")
                 }
+                return key
+            }
+            // A changeover: the new key signs, the previous one still verifies the links it signed (they expire
+            // within DAKIYA_LINK_TTL_SECONDS, after which the previous key can be removed).
+            api.previousLinkKey = try linkKey("DAKIYA_LINK_SIGNING_KEY_PREVIOUS")
+            if let key = try linkKey("DAKIYA_LINK_SIGNING_KEY") {
                 api.linkKey = key
             } else {
                 api.linkKey = try SecureRandom.bytes(32)

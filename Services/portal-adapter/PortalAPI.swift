@@ -17,6 +17,9 @@ struct PortalAPI: Sendable {
     let maximumCertificateBytes: Int
     /// Signs certificate links (HMAC-SHA256).
     var linkKey: [UInt8] = []
+    /// During a key changeover, the key links were signed with before (DAKIYA_LINK_SIGNING_KEY_PREVIOUS): links it
+    /// signed still open until they expire; new links are signed with `linkKey` only.
+    var previousLinkKey: [UInt8]?
     /// How long a certificate link works.
     var linkLifetime = 900
     /// How long certificate bytes are kept.
@@ -561,9 +564,11 @@ struct PortalAPI: Sendable {
         let rawID = try request.parameter("deliveryId").lowercased()
         guard let deliveryID = UUID(uuidString: rawID), let expires = request.query["expires"].flatMap(Int.init),
             let signature = request.query["sig"].flatMap(Base64URL.decode),
-            HMAC.isValid(
-                signature, key: linkKey,
-                message: Self.linkMessage(deliveryID.uuidString.lowercased(), expires, slip: slip))
+            ([linkKey] + (previousLinkKey.map { [$0] } ?? [])).contains(where: {
+                HMAC.isValid(
+                    signature, key: $0,
+                    message: Self.linkMessage(deliveryID.uuidString.lowercased(), expires, slip: slip))
+            })
         else {
             throw HTTPError.notFound("no such document")
         }

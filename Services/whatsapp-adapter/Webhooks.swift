@@ -40,7 +40,7 @@ struct WhatsAppWebhooks: Sendable {
         router.get("/webhooks/whatsapp") { request in
             guard request.query["hub.mode"] == "subscribe", let challenge = request.query["hub.challenge"],
                 let token = request.query["hub.verify_token"],
-                constantTimeEquals(Array(token.utf8), Array(settings.verifyToken.utf8))
+                settings.verifyTokens.contains(where: { constantTimeEquals(Array(token.utf8), Array($0.utf8)) })
             else {
                 throw HTTPError(status: 403, detail: "the verify token does not match")
             }
@@ -49,7 +49,9 @@ struct WhatsAppWebhooks: Sendable {
         router.post("/webhooks/whatsapp") { request in
             guard let header = request.header("x-hub-signature-256"), header.hasPrefix("sha256="),
                 let signature = Hex.decode(String(header.dropFirst(7))),
-                HMAC.isValid(signature, key: Array(settings.appSecret.utf8), message: request.body)
+                settings.appSecrets.contains(where: {
+                    HMAC.isValid(signature, key: Array($0.utf8), message: request.body)
+                })
             else {
                 throw HTTPError(
                     status: 401, detail: "missing or invalid X-Hub-Signature-256",

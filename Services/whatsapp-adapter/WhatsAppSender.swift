@@ -5,6 +5,7 @@ import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
+import Synchronization
 import WhatsAppGraph
 
 /// Graph API settings, validated at start. The defaults point at the local simulator that `make run` starts.
@@ -15,6 +16,11 @@ struct WhatsAppSettings: Sendable {
     var accessToken: String
     var appSecret: String
     var verifyToken: String
+    /// A changeover's previous values (`…_PREVIOUS`): the webhook signature and the handshake accept them too, and a
+    /// number whose token Meta refuses (190) sends with its previous token for a while.
+    var previousAppSecret: String?
+    var previousVerifyToken: String?
+    var previousAccessToken: String?
     /// Where deliveries made with test keys go; nil: they are not sent (the attempt is skipped, saying why).
     var testGraphURL: String?
     /// Messages per second for this sender number (Meta's default tier is 80, up to 1,000).
@@ -25,7 +31,18 @@ struct WhatsAppSettings: Sendable {
     var departmentNumbers: [String: String] = [:]
     /// Per-number access tokens and throughput, where they differ from the defaults.
     var numberTokens: [String: String] = [:]
+    var previousNumberTokens: [String: String] = [:]
     var numberRates: [String: Double] = [:]
+
+    /// The app secrets a webhook signature may be made with: the current one, and the previous during a changeover.
+    var appSecrets: [String] { [appSecret] + (previousAppSecret.map { [$0] } ?? []) }
+    var verifyTokens: [String] { [verifyToken] + (previousVerifyToken.map { [$0] } ?? []) }
+
+    /// The number's current token, and its previous one during a changeover.
+    func tokens(for number: String) -> (current: String, previous: String?) {
+        if let own = numberTokens[number] { return (own, previousNumberTokens[number]) }
+        return (accessToken, previousNumberTokens[number] ?? previousAccessToken)
+    }
 
     /// Every sender number configured, the default first.
     var phoneNumberIDs: [String] {
@@ -50,6 +67,9 @@ struct WhatsAppSettings: Sendable {
             appSecret: try settings.string("DAKIYA_WHATSAPP_APP_SECRET", default: "dev-app-secret"),
             verifyToken: try settings.string("DAKIYA_WHATSAPP_VERIFY_TOKEN", default: "dev-verify-token"),
             testGraphURL: settings.optionalString("DAKIYA_WHATSAPP_TEST_GRAPH_URL"))
+        loaded.previousAccessToken = settings.optionalString("DAKIYA_WHATSAPP_ACCESS_TOKEN_PREVIOUS")
+        loaded.previousAppSecret = settings.optionalString("DAKIYA_WHATSAPP_APP_SECRET_PREVIOUS")
+        loaded.previousVerifyToken = settings.optionalString("DAKIYA_WHATSAPP_VERIFY_TOKEN_PREVIOUS")
         loaded.messagesPerSecond = Double(try settings.int("DAKIYA_WHATSAPP_MPS", default: 80, in: 1...1000))
         loaded.pairBurst = Double(try settings.int("DAKIYA_WHATSAPP_PAIR_BURST", default: 3, in: 1...100))
         loaded.pairInterval = try settings.seconds(
@@ -73,6 +93,9 @@ struct WhatsAppSettings: Sendable {
         for number in loaded.phoneNumberIDs {
             if let token = settings.optionalString("DAKIYA_WHATSAPP_ACCESS_TOKEN_\(number)") {
                 loaded.numberTokens[number] = token
+            }
+            if let token = settings.optionalString("DAKIYA_WHATSAPP_ACCESS_TOKEN_PREVIOUS_\(number)") {
+                loaded.previousNumberTokens[number] = token
             }
             loaded.numberRates[number] = Double(
                 try settings.int("DAKIYA_WHATSAPP_MPS_\(number)", default: Int(loaded.messagesPerSecond), in: 1...1000))
@@ -140,6 +163,8 @@ final class WhatsAppSender: Sendable {
     }
     private let accepted, failed, paused: Counter
     private let outcomes: ChannelOutcomes
+    /// Per number: until when (µs since the epoch) requests carry the previous token.
+    private let tokenFallback = Mutex<[String: Int64]>([:])
 
     init(pool: ConnectionPool, queue: JobQueue, settings: WhatsAppSettings, logger: Logger, metrics: MetricsRegistry) {
         self.pool = pool
@@ -437,6 +462,8 @@ final class WhatsAppSender: Sendable {
         case .permanent:
             failed.increment()
             return JobError.permanent("WhatsApp refused the message (\(code))", code: code)
+        case .configuration where error.code == 190 && fallBackToPreviousToken(for: number ?? settings.phoneNumberID):
+            return JobError.snooze(.milliseconds(100), "access token refused; trying the previous token")
         case .configuration:
             paused.increment()
             logger.error(
@@ -621,7 +648,33 @@ final class WhatsAppSender: Sendable {
         return uploaded.id
     }
 
-    func token(for number: String) -> String { settings.numberTokens[number] ?? settings.accessToken }
+    /// The token a request from `number` carries: the current one, or, for ten minutes after Meta refused it (190)
+    /// while a previous token is configured, the previous one (a changeover whose new token is not in force yet).
+    func token(for number: String) -> String {
+        let tokens = settings.tokens(for: number)
+        guard let previous = tokens.previous,
+            let until = tokenFallback.withLock({ $0[number] }), Timestamp.nowMicroseconds() < until
+        else { return tokens.current }
+        return previous
+    }
+
+    /// After a 190 (the token is not valid): true when the number now falls back to its previous token, so the job
+    /// is tried again at once instead of waiting for an operator.
+    func fallBackToPreviousToken(for number: String) -> Bool {
+        guard settings.tokens(for: number).previous != nil else { return false }
+        let now = Timestamp.nowMicroseconds()
+        let switched = tokenFallback.withLock { fallback -> Bool in
+            if let until = fallback[number], now < until { return false }  // the previous token was refused too
+            fallback[number] = now + 600 * 1_000_000
+            return true
+        }
+        if switched {
+            logger.warning(
+                "WhatsApp refused the current access token (190): sending with the previous token for 10 minutes",
+                ["whatsapp.phone_number_id": number])
+        }
+        return switched
+    }
 
     func post(_ url: String, json: String, from number: String) throws -> String {
         let request = try pacedRequest(url, json: json, from: number)

@@ -13,7 +13,7 @@ import TestSupport
 
 /// A portal's callback endpoint: verifies each signature, answers 500 a few times, then 200.
 final class CallbackReceiver: @unchecked Sendable {
-    typealias Entry = (eventID: String, signatureValid: Bool, body: [UInt8], status: Int)
+    typealias Entry = (eventID: String, signatureValid: Bool, body: [UInt8], status: Int, signature: String)
 
     /// What the endpoint saw; shared with the server's handler threads.
     final class Log: @unchecked Sendable {
@@ -38,7 +38,11 @@ final class CallbackReceiver: @unchecked Sendable {
             } else {
                 status = 200
             }
-            entries.append((request.header("dakiya-event-id") ?? "", valid, request.body, status))
+            entries.append(
+                (
+                    request.header("dakiya-event-id") ?? "", valid, request.body, status,
+                    request.header("dakiya-signature") ?? ""
+                ))
             return Response(status: status)
         }
 
@@ -117,6 +121,51 @@ struct CallbackTests {
             try db.connect().query("SELECT attempts, last_status, delivered_at IS NOT NULL FROM portal_events").first)
         #expect(try stored.decode(Int.self, at: 0) == 3)
         #expect(try stored.decode(Bool.self, at: 2))
+    }
+
+    @Test(
+        "a secret changeover: both signatures during the overlap, so the portal verifies with the old or the new secret; only the new one after the overlap or its end"
+    )
+    func secretChangeover() throws {
+        let receiver = try CallbackReceiver(secret: "dkcb_old", failFirst: 0)
+        let (db, _) = try setUp(receiver: receiver)
+        let connection = try db.connect()
+        let sender = CallbackSender(
+            pool: db.pool(), logger: Logger(service: "t", sink: .capturing()), metrics: MetricsRegistry())
+        let department = try #require(try connection.query("SELECT code FROM departments").first).decode(
+            String.self, at: 0)
+        let new = try #require(try CallbackSecrets.rotate(department: department, overlapHours: 72, on: connection))
+        #expect(new.hasPrefix("dkcb_") && new != "dkcb_old")
+        #expect(try CallbackSecrets.rotate(department: "NO-SUCH", overlapHours: 72, on: connection) == nil)
+
+        try sender.handle(try callbackJob(db, attempt: 1))
+        let during = try #require(receiver.log.last)
+        #expect(during.status == 200, "the portal still verifying with the old secret accepts it")
+        #expect(during.signature.components(separatedBy: ",v1=").count == 3, "t=…,v1=<new>,v1=<old>")
+        let now = Int(Date().timeIntervalSince1970)
+        #expect(CallbackSignature.verify(header: during.signature, body: during.body, secret: new, now: now))
+
+        // The overlap over (its time passed): the old secret no longer signs, so the old verifier refuses.
+        func redeliver() throws -> JobError? {
+            try connection.query("UPDATE portal_events SET delivered_at = NULL")
+            return #expect(throws: JobError.self) { try sender.handle(try callbackJob(db, attempt: 1)) }
+        }
+        try connection.query(
+            "UPDATE departments SET callback_secret_previous_until = now() - interval '1 second' WHERE code = $1",
+            [department])
+        #expect(try redeliver()?.code == "401")
+        let after = try #require(receiver.log.last)
+        #expect(after.signature.components(separatedBy: ",v1=").count == 2)
+        #expect(CallbackSignature.verify(header: after.signature, body: after.body, secret: new, now: now))
+
+        // Rotated again and the overlap ended by hand (a leaked secret): one signature, the newest.
+        let newest = try #require(try CallbackSecrets.rotate(department: department, overlapHours: 1, on: connection))
+        #expect(try CallbackSecrets.endOverlap(department: department, on: connection))
+        _ = try redeliver()
+        let ended = try #require(receiver.log.last)
+        #expect(ended.signature.components(separatedBy: ",v1=").count == 2)
+        #expect(CallbackSignature.verify(header: ended.signature, body: ended.body, secret: newest, now: now))
+        #expect(!CallbackSignature.verify(header: ended.signature, body: ended.body, secret: new, now: now))
     }
 
     @Test("the signature covers timestamp and body; a tampered body or an old timestamp is refused")

@@ -52,6 +52,22 @@ final class PortalFixture: @unchecked Sendable {
 
     deinit { server.stop() }
 
+    /// Another portal-adapter on the same database, as after a restart with other link keys (a changeover).
+    func restarted(linkKey: UInt8, previous: UInt8?) throws -> Server {
+        var api = PortalAPI(
+            pool: db.pool(size: 2), logger: Logger(service: "portal-adapter", sink: .capturing()),
+            maximumCertificateBytes: 64 * 1024)
+        let clock = self.clock
+        api.linkKey = Array(repeating: linkKey, count: 32)
+        api.previousLinkKey = previous.map { Array(repeating: $0, count: 32) }
+        api.now = { Int(clock.date.timeIntervalSince1970) }
+        let server = Server(
+            configuration: ServerConfiguration(port: 0, threads: 2), router: api.makeRouter(),
+            logger: Logger(service: "portal-adapter", sink: .capturing()), metrics: MetricsRegistry())
+        try server.start()
+        return server
+    }
+
     func send(_ method: String, _ path: String, json: String? = nil, key: String? = nil, idempotencyKey: String? = nil)
         throws -> HTTPClientResponse
     {
@@ -472,7 +488,7 @@ struct InboxTests {
     }
 
     @Test(
-        "the inbox lists routed outcomes; a certificate link works before expiry, is 410 after, and 404 when tampered with"
+        "the inbox lists routed outcomes; a certificate link works before expiry, is 410 after, 404 when tampered with, and still opens across a key changeover"
     )
     func signedLinks() throws {
         let fixture = try PortalFixture()
@@ -498,6 +514,26 @@ struct InboxTests {
             download.header("content-disposition")?.hasPrefix("attachment; filename=\"income-certificate.pdf\"") == true
         )
         #expect(try inbox(fixture).items.first?.read_at != nil, "opening the certificate marks the inbox item read")
+
+        // A key changeover: restarted with a new key and the old one as DAKIYA_LINK_SIGNING_KEY_PREVIOUS, the links
+        // already handed out still open; without the previous key they do not; new links use the new key only.
+        let changeover = try fixture.restarted(linkKey: 9, previous: 7)
+        defer { changeover.stop() }
+        let newKeyOnly = try fixture.restarted(linkKey: 9, previous: nil)
+        defer { newKeyOnly.stop() }
+        func status(_ server: Server, _ path: String) throws -> Int {
+            try fixture.client.send(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)" + path)).status
+        }
+        #expect(try status(changeover, certificate.url) == 200)
+        #expect(try status(newKeyOnly, certificate.url) == 404)
+        let fresh = try fixture.client.send(
+            HTTPClientRequest(
+                url: "http://127.0.0.1:\(changeover.port)/v1/citizens/u-1001/inbox",
+                headers: [("Authorization", "Bearer \(fixture.key)")]))
+        let freshURL = try #require(
+            try JSONDecoder.iso.decode(Inbox.self, from: Data(fresh.body)).items.first?.certificate?.url)
+        #expect(try status(newKeyOnly, freshURL) == 200, "signed with the new key")
+        #expect(try status(fixture.server, freshURL) == 404, "not with the old one")
 
         for offset in [1, 10] {  // the last character (whose spare bits must be zero) and one in the middle
             var tampered = Array(certificate.url)

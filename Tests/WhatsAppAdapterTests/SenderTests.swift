@@ -52,13 +52,14 @@ final class WhatsAppFixture: @unchecked Sendable {
     deinit { server.stop() }
 
     func sender(
-        token: String = "dev-token", graphURL: String? = nil, testGraphURL: String?? = nil,
-        metrics: MetricsRegistry = MetricsRegistry()
+        token: String = "dev-token", previousToken: String? = nil, graphURL: String? = nil,
+        testGraphURL: String?? = nil, metrics: MetricsRegistry = MetricsRegistry()
     ) -> WhatsAppSender {
         let base = "http://127.0.0.1:\(server.port)"
         let settings = WhatsAppSettings(
             graphURL: graphURL ?? base, version: "v23.0", phoneNumberID: "100000000000001", accessToken: token,
-            appSecret: "dev-app-secret", verifyToken: "v", testGraphURL: testGraphURL ?? base)
+            appSecret: "dev-app-secret", verifyToken: "v", previousAccessToken: previousToken,
+            testGraphURL: testGraphURL ?? base)
         return WhatsAppSender(
             pool: db.pool(), queue: JobQueue(), settings: settings,
             logger: Logger(service: "whatsapp-adapter", sink: .capturing()),
@@ -324,6 +325,28 @@ struct SenderTests {
         #expect(try fixture.attempt().state == "sending")
         try fixture.sender().handle(try fixture.job(attempt: 1))
         #expect(fixture.simulator.acceptedMessages.count == 1)
+    }
+
+    @Test(
+        "a token changeover: when Meta refuses the new token (190) the previous one is used at once; with both refused, sending pauses"
+    )
+    func tokenChangeover() throws {
+        let fixture = try WhatsAppFixture()
+        // Both refused: one quick retry with the previous token, then sending pauses as for any bad token.
+        let bothRefused = fixture.sender(token: "new", previousToken: "revoked")
+        let first = #expect(throws: JobError.self) { try bothRefused.handle(try fixture.job()) }
+        #expect(first?.kind == .snooze(.milliseconds(100)))
+        let second = #expect(throws: JobError.self) { try bothRefused.handle(try fixture.job(attempt: 1)) }
+        #expect(second?.kind == .snooze(.seconds(60)), "the previous token refused too: an operator must act")
+        #expect(fixture.simulator.acceptedMessages.isEmpty)
+
+        // The simulator still knows only the old token (dev-token): the new one is not in force yet.
+        let sender = fixture.sender(token: "new-token-not-yet-valid", previousToken: "dev-token")
+        let retried = #expect(throws: JobError.self) { try sender.handle(try fixture.job(attempt: 1)) }
+        #expect(retried?.kind == .snooze(.milliseconds(100)), "tried again at once, not paused for a minute")
+        try sender.handle(try fixture.job(attempt: 1))
+        #expect(fixture.simulator.acceptedMessages.count == 1, "sent with the previous token")
+        #expect(try fixture.attempt().state == "sending")
     }
 
     @Test("throughput limits (130429) snooze the job without spending an attempt")

@@ -23,11 +23,17 @@ struct WebhookIntakeTests {
         let server: Server
         var url: String { "http://127.0.0.1:\(server.port)/webhooks/whatsapp" }
 
-        init() throws {
+        init(changeover: Bool = false) throws {
             fixture = try WhatsAppFixture(withPDF: false)
-            let sender = fixture.sender()
+            var settings = fixture.sender().settings
+            if changeover {  // the app secret and verify token were reset at Meta: the new ones are current
+                settings.previousAppSecret = settings.appSecret
+                settings.appSecret = "new-app-secret"
+                settings.previousVerifyToken = settings.verifyToken
+                settings.verifyToken = "new-verify-token"
+            }
             webhooks = WhatsAppWebhooks(
-                pool: fixture.db.pool(), queue: JobQueue(), settings: sender.settings,
+                pool: fixture.db.pool(), queue: JobQueue(), settings: settings,
                 logger: Logger(service: "t", sink: .capturing()), metrics: metrics)
             server = Server(
                 configuration: ServerConfiguration(port: 0, threads: 2), router: webhooks.routes(),
@@ -120,6 +126,26 @@ struct WebhookIntakeTests {
         #expect(
             try connection.query("SELECT count(*) FROM jobs WHERE kind = 'webhook.process'").first?.decode(
                 Int.self, at: 0) == 1)
+    }
+
+    @Test(
+        "an app secret or verify token changeover: the new and the previous value are both accepted, nothing else is"
+    )
+    func secretChangeover() throws {
+        let intake = try Intake(changeover: true)
+        let body = Self.statuses([("wamid.R", "sent")], attempt: nil)
+        #expect(try intake.post(body, secret: "new-app-secret") == 200)
+        #expect(try intake.post(body, secret: "dev-app-secret") == 200, "signed by Meta before the reset")
+        #expect(try intake.post(body, secret: "another-secret") == 401)
+        let connection = try intake.fixture.db.connect()
+        #expect(
+            try connection.query("SELECT count(*) FROM whatsapp_webhook_batches").first?.decode(Int.self, at: 0) == 2)
+        for (token, status) in [("new-verify-token", 200), ("v", 200), ("old", 403)] {
+            #expect(
+                try HTTPClient().send(
+                    HTTPClientRequest(url: intake.url + "?hub.mode=subscribe&hub.challenge=7&hub.verify_token=\(token)")
+                ).status == status)
+        }
     }
 
     @Test("the webhook lag, arrival to applied, is observed once per batch when its processing commits")
