@@ -44,10 +44,12 @@ package enum CallbackSignature {
 /// A department's callback signing secrets: set with its URL, rotated with an overlap.
 package enum CallbackSecrets {
     /// A new secret (`dkcb_…`).
+    /// - Throws: when the system's random source fails.
     package static func generate() throws -> String { "dkcb_" + (try SecureRandom.token()) }
 
     /// Makes a new secret current and keeps the old one signing beside it for `overlapHours` (0: the old one stops
     /// at once, for a leaked secret). Returns the new secret, or nil when the department has no callback secret.
+    /// - Throws: a database error.
     package static func rotate(department: String, overlapHours: Int, on connection: Connection) throws -> String? {
         let secret = try generate()
         let rotated = try connection.query(
@@ -62,6 +64,7 @@ package enum CallbackSecrets {
     }
 
     /// Ends a changeover now: only the current secret signs from here on. False when there is no such department.
+    /// - Throws: a database error.
     package static func endOverlap(department: String, on connection: Connection) throws -> Bool {
         try connection.query(
             """
