@@ -35,7 +35,7 @@ BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cor
 AXE_CORE_PYTHON_VERSION := 0.1.0
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test api-key officer-key test schemathesis browser-test bench clean fmt lint
+.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -181,6 +181,9 @@ bench: deps ## Benchmark the job queue against pgbench on the private cluster (f
 	  $$(swift build -c release --show-bin-path)/dakiya-bench || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
+settings-reference: ## Regenerate docs/settings.md from the settings the code reads (descriptions kept; make lint checks it)
+	python3 Tests/Support/settings_reference.py
+
 fmt: ## Format the Swift sources (swift-format from the toolchain)
 	swift format --in-place --recursive Package.swift Shared Services Tests
 
@@ -192,6 +195,7 @@ lint: ## Lint the Swift sources (.swift-format: 120 columns, 4 spaces); any find
 	python3 Tests/Support/check_image.py
 	@# The alerting rules and the Grafana dashboard name only metrics the services export.
 	python3 Tests/Support/check_ops.py
+	python3 Tests/Support/settings_reference.py --check
 	@# One owner per table that carries a contract: channel_attempts is written only by Delivery/ChannelAttempts.swift.
 	@if grep -rnE "(UPDATE|INSERT INTO|DELETE FROM) channel_attempts" Shared Services --include=*.swift \
 		| grep -v '^Shared/Delivery/ChannelAttempts.swift:'; then \
