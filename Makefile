@@ -35,7 +35,7 @@ BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cor
 AXE_CORE_PYTHON_VERSION := 0.1.0
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
+.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test edge-test api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -171,6 +171,15 @@ browser-test: deps ## The pages people open, in headless Chromium with selenium:
 	  && $(DATA_DIR)/browser-venv/bin/pip install -q axe-core-python==$(AXE_CORE_PYTHON_VERSION); }
 	@status=0; BIN=$$(swift build -c $(CONFIG) --show-bin-path) ADMIN_URL='$(ADMIN_URL)' VENV='$(DATA_DIR)/browser-venv' OUT='$(CURDIR)/.build/browser' \
 	  bash Tests/Browser/run.sh || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
+
+edge-test: deps ## The TLS edge (docker/nginx/dakiya.conf) in Debian's nginx in front of the services: public paths over HTTPS, internal ones unreachable, rate limit, client address
+	@dpkg-query -W -f='$${Status}' nginx-light 2>/dev/null | grep -q "install ok installed" || { echo "installing: nginx-light"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
+	swift build -c $(CONFIG) $(SWIFT_FLAGS)
+	@$(MAKE) --no-print-directory db-start
+	@status=0; DAKIYA_EDGE_DATABASE_ADMIN_URL='$(ADMIN_URL)' DAKIYA_BIN=$$(swift build -c $(CONFIG) --show-bin-path) \
+	  python3 Tests/Support/edge_test.py || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 bench: deps ## Benchmark the job queue against pgbench on the private cluster (figures, not pass/fail)

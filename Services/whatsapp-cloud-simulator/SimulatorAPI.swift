@@ -8,6 +8,8 @@ struct SimulatorAPI: Sendable {
 
     func makeRouter() -> Router {
         var router = Router()
+        // For a container's healthcheck: the simulator is up and answering.
+        router.get("/healthz") { _ in Response.text("ok") }
         router.get("/_sim/messages") { _ in try Response.json(simulator.acceptedMessages) }
         router.post("/_sim/inbound") { request in
             // A citizen writes: their window opens, and (with a webhook URL) the message is delivered to it.

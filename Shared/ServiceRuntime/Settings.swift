@@ -22,13 +22,55 @@ package struct SettingError: Error, CustomStringConvertible, Sendable {
 package struct Settings: Sendable {
     package var environment: [String: String]
 
-    /// Settings read from `environment` (the process's by default).
+    /// Settings read from `environment` (the process's by default, with `…_FILE` settings read in).
     package init(environment: [String: String] = Settings.processEnvironment()) {
         self.environment = environment
     }
 
-    /// The process environment, read through `environ` (no Foundation).
-    package static func processEnvironment() -> [String: String] {
+    /// The process environment with every `DAKIYA_…_FILE` read in (see `readingFiles`), read once. A file that
+    /// cannot be read stops the process with one line naming the setting, as any bad setting does at start.
+    package static func processEnvironment() -> [String: String] { expandedEnvironment }
+
+    private static let expandedEnvironment: [String: String] = {
+        switch readingFiles(rawProcessEnvironment()) {
+        case .success(let environment): return environment
+        case .failure(let error):
+            let program = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? "dakiya"
+            exitForBadSetting(program, error)
+        }
+    }()
+
+    /// Secrets from files, as compose and Kubernetes secrets provide them: `DAKIYA_X_FILE=/run/secrets/x` sets
+    /// `DAKIYA_X` to the file's content (one trailing line break dropped). A value set directly wins; a file that
+    /// cannot be read, or is empty, is an error naming `DAKIYA_X_FILE` (never the content).
+    package static func readingFiles(_ environment: [String: String]) -> Result<[String: String], SettingError> {
+        var result = environment
+        for (key, path) in environment where key.hasPrefix("DAKIYA_") && key.hasSuffix("_FILE") {
+            let name = String(key.dropLast(5))
+            if let direct = environment[name], !direct.trimmingSpaces().isEmpty { continue }
+            guard let file = fopen(path, "rb") else {
+                return .failure(SettingError(name: key, problem: "cannot read the file \(path)"))
+            }
+            defer { fclose(file) }
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = fread(&buffer, 1, buffer.count, file)
+                if count == 0 { break }
+                bytes += buffer[0..<count]
+                if bytes.count > 1 << 20 {
+                    return .failure(SettingError(name: key, problem: "the file \(path) is larger than 1 MiB"))
+                }
+            }
+            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+            guard !bytes.isEmpty else { return .failure(SettingError(name: key, problem: "the file \(path) is empty")) }
+            result[name] = String(decoding: bytes, as: UTF8.self)
+        }
+        return .success(result)
+    }
+
+    /// The process environment as it is, read through `environ` (no Foundation).
+    static func rawProcessEnvironment() -> [String: String] {
         var result: [String: String] = [:]
         var pointer = environ
         while let entry = pointer.pointee {

@@ -20,6 +20,33 @@ struct RuntimeTests {
         #expect(throws: SettingError.self) { _ = try settings.string("MISSING") }
     }
 
+    @Test(
+        "a secret from a file (DAKIYA_X_FILE), as compose secrets give it; a value set directly wins; an unreadable or empty file names the setting"
+    )
+    func secretFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dakiya-secrets-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = folder.appendingPathComponent("link-key").path
+        try "c2VjcmV0LWtleS1ieXRlcw\n".write(toFile: key, atomically: true, encoding: .utf8)
+        let empty = folder.appendingPathComponent("empty").path
+        try "\n".write(toFile: empty, atomically: true, encoding: .utf8)
+
+        let read = try Settings.readingFiles(["DAKIYA_LINK_SIGNING_KEY_FILE": key, "OTHER_FILE": "/nonexistent"]).get()
+        #expect(read["DAKIYA_LINK_SIGNING_KEY"] == "c2VjcmV0LWtleS1ieXRlcw", "the trailing line break dropped")
+        #expect(read["OTHER"] == nil, "only DAKIYA_ settings")
+        let direct = try Settings.readingFiles(["DAKIYA_X": "set", "DAKIYA_X_FILE": "/nonexistent"]).get()
+        #expect(direct["DAKIYA_X"] == "set")
+        guard case .failure(let missing) = Settings.readingFiles(["DAKIYA_Y_FILE": folder.path + "/none"]) else {
+            Issue.record("an unreadable file was accepted"); return
+        }
+        #expect(missing.description == "invalid setting DAKIYA_Y_FILE: cannot read the file \(folder.path)/none")
+        guard case .failure(let blank) = Settings.readingFiles(["DAKIYA_Z_FILE": empty]) else {
+            Issue.record("an empty file was accepted"); return
+        }
+        #expect(blank.name == "DAKIYA_Z_FILE")
+    }
+
     @Test("log lines are one JSON object each with dotted keys, and escape what they carry")
     func logging() throws {
         let sink = LogSink.capturing()
