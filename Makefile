@@ -205,6 +205,7 @@ lint: ## Lint the Swift sources (.swift-format: 120 columns, 4 spaces); any find
 	@# The alerting rules and the Grafana dashboard name only metrics the services export.
 	python3 Tests/Support/check_ops.py
 	python3 Tests/Support/settings_reference.py --check
+	python3 Tests/Support/check_compose.py
 	@# One owner per table that carries a contract: channel_attempts is written only by Delivery/ChannelAttempts.swift.
 	@if grep -rnE "(UPDATE|INSERT INTO|DELETE FROM) channel_attempts" Shared Services --include=*.swift \
 		| grep -v '^Shared/Delivery/ChannelAttempts.swift:'; then \

@@ -6,7 +6,7 @@ set -euo pipefail
 dakiya-admin catalogue import --sample
 dakiya-admin offices import --sample
 department="${DAKIYA_FIRST_DEPARTMENT:-REVENUE}"
-keyfile=/var/lib/dakiya/setup/first-api-key
+keyfile="${DAKIYA_SETUP_DIR:-/var/lib/dakiya/setup}/first-api-key"
 how="read it with: docker compose -f docker/compose.yaml run --rm --no-deps --entrypoint cat setup $keyfile"
 if [ -s "$keyfile" ]; then
     echo "the first API key was made before; $how"

@@ -9,7 +9,8 @@ and (with an echo server as the portal) that the client's address and the scheme
 
 The configuration is used as shipped; only the listen ports and the folder of the certificate and upstreams are
 rewritten, so the test runs beside `make run` without root ports. Environment: DAKIYA_EDGE_DATABASE_ADMIN_URL
-(the private cluster's postgres URL), DAKIYA_BIN (the built services' folder)."""
+(the private cluster's postgres URL), DAKIYA_BIN (the built services' folder). The secrets, certificate included,
+are the ones docker/make-secrets.sh makes, read by the services as compose gives them (DAKIYA_…_FILE)."""
 import concurrent.futures
 import http.server
 import json
@@ -27,7 +28,6 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VERIFY_TOKEN = 'edge-verify-token'
 failures = []
 
 
@@ -137,12 +137,26 @@ def main():
     subprocess.run(['psql', admin_url, '-qc',
                     "DO $$ BEGIN CREATE ROLE dakiya LOGIN IN ROLE dakiya_service; "
                     "EXCEPTION WHEN duplicate_object THEN NULL; END $$"], check=True)
-    for command in (['catalogue', 'import', '--sample'], ['offices', 'import', '--sample']):
-        subprocess.run([f'{binaries}/dakiya-admin', *command], env={**os.environ, 'DAKIYA_DATABASE_URL': owner_url},
-                       check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-                    '-addext', 'subjectAltName=DNS:localhost', '-keyout', f'{folder}/tls.key',
-                    '-out', f'{folder}/tls.crt'], check=True, capture_output=True)
+    # compose's one-shot setup, as it runs there: the sample catalogue and offices, a department and its first key.
+    setup = subprocess.run(['bash', os.path.join(ROOT, 'docker/compose-setup.sh')], capture_output=True, text=True,
+                           env={**os.environ, 'DAKIYA_DATABASE_URL': owner_url, 'DAKIYA_SETUP_DIR': folder,
+                                'PATH': binaries + ':' + os.environ['PATH']})
+    check(setup.returncode == 0 and 'docker compose' in setup.stdout and 'dk_' not in setup.stdout,
+          'docker/compose-setup.sh sets up once and says how to read the key, without printing it')
+    first_key = open(f'{folder}/first-api-key').read().strip()
+    again = subprocess.run(['bash', os.path.join(ROOT, 'docker/compose-setup.sh')], capture_output=True, text=True,
+                           env={**os.environ, 'DAKIYA_DATABASE_URL': owner_url, 'DAKIYA_SETUP_DIR': folder,
+                                'PATH': binaries + ':' + os.environ['PATH']})
+    check(again.returncode == 0 and open(f'{folder}/first-api-key').read().strip() == first_key,
+          'run again, the setup keeps the first key')
+    # The secrets as compose gets them: docker/make-secrets.sh run in a copy of docker/, the services reading them
+    # through DAKIYA_…_FILE, nginx using its certificate.
+    shutil.copy(os.path.join(ROOT, 'docker/make-secrets.sh'), folder)
+    subprocess.run(['bash', f'{folder}/make-secrets.sh', 'localhost'], check=True, stdout=subprocess.DEVNULL)
+    secrets = f'{folder}/secrets'
+    for name in ('tls.crt', 'tls.key'):
+        shutil.copy(f'{secrets}/{name}', folder)
+    verify_token = open(f'{secrets}/whatsapp-verify-token').read().strip()
 
     ports = {name: free_port() for name in ('portal-adapter', 'whatsapp-adapter', 'appeals-service', 'dispatcher')}
     services = []
@@ -151,8 +165,12 @@ def main():
     try:
         for name, port in ports.items():
             environment = {**os.environ, 'DAKIYA_DATABASE_URL': service_url, 'DAKIYA_HTTP_PORT': str(port),
-                           'DAKIYA_WHATSAPP_VERIFY_TOKEN': VERIFY_TOKEN, 'DAKIYA_LOG_LEVEL': 'warning',
-                           'DAKIYA_HTTP_MAX_CONNECTIONS_PER_CLIENT': '0'}
+                           'DAKIYA_LOG_LEVEL': 'warning', 'DAKIYA_HTTP_MAX_CONNECTIONS_PER_CLIENT': '0',
+                           'DAKIYA_LINK_SIGNING_KEY_FILE': f'{secrets}/link-signing-key',
+                           'DAKIYA_LOG_SIGNING_KEY_FILE': f'{secrets}/log-signing-key',
+                           'DAKIYA_WHATSAPP_ACCESS_TOKEN_FILE': f'{secrets}/whatsapp-access-token',
+                           'DAKIYA_WHATSAPP_APP_SECRET_FILE': f'{secrets}/whatsapp-app-secret',
+                           'DAKIYA_WHATSAPP_VERIFY_TOKEN_FILE': f'{secrets}/whatsapp-verify-token'}
             services.append(subprocess.Popen([f'{binaries}/{name}'], env=environment))
         for name, port in ports.items():
             check(wait_ready(f'http://127.0.0.1:{port}/readyz'), f'{name} is ready on its own port {port}')
@@ -173,11 +191,14 @@ def main():
                                              {'Content-Type': 'application/json', 'Idempotency-Key': 'edge-1'})
         check(status == 401 and headers.get('Content-Type', '').startswith('application/problem+json'),
               f'POST /v1/applications/…/outcome reaches portal-adapter (401 without a key): {status} {body[:120]!r}')
+        status, _, body = edge.request(f'/v1/deliveries/{"0" * 8}-0000-4000-8000-{"0" * 12}',
+                                       headers={'Authorization': f'Bearer {first_key}'})
+        check(status == 404, f"the setup's first key is accepted through the edge (404 for an unknown delivery): {status}")
         status, headers, body = edge.request('/v1/applications/EDGE-1/appeals')
         check(status == 401,
               f'GET /v1/applications/…/appeals reaches appeals-service (401 without a key): {status}')
         status, _, body = edge.request(
-            f'/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=8675309&hub.verify_token={VERIFY_TOKEN}')
+            f'/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=8675309&hub.verify_token={verify_token}')
         check(status == 200 and body == b'8675309', f"Meta's webhook handshake through the edge: {status} {body[:20]!r}")
         status, headers, body = edge.request('/dashboard')
         location = headers.get('Location', '')
@@ -206,7 +227,7 @@ def main():
         # A client over its rate: 429 (the sign-in page's zone: 10/s, a burst of 20).
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             statuses = list(pool.map(lambda _: edge.request('/desk/sign-in')[0], range(80)))
-        check(statuses.count(429) > 0 and statuses.count(200) >= 20,
+        check(statuses.count(429) > 0 and statuses.count(200) >= 10 and statuses.count(200) + statuses.count(429) == 80,
               f'80 requests at once from one client: {statuses.count(200)} answered, {statuses.count(429)} got 429')
         edge.stop()
 
