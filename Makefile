@@ -35,7 +35,7 @@ BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cor
 AXE_CORE_PYTHON_VERSION := 0.1.0
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test edge-test api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
+.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test edge-test backup-test api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -180,6 +180,13 @@ edge-test: deps ## The TLS edge (docker/nginx/dakiya.conf) in Debian's nginx in 
 	@$(MAKE) --no-print-directory db-start
 	@status=0; DAKIYA_EDGE_DATABASE_ADMIN_URL='$(ADMIN_URL)' DAKIYA_BIN=$$(swift build -c $(CONFIG) --show-bin-path) \
 	  python3 Tests/Support/edge_test.py || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
+
+backup-test: deps ## Backup and restore as docs/operations.md says: pg_dump of a live system, restored into a fresh cluster, every row there, the services resume from it
+	swift build -c $(CONFIG) $(SWIFT_FLAGS)
+	@$(MAKE) --no-print-directory db-start
+	@status=0; DAKIYA_BACKUP_ADMIN_URL='$(ADMIN_URL)' DAKIYA_BIN=$$(swift build -c $(CONFIG) --show-bin-path) DAKIYA_PG_BIN='$(PG_BIN)' \
+	  python3 Tests/Support/backup_test.py || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 bench: deps ## Benchmark the job queue against pgbench on the private cluster (figures, not pass/fail)
