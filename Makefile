@@ -35,7 +35,7 @@ BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-cor
 AXE_CORE_PYTHON_VERSION := 0.1.0
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test edge-test backup-test api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
+.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test edge-test backup-test docs-check api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -181,6 +181,11 @@ edge-test: deps ## The TLS edge (docker/nginx/dakiya.conf) in Debian's nginx in 
 	@status=0; DAKIYA_EDGE_DATABASE_ADMIN_URL='$(ADMIN_URL)' DAKIYA_BIN=$$(swift build -c $(CONFIG) --show-bin-path) \
 	  python3 Tests/Support/edge_test.py || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
+
+docs-check: ## The callback-signature samples of docs/integration.md (Python and Node.js), run against real signatures
+	@dpkg-query -W -f='$${Status}' nodejs 2>/dev/null | grep -q "install ok installed" || { echo "installing: nodejs"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs >/dev/null; }
+	python3 Tests/Support/check_doc_samples.py
 
 backup-test: deps ## Backup and restore as docs/operations.md says: pg_dump of a live system, restored into a fresh cluster, every row there, the services resume from it
 	swift build -c $(CONFIG) $(SWIFT_FLAGS)

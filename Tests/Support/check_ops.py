@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The operators' files name only metrics the services export: every dakiya_ metric in the Prometheus alerting
-rules and in the Grafana dashboard is registered somewhere in the Swift sources (histograms by their _bucket,
+rules, in the Grafana dashboard and in docs/operations.md's table is registered somewhere in the Swift sources (histograms by their _bucket,
 _sum and _count series), and the dashboard is valid JSON whose panels all query. Run by `make lint`."""
 import glob
 import json
@@ -37,6 +37,10 @@ def main():
             findings.append(f'docker/prometheus/dakiya-grafana.json: panel "{panel.get("title")}" has no query')
         for target in targets:
             check(f'docker/prometheus/dakiya-grafana.json: panel "{panel.get("title")}"', target.get('expr', ''))
+    # The metrics docs/operations.md describes (its table rows) are exported too.
+    for number, line in enumerate(open('docs/operations.md', encoding='utf-8').read().split('\n'), 1):
+        if line.startswith('| `dakiya_'):
+            check(f'docs/operations.md:{number}', line.split(' | ')[0])
     for finding in findings:
         print(finding)
     return 1 if findings else 0
