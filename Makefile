@@ -127,6 +127,7 @@ admin: ## dakiya-admin against the private cluster: make admin ARGS="dead-jobs" 
 
 image-products: deps ## The container image's build step on this machine: docker/build-products.sh builds every product into .build/image
 	docker/build-products.sh .build/image
+	python3 Tests/Support/check_image_libraries.py .build/image
 
 officer-key: ## Print a new officer key: make officer-key ROLE=TAHSILDAR OFFICE=HAVELI NAME="Tahsildar, Haveli" (needs `make run` or `make db-start`)
 	@swift build -c release --product dakiya-admin >/dev/null
