@@ -17,7 +17,6 @@ import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,24 +25,14 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import check, failures, free_port  # noqa: E402
 from sample_pdf import pdf  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVICES = ['portal-adapter', 'whatsapp-adapter', 'email-adapter', 'appeals-service', 'dispatcher']
 LINK_KEY = base64.urlsafe_b64encode(b'backup-test-link-signing-key-32b').decode().rstrip('=')
-failures = []
 
 
-def check(condition, what):
-    print(('ok   ' if condition else 'FAIL ') + what, flush=True)
-    if not condition:
-        failures.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def psql(url, query):
