@@ -13,6 +13,8 @@ struct WhatsAppAdapter {
     static func main() {
         ServiceHost.main(service: "whatsapp-adapter", queue: .whatsapp, defaultPort: 8081) { context in
             let settings = try WhatsAppSettings.load(Settings())
+            let retentionDays = try Settings().int(
+                "DAKIYA_WHATSAPP_MESSAGE_RETENTION_DAYS", default: 90, in: 8...3650)
             if settings.graphURL.contains("127.0.0.1") || settings.graphURL.contains("localhost") {
                 context.logger.warning(
                     "WhatsApp messages go to a local Cloud API simulator; set DAKIYA_WHATSAPP_GRAPH_URL (and the token, app secret and number) for Meta's API"
@@ -35,6 +37,11 @@ struct WhatsAppAdapter {
                 batchHandlers: [
                     // Claimed sends go together: one statement claims their attempts, the messages go out at once.
                     Jobs.channelSend.kind: { jobs in try sender.handle(jobs) }
+                ],
+                services: [
+                    WhatsAppRetention.service(
+                        pool: context.pool, retentionDays: retentionDays, logger: context.logger,
+                        metrics: context.metrics)
                 ])
         }
     }

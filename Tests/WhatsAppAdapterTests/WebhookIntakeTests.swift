@@ -148,6 +148,42 @@ struct WebhookIntakeTests {
         }
     }
 
+    @Test(
+        "after the retention period, processed webhook bodies and inbound messages are removed; an unprocessed batch and recent ones stay"
+    )
+    func retention() throws {
+        let intake = try Intake()
+        let connection = try intake.fixture.db.connect()
+        for wamid in ["wamid.OLD-PROCESSED", "wamid.OLD-WAITING", "wamid.RECENT"] {
+            #expect(try intake.post(Self.statuses([(wamid, "sent")], attempt: nil)) == 200)
+        }
+        try intake.processAll()
+        try connection.query(
+            """
+            UPDATE whatsapp_webhook_batches SET received_at = now() - interval '91 days',
+                processed_at = CASE WHEN body LIKE '%OLD-WAITING%' THEN NULL ELSE processed_at END
+            WHERE body LIKE '%OLD-%'
+            """)
+        try connection.query(
+            """
+            INSERT INTO whatsapp_inbound_messages (wamid, from_number, type, message, received_at) VALUES
+                ('wamid.IN-OLD', '919800000001', 'text', '{"text": {"body": "my application number"}}', now() - interval '91 days'),
+                ('wamid.IN-NEW', '919800000001', 'text', '{"text": {"body": "status"}}', now() - interval '89 days')
+            """)
+        #expect(try WhatsAppRetention.purge(retentionDays: 90, on: connection) == 2)
+        let batches = try connection.query("SELECT body FROM whatsapp_webhook_batches ORDER BY id").rows.map {
+            try $0.decode(String.self, at: 0)
+        }
+        #expect(batches.count == 2)
+        #expect(batches.contains { $0.contains("OLD-WAITING") }, "an unprocessed batch is kept whatever its age")
+        #expect(batches.contains { $0.contains("RECENT") })
+        #expect(
+            try connection.query("SELECT wamid FROM whatsapp_inbound_messages").rows.map {
+                try $0.decode(String.self, at: 0)
+            } == ["wamid.IN-NEW"])
+        #expect(try WhatsAppRetention.purge(retentionDays: 90, on: connection) == 0, "nothing more to remove")
+    }
+
     @Test("the webhook lag, arrival to applied, is observed once per batch when its processing commits")
     func webhookLag() throws {
         let intake = try Intake()
