@@ -77,7 +77,8 @@ struct WhatsAppWebhooks: Sendable {
 
     func process(_ job: ClaimedJob) throws {
         let batchID = try Jobs.webhookProcess.payload(of: job).batchID
-        let processed: (waited: Double, outcomes: [String: Int])? = try pool.withConnection { connection in
+        let processed: (waited: Double, fresh: [ChannelAttempts.ProviderStatus])? = try pool.withConnection {
+            connection in
             try connection.transaction { tx in
                 // Marked processed as it is read: the mark commits with the processing, or neither does.
                 guard
@@ -89,7 +90,6 @@ struct WhatsAppWebhooks: Sendable {
                         [batchID]
                     ).first
                 else { return nil }
-                var counted: [String: Int] = [:]
                 let body = try row.decode(String.self, at: 0)
                 // A body that is not a notification at all is kept (marked processed) and acted on no further.
                 let notification = GraphWebhook.parse(Array(body.utf8))
@@ -101,22 +101,17 @@ struct WhatsAppWebhooks: Sendable {
                         try keep(inbound: message, to: value.metadata?.phoneNumberID, on: tx)
                     }
                 }  // other fields (template updates, account alerts, …) are not ours to act on: ignored
-                for status in try apply(statuses, on: tx) {
-                    let errorClass =
-                        status.state == .failed
-                        ? GraphAPIError(code: Int(status.errorCode ?? "") ?? -1, message: "", httpStatus: 0).errorClass
-                        : "none"
-                    counted[status.state.rawValue + " " + errorClass, default: 0] += 1
-                }
-                return (try row.decode(Double.self, at: 1), counted)
+                return (try row.decode(Double.self, at: 1), try apply(statuses, on: tx))
             }
         }
         // Observed once the processing committed (a retried batch is observed by the run that applied it).
         guard let processed else { return }
         lag.observe(max(processed.waited, 0))
-        for (key, count) in processed.outcomes where !key.hasPrefix("sent ") {
-            let parts = key.split(separator: " ").map(String.init)
-            outcomes.record(parts[0], parts[1], count: count)
+        // "sent" is counted by the send itself (accepted).
+        for status in processed.fresh where status.state != .sent {
+            outcomes.record(
+                status.state.rawValue,
+                status.state == .failed ? GraphAPIError.reported(status.errorCode).errorClass : "none")
         }
     }
 
@@ -141,7 +136,6 @@ struct WhatsAppWebhooks: Sendable {
     /// A batch of statuses: each deduplicated by (wamid, status), matched by our callback data (or the wamid), and
     /// kept as an event once; the new ones go to `ChannelAttempts.applyProviderStatuses`.
     /// Returns the statuses that were new.
-    @discardableResult
     func apply(_ statuses: [StatusUpdate], on tx: Connection) throws -> [ChannelAttempts.ProviderStatus] {
         guard !statuses.isEmpty else { return [] }
         var updates: [StatusUpdate] = []
@@ -174,8 +168,7 @@ struct WhatsAppWebhooks: Sendable {
                 new.contains(update.wamid + " " + update.status)
             else { return nil }
             let kind = update.errorCode.map {
-                GraphAPIError(code: Int($0) ?? -1, message: "", httpStatus: 0).handling == .permanent
-                    ? "permanent" : "temporary"
+                GraphAPIError.reported($0).handling == .permanent ? "permanent" : "temporary"
             }
             return ChannelAttempts.ProviderStatus(
                 attemptID: attemptID, state: state, providerID: update.wamid,

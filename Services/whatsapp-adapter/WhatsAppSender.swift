@@ -133,6 +133,11 @@ struct GraphAPIError: Error, CustomStringConvertible {
         }
     }
 
+    /// The error a status webhook reports (its code only; nil or unreadable: an unknown code, retryable).
+    static func reported(_ code: String?) -> GraphAPIError {
+        GraphAPIError(code: code.flatMap { Int($0) } ?? -1, message: "", httpStatus: 0)
+    }
+
     /// The error class of `dakiya_channel_outcomes_total`: how the code is handled, not the code itself.
     var errorClass: String {
         switch handling {

@@ -1,4 +1,5 @@
 import ServiceRuntime
+import Synchronization
 
 /// Delivery outcomes by channel and error class, one counter family for every channel:
 /// `dakiya_channel_outcomes_total{channel, outcome, error_class}`.
@@ -9,10 +10,13 @@ import ServiceRuntime
 /// a test endpoint). The error class is a small fixed set (never a raw code or text) so the series stay few:
 /// `none`, `transport`, `server`, `throughput`, `pair_limit`, `refused`, `configuration`, `no_address`,
 /// `test_endpoint`, `smtp_permanent`, `smtp_temporary`.
-package struct ChannelOutcomes: Sendable {
+package final class ChannelOutcomes: Sendable {
     package static let name = "dakiya_channel_outcomes_total"
     let metrics: MetricsRegistry
     let channel: String
+    /// The series made so far, by outcome and class: a send finds its counter here instead of having the registry
+    /// render and look up its labels every time.
+    private let counters = Mutex<[String: Counter]>([:])
 
     /// The counters of `channel` (`whatsapp`, `email`) in `metrics`.
     package init(channel: String, metrics: MetricsRegistry) {
@@ -20,12 +24,17 @@ package struct ChannelOutcomes: Sendable {
         self.channel = channel
     }
 
-    /// Counts `count` messages that ended an attempt step as `outcome` with `errorClass`.
-    package func record(_ outcome: String, _ errorClass: String = "none", count: Int = 1) {
-        guard count > 0 else { return }
-        metrics.counter(
-            Self.name, help: "Delivery outcomes by channel, outcome and error class.",
-            labels: ["channel": channel, "outcome": outcome, "error_class": errorClass]
-        ).increment(by: Double(count))
+    /// Counts a message that ended an attempt step as `outcome` with `errorClass`.
+    package func record(_ outcome: String, _ errorClass: String = "none") {
+        let counter = counters.withLock { counters in
+            let key = outcome + " " + errorClass
+            if let counter = counters[key] { return counter }
+            let counter = metrics.counter(
+                Self.name, help: "Delivery outcomes by channel, outcome and error class.",
+                labels: ["channel": channel, "outcome": outcome, "error_class": errorClass])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 }
