@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, failures, free_port  # noqa: E402
+from harness import accepts, check, failures, free_port, ready, wait_for  # noqa: E402
 from sample_pdf import pdf  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -52,15 +52,6 @@ def call(base, method, path, key, body=None, idempotency_key=None):
         return error.code, error.read()
 
 
-def wait_for(condition, seconds=90):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if condition():
-            return True
-        time.sleep(0.3)
-    return False
-
-
 class Stack:
     """The five services, the WhatsApp simulator and a mail sink, on free ports, against one database."""
 
@@ -79,6 +70,16 @@ class Stack:
             env={**os.environ, 'DAKIYA_SIM_PORT': str(self.sim_port), 'DAKIYA_SIM_READ_DELAY_SECONDS': '0',
                  'DAKIYA_SIM_WEBHOOK_URL': f'http://127.0.0.1:{self.ports["whatsapp-adapter"]}/webhooks/whatsapp'},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        try:
+            self.start(binaries, service_url, name)
+        except BaseException:
+            self.stop()  # never leave a half-started stack behind: it would work on the next run's database
+            raise
+
+    def start(self, binaries, service_url, name):
+        # The channels listen before the services start, so no first send meets a closed port (and waits its backoff).
+        check(wait_for(lambda: accepts(self.smtp_port), 30), f'{name}: the mail sink listens')
+        check(wait_for(lambda: accepts(self.sim_port), 30), f'{name}: the WhatsApp simulator listens')
         for service, port in self.ports.items():
             self.processes.append(subprocess.Popen([f'{binaries}/{service}'], env={
                 **os.environ, 'DAKIYA_DATABASE_URL': service_url, 'DAKIYA_HTTP_PORT': str(port),
@@ -88,19 +89,10 @@ class Stack:
                 'DAKIYA_VERIFY_URL': f'http://127.0.0.1:{self.ports["portal-adapter"]}/v',
                 'DAKIYA_LOG_INTEGRATE_SECONDS': '0.2'}))
         for service, port in self.ports.items():
-            ready = wait_for(lambda: self.ready(port), 60)
-            check(ready, f'{name}: {service} ready')
+            check(wait_for(lambda: ready(port), 60), f'{name}: {service} ready')
         self.portal = f'http://127.0.0.1:{self.ports["portal-adapter"]}'
         self.appeals = f'http://127.0.0.1:{self.ports["appeals-service"]}'
         self.log = f'http://127.0.0.1:{self.ports["dispatcher"]}/log'
-
-    @staticmethod
-    def ready(port):
-        try:
-            with urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz', timeout=2) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
 
     def emails(self):
         return len(os.listdir(os.path.join(self.mail, 'new')))
@@ -161,7 +153,7 @@ def main():
     pg_bin = os.environ['DAKIYA_PG_BIN']
     folder = tempfile.mkdtemp(prefix='dakiya-backup-')
     os.chmod(folder, 0o755)
-    source_db = 'dakiya_backup_source'
+    source_db = f'dakiya_backup_{os.getpid()}'  # a database of this run's own
     source = admin_url.replace('/postgres?', f'/{source_db}?')
     stacks, fresh_data = [], os.path.join(folder, 'fresh')
     fresh_started = False
@@ -212,7 +204,9 @@ def main():
         check(wait_for(lambda: settled(source)), 'settled again after the appeal')
         delivered = int(psql(source, "SELECT count(*) FROM deliveries WHERE status = 'delivered'"))
         emails = stack.emails()
-        check(delivered >= 6 and emails >= 6, f'{delivered} deliveries delivered, {emails} emails received')
+        check(delivered >= 6 and emails >= 6, f'{delivered} deliveries delivered, {emails} emails received ' + psql(
+            source, "SELECT string_agg(channel || ':' || state || ':' || coalesce(error_code, ''), ', ' ORDER BY id) "
+                    "FROM channel_attempts") + ' jobs: ' + psql(source, "SELECT string_agg(kind || ':' || state, ', ') FROM jobs"))
         status, body = call(stack.portal, 'GET', '/v1/citizens/c-1/inbox', key)
         inbox = json.loads(body)['items'] if status == 200 else []
         certificate_url = next((item['certificate']['url'] for item in inbox if item.get('certificate')), None)

@@ -28,24 +28,11 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, failures, free_port  # noqa: E402
+from harness import check, failures, free_port, ready, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-
-
-def wait_ready(url, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        time.sleep(0.2)
-    return False
 
 
 class Edge:
@@ -165,7 +152,7 @@ def main():
                            'DAKIYA_WHATSAPP_VERIFY_TOKEN_FILE': f'{secrets}/whatsapp-verify-token'}
             services.append(subprocess.Popen([f'{binaries}/{name}'], env=environment))
         for name, port in ports.items():
-            check(wait_ready(f'http://127.0.0.1:{port}/readyz'), f'{name} is ready on its own port {port}')
+            check(wait_for(lambda: ready(port), 60), f'{name} is ready on its own port {port}')
         upstreams = open(os.path.join(ROOT, 'docker/nginx/upstreams-host.conf'), encoding='utf-8').read()
         for name, default in (('portal-adapter', 8080), ('whatsapp-adapter', 8081), ('appeals-service', 8083),
                               ('dispatcher', 8084)):
