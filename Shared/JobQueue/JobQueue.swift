@@ -148,13 +148,17 @@ package struct JobQueue: Sendable {
         -> [ClaimedJob]
     {
         let result = try connection.query(JobSQL.claim, [queue, limit, lease.seconds, workerID, clock.now()])
+        // An UPDATE returns its rows in no particular order: put them back in the claim's (priority, then age).
         return try result.rows.map { row in
-            ClaimedJob(
-                id: try row.decode(Int64.self, at: 0), queue: queue, kind: try row.decode(String.self, at: 1),
-                attempt: try row.decode(Int16.self, at: 2), maxAttempts: try row.decode(Int16.self, at: 3),
-                payload: try row.decode(PostgresJSON.self, at: 4), rateKey: try row.decode(String?.self, at: 5),
-                uniqueKey: try row.decode(String?.self, at: 6), createdAt: try row.decode(Date.self, at: 7))
-        }
+            (
+                priority: try row.decode(Int16.self, at: 8),
+                job: ClaimedJob(
+                    id: try row.decode(Int64.self, at: 0), queue: queue, kind: try row.decode(String.self, at: 1),
+                    attempt: try row.decode(Int16.self, at: 2), maxAttempts: try row.decode(Int16.self, at: 3),
+                    payload: try row.decode(PostgresJSON.self, at: 4), rateKey: try row.decode(String?.self, at: 5),
+                    uniqueKey: try row.decode(String?.self, at: 6), createdAt: try row.decode(Date.self, at: 7))
+            )
+        }.sorted { ($0.priority, $0.job.id) < ($1.priority, $1.job.id) }.map(\.job)
     }
 
     /// Extends the lease of jobs `ids` still held by `workerID`. Returns the ids still held.

@@ -63,18 +63,17 @@ enum JobSQL {
     static let claim = Statement(
         "dakiya_job_claim",
         """
-        WITH c AS MATERIALIZED (
-            SELECT id FROM jobs
-            WHERE state = 'available' AND queue = $1 AND run_at <= coalesce($5::timestamptz, now())
-            ORDER BY priority, run_at, id
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED)
         UPDATE jobs j
         SET state = 'running', attempt = j.attempt + 1, worker_id = $4,
             lease_until = coalesce($5::timestamptz, now()) + make_interval(secs => $3::float8),
             attempted_at = coalesce($5::timestamptz, now())
-        FROM c WHERE j.id = c.id
-        RETURNING j.id, j.kind, j.attempt, j.max_attempts, j.payload, j.rate_key, j.unique_key, j.created_at
+        WHERE j.id = ANY (ARRAY(
+            SELECT id FROM jobs
+            WHERE state = 'available' AND queue = $1 AND run_at <= coalesce($5::timestamptz, now())
+            ORDER BY priority, run_at, id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED))
+        RETURNING j.id, j.kind, j.attempt, j.max_attempts, j.payload, j.rate_key, j.unique_key, j.created_at, j.priority
         """)
 
     static let complete = Statement(
@@ -154,31 +153,31 @@ enum JobSQL {
     static let rescue = Statement(
         "dakiya_job_rescue",
         """
-        WITH expired AS MATERIALIZED (
-            SELECT id FROM jobs
-            WHERE state = 'running' AND lease_until < coalesce($1::timestamptz, now())
-            LIMIT 1000
-            FOR UPDATE SKIP LOCKED)
         UPDATE jobs j
         SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'dead'::job_state ELSE 'retryable'::job_state END,
             run_at = coalesce($1::timestamptz, now()), lease_until = NULL, worker_id = NULL,
             last_error = jsonb_build_object('error', 'lease expired', 'kind', 'retryable', 'worker', j.worker_id,
                                             'attempt', j.attempt, 'at', coalesce($1::timestamptz, now()))
-        FROM expired WHERE j.id = expired.id
+        WHERE j.id = ANY (ARRAY(
+            SELECT id FROM jobs
+            WHERE state = 'running' AND lease_until < coalesce($1::timestamptz, now())
+            LIMIT 1000
+            FOR UPDATE SKIP LOCKED))
         RETURNING j.id
         """)
 
     static let promote = Statement(
         "dakiya_job_promote",
         """
-        WITH due AS MATERIALIZED (
-            SELECT id FROM jobs
-            WHERE state IN ('scheduled', 'retryable') AND run_at <= coalesce($1::timestamptz, now())
-            ORDER BY run_at
-            LIMIT 5000
-            FOR UPDATE SKIP LOCKED),
-        promoted AS (
-            UPDATE jobs j SET state = 'available' FROM due WHERE j.id = due.id RETURNING j.queue)
+        WITH promoted AS (
+            UPDATE jobs j SET state = 'available'
+            WHERE j.id = ANY (ARRAY(
+                SELECT id FROM jobs
+                WHERE state IN ('scheduled', 'retryable') AND run_at <= coalesce($1::timestamptz, now())
+                ORDER BY run_at
+                LIMIT 5000
+                FOR UPDATE SKIP LOCKED))
+            RETURNING j.queue)
         SELECT queue, count(*), dakiya_wake(queue)::text FROM promoted GROUP BY queue
         """)
 

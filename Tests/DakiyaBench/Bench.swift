@@ -32,6 +32,7 @@ struct Bench {
                 seconds: whatsappSeconds)
             bench.transparencyLog = ProcessInfo.processInfo.environment["DAKIYA_BENCH_LOG"] != "off"
             bench.dashboard = ProcessInfo.processInfo.environment["DAKIYA_BENCH_DASHBOARD"] != "off"
+            bench.detail = true
             try bench.run()
             return
         case "log"?:
@@ -50,7 +51,7 @@ struct Bench {
             ).run()
             return
         case "drain"?:
-            try serviceFootprint()
+            try drains()
             return
         case "outcome"?:
             try OutcomeBench(
@@ -88,7 +89,7 @@ struct Bench {
         print("")
         try latency()
         print("")
-        try serviceFootprint()
+        try drains()
         print("")
         try reset()
         try OutcomeBench(
@@ -328,8 +329,28 @@ struct Bench {
                 samples.count, percentile(0.5), percentile(0.99), samples.last ?? .nan))
     }
 
-    /// A real service (the dispatcher) draining 50,000 ping jobs: its throughput and peak RSS (VmHWM).
-    func serviceFootprint() throws {
+    /// Ten drains by a real service, each on a fresh queue: min / median / max (a slow mode shows as a low min).
+    func drains() throws {
+        var rates: [Double] = []
+        var peak = 0
+        for _ in 0..<10 {
+            let run = try serviceFootprint()
+            rates.append(run.jobsPerSecond)
+            peak = max(peak, run.peakKiB)
+        }
+        let sorted = rates.sorted()
+        let median = (sorted[4] + sorted[5]) / 2
+        print(
+            String(
+                format:
+                    "dispatcher service draining 50,000 ping jobs, 10 runs (8 handler threads, batch 100): min %.0f / median %.0f / max %.0f jobs/s including start-up, min = %.2f of the median (target ≥ 0.80); peak RSS %.1f MiB",
+                sorted[0], median, sorted[9], sorted[0] / median, Double(peak) / 1024))
+        print("  runs: " + rates.map { String(format: "%.0f", $0) }.joined(separator: ", "))
+    }
+
+    /// A real service (the dispatcher) draining 50,000 ping jobs: its throughput and peak RSS (VmHWM, KiB).
+    @discardableResult
+    func serviceFootprint() throws -> (jobsPerSecond: Double, peakKiB: Int) {
         try reset()
         let connection = try Connection(url: url)
         let total = 50_000
@@ -338,8 +359,8 @@ struct Bench {
             "dispatcher"
         ).path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            print("peak RSS: dispatcher not built next to dakiya-bench (run `swift build -c release`)")
-            return
+            throw TestEnvironmentError(
+                message: "dispatcher not built next to dakiya-bench (run `swift build -c release`)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -356,11 +377,7 @@ struct Bench {
         peak = max(peak, Self.peakRSS(pid: process.processIdentifier))
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
-        print(
-            String(
-                format:
-                    "dispatcher service draining %d ping jobs (8 handler threads, batch 100): %.0f jobs/s including start-up; peak RSS %.1f MiB",
-                total, Double(try completed()) / elapsed, Double(peak) / 1024))
+        return (Double(try completed()) / elapsed, peak)
     }
 
     static func peakRSS(pid: Int32) -> Int {

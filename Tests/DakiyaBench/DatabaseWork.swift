@@ -1,0 +1,112 @@
+import Foundation
+import Postgres
+
+/// What PostgreSQL did for a measured stretch of work, from its own statistics: statements (pg_stat_statements, when
+/// the cluster preloads it, as `make bench` starts it), WAL bytes and records (pg_stat_wal), rows written and the
+/// index entries those writes made (pg_stat_user_tables and the tables' index counts).
+struct DatabaseWork {
+    struct Snapshot {
+        var walBytes: Double
+        var walRecords: Double
+        var inserted: Double
+        var updated: Double
+        var hotUpdated: Double
+        var deleted: Double
+        /// Index entries written: each insert and each non-HOT update adds one to every index of its table (partial
+        /// indexes counted as if whole, so this is an upper bound).
+        var indexEntries: Double
+    }
+
+    struct StatementFigures {
+        var query: String
+        var calls: Double
+        var rows: Double
+        var milliseconds: Double
+        var walBytes: Double
+    }
+
+    let url: String
+
+    /// Whether pg_stat_statements is loaded in this cluster (`make bench` starts the cluster with it).
+    func statementsAvailable() -> Bool {
+        guard let connection = try? Connection(url: url),
+            let loaded = try? connection.query("SELECT current_setting('shared_preload_libraries')").first?.decode(
+                String.self, at: 0)
+        else { return false }
+        guard loaded.contains("pg_stat_statements") else { return false }
+        return (try? connection.execute(script: "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")) != nil
+    }
+
+    /// Resets the statement statistics of this database (the tables' and WAL's are compared by difference).
+    func resetStatements() throws {
+        guard statementsAvailable() else { return }
+        try Connection(url: url).execute(
+            script:
+                "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)"
+        )
+    }
+
+    func snapshot() throws -> Snapshot {
+        let connection = try Connection(url: url)
+        // A backend reports its table counters at most every 0.5 s (and at exit): wait for the last reports.
+        try connection.execute(script: "SELECT pg_stat_clear_snapshot()")
+        let wal = try connection.query("SELECT wal_bytes::float8, wal_records::float8 FROM pg_stat_wal").first!
+        let tables = try connection.query(
+            """
+            SELECT coalesce(sum(n_tup_ins), 0)::float8, coalesce(sum(n_tup_upd), 0)::float8,
+                   coalesce(sum(n_tup_hot_upd), 0)::float8, coalesce(sum(n_tup_del), 0)::float8,
+                   coalesce(sum((n_tup_ins + n_tup_upd - n_tup_hot_upd)
+                       * (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)), 0)::float8
+            FROM pg_stat_user_tables t
+            """
+        ).first!
+        return Snapshot(
+            walBytes: try wal.decode(Double.self, at: 0), walRecords: try wal.decode(Double.self, at: 1),
+            inserted: try tables.decode(Double.self, at: 0), updated: try tables.decode(Double.self, at: 1),
+            hotUpdated: try tables.decode(Double.self, at: 2), deleted: try tables.decode(Double.self, at: 3),
+            indexEntries: try tables.decode(Double.self, at: 4))
+    }
+
+    /// The statements of this database since `resetStatements`, most total time first.
+    func statements() throws -> [StatementFigures] {
+        guard statementsAvailable() else { return [] }
+        return try Connection(url: url).query(
+            """
+            SELECT regexp_replace(query, '\\s+', ' ', 'g'), calls::float8, rows::float8, total_exec_time, wal_bytes::float8
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND query !~* '^\\s*(BEGIN|COMMIT|ROLLBACK|SET|RESET|SELECT pg_stat)'
+            ORDER BY total_exec_time DESC
+            """
+        ).rows.map {
+            StatementFigures(
+                query: try $0.decode(String.self, at: 0), calls: try $0.decode(Double.self, at: 1),
+                rows: try $0.decode(Double.self, at: 2), milliseconds: try $0.decode(Double.self, at: 3),
+                walBytes: try $0.decode(Double.self, at: 4))
+        }
+    }
+
+    /// Prints the work per message between `before` and `after` (and the top statements when `detail`).
+    func report(
+        from before: Snapshot, to after: Snapshot, messages: Int, statements: [StatementFigures], detail: Bool
+    ) throws {
+        let count = Double(max(messages, 1))
+        let calls = statements.map(\.calls).reduce(0, +)
+        print(
+            String(
+                format:
+                    "  PostgreSQL work per message: %@ statements, WAL %.0f bytes in %.1f records, rows inserted %.1f / updated %.1f (%.1f HOT) / deleted %.1f, index entries written ≤ %.1f",
+                statements.isEmpty ? "n/a (pg_stat_statements not loaded)" : String(format: "%.1f", calls / count),
+                (after.walBytes - before.walBytes) / count, (after.walRecords - before.walRecords) / count,
+                (after.inserted - before.inserted) / count, (after.updated - before.updated) / count,
+                (after.hotUpdated - before.hotUpdated) / count, (after.deleted - before.deleted) / count,
+                (after.indexEntries - before.indexEntries) / count))
+        guard detail else { return }
+        for statement in statements.prefix(12) {
+            print(
+                String(
+                    format: "    %5.2f calls %6.3f ms %6.0f WAL B  per message: %@", statement.calls / count,
+                    statement.milliseconds / count, statement.walBytes / count,
+                    String(statement.query.prefix(110))))
+        }
+    }
+}
