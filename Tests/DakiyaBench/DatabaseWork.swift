@@ -15,6 +15,10 @@ struct DatabaseWork {
         /// Index entries written: each insert and each non-HOT update adds one to every index of its table (partial
         /// indexes counted as if whole, so this is an upper bound).
         var indexEntries: Double
+        /// Rows read by sequential scans, by table: a statement whose plan reads a whole table shows here.
+        var sequentiallyRead: [String: Double]
+        /// Rows written by table: inserted, updated, HOT-updated, deleted; and the table's index count.
+        var writes: [String: [Double]]
     }
 
     struct StatementFigures {
@@ -60,11 +64,24 @@ struct DatabaseWork {
             FROM pg_stat_user_tables t
             """
         ).first!
+        var sequentiallyRead: [String: Double] = [:]
+        var writes: [String: [Double]] = [:]
+        for row in try connection.query(
+            """
+            SELECT relname::text, seq_tup_read::float8, n_tup_ins::float8, n_tup_upd::float8, n_tup_hot_upd::float8,
+                   n_tup_del::float8, (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)::float8
+            FROM pg_stat_user_tables t
+            """
+        ).rows {
+            let table = try row.decode(String.self, at: 0)
+            sequentiallyRead[table] = try row.decode(Double.self, at: 1)
+            writes[table] = try (2...6).map { try row.decode(Double.self, at: $0) }
+        }
         return Snapshot(
             walBytes: try wal.decode(Double.self, at: 0), walRecords: try wal.decode(Double.self, at: 1),
             inserted: try tables.decode(Double.self, at: 0), updated: try tables.decode(Double.self, at: 1),
             hotUpdated: try tables.decode(Double.self, at: 2), deleted: try tables.decode(Double.self, at: 3),
-            indexEntries: try tables.decode(Double.self, at: 4))
+            indexEntries: try tables.decode(Double.self, at: 4), sequentiallyRead: sequentiallyRead, writes: writes)
     }
 
     /// The statements of this database since `resetStatements`, most total time first.
@@ -100,7 +117,29 @@ struct DatabaseWork {
                 (after.inserted - before.inserted) / count, (after.updated - before.updated) / count,
                 (after.hotUpdated - before.hotUpdated) / count, (after.deleted - before.deleted) / count,
                 (after.indexEntries - before.indexEntries) / count))
+        let scanned = after.sequentiallyRead.map { ($0.key, $0.value - (before.sequentiallyRead[$0.key] ?? 0)) }
+            .filter { $0.1 / count >= 1 }.sorted { $0.1 > $1.1 }
+        print(
+            "  rows read by sequential scans per message: "
+                + (scanned.isEmpty
+                    ? "none above 1"
+                    : scanned.prefix(6).map { String(format: "%@ %.0f", $0.0, $0.1 / count) }.joined(separator: ", ")))
         guard detail else { return }
+        var written: [(table: String, perMessage: [Double], indexes: Double, total: Double)] = []
+        for (table, now) in after.writes {
+            let then = before.writes[table] ?? [0, 0, 0, 0, 0]
+            let perMessage: [Double] = (0..<4).map { (now[$0] - then[$0]) / count }
+            let total: Double = perMessage[0] + perMessage[1] + perMessage[3]
+            if total >= 0.05 { written.append((table, perMessage, now[4], total)) }
+        }
+        written.sort { $0.total > $1.total }
+        let lines: [String] = written.map { entry in
+            let figures = entry.perMessage
+            return String(
+                format: "%@ %.1f/%.1f/%.1f/%.1f ×%.0f", entry.table, figures[0], figures[1], figures[2], figures[3],
+                entry.indexes)
+        }
+        print("  rows written per message by table (inserted/updated/HOT/deleted, indexes): " + lines.joined(separator: ", "))
         for statement in statements.prefix(12) {
             print(
                 String(
