@@ -33,6 +33,7 @@ struct Bench {
             bench.transparencyLog = ProcessInfo.processInfo.environment["DAKIYA_BENCH_LOG"] != "off"
             bench.dashboard = ProcessInfo.processInfo.environment["DAKIYA_BENCH_DASHBOARD"] != "off"
             bench.detail = true
+            bench.pgbench = pgbench
             try bench.run()
             return
         case "log"?:
@@ -56,7 +57,7 @@ struct Bench {
         case "outcome"?:
             try OutcomeBench(
                 url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                seconds: seconds
+                seconds: seconds, pgbench: pgbench
             ).run()
             return
         default: break
@@ -91,10 +92,18 @@ struct Bench {
         print("")
         try drains()
         print("")
+        try recreate()
+        var whatsapp = WhatsAppBench(
+            url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            seconds: whatsappSeconds)
+        whatsapp.detail = true
+        whatsapp.pgbench = pgbench
+        try whatsapp.run()
+        print("")
         try reset()
         try OutcomeBench(
             url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            seconds: seconds
+            seconds: seconds, pgbench: pgbench
         ).run()
         print("")
         print("")

@@ -139,7 +139,9 @@ struct DatabaseWork {
                 format: "%@ %.1f/%.1f/%.1f/%.1f ×%.0f", entry.table, figures[0], figures[1], figures[2], figures[3],
                 entry.indexes)
         }
-        print("  rows written per message by table (inserted/updated/HOT/deleted, indexes): " + lines.joined(separator: ", "))
+        print(
+            "  rows written per message by table (inserted/updated/HOT/deleted, indexes): "
+                + lines.joined(separator: ", "))
         for statement in statements.prefix(12) {
             print(
                 String(

@@ -12,6 +12,8 @@ struct OutcomeBench {
     let url: String
     let binaries: URL
     let seconds: Int
+    /// pgbench, for the same-run ceiling of the accepts (nil: none printed).
+    var pgbench: String?
 
     func run() throws {
         let connection = try Connection(url: url)
@@ -46,12 +48,22 @@ struct OutcomeBench {
         // Throughput: only the API and its transaction; the other services are stopped so they do not compete.
         kill(email.processIdentifier, SIGSTOP)
         kill(dispatcher.processIdentifier, SIGSTOP)
+        var withoutPDF = 0.0
         for (label, certificate) in [("without a PDF", nil as [UInt8]?), ("with a 100 KB PDF", pdf)] {
             let rate = try accepts(base: base, key: key, certificate: certificate, tag: label.count)
+            if certificate == nil { withoutPDF = rate }
             print(
                 String(
                     format: "outcome API accepts %@: %.0f/s (8 client threads, 16 server threads; target %@)",
                     label, rate, certificate == nil ? "≥ 2,000/s" : "≥ 300/s"))
+        }
+        if let pgbench {
+            let ceiling = try WhatsAppCeiling(url: url, pgbench: pgbench, seconds: seconds, acceptsOnly: true).run()
+            print(
+                String(
+                    format:
+                        "  same-run SQL ceiling of an accept (pgbench, 8 clients: one transaction inserting the message and its job): %.0f/s; ours without a PDF = %.2f of it",
+                    ceiling, withoutPDF / max(ceiling, 1)))
         }
         // the backlog from the throughput runs is not part of the latency run
         try connection.execute(script: "DELETE FROM jobs")

@@ -18,6 +18,8 @@ struct WhatsAppBench {
     var dashboard = true
     /// Whether to print the statements that cost the most per message.
     var detail = false
+    /// pgbench, for the same-run ceiling (nil: no ceiling printed).
+    var pgbench: String?
 
     /// What a run measured, for comparing runs.
     struct Figures {
@@ -183,6 +185,18 @@ struct WhatsAppBench {
                         ", PostgreSQL %.2f (of which appeals-service's sessions, the dashboard's refresher, %.2f); %.1f dashboard changes noted per message",
                     postgres * perMessage, refresher * perMessage, Double(notes) / Double(max(sent, 1))))
         try work.report(from: workBefore, to: workAfter, messages: sent, statements: statements, detail: detail)
+        if let pgbench {
+            // The ceiling's batches are as big as ours were: the status merge's rows per call in this run.
+            let merges = statements.filter { $0.query.contains("channel_state_rank(status)") }
+            let calls = merges.map(\.calls).reduce(0, +)
+            let batch = calls > 0 ? max(1, Int((merges.map(\.rows).reduce(0, +) / calls).rounded())) : 8
+            let ceiling = try WhatsAppCeiling(url: url, pgbench: pgbench, seconds: min(seconds, 30), batch: batch).run()
+            print(
+                String(
+                    format:
+                        "  same-run SQL ceiling (pgbench, 8 clients: the accept, then per %d messages a claim, a send mark and two status merges): %.0f msg/s; ours = %.2f of it (target ≥ 0.70)",
+                    batch, ceiling, Double(sent) / elapsed / max(ceiling, 1)))
+        }
         if let checkpointLag {
             print(
                 String(
