@@ -267,23 +267,12 @@ struct Bench {
             .path
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         let (host, port) = try socketAndPort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: pgbench)
-        process.arguments = [
-            "-n", "-M", "prepared", "-h", host, "-p", port, "-U", "postgres", "-D", "B=\(batch)",
-            "-f", scriptPath, "-c", String(workers), "-j", String(min(workers, 2)), "-T", String(seconds), database,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        let started = MonotonicTime.now()
-        try process.run()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let elapsed = MonotonicTime.now().duration(since: started).seconds
-        guard process.terminationStatus == 0 else {
-            throw TestEnvironmentError(message: "pgbench failed: \(errorText.suffix(400))")
-        }
+        let elapsed = try runPgbench(
+            pgbench,
+            [
+                "-n", "-M", "prepared", "-h", host, "-p", port, "-U", "postgres", "-D", "B=\(batch)",
+                "-f", scriptPath, "-c", String(workers), "-j", String(min(workers, 2)), "-T", String(seconds), database,
+            ])
         return Double(try completed()) / elapsed
     }
 
@@ -412,6 +401,25 @@ final class StartTimes: @unchecked Sendable {
     private var times: [Int64: MonotonicTime] = [:]
     func record(_ id: Int64) { let now = MonotonicTime.now(); lock.lock(); times[id] = now; lock.unlock() }
     func time(of id: Int64) -> MonotonicTime? { lock.lock(); defer { lock.unlock() }; return times[id] }
+}
+
+/// Runs pgbench with `arguments` to its end; returns the seconds it took.
+/// - Throws: `TestEnvironmentError` with pgbench's last words when it fails.
+func runPgbench(_ pgbench: String, _ arguments: [String]) throws -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pgbench)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    let errors = Pipe()
+    process.standardError = errors
+    let started = MonotonicTime.now()
+    try process.run()
+    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw TestEnvironmentError(message: "pgbench failed: \(errorText.suffix(400))")
+    }
+    return MonotonicTime.now().duration(since: started).seconds
 }
 
 /// Starts one of the package's executables from `binaries` with `environment` (its output discarded).

@@ -67,30 +67,20 @@ struct WhatsAppCeiling {
             "SELECT current_setting('unix_socket_directories'), current_setting('port'), current_database()"
         ).first!
         let host = try row.decode(String.self, at: 0).split(separator: ",").first.map(String.init) ?? "/tmp"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: pgbench)
-        // One accept per message; each batched script once per `batch` messages.
-        process.arguments =
+        let elapsed = try runPgbench(
+            pgbench,
             [
                 "-n", "-M", "prepared", "-h", host, "-p", try row.decode(String.self, at: 1), "-U", "postgres",
             ]
-            + (acceptsOnly
-                ? ["-f", files[0]]
-                : ["-f", "\(files[0])@\(batch)", "-f", "\(files[1])@1", "-f", "\(files[2])@1", "-f", "\(files[3])@1"])
-            + [
-                "-c", String(clients), "-j", "2", "-T", String(seconds), try row.decode(String.self, at: 2),
-            ]
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        let started = MonotonicTime.now()
-        try process.run()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let elapsed = MonotonicTime.now().duration(since: started).seconds
-        guard process.terminationStatus == 0 else {
-            throw TestEnvironmentError(message: "pgbench failed: \(errorText.suffix(400))")
-        }
+                + (acceptsOnly
+                    ? ["-f", files[0]]
+                    : [
+                        "-f", "\(files[0])@\(batch)", "-f", "\(files[1])@1", "-f", "\(files[2])@1", "-f",
+                        "\(files[3])@1",
+                    ])
+                + [
+                    "-c", String(clients), "-j", "2", "-T", String(seconds), try row.decode(String.self, at: 2),
+                ])
         let count = try connection.query(
             "SELECT count(*) FROM ceiling_messages WHERE state = $1", [acceptsOnly ? "queued" : "delivered"]
         ).first!
