@@ -8,13 +8,17 @@ struct DatabaseWork {
     struct Snapshot {
         var walBytes: Double
         var walRecords: Double
-        var inserted: Double
-        var updated: Double
-        var hotUpdated: Double
-        var deleted: Double
+        /// Sums over the tables of `writes`.
+        var inserted: Double { total(0) }
+        var updated: Double { total(1) }
+        var hotUpdated: Double { total(2) }
+        var deleted: Double { total(3) }
         /// Index entries written: each insert and each non-HOT update adds one to every index of its table (partial
         /// indexes counted as if whole, so this is an upper bound).
-        var indexEntries: Double
+        var indexEntries: Double { writes.values.map { ($0[0] + $0[1] - $0[2]) * $0[4] }.reduce(0, +) }
+
+        private func total(_ column: Int) -> Double { writes.values.map { $0[column] }.reduce(0, +) }
+
         /// Rows read by sequential scans, by table: a statement whose plan reads a whole table shows here.
         var sequentiallyRead: [String: Double]
         /// Rows written by table: inserted, updated, HOT-updated, deleted; and the table's index count.
@@ -30,20 +34,27 @@ struct DatabaseWork {
     }
 
     let url: String
+    /// Whether pg_stat_statements is loaded in this cluster (`make bench` starts the cluster with it); its view is
+    /// created in this database when it is.
+    let statementsAvailable: Bool
 
-    /// Whether pg_stat_statements is loaded in this cluster (`make bench` starts the cluster with it).
-    func statementsAvailable() -> Bool {
+    init(url: String) {
+        self.url = url
+        statementsAvailable = Self.createStatementsView(url: url)
+    }
+
+    private static func createStatementsView(url: String) -> Bool {
         guard let connection = try? Connection(url: url),
             let loaded = try? connection.query("SELECT current_setting('shared_preload_libraries')").first?.decode(
-                String.self, at: 0)
+                String.self, at: 0),
+            loaded.contains("pg_stat_statements")
         else { return false }
-        guard loaded.contains("pg_stat_statements") else { return false }
         return (try? connection.execute(script: "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")) != nil
     }
 
     /// Resets the statement statistics of this database (the tables' and WAL's are compared by difference).
     func resetStatements() throws {
-        guard statementsAvailable() else { return }
+        guard statementsAvailable else { return }
         try Connection(url: url).execute(
             script:
                 "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)"
@@ -55,15 +66,6 @@ struct DatabaseWork {
         // A backend reports its table counters at most every 0.5 s (and at exit): wait for the last reports.
         try connection.execute(script: "SELECT pg_stat_clear_snapshot()")
         let wal = try connection.query("SELECT wal_bytes::float8, wal_records::float8 FROM pg_stat_wal").first!
-        let tables = try connection.query(
-            """
-            SELECT coalesce(sum(n_tup_ins), 0)::float8, coalesce(sum(n_tup_upd), 0)::float8,
-                   coalesce(sum(n_tup_hot_upd), 0)::float8, coalesce(sum(n_tup_del), 0)::float8,
-                   coalesce(sum((n_tup_ins + n_tup_upd - n_tup_hot_upd)
-                       * (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid)), 0)::float8
-            FROM pg_stat_user_tables t
-            """
-        ).first!
         var sequentiallyRead: [String: Double] = [:]
         var writes: [String: [Double]] = [:]
         for row in try connection.query(
@@ -79,14 +81,12 @@ struct DatabaseWork {
         }
         return Snapshot(
             walBytes: try wal.decode(Double.self, at: 0), walRecords: try wal.decode(Double.self, at: 1),
-            inserted: try tables.decode(Double.self, at: 0), updated: try tables.decode(Double.self, at: 1),
-            hotUpdated: try tables.decode(Double.self, at: 2), deleted: try tables.decode(Double.self, at: 3),
-            indexEntries: try tables.decode(Double.self, at: 4), sequentiallyRead: sequentiallyRead, writes: writes)
+            sequentiallyRead: sequentiallyRead, writes: writes)
     }
 
     /// The statements of this database since `resetStatements`, most total time first.
     func statements() throws -> [StatementFigures] {
-        guard statementsAvailable() else { return [] }
+        guard statementsAvailable else { return [] }
         return try Connection(url: url).query(
             """
             SELECT regexp_replace(query, '\\s+', ' ', 'g'), calls::float8, rows::float8, total_exec_time, wal_bytes::float8
