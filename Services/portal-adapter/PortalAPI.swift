@@ -223,7 +223,7 @@ struct PortalAPI: Sendable {
                     status: 403, detail: "this API key does not cover office \(outcome.office)",
                     type: "urn:dakiya:problem:forbidden")
             }
-            let deliveryID = UUID()
+            let deliveryID = UUID.timeOrdered()
             let location = "/v1/deliveries/\(deliveryID.uuidString.lowercased())"
             let response = try Response.json(
                 OutcomeAccepted(

@@ -100,7 +100,7 @@ package enum AppealNotice: Sendable, Equatable {
                 "SELECT c.language FROM applications a JOIN citizens c ON c.id = a.citizen_id WHERE a.id = $1",
                 [applicationID]
             ).first?.decode(String.self, at: 0) ?? "mr"
-        let deliveryID = UUID()
+        let deliveryID = UUID.timeOrdered()
         try connection.query(
             """
             INSERT INTO deliveries (id, application_id, is_test, decision, reasons, language, document_id, appeal_id, notice)

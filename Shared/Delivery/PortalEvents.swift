@@ -33,7 +33,7 @@ package enum PortalEvents {
     /// The event and its callback job for a delivery of a department that takes callbacks, unless nothing changed.
     static func record(deliveryID: UUID, department: String, queue: JobQueue, on connection: Connection) throws {
         guard let view = try DeliveryViews.find(id: deliveryID, department: department, on: connection) else { return }
-        let eventID = UUID()
+        let eventID = UUID.timeOrdered()
         struct Event: Encodable {
             var id: String
             var type: String

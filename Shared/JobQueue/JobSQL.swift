@@ -76,6 +76,11 @@ enum JobSQL {
         RETURNING j.id, j.kind, j.attempt, j.max_attempts, j.payload, j.rate_key, j.unique_key, j.created_at, j.priority
         """)
 
+    /// A completed job leaves the table; it is copied to `job_history` only when it needed more than one attempt
+    /// (what went wrong before it succeeded is worth keeping), or for every job when the database says
+    /// `dakiya.job_history = 'all'` (`ALTER DATABASE … SET`, read as each session starts). What a job did is
+    /// recorded by its own domain write (attempts, status events, the transparency log); a history row of every
+    /// job was the same fact again, 2.4 rows and their index entries per WhatsApp message.
     static let complete = Statement(
         "dakiya_job_complete",
         """
@@ -83,12 +88,13 @@ enum JobSQL {
         d AS (
             DELETE FROM jobs j USING t
             WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $3
-            RETURNING j.*)
-        INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
-        SELECT id, queue, kind, 'completed', priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at,
-               coalesce($4::timestamptz, now())
-        FROM d
-        RETURNING id
+            RETURNING j.*),
+        kept AS (
+            INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
+            SELECT id, queue, kind, 'completed', priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at,
+                   coalesce($4::timestamptz, now())
+            FROM d WHERE d.attempt > 1 OR dakiya_job_history_all())
+        SELECT id FROM d
         """)
 
     static let retry = Statement(

@@ -26,7 +26,7 @@ package func seedDelivery(
         INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id)
         SELECT 'A1', 'REV', 'INCOME', 'HAVELI', id FROM citizens WHERE portal_user_id = 'u1'
         """)
-    let id = UUID()
+    let id = UUID.timeOrdered()
     try connection.query(
         """
         INSERT INTO deliveries (id, application_id, api_key_id, is_test, decision, language, requested_channels)

@@ -58,6 +58,14 @@ package final class TestDatabase: Sendable {
         }
     }
 
+    /// Keeps every completed job in `job_history` (`dakiya.job_history = 'all'`), for tests that read the history
+    /// as the record of what ran; sessions opened after this call see it. By default only jobs that needed more
+    /// than one attempt are kept.
+    package func keepEveryJobInHistory() throws {
+        try Connection(url: adminURL, applicationName: "dakiya-tests").execute(
+            script: "ALTER DATABASE \(name) SET dakiya.job_history = 'all'")
+    }
+
     /// A connection to this test's database.
     package func connect() throws -> Connection { try Connection(url: url, applicationName: "dakiya-tests") }
 

@@ -51,6 +51,9 @@ struct Bench {
                 seconds: seconds
             ).run()
             return
+        case "job-history"?:
+            try jobHistoryCost()
+            return
         case "drain"?:
             try drains()
             return
@@ -67,7 +70,7 @@ struct Bench {
                 + "synchronous_commit=\(try server.decode(String.self, at: 1)), fsync=\(try server.decode(String.self, at: 2)), \(ProcessInfo.processInfo.activeProcessorCount) cores"
         )
         print(
-            "Lifecycle per cell: enqueue a batch (one statement; dakiya_wake notifies only an idle worker) → claim a batch (SKIP LOCKED) → complete the batch (move to history)."
+            "Lifecycle per cell: enqueue a batch (one statement; dakiya_wake notifies only an idle worker) → claim a batch (SKIP LOCKED) → complete the batch (move to history: dakiya.job_history = 'all' here)."
         )
         print("")
         print("batch  workers   dakiya jobs/s   pgbench jobs/s   ratio")
@@ -117,7 +120,27 @@ struct Bench {
         print("")
         try dashboardCost()
         print("")
+        try jobHistoryCost()
+        print("")
         try dashboard()
+    }
+
+    /// What copying every completed job to job_history costs WhatsApp delivery (before migration 0030 every job was
+    /// copied; now only those that needed a retry): every job, retried only, retried only, every job.
+    func jobHistoryCost() throws {
+        let figures = try whatsAppOnOffFigures { $0.everyJobInHistory = $1 }
+        func mean(_ on: Bool, _ value: (WhatsAppBench.Figures) -> Double) -> Double {
+            let runs = figures[on] ?? []
+            return runs.map(value).reduce(0, +) / Double(max(runs.count, 1))
+        }
+        print(
+            String(
+                format:
+                    "WhatsApp with every completed job in job_history / retried jobs only (mean of 2 runs each): %.0f / %.0f msg/s; PostgreSQL CPU per message %.2f / %.2f ms; WAL per message %.0f / %.0f bytes (%.2f)",
+                mean(true, \.messagesPerSecond), mean(false, \.messagesPerSecond),
+                mean(true, \.postgresCPUPerMessage) * 1000, mean(false, \.postgresCPUPerMessage) * 1000,
+                mean(true, \.walBytesPerMessage), mean(false, \.walBytesPerMessage),
+                mean(false, \.walBytesPerMessage) / max(mean(true, \.walBytesPerMessage), 1)))
     }
 
     /// The dashboard at a state's scale on a fresh database (DAKIYA_BENCH_APPLICATIONS, default 5,000,000).
@@ -176,16 +199,7 @@ struct Bench {
         on: (rate: Double, postgresCPU: Double, worstLag: Double, cpu: Double, refresherCPU: Double, notes: Double),
         off: (rate: Double, postgresCPU: Double, worstLag: Double, cpu: Double, refresherCPU: Double, notes: Double)
     ) {
-        var figures: [Bool: [WhatsAppBench.Figures]] = [:]
-        for on in [true, false, false, true] {
-            try recreate()
-            var bench = WhatsAppBench(
-                url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                seconds: whatsappSeconds)
-            configure(&bench, on)
-            figures[on, default: []].append(try bench.run())
-            print("")
-        }
+        let figures = try whatsAppOnOffFigures(configure)
         func summary(_ on: Bool) -> (
             rate: Double, postgresCPU: Double, worstLag: Double, cpu: Double, refresherCPU: Double, notes: Double
         ) {
@@ -203,6 +217,23 @@ struct Bench {
         return (summary(true), summary(false))
     }
 
+    /// The runs of `whatsAppOnOff`, by mode.
+    func whatsAppOnOffFigures(_ configure: (inout WhatsAppBench, Bool) -> Void) throws -> [Bool: [WhatsAppBench
+        .Figures]]
+    {
+        var figures: [Bool: [WhatsAppBench.Figures]] = [:]
+        for on in [true, false, false, true] {
+            try recreate()
+            var bench = WhatsAppBench(
+                url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                seconds: whatsappSeconds)
+            configure(&bench, on)
+            figures[on, default: []].append(try bench.run())
+            print("")
+        }
+        return figures
+    }
+
     /// A fresh, migrated benchmark database.
     func recreate() throws {
         let admin = try Connection(url: adminURL)
@@ -211,17 +242,22 @@ struct Bench {
         try Migrator.bundled().migrate(on: try Connection(url: url))
     }
 
-    func reset() throws {
+    /// An empty job table. `everyJobInHistory`: completed jobs are copied to job_history, as the lifecycle's pgbench
+    /// script does and its count of completed jobs reads (the sessions opened after this see it).
+    func reset(everyJobInHistory: Bool = false) throws {
         let connection = try Connection(url: url)
+        let history = everyJobInHistory ? "SET dakiya.job_history = 'all'" : "RESET dakiya.job_history"
         // Separate calls: VACUUM cannot run inside the implicit transaction of a multi-statement string.
-        for statement in ["TRUNCATE jobs, job_history", "VACUUM ANALYZE jobs", "CHECKPOINT"] {
+        for statement in [
+            "TRUNCATE jobs, job_history", "VACUUM ANALYZE jobs", "ALTER DATABASE \(database) \(history)", "CHECKPOINT",
+        ] {
             try connection.execute(script: statement)
         }
     }
 
     /// Our API: each worker thread has its own connection and loops enqueue → claim → complete.
     func lifecycle(batch: Int, workers: Int) throws -> Double {
-        try reset()
+        try reset(everyJobInHistory: true)
         let queue = JobQueue()
         let deadline = MonotonicTime.now().advanced(by: .seconds(Int64(seconds)))
         let failures = LockedCounter()
@@ -255,7 +291,7 @@ struct Bench {
 
     /// The same three statements as raw SQL through pgbench (-M prepared), the ceiling on this cluster.
     func rawLifecycle(batch: Int, workers: Int) throws -> Double {
-        try reset()
+        try reset(everyJobInHistory: true)
         let script = """
             WITH ins AS (INSERT INTO jobs (queue, kind, payload) SELECT 'bench', 'noop', jsonb_build_object('n', g) FROM generate_series(1, :B) g RETURNING id) SELECT dakiya_wake('bench') FROM (SELECT 1 FROM ins LIMIT 1) x;
             WITH c AS MATERIALIZED (SELECT id FROM jobs WHERE state = 'available' AND queue = 'bench' AND run_at <= now() ORDER BY priority, run_at, id LIMIT :B FOR UPDATE SKIP LOCKED), u AS (UPDATE jobs j SET state = 'running', attempt = j.attempt + 1, worker_id = 'pgbench', lease_until = now() + interval '30 seconds', attempted_at = now() FROM c WHERE j.id = c.id RETURNING j.id, j.attempt) SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(attempt), '{}') AS attempts FROM u
@@ -367,6 +403,10 @@ struct Bench {
         let started = MonotonicTime.now()
         try process.run()
         var peak = 0
+        // Done when no ping job is left (completed jobs leave no history row by default).
+        func completed() throws -> Int {
+            total - (try connection.query("SELECT count(*) FROM jobs").first!.decode(Int.self, at: 0))
+        }
         while try completed() < total && MonotonicTime.now().duration(since: started) < .seconds(120) {
             peak = max(peak, Self.peakRSS(pid: process.processIdentifier))
             usleep(50_000)

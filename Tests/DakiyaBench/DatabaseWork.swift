@@ -8,6 +8,8 @@ struct DatabaseWork {
     struct Snapshot {
         var walBytes: Double
         var walRecords: Double
+        /// The WAL insert position, for pg_walinspect's breakdown of what was written in between.
+        var walPosition: String
         /// Sums over the tables of `writes`.
         var inserted: Double { total(0) }
         var updated: Double { total(1) }
@@ -65,7 +67,9 @@ struct DatabaseWork {
         let connection = try Connection(url: url)
         // A backend reports its table counters at most every 0.5 s (and at exit): wait for the last reports.
         try connection.execute(script: "SELECT pg_stat_clear_snapshot()")
-        let wal = try connection.query("SELECT wal_bytes::float8, wal_records::float8 FROM pg_stat_wal").first!
+        let wal = try connection.query(
+            "SELECT wal_bytes::float8, wal_records::float8, pg_current_wal_insert_lsn()::text FROM pg_stat_wal"
+        ).first!
         var sequentiallyRead: [String: Double] = [:]
         var writes: [String: [Double]] = [:]
         for row in try connection.query(
@@ -81,7 +85,28 @@ struct DatabaseWork {
         }
         return Snapshot(
             walBytes: try wal.decode(Double.self, at: 0), walRecords: try wal.decode(Double.self, at: 1),
+            walPosition: try wal.decode(String.self, at: 2),
             sequentiallyRead: sequentiallyRead, writes: writes)
+    }
+
+    /// WAL between two snapshots by record type (pg_walinspect, in PostgreSQL's contrib: the whole cluster's WAL, so
+    /// only what ran meanwhile): count, bytes of the records and of their full-page images, most bytes first.
+    func walByRecordType(from before: Snapshot, to after: Snapshot) throws -> [(
+        type: String, count: Double, recordBytes: Double, pageImageBytes: Double
+    )] {
+        let connection = try Connection(url: url)
+        try connection.execute(script: "CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+        return try connection.query(
+            """
+            SELECT "resource_manager/record_type", count::float8, record_size::float8, fpi_size::float8
+            FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE count > 0 ORDER BY combined_size DESC
+            """, [before.walPosition, after.walPosition]
+        ).rows.map {
+            (
+                try $0.decode(String.self, at: 0), try $0.decode(Double.self, at: 1),
+                try $0.decode(Double.self, at: 2), try $0.decode(Double.self, at: 3)
+            )
+        }
     }
 
     /// The statements of this database since `resetStatements`, most total time first.
@@ -142,6 +167,19 @@ struct DatabaseWork {
         print(
             "  rows written per message by table (inserted/updated/HOT/deleted, indexes): "
                 + lines.joined(separator: ", "))
+        if let types = try? walByRecordType(from: before, to: after), !types.isEmpty {
+            let imageBytes = types.map(\.pageImageBytes).reduce(0, +)
+            print(
+                String(
+                    format:
+                        "  WAL per message by record type (count, record bytes + full-page image bytes; images %.0f B in all): ",
+                    imageBytes / count)
+                    + types.prefix(12).map {
+                        String(
+                            format: "%@ %.1f, %.0f+%.0f B", $0.type, $0.count / count, $0.recordBytes / count,
+                            $0.pageImageBytes / count)
+                    }.joined(separator: "; "))
+        }
         for statement in statements.prefix(12) {
             print(
                 String(

@@ -16,6 +16,9 @@ struct WhatsAppBench {
     var transparencyLog = true
     /// Whether the dashboard's counts are kept (off: its triggers disabled, for the ratio; the refresher runs in both).
     var dashboard = true
+    /// Whether every completed job is copied to job_history (`dakiya.job_history = 'all'`, as every job was before
+    /// migration 0030), for the cost of that copy; off: the default, only jobs that needed a retry.
+    var everyJobInHistory = false
     /// Whether to print the statements that cost the most per message.
     var detail = false
     /// pgbench, for the same-run ceiling (nil: no ceiling printed).
@@ -33,14 +36,19 @@ struct WhatsAppBench {
         var notesPerMessage: Double
         /// From an entry's queueing to the signed checkpoint that covers it, p50 and p99 in seconds (log on only).
         var checkpointLag: (p50: Double, p99: Double)?
+        /// WAL bytes per message (the whole cluster's, over the measured run).
+        var walBytesPerMessage: Double = 0
     }
 
     @discardableResult
     func run() throws -> Figures {
         let connection = try Connection(url: url)
+        let name = try connection.query("SELECT current_database()").first!.decode(String.self, at: 0)
         if !transparencyLog {
-            let name = try connection.query("SELECT current_database()").first!.decode(String.self, at: 0)
             try connection.execute(script: "ALTER DATABASE \"\(name)\" SET dakiya.transparency_log = off")
+        }
+        if everyJobInHistory {
+            try connection.execute(script: "ALTER DATABASE \"\(name)\" SET dakiya.job_history = 'all'")
         }
         try Departments.upsert(code: "WA", name: "WhatsApp Benchmark", on: connection)
         let key = try APIKeys.create(department: "WA", kind: .live, label: "bench", on: connection).secret
@@ -166,8 +174,9 @@ struct WhatsAppBench {
         print(
             String(
                 format:
-                    "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed, transparency log %@, dashboard counts %@: %d of %d in %.1f s = %.0f msg/s",
-                transparencyLog ? "on" : "off", dashboard ? "kept" : "off", sent, submitted.count, elapsed,
+                    "WhatsApp deliveries through API → dispatcher → adapter → simulator (1,000 msg/s) with statuses processed, transparency log %@, dashboard counts %@, %@ in job history: %d of %d in %.1f s = %.0f msg/s",
+                transparencyLog ? "on" : "off", dashboard ? "kept" : "off",
+                everyJobInHistory ? "every job" : "retried jobs only", sent, submitted.count, elapsed,
                 Double(sent) / elapsed))
         let names = ["simulator", "portal-adapter", "dispatcher", "whatsapp-adapter", "appeals-service"]
         let perMessage = 1000 / Double(max(sent, 1))
@@ -236,7 +245,8 @@ struct WhatsAppBench {
             cpuPerMessage: (cpu + postgres) / Double(max(sent, 1)),
             refresherCPUPerMessage: refresher / Double(max(sent, 1)),
             notesPerMessage: Double(notes) / Double(max(sent, 1)),
-            checkpointLag: checkpointLag)
+            checkpointLag: checkpointLag,
+            walBytesPerMessage: (workAfter.walBytes - workBefore.walBytes) / Double(max(sent, 1)))
     }
 
     /// The triggers that note changes for the dashboard (migration 0026).

@@ -18,6 +18,7 @@ struct ProcessTests {
     @Test("4 worker processes × 20,000 jobs: every job completed exactly once, none lost, none left running")
     func fourProcesses() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let connection = try db.connect()
         let total = 80_000
         let queue = JobQueue()
@@ -54,6 +55,7 @@ struct ProcessTests {
     @Test("kill -9 a worker holding leased jobs: after the lease expires another worker runs them, attempts counted")
     func crashRecovery() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let connection = try db.connect()
         let queue = JobQueue()
         _ = try queue.enqueue(

@@ -21,9 +21,12 @@ struct QueueTests {
         #expect(definition.contains("pg_notify('\(JobQueue.channel(for: ""))' || queue"))
     }
 
-    @Test("enqueue, claim and complete: the job leaves the hot table and lands in history")
-    func lifecycle() throws {
+    @Test(
+        "enqueue, claim and complete: the job leaves the hot table; a first-attempt success is not copied to history unless the database keeps every job, one that needed a retry is",
+        arguments: [false, true])
+    func lifecycle(keepEveryJob: Bool) throws {
         let db = try TestDatabase()
+        if keepEveryJob { try db.keepEveryJobInHistory() }
         let connection = try db.connect()
         let id = try #require(
             try queue.enqueue(
@@ -37,10 +40,41 @@ struct QueueTests {
             [JobSettlement(id: id, attempt: 1, outcome: .completed)], workerID: "w1", on: connection)
         #expect(result.completed == [id])
         #expect(try connection.query("SELECT count(*) FROM jobs").first?.decode(Int.self, at: 0) == 0)
-        let history = try #require(
-            try connection.query("SELECT state::text, attempt FROM job_history WHERE id = $1", [id]).first)
-        #expect(try history.decode(String.self, at: 0) == "completed")
-        #expect(try history.decode(Int.self, at: 1) == 1)
+        let history = try connection.query("SELECT state::text, attempt FROM job_history WHERE id = $1", [id]).first
+        if keepEveryJob {
+            #expect(try history?.decode(String.self, at: 0) == "completed")
+            #expect(try history?.decode(Int.self, at: 1) == 1)
+        } else {
+            #expect(history == nil, "the job's own domain write is its record")
+        }
+        // A job that failed once and then succeeded is kept either way, with the error it got over.
+        let retried = try #require(try queue.enqueue(NewJob(queue: "email", kind: "send"), on: connection))
+        _ = try queue.claim(queue: "email", limit: 1, lease: .seconds(30), workerID: "w1", on: connection)
+        _ = try queue.settle(
+            [
+                JobSettlement(
+                    id: retried, attempt: 1,
+                    outcome: .retry(delay: .zero, error: PostgresJSON(text: #"{"error": "smtp 451"}"#)))
+            ],
+            workerID: "w1", on: connection)
+        _ = try queue.maintain(retention: .seconds(86_400), on: connection)
+        #expect(
+            try queue.claim(queue: "email", limit: 1, lease: .seconds(30), workerID: "w1", on: connection).map(
+                \.attempt)
+                == [2])
+        #expect(
+            try queue.settle(
+                [JobSettlement(id: retried, attempt: 2, outcome: .completed)], workerID: "w1", on: connection
+            )
+            .completed == [retried])
+        let kept = try #require(
+            try connection.query(
+                "SELECT state::text, attempt, last_error->>'error' FROM job_history WHERE id = $1", [retried]
+            )
+            .first)
+        #expect(try kept.decode(String.self, at: 0) == "completed")
+        #expect(try kept.decode(Int.self, at: 1) == 2)
+        #expect(try kept.decode(String?.self, at: 2) == "smtp 451")
     }
 
     @Test("a settlement retried after a lost commit reply is told apart from one refused because the job was rescued")
@@ -290,6 +324,7 @@ struct QueueTests {
     @Test("history older than the retention is pruned")
     func pruning() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()
         let connection = try db.connect()
         let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
         _ = try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w", on: connection)

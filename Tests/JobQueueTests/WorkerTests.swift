@@ -47,6 +47,7 @@ struct WorkerTests {
     @Test("a retryable failure backs off exponentially, then the job goes dead with its last error kept")
     func retryThenDead() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let clock = ManualClock()
         let queue = JobQueue(clock: clock)
         let runs = LockedBox(0)
@@ -94,6 +95,7 @@ struct WorkerTests {
     )
     func batches() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let calls = LockedBox<[[Int]]>([])
         struct Item: Codable { var n: Int }
@@ -133,6 +135,7 @@ struct WorkerTests {
     )
     func batchFailuresPerJob() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let calls = LockedBox<[[Int]]>([])
         struct Item: Codable { var n: Int }
@@ -179,6 +182,7 @@ struct WorkerTests {
     @Test("a permanent failure goes straight to dead on its first attempt")
     func permanent() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let worker = makeWorker(
             db, queue: queue,
@@ -195,6 +199,7 @@ struct WorkerTests {
     @Test("a snooze puts the job off without spending an attempt")
     func snooze() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let clock = ManualClock()
         let queue = JobQueue(clock: clock)
         let runs = LockedBox(0)
@@ -225,6 +230,7 @@ struct WorkerTests {
     @Test("a job of a kind with no handler goes dead with the reason")
     func unknownKind() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let worker = makeWorker(db, queue: queue, handlers: [:])
         let connection = try db.connect()
@@ -238,6 +244,7 @@ struct WorkerTests {
     @Test("an idle worker starts a new job on NOTIFY, long before its poll interval")
     func wakeUp() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let started = LockedBox<ContinuousClock.Instant?>(nil)
         let worker = makeWorker(
@@ -257,6 +264,7 @@ struct WorkerTests {
     @Test("a busy worker claims new jobs by itself: their enqueues send no NOTIFY, and none waits for the poll")
     func busyWorkerNeedsNoNotify() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let done = LockedBox(0)
         let worker = makeWorker(
@@ -291,6 +299,7 @@ struct WorkerTests {
     @Test("stop releases claimed jobs that did not start and waits for running ones")
     func gracefulStop() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let running = LockedBox(0)
         let worker = JobWorker(
@@ -327,6 +336,7 @@ struct WorkerFallbackTests {
     @Test("without a NOTIFY the worker still finds the job at its poll interval")
     func pollFallback() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let done = LockedBox(false)
         let worker = JobWorker(
             pool: db.pool(),
@@ -343,6 +353,7 @@ struct WorkerFallbackTests {
     @Test("one maintenance leader at a time; another takes over when it stops")
     func leaderElection() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let first = JobMaintenance(
             url: db.url, interval: .milliseconds(50), logger: Self.logger, metrics: MetricsRegistry())
         let second = JobMaintenance(
@@ -363,6 +374,7 @@ struct WorkerFallbackTests {
     )
     func queueGauges() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let connection = try db.connect()
         try connection.execute(
             script: """
@@ -415,6 +427,7 @@ struct WorkerFallbackTests {
     @Test("the claim reads only the partial index of claimable rows, however much else the table holds")
     func claimUsesPartialIndex() throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let connection = try db.connect()
         try connection.execute(
             script: """

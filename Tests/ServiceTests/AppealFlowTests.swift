@@ -230,11 +230,15 @@ struct AppealFlowTests {
             eventually(timeout: .seconds(20)) {
                 (try? simulatorMessages())?.contains { $0.contains("menu:track") } == true
             }, "the menu as an interactive list")
-        let sent = try simulatorMessages()
+        // The conversation's replies are sent one after another: wait for all of them, not only the menu.
         #expect(
-            ["template", "text", "interactive"].allSatisfy { kind in
-                sent.contains { $0.contains("\"type\":\"\(kind)\",") }
-            }, "templates, texts and interactive messages were checked")
+            eventually(timeout: .seconds(20)) {
+                let sent = (try? simulatorMessages()) ?? []
+                return ["template", "text", "interactive"].allSatisfy { kind in
+                    sent.contains { $0.contains("\"type\":\"\(kind)\",") }
+                }
+            }, "templates, texts and interactive messages were checked: \((try? simulatorMessages()) ?? [])")
+        let sent = try simulatorMessages()
         let requestProblems = try GraphOpenAPI.check(sent, schema: "Message")
         #expect(requestProblems.count == sent.count)
         for (problem, request) in zip(requestProblems, sent) where problem != "ok" {

@@ -24,6 +24,7 @@ struct ServiceProcessTests {
         arguments: services)
     func lifecycle(service: String) throws {
         let db = try TestDatabase()
+        try db.keepEveryJobInHistory()  // completions are read from the history
         let port = freePort()
         let process = try ChildProcess(
             service,
@@ -110,6 +111,8 @@ struct ServiceProcessTests {
         let cluster = try ScratchCluster()
         let admin = try Connection(url: cluster.url())
         try admin.execute(script: "CREATE DATABASE dakiya")
+        // Completions are read from the history.
+        try admin.execute(script: "ALTER DATABASE dakiya SET dakiya.job_history = 'all'")
         let url = cluster.url(database: "dakiya")
         try Migrator.bundled().migrate(on: try Connection(url: url))
         let port = freePort()
