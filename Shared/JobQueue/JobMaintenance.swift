@@ -63,9 +63,20 @@ package final class JobMaintenance: Service, @unchecked Sendable {
     }
 
     /// Sets the per-queue gauges: jobs by state, and the age of the oldest ready job. A queue seen once keeps its
-    /// series (at 0 when empty), so an alert on it does not go stale.
+    /// series (at 0 when empty), so an alert on it does not go stale. The leader counts the jobs table and keeps the
+    /// counts in `job_queue_counts`; the others read those, and count for themselves only when the kept counts are
+    /// older than three intervals (no leader: the gauges never go stale with it).
     private func readGauges(on connection: Connection) throws {
-        let states = try queue.states(on: connection)
+        let states: [String: JobQueue.QueueState]
+        if isLeader {
+            states = try queue.storeCounts(on: connection)
+        } else if let stored = try queue.storedCounts(on: connection),
+            stored.age <= 3 * gaugeInterval.seconds
+        {
+            states = stored.states
+        } else {
+            states = try queue.states(on: connection)
+        }
         let known = Set(states.keys).union(seenQueues)
         seenQueues = known
         for name in known {

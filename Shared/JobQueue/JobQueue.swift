@@ -494,6 +494,57 @@ package struct JobQueue: Sendable {
         return out
     }
 
+    /// Counts every queue (`states`) and keeps the counts in `job_queue_counts` for every process to read, a queue
+    /// no longer seen at 0; the maintenance leader's work. Returns the counts.
+    /// - Throws: `PostgresError` from the database.
+    @discardableResult
+    package func storeCounts(on connection: Connection) throws -> [String: QueueState] {
+        let states = try states(on: connection)
+        let names = states.keys.sorted()
+        let rows = names.map { states[$0]! }
+        try connection.query(
+            """
+            WITH t AS (
+                SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::float8[])
+                    AS t(queue, ready, running, scheduled, retrying, dead, oldest_ready_seconds)),
+            zeroed AS (
+                UPDATE job_queue_counts c SET ready = 0, running = 0, scheduled = 0, retrying = 0, dead = 0,
+                       oldest_ready_seconds = 0, counted_at = coalesce($8::timestamptz, now())
+                WHERE c.queue <> ALL ($1::text[]))
+            INSERT INTO job_queue_counts SELECT t.*, coalesce($8::timestamptz, now()) FROM t
+            ON CONFLICT (queue) DO UPDATE SET ready = excluded.ready, running = excluded.running,
+                scheduled = excluded.scheduled, retrying = excluded.retrying, dead = excluded.dead,
+                oldest_ready_seconds = excluded.oldest_ready_seconds, counted_at = excluded.counted_at
+            """,
+            [
+                names, rows.map(\.ready), rows.map(\.running), rows.map(\.scheduled), rows.map(\.retrying),
+                rows.map(\.dead), rows.map(\.oldestReadySeconds), clock.now(),
+            ])
+        return states
+    }
+
+    /// The counts the leader kept (`storeCounts`) and how old the oldest of them is, in seconds; nil when none was
+    /// ever kept.
+    /// - Throws: `PostgresError` from the database.
+    package func storedCounts(on connection: Connection) throws -> (states: [String: QueueState], age: Double)? {
+        let rows = try connection.query(
+            """
+            SELECT queue, ready, running, scheduled, retrying, dead, oldest_ready_seconds,
+                   extract(epoch FROM coalesce($1::timestamptz, now()) - min(counted_at) OVER ())::float8
+            FROM job_queue_counts
+            """, [clock.now()]
+        ).rows
+        guard let first = rows.first else { return nil }
+        var out: [String: QueueState] = [:]
+        for row in rows {
+            out[try row.decode(String.self, at: 0)] = QueueState(
+                ready: try row.decode(Int.self, at: 1), running: try row.decode(Int.self, at: 2),
+                scheduled: try row.decode(Int.self, at: 3), retrying: try row.decode(Int.self, at: 4),
+                dead: try row.decode(Int.self, at: 5), oldestReadySeconds: try row.decode(Double.self, at: 6))
+        }
+        return (out, try first.decode(Double.self, at: 7))
+    }
+
     /// A dead job in history (`h`) that no operator has requeued.
     static let deadInHistory =
         "h.state = 'dead' AND NOT EXISTS (SELECT 1 FROM job_requeues r WHERE r.dead_job_id = h.id)"

@@ -1,5 +1,5 @@
 import Foundation
-import JobQueue
+@testable import JobQueue
 import Postgres
 import ServiceRuntime
 import Testing
@@ -422,6 +422,54 @@ struct WorkerFallbackTests {
                 return text.contains(#"dakiya_queue_jobs{queue="email",state="ready"} 0"#)
                     && text.contains(#"dakiya_queue_oldest_ready_seconds{queue="email"} 0"#)
             }, "\(registries[0].exposition())")
+    }
+
+    @Test(
+        "only the maintenance leader counts the jobs table: the others show the counts it keeps, and count for themselves when those go stale"
+    )
+    func gaugesFromTheLeader() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        try connection.execute(
+            script: "INSERT INTO jobs (queue, kind, run_at) SELECT 'email', 'send', now() FROM generate_series(1, 3)")
+        // Another session holds the leader lock: the service below never leads.
+        let holder = try db.connect()
+        try holder.execute(script: "SELECT pg_advisory_lock(\(JobMaintenance.leaderLockKey))")
+        // Counts kept by "the leader", fresh (dated ahead), unlike the table: the follower shows them, not its own.
+        try connection.execute(
+            script: """
+                INSERT INTO job_queue_counts VALUES ('email', 42, 0, 0, 0, 0, 0, now() + interval '1 hour')
+                """)
+        let registry = MetricsRegistry()
+        let follower = JobMaintenance(
+            url: db.url, interval: .milliseconds(50), gaugeInterval: .milliseconds(100), logger: Self.logger,
+            metrics: registry)
+        try follower.start()
+        defer { follower.stop() }
+        #expect(
+            eventually(timeout: .seconds(5)) {
+                registry.exposition().contains(#"dakiya_queue_jobs{queue="email",state="ready"} 42"#)
+            }, "\(registry.exposition())")
+        #expect(!follower.isLeader)
+        // Stale counts (the leader is gone): the follower counts the table itself.
+        try connection.execute(script: "UPDATE job_queue_counts SET counted_at = now() - interval '1 hour'")
+        #expect(
+            eventually(timeout: .seconds(5)) {
+                registry.exposition().contains(#"dakiya_queue_jobs{queue="email",state="ready"} 3"#)
+            }, "\(registry.exposition())")
+        // The leader keeps the counts, a queue gone from the table at 0.
+        try holder.execute(script: "SELECT pg_advisory_unlock(\(JobMaintenance.leaderLockKey))")
+        try connection.execute(script: "INSERT INTO job_queue_counts VALUES ('gone', 5, 0, 0, 0, 0, 9, now())")
+        #expect(eventually(timeout: .seconds(5)) { follower.isLeader })
+        #expect(
+            try eventually(timeout: .seconds(5)) {
+                try connection.query(
+                    """
+                    SELECT string_agg(queue || ':' || ready || '/' || oldest_ready_seconds::int, ',' ORDER BY queue)
+                    FROM job_queue_counts WHERE counted_at > now() - interval '10 seconds'
+                    """
+                ).first?.decode(String?.self, at: 0) == "email:3/0,gone:0/0"
+            })
     }
 
     @Test("the claim reads only the partial index of claimable rows, however much else the table holds")
