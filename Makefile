@@ -183,10 +183,11 @@ edge-test: deps ## The TLS edge (docker/nginx/dakiya.conf) in Debian's nginx in 
 	  python3 Tests/Support/edge_test.py || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
-docs-check: ## The callback-signature samples of docs/integration.md (Python and Node.js), run against real signatures
+docs-check: ## The callback-signature samples of docs/integration.md (Python and Node.js), run against real signatures; docs/scale.md's references to the code
 	@dpkg-query -W -f='$${Status}' nodejs 2>/dev/null | grep -q "install ok installed" || { echo "installing: nodejs"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs >/dev/null; }
 	python3 Tests/Support/check_doc_samples.py
+	python3 Tests/Support/check_scale_doc.py
 
 backup-test: deps ## Backup and restore as docs/operations.md says: pg_dump of a live system, restored into a fresh cluster, every row there, the services resume from it
 	swift build -c $(CONFIG) $(SWIFT_FLAGS)
