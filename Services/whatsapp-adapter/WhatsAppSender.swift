@@ -176,13 +176,19 @@ final class WhatsAppSender: Sendable {
         self.queue = queue
         self.settings = settings
         self.logger = logger
+        // The numbers' throughput is shared with every other instance through the database, on connections of its
+        // own (a sender waiting for a token never waits for the pool its own job may be holding).
+        let budgets = ConnectionPool(
+            url: pool.url, maximumConnections: 2, acquireTimeout: .seconds(2),
+            applicationName: "whatsapp-sender-budget")
         let pacers = Dictionary(
             uniqueKeysWithValues: settings.phoneNumberIDs.map {
                 (
                     $0,
                     Pacer(
                         messagesPerSecond: settings.numberRates[$0] ?? settings.messagesPerSecond,
-                        pairBurst: settings.pairBurst, pairInterval: settings.pairInterval)
+                        pairBurst: settings.pairBurst, pairInterval: settings.pairInterval,
+                        shared: ($0, budgets, logger))
                 )
             })
         self.pacers = pacers
@@ -190,7 +196,7 @@ final class WhatsAppSender: Sendable {
             pacers[settings.phoneNumberID]
             ?? Pacer(
                 messagesPerSecond: settings.messagesPerSecond, pairBurst: settings.pairBurst,
-                pairInterval: settings.pairInterval)
+                pairInterval: settings.pairInterval, shared: (settings.phoneNumberID, budgets, logger))
         outcomes = ChannelOutcomes(channel: "whatsapp", metrics: metrics)
         accepted = metrics.counter("dakiya_whatsapp_accepted_total", help: "Messages the Cloud API accepted.")
         failed = metrics.counter("dakiya_whatsapp_failed_total", help: "Messages refused for good.")

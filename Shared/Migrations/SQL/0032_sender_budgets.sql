@@ -1,0 +1,39 @@
+-- The throughput of each WhatsApp sender number, shared by every whatsapp-adapter instance: one token bucket per
+-- number, kept here, from which the instances take small blocks (a twentieth of a second's worth). Meta counts a
+-- number's messages whoever sends them, so two instances with a bucket each would send at twice the rate and be
+-- refused (130429). The database's clock is the only clock the bucket reads.
+CREATE TABLE whatsapp_sender_budgets (
+    phone_number_id text             PRIMARY KEY,
+    tokens          double precision NOT NULL,
+    updated_at      timestamptz      NOT NULL
+);
+
+-- Takes up to `wanted` whole tokens from the number's bucket (refilled at `rate` a second, at most `capacity`);
+-- `wait_seconds` says how long until one is there when none was given. The row lock orders the takers, and the time
+-- is read once the lock is held.
+CREATE FUNCTION whatsapp_sender_take(number text, rate double precision, capacity double precision, wanted integer,
+                                     OUT granted integer, OUT wait_seconds double precision)
+LANGUAGE plpgsql AS $$
+DECLARE
+    at timestamptz;
+    have double precision;
+BEGIN
+    PERFORM 1 FROM whatsapp_sender_budgets WHERE phone_number_id = number FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO whatsapp_sender_budgets VALUES (number, capacity, clock_timestamp()) ON CONFLICT DO NOTHING;
+        PERFORM 1 FROM whatsapp_sender_budgets WHERE phone_number_id = number FOR UPDATE;
+    END IF;
+    at := clock_timestamp();
+    SELECT least(capacity, b.tokens + greatest(0, extract(epoch FROM at - b.updated_at)) * rate) INTO have
+    FROM whatsapp_sender_budgets b WHERE b.phone_number_id = number;
+    granted := least(wanted, greatest(0, floor(have + 1e-9)))::integer;
+    UPDATE whatsapp_sender_budgets SET tokens = have - granted, updated_at = at WHERE phone_number_id = number;
+    wait_seconds := CASE WHEN granted > 0 THEN 0 ELSE (1 - have) / rate END;
+END $$;
+
+-- Meta said the number was too fast: its bucket is emptied and put `seconds` in debt, for every instance.
+CREATE FUNCTION whatsapp_sender_drain(number text, rate double precision, seconds double precision) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO whatsapp_sender_budgets VALUES (number, -seconds * rate, clock_timestamp())
+    ON CONFLICT (phone_number_id) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at
+$$;
