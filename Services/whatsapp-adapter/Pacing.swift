@@ -52,25 +52,30 @@ final class TokenBucket: SenderBudget {
 }
 
 /// A number's token bucket kept in PostgreSQL (`whatsapp_sender_take`, migration 0032), shared by every instance of
-/// the adapter: Meta counts the number's messages, not each process's. Each instance takes a block of a twentieth of
-/// a second's tokens at a time and spends it within a quarter of a second (after that the rest is dropped, never
-/// saved up), so what all instances send in any stretch of time stays within the one bucket's rate and burst, with
-/// one database call per block: 20 a second per number at full rate, whatever the rate.
+/// the adapter: Meta counts the number's messages, not each process's. Each instance takes a block of a tenth of a
+/// second's tokens at a time and spends it within a quarter of a second (after that the rest is dropped, never saved
+/// up), so what all instances send in any stretch of time stays within the one bucket's rate and burst (two blocks)
+/// plus that quarter second. When the bucket has no block, the instance's threads wait on the time the database
+/// named (at least half a block's), not on the database: at most 20 calls a second per instance and number, whatever
+/// the rate and however many threads wait.
 final class SharedTokenBucket: SenderBudget {
-    private struct Block { var tokens = 0; var takenAt = -Double.infinity }
+    private struct Block { var tokens = 0; var takenAt = -Double.infinity; var notBefore = -Double.infinity }
     let number: String
     let rate: Double
     let capacity: Double
     let blockSize: Int
     private let pool: ConnectionPool
     private let block = Mutex(Block())
+    private let fetching = Mutex(())
     private let logger: Logger?
 
-    init(number: String, rate: Double, capacity: Double, pool: ConnectionPool, logger: Logger? = nil) {
+    /// `burst`: a block (a tenth of a second's tokens); the bucket holds two, so that a call that comes a little
+    /// late does not find the bucket full and the rate lost.
+    init(number: String, rate: Double, burst: Double, pool: ConnectionPool, logger: Logger? = nil) {
         self.number = number
         self.rate = rate
-        self.capacity = capacity
-        blockSize = max(1, min(Int(capacity), Int(rate / 20)))
+        blockSize = max(1, Int(burst))
+        capacity = Double(2 * blockSize)
         self.pool = pool
         self.logger = logger
     }
@@ -78,12 +83,28 @@ final class SharedTokenBucket: SenderBudget {
     private static func now() -> Double { Double(MonotonicTime.now().nanoseconds) / 1e9 }
 
     func take() -> Duration? {
-        let spent = block.withLock { block -> Bool in
-            guard block.tokens > 0, Self.now() - block.takenAt < 0.25 else { return false }
-            block.tokens -= 1
-            return true
+        if let local = takeLocally() { return local }
+        // One thread of the instance asks the database at a time; the others find its block when they get here.
+        return fetching.withLock { _ in
+            if let local = takeLocally() { return local }
+            return takeFromDatabase()
         }
-        if spent { return nil }
+    }
+
+    /// A token of the block in hand (`.some(nil)`), the wait the database named (`.some(wait)`), or nil: ask it.
+    private func takeLocally() -> Duration?? {
+        let now = Self.now()
+        return block.withLock { block -> Duration?? in
+            if block.tokens > 0, now - block.takenAt < 0.25 {
+                block.tokens -= 1
+                return .some(nil)
+            }
+            if now < block.notBefore { return .some(Self.duration(block.notBefore - now)) }
+            return .none
+        }
+    }
+
+    private func takeFromDatabase() -> Duration? {
         do {
             let row = try pool.withConnection {
                 try $0.query(
@@ -100,13 +121,21 @@ final class SharedTokenBucket: SenderBudget {
                 }
                 return nil
             }
-            let wait = try row?.decode(Double.self, at: 1) ?? 0.05
-            return .milliseconds(Int64(max(1, (wait * 1000).rounded(.up))))
+            // Until the whole block can be there (a grant is all or none): this instance's threads wait on that, not
+            // on the database; and no sooner than half a block's time (another instance may take it first), so an
+            // instance calls the database at most 20 times a second for a number, however many threads wait.
+            let wait = max(try row?.decode(Double.self, at: 1) ?? 0.05, Double(blockSize) / rate / 2)
+            block.withLock { $0.notBefore = Self.now() + wait }
+            return Self.duration(wait)
         } catch {
             // No database, no sending: the caller puts the message off and tries again.
             logger?.warning("sender budget not read", ["error": String(describing: error)])
             return .milliseconds(250)
         }
+    }
+
+    private static func duration(_ seconds: Double) -> Duration {
+        .milliseconds(Int64(max(1, (seconds * 1000).rounded(.up))))
     }
 
     func drain(seconds: Double) {
@@ -140,7 +169,7 @@ final class Pacer: Sendable {
         sender =
             shared.map {
                 SharedTokenBucket(
-                    number: $0.number, rate: messagesPerSecond, capacity: capacity, pool: $0.pool, logger: $0.logger)
+                    number: $0.number, rate: messagesPerSecond, burst: capacity, pool: $0.pool, logger: $0.logger)
             } ?? TokenBucket(rate: messagesPerSecond, capacity: capacity)
         self.pairRate = 1 / (pairInterval + max(pairInterval / 10, min(0.25, pairInterval)))
         self.pairBurst = pairBurst
