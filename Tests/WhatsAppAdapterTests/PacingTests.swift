@@ -81,9 +81,10 @@ struct PacingTests {
         #expect(budget == 1, "one bucket for the number, in the database")
         // Blocks, not a call per message; and a waiting instance does not ask again before a block can be there.
         usleep(700_000)  // the sessions report their counts at most every 0.5 s
-        let takes = try fixture.db.connect().query(
-            "SELECT n_tup_upd + n_tup_ins FROM pg_stat_user_tables WHERE relname = 'whatsapp_sender_budgets'"
-        ).first?.decode(Int.self, at: 0) ?? 0
+        let takes =
+            try fixture.db.connect().query(
+                "SELECT n_tup_upd + n_tup_ins FROM pg_stat_user_tables WHERE relname = 'whatsapp_sender_budgets'"
+            ).first?.decode(Int.self, at: 0) ?? 0
         #expect(takes > 0 && takes < 1200, "\(takes) database calls for 1,200 messages")
     }
 
