@@ -47,7 +47,6 @@ struct WorkerTests {
     @Test("a retryable failure backs off exponentially, then the job goes dead with its last error kept")
     func retryThenDead() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let clock = ManualClock()
         let queue = JobQueue(clock: clock)
         let runs = LockedBox(0)
@@ -182,7 +181,6 @@ struct WorkerTests {
     @Test("a permanent failure goes straight to dead on its first attempt")
     func permanent() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let worker = makeWorker(
             db, queue: queue,
@@ -230,7 +228,6 @@ struct WorkerTests {
     @Test("a job of a kind with no handler goes dead with the reason")
     func unknownKind() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let worker = makeWorker(db, queue: queue, handlers: [:])
         let connection = try db.connect()
@@ -244,7 +241,6 @@ struct WorkerTests {
     @Test("an idle worker starts a new job on NOTIFY, long before its poll interval")
     func wakeUp() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let started = LockedBox<ContinuousClock.Instant?>(nil)
         let worker = makeWorker(
@@ -264,7 +260,6 @@ struct WorkerTests {
     @Test("a busy worker claims new jobs by itself: their enqueues send no NOTIFY, and none waits for the poll")
     func busyWorkerNeedsNoNotify() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let queue = JobQueue()
         let done = LockedBox(0)
         let worker = makeWorker(
@@ -336,7 +331,6 @@ struct WorkerFallbackTests {
     @Test("without a NOTIFY the worker still finds the job at its poll interval")
     func pollFallback() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let done = LockedBox(false)
         let worker = JobWorker(
             pool: db.pool(),
@@ -353,7 +347,6 @@ struct WorkerFallbackTests {
     @Test("one maintenance leader at a time; another takes over when it stops")
     func leaderElection() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let first = JobMaintenance(
             url: db.url, interval: .milliseconds(50), logger: Self.logger, metrics: MetricsRegistry())
         let second = JobMaintenance(
@@ -374,7 +367,6 @@ struct WorkerFallbackTests {
     )
     func queueGauges() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let connection = try db.connect()
         try connection.execute(
             script: """
@@ -475,7 +467,6 @@ struct WorkerFallbackTests {
     @Test("the claim reads only the partial index of claimable rows, however much else the table holds")
     func claimUsesPartialIndex() throws {
         let db = try TestDatabase()
-        try db.keepEveryJobInHistory()  // completions are read from the history
         let connection = try db.connect()
         try connection.execute(
             script: """
