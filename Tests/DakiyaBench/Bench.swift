@@ -128,19 +128,13 @@ struct Bench {
     /// What copying every completed job to job_history costs WhatsApp delivery (before migration 0030 every job was
     /// copied; now only those that needed a retry): every job, retried only, retried only, every job.
     func jobHistoryCost() throws {
-        let figures = try whatsAppOnOffFigures { $0.everyJobInHistory = $1 }
-        func mean(_ on: Bool, _ value: (WhatsAppBench.Figures) -> Double) -> Double {
-            let runs = figures[on] ?? []
-            return runs.map(value).reduce(0, +) / Double(max(runs.count, 1))
-        }
+        let (every, retried) = try whatsAppOnOff { $0.everyJobInHistory = $1 }
         print(
             String(
                 format:
                     "WhatsApp with every completed job in job_history / retried jobs only (mean of 2 runs each): %.0f / %.0f msg/s; PostgreSQL CPU per message %.2f / %.2f ms; WAL per message %.0f / %.0f bytes (%.2f)",
-                mean(true, \.messagesPerSecond), mean(false, \.messagesPerSecond),
-                mean(true, \.postgresCPUPerMessage) * 1000, mean(false, \.postgresCPUPerMessage) * 1000,
-                mean(true, \.walBytesPerMessage), mean(false, \.walBytesPerMessage),
-                mean(false, \.walBytesPerMessage) / max(mean(true, \.walBytesPerMessage), 1)))
+                every.rate, retried.rate, every.postgresCPU * 1000, retried.postgresCPU * 1000, every.walBytes,
+                retried.walBytes, retried.walBytes / max(every.walBytes, 1)))
     }
 
     /// The dashboard at a state's scale on a fresh database (DAKIYA_BENCH_APPLICATIONS, default 5,000,000).
@@ -195,32 +189,7 @@ struct Bench {
     /// CPU per message rises together): runs of one mode, 30 s each, gave 207 to 347 msg/s in one session. Each mode
     /// gets an early and a late run and the comparison is of their means; the cost measured as CPU (below) does not
     /// drift this way.
-    func whatsAppOnOff(_ configure: (inout WhatsAppBench, Bool) -> Void) throws -> (
-        on: (rate: Double, postgresCPU: Double, worstLag: Double, cpu: Double, refresherCPU: Double, notes: Double),
-        off: (rate: Double, postgresCPU: Double, worstLag: Double, cpu: Double, refresherCPU: Double, notes: Double)
-    ) {
-        let figures = try whatsAppOnOffFigures(configure)
-        func summary(_ on: Bool) -> (
-            rate: Double, postgresCPU: Double, worstLag: Double, cpu: Double, refresherCPU: Double, notes: Double
-        ) {
-            let runs = figures[on] ?? []
-            let count = Double(max(runs.count, 1))
-            return (
-                runs.map(\.messagesPerSecond).reduce(0, +) / count,
-                runs.map(\.postgresCPUPerMessage).reduce(0, +) / count,
-                runs.compactMap { $0.checkpointLag?.p99 }.max() ?? .nan,
-                runs.map(\.cpuPerMessage).reduce(0, +) / count,
-                runs.map(\.refresherCPUPerMessage).reduce(0, +) / count,
-                runs.map(\.notesPerMessage).reduce(0, +) / count
-            )
-        }
-        return (summary(true), summary(false))
-    }
-
-    /// The runs of `whatsAppOnOff`, by mode.
-    func whatsAppOnOffFigures(_ configure: (inout WhatsAppBench, Bool) -> Void) throws -> [Bool: [WhatsAppBench
-        .Figures]]
-    {
+    func whatsAppOnOff(_ configure: (inout WhatsAppBench, Bool) -> Void) throws -> (on: OnOff, off: OnOff) {
         var figures: [Bool: [WhatsAppBench.Figures]] = [:]
         for on in [true, false, false, true] {
             try recreate()
@@ -231,7 +200,23 @@ struct Bench {
             figures[on, default: []].append(try bench.run())
             print("")
         }
-        return figures
+        func summary(_ on: Bool) -> OnOff {
+            let runs = figures[on] ?? []
+            func mean(_ value: (WhatsAppBench.Figures) -> Double) -> Double {
+                runs.map(value).reduce(0, +) / Double(max(runs.count, 1))
+            }
+            return OnOff(
+                rate: mean(\.messagesPerSecond), postgresCPU: mean(\.postgresCPUPerMessage),
+                worstLag: runs.compactMap { $0.checkpointLag?.p99 }.max() ?? .nan, cpu: mean(\.cpuPerMessage),
+                refresherCPU: mean(\.refresherCPUPerMessage), notes: mean(\.notesPerMessage),
+                walBytes: mean(\.walBytesPerMessage))
+        }
+        return (summary(true), summary(false))
+    }
+
+    /// One mode of `whatsAppOnOff`: the means of its runs per message (the log's lag: the worst p99).
+    struct OnOff {
+        var rate, postgresCPU, worstLag, cpu, refresherCPU, notes, walBytes: Double
     }
 
     /// A fresh, migrated benchmark database.
@@ -404,10 +389,10 @@ struct Bench {
         try process.run()
         var peak = 0
         // Done when no ping job is left (completed jobs leave no history row by default).
-        func completed() throws -> Int {
+        func drained() throws -> Int {
             total - (try connection.query("SELECT count(*) FROM jobs").first!.decode(Int.self, at: 0))
         }
-        while try completed() < total && MonotonicTime.now().duration(since: started) < .seconds(120) {
+        while try drained() < total && MonotonicTime.now().duration(since: started) < .seconds(120) {
             peak = max(peak, Self.peakRSS(pid: process.processIdentifier))
             usleep(50_000)
         }
@@ -415,7 +400,7 @@ struct Bench {
         peak = max(peak, Self.peakRSS(pid: process.processIdentifier))
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
-        return (Double(try completed()) / elapsed, peak)
+        return (Double(try drained()) / elapsed, peak)
     }
 
     static func peakRSS(pid: Int32) -> Int {
