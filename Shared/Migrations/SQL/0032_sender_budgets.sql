@@ -17,16 +17,19 @@ CREATE FUNCTION whatsapp_sender_take(number text, rate double precision, capacit
 LANGUAGE plpgsql AS $$
 DECLARE
     at timestamptz;
+    left_over double precision;
+    left_at timestamptz;
     have double precision;
 BEGIN
-    PERFORM 1 FROM whatsapp_sender_budgets WHERE phone_number_id = number FOR UPDATE;
+    SELECT b.tokens, b.updated_at INTO left_over, left_at FROM whatsapp_sender_budgets b
+    WHERE b.phone_number_id = number FOR UPDATE;
     IF NOT FOUND THEN
         INSERT INTO whatsapp_sender_budgets VALUES (number, capacity, clock_timestamp()) ON CONFLICT DO NOTHING;
-        PERFORM 1 FROM whatsapp_sender_budgets WHERE phone_number_id = number FOR UPDATE;
+        SELECT b.tokens, b.updated_at INTO left_over, left_at FROM whatsapp_sender_budgets b
+        WHERE b.phone_number_id = number FOR UPDATE;
     END IF;
     at := clock_timestamp();
-    SELECT least(capacity, b.tokens + greatest(0, extract(epoch FROM at - b.updated_at)) * rate) INTO have
-    FROM whatsapp_sender_budgets b WHERE b.phone_number_id = number;
+    have := least(capacity, left_over + greatest(0, extract(epoch FROM at - left_at)) * rate);
     wanted := least(wanted, greatest(1, floor(capacity)))::integer;
     granted := CASE WHEN have + 1e-9 >= wanted THEN wanted ELSE 0 END;
     UPDATE whatsapp_sender_budgets SET tokens = have - granted, updated_at = at WHERE phone_number_id = number;
