@@ -33,9 +33,20 @@ APT_PACKAGES := libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libq
 # Only for make browser-test: Debian's Chromium and its driver, selenium, and fonts for Devanagari and Telugu.
 BROWSER_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-noto-core
 AXE_CORE_PYTHON_VERSION := 0.1.0
+# Only for make ha-start and make failover-test: Patroni and etcd, from Debian.
+HA_APT_PACKAGES := patroni etcd-server etcd-client
+HA_DIR      ?= $(DATA_DIR)/ha
+# HA=1 (make run HA=1, make migrate HA=1): the database is make ha-start's Patroni cluster, reached with a libpq
+# multi-host URL; whichever node is primary takes the writes (Tests/Support/ha_cluster.py holds the ports).
+HA_HOSTS    := 127.0.0.1:55441,127.0.0.1:55442
+ifeq ($(HA),1)
+DATABASE_URL := postgresql://$(HA_HOSTS)/$(DB_NAME)?user=postgres&target_session_attrs=read-write&connect_timeout=3
+ADMIN_URL    := postgresql://$(HA_HOSTS)/postgres?user=postgres&target_session_attrs=read-write&connect_timeout=3
+SERVICE_DATABASE_URL := postgresql://$(HA_HOSTS)/$(DB_NAME)?user=dakiya&target_session_attrs=read-write&connect_timeout=3
+endif
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps build db-start db-stop db-reset migrate run admin image-products alert-rules run-stop-test edge-test backup-test docs-check api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
+.PHONY: help deps ha-deps build db-start db-stop db-reset ha-start ha-stop ha-status failover-test migrate run admin image-products alert-rules run-stop-test edge-test backup-test docs-check api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,7 +63,15 @@ deps: ## Install the missing system packages (apt) and check the Swift toolchain
 build: deps ## Build every target
 	swift build -c $(CONFIG) $(SWIFT_FLAGS)
 
-db-start: deps ## Create (once) and start the private PostgreSQL cluster under .data/
+ifeq ($(HA),1)
+db-start: ha-start
+	@psql "$(ADMIN_URL)" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$(DB_NAME)'" | grep -q 1 \
+	  || psql "$(ADMIN_URL)" -qc "CREATE DATABASE $(DB_NAME)" >/dev/null
+	@echo "PostgreSQL (Patroni) is up: $(DATABASE_URL)"
+
+db-stop: ha-stop
+else
+db-start: deps ## Create (once) and start the private PostgreSQL cluster under .data/ (HA=1: make ha-start's cluster)
 	@mkdir -p $(DATA_DIR) $(PGSOCK)
 	@if [ ! -f $(PGDATA)/PG_VERSION ]; then \
 	  mkdir -p $(PGDATA); $(if $(IS_ROOT),chown postgres $(PGDATA) $(PGSOCK);) \
@@ -73,9 +92,29 @@ db-start: deps ## Create (once) and start the private PostgreSQL cluster under .
 
 db-stop: ## Stop the private PostgreSQL cluster
 	@if [ -f $(PGDATA)/PG_VERSION ]; then $(AS_PG) $(PG_BIN)/pg_ctl -D $(PGDATA) -m fast -w stop >/dev/null 2>&1 || true; fi
+endif
 
 db-reset: db-stop ## Delete the private cluster and its data
 	rm -rf $(DATA_DIR)
+
+ha-deps: deps
+	@missing=""; for p in $(HA_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
+ha-start: ha-deps ## A primary and a synchronous standby run by Patroni with etcd, under .data/ha (ASYNC=1: asynchronous); prints the multi-host URLs
+	@DAKIYA_PG_BIN='$(PG_BIN)' python3 Tests/Support/ha_cluster.py start $(HA_DIR) $(if $(ASYNC),--async)
+
+ha-stop: ## Stop the Patroni cluster of make ha-start (its data stays under .data/ha)
+	@python3 Tests/Support/ha_cluster.py stop $(HA_DIR)
+
+ha-status: ## The Patroni cluster's members, roles and lag
+	@python3 Tests/Support/ha_cluster.py status $(HA_DIR)
+
+failover-test: ha-deps ## kill -9 of the primary's postmaster during 3,000 outcomes, synchronous then asynchronous standby: what was lost, how long the services waited
+	swift build -c $(CONFIG) $(SWIFT_FLAGS)
+	DAKIYA_PG_BIN='$(PG_BIN)' DAKIYA_BIN=$$(swift build -c $(CONFIG) --show-bin-path) python3 Tests/Support/failover_test.py
 
 migrate: build db-start ## Apply the database migrations (and make the services' login role, dakiya)
 	DAKIYA_DATABASE_URL='$(DATABASE_URL)' swift run -c $(CONFIG) --skip-build dakiya-admin migrate

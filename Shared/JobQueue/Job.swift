@@ -55,11 +55,17 @@ package struct ClaimedJob: Sendable, Equatable {
     package var rateKey: String?
     package var uniqueKey: String?
     package var createdAt: Date
+    /// The claim that holds the job: the `worker_id` the claim wrote, which its heartbeats and settlement must show.
+    /// A worker gives every claim an id of its own. With only the worker and the attempt as the fence, a claim lost
+    /// with a failed-over primary (an asynchronous standby never received it) would be made again by the same
+    /// worker with the same attempt number, and the settlement of the lost claim, still being retried, would
+    /// complete the new one before its handler ran (seen in make failover-test: deliveries left pending).
+    package var holder: String
 
     /// A job as claimed (tests build their own).
     package init(
         id: Int64, queue: String, kind: String, attempt: Int16, maxAttempts: Int16, payload: PostgresJSON,
-        rateKey: String? = nil, uniqueKey: String? = nil, createdAt: Date = Date()
+        rateKey: String? = nil, uniqueKey: String? = nil, createdAt: Date = Date(), holder: String = ""
     ) {
         self.id = id
         self.queue = queue
@@ -70,6 +76,7 @@ package struct ClaimedJob: Sendable, Equatable {
         self.rateKey = rateKey
         self.uniqueKey = uniqueKey
         self.createdAt = createdAt
+        self.holder = holder
     }
 
     /// Decodes the payload into `type`. Throws a permanent `JobError` when it does not fit.

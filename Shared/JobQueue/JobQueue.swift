@@ -19,12 +19,20 @@ package struct JobSettlement: Sendable {
     package var id: Int64
     package var attempt: Int16
     package var outcome: Outcome
+    /// The claim that holds the job (`ClaimedJob.holder`); nil: the `workerID` that `settle` is given.
+    package var holder: String?
 
-    /// The settlement of attempt `attempt` of job `id`.
-    package init(id: Int64, attempt: Int16, outcome: Outcome) {
+    /// The settlement of attempt `attempt` of job `id`, held by the claim `holder`.
+    package init(id: Int64, attempt: Int16, outcome: Outcome, holder: String? = nil) {
         self.id = id
         self.attempt = attempt
         self.outcome = outcome
+        self.holder = holder
+    }
+
+    /// The settlement of `job` as claimed (its attempt and the claim that holds it).
+    package init(_ job: ClaimedJob, outcome: Outcome) {
+        self.init(id: job.id, attempt: job.attempt, outcome: outcome, holder: job.holder)
     }
 }
 
@@ -142,7 +150,9 @@ package struct JobQueue: Sendable {
     // MARK: Claim
 
     /// Claims up to `limit` available jobs of `queue` for `workerID`, in priority then run_at order.
-    /// Each claimed job's attempt is counted now, and it is leased for `lease`.
+    /// Each claimed job's attempt is counted now, and it is leased for `lease`. `workerID` is the fence that its
+    /// heartbeats and settlement must show: a worker gives each claim an id of its own (`JobWorker`), so a
+    /// settlement can never apply to a later claim of the same attempt (see `ClaimedJob.holder`).
     /// - Throws: `PostgresError` from the database.
     package func claim(queue: String, limit: Int, lease: Duration, workerID: String, on connection: Connection) throws
         -> [ClaimedJob]
@@ -156,7 +166,8 @@ package struct JobQueue: Sendable {
                     id: try row.decode(Int64.self, at: 0), queue: queue, kind: try row.decode(String.self, at: 1),
                     attempt: try row.decode(Int16.self, at: 2), maxAttempts: try row.decode(Int16.self, at: 3),
                     payload: try row.decode(PostgresJSON.self, at: 4), rateKey: try row.decode(String?.self, at: 5),
-                    uniqueKey: try row.decode(String?.self, at: 6), createdAt: try row.decode(Date.self, at: 7))
+                    uniqueKey: try row.decode(String?.self, at: 6), createdAt: try row.decode(Date.self, at: 7),
+                    holder: workerID)
             )
         }.sorted { ($0.priority, $0.job.id) < ($1.priority, $1.job.id) }.map(\.job)
     }
@@ -166,8 +177,18 @@ package struct JobQueue: Sendable {
     @discardableResult
     package func heartbeat(ids: [Int64], workerID: String, lease: Duration, on connection: Connection) throws -> [Int64]
     {
+        try heartbeat(ids: ids, holders: ids.map { _ in workerID }, lease: lease, on: connection)
+    }
+
+    /// Extends the lease of each job `ids[i]` still held by the claim `holders[i]`. Returns the ids still held.
+    /// - Throws: `PostgresError` from the database.
+    @discardableResult
+    package func heartbeat(ids: [Int64], holders: [String], lease: Duration, on connection: Connection) throws
+        -> [Int64]
+    {
+        precondition(ids.count == holders.count)
         guard !ids.isEmpty else { return [] }
-        return try connection.query(JobSQL.heartbeat, [ids, workerID, lease.seconds, clock.now()]).rows.map {
+        return try connection.query(JobSQL.heartbeat, [ids, holders, lease.seconds, clock.now()]).rows.map {
             try $0.decode(Int64.self, at: 0)
         }
     }
@@ -175,7 +196,8 @@ package struct JobQueue: Sendable {
     // MARK: Settle
 
     /// Applies settlements in batches, one statement per outcome kind, in one transaction.
-    /// Each applies only while `workerID` still holds that attempt; the rest come back as `refused`.
+    /// Each applies only while its claim (`holder`, or `workerID` when it names none) still holds that attempt;
+    /// the rest come back as `refused`.
     /// - Throws: `PostgresError` from the database.
     package func settle(_ settlements: [JobSettlement], workerID: String, on connection: Connection) throws
         -> SettleResult
@@ -195,6 +217,7 @@ package struct JobQueue: Sendable {
             }
         }
         let now = clock.now()
+        func holders(_ group: [JobSettlement]) -> [String] { group.map { $0.holder ?? workerID } }
         func ids(_ result: QueryResult) throws -> [Int64] { try result.rows.map { try $0.decode(Int64.self, at: 0) } }
         // One statement needs no explicit transaction (saves two round trips on the hot path).
         let groups = [completed, retried, dead, snoozed, released].filter { !$0.isEmpty }.count
@@ -205,24 +228,27 @@ package struct JobQueue: Sendable {
             var result = SettleResult()
             if !completed.isEmpty {
                 result.completed = try ids(
-                    tx.query(JobSQL.complete, [completed.map(\.id), completed.map(\.attempt), workerID, now]))
+                    tx.query(JobSQL.complete, [completed.map(\.id), completed.map(\.attempt), holders(completed), now]))
             }
             if !retried.isEmpty {
                 result.retried = try ids(
                     tx.query(
                         JobSQL.retry,
-                        [retried.map(\.id), retried.map(\.attempt), retryDelays, retryErrors, workerID, now]))
+                        [retried.map(\.id), retried.map(\.attempt), retryDelays, retryErrors, holders(retried), now]))
             }
             if !dead.isEmpty {
                 result.dead = try ids(
-                    tx.query(JobSQL.bury, [dead.map(\.id), dead.map(\.attempt), deadErrors, workerID, now]))
+                    tx.query(JobSQL.bury, [dead.map(\.id), dead.map(\.attempt), deadErrors, holders(dead), now]))
             }
             if !snoozed.isEmpty {
                 result.snoozed = try ids(
-                    tx.query(JobSQL.snooze, [snoozed.map(\.id), snoozed.map(\.attempt), snoozeDelays, workerID, now]))
+                    tx.query(
+                        JobSQL.snooze,
+                        [snoozed.map(\.id), snoozed.map(\.attempt), snoozeDelays, holders(snoozed), now]))
             }
             if !released.isEmpty {
-                let rows = try tx.query(JobSQL.release, [released.map(\.id), released.map(\.attempt), workerID])
+                let rows = try tx.query(
+                    JobSQL.release, [released.map(\.id), released.map(\.attempt), holders(released)])
                 let queues = Set(try rows.rows.map { try $0.decode(String.self, at: 1) })
                 for queue in queues { try tx.query("SELECT dakiya_wake($1)", [queue]) }
                 result.released = try ids(rows)

@@ -84,10 +84,10 @@ enum JobSQL {
     static let complete = Statement(
         "dakiya_job_complete",
         """
-        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS t(id, attempt)),
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[]) AS t(id, attempt, holder)),
         d AS (
             DELETE FROM jobs j USING t
-            WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $3
+            WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = t.holder
             RETURNING j.*),
         kept AS (
             INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
@@ -100,22 +100,22 @@ enum JobSQL {
     static let retry = Statement(
         "dakiya_job_retry",
         """
-        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::float8[], $4::jsonb[]) AS t(id, attempt, delay, error))
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::float8[], $4::jsonb[], $5::text[]) AS t(id, attempt, delay, error, holder))
         UPDATE jobs j
         SET state = 'retryable', run_at = coalesce($6::timestamptz, now()) + make_interval(secs => t.delay),
             lease_until = NULL, worker_id = NULL, last_error = t.error
         FROM t
-        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $5
+        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = t.holder
         RETURNING j.id
         """)
 
     static let bury = Statement(
         "dakiya_job_bury",
         """
-        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::jsonb[]) AS t(id, attempt, error)),
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::jsonb[], $4::text[]) AS t(id, attempt, error, holder)),
         d AS (
             DELETE FROM jobs j USING t
-            WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $4
+            WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = t.holder
             RETURNING j.*, t.error AS final_error)
         INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
         SELECT id, queue, kind, 'dead', priority, attempt, max_attempts, rate_key, unique_key, payload, final_error, created_at,
@@ -127,32 +127,33 @@ enum JobSQL {
     static let snooze = Statement(
         "dakiya_job_snooze",
         """
-        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::float8[]) AS t(id, attempt, delay))
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::float8[], $4::text[]) AS t(id, attempt, delay, holder))
         UPDATE jobs j
         SET state = CASE WHEN t.delay > 0 THEN 'scheduled'::job_state ELSE 'available'::job_state END,
             attempt = j.attempt - 1,
             run_at = coalesce($5::timestamptz, now()) + make_interval(secs => t.delay),
             lease_until = NULL, worker_id = NULL
         FROM t
-        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $4
+        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = t.holder
         RETURNING j.id
         """)
 
     static let heartbeat = Statement(
         "dakiya_job_heartbeat",
         """
-        UPDATE jobs SET lease_until = coalesce($4::timestamptz, now()) + make_interval(secs => $3::float8)
-        WHERE id = ANY($1::bigint[]) AND worker_id = $2 AND state = 'running'
-        RETURNING id
+        UPDATE jobs j SET lease_until = coalesce($4::timestamptz, now()) + make_interval(secs => $3::float8)
+        FROM unnest($1::bigint[], $2::text[]) AS t(id, holder)
+        WHERE j.id = t.id AND j.worker_id = t.holder AND j.state = 'running'
+        RETURNING j.id
         """)
 
     static let release = Statement(
         "dakiya_job_release",
         """
-        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS t(id, attempt))
+        WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[]) AS t(id, attempt, holder))
         UPDATE jobs j SET state = 'available', attempt = j.attempt - 1, lease_until = NULL, worker_id = NULL
         FROM t
-        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = $3
+        WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = t.holder
         RETURNING j.id, j.queue
         """)
 

@@ -166,7 +166,7 @@ package final class JobWorker: Service, @unchecked Sendable {
             logger.warning(
                 "jobs still running after the grace period; their leases will expire and they will run again")
         }
-        record(unstarted.map { JobSettlement(id: $0.id, attempt: $0.attempt, outcome: .release) })
+        record(unstarted.map { JobSettlement($0, outcome: .release) })
         settleLock.withLock {
             settlerStopping = true
             settleLock.broadcast()
@@ -240,13 +240,16 @@ package final class JobWorker: Service, @unchecked Sendable {
         }
     }
 
+    /// Claims under an id of this claim's own, the worker's id and a count (`ClaimedJob.holder`).
     private func claim(limit: Int) throws -> [ClaimedJob] {
-        try pool.withConnection { connection in
+        claims += 1  // only the claim loop's thread claims
+        let holder = "\(workerID)/\(claims)"
+        return try pool.withConnection { connection in
             try queue.claim(
-                queue: configuration.queue, limit: limit, lease: configuration.lease, workerID: workerID, on: connection
-            )
+                queue: configuration.queue, limit: limit, lease: configuration.lease, workerID: holder, on: connection)
         }
     }
+    private var claims = 0
 
     /// Slots not taken by claimed or running jobs. Call with `lock` held.
     private var freeSlots: Int { configuration.concurrency - pending.count - running.count }
@@ -295,16 +298,14 @@ package final class JobWorker: Service, @unchecked Sendable {
         guard let first = batch.first else { return [] }
         guard let handler = batchHandlers[first.kind] else {
             return batch.map { job in
-                JobSettlement(id: job.id, attempt: job.attempt, outcome: run(job) { try handlers[job.kind]?(job) })
+                JobSettlement(job, outcome: run(job) { try handlers[job.kind]?(job) })
             }
         }
         if batch.count > 1 {
             do {
                 let failures = try handler(batch)
                 return batch.map { job in
-                    JobSettlement(
-                        id: job.id, attempt: job.attempt,
-                        outcome: run(job) { if let error = failures[job.id] { throw error } })
+                    JobSettlement(job, outcome: run(job) { if let error = failures[job.id] { throw error } })
                 }
             } catch {
                 logger.info(
@@ -313,9 +314,7 @@ package final class JobWorker: Service, @unchecked Sendable {
             }
         }
         return batch.map { job in
-            JobSettlement(
-                id: job.id, attempt: job.attempt,
-                outcome: run(job) { if let error = try handler([job])[job.id] { throw error } })
+            JobSettlement(job, outcome: run(job) { if let error = try handler([job])[job.id] { throw error } })
         }
     }
 
@@ -411,11 +410,12 @@ package final class JobWorker: Service, @unchecked Sendable {
             }
             if MonotonicTime.now().duration(since: lastHeartbeat) >= heartbeatEvery {
                 lastHeartbeat = MonotonicTime.now()
-                let held = lock.withLock { Array(running.keys) + pending.map(\.id) }
+                let held = lock.withLock { Array(running.values) + pending }
                 if !held.isEmpty {
                     do {
                         _ = try pool.withConnection {
-                            try queue.heartbeat(ids: held, workerID: workerID, lease: configuration.lease, on: $0)
+                            try queue.heartbeat(
+                                ids: held.map(\.id), holders: held.map(\.holder), lease: configuration.lease, on: $0)
                         }
                     } catch {
                         logger.warning("heartbeat failed", ["error": String(describing: error)])

@@ -291,6 +291,38 @@ struct QueueTests {
         #expect(lastError == "lease expired")
     }
 
+    @Test(
+        "a claim lost with a failed-over primary, made again with the same attempt, is not settled by the lost claim"
+    )
+    func lostClaimCannotSettleItsSuccessor() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let id = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k"), on: connection))
+        let lost = try #require(
+            try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w/1", on: connection).first)
+        #expect(lost.holder == "w/1" && lost.attempt == 1)
+        // The new primary (an asynchronous standby) never received the claim: the job is as it was before it.
+        try connection.query(
+            "UPDATE jobs SET state = 'available', attempt = 0, worker_id = NULL, lease_until = NULL WHERE id = $1", [id]
+        )
+        let again = try #require(
+            try queue.claim(queue: "q", limit: 1, lease: .seconds(30), workerID: "w/2", on: connection).first)
+        #expect(again.attempt == lost.attempt, "the same worker, the same attempt number: only the claim differs")
+        // The lost claim's settlement, retried by the worker after the failover, is refused: the job still runs.
+        #expect(
+            try queue.settle([JobSettlement(lost, outcome: .completed)], workerID: "w", on: connection).refused == [id])
+        #expect(try queue.heartbeat(ids: [id], holders: ["w/1"], lease: .seconds(30), on: connection).isEmpty)
+        #expect(
+            try connection.query("SELECT state::text, worker_id FROM jobs WHERE id = $1", [id]).first.map {
+                [try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)]
+            } == ["running", "w/2"])
+        #expect(try queue.heartbeat(ids: [id], holders: ["w/2"], lease: .seconds(30), on: connection) == [id])
+        #expect(
+            try queue.settle([JobSettlement(again, outcome: .completed)], workerID: "w", on: connection).completed == [
+                id
+            ])
+    }
+
     @Test("a heartbeat extends the lease, so a long job is not rescued")
     func heartbeat() throws {
         let db = try TestDatabase()
