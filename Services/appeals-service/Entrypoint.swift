@@ -22,7 +22,7 @@ struct AppealsService {
                 pool: context.pool, logger: context.logger,
                 secureCookies: try Settings().bool("DAKIYA_DESK_SECURE_COOKIES", default: false), desk: desk
             ).routes(into: &router)
-            DashboardPage(pool: context.pool).routes(into: &router)
+            DashboardPage(pool: context.readPool).routes(into: &router)
             let refresh = try Settings().seconds("DAKIYA_DASHBOARD_REFRESH_SECONDS", default: 5, in: 1...3_600)
             return ServiceParts(
                 router: router, handlers: [Jobs.appealFile.kind: { job in try intake.handle(job) }],

@@ -39,7 +39,7 @@ struct Dispatcher {
                     problem: "expected an http(s) address without a trailing slash, in letters, digits and $%*+-./:")
             }
             var router = Router()
-            TransparencyLogService.routes(pool: context.pool, signer: signer, policy: witnesses, into: &router)
+            TransparencyLogService.routes(pool: context.readPool, signer: signer, policy: witnesses, into: &router)
             // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
             return ServiceParts(
                 router: router,

@@ -6,6 +6,10 @@ import ServiceRuntime
 package struct ServiceConfiguration: Sendable {
     package var service: String
     package var databaseURL: String
+    /// Where read-only work that may lag a moment (dashboards, the transparency log's public reads) goes: a
+    /// multi-host URL with target_session_attrs=prefer-standby reads from the standby while there is one.
+    /// Nil: the same database as everything else.
+    package var readDatabaseURL: String?
     package var databasePoolSize: Int
     package var migrateOnStart: Bool
     package var logLevel: Logger.Level
@@ -43,6 +47,8 @@ package struct ServiceConfiguration: Sendable {
         let configuration = ServiceConfiguration(
             service: service,
             databaseURL: try settings.databaseURL("DAKIYA_DATABASE_URL"),
+            readDatabaseURL: settings.optionalString("DAKIYA_DATABASE_READ_URL") == nil
+                ? nil : try settings.databaseURL("DAKIYA_DATABASE_READ_URL"),
             databasePoolSize: try settings.int("DAKIYA_DATABASE_POOL_SIZE", default: httpThreads + 4, in: 2...500),
             migrateOnStart: try settings.bool("DAKIYA_MIGRATE_ON_START", default: false),
             logLevel: Logger.Level(name: levelName) ?? .info,

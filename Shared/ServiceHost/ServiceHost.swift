@@ -32,6 +32,9 @@ package struct ServiceParts: Sendable {
 package struct ServiceContext: Sendable {
     package var configuration: ServiceConfiguration
     package var pool: ConnectionPool
+    /// For read-only work that may lag a moment behind the primary (dashboards, the transparency log's public
+    /// reads): the standby's pool when DAKIYA_DATABASE_READ_URL is set, else `pool` itself.
+    package var readPool: ConnectionPool
     package var logger: Logger
     package var metrics: MetricsRegistry
     package var queue: JobQueue
@@ -76,10 +79,17 @@ package enum ServiceHost {
         let pool = ConnectionPool(
             url: configuration.databaseURL, maximumConnections: configuration.databasePoolSize,
             applicationName: configuration.service)
+        let readPool =
+            configuration.readDatabaseURL.map {
+                ConnectionPool(
+                    url: $0, maximumConnections: configuration.databasePoolSize,
+                    applicationName: configuration.service + "-read")
+            } ?? pool
         if configuration.migrateOnStart { try migrate(configuration, logger: logger) }
         let queue = JobQueue()
         let context = ServiceContext(
-            configuration: configuration, pool: pool, logger: logger, metrics: metrics, queue: queue)
+            configuration: configuration, pool: pool, readPool: readPool, logger: logger, metrics: metrics,
+            queue: queue)
         var parts = try build(context)
         parts.handlers[Jobs.ping.kind] = parts.handlers[Jobs.ping.kind] ?? { _ in }
 
@@ -101,6 +111,7 @@ package enum ServiceHost {
         // Started in this order, stopped in reverse: the HTTP server drains first, then the worker, then maintenance.
         try ServiceGroup(services: [maintenance, worker] + parts.services + [server], logger: logger).run()
         pool.close()
+        if readPool !== pool { readPool.close() }
         logger.info("stopped")
     }
 

@@ -59,6 +59,16 @@ def post(base, path, key, body, idempotency_key=None, method='POST'):
         return None
 
 
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
 class Load:
     """CLIENTS threads sending OUTCOMES outcomes; each retried with its key until a 2xx, which is recorded with the
     time its last attempt was sent and the time the answer came."""
@@ -145,11 +155,22 @@ def run(mode, binaries, folder):
             services[service] = subprocess.Popen([f'{binaries}/{service}'], env={
                 **os.environ, 'DAKIYA_DATABASE_URL': cluster.url('dakiya', 'dakiya'), 'DAKIYA_HTTP_PORT': str(port),
                 'DAKIYA_LOG_LEVEL': 'warning', 'DAKIYA_SMTP_URL': f'smtp://127.0.0.1:{smtp_port}',
-                'DAKIYA_SMTP_TLS': 'off', 'DAKIYA_JOB_LEASE_SECONDS': '10'}, stdout=log, stderr=log)
+                'DAKIYA_SMTP_TLS': 'off', 'DAKIYA_JOB_LEASE_SECONDS': '10',
+                # The transparency log's public reads from the standby while there is one.
+                'DAKIYA_DATABASE_READ_URL': cluster.url('dakiya', 'dakiya', 'prefer-standby')}, stdout=log, stderr=log)
             processes.append(services[service])
         for service, port in service_ports.items():
             check(wait_for(lambda: ready(port), 60), f'{mode}: {service} ready')
         portal = f'http://127.0.0.1:{service_ports["portal-adapter"]}'
+        checkpoint = f'http://127.0.0.1:{service_ports["dispatcher"]}/log/checkpoint'
+        primary = cluster.leader()
+
+        def readers(index):
+            return int(psql(cluster.node_url(index),
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dispatcher-read'"))
+        check(fetch(checkpoint) == 200 and readers(1 - primary) > 0 and readers(primary) == 0,
+              f'{mode}: the log\'s public reads come from the standby (DAKIYA_DATABASE_READ_URL, prefer-standby): '
+              f'{readers(1 - primary)} connections there, {readers(primary)} on the primary')
         for number in range(CITIZENS):
             status = post(portal, f'/v1/citizens/fo-{number}', key,
                           {'email': f'fo{number}@example.in', 'language': 'mr' if number % 2 else 'en'}, method='PUT')
@@ -221,13 +242,15 @@ def run(mode, binaries, folder):
         undelivered = [a for a in survivors if sent.get(a) not in received]
         check(not undelivered, f'{mode}: every acknowledged outcome the new primary has ({len(survivors)}) reached '
                                f'the mailbox with the Message-ID its attempt recorded; missing: {undelivered[:10]}')
-        print(f'     {len(mails)} mails for {len(received)} Message-IDs ({len(mails) - len(received)} sent again: '
-              f'at least once, a send whose record died with the primary)', flush=True)
+        print(f'     {len(mails)} mails for {len(received)} Message-IDs ({len(mails) - len(received)} sent again with '
+              f'the same Message-ID: the SMTP server took them but the kill cut off the record of it, so they were '
+              f'sent at least once)', flush=True)
         check(all(process.poll() is None for process in services.values()),
               f'{mode}: the services kept running through the failover (no restart)')
         status = post(portal, '/v1/applications/FO-AFTER/outcome', key,
                       {'citizen': 'fo-1', 'decision': 'approved', 'service': 'INCOME', 'office': 'HAVELI'}, 'FO-AFTER')
         check(status == 202, f'{mode}: a new outcome accepted on the new primary: {status}')
+        check(fetch(checkpoint) == 200, f'{mode}: the log\'s public reads answer after the failover')
         waited = time.time()
         rejoined = wait_for(cluster.healthy, 120)
         print(f'     the old primary {"rejoined as standby" if rejoined else "did not rejoin within 120 s"} '
