@@ -153,6 +153,9 @@ final class SharedTokenBucket: SenderBudget {
 /// Pacing for one sender number: its throughput, and the pair limit per recipient.
 final class Pacer: Sendable {
     let sender: any SenderBudget
+    /// The number, when its buckets are the database's (every instance's): the pair buckets are then
+    /// `whatsapp_pair_budgets` (migration 0034), taken on the caller's connection.
+    private let sharedNumber: String?
     private let pairs = Mutex<[String: TokenBucket]>([:])
     private let pairRate: Double
     private let pairBurst: Double
@@ -171,6 +174,7 @@ final class Pacer: Sendable {
                 SharedTokenBucket(
                     number: $0.number, rate: messagesPerSecond, burst: capacity, pool: $0.pool, logger: $0.logger)
             } ?? TokenBucket(rate: messagesPerSecond, capacity: capacity)
+        self.sharedNumber = shared?.number
         self.pairRate = 1 / (pairInterval + max(pairInterval / 10, min(0.25, pairInterval)))
         self.pairBurst = pairBurst
     }
@@ -187,7 +191,25 @@ final class Pacer: Sendable {
         }
     }
 
-    /// Takes the recipient's pair token, or returns how long to put their message off.
+    /// Takes each recipient's pair token (a recipient listed twice takes two), in one statement on `connection` when
+    /// the buckets are shared; for each, nil when taken or how long to put their message off.
+    /// - Throws: `PostgresError` from the database.
+    func takePairs(_ recipients: [String], on connection: Connection) throws -> [Duration?] {
+        guard let number = sharedNumber else { return recipients.map(takePair) }
+        guard !recipients.isEmpty else { return [] }
+        var waits = [Duration?](repeating: nil, count: recipients.count)
+        for row in try connection.query(
+            "SELECT n, wait_seconds FROM whatsapp_pair_take($1, $2, $3, $4)",
+            [recipients.map { _ in number }, recipients, pairRate, pairBurst]
+        ).rows {
+            let wait = try row.decode(Double.self, at: 1)
+            waits[try row.decode(Int.self, at: 0) - 1] =
+                wait > 0 ? .milliseconds(Int64((wait * 1000).rounded(.up))) : nil
+        }
+        return waits
+    }
+
+    /// Takes the recipient's pair token from this process's bucket, or returns how long to put their message off.
     func takePair(_ recipient: String) -> Duration? {
         let bucket = pairs.withLock { buckets in
             if let bucket = buckets[recipient] { return bucket }

@@ -242,6 +242,23 @@ final class WhatsAppSender: Sendable {
             var outgoing: [(job: ClaimedJob, context: Context, from: String, request: HTTPClientRequest)] = []
             var handedOver: [(attemptID: Int64, providerID: String)] = []
             var refused: [(job: ClaimedJob, context: Context, error: GraphAPIError)] = []
+            // The pair limit of every message about to go, one statement per sender number (the buckets are every
+            // instance's).
+            var pairWait: [Int64: Duration] = [:]
+            var goingOut: [String: [(job: Int64, mobile: String)]] = [:]
+            for job in jobs {
+                guard let attemptID = attemptOf[job.id], let (context, isClaimed) = claimed[attemptID], isClaimed,
+                    let mobile = context.mobile, (context.isTest ? settings.testGraphURL : settings.graphURL) != nil
+                else { continue }
+                goingOut[number(for: context.department), default: []].append((job.id, mobile))
+            }
+            for (from, messages) in goingOut {
+                for (message, wait) in zip(
+                    messages, try pacer(for: from).takePairs(messages.map(\.mobile), on: connection))
+                {
+                    pairWait[message.job] = wait
+                }
+            }
             for job in jobs {
                 guard let attemptID = attemptOf[job.id] else { continue }
                 guard let (context, isClaimed) = claimed[attemptID] else {
@@ -269,7 +286,7 @@ final class WhatsAppSender: Sendable {
                         outcomes.record("skipped", "test_endpoint")
                         continue
                     }
-                    if let wait = pacer(for: from).takePair(mobile) {
+                    if let wait = pairWait[job.id] {
                         throw JobError.snooze(wait, "pair limit for this citizen")
                     }
                     let message = try templateMessage(
@@ -415,7 +432,7 @@ final class WhatsAppSender: Sendable {
             }
             let from = number(for: try row.decode(String.self, at: 2))
             guard let base = request.isTest ? settings.testGraphURL : settings.graphURL else { return }
-            if let wait = pacer(for: from).takePair(mobile) {
+            if let wait = try pacer(for: from).takePairs([mobile], on: connection).first ?? nil {
                 throw JobError.snooze(wait, "pair limit for this citizen")
             }
             let certificateID = try row.decode(String.self, at: 3)

@@ -127,9 +127,9 @@ struct PacingTests {
     }
 
     @Test(
-        "several outcomes for one citizen keep to the pair limit: a small burst, then spaced; the simulator never answers 131056"
-    )
-    func pairLimitRespected() throws {
+        "several outcomes for one citizen keep to the pair limit, sent by one adapter instance or by two in turn (the buckets are the database's): a small burst, then spaced; the simulator never answers 131056",
+        arguments: [1, 2])
+    func pairLimitRespected(instances: Int) throws {
         let fixture = try WhatsAppFixture(withPDF: false) {
             $0.pairBurst = 3; $0.pairInterval = 0.5
         }
@@ -146,10 +146,13 @@ struct PacingTests {
         var settings = fixture.sender().settings
         settings.pairBurst = 3
         settings.pairInterval = 0.5
-        let sender = WhatsAppSender(
-            pool: fixture.db.pool(), queue: JobQueue(), settings: settings,
-            logger: Logger(service: "t", sink: .capturing()),
-            metrics: MetricsRegistry())
+        // Each instance with its own pool and pacers, as a process of its own.
+        let senders = (0..<instances).map { _ in
+            WhatsAppSender(
+                pool: fixture.db.pool(), queue: JobQueue(), settings: settings,
+                logger: Logger(service: "t", sink: .capturing()),
+                metrics: MetricsRegistry())
+        }
         let jobs = try connection.query(
             "SELECT id, payload FROM jobs WHERE kind = 'channel.send' AND queue = 'whatsapp' ORDER BY id"
         ).rows.map {
@@ -160,10 +163,10 @@ struct PacingTests {
         #expect(jobs.count == 5)
         let started = ContinuousClock.now
         var snoozes = 0
-        for job in jobs {
+        for (index, job) in jobs.enumerated() {
             while true {
                 do {
-                    try sender.handle(job)
+                    try senders[index % instances].handle(job)
                     break
                 } catch let error as JobError {
                     guard case .snooze(let wait) = error.kind else { Issue.record("\(error)"); break }

@@ -53,13 +53,14 @@ final class WhatsAppFixture: @unchecked Sendable {
 
     func sender(
         token: String = "dev-token", previousToken: String? = nil, graphURL: String? = nil,
-        testGraphURL: String?? = nil, metrics: MetricsRegistry = MetricsRegistry()
+        testGraphURL: String?? = nil, metrics: MetricsRegistry = MetricsRegistry(), pairBurst: Double = 3
     ) -> WhatsAppSender {
         let base = "http://127.0.0.1:\(server.port)"
-        let settings = WhatsAppSettings(
+        var settings = WhatsAppSettings(
             graphURL: graphURL ?? base, version: "v23.0", phoneNumberID: "100000000000001", accessToken: token,
             appSecret: "dev-app-secret", verifyToken: "v", previousAccessToken: previousToken,
             testGraphURL: testGraphURL ?? base)
+        settings.pairBurst = pairBurst
         return WhatsAppSender(
             pool: db.pool(), queue: JobQueue(), settings: settings,
             logger: Logger(service: "whatsapp-adapter", sink: .capturing()),
@@ -332,8 +333,10 @@ struct SenderTests {
     )
     func tokenChangeover() throws {
         let fixture = try WhatsAppFixture()
+        // The same message tried four times within a second: every try takes the citizen's pair token (shared by
+        // every sender, in the database), so the senders here allow a burst of that size.
         // Both refused: one quick retry with the previous token, then sending pauses as for any bad token.
-        let bothRefused = fixture.sender(token: "new", previousToken: "revoked")
+        let bothRefused = fixture.sender(token: "new", previousToken: "revoked", pairBurst: 6)
         let first = #expect(throws: JobError.self) { try bothRefused.handle(try fixture.job()) }
         #expect(first?.kind == .snooze(.milliseconds(100)))
         let second = #expect(throws: JobError.self) { try bothRefused.handle(try fixture.job(attempt: 1)) }
@@ -341,7 +344,7 @@ struct SenderTests {
         #expect(fixture.simulator.acceptedMessages.isEmpty)
 
         // The simulator still knows only the old token (dev-token): the new one is not in force yet.
-        let sender = fixture.sender(token: "new-token-not-yet-valid", previousToken: "dev-token")
+        let sender = fixture.sender(token: "new-token-not-yet-valid", previousToken: "dev-token", pairBurst: 6)
         let retried = #expect(throws: JobError.self) { try sender.handle(try fixture.job(attempt: 1)) }
         #expect(retried?.kind == .snooze(.milliseconds(100)), "tried again at once, not paused for a minute")
         try sender.handle(try fixture.job(attempt: 1))
