@@ -46,7 +46,7 @@ SERVICE_DATABASE_URL := postgresql://$(HA_HOSTS)/$(DB_NAME)?user=dakiya&target_s
 endif
 SERVICES     := portal-adapter whatsapp-adapter email-adapter appeals-service dispatcher
 
-.PHONY: help deps ha-deps build db-start db-stop db-reset ha-start ha-stop ha-status failover-test migrate run admin image-products alert-rules run-stop-test edge-test backup-test docs-check api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
+.PHONY: help deps ha-deps build db-start db-stop db-reset ha-start ha-stop ha-status instances-test failover-test migrate run admin image-products alert-rules run-stop-test edge-test backup-test docs-check api-key officer-key test schemathesis browser-test bench clean fmt lint settings-reference
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -111,6 +111,15 @@ ha-stop: ## Stop the Patroni cluster of make ha-start (its data stays under .dat
 
 ha-status: ## The Patroni cluster's members, roles and lag
 	@python3 Tests/Support/ha_cluster.py status $(HA_DIR)
+
+instances-test: deps ## Two portal-adapters behind one address (nginx) and two dispatchers, kill -9 of one of each under 2,000 outcomes: nothing lost, nothing sent twice
+	@dpkg-query -W -f='$${Status}' nginx-light 2>/dev/null | grep -q "install ok installed" || { echo "installing: nginx-light"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
+	swift build -c $(CONFIG) $(SWIFT_FLAGS)
+	@$(MAKE) --no-print-directory db-start
+	@status=0; DAKIYA_INSTANCES_ADMIN_URL='$(ADMIN_URL)' DAKIYA_BIN=$$(swift build -c $(CONFIG) --show-bin-path) \
+	  python3 Tests/Support/instances_test.py || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
 
 failover-test: ha-deps ## kill -9 of the primary's postmaster during 3,000 outcomes, synchronous then asynchronous standby: what was lost, how long the services waited
 	swift build -c $(CONFIG) $(SWIFT_FLAGS)

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""make instances-test: two portal-adapters behind one address and two dispatchers on one database, and kill -9 of
+one of each under load.
+
+1. On the private cluster, a database of this run's own: two portal-adapters behind nginx (a test proxy: one
+   `upstream` with both, as docker/nginx/upstreams-host.conf says to list more instances), two dispatchers, one
+   email-adapter, a mail sink.
+2. Eight clients send 2,000 outcomes through the proxy's one address, each retrying with its Idempotency-Key until
+   it gets a 2xx.
+3. Both portal-adapters answer and both dispatchers route (their /metrics counters) before the kill; after a third
+   of the acknowledgements, kill -9 of one portal-adapter and one dispatcher.
+4. Every outcome is acknowledged and delivered by email exactly once (one mail per Message-ID, one Message-ID per
+   outcome); the surviving dispatcher routed after the kill and took over the killed one's leased jobs (the time
+   it took is printed).
+
+Environment: DAKIYA_INSTANCES_ADMIN_URL (the private cluster's postgres URL), DAKIYA_BIN (the built programs)."""
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from failover_test import message_ids  # noqa: E402
+from harness import accepts, check, failures, free_port, ready, wait_for  # noqa: E402
+
+OUTCOMES = 2000
+CLIENTS = 8
+CITIZENS = 40
+LEASE_SECONDS = 3
+
+
+def psql(url, query):
+    return subprocess.run(['psql', url, '-Atc', query], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def call(url, method='GET', key=None, body=None, idempotency_key=None):
+    headers = {'Content-Type': 'application/json'}
+    if key:
+        headers['Authorization'] = f'Bearer {key}'
+    if idempotency_key:
+        headers['Idempotency-Key'] = idempotency_key
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                     method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except (urllib.error.URLError, OSError):
+        return None, b''
+
+
+def counter(port, name, **labels):
+    """The sum of a counter's series on one service's /metrics whose labels include `labels`."""
+    status, body = call(f'http://127.0.0.1:{port}/metrics')
+    if status != 200:
+        return None
+    total = 0.0
+    for line in body.decode().split('\n'):
+        match = re.match(rf'^{name}(?:{{(.*)}})? ([0-9.e+]+)$', line)
+        if match and all(f'{k}="{v}"' in (match.group(1) or '') for k, v in labels.items()):
+            total += float(match.group(2))
+    return total
+
+
+def proxy(folder, port, upstreams):
+    """nginx on `port` passing every request to the portal-adapters `upstreams` in turn; a request whose instance
+    refuses the connection or drops it is passed to the next one (the API's writes carry an Idempotency-Key, so
+    passing a POST on is safe)."""
+    servers = ''.join(f'server 127.0.0.1:{p} max_fails=1 fail_timeout=5s; ' for p in upstreams)
+    with open(os.path.join(folder, 'nginx.conf'), 'w') as file:
+        file.write(f'''
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/nginx-error.log warn;
+events {{ worker_connections 512; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    upstream dakiya_portal {{ {servers}keepalive 16; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://dakiya_portal;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_next_upstream error timeout non_idempotent;
+            proxy_connect_timeout 2s;
+        }}
+    }}
+}}
+''')
+    return subprocess.Popen(['nginx', '-c', os.path.join(folder, 'nginx.conf'), '-g', 'daemon off;'])
+
+
+def main():
+    admin_url = os.environ['DAKIYA_INSTANCES_ADMIN_URL']
+    binaries = os.environ['DAKIYA_BIN']
+    folder = tempfile.mkdtemp(prefix='dakiya-instances-')
+    os.chmod(folder, 0o755)
+    database = f'dakiya_instances_{os.getpid()}'
+    owner = admin_url.replace('/postgres?', f'/{database}?')
+    processes = []
+    try:
+        psql(admin_url, f'CREATE DATABASE {database}')
+        environment = {**os.environ, 'DAKIYA_DATABASE_URL': owner}
+        for command in (['migrate'], ['catalogue', 'import', '--sample'], ['offices', 'import', '--sample'],
+                        ['department', 'add', 'REVENUE', 'Revenue and Forest Department']):
+            subprocess.run([f'{binaries}/dakiya-admin', *command], env=environment, check=True,
+                           stdout=subprocess.DEVNULL)
+        psql(admin_url, "DO $$ BEGIN CREATE ROLE dakiya LOGIN IN ROLE dakiya_service; "
+                        "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        created = subprocess.run([f'{binaries}/dakiya-admin', 'key', 'create', '--department', 'REVENUE', '--label',
+                                  'instances', '--kind', 'live', '--scope', 'citizens'], env=environment, check=True,
+                                 capture_output=True, text=True).stdout
+        key = next(line.split()[-1] for line in created.split('\n') if line.startswith('secret'))
+
+        mailbox = os.path.join(folder, 'mail')
+        for sub in ('tmp', 'new', 'cur'):
+            os.makedirs(os.path.join(mailbox, sub))
+        smtp_port = free_port()
+        processes.append(subprocess.Popen(['/usr/bin/python3', '-m', 'aiosmtpd', '-n', '-l', f'127.0.0.1:{smtp_port}',
+                                           '-c', 'aiosmtpd.handlers.Mailbox', mailbox]))
+        check(wait_for(lambda: accepts(smtp_port), 30), 'the mail sink listens')
+        instances = [('portal-adapter', 1), ('portal-adapter', 2), ('dispatcher', 1), ('dispatcher', 2),
+                     ('email-adapter', 1)]
+        ports, started = {}, {}
+        for program, number in instances:
+            name = f'{program}-{number}'
+            ports[name] = free_port()
+            log = open(os.path.join(folder, f'{name}.log'), 'w')
+            started[name] = subprocess.Popen([f'{binaries}/{program}'], stdout=log, stderr=log, env={
+                **os.environ, 'DAKIYA_DATABASE_URL': owner.replace('user=postgres', 'user=dakiya'),
+                'DAKIYA_HTTP_PORT': str(ports[name]), 'DAKIYA_LOG_LEVEL': 'warning',
+                'DAKIYA_SMTP_URL': f'smtp://127.0.0.1:{smtp_port}', 'DAKIYA_SMTP_TLS': 'off',
+                'DAKIYA_JOB_LEASE_SECONDS': str(LEASE_SECONDS)})
+            processes.append(started[name])
+        for name, port in ports.items():
+            check(wait_for(lambda: ready(port), 60), f'{name} ready')
+        edge_port = free_port()
+        processes.append(proxy(folder, edge_port, [ports['portal-adapter-1'], ports['portal-adapter-2']]))
+        check(wait_for(lambda: accepts(edge_port), 10), 'the proxy listens: one address for both portal-adapters')
+        edge = f'http://127.0.0.1:{edge_port}'
+        for number in range(CITIZENS):
+            status, body = call(f'{edge}/v1/citizens/in-{number}', 'PUT', key,
+                                {'email': f'in{number}@example.in', 'language': 'mr' if number % 2 else 'en'})
+            if status != 200:
+                check(False, f'citizen in-{number} registered through the proxy: {status} {body[:200]}')
+                return 1
+
+        acknowledged, refusals, lock = {}, {}, threading.Lock()
+
+        def send(number):
+            application = f'IN-{number}'
+            body = {'citizen': f'in-{number % CITIZENS}', 'decision': 'approved', 'service': 'INCOME',
+                    'office': 'HAVELI'}
+            while True:
+                status, _ = call(f'{edge}/v1/applications/{application}/outcome', 'POST', key, body, application)
+                with lock:
+                    if status is not None and 200 <= status < 300:
+                        acknowledged[application] = time.time()
+                        return
+                    refusals[status] = refusals.get(status, 0) + 1
+                if status is not None and 400 <= status < 500 and status not in (408, 429):
+                    return
+                time.sleep(0.05)
+
+        def run_load():
+            with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+                list(pool.map(send, range(1, OUTCOMES + 1)))
+        runner = threading.Thread(target=run_load)
+        runner.start()
+        wait_for(lambda: len(acknowledged) >= OUTCOMES // 3, 300)
+        portal_share = [counter(ports[f'portal-adapter-{n}'], 'dakiya_http_requests_total', status='202')
+                        for n in (1, 2)]
+        routed = [counter(ports[f'dispatcher-{n}'], 'dakiya_jobs_completed_total', queue='dispatcher') for n in (1, 2)]
+        check(all(share and share > 0 for share in portal_share),
+              f'both portal-adapters answered through the one address before the kill: {portal_share} accepts')
+        check(all(count and count > 0 for count in routed),
+              f'both dispatchers ran jobs before the kill: {routed} completed')
+        killed = time.time()
+        for name in ('portal-adapter-1', 'dispatcher-1'):
+            started[name].send_signal(signal.SIGKILL)
+            started[name].wait(10)
+        print(f'     kill -9 of portal-adapter-1 and dispatcher-1 after {len(acknowledged)} acknowledgements',
+              flush=True)
+        # The killed dispatcher's claims (its worker id holds its pid) until the survivor has taken them over.
+        held = f"SELECT count(*) FROM jobs WHERE worker_id LIKE '%-{started['dispatcher-1'].pid}-%'"
+        orphaned = int(psql(owner, held))
+        taken_over = wait_for(lambda: psql(owner, held) == '0', 60)
+        check(taken_over, f'the killed dispatcher\'s {orphaned} leased jobs taken over by the other '
+                          f'{time.time() - killed:.1f} s after the kill (leases of {LEASE_SECONDS} s)')
+        runner.join(600)
+        check(len(acknowledged) == OUTCOMES,
+              f'{len(acknowledged)} of {OUTCOMES} outcomes acknowledged through the one address (answers other than '
+              f'2xx, retried: {refusals})')
+        after = max(acknowledged.values()) if acknowledged else killed
+        routed_after = counter(ports['dispatcher-2'], 'dakiya_jobs_completed_total', queue='dispatcher')
+        check(routed_after is not None and routed_after > routed[1],
+              f'the surviving dispatcher went on: {routed[1]} then {routed_after} jobs completed')
+
+        def settled():
+            return psql(owner, """SELECT (SELECT count(*) FROM jobs WHERE state IN ('available', 'running', 'scheduled',
+                                                                                   'retryable'))
+                                       + (SELECT count(*) FROM deliveries WHERE status IN ('pending', 'in_progress'))""") == '0'
+        check(wait_for(settled, 120), f'every delivery settled {time.time() - after:.1f} s after the last accept '
+                                      f'({time.time() - killed:.1f} s after the kill, leases of {LEASE_SECONDS} s): '
+              + psql(owner, "SELECT coalesce(string_agg(status || '=' || n, ' '), '') FROM (SELECT status, count(*) n "
+                            "FROM deliveries GROUP BY status) s"))
+        attempts = psql(owner, """SELECT count(*), count(DISTINCT d.id), count(DISTINCT a.portal_application_id)
+                                  FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id
+                                  JOIN applications a ON a.id = d.application_id WHERE ca.channel = 'email'""")
+        check(attempts == f'{OUTCOMES}|{OUTCOMES}|{OUTCOMES}',
+              f'one delivery and one email attempt per outcome, though a dispatcher died routing (attempts, '
+              f'deliveries, applications: {attempts})')
+        sent = dict(line.split('|') for line in psql(owner, """
+            SELECT a.portal_application_id, ca.provider_message_id FROM channel_attempts ca
+            JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
+            WHERE ca.channel = 'email' AND ca.provider_message_id IS NOT NULL""").split('\n') if line)
+        mails = message_ids(mailbox)
+        missing = [a for a in acknowledged if sent.get(a) not in set(mails)]
+        check(not missing and len(mails) == len(set(mails)) == OUTCOMES,
+              f'every outcome reached the mailbox once: {len(mails)} mails, {len(set(mails))} Message-IDs, '
+              f'missing {missing[:10]}')
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        subprocess.run(['psql', admin_url, '-qc', f'DROP DATABASE IF EXISTS {database} WITH (FORCE)'])
+        if os.environ.get('DAKIYA_INSTANCES_KEEP'):
+            print(f'     kept {folder}')
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    print(f'instances-test: {len(failures)} failed' if failures else 'instances-test: every check passed')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
