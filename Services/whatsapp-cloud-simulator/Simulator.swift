@@ -96,6 +96,9 @@ final class Simulator: Sendable {
         var senderBuckets: [String: Bucket] = [:]
         var pairBuckets: [String: Bucket] = [:]
         var accepted: [AcceptedMessage] = []
+        /// When the first and the last message were accepted (the simulator's clock, seconds).
+        var firstAcceptedAt: Double?
+        var lastAcceptedAt: Double?
         /// Rate-limit answers given, by error code (130429, 131056).
         var rateLimited: [Int: Int] = [:]
     }
@@ -126,6 +129,26 @@ final class Simulator: Sendable {
 
     /// How many times the simulator answered a rate limit with `code` (130429 throughput, 131056 pair limit).
     func rateLimited(_ code: Int) -> Int { state.withLock { $0.rateLimited[code] ?? 0 } }
+
+    /// Counts for a load test (`GET /_sim/stats`): messages accepted, to how many recipients, over what time, and
+    /// the rate-limit answers given.
+    struct Stats: Encodable {
+        var accepted: Int, recipients: Int
+        var firstAcceptedAt: Double?, lastAcceptedAt: Double?
+        var rateLimited: [String: Int]
+        enum CodingKeys: String, CodingKey {
+            case accepted, recipients, firstAcceptedAt = "first_accepted_at", lastAcceptedAt = "last_accepted_at"
+            case rateLimited = "rate_limited"
+        }
+    }
+    var stats: Stats {
+        state.withLock {
+            Stats(
+                accepted: $0.accepted.count, recipients: Set($0.accepted.map(\.to)).count,
+                firstAcceptedAt: $0.firstAcceptedAt, lastAcceptedAt: $0.lastAcceptedAt,
+                rateLimited: Dictionary(uniqueKeysWithValues: $0.rateLimited.map { (String($0.key), $0.value) }))
+        }
+    }
 
     /// A citizen wrote to us: their 24-hour customer-service window opens.
     func recordInbound(from: String) { state.withLock { $0.lastInbound[Self.digits(from)] = now() } }
@@ -219,7 +242,12 @@ final class Simulator: Sendable {
         let wamid = "wamid." + Base64URL.encode(try SecureRandom.bytes(18))
         let accepted = AcceptedMessage(
             id: wamid, phoneNumberID: phoneNumberID, to: waID, type: type, body: String(decoding: body, as: UTF8.self))
-        state.withLock { $0.accepted.append(accepted) }
+        let at = now()
+        state.withLock {
+            $0.accepted.append(accepted)
+            $0.firstAcceptedAt = $0.firstAcceptedAt ?? at
+            $0.lastAcceptedAt = at
+        }
         webhooks.scheduleStatuses(
             wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID,
             callbackData: object["biz_opaque_callback_data"] as? String)

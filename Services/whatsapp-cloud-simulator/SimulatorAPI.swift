@@ -11,6 +11,7 @@ struct SimulatorAPI: Sendable {
         // For a container's healthcheck: the simulator is up and answering.
         router.get("/healthz") { _ in Response.text("ok") }
         router.get("/_sim/messages") { _ in try Response.json(simulator.acceptedMessages) }
+        router.get("/_sim/stats") { _ in try Response.json(simulator.stats) }
         router.post("/_sim/inbound") { request in
             // A citizen writes: their window opens, and (with a webhook URL) the message is delivered to it.
             // text: a typed message; reply_id (+ reply_title, reply_kind button_reply or list_reply): a tap on our interactive
