@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import accepts, check, failures, free_port, ready, wait_for  # noqa: E402
+from harness import accepts, check, failures, free_port, psql, ready, stop_processes, wait_for  # noqa: E402
 from sample_pdf import pdf  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,10 +33,6 @@ SERVICES = ['portal-adapter', 'whatsapp-adapter', 'email-adapter', 'appeals-serv
 LINK_KEY = base64.urlsafe_b64encode(b'backup-test-link-signing-key-32b').decode().rstrip('=')
 
 
-
-
-def psql(url, query):
-    return subprocess.run(['psql', url, '-Atc', query], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def call(base, method, path, key, body=None, idempotency_key=None):
@@ -102,13 +98,7 @@ class Stack:
             return int(response.read().decode().split('\n')[1])
 
     def stop(self):
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(self.processes)
 
 
 def settled(url):

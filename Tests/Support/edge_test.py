@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, failures, free_port, ready, wait_for  # noqa: E402
+from harness import check, failures, free_port, ready, stop_processes, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -239,13 +239,7 @@ def main():
             edge.stop()
         if echo:
             echo.shutdown()
-        for process in services:
-            process.terminate()
-        for process in services:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(services)
         subprocess.run(['psql', admin_url, '-qc', f'DROP DATABASE IF EXISTS {database} WITH (FORCE)'])
         shutil.rmtree(folder, ignore_errors=True)
     print(f'edge-test: {len(failures)} failed' if failures else 'edge-test: every check passed')

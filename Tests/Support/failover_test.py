@@ -20,7 +20,6 @@ import email
 import email.policy
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,17 +31,13 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ha_cluster import HACluster  # noqa: E402
-from harness import accepts, check, failures, free_port, ready, wait_for  # noqa: E402
+from harness import accepts, check, finish, free_port, psql, ready, stop_processes, wait_for  # noqa: E402
 
 OUTCOMES = int(os.environ.get('DAKIYA_FAILOVER_OUTCOMES', '3000'))
 KILL_AFTER = OUTCOMES // 3
 CLIENTS = 8
 CITIZENS = 50
 SERVICES = ['portal-adapter', 'dispatcher', 'email-adapter']
-
-
-def psql(url, query):
-    return subprocess.run(['psql', url, '-Atc', query], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def post(base, path, key, body, idempotency_key=None, method='POST'):
@@ -261,13 +256,7 @@ def run(mode, binaries, folder):
               f'{[(m["name"], m["role"], m["state"]) for m in cluster.members()]}', flush=True)
     finally:
         stopping = time.time()
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         cluster.stop()
         print(f'     stopped in {time.time() - stopping:.1f} s', flush=True)
 
@@ -280,12 +269,8 @@ def main():
         for mode in os.environ.get('DAKIYA_FAILOVER_MODES', 'synchronous asynchronous').split():
             run(mode, binaries, folder)
     finally:
-        if os.environ.get('DAKIYA_FAILOVER_KEEP'):
-            print(f'     kept {folder}')
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-    print(f'failover-test: {len(failures)} failed' if failures else 'failover-test: every check passed')
-    return 1 if failures else 0
+        status = finish('failover-test', folder, 'DAKIYA_FAILOVER_KEEP')
+    return status
 
 
 if __name__ == '__main__':

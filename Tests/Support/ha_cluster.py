@@ -22,6 +22,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import wait_for as wait  # noqa: E402
+
 PG_BIN = os.environ.get('DAKIYA_PG_BIN') or sorted(
     (os.path.join('/usr/lib/postgresql', v, 'bin') for v in os.listdir('/usr/lib/postgresql')),
     key=lambda p: int(p.split('/')[-2]))[-1]
@@ -238,15 +241,6 @@ def signal_group(pid, number):
         os.killpg(pid, number)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def wait(condition, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def main(arguments):

@@ -1,6 +1,10 @@
-"""What the process-level test scripts (edge_test.py, backup_test.py) share: checks that are printed and counted,
-free ports, waiting for a condition and for a service to be ready."""
+"""What the process-level test scripts (edge_test.py, backup_test.py, instances_test.py, failover_test.py) share:
+checks that are printed and counted, free ports, waiting for a condition and for a service to be ready, psql, and
+stopping what a script started."""
+import os
+import shutil
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -48,3 +52,30 @@ def accepts(port):
         return True
     except OSError:
         return False
+
+
+def psql(url, query):
+    """The rows `query` returns on `url`, as psql's unaligned text (fails the script on an SQL error)."""
+    return subprocess.run(['psql', url, '-Atc', query], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def stop_processes(processes, grace=20):
+    """SIGTERM to each, then up to `grace` seconds for each to end before SIGKILL."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def finish(name, folder, keep_variable):
+    """Removes the script's `folder` (kept when the environment sets `keep_variable`), prints the summary line, and
+    returns the exit status: 1 when any check failed."""
+    if os.environ.get(keep_variable):
+        print(f'     kept {folder}')
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f'{name}: {len(failures)} failed' if failures else f'{name}: every check passed')
+    return 1 if failures else 0

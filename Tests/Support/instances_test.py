@@ -23,7 +23,6 @@ import concurrent.futures
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from failover_test import message_ids  # noqa: E402
-from harness import accepts, check, failures, free_port, ready, wait_for  # noqa: E402
+from harness import accepts, check, finish, free_port, psql, ready, stop_processes, wait_for  # noqa: E402
 
 OUTCOMES = 2000
 CLIENTS = 8
@@ -43,10 +42,6 @@ CITIZENS = 40
 LEASE_SECONDS = 3
 WHATSAPP_RATE = int(os.environ.get('DAKIYA_INSTANCES_WHATSAPP_RATE', '1000'))
 WHATSAPP_MESSAGES = 30 * WHATSAPP_RATE
-
-
-def psql(url, query):
-    return subprocess.run(['psql', url, '-Atc', query], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def call(url, method='GET', key=None, body=None, idempotency_key=None):
@@ -310,20 +305,10 @@ def main():
               f'missing {missing[:10]}')
         whatsapp(binaries, owner, folder, processes)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         subprocess.run(['psql', admin_url, '-qc', f'DROP DATABASE IF EXISTS {database} WITH (FORCE)'])
-        if os.environ.get('DAKIYA_INSTANCES_KEEP'):
-            print(f'     kept {folder}')
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-    print(f'instances-test: {len(failures)} failed' if failures else 'instances-test: every check passed')
-    return 1 if failures else 0
+        status = finish('instances-test', folder, 'DAKIYA_INSTANCES_KEEP')
+    return status
 
 
 if __name__ == '__main__':
