@@ -32,37 +32,13 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ha_cluster import HACluster  # noqa: E402
-from harness import accepts, check, finish, free_port, psql, ready, stop_processes, wait_for  # noqa: E402
+from harness import accepts, call, check, finish, free_port, psql, ready, stop_processes, wait_for  # noqa: E402
 
 OUTCOMES = int(os.environ.get('DAKIYA_FAILOVER_OUTCOMES', '3000'))
 KILL_AFTER = OUTCOMES // 3
 CLIENTS = 8
 CITIZENS = 50
 SERVICES = ['portal-adapter', 'dispatcher', 'email-adapter']
-
-
-def post(base, path, key, body, idempotency_key=None, method='POST'):
-    headers = {'Authorization': f'Bearer {key}', 'Content-Type': 'application/json'}
-    if idempotency_key:
-        headers['Idempotency-Key'] = idempotency_key
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except (urllib.error.URLError, OSError):
-        return None
-
-
-def fetch(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except (urllib.error.URLError, OSError):
-        return None
 
 
 class Load:
@@ -81,7 +57,8 @@ class Load:
                 'office': 'HAVELI'}
         while True:
             sent = time.time()
-            status = post(self.portal, f'/v1/applications/{application}/outcome', self.key, body, application)
+            status, _ = call(f'{self.portal}/v1/applications/{application}/outcome', 'POST', self.key, body,
+                             application)
             if status is not None and 200 <= status < 300:
                 with self.lock:
                     self.acknowledged[application] = (sent, time.time())
@@ -164,12 +141,12 @@ def run(mode, binaries, folder):
         def readers(index):
             return int(psql(cluster.node_url(index),
                             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dispatcher-read'"))
-        check(fetch(checkpoint) == 200 and readers(1 - primary) > 0 and readers(primary) == 0,
+        check(call(checkpoint)[0] == 200 and readers(1 - primary) > 0 and readers(primary) == 0,
               f'{mode}: the log\'s public reads come from the standby (DAKIYA_DATABASE_READ_URL, prefer-standby): '
               f'{readers(1 - primary)} connections there, {readers(primary)} on the primary')
         for number in range(CITIZENS):
-            status = post(portal, f'/v1/citizens/fo-{number}', key,
-                          {'email': f'fo{number}@example.in', 'language': 'mr' if number % 2 else 'en'}, method='PUT')
+            status, _ = call(f'{portal}/v1/citizens/fo-{number}', 'PUT', key,
+                          {'email': f'fo{number}@example.in', 'language': 'mr' if number % 2 else 'en'})
             if status != 200:
                 check(False, f'{mode}: citizen fo-{number} registered: {status}')
                 return
@@ -260,10 +237,10 @@ def run(mode, binaries, folder):
               f'sent at least once)', flush=True)
         check(all(process.poll() is None for process in services.values()),
               f'{mode}: the services kept running through the failover (no restart)')
-        status = post(portal, '/v1/applications/FO-AFTER/outcome', key,
-                      {'citizen': 'fo-1', 'decision': 'approved', 'service': 'INCOME', 'office': 'HAVELI'}, 'FO-AFTER')
+        status, _ = call(f'{portal}/v1/applications/FO-AFTER/outcome', 'POST', key,
+                         {'citizen': 'fo-1', 'decision': 'approved', 'service': 'INCOME', 'office': 'HAVELI'}, 'FO-AFTER')
         check(status == 202, f'{mode}: a new outcome accepted on the new primary: {status}')
-        check(fetch(checkpoint) == 200, f'{mode}: the log\'s public reads answer after the failover')
+        check(call(checkpoint)[0] == 200, f'{mode}: the log\'s public reads answer after the failover')
         waited = time.time()
         rejoined = wait_for(cluster.healthy, 120)
         print(f'     the old primary {"rejoined as standby" if rejoined else "did not rejoin within 120 s"} '

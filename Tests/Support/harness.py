@@ -3,6 +3,7 @@ checks that are printed and counted, free ports, waiting for a condition and for
 stopping what a script started."""
 import os
 import shutil
+import json
 import socket
 import subprocess
 import time
@@ -79,3 +80,22 @@ def finish(name, folder, keep_variable):
         shutil.rmtree(folder, ignore_errors=True)
     print(f'{name}: {len(failures)} failed' if failures else f'{name}: every check passed')
     return 1 if failures else 0
+
+
+def call(url, method='GET', key=None, body=None, idempotency_key=None):
+    """(status, body) of one request with an optional bearer key, JSON body and Idempotency-Key; (None, b'') when
+    nothing answered."""
+    headers = {'Content-Type': 'application/json'}
+    if key:
+        headers['Authorization'] = f'Bearer {key}'
+    if idempotency_key:
+        headers['Idempotency-Key'] = idempotency_key
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                     method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except (urllib.error.URLError, OSError):
+        return None, b''

@@ -34,7 +34,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from failover_test import message_ids  # noqa: E402
-from harness import accepts, check, finish, free_port, psql, ready, stop_processes, wait_for  # noqa: E402
+from harness import accepts, call, check, finish, free_port, psql, ready, stop_processes, wait_for  # noqa: E402
 
 OUTCOMES = 2000
 CLIENTS = 8
@@ -42,23 +42,6 @@ CITIZENS = 40
 LEASE_SECONDS = 3
 WHATSAPP_RATE = int(os.environ.get('DAKIYA_INSTANCES_WHATSAPP_RATE', '1000'))
 WHATSAPP_MESSAGES = 30 * WHATSAPP_RATE
-
-
-def call(url, method='GET', key=None, body=None, idempotency_key=None):
-    headers = {'Content-Type': 'application/json'}
-    if key:
-        headers['Authorization'] = f'Bearer {key}'
-    if idempotency_key:
-        headers['Idempotency-Key'] = idempotency_key
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except (urllib.error.URLError, OSError):
-        return None, b''
 
 
 def counter(port, name, **labels):
