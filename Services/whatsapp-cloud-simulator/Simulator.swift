@@ -99,6 +99,8 @@ final class Simulator: Sendable {
         /// When the first and the last message were accepted (the simulator's clock, seconds).
         var firstAcceptedAt: Double?
         var lastAcceptedAt: Double?
+        /// Messages accepted in each second since the first: [0] counts those of the first second.
+        var acceptedPerSecond: [Int] = []
         /// Rate-limit answers given, by error code (130429, 131056).
         var rateLimited: [Int: Int] = [:]
     }
@@ -135,10 +137,12 @@ final class Simulator: Sendable {
     struct Stats: Encodable {
         var accepted: Int, recipients: Int
         var firstAcceptedAt: Double?, lastAcceptedAt: Double?
+        /// Messages accepted in each second since the first (a rate's steady part and its dips, not just its mean).
+        var acceptedPerSecond: [Int]
         var rateLimited: [String: Int]
         enum CodingKeys: String, CodingKey {
             case accepted, recipients, firstAcceptedAt = "first_accepted_at", lastAcceptedAt = "last_accepted_at"
-            case rateLimited = "rate_limited"
+            case acceptedPerSecond = "accepted_per_second", rateLimited = "rate_limited"
         }
     }
     var stats: Stats {
@@ -146,6 +150,7 @@ final class Simulator: Sendable {
             Stats(
                 accepted: $0.accepted.count, recipients: Set($0.accepted.map(\.to)).count,
                 firstAcceptedAt: $0.firstAcceptedAt, lastAcceptedAt: $0.lastAcceptedAt,
+                acceptedPerSecond: $0.acceptedPerSecond,
                 rateLimited: Dictionary(uniqueKeysWithValues: $0.rateLimited.map { (String($0.key), $0.value) }))
         }
     }
@@ -247,6 +252,12 @@ final class Simulator: Sendable {
             $0.accepted.append(accepted)
             $0.firstAcceptedAt = $0.firstAcceptedAt ?? at
             $0.lastAcceptedAt = at
+            let second = Int(at - ($0.firstAcceptedAt ?? at))
+            if $0.acceptedPerSecond.count <= second {
+                $0.acceptedPerSecond.append(
+                    contentsOf: repeatElement(0, count: second + 1 - $0.acceptedPerSecond.count))
+            }
+            $0.acceptedPerSecond[second] += 1
         }
         webhooks.scheduleStatuses(
             wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID,

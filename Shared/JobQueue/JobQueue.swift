@@ -45,8 +45,13 @@ package struct SettleResult: Sendable, Equatable {
     package var snoozed: [Int64] = []
     package var released: [Int64] = []
     package var refused: [Int64] = []
+    /// Completed or dead, but claimed on another server (the database failed over or restarted since the claim):
+    /// put back to run again, not settled (`JobSQL.complete`).
+    package var requeued: [Int64] = []
 
-    package var appliedCount: Int { completed.count + retried.count + dead.count + snoozed.count + released.count }
+    package var appliedCount: Int {
+        completed.count + retried.count + dead.count + snoozed.count + released.count + requeued.count
+    }
 }
 
 /// What one maintenance pass did.
@@ -219,6 +224,15 @@ package struct JobQueue: Sendable {
         let now = clock.now()
         func holders(_ group: [JobSettlement]) -> [String] { group.map { $0.holder ?? workerID } }
         func ids(_ result: QueryResult) throws -> [Int64] { try result.rows.map { try $0.decode(Int64.self, at: 0) } }
+        /// Rows of (id, requeued): the settled ids, and the requeued ones added to `requeued`.
+        func settledIDs(_ result: QueryResult, requeued: inout [Int64]) throws -> [Int64] {
+            var settled: [Int64] = []
+            for row in result.rows {
+                let id = try row.decode(Int64.self, at: 0)
+                if try row.decode(Bool.self, at: 1) { requeued.append(id) } else { settled.append(id) }
+            }
+            return settled
+        }
         // One statement needs no explicit transaction (saves two round trips on the hot path).
         let groups = [completed, retried, dead, snoozed, released].filter { !$0.isEmpty }.count
         let run: ((Connection) throws -> SettleResult) throws -> SettleResult = { body in
@@ -227,8 +241,10 @@ package struct JobQueue: Sendable {
         return try run { tx in
             var result = SettleResult()
             if !completed.isEmpty {
-                result.completed = try ids(
-                    tx.query(JobSQL.complete, [completed.map(\.id), completed.map(\.attempt), holders(completed), now]))
+                result.completed = try settledIDs(
+                    tx.query(
+                        JobSQL.complete, [completed.map(\.id), completed.map(\.attempt), holders(completed), now]),
+                    requeued: &result.requeued)
             }
             if !retried.isEmpty {
                 result.retried = try ids(
@@ -237,8 +253,9 @@ package struct JobQueue: Sendable {
                         [retried.map(\.id), retried.map(\.attempt), retryDelays, retryErrors, holders(retried), now]))
             }
             if !dead.isEmpty {
-                result.dead = try ids(
-                    tx.query(JobSQL.bury, [dead.map(\.id), dead.map(\.attempt), deadErrors, holders(dead), now]))
+                result.dead = try settledIDs(
+                    tx.query(JobSQL.bury, [dead.map(\.id), dead.map(\.attempt), deadErrors, holders(dead), now]),
+                    requeued: &result.requeued)
             }
             if !snoozed.isEmpty {
                 result.snoozed = try ids(
@@ -253,7 +270,8 @@ package struct JobQueue: Sendable {
                 for queue in queues { try tx.query("SELECT dakiya_wake($1)", [queue]) }
                 result.released = try ids(rows)
             }
-            let applied = Set(result.completed + result.retried + result.dead + result.snoozed + result.released)
+            let applied = Set(
+                result.completed + result.retried + result.dead + result.snoozed + result.released + result.requeued)
             result.refused = settlements.map(\.id).filter { !applied.contains($0) }
             return result
         }

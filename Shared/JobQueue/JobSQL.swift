@@ -64,7 +64,7 @@ enum JobSQL {
         "dakiya_job_claim",
         """
         UPDATE jobs j
-        SET state = 'running', attempt = j.attempt + 1, worker_id = $4,
+        SET state = 'running', attempt = j.attempt + 1, worker_id = $4, claimed_on = dakiya_server_epoch(),
             lease_until = coalesce($5::timestamptz, now()) + make_interval(secs => $3::float8),
             attempted_at = coalesce($5::timestamptz, now())
         WHERE j.id = ANY (ARRAY(
@@ -81,21 +81,44 @@ enum JobSQL {
     /// `dakiya.job_history = 'all'` (`ALTER DATABASE … SET`, read as each session starts). What a job did is
     /// recorded by its own domain write (attempts, status events, the transparency log); a history row of every
     /// job was the same fact again, 2.4 rows and their index entries per WhatsApp message.
+    ///
+    /// A job claimed on another server (`claimed_on`, migration 0035: the database failed over, or restarted, between
+    /// the claim and this settlement) is not completed but put back, available, its attempt given back: with an
+    /// asynchronous standby the claim can survive while the handler's work was lost. Rows: (id, requeued, woke).
     static let complete = Statement(
         "dakiya_job_complete",
         """
         WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[]) AS t(id, attempt, holder)),
+        \(requeueClaimsFromAnotherServer),
         d AS (
             DELETE FROM jobs j USING t
             WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = t.holder
+              AND coalesce(j.claimed_on, dakiya_server_epoch()) = dakiya_server_epoch()
             RETURNING j.*),
         kept AS (
             INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
             SELECT id, queue, kind, 'completed', priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at,
                    coalesce($4::timestamptz, now())
             FROM d WHERE d.attempt > 1 OR dakiya_job_history_all())
-        SELECT id FROM d
+        SELECT id, false, NULL FROM d
+        UNION ALL \(requeuedRows)
         """)
+
+    /// The part of `complete` and `bury` that puts back the claims made on another server (a CTE named `requeued`).
+    private static let requeueClaimsFromAnotherServer = """
+        requeued AS (
+            UPDATE jobs j SET state = 'available', attempt = j.attempt - 1, lease_until = NULL, worker_id = NULL,
+                              claimed_on = NULL
+            FROM t
+            WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = t.holder
+              AND j.claimed_on <> dakiya_server_epoch()
+            RETURNING j.id, j.queue)
+        """
+    /// `requeued`'s ids, waking each of its queues once.
+    private static let requeuedRows = """
+        SELECT id, true, CASE WHEN row_number() OVER (PARTITION BY queue ORDER BY id) = 1 THEN dakiya_wake(queue) END
+        FROM requeued
+        """
 
     static let retry = Statement(
         "dakiya_job_retry",
@@ -109,19 +132,26 @@ enum JobSQL {
         RETURNING j.id
         """)
 
+    /// A dead job moves to `job_history`; one claimed on another server is put back instead, as in `complete`.
+    /// Rows: (id, requeued, woke).
     static let bury = Statement(
         "dakiya_job_bury",
         """
         WITH t AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::jsonb[], $4::text[]) AS t(id, attempt, error, holder)),
+        \(requeueClaimsFromAnotherServer),
         d AS (
             DELETE FROM jobs j USING t
             WHERE j.id = t.id AND j.attempt = t.attempt AND j.state = 'running' AND j.worker_id = t.holder
-            RETURNING j.*, t.error AS final_error)
-        INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
-        SELECT id, queue, kind, 'dead', priority, attempt, max_attempts, rate_key, unique_key, payload, final_error, created_at,
-               coalesce($5::timestamptz, now())
-        FROM d
-        RETURNING id
+              AND coalesce(j.claimed_on, dakiya_server_epoch()) = dakiya_server_epoch()
+            RETURNING j.*, t.error AS final_error),
+        buried AS (
+            INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
+            SELECT id, queue, kind, 'dead', priority, attempt, max_attempts, rate_key, unique_key, payload, final_error, created_at,
+                   coalesce($5::timestamptz, now())
+            FROM d
+            RETURNING id)
+        SELECT id, false, NULL FROM buried
+        UNION ALL \(requeuedRows)
         """)
 
     static let snooze = Statement(
@@ -188,11 +218,17 @@ enum JobSQL {
         SELECT queue, count(*), dakiya_wake(queue)::text FROM promoted GROUP BY queue
         """)
 
+    /// Dead and cancelled jobs move to `job_history`. By `ctid` (a TID scan whatever the statistics say): as
+    /// `id IN (SELECT …)`, statistics taken while the table was empty gave a generic plan of a nested loop that read
+    /// the whole table once per row, minutes of CPU once a bulk of jobs came in (`PlanTests`); and a row changed
+    /// meanwhile (a dead job retried by an operator) has a new ctid, so it is left alone, not deleted as it now is.
     static let archive = Statement(
         "dakiya_job_archive",
         """
         WITH d AS (
-            DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('dead', 'cancelled') LIMIT 5000)
+            DELETE FROM jobs
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM jobs WHERE state IN ('dead', 'cancelled') LIMIT 5000))
+              AND state IN ('dead', 'cancelled')
             RETURNING *)
         INSERT INTO job_history (id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at, finished_at)
         SELECT id, queue, kind, state, priority, attempt, max_attempts, rate_key, unique_key, payload, last_error, created_at,

@@ -445,6 +445,13 @@ package final class JobWorker: Service, @unchecked Sendable {
                         "settlements already applied by an earlier try whose reply was lost",
                         ["job.ids": classified.alreadySettled.prefix(20).map(String.init).joined(separator: ",")])
                 }
+                if !result.requeued.isEmpty {
+                    // With an asynchronous standby the claim may have survived the failover and the work not.
+                    metrics.requeued.increment(by: Double(result.requeued.count))
+                    logger.warning(
+                        "jobs claimed before the database changed server (failover or restart): put back to run again",
+                        ["job.ids": result.requeued.prefix(20).map(String.init).joined(separator: ",")])
+                }
                 if !classified.rescued.isEmpty {
                     metrics.refused.increment(by: Double(classified.rescued.count))
                     logger.warning(
@@ -503,7 +510,7 @@ package final class JobWorker: Service, @unchecked Sendable {
 }
 
 struct WorkerMetrics: Sendable {
-    let claimed, completed, retried, dead, snoozed, refused, alreadySettled, wakeups: Counter
+    let claimed, completed, retried, dead, snoozed, refused, alreadySettled, requeued, wakeups: Counter
     let duration: Histogram
 
     init(registry: MetricsRegistry, queue: String) {
@@ -522,6 +529,10 @@ struct WorkerMetrics: Sendable {
         alreadySettled = registry.counter(
             "dakiya_jobs_settlement_already_applied_total",
             help: "Settlements found applied by an earlier try whose commit reply was lost (not rescues).",
+            labels: labels)
+        requeued = registry.counter(
+            "dakiya_jobs_requeued_after_server_change_total",
+            help: "Jobs done or dead but claimed on another database server (a failover or restart since): run again.",
             labels: labels)
         wakeups = registry.counter(
             "dakiya_jobs_wakeups_total", help: "Notifications that woke the worker.", labels: labels)

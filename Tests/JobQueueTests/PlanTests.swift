@@ -78,6 +78,90 @@ struct PlanTests {
         #expect(offenders.isEmpty, "statements that scan the whole jobs table: \(offenders)")
     }
 
+    /// The `jobs` scans of a plan that run once per row of another node: under the inner side of a nested loop, or
+    /// in a SubPlan.
+    static func repeatedScans(_ plan: Any, repeated: Bool = false) -> [String] {
+        guard let node = plan as? [String: Any] else { return [] }
+        var found: [String] = []
+        if repeated, (node["Relation Name"] as? String) == "jobs", let type = node["Node Type"] as? String,
+            type == "Seq Scan" || type == "Bitmap Heap Scan"
+        {
+            found.append(type)
+        }
+        let isLoop = node["Node Type"] as? String == "Nested Loop"
+        for child in (node["Plans"] as? [Any]) ?? [] {
+            let relationship = (child as? [String: Any])?["Parent Relationship"] as? String
+            found += repeatedScans(
+                child, repeated: repeated || (isLoop && relationship == "Inner") || relationship == "SubPlan")
+        }
+        return found
+    }
+
+    @Test(
+        "planned on statistics of an empty queue, no statement of the job lifecycle reads the jobs table once per row when 20,000 jobs come in"
+    )
+    func genericPlansOfAnEmptyQueue() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let clock = ManualClock()
+        let queue = JobQueue(clock: clock)
+        try connection.execute(script: "SET plan_cache_mode = force_generic_plan")
+        try connection.execute(script: "ALTER TABLE jobs SET (autovacuum_enabled = off)")
+        // Every statement once (the first run of some makes this session's temporary table, whose new schema in the
+        // search_path drops the cached plans).
+        let error = PostgresJSON(text: #"{"error":"x"}"#)
+        _ = try queue.enqueue(
+            [NewJob(queue: "busy", kind: "send"), NewJob(queue: "busy", kind: "send")], on: connection)
+        let claimed = try queue.claim(queue: "busy", limit: 2, lease: .seconds(30), workerID: "w", on: connection)
+        _ = try queue.settle(
+            zip(claimed, [JobSettlement.Outcome.completed, .dead(error: error)]).map {
+                JobSettlement(id: $0.id, attempt: $0.attempt, outcome: $1)
+            }, workerID: "w", on: connection)
+        // A database just made: its statistics say the queue is empty (no pages at all), and every statement is
+        // planned on them, as a service's first passes at startup are.
+        try connection.execute(script: "DELETE FROM jobs; DELETE FROM job_history")
+        try connection.execute(script: "VACUUM jobs")
+        try connection.execute(script: "ANALYZE jobs")
+        _ = try queue.maintain(retention: .seconds(86_400), on: connection)
+        #expect(try queue.claim(queue: "busy", limit: 2, lease: .seconds(30), workerID: "w", on: connection).isEmpty)
+        _ = try queue.heartbeat(ids: [-1], workerID: "w", lease: .seconds(30), on: connection)
+        let outcomes: [JobSettlement.Outcome] = [
+            .completed, .retry(delay: .seconds(60), error: error), .dead(error: error), .snooze(delay: .seconds(5)),
+            .release,
+        ]
+        let none = try queue.settle(
+            outcomes.enumerated().map { JobSettlement(id: -1 - Int64($0.offset), attempt: 1, outcome: $0.element) },
+            workerID: "w", on: connection)
+        #expect(none.refused.count == outcomes.count)
+        // Then a bulk comes in (a broadcast, a backlog after an outage), with dead jobs to archive among it; the plans
+        // stay those of the empty queue until autovacuum's next ANALYZE.
+        // (Plain INSERTs: the first temporary table of enqueueByCopy would change the search_path and drop the plans.)
+        try connection.execute(
+            script: """
+                INSERT INTO jobs (queue, kind, payload) SELECT 'busy', 'send', '{}' FROM generate_series(1, 20000);
+                INSERT INTO jobs (queue, kind, payload, state) SELECT 'busy', 'send', '{}', 'dead' FROM generate_series(1, 3000)
+                """)
+        var offenders: [String] = []
+        for row in try connection.query(
+            "SELECT name, statement, cardinality(parameter_types) FROM pg_prepared_statements WHERE statement LIKE '%jobs%'"
+        ).rows {
+            let name = try row.decode(String.self, at: 0), sql = try row.decode(String.self, at: 1)
+            let arguments = Array(repeating: "NULL", count: try row.decode(Int.self, at: 2)).joined(separator: ", ")
+            let text = try #require(
+                try connection.query(
+                    "EXPLAIN (FORMAT JSON) EXECUTE \(name)" + (arguments.isEmpty ? "" : "(\(arguments))")
+                ).first?.decode(String.self, at: 0))
+            let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            let plan = try #require((json as? [[String: Any]])?.first?["Plan"])
+            let repeated = Self.repeatedScans(plan)
+            if !repeated.isEmpty { offenders.append("\(name) (\(repeated)): \(sql.prefix(160))") }
+        }
+        #expect(offenders.isEmpty, "statements that read jobs once per row: \(offenders)")
+        // And the archive, the one that did, runs in one pass.
+        let report = try queue.maintain(retention: .seconds(86_400), on: connection)
+        #expect(report.archived == 3_000)
+    }
+
     @Test(
         "the same drain ten times, the statistics of an empty and of a busy queue in turn: the slowest run is at least a quarter of the median"
     )

@@ -323,6 +323,48 @@ struct QueueTests {
             ])
     }
 
+    @Test("a job claimed on another server (a failover since the claim) is put back, not completed or buried")
+    func claimFromAnotherServerRunsAgain() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let done = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "done"), on: connection))
+        let dead = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "dead"), on: connection))
+        let here = try #require(try queue.enqueue(NewJob(queue: "q", kind: "k", uniqueKey: "here"), on: connection))
+        let claims = try queue.claim(queue: "q", limit: 3, lease: .seconds(30), workerID: "w/1", on: connection)
+        #expect(claims.map(\.id) == [done, dead, here])
+        let epoch = try #require(try connection.query("SELECT dakiya_server_epoch()").first?.decode(Int64.self, at: 0))
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE claimed_on = $1", [epoch]).first?.decode(
+                Int.self, at: 0) == 3, "a claim records the server it was made on")
+        // The claims of `done` and `dead` reached the standby that is now the primary; the handlers' work did not.
+        try connection.query(
+            "UPDATE jobs SET claimed_on = claimed_on - 1000000 WHERE id = ANY($1)", [[done, dead]])
+        let result = try queue.settle(
+            [
+                JobSettlement(claims[0], outcome: .completed),
+                JobSettlement(claims[1], outcome: .dead(error: PostgresJSON(text: #"{"error":"x"}"#))),
+                JobSettlement(claims[2], outcome: .completed),
+            ], workerID: "w", on: connection)
+        #expect(result.requeued.sorted() == [done, dead])
+        #expect(result.completed == [here] && result.dead.isEmpty && result.refused.isEmpty)
+        let rows = try connection.query(
+            "SELECT id, state::text, attempt, worker_id IS NULL AND claimed_on IS NULL FROM jobs ORDER BY id"
+        ).rows.map {
+            "\(try $0.decode(Int64.self, at: 0)) \(try $0.decode(String.self, at: 1)) \(try $0.decode(Int16.self, at: 2)) "
+                + "\(try $0.decode(Bool.self, at: 3))"
+        }
+        #expect(rows == ["\(done) available 0 true", "\(dead) available 0 true"])
+        #expect(
+            try connection.query("SELECT count(*) FROM job_history").first?.decode(Int.self, at: 0) == 0,
+            "nothing buried")
+        // They run again, on this server, and settle as usual.
+        let again = try queue.claim(queue: "q", limit: 3, lease: .seconds(30), workerID: "w/2", on: connection)
+        #expect(again.map(\.id) == [done, dead] && again.allSatisfy { $0.attempt == 1 })
+        #expect(
+            try queue.settle(again.map { JobSettlement($0, outcome: .completed) }, workerID: "w", on: connection)
+                .completed.sorted() == [done, dead])
+    }
+
     @Test("a heartbeat extends the lease, so a long job is not rescued")
     func heartbeat() throws {
         let db = try TestDatabase()

@@ -2,6 +2,7 @@
 checks that are printed and counted, free ports, waiting for a condition and for a service to be ready, psql, and
 stopping what a script started."""
 import os
+import re
 import shutil
 import json
 import socket
@@ -99,3 +100,16 @@ def call(url, method='GET', key=None, body=None, idempotency_key=None):
         return error.code, error.read()
     except (urllib.error.URLError, OSError):
         return None, b''
+
+
+def counter(port, name, **labels):
+    """The sum of a counter's series on one service's /metrics whose labels include `labels`."""
+    status, body = call(f'http://127.0.0.1:{port}/metrics')
+    if status != 200:
+        return None
+    total = 0.0
+    for line in body.decode().split('\n'):
+        match = re.match(rf'^{name}(?:{{(.*)}})? ([0-9.e+]+)$', line)
+        if match and all(f'{k}="{v}"' in (match.group(1) or '') for k, v in labels.items()):
+            total += float(match.group(2))
+    return total
