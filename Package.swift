@@ -60,6 +60,7 @@ let package = Package(
             path: "Shared/TransparencyLogStore"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
+        .target(name: "CAP", path: "Shared/CAP"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
         .target(
             name: "Email", dependencies: ["Texts", "Postgres", "ServiceRuntime", "WebPages"], path: "Shared/Email"),
@@ -173,6 +174,7 @@ let package = Package(
             name: "CryptographyTests", dependencies: ["Cryptography", "ServiceRuntime"], path: "Tests/CryptographyTests"
         ),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
+        .testTarget(name: "CAPTests", dependencies: ["CAP"], path: "Tests/CAPTests"),
         .testTarget(
             name: "SealTests", dependencies: ["Seals", "PDFTools", "QRCode", "Cryptography", "TestSupport"],
             path: "Tests/SealTests"),
