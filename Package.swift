@@ -61,6 +61,7 @@ let package = Package(
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "CAP", path: "Shared/CAP"),
+        .target(name: "Broadcasts", path: "Shared/Broadcasts"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
         .target(
             name: "Email", dependencies: ["Texts", "Postgres", "ServiceRuntime", "WebPages"], path: "Shared/Email"),
@@ -175,6 +176,7 @@ let package = Package(
         ),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
         .testTarget(name: "CAPTests", dependencies: ["CAP"], path: "Tests/CAPTests"),
+        .testTarget(name: "BroadcastsTests", dependencies: ["Broadcasts"], path: "Tests/BroadcastsTests"),
         .testTarget(
             name: "SealTests", dependencies: ["Seals", "PDFTools", "QRCode", "Cryptography", "TestSupport"],
             path: "Tests/SealTests"),

@@ -1,0 +1,324 @@
+/// One recipient of a broadcast, as a row of its audience file names them.
+package struct AudienceRow: Sendable, Equatable {
+    /// The line the row starts on (the header is line 1).
+    package var line: Int
+    /// The portal's id of the citizen (`citizen` column), when given.
+    package var citizen: String?
+    /// E.164 mobile number (`mobile` column), when given.
+    package var mobile: String?
+    /// Email address (`email` column), when given.
+    package var email: String?
+    /// Language code (`language` column), when given; else the citizen's own.
+    package var language: String?
+    /// The personalisation fields, by column name.
+    package var fields: [String: String]
+
+    /// A recipient from line `line`.
+    package init(
+        line: Int, citizen: String? = nil, mobile: String? = nil, email: String? = nil, language: String? = nil,
+        fields: [String: String] = [:]
+    ) {
+        self.line = line
+        self.citizen = citizen
+        self.mobile = mobile
+        self.email = email
+        self.language = language
+        self.fields = fields
+    }
+
+    /// The key that makes two rows the same recipient: the citizen id, else the mobile, else the email.
+    package var recipientKey: String {
+        if let citizen { return "citizen:" + citizen }
+        if let mobile { return "mobile:" + mobile }
+        return "email:" + (email ?? "").lowercased()
+    }
+}
+
+/// Something wrong in an audience file, with the line and column (1-based; the header is line 1) it is on.
+package struct AudienceProblem: Sendable, Equatable, CustomStringConvertible {
+    package var line: Int
+    /// The column's number, when the problem is in one field.
+    package var column: Int?
+    /// The column's name from the header, when known.
+    package var columnName: String?
+    package var message: String
+
+    package var description: String {
+        "line \(line)" + (column.map { ", column \($0)" } ?? "") + (columnName.map { " (\($0))" } ?? "") + ": "
+            + message
+    }
+}
+
+/// Why an audience file was refused: its problems (the first 100) and how many there were.
+package struct AudienceProblems: Error, Equatable {
+    package var problems: [AudienceProblem]
+    package var total: Int
+}
+
+/// Reads and checks a broadcast's audience file: UTF-8 CSV (RFC 4180: quoted fields, `""` for a quote, CRLF or LF),
+/// a header naming the columns, at most `maximumRows` rows. The whole file is checked before any row is handed
+/// on, so a caller that writes rows only after `check` returns never sends to half a file.
+package enum AudienceCSV {
+    /// The most rows one file may hold.
+    package static let maximumRows = 1_000_000
+    /// The longest field, in bytes.
+    package static let maximumFieldBytes = 2_000
+    /// Problems listed in full; the rest are counted.
+    package static let listedProblems = 100
+
+    /// The columns Dakiya reads itself; any other column must be one of the template's fields.
+    package static let recipientColumns: Set<String> = ["citizen", "mobile", "email", "language"]
+
+    /// What a clean file holds: its rows (a recipient listed twice kept once, at its first row) and how many rows were
+    /// such repeats.
+    package struct Checked: Sendable, Equatable {
+        package var rows: [AudienceRow]
+        package var repeatedRecipients: Int
+    }
+
+    /// Checks the whole of `bytes` and returns its rows. `fields`: the template's personalisation fields (each a
+    /// required column); `languages`: the language codes the broadcast has texts in.
+    /// - Throws: `AudienceProblems` listing every line and column at fault; nothing is returned then.
+    package static func check(_ bytes: [UInt8], fields: Set<String>, languages: Set<String>) throws(AudienceProblems)
+        -> Checked
+    {
+        var problems: [AudienceProblem] = []
+        var total = 0
+        func report(_ problem: AudienceProblem) {
+            total += 1
+            if problems.count < listedProblems { problems.append(problem) }
+        }
+        var records = Records(bytes)
+        guard let header = records.next(report: report) else {
+            throw AudienceProblems(
+                problems: [
+                    AudienceProblem(line: 1, message: "the file is empty: a header line naming the columns is needed")
+                ],
+                total: 1)
+        }
+        var names: [String] = []
+        for (index, field) in header.fields.enumerated() {
+            let name = field.trimmingSpaces.lowercased()
+            if names.contains(name) {
+                report(
+                    AudienceProblem(
+                        line: 1, column: index + 1, columnName: name, message: "column \(name) is named twice"))
+            } else if !recipientColumns.contains(name) && !fields.contains(name) {
+                let known = (recipientColumns.union(fields)).sorted().joined(separator: ", ")
+                report(
+                    AudienceProblem(
+                        line: 1, column: index + 1, columnName: name,
+                        message: "\"\(name)\" is not a column this broadcast takes (\(known))"))
+            }
+            names.append(name)
+        }
+        if !names.contains("citizen") && !names.contains("mobile") && !names.contains("email") {
+            report(AudienceProblem(line: 1, message: "a citizen, mobile or email column is needed"))
+        }
+        for field in fields.sorted() where !names.contains(field) {
+            report(AudienceProblem(line: 1, message: "column \(field) is missing: the template's text uses it"))
+        }
+        let hasRecipientColumn = names.contains("citizen") || names.contains("mobile") || names.contains("email")
+        var rows: [AudienceRow] = []
+        var seenRecipients: Set<String> = []
+        var seenLines: [[String]: Int] = [:]
+        var repeated = 0
+        var count = 0
+        while let record = records.next(report: report) {
+            // A blank line, or one of empty fields only (spreadsheets export those after the last row).
+            if record.fields.allSatisfy({ $0.trimmingSpaces.isEmpty }) { continue }
+            count += 1
+            if count > maximumRows {
+                report(
+                    AudienceProblem(
+                        line: record.line,
+                        message: "more than \(maximumRows) rows: split the audience into several broadcasts"))
+                break
+            }
+            guard record.fields.count == names.count else {
+                report(
+                    AudienceProblem(
+                        line: record.line,
+                        message: "\(record.fields.count) fields where the header has \(names.count) columns"))
+                continue
+            }
+            if let earlier = seenLines[record.fields] {
+                report(AudienceProblem(line: record.line, message: "the same row as line \(earlier)"))
+                continue
+            }
+            seenLines[record.fields] = record.line
+            var row = AudienceRow(line: record.line, fields: [:])
+            var recipientProblem = false
+            for (index, raw) in record.fields.enumerated() {
+                let value = raw.trimmingSpaces
+                let name = names[index]
+                func bad(_ message: String) {
+                    report(AudienceProblem(line: record.line, column: index + 1, columnName: name, message: message))
+                    if name == "mobile" || name == "email" || name == "citizen" { recipientProblem = true }
+                }
+                if value.utf8.count > maximumFieldBytes {
+                    bad("longer than \(maximumFieldBytes) bytes")
+                    continue
+                }
+                switch name {
+                case "citizen":
+                    if !value.isEmpty { row.citizen = value }
+                case "mobile":
+                    guard !value.isEmpty else { continue }
+                    if isE164(value) {
+                        row.mobile = value
+                    } else {
+                        bad("\"\(value)\" is not a mobile number such as +919876543210")
+                    }
+                case "email":
+                    guard !value.isEmpty else { continue }
+                    if isEmail(value) { row.email = value } else { bad("\"\(value)\" is not an email address") }
+                case "language":
+                    guard !value.isEmpty else { continue }
+                    if languages.contains(value) {
+                        row.language = value
+                    } else {
+                        bad(
+                            "\"\(value)\" is not one of this broadcast's languages (\(languages.sorted().joined(separator: ", ")))"
+                        )
+                    }
+                default:
+                    if value.isEmpty {
+                        bad("empty: the template's text uses \(name)")
+                    } else {
+                        row.fields[name] = value
+                    }
+                }
+            }
+            if row.citizen == nil && row.mobile == nil && row.email == nil {
+                if recipientProblem || !hasRecipientColumn { continue }
+                report(AudienceProblem(line: record.line, message: "no citizen, mobile or email: no one to send to"))
+                continue
+            }
+            if seenRecipients.insert(row.recipientKey).inserted {
+                rows.append(row)
+            } else {
+                repeated += 1
+            }
+        }
+        if count == 0 && total == 0 {
+            report(AudienceProblem(line: 2, message: "no rows under the header"))
+        }
+        guard total == 0 else { throw AudienceProblems(problems: problems, total: total) }
+        return Checked(rows: rows, repeatedRecipients: repeated)
+    }
+
+    static func isE164(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        return bytes.count >= 9 && bytes.count <= 16 && bytes[0] == UInt8(ascii: "+") && bytes[1] != UInt8(ascii: "0")
+            && bytes.dropFirst().allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    static func isEmail(_ value: String) -> Bool {
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".")
+            && !parts[1].hasSuffix(".") && !value.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "," })
+    }
+
+    /// RFC 4180 records from UTF-8 bytes, with the line each starts on.
+    struct Records {
+        let bytes: [UInt8]
+        var index = 0
+        var line = 1
+
+        init(_ bytes: [UInt8]) {
+            self.bytes = bytes
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }  // a byte-order mark
+        }
+
+        mutating func next(report: (AudienceProblem) -> Void) -> (line: Int, fields: [String])? {
+            guard index < bytes.count else { return nil }
+            let start = line
+            var fields: [String] = []
+            var field: [UInt8] = []
+            var quoted = false
+            var wasQuoted = false
+            var column = 1
+            func finish() -> Bool {
+                guard let text = String(validating: field, as: UTF8.self) else {
+                    report(
+                        AudienceProblem(
+                            line: start, column: column,
+                            message: "not UTF-8 (save the file as CSV UTF-8)"))
+                    fields.append("")
+                    return false
+                }
+                fields.append(text)
+                return true
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                if quoted {
+                    if byte == UInt8(ascii: "\"") {
+                        if index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\"") {
+                            field.append(byte)
+                            index += 2
+                            continue
+                        }
+                        quoted = false
+                        index += 1
+                        continue
+                    }
+                    if byte == UInt8(ascii: "\n") { line += 1 }
+                    field.append(byte)
+                    index += 1
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\""):
+                    if field.isEmpty && !wasQuoted {
+                        quoted = true
+                        wasQuoted = true
+                    } else {
+                        report(
+                            AudienceProblem(
+                                line: line, column: column,
+                                message: "a quote inside a field that does not start with one"))
+                        field.append(byte)
+                    }
+                    index += 1
+                case UInt8(ascii: ","):
+                    _ = finish()
+                    field.removeAll(keepingCapacity: true)
+                    wasQuoted = false
+                    column += 1
+                    index += 1
+                case UInt8(ascii: "\r") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n"):
+                    index += 1
+                case UInt8(ascii: "\n"):
+                    index += 1
+                    line += 1
+                    _ = finish()
+                    return (start, fields)
+                default:
+                    if wasQuoted {
+                        report(AudienceProblem(line: line, column: column, message: "text after a closing quote"))
+                        wasQuoted = false
+                    }
+                    field.append(byte)
+                    index += 1
+                }
+            }
+            if quoted {
+                report(AudienceProblem(line: start, column: column, message: "a quoted field that is never closed"))
+            }
+            _ = finish()
+            return (start, fields)
+        }
+    }
+}
+
+extension String {
+    /// Without spaces and tabs at either end.
+    var trimmingSpaces: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
+}
