@@ -60,8 +60,8 @@ let package = Package(
             path: "Shared/TransparencyLogStore"),
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
-        .target(name: "CAP", path: "Shared/CAP"),
-        .target(name: "Broadcasts", path: "Shared/Broadcasts"),
+        .target(name: "CAP", dependencies: ["ServiceRuntime"], path: "Shared/CAP"),
+        .target(name: "Broadcasts", dependencies: ["Delivery", "ServiceRuntime"], path: "Shared/Broadcasts"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
         .target(
             name: "Email", dependencies: ["Texts", "Postgres", "ServiceRuntime", "WebPages"], path: "Shared/Email"),

@@ -1,12 +1,15 @@
+import Delivery
+import ServiceRuntime
+
 /// One recipient of a broadcast, as a row of its audience file names them.
 package struct AudienceRow: Sendable, Equatable {
     /// The line the row starts on (the header is line 1).
     package var line: Int
     /// The portal's id of the citizen (`citizen` column), when given.
     package var citizen: String?
-    /// E.164 mobile number (`mobile` column), when given.
+    /// The mobile number in E.164 (`mobile` column, read as the portal API reads it: `Normalization.mobile`), when given.
     package var mobile: String?
-    /// Email address (`email` column), when given.
+    /// The email address (`email` column, `Normalization.email`), when given.
     package var email: String?
     /// Language code (`language` column), when given; else the citizen's own.
     package var language: String?
@@ -98,7 +101,7 @@ package enum AudienceCSV {
         }
         var names: [String] = []
         for (index, field) in header.fields.enumerated() {
-            let name = field.trimmingSpaces.lowercased()
+            let name = field.trimmingSpaces().lowercased()
             if names.contains(name) {
                 report(
                     AudienceProblem(
@@ -126,7 +129,7 @@ package enum AudienceCSV {
         var count = 0
         while let record = records.next(report: report) {
             // A blank line, or one of empty fields only (spreadsheets export those after the last row).
-            if record.fields.allSatisfy({ $0.trimmingSpaces.isEmpty }) { continue }
+            if record.fields.allSatisfy({ $0.trimmingSpaces().isEmpty }) { continue }
             count += 1
             if count > maximumRows {
                 report(
@@ -150,7 +153,7 @@ package enum AudienceCSV {
             var row = AudienceRow(line: record.line, fields: [:])
             var recipientProblem = false
             for (index, raw) in record.fields.enumerated() {
-                let value = raw.trimmingSpaces
+                let value = raw.trimmingSpaces()
                 let name = names[index]
                 func bad(_ message: String) {
                     report(AudienceProblem(line: record.line, column: index + 1, columnName: name, message: message))
@@ -165,14 +168,18 @@ package enum AudienceCSV {
                     if !value.isEmpty { row.citizen = value }
                 case "mobile":
                     guard !value.isEmpty else { continue }
-                    if isE164(value) {
-                        row.mobile = value
+                    if let mobile = Normalization.mobile(value) {
+                        row.mobile = mobile
                     } else {
                         bad("\"\(value)\" is not a mobile number such as +919876543210")
                     }
                 case "email":
                     guard !value.isEmpty else { continue }
-                    if isEmail(value) { row.email = value } else { bad("\"\(value)\" is not an email address") }
+                    if let email = Normalization.email(value) {
+                        row.email = email
+                    } else {
+                        bad("\"\(value)\" is not an email address")
+                    }
                 case "language":
                     guard !value.isEmpty else { continue }
                     if languages.contains(value) {
@@ -206,18 +213,6 @@ package enum AudienceCSV {
         }
         guard total == 0 else { throw AudienceProblems(problems: problems, total: total) }
         return Checked(rows: rows, repeatedRecipients: repeated)
-    }
-
-    static func isE164(_ value: String) -> Bool {
-        let bytes = Array(value.utf8)
-        return bytes.count >= 9 && bytes.count <= 16 && bytes[0] == UInt8(ascii: "+") && bytes[1] != UInt8(ascii: "0")
-            && bytes.dropFirst().allSatisfy { $0 >= 48 && $0 <= 57 }
-    }
-
-    static func isEmail(_ value: String) -> Bool {
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".")
-            && !parts[1].hasSuffix(".") && !value.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "," })
     }
 
     /// RFC 4180 records from UTF-8 bytes, with the line each starts on.
@@ -310,15 +305,5 @@ package enum AudienceCSV {
             _ = finish()
             return (start, fields)
         }
-    }
-}
-
-extension String {
-    /// Without spaces and tabs at either end.
-    var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
-        return String(scalars)
     }
 }

@@ -1,3 +1,5 @@
+import ServiceRuntime
+
 /// A Common Alerting Protocol 1.2 alert (OASIS CAP 1.2, ITU-T X.1303), the format of India's NDMA alert platform:
 /// what Dakiya needs of it to reach citizens, read and checked by `CAP.parse`.
 package struct CAPAlert: Sendable, Equatable {
@@ -124,14 +126,14 @@ package struct CAPArea: Sendable, Equatable {
     package var description: String
     /// Closed rings, first point equal to the last.
     package var polygons: [[CAPPoint]]
-    package var circles: [(center: CAPPoint, radiusKilometres: Double)]
+    package var circles: [CAPCircle]
     package var geocodes: [CAPValue]
+}
 
-    package static func == (a: CAPArea, b: CAPArea) -> Bool {
-        a.description == b.description && a.polygons == b.polygons && a.geocodes == b.geocodes
-            && a.circles.map(\.center) == b.circles.map(\.center)
-            && a.circles.map(\.radiusKilometres) == b.circles.map(\.radiusKilometres)
-    }
+/// A circle: its centre and radius in kilometres.
+package struct CAPCircle: Sendable, Equatable {
+    package var center: CAPPoint
+    package var radiusKilometres: Double
 }
 
 /// A CAP dateTime: `2026-11-28T14:05:00+05:30`, always with its offset ("Z" is not allowed, CAP 1.2, 3.3.2).
@@ -239,7 +241,7 @@ package enum CAP {
             var found: [String: [(element: XMLElement, path: String)]] = [:]
             var position = 0
             var counts: [String: Int] = [:]
-            let text = element.text.trimmedXMLSpace
+            let text = element.text.trimmingSpaces()
             if !text.isEmpty { problem(path, "text directly inside <\(element.name)> is not allowed") }
             for child in element.children {
                 if child.namespace != CAP.namespace { continue }
@@ -278,7 +280,7 @@ package enum CAP {
         }
 
         func text(_ entry: (element: XMLElement, path: String)?) -> String? {
-            entry.map { $0.element.text.trimmedXMLSpace }
+            entry.map { $0.element.text.trimmingSpaces() }
         }
 
         mutating func required(_ entries: [String: [(element: XMLElement, path: String)]], _ name: String) -> String? {
@@ -462,7 +464,7 @@ package enum CAP {
                     polygons.append(points)
                 }
             }
-            var circles: [(center: CAPPoint, radiusKilometres: Double)] = []
+            var circles: [CAPCircle] = []
             for entry in entries["circle"] ?? [] {
                 let parts = (text(entry) ?? "").split(separator: " ")
                 guard parts.count == 2, let center = point(parts[0], at: entry.path) else {
@@ -475,23 +477,11 @@ package enum CAP {
                     problem(entry.path, "\"\(parts[1])\" is not a radius in kilometres")
                     continue
                 }
-                circles.append((center, radius))
+                circles.append(CAPCircle(center: center, radiusKilometres: radius))
             }
             guard let description else { return nil }
             return CAPArea(
                 description: description, polygons: polygons, circles: circles, geocodes: values(entries["geocode"]))
         }
-    }
-}
-
-extension String {
-    /// Without XML white space (space, tab, CR, LF) at either end.
-    var trimmedXMLSpace: String {
-        let space: Set<Unicode.Scalar> = [" ", "\t", "\r", "\n"]
-        let scalars = Array(unicodeScalars)
-        guard let first = scalars.firstIndex(where: { !space.contains($0) }),
-            let last = scalars.lastIndex(where: { !space.contains($0) })
-        else { return "" }
-        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 }

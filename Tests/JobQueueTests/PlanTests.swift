@@ -51,31 +51,34 @@ struct PlanTests {
             #expect(result.appliedCount == 8, "round \(round)")
             _ = try queue.maintain(retention: .seconds(86_400), on: connection)
         }
-        let statements = try connection.query(
-            "SELECT name, statement, cardinality(parameter_types) FROM pg_prepared_statements"
-        ).rows.map {
-            (
-                name: try $0.decode(String.self, at: 0), sql: try $0.decode(String.self, at: 1),
-                parameters: try $0.decode(Int.self, at: 2)
-            )
-        }
-        #expect(statements.count >= 10, "the lifecycle's statements are prepared")
+        #expect(
+            try connection.query("SELECT count(*) FROM pg_prepared_statements").first?.decode(Int.self, at: 0) ?? 0
+                >= 10, "the lifecycle's statements are prepared")
         var offenders: [String] = []
-        for statement in statements where statement.sql.contains("jobs") {
-            let arguments = Array(repeating: "NULL", count: statement.parameters).joined(separator: ", ")
-            let text = try #require(
-                try connection.query(
-                    "EXPLAIN (FORMAT JSON) EXECUTE \(statement.name)" + (arguments.isEmpty ? "" : "(\(arguments))")
-                ).first?.decode(String.self, at: 0))
-            let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
-            let plan = try #require((json as? [[String: Any]])?.first?["Plan"])
-            for node in Self.nodes(plan)
+        for statement in try Self.cachedPlans(on: connection) {
+            for node in Self.nodes(statement.plan)
             where node["Node Type"] as? String == "Seq Scan" && node["Relation Name"] as? String == "jobs" {
                 offenders.append("\(statement.name): \(statement.sql.prefix(160))")
-
             }
         }
         #expect(offenders.isEmpty, "statements that scan the whole jobs table: \(offenders)")
+    }
+
+    /// The plan each statement prepared on `connection` that names `jobs` would run now (`EXPLAIN EXECUTE`, its
+    /// parameters NULL): under `force_generic_plan`, the cached generic plan.
+    static func cachedPlans(on connection: Connection) throws -> [(name: String, sql: String, plan: Any)] {
+        try connection.query(
+            "SELECT name, statement, cardinality(parameter_types) FROM pg_prepared_statements WHERE statement LIKE '%jobs%'"
+        ).rows.map { row in
+            let name = try row.decode(String.self, at: 0)
+            let arguments = Array(repeating: "NULL", count: try row.decode(Int.self, at: 2)).joined(separator: ", ")
+            let text = try #require(
+                try connection.query(
+                    "EXPLAIN (FORMAT JSON) EXECUTE \(name)" + (arguments.isEmpty ? "" : "(\(arguments))")
+                ).first?.decode(String.self, at: 0))
+            let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            return (name, try row.decode(String.self, at: 1), try #require((json as? [[String: Any]])?.first?["Plan"]))
+        }
     }
 
     /// The `jobs` scans of a plan that run once per row of another node: under the inner side of a nested loop, or
@@ -142,19 +145,9 @@ struct PlanTests {
                 INSERT INTO jobs (queue, kind, payload, state) SELECT 'busy', 'send', '{}', 'dead' FROM generate_series(1, 3000)
                 """)
         var offenders: [String] = []
-        for row in try connection.query(
-            "SELECT name, statement, cardinality(parameter_types) FROM pg_prepared_statements WHERE statement LIKE '%jobs%'"
-        ).rows {
-            let name = try row.decode(String.self, at: 0), sql = try row.decode(String.self, at: 1)
-            let arguments = Array(repeating: "NULL", count: try row.decode(Int.self, at: 2)).joined(separator: ", ")
-            let text = try #require(
-                try connection.query(
-                    "EXPLAIN (FORMAT JSON) EXECUTE \(name)" + (arguments.isEmpty ? "" : "(\(arguments))")
-                ).first?.decode(String.self, at: 0))
-            let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
-            let plan = try #require((json as? [[String: Any]])?.first?["Plan"])
-            let repeated = Self.repeatedScans(plan)
-            if !repeated.isEmpty { offenders.append("\(name) (\(repeated)): \(sql.prefix(160))") }
+        for statement in try Self.cachedPlans(on: connection) {
+            let repeated = Self.repeatedScans(statement.plan)
+            if !repeated.isEmpty { offenders.append("\(statement.name) (\(repeated)): \(statement.sql.prefix(160))") }
         }
         #expect(offenders.isEmpty, "statements that read jobs once per row: \(offenders)")
         // And the archive, the one that did, runs in one pass.
