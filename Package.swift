@@ -61,7 +61,9 @@ let package = Package(
         .target(name: "Migrations", dependencies: ["Postgres"], path: "Shared/Migrations", resources: [.copy("SQL")]),
         .target(name: "JobQueue", dependencies: ["Postgres", "ServiceRuntime"], path: "Shared/JobQueue"),
         .target(name: "CAP", dependencies: ["ServiceRuntime"], path: "Shared/CAP"),
-        .target(name: "Broadcasts", dependencies: ["Delivery", "ServiceRuntime"], path: "Shared/Broadcasts"),
+        .target(
+            name: "Broadcasts", dependencies: ["Delivery", "ServiceRuntime", "JobContracts", "JobQueue", "Postgres"],
+            path: "Shared/Broadcasts"),
         .target(name: "JobContracts", dependencies: ["JobQueue", "WhatsAppGraph"], path: "Shared/JobContracts"),
         .target(
             name: "Email", dependencies: ["Texts", "Postgres", "ServiceRuntime", "WebPages"], path: "Shared/Email"),
@@ -94,6 +96,7 @@ let package = Package(
         .executableTarget(
             name: "PortalAdapter",
             dependencies: [
+                "Broadcasts",
                 "Texts", "JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient", "Seals",
                 "SealRegistry", "WebPages",
             ],
@@ -102,13 +105,16 @@ let package = Package(
         .executableTarget(
             name: "WhatsAppAdapter",
             dependencies: [
+                "Broadcasts",
                 "WhatsAppGraph",
                 "Texts", "JobContracts", "ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography",
             ],
             path: "Services/whatsapp-adapter", exclude: ["README.md"]),
         .executableTarget(
             name: "EmailAdapter",
-            dependencies: ["JobContracts", "ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres", "Texts"],
+            dependencies: [
+                "Broadcasts", "JobContracts", "ServiceHost", "Delivery", "Email", "HTTPClient", "Postgres", "Texts",
+            ],
             path: "Services/email-adapter", exclude: ["README.md"]),
         .executableTarget(
             name: "AppealsService",
@@ -121,6 +127,7 @@ let package = Package(
         .executableTarget(
             name: "Dispatcher",
             dependencies: [
+                "Broadcasts",
                 "TransparencyLogStore",
                 "JobContracts", "JobQueue", "Postgres", "ServiceHost", "Delivery", "TransparencyLog", "HTTPServer",
                 "ServiceRuntime", "Cryptography", "HTTPClient", "Seals", "SealRegistry", "PDFTools",

@@ -1,3 +1,4 @@
+import Broadcasts
 import Delivery
 import Foundation
 import HTTPServer
@@ -43,6 +44,13 @@ struct Dispatcher {
             // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
             return ServiceParts(
                 router: router,
+                handlers: [
+                    // A range of a broadcast's recipients becomes messages and the sends that carry them.
+                    Jobs.broadcastFanOut.kind: { job in
+                        let range = try Jobs.broadcastFanOut.payload(of: job)
+                        try context.pool.withConnection { _ = try Broadcasts.fanOut(range, on: $0) }
+                    }
+                ],
                 batchHandlers: [
                     Jobs.deliveryRequested.kind: { jobs in
                         // A live certificate is sealed first; one whose log entry has no index yet waits a moment.

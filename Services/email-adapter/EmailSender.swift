@@ -61,10 +61,10 @@ final class EmailSender: Sendable {
     let templates: TemplateStore
     let logger: Logger
     /// One pool per SMTP server (the real one, and the test sink for test-key deliveries).
-    private let clients: ReusePool<SMTPClient>
-    private let testClients: ReusePool<SMTPClient>?
-    private let sent, failed, paused: Counter
-    private let outcomes: ChannelOutcomes
+    let clients: ReusePool<SMTPClient>
+    let testClients: ReusePool<SMTPClient>?
+    let sent, failed, paused: Counter
+    let outcomes: ChannelOutcomes
 
     init(pool: ConnectionPool, queue: JobQueue, settings: EmailSettings, logger: Logger, metrics: MetricsRegistry) {
         self.pool = pool

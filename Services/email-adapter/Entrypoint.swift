@@ -15,7 +15,10 @@ struct EmailAdapter {
             let sender = EmailSender(
                 pool: context.pool, queue: context.queue, settings: settings, logger: context.logger,
                 metrics: context.metrics)
-            return ServiceParts(handlers: [Jobs.channelSend.kind: { job in try sender.handle(job) }])
+            return ServiceParts(handlers: [
+                Jobs.channelSend.kind: { job in try sender.handle(job) },
+                Jobs.broadcastSend.kind: { job in try sender.sendBroadcast(job) },
+            ])
         }
     }
 }

@@ -43,6 +43,7 @@ struct PortalAdapter {
                 router: {
                     var router = api.makeRouter()
                     Verification(pool: context.pool).routes(into: &router)
+                    BroadcastAPI(pool: context.pool, logger: context.logger, queue: context.queue).routes(into: &router)
                     return router
                 }(), handlers: [Jobs.callbackDeliver.kind: { job in try callbacks.handle(job) }])
         }

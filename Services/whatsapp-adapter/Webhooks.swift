@@ -1,3 +1,4 @@
+import Broadcasts
 import Cryptography
 import Delivery
 import Foundation
@@ -121,12 +122,17 @@ struct WhatsAppWebhooks: Sendable {
         var status: String
         var errorCode: String?
         var attemptID: Int64?
+        /// A broadcast's message (callback data `b:…`), rather than a channel attempt.
+        var broadcast: Broadcasts.Status?
 
         init?(_ status: GraphWebhook.Status) {
             guard ["sent", "delivered", "read", "failed"].contains(status.status) else { return nil }
             wamid = status.id
             self.status = status.status
             errorCode = status.errors?.first.map { String($0.code) }
+            broadcast = Broadcasts.Status(
+                callbackData: status.bizOpaqueCallbackData, wamid: status.id, status: status.status,
+                errorCode: errorCode)
             if let data = status.bizOpaqueCallbackData, data.hasPrefix("attempt:") {
                 attemptID = Int64(data.dropFirst(8))
             }
@@ -138,9 +144,15 @@ struct WhatsAppWebhooks: Sendable {
     /// Returns the statuses that were new.
     func apply(_ statuses: [StatusUpdate], on tx: Connection) throws -> [ChannelAttempts.ProviderStatus] {
         guard !statuses.isEmpty else { return [] }
+        // A broadcast's messages move in one statement of their own (forward only, so a repeat changes nothing).
+        try Broadcasts.apply(statuses.compactMap(\.broadcast), on: tx)
         var updates: [StatusUpdate] = []
         var seen = Set<String>()
-        for update in statuses where seen.insert(update.wamid + " " + update.status).inserted { updates.append(update) }
+        for update in statuses where update.broadcast == nil && seen.insert(update.wamid + " " + update.status).inserted
+        {
+            updates.append(update)
+        }
+        guard !updates.isEmpty else { return [] }
         let unmatched = updates.filter { $0.attemptID == nil }.map(\.wamid)
         if !unmatched.isEmpty {
             var byWamid: [String: Int64] = [:]

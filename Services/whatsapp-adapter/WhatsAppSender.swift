@@ -163,11 +163,11 @@ final class WhatsAppSender: Sendable {
     let pacer: Pacer
     private let clients = ReusePool { try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
     /// For a batch of sends: its messages go out at once.
-    private let multiClients = ReusePool {
+    let multiClients = ReusePool {
         try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(20)))
     }
-    private let accepted, failed, paused: Counter
-    private let outcomes: ChannelOutcomes
+    let accepted, failed, paused: Counter
+    let outcomes: ChannelOutcomes
     /// Per number: until when (µs since the epoch) requests carry the previous token.
     private let tokenFallback = Mutex<[String: Int64]>([:])
 

@@ -53,6 +53,11 @@ struct SimulatorConfiguration: Sendable {
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: true),
         "dakiya_verification_slip": TemplateSpec(
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: true),
+        // Broadcasts: a weather advisory (district, advice) and an emergency alert (event, headline, instruction).
+        "dakiya_weather_alert": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: false),
+        "dakiya_emergency_alert": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: false),
     ]
 }
 

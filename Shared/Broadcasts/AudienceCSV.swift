@@ -235,6 +235,15 @@ package enum AudienceCSV {
             var wasQuoted = false
             var column = 1
             func finish() -> Bool {
+                // Control characters (NUL above all: PostgreSQL's text cannot hold it) other than TAB and line breaks.
+                if field.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F }) {
+                    report(
+                        AudienceProblem(
+                            line: start, column: column,
+                            message: "a control character (such as NUL) that no message can carry"))
+                    fields.append("")
+                    return false
+                }
                 guard let text = String(validating: field, as: UTF8.self) else {
                     report(
                         AudienceProblem(

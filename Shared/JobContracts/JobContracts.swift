@@ -62,9 +62,10 @@ package struct JobContract<Payload: Codable & Sendable>: Sendable {
 
     /// The CTEs that enqueue one job of this kind per row of `rows` (columns `payload`, `unique_key`; and `queue`
     /// when `queueFromRows`) inside another statement, waking the queue's idle workers.
-    package func enqueueClauses(_ name: String, priority: Int16 = 2, queueFromRows: Bool = false, from rows: String)
-        -> String
-    {
+    /// `priority` nil: each row's `priority` column.
+    package func enqueueClauses(
+        _ name: String, priority: Int16? = 2, queueFromRows: Bool = false, from rows: String
+    ) -> String {
         JobQueue.enqueueClauses(
             name, queue: queueFromRows ? nil : queue.name, kind: kind, priority: priority, from: rows)
     }
@@ -109,6 +110,26 @@ package enum Jobs {
 
     /// File an appeal the citizen confirmed on WhatsApp.
     package static let appealFile = JobContract<AppealFile>(queue: .appeals, kind: "appeal.file")
+
+    /// Turn a range of a broadcast's recipients into messages, with the sends that carry them (dispatcher).
+    package static let broadcastFanOut = JobContract<BroadcastRange>(queue: .dispatcher, kind: "broadcast.fanout")
+    /// Send a range of a broadcast's messages on one channel; on each channel's own queue
+    /// (`broadcastSend.on(.email)`).
+    package static let broadcastSend = JobContract<BroadcastRange>(queue: .whatsapp, kind: "broadcast.send")
+}
+
+/// The job priorities of a broadcast's lane (lower runs first): an emergency goes before everything, outcomes
+/// (`delivery.requested` at 1, channel sends at 2) before normal broadcasts, and those before bulk ones. A
+/// million-row bulk send in progress never stands in front of a certificate.
+package enum BroadcastLane {
+    /// The job priority of the lane `emergency`, `normal` or `bulk`.
+    package static func priority(_ lane: String) -> Int16 {
+        switch lane {
+        case "emergency": 0
+        case "normal": 3
+        default: 4
+        }
+    }
 }
 
 // MARK: Unique keys
@@ -244,6 +265,21 @@ package struct CertificateResend: Codable, Sendable, Equatable {
         self.deliveryID = deliveryID
         self.from = from
     }
+}
+
+/// `broadcast.fanout` (dispatcher) and `broadcast.send` (a channel's queue): the recipients `fromSeq ..< toSeq` of a
+/// broadcast (on the send's queue's channel).
+package struct BroadcastRange: Codable, Sendable, Equatable {
+    package var broadcastID: UUID
+    package var fromSeq: Int
+    package var toSeq: Int
+    /// Recipients `fromSeq ..< toSeq` of `broadcastID`.
+    package init(broadcastID: UUID, fromSeq: Int, toSeq: Int) {
+        self.broadcastID = broadcastID
+        self.fromSeq = fromSeq
+        self.toSeq = toSeq
+    }
+    enum CodingKeys: String, CodingKey { case broadcastID = "broadcast_id", fromSeq = "from_seq", toSeq = "to_seq" }
 }
 
 /// `appeal.file` (appeals): file the appeal a citizen confirmed in the chat.

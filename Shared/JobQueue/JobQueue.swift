@@ -111,9 +111,9 @@ package struct JobQueue: Sendable {
     /// table expressions that insert one `kind` job for each row of the CTE `rows` (its columns `payload`, jsonb,
     /// and `unique_key`, text or NULL; and `queue`, text, when `queue` is nil) and wake each queue's idle workers. The
     /// statement must read `<name>_notified` (`(SELECT count(*) FROM <name>_notified)`, say), or the NOTIFY is not
-    /// sent. Such jobs run at once by the database's clock.
+    /// sent. Such jobs run at once by the database's clock. `priority` nil: each row's `priority` column (smallint).
     package static func enqueueClauses(
-        _ name: String, queue: String? = nil, kind: String, priority: Int16 = 2, maxAttempts: Int16 = 20,
+        _ name: String, queue: String? = nil, kind: String, priority: Int16? = 2, maxAttempts: Int16 = 20,
         from rows: String
     ) -> String {
         precondition(
@@ -124,7 +124,7 @@ package struct JobQueue: Sendable {
         return """
             \(name) AS (
                 INSERT INTO jobs (queue, kind, payload, priority, max_attempts, unique_key)
-                SELECT \(queue.map { "'\($0)'" } ?? "r.queue"), '\(kind)', r.payload, \(priority), \(maxAttempts), r.unique_key FROM \(rows) r
+                SELECT \(queue.map { "'\($0)'" } ?? "r.queue"), '\(kind)', r.payload, \(priority.map { String($0) } ?? "r.priority"), \(maxAttempts), r.unique_key FROM \(rows) r
                 ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
                 RETURNING queue),
             \(name)_notified AS (SELECT dakiya_wake(queue) FROM (SELECT DISTINCT queue FROM \(name)) q)

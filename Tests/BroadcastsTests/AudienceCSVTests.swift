@@ -68,6 +68,9 @@ struct AudienceCSVTests {
             ])
         #expect(problems(Array("name\nAsha\n".utf8)) == ["line 1: a citizen, mobile or email column is needed"])
         #expect(problems([]) == ["line 1: the file is empty: a header line naming the columns is needed"])
+        #expect(
+            problems(Array("mobile,name\n+919876543210,As\u{0}ha\n".utf8)).first
+                == "line 2, column 2: a control character (such as NUL) that no message can carry")
         #expect(problems(Array("mobile,name\n".utf8)) == ["line 2: no rows under the header"])
         #expect(
             problems(Array("mobile,name\n+919876543210,\"Asha\n".utf8)) == [

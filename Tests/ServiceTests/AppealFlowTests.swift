@@ -233,10 +233,12 @@ struct AppealFlowTests {
         // The conversation's replies are sent one after another: wait for all of them, not only the menu.
         #expect(
             eventually(timeout: .seconds(20)) {
-                let sent = (try? simulatorMessages()) ?? []
-                return ["template", "text", "interactive"].allSatisfy { kind in
-                    sent.contains { $0.contains("\"type\":\"\(kind)\",") }
-                }
+                // By the message's own `type` (the simulator hands the requests back with their members in any order).
+                let kinds = Set(
+                    ((try? simulatorMessages()) ?? []).compactMap {
+                        (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["type"] as? String
+                    })
+                return kinds.isSuperset(of: ["template", "text", "interactive"])
             }, "templates, texts and interactive messages were checked: \((try? simulatorMessages()) ?? [])")
         let sent = try simulatorMessages()
         let requestProblems = try GraphOpenAPI.check(sent, schema: "Message")

@@ -1,0 +1,458 @@
+import Broadcasts
+import Cryptography
+import Delivery
+import Foundation
+import HTTPServer
+import JobQueue
+import Postgres
+import ServiceHost
+import ServiceRuntime
+import Texts
+
+/// The broadcasts API under /v1/broadcasts (issue 18): one message to many citizens, its progress, its cancel.
+struct BroadcastAPI: Sendable {
+    let pool: ConnectionPool
+    let logger: Logger
+    var queue = JobQueue()
+    /// Unix seconds now (tests move it).
+    var now: @Sendable () -> Date = { Date() }
+
+    /// How far ahead a broadcast may be scheduled.
+    static let maximumSchedule: TimeInterval = 7 * 86_400
+
+    func routes(into router: inout Router) {
+        router.post("/v1/broadcasts") { request in try post(request) }
+        router.get("/v1/broadcasts/{broadcastId}") { request in try get(request) }
+        router.post("/v1/broadcasts/{broadcastId}/cancel") { request in try cancel(request) }
+    }
+
+    // MARK: Bodies
+
+    struct Body: Decodable {
+        var name: String
+        var priority: String?
+        var channels: [String]?
+        var template: TemplateBody
+        var audience: AudienceBody?
+        var scheduledFor: String?
+        var expiresAt: String?
+        enum CodingKeys: String, CodingKey {
+            case name, priority, channels, template, audience, scheduledFor = "scheduled_for", expiresAt = "expires_at"
+        }
+    }
+
+    struct TemplateBody: Decodable {
+        var whatsapp: WhatsAppTemplateBody?
+        var fields: [String]?
+        var texts: [String: BroadcastText]
+    }
+
+    struct WhatsAppTemplateBody: Decodable {
+        var name: String
+        var category: String
+    }
+
+    struct AudienceBody: Decodable {
+        var rows: [RowBody]?
+        var csv: String?
+    }
+
+    struct RowBody: Decodable {
+        var citizen: String?
+        var mobile: String?
+        var email: String?
+        var language: String?
+        var fields: [String: String]?
+    }
+
+    struct Accepted: Encodable {
+        var broadcastID: PublicID
+        var status: String
+        var recipients: Int
+        var repeatedRows: Int
+        var location: String
+        enum CodingKeys: String, CodingKey {
+            case broadcastID = "broadcast_id", status, recipients, repeatedRows = "repeated_rows", location
+        }
+    }
+
+    /// The fields whose text may hold line breaks: each language's body, and a CSV audience sent inside the JSON.
+    static let freeText: Set<String> = Set(
+        Language.all.flatMap { ["template.texts.\($0.code).body", "texts.\($0.code).body"] } + ["audience.csv"])
+
+    // MARK: POST /v1/broadcasts
+
+    /// Accepts a broadcast: a JSON body (`audience.rows` or `audience.csv`), or multipart/form-data with a
+    /// `broadcast` JSON part and an `audience` CSV file part (for large files). The whole audience is checked first;
+    /// any fault answers 422 listing the lines and columns (the first 100), and nothing is written. Answers 202.
+    func post(_ request: Request) throws -> Response {
+        guard let idempotencyKey = try IdempotentRequests.key(request, required: true) else {
+            throw HTTPError.badRequest("Idempotency-Key is required")
+        }
+        return try pool.withConnection { connection in
+            let key = try APIKeys.require(request.header("authorization"), on: connection)
+            guard key.offices.isEmpty else {
+                throw HTTPError(
+                    status: 403,
+                    detail:
+                        "this API key is limited to some offices; a broadcast's audience is not, so it needs a key of the whole department",
+                    type: "urn:dakiya:problem:forbidden")
+            }
+            let (body, csv, bodyHash) = try read(request)
+            let fingerprint = IdempotentRequests.fingerprint(method: "POST", path: "/v1/broadcasts", bodyHash: bodyHash)
+            let id = UUID.timeOrdered()
+            let location = "/v1/broadcasts/\(id.uuidString.lowercased())"
+            return try IdempotentRequests.run(
+                .department(key.department), key: idempotencyKey, fingerprint: fingerprint, on: connection
+            ) { tx in
+                let draft = try validate(
+                    body, csv: csv, id: id, department: key.department, apiKeyID: key.id, isTest: key.kind == .test)
+                try Broadcasts.accept(draft, queue: queue, on: tx)
+                logger.info(
+                    "broadcast accepted",
+                    [
+                        "broadcast.id": id.uuidString.lowercased(), "api_key.prefix": key.prefix,
+                        "broadcast.recipients": String(draft.recipients.count), "broadcast.lane": draft.lane,
+                    ])
+                return try Response.json(
+                    Accepted(
+                        broadcastID: PublicID(id), status: "accepted", recipients: draft.recipients.count,
+                        repeatedRows: draft.repeatedRows, location: location),
+                    status: 202, headers: [("Location", location)])
+            }
+        }
+    }
+
+    /// The body and, from a multipart upload, the audience file's bytes; with the hash that identifies the request
+    /// (a multipart body's parts, not its boundary).
+    func read(_ request: Request) throws -> (Body, [UInt8]?, [UInt8]) {
+        let contentType = request.header("content-type") ?? ""
+        guard contentType.lowercased().hasPrefix("multipart/form-data") else {
+            return (
+                try request.decodeJSON(Body.self, freeText: Self.freeText), nil, SHA256.hash(request.body)
+            )
+        }
+        let parts = try MultipartForm.parse(request.body, contentType: contentType)
+        guard let json = parts.first(where: { $0.name == "broadcast" }) else {
+            throw HTTPError.badRequest(
+                "the multipart body needs a `broadcast` part holding the JSON", field: "broadcast")
+        }
+        guard let file = parts.first(where: { $0.name == "audience" }) else {
+            throw HTTPError.badRequest("the multipart body needs an `audience` part: the CSV file", field: "audience")
+        }
+        let body = try Request.decodeJSON(Body.self, from: json.body, freeText: Self.freeText)
+        if body.audience != nil {
+            throw HTTPError.unprocessable(
+                "send the audience once: as the `audience` file part, not also in the JSON", field: "audience")
+        }
+        return (body, file.body, SHA256.hash(Array("multipart\u{0}".utf8) + json.body + [0] + file.body))
+    }
+
+    /// Checks everything, the whole audience included, and gives the broadcast to record.
+    func validate(_ body: Body, csv: [UInt8]?, id: UUID, department: String, apiKeyID: Int64, isTest: Bool)
+        throws -> BroadcastDraft
+    {
+        var problems: [FieldProblem] = []
+        let name = body.name.trimmingSpaces()
+        if !(1...200).contains(name.unicodeScalars.count) {
+            problems.append(FieldProblem(field: "name", detail: "name must be 1 to 200 characters"))
+        }
+        let lane = body.priority ?? "normal"
+        if !["emergency", "normal", "bulk"].contains(lane) {
+            problems.append(FieldProblem(field: "priority", detail: "priority must be emergency, normal or bulk"))
+        }
+        let channels = body.channels ?? ["whatsapp", "email"]
+        if channels.isEmpty {
+            problems.append(FieldProblem(field: "channels", detail: "channels needs whatsapp, email or both"))
+        }
+        for (index, channel) in channels.enumerated() where !["whatsapp", "email"].contains(channel) {
+            problems.append(
+                FieldProblem(
+                    field: "channels[\(index)]",
+                    detail: "a broadcast goes by whatsapp or email (the portal inbox holds outcomes, not alerts)"))
+        }
+        if Set(channels).count != channels.count {
+            problems.append(FieldProblem(field: "channels", detail: "each channel once"))
+        }
+        let fields = body.template.fields ?? []
+        for (index, field) in fields.enumerated() {
+            if field.range(of: "^[a-z][a-z0-9_]{0,31}$", options: .regularExpression) == nil
+                || AudienceCSV.recipientColumns.contains(field)
+            {
+                problems.append(
+                    FieldProblem(
+                        field: "template.fields[\(index)]",
+                        detail:
+                            "a field is a lower-case name (a-z, 0-9, _; up to 32) other than citizen, mobile, email and language"
+                    ))
+            }
+        }
+        if Set(fields).count != fields.count {
+            problems.append(FieldProblem(field: "template.fields", detail: "each field once"))
+        }
+        if fields.count > 20 {
+            problems.append(FieldProblem(field: "template.fields", detail: "at most 20 fields"))
+        }
+        if body.template.texts.isEmpty {
+            problems.append(
+                FieldProblem(field: "template.texts", detail: "at least one language's text, e.g. {\"mr\": {…}}"))
+        }
+        for (code, text) in body.template.texts.sorted(by: { $0.key < $1.key }) {
+            guard Language.named(code) != nil else {
+                problems.append(
+                    FieldProblem(
+                        field: "template.texts.\(code)", detail: "the languages are \(Language.codeList)"))
+                continue
+            }
+            if text.body.trimmingSpaces().isEmpty || text.body.count > 4096 {
+                problems.append(
+                    FieldProblem(field: "template.texts.\(code).body", detail: "the text must be 1 to 4096 characters"))
+            }
+            if let subject = text.subject, subject.trimmingSpaces().isEmpty || subject.count > 200 {
+                problems.append(
+                    FieldProblem(
+                        field: "template.texts.\(code).subject", detail: "the subject must be 1 to 200 characters"))
+            }
+            for placeholder in Self.placeholders(in: text.body + " " + (text.subject ?? ""))
+            where !fields.contains(placeholder) {
+                problems.append(
+                    FieldProblem(
+                        field: "template.texts.\(code)",
+                        detail: "{\(placeholder)} is not one of template.fields (\(fields.joined(separator: ", ")))"))
+            }
+        }
+        if channels.contains("whatsapp") {
+            if let whatsapp = body.template.whatsapp {
+                if whatsapp.name.range(of: "^[a-z0-9_]{1,512}$", options: .regularExpression) == nil {
+                    problems.append(
+                        FieldProblem(
+                            field: "template.whatsapp.name",
+                            detail: "the approved template's name (a-z, 0-9 and _, as Meta registered it)"))
+                }
+                if !["utility", "marketing"].contains(whatsapp.category) {
+                    problems.append(
+                        FieldProblem(
+                            field: "template.whatsapp.category", detail: "the template's category: utility or marketing"
+                        ))
+                }
+            } else {
+                problems.append(
+                    FieldProblem(
+                        field: "template.whatsapp",
+                        detail:
+                            "WhatsApp needs the approved template to send (its name and category; its body takes the fields in order)"
+                    ))
+            }
+        }
+        let now = now()
+        let scheduledFor = try body.scheduledFor.map { try Self.instant($0, field: "scheduled_for") }
+        if let scheduledFor, scheduledFor.timeIntervalSince(now) > Self.maximumSchedule {
+            problems.append(
+                FieldProblem(field: "scheduled_for", detail: "a broadcast can be scheduled at most 7 days ahead"))
+        }
+        let expiresAt = try body.expiresAt.map { try Self.instant($0, field: "expires_at") }
+        if let expiresAt, expiresAt <= max(now, scheduledFor ?? now) {
+            problems.append(
+                FieldProblem(
+                    field: "expires_at", detail: "expires_at must be later than now and than scheduled_for"))
+        }
+        let audience: [UInt8]
+        var fromRows = false
+        switch (csv, body.audience?.rows, body.audience?.csv) {
+        case (let file?, nil, nil): audience = file
+        case (nil, nil, let text?): audience = Array(text.utf8)
+        case (nil, let rows?, nil):
+            audience = Self.csv(rows, fields: fields)
+            fromRows = true
+            // A member the template does not take is refused, not silently dropped.
+            for (index, row) in rows.enumerated() {
+                for extra in (row.fields ?? [:]).keys.sorted() where !fields.contains(extra) {
+                    problems.append(
+                        FieldProblem(
+                            field: "audience.rows[\(index)].fields.\(extra)",
+                            detail: "\(extra) is not one of template.fields"))
+                }
+            }
+        case (nil, nil, nil):
+            problems.append(
+                FieldProblem(field: "audience", detail: "the audience is needed: audience.rows, audience.csv or a file")
+            )
+            audience = []
+        default:
+            problems.append(FieldProblem(field: "audience", detail: "give audience.rows or audience.csv, not both"))
+            audience = []
+        }
+        if !problems.isEmpty {
+            throw HTTPError(
+                status: 422, detail: problems.map(\.detail).joined(separator: "; "),
+                type: "urn:dakiya:problem:invalid-field", errors: problems)
+        }
+        let checked: AudienceCSV.Checked
+        do {
+            checked = try AudienceCSV.check(audience, fields: Set(fields), languages: Set(body.template.texts.keys))
+        } catch {
+            let header = ["citizen", "mobile", "email", "language"] + fields
+            let listed = error.problems.map { problem -> FieldProblem in
+                guard fromRows else { return FieldProblem(field: "audience", detail: problem.description) }
+                // JSON rows: the row's index and the member at fault (row i is line i + 2 of the CSV made of them).
+                let row = "audience.rows[\(problem.line - 2)]"
+                guard let column = problem.column, column <= header.count else {
+                    return FieldProblem(field: row, detail: problem.message)
+                }
+                let name = header[column - 1]
+                return FieldProblem(
+                    field: row + (column > 4 ? ".fields.\(name)" : ".\(name)"), detail: problem.message)
+            }
+            throw HTTPError(
+                status: 422,
+                detail: "the audience has \(error.total) problem\(error.total == 1 ? "" : "s")"
+                    + (error.total > listed.count ? " (the first \(listed.count) are listed)" : "")
+                    + "; nothing was sent: " + (listed.first?.detail ?? ""),
+                type: "urn:dakiya:problem:invalid-audience", errors: listed)
+        }
+        return BroadcastDraft(
+            id: id, department: department, apiKeyID: apiKeyID, isTest: isTest, name: name, lane: lane,
+            channels: channels, whatsappTemplate: channels.contains("whatsapp") ? body.template.whatsapp?.name : nil,
+            templateCategory: channels.contains("whatsapp") ? body.template.whatsapp?.category : nil, fields: fields,
+            texts: body.template.texts, scheduledFor: scheduledFor, expiresAt: expiresAt, recipients: checked.rows,
+            repeatedRows: checked.repeatedRecipients)
+    }
+
+    /// The `{name}` placeholders of a text.
+    static func placeholders(in text: String) -> [String] {
+        guard let expression = try? NSRegularExpression(pattern: "\\{([^{}]*)\\}") else { return [] }
+        let range = NSRange(text.startIndex..., in: text)
+        return expression.matches(in: text, range: range).compactMap {
+            Range($0.range(at: 1), in: text).map { String(text[$0]) }
+        }
+    }
+
+    /// JSON rows as the CSV the audience checker reads: one line per row (a row's values cannot hold line breaks:
+    /// the JSON reader refuses control characters there), every value quoted.
+    static func csv(_ rows: [RowBody], fields: [String]) -> [UInt8] {
+        func quoted(_ value: String?) -> String {
+            "\"" + (value ?? "").replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        var text = (["citizen", "mobile", "email", "language"] + fields).joined(separator: ",") + "\n"
+        for row in rows {
+            let values = [row.citizen, row.mobile, row.email, row.language] + fields.map { row.fields?[$0] }
+            text += values.map(quoted).joined(separator: ",") + "\n"
+        }
+        return Array(text.utf8)
+    }
+
+    /// An RFC 3339 instant with its offset.
+    static func instant(_ text: String, field: String) throws -> Date {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        throw HTTPError.unprocessable(
+            "\(field) must be an RFC 3339 time with its offset, e.g. 2026-12-01T09:00:00+05:30", field: field)
+    }
+
+    // MARK: GET /v1/broadcasts/{id}
+
+    struct ProgressBody: Encodable {
+        struct Count: Encodable {
+            var channel: String
+            var status: String
+            var office: String?
+            var messages: Int
+        }
+        var broadcastID: PublicID
+        var name: String
+        var priority: String
+        var status: String
+        var channels: [String]
+        var recipients: Int
+        var repeatedRows: Int
+        var notYetFannedOut: Int
+        /// Per channel, messages by status.
+        var totals: [String: [String: Int]]
+        var counts: [Count]
+        var createdAt: Date
+        var scheduledFor: Date?
+        var expiresAt: Date?
+        var cancelledAt: Date?
+        var finishedAt: Date?
+        enum CodingKeys: String, CodingKey {
+            case broadcastID = "broadcast_id", name, priority, status, channels, recipients,
+                repeatedRows = "repeated_rows", notYetFannedOut = "not_yet_fanned_out", totals, counts,
+                createdAt = "created_at", scheduledFor = "scheduled_for", expiresAt = "expires_at",
+                cancelledAt = "cancelled_at", finishedAt = "finished_at"
+        }
+    }
+
+    func broadcastID(_ request: Request) throws -> UUID {
+        guard let id = UUID(uuidString: try request.parameter("broadcastId")) else {
+            throw HTTPError.notFound("no broadcast with this id")
+        }
+        return id
+    }
+
+    /// A broadcast's progress: messages by channel × status × office, and per channel by status.
+    func get(_ request: Request) throws -> Response {
+        try pool.withConnection { connection in
+            let key = try APIKeys.require(request.header("authorization"), on: connection)
+            let id = try broadcastID(request)
+            guard let progress = try Broadcasts.progress(id, department: key.department, on: connection) else {
+                throw HTTPError.notFound("no broadcast with this id for this API key")
+            }
+            var totals: [String: [String: Int]] = [:]
+            for channel in progress.channels {
+                totals[channel] = Dictionary(
+                    uniqueKeysWithValues: [
+                        "pending", "sending", "sent", "delivered", "read", "failed", "skipped", "cancelled",
+                    ].map { ($0, 0) })
+            }
+            for count in progress.counts {
+                totals[count.channel, default: [:]][count.state, default: 0] += count.messages
+            }
+            return try Response.json(
+                ProgressBody(
+                    broadcastID: PublicID(id), name: progress.name, priority: progress.lane, status: progress.state,
+                    channels: progress.channels, recipients: progress.recipients, repeatedRows: progress.repeatedRows,
+                    notYetFannedOut: progress.notFannedOut, totals: totals,
+                    counts: progress.counts.map {
+                        ProgressBody.Count(
+                            channel: $0.channel, status: $0.state, office: $0.office, messages: $0.messages)
+                    }, createdAt: progress.createdAt, scheduledFor: progress.scheduledFor,
+                    expiresAt: progress.expiresAt, cancelledAt: progress.cancelledAt,
+                    finishedAt: progress.finishedAt))
+        }
+    }
+
+    // MARK: POST /v1/broadcasts/{id}/cancel
+
+    struct Cancelled: Encodable {
+        var broadcastID: PublicID
+        var status: String
+        var cancelledMessages: Int
+        enum CodingKeys: String, CodingKey {
+            case broadcastID = "broadcast_id", status, cancelledMessages = "cancelled_messages"
+        }
+    }
+
+    /// Stops what is not yet sent, at any time; 409 for a broadcast that already finished.
+    func cancel(_ request: Request) throws -> Response {
+        try pool.withConnection { connection in
+            let key = try APIKeys.require(request.header("authorization"), on: connection)
+            let id = try broadcastID(request)
+            switch try Broadcasts.cancel(id, department: key.department, on: connection) {
+            case .notFound:
+                throw HTTPError.notFound("no broadcast with this id for this API key")
+            case .alreadyEnded(let state):
+                throw HTTPError(
+                    status: 409, detail: "the broadcast is already \(state): there is nothing left to cancel",
+                    type: "urn:dakiya:problem:already-ended")
+            case .cancelled(let messages):
+                logger.info(
+                    "broadcast cancelled",
+                    ["broadcast.id": id.uuidString.lowercased(), "api_key.prefix": key.prefix])
+                return try Response.json(
+                    Cancelled(broadcastID: PublicID(id), status: "cancelled", cancelledMessages: messages))
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+-- Broadcasts (issue 18): one message to many citizens, from an audience file or JSON rows.
+--
+-- A broadcast is accepted whole (its audience checked before anything is written) with its recipients, one row per
+-- distinct recipient, and the fan-out jobs that turn them into messages. The dispatcher's fan-out reads the
+-- recipients' consents and contact details as they are when it runs (a STOP since the upload is honoured) and writes
+-- one message per channel a recipient can be reached on (or a skipped one, saying why), with the send jobs that carry
+-- them: a send job names a range of recipients on one channel, never one message, so a million messages cost a few
+-- thousand jobs. The adapters take a range's pending messages, send them, and keep each one's provider id; WhatsApp's
+-- statuses move the messages forward (sent, delivered, read; failed).
+
+CREATE TABLE broadcasts (
+    id                 uuid        PRIMARY KEY,
+    department         text        NOT NULL REFERENCES departments (code),
+    api_key_id         bigint      NOT NULL REFERENCES api_keys (id),
+    is_test            boolean     NOT NULL,
+    name               text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    priority           text        NOT NULL CHECK (priority IN ('emergency', 'normal', 'bulk')),
+    channels           text[]      NOT NULL,
+    -- The approved WhatsApp template: its name and category, and the personalisation fields its body takes, in order.
+    whatsapp_template  text        CHECK (whatsapp_template ~ '^[a-z0-9_]+$' AND length(whatsapp_template) <= 512),
+    template_category  text        CHECK (template_category IN ('utility', 'marketing')),
+    fields             text[]      NOT NULL,
+    -- Per language: {"subject": …, "body": …} with {field} placeholders (the email, and the record of what was said).
+    texts              jsonb       NOT NULL,
+    scheduled_for      timestamptz,
+    expires_at         timestamptz,
+    state              text        NOT NULL DEFAULT 'accepted'
+                                   CHECK (state IN ('accepted', 'sending', 'finished', 'cancelled')),
+    recipients         integer     NOT NULL,
+    repeated_rows      integer     NOT NULL DEFAULT 0,
+    -- Recipients the fan-out has turned into messages so far (all of them: the broadcast can finish).
+    fanned_out         integer     NOT NULL DEFAULT 0,
+    idempotency_key    text        NOT NULL,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    cancelled_at       timestamptz,
+    finished_at        timestamptz
+);
+CREATE INDEX broadcasts_department_idx ON broadcasts (department, created_at DESC);
+
+-- The audience as accepted: one row per distinct recipient (a recipient listed twice is kept once), in file order.
+CREATE TABLE broadcast_recipients (
+    broadcast_id  uuid     NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+    seq           integer  NOT NULL,
+    line          integer  NOT NULL,
+    citizen       text,
+    mobile        text,
+    email         text,
+    language      text,
+    -- The personalisation values, in the order of broadcasts.fields.
+    fields        text[]   NOT NULL,
+    PRIMARY KEY (broadcast_id, seq)
+);
+
+-- One message per recipient and channel. Forward only: pending → sending → sent → delivered → read; failed from
+-- sending or sent; skipped (with the reason) and cancelled before sending.
+CREATE TABLE broadcast_messages (
+    broadcast_id  uuid        NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+    channel       text        NOT NULL CHECK (channel IN ('whatsapp', 'email')),
+    seq           integer     NOT NULL,
+    address       text,
+    language      text        NOT NULL,
+    office_code   text,
+    state         text        NOT NULL
+                              CHECK (state IN ('pending', 'sending', 'sent', 'delivered', 'read', 'failed', 'skipped',
+                                               'cancelled')),
+    reason        text,
+    provider_id   text,
+    sending_at    timestamptz,
+    sent_at       timestamptz,
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (broadcast_id, channel, seq)
+);
+-- What is left to send, found without reading what was sent.
+CREATE INDEX broadcast_messages_open_idx ON broadcast_messages (broadcast_id) WHERE state IN ('pending', 'sending');
+
+-- The fan-out finds an audience row's citizen by mobile or email when the row does not name them (and a STOP finds
+-- the citizens with its number the same way).
+CREATE INDEX citizens_mobile_idx ON citizens (mobile) WHERE mobile IS NOT NULL;
+CREATE INDEX citizens_email_idx ON citizens (email) WHERE email IS NOT NULL;
