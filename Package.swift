@@ -96,6 +96,7 @@ let package = Package(
         .executableTarget(
             name: "PortalAdapter",
             dependencies: [
+                "CAP",
                 "Broadcasts",
                 "Texts", "JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient", "Seals",
                 "SealRegistry", "WebPages",

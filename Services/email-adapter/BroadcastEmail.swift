@@ -19,7 +19,7 @@ extension EmailSender {
             }
             let messages = try Broadcasts.take(range, channel: "email", on: connection)
             guard !messages.isEmpty else {
-                try Broadcasts.finishIfDone(range.broadcastID, on: connection)
+                try Broadcasts.settle(range, channel: "email", retryAfter: nil, on: connection)
                 return
             }
             let department = try connection.query(
@@ -85,6 +85,7 @@ extension EmailSender {
             try Broadcasts.record(
                 results, broadcastID: range.broadcastID, channel: "email", sentOnHandover: true, on: connection)
             if let retry { throw retry }
+            try Broadcasts.settle(range, channel: "email", retryAfter: nil, on: connection)
         }
     }
 

@@ -44,6 +44,7 @@ struct PortalAdapter {
                     var router = api.makeRouter()
                     Verification(pool: context.pool).routes(into: &router)
                     BroadcastAPI(pool: context.pool, logger: context.logger, queue: context.queue).routes(into: &router)
+                    CAPAlertsAPI(pool: context.pool, logger: context.logger, queue: context.queue).routes(into: &router)
                     return router
                 }(), handlers: [Jobs.callbackDeliver.kind: { job in try callbacks.handle(job) }])
         }

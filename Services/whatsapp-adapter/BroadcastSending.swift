@@ -22,7 +22,7 @@ extension WhatsAppSender {
             }
             let messages = try Broadcasts.take(range, channel: "whatsapp", on: connection)
             guard !messages.isEmpty else {
-                try Broadcasts.finishIfDone(range.broadcastID, on: connection)
+                try Broadcasts.settle(range, channel: "whatsapp", retryAfter: nil, on: connection)
                 return
             }
             var results = BroadcastSendResults()
@@ -47,14 +47,21 @@ extension WhatsAppSender {
                 results.putBack.append(seq)
                 retryAfter = min(retryAfter ?? wait, wait)
             }
-            var outgoing: [(seq: Int, request: HTTPClientRequest)] = []
             let url = base + "/\(settings.version)/\(from)/messages"
+            // Sent in groups of a tenth of a second's throughput, each group as its tokens come: a steady stream at
+            // the number's rate rather than a job's worth at once.
+            let group = max(1, Int((settings.numberRates[from] ?? settings.messagesPerSecond) / 10))
+            var ready: [(seq: Int, request: HTTPClientRequest)] = []
+            var unanswered = 0
+            var senderBusy = false
             for (message, pairWait) in zip(messages, try pacing.takePairs(messages.map(\.address), on: connection)) {
                 if let pairWait {
                     holdBack(message.seq, for: pairWait)
                     continue
                 }
-                guard pacing.waitForSender() else {
+                // Once the number's throughput has made one message wait too long, the rest wait for the job's next run.
+                guard !senderBusy, pacing.waitForSender() else {
+                    senderBusy = true
                     holdBack(message.seq, for: .milliseconds(500))
                     continue
                 }
@@ -68,53 +75,74 @@ extension WhatsAppSender {
                     ),
                     callbackData: Broadcasts.callbackData(broadcastID: range.broadcastID, seq: message.seq)
                 ).json()
-                outgoing.append(
+                ready.append(
                     (
                         message.seq,
                         .json("POST", url, body: body, headers: [("Authorization", "Bearer \(token(for: from))")])
                     ))
-            }
-            let responses = outgoing.isEmpty ? [] : try multiClients.with { $0.send(outgoing.map(\.request)) }
-            var unanswered = 0
-            for (item, response) in zip(outgoing, responses) {
-                do {
-                    results.handedOver.append((item.seq, try Self.wamid(from: response.get())))
-                    accepted.increment()
-                    outcomes.record("accepted")
-                } catch let error as GraphAPIError {
-                    outcomes.record(error.handling == .permanent ? "failed" : "retried", error.errorClass)
-                    switch error.handling {
-                    case .permanent:
-                        failed.increment()
-                        results.failed.append((item.seq, String(error.code)))
-                    case .snoozeSender(let delay):
-                        pacing.sender.drain(seconds: delay.seconds)
-                        holdBack(item.seq, for: delay)
-                    case .snoozeRecipient:
-                        holdBack(item.seq, for: .seconds(10))
-                    case .configuration:
-                        paused.increment()
-                        logger.error(
-                            "WhatsApp configuration problem: the broadcast waits until it is fixed",
-                            ["whatsapp.error_code": String(error.code), "whatsapp.phone_number_id": from])
-                        holdBack(item.seq, for: .seconds(60))
-                    case .retryable:
-                        holdBack(item.seq, for: .seconds(2))
-                    }
-                } catch {
-                    // No answer (a timeout, a dropped connection): Meta may have the message. It stays sending; its
-                    // status, if it went, will say so before anyone sends it again.
-                    unanswered += 1
+                if ready.count >= group {
+                    let sent = try send(ready, into: &results, pacing: pacing, from: from)
+                    unanswered += sent.unanswered
+                    for (seq, wait) in sent.heldBack { holdBack(seq, for: wait) }
+                    ready.removeAll()
                 }
             }
+            let sent = try send(ready, into: &results, pacing: pacing, from: from)
+            unanswered += sent.unanswered
+            for (seq, wait) in sent.heldBack { holdBack(seq, for: wait) }
             try Broadcasts.record(
                 results, broadcastID: range.broadcastID, channel: "whatsapp", sentOnHandover: false, on: connection)
             if unanswered > 0 {
-                throw JobError.snooze(
-                    .seconds(Int64(Broadcasts.unansweredResend) + 1),
-                    "\(unanswered) broadcast messages had no answer; sent again only if no status comes")
+                logger.warning(
+                    "broadcast messages had no answer: sent again only if no status comes for them",
+                    ["broadcast.id": range.broadcastID.uuidString.lowercased(), "messages": String(unanswered)])
             }
-            if let retryAfter { throw JobError.snooze(retryAfter, "broadcast messages held back by a limit") }
+            try Broadcasts.settle(range, channel: "whatsapp", retryAfter: retryAfter, on: connection)
         }
+    }
+
+    /// Sends a group of a broadcast's messages at once and sorts the answers into `results`; returns how many had
+    /// no answer, and those held back by a limit with how long.
+    private func send(
+        _ outgoing: [(seq: Int, request: HTTPClientRequest)], into results: inout BroadcastSendResults,
+        pacing: Pacer, from: String
+    ) throws -> (unanswered: Int, heldBack: [(Int, Duration)]) {
+        guard !outgoing.isEmpty else { return (0, []) }
+        let responses = try multiClients.with { $0.send(outgoing.map(\.request)) }
+        var unanswered = 0
+        var heldBack: [(Int, Duration)] = []
+        func holdBack(_ seq: Int, for wait: Duration) { heldBack.append((seq, wait)) }
+        for (item, response) in zip(outgoing, responses) {
+            do {
+                results.handedOver.append((item.seq, try Self.wamid(from: response.get())))
+                accepted.increment()
+                outcomes.record("accepted")
+            } catch let error as GraphAPIError {
+                outcomes.record(error.handling == .permanent ? "failed" : "retried", error.errorClass)
+                switch error.handling {
+                case .permanent:
+                    failed.increment()
+                    results.failed.append((item.seq, String(error.code)))
+                case .snoozeSender(let delay):
+                    pacing.sender.drain(seconds: delay.seconds)
+                    holdBack(item.seq, for: delay)
+                case .snoozeRecipient:
+                    holdBack(item.seq, for: .seconds(10))
+                case .configuration:
+                    paused.increment()
+                    logger.error(
+                        "WhatsApp configuration problem: the broadcast waits until it is fixed",
+                        ["whatsapp.error_code": String(error.code), "whatsapp.phone_number_id": from])
+                    holdBack(item.seq, for: .seconds(60))
+                case .retryable:
+                    holdBack(item.seq, for: .seconds(2))
+                }
+            } catch {
+                // No answer (a timeout, a dropped connection): Meta may have the message. It stays sending; its
+                // status, if it went, will say so before anyone sends it again.
+                unanswered += 1
+            }
+        }
+        return (unanswered, heldBack)
     }
 }

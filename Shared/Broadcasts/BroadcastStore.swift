@@ -148,7 +148,7 @@ package enum Broadcasts {
     // MARK: Accept
 
     /// Records the broadcast, its recipients (COPY) and its fan-out jobs (at `scheduledFor`, in its lane), inside
-    /// the caller's transaction.
+    /// the caller's transaction. A broadcast with no recipient (an alert whose area holds no citizen) is finished.
     /// - Throws: `PostgresError` from the database; `EncodingError` for a job that cannot be encoded.
     package static func accept(_ draft: BroadcastDraft, queue: JobQueue, on tx: Connection) throws {
         let texts = try String(decoding: JSONEncoder.sorted.encode(draft.texts), as: UTF8.self)
@@ -156,8 +156,9 @@ package enum Broadcasts {
             """
             INSERT INTO broadcasts (id, department, api_key_id, is_test, name, priority, channels, whatsapp_template,
                                     template_category, fields, texts, scheduled_for, expires_at, recipients, repeated_rows,
-                                    idempotency_key)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, '')
+                                    idempotency_key, state, finished_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, '',
+                    CASE WHEN $14 = 0 THEN 'finished' ELSE 'accepted' END, CASE WHEN $14 = 0 THEN now() END)
             """,
             [
                 draft.id, draft.department, draft.apiKeyID, draft.isTest, draft.name, draft.lane, draft.channels,
@@ -254,7 +255,7 @@ package enum Broadcasts {
                    'bsend:' || $1::text || ':' || ins.channel || ':' || (ins.seq / \(sendChunk)) AS unique_key,
                    jsonb_build_object('broadcast_id', $1::text, 'from_seq', (ins.seq / \(sendChunk)) * \(sendChunk),
                                       'to_seq', (ins.seq / \(sendChunk) + 1) * \(sendChunk)) AS payload
-            FROM ins CROSS JOIN (SELECT CASE priority WHEN 'emergency' THEN 0 WHEN 'normal' THEN 3 ELSE 4 END::smallint AS priority FROM b) b
+            FROM ins CROSS JOIN (SELECT CASE priority WHEN 'emergency' THEN 1 WHEN 'normal' THEN 3 ELSE 4 END::smallint AS priority FROM b) b
             WHERE ins.state = 'pending'
             GROUP BY ins.channel, ins.seq / \(sendChunk)),
         \(Jobs.broadcastSend.enqueueClauses("job", priority: nil, queueFromRows: true, from: "sends"))
@@ -295,10 +296,15 @@ package enum Broadcasts {
                 [String: BroadcastText].self, from: Data(try row.decode(String.self, at: 4).utf8)))
     }
 
+    /// How long a message handed over without an answer kept waits before it is sent again: WhatsApp's, until its
+    /// status could have come (`unansweredResend`); an email's, not at all (no status ever comes; sent again, it
+    /// carries the same Message-ID).
+    static func resendAfter(_ channel: String) -> Double { channel == "whatsapp" ? unansweredResend : 0 }
+
     /// The take of a range's messages on `channel`, in one statement: those of a broadcast cancelled meanwhile are
     /// cancelled, those past its expiry skipped (`expired`), those whose citizen has opted out of the channel since
     /// the fan-out skipped (`opted_out`); the rest are marked sending and returned with their values: pending ones,
-    /// and ones handed over without an answer kept, once `unansweredResend` has passed with no status for them.
+    /// and ones handed over without an answer kept, once `resendAfter(channel)` has passed with no status for them.
     static func takeStatement(channel: String) -> String {
         let contact = channel == "whatsapp" ? "mobile" : "email"
         return """
@@ -316,7 +322,8 @@ package enum Broadcasts {
                 FROM broadcast_messages m
                 WHERE m.broadcast_id = $1 AND m.channel = '\(channel)' AND m.seq >= $2 AND m.seq < $3
                   AND (m.state = 'pending'
-                       OR (m.state = 'sending' AND m.provider_id IS NULL AND m.sending_at < now() - make_interval(secs => \(unansweredResend))))
+                       OR (m.state = 'sending' AND m.provider_id IS NULL
+                           AND m.sending_at <= now() - make_interval(secs => \(resendAfter(channel)))))
                 FOR UPDATE OF m SKIP LOCKED),
             stopped AS (
                 UPDATE broadcast_messages m
@@ -395,6 +402,37 @@ package enum Broadcasts {
             WHERE m.broadcast_id = $1 AND m.channel = $2 AND m.seq = t.seq AND m.state = 'sending'
             """, [broadcastID, channel, seqs, states, providerIDs, reasons])
         try finishIfDone(broadcastID, on: connection)
+    }
+
+    /// The messages of a range on `channel` still to settle: pending, or handed over with no answer kept. A send job
+    /// ends only when there are none: until then it runs again (after `resendAfter`), so a message a dead run left
+    /// behind is never stranded.
+    /// - Throws: `PostgresError` from the database.
+    package static func unsettled(_ range: BroadcastRange, channel: String, on connection: Connection) throws -> Int {
+        try connection.query(
+            """
+            SELECT count(*) FROM broadcast_messages
+            WHERE broadcast_id = $1 AND channel = $2 AND seq >= $3 AND seq < $4
+              AND (state = 'pending' OR (state = 'sending' AND provider_id IS NULL))
+            """, [range.broadcastID, channel, range.fromSeq, range.toSeq]
+        ).first?.decode(Int.self, at: 0) ?? 0
+    }
+
+    /// What a send job does once it has recorded its results: ends when nothing in its range is left to settle
+    /// (finishing the broadcast if that was the last), else runs again after `retryAfter` (a limit's wait) or the
+    /// channel's resend interval.
+    /// - Throws: `JobError.snooze` to run again; `PostgresError` from the database.
+    package static func settle(
+        _ range: BroadcastRange, channel: String, retryAfter: Duration?, on connection: Connection
+    ) throws {
+        let left = try unsettled(range, channel: channel, on: connection)
+        guard left > 0 else {
+            try finishIfDone(range.broadcastID, on: connection)
+            return
+        }
+        let resend = Duration.milliseconds(Int64(resendAfter(channel) * 1000) + 500)
+        throw JobError.snooze(
+            retryAfter.map { min($0, resend) } ?? resend, "\(left) broadcast messages of this range still to settle")
     }
 
     /// Finishes the broadcast when every recipient was fanned out and no message is left to send (pending, or

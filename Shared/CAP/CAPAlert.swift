@@ -188,8 +188,17 @@ package struct CAPProblems: Error, Equatable, CustomStringConvertible {
         /// The element, as a path from the root (`alert/info[1]/area[1]/polygon[1]`).
         package var path: String
         package var message: String
+
+        /// `message` about the element at `path`.
+        package init(path: String, message: String) {
+            self.path = path
+            self.message = message
+        }
     }
     package var problems: [Problem]
+
+    /// These problems.
+    package init(problems: [Problem]) { self.problems = problems }
     package var description: String { problems.map { "\($0.path): \($0.message)" }.joined(separator: "; ") }
 }
 

@@ -33,8 +33,23 @@ package enum XMLReader {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw XMLSyntaxError(line: 1, message: "the document is not UTF-8")
         }
-        var parser = Parser(Array(text.unicodeScalars))
+        let scalars = Array(text.unicodeScalars)
+        // XML 1.0's Char: no control characters but TAB and line breaks, no U+FFFE or U+FFFF.
+        if let bad = scalars.firstIndex(where: { !isCharacter($0) }) {
+            throw XMLSyntaxError(
+                line: 1 + scalars[..<bad].count { $0 == "\n" },
+                message: "U+\(String(scalars[bad].value, radix: 16, uppercase: true)) is not a character XML allows")
+        }
+        var parser = Parser(scalars)
         return try parser.document()
+    }
+
+    /// XML 1.0's `Char` production.
+    static func isCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: true
+        default: false
+        }
     }
 
     private struct Parser {
@@ -235,7 +250,7 @@ package enum XMLReader {
                 } else if body.hasPrefix("#") {
                     number = UInt32(body.dropFirst(), radix: 10)
                 }
-                guard let number, let scalar = Unicode.Scalar(number), number != 0 else {
+                guard let number, let scalar = Unicode.Scalar(number), XMLReader.isCharacter(scalar) else {
                     throw fail("unknown reference &\(body);")
                 }
                 return [scalar]

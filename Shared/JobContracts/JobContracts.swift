@@ -118,14 +118,14 @@ package enum Jobs {
     package static let broadcastSend = JobContract<BroadcastRange>(queue: .whatsapp, kind: "broadcast.send")
 }
 
-/// The job priorities of a broadcast's lane (lower runs first): an emergency goes before everything, outcomes
-/// (`delivery.requested` at 1, channel sends at 2) before normal broadcasts, and those before bulk ones. A
-/// million-row bulk send in progress never stands in front of a certificate.
+/// The job priorities of a broadcast's lane (lower runs first; the job table's are 1 to 4): an emergency goes with
+/// the most urgent work (1: routing, webhooks) and before every outcome's channel send (2); normal broadcasts (3)
+/// and bulk ones (4) after every outcome. A million-row bulk send in progress never stands in front of a certificate.
 package enum BroadcastLane {
     /// The job priority of the lane `emergency`, `normal` or `bulk`.
     package static func priority(_ lane: String) -> Int16 {
         switch lane {
-        case "emergency": 0
+        case "emergency": 1
         case "normal": 3
         default: 4
         }

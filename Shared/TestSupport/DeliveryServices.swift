@@ -7,7 +7,10 @@ package final class DeliveryServices: @unchecked Sendable {
     package let portalPort: UInt16, whatsappPort: UInt16, simulatorPort: UInt16
     package let simulator: ChildProcess
     /// portal-adapter, dispatcher, whatsapp-adapter, email-adapter, in that order.
-    package let services: [ChildProcess]
+    package private(set) var services: [ChildProcess]
+    /// Each service's environment, by its place in `services`.
+    private let environments: [[String: String]]
+    private static let names = ["portal-adapter", "dispatcher", "whatsapp-adapter", "email-adapter"]
     package var portal: String { "http://127.0.0.1:\(portalPort)" }
     package var simulatorBase: String { "http://127.0.0.1:\(simulatorPort)" }
 
@@ -30,27 +33,35 @@ package final class DeliveryServices: @unchecked Sendable {
         let shared = ["DAKIYA_DATABASE_URL": try db.serviceURL(), "DAKIYA_JOB_POLL_SECONDS": "0.5"].merging(common) {
             $1
         }
-        services = [
-            try ChildProcess(
-                "portal-adapter", environment: shared.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 }),
-            try ChildProcess(
-                "dispatcher",
-                environment: shared.merging([
-                    "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_VERIFY_URL": "http://127.0.0.1:\(portalPort)/v",
-                ]) { $1 }),
-            try ChildProcess(
-                "whatsapp-adapter",
-                environment: shared.merging([
-                    "DAKIYA_HTTP_PORT": String(whatsappPort),
-                    "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)",
-                    "DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS": "0.01",
-                ]) { $1 }),
-            try ChildProcess(
-                "email-adapter",
-                environment: shared.merging([
-                    "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_SMTP_URL": smtp.url, "DAKIYA_SMTP_TLS": "off",
-                ]) { $1 }),
+        environments = [
+            shared.merging(["DAKIYA_HTTP_PORT": String(portalPort)]) { $1 },
+            shared.merging([
+                "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_VERIFY_URL": "http://127.0.0.1:\(portalPort)/v",
+            ]) { $1 },
+            shared.merging([
+                "DAKIYA_HTTP_PORT": String(whatsappPort),
+                "DAKIYA_WHATSAPP_GRAPH_URL": "http://127.0.0.1:\(simulatorPort)",
+                "DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS": "0.01",
+            ]) { $1 },
+            shared.merging([
+                "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_SMTP_URL": smtp.url, "DAKIYA_SMTP_TLS": "off",
+            ]) { $1 },
         ]
+        services = try zip(Self.names, environments).map { try ChildProcess($0, environment: $1) }
+    }
+
+    /// Kills service `name` with SIGKILL (nothing it held in memory survives) and starts it again with the same
+    /// settings; returns the new process.
+    /// - Throws: when `name` is not one of the services or the process cannot start.
+    @discardableResult
+    package func killAndRestart(_ name: String) throws -> ChildProcess {
+        guard let index = Self.names.firstIndex(of: name) else {
+            throw TestEnvironmentError(message: "no service \(name)")
+        }
+        services[index].send(SIGKILL)
+        _ = services[index].waitForExit(timeout: .seconds(10))
+        services[index] = try ChildProcess(name, environment: environments[index])
+        return services[index]
     }
 
     deinit {

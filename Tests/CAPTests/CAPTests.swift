@@ -93,6 +93,10 @@ struct CAPTests {
         #expect(problems("<rss><channel/></rss>").first?.contains("found <rss> in no namespace") == true)
         #expect(problems("<!DOCTYPE alert [<!ENTITY x \"y\">]><alert/>").first?.contains("DOCTYPE") == true)
         #expect(
+            problems("<alert>\n<a>\u{0}</a></alert>").first?.contains("line 2: U+0 is not a character XML allows")
+                == true)
+        #expect(problems("<alert><a>&#1;</a></alert>").first?.contains("unknown reference &#1;") == true)
+        #expect(
             problems("<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><sent>x</alert>").first?.contains(
                 "</alert> closes <sent>") == true)
         do {

@@ -13,29 +13,24 @@ struct BroadcastFlowTests {
     /// The services, a department with a key, and helpers to call them.
     final class Stack: @unchecked Sendable {
         let db: TestDatabase
+        let url: String
         let smtp: SMTPSink
         let services: DeliveryServices
         let client: HTTPClient
         let auth: (String, String)
 
-        init() throws {
+        init(common: [String: String] = [:]) throws {
             let db = try TestDatabase()
             self.db = db
             let url = db.url
-            func admin(_ arguments: [String]) throws -> String {
-                let process = try ChildProcess(
-                    "dakiya-admin", arguments: arguments, environment: ["DAKIYA_DATABASE_URL": url])
-                let code = process.waitForExit(timeout: .seconds(20))
-                guard code == 0 else {
-                    throw TestEnvironmentError(message: "dakiya-admin \(arguments): \(process.outputText)")
-                }
-                return process.outputText
-            }
-            _ = try admin(["department", "add", "REVENUE", "Revenue Department"])
-            let created = try admin([
-                "key", "create", "--department", "REVENUE", "--label", "portal", "--kind", "live", "--scope",
-                "citizens",
-            ])
+            self.url = url
+            _ = try Self.admin(["department", "add", "REVENUE", "Revenue Department"], url: url)
+            let created = try Self.admin(
+                url: url,
+                [
+                    "key", "create", "--department", "REVENUE", "--label", "portal", "--kind", "live", "--scope",
+                    "citizens",
+                ])
             guard
                 let secret = created.split(separator: "\n").first(where: { $0.hasPrefix("secret") })?.split(
                     separator: " "
@@ -44,7 +39,7 @@ struct BroadcastFlowTests {
             auth = ("Authorization", "Bearer \(secret)")
             let smtp = try SMTPSink()
             self.smtp = smtp
-            services = try DeliveryServices(db: db, smtp: smtp)
+            services = try DeliveryServices(db: db, smtp: smtp, common: common)
             let client = try HTTPClient()
             self.client = client
             let ready = [services.portal, "http://127.0.0.1:\(services.whatsappPort)"]
@@ -53,19 +48,30 @@ struct BroadcastFlowTests {
             }
         }
 
+        static func admin(_ arguments: [String], url: String) throws -> String {
+            let process = try ChildProcess(
+                "dakiya-admin", arguments: arguments, environment: ["DAKIYA_DATABASE_URL": url])
+            guard process.waitForExit(timeout: .seconds(20)) == 0 else {
+                throw TestEnvironmentError(message: "dakiya-admin \(arguments): \(process.outputText)")
+            }
+            return process.outputText
+        }
+
+        static func admin(url: String, _ arguments: [String]) throws -> String { try admin(arguments, url: url) }
+
         func citizen(_ id: String, _ json: String) throws {
             let response = try client.send(
                 .json("PUT", services.portal + "/v1/citizens/\(id)", body: json, headers: [auth]))
             #expect(response.status == 200, "\(response.text)")
         }
 
-        /// The broadcast messages the simulator accepted (template dakiya_weather_alert), as JSON objects.
-        func alerts() throws -> [[String: Any]] {
+        /// The broadcast messages the simulator accepted (template `template`), as JSON objects.
+        func alerts(_ template: String = "dakiya_weather_alert") throws -> [[String: Any]] {
             try JSONDecoder().decode(
                 [Sent].self,
                 from: Data(try client.send(HTTPClientRequest(url: services.simulatorBase + "/_sim/messages")).body)
             ).compactMap { try JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] }
-                .filter { (($0["template"] as? [String: Any])?["name"] as? String) == "dakiya_weather_alert" }
+                .filter { (($0["template"] as? [String: Any])?["name"] as? String) == template }
         }
 
         func progress(_ location: String) throws -> [String: Any] {
@@ -308,5 +314,242 @@ struct BroadcastFlowTests {
                 body: response.body)
             #expect(problems.isEmpty, "\(method) \(path) \(response.status): \(problems)")
         }
+    }
+
+    /// A CAP 1.2 alert from the state's emergency operations centre, in Marathi and English, for `office`.
+    static func cap(
+        identifier: String, type: String = "Alert", status: String = "Actual", office: String = "T-HAVELI",
+        references: String? = nil, expires: Date = Date().addingTimeInterval(6 * 3600)
+    ) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(secondsFromGMT: 19_800)
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'+05:30'"
+        let area =
+            "<area><areaDesc>Haveli</areaDesc><geocode><valueName>office</valueName><value>\(office)</value></geocode></area>"
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+              <identifier>\(identifier)</identifier>
+              <sender>seoc@maharashtra.example</sender>
+              <sent>\(formatter.string(from: Date()))</sent>
+              <status>\(status)</status>
+              <msgType>\(type)</msgType>
+              <scope>Public</scope>
+              \(references.map { "<references>\($0)</references>" } ?? "")
+              <info>
+                <language>mr-IN</language><category>Met</category><event>पूर</event>
+                <urgency>Immediate</urgency><severity>Severe</severity><certainty>Observed</certainty>
+                <expires>\(formatter.string(from: expires))</expires>
+                <headline>खडकवासला धरणातून विसर्ग: नदीकाठ रिकामा करा</headline>
+                <description>मुठा नदीची पातळी वाढत आहे.</description>
+                <instruction>उंच ठिकाणी जा.</instruction>
+                \(area)
+              </info>
+              <info>
+                <language>en-IN</language><category>Met</category><event>Flood</event>
+                <urgency>Immediate</urgency><severity>Severe</severity><certainty>Observed</certainty>
+                <expires>\(formatter.string(from: expires))</expires>
+                <headline>Release from Khadakwasla dam: leave the riverbank</headline>
+                <instruction>Move to higher ground.</instruction>
+                \(area)
+              </info>
+            </alert>
+            """
+    }
+
+    @Test(
+        "a CAP alert reaches the citizens of its area (the offices under the geocode) in their language on every channel they have; a repeat is the same alert; Cancel and Update name it; Test goes to the test endpoints only; not CAP, expired and unknown references are refused"
+    )
+    func capAlert() throws {
+        let stack = try Stack()
+        #expect(try Stack.admin(["offices", "import", "--sample"], url: stack.url).contains("imported"))
+        let citizens = [
+            (
+                "c-mr", "HAVELI",
+                #"{"mobile": "+919800000021", "email": "mr@example.in", "language": "mr", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal"}]}"#
+            ),
+            ("c-en", "HAVELI", #"{"email": "en@example.in", "language": "en"}"#),
+            (
+                "c-hi", "HAVELI",
+                #"{"mobile": "+919800000023", "language": "hi", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal"}]}"#
+            ),
+            (
+                "c-far", "MULSHI",
+                #"{"mobile": "+919800000024", "email": "far@example.in", "language": "mr", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal"}]}"#
+            ),
+        ]
+        for (index, (id, office, json)) in citizens.enumerated() {
+            try stack.citizen(id, json)
+            let outcome = try stack.client.send(
+                .json(
+                    "POST", stack.services.portal + "/v1/applications/APP-\(index)/outcome",
+                    body:
+                        #"{"citizen": "\#(id)", "decision": "approved", "service": "INCOME_CERT", "office": "\#(office)"}"#,
+                    headers: [stack.auth, ("Idempotency-Key", "app-\(index)")]))
+            #expect(outcome.status == 202, "\(outcome.text)")
+        }
+        func post(_ xml: String) throws -> HTTPClientResponse {
+            try stack.client.send(
+                HTTPClientRequest(
+                    method: "POST", url: stack.services.portal + "/v1/alerts/cap", headers: [stack.auth],
+                    body: .bytes(Array(xml.utf8), contentType: "application/cap+xml")))
+        }
+        let alert = Self.cap(identifier: "MH-SEOC-1")
+        let accepted = try post(alert)
+        #expect(accepted.status == 202, "\(accepted.text)\n\(stack.services.services[0].outputText)")
+        #expect(
+            accepted.text.contains("\"recipients\":3"), "c-mr, c-en and c-hi are in Haveli taluka: \(accepted.text)")
+        let location = try #require(accepted.header("location"))
+        let repeated = try post(alert)
+        #expect(repeated.status == 200 && repeated.text.contains(String(location.split(separator: "/").last ?? "")))
+        let finished = try stack.waitForStatus(location, "finished")
+        #expect(finished["priority"] as? String == "emergency")
+        let sent = try stack.alerts("dakiya_emergency_alert")
+        let byNumber = Dictionary(uniqueKeysWithValues: sent.map { ($0["to"] as? String ?? "", $0) })
+        #expect(Set(byNumber.keys) == ["+919800000021", "+919800000023"], "\(sent)")
+        func parameters(_ message: [String: Any]?) -> [String] {
+            (((message?["template"] as? [String: Any])?["components"] as? [[String: Any]])?.first?["parameters"]
+                as? [[String: Any]])?.compactMap { $0["text"] as? String } ?? []
+        }
+        #expect(parameters(byNumber["+919800000021"]) == ["पूर", "खडकवासला धरणातून विसर्ग: नदीकाठ रिकामा करा", "उंच ठिकाणी जा."])
+        // Hindi has no info block: English.
+        #expect(
+            parameters(byNumber["+919800000023"]) == [
+                "Flood", "Release from Khadakwasla dam: leave the riverbank", "Move to higher ground.",
+            ])
+        var mails: [[String: Any]] = []
+        #expect(
+            eventually {
+                mails = ((try? stack.smtp.messages().map(SMTPSink.parse)) ?? []).filter {
+                    ($0["subject"] as? String)?.contains("Khadakwasla") == true
+                        || ($0["subject"] as? String)?.contains("खडकवासला") == true
+                }
+                return mails.count == 2
+            }, "\(mails)")
+        #expect(Set(mails.compactMap { $0["to"] as? String }) == ["mr@example.in", "en@example.in"])
+
+        // Cancel names the alert: answered with what it stopped (nothing was left: all sent).
+        let reference =
+            "seoc@maharashtra.example,MH-SEOC-1,"
+            + (alert.components(separatedBy: "<sent>")[1].components(separatedBy: "</sent>")[0])
+        let cancel = try post(
+            Self.cap(identifier: "MH-SEOC-2", type: "Cancel", references: reference))
+        #expect(cancel.status == 200 && cancel.text.contains("\"status\":\"cancelled\""), "\(cancel.text)")
+        // An Update names it too and goes out as a new alert.
+        let update = try post(Self.cap(identifier: "MH-SEOC-3", type: "Update", references: reference))
+        #expect(update.status == 202, "\(update.text)")
+
+        let updateDone = try stack.waitForStatus(try #require(update.header("location")), "finished")
+        #expect(updateDone["status"] as? String == "finished")
+        #expect(
+            eventually { (try? stack.alerts("dakiya_emergency_alert").count) == 4 },
+            "the update went out to the two WhatsApp citizens again")
+
+        // Test: the test endpoints only (none is set here, so nothing leaves), never the citizens' phones.
+        let before = try stack.alerts("dakiya_emergency_alert").count
+        let test = try post(Self.cap(identifier: "MH-SEOC-4", status: "Test"))
+        #expect(test.status == 202, "\(test.text)")
+        let testDone = try stack.waitForStatus(try #require(test.header("location")), "finished")
+        #expect(
+            (testDone["totals"] as? [String: [String: Int]])?["whatsapp"]?["skipped"] == 3,
+            "WhatsApp: no test endpoint, nothing sent: \(testDone)")
+        #expect(try stack.alerts("dakiya_emergency_alert").count == before, "the test alert reached no citizen")
+
+        // Refusals: not CAP, expired, a cancel of an alert never received, an office not in the hierarchy.
+        let notCAP = try post("<rss><channel/></rss>")
+        #expect(notCAP.status == 422 && notCAP.text.contains("not a CAP 1.2 alert") || notCAP.text.contains("rss"))
+        let expired = try post(
+            Self.cap(identifier: "MH-SEOC-5", expires: Date().addingTimeInterval(-60)))
+        #expect(expired.status == 422 && expired.text.contains("expired"), "\(expired.text)")
+        let unknown = try post(
+            Self.cap(
+                identifier: "MH-SEOC-6", type: "Cancel",
+                references: "seoc@maharashtra.example,NEVER,2026-11-28T10:00:00+05:30"))
+        #expect(unknown.status == 422 && unknown.text.contains("alert/references[1]"), "\(unknown.text)")
+        let nowhere = try post(Self.cap(identifier: "MH-SEOC-7", office: "ATLANTIS"))
+        #expect(nowhere.status == 422 && nowhere.text.contains("no office ATLANTIS"), "\(nowhere.text)")
+        #expect(
+            try stack.db.connect().query("SELECT count(*) FROM cap_alerts").first?.decode(Int.self, at: 0) == 4,
+            "the refused alerts left nothing")
+        let checker = try OpenAPIChecker(
+            data: Data(try stack.client.send(HTTPClientRequest(url: stack.services.portal + "/openapi.json")).body))
+        for response in [accepted, repeated, cancel, update, test, notCAP, expired, unknown, nowhere] {
+            let problems = checker.problems(
+                path: "/v1/alerts/cap", method: "POST", status: response.status,
+                contentType: response.header("content-type"), body: response.body)
+            #expect(problems.isEmpty, "\(response.status): \(problems)")
+        }
+    }
+
+    @Test(
+        "kill -9 of the WhatsApp adapter, the email adapter and the dispatcher in the middle of a broadcast to 2,000 citizens: it finishes, every citizen gets one WhatsApp message (never two) and their email"
+    )
+    func killNineMidBroadcast() throws {
+        let stack = try Stack(common: ["DAKIYA_JOB_LEASE_SECONDS": "3"])
+        let admin = try stack.db.connect()
+        try admin.query(
+            """
+            INSERT INTO citizens (portal_user_id, mobile, email, language)
+            SELECT 'k-' || n, '+9198' || lpad(n::text, 8, '0'), 'k' || n || '@example.in', CASE WHEN n % 2 = 0 THEN 'mr' ELSE 'en' END
+            FROM generate_series(1, 2000) n
+            """)
+        try admin.query(
+            """
+            INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at)
+            SELECT id, 'whatsapp', true, 'portal', now() FROM citizens WHERE portal_user_id LIKE 'k-%'
+            """)
+        let csv = "citizen,district,advice\n" + (1...2000).map { "k-\($0),Pune,Stay indoors\n" }.joined()
+        let json =
+            #"{"name": "Rain warning, everyone", "priority": "bulk", \#(Self.template), "audience": {"csv": \#(String(decoding: try JSONEncoder().encode(csv), as: UTF8.self))}}"#
+        let accepted = try stack.client.send(
+            .json(
+                "POST", stack.services.portal + "/v1/broadcasts", body: json,
+                headers: [stack.auth, ("Idempotency-Key", "kill-1")]))
+        #expect(accepted.status == 202, "\(accepted.text)")
+        let location = try #require(accepted.header("location"))
+        func count(_ channel: String, _ states: [String]) -> Int {
+            let totals = (try? stack.progress(location))?["totals"] as? [String: [String: Int]]
+            return states.reduce(0) { $0 + (totals?[channel]?[$1] ?? 0) }
+        }
+        // Mid-way on both channels (WhatsApp is paced at 80 a second: 25 s in all), each adapter dies and comes back;
+        // then the dispatcher.
+        #expect(eventually(timeout: .seconds(30)) { count("email", ["sent"]) >= 100 })
+        try stack.services.killAndRestart("email-adapter")
+        #expect(
+            eventually(timeout: .seconds(30)) { count("whatsapp", ["sending", "sent", "delivered", "read"]) >= 400 })
+        try stack.services.killAndRestart("whatsapp-adapter")
+        try stack.services.killAndRestart("dispatcher")
+        let finished = try {
+            var last: [String: Any] = [:]
+            #expect(
+                eventually(timeout: .seconds(150)) {
+                    last = (try? stack.progress(location)) ?? [:]
+                    return last["status"] as? String == "finished"
+                }, "\(last)")
+            return last
+        }()
+        #expect(finished["status"] as? String == "finished")
+        #expect(
+            eventually(timeout: .seconds(30)) { count("whatsapp", ["delivered", "read"]) == 2000 },
+            "every status came back: \(finished)")
+        let sent = try stack.alerts()
+        let numbers = sent.compactMap { $0["to"] as? String }
+        #expect(numbers.count == 2000, "never twice on WhatsApp: \(numbers.count) messages")
+        #expect(Set(numbers).count == 2000)
+        // Email is at least once: a message sent again after a kill carries the same Message-ID.
+        var messageIDs: [String: Set<String>] = [:]
+        for file in try stack.smtp.messages() {
+            let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+            let header = { (name: String) in
+                text.components(separatedBy: "\r\n").first { $0.lowercased().hasPrefix(name + ":") }.map {
+                    String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+                } ?? ""
+            }
+            messageIDs[header("to"), default: []].insert(header("message-id"))
+        }
+        #expect(messageIDs.count == 2000, "every citizen's email arrived")
+        #expect(messageIDs.values.allSatisfy { $0.count == 1 }, "one Message-ID per citizen")
+        #expect(count("email", ["sent"]) == 2000)
     }
 }

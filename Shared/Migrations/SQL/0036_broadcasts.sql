@@ -77,3 +77,19 @@ CREATE INDEX broadcast_messages_open_idx ON broadcast_messages (broadcast_id) WH
 -- the citizens with its number the same way).
 CREATE INDEX citizens_mobile_idx ON citizens (mobile) WHERE mobile IS NOT NULL;
 CREATE INDEX citizens_email_idx ON citizens (email) WHERE email IS NOT NULL;
+
+-- CAP 1.2 alerts received (POST /v1/alerts/cap): each with the broadcast it became, so that a later Update or Cancel
+-- naming it (sender,identifier,sent, as CAP references are written) finds what to stop. The document is kept as
+-- received.
+CREATE TABLE cap_alerts (
+    sender        text        NOT NULL,
+    identifier    text        NOT NULL,
+    sent          text        NOT NULL,
+    department    text        NOT NULL REFERENCES departments (code),
+    msg_type      text        NOT NULL CHECK (msg_type IN ('Alert', 'Update', 'Cancel')),
+    status        text        NOT NULL,
+    broadcast_id  uuid        REFERENCES broadcasts (id),
+    document      text        NOT NULL,
+    received_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (sender, identifier, sent)
+);
