@@ -40,7 +40,7 @@ extension WhatsAppSender {
                     on: connection)
                 return
             }
-            let from = number(for: broadcast.department)
+            let from = broadcastNumber(for: broadcast.department, range: range)
             let pacing = pacer(for: from)
             var retryAfter: Duration?
             func holdBack(_ seq: Int, for wait: Duration) {
@@ -99,6 +99,14 @@ extension WhatsAppSender {
             }
             try Broadcasts.settle(range, channel: "whatsapp", retryAfter: retryAfter, on: connection)
         }
+    }
+
+    /// The number a range of a broadcast goes out from: one of the broadcast numbers, by range (so each recipient
+    /// always hears from the same one, and the ranges share the numbers evenly), else the department's.
+    func broadcastNumber(for department: String, range: BroadcastRange) -> String {
+        let numbers = settings.broadcastNumbers
+        guard !numbers.isEmpty else { return number(for: department) }
+        return numbers[(range.fromSeq / Broadcasts.sendChunk) % numbers.count]
     }
 
     /// Sends a group of a broadcast's messages at once and sorts the answers into `results`; returns how many had

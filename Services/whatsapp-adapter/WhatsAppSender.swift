@@ -29,6 +29,9 @@ struct WhatsAppSettings: Sendable {
     var pairInterval = 6.0
     /// Departments with their own sender number (phone-number id); the others use `phoneNumberID`.
     var departmentNumbers: [String: String] = [:]
+    /// The numbers broadcasts are sent from, shared out by range of recipients (each recipient always hears from the
+    /// same one); empty: a broadcast goes from its department's number.
+    var broadcastNumbers: [String] = []
     /// Per-number access tokens and throughput, where they differ from the defaults.
     var numberTokens: [String: String] = [:]
     var previousNumberTokens: [String: String] = [:]
@@ -46,7 +49,8 @@ struct WhatsAppSettings: Sendable {
 
     /// Every sender number configured, the default first.
     var phoneNumberIDs: [String] {
-        [phoneNumberID] + Set(departmentNumbers.values).subtracting([phoneNumberID]).sorted()
+        [phoneNumberID]
+            + Set(departmentNumbers.values).union(broadcastNumbers).subtracting([phoneNumberID]).sorted()
     }
 
     static func load(_ settings: Settings) throws(SettingError) -> WhatsAppSettings {
@@ -89,6 +93,16 @@ struct WhatsAppSettings: Sendable {
                     problem: "expected DEPARTMENT=PHONE_NUMBER_ID pairs separated by commas")
             }
             loaded.departmentNumbers[parts[0]] = parts[1]
+        }
+        // DAKIYA_WHATSAPP_BROADCAST_NUMBERS=100000000000004,100000000000005: the numbers broadcasts go out from,
+        // together (each at its own throughput), so that a million recipients are not bound by one number's rate.
+        for number in (settings.optionalString("DAKIYA_WHATSAPP_BROADCAST_NUMBERS") ?? "").split(separator: ",") {
+            let number = number.trimmingCharacters(in: .whitespaces)
+            guard number.range(of: "^[0-9]{5,32}$", options: .regularExpression) != nil else {
+                throw SettingError(
+                    name: "DAKIYA_WHATSAPP_BROADCAST_NUMBERS", problem: "expected phone-number ids separated by commas")
+            }
+            if !loaded.broadcastNumbers.contains(number) { loaded.broadcastNumbers.append(number) }
         }
         for number in loaded.phoneNumberIDs {
             if let token = settings.optionalString("DAKIYA_WHATSAPP_ACCESS_TOKEN_\(number)") {
