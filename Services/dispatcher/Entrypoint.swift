@@ -44,13 +44,6 @@ struct Dispatcher {
             // Claimed jobs of a kind are handled together, in one transaction (one commit for many deliveries).
             return ServiceParts(
                 router: router,
-                handlers: [
-                    // A range of a broadcast's recipients becomes messages and the sends that carry them.
-                    Jobs.broadcastFanOut.kind: { job in
-                        let range = try Jobs.broadcastFanOut.payload(of: job)
-                        try context.pool.withConnection { _ = try Broadcasts.fanOut(range, on: $0) }
-                    }
-                ],
                 batchHandlers: [
                     Jobs.deliveryRequested.kind: { jobs in
                         // A live certificate is sealed first; one whose log entry has no index yet waits a moment.
@@ -90,7 +83,19 @@ struct Dispatcher {
                             TransparencyLogService.witnessing(
                                 pool: context.pool, policy: witnesses, interval: witnessInterval,
                                 logger: context.logger, metrics: context.metrics)
-                        ]))
+                        ]),
+                lanes: [
+                    // A range of a broadcast's recipients becomes messages and the sends that carry them, on threads
+                    // of their own: a million-row fan-out never holds up an outcome's routing.
+                    JobLane(
+                        queue: .broadcast,
+                        handlers: [
+                            Jobs.broadcastFanOut.kind: { job in
+                                let range = try Jobs.broadcastFanOut.payload(of: job)
+                                try context.pool.withConnection { _ = try Broadcasts.fanOut(range, on: $0) }
+                            }
+                        ], concurrency: context.configuration.broadcastConcurrency)
+                ])
         }
     }
 

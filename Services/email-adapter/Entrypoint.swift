@@ -15,10 +15,15 @@ struct EmailAdapter {
             let sender = EmailSender(
                 pool: context.pool, queue: context.queue, settings: settings, logger: context.logger,
                 metrics: context.metrics)
-            return ServiceParts(handlers: [
-                Jobs.channelSend.kind: { job in try sender.handle(job) },
-                Jobs.broadcastSend.kind: { job in try sender.sendBroadcast(job) },
-            ])
+            return ServiceParts(
+                handlers: [Jobs.channelSend.kind: { job in try sender.handle(job) }],
+                lanes: [
+                    // A broadcast's emails, on threads of their own: they never hold up an outcome's.
+                    JobLane(
+                        queue: .broadcastEmail,
+                        handlers: [Jobs.broadcastSend.kind: { job in try sender.sendBroadcast(job) }],
+                        concurrency: context.configuration.broadcastConcurrency)
+                ])
         }
     }
 }

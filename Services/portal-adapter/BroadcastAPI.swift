@@ -16,6 +16,11 @@ struct BroadcastAPI: Sendable {
     var queue = JobQueue()
     /// Unix seconds now (tests move it).
     var now: @Sendable () -> Date = { Date() }
+    /// Broadcast requests a department may make a minute (one bucket per department, every instance's).
+    var requestsPerMinute = 60
+    /// Broadcast messages (recipients × channels) a department may send a day (India time), emergencies aside.
+    var dailyCap = 2_000_000
+    var metrics = MetricsRegistry()
 
     /// How far ahead a broadcast may be scheduled.
     static let maximumSchedule: TimeInterval = 7 * 86_400
@@ -98,6 +103,7 @@ struct BroadcastAPI: Sendable {
                         "this API key is limited to some offices; a broadcast's audience is not, so it needs a key of the whole department",
                     type: "urn:dakiya:problem:forbidden")
             }
+            try limitRate(department: key.department, on: connection)
             let (body, csv, bodyHash) = try read(request)
             let fingerprint = IdempotentRequests.fingerprint(method: "POST", path: "/v1/broadcasts", bodyHash: bodyHash)
             let id = UUID.timeOrdered()
@@ -107,7 +113,9 @@ struct BroadcastAPI: Sendable {
             ) { tx in
                 let draft = try validate(
                     body, csv: csv, id: id, department: key.department, apiKeyID: key.id, isTest: key.kind == .test)
+                let used = try checkDailyCap(draft, on: tx)
                 try Broadcasts.accept(draft, queue: queue, on: tx)
+                if let used { noteCapUse(department: key.department, before: used.before, after: used.after) }
                 logger.info(
                     "broadcast accepted",
                     [
@@ -120,6 +128,72 @@ struct BroadcastAPI: Sendable {
                         repeatedRows: draft.repeatedRows, location: location),
                     status: 202, headers: [("Location", location)])
             }
+        }
+    }
+
+    // MARK: Limits
+
+    /// 429 with Retry-After when the department has made its `requestsPerMinute` broadcast requests (a bucket
+    /// holding a tenth of them, refilled evenly; kept in the database, so every instance counts against it).
+    func limitRate(department: String, on connection: Connection) throws {
+        let rate = Double(requestsPerMinute) / 60
+        let wait =
+            try connection.query(
+                "SELECT dakiya_bucket_take($1, $2, $3)",
+                ["broadcasts:" + department, rate, max(1, Double(requestsPerMinute) / 10)]
+            ).first?.decode(Double.self, at: 0) ?? 0
+        guard wait > 0 else { return }
+        let seconds = max(1, Int(wait.rounded(.up)))
+        throw HTTPError(
+            status: 429,
+            detail:
+                "at most \(requestsPerMinute) broadcast requests a minute for a department; try again in \(seconds) s",
+            type: "urn:dakiya:problem:rate-limited", headers: [("Retry-After", String(seconds))])
+    }
+
+    /// The messages (recipients × channels) the department's broadcasts of today (India time) hold, and with this
+    /// one; 429 with Retry-After (until midnight) when this one would pass `dailyCap`, and nothing is written.
+    /// Emergencies are neither counted nor held back. Nil for an emergency.
+    func checkDailyCap(_ draft: BroadcastDraft, on tx: Connection) throws -> (before: Int, after: Int)? {
+        guard draft.lane != "emergency" else { return nil }
+        let row = try tx.query(
+            """
+            SELECT coalesce(sum(recipients * cardinality(channels)), 0)::bigint,
+                   extract(epoch FROM (date_trunc('day', now() AT TIME ZONE 'Asia/Kolkata') + interval '1 day') AT TIME ZONE 'Asia/Kolkata' - now())
+            FROM broadcasts
+            WHERE department = $1 AND priority <> 'emergency'
+              AND created_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Kolkata') AT TIME ZONE 'Asia/Kolkata'
+            """, [draft.department]
+        ).first
+        let used = try row?.decode(Int.self, at: 0) ?? 0
+        let after = used + draft.recipients.count * draft.channels.count
+        guard after <= dailyCap else {
+            let untilMidnight = max(1, Int((try row?.decode(Double.self, at: 1) ?? 3600).rounded(.up)))
+            throw HTTPError(
+                status: 429,
+                detail:
+                    "this broadcast's \(draft.recipients.count * draft.channels.count) messages would pass the department's daily cap of \(dailyCap) (\(used) used today, India time); nothing was sent",
+                type: "urn:dakiya:problem:daily-cap", headers: [("Retry-After", String(untilMidnight))])
+        }
+        return (used, after)
+    }
+
+    /// The share of the daily cap used, as a gauge per department; crossing 80% is a warning (logged and counted).
+    func noteCapUse(department: String, before: Int, after: Int) {
+        let ratio = Double(after) / Double(max(dailyCap, 1))
+        metrics.gauge(
+            "dakiya_broadcast_daily_cap_used_ratio",
+            help: "The share of a department's daily broadcast cap its broadcasts of today hold.",
+            labels: ["department": department]
+        ).set(ratio)
+        if Double(before) < 0.8 * Double(dailyCap) && ratio >= 0.8 {
+            metrics.counter(
+                "dakiya_broadcast_daily_cap_warnings_total",
+                help: "Times a department's broadcasts passed 80% of its daily cap.", labels: ["department": department]
+            ).increment()
+            logger.warning(
+                "a department's broadcasts passed 80% of its daily cap",
+                ["department": department, "broadcast.cap_used": String(after), "broadcast.cap": String(dailyCap)])
         }
     }
 

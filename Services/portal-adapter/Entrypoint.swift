@@ -38,12 +38,18 @@ struct PortalAdapter {
                 context.logger.warning(
                     "DAKIYA_LINK_SIGNING_KEY is not set: certificate links last only until this process restarts")
             }
+            var broadcasts = BroadcastAPI(pool: context.pool, logger: context.logger, queue: context.queue)
+            broadcasts.metrics = context.metrics
+            broadcasts.requestsPerMinute = try Settings().int(
+                "DAKIYA_BROADCAST_REQUESTS_PER_MINUTE", default: 60, in: 1...60_000)
+            broadcasts.dailyCap = try Settings().int(
+                "DAKIYA_BROADCAST_DAILY_CAP", default: 2_000_000, in: 1...1_000_000_000)
             let callbacks = CallbackSender(pool: context.pool, logger: context.logger, metrics: context.metrics)
             return ServiceParts(
                 router: {
                     var router = api.makeRouter()
                     Verification(pool: context.pool).routes(into: &router)
-                    BroadcastAPI(pool: context.pool, logger: context.logger, queue: context.queue).routes(into: &router)
+                    broadcasts.routes(into: &router)
                     CAPAlertsAPI(pool: context.pool, logger: context.logger, queue: context.queue).routes(into: &router)
                     return router
                 }(), handlers: [Jobs.callbackDeliver.kind: { job in try callbacks.handle(job) }])

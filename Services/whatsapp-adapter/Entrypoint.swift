@@ -33,7 +33,6 @@ struct WhatsAppAdapter {
                     Jobs.conversationReply.kind: { job in try sender.reply(job) },
                     Jobs.certificateResend.kind: { job in try sender.resend(job) },
                     Jobs.verificationSlip.kind: { job in try sender.sendSlip(job) },
-                    Jobs.broadcastSend.kind: { job in try sender.sendBroadcast(job) },
                 ],
                 batchHandlers: [
                     // Claimed sends go together: one statement claims their attempts, the messages go out at once.
@@ -43,6 +42,13 @@ struct WhatsAppAdapter {
                     WhatsAppRetention.service(
                         pool: context.pool, retentionDays: retentionDays, logger: context.logger,
                         metrics: context.metrics)
+                ],
+                lanes: [
+                    // A broadcast's sends, on threads of their own: they never hold up an outcome's.
+                    JobLane(
+                        queue: .broadcastWhatsApp,
+                        handlers: [Jobs.broadcastSend.kind: { job in try sender.sendBroadcast(job) }],
+                        concurrency: context.configuration.broadcastConcurrency)
                 ])
         }
     }

@@ -139,7 +139,8 @@ struct GraphAPIError: Error, CustomStringConvertible {
         switch code {
         case 130429, 80007, 4: .snoozeSender(.seconds(2))
         case 131056: .snoozeRecipient
-        case 131026, 131047, 131050, 131051, 131021, 131030, 131053, 132000, 132005, 132007, 132008, 132012, 100,
+        case 131026, 131047, 131049, 131050, 131051, 131021, 131030, 131053, 132000, 132005, 132007, 132008, 132012,
+            100,
             131008, 131009:
             .permanent
         case 190, 0, 132001, 10, 200, 131031, 368, 133010, 132015, 132016: .configuration

@@ -251,7 +251,7 @@ package enum Broadcasts {
             WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
             RETURNING fanned_out),
         sends AS (
-            SELECT ins.channel AS queue, min(b.priority) AS priority,
+            SELECT 'broadcast_' || ins.channel AS queue, min(b.priority) AS priority,
                    'bsend:' || $1::text || ':' || ins.channel || ':' || (ins.seq / \(sendChunk)) AS unique_key,
                    jsonb_build_object('broadcast_id', $1::text, 'from_seq', (ins.seq / \(sendChunk)) * \(sendChunk),
                                       'to_seq', (ins.seq / \(sendChunk) + 1) * \(sendChunk)) AS payload
@@ -270,7 +270,9 @@ package enum Broadcasts {
     package static func fanOut(_ range: BroadcastRange, on connection: Connection) throws -> (
         written: Int, pending: Int
     ) {
-        let row = try connection.query(fanOutStatement, [range.broadcastID, range.fromSeq, range.toSeq]).first
+        let row = try connection.withCustomPlans {
+            try connection.query(fanOutStatement, [range.broadcastID, range.fromSeq, range.toSeq]).first
+        }
         let written = try row?.decode(Int.self, at: 0) ?? 0
         let pending = try row?.decode(Int.self, at: 1) ?? 0
         try finishIfDone(range.broadcastID, on: connection)
@@ -349,12 +351,14 @@ package enum Broadcasts {
     package static func take(_ range: BroadcastRange, channel: String, on connection: Connection) throws
         -> [BroadcastMessage]
     {
-        try connection.query(takeStatement(channel: channel), [range.broadcastID, range.fromSeq, range.toSeq]).rows
-            .map { row in
-                BroadcastMessage(
-                    seq: try row.decode(Int.self, at: 0), address: try row.decode(String.self, at: 1),
-                    language: try row.decode(String.self, at: 2), values: try row.decode([String].self, at: 3))
-            }
+        try connection.withCustomPlans {
+            try connection.query(takeStatement(channel: channel), [range.broadcastID, range.fromSeq, range.toSeq])
+                .rows
+        }.map { row in
+            BroadcastMessage(
+                seq: try row.decode(Int.self, at: 0), address: try row.decode(String.self, at: 1),
+                language: try row.decode(String.self, at: 2), values: try row.decode([String].self, at: 3))
+        }
     }
 
     /// Keeps what an adapter did with the messages it took, in one statement, then finishes the broadcast if
@@ -392,15 +396,17 @@ package enum Broadcasts {
         }
         guard !seqs.isEmpty else { return }
         // Only a message still sending moves here: a status that came first (sent, delivered) is kept.
-        try connection.query(
-            """
-            UPDATE broadcast_messages m
-            SET state = coalesce(t.state, m.state), provider_id = coalesce(t.provider_id, m.provider_id),
-                reason = coalesce(t.reason, m.reason), sent_at = CASE WHEN t.state = 'sent' THEN now() ELSE m.sent_at END,
-                sending_at = CASE WHEN t.state = 'pending' THEN NULL ELSE m.sending_at END, updated_at = now()
-            FROM unnest($3::int[], $4::text[], $5::text[], $6::text[]) AS t(seq, state, provider_id, reason)
-            WHERE m.broadcast_id = $1 AND m.channel = $2 AND m.seq = t.seq AND m.state = 'sending'
-            """, [broadcastID, channel, seqs, states, providerIDs, reasons])
+        try connection.withCustomPlans {
+            _ = try connection.query(
+                """
+                UPDATE broadcast_messages m
+                SET state = coalesce(t.state, m.state), provider_id = coalesce(t.provider_id, m.provider_id),
+                    reason = coalesce(t.reason, m.reason), sent_at = CASE WHEN t.state = 'sent' THEN now() ELSE m.sent_at END,
+                    sending_at = CASE WHEN t.state = 'pending' THEN NULL ELSE m.sending_at END, updated_at = now()
+                FROM unnest($3::int[], $4::text[], $5::text[], $6::text[]) AS t(seq, state, provider_id, reason)
+                WHERE m.broadcast_id = $1 AND m.channel = $2 AND m.seq = t.seq AND m.state = 'sending'
+                """, [broadcastID, channel, seqs, states, providerIDs, reasons])
+        }
         try finishIfDone(broadcastID, on: connection)
     }
 
@@ -409,13 +415,15 @@ package enum Broadcasts {
     /// behind is never stranded.
     /// - Throws: `PostgresError` from the database.
     package static func unsettled(_ range: BroadcastRange, channel: String, on connection: Connection) throws -> Int {
-        try connection.query(
-            """
-            SELECT count(*) FROM broadcast_messages
-            WHERE broadcast_id = $1 AND channel = $2 AND seq >= $3 AND seq < $4
-              AND (state = 'pending' OR (state = 'sending' AND provider_id IS NULL))
-            """, [range.broadcastID, channel, range.fromSeq, range.toSeq]
-        ).first?.decode(Int.self, at: 0) ?? 0
+        try connection.withCustomPlans {
+            try connection.query(
+                """
+                SELECT count(*) FROM broadcast_messages
+                WHERE broadcast_id = $1 AND channel = $2 AND seq >= $3 AND seq < $4
+                  AND (state = 'pending' OR (state = 'sending' AND provider_id IS NULL))
+                """, [range.broadcastID, channel, range.fromSeq, range.toSeq]
+            ).first?.decode(Int.self, at: 0) ?? 0
+        }
     }
 
     /// What a send job does once it has recorded its results: ends when nothing in its range is left to settle
@@ -440,15 +448,17 @@ package enum Broadcasts {
     /// - Throws: `PostgresError` from the database.
     @discardableResult
     package static func finishIfDone(_ id: UUID, on connection: Connection) throws -> Bool {
-        try connection.query(
-            """
-            UPDATE broadcasts SET state = 'finished', finished_at = now()
-            WHERE id = $1 AND state = 'sending' AND fanned_out >= recipients
-              AND NOT EXISTS (SELECT 1 FROM broadcast_messages m WHERE m.broadcast_id = $1 AND m.state IN ('pending', 'sending')
-                              AND (m.state = 'pending' OR m.provider_id IS NULL))
-            RETURNING 1
-            """, [id]
-        ).count == 1
+        try connection.withCustomPlans {
+            try connection.query(
+                """
+                UPDATE broadcasts SET state = 'finished', finished_at = now()
+                WHERE id = $1 AND state = 'sending' AND fanned_out >= recipients
+                  AND NOT EXISTS (SELECT 1 FROM broadcast_messages m WHERE m.broadcast_id = $1 AND m.state IN ('pending', 'sending')
+                                  AND (m.state = 'pending' OR m.provider_id IS NULL))
+                RETURNING 1
+                """, [id]
+            ).count == 1
+        }
     }
 
     // MARK: Statuses
@@ -489,29 +499,31 @@ package enum Broadcasts {
     @discardableResult
     package static func apply(_ statuses: [Status], on connection: Connection) throws -> Int {
         guard !statuses.isEmpty else { return 0 }
-        return try connection.query(
-            """
-            WITH t AS (
-                SELECT DISTINCT ON (broadcast_id, seq) broadcast_id, seq, wamid, status, error_code
-                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[]) AS t(broadcast_id, seq, wamid, status, error_code)
-                ORDER BY broadcast_id, seq, array_position(ARRAY['sent', 'delivered', 'read', 'failed'], status) DESC)
-            UPDATE broadcast_messages m
-            SET state = t.status, provider_id = coalesce(m.provider_id, t.wamid),
-                reason = CASE WHEN t.status = 'failed' THEN t.error_code ELSE m.reason END,
-                sent_at = coalesce(m.sent_at, now()), updated_at = now()
-            FROM t
-            WHERE m.broadcast_id = t.broadcast_id AND m.channel = 'whatsapp' AND m.seq = t.seq
-              AND CASE WHEN t.status = 'failed' THEN m.state IN ('sending', 'sent')
-                       ELSE m.state IN ('pending', 'sending', 'sent', 'delivered')
-                            AND array_position(ARRAY['pending', 'sending', 'sent', 'delivered', 'read'], t.status)
-                              > array_position(ARRAY['pending', 'sending', 'sent', 'delivered', 'read'], m.state) END
-            RETURNING m.broadcast_id
-            """,
-            [
-                statuses.map(\.broadcastID), statuses.map(\.seq), statuses.map(\.wamid), statuses.map(\.status),
-                statuses.map(\.errorCode),
-            ]
-        ).count
+        return try connection.withCustomPlans {
+            try connection.query(
+                """
+                WITH t AS (
+                    SELECT DISTINCT ON (broadcast_id, seq) broadcast_id, seq, wamid, status, error_code
+                    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[]) AS t(broadcast_id, seq, wamid, status, error_code)
+                    ORDER BY broadcast_id, seq, array_position(ARRAY['sent', 'delivered', 'read', 'failed'], status) DESC)
+                UPDATE broadcast_messages m
+                SET state = t.status, provider_id = coalesce(m.provider_id, t.wamid),
+                    reason = CASE WHEN t.status = 'failed' THEN t.error_code ELSE m.reason END,
+                    sent_at = coalesce(m.sent_at, now()), updated_at = now()
+                FROM t
+                WHERE m.broadcast_id = t.broadcast_id AND m.channel = 'whatsapp' AND m.seq = t.seq
+                  AND CASE WHEN t.status = 'failed' THEN m.state IN ('sending', 'sent')
+                           ELSE m.state IN ('pending', 'sending', 'sent', 'delivered')
+                                AND array_position(ARRAY['pending', 'sending', 'sent', 'delivered', 'read'], t.status)
+                                  > array_position(ARRAY['pending', 'sending', 'sent', 'delivered', 'read'], m.state) END
+                RETURNING m.broadcast_id
+                """,
+                [
+                    statuses.map(\.broadcastID), statuses.map(\.seq), statuses.map(\.wamid), statuses.map(\.status),
+                    statuses.map(\.errorCode),
+                ]
+            ).count
+        }
     }
 
     // MARK: Reading and cancelling
@@ -530,12 +542,14 @@ package enum Broadcasts {
                 """, [id, department]
             ).first
         else { return nil }
-        let counts = try connection.query(
-            """
-            SELECT channel, state, office_code, count(*) FROM broadcast_messages WHERE broadcast_id = $1
-            GROUP BY channel, state, office_code ORDER BY channel, state, office_code NULLS LAST
-            """, [id]
-        ).rows.map { count in
+        let counts = try connection.withCustomPlans {
+            try connection.query(
+                """
+                SELECT channel, state, office_code, count(*) FROM broadcast_messages WHERE broadcast_id = $1
+                GROUP BY channel, state, office_code ORDER BY channel, state, office_code NULLS LAST
+                """, [id]
+            ).rows
+        }.map { count in
             BroadcastProgress.Count(
                 channel: try count.decode(String.self, at: 0), state: try count.decode(String.self, at: 1),
                 office: try count.decode(String?.self, at: 2), messages: try count.decode(Int.self, at: 3))
@@ -571,12 +585,14 @@ package enum Broadcasts {
             guard state == "accepted" || state == "sending" else { return .alreadyEnded(state: state) }
             try tx.query(
                 "UPDATE broadcasts SET state = 'cancelled', cancelled_at = now() WHERE id = $1", [id])
-            let messages = try tx.query(
-                """
-                UPDATE broadcast_messages SET state = 'cancelled', updated_at = now()
-                WHERE broadcast_id = $1 AND state = 'pending' RETURNING 1
-                """, [id]
-            ).count
+            let messages = try tx.withCustomPlans {
+                try tx.query(
+                    """
+                    UPDATE broadcast_messages SET state = 'cancelled', updated_at = now()
+                    WHERE broadcast_id = $1 AND state = 'pending' RETURNING 1
+                    """, [id]
+                ).count
+            }
             return .cancelled(messages: messages)
         }
     }

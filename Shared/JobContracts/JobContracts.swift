@@ -24,6 +24,11 @@ package struct Queue: Hashable, Sendable, CustomStringConvertible {
     package static let portal = Queue(name: "portal")
     /// appeals-service: appeals filed on WhatsApp.
     package static let appeals = Queue(name: "appeals")
+    /// dispatcher's broadcast lane: fan-outs, apart from the outcomes' routing.
+    package static let broadcast = Queue(name: "broadcast")
+    /// whatsapp-adapter's and email-adapter's broadcast lanes: a broadcast's sends, apart from the outcomes'.
+    package static let broadcastWhatsApp = Queue(name: "broadcast_whatsapp")
+    package static let broadcastEmail = Queue(name: "broadcast_email")
 
     /// The queue of a delivery channel that sends through an adapter (`whatsapp`, `email`).
     package static func channel(_ channel: String) -> Queue { Queue(name: channel) }
@@ -112,15 +117,17 @@ package enum Jobs {
     package static let appealFile = JobContract<AppealFile>(queue: .appeals, kind: "appeal.file")
 
     /// Turn a range of a broadcast's recipients into messages, with the sends that carry them (dispatcher).
-    package static let broadcastFanOut = JobContract<BroadcastRange>(queue: .dispatcher, kind: "broadcast.fanout")
-    /// Send a range of a broadcast's messages on one channel; on each channel's own queue
-    /// (`broadcastSend.on(.email)`).
-    package static let broadcastSend = JobContract<BroadcastRange>(queue: .whatsapp, kind: "broadcast.send")
+    package static let broadcastFanOut = JobContract<BroadcastRange>(queue: .broadcast, kind: "broadcast.fanout")
+    /// Send a range of a broadcast's messages on one channel; on each channel's broadcast lane
+    /// (`broadcast_whatsapp`, `broadcast_email`).
+    package static let broadcastSend = JobContract<BroadcastRange>(
+        queue: .broadcastWhatsApp, kind: "broadcast.send")
 }
 
-/// The job priorities of a broadcast's lane (lower runs first; the job table's are 1 to 4): an emergency goes with
-/// the most urgent work (1: routing, webhooks) and before every outcome's channel send (2); normal broadcasts (3)
-/// and bulk ones (4) after every outcome. A million-row bulk send in progress never stands in front of a certificate.
+/// The job priorities of a broadcast (lower runs first; the job table's are 1 to 4), within the broadcast lanes
+/// (queues `broadcast`, `broadcast_whatsapp`, `broadcast_email`, each worked by threads of their own, so a
+/// million-row send never stands in front of a certificate): an emergency before every other broadcast, then normal
+/// ones, then bulk ones.
 package enum BroadcastLane {
     /// The job priority of the lane `emergency`, `normal` or `bulk`.
     package static func priority(_ lane: String) -> Int16 {

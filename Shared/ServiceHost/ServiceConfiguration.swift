@@ -15,6 +15,8 @@ package struct ServiceConfiguration: Sendable {
     package var logLevel: Logger.Level
     package var http: ServerConfiguration
     package var worker: WorkerConfiguration
+    /// Threads for a service's broadcast lane (fan-outs in the dispatcher, sends in the adapters).
+    package var broadcastConcurrency: Int
     package var maintenanceInterval: Duration
     package var historyRetention: Duration
 
@@ -54,6 +56,7 @@ package struct ServiceConfiguration: Sendable {
             logLevel: Logger.Level(name: levelName) ?? .info,
             http: http,
             worker: worker,
+            broadcastConcurrency: try settings.int("DAKIYA_BROADCAST_CONCURRENCY", default: 4, in: 1...64),
             maintenanceInterval: try settings.seconds(
                 "DAKIYA_MAINTENANCE_INTERVAL_SECONDS", default: 1, in: 0.05...3600),
             historyRetention: try settings.seconds("DAKIYA_JOB_HISTORY_RETENTION_DAYS", default: 7, in: 0.001...3650)

@@ -15,16 +15,39 @@ package struct ServiceParts: Sendable {
     package var batchHandlers: [String: BatchJobHandler]
     /// Extra long-lived parts (periodic work), started after the worker and stopped before it.
     package var services: [any Service]
+    /// Queues of their own, each with its own worker threads: work that must never hold up the service's main queue
+    /// (a broadcast's sends beside the outcomes').
+    package var lanes: [JobLane]
 
-    /// A service's parts: its HTTP routes, its job handlers (one job at a time, or a batch of one kind) and periodic services.
+    /// A service's parts: its HTTP routes, its job handlers (one job at a time, or a batch of one kind), periodic
+    /// services and lanes.
     package init(
         router: Router = Router(), handlers: [String: JobHandler] = [:], batchHandlers: [String: BatchJobHandler] = [:],
-        services: [any Service] = []
+        services: [any Service] = [], lanes: [JobLane] = []
     ) {
         self.router = router
         self.handlers = handlers
         self.batchHandlers = batchHandlers
         self.services = services
+        self.lanes = lanes
+    }
+}
+
+/// A queue a service works with threads of its own, apart from its main queue: a job there never waits for the main
+/// queue's work, nor the main queue's for it.
+package struct JobLane: Sendable {
+    package var queue: Queue
+    package var handlers: [String: JobHandler]
+    /// Threads; and jobs claimed at once (few: a lane's jobs are long, and one claim should not hoard them).
+    package var concurrency: Int
+    package var batchSize: Int
+
+    /// A lane on `queue` with its handlers, `concurrency` threads claiming `batchSize` jobs at a time.
+    package init(queue: Queue, handlers: [String: JobHandler], concurrency: Int, batchSize: Int = 1) {
+        self.queue = queue
+        self.handlers = handlers
+        self.concurrency = concurrency
+        self.batchSize = batchSize
     }
 }
 
@@ -97,6 +120,16 @@ package enum ServiceHost {
             pool: pool, configuration: configuration.worker, handlers: parts.handlers,
             batchHandlers: parts.batchHandlers, queue: queue,
             logger: logger, metrics: metrics)
+        let laneWorkers = parts.lanes.map { lane -> JobWorker in
+            var lanes = configuration.worker
+            lanes.queue = lane.queue.name
+            lanes.concurrency = lane.concurrency
+            lanes.batchSize = lane.batchSize
+            return JobWorker(
+                pool: pool, configuration: lanes,
+                handlers: lane.handlers.merging([Jobs.ping.kind: { _ in }]) { own, _ in own }, queue: queue,
+                logger: logger, metrics: metrics)
+        }
         let maintenance = JobMaintenance(
             url: configuration.databaseURL, queue: queue, interval: configuration.maintenanceInterval,
             retention: configuration.historyRetention, logger: logger, metrics: metrics)
@@ -109,7 +142,8 @@ package enum ServiceHost {
         ).set(1)
         logger.info("starting", ["job.queue": configuration.worker.queue])
         // Started in this order, stopped in reverse: the HTTP server drains first, then the worker, then maintenance.
-        try ServiceGroup(services: [maintenance, worker] + parts.services + [server], logger: logger).run()
+        try ServiceGroup(services: [maintenance, worker] + laneWorkers + parts.services + [server], logger: logger)
+            .run()
         pool.close()
         if readPool !== pool { readPool.close() }
         logger.info("stopped")

@@ -57,6 +57,9 @@ struct Bench {
         case "drain"?:
             try drains()
             return
+        case "broadcast"?:
+            try broadcast()
+            return
         case "outcome"?:
             try OutcomeBench(
                 url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
@@ -220,6 +223,16 @@ struct Bench {
     }
 
     /// A fresh, migrated benchmark database.
+    /// One broadcast to DAKIYA_BENCH_BROADCAST_RECIPIENTS (default 1,000,000) citizens, with outcomes meanwhile.
+    func broadcast() throws {
+        try recreate()
+        var bench = BroadcastBench(
+            url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        bench.recipients = try Settings().int(
+            "DAKIYA_BENCH_BROADCAST_RECIPIENTS", default: 1_000_000, in: 1000...1_000_000)
+        try bench.run()
+    }
+
     func recreate() throws {
         let admin = try Connection(url: adminURL)
         try admin.execute(script: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")

@@ -552,4 +552,46 @@ struct BroadcastFlowTests {
         #expect(messageIDs.values.allSatisfy { $0.count == 1 }, "one Message-ID per citizen")
         #expect(count("email", ["sent"]) == 2000)
     }
+
+    @Test(
+        "a department's daily cap and request rate answer 429 with Retry-After and write nothing; 80% of the cap is a warning metric"
+    )
+    func capsAndRates() throws {
+        let stack = try Stack(common: [
+            "DAKIYA_BROADCAST_DAILY_CAP": "2", "DAKIYA_BROADCAST_REQUESTS_PER_MINUTE": "24",
+        ])
+        func broadcast(_ key: String, emails: [String]) throws -> HTTPClientResponse {
+            let rows = emails.map { #"{"email": "\#($0)", "fields": {"district": "Pune", "advice": "x"}}"# }
+            return try stack.client.send(
+                .json(
+                    "POST", stack.services.portal + "/v1/broadcasts",
+                    body:
+                        #"{"name": "Rain", "channels": ["email"], \#(Self.template), "audience": {"rows": [\#(rows.joined(separator: ","))]}}"#,
+                    headers: [stack.auth, ("Idempotency-Key", key)]))
+        }
+        let first = try broadcast("cap-1", emails: ["a@example.in", "b@example.in"])
+        #expect(first.status == 202, "\(first.text)")
+        let metrics = try stack.client.send(HTTPClientRequest(url: stack.services.portal + "/metrics")).text
+        #expect(metrics.contains("dakiya_broadcast_daily_cap_used_ratio{department=\"REVENUE\"} 1"), "\(metrics)")
+        #expect(metrics.contains("dakiya_broadcast_daily_cap_warnings_total{department=\"REVENUE\"} 1"))
+        // The cap: one more message is too many today.
+        let capped = try broadcast("cap-2", emails: ["c@example.in"])
+        #expect(capped.status == 429 && capped.text.contains("daily cap of 2"), "\(capped.text)")
+        #expect(Int(capped.header("retry-after") ?? "") ?? 0 > 0)
+        // The rate: 24 a minute is a bucket of 2.4 refilled at 0.4 a second; the two requests above emptied it.
+        let limited = try broadcast("cap-3", emails: ["d@example.in"])
+        #expect(limited.status == 429 && limited.text.contains("24 broadcast requests a minute"), "\(limited.text)")
+        #expect((1...5).contains(Int(limited.header("retry-after") ?? "") ?? 0), "\(limited.headers)")
+        #expect(
+            try stack.db.connect().query("SELECT count(*) FROM broadcasts").first?.decode(Int.self, at: 0) == 1,
+            "the refused broadcasts left nothing")
+        let checker = try OpenAPIChecker(
+            data: Data(try stack.client.send(HTTPClientRequest(url: stack.services.portal + "/openapi.json")).body))
+        for response in [first, capped, limited] {
+            let problems = checker.problems(
+                path: "/v1/broadcasts", method: "POST", status: response.status,
+                contentType: response.header("content-type"), body: response.body)
+            #expect(problems.isEmpty, "\(response.status): \(problems)")
+        }
+    }
 }

@@ -77,6 +77,9 @@ CREATE INDEX broadcast_messages_open_idx ON broadcast_messages (broadcast_id) WH
 -- the citizens with its number the same way).
 CREATE INDEX citizens_mobile_idx ON citizens (mobile) WHERE mobile IS NOT NULL;
 CREATE INDEX citizens_email_idx ON citizens (email) WHERE email IS NOT NULL;
+-- A citizen's applications, latest first: the office a broadcast's progress counts a recipient under, and the
+-- citizens an alert's area holds.
+CREATE INDEX applications_citizen_idx ON applications (citizen_id, updated_at DESC);
 
 -- CAP 1.2 alerts received (POST /v1/alerts/cap): each with the broadcast it became, so that a later Update or Cancel
 -- naming it (sender,identifier,sent, as CAP references are written) finds what to stop. The document is kept as
@@ -93,3 +96,30 @@ CREATE TABLE cap_alerts (
     received_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (sender, identifier, sent)
 );
+
+-- Request rate limits kept in the database, so that every instance of the portal-adapter draws on one bucket per
+-- department: a token bucket per key, refilled at a rate, holding at most a capacity.
+CREATE TABLE request_buckets (
+    key         text             PRIMARY KEY,
+    tokens      double precision NOT NULL,
+    updated_at  timestamptz      NOT NULL
+);
+
+-- Takes a token from bucket p_key (created full); returns 0 when taken, else the seconds until one will be there.
+CREATE FUNCTION dakiya_bucket_take(p_key text, p_rate double precision, p_capacity double precision)
+RETURNS double precision LANGUAGE plpgsql AS $$
+DECLARE
+    t double precision;
+    u timestamptz;
+    moment timestamptz := clock_timestamp();
+BEGIN
+    INSERT INTO request_buckets (key, tokens, updated_at) VALUES (p_key, p_capacity, moment) ON CONFLICT (key) DO NOTHING;
+    SELECT tokens, updated_at INTO t, u FROM request_buckets WHERE key = p_key FOR UPDATE;
+    t := least(p_capacity, t + greatest(0, extract(epoch FROM moment - u)) * p_rate);
+    IF t >= 1 THEN
+        UPDATE request_buckets SET tokens = t - 1, updated_at = moment WHERE key = p_key;
+        RETURN 0;
+    END IF;
+    UPDATE request_buckets SET tokens = t, updated_at = moment WHERE key = p_key;
+    RETURN (1 - t) / p_rate;
+END $$;
