@@ -128,8 +128,6 @@ package final class Connection: @unchecked Sendable {
         return try check(result)
     }
 
-    /// Runs one or more statements that take no parameters (DDL, migrations, `LISTEN`).
-    /// - Throws: `PostgresError` from the server (with its SQLSTATE) or for a lost connection.
     /// Runs `body` with each statement planned for its own parameters (`plan_cache_mode = force_custom_plan`),
     /// then goes back to the session's generic plans. For statements on tables that start empty and grow large
     /// (a broadcast's messages): a generic plan made while the table was empty stays a sequential scan on that
@@ -141,6 +139,8 @@ package final class Connection: @unchecked Sendable {
         return try body()
     }
 
+    /// Runs one or more statements that take no parameters (DDL, migrations, `LISTEN`).
+    /// - Throws: `PostgresError` from the server (with its SQLSTATE) or for a lost connection.
     package func execute(script sql: String) throws {
         let handle = try liveHandle()
         _ = try check(PQexec(handle, sql))
