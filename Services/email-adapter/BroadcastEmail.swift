@@ -83,7 +83,7 @@ extension EmailSender {
                 }
             }
             try Broadcasts.record(
-                results, broadcastID: range.broadcastID, channel: "email", sentOnHandover: true, on: connection)
+                results, broadcastID: range.broadcastID, channel: "email", on: connection)
             if let retry { throw retry }
             try Broadcasts.settle(range, channel: "email", retryAfter: nil, on: connection)
         }

@@ -28,16 +28,14 @@ extension WhatsAppSender {
             var results = BroadcastSendResults()
             guard let template = broadcast.whatsappTemplate else {
                 results.skipped = messages.map { ($0.seq, "no_whatsapp_template") }
-                try Broadcasts.record(
-                    results, broadcastID: range.broadcastID, channel: "whatsapp", sentOnHandover: false,
-                    on: connection)
+                try Broadcasts.record(results, broadcastID: range.broadcastID, channel: "whatsapp", on: connection)
+                try Broadcasts.settle(range, channel: "whatsapp", retryAfter: nil, on: connection)
                 return
             }
             guard let base = broadcast.isTest ? settings.testGraphURL : settings.graphURL else {
                 results.skipped = messages.map { ($0.seq, "test_key_no_test_endpoint") }
-                try Broadcasts.record(
-                    results, broadcastID: range.broadcastID, channel: "whatsapp", sentOnHandover: false,
-                    on: connection)
+                try Broadcasts.record(results, broadcastID: range.broadcastID, channel: "whatsapp", on: connection)
+                try Broadcasts.settle(range, channel: "whatsapp", retryAfter: nil, on: connection)
                 return
             }
             let from = broadcastNumber(for: broadcast.department, range: range)
@@ -89,7 +87,7 @@ extension WhatsAppSender {
             unanswered += sent.unanswered
             for (seq, wait) in sent.heldBack { holdBack(seq, for: wait) }
             try Broadcasts.record(
-                results, broadcastID: range.broadcastID, channel: "whatsapp", sentOnHandover: false, on: connection)
+                results, broadcastID: range.broadcastID, channel: "whatsapp", on: connection)
             if unanswered > 0 {
                 logger.warning(
                     "broadcast messages had no answer: sent again only if no status comes for them",

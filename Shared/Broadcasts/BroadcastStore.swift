@@ -3,6 +3,7 @@ import Foundation
 import JobContracts
 import JobQueue
 import Postgres
+import ServiceRuntime
 
 /// What a broadcast says in one language: the email's subject and the text, with `{field}` placeholders.
 package struct BroadcastText: Codable, Sendable, Equatable {
@@ -94,8 +95,7 @@ package struct BroadcastMessage: Sendable, Equatable {
 
 /// What an adapter did with the messages it took.
 package struct BroadcastSendResults: Sendable {
-    /// Handed over: the provider's id (WhatsApp's wamid: the message stays `sending` until its status comes; an
-    /// email's Message-ID: `sent`).
+    /// Handed over (`sent`): the provider's id (WhatsApp's wamid, an email's Message-ID).
     package var handedOver: [(seq: Int, providerID: String)] = []
     /// Refused for good, with the provider's code.
     package var failed: [(seq: Int, code: String)] = []
@@ -245,11 +245,9 @@ package enum Broadcasts {
             FROM decided
             ON CONFLICT DO NOTHING
             RETURNING channel, seq, state),
-        counted AS (
-            UPDATE broadcasts SET fanned_out = fanned_out + (SELECT count(DISTINCT seq) FROM ins),
-                   state = CASE WHEN state = 'accepted' THEN 'sending' ELSE state END
-            WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
-            RETURNING fanned_out),
+        started AS (
+            UPDATE broadcasts SET state = 'sending' WHERE id = $1 AND state = 'accepted' AND EXISTS (SELECT 1 FROM ins)
+            RETURNING 1),
         sends AS (
             SELECT 'broadcast_' || ins.channel AS queue, min(b.priority) AS priority,
                    'bsend:' || $1::text || ':' || ins.channel || ':' || (ins.seq / \(sendChunk)) AS unique_key,
@@ -258,9 +256,14 @@ package enum Broadcasts {
             FROM ins CROSS JOIN (SELECT CASE priority WHEN 'emergency' THEN 1 WHEN 'normal' THEN 3 ELSE 4 END::smallint AS priority FROM b) b
             WHERE ins.state = 'pending'
             GROUP BY ins.channel, ins.seq / \(sendChunk)),
+        counted AS (
+            INSERT INTO broadcast_fanouts (broadcast_id, from_seq, recipients, ranges)
+            SELECT $1, $2, (SELECT count(DISTINCT seq) FROM ins), (SELECT count(*) FROM sends) WHERE EXISTS (SELECT 1 FROM ins)
+            ON CONFLICT DO NOTHING
+            RETURNING 1),
         \(Jobs.broadcastSend.enqueueClauses("job", priority: nil, queueFromRows: true, from: "sends"))
         SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ins WHERE state = 'pending'), (SELECT count(*) FROM job_notified),
-               (SELECT count(*) FROM counted)
+               (SELECT count(*) FROM counted), (SELECT count(*) FROM started)
         """
 
     /// Fans out one range (see `fanOutStatement`); returns the messages written and how many of them are pending.
@@ -361,18 +364,17 @@ package enum Broadcasts {
         }
     }
 
-    /// Keeps what an adapter did with the messages it took, in one statement, then finishes the broadcast if
-    /// nothing is left. `sentOnHandover`: the hand-over is the send (email); otherwise the message stays sending
-    /// until the provider's status (WhatsApp).
+    /// Keeps what an adapter did with the messages it took, in one statement (the caller then `settle`s its range).
+    /// A message handed over is `sent` (the provider accepted it: WhatsApp's wamid, the SMTP
+    /// server's 250); WhatsApp's statuses move it on to delivered and read (its own `sent` status changes nothing).
     /// - Throws: `PostgresError` from the database.
     package static func record(
-        _ results: BroadcastSendResults, broadcastID: UUID, channel: String, sentOnHandover: Bool,
-        on connection: Connection
+        _ results: BroadcastSendResults, broadcastID: UUID, channel: String, on connection: Connection
     ) throws {
         var seqs: [Int] = [], states: [String?] = [], providerIDs: [String?] = [], reasons: [String?] = []
         for item in results.handedOver {
             seqs.append(item.seq)
-            states.append(sentOnHandover ? "sent" : nil)
+            states.append("sent")
             providerIDs.append(item.providerID)
             reasons.append(nil)
         }
@@ -407,7 +409,6 @@ package enum Broadcasts {
                 WHERE m.broadcast_id = $1 AND m.channel = $2 AND m.seq = t.seq AND m.state = 'sending'
                 """, [broadcastID, channel, seqs, states, providerIDs, reasons])
         }
-        try finishIfDone(broadcastID, on: connection)
     }
 
     /// The messages of a range on `channel` still to settle: pending, or handed over with no answer kept. A send job
@@ -435,6 +436,11 @@ package enum Broadcasts {
     ) throws {
         let left = try unsettled(range, channel: channel, on: connection)
         guard left > 0 else {
+            try connection.query(
+                """
+                INSERT INTO broadcast_settled_ranges (broadcast_id, channel, from_seq) VALUES ($1, $2, $3)
+                ON CONFLICT DO NOTHING
+                """, [range.broadcastID, channel, range.fromSeq])
             try finishIfDone(range.broadcastID, on: connection)
             return
         }
@@ -448,17 +454,70 @@ package enum Broadcasts {
     /// - Throws: `PostgresError` from the database.
     @discardableResult
     package static func finishIfDone(_ id: UUID, on connection: Connection) throws -> Bool {
-        try connection.withCustomPlans {
-            try connection.query(
-                """
-                UPDATE broadcasts SET state = 'finished', finished_at = now()
-                WHERE id = $1 AND state = 'sending' AND fanned_out >= recipients
-                  AND NOT EXISTS (SELECT 1 FROM broadcast_messages m WHERE m.broadcast_id = $1 AND m.state IN ('pending', 'sending')
-                                  AND (m.state = 'pending' OR m.provider_id IS NULL))
-                RETURNING 1
-                """, [id]
-            ).count == 1
+        // Every recipient fanned out, and every range the fan-outs made settled: small tables (a few thousand rows
+        // for a million recipients), never the messages themselves.
+        try connection.transaction { tx in
+            guard
+                let department = try tx.withCustomPlans({
+                    try tx.query(
+                        """
+                        UPDATE broadcasts b SET state = 'finished', finished_at = now()
+                        FROM (SELECT coalesce(sum(recipients), 0) AS recipients, coalesce(sum(ranges), 0) AS ranges
+                              FROM broadcast_fanouts WHERE broadcast_id = $1) f
+                        WHERE b.id = $1 AND b.state = 'sending' AND f.recipients >= b.recipients
+                          AND (SELECT count(*) FROM broadcast_settled_ranges s WHERE s.broadcast_id = $1) >= f.ranges
+                        RETURNING (SELECT code FROM departments WHERE code = b.department AND callback_url IS NOT NULL)
+                        """, [id]
+                    ).first
+                })
+            else { return false }
+            if let department = try department.decode(String?.self, at: 0) {
+                try announceFinished(id, department: department, on: tx)
+            }
+            return true
         }
+    }
+
+    /// The `broadcast.finished` event for the department's callback (its totals by channel and status), with the job
+    /// that posts it, in the transaction that finished the broadcast.
+    static func announceFinished(_ id: UUID, department: String, on tx: Connection) throws {
+        guard let progress = try progress(id, department: department, on: tx) else { return }
+        var totals: [String: [String: Int]] = [:]
+        for count in progress.counts { totals[count.channel, default: [:]][count.state, default: 0] += count.messages }
+        struct Event: Encodable {
+            struct Data: Encodable {
+                var broadcastID: String
+                var name: String
+                var status: String
+                var recipients: Int
+                var totals: [String: [String: Int]]
+                var finishedAt: String
+                enum CodingKeys: String, CodingKey {
+                    case broadcastID = "broadcast_id", name, status, recipients, totals, finishedAt = "finished_at"
+                }
+            }
+            var id: String
+            var type: String
+            var createdAt: String
+            var data: Data
+            enum CodingKeys: String, CodingKey { case id, type, createdAt = "created_at", data }
+        }
+        let eventID = UUID.timeOrdered()
+        let now = Timestamp.rfc3339(Timestamp.nowMicroseconds())
+        let body = String(
+            decoding: try JSONEncoder.sorted.encode(
+                Event(
+                    id: eventID.uuidString.lowercased(), type: "broadcast.finished", createdAt: now,
+                    data: Event.Data(
+                        broadcastID: id.uuidString.lowercased(), name: progress.name, status: "finished",
+                        recipients: progress.recipients, totals: totals, finishedAt: now))), as: UTF8.self)
+        try tx.query(
+            "INSERT INTO portal_events (id, department, broadcast_id, type, body) VALUES ($1, $2, $3, 'broadcast.finished', $4)",
+            [eventID, department, id, body])
+        try JobQueue().enqueue(
+            try Jobs.callbackDeliver.job(
+                CallbackDeliver(eventID: eventID), priority: 2, maxAttempts: PortalEvents.maximumAttempts,
+                uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: tx)
     }
 
     // MARK: Statuses
@@ -536,9 +595,10 @@ package enum Broadcasts {
         guard
             let row = try connection.query(
                 """
-                SELECT name, priority, state, channels, recipients, repeated_rows, recipients - fanned_out, created_at,
-                       scheduled_for, expires_at, cancelled_at, finished_at
-                FROM broadcasts WHERE id = $1 AND department = $2
+                SELECT name, priority, state, channels, recipients, repeated_rows,
+                       recipients - (SELECT coalesce(sum(f.recipients), 0) FROM broadcast_fanouts f WHERE f.broadcast_id = b.id)::int,
+                       created_at, scheduled_for, expires_at, cancelled_at, finished_at
+                FROM broadcasts b WHERE id = $1 AND department = $2
                 """, [id, department]
             ).first
         else { return nil }

@@ -28,6 +28,7 @@ package struct ServiceConfiguration: Sendable {
         let levelName = try settings.choice(
             "DAKIYA_LOG_LEVEL", default: "info", from: Logger.Level.allCases.map(\.name))
         let httpThreads = try settings.int("DAKIYA_HTTP_THREADS", default: 8, in: 1...256)
+        let broadcastConcurrency = try settings.int("DAKIYA_BROADCAST_CONCURRENCY", default: 4, in: 1...64)
         let http = ServerConfiguration(
             host: try settings.string("DAKIYA_HTTP_HOST", default: "127.0.0.1"),
             port: UInt16(try settings.int("DAKIYA_HTTP_PORT", default: Int(defaultPort), in: 0...65_535)),
@@ -51,12 +52,13 @@ package struct ServiceConfiguration: Sendable {
             databaseURL: try settings.databaseURL("DAKIYA_DATABASE_URL"),
             readDatabaseURL: settings.optionalString("DAKIYA_DATABASE_READ_URL") == nil
                 ? nil : try settings.databaseURL("DAKIYA_DATABASE_READ_URL"),
-            databasePoolSize: try settings.int("DAKIYA_DATABASE_POOL_SIZE", default: httpThreads + 4, in: 2...500),
+            databasePoolSize: try settings.int(
+                "DAKIYA_DATABASE_POOL_SIZE", default: httpThreads + 4 + broadcastConcurrency, in: 2...500),
             migrateOnStart: try settings.bool("DAKIYA_MIGRATE_ON_START", default: false),
             logLevel: Logger.Level(name: levelName) ?? .info,
             http: http,
             worker: worker,
-            broadcastConcurrency: try settings.int("DAKIYA_BROADCAST_CONCURRENCY", default: 4, in: 1...64),
+            broadcastConcurrency: broadcastConcurrency,
             maintenanceInterval: try settings.seconds(
                 "DAKIYA_MAINTENANCE_INTERVAL_SECONDS", default: 1, in: 0.05...3600),
             historyRetention: try settings.seconds("DAKIYA_JOB_HISTORY_RETENTION_DAYS", default: 7, in: 0.001...3650)

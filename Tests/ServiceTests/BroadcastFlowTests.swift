@@ -1,6 +1,8 @@
 import Foundation
 import HTTPClient
+import HTTPServer
 import Postgres
+import ServiceRuntime
 import Testing
 import TestSupport
 
@@ -106,6 +108,20 @@ struct BroadcastFlowTests {
     )
     func fileBroadcast() throws {
         let stack = try Stack()
+        // The department's callback endpoint: it hears when the broadcast finishes.
+        let heard = Heard()
+        var router = Router()
+        router.post("/callbacks") { request in
+            heard.add(String(decoding: request.body, as: UTF8.self))
+            return Response(status: 200)
+        }
+        let receiver = Server(
+            configuration: ServerConfiguration(port: 0, threads: 2), router: router,
+            logger: Logger(service: "receiver", sink: .capturing()), metrics: MetricsRegistry())
+        try receiver.start()
+        defer { receiver.stop() }
+        _ = try Stack.admin(
+            ["department", "callback", "REVENUE", "http://127.0.0.1:\(receiver.port)/callbacks"], url: stack.url)
         try stack.citizen(
             "u-1",
             #"{"mobile": "+919800000001", "email": "one@example.in", "language": "mr", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal-profile"}]}"#
@@ -188,6 +204,21 @@ struct BroadcastFlowTests {
         #expect(byAddress["three@example.in"]?["subject"] as? String == "Heavy rain warning for Satara")
         #expect(byAddress["four@example.in"]?["subject"] as? String == "Pune साठी मुसळधार पावसाचा इशारा")
         for mail in mails { #expect((mail["defects"] as? [String])?.isEmpty == true, "\(mail)") }
+
+        // The department was told, once, with the totals.
+        let id = String(location.split(separator: "/").last ?? "")
+        #expect(eventually { heard.bodies.contains { $0.contains("\"broadcast.finished\"") } }, "\(heard.bodies)")
+        let finishedEvents = heard.bodies.filter { $0.contains("\"broadcast.finished\"") && $0.contains(id) }
+        #expect(finishedEvents.count == 1)
+        #expect(finishedEvents.first?.contains("\"email\":{\"sent\":3,\"skipped\":1}") == true, "\(finishedEvents)")
+    }
+
+    /// What a callback endpoint heard.
+    final class Heard: @unchecked Sendable {
+        private let lock = NSLock()
+        private var received: [String] = []
+        func add(_ body: String) { lock.lock(); received.append(body); lock.unlock() }
+        var bodies: [String] { lock.lock(); defer { lock.unlock() }; return received }
     }
 
     @Test(
