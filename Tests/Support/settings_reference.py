@@ -23,7 +23,7 @@ TYPES = {'string': 'text', 'optionalString': 'text', 'int': 'integer', 'seconds'
 COMPUTED = {
     'Int(defaultPort)': "the service's own: 8080 portal-adapter, 8081 whatsapp-adapter, 8082 email-adapter, "
                         "8083 appeals-service, 8084 dispatcher",
-    'httpThreads + 4': 'DAKIYA_HTTP_THREADS + 4',
+    'httpThreads + 4 + broadcastConcurrency': 'DAKIYA_HTTP_THREADS + 4 + DAKIYA_BROADCAST_CONCURRENCY',
     'configuration.accessToken': '`dev-token`',
     'webhooks.appSecret': '`dev-app-secret`',
     'policy.witnesses.count': 'every witness',
