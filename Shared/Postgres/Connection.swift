@@ -45,7 +45,9 @@ package final class Connection: @unchecked Sendable {
         }
         self.url = url
         var setup =
-            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET application_name = '\(applicationName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })'; SET idle_in_transaction_session_timeout = '60s'; SET plan_cache_mode = force_generic_plan"
+            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET application_name = '\(applicationName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })'; SET idle_in_transaction_session_timeout = '60s'; SET plan_cache_mode = force_generic_plan; SET jit = off"
+        // No JIT: its compile time (seconds for a statement the planner thinks costly, like a broadcast's fan-out of
+        // 5,000 recipients: 4.2 s of 4.4) never pays back on statements that run in milliseconds.
         if let statementTimeout { setup += "; SET statement_timeout = \(Int(statementTimeout.seconds * 1000))" }
         self.sessionSetup = setup
         try connect()
