@@ -168,26 +168,12 @@ struct BroadcastBench {
                 + zip(names, peaks).map { String(format: "%@ %.0f MB", $0.0, Double($0.1) / 1024) }.joined(
                     separator: ", "))
         // The outcomes' accept → sent (the attempt's sent webhook processed), while the broadcast ran.
-        var latencies: [Double] = []
-        for (application, acceptedAt) in samples {
-            if let sentAt = try connection.query(
-                """
-                SELECT ca.sent_at FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
-                WHERE a.portal_application_id = $1 AND ca.channel = 'whatsapp'
-                """, [application]
-            ).first?.decode(Date?.self, at: 0) {
-                latencies.append((sentAt.timeIntervalSince1970 * 1e6 - Double(acceptedAt)) / 1000)
-            }
-        }
-        latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-        }
+        let latency = try WhatsAppBench.sentLatency(samples, on: connection)
         print(
             String(
                 format:
                     "  outcomes during it, %d/s on the default number: %d of %d sent, accept → sent p50 %.0f ms, p99 %.0f ms (goal p99 < 1,000 ms)",
-                outcomesPerSecond, latencies.count, samples.count, percentile(0.5), percentile(0.99)))
+                outcomesPerSecond, latency.count, samples.count, latency.p50, latency.p99))
     }
 }
 
