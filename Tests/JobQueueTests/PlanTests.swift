@@ -156,7 +156,7 @@ struct PlanTests {
     }
 
     @Test(
-        "the same drain ten times, the statistics of an empty and of a busy queue in turn: the slowest run is at least a quarter of the median"
+        "the same drain ten times, the statistics of an empty and of a busy queue in turn: all runs but one at least a quarter of the median"
     )
     func drainsAlike() throws {
         let db = try TestDatabase()
@@ -193,9 +193,12 @@ struct PlanTests {
         let median = (sorted[4] + sorted[5]) / 2
         // The old claim gave 0.1 of the median here (busy 139-216 jobs/s, empty 1,375-1,910). The new one is not
         // quite alike either: on a loaded CI machine statistics of an empty queue ran at 0.47 of the median (1,077
-        // against busy runs up to 4,727), a smaller effect not yet found (issue 14), so the bar is a quarter.
+        // against busy runs up to 4,727), a smaller effect not yet found (issue 14), so the bar is a quarter. One run
+        // may fall under it: `make test` runs other suites beside this one (a 2,000-message broadcast with kill -9
+        // among them), and one drain that met their busiest second ran at 0.247 of the median. The mode this test
+        // guards against slowed every run of one kind: five of the ten.
         #expect(
-            sorted[0] >= median / 4,
+            sorted[1] >= median / 4,
             "drain rates (jobs/s): \(rates.map { "\($0.mode) \(Int($0.jobsPerSecond))" })")
     }
 }
