@@ -318,6 +318,13 @@ struct BroadcastFlowTests {
         #expect(badRows.status == 422)
         #expect(badRows.text.contains("\"field\":\"audience.rows[1].email\""), "\(badRows.text)")
         #expect(badRows.text.contains("\"field\":\"audience.rows[2].fields.advice\""), "\(badRows.text)")
+        // A date that is not one: 400 naming the field, as for every date of the API.
+        let badDate = try stack.client.send(
+            .json(
+                "POST", stack.services.portal + "/v1/broadcasts",
+                body: rows.replacingOccurrences(of: "\"channels\"", with: "\"expires_at\": \"tomorrow\", \"channels\""),
+                headers: [stack.auth, ("Idempotency-Key", "bad-3")]))
+        #expect(badDate.status == 400 && badDate.text.contains("\"field\":\"expires_at\""), "\(badDate.text)")
         #expect(
             try stack.db.connect().query("SELECT count(*) FROM broadcasts").first?.decode(Int.self, at: 0) == before)
 
