@@ -14,12 +14,7 @@ extension EmailSender {
     func sendBroadcast(_ job: ClaimedJob) throws {
         let range = try Jobs.broadcastSend.payload(of: job)
         try pool.withConnection { connection in
-            guard let broadcast = try Broadcasts.header(range.broadcastID, on: connection) else {
-                throw JobError.permanent("broadcast \(range.broadcastID) not found")
-            }
-            let messages = try Broadcasts.take(range, channel: "email", on: connection)
-            guard !messages.isEmpty else {
-                try Broadcasts.settle(range, channel: "email", retryAfter: nil, on: connection)
+            guard let (broadcast, messages) = try Broadcasts.start(range, channel: "email", on: connection) else {
                 return
             }
             let department = try connection.query(

@@ -17,12 +17,7 @@ extension WhatsAppSender {
     func sendBroadcast(_ job: ClaimedJob) throws {
         let range = try Jobs.broadcastSend.payload(of: job)
         try pool.withConnection { connection in
-            guard let broadcast = try Broadcasts.header(range.broadcastID, on: connection) else {
-                throw JobError.permanent("broadcast \(range.broadcastID) not found")
-            }
-            let messages = try Broadcasts.take(range, channel: "whatsapp", on: connection)
-            guard !messages.isEmpty else {
-                try Broadcasts.settle(range, channel: "whatsapp", retryAfter: nil, on: connection)
+            guard let (broadcast, messages) = try Broadcasts.start(range, channel: "whatsapp", on: connection) else {
                 return
             }
             var results = BroadcastSendResults()

@@ -349,6 +349,23 @@ package enum Broadcasts {
             """
     }
 
+    /// What a send job starts with: its broadcast and the messages of its range it took on `channel`; nil when
+    /// there were none (the range is settled, or runs again later: `settle`).
+    /// - Throws: `JobError.permanent` for a broadcast that is gone; `JobError.snooze` from `settle`; `PostgresError`.
+    package static func start(_ range: BroadcastRange, channel: String, on connection: Connection) throws -> (
+        broadcast: BroadcastHeader, messages: [BroadcastMessage]
+    )? {
+        guard let broadcast = try header(range.broadcastID, on: connection) else {
+            throw JobError.permanent("broadcast \(range.broadcastID) not found")
+        }
+        let messages = try take(range, channel: channel, on: connection)
+        guard !messages.isEmpty else {
+            try settle(range, channel: channel, retryAfter: nil, on: connection)
+            return nil
+        }
+        return (broadcast, messages)
+    }
+
     /// Takes a range's messages to send on `channel` (see `takeStatement`).
     /// - Throws: `PostgresError` from the database.
     package static func take(_ range: BroadcastRange, channel: String, on connection: Connection) throws
