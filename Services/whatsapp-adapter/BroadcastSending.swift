@@ -44,12 +44,29 @@ extension WhatsAppSender {
             // Sent in groups of a tenth of a second's throughput, each group as its tokens come: a steady stream at
             // the number's rate rather than a job's worth at once.
             let group = max(1, Int((settings.numberRates[from] ?? settings.messagesPerSecond) / 10))
+            // The portfolio's messaging limit, less the share left to outcomes: a citizen with no place waits, pending,
+            // for one (places free as the moving 24 hours move on), unless the broadcast expires first.
+            let overLimit =
+                broadcast.isTest
+                ? [] : try takeReach(messages.map(\.address), budget: settings.broadcastReach, on: connection)
+            if !overLimit.isEmpty {
+                logger.warning(
+                    "the WhatsApp messaging limit is reached: broadcast messages wait for places",
+                    [
+                        "broadcast.id": range.broadcastID.uuidString.lowercased(),
+                        "messages": String(messages.filter { overLimit.contains($0.address) }.count),
+                    ])
+            }
             var ready: [(seq: Int, request: HTTPClientRequest)] = []
             var unanswered = 0
             var senderBusy = false
             // The pair limit is not taken ahead for a broadcast: it writes to a citizen once, and the rare one who had
             // another message seconds before gets 131056, held back and sent again (3 statements a message saved).
             for message in messages {
+                guard !overLimit.contains(message.address) else {
+                    holdBack(message.seq, for: Self.reachWait)
+                    continue
+                }
                 // Once the number's throughput has made one message wait too long, the rest wait for the job's next run.
                 guard !senderBusy, pacing.waitForSender() else {
                     senderBusy = true
@@ -92,6 +109,9 @@ extension WhatsAppSender {
         }
     }
 
+    /// How long a broadcast message refused by the messaging limit waits before its range tries again.
+    static let reachWait = Duration.seconds(300)
+
     /// The number a range of a broadcast goes out from: one of the broadcast numbers, by range (so each recipient
     /// always hears from the same one, and the ranges share the numbers evenly), else the department's.
     func broadcastNumber(for department: String, range: BroadcastRange) -> String {
@@ -116,6 +136,11 @@ extension WhatsAppSender {
                 results.handedOver.append((item.seq, try Self.wamid(from: response.get())))
                 accepted.increment()
                 outcomes.record("accepted")
+            } catch let error as GraphAPIError where error.code == 131048 {
+                // Meta's limit on what the portfolio may send (its messaging limit, or spam): the message waits.
+                outcomes.record("retried", "messaging_limit")
+                reachRefused.increment()
+                holdBack(item.seq, for: Self.reachWait)
             } catch let error as GraphAPIError {
                 outcomes.record(error.handling == .permanent ? "failed" : "retried", error.errorClass)
                 switch error.handling {

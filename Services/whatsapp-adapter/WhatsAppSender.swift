@@ -36,6 +36,15 @@ struct WhatsAppSettings: Sendable {
     var numberTokens: [String: String] = [:]
     var previousNumberTokens: [String: String] = [:]
     var numberRates: [String: Double] = [:]
+    /// The business portfolio's messaging limit: unique users reached by business-initiated messages in a moving 24
+    /// hours, shared by every number (Meta's levels 250, 2,000, 10,000, 100,000); nil: unlimited, nothing counted.
+    var messagingLimit: Int?
+    /// The share of the messaging limit broadcasts leave to outcome deliveries, in percent: a broadcast stops taking
+    /// new citizens at `messagingLimit × (100 − reserve) / 100`, so certificates still go out on WhatsApp.
+    var outcomeReservePercent = 10
+
+    /// How many unique users broadcasts may reach in 24 hours (nil: unlimited).
+    var broadcastReach: Int? { messagingLimit.map { $0 * (100 - outcomeReservePercent) / 100 } }
 
     /// The app secrets a webhook signature may be made with: the current one, and the previous during a changeover.
     var appSecrets: [String] { [appSecret] + (previousAppSecret.map { [$0] } ?? []) }
@@ -75,6 +84,16 @@ struct WhatsAppSettings: Sendable {
         loaded.previousAppSecret = settings.optionalString("DAKIYA_WHATSAPP_APP_SECRET_PREVIOUS")
         loaded.previousVerifyToken = settings.optionalString("DAKIYA_WHATSAPP_VERIFY_TOKEN_PREVIOUS")
         loaded.messagesPerSecond = Double(try settings.int("DAKIYA_WHATSAPP_MPS", default: 80, in: 1...1000))
+        switch settings.optionalString("DAKIYA_WHATSAPP_MESSAGING_LIMIT")?.lowercased() {
+        case nil, "unlimited": loaded.messagingLimit = nil
+        case let level? where ["250", "2000", "10000", "100000"].contains(level): loaded.messagingLimit = Int(level)
+        default:
+            throw SettingError(
+                name: "DAKIYA_WHATSAPP_MESSAGING_LIMIT",
+                problem: "expected Meta's messaging limit level: 250, 2000, 10000, 100000 or unlimited")
+        }
+        loaded.outcomeReservePercent = try settings.int(
+            "DAKIYA_WHATSAPP_OUTCOME_RESERVE_PERCENT", default: 10, in: 0...90)
         loaded.pairBurst = Double(try settings.int("DAKIYA_WHATSAPP_PAIR_BURST", default: 3, in: 1...100))
         loaded.pairInterval = try settings.seconds(
             "DAKIYA_WHATSAPP_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600
@@ -139,7 +158,8 @@ struct GraphAPIError: Error, CustomStringConvertible {
         switch code {
         case 130429, 80007, 4: .snoozeSender(.seconds(2))
         case 131056: .snoozeRecipient
-        case 131026, 131047, 131049, 131050, 131051, 131021, 131030, 131053, 132000, 132005, 132007, 132008, 132012,
+        case 131026, 131047, 131048, 131049, 131050, 131051, 131021, 131030, 131053, 132000, 132005, 132007, 132008,
+            132012,
             100,
             131008, 131009:
             .permanent
@@ -182,6 +202,8 @@ final class WhatsAppSender: Sendable {
         try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(20)))
     }
     let accepted, failed, paused: Counter
+    /// Messages put off, or sent by another channel, because the portfolio's messaging limit was reached.
+    let reachRefused: Counter
     let outcomes: ChannelOutcomes
     /// Per number: until when (µs since the epoch) requests carry the previous token.
     private let tokenFallback = Mutex<[String: Int64]>([:])
@@ -218,6 +240,32 @@ final class WhatsAppSender: Sendable {
         paused = metrics.counter(
             "dakiya_whatsapp_configuration_errors_total",
             help: "Sends put off because of a token, template or account problem.")
+        reachRefused = metrics.counter(
+            "dakiya_whatsapp_messaging_limit_refused_total",
+            help:
+                "Messages to new citizens refused by the portfolio's messaging limit (broadcasts wait; outcomes go by another channel)."
+        )
+    }
+
+    /// Takes a place in the portfolio's moving 24 hours for each address about to get a business-initiated message,
+    /// within `budget` unique users (`whatsapp_reach_take`, one statement); returns the addresses refused. Nil budget
+    /// (an unlimited portfolio): nothing is counted and nothing refused.
+    func takeReach(_ addresses: [String], budget: Int?, on connection: Connection) throws -> Set<String> {
+        guard let budget, !addresses.isEmpty else { return [] }
+        let refused = Set(
+            try connection.query(
+                "SELECT whatsapp_reach_take($1, $2)", [addresses.map(Self.waID), Int64(budget)]
+            ).first?.decode([String].self, at: 0) ?? [])
+        guard !refused.isEmpty else { return [] }
+        reachRefused.increment(by: Double(refused.count))
+        return Set(addresses.filter { refused.contains(Self.waID($0)) })
+    }
+
+    /// The WhatsApp id Meta makes of a `to`: its digits, with the business number's country code (91) before a number
+    /// written without `+`.
+    static func waID(_ address: String) -> String {
+        let digits = address.filter { $0.isASCII && $0.isNumber }
+        return address.hasPrefix("+") ? digits : "91" + digits
     }
 
     struct Context {
@@ -267,6 +315,13 @@ final class WhatsAppSender: Sendable {
                 else { continue }
                 goingOut[number(for: context.department), default: []].append((job.id, mobile))
             }
+            // The portfolio's messaging limit (only a real delivery counts: test keys go to a test endpoint).
+            let overLimit = try takeReach(
+                jobs.compactMap { job in
+                    attemptOf[job.id].flatMap { claimed[$0] }.flatMap {
+                        $0.claimed && !$0.context.isTest ? $0.context.mobile : nil
+                    }
+                }, budget: settings.messagingLimit, on: connection)
             for (from, messages) in goingOut {
                 for (message, wait) in zip(
                     messages, try pacer(for: from).takePairs(messages.map(\.mobile), on: connection))
@@ -299,6 +354,16 @@ final class WhatsAppSender: Sendable {
                                 "made with a test API key and no test WhatsApp endpoint is set (DAKIYA_WHATSAPP_TEST_GRAPH_URL): nothing was sent",
                             on: connection)
                         outcomes.record("skipped", "test_endpoint")
+                        continue
+                    }
+                    if !context.isTest, overLimit.contains(mobile) {
+                        // A certificate does not wait up to a day for a place: it goes by the citizen's other channel.
+                        try finish(
+                            context, state: .failed, failureKind: "permanent", code: "messaging_limit",
+                            text:
+                                "the WhatsApp business portfolio has reached its messaging limit (\(settings.messagingLimit ?? 0) citizens in 24 hours)",
+                            on: connection)
+                        outcomes.record("failed", "messaging_limit")
                         continue
                     }
                     if let wait = pairWait[job.id] {

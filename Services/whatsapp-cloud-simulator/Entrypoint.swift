@@ -18,7 +18,7 @@ struct WhatsAppCloudSimulator {
         var webhooks = WebhookConfiguration()
         let port: Int
         let host: String
-        do {
+        do throws(SettingError) {
             host = try settings.string("DAKIYA_SIM_HOST", default: "127.0.0.1")
             port = try settings.int("DAKIYA_SIM_PORT", default: 8090, in: 0...65_535)
             configuration.accessToken = try settings.string(
@@ -31,6 +31,14 @@ struct WhatsAppCloudSimulator {
             configuration.pairInterval = try settings.seconds(
                 "DAKIYA_SIM_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600
             ).seconds
+            switch settings.optionalString("DAKIYA_SIM_MESSAGING_LIMIT")?.lowercased() {
+            case nil, "unlimited": configuration.messagingLimit = nil
+            case let level? where ["250", "2000", "10000", "100000"].contains(level):
+                configuration.messagingLimit = Int(level)
+            default:
+                throw SettingError(
+                    name: "DAKIYA_SIM_MESSAGING_LIMIT", problem: "expected 250, 2000, 10000, 100000 or unlimited")
+            }
             if let numbers = settings.optionalString("DAKIYA_SIM_NOT_ON_WHATSAPP") {
                 configuration.notOnWhatsApp = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
             }

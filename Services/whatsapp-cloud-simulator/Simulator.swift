@@ -26,6 +26,10 @@ struct SimulatorConfiguration: Sendable {
     /// Pair limit: a burst of this many messages to one recipient, then one per `pairInterval` seconds (131056).
     var pairBurst = 5.0
     var pairInterval = 6.0
+    /// The business portfolio's messaging limit: unique users its numbers may start conversations with (templates
+    /// outside the user's 24-hour window) in a moving 24 hours; nil: unlimited. Meta documents no code for passing
+    /// it: the simulator answers as for its other portfolio-wide limit, 131048.
+    var messagingLimit: Int?
     /// Recipients (digits) that are not on WhatsApp (131026).
     var notOnWhatsApp: Set<String> = []
     /// Where download URLs point (this server's own address).
@@ -106,6 +110,11 @@ final class Simulator: Sendable {
         var lastAcceptedAt: Double?
         /// Messages accepted in each second since the first: [0] counts those of the first second.
         var acceptedPerSecond: [Int] = []
+        /// The portfolio's moving 24 hours: when each user was last reached outside their window, and the same in
+        /// order of time (`reachHead` is the first entry still inside, or stale).
+        var reached: [String: Double] = [:]
+        var reachLog: [(at: Double, waID: String)] = []
+        var reachHead = 0
         /// Rate-limit answers given, by error code (130429, 131056).
         var rateLimited: [Int: Int] = [:]
     }
@@ -233,6 +242,7 @@ final class Simulator: Sendable {
         switch type {
         case "template":
             try checkTemplate(payload)
+            try takeReach(waID)
         case "text", "document", "interactive", "image":
             let opened = state.withLock { $0.lastInbound[waID] }
             guard let opened, now() - opened < 24 * 3600 else {
@@ -341,6 +351,38 @@ final class Simulator: Sendable {
                 message: "Number of parameters does not match the expected number of params",
                 details: "header: the template has no header parameters")
         }
+    }
+
+    /// The portfolio's messaging limit (131048 past it): a template to a user outside their customer-service window
+    /// takes a place in the moving 24 hours unless the user already has one.
+    private func takeReach(_ waID: String) throws {
+        guard let limit = configuration.messagingLimit else { return }
+        let time = now()
+        let failure: GraphError? = state.withLock { state in
+            if let opened = state.lastInbound[waID], time - opened < 24 * 3600 { return nil }
+            while state.reachHead < state.reachLog.count, state.reachLog[state.reachHead].at <= time - 24 * 3600 {
+                let old = state.reachLog[state.reachHead]
+                if state.reached[old.waID] == old.at { state.reached[old.waID] = nil }
+                state.reachHead += 1
+            }
+            if state.reachHead > 100_000 {
+                state.reachLog.removeFirst(state.reachHead)
+                state.reachHead = 0
+            }
+            if let at = state.reached[waID], time - at < 24 * 3600 { return nil }
+            guard state.reached.count < limit else {
+                state.rateLimited[131048, default: 0] += 1
+                return GraphError(
+                    httpStatus: 400, code: 131048, message: "Spam rate limit hit",
+                    details:
+                        "Message failed to send because there are restrictions on how many messages can be sent from this phone number: the business portfolio's messaging limit (\(limit) unique users in 24 hours) is reached."
+                )
+            }
+            state.reached[waID] = time
+            state.reachLog.append((time, waID))
+            return nil
+        }
+        if let failure { throw failure }
     }
 
     /// Throughput per sender (130429) and the pair limit per recipient (131056), as token buckets.

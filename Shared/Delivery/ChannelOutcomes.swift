@@ -9,7 +9,7 @@ import Synchronization
 /// slow down), `held` (a setting or account problem: sending waits), `skipped` (nothing to send: a test key without
 /// a test endpoint). The error class is a small fixed set (never a raw code or text) so the series stay few:
 /// `none`, `transport`, `server`, `throughput`, `pair_limit`, `refused`, `configuration`, `no_address`,
-/// `test_endpoint`, `smtp_permanent`, `smtp_temporary`.
+/// `test_endpoint`, `smtp_permanent`, `smtp_temporary`, `messaging_limit` (WhatsApp's portfolio limit on new users).
 package final class ChannelOutcomes: Sendable {
     package static let name = "dakiya_channel_outcomes_total"
     let metrics: MetricsRegistry

@@ -21,7 +21,7 @@ struct BroadcastFlowTests {
         let client: HTTPClient
         let auth: (String, String)
 
-        init(common: [String: String] = [:]) throws {
+        init(common: [String: String] = [:], simulator: [String: String] = [:]) throws {
             let db = try TestDatabase()
             self.db = db
             let url = db.url
@@ -41,7 +41,7 @@ struct BroadcastFlowTests {
             auth = ("Authorization", "Bearer \(secret)")
             let smtp = try SMTPSink()
             self.smtp = smtp
-            services = try DeliveryServices(db: db, smtp: smtp, common: common)
+            services = try DeliveryServices(db: db, smtp: smtp, common: common, simulatorSettings: simulator)
             let client = try HTTPClient()
             self.client = client
             let ready = [services.portal, "http://127.0.0.1:\(services.whatsappPort)"]
@@ -589,6 +589,84 @@ struct BroadcastFlowTests {
         #expect(messageIDs.count == 2000, "every citizen's email arrived")
         #expect(messageIDs.values.allSatisfy { $0.count == 1 }, "one Message-ID per citizen")
         #expect(count("email", ["sent"]) == 2000)
+    }
+
+    @Test(
+        "the portfolio's messaging limit: a broadcast stops at its share (225 of 250 citizens in 24 hours) and waits, a certificate still goes on WhatsApp from the reserve, and Meta's own refusal (131048) holds messages back instead of failing them"
+    )
+    func messagingLimit() throws {
+        let stack = try Stack(
+            common: ["DAKIYA_WHATSAPP_MESSAGING_LIMIT": "250"], simulator: ["DAKIYA_SIM_MESSAGING_LIMIT": "250"])
+        let admin = try stack.db.connect()
+        try admin.query(
+            """
+            INSERT INTO citizens (portal_user_id, mobile, language)
+            SELECT 'm-' || n, '+9197' || lpad(n::text, 8, '0'), 'en' FROM generate_series(1, 300) n
+            """)
+        try admin.query(
+            """
+            INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at)
+            SELECT id, 'whatsapp', true, 'portal', now() FROM citizens WHERE portal_user_id LIKE 'm-%'
+            """)
+        let csv = "citizen,district,advice\n" + (1...300).map { "m-\($0),Pune,Stay indoors\n" }.joined()
+        let json =
+            #"{"name": "Rain warning", "priority": "normal", "channels": ["whatsapp"], \#(Self.template), "audience": {"csv": \#(String(decoding: try JSONEncoder().encode(csv), as: UTF8.self))}}"#
+        let accepted = try stack.client.send(
+            .json(
+                "POST", stack.services.portal + "/v1/broadcasts", body: json,
+                headers: [stack.auth, ("Idempotency-Key", "limit-1")]))
+        #expect(accepted.status == 202, "\(accepted.text)")
+        let location = try #require(accepted.header("location"))
+        func count(_ states: [String]) -> Int {
+            let totals = (try? stack.progress(location))?["totals"] as? [String: [String: Int]]
+            return states.reduce(0) { $0 + (totals?["whatsapp"]?[$1] ?? 0) }
+        }
+        #expect(
+            eventually(timeout: .seconds(30)) {
+                count(["sent", "delivered", "read"]) == 225 && count(["pending"]) == 75
+            })
+        func simulatorRefusals() throws -> Int {
+            let stats =
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        try stack.client.send(HTTPClientRequest(url: stack.services.simulatorBase + "/_sim/stats")).body
+                    )
+                ) as? [String: Any]
+            return (stats?["rate_limited"] as? [String: Int])?["131048"] ?? 0
+        }
+        #expect(try simulatorRefusals() == 0, "Dakiya kept under the limit itself")
+        #expect(eventually(timeout: .seconds(10)) { (try? stack.alerts().count) == 225 })
+
+        // A certificate to a citizen the broadcast did not reach: it takes one of the 25 places kept for outcomes.
+        try stack.citizen(
+            "m-new",
+            #"{"mobile": "+919600000001", "language": "en", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal"}]}"#
+        )
+        let outcome = try stack.client.send(
+            .json(
+                "POST", stack.services.portal + "/v1/applications/LIMIT-1/outcome",
+                body: #"{"citizen": "m-new", "decision": "approved", "service": "INCOME_CERT", "office": "HAVELI"}"#,
+                headers: [stack.auth, ("Idempotency-Key", "limit-outcome")]))
+        #expect(outcome.status == 202, "\(outcome.text)")
+        #expect(
+            eventually(timeout: .seconds(30)) {
+                (try? admin.query(
+                    "SELECT count(*) FROM channel_attempts WHERE channel = 'whatsapp' AND provider_message_id IS NOT NULL"
+                ).first?.decode(Int64.self, at: 0)) == 1
+            }, "the outcome went on WhatsApp")
+        #expect(try simulatorRefusals() == 0)
+
+        // Another system on the same portfolio (Dakiya's own count says a day has passed, Meta's does not): the
+        // waiting messages go again; Meta takes 24 more and refuses the rest with 131048, which holds them back.
+        try admin.query("UPDATE whatsapp_reach SET reached_at = now() - interval '25 hours'")
+        try admin.query("UPDATE jobs SET run_at = now() WHERE queue = 'broadcast_whatsapp' AND state <> 'completed'")
+        #expect(
+            eventually(timeout: .seconds(30)) {
+                count(["sent", "delivered", "read"]) == 249 && count(["pending"]) == 51
+            })
+        #expect(try simulatorRefusals() == 51)
+        #expect(count(["failed"]) == 0, "a message refused by the limit is never failed")
+        #expect((try stack.progress(location))["status"] as? String == "sending")
     }
 
     @Test(

@@ -53,7 +53,8 @@ final class WhatsAppFixture: @unchecked Sendable {
 
     func sender(
         token: String = "dev-token", previousToken: String? = nil, graphURL: String? = nil,
-        testGraphURL: String?? = nil, metrics: MetricsRegistry = MetricsRegistry(), pairBurst: Double = 3
+        testGraphURL: String?? = nil, metrics: MetricsRegistry = MetricsRegistry(), pairBurst: Double = 3,
+        messagingLimit: Int? = nil
     ) -> WhatsAppSender {
         let base = "http://127.0.0.1:\(server.port)"
         var settings = WhatsAppSettings(
@@ -61,6 +62,7 @@ final class WhatsAppFixture: @unchecked Sendable {
             appSecret: "dev-app-secret", verifyToken: "v", previousAccessToken: previousToken,
             testGraphURL: testGraphURL ?? base)
         settings.pairBurst = pairBurst
+        settings.messagingLimit = messagingLimit
         return WhatsAppSender(
             pool: db.pool(), queue: JobQueue(), settings: settings,
             logger: Logger(service: "whatsapp-adapter", sink: .capturing()),
@@ -315,6 +317,49 @@ struct SenderTests {
         #expect(
             try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(
                 String.self, at: 0) == "queued")
+    }
+
+    @Test(
+        "the portfolio's messaging limit reached: an outcome to a new citizen is not sent on WhatsApp but falls back to email; places older than 24 hours are free again"
+    )
+    func messagingLimit() throws {
+        let fixture = try WhatsAppFixture()
+        let connection = try fixture.db.connect()
+        // A live delivery (a test key's goes to the test endpoint and counts for nothing), and 250 other citizens
+        // reached in the last 24 hours: the portfolio's 250 are used up.
+        try connection.query("UPDATE deliveries SET is_test = false")
+        try connection.query(
+            """
+            INSERT INTO whatsapp_reach (wa_id, reached_at)
+            SELECT '9197000' || lpad(i::text, 5, '0'), now() - interval '23 hours' + i * interval '1 second'
+            FROM generate_series(1, 250) i
+            """)
+        let metrics = MetricsRegistry()
+        try fixture.sender(metrics: metrics, messagingLimit: 250).handle(try fixture.job())
+        let attempt = try fixture.attempt()
+        #expect(attempt.state == "failed")
+        #expect(attempt.code == "messaging_limit")
+        #expect(fixture.simulator.acceptedMessages.isEmpty, "nothing went to Meta")
+        #expect(metrics.exposition().contains("dakiya_whatsapp_messaging_limit_refused_total 1"))
+        #expect(try DeliveryRouter.reconcile(attemptID: attempt.id, queue: JobQueue(), on: connection) == "in_progress")
+        #expect(
+            try connection.query("SELECT state FROM channel_attempts WHERE channel = 'email'").first?.decode(
+                String.self, at: 0) == "queued")
+
+        // The same statement with the first ten places past 24 hours: ten new citizens fit, in order; an eleventh
+        // does not; one already reached is always allowed and costs nothing.
+        try connection.query(
+            "UPDATE whatsapp_reach SET reached_at = now() - interval '25 hours' WHERE wa_id <= '919700000010'")
+        let asked = (1...11).map { "9196000000\(String(format: "%02d", $0))" } + ["919700000200"]
+        let refused = try #require(
+            try connection.query("SELECT whatsapp_reach_take($1, 250)", [asked]).first?.decode([String].self, at: 0))
+        #expect(refused == ["919600000011"])
+        #expect(
+            try connection.query("SELECT count(*) FROM whatsapp_reach WHERE reached_at > now() - interval '24 hours'")
+                .first?.decode(Int64.self, at: 0) == 250)
+        #expect(
+            try connection.query("SELECT count(*) FROM whatsapp_reach").first?.decode(Int64.self, at: 0) == 250,
+            "the places past 24 hours were deleted")
     }
 
     @Test("an expired token (190) pauses sending without losing the message; it goes out once the token is fixed")

@@ -20,9 +20,10 @@ final class RunningSimulator: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(server.port)" }
     static let sender = "100000000000001"
 
-    init(mps: Double = 80, notOnWhatsApp: Set<String> = []) throws {
+    init(mps: Double = 80, notOnWhatsApp: Set<String> = [], messagingLimit: Int? = nil) throws {
         var configuration = SimulatorConfiguration()
         configuration.messagesPerSecond = mps
+        configuration.messagingLimit = messagingLimit
         configuration.notOnWhatsApp = notOnWhatsApp
         let clock = self.clock
         let simulator = Simulator(configuration: configuration, now: { clock.seconds.withLock { $0 } })
@@ -198,6 +199,36 @@ struct SimulatorTests {
         #expect(try sim.send(RunningSimulator.template(to: "+919800000100")).status == 200)
         #expect(
             sim.simulator.rateLimited(130429) == 1 && sim.simulator.rateLimited(131056) == 1, "each refusal counted")
+    }
+
+    @Test(
+        "the portfolio's messaging limit: new users past it are 131048; users already reached, or inside their window, are not counted; places free after 24 hours"
+    )
+    func messagingLimit() throws {
+        let sim = try RunningSimulator(mps: 1000, messagingLimit: 3)
+        for index in 1...3 {
+            #expect(try sim.send(RunningSimulator.template(to: "+91980000030\(index)")).status == 200)
+        }
+        let over = try sim.send(RunningSimulator.template(to: "+919800000304"))
+        #expect(over.status == 400)
+        #expect(try graphError(over) == 131048)
+        #expect(over.text.contains("messaging limit (3 unique users in 24 hours)"))
+        #expect(
+            try sim.send(RunningSimulator.template(to: "+919800000301")).status == 200,
+            "a user reached in the last 24 hours costs nothing more")
+        let inbound = try sim.client.send(
+            .json("POST", sim.base + "/_sim/inbound", body: #"{"from": "+919800000305"}"#))
+        #expect(inbound.status == 204)
+        #expect(
+            try sim.send(RunningSimulator.template(to: "+919800000305")).status == 200,
+            "a user who wrote in the last 24 hours is inside their window: not counted")
+        sim.advance(12 * 3600)
+        #expect(try graphError(try sim.send(RunningSimulator.template(to: "+919800000306"))) == 131048)
+        sim.advance(12 * 3600 + 1)
+        #expect(
+            try sim.send(RunningSimulator.template(to: "+919800000306")).status == 200,
+            "24 hours after the first three, their places are free")
+        #expect(sim.simulator.rateLimited(131048) == 2)
     }
 
     @Test("media of an unsupported type, or a 'PDF' that is not one, is 131053")
