@@ -61,6 +61,14 @@ struct BroadcastAPI: Sendable {
     struct AudienceBody: Decodable {
         var rows: [RowBody]?
         var csv: String?
+        var selection: SelectionBody?
+    }
+
+    /// An audience chosen by Dakiya: the department's applicants in some offices or areas of the office hierarchy
+    /// who can be reached on a channel of the broadcast, with the same values of the template's fields for all.
+    struct SelectionBody: Decodable {
+        var offices: [String]
+        var fields: [String: String]?
     }
 
     struct RowBody: Decodable {
@@ -113,7 +121,8 @@ struct BroadcastAPI: Sendable {
                 .department(key.department), key: idempotencyKey, fingerprint: fingerprint, on: connection
             ) { tx in
                 let draft = try validate(
-                    body, csv: csv, id: id, department: key.department, apiKeyID: key.id, isTest: key.kind == .test)
+                    body, csv: csv, id: id, department: key.department, apiKeyID: key.id, isTest: key.kind == .test,
+                    on: tx)
                 let used = try checkDailyCap(draft, on: tx)
                 try Broadcasts.accept(draft, queue: queue, on: tx)
                 if let used { noteCapUse(department: key.department, before: used.before, after: used.after) }
@@ -224,9 +233,10 @@ struct BroadcastAPI: Sendable {
     }
 
     /// Checks everything, the whole audience included, and gives the broadcast to record.
-    func validate(_ body: Body, csv: [UInt8]?, id: UUID, department: String, apiKeyID: Int64, isTest: Bool)
-        throws -> BroadcastDraft
-    {
+    func validate(
+        _ body: Body, csv: [UInt8]?, id: UUID, department: String, apiKeyID: Int64, isTest: Bool,
+        on connection: Connection
+    ) throws -> BroadcastDraft {
         var problems: [FieldProblem] = []
         let name = body.name.trimmingSpaces()
         if !(1...200).contains(name.unicodeScalars.count) {
@@ -333,6 +343,37 @@ struct BroadcastAPI: Sendable {
         }
         let audience: [UInt8]
         var fromRows = false
+        if let selection = body.audience?.selection {
+            guard csv == nil, body.audience?.rows == nil, body.audience?.csv == nil else {
+                throw HTTPError(
+                    status: 422, detail: "give one audience: a selection, rows, or a CSV",
+                    type: "urn:dakiya:problem:invalid-field",
+                    errors: [FieldProblem(field: "audience", detail: "give one audience: a selection, rows, or a CSV")]
+                )
+            }
+            problems += try Self.check(selection, fields: fields, on: connection)
+            if !problems.isEmpty {
+                throw HTTPError(
+                    status: 422, detail: problems.map(\.detail).joined(separator: "; "),
+                    type: "urn:dakiya:problem:invalid-field", errors: problems)
+            }
+            let recipients = try Self.select(selection, department: department, channels: channels, on: connection)
+            guard !recipients.isEmpty else {
+                throw HTTPError(
+                    status: 422,
+                    detail:
+                        "no citizen who applied to this department in those offices can be reached on \(channels.joined(separator: " or ")): nothing to send",
+                    type: "urn:dakiya:problem:invalid-audience",
+                    errors: [FieldProblem(field: "audience.selection", detail: "the selection has no citizen")])
+            }
+            return BroadcastDraft(
+                id: id, department: department, apiKeyID: apiKeyID, isTest: isTest, name: name, lane: lane,
+                channels: channels,
+                whatsappTemplate: channels.contains("whatsapp") ? body.template.whatsapp?.name : nil,
+                templateCategory: channels.contains("whatsapp") ? body.template.whatsapp?.category : nil,
+                fields: fields, texts: body.template.texts, scheduledFor: scheduledFor, expiresAt: expiresAt,
+                recipients: recipients, repeatedRows: 0)
+        }
         switch (csv, body.audience?.rows, body.audience?.csv) {
         case (let file?, nil, nil): audience = file
         case (nil, nil, let text?): audience = Array(text.utf8)
@@ -391,6 +432,82 @@ struct BroadcastAPI: Sendable {
             templateCategory: channels.contains("whatsapp") ? body.template.whatsapp?.category : nil, fields: fields,
             texts: body.template.texts, scheduledFor: scheduledFor, expiresAt: expiresAt, recipients: checked.rows,
             repeatedRows: checked.repeatedRecipients)
+    }
+
+    /// The faults of a selection: its offices (1 to 100, each in the office hierarchy) and its fields' values (one
+    /// for each of the template's fields, nothing else, each 1 to 1,000 characters).
+    /// - Throws: `PostgresError` from the database.
+    static func check(_ selection: SelectionBody, fields: [String], on connection: Connection) throws -> [FieldProblem]
+    {
+        var problems: [FieldProblem] = []
+        if !(1...100).contains(selection.offices.count) {
+            problems.append(
+                FieldProblem(field: "audience.selection.offices", detail: "name 1 to 100 offices or areas"))
+        }
+        let known = Set(
+            try connection.query("SELECT code FROM offices WHERE code = ANY($1)", [selection.offices]).rows.map {
+                try $0.decode(String.self, at: 0)
+            })
+        for (index, office) in selection.offices.enumerated() where !known.contains(office) {
+            problems.append(
+                FieldProblem(
+                    field: "audience.selection.offices[\(index)]",
+                    detail: "no office or area \(office) in the office hierarchy"))
+        }
+        let values = selection.fields ?? [:]
+        for field in fields {
+            guard let value = values[field] else {
+                problems.append(
+                    FieldProblem(
+                        field: "audience.selection.fields.\(field)",
+                        detail: "a selection gives every citizen the same values: \(field) is needed"))
+                continue
+            }
+            if value.trimmingSpaces().isEmpty || value.unicodeScalars.count > 1000 {
+                problems.append(
+                    FieldProblem(
+                        field: "audience.selection.fields.\(field)", detail: "the value must be 1 to 1000 characters"))
+            }
+        }
+        for extra in values.keys.sorted() where !fields.contains(extra) {
+            problems.append(
+                FieldProblem(
+                    field: "audience.selection.fields.\(extra)", detail: "\(extra) is not one of template.fields"))
+        }
+        return problems
+    }
+
+    /// The citizens a selection picks: those with an application to `department` in one of its offices or areas (an
+    /// office, a village, or anything under them in the hierarchy) who can be reached on at least one of `channels`
+    /// (WhatsApp: a mobile and an opt-in on record; email: an address and no opt-out), each once, in their own
+    /// language. At most `AudienceCSV.maximumRows`.
+    /// - Throws: `PostgresError` from the database.
+    static func select(_ selection: SelectionBody, department: String, channels: [String], on connection: Connection)
+        throws -> [AudienceRow]
+    {
+        let values = selection.fields ?? [:]
+        return try connection.query(
+            """
+            WITH area AS (
+                SELECT office_code FROM office_ancestors WHERE ancestor_code = ANY($1)
+                UNION SELECT unnest($1::text[])),
+            applicants AS (
+                SELECT DISTINCT a.citizen_id FROM applications a
+                WHERE a.department = $2
+                  AND (a.office_code IN (SELECT office_code FROM area) OR a.village_code IN (SELECT office_code FROM area)))
+            SELECT c.portal_user_id FROM applicants p JOIN citizens c ON c.id = p.citizen_id
+            WHERE ('whatsapp' = ANY($3) AND c.mobile IS NOT NULL
+                   AND (SELECT k.granted FROM citizen_consents k WHERE k.citizen_id = c.id AND k.channel = 'whatsapp'
+                        ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS true)
+               OR ('email' = ANY($3) AND c.email IS NOT NULL
+                   AND (SELECT k.granted FROM citizen_consents k WHERE k.citizen_id = c.id AND k.channel = 'email'
+                        ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS NOT false)
+            ORDER BY c.id
+            LIMIT \(AudienceCSV.maximumRows)
+            """, [selection.offices, department, channels]
+        ).rows.enumerated().map { index, row in
+            AudienceRow(line: index + 2, citizen: try row.decode(String.self, at: 0), fields: values)
+        }
     }
 
     /// The `{name}` placeholders of a text.

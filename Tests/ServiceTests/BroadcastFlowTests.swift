@@ -518,6 +518,58 @@ struct BroadcastFlowTests {
                 contentType: response.header("content-type"), body: response.body)
             #expect(problems.isEmpty, "\(response.status): \(problems)")
         }
+
+        // A broadcast to a selection: the department's applicants in Pune district (Haveli and Mulshi talukas under
+        // it) who can be reached on WhatsApp (c-en has no mobile), with the same values for all.
+        func selection(_ key: String, _ audience: String, channels: String = #"["whatsapp"]"#) throws
+            -> HTTPClientResponse
+        {
+            try stack.client.send(
+                .json(
+                    "POST", stack.services.portal + "/v1/broadcasts",
+                    body:
+                        #"{"name": "Water cut", "channels": \#(channels), \#(Self.template), "audience": \#(audience)}"#,
+                    headers: [stack.auth, ("Idempotency-Key", key)]))
+        }
+        let selected = try selection(
+            "sel-1", #"{"selection": {"offices": ["D-PUNE"], "fields": {"district": "Pune", "advice": "Store water"}}}"#
+        )
+        #expect(selected.status == 202 && selected.text.contains("\"recipients\":3"), "\(selected.text)")
+        let selectedDone = try stack.waitForStatus(try #require(selected.header("location")), "finished")
+        #expect(
+            ((selectedDone["totals"] as? [String: [String: Int]])?["whatsapp"]?["skipped"] ?? 0) == 0, "\(selectedDone)"
+        )
+        let weather = try stack.alerts("dakiya_weather_alert")
+        #expect(Set(weather.compactMap { $0["to"] as? String }) == ["+919800000021", "+919800000023", "+919800000024"])
+        #expect(weather.allSatisfy { parameters($0) == ["Pune", "Store water"] })
+        // Email in Haveli taluka: the two with an address.
+        let byEmail = try selection(
+            "sel-2",
+            #"{"selection": {"offices": ["T-HAVELI"], "fields": {"district": "Pune", "advice": "Store water"}}}"#,
+            channels: #"["email"]"#)
+        #expect(byEmail.status == 202 && byEmail.text.contains("\"recipients\":2"), "\(byEmail.text)")
+        // Refusals name the member: an unknown office, a missing and an extra field, nobody selected, two audiences.
+        let bad = try selection(
+            "sel-3",
+            #"{"selection": {"offices": ["D-PUNE", "ATLANTIS"], "fields": {"district": "Pune", "colour": "red"}}}"#)
+        #expect(bad.status == 422, "\(bad.text)")
+        for field in [
+            "audience.selection.offices[1]", "audience.selection.fields.advice", "audience.selection.fields.colour",
+        ] {
+            #expect(bad.text.contains(field), "\(field): \(bad.text)")
+        }
+        let nobody = try selection(
+            "sel-4", #"{"selection": {"offices": ["SDO-HAVELI"], "fields": {"district": "Pune", "advice": "x"}}}"#)
+        #expect(nobody.status == 422 && nobody.text.contains("audience.selection"), "\(nobody.text)")
+        let both = try selection(
+            "sel-5", #"{"csv": "mobile\n+919800000099\n", "selection": {"offices": ["D-PUNE"]}}"#)
+        #expect(both.status == 422 && both.text.contains("one audience"), "\(both.text)")
+        for response in [selected, byEmail, bad, nobody, both] {
+            let problems = checker.problems(
+                path: "/v1/broadcasts", method: "POST", status: response.status,
+                contentType: response.header("content-type"), body: response.body)
+            #expect(problems.isEmpty, "\(response.status): \(problems)")
+        }
     }
 
     @Test(
