@@ -35,6 +35,7 @@ import TransparencyLogStore
 ///     dakiya-admin catalogue import FILE|--sample
 ///                                             import a service catalogue CSV (or the Maharashtra sample)
 ///     dakiya-admin offices import FILE|--sample
+///     dakiya-admin offices locations FILE|--sample
 ///                                             import the office hierarchy CSV (or the Maharashtra sample: Pune, Yavatmal)
 ///     dakiya-admin offices list [CODE]        the offices under CODE (or the roots), with their types
 ///     dakiya-admin officer-key create --role ROLE --office CODE --name TEXT
@@ -280,7 +281,8 @@ struct DakiyaAdmin {
         print(
             "       dakiya-admin key create --department CODE --label TEXT [--kind test|live] [--office CODE]... [--scope citizens] | key list | key revoke PREFIX"
         )
-        print("       dakiya-admin offices import FILE|--sample | offices list [CODE]")
+        print(
+            "       dakiya-admin offices import FILE|--sample | offices locations FILE|--sample | offices list [CODE]")
         print(
             "       dakiya-admin catalogue import FILE|--sample | officer-key create --role ROLE --office CODE --name TEXT | officer-key revoke PREFIX"
         )
@@ -379,8 +381,21 @@ struct DakiyaAdmin {
                 ? try Offices.maharashtraSample() : try String(contentsOfFile: arguments[2], encoding: .utf8)
             do {
                 print("imported \(try Offices.importCSV(text, on: connection)) offices and places")
+                if arguments[2] == "--sample" {
+                    let located = try Offices.importLocations(try Offices.maharashtraSampleLocations(), on: connection)
+                    print("located \(located) of them (approximate sample locations)")
+                }
             } catch let error as CatalogueError {
                 throw UsageError(message: "offices not imported: \(error)")
+            }
+        case ("offices", "locations") where arguments.count == 3:
+            let text =
+                arguments[2] == "--sample"
+                ? try Offices.maharashtraSampleLocations() : try String(contentsOfFile: arguments[2], encoding: .utf8)
+            do {
+                print("located \(try Offices.importLocations(text, on: connection)) offices and places")
+            } catch let error as CatalogueError {
+                throw UsageError(message: "locations not imported: \(error)")
             }
         case ("offices", "list") where arguments.count <= 3:
             let rows = try connection.query(

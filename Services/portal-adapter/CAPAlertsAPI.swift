@@ -193,7 +193,8 @@ struct CAPAlertsAPI: Sendable {
     }
 
     /// The broadcast an Alert or Update becomes: the citizens of its areas (every office named by an `office`
-    /// geocode and the offices and villages under it, by their applications), each with the `info` of their language
+    /// geocode and the offices and villages under it, and every located village or office inside a polygon or a
+    /// circle, by their applications), each with the `info` of their language
     /// (else English, else the first), in the emergency lane, on WhatsApp and email. Test and Exercise alerts go to the
     /// test endpoints only.
     func broadcast(of alert: CAPAlert, department: String, apiKeyID: Int64, isTest: Bool, on tx: Connection) throws
@@ -217,17 +218,16 @@ struct CAPAlertsAPI: Sendable {
             }
         }
         var offices: [String] = []
+        var polygons: [String] = []
+        var circles: [CAPCircle] = []
         for (infoIndex, info) in alert.infos.enumerated() {
             for (areaIndex, area) in info.areas.enumerated() {
                 let path = "alert/info[\(infoIndex + 1)]/area[\(areaIndex + 1)]"
-                if !area.polygons.isEmpty || !area.circles.isEmpty {
-                    problems.append(
-                        .init(
-                            path: path,
-                            message:
-                                "polygons and circles need office locations, which the office hierarchy does not hold yet: name the area by a geocode with valueName office"
-                        ))
+                // PostgreSQL's polygon literal, x the longitude and y the latitude.
+                polygons += area.polygons.map { ring in
+                    "(" + ring.map { "(\($0.longitude),\($0.latitude))" }.joined(separator: ",") + ")"
                 }
+                circles += area.circles
                 for (geocodeIndex, geocode) in area.geocodes.enumerated() {
                     guard geocode.name == "office" else {
                         problems.append(
@@ -243,9 +243,22 @@ struct CAPAlertsAPI: Sendable {
         }
         if alert.infos.isEmpty {
             problems.append(.init(path: "alert/info", message: "an Alert or Update needs an info block to send"))
-        } else if offices.isEmpty && problems.isEmpty {
+        } else if offices.isEmpty && polygons.isEmpty && circles.isEmpty && problems.isEmpty {
             problems.append(
-                .init(path: "alert/info/area", message: "an area with a geocode (valueName office) is needed"))
+                .init(
+                    path: "alert/info/area",
+                    message: "an area with a polygon, a circle or a geocode (valueName office) is needed"))
+        }
+        if !polygons.isEmpty || !circles.isEmpty,
+            try tx.query("SELECT EXISTS (SELECT 1 FROM offices WHERE latitude IS NOT NULL)").first?.decode(
+                Bool.self, at: 0) != true
+        {
+            problems.append(
+                .init(
+                    path: "alert/info/area",
+                    message:
+                        "no office or village has a location yet (dakiya-admin offices locations): name the area by a geocode with valueName office"
+                ))
         }
         let known = Set(
             try tx.query("SELECT code FROM offices WHERE code = ANY($1)", [offices]).rows.map {
@@ -266,16 +279,37 @@ struct CAPAlertsAPI: Sendable {
                     separator: "\n\n"))
             values[code] = ["event": info.event, "headline": headline, "instruction": info.instruction ?? ""]
         }
+        // The area: the offices named by geocode and everything under them; and the places located inside a polygon
+        // or a circle (great-circle distance), where an application's village, else its office, places the citizen.
         let citizens = try tx.query(
             """
             WITH area AS (
                 SELECT office_code FROM office_ancestors WHERE ancestor_code = ANY($1)
-                UNION SELECT unnest($1::text[]))
-            SELECT c.portal_user_id, c.language FROM citizens c
-            WHERE EXISTS (SELECT 1 FROM applications a WHERE a.citizen_id = c.id
-                          AND (a.office_code IN (SELECT office_code FROM area) OR a.village_code IN (SELECT office_code FROM area)))
+                UNION SELECT unnest($1::text[])),
+            located AS (
+                SELECT o.code FROM offices o
+                WHERE o.latitude IS NOT NULL
+                  AND (EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE p::polygon @> point(o.longitude, o.latitude))
+                       OR EXISTS (SELECT 1 FROM unnest($3::float8[], $4::float8[], $5::float8[]) AS c(lat, lon, km)
+                                  WHERE 2 * 6371.0088 * asin(least(1, sqrt(
+                                        sin(radians(o.latitude - c.lat) / 2) ^ 2
+                                        + cos(radians(c.lat)) * cos(radians(o.latitude)) * sin(radians(o.longitude - c.lon) / 2) ^ 2)))
+                                        <= c.km))),
+            placed AS (
+                SELECT a.citizen_id FROM applications a
+                WHERE a.office_code IN (SELECT office_code FROM area) OR a.village_code IN (SELECT office_code FROM area)
+                UNION
+                SELECT a.citizen_id FROM applications a WHERE a.village_code IN (SELECT code FROM located)
+                UNION
+                SELECT a.citizen_id FROM applications a
+                WHERE a.village_code IS NULL AND a.office_code IN (SELECT code FROM located))
+            SELECT c.portal_user_id, c.language FROM citizens c WHERE c.id IN (SELECT citizen_id FROM placed)
             ORDER BY c.id
-            """, [Array(Set(offices))]
+            """,
+            [
+                Array(Set(offices)), polygons, circles.map(\.center.latitude), circles.map(\.center.longitude),
+                circles.map(\.radiusKilometres),
+            ]
         ).rows
         let fallback = infos["en"] == nil ? first : "en"
         let recipients = try citizens.enumerated().map { index, row -> AudienceRow in

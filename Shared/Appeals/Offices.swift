@@ -239,3 +239,78 @@ package enum Offices {
             parent: try row.decode(String?.self, at: 2), name: try row.decode(String.self, at: 3))
     }
 }
+
+extension Offices {
+    /// Imports where offices and villages are (`code,latitude,longitude`, WGS 84 decimal degrees; both cells empty
+    /// clears a location) in one statement: every line is checked first (a code of the hierarchy, once; numbers in
+    /// range) and one bad line imports nothing. Returns the number of lines imported.
+    /// - Throws: `CatalogueError` naming the line and column of the first problem; `PostgresError` from the database.
+    @discardableResult
+    package static func importLocations(_ text: String, on connection: Connection) throws -> Int {
+        var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }.map {
+            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        }
+        if lines.first?.hasPrefix("\u{FEFF}") == true { lines[0].removeFirst() }
+        guard lines.first?.lowercased() == "code,latitude,longitude" else {
+            throw CatalogueError(line: 1, column: "*", problem: "the header must be code,latitude,longitude")
+        }
+        let known = Set(try connection.query("SELECT code FROM offices").rows.map { try $0.decode(String.self, at: 0) })
+        var codes: [String] = []
+        var latitudes: [Double?] = []
+        var longitudes: [Double?] = []
+        var lineOf: [String: Int] = [:]
+        for (index, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+            let number = index + 1
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            guard fields.count == 3 else {
+                throw CatalogueError(line: number, column: "*", problem: "three cells: code,latitude,longitude")
+            }
+            guard known.contains(fields[0]) else {
+                throw CatalogueError(
+                    line: number, column: "code", problem: "no office or place \(fields[0]) in the hierarchy")
+            }
+            if let first = lineOf[fields[0]] {
+                throw CatalogueError(line: number, column: "code", problem: "\(fields[0]) is already on line \(first)")
+            }
+            lineOf[fields[0]] = number
+            if fields[1].isEmpty && fields[2].isEmpty {
+                codes.append(fields[0])
+                latitudes.append(nil)
+                longitudes.append(nil)
+                continue
+            }
+            guard let latitude = Double(fields[1]), latitude.isFinite, (-90...90).contains(latitude) else {
+                throw CatalogueError(line: number, column: "latitude", problem: "decimal degrees from -90 to 90")
+            }
+            guard let longitude = Double(fields[2]), longitude.isFinite, (-180...180).contains(longitude) else {
+                throw CatalogueError(line: number, column: "longitude", problem: "decimal degrees from -180 to 180")
+            }
+            codes.append(fields[0])
+            latitudes.append(latitude)
+            longitudes.append(longitude)
+        }
+        try connection.query(
+            """
+            UPDATE offices o SET latitude = l.latitude, longitude = l.longitude
+            FROM unnest($1::text[], $2::float8[], $3::float8[]) AS l(code, latitude, longitude)
+            WHERE o.code = l.code
+            """, [codes, latitudes, longitudes])
+        return codes.count
+    }
+
+    /// Approximate locations of the sample's tahsil offices and villages (sample data for trying polygons and
+    /// circles, not surveyed positions: a deployment imports the Local Government Directory's).
+    /// - Throws: an error when the bundled file cannot be read.
+    package static func maharashtraSampleLocations() throws -> String {
+        guard
+            let url = Bundle.module.url(
+                forResource: "maharashtra-office-locations", withExtension: "csv", subdirectory: "catalogue")
+        else {
+            throw CatalogueError(
+                line: 0, column: "*", problem: "the sample office locations are missing from the build")
+        }
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+}

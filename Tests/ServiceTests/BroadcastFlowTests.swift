@@ -357,14 +357,15 @@ struct BroadcastFlowTests {
     /// A CAP 1.2 alert from the state's emergency operations centre, in Marathi and English, for `office`.
     static func cap(
         identifier: String, type: String = "Alert", status: String = "Actual", office: String = "T-HAVELI",
-        references: String? = nil, expires: Date = Date().addingTimeInterval(6 * 3600)
+        references: String? = nil, expires: Date = Date().addingTimeInterval(6 * 3600), area: String? = nil
     ) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(secondsFromGMT: 19_800)
         formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'+05:30'"
         let area =
-            "<area><areaDesc>Haveli</areaDesc><geocode><valueName>office</valueName><value>\(office)</value></geocode></area>"
+            area
+            ?? "<area><areaDesc>Haveli</areaDesc><geocode><valueName>office</valueName><value>\(office)</value></geocode></area>"
         return """
             <?xml version="1.0" encoding="UTF-8"?>
             <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
@@ -564,6 +565,47 @@ struct BroadcastFlowTests {
         let both = try selection(
             "sel-5", #"{"csv": "mobile\n+919800000099\n", "selection": {"offices": ["D-PUNE"]}}"#)
         #expect(both.status == 422 && both.text.contains("one audience"), "\(both.text)")
+        // Polygons and circles, against the sample's (approximate) locations: a citizen is placed by their
+        // application's village, else its office. c-vil applied at the Haveli tahsil office from Khed Shivapur, 23 km
+        // south of it.
+        try stack.citizen(
+            "c-vil",
+            #"{"mobile": "+919800000025", "language": "en", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal"}]}"#
+        )
+        let villageOutcome = try stack.client.send(
+            .json(
+                "POST", stack.services.portal + "/v1/applications/APP-VIL/outcome",
+                body:
+                    #"{"citizen": "c-vil", "decision": "approved", "service": "INCOME_CERT", "office": "HAVELI", "village": "V-HAVELI-KHED-SHIVAPUR"}"#,
+                headers: [stack.auth, ("Idempotency-Key", "app-vil")]))
+        #expect(villageOutcome.status == 202, "\(villageOutcome.text)")
+        func located(_ identifier: String, _ shape: String) throws -> HTTPClientResponse {
+            try post(Self.cap(identifier: identifier, area: "<area><areaDesc>Mulshi</areaDesc>\(shape)</area>"))
+        }
+        // Mulshi (Paud, 18.53 N 73.62 E): c-far's application at the Mulshi tahsil office.
+        let polygon = try located(
+            "MH-SEOC-8", "<polygon>18.40,73.55 18.40,73.70 18.60,73.70 18.60,73.55 18.40,73.55</polygon>")
+        #expect(polygon.status == 202 && polygon.text.contains("\"recipients\":1"), "\(polygon.text)")
+        // 3 km around the Haveli tahsil office: c-mr, c-en and c-hi; not c-vil, whose village is outside.
+        let circle = try located("MH-SEOC-9", "<circle>18.5286,73.8743 3</circle>")
+        #expect(circle.status == 202 && circle.text.contains("\"recipients\":3"), "\(circle.text)")
+        // 30 km: Khed Shivapur and Paud too.
+        let wide = try located("MH-SEOC-10", "<circle>18.5286,73.8743 30</circle>")
+        #expect(wide.status == 202 && wide.text.contains("\"recipients\":5"), "\(wide.text)")
+        let sea = try located("MH-SEOC-11", "<circle>15.0,70.0 10</circle>")
+        #expect(sea.status == 202 && sea.text.contains("\"recipients\":0"), "nobody lives at sea: \(sea.text)")
+        let seaDone = try stack.waitForStatus(try #require(sea.header("location")), "finished")
+        #expect(seaDone["status"] as? String == "finished")
+        // Without locations, a polygon cannot be placed: 422 naming the area, nothing sent.
+        try stack.db.connect().query("UPDATE offices SET latitude = NULL, longitude = NULL")
+        let unplaced = try located("MH-SEOC-12", "<circle>18.5286,73.8743 3</circle>")
+        #expect(unplaced.status == 422 && unplaced.text.contains("alert/info/area"), "\(unplaced.text)")
+        for response in [polygon, circle, wide, sea, unplaced] {
+            let problems = checker.problems(
+                path: "/v1/alerts/cap", method: "POST", status: response.status,
+                contentType: response.header("content-type"), body: response.body)
+            #expect(problems.isEmpty, "\(response.status): \(problems)")
+        }
         for response in [selected, byEmail, bad, nobody, both] {
             let problems = checker.problems(
                 path: "/v1/broadcasts", method: "POST", status: response.status,
