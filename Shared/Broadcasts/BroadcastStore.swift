@@ -152,19 +152,32 @@ package enum Broadcasts {
     /// - Throws: `PostgresError` from the database; `EncodingError` for a job that cannot be encoded.
     package static func accept(_ draft: BroadcastDraft, queue: JobQueue, on tx: Connection) throws {
         let texts = try String(decoding: JSONEncoder.sorted.encode(draft.texts), as: UTF8.self)
-        try tx.query(
+        // fair_start (migration 0039): the head of the lane on the broadcast's channels (or its scheduled time), but
+        // after the same department's broadcasts still in that lane.
+        let fairStart = try tx.query(
             """
             INSERT INTO broadcasts (id, department, api_key_id, is_test, name, priority, channels, whatsapp_template,
                                     template_category, fields, texts, scheduled_for, expires_at, recipients, repeated_rows,
-                                    idempotency_key, state, finished_at)
+                                    idempotency_key, state, finished_at, fair_start)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, '',
-                    CASE WHEN $14 = 0 THEN 'finished' ELSE 'accepted' END, CASE WHEN $14 = 0 THEN now() END)
+                    CASE WHEN $14 = 0 THEN 'finished' ELSE 'accepted' END, CASE WHEN $14 = 0 THEN now() END,
+                    greatest(
+                        CASE WHEN $12::timestamptz > now() THEN $12::timestamptz
+                             ELSE coalesce((SELECT min(j.run_at) FROM jobs j
+                                            WHERE j.state = 'available' AND j.priority = $16
+                                              AND j.queue = ANY (SELECT 'broadcast_' || c FROM unnest($7::text[]) c)), now()) END,
+                        (SELECT max(b.fair_start + \(fairTagMicroseconds) * (b.recipients / \(sendChunk) + 1) * interval '1 microsecond')
+                         FROM broadcasts b
+                         WHERE b.department = $2 AND b.priority = $6 AND b.state IN ('accepted', 'sending')
+                           AND b.fair_start IS NOT NULL)))
+            RETURNING fair_start
             """,
             [
                 draft.id, draft.department, draft.apiKeyID, draft.isTest, draft.name, draft.lane, draft.channels,
                 draft.whatsappTemplate, draft.templateCategory, draft.fields, texts, draft.scheduledFor,
-                draft.expiresAt, draft.recipients.count, draft.repeatedRows,
-            ])
+                draft.expiresAt, draft.recipients.count, draft.repeatedRows, BroadcastLane.priority(draft.lane),
+            ]
+        ).first?.decode(Date.self, at: 0)
         let id = draft.id.uuidString.lowercased()
         _ = try tx.copy(
             "COPY broadcast_recipients (broadcast_id, seq, line, citizen, mobile, email, language, fields) FROM STDIN",
@@ -183,9 +196,18 @@ package enum Broadcasts {
                 var job = try Jobs.broadcastFanOut.job(
                     range, priority: BroadcastLane.priority(draft.lane),
                     uniqueKey: "fanout:\(id):\(range.fromSeq)")
-                job.runAt = draft.scheduledFor
+                job.runAt = fairStart.map { Self.fairTag($0, seq: range.fromSeq) } ?? draft.scheduledFor
                 return job
             }, on: tx)
+    }
+
+    /// The run_at step between two send jobs of a broadcast (one per `sendChunk` recipients), in microseconds: the
+    /// unit of fairness between broadcasts in a lane (see migration 0039).
+    package static let fairTagMicroseconds = 1_000
+
+    /// The run_at of the job that starts at recipient `seq` of a broadcast whose fair start is `start`.
+    package static func fairTag(_ start: Date, seq: Int) -> Date {
+        start.addingTimeInterval(Double(seq / sendChunk * fairTagMicroseconds) / 1e6)
     }
 
     /// A PostgreSQL array literal of texts, as a parameter binds it.
@@ -203,7 +225,8 @@ package enum Broadcasts {
     /// range already fanned out (a job run again) adds nothing.
     static let fanOutStatement = """
         WITH b AS (
-            SELECT id, channels, priority, texts, expires_at FROM broadcasts WHERE id = $1 AND state IN ('accepted', 'sending')),
+            SELECT id, channels, priority, texts, expires_at, coalesce(fair_start, created_at) AS fair_start
+            FROM broadcasts WHERE id = $1 AND state IN ('accepted', 'sending')),
         r AS (
             SELECT r.seq, r.citizen, r.mobile, r.email, r.language AS row_language,
                    c.id AS citizen_id, c.mobile AS citizen_mobile, c.email AS citizen_email, c.language AS citizen_language
@@ -252,8 +275,10 @@ package enum Broadcasts {
             SELECT 'broadcast_' || ins.channel AS queue, min(b.priority) AS priority,
                    'bsend:' || $1::text || ':' || ins.channel || ':' || (ins.seq / \(sendChunk)) AS unique_key,
                    jsonb_build_object('broadcast_id', $1::text, 'from_seq', (ins.seq / \(sendChunk)) * \(sendChunk),
-                                      'to_seq', (ins.seq / \(sendChunk) + 1) * \(sendChunk)) AS payload
-            FROM ins CROSS JOIN (SELECT CASE priority WHEN 'emergency' THEN 1 WHEN 'normal' THEN 3 ELSE 4 END::smallint AS priority FROM b) b
+                                      'to_seq', (ins.seq / \(sendChunk) + 1) * \(sendChunk)) AS payload,
+                   min(b.fair_start) + (ins.seq / \(sendChunk)) * \(fairTagMicroseconds) * interval '1 microsecond' AS run_at
+            FROM ins CROSS JOIN (SELECT CASE priority WHEN 'emergency' THEN 1 WHEN 'normal' THEN 3 ELSE 4 END::smallint AS priority,
+                                        fair_start FROM b) b
             WHERE ins.state = 'pending'
             GROUP BY ins.channel, ins.seq / \(sendChunk)),
         counted AS (
@@ -261,7 +286,7 @@ package enum Broadcasts {
             SELECT $1, $2, (SELECT count(DISTINCT seq) FROM ins), (SELECT count(*) FROM sends) WHERE EXISTS (SELECT 1 FROM ins)
             ON CONFLICT DO NOTHING
             RETURNING 1),
-        \(Jobs.broadcastSend.enqueueClauses("job", priority: nil, queueFromRows: true, from: "sends"))
+        \(Jobs.broadcastSend.enqueueClauses("job", priority: nil, queueFromRows: true, runAtFromRows: true, from: "sends"))
         SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ins WHERE state = 'pending'), (SELECT count(*) FROM job_notified),
                (SELECT count(*) FROM counted), (SELECT count(*) FROM started)
         """

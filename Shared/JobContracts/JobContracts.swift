@@ -69,10 +69,12 @@ package struct JobContract<Payload: Codable & Sendable>: Sendable {
     /// when `queueFromRows`) inside another statement, waking the queue's idle workers.
     /// `priority` nil: each row's `priority` column.
     package func enqueueClauses(
-        _ name: String, priority: Int16? = 2, queueFromRows: Bool = false, from rows: String
+        _ name: String, priority: Int16? = 2, queueFromRows: Bool = false, runAtFromRows: Bool = false,
+        from rows: String
     ) -> String {
         JobQueue.enqueueClauses(
-            name, queue: queueFromRows ? nil : queue.name, kind: kind, priority: priority, from: rows)
+            name, queue: queueFromRows ? nil : queue.name, kind: kind, priority: priority,
+            runAtFromRows: runAtFromRows, from: rows)
     }
 }
 

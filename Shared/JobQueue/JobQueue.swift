@@ -114,7 +114,7 @@ package struct JobQueue: Sendable {
     /// sent. Such jobs run at once by the database's clock. `priority` nil: each row's `priority` column (smallint).
     package static func enqueueClauses(
         _ name: String, queue: String? = nil, kind: String, priority: Int16? = 2, maxAttempts: Int16 = 20,
-        from rows: String
+        runAtFromRows: Bool = false, from rows: String
     ) -> String {
         precondition(
             [name, queue ?? "", kind, rows].allSatisfy {
@@ -123,8 +123,8 @@ package struct JobQueue: Sendable {
             "job queue, kind and CTE names are identifiers written in code")
         return """
             \(name) AS (
-                INSERT INTO jobs (queue, kind, payload, priority, max_attempts, unique_key)
-                SELECT \(queue.map { "'\($0)'" } ?? "r.queue"), '\(kind)', r.payload, \(priority.map { String($0) } ?? "r.priority"), \(maxAttempts), r.unique_key FROM \(rows) r
+                INSERT INTO jobs (queue, kind, payload, priority, max_attempts, unique_key, run_at)
+                SELECT \(queue.map { "'\($0)'" } ?? "r.queue"), '\(kind)', r.payload, \(priority.map { String($0) } ?? "r.priority"), \(maxAttempts), r.unique_key, \(runAtFromRows ? "r.run_at" : "now()") FROM \(rows) r
                 ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
                 RETURNING queue),
             \(name)_notified AS (SELECT dakiya_wake(queue) FROM (SELECT DISTINCT queue FROM \(name)) q)

@@ -764,6 +764,67 @@ struct BroadcastFlowTests {
     }
 
     @Test(
+        "fairness between departments: a small broadcast posted while another department's large one is sending goes out alongside it, not after it"
+    )
+    func fairness() throws {
+        let stack = try Stack()
+        _ = try Stack.admin(["department", "add", "HEALTH", "Public Health Department"], url: stack.url)
+        let created = try Stack.admin(
+            url: stack.url, ["key", "create", "--department", "HEALTH", "--label", "health", "--kind", "live"])
+        let secret = try #require(
+            created.split(separator: "\n").first(where: { $0.hasPrefix("secret") })?.split(separator: " ").last)
+        let health = ("Authorization", "Bearer \(secret)")
+        let admin = try stack.db.connect()
+        for (prefix, count) in [("f", 2000), ("g", 100)] {
+            try admin.query(
+                """
+                INSERT INTO citizens (portal_user_id, mobile, language)
+                SELECT '\(prefix)-' || n, '+91\(prefix == "f" ? "96" : "95")' || lpad(n::text, 8, '0'), 'en'
+                FROM generate_series(1, \(count)) n
+                """)
+        }
+        try admin.query(
+            """
+            INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at)
+            SELECT id, 'whatsapp', true, 'portal', now() FROM citizens
+            """)
+        func post(_ prefix: String, _ count: Int, auth: (String, String)) throws -> String {
+            let csv = "citizen,district,advice\n" + (1...count).map { "\(prefix)-\($0),Pune,Stay indoors\n" }.joined()
+            let json =
+                #"{"name": "Alert \#(prefix)", "priority": "bulk", "channels": ["whatsapp"], \#(Self.template), "audience": {"csv": \#(String(decoding: try JSONEncoder().encode(csv), as: UTF8.self))}}"#
+            let accepted = try stack.client.send(
+                .json(
+                    "POST", stack.services.portal + "/v1/broadcasts", body: json,
+                    headers: [auth, ("Idempotency-Key", "fair-" + prefix)]))
+            #expect(accepted.status == 202, "\(accepted.text)")
+            return try #require(accepted.header("location"))
+        }
+        func handedOver(_ location: String, auth: (String, String)) -> Int {
+            let response = try? stack.client.send(
+                HTTPClientRequest(url: stack.services.portal + location, headers: [auth]))
+            let totals =
+                (response.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) } as? [String: Any])?[
+                    "totals"] as? [String: [String: Int]]
+            return ["sent", "delivered", "read"].reduce(0) { $0 + (totals?["whatsapp"]?[$1] ?? 0) }
+        }
+        // Revenue's 2,000 at the number's 80 a second (25 s); Health's 100 once 300 of them are out.
+        let large = try post("f", 2000, auth: stack.auth)
+        #expect(eventually(timeout: .seconds(30)) { handedOver(large, auth: stack.auth) >= 300 })
+        let small = try post("g", 100, auth: health)
+        var largeWhenSmallDone = 0
+        #expect(
+            eventually(timeout: .seconds(30)) {
+                guard handedOver(small, auth: health) == 100 else { return false }
+                largeWhenSmallDone = handedOver(large, auth: stack.auth)
+                return true
+            })
+        // One for one: Health's 100 take about 200 messages' time. First come, first served would have made them
+        // wait for all 1,700 of Revenue's left.
+        #expect(largeWhenSmallDone < 1200, "Revenue had sent \(largeWhenSmallDone) when Health's were all out")
+        #expect(eventually(timeout: .seconds(60)) { handedOver(large, auth: stack.auth) == 2000 })
+    }
+
+    @Test(
         "a department's daily cap and request rate answer 429 with Retry-After and write nothing; 80% of the cap is a warning metric"
     )
     func capsAndRates() throws {
