@@ -33,6 +33,14 @@ extension WhatsAppSender {
                 try Broadcasts.settle(range, channel: "whatsapp", retryAfter: nil, on: connection)
                 return
             }
+            // Meta's review: a paused template's messages wait for it to be reinstated, a disabled one's fail.
+            var stopped: [String: String] = [:]
+            for row in try connection.query(
+                "SELECT language, status FROM whatsapp_template_states WHERE name = $1 AND status IN ('PAUSED', 'DISABLED')",
+                [template]
+            ).rows {
+                stopped[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
+            }
             let from = broadcastNumber(for: broadcast.department, range: range)
             let pacing = pacer(for: from)
             var retryAfter: Duration?
@@ -62,9 +70,25 @@ extension WhatsAppSender {
             var senderBusy = false
             // The pair limit is not taken ahead for a broadcast: it writes to a citizen once, and the rare one who had
             // another message seconds before gets 131056, held back and sent again (3 statements a message saved).
+            var paced = false
             for message in messages {
                 guard !overLimit.contains(message.address) else {
                     holdBack(message.seq, for: Self.reachWait)
+                    continue
+                }
+                switch stopped[message.language] {
+                case "DISABLED":
+                    results.failed.append((message.seq, "132016"))
+                    continue
+                case "PAUSED":
+                    holdBack(message.seq, for: Self.reachWait)
+                    continue
+                default: break
+                }
+                // Template pacing: once Meta holds messages of this template for quality assessment, the rest of the
+                // range waits, and goes a group at a time until the template's quality is known.
+                guard !paced else {
+                    holdBack(message.seq, for: Self.pacingWait)
                     continue
                 }
                 // Once the number's throughput has made one message wait too long, the rest wait for the job's next run.
@@ -93,6 +117,16 @@ extension WhatsAppSender {
                     unanswered += sent.unanswered
                     for (seq, wait) in sent.heldBack { holdBack(seq, for: wait) }
                     ready.removeAll()
+                    if sent.heldForQuality > 0 {
+                        paced = true
+                        logger.warning(
+                            "Meta holds this template's messages for quality assessment: the broadcast goes a group at a time",
+                            [
+                                "broadcast.id": range.broadcastID.uuidString.lowercased(),
+                                "whatsapp.template": template,
+                                "messages": String(sent.heldForQuality),
+                            ])
+                    }
                 }
             }
             let sent = try send(ready, into: &results, pacing: pacing, from: from)
@@ -109,8 +143,11 @@ extension WhatsAppSender {
         }
     }
 
-    /// How long a broadcast message refused by the messaging limit waits before its range tries again.
+    /// How long a broadcast message refused by the messaging limit, or whose template Meta paused, waits before its
+    /// range tries again.
     static let reachWait = Duration.seconds(300)
+    /// How long the rest of a range waits once Meta paces its template (holds messages for quality assessment).
+    static let pacingWait = Duration.seconds(60)
 
     /// The number a range of a broadcast goes out from: one of the broadcast numbers, by range (so each recipient
     /// always hears from the same one, and the ranges share the numbers evenly), else the department's.
@@ -125,15 +162,19 @@ extension WhatsAppSender {
     private func send(
         _ outgoing: [(seq: Int, request: HTTPClientRequest)], into results: inout BroadcastSendResults,
         pacing: Pacer, from: String
-    ) throws -> (unanswered: Int, heldBack: [(Int, Duration)]) {
-        guard !outgoing.isEmpty else { return (0, []) }
+    ) throws -> (unanswered: Int, heldBack: [(Int, Duration)], heldForQuality: Int) {
+        guard !outgoing.isEmpty else { return (0, [], 0) }
         let responses = try multiClients.with { $0.send(outgoing.map(\.request)) }
         var unanswered = 0
+        var heldForQuality = 0
         var heldBack: [(Int, Duration)] = []
         func holdBack(_ seq: Int, for wait: Duration) { heldBack.append((seq, wait)) }
         for (item, response) in zip(outgoing, responses) {
             do {
-                results.handedOver.append((item.seq, try Self.wamid(from: response.get())))
+                // Held for quality assessment is still handed over: its statuses (sent, or failed 132015) follow.
+                let answer = try Self.accepted(response.get())
+                results.handedOver.append((item.seq, answer.wamid))
+                if answer.held { heldForQuality += 1 }
                 accepted.increment()
                 outcomes.record("accepted")
             } catch let error as GraphAPIError where error.code == 131048 {
@@ -167,6 +208,6 @@ extension WhatsAppSender {
                 unanswered += 1
             }
         }
-        return (unanswered, heldBack)
+        return (unanswered, heldBack, heldForQuality)
     }
 }

@@ -95,13 +95,20 @@ struct WhatsAppWebhooks: Sendable {
                 // A body that is not a notification at all is kept (marked processed) and acted on no further.
                 let notification = GraphWebhook.parse(Array(body.utf8))
                 var statuses: [StatusUpdate] = []
-                for change in notification?.entry.flatMap(\.changes) ?? [] where change.field == "messages" {
+                for change in notification?.entry.flatMap(\.changes) ?? [] {
                     guard let value = change.value else { continue }
+                    if change.field == "message_template_status_update"
+                        || change.field == "message_template_quality_update"
+                    {
+                        try keep(template: value, on: tx)
+                        continue
+                    }
+                    guard change.field == "messages" else { continue }
                     statuses += value.statuses.compactMap(StatusUpdate.init)
                     for message in value.messages {
                         try keep(inbound: message, to: value.metadata?.phoneNumberID, on: tx)
                     }
-                }  // other fields (template updates, account alerts, …) are not ours to act on: ignored
+                }  // other fields (account alerts, …) are not ours to act on: ignored
                 return (try row.decode(Double.self, at: 1), try apply(statuses, on: tx))
             }
         }
@@ -188,6 +195,30 @@ struct WhatsAppWebhooks: Sendable {
         }
         try ChannelAttempts.applyProviderStatuses(fresh, channel: .whatsapp, queue: queue, on: tx)
         return fresh
+    }
+
+    /// A template's new status or quality from Meta's review, kept for the senders (`whatsapp_template_states`); a
+    /// pause, a disabling or a red quality is logged as an error: messages with that template now wait or fail.
+    func keep(template value: GraphWebhook.Value, on tx: Connection) throws {
+        guard let name = value.templateName, let language = value.templateLanguage else { return }
+        // Meta writes languages as en_US or mr; our templates are registered by language code.
+        let code = String(language.lowercased().split(separator: "_").first ?? "")
+        try tx.query(
+            """
+            INSERT INTO whatsapp_template_states (name, language, status, quality, reason) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (name, language) DO UPDATE SET status = coalesce(excluded.status, whatsapp_template_states.status),
+                quality = coalesce(excluded.quality, whatsapp_template_states.quality),
+                reason = coalesce(excluded.reason, whatsapp_template_states.reason), updated_at = now()
+            """, [name, code, value.event, value.newQualityScore, value.reason])
+        if ["PAUSED", "DISABLED"].contains(value.event ?? "") || value.newQualityScore == "RED" {
+            logger.error(
+                "Meta stopped or downgraded a WhatsApp template: messages using it wait (paused) or fail (disabled)",
+                [
+                    "whatsapp.template": name, "whatsapp.template_language": code,
+                    "whatsapp.template_status": value.event ?? "",
+                    "whatsapp.template_quality": value.newQualityScore ?? "",
+                ])
+        }
     }
 
     /// One inbound message, kept once by wamid; STOP and START act at once, anything else goes to the conversation.

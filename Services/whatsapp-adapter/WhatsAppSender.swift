@@ -796,14 +796,25 @@ final class WhatsAppSender: Sendable {
     }
 
     /// The wamid of a message the Cloud API accepted, or its error.
-    static func wamid(from response: HTTPClientResponse) throws -> String {
-        struct Accepted: Decodable { struct Message: Decodable { var id: String }; var messages: [Message] }
+    static func wamid(from response: HTTPClientResponse) throws -> String { try accepted(response).wamid }
+
+    /// The wamid of a message the Cloud API accepted and whether template pacing holds it
+    /// (`message_status` `held_for_quality_assessment`), or its error.
+    static func accepted(_ response: HTTPClientResponse) throws -> (wamid: String, held: Bool) {
+        struct Accepted: Decodable {
+            struct Message: Decodable {
+                var id: String
+                var messageStatus: String?
+                enum CodingKeys: String, CodingKey { case id, messageStatus = "message_status" }
+            }
+            var messages: [Message]
+        }
         guard response.status == 200,
-            let wamid = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first?.id
+            let message = (try? JSONDecoder().decode(Accepted.self, from: Data(response.body)))?.messages.first
         else {
             throw graphError(response)
         }
-        return wamid
+        return (message.id, message.messageStatus == "held_for_quality_assessment")
     }
 
     static func graphError(_ response: HTTPClientResponse) -> GraphAPIError {

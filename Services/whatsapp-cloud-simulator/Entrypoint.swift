@@ -39,6 +39,14 @@ struct WhatsAppCloudSimulator {
                 throw SettingError(
                     name: "DAKIYA_SIM_MESSAGING_LIMIT", problem: "expected 250, 2000, 10000, 100000 or unlimited")
             }
+            if let threshold = settings.optionalString("DAKIYA_SIM_TEMPLATE_PACING") {
+                guard let count = Int(threshold), count >= 0 else {
+                    throw SettingError(
+                        name: "DAKIYA_SIM_TEMPLATE_PACING",
+                        problem: "expected how many of a template's messages go out before pacing holds the rest")
+                }
+                configuration.pacingThreshold = count
+            }
             if let numbers = settings.optionalString("DAKIYA_SIM_NOT_ON_WHATSAPP") {
                 configuration.notOnWhatsApp = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
             }

@@ -30,6 +30,10 @@ struct SimulatorConfiguration: Sendable {
     /// outside the user's 24-hour window) in a moving 24 hours; nil: unlimited. Meta documents no code for passing
     /// it: the simulator answers as for its other portfolio-wide limit, 131048.
     var messagingLimit: Int?
+    /// Template pacing: a template's first this-many messages go out; later ones are held for quality assessment
+    /// (answered `held_for_quality_assessment`, no status yet) until its quality is known (`POST /_sim/templates/…`):
+    /// released if it is approved, failed with 132015 if it was paused. nil: no pacing.
+    var pacingThreshold: Int?
     /// Recipients (digits) that are not on WhatsApp (131026).
     var notOnWhatsApp: Set<String> = []
     /// Where download URLs point (this server's own address).
@@ -99,6 +103,9 @@ struct AcceptedMessage: Codable, Sendable {
 final class Simulator: Sendable {
     struct Media: Sendable { var mimeType: String; var bytes: [UInt8]; var sha256: String; var phoneNumberID: String }
     struct Bucket: Sendable { var tokens: Double; var updated: Double }
+    struct HeldMessage: Sendable {
+        var wamid: String, phoneNumberID: String, recipient: String, callbackData: String?, template: String
+    }
     struct State: Sendable {
         var media: [String: Media] = [:]
         var lastInbound: [String: Double] = [:]
@@ -115,6 +122,12 @@ final class Simulator: Sendable {
         var reached: [String: Double] = [:]
         var reachLog: [(at: Double, waID: String)] = []
         var reachHead = 0
+        /// Templates' review state as Meta would report it: status (APPROVED, PAUSED, DISABLED) and quality
+        /// (UNKNOWN, GREEN, YELLOW, RED), by name; messages sent with each; messages held by pacing.
+        var templateStatus: [String: String] = [:]
+        var templateQuality: [String: String] = [:]
+        var templateSends: [String: Int] = [:]
+        var held: [HeldMessage] = []
         /// Rate-limit answers given, by error code (130429, 131056).
         var rateLimited: [Int: Int] = [:]
     }
@@ -215,7 +228,9 @@ final class Simulator: Sendable {
     // MARK: Messages
 
     /// Applies Meta's rules to a send request and returns the wamid, or throws Meta's error.
-    func send(phoneNumberID: String, body: [UInt8]) throws -> (wamid: String, to: String, waID: String) {
+    func send(phoneNumberID: String, body: [UInt8]) throws -> (
+        wamid: String, to: String, waID: String, status: String
+    ) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw GraphError.invalidParameter("The request body is not a JSON object")
         }
@@ -242,6 +257,7 @@ final class Simulator: Sendable {
         switch type {
         case "template":
             try checkTemplate(payload)
+            try checkTemplateStatus(payload["name"] as? String ?? "")
             try takeReach(waID)
         case "text", "document", "interactive", "image":
             let opened = state.withLock { $0.lastInbound[waID] }
@@ -274,11 +290,103 @@ final class Simulator: Sendable {
             }
             $0.acceptedPerSecond[second] += 1
         }
+        let callbackData = object["biz_opaque_callback_data"] as? String
+        if type == "template", let name = payload["name"] as? String, holdForQuality(name) {
+            state.withLock {
+                $0.held.append(
+                    HeldMessage(
+                        wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID, callbackData: callbackData,
+                        template: name))
+            }
+            return (wamid, to, waID, "held_for_quality_assessment")
+        }
         webhooks.scheduleStatuses(
-            wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID,
-            callbackData: object["biz_opaque_callback_data"] as? String)
-        return (wamid, to, waID)
+            wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID, callbackData: callbackData)
+        return (wamid, to, waID, "accepted")
     }
+
+    // MARK: Template review
+
+    /// A paused template is 132015, a disabled one 132016 (Meta's answers for templates stopped for quality).
+    private func checkTemplateStatus(_ name: String) throws {
+        switch state.withLock({ $0.templateStatus[name] }) {
+        case "PAUSED":
+            throw GraphError(
+                httpStatus: 400, code: 132015, message: "Template is paused",
+                details: "The template \(name) is paused because of low quality; it cannot be sent.")
+        case "DISABLED":
+            throw GraphError(
+                httpStatus: 400, code: 132016, message: "Template has been disabled",
+                details: "The template \(name) was paused too many times and is permanently disabled.")
+        default: return
+        }
+    }
+
+    /// Counts a message of template `name`; true when pacing holds it (its quality is not known yet and the first
+    /// `pacingThreshold` went out already).
+    private func holdForQuality(_ name: String) -> Bool {
+        guard let threshold = configuration.pacingThreshold else { return false }
+        return state.withLock { state in
+            state.templateSends[name, default: 0] += 1
+            let quality = state.templateQuality[name] ?? "UNKNOWN"
+            return quality == "UNKNOWN" && state.templateSends[name, default: 0] > threshold
+        }
+    }
+
+    /// What Meta's review decides about a template (`POST /_sim/templates/{name}`): its status and quality change,
+    /// the business is told by webhook (`message_template_status_update`, `message_template_quality_update`), and
+    /// the messages pacing held are released (approved, quality known) or failed with 132015 (paused, disabled).
+    /// - Throws: `GraphError` for a template the simulator does not know or a status or quality it does not.
+    func review(template name: String, status: String?, quality: String?) throws {
+        guard let spec = configuration.templates[name] else {
+            throw GraphError.invalidParameter("no template \(name)")
+        }
+        if let status, !["APPROVED", "PAUSED", "DISABLED"].contains(status) {
+            throw GraphError.invalidParameter("status is APPROVED, PAUSED or DISABLED")
+        }
+        if let quality, !["GREEN", "YELLOW", "RED", "UNKNOWN"].contains(quality) {
+            throw GraphError.invalidParameter("quality is GREEN, YELLOW, RED or UNKNOWN")
+        }
+        let (previousQuality, released) = state.withLock { state -> (String, [HeldMessage]) in
+            let previous = state.templateQuality[name] ?? "UNKNOWN"
+            if let status { state.templateStatus[name] = status }
+            if let quality { state.templateQuality[name] = quality }
+            let stopped = ["PAUSED", "DISABLED"].contains(state.templateStatus[name] ?? "APPROVED")
+            let known = (state.templateQuality[name] ?? "UNKNOWN") != "UNKNOWN"
+            guard stopped || known else { return (previous, []) }
+            let released = state.held.filter { $0.template == name }
+            state.held.removeAll { $0.template == name }
+            return (previous, released)
+        }
+        let stopped = ["PAUSED", "DISABLED"].contains(state.withLock { $0.templateStatus[name] } ?? "APPROVED")
+        // A stable id for the template, as Meta gives each one (from its name: the same in every run).
+        let templateID =
+            name.utf8.reduce(UInt64(1_469_598_103)) { ($0 &* 1_099_511_628_211) ^ UInt64($1) } % 1_000_000_000_000
+        for language in spec.languages {
+            if let status {
+                webhooks.scheduleTemplateUpdate(
+                    field: "message_template_status_update",
+                    value:
+                        "{\"event\":\"\(status)\",\"message_template_id\":\(templateID),\"message_template_name\":\(JSONText.quoted(name)),\"message_template_language\":\(JSONText.quoted(language)),\"reason\":\(status == "APPROVED" ? "null" : "\"LOW_QUALITY\"")}"
+                )
+            }
+            if let quality, quality != previousQuality {
+                webhooks.scheduleTemplateUpdate(
+                    field: "message_template_quality_update",
+                    value:
+                        "{\"previous_quality_score\":\"\(previousQuality)\",\"new_quality_score\":\"\(quality)\",\"message_template_id\":\(templateID),\"message_template_name\":\(JSONText.quoted(name)),\"message_template_language\":\(JSONText.quoted(language))}"
+                )
+            }
+        }
+        for message in released {
+            webhooks.scheduleStatuses(
+                wamid: message.wamid, phoneNumberID: message.phoneNumberID, recipient: message.recipient,
+                callbackData: message.callbackData, failWith: stopped ? 132015 : nil)
+        }
+    }
+
+    /// Messages pacing holds now.
+    var heldCount: Int { state.withLock { $0.held.count } }
 
     private func checkTemplate(_ template: [String: Any]) throws {
         let name = template["name"] as? String ?? ""

@@ -48,6 +48,16 @@ struct SimulatorAPI: Sendable {
             return Response(
                 status: 202, body: Array("{\"id\":\(JSONText.quoted(wamid))}".utf8), contentType: "application/json")
         }
+        router.post("/_sim/templates/{name}") { request in
+            // Meta's review of a template: {"status": "PAUSED"} or {"quality": "GREEN"} (see `Simulator.review`).
+            struct Review: Decodable { var status: String?; var quality: String? }
+            let review = try request.decodeJSON(Review.self)
+            return graph {
+                try simulator.review(
+                    template: try request.parameter("name"), status: review.status, quality: review.quality)
+                return Response(status: 204)
+            }
+        }
         router.get("/_sim/media/{mediaId}/download") { request in
             graph {
                 try simulator.authorize(request)
@@ -67,7 +77,7 @@ struct SimulatorAPI: Sendable {
                 let sent = try simulator.send(phoneNumberID: sender, body: request.body)
                 let body =
                     "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\(JSONText.quoted(sent.to)),\"wa_id\":\(JSONText.quoted(sent.waID))}],"
-                    + "\"messages\":[{\"id\":\(JSONText.quoted(sent.wamid)),\"message_status\":\"accepted\"}]}"
+                    + "\"messages\":[{\"id\":\(JSONText.quoted(sent.wamid)),\"message_status\":\"\(sent.status)\"}]}"
                 return Response(status: 200, body: Array(body.utf8), contentType: "application/json")
             }
         }

@@ -68,9 +68,25 @@ final class WebhookSender: @unchecked Sendable {  // mutable state is guarded by
     }
 
     /// Schedules the status sequence for an accepted message.
-    func scheduleStatuses(wamid: String, phoneNumberID: String, recipient: String, callbackData: String?) {
+    func scheduleStatuses(
+        wamid: String, phoneNumberID: String, recipient: String, callbackData: String?, failWith code: Int? = nil
+    ) {
         guard configuration.url != nil else { return }
         var statuses: [(String, Double)] = [("sent", configuration.sentDelay)]
+        if let code {
+            // A held message dropped by Meta: failed, with the code that says why (no sent before it).
+            enqueue([
+                (
+                    configuration.sentDelay,
+                    .status(
+                        phoneNumberID: phoneNumberID,
+                        object: statusObject(
+                            wamid: wamid, status: "failed", recipient: recipient, callbackData: callbackData,
+                            errorCode: code))
+                )
+            ])
+            return
+        }
         if configuration.failAsynchronously.contains(recipient) {
             statuses.append(("failed", configuration.deliveredDelay))
         } else {
@@ -104,7 +120,15 @@ final class WebhookSender: @unchecked Sendable {  // mutable state is guarded by
         return wamid
     }
 
-    private func statusObject(wamid: String, status: String, recipient: String, callbackData: String?) -> String {
+    /// Schedules a change of another field than `messages` (a template's status or quality), `value` its JSON.
+    func scheduleTemplateUpdate(field: String, value: String) {
+        guard configuration.url != nil else { return }
+        enqueue([(0, .body(envelope(value, field: field)))])
+    }
+
+    private func statusObject(
+        wamid: String, status: String, recipient: String, callbackData: String?, errorCode: Int = 131026
+    ) -> String {
         var object =
             "{\"id\":\(JSONText.quoted(wamid)),\"status\":\"\(status)\",\"timestamp\":\"\(Self.unixNow())\",\"recipient_id\":\(JSONText.quoted(recipient))"
         if let callbackData { object += ",\"biz_opaque_callback_data\":\(JSONText.quoted(callbackData))" }
@@ -112,7 +136,10 @@ final class WebhookSender: @unchecked Sendable {  // mutable state is guarded by
             object +=
                 ",\"pricing\":{\"billable\":true,\"pricing_model\":\"PMP\",\"category\":\"utility\",\"type\":\"regular\"}"
         }
-        if status == "failed" {
+        if status == "failed" && errorCode == 132015 {
+            object +=
+                ",\"errors\":[{\"code\":132015,\"title\":\"Template is paused\",\"message\":\"Template is paused\",\"error_data\":{\"details\":\"The message was held for quality assessment and the template was paused\"}}]"
+        } else if status == "failed" {
             object +=
                 ",\"errors\":[{\"code\":131026,\"title\":\"Message undeliverable\",\"message\":\"Message undeliverable\",\"error_data\":{\"details\":\"The recipient is not a WhatsApp user\"}}]"
         }
@@ -126,10 +153,10 @@ final class WebhookSender: @unchecked Sendable {  // mutable state is guarded by
                 + "\"statuses\":[" + objects.joined(separator: ",") + "]}")
     }
 
-    private func envelope(_ value: String) -> [UInt8] {
+    private func envelope(_ value: String, field: String = "messages") -> [UInt8] {
         Array(
             ("{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\(JSONText.quoted(configuration.businessAccountID)),"
-                + "\"changes\":[{\"value\":\(value),\"field\":\"messages\"}]}]}").utf8)
+                + "\"time\":\(Self.unixNow()),\"changes\":[{\"value\":\(value),\"field\":\"\(field)\"}]}]}").utf8)
     }
 
     private func enqueue(_ items: [(Double, Pending.Content)]) {

@@ -47,10 +47,26 @@ package struct GraphWebhook: Decodable, Sendable {
         package var metadata: Metadata?
         package var statuses: [Status]
         package var messages: [InboundMessage]
+        /// A template change (`message_template_status_update`, `message_template_quality_update`): the template's
+        /// name and language, its new status (`event`) and reason, or its new quality score.
+        package var templateName: String?
+        package var templateLanguage: String?
+        package var event: String?
+        package var reason: String?
+        package var newQualityScore: String?
 
-        enum CodingKeys: String, CodingKey { case metadata, statuses, messages }
+        enum CodingKeys: String, CodingKey {
+            case metadata, statuses, messages, event, reason
+            case templateName = "message_template_name", templateLanguage = "message_template_language"
+            case newQualityScore = "new_quality_score"
+        }
         package init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
+            templateName = try? container.decodeIfPresent(String.self, forKey: .templateName)
+            templateLanguage = try? container.decodeIfPresent(String.self, forKey: .templateLanguage)
+            event = try? container.decodeIfPresent(String.self, forKey: .event)
+            reason = try? container.decodeIfPresent(String.self, forKey: .reason)
+            newQualityScore = try? container.decodeIfPresent(String.self, forKey: .newQualityScore)
             metadata = try? container.decodeIfPresent(Metadata.self, forKey: .metadata)
             statuses = (try? container.decodeIfPresent(Lossy<Status>.self, forKey: .statuses))?.elements ?? []
             messages = (try? container.decodeIfPresent(Lossy<InboundMessage>.self, forKey: .messages))?.elements ?? []

@@ -764,6 +764,77 @@ struct BroadcastFlowTests {
     }
 
     @Test(
+        "template pacing and quality: messages Meta holds for quality assessment slow the broadcast to a group at a time; a paused template's held messages fail with 132015 and the rest wait; once approved with a quality, the rest go"
+    )
+    func templateReview() throws {
+        let stack = try Stack(simulator: ["DAKIYA_SIM_TEMPLATE_PACING": "20"])
+        let admin = try stack.db.connect()
+        try admin.query(
+            """
+            INSERT INTO citizens (portal_user_id, mobile, language)
+            SELECT 'p-' || n, '+9194' || lpad(n::text, 8, '0'), 'en' FROM generate_series(1, 200) n
+            """)
+        try admin.query(
+            """
+            INSERT INTO citizen_consents (citizen_id, channel, granted, source, recorded_at)
+            SELECT id, 'whatsapp', true, 'portal', now() FROM citizens
+            """)
+        let csv = "citizen,district,advice\n" + (1...200).map { "p-\($0),Pune,Stay indoors\n" }.joined()
+        let json =
+            #"{"name": "New template", "channels": ["whatsapp"], \#(Self.template), "audience": {"csv": \#(String(decoding: try JSONEncoder().encode(csv), as: UTF8.self))}}"#
+        let accepted = try stack.client.send(
+            .json(
+                "POST", stack.services.portal + "/v1/broadcasts", body: json,
+                headers: [stack.auth, ("Idempotency-Key", "pacing-1")]))
+        #expect(accepted.status == 202, "\(accepted.text)")
+        let location = try #require(accepted.header("location"))
+        func count(_ state: String) -> Int {
+            ((try? stack.progress(location))?["totals"] as? [String: [String: Int]])?["whatsapp"]?[state] ?? 0
+        }
+        // The first 20 go out and are delivered; then Meta holds what follows (handed over, no status yet) and the
+        // broadcast stops sending: most of it stays pending.
+        #expect(eventually(timeout: .seconds(20)) { count("delivered") == 20 && count("sent") > 0 })
+        Thread.sleep(forTimeInterval: 2)
+        let held = count("sent")
+        #expect(held <= 40, "a group or two per range, not the whole broadcast: \(held) held")
+        #expect(count("pending") >= 140, "the rest waits while the template is paced")
+        #expect(count("delivered") == 20)
+
+        func review(_ body: String) throws {
+            let response = try stack.client.send(
+                .json("POST", stack.services.simulatorBase + "/_sim/templates/dakiya_weather_alert", body: body))
+            #expect(response.status == 204, "\(response.text)")
+        }
+        // Meta pauses the template: the held messages fail with 132015; the pending ones wait (not failed).
+        try review(#"{"status": "PAUSED", "quality": "RED"}"#)
+        #expect(eventually(timeout: .seconds(10)) { count("failed") == held && count("sent") == 0 })
+        #expect(
+            eventually(timeout: .seconds(10)) {
+                (try? admin.query(
+                    "SELECT status || '/' || quality FROM whatsapp_template_states WHERE name = 'dakiya_weather_alert' AND language = 'en'"
+                ).first?.decode(String.self, at: 0)) == "PAUSED/RED"
+            }, "the adapter kept Meta's review")
+        try admin.query("UPDATE jobs SET run_at = now() WHERE queue = 'broadcast_whatsapp' AND state <> 'running'")
+        Thread.sleep(forTimeInterval: 3)
+        #expect(count("pending") == 200 - 20 - held, "a paused template sends nothing")
+        #expect(count("failed") == held)
+
+        // Reinstated, its quality known: the rest go, no longer held.
+        try review(#"{"status": "APPROVED", "quality": "GREEN"}"#)
+        #expect(
+            eventually(timeout: .seconds(10)) {
+                (try? admin.query(
+                    "SELECT status FROM whatsapp_template_states WHERE name = 'dakiya_weather_alert' AND language = 'en'"
+                ).first?.decode(String.self, at: 0)) == "APPROVED"
+            })
+        try admin.query("UPDATE jobs SET run_at = now() WHERE queue = 'broadcast_whatsapp' AND state <> 'running'")
+        let finished = try stack.waitForStatus(location, "finished")
+        #expect(finished["status"] as? String == "finished")
+        #expect(eventually(timeout: .seconds(10)) { count("delivered") == 200 - held }, "\(finished)")
+        #expect(count("failed") == held)
+    }
+
+    @Test(
         "fairness between departments: a small broadcast posted while another department's large one is sending goes out alongside it, not after it"
     )
     func fairness() throws {
