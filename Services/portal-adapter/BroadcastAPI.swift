@@ -486,6 +486,9 @@ struct BroadcastAPI: Sendable {
         throws -> [AudienceRow]
     {
         let values = selection.fields ?? [:]
+        // One names and one values array for every row.
+        let names = values.keys.sorted()
+        let shared = names.map { values[$0] ?? "" }
         return try connection.query(
             """
             WITH area AS (
@@ -506,7 +509,9 @@ struct BroadcastAPI: Sendable {
             LIMIT \(AudienceCSV.maximumRows)
             """, [selection.offices, department, channels]
         ).rows.enumerated().map { index, row in
-            AudienceRow(line: index + 2, citizen: try row.decode(String.self, at: 0), fields: values)
+            AudienceRow(
+                line: index + 2, citizen: try row.decode(String.self, at: 0), mobile: nil, email: nil, language: nil,
+                fieldNames: names, fieldValues: shared)
         }
     }
 

@@ -13,20 +13,44 @@ package struct AudienceRow: Sendable, Equatable {
     package var email: String?
     /// Language code (`language` column), when given; else the citizen's own.
     package var language: String?
+    /// The personalisation fields' names and values, in the same order. A file's rows share one names array (a
+    /// million rows hold one copy), and a row keeps its values in an array, not a dictionary of its own.
+    package var fieldNames: [String]
+    package var fieldValues: [String]
+
     /// The personalisation fields, by column name.
-    package var fields: [String: String]
+    package var fields: [String: String] {
+        Dictionary(zip(fieldNames, fieldValues), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The value of field `name`, if the row has it.
+    package func field(_ name: String) -> String? {
+        fieldNames.firstIndex(of: name).map { fieldValues[$0] }
+    }
 
     /// A recipient from line `line`.
     package init(
         line: Int, citizen: String? = nil, mobile: String? = nil, email: String? = nil, language: String? = nil,
         fields: [String: String] = [:]
     ) {
+        let names = fields.keys.sorted()
+        self.init(
+            line: line, citizen: citizen, mobile: mobile, email: email, language: language, fieldNames: names,
+            fieldValues: names.map { fields[$0] ?? "" })
+    }
+
+    /// A recipient from line `line` with its fields' names (shared) and values in order.
+    package init(
+        line: Int, citizen: String?, mobile: String?, email: String?, language: String?, fieldNames: [String],
+        fieldValues: [String]
+    ) {
         self.line = line
         self.citizen = citizen
         self.mobile = mobile
         self.email = email
         self.language = language
-        self.fields = fields
+        self.fieldNames = fieldNames
+        self.fieldValues = fieldValues
     }
 
     /// The key that makes two rows the same recipient: the citizen id, else the mobile, else the email.
@@ -122,9 +146,14 @@ package enum AudienceCSV {
             report(AudienceProblem(line: 1, message: "column \(field) is missing: the template's text uses it"))
         }
         let hasRecipientColumn = names.contains("citizen") || names.contains("mobile") || names.contains("email")
+        // The field columns in file order, one array every row shares.
+        var fieldColumns: [String] = []
+        for name in names where fields.contains(name) && !fieldColumns.contains(name) { fieldColumns.append(name) }
         var rows: [AudienceRow] = []
-        var seenRecipients: Set<String> = []
-        var seenLines: [[String]: Int] = [:]
+        // Rows and recipients seen, by a 128-bit digest rather than their text: a million of them in tens of
+        // megabytes, not hundreds (two different rows sharing a digest is a chance of about 1 in 10^26).
+        var seenRecipients: Set<Digest> = []
+        var seenLines: [Digest: Int] = [:]
         var repeated = 0
         var count = 0
         while let record = records.next(report: report) {
@@ -145,12 +174,16 @@ package enum AudienceCSV {
                         message: "\(record.fields.count) fields where the header has \(names.count) columns"))
                 continue
             }
-            if let earlier = seenLines[record.fields] {
+            let lineDigest = Digest(record.fields)
+            if let earlier = seenLines[lineDigest] {
                 report(AudienceProblem(line: record.line, message: "the same row as line \(earlier)"))
                 continue
             }
-            seenLines[record.fields] = record.line
-            var row = AudienceRow(line: record.line, fields: [:])
+            seenLines[lineDigest] = record.line
+            var row = AudienceRow(
+                line: record.line, citizen: nil, mobile: nil, email: nil, language: nil, fieldNames: fieldColumns,
+                fieldValues: [])
+            row.fieldValues.reserveCapacity(fieldColumns.count)
             var recipientProblem = false
             for (index, raw) in record.fields.enumerated() {
                 let value = raw.trimmingSpaces()
@@ -192,8 +225,8 @@ package enum AudienceCSV {
                 default:
                     if value.isEmpty {
                         bad("empty: the template's text uses \(name)")
-                    } else {
-                        row.fields[name] = value
+                    } else if fieldColumns.count > row.fieldValues.count {
+                        row.fieldValues.append(value)
                     }
                 }
             }
@@ -202,7 +235,7 @@ package enum AudienceCSV {
                 report(AudienceProblem(line: record.line, message: "no citizen, mobile or email: no one to send to"))
                 continue
             }
-            if seenRecipients.insert(row.recipientKey).inserted {
+            if seenRecipients.insert(Digest([row.recipientKey])).inserted {
                 rows.append(row)
             } else {
                 repeated += 1
@@ -213,6 +246,25 @@ package enum AudienceCSV {
         }
         guard total == 0 else { throw AudienceProblems(problems: problems, total: total) }
         return Checked(rows: rows, repeatedRecipients: repeated)
+    }
+
+    /// A 128-bit digest of some texts (two independent 64-bit hashes of them, each separated from the next).
+    struct Digest: Hashable {
+        var first: Int
+        var second: Int
+
+        init(_ texts: [String]) {
+            var one = Hasher()
+            var two = Hasher()
+            two.combine(0x5bd1_e995)
+            for text in texts {
+                one.combine(text)
+                two.combine(text.utf8.count)
+                two.combine(text)
+            }
+            first = one.finalize()
+            second = two.finalize()
+        }
     }
 
     /// RFC 4180 records from UTF-8 bytes, with the line each starts on.

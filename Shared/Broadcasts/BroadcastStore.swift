@@ -181,10 +181,11 @@ package enum Broadcasts {
         let id = draft.id.uuidString.lowercased()
         _ = try tx.copy(
             "COPY broadcast_recipients (broadcast_id, seq, line, citizen, mobile, email, language, fields) FROM STDIN",
-            rows: draft.recipients.enumerated().map { seq, row in
+            rows: draft.recipients.lazy.enumerated().map { seq, row in
                 [
                     id, String(seq), String(row.line), row.citizen, row.mobile, row.email, row.language,
-                    arrayLiteral(draft.fields.map { row.fields[$0] ?? "" }),
+                    arrayLiteral(
+                        row.fieldNames == draft.fields ? row.fieldValues : draft.fields.map { row.field($0) ?? "" }),
                 ]
             })
         let chunks = stride(from: 0, to: draft.recipients.count, by: fanOutChunk).map { start in

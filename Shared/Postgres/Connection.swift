@@ -218,10 +218,11 @@ package final class Connection: @unchecked Sendable {
 
     // MARK: COPY
 
-    /// Streams `rows` to `copySQL` (a `COPY … FROM STDIN` statement) in text format. Returns the row count.
+    /// Streams `rows` to `copySQL` (a `COPY … FROM STDIN` statement) in text format, 64 KiB at a time: a lazy
+    /// sequence is never held whole. Returns the row count.
     /// - Throws: `PostgresError` (`copyFailed`) when the server refuses a row, or for a lost connection.
     @discardableResult
-    package func copy(_ copySQL: String, rows: [[String?]]) throws -> Int {
+    package func copy<Rows: Sequence>(_ copySQL: String, rows: Rows) throws -> Int where Rows.Element == [String?] {
         let handle = try liveHandle()
         let start = PQexec(handle, copySQL)
         guard PQresultStatus(start) == PGRES_COPY_IN else {
