@@ -123,19 +123,24 @@ struct BroadcastAPI: Sendable {
                 let draft = try validate(
                     body, csv: csv, id: id, department: key.department, apiKeyID: key.id, isTest: key.kind == .test,
                     on: tx)
-                let used = try checkDailyCap(draft, on: tx)
-                try Broadcasts.accept(draft, queue: queue, on: tx)
+                // Written first (a file's rows as they are read), then refused, rolling everything back, when the
+                // file was not clean or the daily cap would be passed: nothing is sent either way.
+                let written = try Broadcasts.accept(draft, queue: queue, on: tx)
+                if let failure = draft.stream?.failure {
+                    throw Self.refusal(failure, fields: draft.fields, fromRows: false)
+                }
+                let used = try checkDailyCap(draft, messages: written.recipients * draft.channels.count, on: tx)
                 if let used { noteCapUse(department: key.department, before: used.before, after: used.after) }
                 logger.info(
                     "broadcast accepted",
                     [
                         "broadcast.id": id.uuidString.lowercased(), "api_key.prefix": key.prefix,
-                        "broadcast.recipients": String(draft.recipients.count), "broadcast.lane": draft.lane,
+                        "broadcast.recipients": String(written.recipients), "broadcast.lane": draft.lane,
                     ])
                 return try Response.json(
                     Accepted(
-                        broadcastID: PublicID(id), status: "accepted", recipients: draft.recipients.count,
-                        repeatedRows: draft.repeatedRows, location: location),
+                        broadcastID: PublicID(id), status: "accepted", recipients: written.recipients,
+                        repeatedRows: written.repeatedRows, location: location),
                     status: 202, headers: [("Location", location)])
             }
         }
@@ -164,25 +169,25 @@ struct BroadcastAPI: Sendable {
     /// The messages (recipients × channels) the department's broadcasts of today (India time) hold, and with this
     /// one; 429 with Retry-After (until midnight) when this one would pass `dailyCap`, and nothing is written.
     /// Emergencies are neither counted nor held back. Nil for an emergency.
-    func checkDailyCap(_ draft: BroadcastDraft, on tx: Connection) throws -> (before: Int, after: Int)? {
+    func checkDailyCap(_ draft: BroadcastDraft, messages: Int, on tx: Connection) throws -> (before: Int, after: Int)? {
         guard draft.lane != "emergency" else { return nil }
         let row = try tx.query(
             """
             SELECT coalesce(sum(recipients * cardinality(channels)), 0)::bigint,
                    extract(epoch FROM (date_trunc('day', now() AT TIME ZONE 'Asia/Kolkata') + interval '1 day') AT TIME ZONE 'Asia/Kolkata' - now())
             FROM broadcasts
-            WHERE department = $1 AND priority <> 'emergency'
+            WHERE department = $1 AND priority <> 'emergency' AND id <> $2
               AND created_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Kolkata') AT TIME ZONE 'Asia/Kolkata'
-            """, [draft.department]
+            """, [draft.department, draft.id]
         ).first
         let used = try row?.decode(Int.self, at: 0) ?? 0
-        let after = used + draft.recipients.count * draft.channels.count
+        let after = used + messages
         guard after <= dailyCap else {
             let untilMidnight = max(1, Int((try row?.decode(Double.self, at: 1) ?? 3600).rounded(.up)))
             throw HTTPError(
                 status: 429,
                 detail:
-                    "this broadcast's \(draft.recipients.count * draft.channels.count) messages would pass the department's daily cap of \(dailyCap) (\(used) used today, India time); nothing was sent",
+                    "this broadcast's \(messages) messages would pass the department's daily cap of \(dailyCap) (\(used) used today, India time); nothing was sent",
                 type: "urn:dakiya:problem:daily-cap", headers: [("Retry-After", String(untilMidnight))])
         }
         return (used, after)
@@ -403,35 +408,50 @@ struct BroadcastAPI: Sendable {
                 status: 422, detail: problems.map(\.detail).joined(separator: "; "),
                 type: "urn:dakiya:problem:invalid-field", errors: problems)
         }
-        let checked: AudienceCSV.Checked
-        do {
-            checked = try AudienceCSV.check(audience, fields: Set(fields), languages: Set(body.template.texts.keys))
-        } catch {
-            let header = ["citizen", "mobile", "email", "language"] + fields
-            let listed = error.problems.map { problem -> FieldProblem in
-                guard fromRows else { return FieldProblem(field: "audience", detail: problem.description) }
-                // JSON rows: the row's index and the member at fault (row i is line i + 2 of the CSV made of them).
-                let row = "audience.rows[\(problem.line - 2)]"
-                guard let column = problem.column, column <= header.count else {
-                    return FieldProblem(field: row, detail: problem.message)
-                }
-                let name = header[column - 1]
-                return FieldProblem(
-                    field: row + (column > 4 ? ".fields.\(name)" : ".\(name)"), detail: problem.message)
-            }
-            throw HTTPError(
-                status: 422,
-                detail: "the audience has \(error.total) problem\(error.total == 1 ? "" : "s")"
-                    + (error.total > listed.count ? " (the first \(listed.count) are listed)" : "")
-                    + "; nothing was sent: " + (listed.first?.detail ?? ""),
-                type: "urn:dakiya:problem:invalid-audience", errors: listed)
-        }
-        return BroadcastDraft(
+        var draft = BroadcastDraft(
             id: id, department: department, apiKeyID: apiKeyID, isTest: isTest, name: name, lane: lane,
             channels: channels, whatsappTemplate: channels.contains("whatsapp") ? body.template.whatsapp?.name : nil,
             templateCategory: channels.contains("whatsapp") ? body.template.whatsapp?.category : nil, fields: fields,
-            texts: body.template.texts, scheduledFor: scheduledFor, expiresAt: expiresAt, recipients: checked.rows,
-            repeatedRows: checked.repeatedRecipients)
+            texts: body.template.texts, scheduledFor: scheduledFor, expiresAt: expiresAt, recipients: [],
+            repeatedRows: 0)
+        guard fromRows else {
+            // A file: its rows go to the database as they are checked (`Broadcasts.accept`); the caller refuses it
+            // afterwards, rolling back, if it was not clean.
+            draft.stream = AudienceCSV.Reader(
+                audience, fields: Set(fields), languages: Set(body.template.texts.keys))
+            return draft
+        }
+        do {
+            let checked = try AudienceCSV.check(
+                audience, fields: Set(fields), languages: Set(body.template.texts.keys))
+            draft.recipients = checked.rows
+            draft.repeatedRows = checked.repeatedRecipients
+            return draft
+        } catch {
+            throw Self.refusal(error, fields: fields, fromRows: true)
+        }
+    }
+
+    /// The 422 for an audience that is not clean: every problem listed (the first 100) by line and column, or for
+    /// JSON rows by the row's index and member (row i is line i + 2 of the CSV made of them).
+    static func refusal(_ error: AudienceProblems, fields: [String], fromRows: Bool) -> HTTPError {
+        let header = ["citizen", "mobile", "email", "language"] + fields
+        let listed = error.problems.map { problem -> FieldProblem in
+            guard fromRows else { return FieldProblem(field: "audience", detail: problem.description) }
+            let row = "audience.rows[\(problem.line - 2)]"
+            guard let column = problem.column, column <= header.count else {
+                return FieldProblem(field: row, detail: problem.message)
+            }
+            let name = header[column - 1]
+            return FieldProblem(
+                field: row + (column > 4 ? ".fields.\(name)" : ".\(name)"), detail: problem.message)
+        }
+        return HTTPError(
+            status: 422,
+            detail: "the audience has \(error.total) problem\(error.total == 1 ? "" : "s")"
+                + (error.total > listed.count ? " (the first \(listed.count) are listed)" : "")
+                + "; nothing was sent: " + (listed.first?.detail ?? ""),
+            type: "urn:dakiya:problem:invalid-audience", errors: listed)
     }
 
     /// The faults of a selection: its offices (1 to 100, each in the office hierarchy) and its fields' values (one

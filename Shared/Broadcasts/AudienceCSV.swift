@@ -109,75 +109,125 @@ package enum AudienceCSV {
     package static func check(_ bytes: [UInt8], fields: Set<String>, languages: Set<String>) throws(AudienceProblems)
         -> Checked
     {
-        var problems: [AudienceProblem] = []
-        var total = 0
-        func report(_ problem: AudienceProblem) {
+        let reader = Reader(bytes, fields: fields, languages: languages)
+        let rows = Array(reader)
+        if let failure = reader.failure { throw failure }
+        return Checked(rows: rows, repeatedRecipients: reader.repeatedRecipients)
+    }
+
+    /// A file's distinct recipients, read and checked one row at a time (each recipient once, at its first row), so
+    /// a million rows can go to the database as they are read instead of all being held first. Problems and repeats
+    /// are counted as it goes: once the sequence has ended, `failure` says whether the file was clean, and a caller
+    /// that wrote rows must then undo them (roll back) when it was not.
+    package final class Reader: Sequence, IteratorProtocol, @unchecked Sendable {
+        private var records: Records
+        private let fields: Set<String>
+        private let languages: Set<String>
+        private var names: [String] = []
+        /// The field columns in file order, one array every row shares.
+        private var fieldColumns: [String] = []
+        private var hasRecipientColumn = false
+        private var problems: [AudienceProblem] = []
+        private var total = 0
+        private var count = 0
+        private var ended = false
+        /// Rows and recipients seen, by a 128-bit digest rather than their text: a million of them in tens of
+        /// megabytes, not hundreds (two different rows sharing a digest is a chance of about 1 in 10^26).
+        private var seenRecipients: Set<Digest> = []
+        private var seenLines: [Digest: Int] = [:]
+        /// Rows that repeated an earlier recipient (kept once), so far.
+        package private(set) var repeatedRecipients = 0
+
+        /// A reader of `bytes`; the header is read at once.
+        package init(_ bytes: [UInt8], fields: Set<String>, languages: Set<String>) {
+            records = Records(bytes)
+            self.fields = fields
+            self.languages = languages
+            readHeader()
+        }
+
+        /// The file's problems (the first `listedProblems`, and how many in all), once the sequence has ended; nil
+        /// when it was clean.
+        package var failure: AudienceProblems? {
+            total == 0 ? nil : AudienceProblems(problems: problems, total: total)
+        }
+
+        private func report(_ problem: AudienceProblem) {
             total += 1
             if problems.count < listedProblems { problems.append(problem) }
         }
-        var records = Records(bytes)
-        guard let header = records.next(report: report) else {
-            throw AudienceProblems(
-                problems: [
-                    AudienceProblem(line: 1, message: "the file is empty: a header line naming the columns is needed")
-                ],
-                total: 1)
-        }
-        var names: [String] = []
-        for (index, field) in header.fields.enumerated() {
-            let name = field.trimmingSpaces().lowercased()
-            if names.contains(name) {
+
+        private func readHeader() {
+            guard let header = records.next(report: report) else {
                 report(
-                    AudienceProblem(
-                        line: 1, column: index + 1, columnName: name, message: "column \(name) is named twice"))
-            } else if !recipientColumns.contains(name) && !fields.contains(name) {
-                let known = (recipientColumns.union(fields)).sorted().joined(separator: ", ")
-                report(
-                    AudienceProblem(
-                        line: 1, column: index + 1, columnName: name,
-                        message: "\"\(name)\" is not a column this broadcast takes (\(known))"))
+                    AudienceProblem(line: 1, message: "the file is empty: a header line naming the columns is needed"))
+                ended = true
+                return
             }
-            names.append(name)
+            for (index, field) in header.fields.enumerated() {
+                let name = field.trimmingSpaces().lowercased()
+                if names.contains(name) {
+                    report(
+                        AudienceProblem(
+                            line: 1, column: index + 1, columnName: name, message: "column \(name) is named twice"))
+                } else if !recipientColumns.contains(name) && !fields.contains(name) {
+                    let known = (recipientColumns.union(fields)).sorted().joined(separator: ", ")
+                    report(
+                        AudienceProblem(
+                            line: 1, column: index + 1, columnName: name,
+                            message: "\"\(name)\" is not a column this broadcast takes (\(known))"))
+                }
+                names.append(name)
+            }
+            if !names.contains("citizen") && !names.contains("mobile") && !names.contains("email") {
+                report(AudienceProblem(line: 1, message: "a citizen, mobile or email column is needed"))
+            }
+            for field in fields.sorted() where !names.contains(field) {
+                report(AudienceProblem(line: 1, message: "column \(field) is missing: the template's text uses it"))
+            }
+            hasRecipientColumn = names.contains("citizen") || names.contains("mobile") || names.contains("email")
+            for name in names where fields.contains(name) && !fieldColumns.contains(name) { fieldColumns.append(name) }
         }
-        if !names.contains("citizen") && !names.contains("mobile") && !names.contains("email") {
-            report(AudienceProblem(line: 1, message: "a citizen, mobile or email column is needed"))
+
+        /// The next distinct recipient of a clean row; nil at the end of the file (or past `maximumRows`).
+        package func next() -> AudienceRow? {
+            while !ended {
+                guard let record = records.next(report: report) else {
+                    ended = true
+                    if count == 0 && total == 0 {
+                        report(AudienceProblem(line: 2, message: "no rows under the header"))
+                    }
+                    return nil
+                }
+                if let row = read(record) { return row }
+            }
+            return nil
         }
-        for field in fields.sorted() where !names.contains(field) {
-            report(AudienceProblem(line: 1, message: "column \(field) is missing: the template's text uses it"))
-        }
-        let hasRecipientColumn = names.contains("citizen") || names.contains("mobile") || names.contains("email")
-        // The field columns in file order, one array every row shares.
-        var fieldColumns: [String] = []
-        for name in names where fields.contains(name) && !fieldColumns.contains(name) { fieldColumns.append(name) }
-        var rows: [AudienceRow] = []
-        // Rows and recipients seen, by a 128-bit digest rather than their text: a million of them in tens of
-        // megabytes, not hundreds (two different rows sharing a digest is a chance of about 1 in 10^26).
-        var seenRecipients: Set<Digest> = []
-        var seenLines: [Digest: Int] = [:]
-        var repeated = 0
-        var count = 0
-        while let record = records.next(report: report) {
+
+        /// The row of `record` when it is clean and a new recipient; its problems reported otherwise.
+        private func read(_ record: (line: Int, fields: [String])) -> AudienceRow? {
             // A blank line, or one of empty fields only (spreadsheets export those after the last row).
-            if record.fields.allSatisfy({ $0.trimmingSpaces().isEmpty }) { continue }
+            if record.fields.allSatisfy({ $0.trimmingSpaces().isEmpty }) { return nil }
             count += 1
             if count > maximumRows {
                 report(
                     AudienceProblem(
                         line: record.line,
                         message: "more than \(maximumRows) rows: split the audience into several broadcasts"))
-                break
+                ended = true
+                return nil
             }
             guard record.fields.count == names.count else {
                 report(
                     AudienceProblem(
                         line: record.line,
                         message: "\(record.fields.count) fields where the header has \(names.count) columns"))
-                continue
+                return nil
             }
             let lineDigest = Digest(record.fields)
             if let earlier = seenLines[lineDigest] {
                 report(AudienceProblem(line: record.line, message: "the same row as line \(earlier)"))
-                continue
+                return nil
             }
             seenLines[lineDigest] = record.line
             var row = AudienceRow(
@@ -185,11 +235,13 @@ package enum AudienceCSV {
                 fieldValues: [])
             row.fieldValues.reserveCapacity(fieldColumns.count)
             var recipientProblem = false
+            var clean = true
             for (index, raw) in record.fields.enumerated() {
                 let value = raw.trimmingSpaces()
                 let name = names[index]
                 func bad(_ message: String) {
                     report(AudienceProblem(line: record.line, column: index + 1, columnName: name, message: message))
+                    clean = false
                     if name == "mobile" || name == "email" || name == "citizen" { recipientProblem = true }
                 }
                 if value.utf8.count > maximumFieldBytes {
@@ -231,21 +283,17 @@ package enum AudienceCSV {
                 }
             }
             if row.citizen == nil && row.mobile == nil && row.email == nil {
-                if recipientProblem || !hasRecipientColumn { continue }
+                if recipientProblem || !hasRecipientColumn { return nil }
                 report(AudienceProblem(line: record.line, message: "no citizen, mobile or email: no one to send to"))
-                continue
+                return nil
             }
-            if seenRecipients.insert(Digest([row.recipientKey])).inserted {
-                rows.append(row)
-            } else {
-                repeated += 1
+            guard clean else { return nil }
+            guard seenRecipients.insert(Digest([row.recipientKey])).inserted else {
+                repeatedRecipients += 1
+                return nil
             }
+            return row
         }
-        if count == 0 && total == 0 {
-            report(AudienceProblem(line: 2, message: "no rows under the header"))
-        }
-        guard total == 0 else { throw AudienceProblems(problems: problems, total: total) }
-        return Checked(rows: rows, repeatedRecipients: repeated)
     }
 
     /// A 128-bit digest of some texts (two independent 64-bit hashes of them, each separated from the next).

@@ -48,6 +48,9 @@ package struct BroadcastDraft: Sendable {
     package var recipients: [AudienceRow]
     /// Rows that repeated an earlier recipient (kept once).
     package var repeatedRows: Int
+    /// An audience file still to read: its rows go to the database as they are checked (`accept`), instead of
+    /// `recipients`; the caller looks at its `failure` afterwards and rolls back when the file was not clean.
+    package var stream: AudienceCSV.Reader?
 
     /// A broadcast with everything it records.
     package init(
@@ -147,10 +150,15 @@ package enum Broadcasts {
 
     // MARK: Accept
 
-    /// Records the broadcast, its recipients (COPY) and its fan-out jobs (at `scheduledFor`, in its lane), inside
-    /// the caller's transaction. A broadcast with no recipient (an alert whose area holds no citizen) is finished.
+    /// Records the broadcast, its recipients (COPY, from `recipients` or read from `stream` as they are checked) and
+    /// its fan-out jobs (at their fair tags, in its lane), inside the caller's transaction. A broadcast with no
+    /// recipient (an alert whose area holds no citizen) is finished. Returns the recipients and repeated rows; with
+    /// a stream, the caller must check its `failure` and roll back (throw) when the file was not clean.
     /// - Throws: `PostgresError` from the database; `EncodingError` for a job that cannot be encoded.
-    package static func accept(_ draft: BroadcastDraft, queue: JobQueue, on tx: Connection) throws {
+    @discardableResult
+    package static func accept(_ draft: BroadcastDraft, queue: JobQueue, on tx: Connection) throws -> (
+        recipients: Int, repeatedRows: Int
+    ) {
         let texts = try String(decoding: JSONEncoder.sorted.encode(draft.texts), as: UTF8.self)
         // fair_start (migration 0039): the head of the lane on the broadcast's channels (or its scheduled time), but
         // after the same department's broadcasts still in that lane.
@@ -160,7 +168,8 @@ package enum Broadcasts {
                                     template_category, fields, texts, scheduled_for, expires_at, recipients, repeated_rows,
                                     idempotency_key, state, finished_at, fair_start)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, '',
-                    CASE WHEN $14 = 0 THEN 'finished' ELSE 'accepted' END, CASE WHEN $14 = 0 THEN now() END,
+                    CASE WHEN $14 = 0 AND NOT $17 THEN 'finished' ELSE 'accepted' END,
+                    CASE WHEN $14 = 0 AND NOT $17 THEN now() END,
                     greatest(
                         CASE WHEN $12::timestamptz > now() THEN $12::timestamptz
                              ELSE coalesce((SELECT min(j.run_at) FROM jobs j
@@ -176,21 +185,36 @@ package enum Broadcasts {
                 draft.id, draft.department, draft.apiKeyID, draft.isTest, draft.name, draft.lane, draft.channels,
                 draft.whatsappTemplate, draft.templateCategory, draft.fields, texts, draft.scheduledFor,
                 draft.expiresAt, draft.recipients.count, draft.repeatedRows, BroadcastLane.priority(draft.lane),
+                draft.stream != nil,
             ]
         ).first?.decode(Date.self, at: 0)
         let id = draft.id.uuidString.lowercased()
-        _ = try tx.copy(
-            "COPY broadcast_recipients (broadcast_id, seq, line, citizen, mobile, email, language, fields) FROM STDIN",
-            rows: draft.recipients.lazy.enumerated().map { seq, row in
-                [
-                    id, String(seq), String(row.line), row.citizen, row.mobile, row.email, row.language,
-                    arrayLiteral(
-                        row.fieldNames == draft.fields ? row.fieldValues : draft.fields.map { row.field($0) ?? "" }),
-                ]
-            })
-        let chunks = stride(from: 0, to: draft.recipients.count, by: fanOutChunk).map { start in
-            BroadcastRange(
-                broadcastID: draft.id, fromSeq: start, toSeq: min(start + fanOutChunk, draft.recipients.count))
+        func copyRow(_ seq: Int, _ row: AudienceRow) -> [String?] {
+            [
+                id, String(seq), String(row.line), row.citizen, row.mobile, row.email, row.language,
+                arrayLiteral(
+                    row.fieldNames == draft.fields ? row.fieldValues : draft.fields.map { row.field($0) ?? "" }),
+            ]
+        }
+        let copySQL =
+            "COPY broadcast_recipients (broadcast_id, seq, line, citizen, mobile, email, language, fields) FROM STDIN"
+        var recipients = draft.recipients.count
+        var repeatedRows = draft.repeatedRows
+        if let stream = draft.stream {
+            recipients = try tx.copy(copySQL, rows: stream.enumerated().lazy.map(copyRow))
+            repeatedRows = stream.repeatedRecipients
+            guard stream.failure == nil else { return (recipients, repeatedRows) }
+            try tx.query(
+                """
+                UPDATE broadcasts SET recipients = $2, repeated_rows = $3,
+                    state = CASE WHEN $2 = 0 THEN 'finished' ELSE state END, finished_at = CASE WHEN $2 = 0 THEN now() END
+                WHERE id = $1
+                """, [draft.id, recipients, repeatedRows])
+        } else {
+            _ = try tx.copy(copySQL, rows: draft.recipients.enumerated().lazy.map(copyRow))
+        }
+        let chunks = stride(from: 0, to: recipients, by: fanOutChunk).map { start in
+            BroadcastRange(broadcastID: draft.id, fromSeq: start, toSeq: min(start + fanOutChunk, recipients))
         }
         _ = try queue.enqueue(
             try chunks.map { range in
@@ -200,6 +224,7 @@ package enum Broadcasts {
                 job.runAt = fairStart.map { Self.fairTag($0, seq: range.fromSeq) } ?? draft.scheduledFor
                 return job
             }, on: tx)
+        return (recipients, repeatedRows)
     }
 
     /// The run_at step between two send jobs of a broadcast (one per `sendChunk` recipients), in microseconds: the
