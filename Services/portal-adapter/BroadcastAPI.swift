@@ -21,6 +21,8 @@ struct BroadcastAPI: Sendable {
     /// Broadcast messages (recipients × channels) a department may send a day (India time), emergencies aside.
     var dailyCap = 2_000_000
     var metrics = MetricsRegistry()
+    /// Large broadcasts' recent counts, reused for a few seconds when polled (`BroadcastCountCache`).
+    var counts = BroadcastCountCache()
 
     /// How far ahead a broadcast may be scheduled.
     static let maximumSchedule: TimeInterval = 7 * 86_400
@@ -578,6 +580,7 @@ struct BroadcastAPI: Sendable {
         /// Per channel, messages by status.
         var totals: [String: [String: Int]]
         var counts: [Count]
+        var countedAt: Date
         var createdAt: Date
         var scheduledFor: Date?
         var expiresAt: Date?
@@ -586,7 +589,8 @@ struct BroadcastAPI: Sendable {
         enum CodingKeys: String, CodingKey {
             case broadcastID = "broadcast_id", name, priority, status, channels, recipients,
                 repeatedRows = "repeated_rows", notYetFannedOut = "not_yet_fanned_out", totals, counts,
-                createdAt = "created_at", scheduledFor = "scheduled_for", expiresAt = "expires_at",
+                countedAt = "counted_at", createdAt = "created_at", scheduledFor = "scheduled_for", expiresAt =
+                "expires_at",
                 cancelledAt = "cancelled_at", finishedAt = "finished_at"
         }
     }
@@ -603,7 +607,10 @@ struct BroadcastAPI: Sendable {
         try pool.withConnection { connection in
             let key = try APIKeys.require(request.header("authorization"), on: connection)
             let id = try broadcastID(request)
-            guard let progress = try Broadcasts.progress(id, department: key.department, on: connection) else {
+            guard
+                let progress = try Broadcasts.progress(
+                    id, department: key.department, cache: counts, on: connection)
+            else {
                 throw HTTPError.notFound("no broadcast with this id for this API key")
             }
             var totals: [String: [String: Int]] = [:]
@@ -624,7 +631,8 @@ struct BroadcastAPI: Sendable {
                     counts: progress.counts.map {
                         ProgressBody.Count(
                             channel: $0.channel, status: $0.state, office: $0.office, messages: $0.messages)
-                    }, createdAt: progress.createdAt, scheduledFor: progress.scheduledFor,
+                    }, countedAt: progress.countedAt, createdAt: progress.createdAt,
+                    scheduledFor: progress.scheduledFor,
                     expiresAt: progress.expiresAt, cancelledAt: progress.cancelledAt,
                     finishedAt: progress.finishedAt))
         }

@@ -18,6 +18,7 @@ struct WhatsAppCloudSimulator {
         var webhooks = WebhookConfiguration()
         let port: Int
         let host: String
+        var logLevel = Logger.Level.info
         do throws(SettingError) {
             host = try settings.string("DAKIYA_SIM_HOST", default: "127.0.0.1")
             port = try settings.int("DAKIYA_SIM_PORT", default: 8090, in: 0...65_535)
@@ -70,13 +71,19 @@ struct WhatsAppCloudSimulator {
             webhooks.duplicate = try settings.bool("DAKIYA_SIM_DUPLICATE_WEBHOOKS", default: false)
             webhooks.reorder = try settings.bool("DAKIYA_SIM_REORDER_WEBHOOKS", default: false)
             webhooks.batchLimit = try settings.int("DAKIYA_SIM_WEBHOOK_BATCH", default: 100, in: 1...1000)
+            // Like a service's: a benchmark's simulator logs errors only, not each of a million requests.
+            logLevel =
+                Logger.Level(
+                    name: try settings.choice(
+                        "DAKIYA_LOG_LEVEL", default: "info", from: Logger.Level.allCases.map(\.name)))
+                ?? .info
             if let numbers = settings.optionalString("DAKIYA_SIM_FAIL_ASYNC") {
                 webhooks.failAsynchronously = Set(numbers.split(separator: ",").map { Simulator.digits(String($0)) })
             }
         } catch {
             exitForBadSetting("whatsapp-cloud-simulator", error)
         }
-        let logger = Logger(service: "whatsapp-cloud-simulator")
+        let logger = Logger(service: "whatsapp-cloud-simulator", minimumLevel: logLevel)
         let simulator = Simulator(configuration: configuration, webhooks: webhooks)
         let server = Server(
             configuration: ServerConfiguration(host: host, port: UInt16(port), threads: 8),

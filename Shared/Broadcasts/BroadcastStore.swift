@@ -4,6 +4,7 @@ import JobContracts
 import JobQueue
 import Postgres
 import ServiceRuntime
+import Synchronization
 
 /// What a broadcast says in one language: the email's subject and the text, with `{field}` placeholders.
 package struct BroadcastText: Codable, Sendable, Equatable {
@@ -130,11 +131,53 @@ package struct BroadcastProgress: Sendable, Equatable {
     /// Recipients not yet turned into messages (a scheduled broadcast before its time, or one still fanning out).
     package var notFannedOut: Int
     package var counts: [Count]
+    /// When `counts` were counted (a large broadcast's may be a few seconds old: `BroadcastCountCache`).
+    package var countedAt: Date
     package var createdAt: Date
     package var scheduledFor: Date?
     package var expiresAt: Date?
     package var cancelledAt: Date?
     package var finishedAt: Date?
+}
+
+/// Recent counts of large broadcasts' messages, so that a portal polling a broadcast's progress does not have a
+/// million rows counted each time: a count is reused for `recipients × secondsPerRecipient` seconds, at most
+/// `maximumAge` (by default a 100,000-recipient broadcast's for 5 s, a 1,000,000-recipient one's for 10 s; a small
+/// one's is always counted afresh). The answer says when it was counted.
+package final class BroadcastCountCache: Sendable {
+    private let entries = Mutex<[UUID: (countedAt: Date, counts: [BroadcastProgress.Count])]>([:])
+    let secondsPerRecipient: Double
+    let maximumAge: Double
+
+    /// A cache whose counts live `secondsPerRecipient` per recipient, at most `maximumAge` seconds.
+    package init(secondsPerRecipient: Double = 1.0 / 20_000, maximumAge: Double = 10) {
+        self.secondsPerRecipient = secondsPerRecipient
+        self.maximumAge = maximumAge
+    }
+
+    /// How long a count of a broadcast to `recipients` is reused.
+    package func freshness(recipients: Int) -> Double { min(maximumAge, Double(recipients) * secondsPerRecipient) }
+
+    func counts(for id: UUID, recipients: Int, now: Date) -> (countedAt: Date, counts: [BroadcastProgress.Count])? {
+        entries.withLock { entries in
+            guard let entry = entries[id], now.timeIntervalSince(entry.countedAt) < freshness(recipients: recipients)
+            else { return nil }
+            return entry
+        }
+    }
+
+    /// How many broadcasts' counts are held.
+    var size: Int { entries.withLock { $0.count } }
+
+    func keep(_ counts: [BroadcastProgress.Count], for id: UUID, countedAt: Date) {
+        entries.withLock { entries in
+            // Forgotten once stale: the cache holds only the broadcasts polled in the last `maximumAge` seconds.
+            if entries.count > 1_000 {
+                entries = entries.filter { countedAt.timeIntervalSince($0.value.countedAt) < maximumAge }
+            }
+            entries[id] = (countedAt, counts)
+        }
+    }
 }
 
 /// Broadcasts in the database: the accept, the fan-out, the adapters' take and record, statuses, progress, cancel.
@@ -274,11 +317,14 @@ package enum Broadcasts {
                    CASE WHEN b.texts ? coalesce(r.row_language, r.citizen_language, '') THEN coalesce(r.row_language, r.citizen_language)
                         WHEN b.texts ? 'en' THEN 'en'
                         ELSE (SELECT min(k) FROM jsonb_object_keys(b.texts) k) END AS language,
-                   (SELECT k.granted FROM citizen_consents k WHERE k.citizen_id = r.citizen_id AND k.channel = ch.channel
-                    ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) AS consent,
+                   k.granted AS consent,
                    (SELECT a.office_code FROM applications a WHERE a.citizen_id = r.citizen_id ORDER BY a.updated_at DESC LIMIT 1) AS office_code,
                    b.expires_at
-            FROM r CROSS JOIN b CROSS JOIN LATERAL unnest(b.channels) AS ch(channel)),
+            FROM r CROSS JOIN b CROSS JOIN LATERAL unnest(b.channels) AS ch(channel)
+            -- joined, not a scalar subquery: the decision reads the consent twice, and would look it up twice
+            LEFT JOIN LATERAL (
+                SELECT k.granted FROM citizen_consents k WHERE k.citizen_id = r.citizen_id AND k.channel = ch.channel
+                ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) k ON true),
         decided AS (
             SELECT channel, seq, address, language, office_code,
                    CASE WHEN citizen IS NOT NULL AND citizen_id IS NULL THEN 'unknown_citizen'
@@ -359,21 +405,27 @@ package enum Broadcasts {
 
     /// The take of a range's messages on `channel`, in one statement: those of a broadcast cancelled meanwhile are
     /// cancelled, those past its expiry skipped (`expired`), those whose citizen has opted out of the channel since
-    /// the fan-out skipped (`opted_out`); the rest are marked sending and returned with their values: pending ones,
+    /// the fan-out skipped (`opted_out`: the fan-out saw every earlier consent, so only the withdrawals recorded
+    /// since the broadcast was accepted, an hour's margin before it, are looked at, through their partial index,
+    /// rather than each message's citizen); the rest are marked sending and returned with their values: pending ones,
     /// and ones handed over without an answer kept, once `resendAfter(channel)` has passed with no status for them.
     static func takeStatement(channel: String) -> String {
         let contact = channel == "whatsapp" ? "mobile" : "email"
         return """
-            WITH b AS (SELECT state, expires_at FROM broadcasts WHERE id = $1),
+            WITH b AS (SELECT state, expires_at, created_at FROM broadcasts WHERE id = $1),
+            withdrawn AS (
+                SELECT c.\(contact) AS address
+                FROM citizen_consents w JOIN citizens c ON c.id = w.citizen_id
+                WHERE NOT w.granted AND w.channel = '\(channel)'
+                  AND w.created_at >= (SELECT created_at FROM b) - interval '1 hour'
+                  AND c.\(contact) IS NOT NULL
+                  AND (SELECT k.granted FROM citizen_consents k WHERE k.citizen_id = c.id AND k.channel = '\(channel)'
+                       ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS false),
             open AS (
                 SELECT m.seq, m.state,
                        CASE WHEN (SELECT state FROM b) = 'cancelled' THEN 'cancelled'
                             WHEN (SELECT expires_at FROM b) <= now() THEN 'expired'
-                            WHEN EXISTS (
-                                SELECT 1 FROM citizens c
-                                WHERE c.\(contact) = m.address
-                                  AND (SELECT k.granted FROM citizen_consents k WHERE k.citizen_id = c.id AND k.channel = '\(channel)'
-                                       ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS false) THEN 'opted_out'
+                            WHEN m.address IN (SELECT address FROM withdrawn) THEN 'opted_out'
                        END AS stop
                 FROM broadcast_messages m
                 WHERE m.broadcast_id = $1 AND m.channel = '\(channel)' AND m.seq >= $2 AND m.seq < $3
@@ -657,9 +709,9 @@ package enum Broadcasts {
 
     /// The broadcast's progress, or nil when `department` has no broadcast `id`.
     /// - Throws: `PostgresError` from the database.
-    package static func progress(_ id: UUID, department: String, on connection: Connection) throws
-        -> BroadcastProgress?
-    {
+    package static func progress(
+        _ id: UUID, department: String, cache: BroadcastCountCache? = nil, on connection: Connection
+    ) throws -> BroadcastProgress? {
         guard
             let row = try connection.query(
                 """
@@ -670,23 +722,33 @@ package enum Broadcasts {
                 """, [id, department]
             ).first
         else { return nil }
-        let counts = try connection.withCustomPlans {
-            try connection.query(
-                """
-                SELECT channel, state, office_code, count(*) FROM broadcast_messages WHERE broadcast_id = $1
-                GROUP BY channel, state, office_code ORDER BY channel, state, office_code NULLS LAST
-                """, [id]
-            ).rows
-        }.map { count in
-            BroadcastProgress.Count(
-                channel: try count.decode(String.self, at: 0), state: try count.decode(String.self, at: 1),
-                office: try count.decode(String?.self, at: 2), messages: try count.decode(Int.self, at: 3))
+        let recipients = try row.decode(Int.self, at: 4)
+        let counted: (countedAt: Date, counts: [BroadcastProgress.Count])
+        if let cached = cache?.counts(for: id, recipients: recipients, now: Date()) {
+            counted = cached
+        } else {
+            let countedAt = Date()
+            let counts = try connection.withCustomPlans {
+                try connection.query(
+                    """
+                    SELECT channel, state, office_code, count(*) FROM broadcast_messages WHERE broadcast_id = $1
+                    GROUP BY channel, state, office_code ORDER BY channel, state, office_code NULLS LAST
+                    """, [id]
+                ).rows
+            }.map { count in
+                BroadcastProgress.Count(
+                    channel: try count.decode(String.self, at: 0), state: try count.decode(String.self, at: 1),
+                    office: try count.decode(String?.self, at: 2), messages: try count.decode(Int.self, at: 3))
+            }
+            cache?.keep(counts, for: id, countedAt: countedAt)
+            counted = (countedAt, counts)
         }
         return BroadcastProgress(
             id: id, name: try row.decode(String.self, at: 0), lane: try row.decode(String.self, at: 1),
             state: try row.decode(String.self, at: 2), channels: try row.decode([String].self, at: 3),
-            recipients: try row.decode(Int.self, at: 4), repeatedRows: try row.decode(Int.self, at: 5),
-            notFannedOut: try row.decode(Int.self, at: 6), counts: counts, createdAt: try row.decode(Date.self, at: 7),
+            recipients: recipients, repeatedRows: try row.decode(Int.self, at: 5),
+            notFannedOut: try row.decode(Int.self, at: 6), counts: counted.counts, countedAt: counted.countedAt,
+            createdAt: try row.decode(Date.self, at: 7),
             scheduledFor: try row.decode(Date?.self, at: 8), expiresAt: try row.decode(Date?.self, at: 9),
             cancelledAt: try row.decode(Date?.self, at: 10), finishedAt: try row.decode(Date?.self, at: 11))
     }

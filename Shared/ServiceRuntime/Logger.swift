@@ -184,6 +184,10 @@ package enum Redaction {
 package enum JSONText {
     /// `value` as a JSON string literal, quotes included.
     package static func quoted(_ value: String) -> String {
+        // Most values are plain printable ASCII: copied whole.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return "\"" + value + "\""
+        }
         var out = "\""
         out.reserveCapacity(value.utf8.count + 2)
         for scalar in value.unicodeScalars {

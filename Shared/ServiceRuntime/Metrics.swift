@@ -62,12 +62,25 @@ package final class MetricsRegistry: Sendable {
 
     static func render(_ labels: [String: String]) -> String {
         guard !labels.isEmpty else { return "" }
-        let parts = labels.keys.sorted().map { key in
-            let value = labels[key]!.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll(
-                "\n", with: "\\n")
-            return "\(key)=\"\(value)\""
+        // Looked up on every observation (a series is found by its rendered labels): a value with nothing to escape,
+        // nearly all of them, is copied as it is.
+        var out = "{"
+        for key in labels.keys.sorted() {
+            if out.utf8.count > 1 { out += "," }
+            let value = labels[key]!
+            out += key
+            out += "=\""
+            if value.utf8.contains(where: {
+                $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n")
+            }) {
+                out += value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll(
+                    "\n", with: "\\n")
+            } else {
+                out += value
+            }
+            out += "\""
         }
-        return "{" + parts.joined(separator: ",") + "}"
+        return out + "}"
     }
 }
 

@@ -230,6 +230,8 @@ struct Bench {
             url: url, binaries: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
         bench.recipients = try Settings().int(
             "DAKIYA_BENCH_BROADCAST_RECIPIENTS", default: 1_000_000, in: 1000...1_000_000)
+        // DAKIYA_BENCH_BROADCAST_OUTCOMES: the outcomes a second sent meanwhile (0: the broadcast's cost alone).
+        bench.outcomesPerSecond = try Settings().int("DAKIYA_BENCH_BROADCAST_OUTCOMES", default: 100, in: 0...1000)
         try bench.run()
     }
 

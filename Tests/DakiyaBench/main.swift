@@ -1,12 +1,14 @@
 // make bench: the job lifecycle through our JobQueue API against the same SQL through pgbench, on the
 // private cluster, in one run; then enqueue → start latency of an idle worker, and a real service's peak RSS.
-import Glibc
+@preconcurrency import Glibc
 import ServiceRuntime
 
 ServiceGroup.blockTerminationSignals()
 // Piped into `head`, a closed pipe must not kill the bench before it stops the services it started (they would
 // go on working against the benchmark database and skew the next run): writes fail instead.
 signal(SIGPIPE, SIG_IGN)
+// A line at a time, also into a file: a long run's progress is seen as it goes.
+setvbuf(stdout, nil, _IOLBF, 0)
 let settings = Settings()
 do {
     var bench = Bench(

@@ -79,6 +79,11 @@ struct RuntimeTests {
                 "latency_seconds_bucket{le=\"0.1\"} 1\nlatency_seconds_bucket{le=\"1\"} 2\nlatency_seconds_bucket{le=\"+Inf\"} 3\n"
             ))
         #expect(text.contains("latency_seconds_count 3\n"))
+        // Labels sorted; a value's quote, backslash and line break escaped, a plain one as it is; the same labels
+        // find the same series.
+        registry.counter("odd_total", help: "Odd.", labels: ["path": "a\"b\\c\nd", "kind": "x"]).increment()
+        registry.counter("odd_total", help: "Odd.", labels: ["kind": "x", "path": "a\"b\\c\nd"]).increment()
+        #expect(registry.exposition().contains("odd_total{kind=\"x\",path=\"a\\\"b\\\\c\\nd\"} 2\n"))
     }
 
     final class Part: Service, @unchecked Sendable {

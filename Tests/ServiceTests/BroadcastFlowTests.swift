@@ -272,6 +272,7 @@ struct BroadcastFlowTests {
         #expect(scheduled.status == 202, "\(scheduled.text)")
         let scheduledAt = try #require(scheduled.header("location"))
         #expect(try stack.progress(scheduledAt)["not_yet_fanned_out"] as? Int == 2)
+        #expect(try stack.progress(scheduledAt)["counted_at"] is String)
         let cancel = try stack.client.send(
             HTTPClientRequest(
                 method: "POST", url: stack.services.portal + scheduledAt + "/cancel", headers: [stack.auth]))
