@@ -184,7 +184,9 @@ let package = Package(
         ),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"], path: "Tests/QRCodeTests"),
         .testTarget(name: "CAPTests", dependencies: ["CAP"], path: "Tests/CAPTests"),
-        .testTarget(name: "BroadcastsTests", dependencies: ["Broadcasts"], path: "Tests/BroadcastsTests"),
+        .testTarget(
+            name: "BroadcastsTests", dependencies: ["Broadcasts", "Postgres", "TestSupport"],
+            path: "Tests/BroadcastsTests"),
         .testTarget(
             name: "SealTests", dependencies: ["Seals", "PDFTools", "QRCode", "Cryptography", "TestSupport"],
             path: "Tests/SealTests"),
