@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "WhatsAppAdapter",
             dependencies: [
-                "Broadcasts",
+                "Broadcasts", "Appeals",
                 "WhatsAppGraph",
                 "Texts", "JobContracts", "ServiceHost", "Delivery", "HTTPClient", "Postgres", "Cryptography",
             ],
@@ -211,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "WhatsAppAdapterTests",
             dependencies: [
-                "WhatsAppGraph",
+                "WhatsAppGraph", "Appeals",
                 "Texts",
                 "Dispatcher",
                 "JobContracts", "WhatsAppAdapter", "WhatsAppCloudSimulator", "Delivery", "JobQueue", "Postgres",

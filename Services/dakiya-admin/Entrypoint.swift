@@ -33,7 +33,13 @@ import TransparencyLogStore
 ///     dakiya-admin key list                   list keys (prefix, kind, department, offices, state)
 ///     dakiya-admin key revoke PREFIX          revoke a key at once
 ///     dakiya-admin catalogue import FILE|--sample
-///                                             import a service catalogue CSV (or the Maharashtra sample)
+///                                             import a service catalogue CSV (or the whole Maharashtra sample: rules,
+///                                             roles, documents and service details)
+///     dakiya-admin catalogue roles|documents FILE
+///                                             import officer roles or documents named in every language
+///     dakiya-admin catalogue details FILE     import services' fees, documents, links to apply, Flows and synonyms
+///     dakiya-admin catalogue search TEXT [--language CODE]
+///                                             find services as the WhatsApp "Find a service" does
 ///     dakiya-admin offices import FILE|--sample
 ///     dakiya-admin offices locations FILE|--sample
 ///                                             import the office hierarchy CSV (or the Maharashtra sample: Pune, Yavatmal)
@@ -284,8 +290,10 @@ struct DakiyaAdmin {
         print(
             "       dakiya-admin offices import FILE|--sample | offices locations FILE|--sample | offices list [CODE]")
         print(
-            "       dakiya-admin catalogue import FILE|--sample | officer-key create --role ROLE --office CODE --name TEXT | officer-key revoke PREFIX"
+            "       dakiya-admin catalogue import FILE|--sample | catalogue roles|documents|details FILE | catalogue search TEXT [--language CODE]"
         )
+        print(
+            "       dakiya-admin officer-key create --role ROLE --office CODE --name TEXT | officer-key revoke PREFIX")
         print(
             "       dakiya-admin holiday add CALENDAR DATE NAME | extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]"
         )
@@ -367,14 +375,49 @@ struct DakiyaAdmin {
     static func appealsCommand(_ arguments: [String], connection: Connection) throws {
         switch (arguments[0], arguments.count > 1 ? arguments[1] : "") {
         case ("catalogue", "import") where arguments.count == 3:
-            let text =
-                arguments[2] == "--sample"
-                ? try Catalogue.maharashtraSample() : try String(contentsOfFile: arguments[2], encoding: .utf8)
             do {
-                print("imported \(try Catalogue.importCSV(text, on: connection)) catalogue rules")
+                if arguments[2] == "--sample" {
+                    let imported = try ServiceDetails.importMaharashtraSample(on: connection)
+                    print(
+                        "imported \(imported.rules) catalogue rules, \(imported.roles) officer roles, \(imported.documents) documents, details of \(imported.services) services"
+                    )
+                } else {
+                    let text = try String(contentsOfFile: arguments[2], encoding: .utf8)
+                    print("imported \(try Catalogue.importCSV(text, on: connection)) catalogue rules")
+                }
             } catch let error as CatalogueError {
                 throw UsageError(message: "catalogue not imported: \(error)")
             }
+        case ("catalogue", "roles"), ("catalogue", "documents"), ("catalogue", "details"):
+            guard arguments.count == 3 else {
+                throw UsageError(message: "usage: dakiya-admin catalogue \(arguments[1]) FILE")
+            }
+            let text = try String(contentsOfFile: arguments[2], encoding: .utf8)
+            do {
+                switch arguments[1] {
+                case "roles":
+                    print(
+                        "imported \(try ServiceDetails.importNamed(text, into: .roles, on: connection)) officer roles")
+                case "documents":
+                    print(
+                        "imported \(try ServiceDetails.importNamed(text, into: .documents, on: connection)) documents")
+                default: print("imported details of \(try ServiceDetails.importDetails(text, on: connection)) services")
+                }
+            } catch let error as CatalogueError {
+                throw UsageError(message: "catalogue \(arguments[1]) not imported: \(error)")
+            }
+        case ("catalogue", "search")
+        where arguments.count == 3 || (arguments.count == 5 && arguments[3] == "--language"):
+            let language = arguments.count == 5 ? arguments[4] : "en"
+            let found = try ServiceFinder.search(arguments[2], language: language, limit: 10, on: connection)
+            if found.matches.isEmpty { print("no service like \"\(arguments[2])\"") }
+            if found.nearest && !found.matches.isEmpty { print("nothing matched; the nearest:") }
+            for match in found.matches {
+                let limit =
+                    match.timeLimitDays.map { "\($0) \(match.unit == .working ? "working days" : "days")" } ?? ""
+                print("\(match.code)\t\(String(format: "%.2f", match.score))\t\(match.name)\t\(limit)")
+            }
+            if found.total > found.matches.count { print("… \(found.total) in all") }
         case ("offices", "import") where arguments.count == 3:
             let text =
                 arguments[2] == "--sample"

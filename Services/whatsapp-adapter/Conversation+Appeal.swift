@@ -103,7 +103,10 @@ extension Conversation {
             PostgresJSON?.self, at: 0)?.decode(AppealDraft.self)
     }
 
-    func save(_ number: String, language: String, state: String, draft: AppealDraft, on tx: Connection) throws {
+    /// Moves to `state` keeping `draft` (an appeal's or a search's) with the conversation.
+    func save<Draft: Encodable>(
+        _ number: String, language: String, state: String, draft: Draft, on tx: Connection
+    ) throws {
         try tx.query(
             "UPDATE whatsapp_conversations SET state = $2, language = $3, draft = $4::jsonb, updated_at = now() WHERE number = $1",
             [number, state, language, try PostgresJSON(encoding: draft)])

@@ -54,6 +54,11 @@ struct Conversation {
             replies: &replies, on: tx)
         {
             // handled by the appeal steps
+        } else if try findStep(
+            state: state, choice: choice, text: text, digit: digit, number: number, language: lang, wamid: wamid,
+            replies: &replies, on: tx)
+        {
+            // handled by the service finder
         } else if choice == "menu:track" || digit == "1" {
             try save(number, language: lang, state: "awaiting_application_id", on: tx)
             replies.append(ConversationReply(to: mobile, text: WhatsAppTexts.askApplication(lang)))
@@ -131,6 +136,7 @@ struct Conversation {
                     ("menu:track", WhatsAppTexts.track(language)),
                     ("menu:certificates", WhatsAppTexts.certificates(language)),
                     ("menu:appeal", WhatsAppTexts.appeal(language)), ("menu:help", WhatsAppTexts.help(language)),
+                    ("menu:find", WhatsAppTexts.find(language)),
                 ]))
     }
 

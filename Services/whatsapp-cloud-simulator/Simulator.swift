@@ -268,6 +268,7 @@ final class Simulator: Sendable {
                         "Message failed to send because more than 24 hours have passed since the customer last replied to this number."
                 )
             }
+            if type == "interactive" { try Self.checkInteractive(payload) }
             if type == "document", let id = payload["id"] as? String, media(id) == nil {
                 throw GraphError(
                     httpStatus: 400, code: 131053, message: "Media upload error", details: "Media id \(id) not found")
@@ -303,6 +304,50 @@ final class Simulator: Sendable {
         webhooks.scheduleStatuses(
             wamid: wamid, phoneNumberID: phoneNumberID, recipient: waID, callbackData: callbackData)
         return (wamid, to, waID, "accepted")
+    }
+
+    /// Meta's limits on an interactive message (131009 when one is broken): a list has at most 10 rows in all, titles
+    /// of at most 24 characters, descriptions of 72 and distinct ids; at most 3 reply buttons of 20; a Flow names its
+    /// id or name, message version "3" and a button text. Characters are Unicode code points, as JSON Schema counts.
+    static func checkInteractive(_ payload: [String: Any]) throws {
+        func invalid(_ details: String) -> GraphError {
+            GraphError(httpStatus: 400, code: 131009, message: "Parameter value is not valid", details: details)
+        }
+        func length(_ value: Any?) -> Int { (value as? String)?.unicodeScalars.count ?? 0 }
+        let action = payload["action"] as? [String: Any] ?? [:]
+        switch payload["type"] as? String {
+        case "list":
+            let sections = action["sections"] as? [[String: Any]] ?? []
+            let rows = sections.flatMap { $0["rows"] as? [[String: Any]] ?? [] }
+            guard !rows.isEmpty, rows.count <= 10 else { throw invalid("A list has 1 to 10 rows in all.") }
+            guard length(action["button"]) <= 20 else { throw invalid("The list button is longer than 20 characters.") }
+            guard Set(rows.compactMap { $0["id"] as? String }).count == rows.count else {
+                throw invalid("Row ids must be unique.")
+            }
+            for row in rows {
+                guard length(row["title"]) >= 1, length(row["title"]) <= 24 else {
+                    throw invalid("A row title is 1 to 24 characters.")
+                }
+                guard length(row["description"]) <= 72 else {
+                    throw invalid("A row description is at most 72 characters.")
+                }
+            }
+        case "button":
+            let buttons = action["buttons"] as? [[String: Any]] ?? []
+            guard (1...3).contains(buttons.count) else { throw invalid("1 to 3 reply buttons.") }
+            for button in buttons where length((button["reply"] as? [String: Any])?["title"]) > 20 {
+                throw invalid("A button title is at most 20 characters.")
+            }
+        case "flow":
+            let parameters = action["parameters"] as? [String: Any] ?? [:]
+            guard action["name"] as? String == "flow", parameters["flow_message_version"] as? String == "3",
+                (parameters["flow_id"] != nil) != (parameters["flow_name"] != nil), length(parameters["flow_cta"]) >= 1
+            else {
+                throw invalid("A Flow message needs flow_message_version 3, a flow_cta and a flow_id or flow_name.")
+            }
+        default:
+            throw invalid("Unsupported interactive type \(payload["type"] as? String ?? "none").")
+        }
     }
 
     // MARK: Template review

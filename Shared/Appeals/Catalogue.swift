@@ -83,6 +83,8 @@ package enum Catalogue {
                     """, Array(fields[0...2]))
                 // Each language named in the header: its name, or none (the English one shows) for an empty cell.
                 try csv.storeNames(line.names, of: fields[0], table: "service_names", keyColumn: "service_code", on: tx)
+                // A search finds the service by its names as they are now (its synonyms kept).
+                try tx.query("SELECT service_search_refresh($1, NULL)", [fields[0]])
                 try tx.query(
                     """
                     INSERT INTO service_rules (service_code, office_code, band_min, band_max, effective_from, time_limit_days, day_unit,

@@ -177,6 +177,114 @@ package enum WhatsAppTexts: TextCatalogue {
                 "دوبارہ خوش آمدید: آپ کی درخواستوں کے نتائج اور سرٹیفکیٹ آپ کو یہاں WhatsApp پر ملیں گے۔ روکنے کے لیے کسی بھی وقت STOP بھیجیں۔",
         ])
 
+    // Finding a service (the catalogue search).
+    package static let find = Localized(
+        en: "Find a service",
+        ["mr": "सेवा शोधा", "hi": "सेवा खोजें", "te": "సేవను వెతకండి", "ur": "سروس تلاش کریں"])
+    package static let findAsk = Localized(
+        en: "Type the name of the service you need, for example: income certificate.",
+        [
+            "mr": "तुम्हाला हवी असलेली सेवा लिहा, उदाहरणार्थ: उत्पन्नाचा दाखला.",
+            "hi": "आपको जिस सेवा की ज़रूरत है उसका नाम लिखें, उदाहरण: आय प्रमाणपत्र।",
+            "te": "మీకు కావలసిన సేవ పేరు టైప్ చేయండి, ఉదాహరణకు: ఆదాయ ధృవీకరణ పత్రం.",
+            "ur": "جس سروس کی ضرورت ہے اس کا نام لکھیں، مثال کے طور پر: آمدنی کا سرٹیفکیٹ۔",
+        ])
+    /// `{query}`, `{total}`.
+    package static let findResults = Localized(
+        en: "Services for \"{query}\" ({total}). Choose one to see the documents, fee and time limit.",
+        [
+            "mr": "\"{query}\" साठी सेवा ({total}). कागदपत्रे, शुल्क व कालमर्यादा पाहण्यासाठी एक निवडा.",
+            "hi": "\"{query}\" के लिए सेवाएँ ({total})। दस्तावेज़, शुल्क और समय-सीमा देखने के लिए एक चुनें।",
+            "te": "\"{query}\" కోసం సేవలు ({total}). పత్రాలు, రుసుము, గడువు చూడటానికి ఒకటి ఎంచుకోండి.",
+            "ur": "\"{query}\" کے لیے سروسز ({total})۔ دستاویزات، فیس اور مدت دیکھنے کے لیے ایک منتخب کریں۔",
+        ])
+    /// `{query}`.
+    package static let findNearest = Localized(
+        en: "We found no service called \"{query}\". These are the nearest:",
+        [
+            "mr": "\"{query}\" नावाची सेवा आढळली नाही. जवळच्या सेवा:",
+            "hi": "\"{query}\" नाम की कोई सेवा नहीं मिली। निकटतम सेवाएँ:",
+            "te": "\"{query}\" అనే సేవ కనబడలేదు. దగ్గరగా ఉన్నవి:",
+            "ur": "\"{query}\" نام کی کوئی سروس نہیں ملی۔ قریب ترین سروسز:",
+        ])
+    /// `{query}`.
+    package static let findNothing = Localized(
+        en: "We found no service like \"{query}\". Please try other words, such as the name on the certificate.",
+        [
+            "mr": "\"{query}\" सारखी सेवा आढळली नाही. कृपया दुसरे शब्द वापरा, उदा. प्रमाणपत्रावरील नाव.",
+            "hi": "\"{query}\" जैसी कोई सेवा नहीं मिली। कृपया दूसरे शब्द आज़माएँ, जैसे प्रमाणपत्र पर लिखा नाम।",
+            "te": "\"{query}\" లాంటి సేవ కనబడలేదు. దయచేసి వేరే పదాలు ప్రయత్నించండి, ఉదా. ధృవీకరణ పత్రంపై పేరు.",
+            "ur": "\"{query}\" جیسی کوئی سروس نہیں ملی۔ براہ کرم دوسرے الفاظ آزمائیں، جیسے سرٹیفکیٹ پر لکھا نام۔",
+        ])
+    package static let findButton = Localized(
+        en: "Services", ["mr": "सेवा", "hi": "सेवाएँ", "te": "సేవలు", "ur": "سروسز"])
+    package static let findMore = Localized(
+        en: "More results", ["mr": "आणखी सेवा", "hi": "और परिणाम", "te": "మరిన్ని ఫలితాలు", "ur": "مزید نتائج"])
+    /// `{from}`, `{to}`, `{total}`.
+    package static let findMoreDescription = Localized(
+        en: "Services {from}–{to} of {total}",
+        [
+            "mr": "सेवा {from}–{to}, एकूण {total}", "hi": "सेवाएँ {from}–{to}, कुल {total}",
+            "te": "సేవలు {from}–{to}, మొత్తం {total}", "ur": "سروسز {from}–{to}، کل {total}",
+        ])
+    /// `{days}`.
+    package static let daysCalendar = Localized(
+        en: "{days} days", ["mr": "{days} दिवस", "hi": "{days} दिन", "te": "{days} రోజులు", "ur": "{days} دن"])
+    /// `{days}`.
+    package static let daysWorking = Localized(
+        en: "{days} working days",
+        ["mr": "{days} कामकाजाचे दिवस", "hi": "{days} कार्य दिवस", "te": "{days} పని దినాలు", "ur": "{days} کام کے دن"])
+    package static let serviceDocuments = Localized(
+        en: "Documents required",
+        ["mr": "आवश्यक कागदपत्रे", "hi": "आवश्यक दस्तावेज़", "te": "అవసరమైన పత్రాలు", "ur": "ضروری دستاویزات"])
+    package static let serviceNoDocuments = Localized(
+        en: "The office will tell you the documents required.",
+        [
+            "mr": "आवश्यक कागदपत्रे कार्यालय सांगेल.", "hi": "आवश्यक दस्तावेज़ कार्यालय बताएगा।",
+            "te": "అవసరమైన పత్రాలను కార్యాలయం తెలియజేస్తుంది.", "ur": "ضروری دستاویزات دفتر بتائے گا۔",
+        ])
+    package static let serviceFee = Localized(
+        en: "Fee", ["mr": "शुल्क", "hi": "शुल्क", "te": "రుసుము", "ur": "فیس"])
+    package static let serviceFree = Localized(
+        en: "free", ["mr": "निःशुल्क", "hi": "निःशुल्क", "te": "ఉచితం", "ur": "مفت"])
+    package static let serviceFeeUnknown = Localized(
+        en: "ask the office", ["mr": "कार्यालयात विचारा", "hi": "कार्यालय से पूछें", "te": "కార్యాలయంలో అడగండి", "ur": "دفتر سے پوچھیں"])
+    package static let serviceTimeLimit = Localized(
+        en: "Time limit", ["mr": "कालमर्यादा", "hi": "समय-सीमा", "te": "గడువు", "ur": "مدت"])
+    package static let serviceOfficer = Localized(
+        en: "Designated officer",
+        ["mr": "पदनिर्देशित अधिकारी", "hi": "पदाभिहित अधिकारी", "te": "నియమిత అధికారి", "ur": "نامزد افسر"])
+    package static let serviceFirstAppeal = Localized(
+        en: "First appeal", ["mr": "प्रथम अपील", "hi": "प्रथम अपील", "te": "మొదటి అప్పీల్", "ur": "پہلی اپیل"])
+    package static let serviceSecondAppeal = Localized(
+        en: "Second appeal", ["mr": "द्वितीय अपील", "hi": "द्वितीय अपील", "te": "రెండవ అప్పీల్", "ur": "دوسری اپیل"])
+    package static let serviceApply = Localized(
+        en: "Apply", ["mr": "अर्ज करा", "hi": "आवेदन करें", "te": "దరఖాస్తు చేయండి", "ur": "درخواست دیں"])
+    package static let serviceSample = Localized(
+        en: "sample data", ["mr": "नमुना माहिती", "hi": "नमूना जानकारी", "te": "నమూనా సమాచారం", "ur": "نمونہ معلومات"])
+    package static let serviceSampleNote = Localized(
+        en: "Values marked \"sample data\" are illustrative, not official: check them with the office.",
+        [
+            "mr": "\"नमुना माहिती\" असे लिहिलेली मूल्ये उदाहरणादाखल आहेत, अधिकृत नाहीत: कार्यालयाकडून खात्री करा.",
+            "hi": "\"नमूना जानकारी\" चिह्नित मान उदाहरण हैं, आधिकारिक नहीं: कार्यालय से पुष्टि करें।",
+            "te": "\"నమూనా సమాచారం\" అని గుర్తించిన విలువలు ఉదాహరణలు మాత్రమే, అధికారికం కాదు: కార్యాలయంలో నిర్ధారించుకోండి.",
+            "ur": "\"نمونہ معلومات\" والی قدریں مثال ہیں، سرکاری نہیں: دفتر سے تصدیق کریں۔",
+        ])
+    package static let serviceSource = Localized(
+        en: "Source", ["mr": "स्रोत", "hi": "स्रोत", "te": "మూలం", "ur": "ماخذ"])
+    /// `{service}`.
+    package static let serviceFlowBody = Localized(
+        en: "You can apply for {service} here in WhatsApp.",
+        [
+            "mr": "{service} साठी तुम्ही येथे WhatsApp मध्येच अर्ज करू शकता.",
+            "hi": "{service} के लिए आप यहीं WhatsApp में आवेदन कर सकते हैं।",
+            "te": "{service} కోసం మీరు ఇక్కడే WhatsApp లో దరఖాస్తు చేయవచ్చు.",
+            "ur": "{service} کے لیے آپ یہیں WhatsApp میں درخواست دے سکتے ہیں۔",
+        ])
+    package static let serviceFlowButton = Localized(
+        en: "Apply in WhatsApp",
+        ["mr": "WhatsApp मध्ये अर्ज करा", "hi": "WhatsApp में आवेदन करें", "te": "WhatsApp లో దరఖాస్తు", "ur": "WhatsApp میں درخواست"])
+
     package static var entries: [(name: String, text: Localized)] {
         [
             ("chooseLanguage", chooseLanguage), ("menuBody", menuBody), ("menuButton", menuButton), ("track", track),
@@ -186,7 +294,17 @@ package enum WhatsAppTexts: TextCatalogue {
             ("appealAskGrounds", appealAskGrounds), ("appealGroundsTooLong", appealGroundsTooLong),
             ("appealSummary", appealSummary), ("appealConfirm", appealConfirm), ("appealCancel", appealCancel),
             ("appealFiling", appealFiling), ("appealCancelled", appealCancelled), ("appealRefused", appealRefused),
-            ("appealLateHint", appealLateHint), ("stopped", stopped), ("started", started),
+            ("appealLateHint", appealLateHint), ("stopped", stopped), ("started", started), ("find", find),
+            ("findAsk", findAsk), ("findResults", findResults), ("findNearest", findNearest),
+            ("findNothing", findNothing), ("findButton", findButton), ("findMore", findMore),
+            ("findMoreDescription", findMoreDescription), ("daysCalendar", daysCalendar), ("daysWorking", daysWorking),
+            ("serviceDocuments", serviceDocuments), ("serviceNoDocuments", serviceNoDocuments),
+            ("serviceFee", serviceFee), ("serviceFree", serviceFree), ("serviceFeeUnknown", serviceFeeUnknown),
+            ("serviceTimeLimit", serviceTimeLimit), ("serviceOfficer", serviceOfficer),
+            ("serviceFirstAppeal", serviceFirstAppeal), ("serviceSecondAppeal", serviceSecondAppeal),
+            ("serviceApply", serviceApply), ("serviceSample", serviceSample), ("serviceSampleNote", serviceSampleNote),
+            ("serviceSource", serviceSource), ("serviceFlowBody", serviceFlowBody),
+            ("serviceFlowButton", serviceFlowButton),
         ] + decisions.sorted { $0.key < $1.key }.map { ("decision." + $0.key, $0.value) }
     }
 }

@@ -100,10 +100,11 @@ package struct GraphMessage: Codable, Sendable, Equatable {
     package struct Interactive: Codable, Sendable, Equatable {
         /// The message text above the list or buttons.
         package struct Body: Codable, Sendable, Equatable { package var text: String }
-        /// A list row: our id and its title.
+        /// A list row: our id, its title and (optionally) the line under it.
         package struct Row: Codable, Sendable, Equatable {
             package var id: String
             package var title: String
+            package var description: String?
         }
         /// A titled group of rows.
         package struct Section: Codable, Sendable, Equatable {
@@ -120,14 +121,28 @@ package struct GraphMessage: Codable, Sendable, Equatable {
             package var type = "reply"
             package var reply: Reply
         }
-        /// A list (its button and sections) or reply buttons.
+        /// What opens a WhatsApp Flow: its id, the button's text, and our token for the answers it sends back.
+        package struct FlowParameters: Codable, Sendable, Equatable {
+            package var flowMessageVersion = "3"
+            package var flowID: String
+            package var flowCTA: String
+            package var flowToken: String
+            package var flowAction = "navigate"
+            enum CodingKeys: String, CodingKey {
+                case flowMessageVersion = "flow_message_version", flowID = "flow_id", flowCTA = "flow_cta"
+                case flowToken = "flow_token", flowAction = "flow_action"
+            }
+        }
+        /// A list (its button and sections), reply buttons, or a Flow (`name` "flow" and its parameters).
         package struct Action: Codable, Sendable, Equatable {
             package var button: String?
             package var sections: [Section]?
             package var buttons: [ReplyButton]?
+            package var name: String?
+            package var parameters: FlowParameters?
         }
 
-        /// list or button.
+        /// list, button or flow.
         package var type: String
         package var body: Body
         package var action: Action
@@ -136,15 +151,50 @@ package struct GraphMessage: Codable, Sendable, Equatable {
         package static func list(body: String, button: String, section: String, rows: [(id: String, title: String)])
             -> Interactive
         {
+            list(body: body, button: button, section: section, rows: rows.map { ($0.id, $0.title, nil) })
+        }
+
+        /// A list whose rows may carry a description under the title (cut to Meta's 72 characters).
+        package static func list(
+            body: String, button: String, section: String, rows: [(id: String, title: String, description: String?)]
+        ) -> Interactive {
             Interactive(
-                type: "list", body: Body(text: body),
+                type: "list", body: Body(text: cut(body, to: 4096)),
                 action: Action(
-                    button: String(button.prefix(20)),
+                    button: cut(button, to: 20),
                     sections: [
                         Section(
-                            title: String(section.prefix(24)),
-                            rows: rows.map { Row(id: $0.id, title: String($0.title.prefix(24))) })
+                            title: cut(section, to: 24),
+                            rows: rows.map {
+                                Row(
+                                    id: $0.id, title: cut($0.title, to: 24),
+                                    description: $0.description.map { cut($0, to: 72) })
+                            })
                     ]))
+        }
+
+        /// A message with a button that opens the WhatsApp Flow `flowID` (button text cut to Meta's 30 characters).
+        package static func flow(body: String, flowID: String, button: String, token: String) -> Interactive {
+            Interactive(
+                type: "flow", body: Body(text: cut(body, to: 1024)),
+                action: Action(
+                    name: "flow",
+                    parameters: FlowParameters(flowID: flowID, flowCTA: cut(button, to: 30), flowToken: token)))
+        }
+
+        /// `text` within `limit` characters as Meta counts them (Unicode code points), never splitting a letter from
+        /// its vowel signs: whole grapheme clusters are kept and a cut text ends with "…".
+        package static func cut(_ text: String, to limit: Int) -> String {
+            guard text.unicodeScalars.count > limit else { return text }
+            var kept = ""
+            var count = 0
+            for character in text {
+                let size = character.unicodeScalars.count
+                if count + size > limit - 1 { break }
+                kept.append(character)
+                count += size
+            }
+            return kept.trimmingCharacters(in: .whitespaces) + "…"
         }
 
         /// Up to three reply buttons (titles cut to Meta's 20).
@@ -153,7 +203,7 @@ package struct GraphMessage: Codable, Sendable, Equatable {
                 type: "button", body: Body(text: body),
                 action: Action(
                     buttons: buttons.map {
-                        ReplyButton(reply: ReplyButton.Reply(id: $0.id, title: String($0.title.prefix(20))))
+                        ReplyButton(reply: ReplyButton.Reply(id: $0.id, title: cut($0.title, to: 20)))
                     }))
         }
     }

@@ -10,11 +10,11 @@ struct CatalogueTests {
     func sample() throws {
         let db = try TestDatabase()
         let connection = try db.connect()
-        #expect(try Catalogue.importCSV(try Catalogue.maharashtraSample(), on: connection) == 15)
+        #expect(try Catalogue.importCSV(try Catalogue.maharashtraSample(), on: connection) == 111)
         #expect(
-            try Catalogue.importCSV(try Catalogue.maharashtraSample(), on: connection) == 15,
+            try Catalogue.importCSV(try Catalogue.maharashtraSample(), on: connection) == 111,
             "importing again replaces, never duplicates")
-        #expect(try connection.query("SELECT count(*) FROM service_rules").first?.decode(Int.self, at: 0) == 15)
+        #expect(try connection.query("SELECT count(*) FROM service_rules").first?.decode(Int.self, at: 0) == 111)
         let day = try #require(CivilDate("2026-01-05"))
         let limits = try [
             "INCOME": 15, "DOMICILE": 15, "CASTE": 45, "NCL": 21, "SENIOR_CITIZEN": 7, "SATBARA": 7, "BIRTH_REG": 7,

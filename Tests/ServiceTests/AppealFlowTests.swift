@@ -35,7 +35,9 @@ struct AppealFlowTests {
                     String.init))
         }
         _ = try admin(["department", "add", "REVENUE", "Revenue Department"])
-        #expect(try admin(["catalogue", "import", "--sample"]).contains("imported 15 catalogue rules"))
+        #expect(
+            try admin(["catalogue", "import", "--sample"]).contains(
+                "imported 111 catalogue rules, 79 officer roles, 36 documents, details of 105 services"))
         let portalKey = try secret(
             try admin([
                 "key", "create", "--department", "REVENUE", "--label", "portal", "--kind", "live", "--scope",
@@ -230,6 +232,25 @@ struct AppealFlowTests {
             eventually(timeout: .seconds(20)) {
                 (try? simulatorMessages())?.contains { $0.contains("menu:track") } == true
             }, "the menu as an interactive list")
+        // Find a service: a misspelt Marathi name, the list of services, the chosen one's information and its Flow.
+        try inbound(
+            #"{"from": "+919812345678", "reply_id": "menu:find", "reply_title": "सेवा शोधा", "reply_kind": "list_reply"}"#)
+        #expect(
+            eventually(timeout: .seconds(20)) { (try? simulatorMessages())?.contains { $0.contains("उदाहरणार्थ") } == true }
+        )
+        try inbound(#"{"from": "+919812345678", "text": "उत्पनाचा दाखल"}"#)
+        #expect(
+            eventually(timeout: .seconds(20)) {
+                (try? simulatorMessages())?.contains { $0.contains("svc:INCOME") } == true
+            })
+        try inbound(
+            #"{"from": "+919812345678", "reply_id": "svc:INCOME", "reply_title": "उत्पन्नाचा दाखला", "reply_kind": "list_reply"}"#
+        )
+        #expect(
+            eventually(timeout: .seconds(20)) {
+                (try? simulatorMessages())?.contains { $0.contains("sample-flow-income-v1") } == true
+                    && (try? simulatorMessages())?.contains { $0.contains("नायब तहसीलदार") } == true
+            }, "the service's information and the Flow to apply")
         // The conversation's replies are sent one after another: wait for all of them, not only the menu.
         #expect(
             eventually(timeout: .seconds(20)) {

@@ -1,3 +1,4 @@
+import Appeals
 import Cryptography
 import Delivery
 import Dispatcher
@@ -576,6 +577,81 @@ struct ConversationTests {
                 == AppealFile(
                     applicationID: "A1", mobile: "+919800000001",
                     grounds: "The certificate was refused without reason.", language: "en"))
+    }
+
+    @Test(
+        "find a service: a misspelt Marathi name lists the service first within Meta's list limits, pages through many, offers the nearest when nothing matches, and the chosen service's documents, fee, time limit and authorities come in Marathi with the Flow to apply; every reply conforms to Meta's OpenAPI"
+    )
+    func findService() throws {
+        let intake = try WebhookIntakeTests.Intake()
+        let connection = try intake.fixture.db.connect()
+        try ServiceDetails.importMaharashtraSample(on: connection)
+        var sent: [ConversationReply] = []
+        func step(_ body: String) throws -> [ConversationReply] {
+            let replies = try say(intake, body)
+            sent += replies
+            return replies
+        }
+        _ = try step(Self.listReply("lang:mr", id: "f1"))
+        let menu = try #require(try step(Self.text("नमस्कार", id: "f2")).first)
+        #expect(menu.interactive?.contains("\"id\":\"menu:find\"") == true)
+        #expect(try step(Self.listReply("menu:find", id: "f3")).first?.text.contains("उत्पन्नाचा दाखला") == true)
+        let sentResults = try #require(try step(Self.text("उत्पनाचा दाखल", id: "f4")).first)
+        let results = try #require(sentResults.interactive)
+        let rows = try #require(results.action.sections?.first?.rows)
+        #expect(rows.first?.id == "svc:INCOME", "\(rows.map(\.id))")
+        #expect(rows.first?.title == "उत्पन्नाचा दाखला")
+        #expect(rows.first?.description == "15 दिवस")
+        #expect(rows.count <= 10)
+        for row in rows {
+            #expect(row.title.unicodeScalars.count <= 24 && (row.description?.unicodeScalars.count ?? 0) <= 72)
+        }
+        // Many services match "dakhla": nine a page and a "More results" row that brings the next nine.
+        _ = try step(Self.text("5", id: "f5"))
+        let many = try #require(try step(Self.text("दाखला", id: "f6")).first?.interactive?.action.sections?.first?.rows)
+        #expect(many.count == 10 && many.last?.id == "find:more:1", "\(many.map(\.id))")
+        let next = try #require(
+            try step(Self.listReply("find:more:1", id: "f7")).first?.interactive?.action.sections?.first?.rows)
+        #expect(Set(next.map(\.id)).isDisjoint(with: many.map(\.id)), "the second page has other services")
+        // Nothing matches: the nearest services, or a plain answer when none is near.
+        _ = try step(Self.listReply("menu:find", id: "f8"))
+        let nearest = try #require(try step(Self.text("pasport", id: "f9")).first)
+        #expect(nearest.text.contains("जवळच्या सेवा") && nearest.interactive != nil, "\(nearest.text)")
+        _ = try step(Self.listReply("menu:find", id: "f10"))
+        #expect(try step(Self.text("qqqqzzzz", id: "f11")).first?.text.contains("आढळली नाही") == true)
+        // The chosen service.
+        let chosen = try step(Self.listReply("svc:INCOME", id: "f12"))
+        #expect(chosen.count == 2, "the information, then the Flow to apply")
+        let information = try #require(chosen.first?.text)
+        for expected in [
+            "*उत्पन्नाचा दाखला*", "आवश्यक कागदपत्रे (नमुना माहिती):", "• ओळखीचा पुरावा", "शुल्क: ₹34 (नमुना माहिती)",
+            "कालमर्यादा: 15 दिवस\n", "पदनिर्देशित अधिकारी: नायब तहसीलदार", "प्रथम अपील: तहसीलदार",
+            "द्वितीय अपील: उपविभागीय अधिकारी", "https://aaplesarkar.mahaonline.gov.in/en",
+            "स्रोत: https://jalgaon.gov.in/en/right-to-service-act",
+        ] {
+            #expect(information.contains(expected), "\(expected) in \(information)")
+        }
+        #expect(!information.contains("कालमर्यादा: 15 दिवस (नमुना"), "the published time limit is not marked sample")
+        let flow = try #require(chosen.last?.interactive)
+        #expect(flow.type == "flow" && flow.action.parameters?.flowID == "sample-flow-income-v1")
+        // Every reply as it goes to the Cloud API conforms to Meta's OpenAPI document.
+        let bodies = try sent.map { try $0.message.json() }
+        #expect(
+            bodies.contains { $0.contains(#""type":"flow""#) } && bodies.contains { $0.contains(#""description""#) })
+        let problems = try GraphOpenAPI.check(bodies, schema: "Message")
+        for (problem, body) in zip(problems, bodies) where problem != "ok" { Issue.record("\(problem)\n\(body)") }
+        // And the simulator, which holds interactive messages to Meta's list, button and Flow limits, takes the
+        // results list, the information and the Flow from the adapter (three: within the pair limit's burst).
+        let sender = try intake.fixture.sender()
+        intake.fixture.simulator.recordInbound(from: "+919800000001")
+        let before = intake.fixture.simulator.acceptedMessages.count
+        for (index, message) in [sentResults, chosen[0], chosen[1]].enumerated() {
+            try sender.reply(
+                ClaimedJob(
+                    id: Int64(index + 1), queue: "whatsapp", kind: Jobs.conversationReply.kind, attempt: 1,
+                    maxAttempts: 5, payload: try PostgresJSON(encoding: message)))
+        }
+        #expect(intake.fixture.simulator.acceptedMessages.count == before + 3)
     }
 
     @Test("my certificates lists what was delivered to this number, and re-sends the chosen one as a document")

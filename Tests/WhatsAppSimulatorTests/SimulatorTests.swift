@@ -171,6 +171,46 @@ struct SimulatorTests {
         #expect(try graphError(try sim.send(RunningSimulator.text())) == 131047)
     }
 
+    @Test(
+        "interactive messages are held to Meta's limits (131009): at most 10 list rows, row titles of 24 and descriptions of 72 code points, 3 buttons, a Flow's version and id"
+    )
+    func interactiveLimits() throws {
+        let sim = try RunningSimulator()
+        #expect(
+            try sim.client.send(.json("POST", sim.base + "/_sim/inbound", body: #"{"from": "+919800000001"}"#)).status
+                == 204)
+        // Past the pair limit's spacing before each message, so only the message itself can be refused.
+        func paced(_ json: String) throws -> HTTPClientResponse {
+            sim.advance(7)
+            return try sim.send(json)
+        }
+        func list(_ rows: [String]) -> String {
+            #"{"messaging_product": "whatsapp", "to": "+919800000001", "type": "interactive", "interactive": {"type": "list", "body": {"text": "b"}, "action": {"button": "Services", "sections": [{"title": "s", "rows": [\#(rows.joined(separator: ","))]}]}}}"#
+        }
+        func row(_ id: Int, title: String = "t", description: String? = nil) -> String {
+            #"{"id": "r\#(id)", "title": "\#(title)""# + (description.map { #", "description": "\#($0)""# } ?? "") + "}"
+        }
+        #expect(try paced(list((0..<10).map { row($0) })).status == 200)
+        #expect(try graphError(try paced(list((0..<11).map { row($0) }))) == 131009, "eleven rows")
+        // 24 code points of Devanagari pass, 25 do not (JSON Schema and Meta count code points, not letters).
+        let title24 = String(repeating: "कि", count: 12)
+        #expect(try paced(list([row(1, title: title24)])).status == 200)
+        #expect(try graphError(try paced(list([row(1, title: title24 + "क")]))) == 131009)
+        #expect(try paced(list([row(1, description: String(repeating: "d", count: 72))])).status == 200)
+        #expect(try graphError(try paced(list([row(1, description: String(repeating: "d", count: 73))]))) == 131009)
+        #expect(try graphError(try paced(list([row(1), row(1)]))) == 131009, "ids must differ")
+        func flow(_ parameters: String) -> String {
+            #"{"messaging_product": "whatsapp", "to": "+919800000001", "type": "interactive", "interactive": {"type": "flow", "body": {"text": "b"}, "action": {"name": "flow", "parameters": {\#(parameters)}}}}"#
+        }
+        #expect(try paced(flow(#""flow_message_version": "3", "flow_id": "f1", "flow_cta": "Apply""#)).status == 200)
+        #expect(try graphError(try paced(flow(#""flow_id": "f1", "flow_cta": "Apply""#))) == 131009)
+        #expect(
+            try graphError(
+                try paced(
+                    #"{"messaging_product": "whatsapp", "to": "+919800000001", "type": "interactive", "interactive": {"type": "carousel", "action": {}}}"#
+                )) == 131009)
+    }
+
     @Test("a number that is not on WhatsApp is 131026; a number without + gets the business's country code")
     func recipients() throws {
         let sim = try RunningSimulator(notOnWhatsApp: ["919800000009"])
