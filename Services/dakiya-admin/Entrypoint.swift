@@ -20,6 +20,9 @@ import TransparencyLogStore
 ///     dakiya-admin jobs waiting [QUEUE [LIMIT]]
 ///                                             the ready jobs that have waited longest
 ///     dakiya-admin department add CODE NAME   create (or rename) a department
+///     dakiya-admin department ratings CODE on|off
+///                                             ask citizens to rate the service once an outcome reaches them on WhatsApp
+///     dakiya-admin ratings [--days N]         the ratings of the last N days (30) per service and office, as CSV
 ///     dakiya-admin department email CODE FROM [REPLY_TO]
 ///                                             set the department's sender (and reply-to) address for emails
 ///     dakiya-admin department callback CODE URL
@@ -85,6 +88,31 @@ struct DakiyaAdmin {
                     code: arguments[2], name: arguments[3],
                     on: try Connection(url: url, applicationName: "dakiya-admin"))
                 print("department \(arguments[2]) saved")
+            case "department"
+            where arguments.count == 4 && arguments[1] == "ratings" && ["on", "off"].contains(arguments[3]):
+                let changed = try Connection(url: url, applicationName: "dakiya-admin").query(
+                    "UPDATE departments SET ask_ratings = $2 WHERE code = $1", [arguments[2], arguments[3] == "on"]
+                ).affectedRows
+                guard changed == 1 else { throw UsageError(message: "no department \(arguments[2])") }
+                print(
+                    "department \(arguments[2]): citizens are \(arguments[3] == "on" ? "" : "not ")asked to rate the service after an outcome reaches them on WhatsApp"
+                )
+            case "ratings" where arguments.count == 1 || (arguments.count == 3 && arguments[1] == "--days"):
+                // The auditor's export: per service and office, questions asked, answers and their spread; no comment text.
+                guard let days = arguments.count == 3 ? Int(arguments[2]) : 30, (1...3660).contains(days) else {
+                    throw UsageError(message: "--days takes a whole number from 1 to 3660")
+                }
+                let now = Date()
+                let lines = try ServiceRatings.summary(
+                    from: now.addingTimeInterval(-Double(days) * 86_400), to: now,
+                    on: try Connection(url: url, applicationName: "dakiya-admin"))
+                print("service,office,asked,answered,mean,rated_1,rated_2,rated_3,rated_4,rated_5,with_comment")
+                for line in lines {
+                    let mean = line.mean.map { String(format: "%.2f", $0) } ?? ""
+                    print(
+                        ([line.service, line.office, String(line.asked), String(line.answered), mean]
+                            + line.counts.map(String.init) + [String(line.comments)]).joined(separator: ","))
+                }
             case "department" where (4...5).contains(arguments.count) && arguments[1] == "email":
                 guard Normalization.email(arguments[3]) != nil,
                     arguments.count == 4 || Normalization.email(arguments[4]) != nil
@@ -281,6 +309,7 @@ struct DakiyaAdmin {
         )
         print("       dakiya-admin jobs stuck [MINUTES] | jobs waiting [QUEUE [LIMIT]]")
         print("       dakiya-admin department email CODE FROM [REPLY_TO] | department callback CODE URL")
+        print("       dakiya-admin department ratings CODE on|off | ratings [--days N]")
         print(
             "       dakiya-admin department callback-secret rotate CODE [HOURS] | department callback-secret end-overlap CODE"
         )

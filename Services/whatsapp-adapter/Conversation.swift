@@ -27,10 +27,11 @@ struct Conversation {
         let state = try row?.decode(String.self, at: 1) ?? "menu"
         var replies: [ConversationReply] = []
 
-        if language == nil, let choice, choice.hasPrefix("appeal:"),
+        if language == nil, let choice, choice.hasPrefix("appeal:") || choice.hasPrefix("rate:"),
             let known = try Citizens.language(mobile: mobile, on: tx)
         {
-            // A tap on a rejection's "File an appeal" button: the citizen is known, so their registered language serves.
+            // A tap on a rejection's "File an appeal" button or on a rating: the citizen is known, so their registered
+            // language serves.
             language = known
             try save(number, language: known, state: "menu", on: tx)
         }
@@ -49,7 +50,11 @@ struct Conversation {
         let lang = Language.resolve(language).code
         // A digit picks a menu entry only at the menu; while we wait for an application number, text is that number.
         let digit = state == "menu" ? text : nil
-        if try appealStep(
+        if try ratingStep(
+            state: state, choice: choice, text: text, number: number, language: lang, replies: &replies, on: tx)
+        {
+            // handled by the rating steps
+        } else if try appealStep(
             state: state, choice: choice, text: text, digit: digit, number: number, language: lang, wamid: wamid,
             replies: &replies, on: tx)
         {

@@ -33,6 +33,7 @@ struct WhatsAppAdapter {
                     Jobs.conversationReply.kind: { job in try sender.reply(job) },
                     Jobs.certificateResend.kind: { job in try sender.resend(job) },
                     Jobs.verificationSlip.kind: { job in try sender.sendSlip(job) },
+                    Jobs.ratingAsk.kind: { job in try sender.askRating(job) },
                 ],
                 batchHandlers: [
                     // Claimed sends go together: one statement claims their attempts, the messages go out at once.

@@ -61,6 +61,9 @@ struct SimulatorConfiguration: Sendable {
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 3, documentHeader: true),
         "dakiya_verification_slip": TemplateSpec(
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: true),
+        // The rating question: the application and the service, five quick-reply buttons (1 to 5).
+        "dakiya_rating_request": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: false, quickReplyButtons: 5),
         // Broadcasts: a weather advisory (district, advice) and an emergency alert (event, headline, instruction).
         "dakiya_weather_alert": TemplateSpec(
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: false),

@@ -140,6 +140,7 @@ package enum ChannelAttempts {
         _ statuses: [ProviderStatus], channel: Channel, queue: JobQueue, on tx: Connection
     ) throws -> [Int64] {
         var moved: [Int64] = []
+        var asked: [Int64] = []  // rating questions recorded by the statement: their jobs go in the same transaction
         // `before` is the attempt as this statement's snapshot saw it: a concurrent move can only make it announce more.
         for round in [statuses.filter { $0.state != .failed }, statuses.filter { $0.state == .failed }]
         where !round.isEmpty {
@@ -163,18 +164,24 @@ package enum ChannelAttempts {
                     before.state IN ('queued', 'sending') OR t.status = 'failed'
                     OR EXISTS (SELECT 1 FROM deliveries d WHERE d.id = ca.delivery_id AND \(PortalEvents.callbackDepartment(application: "d.application_id")) IS NOT NULL)
                     AS announce),
-                logged AS (\(TransparencyEntries.channelState(from: "moved")))
-                SELECT id, announce FROM moved
+                logged AS (\(TransparencyEntries.channelState(from: "moved"))),
+                asked AS (\(ServiceRatings.askStatement(from: "moved")))
+                SELECT id, announce, false FROM moved UNION ALL SELECT id, false, true FROM asked
                 """,
                 [
                     round.map(\.attemptID), round.map(\.state.rawValue), round.map(\.providerID),
                     round.map(\.failureKind), round.map(\.errorCode), channel.rawValue,
                 ]
             ).rows.compactMap { row in
-                try row.decode(Bool.self, at: 1) ? try row.decode(Int64.self, at: 0) : nil
+                if try row.decode(Bool.self, at: 2) {
+                    asked.append(try row.decode(Int64.self, at: 0))
+                    return nil
+                }
+                return try row.decode(Bool.self, at: 1) ? try row.decode(Int64.self, at: 0) : nil
             }
         }
         try announce(attemptIDs: moved, queue: queue, on: tx)
+        try ServiceRatings.enqueueQuestions(asked, queue: queue, on: tx)
         return moved
     }
 

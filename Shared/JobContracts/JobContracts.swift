@@ -115,6 +115,9 @@ package enum Jobs {
     /// Send the verification slip that goes beside a digitally signed certificate, once its template went out.
     package static let verificationSlip = JobContract<ChannelSend>(queue: .whatsapp, kind: "verification_slip.send")
 
+    /// Ask the citizen to rate the service, once, after an outcome reached them on WhatsApp.
+    package static let ratingAsk = JobContract<RatingAsk>(queue: .whatsapp, kind: "rating.ask")
+
     /// File an appeal the citizen confirmed on WhatsApp.
     package static let appealFile = JobContract<AppealFile>(queue: .appeals, kind: "appeal.file")
 
@@ -289,6 +292,14 @@ package struct BroadcastRange: Codable, Sendable, Equatable {
         self.toSeq = toSeq
     }
     enum CodingKeys: String, CodingKey { case broadcastID = "broadcast_id", fromSeq = "from_seq", toSeq = "to_seq" }
+}
+
+/// `rating.ask` (whatsapp): the rating question of `service_ratings` row `ratingID`.
+package struct RatingAsk: Codable, Sendable, Equatable {
+    package var ratingID: Int64
+    /// The question recorded as row `ratingID`.
+    package init(ratingID: Int64) { self.ratingID = ratingID }
+    enum CodingKeys: String, CodingKey { case ratingID = "rating_id" }
 }
 
 /// `appeal.file` (appeals): file the appeal a citizen confirmed in the chat.

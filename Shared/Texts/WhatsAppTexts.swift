@@ -285,6 +285,32 @@ package enum WhatsAppTexts: TextCatalogue {
         en: "Apply in WhatsApp",
         ["mr": "WhatsApp मध्ये अर्ज करा", "hi": "WhatsApp में आवेदन करें", "te": "WhatsApp లో దరఖాస్తు", "ur": "WhatsApp میں درخواست"])
 
+    // Rating the service.
+    package static let ratingThanks = Localized(
+        en: "Thank you for your rating. If you wish, write a comment about the service now (or send 0 to skip).",
+        [
+            "mr": "तुमच्या मूल्यांकनाबद्दल धन्यवाद. हवे असल्यास सेवेबद्दल आता अभिप्राय लिहा (किंवा वगळण्यासाठी 0 पाठवा).",
+            "hi": "आपकी रेटिंग के लिए धन्यवाद। चाहें तो अभी सेवा के बारे में टिप्पणी लिखें (या छोड़ने के लिए 0 भेजें)।",
+            "te": "మీ రేటింగ్‌కు ధన్యవాదాలు. కావాలంటే సేవ గురించి ఇప్పుడు వ్యాఖ్య రాయండి (లేదా దాటవేయడానికి 0 పంపండి).",
+            "ur": "آپ کی درجہ بندی کا شکریہ۔ چاہیں تو ابھی سروس کے بارے میں تبصرہ لکھیں (یا چھوڑنے کے لیے 0 بھیجیں)۔",
+        ])
+    package static let ratingAlready = Localized(
+        en: "This service was already rated for this application: your first rating is kept.",
+        [
+            "mr": "या अर्जासाठी सेवेचे मूल्यांकन आधीच झाले आहे: तुमचे पहिले मूल्यांकन ठेवले आहे.",
+            "hi": "इस आवेदन के लिए सेवा की रेटिंग पहले ही हो चुकी है: आपकी पहली रेटिंग रखी गई है।",
+            "te": "ఈ దరఖాస్తుకు సేవ రేటింగ్ ఇప్పటికే ఇవ్వబడింది: మీ మొదటి రేటింగ్ ఉంచబడింది.",
+            "ur": "اس درخواست کے لیے سروس کی درجہ بندی پہلے ہو چکی ہے: آپ کی پہلی درجہ بندی رکھی گئی ہے۔",
+        ])
+    package static let ratingCommentThanks = Localized(
+        en: "Thank you: your comment was recorded for the audit of this service.",
+        [
+            "mr": "धन्यवाद: तुमचा अभिप्राय या सेवेच्या लेखापरीक्षणासाठी नोंदवला गेला.",
+            "hi": "धन्यवाद: आपकी टिप्पणी इस सेवा के ऑडिट के लिए दर्ज की गई।",
+            "te": "ధన్యవాదాలు: మీ వ్యాఖ్య ఈ సేవ తనిఖీ కోసం నమోదు చేయబడింది.",
+            "ur": "شکریہ: آپ کا تبصرہ اس سروس کے آڈٹ کے لیے درج کر لیا گیا۔",
+        ])
+
     package static var entries: [(name: String, text: Localized)] {
         [
             ("chooseLanguage", chooseLanguage), ("menuBody", menuBody), ("menuButton", menuButton), ("track", track),
@@ -304,7 +330,8 @@ package enum WhatsAppTexts: TextCatalogue {
             ("serviceFirstAppeal", serviceFirstAppeal), ("serviceSecondAppeal", serviceSecondAppeal),
             ("serviceApply", serviceApply), ("serviceSample", serviceSample), ("serviceSampleNote", serviceSampleNote),
             ("serviceSource", serviceSource), ("serviceFlowBody", serviceFlowBody),
-            ("serviceFlowButton", serviceFlowButton),
+            ("serviceFlowButton", serviceFlowButton), ("ratingThanks", ratingThanks), ("ratingAlready", ratingAlready),
+            ("ratingCommentThanks", ratingCommentThanks),
         ] + decisions.sorted { $0.key < $1.key }.map { ("decision." + $0.key, $0.value) }
     }
 }

@@ -35,6 +35,7 @@ struct AppealFlowTests {
                     String.init))
         }
         _ = try admin(["department", "add", "REVENUE", "Revenue Department"])
+        #expect(try admin(["department", "ratings", "REVENUE", "on"]).contains("asked to rate the service"))
         #expect(
             try admin(["catalogue", "import", "--sample"]).contains(
                 "imported 111 catalogue rules, 79 officer roles, 36 documents, details of 105 services"))
@@ -232,6 +233,24 @@ struct AppealFlowTests {
             eventually(timeout: .seconds(20)) {
                 (try? simulatorMessages())?.contains { $0.contains("menu:track") } == true
             }, "the menu as an interactive list")
+        // The rejection reached the citizen, so they were asked once to rate the service; they tap 2 stars.
+        #expect(
+            eventually(timeout: .seconds(20)) {
+                (try? simulatorMessages())?.filter { $0.contains("dakiya_rating_request") }.count == 1
+            }, "one rating question")
+        let ratingID = try #require(
+            try pool.withConnection {
+                try $0.query("SELECT id FROM service_ratings").first?.decode(Int64.self, at: 0)
+            })
+        try inbound(#"{"from": "+919812345678", "button_payload": "rate:\#(ratingID):2", "button_text": "2"}"#)
+        #expect(
+            eventually(timeout: .seconds(20)) {
+                (try? pool.withConnection {
+                    try $0.query("SELECT rating FROM service_ratings WHERE id = $1", [ratingID]).first?.decode(
+                        Int?.self, at: 0)
+                }) == 2
+            })
+        #expect(try admin(["ratings"]).contains("INCOME,HAVELI,1,1,2.00,0,1,0,0,0,0"))
         // Find a service: a misspelt Marathi name, the list of services, the chosen one's information and its Flow.
         try inbound(
             #"{"from": "+919812345678", "reply_id": "menu:find", "reply_title": "सेवा शोधा", "reply_kind": "list_reply"}"#)

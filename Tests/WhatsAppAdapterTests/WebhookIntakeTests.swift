@@ -654,6 +654,81 @@ struct ConversationTests {
         #expect(intake.fixture.simulator.acceptedMessages.count == before + 3)
     }
 
+    static func templateButton(_ payload: String, id: String) -> String {
+        #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "messages": [{"from": "919800000001", "id": "\#(id)", "timestamp": "1800000000", "type": "button", "context": {"from": "15550000000", "id": "wamid.question"}, "button": {"payload": "\#(payload)", "text": "4"}}]}}]}]}"#
+    }
+
+    @Test(
+        "rating the service: once an outcome reaches the citizen on WhatsApp and the department asks, one question in their language with five buttons; a tap is kept once however often it comes, the comment is kept and never logged, the auditor's summary counts it"
+    )
+    func rating() throws {
+        let intake = try WebhookIntakeTests.Intake()
+        let connection = try intake.fixture.db.connect()
+        try connection.query("UPDATE deliveries SET is_test = false")
+        let attempt = try intake.fixture.attempt()
+        func questions() throws -> Int {
+            try connection.query("SELECT count(*) FROM service_ratings").first?.decode(Int.self, at: 0) ?? -1
+        }
+        // The department does not ask: delivered, and nothing is asked.
+        #expect(try intake.post(WebhookIntakeTests.statuses([("wamid.R", "delivered")], attempt: attempt.id)) == 200)
+        try intake.processAll()
+        #expect(try questions() == 0)
+        // It asks: the next move (read), twice over, records one question and one job.
+        try connection.query("UPDATE departments SET ask_ratings = true WHERE code = 'REV'")
+        for _ in 0..<2 {
+            #expect(try intake.post(WebhookIntakeTests.statuses([("wamid.R", "read")], attempt: attempt.id)) == 200)
+        }
+        try intake.processAll()
+        #expect(try questions() == 1)
+        let job = try #require(try connection.query("SELECT id, payload FROM jobs WHERE kind = 'rating.ask'").first)
+        #expect(
+            try connection.query("SELECT count(*) FROM jobs WHERE kind = 'rating.ask'").first?.decode(Int.self, at: 0)
+                == 1)
+        let ratingID = try job.decode(PostgresJSON.self, at: 1).decode(RatingAsk.self).ratingID
+        // The question goes out once, as the registered template with five buttons.
+        let sender = try intake.fixture.sender()
+        let claimed = ClaimedJob(
+            id: try job.decode(Int64.self, at: 0), queue: "whatsapp", kind: "rating.ask", attempt: 1, maxAttempts: 20,
+            payload: try job.decode(PostgresJSON.self, at: 1))
+        let before = intake.fixture.simulator.acceptedMessages.count
+        try sender.askRating(claimed)
+        try sender.askRating(claimed)
+        let asked = intake.fixture.simulator.acceptedMessages.dropFirst(before)
+        #expect(asked.count == 1, "never twice")
+        let question = try #require(asked.first?.body)
+        #expect(question.contains(#""name":"dakiya_rating_request""#) && question.contains(#""code":"mr""#))
+        for stars in 1...5 { #expect(question.contains(#""payload":"rate:\#(ratingID):\#(stars)""#)) }
+        #expect(try GraphOpenAPI.check([question], schema: "Message") == ["ok"])
+        // The citizen taps 4 (without having chatted: their registered language serves); the webhook repeats; a
+        // second tap does not change it.
+        let thanks = try say(intake, Self.templateButton("rate:\(ratingID):4", id: "r1"))
+        #expect(thanks.first?.text == "तुमच्या मूल्यांकनाबद्दल धन्यवाद. हवे असल्यास सेवेबद्दल आता अभिप्राय लिहा (किंवा वगळण्यासाठी 0 पाठवा).")
+        #expect(try say(intake, Self.templateButton("rate:\(ratingID):4", id: "r1")).isEmpty, "a repeated webhook")
+        let again = try say(intake, Self.templateButton("rate:\(ratingID):1", id: "r2"))
+        #expect(again.first?.text.contains("पहिले मूल्यांकन") == true)
+        // Someone else's question, or a forged one, is not answered.
+        #expect(try say(intake, Self.templateButton("rate:\(ratingID + 1):5", id: "r3")).first?.interactive != nil)
+        let comment = "अधिकारी फार मदत करणारे होते"
+        let row = try #require(
+            try connection.query("SELECT rating, comment IS NULL FROM service_ratings WHERE id = $1", [ratingID]).first)
+        #expect(try row.decode(Int.self, at: 0) == 4 && row.decode(Bool.self, at: 1))
+        // The comment: the conversation still waits for it after the tap that counted.
+        #expect(try say(intake, Self.text(comment, id: "r5")).first?.text.contains("धन्यवाद") == true)
+        #expect(
+            try connection.query("SELECT comment FROM service_ratings WHERE id = $1", [ratingID]).first?.decode(
+                String.self, at: 0) == comment)
+        for table in ["log_queue", "log_entries", "job_history"] {
+            #expect(
+                try connection.query("SELECT count(*) FROM \(table) t WHERE t::text LIKE '%' || $1 || '%'", [comment])
+                    .first?.decode(Int.self, at: 0) == 0, "the comment is in no log (\(table))")
+        }
+        let summary = try ServiceRatings.summary(
+            from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(3600), on: connection)
+        #expect(summary.count == 1)
+        #expect(summary.first?.asked == 1 && summary.first?.answered == 1 && summary.first?.counts == [0, 0, 0, 1, 0])
+        #expect(summary.first?.comments == 1 && summary.first?.mean == 4)
+    }
+
     @Test("my certificates lists what was delivered to this number, and re-sends the chosen one as a document")
     func certificateResend() throws {
         let intake = try WebhookIntakeTests.Intake()

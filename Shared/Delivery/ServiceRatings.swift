@@ -1,0 +1,115 @@
+import Foundation
+import JobContracts
+import JobQueue
+import Postgres
+
+/// Rating the service (issue 19): once an outcome (approved or rejected) reaches the citizen on WhatsApp, they are
+/// asked once per application, in their language, to rate the service from 1 to 5, and may add a comment. The
+/// question is recorded in the same statement that moves the attempt to delivered, and its `rating.ask` job in the
+/// same transaction; an application is asked once whatever repeats (its row is unique). Only departments that switch
+/// it on (`departments.ask_ratings`) ask.
+package enum ServiceRatings {
+    /// The CTE body that records the question for attempts in `moved` (id, delivery_id, channel, state) that reached
+    /// the citizen on WhatsApp, for departments that ask; returns the new rows' ids. The first condition is a
+    /// one-time filter: with no department asking, nothing else of it runs.
+    package static func askStatement(from moved: String) -> String {
+        """
+        INSERT INTO service_ratings (application_id, delivery_id, service_code, office_code, department, mobile, language, is_test)
+        SELECT DISTINCT ON (a.id) a.id, d.id, a.service_code, a.office_code, a.department, c.mobile, d.language, d.is_test
+        FROM \(moved) m JOIN deliveries d ON d.id = m.delivery_id JOIN applications a ON a.id = d.application_id
+        JOIN departments dep ON dep.code = a.department JOIN citizens c ON c.id = a.citizen_id
+        WHERE EXISTS (SELECT 1 FROM departments WHERE ask_ratings) AND dep.ask_ratings
+          AND m.channel = 'whatsapp' AND m.state IN ('delivered', 'read') AND d.decision IN ('approved', 'rejected')
+          AND c.mobile IS NOT NULL
+        ORDER BY a.id, d.id
+        ON CONFLICT (application_id) DO NOTHING
+        RETURNING id
+        """
+    }
+
+    /// The `rating.ask` jobs of newly recorded questions, inside the caller's transaction.
+    /// - Throws: `PostgresError` from the database.
+    package static func enqueueQuestions(_ ids: [Int64], queue: JobQueue, on connection: Connection) throws {
+        guard !ids.isEmpty else { return }
+        try queue.enqueue(
+            try ids.map {
+                try Jobs.ratingAsk.job(RatingAsk(ratingID: $0), priority: 2, uniqueKey: "rating-ask:\($0)")
+            }, on: connection)
+    }
+
+    /// What a tap on a rating button did.
+    package enum Answer: Equatable, Sendable {
+        /// Kept: the citizen may add a comment now.
+        case recorded
+        /// This application was rated before (a repeated webhook, a second tap): the first answer stands.
+        case alreadyRated
+        /// Not a question asked of this number.
+        case notAsked
+    }
+
+    /// Keeps `rating` (1–5) for question `id` if it was asked of `mobile` and not answered yet.
+    /// - Throws: `PostgresError` from the database.
+    package static func answer(id: Int64, rating: Int, mobile: String, on connection: Connection) throws -> Answer {
+        guard (1...5).contains(rating) else { return .notAsked }
+        let row = try connection.query(
+            """
+            WITH q AS (SELECT id, rating FROM service_ratings WHERE id = $1 AND mobile = $3 FOR UPDATE),
+            kept AS (UPDATE service_ratings r SET rating = $2, answered_at = now() FROM q
+                     WHERE r.id = q.id AND q.rating IS NULL RETURNING r.id)
+            SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM kept)
+            """, [id, rating, mobile]
+        ).first
+        guard try row?.decode(Int.self, at: 0) == 1 else { return .notAsked }
+        return try row?.decode(Int.self, at: 1) == 1 ? .recorded : .alreadyRated
+    }
+
+    /// Keeps the citizen's comment on a rated question of theirs, once (at most 1,000 characters are kept).
+    /// Returns false when there was nothing to keep it on.
+    /// - Throws: `PostgresError` from the database.
+    @discardableResult
+    package static func comment(id: Int64, text: String, mobile: String, on connection: Connection) throws -> Bool {
+        let kept = String(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(1000))
+        guard !kept.isEmpty else { return false }
+        return try connection.query(
+            """
+            UPDATE service_ratings SET comment = $2, commented_at = now()
+            WHERE id = $1 AND mobile = $3 AND rating IS NOT NULL AND comment IS NULL
+            """, [id, kept, mobile]
+        ).affectedRows == 1
+    }
+
+    /// One line of the auditor's export: a service at an office over a period.
+    package struct Summary: Sendable, Equatable {
+        package var service: String
+        package var office: String
+        package var asked: Int
+        package var answered: Int
+        /// Answers by rating: index 0 is 1 star … 4 is 5 stars.
+        package var counts: [Int]
+        package var comments: Int
+        /// The mean rating, nil with no answers.
+        package var mean: Double? {
+            answered == 0 ? nil : Double(zip(1...5, counts).map { $0 * $1 }.reduce(0, +)) / Double(answered)
+        }
+    }
+
+    /// Questions asked from `from` to before `to`, per service and office (test deliveries left out); no comment
+    /// text, only whether there was one.
+    /// - Throws: `PostgresError` from the database.
+    package static func summary(from: Date, to: Date, on connection: Connection) throws -> [Summary] {
+        try connection.query(
+            """
+            SELECT service_code, office_code, count(*), count(rating),
+                   count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3),
+                   count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5), count(comment)
+            FROM service_ratings WHERE asked_at >= $1 AND asked_at < $2 AND NOT is_test
+            GROUP BY service_code, office_code ORDER BY service_code, office_code
+            """, [from, to]
+        ).rows.map { row in
+            Summary(
+                service: try row.decode(String.self, at: 0), office: try row.decode(String.self, at: 1),
+                asked: try row.decode(Int.self, at: 2), answered: try row.decode(Int.self, at: 3),
+                counts: try (4...8).map { try row.decode(Int.self, at: $0) }, comments: try row.decode(Int.self, at: 9))
+        }
+    }
+}
