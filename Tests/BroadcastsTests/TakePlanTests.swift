@@ -13,12 +13,6 @@ import TestSupport
 /// fan-out's minute).
 @Suite("Broadcasts: the take's plan is bounded by its range")
 struct TakePlanTests {
-    /// Every node of an EXPLAIN (FORMAT JSON) plan, depth first.
-    static func nodes(_ plan: Any) -> [[String: Any]] {
-        guard let node = plan as? [String: Any] else { return [] }
-        return [node] + ((node["Plans"] as? [Any]) ?? []).flatMap(nodes)
-    }
-
     @Test(
         "planned generically on statistics taken during a large fan-out, with or without nested loops, every read of broadcast_messages and broadcast_recipients in the take has its range in the index condition"
     )
@@ -55,7 +49,7 @@ struct TakePlanTests {
             let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
             let plan = try #require((json as? [[String: Any]])?.first?["Plan"])
             var reads = 0
-            for node in Self.nodes(plan) {
+            for node in QueryPlans.nodes(plan) {
                 guard let relation = node["Relation Name"] as? String,
                     relation == "broadcast_messages" || relation == "broadcast_recipients"
                 else { continue }

@@ -15,12 +15,6 @@ import TestSupport
 /// (issue 14's slow mode).
 @Suite("Job queue: plans that do not depend on the plan cache")
 struct PlanTests {
-    /// Every node of an EXPLAIN (FORMAT JSON) plan, depth first.
-    static func nodes(_ plan: Any) -> [[String: Any]] {
-        guard let node = plan as? [String: Any] else { return [] }
-        return [node] + ((node["Plans"] as? [Any]) ?? []).flatMap(nodes)
-    }
-
     @Test(
         "on a queue of 20,000 jobs, no statement of the job lifecycle reads the whole jobs table under a generic plan")
     func genericPlans() throws {
@@ -56,7 +50,7 @@ struct PlanTests {
                 >= 10, "the lifecycle's statements are prepared")
         var offenders: [String] = []
         for statement in try Self.cachedPlans(on: connection) {
-            for node in Self.nodes(statement.plan)
+            for node in QueryPlans.nodes(statement.plan)
             where node["Node Type"] as? String == "Seq Scan" && node["Relation Name"] as? String == "jobs" {
                 offenders.append("\(statement.name): \(statement.sql.prefix(160))")
             }
