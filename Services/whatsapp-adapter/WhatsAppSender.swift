@@ -433,11 +433,16 @@ final class WhatsAppSender: Sendable {
         }
     }
 
-    /// A free-form text inside the citizen's open window (confirmations and conversation replies).
+    /// A free-form text inside the citizen's open window (confirmations and conversation replies). It takes the
+    /// citizen's pair token first, as outcomes do: a conversation of quick turns (a search, its list, the chosen
+    /// service, its Flow) is put off here rather than sent into Meta's 131056, whose retries came back out of order.
     func reply(_ job: ClaimedJob) throws {
         let reply = try Jobs.conversationReply.payload(of: job)
         // the number the citizen wrote to
         let from = reply.from.flatMap { pacers[$0] == nil ? nil : $0 } ?? settings.phoneNumberID
+        if let wait = try pool.withConnection({ try pacer(for: from).takePairs([reply.to], on: $0) }).first ?? nil {
+            throw JobError.snooze(wait, "pair limit for this citizen")
+        }
         _ = try send(try reply.message.json(), from: from, base: settings.graphURL, attempt: job.attempt)
     }
 

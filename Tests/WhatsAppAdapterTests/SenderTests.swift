@@ -272,6 +272,25 @@ struct SenderTests {
         }
     }
 
+    @Test(
+        "conversation replies take the citizen's pair token: past the burst, the next reply is put off here instead of meeting Meta's 131056"
+    )
+    func repliesKeepThePairLimit() throws {
+        let fixture = try WhatsAppFixture()
+        fixture.simulator.recordInbound(from: "+919800000001")
+        let sender = fixture.sender(pairBurst: 3)
+        func reply(_ index: Int) throws {
+            try sender.reply(
+                ClaimedJob(
+                    id: Int64(index), queue: "whatsapp", kind: Jobs.conversationReply.kind, attempt: 1, maxAttempts: 5,
+                    payload: try PostgresJSON(encoding: ConversationReply(to: "+919800000001", text: "turn \(index)"))))
+        }
+        for index in 1...3 { try reply(index) }
+        #expect(throws: JobError.self, "the fourth waits for the pair limit") { try reply(4) }
+        #expect(fixture.simulator.acceptedMessages.count == 3)
+        #expect(fixture.simulator.rateLimited(131056) == 0, "Meta never had to refuse one")
+    }
+
     @Test("a test key's delivery with no test endpoint sends nothing and settles: the attempt is skipped, saying why")
     func testKeyWithoutTestEndpoint() throws {
         let fixture = try WhatsAppFixture()
