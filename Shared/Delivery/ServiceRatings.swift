@@ -27,6 +27,22 @@ package enum ServiceRatings {
         """
     }
 
+    /// `rating.answered`: when, the application's commitment, department, service, office and the rating (1–5), for
+    /// the rows of `source` (columns rating, application_id, department, service_code, office_code, is_test); keys
+    /// in canonical (sorted) order. Nothing for test deliveries or with the log switched off.
+    static func loggedAnswer(from source: String) -> String {
+        """
+        INSERT INTO log_queue (entries)
+        SELECT array_agg(convert_to('{"application":"' || dakiya_log_commitment(a.log_salt, a.portal_application_id)
+                   || '","at":"' || dakiya_log_time(now()) || '","department":' || to_json(k.department::text)::text
+                   || ',"office":' || to_json(k.office_code::text)::text || ',"rating":' || k.rating::text
+                   || ',"service":' || to_json(k.service_code::text)::text || ',"type":"rating.answered","v":1}', 'UTF8'))
+        FROM \(source) k JOIN applications a ON a.id = k.application_id
+        WHERE NOT k.is_test AND dakiya_log_on()
+        HAVING count(*) > 0
+        """
+    }
+
     /// The `rating.ask` jobs of newly recorded questions, inside the caller's transaction.
     /// - Throws: `PostgresError` from the database.
     package static func enqueueQuestions(_ ids: [Int64], queue: JobQueue, on connection: Connection) throws {
@@ -51,11 +67,15 @@ package enum ServiceRatings {
     /// - Throws: `PostgresError` from the database.
     package static func answer(id: Int64, rating: Int, mobile: String, on connection: Connection) throws -> Answer {
         guard (1...5).contains(rating) else { return .notAsked }
+        // A rating kept is also a `rating.answered` entry of the transparency log: the application's commitment, the
+        // department, service, office and the rating (never the comment), so an auditor counts them from the log.
         let row = try connection.query(
             """
             WITH q AS (SELECT id, rating FROM service_ratings WHERE id = $1 AND mobile = $3 FOR UPDATE),
             kept AS (UPDATE service_ratings r SET rating = $2, answered_at = now() FROM q
-                     WHERE r.id = q.id AND q.rating IS NULL RETURNING r.id)
+                     WHERE r.id = q.id AND q.rating IS NULL
+                     RETURNING r.id, r.rating, r.application_id, r.department, r.service_code, r.office_code, r.is_test),
+            logged AS (\(loggedAnswer(from: "kept")))
             SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM kept)
             """, [id, rating, mobile]
         ).first

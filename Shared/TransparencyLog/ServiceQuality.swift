@@ -17,6 +17,14 @@ package struct ServiceQuality: Sendable, Equatable, Codable {
         /// Appeals filed, by level, and appeals marked overdue.
         package var appealsFiled: [String: Int] = [:]
         package var appealsOverdue = 0
+        /// Citizens' ratings of the service (`rating.answered`), by stars ("1" … "5").
+        package var ratings: [String: Int] = [:]
+        /// The mean rating; nil without any.
+        package var meanRating: Double? {
+            let count = ratings.values.reduce(0, +)
+            return count == 0
+                ? nil : Double(ratings.map { (Int($0.key) ?? 0) * $0.value }.reduce(0, +)) / Double(count)
+        }
 
         /// All outcomes, whatever the decision.
         package var outcomeCount: Int { outcomes.values.reduce(0, +) }
@@ -97,6 +105,10 @@ package struct ServiceQuality: Sendable, Equatable, Codable {
                 office { $0.appealsFiled[String(object["level"] as? Int ?? 0), default: 0] += 1 }
             case "appeal.overdue":
                 office { $0.appealsOverdue += 1 }
+            case "rating.answered":
+                if let stars = object["rating"] as? Int, (1...5).contains(stars) {
+                    office { $0.ratings[String(stars), default: 0] += 1 }
+                }
             default:
                 break
             }
@@ -144,7 +156,10 @@ package struct ServiceQuality: Sendable, Equatable, Codable {
                     + " (lapsed \(office.timeLimitsLapsed), of which met late \(office.timeLimitsMetLate))"
                     + "; appeals \(office.appealsFiled.values.reduce(0, +))"
                     + (office.appealsPerThousand.map { String(format: " (%.1f per 1,000 outcomes)", $0) } ?? "")
-                    + ", overdue \(office.appealsOverdue)")
+                    + ", overdue \(office.appealsOverdue)"
+                    + (office.meanRating.map {
+                        String(format: "; rated %d times, mean %.2f of 5", office.ratings.values.reduce(0, +), $0)
+                    } ?? ""))
         }
         lines.append("")
         lines.append("Delivered to the citizen after the decision, by channel:")

@@ -717,11 +717,20 @@ struct ConversationTests {
         #expect(
             try connection.query("SELECT comment FROM service_ratings WHERE id = $1", [ratingID]).first?.decode(
                 String.self, at: 0) == comment)
-        for table in ["log_queue", "log_entries", "job_history"] {
-            #expect(
-                try connection.query("SELECT count(*) FROM \(table) t WHERE t::text LIKE '%' || $1 || '%'", [comment])
-                    .first?.decode(Int.self, at: 0) == 0, "the comment is in no log (\(table))")
-        }
+        // The transparency log has the rating as an entry, and nothing of the comment; nor has the jobs' history.
+        let logged = try connection.query(
+            """
+            SELECT convert_from(e, 'UTF8') FROM log_queue, unnest(entries) AS e
+            UNION ALL SELECT convert_from(entry, 'UTF8') FROM log_entries
+            """
+        ).rows.map { try $0.decode(String.self, at: 0) }
+        let ratingEntries = logged.filter { $0.contains(#""type":"rating.answered""#) }
+        #expect(ratingEntries.count == 1, "\(logged)")
+        #expect(ratingEntries.first?.contains(#""rating":4,"service":"INCOME""#) == true)
+        #expect(!logged.contains { $0.contains(comment) }, "the comment is in no log entry")
+        #expect(
+            try connection.query("SELECT count(*) FROM job_history h WHERE h::text LIKE '%' || $1 || '%'", [comment])
+                .first?.decode(Int.self, at: 0) == 0)
         let summary = try ServiceRatings.summary(
             from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(3600), on: connection)
         #expect(summary.count == 1)
