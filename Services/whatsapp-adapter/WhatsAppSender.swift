@@ -478,6 +478,12 @@ final class WhatsAppSender: Sendable {
             if let slip = try row.decode(Int64?.self, at: 2), let name = try row.decode(String?.self, at: 3) {
                 documents.append((slip, name))
             }
+            // A pair token for each document before either goes: a job that sent one and then met the pair limit
+            // would send that one again when it runs again.
+            let waits = try pacer(for: from).takePairs(documents.map { _ in request.to }, on: connection)
+            if let wait = waits.compactMap({ $0 }).max() {
+                throw JobError.snooze(wait, "pair limit for this citizen")
+            }
             for (documentID, fileName) in documents {
                 let mediaID = try mediaID(for: documentID, from: from, base: settings.graphURL, on: connection)
                 let body = try GraphMessage.document(

@@ -273,7 +273,7 @@ struct SenderTests {
     }
 
     @Test(
-        "conversation replies take the citizen's pair token: past the burst, the next reply is put off here instead of meeting Meta's 131056"
+        "conversation replies and certificate re-sends take the citizen's pair tokens: past the burst, the next is put off here (a re-send wholly) instead of meeting Meta's 131056"
     )
     func repliesKeepThePairLimit() throws {
         let fixture = try WhatsAppFixture()
@@ -287,7 +287,12 @@ struct SenderTests {
         }
         for index in 1...3 { try reply(index) }
         #expect(throws: JobError.self, "the fourth waits for the pair limit") { try reply(4) }
-        #expect(fixture.simulator.acceptedMessages.count == 3)
+        // A certificate re-sent takes its token (one per document: the certificate, and a sealed one's slip) first.
+        let resend = ClaimedJob(
+            id: 10, queue: "whatsapp", kind: Jobs.certificateResend.kind, attempt: 1, maxAttempts: 5,
+            payload: try PostgresJSON(encoding: CertificateResend(to: "+919800000001", deliveryID: fixture.deliveryID)))
+        #expect(throws: JobError.self, "the re-send waits too") { try sender.resend(resend) }
+        #expect(fixture.simulator.acceptedMessages.count == 3, "nothing else went")
         #expect(fixture.simulator.rateLimited(131056) == 0, "Meta never had to refuse one")
     }
 
