@@ -29,6 +29,8 @@ struct WhatsAppCloudSimulator {
             }
             configuration.messagesPerSecond = Double(try settings.int("DAKIYA_SIM_MPS", default: 80, in: 1...10_000))
             configuration.pairBurst = Double(try settings.int("DAKIYA_SIM_PAIR_BURST", default: 5, in: 1...1000))
+            configuration.keepMessages = try settings.int(
+                "DAKIYA_SIM_KEEP_MESSAGES", default: 100_000, in: 0...10_000_000)
             configuration.pairInterval = try settings.seconds(
                 "DAKIYA_SIM_PAIR_INTERVAL_SECONDS", default: 6, in: 0.001...3600
             ).seconds

@@ -20,8 +20,11 @@ final class RunningSimulator: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(server.port)" }
     static let sender = "100000000000001"
 
-    init(mps: Double = 80, notOnWhatsApp: Set<String> = [], messagingLimit: Int? = nil) throws {
+    init(mps: Double = 80, notOnWhatsApp: Set<String> = [], messagingLimit: Int? = nil, keepMessages: Int = 100_000)
+        throws
+    {
         var configuration = SimulatorConfiguration()
+        configuration.keepMessages = keepMessages
         configuration.messagesPerSecond = mps
         configuration.messagingLimit = messagingLimit
         configuration.notOnWhatsApp = notOnWhatsApp
@@ -209,6 +212,17 @@ struct SimulatorTests {
                 try paced(
                     #"{"messaging_product": "whatsapp", "to": "+919800000001", "type": "interactive", "interactive": {"type": "carousel", "action": {}}}"#
                 )) == 131009)
+    }
+
+    @Test("past DAKIYA_SIM_KEEP_MESSAGES the oldest messages go, and the counts still cover every one")
+    func keptMessages() throws {
+        let sim = try RunningSimulator(keepMessages: 3)
+        #expect(
+            try sim.client.send(.json("POST", sim.base + "/_sim/inbound", body: #"{"from": "+919800000001"}"#)).status
+                == 204)
+        for _ in 0..<5 { #expect(try sim.send(RunningSimulator.text()).status == 200) }
+        #expect(sim.simulator.acceptedMessages.count == 3)
+        #expect(sim.simulator.stats.accepted == 5 && sim.simulator.stats.recipients == 1)
     }
 
     @Test("a number that is not on WhatsApp is 131026; a number without + gets the business's country code")
