@@ -43,7 +43,7 @@ extension Conversation {
                 replies.append(ConversationReply(to: mobile, text: WhatsAppTexts.appealGroundsTooLong(language)))
                 return true
             }
-            guard var draft = try draft(number, on: tx) else { return false }
+            guard var draft = try draft(number, as: AppealDraft.self, on: tx) else { return false }
             draft.grounds = grounds
             try save(number, language: language, state: "appeal_confirm", draft: draft, on: tx)
             let summary = WhatsAppTexts.appealSummary(
@@ -59,7 +59,9 @@ extension Conversation {
                         ])))
             return true
         case "appeal_confirm" where choice == "appeal:confirm":
-            guard let draft = try draft(number, on: tx), let grounds = draft.grounds else { return false }
+            guard let draft = try draft(number, as: AppealDraft.self, on: tx), let grounds = draft.grounds else {
+                return false
+            }
             try queue.enqueue(
                 try Jobs.appealFile.job(
                     AppealFile(
@@ -96,11 +98,6 @@ extension Conversation {
             on: tx)
         replies.append(
             ConversationReply(to: mobile, text: WhatsAppTexts.appealAskGrounds(language)))
-    }
-
-    func draft(_ number: String, on tx: Connection) throws -> AppealDraft? {
-        try tx.query("SELECT draft FROM whatsapp_conversations WHERE number = $1", [number]).first?.decode(
-            PostgresJSON?.self, at: 0)?.decode(AppealDraft.self)
     }
 
     /// Moves to `state` keeping `draft` (an appeal's or a search's) with the conversation.

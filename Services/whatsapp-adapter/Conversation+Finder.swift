@@ -32,7 +32,7 @@ extension Conversation {
             return true
         }
         if let choice, choice.hasPrefix("find:more:"), let page = Int(choice.dropFirst(10)), page > 0 {
-            guard let draft = try searchDraft(number, on: tx) else {
+            guard let draft = try draft(number, as: SearchDraft.self, on: tx) else {
                 replies.append(menu(to: mobile, language: language))
                 return true
             }
@@ -157,10 +157,5 @@ extension Conversation {
         if !info.sampleValues.isEmpty { lines += ["", "_" + WhatsAppTexts.serviceSampleNote(language) + "_"] }
         if !info.source.isEmpty { lines.append(WhatsAppTexts.serviceSource(language) + ": " + info.source) }
         return lines.joined(separator: "\n")
-    }
-
-    func searchDraft(_ number: String, on tx: Connection) throws -> SearchDraft? {
-        try? tx.query("SELECT draft FROM whatsapp_conversations WHERE number = $1", [number]).first?.decode(
-            PostgresJSON?.self, at: 0)?.decode(SearchDraft.self)
     }
 }

@@ -113,6 +113,17 @@ struct Conversation {
             """, [number, language, state])
     }
 
+    /// The draft kept with the conversation (an appeal's, a search's, a rating's) as `type`; nil when there is none
+    /// or it is another step's.
+    /// - Throws: `PostgresError` from the database.
+    func draft<Draft: Decodable>(_ number: String, as type: Draft.Type, on tx: Connection) throws -> Draft? {
+        guard
+            let json = try tx.query("SELECT draft FROM whatsapp_conversations WHERE number = $1", [number]).first?
+                .decode(PostgresJSON?.self, at: 0)
+        else { return nil }
+        return try? json.decode(type)
+    }
+
     func send(_ replies: [ConversationReply], wamid: String, on tx: Connection) throws {
         for (index, var reply) in replies.enumerated() {
             reply.from = reply.from ?? phoneNumberID

@@ -88,8 +88,7 @@ extension Conversation {
             return true
         }
         guard state == "rating_comment", choice == nil, let text, !text.isEmpty else { return false }
-        let draft = try? tx.query("SELECT draft FROM whatsapp_conversations WHERE number = $1", [number]).first?
-            .decode(PostgresJSON?.self, at: 0)?.decode(RatingDraft.self)
+        let draft = try draft(number, as: RatingDraft.self, on: tx)
         try save(number, language: language, state: "menu", on: tx)
         if ["0", "skip", "no"].contains(text.lowercased()) || draft == nil {
             replies.append(menu(to: mobile, language: language))
