@@ -195,8 +195,9 @@ package struct LocalizedCSV {
         else {
             throw CatalogueError(
                 line: 1, column: "header",
-                problem: "expected the columns " + columns.prefix(namesAfter).joined(separator: ",")
-                    + ",[name_<language>,…]," + columns.dropFirst(namesAfter).joined(separator: ","))
+                problem: "expected the columns "
+                    + (columns.prefix(namesAfter) + ["[name_<language>,…]"] + columns.dropFirst(namesAfter)).joined(
+                        separator: ","))
         }
         if let unknown = languages.first(where: { !known.contains($0) }) ?? languages.duplicate {
             throw CatalogueError(

@@ -236,12 +236,9 @@ package enum ServiceDetails {
     /// - Throws: `CatalogueError` naming the line and column; `PostgresError` from the database.
     @discardableResult
     package static func importDetails(_ text: String, on connection: Connection) throws -> Int {
-        let records = try CSV.parse(text)
-        guard let header = records.first?.map({ $0.trimmingCharacters(in: .whitespaces) }), header == detailColumns
-        else {
-            throw CatalogueError(
-                line: 1, column: "header", problem: "expected the columns " + detailColumns.joined(separator: ","))
-        }
+        // The header, field counts and trimming as for the other catalogue files (names in other languages may follow
+        // the columns; a service's names come from the catalogue's own file, so they are not read here).
+        let csv = try LocalizedCSV(text, columns: detailColumns, namesAfter: detailColumns.count, on: connection)
         let services = Set(
             try connection.query("SELECT code FROM services").rows.map { try $0.decode(String.self, at: 0) })
         let documents = Set(
@@ -257,13 +254,8 @@ package enum ServiceDetails {
             var sample: [String]
         }
         var lines: [Line] = []
-        for (index, record) in records.dropFirst().enumerated() where !(record.count == 1 && record[0].isEmpty) {
-            let number = index + 2
-            guard record.count == detailColumns.count else {
-                throw CatalogueError(
-                    line: number, column: "*", problem: "expected \(detailColumns.count) fields, found \(record.count)")
-            }
-            let f = record.map { $0.trimmingCharacters(in: .whitespaces) }
+        for line in csv.lines {
+            let (number, f) = (line.number, line.fields)
             func fail(_ column: Int, _ problem: String) -> CatalogueError {
                 CatalogueError(line: number, column: detailColumns[column], problem: problem)
             }
