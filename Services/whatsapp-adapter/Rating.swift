@@ -46,12 +46,7 @@ extension WhatsAppSender {
                         .text(Self.cleanParameter($0))
                     })
             ]
-            for index in 0..<buttons {
-                components.append(
-                    .init(
-                        type: "button", subType: "quick_reply", index: String(index),
-                        parameters: [.payload("rate:\(request.ratingID):\(index + 1)")]))
-            }
+            components += (0..<buttons).map { .quickReply(index: $0, payload: "rate:\(request.ratingID):\($0 + 1)") }
             let body = try GraphMessage.template(
                 to: mobile, GraphMessage.Template(name: template, language: language, components: components),
                 callbackData: "rating:\(request.ratingID)"

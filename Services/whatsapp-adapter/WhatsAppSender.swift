@@ -695,10 +695,7 @@ final class WhatsAppSender: Sendable {
         components.append(.init(type: "body", parameters: values.map { .text(Self.cleanParameter($0)) }))
         if kind == "rejected", template.quickReplyButtons > 0 {
             // The rejection's "File an appeal" button: its payload brings the citizen straight to the appeal steps.
-            components.append(
-                .init(
-                    type: "button", subType: "quick_reply", index: "0",
-                    parameters: [.payload("appeal:" + context.applicationID)]))
+            components.append(.quickReply(index: 0, payload: "appeal:" + context.applicationID))
         }
         return try GraphMessage.template(
             to: mobile, GraphMessage.Template(name: template.name, language: context.language, components: components),

@@ -67,6 +67,11 @@ package struct GraphMessage: Codable, Sendable, Equatable {
                 self.index = index
                 self.parameters = parameters
             }
+
+            /// The quick-reply button at `index` (from 0), carrying `payload` back when the citizen taps it.
+            package static func quickReply(index: Int, payload: String) -> Component {
+                Component(type: "button", subType: "quick_reply", index: String(index), parameters: [.payload(payload)])
+            }
         }
         /// One parameter: a text, a document or a button payload.
         package struct Parameter: Codable, Sendable, Equatable {
