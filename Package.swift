@@ -99,7 +99,7 @@ let package = Package(
                 "CAP",
                 "Broadcasts",
                 "Texts", "JobContracts", "ServiceHost", "Delivery", "Cryptography", "HTTPClient", "Seals",
-                "SealRegistry", "WebPages",
+                "SealRegistry", "WebPages", "Appeals",
             ],
             path: "Services/portal-adapter", exclude: ["README.md"], resources: [.copy("openapi.json")]
         ),

@@ -170,7 +170,7 @@ package enum DeliveryRouter {
         history AS (
             INSERT INTO application_history (application_id, event, actor, detail, at)
             SELECT application_id, 'outcome_delivered', 'dispatcher', jsonb_build_object('decision', decision, 'delivery_id', id::text), first_delivered_at
-            FROM updated WHERE decision <> 'appeal')
+            FROM updated WHERE decision NOT IN ('appeal', 'step'))
         SELECT id, callback_department FROM updated
         UNION ALL SELECT NULL, NULL FROM (SELECT count(*) FROM job_notified) n
         """,

@@ -86,6 +86,9 @@ final class EmailSender: Sendable {
         var deliveryID: UUID
         var state: String
         var decision: String
+        /// A journey step's name and facts (decision `step`).
+        var step: String? = nil
+        var stepDetail: [String: String] = [:]
         var reasons: [String]
         var language: String
         var isTest: Bool
@@ -170,14 +173,15 @@ final class EmailSender: Sendable {
             let row = try connection.query(
                 """
                 SELECT ca.id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
-                       a.portal_application_id, service_name(a.service_code, d.language), a.office_code, a.department, dp.name, dp.email_from, dp.email_reply_to, c.email
+                       a.portal_application_id, service_name(a.service_code, d.language), a.office_code, a.department, dp.name, dp.email_from, dp.email_reply_to, c.email,
+                       d.step, d.step_detail
                 FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
                 JOIN departments dp ON dp.code = a.department JOIN citizens c ON c.id = a.citizen_id
                 WHERE ca.id = $1 AND ca.channel = 'email'
                 """, [attemptID]
             ).first
         else { return nil }
-        return Context(
+        var context = Context(
             attemptID: try row.decode(Int64.self, at: 0), deliveryID: try row.decode(UUID.self, at: 1),
             state: try row.decode(String.self, at: 2),
             decision: try row.decode(String.self, at: 3), reasons: try row.decode([String].self, at: 4),
@@ -188,6 +192,9 @@ final class EmailSender: Sendable {
             department: try row.decode(String.self, at: 11),
             departmentName: try row.decode(String.self, at: 12), emailFrom: try row.decode(String?.self, at: 13),
             replyTo: try row.decode(String?.self, at: 14), recipient: try row.decode(String?.self, at: 15))
+        context.step = try row.decode(String?.self, at: 16)
+        context.stepDetail = try row.decode(PostgresJSON?.self, at: 17)?.decode([String: String].self) ?? [:]
+        return context
     }
 
     func compose(_ context: Context, recipient: String, on connection: Connection) throws -> MailMessage {
@@ -222,15 +229,18 @@ final class EmailSender: Sendable {
             }
         }
         let kind =
-            ["rejected", "other", "appeal"].contains(context.decision)
-            ? context.decision : attachments.isEmpty ? "approved" : "certificate_issued"
-        let values = TemplateValues(
+            context.decision == "step"
+            ? "step_" + (context.step ?? "")
+            : ["rejected", "other", "appeal"].contains(context.decision)
+                ? context.decision : attachments.isEmpty ? "approved" : "certificate_issued"
+        var values = TemplateValues(
             applicationID: context.applicationID, service: context.service, office: context.office,
             department: context.departmentName, reasons: context.reasons,
             appealURL: settings.appealURL.replacingOccurrences(
                 of: "{application_id}",
                 with: context.applicationID.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)
                     ?? context.applicationID))
+        values.extra = context.stepDetail
         let rendered: RenderedMessage
         do {
             rendered = try templates.render(

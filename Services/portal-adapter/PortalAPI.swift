@@ -33,6 +33,11 @@ struct PortalAPI: Sendable {
         var router = Router()
         router.put("/v1/citizens/{portalUserId}") { request in try putCitizen(request) }
         router.post("/v1/applications/{applicationId}/outcome") { request in try postOutcome(request) }
+        router.post("/v1/applications/{applicationId}/steps") { request in try postStep(request) }
+        router.get("/v1/applications/{applicationId}/shortfalls") { request in try getShortfalls(request) }
+        router.get("/v1/applications/{applicationId}/shortfall-replies/{replyId}/file") { request in
+            try getShortfallFile(request)
+        }
         router.get("/v1/deliveries/{id}") { request in try getDelivery(request) }
         router.get("/v1/applications/{applicationId}/deliveries") { request in try getApplicationDeliveries(request) }
         router.get("/v1/citizens/{portalUserId}/inbox") { request in try getInbox(request) }
@@ -483,6 +488,8 @@ struct PortalAPI: Sendable {
         var service: String
         var office: String
         var decision: String
+        var step: String?
+        var detail: [String: String]?
         var reasons: [String]
         /// The certificate's seal: where to verify it, and for a digitally signed certificate (delivered unchanged)
         /// the verification slip that carries its QR.
@@ -500,8 +507,8 @@ struct PortalAPI: Sendable {
         var certificate: Certificate?
         var seal: Seal?
         enum CodingKeys: String, CodingKey {
-            case deliveryID = "delivery_id", applicationID = "application_id", service, office, decision, reasons
-            case deliveredAt = "delivered_at", readAt = "read_at", certificate, seal
+            case deliveryID = "delivery_id", applicationID = "application_id", service, office, decision, step, detail
+            case reasons, deliveredAt = "delivered_at", readAt = "read_at", certificate, seal
         }
     }
 
@@ -519,7 +526,8 @@ struct PortalAPI: Sendable {
             let items = try CitizenViews.inbox(portalUserID: portalUserID, for: key, on: connection).map { row in
                 InboxItem(
                     deliveryID: PublicID(row.deliveryID), applicationID: row.applicationID, service: row.service,
-                    office: row.office, decision: row.decision, reasons: row.reasons, deliveredAt: row.deliveredAt,
+                    office: row.office, decision: row.decision, step: row.step, detail: row.detail,
+                    reasons: row.reasons, deliveredAt: row.deliveredAt,
                     readAt: row.readAt,
                     certificate: row.certificate.map {
                         InboxItem.Certificate(

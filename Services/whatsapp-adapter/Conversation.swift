@@ -27,11 +27,14 @@ struct Conversation {
         let state = try row?.decode(String.self, at: 1) ?? "menu"
         var replies: [ConversationReply] = []
 
-        if language == nil, let choice, choice.hasPrefix("appeal:") || choice.hasPrefix("rate:"),
+        if language == nil,
+            message.media != nil
+                || choice.map({ $0.hasPrefix("appeal:") || $0.hasPrefix("rate:") || $0.hasPrefix("shortfall:") })
+                    == true,
             let known = try Citizens.language(mobile: mobile, on: tx)
         {
-            // A tap on a rejection's "File an appeal" button or on a rating: the citizen is known, so their registered
-            // language serves.
+            // A tap on a rejection's "File an appeal" button, on a rating or on a shortfall's "Send documents", or a
+            // file: the citizen is known, so their registered language serves.
             language = known
             try save(number, language: known, state: "menu", on: tx)
         }
@@ -50,7 +53,12 @@ struct Conversation {
         let lang = Language.resolve(language).code
         // A digit picks a menu entry only at the menu; while we wait for an application number, text is that number.
         let digit = state == "menu" ? text : nil
-        if try ratingStep(
+        if try shortfallStep(
+            message, state: state, choice: choice, text: text, number: number, language: lang, wamid: wamid,
+            replies: &replies, on: tx)
+        {
+            // handled by the shortfall's answer
+        } else if try ratingStep(
             state: state, choice: choice, text: text, number: number, language: lang, replies: &replies, on: tx)
         {
             // handled by the rating steps
@@ -168,7 +176,8 @@ struct Conversation {
         return WhatsAppTexts.statusLine(
             language,
             [
-                "application": applicationID, "decision": WhatsAppTexts.decisions[decision]?(language) ?? decision,
+                "application": applicationID,
+                "decision": (WhatsAppTexts.decisions[decision] ?? JourneyTexts.steps[decision])?(language) ?? decision,
                 "date": date,
             ])
     }

@@ -34,6 +34,7 @@ struct WhatsAppAdapter {
                     Jobs.certificateResend.kind: { job in try sender.resend(job) },
                     Jobs.verificationSlip.kind: { job in try sender.sendSlip(job) },
                     Jobs.ratingAsk.kind: { job in try sender.askRating(job) },
+                    Jobs.shortfallFetch.kind: { job in try sender.fetchShortfallReply(job) },
                 ],
                 batchHandlers: [
                     // Claimed sends go together: one statement claims their attempts, the messages go out at once.

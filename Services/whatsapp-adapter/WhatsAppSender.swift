@@ -1,3 +1,4 @@
+import Appeals
 import Delivery
 import Foundation
 import HTTPClient
@@ -42,6 +43,13 @@ struct WhatsAppSettings: Sendable {
     /// The share of the messaging limit broadcasts leave to outcome deliveries, in percent: a broadcast stops taking
     /// new citizens at `messagingLimit × (100 − reserve) / 100`, so certificates still go out on WhatsApp.
     var outcomeReservePercent = 10
+    /// A shortfall's answer in the chat: the largest file taken, and the virus-scan hook (a program and its
+    /// arguments, run with the file's path last: exit 0 clean, 1 infected, anything else an error to retry); nil: files
+    /// are kept marked not scanned.
+    var shortfallMaxBytes = 10 * 1024 * 1024
+    var virusScanCommand: [String]?
+    /// How long a citizen's files are kept (as certificates are: DAKIYA_DOCUMENT_RETENTION_DAYS).
+    var documentRetentionDays = 365
 
     /// How many unique users broadcasts may reach in 24 hours (nil: unlimited).
     var broadcastReach: Int? { messagingLimit.map { $0 * (100 - outcomeReservePercent) / 100 } }
@@ -123,6 +131,22 @@ struct WhatsAppSettings: Sendable {
             }
             if !loaded.broadcastNumbers.contains(number) { loaded.broadcastNumbers.append(number) }
         }
+        loaded.shortfallMaxBytes = try settings.int(
+            "DAKIYA_SHORTFALL_MAX_BYTES", default: 10 * 1024 * 1024, in: 1024...(100 * 1024 * 1024))
+        loaded.documentRetentionDays = try settings.int("DAKIYA_DOCUMENT_RETENTION_DAYS", default: 365, in: 1...36_500)
+        if let command = settings.optionalString("DAKIYA_VIRUS_SCAN_COMMAND") {
+            let words = command.split(separator: " ").map(String.init)
+            guard let program = words.first, program.hasPrefix("/"),
+                FileManager.default.isExecutableFile(atPath: program)
+            else {
+                throw SettingError(
+                    name: "DAKIYA_VIRUS_SCAN_COMMAND",
+                    problem:
+                        "expected the absolute path of an executable program, then its arguments (e.g. /usr/bin/clamdscan --no-summary)"
+                )
+            }
+            loaded.virusScanCommand = words
+        }
         for number in loaded.phoneNumberIDs {
             if let token = settings.optionalString("DAKIYA_WHATSAPP_ACCESS_TOKEN_\(number)") {
                 loaded.numberTokens[number] = token
@@ -196,7 +220,7 @@ final class WhatsAppSender: Sendable {
     let pacers: [String: Pacer]
     /// The default number's pacing.
     let pacer: Pacer
-    private let clients = ReusePool { try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
+    let clients = ReusePool { try HTTPClient(configuration: HTTPClientConfiguration(timeout: .seconds(20))) }
     /// For a batch of sends: its messages go out at once.
     let multiClients = ReusePool {
         try HTTPMultiClient(configuration: HTTPClientConfiguration(timeout: .seconds(20)))
@@ -272,6 +296,9 @@ final class WhatsAppSender: Sendable {
         var attemptID: Int64, deliveryID: UUID, state: String, decision: String, reasons: [String], language: String,
             isTest: Bool
         var documentID: Int64?, applicationID: String, service: String, mobile: String?, department: String
+        /// A journey step's name and facts (decision `step`).
+        var step: String? = nil
+        var stepDetail: [String: String] = [:]
         /// A digitally signed certificate, sealed: its verification slip follows it as a message of its own.
         var hasSlip = false
     }
@@ -605,14 +632,14 @@ final class WhatsAppSender: Sendable {
             WITH marked AS (\(ChannelAttempts.markSendingStatement(ids: "$1", channel: .whatsapp)))
             SELECT ca.id AS attempt_id, ca.delivery_id, ca.state, d.decision, d.reasons, d.language, d.is_test, d.document_id,
                    a.portal_application_id AS application_id, service_name(a.service_code, d.language) AS service, c.mobile,
-                   a.department, ca.id IN (SELECT id FROM marked) AS claimed,
+                   a.department, d.step, d.step_detail, ca.id IN (SELECT id FROM marked) AS claimed,
                    EXISTS (SELECT 1 FROM certificate_seals s WHERE s.delivery_id = d.id AND s.slip_document_id IS NOT NULL) AS has_slip
             FROM channel_attempts ca JOIN deliveries d ON d.id = ca.delivery_id JOIN applications a ON a.id = d.application_id
             JOIN citizens c ON c.id = a.citizen_id
             WHERE ca.id = ANY($1) AND ca.channel = 'whatsapp'
             """, [attemptIDs]
         ).rows {
-            let context = Context(
+            var context = Context(
                 attemptID: try row.decode(Int64.self, "attempt_id"),
                 deliveryID: try row.decode(UUID.self, "delivery_id"),
                 state: try row.decode(String.self, "state"), decision: try row.decode(String.self, "decision"),
@@ -621,6 +648,8 @@ final class WhatsAppSender: Sendable {
                 applicationID: try row.decode(String.self, "application_id"),
                 service: try row.decode(String.self, "service"), mobile: try row.decode(String?.self, "mobile"),
                 department: try row.decode(String.self, "department"), hasSlip: try row.decode(Bool.self, "has_slip"))
+            context.step = try row.decode(String?.self, "step")
+            context.stepDetail = try row.decode(PostgresJSON?.self, "step_detail")?.decode([String: String].self) ?? [:]
             claimed[context.attemptID] = (context, try row.decode(Bool.self, "claimed"))
         }
         return claimed
@@ -637,6 +666,7 @@ final class WhatsAppSender: Sendable {
     /// Which template an outcome goes out as.
     static func templateKind(for context: Context) -> String {
         switch context.decision {
+        case "step": "step_" + (context.step ?? "")
         case "rejected", "other": context.decision
         case "appeal": context.documentID != nil ? "appeal_order" : "appeal"
         default: context.documentID != nil ? "certificate_issued" : "approved"
@@ -673,7 +703,11 @@ final class WhatsAppSender: Sendable {
                 httpStatus: 0)
         }
         var values = [context.applicationID, context.service]
-        if kind != "approved" && kind != "certificate_issued" { values.append(context.reasons.joined(separator: "; ")) }
+        if let step = context.step.flatMap(JourneyStep.init(rawValue:)) {
+            values += step.parameterNames.map { context.stepDetail[$0] ?? "" }
+        } else if kind != "approved" && kind != "certificate_issued" {
+            values.append(context.reasons.joined(separator: "; "))
+        }
         guard values.count == template.bodyParameters else {
             throw GraphAPIError(
                 code: 132000, message: "template \(template.name) expects \(template.bodyParameters) parameters",
@@ -696,6 +730,10 @@ final class WhatsAppSender: Sendable {
         if kind == "rejected", template.quickReplyButtons > 0 {
             // The rejection's "File an appeal" button: its payload brings the citizen straight to the appeal steps.
             components.append(.quickReply(index: 0, payload: "appeal:" + context.applicationID))
+        }
+        if kind == "step_documents_needed", template.quickReplyButtons > 0 {
+            // "Send documents": its payload names the shortfall's step, so the chat knows which request it answers.
+            components.append(.quickReply(index: 0, payload: "shortfall:" + context.deliveryID.uuidString.lowercased()))
         }
         return try GraphMessage.template(
             to: mobile, GraphMessage.Template(name: template.name, language: context.language, components: components),

@@ -67,6 +67,18 @@ struct SimulatorConfiguration: Sendable {
         // The rating question: the application and the service, five quick-reply buttons (1 to 5).
         "dakiya_rating_request": TemplateSpec(
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: false, quickReplyButtons: 5),
+        // The application's journey: received (application, service, received on, time limit, due on, officer),
+        // under scrutiny, documents needed (with a "Send documents" button), payment due, appointment or site visit.
+        "dakiya_application_received": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 6, documentHeader: false),
+        "dakiya_application_scrutiny": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: false),
+        "dakiya_documents_needed": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 4, documentHeader: false, quickReplyButtons: 1),
+        "dakiya_payment_due": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 5, documentHeader: false),
+        "dakiya_appointment": TemplateSpec(
+            languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 5, documentHeader: false),
         // Broadcasts: a weather advisory (district, advice) and an emergency alert (event, headline, instruction).
         "dakiya_weather_alert": TemplateSpec(
             languages: ["en", "mr", "hi", "te", "ur"], bodyParameters: 2, documentHeader: false),
@@ -233,6 +245,16 @@ final class Simulator: Sendable {
     }
 
     func media(_ id: String) -> Media? { state.withLock { $0.media[id] } }
+
+    /// A file a citizen sent to `phoneNumberID`: kept as media the business can fetch (any type: what a citizen may
+    /// send is not what a business may upload). Returns its media id.
+    func receive(mimeType: String, bytes: [UInt8], phoneNumberID: String) -> String {
+        let id = String(UInt64.random(in: 100_000_000_000_000...999_999_999_999_999))
+        let media = Media(
+            mimeType: mimeType, bytes: bytes, sha256: SHA256.hexDigest(bytes), phoneNumberID: phoneNumberID)
+        state.withLock { $0.media[id] = media }
+        return id
+    }
 
     // MARK: Messages
 

@@ -1,3 +1,4 @@
+import Cryptography
 import Foundation
 import HTTPServer
 import ServiceRuntime
@@ -20,6 +21,10 @@ struct SimulatorAPI: Sendable {
                 var from: String; var text: String?; var name: String?; var phone_number_id: String?
                 var reply_id: String?; var reply_title: String?; var reply_kind: String?; var reply_description: String?
                 var button_payload: String?; var button_text: String?
+                /// A file the citizen sends: its bytes (base64), type, kind (document or image; audio, video, sticker
+                /// too), name and caption.
+                var media_base64: String?; var media_type: String?; var media_kind: String?; var filename: String?
+                var caption: String?
             }
             let inbound = try request.decodeJSON(Inbound.self)
             simulator.recordInbound(from: inbound.from)
@@ -39,6 +44,30 @@ struct SimulatorAPI: Sendable {
                 content =
                     context(for: inbound.from)
                     + "\"type\":\"button\",\"button\":{\"payload\":\(JSONText.quoted(payload)),\"text\":\(JSONText.quoted(inbound.button_text ?? payload))}"
+            } else if let encoded = inbound.media_base64 {
+                // The citizen's file becomes Graph media (fetched by id, then by its URL, as from Meta) and the
+                // message carries its id, type, SHA-256 and, for a document, its name.
+                guard let bytes = Data(base64Encoded: encoded).map(Array.init), !bytes.isEmpty else {
+                    return Response(
+                        status: 400, body: Array("media_base64 is not base64".utf8), contentType: "text/plain")
+                }
+                let kind = inbound.media_kind ?? "document"
+                guard ["document", "image", "audio", "video", "sticker"].contains(kind) else {
+                    return Response(
+                        status: 400, body: Array("media_kind is not a media type".utf8), contentType: "text/plain")
+                }
+                let mimeType = inbound.media_type ?? "application/octet-stream"
+                let id = simulator.receive(
+                    mimeType: mimeType, bytes: bytes,
+                    phoneNumberID: inbound.phone_number_id ?? simulator.configuration.phoneNumberIDs.sorted().first
+                        ?? "")
+                var object =
+                    "\"mime_type\":\(JSONText.quoted(mimeType)),\"sha256\":\(JSONText.quoted(Data(SHA256.hash(bytes)).base64EncodedString())),\"id\":\(JSONText.quoted(id))"
+                if kind == "document" { object += ",\"filename\":\(JSONText.quoted(inbound.filename ?? "file"))" }
+                if let caption = inbound.caption, kind != "audio", kind != "sticker" {
+                    object += ",\"caption\":\(JSONText.quoted(caption))"
+                }
+                content = "\"type\":\"\(kind)\",\"\(kind)\":{\(object)}"
             } else {
                 return Response(status: 204)
             }

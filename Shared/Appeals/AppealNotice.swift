@@ -209,6 +209,10 @@ package struct LoggedEvent: Sendable, Equatable {
     static let types: [String: (type: String, kept: [String])] = [
         "clock_started": ("clock.started", ["kind", "started_on", "due_on", "time_limit_days", "day_unit"]),
         "clock_corrected": ("clock.corrected", ["started_on", "due_on"]),
+        // A shortfall held the time limit, and the citizen's answer restarted it or resumed it (the state's rule).
+        "clock_held": ("clock.held", ["held_on", "due_on"]),
+        "clock_restarted": ("clock.restarted", ["started_on", "due_on"]),
+        "clock_resumed": ("clock.resumed", ["due_on"]),
         "time_limit_met": ("clock.met", ["kind", "due_on"]),
         "time_limit_met_late": ("clock.met_late", ["due_on", "decided_on"]),
         "time_limit_lapsed": ("clock.lapsed", ["due_on"]),

@@ -120,6 +120,7 @@ package struct AppealsDesk: Sendable {
                    CASE WHEN ac.state = 'running' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.application_id = ac.application_id
                         AND \(Self.meetsClock(delivery: "d", kind: "ac.kind", clockCreatedAt: "ac.created_at", dueOn: "ac.due_on")))
                         THEN 'met'
+                        WHEN ac.state = 'running' AND ac.held_on IS NOT NULL THEN 'held'
                         WHEN ac.state = 'running' AND ac.due_on < $2::date THEN 'lapsed'
                         ELSE ac.state END
             FROM application_clocks ac WHERE ac.application_id = $1 ORDER BY ac.id
@@ -664,7 +665,7 @@ package struct AppealsDesk: Sendable {
         var report = SweepReport()
         let today = CivilDate(now)
         let clocks = try connection.query(
-            "SELECT id FROM application_clocks WHERE state = 'running' AND due_on < $1::date ORDER BY due_on, id LIMIT $2",
+            "SELECT id FROM application_clocks WHERE state = 'running' AND due_on < $1::date AND held_on IS NULL ORDER BY due_on, id LIMIT $2",
             [today, limit]
         ).rows.map { try $0.decode(Int64.self, at: 0) }
         for clockID in clocks {

@@ -11,6 +11,9 @@ package enum CitizenViews {
         package var service: String
         package var office: String
         package var decision: String
+        /// A journey step's name and facts (decision `step`).
+        package var step: String?
+        package var detail: [String: String]?
         package var reasons: [String]
         package var deliveredAt: Date?
         package var readAt: Date?
@@ -40,7 +43,7 @@ package enum CitizenViews {
     package static func inbox(portalUserID: String, for key: APIKey, on connection: Connection) throws -> [InboxRow] {
         try connection.query(
             """
-            SELECT d.id, a.portal_application_id, a.service_code, a.office_code, d.decision, d.reasons, ca.delivered_at, ca.read_at,
+            SELECT d.id, a.portal_application_id, a.service_code, a.office_code, d.decision, d.step, d.step_detail, d.reasons, ca.delivered_at, ca.read_at,
                    coalesce(d.document_file_name, doc.file_name) AS file_name, doc.size,
                    s.certificate_id, s.verification_url, slip.file_name AS slip_file_name, slip.size AS slip_size
             FROM deliveries d JOIN applications a ON a.id = d.application_id JOIN citizens c ON c.id = a.citizen_id
@@ -58,7 +61,9 @@ package enum CitizenViews {
                 applicationID: try row.decode(String.self, "portal_application_id"),
                 service: try row.decode(String.self, "service_code"),
                 office: try row.decode(String.self, "office_code"),
-                decision: try row.decode(String.self, "decision"), reasons: try row.decode([String].self, "reasons"),
+                decision: try row.decode(String.self, "decision"), step: try row.decode(String?.self, "step"),
+                detail: try row.decode(PostgresJSON?.self, "step_detail")?.decode([String: String].self),
+                reasons: try row.decode([String].self, "reasons"),
                 deliveredAt: try row.decode(Date?.self, "delivered_at"), readAt: try row.decode(Date?.self, "read_at"),
                 certificate: try row.decode(String?.self, "file_name").map { ($0, try row.decode(Int.self, "size")) },
                 seal: try row.decode(String?.self, "certificate_id").map {
@@ -80,7 +85,7 @@ package enum CitizenViews {
         guard
             let row = try connection.query(
                 """
-                SELECT d.decision, d.created_at FROM applications a JOIN citizens c ON c.id = a.citizen_id
+                SELECT coalesce(d.step, d.decision), d.created_at FROM applications a JOIN citizens c ON c.id = a.citizen_id
                 JOIN deliveries d ON d.application_id = a.id
                 WHERE a.portal_application_id = $1 AND c.mobile = $2 ORDER BY d.created_at DESC LIMIT 1
                 """, [applicationID, mobile]

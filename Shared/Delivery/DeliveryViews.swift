@@ -51,6 +51,9 @@ package struct DeliveryView: Codable, Sendable, Equatable {
     package var id: PublicID
     package var applicationID: String
     package var decision: String
+    /// A journey step's name and facts (decision `step`); nil for outcomes and notices.
+    package var step: String?
+    package var detail: [String: String]?
     package var reasons: [String]
     package var language: String
     package var status: String
@@ -62,7 +65,7 @@ package struct DeliveryView: Codable, Sendable, Equatable {
     package var channels: [Attempt]
 
     enum CodingKeys: String, CodingKey {
-        case id, applicationID = "application_id", decision, reasons, language, status, isTest = "is_test"
+        case id, applicationID = "application_id", decision, step, detail, reasons, language, status, isTest = "is_test"
         case hasCertificate = "has_certificate", firstDeliveredAt = "first_delivered_at", createdAt = "created_at",
             channels
     }
@@ -95,7 +98,7 @@ package enum DeliveryViews {
         let deliveries = try connection.query(
             """
             SELECT d.id, a.portal_application_id, d.decision, d.reasons, d.language, d.status, d.is_test,
-                   d.document_id IS NOT NULL, d.first_delivered_at, d.created_at
+                   d.document_id IS NOT NULL, d.first_delivered_at, d.created_at, d.step, d.step_detail
             FROM deliveries d JOIN applications a ON a.id = d.application_id
             WHERE \(condition) ORDER BY d.created_at, d.id
             """, parameters
@@ -119,7 +122,8 @@ package enum DeliveryViews {
             }
             return DeliveryView(
                 id: PublicID(id), applicationID: try row.decode(String.self, at: 1),
-                decision: try row.decode(String.self, at: 2),
+                decision: try row.decode(String.self, at: 2), step: try row.decode(String?.self, at: 10),
+                detail: try row.decode(PostgresJSON?.self, at: 11)?.decode([String: String].self),
                 reasons: try row.decode([String].self, at: 3), language: try row.decode(String.self, at: 4),
                 status: try row.decode(String.self, at: 5), isTest: try row.decode(Bool.self, at: 6),
                 hasCertificate: try row.decode(Bool.self, at: 7), firstDeliveredAt: try row.decode(Date?.self, at: 8),

@@ -2,26 +2,32 @@ import Cryptography
 import Foundation
 import Postgres
 
-/// PDFs (certificates, appellate orders), stored once per content by SHA-256.
+/// PDFs (certificates, appellate orders) and the files citizens send to answer a shortfall (PDF, JPEG, PNG), stored
+/// once per content by SHA-256.
 package enum Documents {
     /// Stores `bytes` (or finds them) and returns the document id. `retentionDays` nil keeps them for good;
     /// storing content again restores purged bytes and keeps the longer of the two retentions (for good wins).
     /// - Throws: `PostgresError` from the database.
-    package static func store(_ bytes: [UInt8], fileName: String, retentionDays: Int?, on connection: Connection) throws
-        -> Int64
-    {
+    package static func store(
+        _ bytes: [UInt8], fileName: String, mediaType: String = "application/pdf", retentionDays: Int?,
+        on connection: Connection
+    ) throws -> Int64 {
         guard
             let id = try connection.query(
                 """
                 INSERT INTO documents (sha256, media_type, file_name, size, content, expires_at)
-                VALUES ($1, 'application/pdf', $2, $3, $4, now() + make_interval(days => $5::integer))
+                VALUES ($1, $6, $2, $3, $4, now() + make_interval(days => $5::integer))
                 ON CONFLICT (sha256) DO UPDATE
                 SET expires_at = CASE WHEN documents.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL
                                       ELSE greatest(documents.expires_at, excluded.expires_at) END,
                     content = CASE WHEN documents.purged_at IS NULL THEN documents.content ELSE excluded.content END,
                     purged_at = NULL
                 RETURNING id
-                """, [PostgresBytes(SHA256.hash(bytes)), fileName, bytes.count, PostgresBytes(bytes), retentionDays]
+                """,
+                [
+                    PostgresBytes(SHA256.hash(bytes)), fileName, bytes.count, PostgresBytes(bytes), retentionDays,
+                    mediaType,
+                ]
             ).first?.decode(Int64.self, at: 0)
         else {
             throw PostgresError(.protocolViolation, "INSERT returned no row")

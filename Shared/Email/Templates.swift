@@ -22,6 +22,8 @@ package struct TemplateValues: Sendable {
     package var department: String
     package var reasons: [String]
     package var appealURL: String
+    /// More placeholders by name (a journey step's facts: `{{due_on}}`, `{{documents}}`, …).
+    package var extra: [String: String] = [:]
 
     /// The values of one message.
     package init(
@@ -97,8 +99,12 @@ package final class TemplateStore: Sendable {
             : values.reasons.map { "- " + $0 }.joined(separator: "\n")
         let appeal =
             html ? "<a href=\"\(escapeHTML(values.appealURL))\">\(escapeHTML(values.appealURL))</a>" : values.appealURL
+        var filled = template
+        for (name, value) in values.extra.sorted(by: { $0.key < $1.key }) {
+            filled = filled.replacingOccurrences(of: "{{\(name)}}", with: escape(value))
+        }
         return
-            template
+            filled
             .replacingOccurrences(of: "{{application_id}}", with: escape(values.applicationID))
             .replacingOccurrences(of: "{{service}}", with: escape(values.service))
             .replacingOccurrences(of: "{{office}}", with: escape(values.office))

@@ -118,6 +118,9 @@ package enum Jobs {
     /// Ask the citizen to rate the service, once, after an outcome reached them on WhatsApp.
     package static let ratingAsk = JobContract<RatingAsk>(queue: .whatsapp, kind: "rating.ask")
 
+    /// Fetch a file the citizen sent in the chat to answer a shortfall (Graph media), check it and pass it on.
+    package static let shortfallFetch = JobContract<ShortfallFetch>(queue: .whatsapp, kind: "shortfall.fetch")
+
     /// File an appeal the citizen confirmed on WhatsApp.
     package static let appealFile = JobContract<AppealFile>(queue: .appeals, kind: "appeal.file")
 
@@ -300,6 +303,14 @@ package struct RatingAsk: Codable, Sendable, Equatable {
     /// The question recorded as row `ratingID`.
     package init(ratingID: Int64) { self.ratingID = ratingID }
     enum CodingKeys: String, CodingKey { case ratingID = "rating_id" }
+}
+
+/// `shortfall.fetch` (whatsapp): fetch, check and keep the file of a shortfall reply, then tell the portal and the citizen.
+package struct ShortfallFetch: Codable, Sendable, Equatable {
+    package var replyID: Int64
+    /// The reply recorded as row `replyID` of `shortfall_replies`.
+    package init(replyID: Int64) { self.replyID = replyID }
+    enum CodingKeys: String, CodingKey { case replyID = "reply_id" }
 }
 
 /// `appeal.file` (appeals): file the appeal a citizen confirmed in the chat.

@@ -111,6 +111,16 @@ package struct GraphWebhook: Decodable, Sendable {
             package var text: String?
         }
 
+        /// A photo, document, audio, video or sticker the citizen sent: Graph media to fetch by id.
+        package struct Media: Decodable, Sendable {
+            package var id: String
+            package var mimeType: String?
+            package var sha256: String?
+            package var filename: String?
+            package var caption: String?
+            enum CodingKeys: String, CodingKey { case id, mimeType = "mime_type", sha256, filename, caption }
+        }
+
         /// The wamid.
         package var id: String
         /// The citizen's number, digits only, as Meta sends it.
@@ -119,10 +129,18 @@ package struct GraphWebhook: Decodable, Sendable {
         package var text: Text?
         package var interactive: Interactive?
         package var button: Button?
+        /// The media of a message of type image, document, audio, video or sticker.
+        package var media: Media?
         /// The message as Meta sent it, every field, kept as received.
         package var raw: JSONValue
 
         enum CodingKeys: String, CodingKey { case id, from, type, text, interactive, button }
+        struct MediaKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
         package init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             id = try container.decode(String.self, forKey: .id)
@@ -131,6 +149,10 @@ package struct GraphWebhook: Decodable, Sendable {
             text = try? container.decodeIfPresent(Text.self, forKey: .text)
             interactive = try? container.decodeIfPresent(Interactive.self, forKey: .interactive)
             button = try? container.decodeIfPresent(Button.self, forKey: .button)
+            if let type, ["image", "document", "audio", "video", "sticker"].contains(type) {
+                let nested = try decoder.container(keyedBy: MediaKey.self)
+                media = try? nested.decodeIfPresent(Media.self, forKey: MediaKey(stringValue: type)!)
+            }
             raw = try JSONValue(from: decoder)
         }
 

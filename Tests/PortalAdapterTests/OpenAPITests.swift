@@ -1,3 +1,4 @@
+import Appeals
 import Delivery
 import Dispatcher
 import Foundation
@@ -105,6 +106,73 @@ struct OpenAPITests {
         fixture.clock.advance(by: .seconds(3600))
         expectConforms(try fixture.client.send(HTTPClientRequest(url: fixture.base + link)), "GET", documentPath, 410)
         #expect(checked == 24)
+    }
+
+    @Test("the journey's endpoints: steps, shortfalls and a reply's file answer as the document says, errors included")
+    func journeyResponsesMatchTheDocument() throws {
+        let fixture = try PortalFixture()
+        let checker = try OpenAPIChecker(
+            data: Data(try fixture.client.send(HTTPClientRequest(url: fixture.base + "/openapi.json")).body))
+        var checked = 0
+        func expectConforms(_ response: HTTPClientResponse, _ method: String, _ path: String, _ status: Int) {
+            #expect(response.status == status, "\(method) \(path): \(response.text)")
+            let problems = checker.problems(
+                path: path, method: method, status: response.status, contentType: response.header("content-type"),
+                body: response.body)
+            #expect(problems.isEmpty, "\(method) \(path) \(response.status): \(problems)")
+            checked += 1
+        }
+        _ = try Catalogue.importCSV(
+            """
+            service_code,department,name_en,name_mr,name_hi,name_te,office_code,band_min,band_max,effective_from,time_limit_days,day_unit,do_role,do_office,faa_role,faa_office,saa_role,saa_office
+            INCOME,REV,Income certificate,उत्पन्नाचा दाखला,आय प्रमाणपत्र,ఆదాయ ధృవీకరణ పత్రం,,,,2015-04-28,15,calendar,NAIB_TAHSILDAR,,TAHSILDAR,,SDO,
+
+            """, on: fixture.db.connect())
+        _ = try fixture.send("PUT", "/v1/citizens/u-5", json: #"{"language": "mr"}"#)
+        let steps = "/v1/applications/{applicationId}/steps"
+        let received = #"{"step": "received", "citizen": "u-5", "service": "INCOME", "office": "HAVELI"}"#
+        expectConforms(
+            try fixture.send("POST", "/v1/applications/J-1/steps", json: received, idempotencyKey: "s1"), "POST", steps,
+            202)
+        expectConforms(
+            try fixture.send("POST", "/v1/applications/J-1/steps", json: received, idempotencyKey: "s1"), "POST", steps,
+            202)
+        let documents = """
+            {"step": "documents_needed", "citizen": "u-5", "service": "INCOME", "office": "HAVELI", "documents": ["Ration card"], "reply_by": "\(CivilDate(fixture.clock.date).adding(days: 3))"}
+            """
+        expectConforms(
+            try fixture.send("POST", "/v1/applications/J-1/steps", json: documents, idempotencyKey: "s2"), "POST",
+            steps, 202)
+        expectConforms(
+            try fixture.send("POST", "/v1/applications/J-1/steps", json: documents, idempotencyKey: "s1"), "POST",
+            steps, 409)
+        expectConforms(
+            try fixture.send(
+                "POST", "/v1/applications/J-1/steps", json: documents, key: fixture.otherKey, idempotencyKey: "s3"),
+            "POST", steps, 404)
+        expectConforms(
+            try fixture.send(
+                "POST", "/v1/applications/J-1/steps",
+                json: #"{"step": "payment_due", "citizen": "u-5", "service": "INCOME", "office": "HAVELI"}"#,
+                idempotencyKey: "s4"),
+            "POST", steps, 422)
+        expectConforms(try fixture.send("POST", "/v1/applications/J-1/steps", json: received), "POST", steps, 400)
+        expectConforms(
+            try fixture.send("POST", "/v1/applications/J-1/steps", json: received, key: "", idempotencyKey: "s5"),
+            "POST", steps, 401)
+        let shortfalls = "/v1/applications/{applicationId}/shortfalls"
+        let listing = try fixture.send("GET", "/v1/applications/J-1/shortfalls")
+        expectConforms(listing, "GET", shortfalls, 200)
+        #expect(listing.text.contains("\"state\":\"open\"") && listing.text.contains("Ration card"))
+        expectConforms(
+            try fixture.send("GET", "/v1/applications/J-1/shortfalls", key: fixture.otherKey), "GET", shortfalls, 404)
+        let file = "/v1/applications/{applicationId}/shortfall-replies/{replyId}/file"
+        expectConforms(try fixture.send("GET", "/v1/applications/J-1/shortfall-replies/1/file"), "GET", file, 404)
+        // A step shows in the delivery's view with its facts.
+        let deliveries = try fixture.send("GET", "/v1/applications/J-1/deliveries")
+        expectConforms(deliveries, "GET", "/v1/applications/{applicationId}/deliveries", 200)
+        #expect(deliveries.text.contains("\"step\":\"documents_needed\"") && deliveries.text.contains("\"reply_by\""))
+        #expect(checked == 12)
     }
 
     @Test("the checker itself catches a response that drifts from the document")

@@ -40,7 +40,7 @@ struct LanguagesTests {
         let languages = Set(try Self.table(connection).map(\.0))
         for (catalogue, entries) in [
             ("WhatsAppTexts", WhatsAppTexts.entries), ("NoticeTexts", NoticeTexts.entries),
-            ("SealTexts", SealTexts.entries),
+            ("SealTexts", SealTexts.entries), ("JourneyTexts", JourneyTexts.entries),
         ] {
             for entry in entries {
                 #expect(entry.text.languages == languages, "\(catalogue).\(entry.name)")
