@@ -16,6 +16,8 @@ struct EmailSettings: Sendable {
     var defaultFrom: String
     /// `{application_id}` is replaced; the rejection email links here for the appeal.
     var appealURL: String
+    /// The rating page of the portal-adapter: the question's links are `<ratingURL>/<token>?stars=<n>`.
+    var ratingURL: String = "http://127.0.0.1:8080/rate"
 
     static func load(_ settings: Settings) throws(SettingError) -> EmailSettings {
         let mode =
@@ -44,10 +46,17 @@ struct EmailSettings: Sendable {
         guard Normalization.email(from) != nil else {
             throw SettingError(name: "DAKIYA_EMAIL_FROM", problem: "expected an email address")
         }
-        return EmailSettings(
+        var loaded = EmailSettings(
             smtp: smtp, testSMTP: test, defaultFrom: from,
             appealURL: try settings.string(
                 "DAKIYA_APPEAL_URL", default: "https://aaplesarkar.example.gov.in/appeal?application={application_id}"))
+        let rating = try settings.string("DAKIYA_RATING_URL", default: "http://127.0.0.1:8080/rate")
+        guard rating.hasPrefix("https://") || rating.hasPrefix("http://"), !rating.hasSuffix("/") else {
+            throw SettingError(
+                name: "DAKIYA_RATING_URL", problem: "expected the portal-adapter's rating page, https://…/rate")
+        }
+        loaded.ratingURL = rating
+        return loaded
     }
 }
 

@@ -16,7 +16,10 @@ struct EmailAdapter {
                 pool: context.pool, queue: context.queue, settings: settings, logger: context.logger,
                 metrics: context.metrics)
             return ServiceParts(
-                handlers: [Jobs.channelSend.kind: { job in try sender.handle(job) }],
+                handlers: [
+                    Jobs.channelSend.kind: { job in try sender.handle(job) },
+                    Jobs.ratingAskEmail.kind: { job in try sender.askRating(job) },
+                ],
                 lanes: [
                     // A broadcast's emails, on threads of their own: they never hold up an outcome's.
                     JobLane(

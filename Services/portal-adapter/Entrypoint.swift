@@ -49,6 +49,7 @@ struct PortalAdapter {
                 router: {
                     var router = api.makeRouter()
                     Verification(pool: context.pool).routes(into: &router)
+                    RatingPage(pool: context.pool).routes(into: &router)
                     broadcasts.routes(into: &router)
                     CAPAlertsAPI(pool: context.pool, logger: context.logger, queue: context.queue).routes(into: &router)
                     return router

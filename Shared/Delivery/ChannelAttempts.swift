@@ -194,7 +194,8 @@ package enum ChannelAttempts {
         code: String? = nil, text: String? = nil, queue: JobQueue, on connection: Connection
     ) throws {
         try connection.transaction { tx in
-            try tx.query(
+            // An email that went out asks for the rating when WhatsApp does not carry the outcome (ServiceRatings).
+            let asked = try tx.query(
                 """
                 WITH moved AS (
                     UPDATE channel_attempts SET state = $2, provider_message_id = coalesce($3, provider_message_id), failure_kind = $4,
@@ -203,9 +204,13 @@ package enum ChannelAttempts {
                            failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
                            skip_reason = CASE WHEN $2 = 'skipped' THEN $5 ELSE skip_reason END
                     WHERE id = $1 AND channel_state_may_move(state, $2)
-                    RETURNING delivery_id, channel, state)
-                \(TransparencyEntries.channelState(from: "moved"))
-                """, [attemptID, state.rawValue, providerID, failureKind, code, text.map { String($0.prefix(500)) }])
+                    RETURNING delivery_id, channel, state),
+                logged AS (\(TransparencyEntries.channelState(from: "moved"))),
+                asked AS (\(ServiceRatings.askByEmailStatement(from: "moved")))
+                SELECT id FROM asked
+                """, [attemptID, state.rawValue, providerID, failureKind, code, text.map { String($0.prefix(500)) }]
+            ).rows.map { try $0.decode(Int64.self, at: 0) }
+            try ServiceRatings.enqueueEmailQuestions(asked, queue: queue, on: tx)
             try announce(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
         }
     }

@@ -27,6 +27,88 @@ package enum ServiceRatings {
         """
     }
 
+    /// The CTE body that records the question by email for attempts in `moved` (id, delivery_id, channel, state)
+    /// whose email went out, when WhatsApp does not carry the outcome (no attempt there on its way or through: no
+    /// mobile, no opt-in, skipped or failed); returns the new rows' ids. One question per application, whichever
+    /// channel asked first.
+    package static func askByEmailStatement(from moved: String) -> String {
+        """
+        INSERT INTO service_ratings (application_id, delivery_id, service_code, office_code, department, channel, email, language, is_test)
+        SELECT DISTINCT ON (a.id) a.id, d.id, a.service_code, a.office_code, a.department, 'email', c.email, d.language, d.is_test
+        FROM \(moved) m JOIN deliveries d ON d.id = m.delivery_id JOIN applications a ON a.id = d.application_id
+        JOIN departments dep ON dep.code = a.department JOIN citizens c ON c.id = a.citizen_id
+        WHERE EXISTS (SELECT 1 FROM departments WHERE ask_ratings) AND dep.ask_ratings
+          AND m.channel = 'email' AND m.state = 'sent' AND d.decision IN ('approved', 'rejected') AND c.email IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM channel_attempts w WHERE w.delivery_id = d.id AND w.channel = 'whatsapp'
+                          AND w.state IN ('queued', 'sending', 'sent', 'delivered', 'read'))
+        ORDER BY a.id, d.id
+        ON CONFLICT (application_id) DO NOTHING
+        RETURNING id
+        """
+    }
+
+    /// The `rating.ask_email` jobs of newly recorded email questions, inside the caller's transaction.
+    /// - Throws: `PostgresError` from the database.
+    package static func enqueueEmailQuestions(_ ids: [Int64], queue: JobQueue, on connection: Connection) throws {
+        guard !ids.isEmpty else { return }
+        try queue.enqueue(
+            try ids.map {
+                try Jobs.ratingAskEmail.job(RatingAsk(ratingID: $0), priority: 2, uniqueKey: "rating-ask:\($0)")
+            }, on: connection)
+    }
+
+    /// A question asked by email, found by its link's token (the citizen's answer page).
+    package struct EmailQuestion: Sendable, Equatable {
+        package var id: Int64
+        package var applicationID: String
+        package var service: String
+        package var language: String
+        package var rating: Int?
+        package var commented: Bool
+    }
+
+    /// The email question whose link carries `token`; nil for an unknown token.
+    /// - Throws: `PostgresError` from the database.
+    package static func emailQuestion(token: String, language: String? = nil, on connection: Connection) throws
+        -> EmailQuestion?
+    {
+        guard
+            let row = try connection.query(
+                """
+                SELECT r.id, a.portal_application_id, service_name(r.service_code, coalesce($2, r.language)), r.language, r.rating, r.comment IS NOT NULL
+                FROM service_ratings r JOIN applications a ON a.id = r.application_id
+                WHERE r.token_sha256 = sha256(convert_to($1, 'UTF8')) AND r.channel = 'email'
+                """, [token, language]
+            ).first
+        else { return nil }
+        return EmailQuestion(
+            id: try row.decode(Int64.self, at: 0), applicationID: try row.decode(String.self, at: 1),
+            service: try row.decode(String.self, at: 2), language: try row.decode(String.self, at: 3),
+            rating: try row.decode(Int?.self, at: 4), commented: try row.decode(Bool.self, at: 5))
+    }
+
+    /// Keeps the rating (and the comment, if any) answered on the email question's page, once; the same
+    /// `rating.answered` log entry as a WhatsApp answer.
+    /// - Throws: `PostgresError` from the database.
+    package static func answer(token: String, rating: Int, comment: String?, on connection: Connection) throws -> Answer
+    {
+        guard (1...5).contains(rating) else { return .notAsked }
+        let kept = comment.map { String($0.trimmingCharacters(in: .whitespacesAndNewlines).prefix(1000)) }
+        let row = try connection.query(
+            """
+            WITH q AS (SELECT id, rating FROM service_ratings WHERE token_sha256 = sha256(convert_to($1, 'UTF8')) AND channel = 'email' FOR UPDATE),
+            kept AS (UPDATE service_ratings r SET rating = $2, answered_at = now(),
+                            comment = nullif($3, ''), commented_at = CASE WHEN nullif($3, '') IS NOT NULL THEN now() END
+                     FROM q WHERE r.id = q.id AND q.rating IS NULL
+                     RETURNING r.id, r.rating, r.application_id, r.department, r.service_code, r.office_code, r.is_test),
+            logged AS (\(loggedAnswer(from: "kept")))
+            SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM kept)
+            """, [token, rating, kept]
+        ).first
+        guard try row?.decode(Int.self, at: 0) == 1 else { return .notAsked }
+        return try row?.decode(Int.self, at: 1) == 1 ? .recorded : .alreadyRated
+    }
+
     /// `rating.answered`: when, the application's commitment, department, service, office and the rating (1–5), for
     /// the rows of `source` (columns rating, application_id, department, service_code, office_code, is_test); keys
     /// in canonical (sorted) order. Nothing for test deliveries or with the log switched off.

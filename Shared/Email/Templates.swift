@@ -22,6 +22,8 @@ package struct TemplateValues: Sendable {
     package var department: String
     package var reasons: [String]
     package var appealURL: String
+    /// `{{rating_links}}`: labelled links, one a line in text, a list of links in HTML.
+    package var links: [(label: String, url: String)] = []
     /// More placeholders by name (a journey step's facts: `{{due_on}}`, `{{documents}}`, …).
     package var extra: [String: String] = [:]
 
@@ -100,6 +102,15 @@ package final class TemplateStore: Sendable {
         let appeal =
             html ? "<a href=\"\(escapeHTML(values.appealURL))\">\(escapeHTML(values.appealURL))</a>" : values.appealURL
         var filled = template
+        if template.contains("{{rating_links}}") {
+            let list =
+                html
+                ? "<ul>"
+                    + values.links.map { "<li><a href=\"\(escapeHTML($0.url))\">\(escapeHTML($0.label))</a></li>" }
+                    .joined() + "</ul>"
+                : values.links.map { "\($0.label): \($0.url)" }.joined(separator: "\n")
+            filled = filled.replacingOccurrences(of: "{{rating_links}}", with: list)
+        }
         for (name, value) in values.extra.sorted(by: { $0.key < $1.key }) {
             filled = filled.replacingOccurrences(of: "{{\(name)}}", with: escape(value))
         }

@@ -118,6 +118,9 @@ package enum Jobs {
     /// Ask the citizen to rate the service, once, after an outcome reached them on WhatsApp.
     package static let ratingAsk = JobContract<RatingAsk>(queue: .whatsapp, kind: "rating.ask")
 
+    /// Ask by email for the rating of a citizen WhatsApp does not reach (the same question as `rating.ask`).
+    package static let ratingAskEmail = JobContract<RatingAsk>(queue: .email, kind: "rating.ask_email")
+
     /// Fetch a file the citizen sent in the chat to answer a shortfall (Graph media), check it and pass it on.
     package static let shortfallFetch = JobContract<ShortfallFetch>(queue: .whatsapp, kind: "shortfall.fetch")
 

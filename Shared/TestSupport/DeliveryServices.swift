@@ -45,6 +45,7 @@ package final class DeliveryServices: @unchecked Sendable {
             ]) { $1 },
             shared.merging([
                 "DAKIYA_HTTP_PORT": String(freePort()), "DAKIYA_SMTP_URL": smtp.url, "DAKIYA_SMTP_TLS": "off",
+                "DAKIYA_RATING_URL": "http://127.0.0.1:\(portalPort)/rate",
             ]) { $1 },
         ]
         services = try zip(Self.names, environments).map { try ChildProcess($0, environment: $1) }

@@ -38,7 +38,7 @@ DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=$appeals_port DAKIYA_LOG_LEVEL
   "$BIN/appeals-service" >"$logs/appeals.log" 2>&1 & pids+=($!)
 /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$mail" >"$logs/smtp.txt" 2>&1 & pids+=($!)
 DAKIYA_DATABASE_URL=$service_url DAKIYA_HTTP_PORT=0 DAKIYA_LOG_LEVEL=warning DAKIYA_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
-  DAKIYA_SMTP_TLS=off "$BIN/email-adapter" >"$logs/email.log" 2>&1 & pids+=($!)
+  DAKIYA_SMTP_TLS=off DAKIYA_RATING_URL="http://127.0.0.1:$portal_port/rate" "$BIN/email-adapter" >"$logs/email.log" 2>&1 & pids+=($!)
 for port in $portal_port $appeals_port; do
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 done
@@ -50,6 +50,8 @@ BASE="http://127.0.0.1:$portal_port" APPEALS="http://127.0.0.1:$appeals_port" KE
   DATABASE_URL="$url" OUT="$OUT" MAIL="$mail" "$VENV/bin/python" "$here/desk_page.py" || status=$?
 BASE="http://127.0.0.1:$portal_port" APPEALS="http://127.0.0.1:$appeals_port" KEY="$key" DATABASE_URL="$url" OUT="$OUT" \
   "$VENV/bin/python" "$here/dashboard_page.py" || status=$?
+BASE="http://127.0.0.1:$portal_port" KEY="$key" DATABASE_URL="$url" OUT="$OUT" MAIL="$mail" \
+  "$VENV/bin/python" "$here/rating_page.py" || status=$?
 if grep -q '"level":"error"' "$logs"/*.log; then
   echo "== errors logged by the services:"; grep -h '"level":"error"' "$logs"/*.log | head -20; status=1
 fi

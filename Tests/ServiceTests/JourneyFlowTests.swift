@@ -382,3 +382,115 @@ struct JourneyFlowTests {
             "nothing written")
     }
 }
+
+/// The rating question by email, across the real services: a citizen WhatsApp does not reach is asked once, after
+/// their outcome's email went out; the link's page records nothing until the form is posted; the answer is kept
+/// once; a citizen WhatsApp reaches is not asked by email.
+@Suite("Rating by email across services", .serialized)
+struct EmailRatingFlowTests {
+    @Test(
+        "an email-only citizen is asked once by email (a second outcome does not ask again); opening a link records nothing; the posted rating and comment are kept once and logged; a WhatsApp citizen gets no email question"
+    )
+    func emailRating() throws {
+        let db = try TestDatabase()
+        func admin(_ arguments: [String]) throws -> String {
+            let process = try ChildProcess(
+                "dakiya-admin", arguments: arguments, environment: ["DAKIYA_DATABASE_URL": db.url])
+            #expect(process.waitForExit(timeout: .seconds(20)) == 0, "\(arguments): \(process.outputText)")
+            return process.outputText
+        }
+        _ = try admin(["department", "add", "REVENUE", "Revenue Department"])
+        _ = try admin(["department", "ratings", "REVENUE", "on"])
+        let created = try admin([
+            "key", "create", "--department", "REVENUE", "--label", "portal", "--kind", "live", "--scope", "citizens",
+        ])
+        let key = try #require(
+            created.split(separator: "\n").first { $0.hasPrefix("secret") }?.split(separator: " ").last.map(String.init)
+        )
+        let smtp = try SMTPSink()
+        let stack = try DeliveryServices(db: db, smtp: smtp)
+        defer { withExtendedLifetime(stack) {} }
+        let client = try HTTPClient()
+        let portal = stack.portal
+        #expect(eventually { (try? client.send(HTTPClientRequest(url: portal + "/readyz")))?.status == 200 })
+        let auth = ("Authorization", "Bearer \(key)")
+        for (citizen, body) in [
+            ("e-1", #"{"email": "e1@example.in", "language": "hi"}"#),
+            (
+                "w-1",
+                #"{"mobile": "+919812300077", "email": "w1@example.in", "language": "en", "consents": [{"channel": "whatsapp", "granted": true, "source": "portal-profile"}]}"#
+            ),
+        ] {
+            #expect(
+                try client.send(.json("PUT", portal + "/v1/citizens/\(citizen)", body: body, headers: [auth])).status
+                    == 200)
+        }
+        for (application, citizen, idempotency) in [("E-1", "e-1", "e1a"), ("E-1", "e-1", "e1b"), ("W-1", "w-1", "w1")]
+        {
+            let outcome = try client.send(
+                .json(
+                    "POST", portal + "/v1/applications/\(application)/outcome",
+                    body:
+                        #"{"citizen": "\#(citizen)", "decision": "approved", "service": "INCOME", "office": "HAVELI"}"#,
+                    headers: [auth, ("Idempotency-Key", idempotency)]))
+            #expect(outcome.status == 202, "\(outcome.text)")
+        }
+        func ratingMails() throws -> [[String: Any]] {
+            try smtp.messages().map(SMTPSink.parse).filter {
+                ($0["message_id"] as? String)?.hasPrefix("<rating-") == true
+            }
+        }
+        // Three outcome emails (two for E-1, one to W-1's address) and one question, to the email-only citizen.
+        #expect(
+            eventually(timeout: .seconds(30)) { (try? smtp.messages())?.count == 4 },
+            "\((try? smtp.messages().count) ?? 0)")
+        #expect(eventually(timeout: .seconds(20)) { (try? ratingMails())?.count == 1 })
+        Thread.sleep(forTimeInterval: 1)
+        let questions = try ratingMails()
+        #expect(questions.count == 1, "asked once")
+        let question = try #require(questions.first)
+        #expect("\(question["to"] ?? "")".contains("e1@example.in"))
+        #expect((question["subject"] as? String) == "सेवा कैसी रही? आवेदन E-1")
+        let text = try #require(question["text"] as? String)
+        let links = text.matches(of: /http:\/\/127\.0\.0\.1:\d+\/rate\/[A-Za-z0-9_-]+\?stars=[1-5]/).map {
+            String($0.output)
+        }
+        #expect(links.count == 5, "\(text)")
+        let three = try #require(links.first { $0.hasSuffix("stars=3") })
+        let opened = try client.send(HTTPClientRequest(url: three))
+        #expect(opened.status == 200 && opened.text.contains(#"value="3" checked"#))
+        #expect(opened.text.contains("lang=\"hi\""))
+        let pool = db.pool()
+        func kept() throws -> (Int?, String?) {
+            try pool.withConnection {
+                let row = try $0.query("SELECT rating, comment FROM service_ratings WHERE channel = 'email'").first
+                return (try row?.decode(Int?.self, at: 0), try row?.decode(String?.self, at: 1))
+            }
+        }
+        #expect(try kept().0 == nil, "opening a link records nothing")
+        let token = String(three.split(separator: "/").last!.split(separator: "?").first!)
+        func post(_ form: String) throws -> HTTPClientResponse {
+            try client.send(
+                HTTPClientRequest(
+                    method: "POST", url: portal + "/rate/\(token)",
+                    body: .bytes(Array(form.utf8), contentType: "application/x-www-form-urlencoded")))
+        }
+        #expect(try post("lang=en&rating=9").status == 422)
+        let thanked = try post("lang=en&rating=2&comment=Too+slow%2C+three+visits")
+        #expect(thanked.status == 200 && thanked.text.contains("Thank you"))
+        #expect(try kept() == (2, "Too slow, three visits"))
+        let again = try post("lang=en&rating=5")
+        #expect(again.text.contains("rated already"))
+        #expect(try kept().0 == 2, "the first answer stands")
+        #expect(try client.send(HTTPClientRequest(url: portal + "/rate/not-a-token")).status == 404)
+        // The answer is a rating.answered entry of the log (no comment in it).
+        let entries = try pool.withConnection {
+            try $0.query(
+                "SELECT convert_from(e, 'UTF8') FROM log_queue, unnest(entries) e UNION ALL SELECT convert_from(entry, 'UTF8') FROM log_entries"
+            ).rows.map { try $0.decode(String.self, at: 0) }
+        }
+        let rated = entries.filter { $0.contains("\"rating.answered\"") }
+        #expect(
+            rated.count == 1 && rated.first?.contains("\"rating\":2") == true && rated.first?.contains("slow") == false)
+    }
+}

@@ -164,6 +164,13 @@ def main():
         status, headers, body = edge.request('/v')
         check(status == 200 and b'<html' in body.lower(), f'GET /v (verification page) over HTTPS: {status}')
         check('max-age' in headers.get('Strict-Transport-Security', ''), 'HSTS on HTTPS answers')
+        # The address a seal's QR holds (upper case, HTTPS://HOST/V/<seal>) reaches the verification page: an unknown
+        # seal is a page saying so, not the edge's 404.
+        status, headers, body = edge.request('/V/DK1EDGETEST')
+        check(status == 200 and b'<html' in body.lower(), f'GET /V/<seal> (the QR\'s address) over HTTPS: {status}')
+        status, headers, body = edge.request('/rate/not-a-token')
+        check(status == 404 and b'<html' in body.lower() and b'no such public path' not in body,
+              f'GET /rate/<token> reaches the rating page (404 page for an unknown link): {status}')
         status, headers, body = edge.request('/.well-known/dakiya-seal-keys.json')
         check(status == 200, f'GET /.well-known/dakiya-seal-keys.json: {status}')
         status, headers, body = edge.request('/v1/applications/EDGE-1/outcome', 'POST', b'{}',
