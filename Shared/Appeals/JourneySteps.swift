@@ -19,7 +19,7 @@ package enum JourneyStep: String, Sendable, CaseIterable, Codable {
     /// The names of its facts, in the order its WhatsApp template takes them after the application and the service.
     package var parameterNames: [String] {
         switch self {
-        case .received: ["received_on", "time_limit_days", "due_on", "officer"]
+        case .received: ["received_on", "time_limit", "due_on", "officer"]
         case .underScrutiny: []
         case .documentsNeeded: ["documents", "reply_by"]
         case .paymentDue: ["amount", "pay_at", "pay_by"]
@@ -155,7 +155,8 @@ package enum JourneySteps {
             }
             clock = started
             detail = [
-                "received_on": started.startedOn.indianFormat, "time_limit_days": String(started.timeLimitDays),
+                "received_on": started.startedOn.indianFormat, "time_limit": (started.dayUnit == DayUnit.working.rawValue ? JourneyTexts.workingDays : JourneyTexts.days)(
+                    language, ["days": String(started.timeLimitDays)]),
                 "due_on": started.dueOn.indianFormat,
                 "officer": try designatedOfficer(applicationID: application.id, language: language, on: tx),
             ]

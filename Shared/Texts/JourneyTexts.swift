@@ -24,6 +24,12 @@ package enum JourneyTexts: TextCatalogue {
         "site_visit": Localized(
             en: "Site visit", ["mr": "स्थळ पाहणी", "hi": "स्थल निरीक्षण", "te": "స్థల పరిశీలన", "ur": "موقع کا معائنہ"]),
     ]
+    /// A time limit counted in calendar days, and in working days: `{days}`.
+    package static let days = Localized(
+        en: "{days} days", ["mr": "{days} दिवस", "hi": "{days} दिन", "te": "{days} రోజులు", "ur": "{days} دن"])
+    package static let workingDays = Localized(
+        en: "{days} working days",
+        ["mr": "{days} कामकाजाचे दिवस", "hi": "{days} कार्य दिवस", "te": "{days} పని దినాలు", "ur": "{days} کام کے دن"])
     /// After the citizen taps "Send documents": `{documents}`, `{reply_by}`.
     package static let shortfallAsk = Localized(
         en:
@@ -107,7 +113,7 @@ package enum JourneyTexts: TextCatalogue {
             + [
                 ("shortfallAsk", shortfallAsk), ("shortfallReceived", shortfallReceived), ("yourMessage", yourMessage),
                 ("shortfallRefused", shortfallRefused), ("noShortfall", noShortfall),
-                ("clockRestarted", clockRestarted),
+                ("clockRestarted", clockRestarted), ("days", days), ("workingDays", workingDays),
             ]
     }
 }

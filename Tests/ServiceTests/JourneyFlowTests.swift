@@ -118,6 +118,7 @@ struct JourneyFlowTests {
         let receivedAnswer = try JSONDecoder().decode(StepAnswer.self, from: Data(received.body))
         let clock = try #require(receivedAnswer.clock)
         #expect(clock.state == "running" && clock.time_limit_days > 0)
+        #expect(receivedAnswer.detail["time_limit"] == "15 दिवस", "the income certificate's 15 calendar days")
         let officer = try #require(receivedAnswer.detail["officer"])
         #expect(!officer.isEmpty && officer.unicodeScalars.contains { (0x0900...0x097F).contains($0.value) })
         #expect(
@@ -205,6 +206,7 @@ struct JourneyFlowTests {
             ], "\(subjects)")
         let receivedMail = try #require(try mails().first { ($0["subject"] as? String)?.contains("प्राप्त") == true })
         #expect((receivedMail["text"] as? String)?.contains(officer) == true)
+        #expect((receivedMail["text"] as? String)?.contains("अधिसूचित कालमर्यादा 15 दिवस आहे") == true)
         #expect((receivedMail["text"] as? String)?.contains("{{") == false)
 
         // 3. The citizen taps "Send documents", then sends the PDF; the portal gets it, signed, byte for byte.

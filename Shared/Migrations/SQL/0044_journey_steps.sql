@@ -69,7 +69,7 @@ ALTER TABLE whatsapp_conversations ADD CONSTRAINT whatsapp_conversations_state_c
                      'awaiting_search', 'rating_comment', 'shortfall_reply'));
 
 -- The steps' WhatsApp templates (approved utility templates, one per step and language). Body parameters:
--- received: application, service, received on, time limit (working days), due on, designated officer;
+-- received: application, service, received on, time limit ("15 days", "21 working days"), due on, designated officer;
 -- under scrutiny: application, service; documents needed: application, service, documents, reply by (and a
 -- "Send documents" quick-reply button); payment due: application, service, amount, where to pay, pay by;
 -- appointment: application, service, what (appointment or site visit), when, where.
@@ -87,7 +87,7 @@ FROM (VALUES ('step_received', 'dakiya_application_received', 6, 0),
              ('step_appointment', 'dakiya_appointment', 5, 0)) AS t(kind, name, parameters, buttons),
      languages l;
 
--- The steps' emails. Placeholders besides the usual: {{received_on}} {{time_limit_days}} {{due_on}} {{officer}}
+-- The steps' emails. Placeholders besides the usual: {{received_on}} {{time_limit}} {{due_on}} {{officer}}
 -- {{documents}} {{reply_by}} {{amount}} {{pay_at}} {{pay_by}} {{visit}} {{when}} {{place}}.
 ALTER TABLE message_templates DROP CONSTRAINT message_templates_kind_check;
 ALTER TABLE message_templates ADD CONSTRAINT message_templates_kind_check
@@ -95,7 +95,7 @@ ALTER TABLE message_templates ADD CONSTRAINT message_templates_kind_check
                     'step_under_scrutiny', 'step_documents_needed', 'step_payment_due', 'step_appointment'));
 INSERT INTO message_templates (kind, channel, language, subject, body_text) VALUES
 ('step_received', 'email', 'en', 'Application {{application_id}} received',
- E'Dear citizen,\n\nYour application {{application_id}} for {{service}} was received by {{department}} ({{office}}) on {{received_on}}.\n\nUnder the Right to Public Services Act the notified time limit is {{time_limit_days}} working days: a decision is due by {{due_on}}. Designated officer: {{officer}}.\n\nSent by Dakiya on behalf of {{department}}.'),
+ E'Dear citizen,\n\nYour application {{application_id}} for {{service}} was received by {{department}} ({{office}}) on {{received_on}}.\n\nUnder the Right to Public Services Act the notified time limit is {{time_limit}}: a decision is due by {{due_on}}. Designated officer: {{officer}}.\n\nSent by Dakiya on behalf of {{department}}.'),
 ('step_under_scrutiny', 'email', 'en', 'Application {{application_id}} is under scrutiny',
  E'Dear citizen,\n\nYour application {{application_id}} for {{service}} is being examined by {{department}} ({{office}}). We will write again when there is a decision or if anything is needed from you.\n\nSent by Dakiya on behalf of {{department}}.'),
 ('step_documents_needed', 'email', 'en', 'Documents needed for application {{application_id}}',
@@ -106,7 +106,7 @@ INSERT INTO message_templates (kind, channel, language, subject, body_text) VALU
  E'Dear citizen,\n\n{{visit}} for your application {{application_id}} for {{service}} ({{department}}, {{office}}):\n\nWhen: {{when}}\nWhere: {{place}}\n\nSent by Dakiya on behalf of {{department}}.'),
 
 ('step_received', 'email', 'mr', 'अर्ज {{application_id}} प्राप्त झाला',
- E'प्रिय नागरिक,\n\n{{service}} साठीचा तुमचा अर्ज {{application_id}} {{department}} ({{office}}) यांना {{received_on}} रोजी प्राप्त झाला.\n\nलोकसेवा हक्क अधिनियमानुसार अधिसूचित कालमर्यादा {{time_limit_days}} कामकाजाचे दिवस आहे: निर्णय {{due_on}} पर्यंत अपेक्षित आहे. पदनिर्देशित अधिकारी: {{officer}}.\n\n{{department}} यांच्या वतीने डाकियाद्वारे पाठवले.'),
+ E'प्रिय नागरिक,\n\n{{service}} साठीचा तुमचा अर्ज {{application_id}} {{department}} ({{office}}) यांना {{received_on}} रोजी प्राप्त झाला.\n\nलोकसेवा हक्क अधिनियमानुसार अधिसूचित कालमर्यादा {{time_limit}} आहे: निर्णय {{due_on}} पर्यंत अपेक्षित आहे. पदनिर्देशित अधिकारी: {{officer}}.\n\n{{department}} यांच्या वतीने डाकियाद्वारे पाठवले.'),
 ('step_under_scrutiny', 'email', 'mr', 'अर्ज {{application_id}} ची छाननी सुरू आहे',
  E'प्रिय नागरिक,\n\n{{service}} साठीच्या तुमच्या अर्ज {{application_id}} ची {{department}} ({{office}}) छाननी करत आहे. निर्णय झाल्यावर किंवा तुमच्याकडून काही हवे असल्यास आम्ही पुन्हा कळवू.\n\n{{department}} यांच्या वतीने डाकियाद्वारे पाठवले.'),
 ('step_documents_needed', 'email', 'mr', 'अर्ज {{application_id}} साठी कागदपत्रे आवश्यक',
@@ -117,7 +117,7 @@ INSERT INTO message_templates (kind, channel, language, subject, body_text) VALU
  E'प्रिय नागरिक,\n\n{{service}} साठीच्या तुमच्या अर्ज {{application_id}} ({{department}}, {{office}}) साठी {{visit}}:\n\nकधी: {{when}}\nकुठे: {{place}}\n\n{{department}} यांच्या वतीने डाकियाद्वारे पाठवले.'),
 
 ('step_received', 'email', 'hi', 'आवेदन {{application_id}} प्राप्त हुआ',
- E'प्रिय नागरिक,\n\n{{service}} के लिए आपका आवेदन {{application_id}} {{department}} ({{office}}) को {{received_on}} को प्राप्त हुआ।\n\nलोक सेवा अधिकार अधिनियम के अंतर्गत अधिसूचित समय सीमा {{time_limit_days}} कार्य दिवस है: निर्णय {{due_on}} तक अपेक्षित है। पदनामित अधिकारी: {{officer}}।\n\n{{department}} की ओर से डाकिया द्वारा भेजा गया।'),
+ E'प्रिय नागरिक,\n\n{{service}} के लिए आपका आवेदन {{application_id}} {{department}} ({{office}}) को {{received_on}} को प्राप्त हुआ।\n\nलोक सेवा अधिकार अधिनियम के अंतर्गत अधिसूचित समय सीमा {{time_limit}} है: निर्णय {{due_on}} तक अपेक्षित है। पदनामित अधिकारी: {{officer}}।\n\n{{department}} की ओर से डाकिया द्वारा भेजा गया।'),
 ('step_under_scrutiny', 'email', 'hi', 'आवेदन {{application_id}} की जाँच चल रही है',
  E'प्रिय नागरिक,\n\n{{service}} के लिए आपके आवेदन {{application_id}} की {{department}} ({{office}}) जाँच कर रहा है। निर्णय होने पर या आपसे कुछ चाहिए होने पर हम फिर लिखेंगे।\n\n{{department}} की ओर से डाकिया द्वारा भेजा गया।'),
 ('step_documents_needed', 'email', 'hi', 'आवेदन {{application_id}} के लिए दस्तावेज़ आवश्यक',
@@ -128,7 +128,7 @@ INSERT INTO message_templates (kind, channel, language, subject, body_text) VALU
  E'प्रिय नागरिक,\n\n{{service}} के लिए आपके आवेदन {{application_id}} ({{department}}, {{office}}) के लिए {{visit}}:\n\nकब: {{when}}\nकहाँ: {{place}}\n\n{{department}} की ओर से डाकिया द्वारा भेजा गया।'),
 
 ('step_received', 'email', 'te', 'దరఖాస్తు {{application_id}} అందింది',
- E'ప్రియమైన పౌరులకు,\n\n{{service}} కోసం మీ దరఖాస్తు {{application_id}} {{department}} ({{office}})కు {{received_on}}న అందింది.\n\nప్రజా సేవల హక్కు చట్టం ప్రకారం నోటిఫై చేసిన గడువు {{time_limit_days}} పని దినాలు: నిర్ణయం {{due_on}} లోపు రావాలి. నియమిత అధికారి: {{officer}}.\n\n{{department}} తరఫున డాకియా పంపింది.'),
+ E'ప్రియమైన పౌరులకు,\n\n{{service}} కోసం మీ దరఖాస్తు {{application_id}} {{department}} ({{office}})కు {{received_on}}న అందింది.\n\nప్రజా సేవల హక్కు చట్టం ప్రకారం నోటిఫై చేసిన గడువు {{time_limit}}: నిర్ణయం {{due_on}} లోపు రావాలి. నియమిత అధికారి: {{officer}}.\n\n{{department}} తరఫున డాకియా పంపింది.'),
 ('step_under_scrutiny', 'email', 'te', 'దరఖాస్తు {{application_id}} పరిశీలనలో ఉంది',
  E'ప్రియమైన పౌరులకు,\n\n{{service}} కోసం మీ దరఖాస్తు {{application_id}}ను {{department}} ({{office}}) పరిశీలిస్తోంది. నిర్ణయం వచ్చినప్పుడు లేదా మీ నుండి ఏదైనా అవసరమైతే మళ్ళీ తెలియజేస్తాము.\n\n{{department}} తరఫున డాకియా పంపింది.'),
 ('step_documents_needed', 'email', 'te', 'దరఖాస్తు {{application_id}}కు పత్రాలు అవసరం',
@@ -139,7 +139,7 @@ INSERT INTO message_templates (kind, channel, language, subject, body_text) VALU
  E'ప్రియమైన పౌరులకు,\n\n{{service}} కోసం మీ దరఖాస్తు {{application_id}} ({{department}}, {{office}})కు {{visit}}:\n\nఎప్పుడు: {{when}}\nఎక్కడ: {{place}}\n\n{{department}} తరఫున డాకియా పంపింది.'),
 
 ('step_received', 'email', 'ur', 'درخواست {{application_id}} موصول ہو گئی',
- E'محترم شہری،\n\n{{service}} کے لیے آپ کی درخواست {{application_id}} {{department}} ({{office}}) کو {{received_on}} کو موصول ہوئی۔\n\nعوامی خدمات کے حق کے قانون کے تحت مقررہ مدت {{time_limit_days}} کام کے دن ہے: فیصلہ {{due_on}} تک متوقع ہے۔ نامزد افسر: {{officer}}۔\n\n{{department}} کی جانب سے ڈاکیا کے ذریعے بھیجا گیا۔'),
+ E'محترم شہری،\n\n{{service}} کے لیے آپ کی درخواست {{application_id}} {{department}} ({{office}}) کو {{received_on}} کو موصول ہوئی۔\n\nعوامی خدمات کے حق کے قانون کے تحت مقررہ مدت {{time_limit}} ہے: فیصلہ {{due_on}} تک متوقع ہے۔ نامزد افسر: {{officer}}۔\n\n{{department}} کی جانب سے ڈاکیا کے ذریعے بھیجا گیا۔'),
 ('step_under_scrutiny', 'email', 'ur', 'درخواست {{application_id}} کی جانچ جاری ہے',
  E'محترم شہری،\n\n{{service}} کے لیے آپ کی درخواست {{application_id}} کی {{department}} ({{office}}) جانچ کر رہا ہے۔ فیصلہ ہونے پر یا آپ سے کچھ درکار ہونے پر ہم دوبارہ لکھیں گے۔\n\n{{department}} کی جانب سے ڈاکیا کے ذریعے بھیجا گیا۔'),
 ('step_documents_needed', 'email', 'ur', 'درخواست {{application_id}} کے لیے دستاویزات درکار',
