@@ -155,8 +155,10 @@ package enum JourneySteps {
             }
             clock = started
             detail = [
-                "received_on": started.startedOn.indianFormat, "time_limit": (started.dayUnit == DayUnit.working.rawValue ? JourneyTexts.workingDays : JourneyTexts.days)(
-                    language, ["days": String(started.timeLimitDays)]),
+                "received_on": started.startedOn.indianFormat,
+                "time_limit":
+                    (started.dayUnit == DayUnit.working.rawValue ? JourneyTexts.workingDays : JourneyTexts.days)(
+                        language, ["days": String(started.timeLimitDays)]),
                 "due_on": started.dueOn.indianFormat,
                 "officer": try designatedOfficer(applicationID: application.id, language: language, on: tx),
             ]
