@@ -55,6 +55,8 @@ import TransparencyLogStore
 ///     dakiya-admin extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]
 ///                                             declare a time-limit extension (election, calamity)
 ///     dakiya-admin auto-appeal STATE on|off   file first appeals automatically when a time limit lapses
+///     dakiya-admin shortfall-clock STATE restart|pause|continue
+///                                             the state's rule for the time limit while a shortfall is open
 ///     dakiya-admin overdue                    overdue appeals per authority and office
 ///     dakiya-admin signing-key list           the keys that sign for the gateway (log, seals), as announced in the log
 ///     dakiya-admin signing-key retire VERIFIER_KEY rotated|compromised|withdrawn
@@ -171,7 +173,8 @@ struct DakiyaAdmin {
                         department: arguments[3], on: try Connection(url: url, applicationName: "dakiya-admin"))
                 else { throw UsageError(message: "no department \(arguments[3])") }
                 print("callbacks for \(arguments[3]) are signed with the current secret only")
-            case "catalogue", "offices", "officer-key", "holiday", "extension", "auto-appeal", "overdue":
+            case "catalogue", "offices", "officer-key", "holiday", "extension", "auto-appeal", "shortfall-clock",
+                "overdue":
                 try appealsCommand(arguments, connection: try Connection(url: url, applicationName: "dakiya-admin"))
             case "signing-key" where arguments.count == 2 && arguments[1] == "list":
                 let keys = try SigningKeys.list(on: try Connection(url: url, applicationName: "dakiya-admin"))
@@ -326,7 +329,8 @@ struct DakiyaAdmin {
         print(
             "       dakiya-admin holiday add CALENDAR DATE NAME | extension add STATE pause|extend FROM TO DAYS REASON [--office CODE] [--service CODE]"
         )
-        print("       dakiya-admin auto-appeal STATE on|off | overdue")
+        print(
+            "       dakiya-admin auto-appeal STATE on|off | shortfall-clock STATE restart|pause|continue | overdue")
         print("       dakiya-admin signing-key list | signing-key retire VERIFIER_KEY rotated|compromised|withdrawn")
         exit(64)
     }
@@ -533,6 +537,22 @@ struct DakiyaAdmin {
                 INSERT INTO appeal_state_settings (state, auto_first_appeal) VALUES ($1, $2) ON CONFLICT (state) DO UPDATE SET auto_first_appeal = excluded.auto_first_appeal
                 """, [arguments[1], arguments[2] == "on"])
             print("automatic first appeals for \(arguments[1]): \(arguments[2])")
+        case ("shortfall-clock", _)
+        where arguments.count == 3 && ["restart", "pause", "continue"].contains(arguments[2])
+            && arguments[1].range(of: "^[A-Z]{2}$", options: .regularExpression) != nil:
+            try connection.query(
+                """
+                INSERT INTO appeal_state_settings (state, shortfall_clock) VALUES ($1, $2) ON CONFLICT (state) DO UPDATE SET shortfall_clock = excluded.shortfall_clock
+                """, [arguments[1], arguments[2]])
+            let said = [
+                "restart": "restarts, whole, from the day the citizen answers",
+                "pause": "stops while it is open and resumes with the days that were left",
+                "continue": "keeps running",
+            ]
+            print("while a shortfall is open in \(arguments[1]), the time limit \(said[arguments[2]]!)")
+        case ("shortfall-clock", _):
+            throw UsageError(
+                message: "shortfall-clock STATE restart|pause|continue (STATE: two capital letters, e.g. MH)")
         case ("overdue", _):
             let groups = try AppealsDesk.overdue(office: nil, today: CivilDate(Date()), on: connection)
             if groups.isEmpty { print("no overdue appeals") }

@@ -104,9 +104,10 @@ extension WhatsAppSender {
         try pool.withConnection { connection in
             try connection.transaction { tx in
                 guard try Shortfalls.refuse(reply.id, reason: reason, on: tx) else { return }
-                let why =
-                    JourneyTexts.refusals[reason]?(
-                        reply.language, ["limit": String(settings.shortfallMaxBytes / (1024 * 1024))]) ?? reason
+                let limit =
+                    settings.shortfallMaxBytes >= 1024 * 1024
+                    ? "\(settings.shortfallMaxBytes / (1024 * 1024)) MB" : "\(settings.shortfallMaxBytes / 1024) KB"
+                let why = JourneyTexts.refusals[reason]?(reply.language, ["limit": limit]) ?? reason
                 try queue.enqueue(
                     try Jobs.conversationReply.job(
                         ConversationReply(

@@ -71,10 +71,10 @@ package enum JourneyTexts: TextCatalogue {
                 "te": "ఈ రకమైన ఫైల్ అంగీకరించబడదు", "ur": "اس قسم کی فائل قبول نہیں کی جاتی",
             ]),
         "size": Localized(
-            en: "it is larger than {limit} MB",
+            en: "it is larger than {limit}",
             [
-                "mr": "ती {limit} MB पेक्षा मोठी आहे", "hi": "यह {limit} MB से बड़ी है", "te": "ఇది {limit} MB కంటే పెద్దది",
-                "ur": "یہ {limit} MB سے بڑی ہے",
+                "mr": "ती {limit} पेक्षा मोठी आहे", "hi": "यह {limit} से बड़ी है", "te": "ఇది {limit} కంటే పెద్దది",
+                "ur": "یہ {limit} سے بڑی ہے",
             ]),
         "scan": Localized(
             en: "the virus check flagged it",

@@ -66,8 +66,17 @@ struct JourneyFlowTests {
             callback.split(separator: "\n").first { $0.hasPrefix("signing secret") }?.split(separator: " ").last.map(
                 String.init))
 
+        // The virus-scan hook: a program that flags the antivirus test string (exit 1), else clean (exit 0).
+        let scanner = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dakiya-scan-\(UUID().uuidString.lowercased()).sh")
+        try "#!/bin/sh\ngrep -q EICAR-STANDARD-ANTIVIRUS-TEST-FILE \"$1\" && exit 1\nexit 0\n".write(
+            to: scanner, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: scanner.path)
+        defer { try? FileManager.default.removeItem(at: scanner) }
         let smtp = try SMTPSink()
-        let stack = try DeliveryServices(db: db, smtp: smtp)
+        let stack = try DeliveryServices(
+            db: db, smtp: smtp,
+            common: ["DAKIYA_VIRUS_SCAN_COMMAND": scanner.path, "DAKIYA_SHORTFALL_MAX_BYTES": "2048"])
         defer { withExtendedLifetime(stack) {} }
         let client = try HTTPClient()
         let portal = stack.portal, sim = stack.simulatorBase
@@ -281,7 +290,7 @@ struct JourneyFlowTests {
         let shortfalls = try JSONDecoder().decode(Listing.self, from: Data(listing.body)).shortfalls
         #expect(shortfalls.first?.state == "answered")
         let fileURL = try #require(shortfalls.first?.replies.first { $0.kind == "document" }?.file_url)
-        #expect(shortfalls.first?.replies.first { $0.kind == "document" }?.scan == "not_scanned")
+        #expect(shortfalls.first?.replies.first { $0.kind == "document" }?.scan == "clean", "the hook ran")
         let fetched = try client.send(HTTPClientRequest(url: portal + fileURL, headers: [auth]))
         #expect(fetched.status == 200 && fetched.body == Self.pdf)
 
@@ -293,12 +302,28 @@ struct JourneyFlowTests {
             eventually(timeout: .seconds(20)) {
                 (try? messages())?.contains { $0.contains("ही फाइल स्वीकारता आली नाही") } == true
             }, "\((try? messages()) ?? [])")
+        // A PDF the virus scan flags, and one over DAKIYA_SHORTFALL_MAX_BYTES (2 KB here): refused, each with its reason.
+        let infected = Array(
+            "%PDF-1.4\nX5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*\n%%EOF\n".utf8)
+        let large = Array("%PDF-1.4\n".utf8) + [UInt8](repeating: 0x20, count: 3000) + Array("\n%%EOF\n".utf8)
+        for (bytes, name) in [(infected, "infected.pdf"), (large, "large.pdf")] {
+            try inbound(
+                #"{"from": "+919812300009", "media_base64": "\#(Data(bytes).base64EncodedString())", "media_type": "application/pdf", "media_kind": "document", "filename": "\#(name)"}"#
+            )
+        }
         #expect(
-            try pool.withConnection {
-                try $0.query("SELECT count(*) FROM shortfall_replies WHERE state = 'refused' AND refusal = 'type'")
-                    .first?
-                    .decode(Int.self, at: 0)
-            } == 1)
+            eventually(timeout: .seconds(20)) {
+                let sent = (try? messages()) ?? []
+                return sent.contains { $0.contains("व्हायरस तपासणीत") } && sent.contains { $0.contains("2 KB पेक्षा मोठी") }
+            }, "\((try? messages()) ?? [])")
+        let refusals = try pool.withConnection {
+            try $0.query("SELECT refusal FROM shortfall_replies WHERE state = 'refused' ORDER BY refusal").rows.map {
+                try $0.decode(String.self, at: 0)
+            }
+        }
+        #expect(refusals == ["scan", "size", "type"])
+        // Nothing of a refused file reached the portal.
+        #expect(!heard.all.contains { String(decoding: $0.body, as: UTF8.self).contains("infected.pdf") })
         // The webhooks the simulator sent (files among them) are ones Meta's document allows.
         let webhooks = try pool.withConnection {
             try $0.query("SELECT body FROM whatsapp_webhook_batches ORDER BY id").rows.map {

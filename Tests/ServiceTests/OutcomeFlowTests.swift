@@ -25,7 +25,8 @@ struct OutcomeFlowTests {
         for command in [
             "migrate", "dead-jobs", "department add", "department email", "department callback", "key create",
             "key list", "key revoke", "offices import", "offices list", "catalogue import", "officer-key create",
-            "officer-key revoke", "holiday add", "extension add", "auto-appeal", "overdue", "signing-key list",
+            "officer-key revoke", "holiday add", "extension add", "auto-appeal", "shortfall-clock", "overdue",
+            "signing-key list",
             "signing-key retire", "dead-jobs requeue", "jobs stuck", "jobs waiting",
         ] {
             #expect(help.outputText.contains(command), "the usage lacks \(command)")

@@ -55,7 +55,7 @@ CREATE INDEX shortfall_replies_shortfall_idx ON shortfall_replies (shortfall_id,
 
 -- The state's rule for the time limit while a shortfall is open: 'restart' (the limit counts again, whole, from the
 -- day the citizen answers: the time limit runs from a complete application), 'pause' (it stops while the shortfall
--- is open and resumes with the working days that were left), or 'continue' (a shortfall does not touch it).
+-- is open and resumes with the days that were left, in the limit's own unit), or 'continue' (a shortfall does not touch it).
 ALTER TABLE appeal_state_settings ADD COLUMN shortfall_clock text NOT NULL DEFAULT 'restart'
     CHECK (shortfall_clock IN ('restart', 'pause', 'continue'));
 -- While a shortfall holds the clock: the day it stopped (the sweep does not lapse a held clock).
