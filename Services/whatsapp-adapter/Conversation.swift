@@ -1,3 +1,4 @@
+import Appeals
 import Delivery
 import Foundation
 import JobContracts
@@ -53,7 +54,20 @@ struct Conversation {
         let lang = Language.resolve(language).code
         // A digit picks a menu entry only at the menu; while we wait for an application number, text is that number.
         let digit = state == "menu" ? text : nil
-        if try shortfallStep(
+        if let flow = message.interactive?.flowReply {
+            // A finished Flow: kept once and passed to the department; the citizen is told where it went.
+            if let kept = try FlowSubmissions.record(
+                wamid: wamid, mobile: mobile, responseJSON: flow.responseJSON, language: lang, queue: queue, on: tx)
+            {
+                let text =
+                    if let service = kept.serviceName, let department = kept.departmentName {
+                        JourneyTexts.flowSent(lang, ["service": service, "department": department])
+                    } else {
+                        JourneyTexts.flowReceived(lang)
+                    }
+                replies.append(ConversationReply(to: mobile, text: text))
+            }
+        } else if try shortfallStep(
             message, state: state, choice: choice, text: text, number: number, language: lang, wamid: wamid,
             replies: &replies, on: tx)
         {

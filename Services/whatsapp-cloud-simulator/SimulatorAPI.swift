@@ -25,6 +25,8 @@ struct SimulatorAPI: Sendable {
                 /// too), name and caption.
                 var media_base64: String?; var media_type: String?; var media_kind: String?; var filename: String?
                 var caption: String?
+                /// A WhatsApp Flow the citizen finished: its data, as JSON text with the flow_token.
+                var flow_response_json: String?
             }
             let inbound = try request.decodeJSON(Inbound.self)
             simulator.recordInbound(from: inbound.from)
@@ -44,6 +46,10 @@ struct SimulatorAPI: Sendable {
                 content =
                     context(for: inbound.from)
                     + "\"type\":\"button\",\"button\":{\"payload\":\(JSONText.quoted(payload)),\"text\":\(JSONText.quoted(inbound.button_text ?? payload))}"
+            } else if let flow = inbound.flow_response_json {
+                content =
+                    context(for: inbound.from)
+                    + "\"type\":\"interactive\",\"interactive\":{\"type\":\"nfm_reply\",\"nfm_reply\":{\"name\":\"flow\",\"body\":\"Sent\",\"response_json\":\(JSONText.quoted(flow))}}"
             } else if let encoded = inbound.media_base64 {
                 // The citizen's file becomes Graph media (fetched by id, then by its URL, as from Meta) and the
                 // message carries its id, type, SHA-256 and, for a document, its name.

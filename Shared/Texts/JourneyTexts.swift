@@ -24,6 +24,21 @@ package enum JourneyTexts: TextCatalogue {
         "site_visit": Localized(
             en: "Site visit", ["mr": "स्थळ पाहणी", "hi": "स्थल निरीक्षण", "te": "స్థల పరిశీలన", "ur": "موقع کا معائنہ"]),
     ]
+    /// A WhatsApp Flow finished: `{service}`, `{department}`.
+    package static let flowSent = Localized(
+        en:
+            "Your form for {service} was sent to {department}. They will write to you here with your application number.",
+        [
+            "mr": "{service} साठीचा तुमचा अर्ज {department} यांच्याकडे पाठवला आहे. ते तुमच्या अर्ज क्रमांकासह येथे कळवतील.",
+            "hi": "{service} के लिए आपका फ़ॉर्म {department} को भेज दिया गया है। वे आपके आवेदन क्रमांक के साथ यहाँ सूचित करेंगे।",
+            "te": "{service} కోసం మీ ఫారం {department}కు పంపబడింది. వారు మీ దరఖాస్తు సంఖ్యతో ఇక్కడ తెలియజేస్తారు.",
+            "ur":
+                "{service} کے لیے آپ کا فارم {department} کو بھیج دیا گیا ہے۔ وہ آپ کے درخواست نمبر کے ساتھ یہاں اطلاع دیں گے۔",
+        ])
+    /// A finished Flow that is not one of ours.
+    package static let flowReceived = Localized(
+        en: "Your form was received.",
+        ["mr": "तुमचा अर्ज मिळाला.", "hi": "आपका फ़ॉर्म मिल गया।", "te": "మీ ఫారం అందింది.", "ur": "آپ کا فارم موصول ہو گیا۔"])
     /// A time limit counted in calendar days, and in working days: `{days}`.
     package static let days = Localized(
         en: "{days} days", ["mr": "{days} दिवस", "hi": "{days} दिन", "te": "{days} రోజులు", "ur": "{days} دن"])
@@ -114,6 +129,7 @@ package enum JourneyTexts: TextCatalogue {
                 ("shortfallAsk", shortfallAsk), ("shortfallReceived", shortfallReceived), ("yourMessage", yourMessage),
                 ("shortfallRefused", shortfallRefused), ("noShortfall", noShortfall),
                 ("clockRestarted", clockRestarted), ("days", days), ("workingDays", workingDays),
+                ("flowSent", flowSent), ("flowReceived", flowReceived),
             ]
     }
 }

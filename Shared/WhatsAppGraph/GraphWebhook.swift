@@ -96,13 +96,21 @@ package struct GraphWebhook: Decodable, Sendable {
             package var id: String
             package var title: String?
         }
-        /// A reply to a list or buttons.
+        /// A WhatsApp Flow the citizen finished: its data as JSON text (`response_json`, with our `flow_token`).
+        package struct FlowReply: Decodable, Sendable {
+            package var name: String?
+            package var body: String?
+            package var responseJSON: String
+            enum CodingKeys: String, CodingKey { case name, body, responseJSON = "response_json" }
+        }
+        /// A reply to a list or buttons, or a finished Flow.
         package struct Interactive: Decodable, Sendable {
             package var type: String?
             package var listReply: Reply?
             package var buttonReply: Reply?
+            package var flowReply: FlowReply?
             enum CodingKeys: String, CodingKey {
-                case type, listReply = "list_reply", buttonReply = "button_reply"
+                case type, listReply = "list_reply", buttonReply = "button_reply", flowReply = "nfm_reply"
             }
         }
         /// A template's quick-reply button: the payload we set on it.
