@@ -66,10 +66,7 @@ package enum FlowSubmissions {
                                                   'received_at', to_char(f.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))::text
             FROM flow_submissions f WHERE f.id = $3::bigint
             """, [eventID, department, id, Timestamp.rfc3339(Timestamp.nowMicroseconds())])
-        try queue.enqueue(
-            try Jobs.callbackDeliver.job(
-                CallbackDeliver(eventID: eventID), priority: 2, maxAttempts: PortalEvents.maximumAttempts,
-                uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: tx)
+        try PortalEvents.enqueueCallback(eventID, queue: queue, on: tx)
         return kept
     }
 }

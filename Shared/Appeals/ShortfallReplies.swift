@@ -152,7 +152,7 @@ extension Shortfalls {
                 case contentBase64 = "content_base64"
             }
         }
-        struct Data: Encodable {
+        struct Reply: Encodable {
             var applicationID: String
             var shortfallID: Int64
             var stepDeliveryID: String
@@ -160,19 +160,12 @@ extension Shortfalls {
             var kind: String
             var text: String?
             var file: File?
-            var receivedAt: String
+            var receivedAt: Date
             enum CodingKeys: String, CodingKey {
                 case applicationID = "application_id", shortfallID = "shortfall_id",
                     stepDeliveryID = "step_delivery_id"
                 case replyID = "reply_id", kind, text, file, receivedAt = "received_at"
             }
-        }
-        struct Event: Encodable {
-            var id: String
-            var type: String
-            var createdAt: String
-            var data: Data
-            enum CodingKeys: String, CodingKey { case id, type, createdAt = "created_at", data }
         }
         var file: File?
         if let document {
@@ -184,29 +177,20 @@ extension Shortfalls {
                 fileName: try row.decode(String?.self, at: 8) ?? kept.decode(String.self, at: 0),
                 mediaType: try kept.decode(String.self, at: 1), size: try kept.decode(Int.self, at: 2),
                 sha256: Hex.encode(try kept.decode(PostgresBytes.self, at: 3).bytes), scan: scan ?? "not_scanned",
-                contentBase64: Foundation.Data(bytes).base64EncodedString())
+                contentBase64: Data(bytes).base64EncodedString())
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = String(
-            decoding: try encoder.encode(
-                Event(
-                    id: eventID.uuidString.lowercased(), type: "application.shortfall_reply",
-                    createdAt: Timestamp.rfc3339(Timestamp.nowMicroseconds()),
-                    data: Data(
-                        applicationID: try row.decode(String.self, at: 2), shortfallID: shortfallID,
-                        stepDeliveryID: try row.decode(UUID.self, at: 1).uuidString.lowercased(), replyID: id,
-                        kind: try row.decode(String.self, at: 4), text: try row.decode(String?.self, at: 5), file: file,
-                        receivedAt: Timestamp.rfc3339(
-                            Int64((try row.decode(Date.self, at: 6)).timeIntervalSince1970 * 1_000_000))))),
-            as: UTF8.self)
-        try tx.query(
-            "INSERT INTO portal_events (id, department, delivery_id, type, body) VALUES ($1, $2, $3, 'application.shortfall_reply', $4)",
-            [eventID, try row.decode(String.self, at: 3), try row.decode(UUID.self, at: 1), body])
-        try queue.enqueue(
-            try Jobs.callbackDeliver.job(
-                CallbackDeliver(eventID: eventID), priority: 2, maxAttempts: PortalEvents.maximumAttempts,
-                uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: tx)
+        let stepDelivery = try row.decode(UUID.self, at: 1)
+        let body = try PortalEvents.envelope(
+            id: eventID, type: "application.shortfall_reply",
+            data: Reply(
+                applicationID: try row.decode(String.self, at: 2), shortfallID: shortfallID,
+                stepDeliveryID: stepDelivery.uuidString.lowercased(), replyID: id,
+                kind: try row.decode(String.self, at: 4),
+                text: try row.decode(String?.self, at: 5), file: file, receivedAt: try row.decode(Date.self, at: 6)))
+        try PortalEvents.insert(
+            id: eventID, type: "application.shortfall_reply", body: body,
+            department: try row.decode(String.self, at: 3),
+            subject: .delivery(stepDelivery), queue: queue, on: tx)
         return due
     }
 }

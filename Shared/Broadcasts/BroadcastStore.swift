@@ -610,40 +610,27 @@ package enum Broadcasts {
         guard let progress = try progress(id, department: department, on: tx) else { return }
         var totals: [String: [String: Int]] = [:]
         for count in progress.counts { totals[count.channel, default: [:]][count.state, default: 0] += count.messages }
-        struct Event: Encodable {
-            struct Data: Encodable {
-                var broadcastID: String
-                var name: String
-                var status: String
-                var recipients: Int
-                var totals: [String: [String: Int]]
-                var finishedAt: String
-                enum CodingKeys: String, CodingKey {
-                    case broadcastID = "broadcast_id", name, status, recipients, totals, finishedAt = "finished_at"
-                }
+        struct Finished: Encodable {
+            var broadcastID: String
+            var name: String
+            var status: String
+            var recipients: Int
+            var totals: [String: [String: Int]]
+            var finishedAt: String
+            enum CodingKeys: String, CodingKey {
+                case broadcastID = "broadcast_id", name, status, recipients, totals, finishedAt = "finished_at"
             }
-            var id: String
-            var type: String
-            var createdAt: String
-            var data: Data
-            enum CodingKeys: String, CodingKey { case id, type, createdAt = "created_at", data }
         }
         let eventID = UUID.timeOrdered()
-        let now = Timestamp.rfc3339(Timestamp.nowMicroseconds())
-        let body = String(
-            decoding: try JSONEncoder.sorted.encode(
-                Event(
-                    id: eventID.uuidString.lowercased(), type: "broadcast.finished", createdAt: now,
-                    data: Event.Data(
-                        broadcastID: id.uuidString.lowercased(), name: progress.name, status: "finished",
-                        recipients: progress.recipients, totals: totals, finishedAt: now))), as: UTF8.self)
-        try tx.query(
-            "INSERT INTO portal_events (id, department, broadcast_id, type, body) VALUES ($1, $2, $3, 'broadcast.finished', $4)",
-            [eventID, department, id, body])
-        try JobQueue().enqueue(
-            try Jobs.callbackDeliver.job(
-                CallbackDeliver(eventID: eventID), priority: 2, maxAttempts: PortalEvents.maximumAttempts,
-                uniqueKey: "event:\(eventID.uuidString.lowercased())"), on: tx)
+        let body = try PortalEvents.envelope(
+            id: eventID, type: "broadcast.finished",
+            data: Finished(
+                broadcastID: id.uuidString.lowercased(), name: progress.name, status: "finished",
+                recipients: progress.recipients, totals: totals,
+                finishedAt: Timestamp.rfc3339(Timestamp.nowMicroseconds())))
+        try PortalEvents.insert(
+            id: eventID, type: "broadcast.finished", body: body, department: department, subject: .broadcast(id),
+            queue: JobQueue(), on: tx)
     }
 
     // MARK: Statuses

@@ -210,7 +210,7 @@ package enum ChannelAttempts {
                 SELECT id FROM asked
                 """, [attemptID, state.rawValue, providerID, failureKind, code, text.map { String($0.prefix(500)) }]
             ).rows.map { try $0.decode(Int64.self, at: 0) }
-            try ServiceRatings.enqueueEmailQuestions(asked, queue: queue, on: tx)
+            try ServiceRatings.enqueueQuestions(asked, by: Jobs.ratingAskEmail, queue: queue, on: tx)
             try announce(attemptID: attemptID, deliveryID: deliveryID, queue: queue, on: tx)
         }
     }

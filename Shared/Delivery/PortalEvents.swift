@@ -30,35 +30,78 @@ package enum PortalEvents {
         }
     }
 
-    /// The event and its callback job for a delivery of a department that takes callbacks, unless nothing changed.
+    /// The event and its callback job for a delivery of a department that takes callbacks, unless nothing changed
+    /// since its last status event.
     static func record(deliveryID: UUID, department: String, queue: JobQueue, on connection: Connection) throws {
         guard let view = try DeliveryViews.find(id: deliveryID, department: department, on: connection) else { return }
         let eventID = UUID.timeOrdered()
-        struct Event: Encodable {
-            var id: String
-            var type: String
-            var createdAt: String
-            var data: DeliveryView
-            enum CodingKeys: String, CodingKey { case id, type, createdAt = "created_at", data }
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        let body = String(
-            decoding: try encoder.encode(
-                Event(
-                    id: eventID.uuidString.lowercased(), type: "delivery.status_changed",
-                    createdAt: Timestamp.rfc3339(Timestamp.nowMicroseconds()), data: view)), as: UTF8.self)
+        let body = try envelope(id: eventID, type: "delivery.status_changed", data: view)
         let unchanged =
             try connection.query(
                 """
-                SELECT (SELECT body::jsonb -> 'data' FROM portal_events WHERE delivery_id = $1 ORDER BY created_at DESC, id LIMIT 1) = ($2::jsonb -> 'data')
+                SELECT (SELECT body::jsonb -> 'data' FROM portal_events WHERE delivery_id = $1 AND type = 'delivery.status_changed'
+                        ORDER BY created_at DESC, id LIMIT 1) = ($2::jsonb -> 'data')
                 """, [deliveryID, PostgresJSON(text: body)]
             ).first?.decode(Bool?.self, at: 0) ?? nil
         if unchanged == true { return }
+        try insert(
+            id: eventID, type: "delivery.status_changed", body: body, department: department,
+            subject: .delivery(deliveryID), queue: queue, on: connection)
+    }
+
+    /// What an event is about: a delivery, a broadcast or a submitted WhatsApp Flow (exactly one, as the table says).
+    package enum Subject: Sendable {
+        case delivery(UUID)
+        case broadcast(UUID)
+        case flowSubmission(Int64)
+    }
+
+    /// An event's body: `{"created_at", "data", "id", "type"}`, keys sorted, `/` unescaped, dates ISO 8601.
+    /// - Throws: when `data` cannot be encoded.
+    package static func envelope<Data: Encodable>(id: UUID, type: String, data: Data) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(
+            decoding: try encoder.encode(
+                Envelope(
+                    id: id.uuidString.lowercased(), type: type,
+                    createdAt: Timestamp.rfc3339(Timestamp.nowMicroseconds()), data: data)), as: UTF8.self)
+    }
+
+    /// An event as the callback carries it.
+    struct Envelope<Data: Encodable>: Encodable {
+        var id: String
+        var type: String
+        var createdAt: String
+        var data: Data
+        enum CodingKeys: String, CodingKey { case id, type, createdAt = "created_at", data }
+    }
+
+    /// Records the event (`body`, from `envelope`) for the department's callback, with the job that posts it, inside
+    /// the caller's transaction.
+    /// - Throws: `PostgresError` from the database.
+    package static func insert(
+        id: UUID, type: String, body: String, department: String, subject: Subject, queue: JobQueue,
+        on connection: Connection
+    ) throws {
+        let (delivery, broadcast, flow): (UUID?, UUID?, Int64?) =
+            switch subject {
+            case .delivery(let id): (id, nil, nil)
+            case .broadcast(let id): (nil, id, nil)
+            case .flowSubmission(let id): (nil, nil, id)
+            }
         try connection.query(
-            "INSERT INTO portal_events (id, department, delivery_id, type, body) VALUES ($1, $2, $3, 'delivery.status_changed', $4)",
-            [eventID, department, deliveryID, body])
+            """
+            INSERT INTO portal_events (id, department, delivery_id, broadcast_id, flow_submission_id, type, body)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """, [id, department, delivery, broadcast, flow, type, body])
+        try enqueueCallback(id, queue: queue, on: connection)
+    }
+
+    /// The `callback.deliver` job of a recorded event, inside the caller's transaction.
+    /// - Throws: `PostgresError` from the database.
+    package static func enqueueCallback(_ eventID: UUID, queue: JobQueue, on connection: Connection) throws {
         try queue.enqueue(
             try Jobs.callbackDeliver.job(
                 CallbackDeliver(eventID: eventID), priority: 2, maxAttempts: maximumAttempts,

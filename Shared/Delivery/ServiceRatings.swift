@@ -47,16 +47,6 @@ package enum ServiceRatings {
         """
     }
 
-    /// The `rating.ask_email` jobs of newly recorded email questions, inside the caller's transaction.
-    /// - Throws: `PostgresError` from the database.
-    package static func enqueueEmailQuestions(_ ids: [Int64], queue: JobQueue, on connection: Connection) throws {
-        guard !ids.isEmpty else { return }
-        try queue.enqueue(
-            try ids.map {
-                try Jobs.ratingAskEmail.job(RatingAsk(ratingID: $0), priority: 2, uniqueKey: "rating-ask:\($0)")
-            }, on: connection)
-    }
-
     /// A question asked by email, found by its link's token (the citizen's answer page).
     package struct EmailQuestion: Sendable, Equatable {
         package var id: Int64
@@ -125,14 +115,16 @@ package enum ServiceRatings {
         """
     }
 
-    /// The `rating.ask` jobs of newly recorded questions, inside the caller's transaction.
+    /// The jobs that send newly recorded questions, inside the caller's transaction: `rating.ask` (WhatsApp) or
+    /// `rating.ask_email`, one per question whichever channel asks (the unique key is the question's).
     /// - Throws: `PostgresError` from the database.
-    package static func enqueueQuestions(_ ids: [Int64], queue: JobQueue, on connection: Connection) throws {
+    package static func enqueueQuestions(
+        _ ids: [Int64], by contract: JobContract<RatingAsk> = Jobs.ratingAsk, queue: JobQueue, on connection: Connection
+    ) throws {
         guard !ids.isEmpty else { return }
         try queue.enqueue(
-            try ids.map {
-                try Jobs.ratingAsk.job(RatingAsk(ratingID: $0), priority: 2, uniqueKey: "rating-ask:\($0)")
-            }, on: connection)
+            try ids.map { try contract.job(RatingAsk(ratingID: $0), priority: 2, uniqueKey: "rating-ask:\($0)") },
+            on: connection)
     }
 
     /// What a tap on a rating button did.
