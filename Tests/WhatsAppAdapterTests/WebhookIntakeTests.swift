@@ -654,8 +654,8 @@ struct ConversationTests {
         #expect(intake.fixture.simulator.acceptedMessages.count == before + 3)
     }
 
-    static func flowReply(_ responseJSON: String, id: String) -> String {
-        let quoted = String(decoding: try! JSONEncoder().encode(responseJSON), as: UTF8.self)
+    static func flowReply(_ responseJSON: String, id: String) throws -> String {
+        let quoted = String(decoding: try JSONEncoder().encode(responseJSON), as: UTF8.self)
         return
             #"{"object": "whatsapp_business_account", "entry": [{"id": "2", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "messages": [{"from": "919800000001", "id": "\#(id)", "timestamp": "1800000000", "type": "interactive", "context": {"from": "15550000000", "id": "wamid.flow"}, "interactive": {"type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent", "response_json": \#(quoted)}}}]}}]}]}"#
     }
@@ -675,10 +675,10 @@ struct ConversationTests {
         let response = #"{"flow_token": "service:INCOME:wamid.f12", "applicant_name": "आशा", "village": "Wagholi"}"#
         // The webhook as Meta's Flows guide shows it ("Receiving Flow Response"): Meta's v23.0 OpenAPI document knows
         // only list and button replies, so it cannot check this one.
-        let replies = try say(intake, Self.flowReply(response, id: "fl2"))
+        let replies = try say(intake, try Self.flowReply(response, id: "fl2"))
         #expect(replies.count == 1)
         #expect(replies.first?.text.contains("उत्पन्नाचा दाखला साठीचा तुमचा अर्ज महसूल विभाग") == true, "\(replies)")
-        #expect(try say(intake, Self.flowReply(response, id: "fl2")).isEmpty, "a repeated webhook: nothing twice")
+        #expect(try say(intake, try Self.flowReply(response, id: "fl2")).isEmpty, "a repeated webhook: nothing twice")
         let events = try connection.query(
             "SELECT body FROM portal_events WHERE type = 'application.flow_submitted'"
         ).rows.map { try $0.decode(String.self, at: 0) }
@@ -692,7 +692,7 @@ struct ConversationTests {
             try connection.query("SELECT count(*) FROM jobs WHERE kind = 'callback.deliver'").first?.decode(
                 Int.self, at: 0) == 1)
         // A Flow of someone else's token: kept, acknowledged plainly, no event.
-        let other = try say(intake, Self.flowReply(#"{"flow_token": "unused", "x": 1}"#, id: "fl3"))
+        let other = try say(intake, try Self.flowReply(#"{"flow_token": "unused", "x": 1}"#, id: "fl3"))
         #expect(other.first?.text == "तुमचा अर्ज मिळाला.")
         #expect(
             try connection.query("SELECT count(*) FROM flow_submissions").first?.decode(Int.self, at: 0) == 2)
