@@ -329,36 +329,9 @@ struct PortalAPI: Sendable {
         if reasons.contains(where: { $0.unicodeScalars.count > 1000 }) {
             problems.append(FieldProblem(field: "reasons", detail: "each reason is at most 1000 characters"))
         }
-        for (field, value) in [("citizen", body.citizen), ("service", body.service), ("office", body.office)]
-        where value.trimmingCharacters(in: .whitespaces).isEmpty || value.unicodeScalars.count > 128 {
-            problems.append(FieldProblem(field: field, detail: "\(field) must be 1 to 128 characters"))
-        }
-        if let village = body.village,
-            village.range(of: "^[A-Z0-9][A-Z0-9_-]{0,63}$", options: .regularExpression) == nil
-        {
-            problems.append(
-                FieldProblem(field: "village", detail: "village must be a village's code from the office hierarchy"))
-        }
-        var language: Language?
-        if let raw = body.language {
-            language = Language(rawValue: raw)
-            if language == nil {
-                problems.append(FieldProblem(field: "language", detail: "language must be one of \(Language.codeList)"))
-            }
-        }
-        var channels: [Channel]?
-        if let raw = body.channels {
-            channels = []
-            for (index, name) in raw.enumerated() {
-                if let channel = Channel(rawValue: name) {
-                    channels?.append(channel)
-                } else {
-                    problems.append(
-                        FieldProblem(
-                            field: "channels[\(index)]", detail: "channel must be one of portal, whatsapp, email"))
-                }
-            }
-        }
+        let (language, channels) = Self.checkAddressing(
+            citizen: body.citizen, service: body.service, office: body.office, village: body.village,
+            language: body.language, channels: body.channels, problems: &problems)
         if !problems.isEmpty {
             throw HTTPError(
                 status: 422, detail: problems.map(\.detail).joined(separator: "; "),
@@ -381,6 +354,50 @@ struct PortalAPI: Sendable {
             language: language, channels: channels, certificate: certificate, village: body.village)
     }
 
+    /// What an outcome and a step both name, checked the same way: the citizen, service and office (1 to 128
+    /// characters), the village's code, the language and the channels. Adds a problem per bad field; returns the
+    /// language and channels read.
+    static func checkAddressing(
+        citizen: String, service: String, office: String, village: String?, language: String?, channels: [String]?,
+        problems: inout [FieldProblem]
+    ) -> (Language?, [Channel]?) {
+        for (field, value) in [("citizen", citizen), ("service", service), ("office", office)]
+        where value.trimmingCharacters(in: .whitespaces).isEmpty || value.unicodeScalars.count > 128 {
+            problems.append(FieldProblem(field: field, detail: "\(field) must be 1 to 128 characters"))
+        }
+        if let village, village.range(of: "^[A-Z0-9][A-Z0-9_-]{0,63}$", options: .regularExpression) == nil {
+            problems.append(
+                FieldProblem(field: "village", detail: "village must be a village's code from the office hierarchy"))
+        }
+        let parsedLanguage = language.flatMap(Language.init(rawValue:))
+        if language != nil && parsedLanguage == nil {
+            problems.append(FieldProblem(field: "language", detail: "language must be one of \(Language.codeList)"))
+        }
+        var parsedChannels: [Channel]?
+        if let channels {
+            parsedChannels = []
+            for (index, name) in channels.enumerated() {
+                if let channel = Channel(rawValue: name) {
+                    parsedChannels?.append(channel)
+                } else {
+                    problems.append(
+                        FieldProblem(
+                            field: "channels[\(index)]", detail: "channel must be one of portal, whatsapp, email"))
+                }
+            }
+        }
+        return (parsedLanguage, parsedChannels)
+    }
+
+    /// A village a request names must be one of the office hierarchy (422 naming the field otherwise).
+    static func checkVillage(_ village: String?, on connection: Connection) throws {
+        guard let village,
+            try connection.query("SELECT 1 FROM offices WHERE code = $1 AND type = 'village'", [village]).rows.isEmpty
+        else { return }
+        throw HTTPError.unprocessable(
+            "no village \(village) in the office hierarchy (dakiya-admin offices import)", field: "village")
+    }
+
     /// The accept: a certificate is stored first (once per content), inside the caller's transaction, then the
     /// outcome is recorded in one statement (`OutcomeRecord`). False when the key was already used: nothing is
     /// written. A refusal (unknown citizen, another department's or another citizen's application) leaves nothing.
@@ -389,12 +406,7 @@ struct PortalAPI: Sendable {
         requestHash: [UInt8],
         response: Response, on connection: Connection
     ) throws -> Bool {
-        if let village = outcome.village,
-            try connection.query("SELECT 1 FROM offices WHERE code = $1 AND type = 'village'", [village]).rows.isEmpty
-        {
-            throw HTTPError.unprocessable(
-                "no village \(village) in the office hierarchy (dakiya-admin offices import)", field: "village")
-        }
+        try Self.checkVillage(outcome.village, on: connection)
         var documentID: Int64?
         if let certificate = outcome.certificate {
             documentID = try Documents.store(

@@ -82,10 +82,7 @@ struct RatingPage: Sendable {
                 language: language, token: token, body: "<p>\(WebPage.escape(Self.word("unknown", language)))</p>",
                 status: 404)
         }
-        let named =
-            try pool.withConnection {
-                try ServiceRatings.emailQuestion(token: token, language: language, on: $0)
-            } ?? question
+        let named = try named(question, token: token, language: language)
         guard named.rating == nil else {
             return page(
                 language: language, token: token, body: "<p>\(WebPage.escape(Self.word("already", language)))</p>")
@@ -108,10 +105,7 @@ struct RatingPage: Sendable {
                 status: 404)
         }
         guard let stars = fields["rating"].flatMap(Int.init), (1...5).contains(stars) else {
-            let named =
-                try pool.withConnection {
-                    try ServiceRatings.emailQuestion(token: token, language: language, on: $0)
-                } ?? question
+            let named = try named(question, token: token, language: language)
             return page(
                 language: language, token: token,
                 body: "<p class=\"notice\" role=\"alert\">\(WebPage.escape(Self.word("choose", language)))</p>"
@@ -125,6 +119,16 @@ struct RatingPage: Sendable {
         return page(
             language: language, token: token,
             body: "<p class=\"notice done\" role=\"status\">\(WebPage.escape(Self.word(key, language)))</p>")
+    }
+
+    /// The question with its service named in `language`: read again only when the page is in another language than
+    /// the question's.
+    func named(_ question: ServiceRatings.EmailQuestion, token: String, language: String) throws
+        -> ServiceRatings.EmailQuestion
+    {
+        guard language != question.language else { return question }
+        return try pool.withConnection { try ServiceRatings.emailQuestion(token: token, language: language, on: $0) }
+            ?? question
     }
 
     func form(_ question: ServiceRatings.EmailQuestion, token: String, language: String, chosen: Int?) -> String {

@@ -79,12 +79,7 @@ extension PortalAPI {
                 .department(key.department), key: idempotencyKey,
                 fingerprint: IdempotentRequests.fingerprint(request, path: path), on: connection
             ) { tx in
-                if let village = report.village,
-                    try tx.query("SELECT 1 FROM offices WHERE code = $1 AND type = 'village'", [village]).rows.isEmpty
-                {
-                    throw HTTPError.unprocessable(
-                        "no village \(village) in the office hierarchy (dakiya-admin offices import)", field: "village")
-                }
+                try Self.checkVillage(report.village, on: tx)
                 let deliveryID = UUID.timeOrdered()
                 let recorded: JourneySteps.Recorded
                 do {
@@ -125,21 +120,9 @@ extension PortalAPI {
                 "step must be one of \(JourneyStep.allCases.map(\.rawValue).joined(separator: ", ")) (the outcome has its own endpoint)"
             )
         }
-        for (field, value) in [("citizen", body.citizen), ("service", body.service), ("office", body.office)]
-        where value.trimmingCharacters(in: .whitespaces).isEmpty || value.unicodeScalars.count > 128 {
-            problem(field, "\(field) must be 1 to 128 characters")
-        }
-        if let village = body.village,
-            village.range(of: "^[A-Z0-9][A-Z0-9_-]{0,63}$", options: .regularExpression) == nil
-        {
-            problem("village", "village must be a village's code from the office hierarchy")
-        }
-        if let language = body.language, Language(rawValue: language) == nil {
-            problem("language", "language must be one of \(Language.codeList)")
-        }
-        for (index, name) in (body.channels ?? []).enumerated() where Channel(rawValue: name) == nil {
-            problem("channels[\(index)]", "channel must be one of portal, whatsapp, email")
-        }
+        _ = Self.checkAddressing(
+            citizen: body.citizen, service: body.service, office: body.office, village: body.village,
+            language: body.language, channels: body.channels, problems: &problems)
         let given: [(String, Bool)] = [
             ("received_at", body.receivedAt != nil), ("band_value", body.bandValue != nil),
             ("documents", body.documents != nil), ("reply_by", body.replyBy != nil), ("amount", body.amount != nil),

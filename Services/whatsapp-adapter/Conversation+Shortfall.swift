@@ -58,7 +58,7 @@ extension Conversation {
                     ConversationReply(
                         to: mobile,
                         text: JourneyTexts.shortfallRefused(
-                            language, ["reason": JourneyTexts.refusals["type"]!(language)])))
+                            language, ["reason": JourneyTexts.refusals["type"]?(language) ?? ""])))
                 return true
             }
             try Shortfalls.recordReply(

@@ -84,13 +84,16 @@ extension WhatsAppSender {
             try connection.transaction { tx in
                 let document = try Documents.store(
                     bytes, fileName: fileName, mediaType: type, retentionDays: settings.documentRetentionDays, on: tx)
-                let before = try tx.query("SELECT state FROM shortfall_replies WHERE id = $1 FOR UPDATE", [id]).first?
-                    .decode(String.self, at: 0)
-                guard before == "pending" else { return }
-                let due = try Shortfalls.accept(id, document: document, scan: scan, queue: queue, now: Date(), on: tx)
+                // Settled meanwhile (a repeated job): accept does nothing, and the citizen is not told twice.
+                guard
+                    let accepted = try Shortfalls.accept(
+                        id, document: document, scan: scan, queue: queue, now: Date(), on: tx)
+                else { return }
                 var text = JourneyTexts.shortfallReceived(
                     reply.language, ["file": fileName, "application": reply.applicationID])
-                if let due { text += " " + JourneyTexts.clockRestarted(reply.language, ["due": due.indianFormat]) }
+                if let due = accepted.due {
+                    text += " " + JourneyTexts.clockRestarted(reply.language, ["due": due.indianFormat])
+                }
                 try queue.enqueue(
                     try Jobs.conversationReply.job(
                         ConversationReply(to: reply.mobile, text: text), priority: 1,

@@ -116,15 +116,21 @@ extension Shortfalls {
         ).count == 1
     }
 
+    /// What accepting a reply did.
+    package struct Accepted: Sendable, Equatable {
+        /// The time limit's new due day, when the answer moved it.
+        package var due: CivilDate?
+    }
+
     /// Accepts a pending reply (a file already kept as `document`, with its scan result): the shortfall is answered
     /// (the clock moves by the state's rule), and the portal gets an `application.shortfall_reply` event with the
-    /// text or the file itself when its department takes callbacks (it can also fetch it with its key). Returns the
-    /// new due day of the time limit when it moved; nil also when the reply was settled already.
+    /// text or the file itself when its department takes callbacks (it can also fetch it with its key). Nil when the
+    /// reply was settled already (a repeated job): nothing was done.
     /// - Throws: `PostgresError` from the database.
     @discardableResult
     package static func accept(
         _ id: Int64, document: Int64?, scan: String?, queue: JobQueue, now: Date, on tx: Connection
-    ) throws -> CivilDate? {
+    ) throws -> Accepted? {
         guard
             let row = try tx.query(
                 """
@@ -138,7 +144,7 @@ extension Shortfalls {
         else { return nil }
         let shortfallID = try row.decode(Int64.self, at: 0)
         let due = try answered(shortfallID, actor: "citizen:whatsapp", now: now, on: tx)
-        guard try row.decode(Bool.self, at: 7) else { return due }
+        guard try row.decode(Bool.self, at: 7) else { return Accepted(due: due) }
         let eventID = UUID.timeOrdered()
         struct File: Encodable {
             var fileName: String
@@ -191,6 +197,6 @@ extension Shortfalls {
             id: eventID, type: "application.shortfall_reply", body: body,
             department: try row.decode(String.self, at: 3),
             subject: .delivery(stepDelivery), queue: queue, on: tx)
-        return due
+        return Accepted(due: due)
     }
 }

@@ -396,6 +396,29 @@ struct JourneyFlowTests {
             #expect(answer.header("content-type")?.hasPrefix("application/problem+json") == true)
             for field in fields { #expect(answer.text.contains("\"field\":\"\(field)\""), "\(field): \(answer.text)") }
         }
+        // Bad bytes: a NUL in a document's name, an unknown field, a date that is not one: 4xx problem+json naming it.
+        for (index, (body, status, field)) in [
+            (
+                #"{"step": "documents_needed", "citizen": "u-1", "service": "INCOME", "office": "HAVELI", "documents": ["Ration\u0000card"], "reply_by": "2030-01-01"}"#,
+                422, "documents[0]"
+            ),
+            (
+                #"{"step": "under_scrutiny", "citizen": "u-1", "service": "INCOME", "office": "HAVELI", "stepp": 1}"#,
+                422, "stepp"
+            ),
+            (
+                #"{"step": "appointment", "citizen": "u-1", "service": "INCOME", "office": "HAVELI", "at": "tomorrow", "place": "x"}"#,
+                400, "at"
+            ),
+        ].enumerated() {
+            let answer = try client.send(
+                .json(
+                    "POST", base + "/v1/applications/V-1/steps", body: body,
+                    headers: [auth, ("Idempotency-Key", "bad-\(index)")]))
+            #expect(answer.status == status, "\(body): \(answer.text)")
+            #expect(answer.header("content-type")?.hasPrefix("application/problem+json") == true)
+            #expect(answer.text.contains("\"field\":\"\(field)\""), "\(field): \(answer.text)")
+        }
         // A service with no catalogue rule cannot start a clock: the received step is refused naming the service.
         let unknown = try client.send(
             .json(
