@@ -95,20 +95,46 @@ package final class ScratchCluster: @unchecked Sendable {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (for child processes that need a fixed port).
+/// A TCP port on 127.0.0.1 that nothing listens on now and that this test process has not handed out before
+/// (for child processes that need a fixed port).
+///
+/// Ports come from 20000-32767, below Linux's ephemeral range (32768-60999): the kernel never gives one of them
+/// to a socket bound to port 0 or to an outgoing connection, so a port picked here cannot be taken by another
+/// test's client or server between the pick and the child's bind, and a port a stopped service leaves behind is
+/// not picked again while the suites run in parallel (a test that checks "nothing listens after the stop" once
+/// found another suite's service on the port its own service had left).
 package func freePort() -> UInt16 {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+    PortPool.shared.next()
+}
+
+private final class PortPool: @unchecked Sendable {
+    static let shared = PortPool()
+    private let lock = NSLock()
+    private static let range: ClosedRange<Int> = 20000...32767
+    // Processes run one after another (make test, then the browser or failover suites) start at different places.
+    private var cursor = Int(getpid()) % range.count
+
+    func next() -> UInt16 {
+        lock.lock()
+        defer { lock.unlock() }
+        for _ in 0..<Self.range.count {
+            let port = UInt16(Self.range.lowerBound + cursor)
+            cursor = (cursor + 1) % Self.range.count
+            if canBind(port) { return port }
+        }
+        fatalError("no free TCP port in \(Self.range)")
     }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+
+    private func canBind(_ port: UInt16) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        } == 0
     }
-    return UInt16(bigEndian: address.sin_port)
 }

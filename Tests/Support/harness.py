@@ -21,11 +21,25 @@ def check(condition, what):
         failures.append(what)
 
 
+_PORTS = range(20000, 32768)  # below Linux's ephemeral range: never handed to a socket bound to 0 or a client
+_next_port = [os.getpid() % len(_PORTS)]
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on now and that this run has not handed out before.
+
+    Taken from below the kernel's ephemeral range, so no outgoing connection or port-0 bind of another process
+    can take it between the pick and the service's own bind (as the Swift tests' freePort)."""
+    for _ in _PORTS:
+        port = _PORTS[_next_port[0]]
+        _next_port[0] = (_next_port[0] + 1) % len(_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError('no free TCP port in 20000-32767')
 
 
 def wait_for(condition, seconds=90):
