@@ -146,9 +146,9 @@ struct WhatsAppWebhooks: Sendable {
         }
     }
 
-    /// A batch of statuses: each deduplicated by (wamid, status), matched by our callback data (or the wamid), and
-    /// kept as an event once; the new ones go to `ChannelAttempts.applyProviderStatuses`.
-    /// Returns the statuses that were new.
+    /// A batch of statuses: matched to their attempts by our callback data (or the wamid) and applied through
+    /// `ChannelAttempts.applyProviderStatuses`, whose forward-only moves make a repeated status change nothing (no
+    /// second event, callback or count). Returns the statuses that moved an attempt.
     func apply(_ statuses: [StatusUpdate], on tx: Connection) throws -> [ChannelAttempts.ProviderStatus] {
         guard !statuses.isEmpty else { return [] }
         // A broadcast's messages move in one statement of their own (forward only, so a repeat changes nothing).
@@ -172,20 +172,12 @@ struct WhatsAppWebhooks: Sendable {
                 updates[index].attemptID = byWamid[updates[index].wamid]
             }
         }
-        let inserted = try tx.query(
-            """
-            INSERT INTO whatsapp_status_events (wamid, status, attempt_id, error_code)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])
-            ON CONFLICT DO NOTHING RETURNING wamid, status
-            """, [updates.map(\.wamid), updates.map(\.status), updates.map(\.attemptID), updates.map(\.errorCode)]
-        ).rows
-        let new = Set(
-            try inserted.map { row in try row.decode(String.self, at: 0) + " " + row.decode(String.self, at: 1) })
-        // The attempts move through their owner (forward only, the highest status of the batch, then a new failure).
-        let fresh = updates.compactMap { update -> ChannelAttempts.ProviderStatus? in
-            guard let attemptID = update.attemptID, let state = AttemptState(rawValue: update.status),
-                new.contains(update.wamid + " " + update.status)
-            else { return nil }
+        // The attempts move through their owner, forward only (the highest status of the batch, then a new failure):
+        // a status Meta repeats, or one that arrives after a later one, moves nothing and is not counted again.
+        let reported = updates.compactMap { update -> ChannelAttempts.ProviderStatus? in
+            guard let attemptID = update.attemptID, let state = AttemptState(rawValue: update.status) else {
+                return nil
+            }
             let kind = update.errorCode.map {
                 GraphAPIError.reported($0).handling == .permanent ? "permanent" : "temporary"
             }
@@ -193,8 +185,7 @@ struct WhatsAppWebhooks: Sendable {
                 attemptID: attemptID, state: state, providerID: update.wamid,
                 failureKind: state == .failed ? kind : nil, errorCode: update.errorCode)
         }
-        try ChannelAttempts.applyProviderStatuses(fresh, channel: .whatsapp, queue: queue, on: tx)
-        return fresh
+        return try ChannelAttempts.applyProviderStatuses(reported, channel: .whatsapp, queue: queue, on: tx)
     }
 
     /// A template's new status or quality from Meta's review, kept for the senders (`whatsapp_template_states`); a

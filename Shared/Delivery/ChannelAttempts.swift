@@ -133,18 +133,20 @@ package enum ChannelAttempts {
     /// The dispatcher hears, in one job, of the moves that can change what it keeps: an attempt leaving queued or
     /// sending (the aggregate status), a failure (the fallback), and any move of a department that takes callbacks
     /// (the portal is told each channel's progress). Sent to delivered to read, without callbacks, changes nothing
-    /// there. Returns the attempts announced.
+    /// there. A status repeated (providers deliver at least once) or late (delivered after read) moves nothing.
+    /// Returns the statuses that moved an attempt: for each attempt moved, the status it reached.
     /// - Throws: `PostgresError` from the database (or a job that cannot be encoded).
     @discardableResult
     package static func applyProviderStatuses(
         _ statuses: [ProviderStatus], channel: Channel, queue: JobQueue, on tx: Connection
-    ) throws -> [Int64] {
-        var moved: [Int64] = []
+    ) throws -> [ProviderStatus] {
+        var moved: [ProviderStatus] = []
+        var announced: [Int64] = []
         var asked: [Int64] = []  // rating questions recorded by the statement: their jobs go in the same transaction
         // `before` is the attempt as this statement's snapshot saw it: a concurrent move can only make it announce more.
         for round in [statuses.filter { $0.state != .failed }, statuses.filter { $0.state == .failed }]
         where !round.isEmpty {
-            moved += try tx.query(
+            let rows = try tx.query(
                 """
                 WITH t AS (
                     SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, status, provider_id, failure_kind, error_code)
@@ -172,15 +174,26 @@ package enum ChannelAttempts {
                     round.map(\.attemptID), round.map(\.state.rawValue), round.map(\.providerID),
                     round.map(\.failureKind), round.map(\.errorCode), channel.rawValue,
                 ]
-            ).rows.compactMap { row in
+            ).rows
+            var movedIDs = Set<Int64>()
+            for row in rows {
+                let id = try row.decode(Int64.self, at: 0)
                 if try row.decode(Bool.self, at: 2) {
-                    asked.append(try row.decode(Int64.self, at: 0))
-                    return nil
+                    asked.append(id)
+                    continue
                 }
-                return try row.decode(Bool.self, at: 1) ? try row.decode(Int64.self, at: 0) : nil
+                movedIDs.insert(id)
+                if try row.decode(Bool.self, at: 1) { announced.append(id) }
             }
+            // The status each moved attempt reached: the highest of the round (the statement's DISTINCT ON).
+            var reached: [Int64: ProviderStatus] = [:]
+            for status in round where movedIDs.contains(status.attemptID) {
+                if let other = reached[status.attemptID], other.state.rank >= status.state.rank { continue }
+                reached[status.attemptID] = status
+            }
+            moved += reached.values.sorted { $0.attemptID < $1.attemptID }
         }
-        try announce(attemptIDs: moved, queue: queue, on: tx)
+        try announce(attemptIDs: announced, queue: queue, on: tx)
         try ServiceRatings.enqueueQuestions(asked, queue: queue, on: tx)
         return moved
     }

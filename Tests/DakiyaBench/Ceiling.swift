@@ -28,6 +28,10 @@ struct WhatsAppCeiling {
             citizen text NOT NULL, state text NOT NULL, provider_id text, sent_at timestamptz, delivered_at timestamptz,
             created_at timestamptz NOT NULL DEFAULT now());
         CREATE INDEX ceiling_messages_provider ON ceiling_messages (provider_id);
+        -- What stands for the webhooks' choice of messages: without it, picking the next messages sent or sending
+        -- walked the primary key past every message already delivered (9.5 ms a merge after 40,000 messages), so the
+        -- ceiling fell as the run went on.
+        CREATE INDEX ceiling_messages_in_flight ON ceiling_messages (id) WHERE state IN ('sending', 'sent');
         CREATE TABLE ceiling_queue (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, message_id bigint NOT NULL,
             state text NOT NULL DEFAULT 'available', worker text);
