@@ -67,6 +67,7 @@ enum DeadlineSweep {
                         "clocks.lapsed": String(report.lapsed), "clocks.met": String(report.met),
                         "appeals.overdue": String(report.overdue),
                         "appeals.auto_filed": String(report.autoFiled), "deadlines.extended": String(report.extended),
+                        "clocks.met_late": String(report.metLate), "clocks.released": String(report.released),
                     ])
             }
         }

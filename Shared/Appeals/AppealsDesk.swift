@@ -120,6 +120,14 @@ package struct AppealsDesk: Sendable {
                    CASE WHEN ac.state = 'running' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.application_id = ac.application_id
                         AND \(Self.meetsClock(delivery: "d", kind: "ac.kind", clockCreatedAt: "ac.created_at", dueOn: "ac.due_on")))
                         THEN 'met'
+                        -- Decided while held: the sweep releases it by the state's rule; under restart the decision
+                        -- is in time, under pause the sweep's release judges it (held until then).
+                        WHEN ac.state = 'running' AND ac.held_on IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM deliveries d WHERE d.application_id = ac.application_id AND d.decision IN ('approved', 'rejected')
+                              AND (d.created_at AT TIME ZONE 'Asia/Kolkata')::date >= ac.held_on)
+                          AND coalesce((SELECT s.shortfall_clock FROM applications a JOIN departments dp ON dp.code = a.department
+                                        JOIN appeal_state_settings s ON s.state = dp.state WHERE a.id = ac.application_id), 'restart') = 'restart'
+                        THEN 'met'
                         WHEN ac.state = 'running' AND ac.held_on IS NOT NULL THEN 'held'
                         WHEN ac.state = 'running' AND ac.due_on < $2::date THEN 'lapsed'
                         ELSE ac.state END
@@ -652,6 +660,9 @@ package struct AppealsDesk: Sendable {
         package var extended = 0
         /// Lapsed time limits whose outcome came later, recorded as met late.
         package var metLate = 0
+        /// Time limits held for a shortfall on which the office decided: released by the state's rule as of the
+        /// decision's day.
+        package var released = 0
         /// An empty report.
         package init() {}
     }
@@ -664,6 +675,8 @@ package struct AppealsDesk: Sendable {
     package func sweep(now: Date, limit: Int = 500, on connection: Connection) throws -> SweepReport {
         var report = SweepReport()
         let today = CivilDate(now)
+        // A decision while a shortfall held the clock releases it first, so the loop below can judge it.
+        report.released = try Shortfalls.releaseDecided(limit: limit, now: now, on: connection)
         let clocks = try connection.query(
             "SELECT id FROM application_clocks WHERE state = 'running' AND due_on < $1::date AND held_on IS NULL ORDER BY due_on, id LIMIT $2",
             [today, limit]

@@ -318,7 +318,48 @@ package enum Shortfalls {
                 """
                 UPDATE application_shortfalls SET state = 'answered', answered_at = $2 WHERE id = $1 AND state = 'open' RETURNING application_id
                 """, [shortfallID, now]
-            ).first?.decode(Int64.self, at: 0),
+            ).first?.decode(Int64.self, at: 0)
+        else { return nil }
+        return try release(applicationID: applicationID, on: CivilDate(now), actor: actor, now: now, on: tx)
+    }
+
+    /// Held time limits on which the office decided (approved or rejected) while the citizen owed documents: each
+    /// is released as if the shortfall had been answered on the day of the decision, so the decision is judged by the
+    /// state's rule (`restart`: the limit had not begun, the decision is in time; `pause`: in time when the days
+    /// counted before the hold were within the limit) instead of waiting, held, for an answer that will not come.
+    /// Returns how many were released. Run by the deadline sweep.
+    /// - Throws: `PostgresError` from the database.
+    static func releaseDecided(limit: Int, now: Date, on connection: Connection) throws -> Int {
+        let decided = try connection.query(
+            """
+            SELECT ac.application_id, min(d.created_at)
+            FROM application_clocks ac JOIN deliveries d ON d.application_id = ac.application_id
+            WHERE ac.state = 'running' AND ac.kind = 'time_limit' AND ac.held_on IS NOT NULL
+              AND d.decision IN ('approved', 'rejected') AND (d.created_at AT TIME ZONE 'Asia/Kolkata')::date >= ac.held_on
+            GROUP BY ac.application_id ORDER BY ac.application_id LIMIT $1
+            """, [limit]
+        ).rows
+        var released = 0
+        for row in decided {
+            let decidedOn = CivilDate(try row.decode(Date.self, at: 1))
+            try connection.transaction { tx in
+                if try release(
+                    applicationID: try row.decode(Int64.self, at: 0), on: decidedOn, actor: "appeals-service",
+                    now: now, on: tx) != nil
+                {
+                    released += 1
+                }
+            }
+        }
+        return released
+    }
+
+    /// Releases the held time limit of an application as of `day` (the answer's or the decision's) by the state's
+    /// rule, with its history row; nil when no clock was held.
+    static func release(applicationID: Int64, on day: CivilDate, actor: String, now: Date, on tx: Connection) throws
+        -> CivilDate?
+    {
+        guard
             let row = try tx.query(
                 """
                 SELECT ac.id, ac.held_on, ac.started_on, ac.due_on, ac.time_limit_days, ac.day_unit, a.portal_application_id
@@ -334,29 +375,28 @@ package enum Shortfalls {
         let unit = DayUnit(rawValue: try row.decode(String.self, at: 5)) ?? .working
         let calendar = try DeadlineCalendar.load(
             state: application.state, office: application.office, service: application.service, on: tx)
-        let today = CivilDate(now)
         let due: CivilDate
         let event: String
         if try rule(state: application.state, on: tx) == "pause" {
             var held = 0
-            var day = heldOn
-            while day < today {
-                day = day.adding(days: 1)
-                if calendar.counts(day, unit: unit) { held += 1 }
+            var counted = heldOn
+            while counted < day {
+                counted = counted.adding(days: 1)
+                if calendar.counts(counted, unit: unit) { held += 1 }
             }
             due = calendar.due(from: oldDue, days: held, unit: unit)
             event = "clock_resumed"
         } else {
-            due = calendar.due(from: today, days: try row.decode(Int.self, at: 4), unit: unit)
+            due = calendar.due(from: day, days: try row.decode(Int.self, at: 4), unit: unit)
             event = "clock_restarted"
         }
         try tx.query(
             "UPDATE application_clocks SET held_on = NULL, due_on = $2::date, started_on = CASE WHEN $3 THEN $4::date ELSE started_on END WHERE id = $1",
-            [try row.decode(Int64.self, at: 0), due, event == "clock_restarted", today])
+            [try row.decode(Int64.self, at: 0), due, event == "clock_restarted", day])
         try ApplicationHistory.record(
             applicationID: applicationID, event: event, actor: actor,
             detail: [
-                "started_on": (event == "clock_restarted" ? today : try row.decode(CivilDate.self, at: 2)).description,
+                "started_on": (event == "clock_restarted" ? day : try row.decode(CivilDate.self, at: 2)).description,
                 "due_on": due.description,
             ], at: now, on: tx)
         return due

@@ -87,6 +87,67 @@ struct JourneyStepsTests {
         #expect(clock.after.dueOn == AppealsFixture.day("2026-11-17"))
     }
 
+    /// Received on the 2nd (INCOME: 15 calendar days, due the 17th), documents asked for on the 5th and never sent, the
+    /// office decides on `decided`: the clock after the sweep of the next day.
+    func decidedWhileHeld(rule: String, decided: String) throws -> (
+        shown: String, swept: AppealsDesk.SweepReport, after: AppealsDesk.ClockView, history: [String]
+    ) {
+        let fixture = try AppealsFixture()
+        try fixture.connection.query("UPDATE appeal_state_settings SET shortfall_clock = $1 WHERE state = 'MH'", [rule])
+        var start = report(fixture, "J-3", .received)
+        start.receivedAt = AppealsFixture.noon("2026-11-02")
+        _ = try JourneySteps.record(
+            start, deliveryID: UUID(), desk: fixture.desk, queue: JobQueue(), now: AppealsFixture.noon("2026-11-02"),
+            on: fixture.connection)
+        var shortfall = report(fixture, "J-3", .documentsNeeded)
+        shortfall.documents = ["Ration card"]
+        shortfall.replyBy = AppealsFixture.day("2026-12-31")
+        _ = try JourneySteps.record(
+            shortfall, deliveryID: UUID(), desk: fixture.desk, queue: JobQueue(),
+            now: AppealsFixture.noon("2026-11-05"),
+            on: fixture.connection)
+        try fixture.outcome("J-3", "rejected", deliveredOn: AppealsFixture.day(decided))
+        let application = try #require(try AppealableApplication.find(portalID: "J-3", on: fixture.connection))
+        let dayAfter = AppealsFixture.day(decided).adding(days: 1)
+        let shown = try #require(
+            try fixture.desk.clocks(applicationID: application.id, today: dayAfter, on: fixture.connection).first)
+        let swept = try fixture.desk.sweep(now: AppealsFixture.noon(dayAfter), on: fixture.connection)
+        // A second sweep finds nothing more to release.
+        #expect(try fixture.desk.sweep(now: AppealsFixture.noon(dayAfter), on: fixture.connection).released == 0)
+        let after = try #require(
+            try fixture.desk.clocks(applicationID: application.id, today: dayAfter, on: fixture.connection).first)
+        return (shown.state, swept, after, try fixture.history("J-3"))
+    }
+
+    @Test(
+        "restart: a decision while the citizen owes documents is in time, even after the due day before the hold; the sweep releases the clock and records it met"
+    )
+    func decidedWhileHeldRestart() throws {
+        let clock = try decidedWhileHeld(rule: "restart", decided: "2026-11-25")
+        #expect(clock.shown == "met", "shown met before the sweep: under restart the limit had not begun")
+        #expect(clock.swept.released == 1 && clock.swept.met == 0 && clock.swept.lapsed == 0)
+        #expect(clock.after.state == "met")
+        #expect(clock.after.startedOn == AppealsFixture.day("2026-11-25"))
+        #expect(clock.after.dueOn == AppealsFixture.day("2026-12-10"))
+        #expect(clock.history.suffix(2) == ["clock_held", "clock_restarted"])
+    }
+
+    @Test(
+        "pause: a decision while held is judged with the days held added to the due day"
+    )
+    func decidedWhileHeldPause() throws {
+        // Held from the 5th to the 25th: 20 days added to the 17th give the 7th of December; the sweep of the 26th
+        // releases the clock, which runs on until its due day.
+        let inTime = try decidedWhileHeld(rule: "pause", decided: "2026-11-25")
+        #expect(inTime.shown == "held", "pause: judged once the sweep has added the held days")
+        #expect(inTime.swept.released == 1 && inTime.swept.lapsed == 0)
+        #expect(inTime.after.dueOn == AppealsFixture.day("2026-12-07"))
+        #expect(inTime.after.state == "met")
+        #expect(inTime.history.last == "clock_resumed")
+        #expect(
+            inTime.swept.met == 0, "met is recorded on the due day, as for any clock (the view shows it at once)")
+    }
+
     @Test("a second shortfall supersedes the open one; received again with the same day changes nothing")
     func supersede() throws {
         let fixture = try AppealsFixture()
