@@ -142,7 +142,9 @@ package enum ChannelAttempts {
     ) throws -> [ProviderStatus] {
         var moved: [ProviderStatus] = []
         var announced: [Int64] = []
-        var asked: [Int64] = []  // rating questions recorded by the statement: their jobs go in the same transaction
+        // Rating questions recorded by the statement: their jobs go in the same transaction.
+        var asked: [Int64] = []
+        var askedByEmail: [Int64] = []  // the email went first and WhatsApp failed
         // `before` is the attempt as this statement's snapshot saw it: a concurrent move can only make it announce more.
         for round in [statuses.filter { $0.state != .failed }, statuses.filter { $0.state == .failed }]
         where !round.isEmpty {
@@ -167,8 +169,10 @@ package enum ChannelAttempts {
                     OR EXISTS (SELECT 1 FROM deliveries d WHERE d.id = ca.delivery_id AND \(PortalEvents.callbackDepartment(application: "d.application_id")) IS NOT NULL)
                     AS announce),
                 logged AS (\(TransparencyEntries.channelState(from: "moved"))),
-                asked AS (\(ServiceRatings.askStatement(from: "moved")))
-                SELECT id, announce, false FROM moved UNION ALL SELECT id, false, true FROM asked
+                asked AS (\(ServiceRatings.askStatement(from: "moved"))),
+                asked_by_email AS (\(ServiceRatings.askByEmailStatement(from: "moved")))
+                SELECT id, announce, 'moved' FROM moved UNION ALL SELECT id, false, 'whatsapp' FROM asked
+                UNION ALL SELECT id, false, 'email' FROM asked_by_email
                 """,
                 [
                     round.map(\.attemptID), round.map(\.state.rawValue), round.map(\.providerID),
@@ -178,9 +182,14 @@ package enum ChannelAttempts {
             var movedIDs = Set<Int64>()
             for row in rows {
                 let id = try row.decode(Int64.self, at: 0)
-                if try row.decode(Bool.self, at: 2) {
+                switch try row.decode(String.self, at: 2) {
+                case "whatsapp":
                     asked.append(id)
                     continue
+                case "email":
+                    askedByEmail.append(id)
+                    continue
+                default: break
                 }
                 movedIDs.insert(id)
                 if try row.decode(Bool.self, at: 1) { announced.append(id) }
@@ -195,6 +204,7 @@ package enum ChannelAttempts {
         }
         try announce(attemptIDs: announced, queue: queue, on: tx)
         try ServiceRatings.enqueueQuestions(asked, queue: queue, on: tx)
+        try ServiceRatings.enqueueQuestions(askedByEmail, by: Jobs.ratingAskEmail, queue: queue, on: tx)
         return moved
     }
 
@@ -217,7 +227,7 @@ package enum ChannelAttempts {
                            failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,
                            skip_reason = CASE WHEN $2 = 'skipped' THEN $5 ELSE skip_reason END
                     WHERE id = $1 AND channel_state_may_move(state, $2)
-                    RETURNING delivery_id, channel, state),
+                    RETURNING id, delivery_id, channel, state),
                 logged AS (\(TransparencyEntries.channelState(from: "moved"))),
                 asked AS (\(ServiceRatings.askByEmailStatement(from: "moved")))
                 SELECT id FROM asked

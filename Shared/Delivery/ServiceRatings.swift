@@ -28,8 +28,9 @@ package enum ServiceRatings {
     }
 
     /// The CTE body that records the question by email for attempts in `moved` (id, delivery_id, channel, state)
-    /// whose email went out, when WhatsApp does not carry the outcome (no attempt there on its way or through: no
-    /// mobile, no opt-in, skipped or failed); returns the new rows' ids. One question per application, whichever
+    /// when the outcome's email went out and WhatsApp does not carry the outcome (no attempt there on its way or
+    /// through: no mobile, no opt-in, skipped or failed): asked as the email is marked sent, or, when the email went
+    /// first, as the WhatsApp attempt fails. Returns the new rows' ids. One question per application, whichever
     /// channel asked first.
     package static func askByEmailStatement(from moved: String) -> String {
         """
@@ -38,9 +39,15 @@ package enum ServiceRatings {
         FROM \(moved) m JOIN deliveries d ON d.id = m.delivery_id JOIN applications a ON a.id = d.application_id
         JOIN departments dep ON dep.code = a.department JOIN citizens c ON c.id = a.citizen_id
         WHERE EXISTS (SELECT 1 FROM departments WHERE ask_ratings) AND dep.ask_ratings
-          AND m.channel = 'email' AND m.state = 'sent' AND d.decision IN ('approved', 'rejected') AND c.email IS NOT NULL
+          AND d.decision IN ('approved', 'rejected') AND c.email IS NOT NULL
+          AND ((m.channel = 'email' AND m.state = 'sent')
+               OR (m.channel = 'whatsapp' AND m.state = 'failed'
+                   AND EXISTS (SELECT 1 FROM channel_attempts e WHERE e.delivery_id = d.id AND e.channel = 'email'
+                               AND e.state IN ('sent', 'delivered', 'read'))))
+          -- The statement's own moves are not seen by its snapshot: the attempt failing now still reads as sent.
           AND NOT EXISTS (SELECT 1 FROM channel_attempts w WHERE w.delivery_id = d.id AND w.channel = 'whatsapp'
-                          AND w.state IN ('queued', 'sending', 'sent', 'delivered', 'read'))
+                          AND w.state IN ('queued', 'sending', 'sent', 'delivered', 'read')
+                          AND w.id NOT IN (SELECT f.id FROM \(moved) f WHERE f.state = 'failed'))
         ORDER BY a.id, d.id
         ON CONFLICT (application_id) DO NOTHING
         RETURNING id

@@ -786,6 +786,45 @@ struct ConversationTests {
         #expect(summary.first?.comments == 1 && summary.first?.mean == 4)
     }
 
+    @Test(
+        "the outcome's email went first and WhatsApp then failed: the citizen is asked to rate by email, once"
+    )
+    func ratingByEmailAfterWhatsAppFails() throws {
+        let intake = try WebhookIntakeTests.Intake()
+        let connection = try intake.fixture.db.connect()
+        try connection.query("UPDATE deliveries SET is_test = false")
+        try connection.query("UPDATE departments SET ask_ratings = true WHERE code = 'REV'")
+        try connection.query("UPDATE citizens SET email = 'citizen@example.in'")
+        let attempt = try intake.fixture.attempt()
+        try connection.query(
+            """
+            INSERT INTO channel_attempts (delivery_id, channel, state) SELECT delivery_id, 'email', 'queued' FROM channel_attempts WHERE id = $1
+            """, [attempt.id])
+        func asked() throws -> [String] {
+            try connection.query(
+                "SELECT channel || ' ' || coalesce(email, '-') FROM service_ratings ORDER BY id"
+            ).rows.map { try $0.decode(String.self, at: 0) }
+        }
+        func emailJobs() throws -> Int {
+            try connection.query("SELECT count(*) FROM jobs WHERE kind = 'rating.ask_email'").first?.decode(
+                Int.self, at: 0) ?? -1
+        }
+        // WhatsApp was on its way when the email went: that email asked nothing (WhatsApp would ask on delivery).
+        #expect(try intake.post(WebhookIntakeTests.statuses([("wamid.F", "sent")], attempt: attempt.id)) == 200)
+        try intake.processAll()
+        try connection.query("UPDATE channel_attempts SET state = 'sent', sent_at = now() WHERE channel = 'email'")
+        #expect(try asked().isEmpty)
+        // Then Meta reports the WhatsApp message failed (twice, as webhooks repeat): one question, by email.
+        for _ in 0..<2 {
+            #expect(
+                try intake.post(
+                    WebhookIntakeTests.statuses([("wamid.F", "failed")], attempt: attempt.id, code: 131026)) == 200)
+        }
+        try intake.processAll()
+        #expect(try asked() == ["email citizen@example.in"])
+        #expect(try emailJobs() == 1)
+    }
+
     @Test("my certificates lists what was delivered to this number, and re-sends the chosen one as a document")
     func certificateResend() throws {
         let intake = try WebhookIntakeTests.Intake()
