@@ -134,6 +134,16 @@ struct WhatsAppBench {
             "SELECT pid FROM pg_stat_activity WHERE application_name = 'appeals-service'"
         ).rows.map { try $0.decode(Int32.self, at: 0) }
         let refresherBefore = refresherBackends.map(Self.cpuSeconds).reduce(0, +)
+        // PostgreSQL's CPU by whose sessions spent it (the services' pools are open by now), the rest being the
+        // server's own processes (WAL writer, checkpointer, autovacuum) and sessions opened during the run.
+        let sessions = try connection.query(
+            """
+            SELECT pid, CASE WHEN backend_type = 'client backend' THEN coalesce(nullif(application_name, ''), 'unnamed client')
+                             ELSE backend_type END
+            FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+            """
+        ).rows.map { (pid: try $0.decode(Int32.self, at: 0), name: try $0.decode(String.self, at: 1)) }
+        let sessionsBefore = sessions.map { Self.cpuSeconds(pid: $0.pid) }
         let notesQuery = "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'dashboard_changes'"
         let notesBefore = try connection.query(notesQuery).first?.decode(Int.self, at: 0) ?? 0
 
@@ -154,6 +164,10 @@ struct WhatsAppBench {
         let perProcess = zip(processes, perProcessBefore).map { Self.cpuSeconds(pid: $0.0.processIdentifier) - $0.1 }
         let postgres = Self.postgresCPU() - postgresBefore
         let refresher = refresherBackends.map(Self.cpuSeconds).reduce(0, +) - refresherBefore
+        var bySession: [String: Double] = [:]
+        for (session, before) in zip(sessions, sessionsBefore) {
+            bySession[session.name, default: 0] += Self.cpuSeconds(pid: session.pid) - before
+        }
         usleep(600_000)  // the statistics a backend reports at most every 0.5 s
         let workAfter = try work.snapshot()
         let statements = try work.statements()
@@ -193,6 +207,12 @@ struct WhatsAppBench {
                     format:
                         ", PostgreSQL %.2f (of which appeals-service's sessions, the dashboard's refresher, %.2f); %.1f dashboard changes noted per message",
                     postgres * perMessage, refresher * perMessage, Double(notes) / Double(max(sent, 1))))
+        let named = bySession.values.reduce(0, +)
+        print(
+            "    PostgreSQL by session: "
+                + bySession.sorted { $0.value > $1.value }.filter { $0.value * perMessage >= 0.005 }
+                .map { String(format: "%@ %.2f", $0.key, $0.value * perMessage) }.joined(separator: ", ")
+                + String(format: ", other (sessions opened during the run) %.2f", (postgres - named) * perMessage))
         try work.report(from: workBefore, to: workAfter, messages: sent, statements: statements, detail: detail)
         if let pgbench {
             // The ceiling's batches are as big as ours were: the status merge's rows per call in this run.

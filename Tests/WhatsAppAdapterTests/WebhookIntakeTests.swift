@@ -494,6 +494,18 @@ struct ConversationTests {
         #expect(status.first?.text.hasPrefix("अर्ज A1: मंजूर, दिनांक ") == true, "\(status.first?.text ?? "")")
         #expect(status.last?.interactive?.contains("menu:track") == true, "back to the menu")
 
+        // The answer names the application's latest step, whichever came last: here the office asks for documents.
+        let connection = try intake.fixture.db.connect()
+        try connection.query(
+            """
+            INSERT INTO deliveries (id, application_id, is_test, decision, step, language, requested_channels, created_at)
+            SELECT $1, application_id, true, 'step', 'documents_needed', 'mr', ARRAY['whatsapp'], now() + interval '1 minute'
+            FROM deliveries LIMIT 1
+            """, [UUID()])
+        _ = try say(intake, Self.listReply("menu:track", id: "w4b"))
+        let step = try say(intake, Self.text("A1", id: "w4c"))
+        #expect(step.first?.text.hasPrefix("अर्ज A1: कागदपत्रे आवश्यक, दिनांक ") == true, "\(step.first?.text ?? "")")
+
         _ = try say(intake, Self.listReply("menu:track", id: "w5"))
         #expect(
             try say(intake, Self.text("OTHER-CITIZENS-APP", id: "w6")).first?.text == "या मोबाईल क्रमांकासाठी त्या क्रमांकाचा अर्ज आढळला नाही.")
