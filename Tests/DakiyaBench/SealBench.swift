@@ -77,13 +77,13 @@ struct SealBench {
             overlayTimes.sort()
             print(
                 String(
-                    format: "  of which the stamp %.1f ms and qpdf's overlay %.1f ms (medians)", stampTimes[25],
-                    overlayTimes[25]))
-            print(
-                String(
                     format:
                         "sealing a %@ certificate of %d KB (sign, stamp, qpdf overlay): p50 %.1f ms, p99 %.1f ms over 200",
                     label, original.count / 1024, samples[100], samples[197]))
+            print(
+                String(
+                    format: "  of which the stamp %.1f ms and qpdf's overlay %.1f ms (medians)", stampTimes[25],
+                    overlayTimes[25]))
         }
         // The accept rate with sealing on and off: first with the dispatcher paused (sealing is a job, off the
         // accept path: what the accept itself costs), then with it sealing at the same time on the same cores.
