@@ -171,36 +171,29 @@ package enum ChannelAttempts {
                 logged AS (\(TransparencyEntries.channelState(from: "moved"))),
                 asked AS (\(ServiceRatings.askStatement(from: "moved"))),
                 asked_by_email AS (\(ServiceRatings.askByEmailStatement(from: "moved")))
-                SELECT id, announce, 'moved' FROM moved UNION ALL SELECT id, false, 'whatsapp' FROM asked
-                UNION ALL SELECT id, false, 'email' FROM asked_by_email
+                SELECT id, announce, 'moved', state FROM moved UNION ALL SELECT id, false, 'whatsapp', NULL FROM asked
+                UNION ALL SELECT id, false, 'email', NULL FROM asked_by_email
                 """,
                 [
                     round.map(\.attemptID), round.map(\.state.rawValue), round.map(\.providerID),
                     round.map(\.failureKind), round.map(\.errorCode), channel.rawValue,
                 ]
             ).rows
-            var movedIDs = Set<Int64>()
+            let reported = Dictionary(grouping: round, by: \.attemptID)
             for row in rows {
                 let id = try row.decode(Int64.self, at: 0)
                 switch try row.decode(String.self, at: 2) {
-                case "whatsapp":
-                    asked.append(id)
-                    continue
-                case "email":
-                    askedByEmail.append(id)
-                    continue
-                default: break
+                case "whatsapp": asked.append(id)
+                case "email": askedByEmail.append(id)
+                default:
+                    if try row.decode(Bool.self, at: 1) { announced.append(id) }
+                    // The status the attempt reached, as reported (its provider id and error code with it).
+                    let state = try row.decode(String.self, at: 3)
+                    if let status = reported[id]?.first(where: { $0.state.rawValue == state }) {
+                        moved.append(status)
+                    }
                 }
-                movedIDs.insert(id)
-                if try row.decode(Bool.self, at: 1) { announced.append(id) }
             }
-            // The status each moved attempt reached: the highest of the round (the statement's DISTINCT ON).
-            var reached: [Int64: ProviderStatus] = [:]
-            for status in round where movedIDs.contains(status.attemptID) {
-                if let other = reached[status.attemptID], other.state.rank >= status.state.rank { continue }
-                reached[status.attemptID] = status
-            }
-            moved += reached.values.sorted { $0.attemptID < $1.attemptID }
         }
         try announce(attemptIDs: announced, queue: queue, on: tx)
         try ServiceRatings.enqueueQuestions(asked, queue: queue, on: tx)

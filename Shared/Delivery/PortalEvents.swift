@@ -49,11 +49,11 @@ package enum PortalEvents {
             subject: .delivery(deliveryID), queue: queue, on: connection)
     }
 
-    /// What an event is about: a delivery, a broadcast or a submitted WhatsApp Flow (exactly one, as the table says).
+    /// What an event built here is about: a delivery or a broadcast (a submitted Flow's event is built by the
+    /// database, in `FlowSubmissions.record`, so the Flow's data goes out exactly as kept).
     package enum Subject: Sendable {
         case delivery(UUID)
         case broadcast(UUID)
-        case flowSubmission(Int64)
     }
 
     /// An event's body: `{"created_at", "data", "id", "type"}`, keys sorted, `/` unescaped, dates ISO 8601.
@@ -85,17 +85,15 @@ package enum PortalEvents {
         id: UUID, type: String, body: String, department: String, subject: Subject, queue: JobQueue,
         on connection: Connection
     ) throws {
-        let (delivery, broadcast, flow): (UUID?, UUID?, Int64?) =
+        let (delivery, broadcast): (UUID?, UUID?) =
             switch subject {
-            case .delivery(let id): (id, nil, nil)
-            case .broadcast(let id): (nil, id, nil)
-            case .flowSubmission(let id): (nil, nil, id)
+            case .delivery(let id): (id, nil)
+            case .broadcast(let id): (nil, id)
             }
         try connection.query(
             """
-            INSERT INTO portal_events (id, department, delivery_id, broadcast_id, flow_submission_id, type, body)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
-            """, [id, department, delivery, broadcast, flow, type, body])
+            INSERT INTO portal_events (id, department, delivery_id, broadcast_id, type, body) VALUES ($1, $2, $3, $4, $5, $6)
+            """, [id, department, delivery, broadcast, type, body])
         try enqueueCallback(id, queue: queue, on: connection)
     }
 

@@ -129,13 +129,9 @@ struct WhatsAppBench {
         // taken (otherwise autovacuum does it during one run and not another), and no checkpoint pending.
         try connection.execute(script: "VACUUM ANALYZE")
         try connection.execute(script: "CHECKPOINT")
-        // The dashboard's refresher works in appeals-service's database sessions: their CPU is its cost.
-        let refresherBackends = try connection.query(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = 'appeals-service'"
-        ).rows.map { try $0.decode(Int32.self, at: 0) }
-        let refresherBefore = refresherBackends.map(Self.cpuSeconds).reduce(0, +)
         // PostgreSQL's CPU by whose sessions spent it (the services' pools are open by now), the rest being the
-        // server's own processes (WAL writer, checkpointer, autovacuum) and sessions opened during the run.
+        // server's own processes (WAL writer, checkpointer, autovacuum) and sessions opened during the run. The
+        // dashboard's refresher works in appeals-service's sessions: their CPU is its cost.
         let sessions = try connection.query(
             """
             SELECT pid, CASE WHEN backend_type = 'client backend' THEN coalesce(nullif(application_name, ''), 'unnamed client')
@@ -163,11 +159,11 @@ struct WhatsAppBench {
         let cpu = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }.reduce(0, +) - cpuBefore
         let perProcess = zip(processes, perProcessBefore).map { Self.cpuSeconds(pid: $0.0.processIdentifier) - $0.1 }
         let postgres = Self.postgresCPU() - postgresBefore
-        let refresher = refresherBackends.map(Self.cpuSeconds).reduce(0, +) - refresherBefore
         var bySession: [String: Double] = [:]
         for (session, before) in zip(sessions, sessionsBefore) {
             bySession[session.name, default: 0] += Self.cpuSeconds(pid: session.pid) - before
         }
+        let refresher = bySession["appeals-service"] ?? 0
         usleep(600_000)  // the statistics a backend reports at most every 0.5 s
         let workAfter = try work.snapshot()
         let statements = try work.statements()
