@@ -63,8 +63,9 @@ try:
     driver.find_element(By.CSS_SELECTOR, "label[for=r5]").click()
     driver.find_element(By.ID, "comment").send_keys("Quick and courteous")
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    # The answer page's own paragraph: the form page's first paragraph could be read before the post's page came.
     said = WebDriverWait(driver, 30, ignored_exceptions=[StaleElementReferenceException]).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "main p").text)
+        lambda d: d.find_element(By.CSS_SELECTOR, "main p.done").text)
     expect("Thank you" in said, f"the answer is thanked ({said})")
     driver.save_screenshot(os.path.join(OUT, "rating-thanks-en.png"))
     browser.accessible(driver, "rating-thanks-en")
