@@ -21,10 +21,9 @@ key=$("$BIN/dakiya-admin" key create --department REVENUE --label browser --kind
 officer=$("$BIN/dakiya-admin" officer-key create --role TAHSILDAR --office HAVELI --name "Tahsildar, Haveli" | awk '/^secret/ {print $NF}')
 service_url=${url/user=postgres/user=dakiya}
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-portal_port=$(free_port)
-appeals_port=$(free_port)
-smtp_port=$(free_port)
+# Ports from below the kernel's ephemeral range (Tests/Support/harness.py free_port), distinct, each bindable now:
+# a port-0 pick could be handed to another process (or taken by an outgoing connection) before the service binds.
+read -r portal_port appeals_port smtp_port < <(python3 -c "import sys; sys.path.insert(0, '$here/../Support'); from harness import free_port; print(*(free_port() for _ in range(3)))")
 mail=$(mktemp -d)
 mkdir -p "$mail/tmp" "$mail/new" "$mail/cur"
 logs=$(mktemp -d)

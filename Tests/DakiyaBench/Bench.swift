@@ -240,6 +240,12 @@ struct Bench {
         try admin.execute(script: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
         try admin.execute(script: "CREATE DATABASE \(database)")
         try Migrator.bundled().migrate(on: try Connection(url: url))
+        // DAKIYA_BENCH_SQL: a schema change to measure, run on the fresh database after the migrations, so the same
+        // session can run the code with it and without it (issue 14 asks for both in one session).
+        if let change = ProcessInfo.processInfo.environment["DAKIYA_BENCH_SQL"], !change.isEmpty {
+            try Connection(url: url).execute(script: change)
+            print("(the benchmark database has DAKIYA_BENCH_SQL applied: \(change.prefix(200)))")
+        }
     }
 
     /// An empty job table. `everyJobInHistory`: completed jobs are copied to job_history, as the lifecycle's pgbench

@@ -19,8 +19,9 @@ secret() { awk '/^secret/ {print $NF}'; }
 portal_key=$("$BIN/dakiya-admin" key create --department REVENUE --label schemathesis --kind test --scope citizens | secret)
 officer_key=$("$BIN/dakiya-admin" officer-key create --role TAHSILDAR --office HAVELI --name "Tahsildar, Haveli" | secret)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-portal_port=$(free_port); appeals_port=$(free_port); dispatcher_port=$(free_port)
+# Ports from below the kernel's ephemeral range (Tests/Support/harness.py free_port), distinct, each bindable now:
+# a port-0 pick could be handed to another process (or taken by an outgoing connection) before the service binds.
+read -r portal_port appeals_port dispatcher_port < <(python3 -c "import sys; sys.path.insert(0, '$here/../Support'); from harness import free_port; print(*(free_port() for _ in range(3)))")
 logs=$(mktemp -d)
 pids=()
 cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
