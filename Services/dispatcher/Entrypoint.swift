@@ -52,8 +52,17 @@ struct Dispatcher {
                         // One transaction for the batch: every seal and the routing commit together (one commit, not
                         // one per certificate). A PDF qpdf cannot read fails before its delivery writes anything.
                         try context.pool.transaction { connection in
-                            for job in jobs {
-                                let id = try Jobs.deliveryRequested.payload(of: job).deliveryID
+                            let ids = try jobs.map {
+                                (job: $0, id: try Jobs.deliveryRequested.payload(of: $0).deliveryID)
+                            }
+                            // Only a delivery with a certificate is looked at one by one.
+                            let certified = try Sealing.withCertificates(
+                                ids.map(\.id), settings: sealing, on: connection)
+                            for (job, id) in ids {
+                                guard certified.contains(id) else {
+                                    ready.append(id)
+                                    continue
+                                }
                                 switch try Sealing.sealOrDeliverUnsealed(
                                     deliveryID: id, settings: sealing, logger: context.logger, on: connection)
                                 {

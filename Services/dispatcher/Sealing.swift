@@ -42,6 +42,21 @@ enum Sealing {
         case overdue
     }
 
+    /// The deliveries of `ids` that `seal` may have work for: a decision with a certificate still kept. One statement
+    /// for a batch, so an outcome without a certificate (most of them) costs the routing no statement of its own.
+    /// Empty when sealing is off.
+    /// - Throws: `PostgresError` from the database.
+    static func withCertificates(_ ids: [UUID], settings: Settings, on connection: Connection) throws -> Set<UUID> {
+        guard settings.enabled, !ids.isEmpty else { return [] }
+        return Set(
+            try connection.query(
+                """
+                SELECT d.id FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+                WHERE d.id = ANY($1) AND d.decision IN ('approved', 'rejected') AND doc.purged_at IS NULL
+                """, [ids]
+            ).rows.map { try $0.decode(UUID.self, at: 0) })
+    }
+
     /// `seal`, except that a PDF qpdf cannot read is delivered as it came (and said so in the log): the citizen
     /// gets the department's certificate, unsealed, rather than nothing.
     /// - Throws: `PostgresError` from the database; `CryptographyError`.

@@ -50,4 +50,43 @@ struct SealingTests {
                 == .ready)
         #expect(try connection.query("SELECT count(*) FROM certificate_seals").first?.decode(Int.self, at: 0) == 0)
     }
+
+    @Test(
+        "the batch's deliveries that may need a seal are found in one statement: a decision with a certificate still kept; none when sealing is off"
+    )
+    func findsTheCertificatesOfABatch() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
+        _ = try Citizens.put(
+            portalUserID: "u1", mobile: nil, email: "a@example.in", language: .mr, consents: [], on: connection)
+        try connection.query(
+            "INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A1', 'REV', 'INCOME', 'HAVELI', id FROM citizens"
+        )
+        let pdf = Array("%PDF-1.4\n".utf8)
+        let kept = try Documents.store(pdf, fileName: "c.pdf", retentionDays: nil, on: connection)
+        let purged = try Documents.store(pdf + [0x0A], fileName: "p.pdf", retentionDays: nil, on: connection)
+        try connection.query("UPDATE documents SET purged_at = now() WHERE id = $1", [purged])
+        func delivery(decision: String, document: Int64?) throws -> UUID {
+            let id = UUID()
+            try connection.query(
+                """
+                INSERT INTO deliveries (id, application_id, is_test, decision, reasons, language, document_id)
+                SELECT $1, id, false, $2, CASE WHEN $2 = 'rejected' THEN ARRAY['r'] ELSE '{}' END, 'mr', $3 FROM applications
+                """, [id, decision, document])
+            return id
+        }
+        let approved = try delivery(decision: "approved", document: kept)
+        let rejected = try delivery(decision: "rejected", document: kept)
+        let batch = [
+            approved, rejected, try delivery(decision: "approved", document: nil),
+            try delivery(decision: "approved", document: purged), try delivery(decision: "other", document: kept),
+            UUID(),
+        ]
+        var settings = Sealing.Settings(verifyURL: "http://127.0.0.1:8080/v", enabled: true)
+        #expect(try Sealing.withCertificates(batch, settings: settings, on: connection) == [approved, rejected])
+        #expect(try Sealing.withCertificates([], settings: settings, on: connection).isEmpty)
+        settings.enabled = false
+        #expect(try Sealing.withCertificates(batch, settings: settings, on: connection).isEmpty)
+    }
 }
