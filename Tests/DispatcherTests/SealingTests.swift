@@ -8,11 +8,8 @@ import Testing
 
 @Suite("Sealing before routing")
 struct SealingTests {
-    @Test(
-        "a live certificate waits for its log index, is sealed once it has one, and goes out unsealed after the wait limit; test traffic and sealing off never wait"
-    )
-    func waitsThenSealsOrGivesUp() throws {
-        let db = try TestDatabase()
+    /// A connection to `db`, which now holds one department, one citizen and one application of theirs (A1).
+    static func oneApplication(in db: TestDatabase) throws -> Connection {
         let connection = try db.connect()
         try Departments.upsert(code: "REV", name: "Revenue", on: connection)
         _ = try Citizens.put(
@@ -20,6 +17,15 @@ struct SealingTests {
         try connection.query(
             "INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A1', 'REV', 'INCOME', 'HAVELI', id FROM citizens"
         )
+        return connection
+    }
+
+    @Test(
+        "a live certificate waits for its log index, is sealed once it has one, and goes out unsealed after the wait limit; test traffic and sealing off never wait"
+    )
+    func waitsThenSealsOrGivesUp() throws {
+        let db = try TestDatabase()
+        let connection = try Self.oneApplication(in: db)
         let pdf = Array("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n".utf8)
         let document = try Documents.store(pdf, fileName: "c.pdf", retentionDays: nil, on: connection)
         func delivery(test: Bool, age: Int) throws -> UUID {
@@ -56,13 +62,7 @@ struct SealingTests {
     )
     func findsTheCertificatesOfABatch() throws {
         let db = try TestDatabase()
-        let connection = try db.connect()
-        try Departments.upsert(code: "REV", name: "Revenue", on: connection)
-        _ = try Citizens.put(
-            portalUserID: "u1", mobile: nil, email: "a@example.in", language: .mr, consents: [], on: connection)
-        try connection.query(
-            "INSERT INTO applications (portal_application_id, department, service_code, office_code, citizen_id) SELECT 'A1', 'REV', 'INCOME', 'HAVELI', id FROM citizens"
-        )
+        let connection = try Self.oneApplication(in: db)
         let pdf = Array("%PDF-1.4\n".utf8)
         let kept = try Documents.store(pdf, fileName: "c.pdf", retentionDays: nil, on: connection)
         let purged = try Documents.store(pdf + [0x0A], fileName: "p.pdf", retentionDays: nil, on: connection)
