@@ -42,6 +42,9 @@ enum Sealing {
         case overdue
     }
 
+    /// A delivery `d` whose certificate `doc` is one to seal, as a SQL condition: a decision, its bytes still kept.
+    static let hasCertificate = "d.decision IN ('approved', 'rejected') AND doc.purged_at IS NULL"
+
     /// The deliveries of `ids` that `seal` may have work for: a decision with a certificate still kept. One statement
     /// for a batch, so an outcome without a certificate (most of them) costs the routing no statement of its own.
     /// Empty when sealing is off.
@@ -52,7 +55,7 @@ enum Sealing {
             try connection.query(
                 """
                 SELECT d.id FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-                WHERE d.id = ANY($1) AND d.decision IN ('approved', 'rejected') AND doc.purged_at IS NULL
+                WHERE d.id = ANY($1) AND \(hasCertificate)
                 """, [ids]
             ).rows.map { try $0.decode(UUID.self, at: 0) })
     }
@@ -97,7 +100,7 @@ enum Sealing {
                     JOIN departments dp ON dp.code = a.department
                     JOIN documents doc ON doc.id = d.document_id
                     LEFT JOIN log_refs r ON r.delivery_id = d.id
-                    WHERE d.id = $1 AND d.decision IN ('approved', 'rejected') AND doc.purged_at IS NULL
+                    WHERE d.id = $1 AND \(hasCertificate)
                     FOR UPDATE OF d
                     """, [deliveryID, settings.maximumWait.seconds]
                 ).first

@@ -122,11 +122,9 @@ package struct AppealsDesk: Sendable {
                         THEN 'met'
                         -- Decided while held: the sweep releases it by the state's rule; under restart the decision
                         -- is in time, under pause the sweep's release judges it (held until then).
-                        WHEN ac.state = 'running' AND ac.held_on IS NOT NULL AND EXISTS (
-                            SELECT 1 FROM deliveries d WHERE d.application_id = ac.application_id AND d.decision IN ('approved', 'rejected')
-                              AND (d.created_at AT TIME ZONE 'Asia/Kolkata')::date >= ac.held_on)
-                          AND coalesce((SELECT s.shortfall_clock FROM applications a JOIN departments dp ON dp.code = a.department
-                                        JOIN appeal_state_settings s ON s.state = dp.state WHERE a.id = ac.application_id), 'restart') = 'restart'
+                        WHEN ac.state = 'running' AND ac.held_on IS NOT NULL
+                          AND EXISTS (SELECT 1 FROM deliveries d WHERE \(Shortfalls.decidedWhileHeld(delivery: "d", clock: "ac")))
+                          AND \(Shortfalls.ruleSQL(state: "(SELECT dp.state FROM applications a JOIN departments dp ON dp.code = a.department WHERE a.id = ac.application_id)")) = 'restart'
                         THEN 'met'
                         WHEN ac.state = 'running' AND ac.held_on IS NOT NULL THEN 'held'
                         WHEN ac.state = 'running' AND ac.due_on < $2::date THEN 'lapsed'

@@ -277,10 +277,24 @@ package enum Shortfalls {
         return id
     }
 
+    /// The state's rule (`restart`, `pause` or `continue`; `restart` where the state set none) as a SQL expression over
+    /// `state`, an expression naming the state.
+    static func ruleSQL(state: String) -> String {
+        "coalesce((SELECT shortfall_clock FROM appeal_state_settings WHERE state = \(state)), 'restart')"
+    }
+
     /// The state's rule: `restart`, `pause` or `continue`.
     static func rule(state: String, on tx: Connection) throws -> String {
-        try tx.query("SELECT shortfall_clock FROM appeal_state_settings WHERE state = $1", [state]).first?.decode(
-            String.self, at: 0) ?? "restart"
+        try tx.query("SELECT \(ruleSQL(state: "$1"))", [state]).first?.decode(String.self, at: 0) ?? "restart"
+    }
+
+    /// Whether the delivery `d` decided the application of the held clock `clock` while it was held (a decision on or
+    /// after the day of the hold), as a SQL condition.
+    static func decidedWhileHeld(delivery d: String, clock: String) -> String {
+        """
+        \(d).application_id = \(clock).application_id AND \(d).decision IN ('approved', 'rejected')
+        AND (\(d).created_at AT TIME ZONE 'Asia/Kolkata')::date >= \(clock).held_on
+        """
     }
 
     /// The open shortfall of an application of the citizen with this mobile number, the latest first; answered
@@ -333,9 +347,8 @@ package enum Shortfalls {
         let decided = try connection.query(
             """
             SELECT ac.application_id, min(d.created_at)
-            FROM application_clocks ac JOIN deliveries d ON d.application_id = ac.application_id
+            FROM application_clocks ac JOIN deliveries d ON \(decidedWhileHeld(delivery: "d", clock: "ac"))
             WHERE ac.state = 'running' AND ac.kind = 'time_limit' AND ac.held_on IS NOT NULL
-              AND d.decision IN ('approved', 'rejected') AND (d.created_at AT TIME ZONE 'Asia/Kolkata')::date >= ac.held_on
             GROUP BY ac.application_id ORDER BY ac.application_id LIMIT $1
             """, [limit]
         ).rows
